@@ -1,0 +1,50 @@
+"""One exception tree for expected failures. The CLI catches `SyncerError` once and prints its message;
+anything else is a bug and is reported as one (with `--debug` for the traceback)."""
+
+from __future__ import annotations
+
+from syncer.model import Source
+
+
+class SyncerError(Exception):
+    """An expected failure: the message says what happened and what to do. Exit code 1 by default."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, source: Source | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.source = source
+
+    def __str__(self) -> str:
+        if self.source is not None:
+            return f"{self.source}: {self.message}"
+        return self.message
+
+
+class LoadError(SyncerError):
+    """A YAML file could not be read or parsed (encoding, syntax, size, duplicate keys, aliases)."""
+
+
+class ConfigError(SyncerError):
+    """syncer.yaml or catalog.yaml is unusable; the message names the file and what to fix."""
+
+
+class ValidationFailed(SyncerError):
+    """Validation found errors; the problems themselves are reported separately."""
+
+
+class StateError(SyncerError):
+    """The state store is unreadable, locked, of another target, or of a newer format."""
+
+
+class RefusedError(SyncerError):
+    """A safety rail refused the operation (thresholds, stale plan, wrong target, no TTY)."""
+
+
+class FeishuError(SyncerError):
+    """The Feishu API (or the network to it) failed in a way a retry does not fix."""
+
+    def __init__(self, message: str, *, code: int | None = None, source: Source | None = None) -> None:
+        super().__init__(message, source=source)
+        self.code = code

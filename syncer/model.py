@@ -1,0 +1,136 @@
+"""The desired state: what the YAML says, keyed by resolved Feishu IDs.
+
+Everything here is plain, immutable data. Keys hold IDs, never aliases, so that renaming an alias in the
+catalog changes no key (and therefore no plan).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, NamedTuple
+
+FieldType = Literal["text", "number", "percentage", "person"]
+UserIdType = Literal["open_id", "union_id", "user_id", "people_admin_id"]
+
+
+class RowKey(NamedTuple):
+    """One (semester, reviewee, metric): the unit of an import request's `imported_metrics` item."""
+
+    semester: str
+    reviewee: str
+    metric: str
+
+
+class ValueKey(NamedTuple):
+    """One value: a field of a row. The unit of change of a plan."""
+
+    semester: str
+    reviewee: str
+    metric: str
+    field: str
+
+    @property
+    def row(self) -> RowKey:
+        return RowKey(self.semester, self.reviewee, self.metric)
+
+
+class Source(NamedTuple):
+    """Where something was written: a path (as given, POSIX separators), 1-based line and column."""
+
+    file: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+class DesiredValue(NamedTuple):
+    """A value as the YAML holds it, canonical for comparison.
+
+    `value` is the canonical text: percentages without their `%` (so `40` and `40%` are one value), person
+    fields as the resolved user ID, everything else exactly as typed (line breaks normalised to `\\n`).
+    The wire form is decided when a request is built (see `target.percentage_format`).
+    """
+
+    value: str
+    type: FieldType
+    file: str
+    line: int
+    col: int
+
+    @property
+    def source(self) -> Source:
+        return Source(self.file, self.line, self.col)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldDef:
+    alias: str
+    id: str
+    type: FieldType
+    role: str | None = None
+    max_length: int = 1000
+    required: bool = False
+    input_setting: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MetricDef:
+    alias: str
+    id: str
+    fields: dict[str, FieldDef]  # by alias
+
+    def field_by_id(self, field_id: str) -> FieldDef | None:
+        for f in self.fields.values():
+            if f.id == field_id:
+                return f
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class SemesterDef:
+    alias: str
+    id: str
+    closed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PersonDef:
+    alias: str
+    id: str | None
+    email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    semesters: dict[str, SemesterDef] = field(default_factory=dict)  # by alias
+    metrics: dict[str, MetricDef] = field(default_factory=dict)  # by alias
+    people: dict[str, PersonDef] = field(default_factory=dict)  # by alias
+
+    def metric_by_id(self, metric_id: str) -> MetricDef | None:
+        for m in self.metrics.values():
+            if m.id == metric_id:
+                return m
+        return None
+
+    def closed_semester_ids(self) -> frozenset[str]:
+        return frozenset(s.id for s in self.semesters.values() if s.closed)
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredState:
+    """The input of a plan: every value the YAML holds, by resolved key, with its source."""
+
+    values: dict[ValueKey, DesiredValue]
+    rows: dict[RowKey, Source]  # where each row (the metric's key in its data file) was written
+    catalog: Catalog
+    closed_semesters: frozenset[str]
+    files: tuple[str, ...]  # the data files read, sorted
+
+    def open_values(self) -> dict[ValueKey, DesiredValue]:
+        """The values that take part in plans (closed semesters left out)."""
+        closed = self.closed_semesters
+        if not closed:
+            return self.values
+        return {k: v for k, v in self.values.items() if k.semester not in closed}
