@@ -25,6 +25,10 @@ class SyncerError(Exception):
 class LoadError(SyncerError):
     """A YAML file could not be read or parsed (encoding, syntax, size, duplicate keys, aliases)."""
 
+    def __init__(self, message: str, *, source: Source | None = None, code: str = "load") -> None:
+        super().__init__(message, source=source)
+        self.code = code
+
 
 class ConfigError(SyncerError):
     """syncer.yaml or catalog.yaml is unusable; the message names the file and what to fix."""

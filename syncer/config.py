@@ -1,0 +1,220 @@
+"""Reading syncer.yaml and catalog.yaml: schema checks, then the catalog's own rules."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import cast
+from urllib.parse import urlsplit
+
+from syncer.errors import LoadError
+from syncer.model import Catalog, FieldDef, FieldType, MetricDef, PersonDef, SemesterDef, UserIdType
+from syncer.problems import Problem
+from syncer.schema import check
+from syncer.settings import DEFAULT_MAX_FILE_BYTES, Safety, Settings, StateSettings
+from syncer.yamlio import Mapping, Node, Scalar, Sequence, load_file
+
+SETTINGS_FILE = "syncer.yaml"
+CATALOG_FILE = "catalog.yaml"
+SEMESTER_ID = re.compile(r"[0-9]{1,19}\Z")
+RAW_ID = {"open_id": re.compile(r"ou_[0-9a-f]{32}\Z"), "union_id": re.compile(r"on_[0-9a-f]{32}\Z")}
+ANY_RAW_ID = re.compile(r"o[un]_[0-9a-f]{32}\Z")
+LOOPBACK_HOSTS = frozenset({"localhost", "::1"})
+
+
+def display_path(root_display: str, rel: str) -> str:
+    """How a file is named in messages: the root as the user gave it, joined with the relative path."""
+    if root_display in ("", "."):
+        return rel
+    return f"{root_display.rstrip('/')}/{rel}"
+
+
+def is_loopback_host(host: str) -> bool:
+    host = host.strip("[]").lower()
+    return host in LOOPBACK_HOSTS or host.startswith("127.")
+
+
+def load_settings(root: Path, root_display: str) -> tuple[Settings, list[Problem]]:
+    """syncer.yaml (optional). Problems leave the defaults in place for what they concern."""
+    path = root / SETTINGS_FILE
+    display = display_path(root_display, SETTINGS_FILE)
+    if not path.is_file():
+        return Settings(), []
+    tree, problems = load_tree(path, display, max_bytes=DEFAULT_MAX_FILE_BYTES)
+    if problems or tree is None:
+        return Settings(), problems
+    problems = check("syncer", tree, display)
+    if problems or not isinstance(tree, Mapping):
+        return Settings(), problems
+    s = Settings()
+    target = tree.get("target")
+    if isinstance(target, Mapping):
+        t = s.target
+        base_url = _text(target.get("base_url"))
+        if base_url is not None:
+            url = urlsplit(base_url)
+            if url.scheme == "http" and not is_loopback_host(url.hostname or ""):
+                node = target.get("base_url")
+                assert node is not None
+                problems.append(Problem(display, node.line, node.col, "error", "insecure-url",
+                                        "plain http is allowed only to loopback (127.0.0.1, ::1, localhost); "
+                                        "use https://"))
+            t = replace(t, base_url=base_url.rstrip("/"))
+        if (v := _text(target.get("user_id_type"))) is not None:
+            t = replace(t, user_id_type=cast(UserIdType, v))
+        if (v := _text(target.get("import_per_minute"))) is not None:
+            t = replace(t, import_per_minute=int(v))
+        if (v := _text(target.get("percentage_format"))) is not None:
+            t = replace(t, percentage_format=v)
+        s = replace(s, target=t)
+    if (v := _text(tree.get("import_record_name"))) is not None:
+        s = replace(s, import_record_name=v)
+    exclude = tree.get("exclude")
+    if isinstance(exclude, Sequence):
+        s = replace(s, exclude=tuple(n.text for n in exclude.items if isinstance(n, Scalar) and n.text))
+    if (v := _text(tree.get("max_file_bytes"))) is not None:
+        s = replace(s, max_file_bytes=int(v))
+    state = tree.get("state")
+    if isinstance(state, Mapping):
+        st = StateSettings()
+        for key in ("backend", "path", "branch", "remote"):
+            if (v := _text(state.get(key))) is not None:
+                st = replace(st, **{key: v})
+        s = replace(s, state=st)
+    safety = tree.get("safety")
+    if isinstance(safety, Mapping):
+        sa = Safety()
+        if (v := _text(safety.get("max_update_ratio"))) is not None:
+            sa = replace(sa, max_update_ratio=float(v))
+        if (v := _text(safety.get("max_forget_ratio"))) is not None:
+            sa = replace(sa, max_forget_ratio=float(v))
+        if (v := _text(safety.get("min_existing"))) is not None:
+            sa = replace(sa, min_existing=int(v))
+        s = replace(s, safety=sa)
+    return s, problems
+
+
+def load_catalog(root: Path, root_display: str, settings: Settings) -> tuple[Catalog, list[Problem]]:
+    path = root / CATALOG_FILE
+    display = display_path(root_display, CATALOG_FILE)
+    if not path.is_file():
+        return Catalog(), [Problem(display, 1, 1, "error", "missing-catalog",
+                                   "catalog.yaml not found; run `syncer init` or create it (see the README)")]
+    tree, problems = load_tree(path, display, max_bytes=settings.max_file_bytes)
+    if problems:
+        return Catalog(), problems
+    problems = check("catalog", tree, display)
+    if problems or not isinstance(tree, Mapping):
+        if tree is None:
+            problems = [Problem(display, 1, 1, "error", "empty-file",
+                                "catalog.yaml is empty; it needs semesters: and metrics:")]
+        return Catalog(), problems
+    return _build_catalog(tree, display, settings, problems)
+
+
+def _build_catalog(tree: Mapping, display: str, settings: Settings,
+                   problems: list[Problem]) -> tuple[Catalog, list[Problem]]:
+    def err(node: Node, code: str, message: str, value: str | None = None) -> None:
+        problems.append(Problem(display, node.line, node.col, "error", code, message, value))
+
+    semesters: dict[str, SemesterDef] = {}
+    sem_node = tree.get("semesters")
+    assert isinstance(sem_node, Mapping)
+    seen_sem: dict[str, Scalar] = {}
+    for key, node in sem_node.items:
+        alias = key.text or ""
+        id_node = node.get("id") if isinstance(node, Mapping) else node
+        closed_node = node.get("closed") if isinstance(node, Mapping) else None
+        sid = _text(id_node) or ""
+        if SEMESTER_ID.match(alias):
+            err(key, "alias-looks-like-id", f"semester alias {alias!r} looks like a semester ID; "
+                "use a name such as 2026-H2 so that data files can't confuse the two")
+        if sid in seen_sem:
+            err(key, "duplicate-id", f"semester ID {sid} is also the ID of {seen_sem[sid].text!r} "
+                f"(line {seen_sem[sid].line}); keep one alias per semester")
+        seen_sem[sid] = key
+        semesters[alias] = SemesterDef(alias, sid, _text(closed_node) in ("true", "True", "TRUE"))
+
+    metrics: dict[str, MetricDef] = {}
+    seen_metric: dict[str, Scalar] = {}
+    met_node = tree.get("metrics")
+    assert isinstance(met_node, Mapping)
+    for key, node in met_node.items:
+        assert isinstance(node, Mapping) and key.text is not None
+        mid = _text(node.get("id")) or ""
+        if mid in seen_metric:
+            err(key, "duplicate-id", f"metric ID {mid} is also the ID of {seen_metric[mid].text!r} "
+                f"(line {seen_metric[mid].line}); keep one alias per metric")
+        seen_metric[mid] = key
+        fields: dict[str, FieldDef] = {}
+        seen_field: dict[str, Scalar] = {}
+        weights: list[Scalar] = []
+        fnode = node.get("fields")
+        assert isinstance(fnode, Mapping)
+        for fkey, fdef in fnode.items:
+            assert isinstance(fdef, Mapping) and fkey.text is not None
+            fid = _text(fdef.get("id")) or ""
+            ftype = cast(FieldType, _text(fdef.get("type")))
+            if fid in seen_field:
+                err(fkey, "duplicate-id", f"field ID {fid} is also the ID of {seen_field[fid].text!r} "
+                    f"(line {seen_field[fid].line}) in metric {key.text!r}; keep one alias per field")
+            seen_field[fid] = fkey
+            role = _text(fdef.get("role"))
+            max_len_node = fdef.get("max_length")
+            if role == "weight":
+                weights.append(fkey)
+                if ftype not in ("percentage", "number"):
+                    err(fkey, "weight-type", f"the weight field {fkey.text!r} must be of type percentage")
+            if max_len_node is not None and ftype != "text":
+                err(max_len_node, "max-length-type", "max_length applies to text fields only; remove it")
+            fields[fkey.text] = FieldDef(
+                alias=fkey.text, id=fid, type=ftype, role=role,
+                max_length=int(_text(max_len_node) or 1000),
+                required=_text(fdef.get("required")) in ("true", "True", "TRUE"),
+                input_setting=_text(fdef.get("input_setting")),
+            )
+        for extra in weights[1:]:
+            err(extra, "two-weights", f"metric {key.text!r} has more than one field with role: weight "
+                f"({weights[0].text!r} at line {weights[0].line}); keep one")
+        metrics[key.text] = MetricDef(key.text, mid, fields)
+
+    people: dict[str, PersonDef] = {}
+    ppl_node = tree.get("people")
+    shape = RAW_ID.get(settings.target.user_id_type)
+    if isinstance(ppl_node, Mapping):
+        for key, node in ppl_node.items:
+            assert key.text is not None
+            id_node = node.get("id") if isinstance(node, Mapping) else node
+            pid = _text(id_node)
+            email = _text(node.get("email")) if isinstance(node, Mapping) else None
+            if ANY_RAW_ID.match(key.text):
+                err(key, "alias-looks-like-id", "this alias looks like a raw user ID; data files could not "
+                    "tell the two apart: use a name (e.g. the person's email name)")
+            if pid is not None and shape is not None and not shape.match(pid) and id_node is not None:
+                err(id_node, "bad-user-id",
+                    f"{{value}} is not a well-formed {settings.target.user_id_type} "
+                    f"(expected {shape.pattern.removesuffix(chr(92) + 'Z')})", pid)
+            people[key.text] = PersonDef(key.text, pid, email)
+    return Catalog(semesters=semesters, metrics=metrics, people=people), problems
+
+
+def _text(node: Node | None) -> str | None:
+    return node.text if isinstance(node, Scalar) else None
+
+
+def _from_error(exc: LoadError, display: str) -> Problem:
+    src = exc.source
+    if src is None:
+        return Problem(display, 1, 1, "error", exc.code, exc.message)
+    return Problem(src.file, src.line, src.col, "error", exc.code, exc.message)
+
+
+def load_tree(path: Path, display: str, *, max_bytes: int) -> tuple[Node | None, list[Problem]]:
+    """Load a YAML file, turning load failures and duplicate keys into problems."""
+    duplicates: list[LoadError] = []
+    try:
+        tree = load_file(path, display, max_bytes=max_bytes, duplicates=duplicates)
+    except LoadError as exc:
+        return None, [_from_error(exc, display)]
+    return tree, [_from_error(d, display) for d in duplicates]

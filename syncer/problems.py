@@ -1,0 +1,45 @@
+"""Problems found while validating: each with a location, a severity, a stable code and a message that
+says what to do. A message may embed the offending value through the `{value}` placeholder, so that the
+same problem renders with or without values (`--redact-values`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+REDACTED = "(redacted)"
+VALUE_SLOT = "{value}"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Problem:
+    file: str
+    line: int
+    col: int
+    severity: Severity
+    code: str  # stable, kebab-case: e.g. "duplicate-key", "unknown-person"
+    message: str  # may contain {value} exactly where the value goes
+    value: str | None = None
+
+    def text(self, *, redact: bool) -> str:
+        """The message with the value quoted in place, or `(redacted)`."""
+        if VALUE_SLOT not in self.message:
+            return self.message
+        shown = REDACTED if redact or self.value is None else _quote(self.value)
+        return self.message.replace(VALUE_SLOT, shown)
+
+    @property
+    def location(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+def _quote(value: str) -> str:
+    if len(value) > 80:
+        value = value[:77] + "..."
+    return repr(value)
+
+
+def sort_problems(problems: list[Problem]) -> list[Problem]:
+    """By file, line, column, then errors before warnings; exact duplicates dropped."""
+    return sorted(set(problems), key=lambda p: (p.file, p.line, p.col, p.severity != "error", p.code, p.message))
