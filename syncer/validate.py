@@ -193,9 +193,10 @@ class DataChecker:
 
     def _person_hint(self, text: str) -> str:
         kind_ = self.settings.target.user_id_type
-        raw = (f" a well-formed {kind_} ({self._raw_id.pattern.removesuffix(chr(92) + 'Z')})"
-               if self._raw_id is not None else f" an alias (with user_id_type {kind_}, raw IDs can't be told apart)")
-        return f"add it to catalog.yaml people:{_did_you_mean(text, self._people)}, or write{raw}"
+        hint = f"add it to catalog.yaml people:{_did_you_mean(text, self._people)}"
+        if self._raw_id is None:
+            return f"{hint} (with user_id_type {kind_} people must be aliases: raw IDs can't be told apart)"
+        return f"{hint}, or write a well-formed {kind_} ({self._raw_id.pattern.removesuffix(chr(92) + 'Z')})"
 
     def _reviewee(self, semester: str | None, rkey: Scalar, rnode: Node, file: str) -> None:
         assert rkey.text is not None

@@ -48,7 +48,7 @@ def generate_root(dest: Path, *, reviewees: int = 50_000, metrics: int = 5, fiel
         lo, hi = f * per_file, min(reviewees, (f + 1) * per_file)
         if lo >= hi:
             break
-        out = [f"semester: bench", "reviewees:"]
+        out = ["semester: bench", "reviewees:"]
         for r in range(lo, hi):
             out.append(f"  {open_id(r)}:")
             for m in range(metrics):

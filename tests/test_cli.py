@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from syncer import __version__
+from syncer.cli import cli
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def broken(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "metrics"
+    shutil.copytree(REPO / "metrics", root, ignore=shutil.ignore_patterns(".syncer"))
+    sales = root / "teams" / "sales.yaml"
+    sales.write_text(sales.read_text().replace("target: 1200000", "target: 12,000", 1)
+                     + "  nobody:\n    nps: {target: 1}\n")
+    monkeypatch.chdir(tmp_path)
+    return root
+
+
+def test_version() -> None:
+    assert run("--version") == (0, f"syncer {__version__}\n")
+
+
+def test_help_on_every_command() -> None:
+    from syncer.cli import cli as group
+
+    def walk(cmd: object, path: list[str]) -> list[list[str]]:
+        out = [path]
+        for name, sub in getattr(cmd, "commands", {}).items():
+            out += walk(sub, [*path, name])
+        return out
+
+    for path in walk(group, []):
+        code, out = run(*path, "--help")
+        assert code == 0 and "Usage:" in out, path
+        cmd = group
+        for name in path:
+            cmd = cmd.commands[name]  # type: ignore[attr-defined]
+        assert cmd.help, f"no help text for {' '.join(path)}"
+        for param in cmd.params:
+            if param.param_type_name == "option":
+                assert param.help, f"option {param.name} of {' '.join(path)} has no help"  # type: ignore[attr-defined]
+
+
+def test_usage_errors_exit_1_not_2() -> None:
+    code, out = run("validate", "--format", "xml")
+    assert code == 1 and "Invalid value" in out
+    assert run("no-such-command")[0] == 1
+
+
+def test_validate_example_ok() -> None:
+    code, out = run("validate", "--root", str(REPO / "metrics"))
+    assert code == 0
+    assert out.strip().endswith("0 errors, 0 warnings")
+
+
+def test_validate_reports_each_problem_with_location(broken: Path) -> None:
+    code, out = run("validate")
+    assert code == 1
+    lines = out.splitlines()
+    assert any(line.startswith("metrics/teams/sales.yaml:") and "'12,000' is not a number" in line
+               for line in lines)
+    assert any("unknown reviewee 'nobody'" in line for line in lines)
+    assert lines[-1].startswith("metrics: INVALID") and "2 errors" in lines[-1]
+
+
+def test_validate_redacts_values(broken: Path) -> None:
+    code, out = run("validate", "--redact-values")
+    assert code == 1 and "12,000" not in out and "(redacted) is not a number" in out
+    code, out = run("validate", env={"SYNCER_REDACT": "1"})
+    assert "12,000" not in out
+
+
+def test_validate_json(broken: Path) -> None:
+    code, out = run("validate", "--format", "json")
+    data = json.loads(out)
+    assert code == 1 and data["valid"] is False and data["errors"] == 2
+    assert {p["code"] for p in data["problems"]} == {"bad-number", "unknown-person"}
+    assert all(p["file"] == "metrics/teams/sales.yaml" and p["line"] > 0 for p in data["problems"])
+
+
+def test_validate_github_is_default_under_actions(broken: Path) -> None:
+    code, out = run("validate", env={"GITHUB_ACTIONS": "true"})
+    assert code == 1
+    ann = [line for line in out.splitlines() if line.startswith("::error ")]
+    assert len(ann) == 2
+    assert ann[0].startswith("::error file=metrics/teams/sales.yaml,line=")
+    assert "title=bad-number::" in ann[0]
+    assert "metrics/teams/sales.yaml:" in out.split(ann[-1])[1]  # the plain list follows
+    assert "2 errors" in out.splitlines()[-1]
+
+
+def test_github_escaping() -> None:
+    from syncer.problems import Problem
+    from syncer.report.problems import render_github
+
+    p = Problem("a,b:c.yaml", 1, 2, "error", "x", "50% of {value}\nnext", "v")
+    first = render_github([p], redact=False).splitlines()[0]
+    assert first == "::error file=a%2Cb%3Ac.yaml,line=1,col=2,title=x::50%25 of 'v'%0Anext"
+
+
+def test_missing_root_is_one_clear_line_no_traceback(tmp_path: Path) -> None:
+    code, out = run("validate", "--root", str(tmp_path / "absent"))
+    assert code == 1 and "Traceback" not in out and "metrics root not found" in out
+
+
+def test_unexpected_exception_says_bug_and_debug_shows_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    import syncer.validate
+
+    def boom(*a: object, **k: object) -> None:
+        raise RuntimeError("kaput")
+
+    monkeypatch.setattr(syncer.validate, "validate_root", boom)
+    result = CliRunner().invoke(cli, ["validate"])
+    assert result.exit_code == 1 and "This is a bug in syncer" in result.output and "Traceback" not in result.output
+    result = CliRunner().invoke(cli, ["--debug", "validate"])
+    assert result.exit_code == 1 and "Traceback" in result.output
+
+
+def test_init_then_validate(tmp_path: Path) -> None:
+    dest = tmp_path / "new"
+    code, out = run("init", str(dest))
+    assert code == 0 and "wrote" in out
+    assert (dest / ".schemas" / "data.schema.json").is_file()
+    first = (dest / "teams" / "example.yaml").read_text().splitlines()[0]
+    assert first == "# yaml-language-server: $schema=../.schemas/data.schema.json"
+    assert (dest / first.split("=", 1)[1].replace("..", "teams/..")).resolve().is_file()
+    assert run("validate", "--root", str(dest))[0] == 0
+    code, out = run("init", str(dest))
+    assert code == 1 and "already exist" in out and "--force" in out
+    assert run("init", str(dest), "--force")[0] == 0
+
+
+def test_schema_export(tmp_path: Path) -> None:
+    code, _ = run("schema", "export", str(tmp_path / "s"))
+    names = sorted(p.name for p in (tmp_path / "s").iterdir())
+    assert code == 0 and {"catalog.schema.json", "data.schema.json", "syncer.schema.json"} <= set(names)
+
+
+def test_python_dash_m() -> None:
+    out = subprocess.run([sys.executable, "-m", "syncer", "--version"], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == f"syncer {__version__}"

@@ -1,0 +1,186 @@
+from __future__ import annotations
+
+import codecs
+import contextlib
+import re
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from syncer.errors import LoadError
+from syncer.yamlio import Mapping, Scalar, Sequence, load_file, locate, parse, to_plain, walk_files
+
+
+def values(text: str) -> dict[str, str | None]:
+    tree = parse(text.encode(), "t.yaml")
+    assert isinstance(tree, Mapping)
+    return {k.text: (v.text if isinstance(v, Scalar) else None) for k, v in tree.items}  # type: ignore[misc]
+
+
+def test_values_are_the_text_typed() -> None:
+    v = values("a: yes\nb: on\nc: 0012\nd: 1_000\ne: 12:30\nf: 1e3\ng: 2026-01-01\nh: 0x1F\ni: .5\nj: +1\n")
+    assert v == {"a": "yes", "b": "on", "c": "0012", "d": "1_000", "e": "12:30", "f": "1e3",
+                 "g": "2026-01-01", "h": "0x1F", "i": ".5", "j": "+1"}
+
+
+def test_nulls_and_quoted_null() -> None:
+    v = values("a: ~\nb: null\nc: Null\nd: NULL\ne:\nf: \"null\"\ng: 'NULL'\nh: nUll\ni: ''\n")
+    assert v == {"a": None, "b": None, "c": None, "d": None, "e": None, "f": "null", "g": "NULL",
+                 "h": "nUll", "i": ""}
+
+
+def test_block_and_quoted_scalars_keep_text_and_line_breaks_are_normalised() -> None:
+    tree = parse(b'a: |\r\n  one\r\n  two\r\nb: "x\\r\\ny"\r\nc: >\r\n  f\r\n  g\r\n', "t.yaml")
+    assert isinstance(tree, Mapping)
+    assert to_plain(tree) == {"a": "one\ntwo\n", "b": "x\ny", "c": "f g\n"}
+
+
+def test_locations_are_one_based() -> None:
+    tree = parse(b"top:\n  key: value\n", "t.yaml")
+    assert isinstance(tree, Mapping)
+    assert locate(tree, ["top", "key"]) == (2, 8)
+    assert locate(tree, ["top", "missing"]) == (1, 1)
+
+
+def test_duplicate_keys_name_both_lines() -> None:
+    with pytest.raises(LoadError) as exc:
+        parse(b"a: 1\nb: 2\na: 3\n", "t.yaml")
+    assert str(exc.value) == "t.yaml:3:1: duplicate key 'a': also at line 1; keep one of them"
+
+
+def test_duplicate_keys_can_be_collected_and_the_first_is_kept() -> None:
+    found: list[LoadError] = []
+    tree = parse(b"a: 1\na: 2\nb: {x: 1, x: 2}\n", "t.yaml", duplicates=found)
+    assert to_plain(tree) == {"a": "1", "b": {"x": "1"}}
+    assert [(e.source.line, e.source.col) for e in found if e.source] == [(2, 1), (3, 11)]
+
+
+def test_quoted_and_plain_keys_of_same_text_are_duplicates() -> None:
+    with pytest.raises(LoadError, match="duplicate key 'yes'"):
+        parse(b"yes: 1\n'yes': 2\n", "t.yaml")
+
+
+def test_alias_bomb_is_refused_quickly_and_never_expanded() -> None:
+    lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i in range(1, 10):
+        prev = f"*a{i - 1}"
+        lines.append(f"a{i}: &a{i} [{', '.join([prev] * 9)}]")
+    start = time.perf_counter()
+    with pytest.raises(LoadError, match="alias bomb"):
+        parse("\n".join(lines).encode(), "bomb.yaml")
+    assert time.perf_counter() - start < 1.0  # generous: it takes about a millisecond
+
+
+def test_a_few_aliases_are_fine_and_shared() -> None:
+    tree = parse(b"base: &b {target: 1}\nx: *b\ny: *b\n", "t.yaml")
+    assert isinstance(tree, Mapping)
+    assert tree.get("x") is tree.get("base")
+
+
+def test_recursive_alias_refused() -> None:
+    with pytest.raises(LoadError, match="recursive"):
+        parse(b"a: &x [1, *x]\n", "t.yaml")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    (b"a: !!int 1\n", "YAML tag"),
+    (b"a: !custom x\n", "YAML tag"),
+    (b"a: !!set {x}\n", "YAML tag"),
+    (b"? [a]\n: 1\n", "mapping key must be plain text"),
+    (b"~: 1\n", "empty (null) mapping key"),
+    (b"a: 1\n---\nb: 2\n", "more than one YAML document"),
+    (b"a: [1\n", "YAML syntax error"),
+    (b"a: \x07\n", "U+0007 is not allowed"),
+    (b"a: *nowhere\n", "unknown alias *nowhere"),
+])
+def test_refusals(text: bytes, message: str) -> None:
+    with pytest.raises(LoadError, match=re.escape(message)):
+        parse(text, "t.yaml")
+
+
+def test_depth_is_bounded() -> None:
+    with pytest.raises(LoadError, match="nesting deeper"):
+        parse(("[" * 200 + "]" * 200).encode(), "t.yaml")
+
+
+def test_empty_documents_are_none() -> None:
+    assert parse(b"", "t.yaml") is None
+    assert parse(b"# only a comment\n", "t.yaml") is None
+
+
+def test_sequences() -> None:
+    tree = parse(b"- a\n- [b, ~]\n", "t.yaml")
+    assert isinstance(tree, Sequence)
+    assert to_plain(tree) == ["a", ["b", None]]
+
+
+def test_utf8_bom_is_accepted(tmp_path: Path) -> None:
+    p = tmp_path / "bom.yaml"
+    p.write_bytes(codecs.BOM_UTF8 + "名字: 值\n".encode())
+    assert to_plain(load_file(p, max_bytes=1000)) == {"名字": "值"}
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (codecs.BOM_UTF16_LE + "a: 1\n".encode("utf-16-le"), "UTF-16"),
+    (codecs.BOM_UTF32_BE + "a: 1\n".encode("utf-32-be"), "UTF-32"),
+])
+def test_other_encodings_are_refused(tmp_path: Path, data: bytes, message: str) -> None:
+    p = tmp_path / "x.yaml"
+    p.write_bytes(data)
+    with pytest.raises(LoadError, match=message):
+        load_file(p, max_bytes=1000)
+
+
+def test_invalid_utf8_is_located(tmp_path: Path) -> None:
+    p = tmp_path / "x.yaml"
+    p.write_bytes(b"a: 1\nb: caf\xe9\n")
+    with pytest.raises(LoadError) as exc:
+        load_file(p, "x.yaml", max_bytes=1000)
+    assert exc.value.source is not None
+    assert (exc.value.source.line, exc.value.source.col) == (2, 7)
+    assert "not valid UTF-8" in exc.value.message
+
+
+def test_max_file_bytes(tmp_path: Path) -> None:
+    p = tmp_path / "big.yaml"
+    p.write_bytes(b"a: " + b"x" * 200 + b"\n")
+    with pytest.raises(LoadError, match="more than max_file_bytes"):
+        load_file(p, max_bytes=100)
+    assert load_file(p, max_bytes=1000) is not None
+
+
+def test_walk_files_skips_dot_directories_excluded_and_top_files(tmp_path: Path) -> None:
+    for rel in ["syncer.yaml", "catalog.yaml", "a.yaml", "b/c.yml", ".syncer/state.yaml", "b/.hidden/x.yaml",
+                "drafts/d.yaml", "drafts/deep/e.yaml", "notes.txt", "x.tmpl.yaml"]:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("a: 1\n")
+    found = walk_files(tmp_path, exclude=("drafts/**", "*.tmpl.yaml"),
+                       skip=frozenset({"syncer.yaml", "catalog.yaml"}))
+    assert [p.relative_to(tmp_path).as_posix() for p in found] == ["a.yaml", "b/c.yml"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=300))
+def test_fuzz_bytes_raise_only_our_errors(data: bytes) -> None:
+    from syncer.yamlio import check_utf8
+
+    with contextlib.suppress(LoadError):
+        parse(check_utf8(data, "f.yaml"), "f.yaml")
+
+
+YAMLISH = st.lists(st.sampled_from([*list("ab: -?[]{},&*!|>'\"#~\n\t\r%@`\\0."), "  ", "\n  ", "&x ", "*x"]),
+                   max_size=60).map("".join)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(YAMLISH)
+def test_fuzz_yaml_like_text_raises_only_our_errors(text: str) -> None:
+    try:
+        tree = parse(text.encode(), "f.yaml")
+    except LoadError as exc:
+        assert exc.source is not None and exc.source.line >= 1 and exc.source.col >= 1
+    else:
+        to_plain(tree)
