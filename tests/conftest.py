@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,3 +24,50 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for var in ("FEISHU_APP_ID", "FEISHU_APP_SECRET", "FEISHU_BASE_URL", "GITHUB_ACTIONS", "SYNCER_REDACT",
                 "SYNCER_DEBUG", "NO_COLOR", "GITHUB_STEP_SUMMARY"):
         monkeypatch.delenv(var, raising=False)
+
+
+_LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1", "ip6-localhost"}
+
+
+def _is_loopback(host: object) -> bool:
+    if isinstance(host, bytes):
+        host = host.decode()
+    if not isinstance(host, str):
+        return False
+    host = host.strip("[]").lower()
+    return host in _LOOPBACK_NAMES or host.startswith("127.")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _loopback_only() -> Iterator[None]:
+    """The test run opens no socket except to loopback: anything else fails the test loudly."""
+    import socket
+
+    real_connect, real_connect_ex, real_getaddrinfo = (
+        socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo)
+
+    def check(address: object) -> None:
+        if isinstance(address, tuple) and address and not _is_loopback(address[0]):
+            raise RuntimeError(f"test tried to reach {address[0]!r}: tests may only use loopback")
+
+    def connect(self: socket.socket, address: object) -> None:
+        check(address)
+        real_connect(self, address)  # type: ignore[arg-type]
+
+    def connect_ex(self: socket.socket, address: object) -> int:
+        check(address)
+        return real_connect_ex(self, address)  # type: ignore[arg-type]
+
+    def getaddrinfo(host: object, *args: object, **kwargs: object) -> object:
+        if host is not None and not _is_loopback(host):
+            raise RuntimeError(f"test tried to resolve {host!r}: tests may only use loopback")
+        return real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    socket.socket.connect = connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
+    socket.getaddrinfo = getaddrinfo  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo = (
+            real_connect, real_connect_ex, real_getaddrinfo)  # type: ignore[method-assign]
