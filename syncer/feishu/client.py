@@ -1,0 +1,286 @@
+"""The two Feishu clients. `ReadClient` reads and has no way to write (what `plan` gets); `WriteClient`
+adds the one write syncer makes, `metric_details/import`."""
+
+from __future__ import annotations
+
+import random as _random
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, Self, TypeVar
+
+import httpx
+
+from syncer.feishu.auth import Credentials, credentials_from_env
+from syncer.feishu.errors import BadResponseError
+from syncer.feishu.records import (
+    MAX_CLIENT_TOKEN,
+    ImportedMetric,
+    LibraryMetric,
+    MetricFieldInfo,
+    Reviewee,
+    RevieweeMetrics,
+    Semester,
+    UserLookup,
+    import_body,
+    parse_metric_details,
+    parse_metric_fields,
+    parse_metric_libs,
+    parse_reviewees,
+    parse_semesters,
+    parse_user_ids,
+)
+from syncer.feishu.retry import RetryPolicy
+from syncer.feishu.session import DEFAULT_TIMEOUT, Clock, Random, RequestGate, Session, Sleep
+from syncer.feishu.urls import check_base_url
+from syncer.model import UserIdType
+
+METRIC_DETAILS_QUERY = "/open-apis/performance/v2/metric_details/query"
+METRIC_FIELDS_QUERY = "/open-apis/performance/v2/metric_fields/query"
+METRIC_LIBS_QUERY = "/open-apis/performance/v2/metric_libs/query"
+REVIEWEES_QUERY = "/open-apis/performance/v2/reviewees/query"
+SEMESTERS_LIST = "/open-apis/performance/v1/semesters"
+BATCH_GET_ID = "/open-apis/contact/v3/users/batch_get_id"
+METRIC_DETAILS_IMPORT = "/open-apis/performance/v2/metric_details/import"
+
+READ_PATHS = frozenset(
+    {
+        METRIC_DETAILS_QUERY,
+        METRIC_FIELDS_QUERY,
+        METRIC_LIBS_QUERY,
+        REVIEWEES_QUERY,
+        SEMESTERS_LIST,
+        BATCH_GET_ID,
+    }
+)
+WRITE_PATHS = frozenset({METRIC_DETAILS_IMPORT})
+
+QUERY_CHUNK = 50  # reviewee_user_ids, field_ids, emails and mobiles per read request
+DEFAULT_PAGE_SIZE = 100
+_MAX_PAGES = 10_000
+
+_In = TypeVar("_In")
+_Out = TypeVar("_Out")
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+class ReadClient:
+    """Reads Feishu. Has no import method, and its session refuses any path but the read APIs."""
+
+    _paths: frozenset[str] = READ_PATHS
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        credentials: Credentials,
+        transport: httpx.BaseTransport | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = time.sleep,
+        random: Random = _random.random,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.base_url = check_base_url(base_url)
+        self.app_id = credentials.app_id
+        self._session = Session(
+            base_url=self.base_url,
+            credentials=credentials,
+            allowed_paths=self._paths,
+            transport=transport,
+            timeout=timeout,
+            clock=clock,
+            sleep=sleep,
+            random=random,
+            retry=retry,
+        )
+
+    @classmethod
+    def from_env(
+        cls,
+        *,
+        base_url: str,
+        env: Mapping[str, str] | None = None,
+        transport: httpx.BaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Self:
+        """Credentials from FEISHU_APP_ID / FEISHU_APP_SECRET (`env` defaults to os.environ)."""
+        return cls(base_url=base_url, credentials=credentials_from_env(env), transport=transport, retry=retry)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, app_id={self.app_id!r})"
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- reads ---------------------------------------------------------------------------------------
+
+    def authenticate(self) -> None:
+        """Fetch (or reuse) the tenant token: checks the credentials early. The token itself stays inside."""
+        self._session.token()
+
+    def query_metric_details(
+        self, *, semester_id: str, reviewee_user_ids: Sequence[str], user_id_type: UserIdType = "open_id"
+    ) -> list[RevieweeMetrics]:
+        """The metric values of reviewees in one semester (50 reviewees a request)."""
+        out: list[RevieweeMetrics] = []
+        for chunk in _chunks(reviewee_user_ids, QUERY_CHUNK):
+            data = self._session.call(
+                "POST",
+                METRIC_DETAILS_QUERY,
+                params={"user_id_type": user_id_type},
+                payload={"semester_id": semester_id, "reviewee_user_ids": chunk},
+            )
+            out.extend(self._parse(METRIC_DETAILS_QUERY, parse_metric_details, data))
+        return out
+
+    def query_metric_fields(self, *, field_ids: Sequence[str] = ()) -> list[MetricFieldInfo]:
+        """Field definitions; no IDs means all fields."""
+        chunks = list(_chunks(field_ids, QUERY_CHUNK)) or [[]]
+        out: list[MetricFieldInfo] = []
+        for chunk in chunks:
+            data = self._session.call("POST", METRIC_FIELDS_QUERY, payload={"field_ids": chunk})
+            out.extend(self._parse(METRIC_FIELDS_QUERY, parse_metric_fields, data))
+        return out
+
+    def query_metric_libs(
+        self, *, user_id_type: UserIdType = "open_id", page_size: int = DEFAULT_PAGE_SIZE
+    ) -> list[LibraryMetric]:
+        """The whole metric library, every page."""
+        items = self._paged(
+            METRIC_LIBS_QUERY, user_id_type=user_id_type, payload={}, key="items", page_size=page_size
+        )
+        return self._parse(METRIC_LIBS_QUERY, parse_metric_libs, items)
+
+    def query_reviewees(
+        self,
+        *,
+        semester_id: str,
+        user_ids: Sequence[str] = (),
+        activity_ids: Sequence[str] = (),
+        user_id_type: UserIdType = "open_id",
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> list[Reviewee]:
+        """The reviewees of a semester, every page."""
+        payload: dict[str, Any] = {"semester_id": semester_id}
+        if user_ids:
+            payload["user_ids"] = list(user_ids)
+        if activity_ids:
+            payload["activity_ids"] = list(activity_ids)
+        items = self._paged(
+            REVIEWEES_QUERY, user_id_type=user_id_type, payload=payload, key="reviewees", page_size=page_size
+        )
+        return self._parse(REVIEWEES_QUERY, parse_reviewees, items)
+
+    def list_semesters(self, *, user_id_type: UserIdType = "open_id") -> list[Semester]:
+        """GET /open-apis/performance/v1/semesters."""
+        data = self._session.call("GET", SEMESTERS_LIST, params={"user_id_type": user_id_type})
+        return self._parse(SEMESTERS_LIST, parse_semesters, data)
+
+    def batch_get_user_ids(
+        self,
+        *,
+        emails: Sequence[str] = (),
+        mobiles: Sequence[str] = (),
+        include_resigned: bool = False,
+        user_id_type: UserIdType = "open_id",
+    ) -> list[UserLookup]:
+        """User IDs by email or mobile (50 of each a request); a miss has `user_id` None."""
+        out: list[UserLookup] = []
+        email_chunks, mobile_chunks = list(_chunks(emails, QUERY_CHUNK)), list(_chunks(mobiles, QUERY_CHUNK))
+        for i in range(max(len(email_chunks), len(mobile_chunks))):
+            payload: dict[str, Any] = {"include_resigned": include_resigned}
+            if i < len(email_chunks):
+                payload["emails"] = email_chunks[i]
+            if i < len(mobile_chunks):
+                payload["mobiles"] = mobile_chunks[i]
+            data = self._session.call(
+                "POST", BATCH_GET_ID, params={"user_id_type": user_id_type}, payload=payload
+            )
+            out.extend(self._parse(BATCH_GET_ID, parse_user_ids, data))
+        return out
+
+    # --- helpers -------------------------------------------------------------------------------------
+
+    def _paged(
+        self, path: str, *, user_id_type: UserIdType, payload: Mapping[str, Any], key: str, page_size: int
+    ) -> list[Mapping[str, Any]]:
+        items: list[Mapping[str, Any]] = []
+        seen: set[str] = set()
+        page_token: str | None = None
+        for _ in range(_MAX_PAGES):
+            params = {"user_id_type": user_id_type, "page_size": str(page_size)}
+            if page_token:
+                params["page_token"] = page_token
+            data = self._session.call("POST", path, params=params, payload=payload)
+            page = data.get(key) or []
+            if not isinstance(page, list) or not all(isinstance(i, Mapping) for i in page):
+                raise BadResponseError(f"POST {path}: data.{key} is not a list of objects")
+            items.extend(page)
+            if not data.get("has_more"):
+                return items
+            token = data.get("page_token")
+            if not isinstance(token, str) or not token or token in seen:
+                raise BadResponseError(f"POST {path}: has_more without a new page_token")
+            seen.add(token)
+            page_token = token
+        raise BadResponseError(f"POST {path}: more than {_MAX_PAGES} pages")
+
+    @staticmethod
+    def _parse(path: str, parser: Callable[[_In], _Out], data: _In) -> _Out:
+        try:
+            return parser(data)
+        except BadResponseError as exc:
+            raise BadResponseError(f"{path}: malformed answer: {exc.message}") from exc
+
+
+class WriteClient(ReadClient):
+    """A ReadClient that may also import metric values. Only `apply` builds one."""
+
+    _paths = READ_PATHS | WRITE_PATHS
+
+    def import_metric_details(
+        self,
+        *,
+        semester_id: str,
+        import_record_name: str,
+        imported_metrics: Sequence[ImportedMetric],
+        client_token: str,
+        user_id_type: UserIdType,
+        gate: RequestGate | None = None,
+    ) -> str:
+        """Send one batch (1 to 50 rows) and return its import_record_id.
+
+        `client_token` is decided by the caller, once per batch, and every retry of this call re-sends it
+        with the very same body. A DuplicateTokenError with `after_retry` set means an earlier attempt of
+        this call landed. `gate` (a Pacer) spaces every attempt, retries included.
+        """
+        if not 1 <= len(client_token) <= MAX_CLIENT_TOKEN:
+            raise ValueError(f"client_token must be 1 to {MAX_CLIENT_TOKEN} characters")
+        body = import_body(
+            semester_id=semester_id,
+            import_record_name=import_record_name,
+            imported_metrics=list(imported_metrics),
+        )
+        data = self._session.call(
+            "POST",
+            METRIC_DETAILS_IMPORT,
+            params={"client_token": client_token, "user_id_type": user_id_type},
+            payload=body,
+            gate=gate,
+        )
+        record_id = data.get("import_record_id")
+        if isinstance(record_id, int) and not isinstance(record_id, bool):
+            record_id = str(record_id)
+        if not isinstance(record_id, str) or not record_id:
+            raise BadResponseError(f"POST {METRIC_DETAILS_IMPORT}: the answer has no import_record_id")
+        return record_id

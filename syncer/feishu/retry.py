@@ -1,0 +1,58 @@
+"""Retry arithmetic, pure: capped exponential backoff with full jitter, and the wait a 429 asks for."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+RESET_HEADER = "x-ogw-ratelimit-reset"
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How hard to try.
+
+    `max_attempts` bounds the attempts of one call that fail transiently (network, timeout, 5xx,
+    1580101); `max_rate_limited` bounds the 429 waits of one call, counted apart so that a quota shared
+    with another job does not eat the failure budget. A 429 without a usable reset header waits
+    `rate_limit_fallback` seconds (a whole one-minute window: the safe reading); a reset above
+    `max_rate_limit_wait` is refused rather than slept through.
+    """
+
+    max_attempts: int = 5
+    backoff_base: float = 1.0
+    backoff_cap: float = 30.0
+    max_rate_limited: int = 5
+    rate_limit_fallback: float = 60.0
+    max_rate_limit_wait: float = 600.0
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1 or self.max_rate_limited < 0:
+            raise ValueError("max_attempts must be >= 1 and max_rate_limited >= 0")
+        if self.backoff_base <= 0 or self.backoff_cap < self.backoff_base:
+            raise ValueError("backoff_base must be > 0 and backoff_cap >= backoff_base")
+
+
+def backoff_delay(retry: int, *, base: float, cap: float, rand: float) -> float:
+    """The wait before retry number `retry` (1 for the first retry): full jitter, `rand` in [0, 1), over
+    min(cap, base * 2**(retry-1))."""
+    if retry < 1:
+        raise ValueError("retry counts from 1")
+    ceiling = cap if retry > 64 else min(cap, base * 2 ** (retry - 1))
+    return max(0.0, min(1.0, rand)) * ceiling
+
+
+def rate_limit_wait(headers: Mapping[str, str], *, fallback: float) -> float:
+    """Seconds to wait after a 429: `x-ogw-ratelimit-reset` when it is a finite number >= 0, else
+    `fallback`. A reset of 0 still waits a second so that the retry does not land in the same instant."""
+    raw = headers.get(RESET_HEADER)
+    if raw is None:
+        return fallback
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        return fallback
+    if not math.isfinite(value) or value < 0:
+        return fallback
+    return max(value, 1.0)

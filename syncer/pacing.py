@@ -1,0 +1,117 @@
+"""Pacing of import requests: evenly spaced at 60/import_per_minute seconds, never in bursts.
+
+Times are wall-clock seconds (epoch), because the time of the last request is kept in the state and read
+back by the next apply, maybe on another machine: the first request of an apply waits until
+last + interval. A recorded time in the future (clock skew) counts as "now", so a skewed clock delays an
+apply by at most one interval.
+
+The arithmetic is pure; `Pacer` adds an injected clock and sleep, and is the `RequestGate` the Feishu
+client calls before every attempt (retries included) and tells about 429 waits.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+
+def interval_for(import_per_minute: float) -> float:
+    """Seconds between two requests at `import_per_minute` requests a minute."""
+    if not math.isfinite(import_per_minute) or import_per_minute <= 0:
+        raise ValueError(f"import_per_minute must be a positive number, not {import_per_minute!r}")
+    return 60.0 / import_per_minute
+
+
+def first_slot(*, now: float, last_request_at: float | None, interval: float) -> float:
+    """The earliest time the next request may start."""
+    if last_request_at is None:
+        return now
+    return max(now, min(last_request_at, now) + interval)
+
+
+def schedule(n: int, *, now: float, last_request_at: float | None, interval: float) -> list[float]:
+    """The start times of `n` requests sent as early as the pace allows."""
+    if n < 0:
+        raise ValueError("n must be >= 0")
+    start = first_slot(now=now, last_request_at=last_request_at, interval=interval)
+    return [start + i * interval for i in range(n)]
+
+
+def eta(n: int, *, now: float, last_request_at: float | None, interval: float) -> float:
+    """Seconds from `now` until the last of `n` requests starts (0 for none); add one request's own
+    duration for the time it is done."""
+    if n <= 0:
+        return 0.0
+    return first_slot(now=now, last_request_at=last_request_at, interval=interval) + (n - 1) * interval - now
+
+
+class Pacer:
+    """Spaces requests `interval` seconds apart, starting from `last_request_at` (from the state)."""
+
+    def __init__(
+        self,
+        *,
+        interval: float,
+        last_request_at: float | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not math.isfinite(interval) or interval <= 0:
+            raise ValueError("interval must be a positive number of seconds")
+        self.interval = interval
+        self._clock = clock
+        self._sleep = sleep
+        now = clock()
+        self._last = None if last_request_at is None else min(last_request_at, now)
+        self._not_before = now
+
+    @classmethod
+    def per_minute(
+        cls,
+        import_per_minute: float,
+        *,
+        last_request_at: float | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> Pacer:
+        return cls(
+            interval=interval_for(import_per_minute),
+            last_request_at=last_request_at,
+            clock=clock,
+            sleep=sleep,
+        )
+
+    @property
+    def last_request_at(self) -> float | None:
+        """When the last request started: what the state keeps for the next apply."""
+        return self._last
+
+    def next_slot(self) -> float:
+        """The earliest time the next request may start."""
+        slot = first_slot(now=self._clock(), last_request_at=self._last, interval=self.interval)
+        return max(slot, self._not_before)
+
+    def eta(self, n: int) -> float:
+        """Seconds from now until the last of `n` more requests starts."""
+        if n <= 0:
+            return 0.0
+        return self.next_slot() + (n - 1) * self.interval - self._clock()
+
+    def wait_turn(self) -> float:
+        """Sleep until the next slot, record the request as sent now, and return that time."""
+        while True:
+            now = self._clock()
+            slot = max(
+                first_slot(now=now, last_request_at=self._last, interval=self.interval), self._not_before
+            )
+            if now >= slot:
+                break
+            self._sleep(slot - now)
+        self._last = now
+        return now
+
+    def defer(self, seconds: float) -> None:
+        """Feishu said to wait (429 `x-ogw-ratelimit-reset`): no request before now + seconds."""
+        if seconds > 0:
+            self._not_before = max(self._not_before, self._clock() + seconds)
