@@ -1,0 +1,253 @@
+"""The read endpoints: shapes, paging, filters, user ID types and their errors."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+
+from syncer.emulator import ManualClock, Tenant
+
+from .helpers import (
+    ALICE,
+    BOB,
+    FORMER,
+    GRACE,
+    H1,
+    H2,
+    NPS,
+    OUTSIDE,
+    OWNER,
+    PENDING,
+    REVENUE,
+    TARGET,
+    Api,
+    code_of,
+    field,
+    item,
+    make_api,
+)
+
+FIELDS = "/open-apis/performance/v2/metric_fields/query"
+LIBS = "/open-apis/performance/v2/metric_libs/query"
+REVIEWEES = "/open-apis/performance/v2/reviewees/query"
+SEMESTERS = "/open-apis/performance/v1/semesters"
+BATCH_GET_ID = "/open-apis/contact/v3/users/batch_get_id"
+
+
+def data(resp: Any) -> Any:
+    body = resp.json()
+    assert resp.status_code == 200 and body["code"] == 0, body
+    assert body["msg"] == "success"
+    return body["data"]
+
+
+# -- metric_details/query ------------------------------------------------------------------------------
+
+
+def test_metric_details_query_returns_what_was_imported(api: Api) -> None:
+    api.import_(item(ALICE, REVENUE, field(TARGET, "1000"), field(OWNER, person=BOB)))
+    d = data(api.query(ALICE, BOB))
+    assert d["semester_id"] == H2
+    alice = [m for m in d["reviewee_metrics"] if m["reviewee_user_id"]["open_id"] == ALICE]
+    revenue = next(m["metric_details"] for m in alice if m["metric_details"]["metric_id"] == REVENUE)
+    assert revenue["fields"] == [
+        {"field_id": TARGET, "field_value": "1000"},
+        {
+            "field_id": OWNER,
+            "field_value_person": {"open_id": BOB, "user_id": api.emu.tenant.users[BOB].user_id},
+        },
+    ]
+    assert revenue["name"] == "Revenue"
+    assert set(revenue) == {
+        "metric_id", "name", "fields", "dimension_id", "dimension_name", "dimension_weight", "add_from",
+        "is_from_library",
+    }  # fmt: skip
+    assert alice[0]["metric_template_id"] == "7300000000000000001"
+    assert alice[0]["reviewee_stage_statuses"] == []
+    bob_nps = next(
+        m
+        for m in d["reviewee_metrics"]
+        if m["reviewee_user_id"]["open_id"] == BOB and m["metric_details"]["metric_id"] == NPS
+    )
+    assert bob_nps["metric_details"]["fields"] == []  # in the template, nothing stored
+
+
+@pytest.mark.parametrize("uid_type", ["open_id", "union_id", "user_id", "people_admin_id"])
+def test_metric_details_query_every_user_id_type(api: Api, uid_type: str) -> None:
+    alice, bob = api.emu.tenant.users[ALICE], api.emu.tenant.users[BOB]
+    api.import_(item(ALICE, REVENUE, field(OWNER, person=BOB)))
+    d = data(api.query(alice.id_of(uid_type), user_id_type=uid_type))
+    first = d["reviewee_metrics"][0]
+    assert first["reviewee_user_id"]["open_id"] == ALICE
+    assert first["reviewee_user_id"]["user_id"] == alice.user_id
+    if uid_type in ("union_id", "people_admin_id"):
+        assert first["reviewee_user_id"][uid_type] == alice.id_of(uid_type)
+    person = first["metric_details"]["fields"][0]["field_value_person"]
+    assert person["open_id"] == BOB and person.get(uid_type, bob.id_of(uid_type)) == bob.id_of(uid_type)
+
+
+def test_metric_details_query_leaves_out_unknown_and_unenrolled(api: Api) -> None:
+    d = data(api.query("ou_ffffffffffffffffffffffffffffffff", GRACE, ALICE, ALICE))
+    assert {m["reviewee_user_id"]["open_id"] for m in d["reviewee_metrics"]} == {ALICE}
+    assert len(d["reviewee_metrics"]) == 2  # alice's two metrics, once
+
+
+def test_metric_details_query_errors(api: Api) -> None:
+    assert code_of(api.query(OUTSIDE)) == 1580112
+    assert code_of(api.query(ALICE, semester="1")) == 1580105
+    assert code_of(api.query()) == 1580102
+    assert code_of(api.query(*[ALICE] * 51)) == 1580102
+    assert code_of(api.query(ALICE, user_id_type="email")) == 1580102
+    bad = api.call("POST", "/open-apis/performance/v2/metric_details/query", json={"reviewee_user_ids": [ALICE]})
+    assert code_of(bad) == 1580102 and bad.status_code == 400
+    assert data(api.query(ALICE, semester=H1))["reviewee_metrics"]  # a past semester still reads
+
+
+# -- metric_fields/query -------------------------------------------------------------------------------
+
+
+def test_metric_fields_query(api: Api) -> None:
+    everything = data(api.call("POST", FIELDS, json={}))["items"]
+    assert {f["field_id"] for f in everything} >= {"2", "4", OWNER}
+    weight = next(f for f in everything if f["field_id"] == "2")
+    assert weight == {"field_id": "2", "name": {"zh_cn": "权重", "en_us": "Weight"}, "type": "pencentage"}
+    some = data(api.call("POST", FIELDS, json={"field_ids": [OWNER, "999"]}))["items"]
+    assert some == [{"field_id": OWNER, "name": {"zh_cn": "负责人", "en_us": "Owner"}, "type": "person"}]
+    assert code_of(api.call("POST", FIELDS, json={"field_ids": ["1"] * 51})) == 1580102
+    assert code_of(api.call("POST", FIELDS, json={"field_ids": "2"})) == 1580102
+
+
+# -- metric_libs/query ---------------------------------------------------------------------------------
+
+
+def collect(api: Api, path: str, key: str, body: dict[str, Any], page_size: int) -> list[Any]:
+    items: list[Any] = []
+    token: str | None = None
+    for _ in range(100):
+        params: dict[str, Any] = {"page_size": page_size}
+        if token:
+            params["page_token"] = token
+        d = data(api.call("POST", path, params=params, json=body))
+        items += d[key]
+        if not d["has_more"]:
+            assert "page_token" not in d
+            return items
+        token = d["page_token"]
+    raise AssertionError("paging never ended")
+
+
+def test_metric_libs_query_pages_through_the_library(api: Api) -> None:
+    metrics = collect(api, LIBS, "items", {}, page_size=2)
+    ids = [m["metric_id"] for m in metrics]
+    assert ids == [m.metric_id for m in api.emu.tenant.metrics.values() if not m.old_version]
+    csat = next(m for m in metrics if m["metric_id"] == "7272580325522276404")
+    assert {"field_id": "7283776005142675480", "input_setting": "admin"} in csat["fields"]
+    assert set(csat) >= {
+        "metric_id",
+        "name",
+        "type_id",
+        "tags",
+        "fields",
+        "scoring_setting_type",
+        "is_active",
+    }
+
+
+def test_metric_libs_query_filters_and_errors(api: Api) -> None:
+    assert data(api.call("POST", LIBS, json={"is_active": False}))["items"] == []
+    assert len(data(api.call("POST", LIBS, json={"is_active": True}))["items"]) == 5
+    assert code_of(api.call("POST", LIBS, params={"page_size": 0}, json={})) == 1580102
+    assert code_of(api.call("POST", LIBS, params={"page_size": 101}, json={})) == 1580102
+    assert code_of(api.call("POST", LIBS, params={"page_token": "nonsense!"}, json={})) == 1580102
+    assert code_of(api.call("POST", LIBS, json={"is_active": "yes"})) == 1580102
+
+
+# -- reviewees/query -----------------------------------------------------------------------------------
+
+
+def test_reviewees_query_pages_and_hides_out_of_scope(api: Api) -> None:
+    reviewees = collect(api, REVIEWEES, "reviewees", {"semester_id": H2}, page_size=7)
+    ids = [r["reviewee_user_id"]["open_id"] for r in reviewees]
+    enrolled = list(api.emu.tenant.semesters[H2].reviewees)
+    assert ids == [i for i in enrolled if i != OUTSIDE]
+    assert PENDING in ids  # enrolled even if the project has not started
+    assert set(reviewees[0]) == {"reviewee_user_id", "activity_ids", "reviewprofile_url"}
+
+
+def test_reviewees_query_filters_and_errors(api: Api) -> None:
+    bob = api.emu.tenant.users[BOB]
+    d = data(
+        api.call(
+            "POST",
+            REVIEWEES,
+            params={"user_id_type": "union_id"},
+            json={"semester_id": H2, "user_ids": [bob.union_id]},
+        )
+    )
+    assert d["semester_id"] == H2
+    assert d["reviewees"][0]["reviewee_user_id"] == {
+        "open_id": BOB,
+        "user_id": bob.user_id,
+        "union_id": bob.union_id,
+    }
+    assert code_of(api.call("POST", REVIEWEES, json={})) == 1580102
+    assert code_of(api.call("POST", REVIEWEES, json={"semester_id": "42"})) == 1580105
+    assert len(data(api.call("POST", REVIEWEES, json={"semester_id": H1}))["reviewees"]) == 4
+
+
+# -- v1 semesters --------------------------------------------------------------------------------------
+
+
+def test_semesters(api: Api) -> None:
+    items = data(api.call("GET", SEMESTERS))["items"]
+    assert [s["id"] for s in items] == [H2, H1]
+    h2 = items[0]
+    assert h2["name"] == {"zh_cn": "2026 下半年", "en_us": "2026 H2"}
+    assert h2["progress"] == "enabled" and h2["type"] == "second_half" and h2["year"] == 2026
+    assert isinstance(h2["start_time"], str) and h2["start_time"].isdigit()
+    assert "input_deadline" not in h2  # no endpoint returns the deadline
+    assert [s["id"] for s in data(api.call("GET", SEMESTERS, params={"type": "first_half"}))["items"]] == [H1]
+    assert data(api.call("GET", SEMESTERS, params={"year": "2025"}))["items"] == []
+    assert code_of(api.call("GET", SEMESTERS, params={"year": "last"})) == 1580102
+
+
+def test_semesters_without_licence(tenant: Tenant, clock: ManualClock) -> None:
+    api = make_api(dataclasses.replace(tenant, licence=False), clock)
+    for resp in (api.call("GET", SEMESTERS), api.query(ALICE), api.call("POST", LIBS, json={})):
+        assert resp.status_code == 400 and code_of(resp) == 1580901
+
+
+# -- contact batch_get_id ------------------------------------------------------------------------------
+
+
+def test_batch_get_id(api: Api) -> None:
+    bob = api.emu.tenant.users[BOB]
+    body = {
+        "emails": [
+            "BOB@example.com",
+            "nobody@example.com",
+            "former.employee@example.com",
+            "outside.scope@example.com",
+        ]
+    }
+    users = data(api.call("POST", BATCH_GET_ID, params={"user_id_type": "user_id"}, json=body))["user_list"]
+    assert users[0]["user_id"] == bob.user_id and users[0]["status"]["is_resigned"] is False
+    assert [("user_id" in u) for u in users] == [True, False, False, False]  # unknown, resigned, out of scope
+    with_resigned = {**body, "include_resigned": True}
+    users = data(api.call("POST", BATCH_GET_ID, json=with_resigned))["user_list"]
+    assert users[2]["user_id"] == FORMER and users[2]["status"]["is_resigned"] is True
+    by_mobile = data(api.call("POST", BATCH_GET_ID, json={"mobiles": [bob.mobile]}))["user_list"]
+    assert by_mobile == [{"mobile": bob.mobile, "user_id": BOB, "status": users[0]["status"]}]
+
+
+def test_batch_get_id_errors(api: Api) -> None:
+    for params, body in [
+        ({"user_id_type": "people_admin_id"}, {"emails": ["bob@example.com"]}),
+        ({}, {}),
+        ({}, {"emails": ["a@b.c"] * 51}),
+        ({}, {"emails": ["bob@example.com"], "include_resigned": "yes"}),
+    ]:
+        resp = api.call("POST", BATCH_GET_ID, params=params, json=body)
+        assert resp.status_code == 400 and code_of(resp) == 99992402, (params, body)
