@@ -1,0 +1,123 @@
+"""Renderers of `syncer state show`: a StateSummary in, text or JSON out."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from syncer.state.inspect import StateSummary
+
+StateFormat = Literal["text", "json"]
+
+
+def render_state(summary: StateSummary, fmt: StateFormat) -> str:
+    if fmt == "json":
+        return json.dumps(state_document(summary), ensure_ascii=False, indent=2) + "\n"
+    return render_text(summary)
+
+
+def state_document(s: StateSummary) -> dict[str, Any]:
+    return {
+        "location": s.location,
+        "exists": s.exists,
+        "format": s.format,
+        "lineage": s.lineage,
+        "serial": s.serial,
+        "created": s.created,
+        "identity": s.identity._asdict() if s.identity else None,
+        "last_apply": s.last_apply._asdict() if s.last_apply else None,
+        "last_batch": s.last_batch._asdict() if s.last_batch else None,
+        "last_import_request": s.last_import_request,
+        "batches": s.batches,
+        "values": s.values,
+        "semesters": [
+            {
+                "semester": c.semester,
+                "name": c.name,
+                "closed": c.closed,
+                "values": c.values,
+                "rows": c.rows,
+                "reviewees": c.reviewees,
+            }
+            for c in s.semesters
+        ],
+        "rejected_rows": [
+            {
+                "semester": r.row.semester,
+                "reviewee": r.row.reviewee,
+                "metric": r.row.metric,
+                "code": r.code,
+                "rejected_at": r.at,
+                "message": r.message,
+            }
+            for r in s.rejections
+        ],
+        "open_journal": [
+            {"client_token": j.client_token, "semester": j.semester, "opened": j.opened, "rows": j.rows}
+            for j in s.journal
+        ],
+        "lock": ({**s.lock._asdict(), "status": s.lock_status} if s.lock else None),
+    }
+
+
+def _n(count: int, unit: str) -> str:
+    return f"{count} {unit}{'' if count == 1 else 's'}"
+
+
+def _name(s: StateSummary, some_id: str) -> str:
+    alias = s.names.get(some_id)
+    return f"{alias} ({some_id})" if alias else some_id
+
+
+def render_text(s: StateSummary) -> str:
+    lines = []
+    if not s.exists:
+        lines.append(f"No state at {s.location} yet: nothing is managed. The first apply creates it.")
+    else:
+        ident = s.identity
+        lines.append(f"State at {s.location}")
+        if ident is not None:
+            lines.append(
+                f"  target:      {ident.host}, app {ident.app_id or '(not recorded)'}, "
+                f"user_id_type {ident.user_id_type}"
+            )
+        lines.append(f"  lineage:     {s.lineage}")
+        lines.append(f"  serial:      {s.serial} (format {s.format}, created {s.created})")
+        if s.last_apply is not None:
+            rec = f", import record {s.last_batch.import_record_id}" if s.last_batch else ""
+            lines.append(
+                f"  last apply:  {s.last_apply.time} at commit {s.last_apply.commit[:12]} "
+                f"(batch {s.last_apply.batch}{rec})"
+            )
+        else:
+            lines.append("  last apply:  never")
+        if s.last_import_request:
+            lines.append(f"  last import request: {s.last_import_request}")
+        lines.append(
+            f"  managed:     {_n(s.values, 'value')} in {_n(len(s.semesters), 'semester')}, "
+            f"{_n(s.batches, 'batch')}".replace("batchs", "batches")
+        )
+        for c in s.semesters:
+            closed = ", closed" if c.closed else ""
+            lines.append(
+                f"    {_name(s, c.semester)}: {_n(c.values, 'value')}, {_n(c.rows, 'row')}, "
+                f"{_n(c.reviewees, 'reviewee')}{closed}"
+            )
+        if s.rejections:
+            lines.append(f"  rejected rows ({len(s.rejections)}; not sent again until their values change):")
+            for r in s.rejections:
+                msg = f" ({r.message})" if r.message else ""
+                lines.append(
+                    f"    {_name(s, r.row.semester)} {_name(s, r.row.reviewee)} "
+                    f"{_name(s, r.row.metric)}: rejected on {r.date} with {r.code}{msg}"
+                )
+        if s.journal:
+            lines.append(f"  open journal entries ({len(s.journal)}; the next apply settles them first):")
+            for j in s.journal:
+                lines.append(f"    {j.client_token} {_name(s, j.semester)}: {j.rows} rows, opened {j.opened}")
+    if s.lock is not None:
+        lines.append(
+            f"  locked by pid {s.lock.pid} on {s.lock.host} ({s.lock_status}) since {s.lock.time}"
+            f" for {s.lock.command or 'a writer'}"
+        )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,340 @@
+"""The `local` backend: the state as a directory of text files (syncer.state.files) under `state.path`.
+
+Writes never rewrite the store: each operation (a journal entry, an accepted batch, rejected rows, a
+pacing mark, forgotten keys) is one line appended to `log.jsonl` and fsynced. `compact()` folds the log
+into the per-semester files (each replaced atomically, only the semesters that changed) and resets the
+log; the lock compacts a long log, and apply compacts once at its end. Readers need no lock: they read
+`meta.json` before and after the other files and start over if a compaction happened in between.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from syncer.errors import StateError
+from syncer.model import RowKey
+from syncer.perf import paused_gc
+from syncer.state import files
+from syncer.state.base import (
+    STATE_FORMAT,
+    BatchInfo,
+    BatchRecord,
+    Clock,
+    Identity,
+    JournalEntry,
+    LockInfo,
+    Rejection,
+    State,
+    StateMeta,
+    VKey,
+    format_time,
+    utc_now,
+)
+from syncer.state.fsio import Faults, atomic_write, durable_append, no_faults, remove_durably, truncate_torn
+from syncer.state.lock import LockFile
+
+LOCK = "lock"
+JSONObj = dict[str, Any]
+
+
+class LocalStateStore:
+    """A state in a local directory. Construct it, `load()` to read; `lock()` before any write."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        clock: Clock = utc_now,
+        faults: Faults = no_faults,
+        lockfile: LockFile | None = None,
+        compact_after_ops: int = 512,
+        compact_after_bytes: int = 16 << 20,
+        chunk: int = 1 << 20,
+    ) -> None:
+        self.path = Path(path)
+        self._clock = clock
+        self._faults = faults
+        self._lockfile = lockfile or LockFile(self.path / LOCK, clock=clock)
+        self._compact_after_ops = compact_after_ops
+        self._compact_after_bytes = compact_after_bytes
+        self._chunk = chunk
+        self._lock: LockInfo | None = None
+        self._data: files.StateData | None = None
+        self._log_ops = 0
+        self._log_bytes = 0
+
+    # --- reading ----------------------------------------------------------------------------------------
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
+    def exists(self) -> bool:
+        return (self.path / files.META).is_file()
+
+    def load(self) -> State | None:
+        data = self._read()
+        if data is None:
+            return None
+        return data.snapshot()
+
+    def _read(self) -> files.StateData | None:
+        with paused_gc():  # millions of acyclic objects: the cyclic GC would only slow the load down
+            return self._read_consistent()
+
+    def _read_consistent(self) -> files.StateData | None:
+        for _attempt in range(10):
+            meta_text = self._text(files.META)
+            if meta_text is None:
+                if self._text(files.LOG):
+                    raise StateError(
+                        f"{self.path}: a log but no {files.META}: the state is incomplete; "
+                        "restore it from git or a backup"
+                    )
+                return None
+            meta = files.meta_from_json(meta_text, where=str(self.path / files.META))
+            data = files.StateData(meta=meta)
+            shards = self.path / files.SEMESTERS
+            if shards.is_dir():
+                for shard in sorted(shards.glob("*" + files.SHARD_SUFFIX)):
+                    files.decode_shard(
+                        data,
+                        files.shard_semester(shard.name),
+                        shard.read_text(encoding="utf-8"),
+                        where=str(shard),
+                    )
+            for name, decode in (
+                (files.BATCHES, files.decode_batches),
+                (files.REJECTIONS, files.decode_rejections),
+                (files.JOURNAL, files.decode_journal),
+            ):
+                text = self._text(name)
+                if text:
+                    decode(data, text, where=str(self.path / name))
+            log_text = self._text(files.LOG) or ""
+            ops, complete = files.parse_log(log_text, where=str(self.path / files.LOG))
+            compacted_serial = meta.serial
+            data.dirty.clear()
+            for n, op in enumerate(ops, 1):
+                try:
+                    if int(op["s"]) > compacted_serial:
+                        data.apply(op)
+                except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                    raise StateError(
+                        f"{self.path / files.LOG}: operation {n} is malformed ({exc!r}); restore the state "
+                        "from git or a backup"
+                    ) from exc
+            if self._text(files.META) != meta_text:
+                continue  # a compaction happened while we read: read again
+            if self._lock is not None:
+                truncate_torn(self.path / files.LOG, complete)
+            self._log_ops = len(ops)
+            self._log_bytes = complete
+            self._data = data
+            return data
+        raise StateError(f"{self.path}: the state kept changing while being read; try again")
+
+    def _text(self, name: str) -> str | None:
+        try:
+            return (self.path / name).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+
+    # --- the lock ---------------------------------------------------------------------------------------
+
+    def lock_holder(self) -> LockInfo | None:
+        return self._lockfile.read()
+
+    def lock_status(self, info: LockInfo) -> str:
+        """ "dead" (same host, pid gone: `state unlock` clears it), "alive" (runs here) or "other host"."""
+        if self._lockfile.is_dead(info):
+            return "dead"
+        return "alive" if info.host == self._lockfile.hostname() else "other host"
+
+    def lock(self, *, command: str = "apply", steal_dead: bool = False) -> LockInfo:
+        """Take the lock (creating the state directory if needed); compacts a long log."""
+        if self._lock is not None:
+            raise StateError(f"{self.path}: this process already holds the lock")
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._lock = self._lockfile.acquire(command=command, steal_dead=steal_dead)
+        try:
+            if self._read() is not None and (
+                self._log_ops > self._compact_after_ops or self._log_bytes > self._compact_after_bytes
+            ):
+                self.compact()
+        except BaseException:
+            self.unlock()
+            raise
+        return self._lock
+
+    def unlock(self, *, force: bool = False) -> LockInfo | None:
+        """Release our own lock; or, for `syncer state unlock`, clear another holder's (LockFile.clear)."""
+        if self._lock is not None:
+            held, self._lock = self._lock, None
+            self._lockfile.release(held)
+            return held
+        return self._lockfile.clear(force=force)
+
+    @contextlib.contextmanager
+    def locked(self, *, command: str = "apply", steal_dead: bool = False) -> Iterator[LockInfo]:
+        info = self.lock(command=command, steal_dead=steal_dead)
+        try:
+            yield info
+        finally:
+            self.unlock()
+
+    # --- writing ----------------------------------------------------------------------------------------
+
+    def create(self, identity: Identity) -> State:
+        self._require_lock()
+        if self.exists():
+            raise StateError(f"{self.path}: a state already exists here")
+        meta = StateMeta(
+            format=STATE_FORMAT,
+            lineage=uuid.uuid4().hex,
+            serial=1,
+            created=format_time(self._clock()),
+            identity=identity,
+        )
+        self._guard(
+            lambda: atomic_write(
+                self.path / files.META, files.meta_to_json(meta), faults=self._faults, chunk=self._chunk
+            )
+        )
+        self._data = files.StateData(meta=meta)
+        self._log_ops = self._log_bytes = 0
+        return self._data.snapshot()
+
+    def open_journal(self, entry: JournalEntry) -> None:
+        """Write a batch to the journal before it is sent (exact body, token, keys and values)."""
+        self._append(lambda s: files.journal_op(s, entry))
+
+    def settle_journal(self, client_token: str, *, outcome: str) -> None:
+        """Close a journal entry that did not end in `record_batch` (rejected, not sent, abandoned)."""
+        self._append(lambda s: {"s": s, "op": "settle", "token": client_token, "outcome": outcome})
+
+    def record_batch(self, batch: BatchRecord) -> BatchInfo:
+        """Record an accepted batch durably: its metadata once, its values, its journal entry settled and
+        its rows' rejections cleared. Appends one line; never rewrites the store."""
+        data = self._writable()
+        info = BatchInfo(
+            id=data.meta.next_batch,
+            semester=batch.semester,
+            time=format_time(batch.time),
+            import_record_id=batch.import_record_id,
+            commit=batch.commit,
+            client_token=batch.client_token,
+            import_record_name=batch.import_record_name,
+            rows=len(batch.rows),
+        )
+        rows = sorted((RowKey(*r), dict(f)) for r, f in batch.rows.items())
+        for row, _ in rows:
+            if row.semester != batch.semester:
+                raise ValueError(f"row {row} is not of the batch's semester {batch.semester}")
+        self._append(lambda s: files.batch_op(s, info, rows))
+        return info
+
+    def record_rejected(self, rejections: Sequence[Rejection]) -> None:
+        """Record rows Feishu rejected (code, time, digest of the rejected values)."""
+        if rejections:
+            rows = [files.rejection_to_list(r) for r in rejections]
+            self._append(lambda s: {"s": s, "op": "reject", "rows": rows})
+
+    def record_import_request(self, at: datetime) -> None:
+        """Remember when the last import request was sent, so the next apply keeps the pace."""
+        stamp = format_time(at)
+        self._append(lambda s: {"s": s, "op": "paced", "at": stamp})
+
+    def forget(self, keys: Iterable[VKey], *, reason: str = "apply") -> int:
+        """Stop managing these keys (apply's forgets, `syncer state rm`); Feishu is not touched."""
+        data = self._writable()
+        rows = data.rows
+        present = sorted(
+            {
+                (k[0], k[1], k[2], k[3])
+                for k in keys
+                if (row := rows.get((k[0], k[1], k[2]))) is not None and k[3] in row[0]
+            }
+        )
+        if present:
+            self._append(
+                lambda s: {"s": s, "op": "forget", "reason": reason, "keys": [list(k) for k in present]}
+            )
+        return len(present)
+
+    def compact(self) -> None:
+        """Fold the log into the files: changed semesters' shards, batches, rejections, journal, then meta
+        (generation + 1), then an empty log. Interrupted anywhere, the next load replays the log again."""
+        data = self._writable()
+        faults, chunk = self._faults, self._chunk
+        shard_dir = self.path / files.SEMESTERS
+
+        def run() -> None:
+            shards = files.encode_shards(data, only=set(data.dirty))
+            if shards:
+                shard_dir.mkdir(exist_ok=True)
+            for sem, text in sorted(shards.items()):
+                atomic_write(self.path / files.shard_name(sem), text, faults=faults, chunk=chunk)
+            for sem in sorted(data.dirty - shards.keys()):
+                remove_durably(self.path / files.shard_name(sem), faults=faults)
+            atomic_write(self.path / files.BATCHES, files.encode_batches(data), faults=faults, chunk=chunk)
+            atomic_write(
+                self.path / files.REJECTIONS, files.encode_rejections(data), faults=faults, chunk=chunk
+            )
+            atomic_write(self.path / files.JOURNAL, files.encode_journal(data), faults=faults, chunk=chunk)
+            data.meta = dataclasses.replace(data.meta, generation=data.meta.generation + 1)
+            atomic_write(self.path / files.META, files.meta_to_json(data.meta), faults=faults, chunk=chunk)
+            atomic_write(self.path / files.LOG, "", faults=faults, chunk=chunk)
+            data.dirty.clear()
+
+        self._guard(run)
+        self._log_ops = self._log_bytes = 0
+
+    # --- internals --------------------------------------------------------------------------------------
+
+    def _require_lock(self) -> LockInfo:
+        if self._lock is None:
+            raise StateError(f"{self.path}: writing the state needs its lock (a bug in syncer)")
+        if not self._lockfile.holds(self._lock):
+            raise StateError(
+                f"{self.path}: the state's lock was taken away (state unlock --force?) while "
+                "this apply ran; stopping before writing"
+            )
+        return self._lock
+
+    def _writable(self) -> files.StateData:
+        self._require_lock()
+        if self._data is None and self._read() is None:
+            raise StateError(f"{self.path}: no state here yet (create it first)")
+        assert self._data is not None
+        return self._data
+
+    def _append(self, build: Callable[[int], JSONObj]) -> None:
+        data = self._writable()
+        op = build(data.meta.serial + 1)
+        line = files.dumps(op) + "\n"
+        log = self.path / files.LOG
+
+        def write() -> None:
+            truncate_torn(log, self._log_bytes)
+            durable_append(log, line, faults=self._faults, chunk=self._chunk)
+
+        self._guard(write)
+        data.apply(op)
+        self._log_ops += 1
+        self._log_bytes += len(line.encode("utf-8"))
+
+    def _guard(self, write: Callable[[], object]) -> None:
+        """Run a write; if it fails midway, forget what we hold in memory (the disk is the truth: the next
+        write reloads it, ignoring a torn line)."""
+        try:
+            write()
+        except BaseException:
+            self._data = None
+            raise
