@@ -68,6 +68,16 @@ reviewees:
 GITIGNORE = "# syncer's local state and lock (use the git backend to share state in CI)\n.syncer/\n"
 
 
+def example_root() -> Path:
+    """The example metrics root: shipped in the wheel as syncer/example_metrics, at the top of a checkout."""
+    from importlib import resources
+
+    packaged = resources.files("syncer") / "example_metrics"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parent.parent / "metrics"
+
+
 def export_schemas(dest: Path) -> list[Path]:
     """Copy every shipped JSON Schema into `dest`. Returns the files written."""
     dest.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,586 @@
+"""Apply: push a plan's changed rows to Feishu, paced, journaled, crash-safe, and record them in the state.
+
+The order of one batch is what makes a kill at any instant safe:
+
+1. the batch (random client_token, exact body, keys and values) is written to the state's journal;
+2. the request is sent (retries re-send the same body with the same token);
+3. the accepted batch is recorded in the state, which settles its journal entry in the same write.
+
+A run killed between 1 and 3 leaves an open journal entry; the next apply settles it before anything else
+by re-sending the same body with the same token: an acceptance, or 1580110 (the earlier attempt landed,
+confirmed by reading the rows back when the read API answers), is recorded as applied.
+
+Rejected rows are isolated (syncer.isolate) and quarantined in the state with their code; request-wide
+codes stop the semester. Everything outside (client, store, clock, pacer) is passed in.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+
+from syncer.batching import ChangedRow, ImportRequest, build_requests
+from syncer.errors import FeishuError, RefusedError, SyncerError
+from syncer.feishu import (
+    DuplicateTokenError,
+    FeishuAPIError,
+    RevieweeRejected,
+    RowRejected,
+    WriteClient,
+    describe,
+    import_body,
+)
+from syncer.feishu.records import ImportedMetric
+from syncer.gitinfo import GitInfo
+from syncer.isolate import Isolated, Rejected, isolate
+from syncer.model import DesiredState, DesiredValue, RowKey, Source, ValueKey
+from syncer.pacing import Pacer
+from syncer.plan import Plan, check_safety, forgotten_keys, rows_to_send
+from syncer.settings import Settings
+from syncer.state.base import (
+    BatchRecord,
+    Identity,
+    JournalEntry,
+    Rejection,
+    State,
+    StateStore,
+    format_time,
+    parse_time,
+    row_digest,
+)
+
+Outcome = Literal["accepted", "landed-earlier", "rejected", "not-landed"]
+PREFLIGHT_MESSAGE = ("pre-flight: reviewees/query does not list this reviewee in the semester (left, never "
+                     "enrolled, or outside the app's data scope)")
+#: Seconds one import request is expected to take, for --max-duration (pacing dominates anyway).
+REQUEST_ALLOWANCE = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyOptions:
+    import_record_name: str
+    commit: str
+    max_duration: float | None = None
+    retry_rejected: bool = False
+    force: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedRow:
+    row: RowKey
+    code: int
+    meaning: str
+    remedy: str
+    message: str
+    source: Source | None
+    new: bool  # rejected in this run (False: a quarantined row skipped again)
+
+
+@dataclass(slots=True)
+class ApplyReport:
+    requests: int = 0  # import requests that reached Feishu's answer (accepted or rejected)
+    accepted_batches: list[tuple[str, str, int]] = field(default_factory=list)  # (semester, record id, rows)
+    values_applied: int = 0
+    rows_applied: int = 0
+    values_forgotten: int = 0
+    rejected: list[RejectedRow] = field(default_factory=list)
+    settled: list[tuple[str, Outcome]] = field(default_factory=list)  # (client_token, outcome)
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (semester, why) stopped by a request-wide code
+    stopped_early: bool = False  # --max-duration reached with work left
+    rows_left: int = 0
+    seconds: float = 0.0
+
+    @property
+    def new_rejections(self) -> list[RejectedRow]:
+        return [r for r in self.rejected if r.new]
+
+    @property
+    def exit_code(self) -> int:
+        if self.failures:
+            return 1
+        if self.stopped_early:
+            return 3
+        if self.new_rejections:
+            return 4
+        return 0
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """An event for the progress display: what just happened and how much is left."""
+
+    kind: Literal["settle", "batch", "rejected", "split", "stop", "forget"]
+    semester: str
+    rows_done: int
+    rows_total: int
+    requests_left: int
+    eta_seconds: float
+    message: str = ""
+
+
+ProgressFn = Callable[[Progress], None]
+#: Test hook: called with a step name ("journaled", "sent", "recorded") and the client_token.
+StepHook = Callable[[str, str], None]
+
+
+def new_token() -> str:
+    """A random client_token for one batch: never reused for other content (1-64 characters)."""
+    return secrets.token_hex(16)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _body_text(semester: str, name: str, items: Sequence[ImportedMetric]) -> str:
+    body = import_body(semester_id=semester, import_record_name=name, imported_metrics=list(items))
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+class Applier:
+    """One apply run. The caller holds the store's lock for the whole run."""
+
+    def __init__(self, *, store: StateStore, client: WriteClient, settings: Settings, desired: DesiredState,
+                 options: ApplyOptions, pacer: Pacer, clock: Callable[[], datetime] = _now,
+                 timer: Callable[[], float] = time.time, progress: ProgressFn | None = None,
+                 step_hook: StepHook | None = None) -> None:
+        self.store = store
+        self.client = client
+        self.settings = settings
+        self.desired = desired
+        self.options = options
+        self.pacer = pacer
+        self.clock = clock
+        self.timer = timer
+        self.progress = progress or (lambda _p: None)
+        self.hook = step_hook or (lambda _s, _t: None)
+        self.report = ApplyReport()
+        self._start = timer()
+        self._rows_total = 0
+        self._rows_done = 0
+
+    # --- settling the journal --------------------------------------------------------------------------
+
+    def settle(self, state: State) -> None:
+        """Settle every open journal entry left by a killed run: same body, same token."""
+        for token, entry in sorted(state.journal.items(), key=lambda kv: kv[1].opened):
+            outcome = self._settle_one(entry)
+            self.report.settled.append((token, outcome))
+            self.progress(Progress("settle", entry.semester, 0, 0, 0, 0.0,
+                                   f"settled an interrupted batch ({len(entry.rows())} rows): {outcome}"))
+
+    def _settle_one(self, entry: JournalEntry) -> Outcome:
+        body = json.loads(entry.body)
+        rows = entry.rows()
+        try:
+            record_id = self.client.import_metric_details(
+                semester_id=body["semester_id"], import_record_name=body.get("import_record_name", ""),
+                imported_metrics=body["imported_metrics"], client_token=entry.client_token,
+                user_id_type=self.settings.target.user_id_type, gate=self.pacer)
+        except DuplicateTokenError:
+            self._paced()
+            if self._confirmed_by_reading(entry.semester, rows) is False:
+                # The token is known but the values are not there: the earlier request was rejected (and
+                # its token remembered). The rows stay changes for the plan; new tokens will carry them.
+                self.store.settle_journal(entry.client_token, outcome="not-landed")
+                return "not-landed"
+            self._record(entry.semester, entry.client_token, "", rows, entry.commit, entry.import_record_name)
+            return "landed-earlier"
+        except (RowRejected, RevieweeRejected) as exc:
+            self._paced()
+            self.store.settle_journal(entry.client_token, outcome=f"rejected {exc.code}")
+            return "rejected"
+        except FeishuAPIError as exc:
+            self._paced()
+            if exc.scope in ("request", "bug"):
+                self.store.settle_journal(entry.client_token, outcome=f"rejected {exc.code}")
+                return "rejected"
+            raise
+        self._paced()
+        self._record(entry.semester, entry.client_token, record_id, rows, entry.commit, entry.import_record_name)
+        return "accepted"
+
+    def _confirmed_by_reading(self, semester: str, rows: Mapping[RowKey, Mapping[str, str]]) -> bool | None:
+        """Read the rows back: True if Feishu holds the values, False if not, None if it cannot tell."""
+        try:
+            remote = self.client.query_metric_details(
+                semester_id=semester, reviewee_user_ids=sorted({r.reviewee for r in rows}),
+                user_id_type=self.settings.target.user_id_type)
+        except (FeishuError, SyncerError):
+            return None
+        held: dict[tuple[str, str, str], str] = {}
+        for rm in remote:
+            reviewee = rm.reviewee.get(self.settings.target.user_id_type) or ""
+            for metric in rm.metrics:
+                for f in metric.fields:
+                    held[(reviewee, metric.metric_id, f.field_id)] = (
+                        f.person.get(self.settings.target.user_id_type) or "" if f.person is not None
+                        else f.value or "")
+        if not held:
+            return None
+        for row, values in rows.items():
+            for fid, value in values.items():
+                got = held.get((row.reviewee, row.metric, fid))
+                if got is None or got.rstrip("%") != value.rstrip("%"):
+                    return False
+        return True
+
+    # --- applying a plan -------------------------------------------------------------------------------
+
+    def apply(self, plan: Plan, state: State | None) -> ApplyReport:
+        check_safety(plan, force=self.options.force)
+        forgets = forgotten_keys(plan)
+        if forgets:
+            self.report.values_forgotten = self.store.forget(forgets, reason="apply")
+            self.progress(Progress("forget", "", 0, 0, 0, 0.0,
+                                   f"stopped managing {self.report.values_forgotten} values removed from the "
+                                   "YAML (they stay in Feishu as they are)"))
+        per_semester = rows_to_send(plan)
+        held = {q.row for q in plan.quarantined}
+        self.note_quarantined(plan)
+        requests = self._requests(per_semester, state, held)
+        self._rows_total = sum(len(r.rows) for r in requests)
+        stopped: set[str] = set()
+        for i, request in enumerate(requests):
+            if request.semester_id in stopped:
+                continue
+            if self._would_overrun():
+                self.report.stopped_early = True
+                self.report.rows_left = sum(len(r.rows) for r in requests[i:] if r.semester_id not in stopped)
+                self.progress(self._event("stop", request.semester_id, len(requests) - i,
+                                          f"--max-duration reached: {self.report.rows_left} rows left for "
+                                          "the next run"))
+                break
+            try:
+                self._send_request(request, requests_left=len(requests) - i - 1)
+            except SemesterStopped as exc:
+                stopped.add(exc.semester)
+                self.report.failures.append((exc.semester, exc.message))
+        self.report.seconds = self.timer() - self._start
+        return self.report
+
+    def note_quarantined(self, plan: Plan) -> None:
+        """List the rows held back because Feishu rejected them before and they have not changed."""
+        known = {r.row for r in self.report.rejected}
+        for q in plan.quarantined:
+            if q.row not in known:
+                info = describe(q.code)
+                self.report.rejected.append(RejectedRow(q.row, q.code, info.meaning, info.remedy, q.message,
+                                                        q.source, new=False))
+
+    def _requests(self, per_semester: Mapping[str, Sequence[RowKey]], state: State | None,
+                  held: set[RowKey]) -> list[ImportRequest]:
+        """Every changed row with every managed field of it (the YAML's values for that row)."""
+        values = self.desired.values
+        wanted = {r for rows in per_semester.values() for r in rows if r not in held}
+        by_row: dict[RowKey, dict[str, DesiredValue]] = {}
+        for k, dv in values.items():
+            rk = RowKey(k[0], k[1], k[2])
+            if rk in wanted:
+                by_row.setdefault(rk, {})[k[3]] = dv
+        weight_fields = {m.id: f.id for m in self.desired.catalog.metrics.values()
+                         for f in m.fields.values() if f.role == "weight"}
+        changed: dict[RowKey, ChangedRow] = {}
+        for rk, fields in by_row.items():
+            last = None
+            wf = weight_fields.get(rk.metric)
+            if state is not None and wf is not None:
+                applied = state.get((rk.semester, rk.reviewee, rk.metric, wf))
+                last = applied[0] if applied is not None else None
+            changed[rk] = ChangedRow(fields, last)
+        return build_requests(changed, catalog=self.desired.catalog,
+                              percentage_format=self.settings.target.percentage_format)
+
+    def _would_overrun(self) -> bool:
+        limit = self.options.max_duration
+        if limit is None:
+            return False
+        wait = max(0.0, self.pacer.next_slot() - self.timer())
+        return (self.timer() - self._start) + wait + REQUEST_ALLOWANCE > limit
+
+    def _event(self, kind: Literal["batch", "rejected", "split", "stop"], semester: str, requests_left: int,
+               message: str = "") -> Progress:
+        return Progress(kind, semester, self._rows_done, self._rows_total, requests_left,
+                        self.pacer.eta(requests_left) if requests_left else 0.0, message)
+
+    def _send_request(self, request: ImportRequest, *, requests_left: int) -> None:
+        items = dict(zip(request.rows, request.items, strict=True))
+        semester = request.semester_id
+
+        def send(rows: Sequence[RowKey]) -> Rejected | None:
+            return self._send(semester, list(rows), [items[r] for r in rows])
+
+        try:
+            first = send(request.rows)
+            if first is not None:
+                self.progress(self._event("split", semester, requests_left,
+                                          f"batch rejected ({first.code}): isolating the rows at fault"))
+                for culprit in isolate(request.rows, first, send):
+                    self._quarantine(semester, culprit)
+        except FeishuAPIError as exc:
+            if exc.scope not in ("request", "bug"):
+                raise
+            self.progress(self._event("stop", semester, requests_left,
+                                      f"semester {semester} stopped: {exc.code} {exc.meaning}; {exc.remedy}"))
+            raise SemesterStopped(semester, exc) from exc
+        self.progress(self._event("batch", semester, requests_left))
+
+    def _send(self, semester: str, rows: list[RowKey], items: list[ImportedMetric]) -> Rejected | None:
+        """One import request, journaled: None when accepted, a Rejected for row/reviewee-level codes."""
+        token = new_token()
+        name = self.options.import_record_name
+        text = _body_text(semester, name, items)
+        row_values = self._row_values(rows)
+        values = tuple((ValueKey(r.semester, r.reviewee, r.metric, f), v)
+                       for r in rows for f, v in sorted(row_values[r].items()))
+        self.store.open_journal(JournalEntry(token, semester, format_time(self.clock()), text, values, name,
+                                             self.options.commit))
+        self.hook("journaled", token)
+        body = json.loads(text)
+        try:
+            record_id = self.client.import_metric_details(
+                semester_id=semester, import_record_name=name, imported_metrics=body["imported_metrics"],
+                client_token=token, user_id_type=self.settings.target.user_id_type, gate=self.pacer)
+        except DuplicateTokenError as exc:
+            self._paced()
+            if not exc.after_retry:  # a fresh random token cannot repeat: treat as a request-wide failure
+                self.store.settle_journal(token, outcome="rejected 1580110")
+                raise
+            record_id = ""  # an earlier attempt of this very request landed; its answer was lost
+        except (RowRejected, RevieweeRejected) as exc:
+            self._paced()
+            self.report.requests += 1
+            self.store.settle_journal(token, outcome=f"rejected {exc.code}")
+            return Rejected(exc.code or 0, "reviewee" if isinstance(exc, RevieweeRejected) else "row",
+                            exc.msg or exc.meaning)
+        except FeishuAPIError as exc:
+            self._paced()
+            if exc.scope in ("request", "bug"):
+                self.report.requests += 1
+                self.store.settle_journal(token, outcome=f"rejected {exc.code}")
+            raise  # retries exhausted: the entry stays open and the next apply settles it
+        self._paced()
+        self.hook("sent", token)
+        self.report.requests += 1
+        self._record(semester, token, record_id, row_values, self.options.commit, name)
+        self.hook("recorded", token)
+        return None
+
+    def _row_values(self, rows: Sequence[RowKey]) -> dict[RowKey, dict[str, str]]:
+        wanted = set(rows)
+        out: dict[RowKey, dict[str, str]] = {r: {} for r in rows}
+        for k, dv in self.desired.values.items():
+            rk = RowKey(k[0], k[1], k[2])
+            if rk in wanted:
+                out[rk][k[3]] = dv.value
+        return out
+
+    def _paced(self) -> None:
+        last = self.pacer.last_request_at
+        if last is not None:
+            self.store.record_import_request(datetime.fromtimestamp(last, UTC))
+
+    def _record(self, semester: str, token: str, record_id: str, rows: Mapping[RowKey, Mapping[str, str]],
+                commit: str, name: str) -> None:
+        self.store.record_batch(BatchRecord(semester=semester, client_token=token, import_record_id=record_id,
+                                            commit=commit, import_record_name=name, time=self.clock(),
+                                            rows=rows))
+        self.report.accepted_batches.append((semester, record_id, len(rows)))
+        self.report.rows_applied += len(rows)
+        self.report.values_applied += sum(len(v) for v in rows.values())
+        self._rows_done += len(rows)
+
+    def _quarantine(self, semester: str, culprit: Isolated[RowKey]) -> None:
+        at = format_time(self.clock())
+        values = self._row_values(culprit.rows)
+        info = describe(culprit.code)
+        self.store.record_rejected([Rejection(row, culprit.code, at, row_digest(values[row]), culprit.message)
+                                    for row in culprit.rows])
+        for row in culprit.rows:
+            self.report.rejected.append(RejectedRow(row, culprit.code, info.meaning, info.remedy, culprit.message,
+                                                    self.desired.rows.get(row), new=True))
+        self._rows_done += len(culprit.rows)
+        self.progress(self._event("rejected", semester, 0,
+                                  f"{len(culprit.rows)} row(s) rejected with {culprit.code}: {info.meaning}"))
+
+
+class SemesterStopped(RefusedError):
+    """A request-wide code stopped a semester's apply (never split)."""
+
+    def __init__(self, semester: str, cause: FeishuAPIError) -> None:
+        super().__init__(f"semester {semester}: Feishu refused the request with {cause.code} "
+                         f"({cause.meaning}); {cause.remedy}")
+        self.semester = semester
+        self.cause = cause
+
+
+def pacer_for(settings: Settings, state: State | None, *, clock: Callable[[], float] = time.time,
+              sleep: Callable[[float], None] = time.sleep) -> Pacer:
+    """Requests evenly spaced at 60/import_per_minute s, continuing from the last request in the state."""
+    last = None
+    if state is not None and state.meta.last_import_request:
+        last = parse_time(state.meta.last_import_request).timestamp()
+    return Pacer.per_minute(settings.target.import_per_minute, last_request_at=last, clock=clock, sleep=sleep)
+
+
+def render_record_name(template: str, *, commit: str, short: str, now: datetime) -> str:
+    """`import_record_name` with {short_sha}, {commit} ("nogit" outside git) and {date} (UTC) filled."""
+    out = template.replace("{short_sha}", short).replace("{commit}", commit)
+    return out.replace("{date}", now.astimezone(UTC).strftime("%Y-%m-%d"))
+
+
+def check_ancestry(state: State | None, *, commit: str, is_ancestor: Callable[[str, str], bool | None],
+                   force: bool) -> None:
+    """Refuse to apply a commit older than (or diverged from) the one last applied: an old CI job re-run
+    would revert newer values. Outside git there is nothing to check."""
+    if force or state is None or state.meta.last_apply is None or commit == "nogit":
+        return
+    last = state.meta.last_apply.commit
+    if not last or last == "nogit" or last == commit:
+        return
+    answer = is_ancestor(last, commit)
+    if answer is False:
+        raise RefusedError(
+            f"the state was last applied from commit {last[:12]}, which is not an ancestor of {commit[:12]}: "
+            "applying this older (or diverged) commit would revert newer values. Apply the branch's tip, "
+            "or pass --force if this is intended")
+    if answer is None:
+        raise RefusedError(
+            f"cannot tell whether the last applied commit {last[:12]} is an ancestor of {commit[:12]} "
+            "(shallow clone? fetch more history, e.g. fetch-depth: 0), or pass --force")
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyRun:
+    plan: Plan
+    report: ApplyReport
+
+
+def run_apply(*, store: StateStore, client: WriteClient, settings: Settings, desired: DesiredState,
+              git: GitInfo, root: str, commit_is_ancestor: Callable[[str, str], bool | None],
+              confirm: Callable[[Plan], bool], saved_plan: Mapping[str, object] | None = None,
+              max_duration: float | None = None, retry_rejected: bool = False, force: bool = False,
+              preflight: bool = False, progress: ProgressFn | None = None, step_hook: StepHook | None = None,
+              clock: Callable[[], datetime] = _now, pacer_clock: Callable[[], float] = time.time,
+              sleep: Callable[[float], None] = time.sleep) -> ApplyRun:
+    """The whole apply under the state's lock: settle the journal, plan, check, confirm, push, record.
+
+    `confirm` sees the plan and says whether to go on (the CLI asks on a terminal, or --auto-approve)."""
+    from syncer.state.base import Identity, host_of
+
+    target = Identity(host=host_of(client.base_url), app_id=client.app_id,
+                      user_id_type=settings.target.user_id_type)
+    store.lock(command="apply")
+    try:
+        return _run_locked(store=store, client=client, settings=settings, desired=desired, git=git, root=root,
+                           commit_is_ancestor=commit_is_ancestor, confirm=confirm, saved_plan=saved_plan,
+                           max_duration=max_duration, retry_rejected=retry_rejected, force=force,
+                           preflight=preflight, progress=progress, step_hook=step_hook, clock=clock,
+                           pacer_clock=pacer_clock, sleep=sleep, target=target)
+    finally:
+        store.unlock()
+
+
+def _run_locked(*, store: StateStore, client: WriteClient, settings: Settings, desired: DesiredState,
+                git: GitInfo, root: str, commit_is_ancestor: Callable[[str, str], bool | None],
+                confirm: Callable[[Plan], bool], saved_plan: Mapping[str, object] | None,
+                max_duration: float | None, retry_rejected: bool, force: bool, preflight: bool,
+                progress: ProgressFn | None, step_hook: StepHook | None, clock: Callable[[], datetime],
+                pacer_clock: Callable[[], float], sleep: Callable[[float], None], target: Identity) -> ApplyRun:
+    from syncer.plan import make_plan
+    from syncer.state import load_checked
+
+    state, notes = load_checked(store, target=target)
+    pacer = pacer_for(settings, state, clock=pacer_clock, sleep=sleep)
+    name = render_record_name(settings.import_record_name, commit=git.commit, short=git.short, now=clock())
+    options = ApplyOptions(import_record_name=name, commit=git.commit, max_duration=max_duration,
+                           retry_rejected=retry_rejected, force=force)
+    applier = Applier(store=store, client=client, settings=settings, desired=desired, options=options,
+                      pacer=pacer, clock=clock, timer=pacer_clock, progress=progress, step_hook=step_hook)
+    if state is not None and state.journal:
+        applier.settle(state)
+        state = store.load()
+    check_ancestry(state, commit=git.commit, is_ancestor=commit_is_ancestor, force=force)
+    plan = make_plan(desired, state, safety=settings.safety, git=git, target=target,
+                     state_location=store.location, root=root, notes=notes, retry_rejected=retry_rejected,
+                     force=force)
+    if saved_plan is not None:
+        check_saved_plan(saved_plan, plan)
+    check_safety(plan, force=force)
+    if plan.empty:
+        applier.note_quarantined(plan)
+        store.compact()
+        return ApplyRun(plan, applier.report)
+    if not confirm(plan):
+        raise RefusedError("apply cancelled: nothing was sent")
+    if state is None:  # created only now, so that a plan saved before the first apply still matches
+        state = store.create(target)
+    if preflight:
+        moved = preflight_reviewees(plan, client=client, store=store, settings=settings, desired=desired,
+                                    clock=clock)
+        if moved:
+            state = store.load()
+            plan = make_plan(desired, state, safety=settings.safety, git=git, target=target,
+                             state_location=store.location, root=root, notes=notes,
+                             retry_rejected=False, force=True)
+            for row in moved:
+                info = describe(1580306)
+                applier.report.rejected.append(RejectedRow(
+                    row, 1580306, info.meaning, info.remedy, PREFLIGHT_MESSAGE,
+                    desired.rows.get(row), new=True))
+    report = applier.apply(plan, state)
+    store.compact()
+    return ApplyRun(plan, report)
+
+
+def check_saved_plan(saved: Mapping[str, object], fresh: Plan) -> None:
+    """`apply --plan FILE`: the saved plan must be the plan this apply would make now."""
+    state = saved.get("state") if isinstance(saved.get("state"), dict) else {}
+    assert isinstance(state, dict)
+    reasons = []
+    if state.get("lineage") != fresh.state.lineage:
+        reasons.append("it was made before this state existed" if state.get("lineage") is None
+                       else "it was made against another state (lineage differs)")
+    elif state.get("serial") != fresh.state.serial:
+        reasons.append(f"the state changed since (serial {state.get('serial')} then, {fresh.state.serial} now)")
+    if saved.get("checksum") != fresh.checksum and not reasons:
+        reasons.append("the YAML or the target changed since (the checksum differs)")
+    if reasons:
+        raise RefusedError("the saved plan is stale: " + "; ".join(reasons) + ". Run `syncer plan --out FILE` "
+                           "again and review it")
+
+
+def preflight_reviewees(plan: Plan, *, client: WriteClient, store: StateStore, settings: Settings,
+                        desired: DesiredState, clock: Callable[[], datetime] = _now) -> list[RowKey]:
+    """Before spending import quota: ask reviewees/query which of the plan's reviewees each semester holds,
+    and quarantine (code 1580306) the rows of those it does not."""
+    moved: list[RowKey] = []
+    per_semester = rows_to_send(plan)
+    at = format_time(clock())
+    for semester, rows in per_semester.items():
+        reviewees = sorted({r.reviewee for r in rows})
+        found: set[str] = set()
+        uid = settings.target.user_id_type
+        for start in range(0, len(reviewees), 50):
+            chunk = reviewees[start:start + 50]
+            for rv in client.query_reviewees(semester_id=semester, user_ids=chunk, user_id_type=uid):
+                got = rv.user.get(uid)
+                if got:
+                    found.add(got)
+        missing = [r for r in rows if r.reviewee not in found]
+        if missing:
+            values: dict[RowKey, dict[str, str]] = {r: {} for r in missing}
+            wanted = set(missing)
+            for k, dv in desired.values.items():
+                rk = RowKey(k[0], k[1], k[2])
+                if rk in wanted:
+                    values[rk][k[3]] = dv.value
+            store.record_rejected([Rejection(r, 1580306, at, row_digest(values[r]),
+                                             PREFLIGHT_MESSAGE) for r in missing])
+            moved += missing
+    return moved

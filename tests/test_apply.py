@@ -1,0 +1,330 @@
+"""`syncer apply` against the emulator: request counts, pacing, faults, the journal, the ancestor check and
+saved-plan staleness. Time is a ManualClock shared by the emulator, the client and the pacer, so a minute of
+pacing at Feishu's real quota takes no real time."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from syncer.apply import ApplyRun, check_ancestry, run_apply
+from syncer.emulator import Emulator, EmulatorTransport, ManualClock
+from syncer.errors import RefusedError
+from syncer.feishu import WriteClient
+from syncer.feishu.auth import Credentials
+from syncer.gitinfo import NO_GIT, GitInfo
+from syncer.plan import make_plan, plan_json
+from syncer.state import open_store, target_identity
+from syncer.validate import validate_root
+
+REPO = Path(__file__).resolve().parent.parent
+IMPORT = "metric_details.import"
+H2 = "7293040702907514899"
+ALICE = "ou_3245842393d09e9428ad4655da6e30b3"
+REVENUE = "7272580325522276372"
+
+
+class Crash(Exception):
+    """A simulated kill of the apply process at a chosen instant."""
+
+
+@dataclass
+class World:
+    root: Path
+    clock: ManualClock
+    emu: Emulator
+    runs: list[ApplyRun] = field(default_factory=list)
+
+    def client(self) -> WriteClient:
+        return WriteClient(base_url="http://127.0.0.1", credentials=Credentials("cli_emulator", "emulator_secret"),
+                           transport=EmulatorTransport(self.emu), clock=self.clock, sleep=self.clock.sleep,
+                           random=lambda: 0.5)
+
+    def apply(self, *, git: GitInfo = NO_GIT, hook: Callable[[str, str], None] | None = None,
+              **kw: Any) -> ApplyRun:
+        result = validate_root(self.root)
+        assert result.ok and result.desired is not None, result.problems
+        kw.setdefault("commit_is_ancestor", lambda a, b: True)
+        kw.setdefault("confirm", lambda plan: True)
+        run = run_apply(store=open_store(self.root, result.settings), client=self.client(),
+                        settings=result.settings, desired=result.desired, git=git, root="m",
+                        pacer_clock=self.clock, sleep=self.clock.sleep, step_hook=hook, **kw)
+        self.runs.append(run)
+        return run
+
+    def plan(self) -> Any:
+        result = validate_root(self.root)
+        assert result.desired is not None
+        store = open_store(self.root, result.settings)
+        target = target_identity(result.settings, base_url="http://127.0.0.1", app_id="cli_emulator")
+        return make_plan(result.desired, store.load(), safety=result.settings.safety, git=NO_GIT, target=target,
+                         state_location=store.location)
+
+    def imports(self) -> list[Any]:
+        return self.emu.requests(IMPORT)
+
+    def expected_values(self) -> dict[tuple[str, str, str, str], str]:
+        result = validate_root(self.root)
+        assert result.desired is not None
+        return {tuple(k): v.value for k, v in result.desired.open_values().items()}  # type: ignore[misc]
+
+    def held_values(self) -> dict[tuple[str, str, str, str], str]:
+        out = {}
+        for v in self.emu.values(H2):
+            if v.source == "import":
+                value = v.field_value_person if v.field_value_person else (v.field_value or "")
+                out[(v.semester_id, v.reviewee_user_id, v.metric_id, v.field_id)] = value.rstrip("%")
+        return out
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> World:
+    root = tmp_path / "metrics"
+    shutil.copytree(REPO / "metrics", root, ignore=shutil.ignore_patterns(".syncer"))
+    clock = ManualClock()
+    return World(root, clock, Emulator(clock=clock, sleep=clock.sleep))
+
+
+def test_first_apply_sends_exactly_ceil_rows_over_50_and_lands_everything(world: World) -> None:
+    plan = world.plan()
+    rows = plan.counts.rows_to_send
+    run = world.apply()
+    assert run.report.exit_code == 0
+    assert len(world.imports()) == math.ceil(rows / 50) == run.report.requests
+    assert all(e.code == 0 for e in world.imports())
+    assert world.held_values() == world.expected_values()
+    assert run.report.values_applied == plan.counts.values_to_create
+
+
+def test_second_apply_is_a_no_op(world: World) -> None:
+    world.apply()
+    before = len(world.emu.requests())
+    run = world.apply()
+    assert run.plan.empty and run.report.requests == 0
+    assert [e for e in world.emu.requests()[before:] if e.endpoint == IMPORT] == []
+
+
+def test_pacing_at_the_real_quota_is_even_and_sees_no_429(world: World) -> None:
+    # 3 semesters' worth of rows is not available; make 3 batches by splitting with a tiny fake: use the
+    # real quota (10/min, 6 s apart) over two applies, which must not collide either.
+    world.apply()
+    data = world.root / "teams" / "sales.yaml"
+    data.write_text(data.read_text().replace("target: 45", "target: 46"))
+    data = world.root / "teams" / "support.yaml"
+    data.write_text(data.read_text().replace("target: 50", "target: 51"))
+    world.apply()
+    times = [e.time for e in world.imports()]
+    assert len(times) >= 3
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert all(g >= 6.0 - 1e-6 for g in gaps), gaps
+    assert all(g <= 6.0 + 1e-6 for g in gaps[:1]), gaps  # within an apply: exactly the interval
+    assert all(e.status != 429 for e in world.emu.requests())
+
+
+def test_change_of_one_value_sends_one_row_with_every_managed_field(world: World) -> None:
+    world.apply()
+    sales = world.root / "teams" / "sales.yaml"
+    sales.write_text(sales.read_text().replace("unit: CNY", "unit: RMB", 1))
+    n = len(world.imports())
+    run = world.apply()
+    assert run.report.requests == 1 and run.report.rows_applied == 1
+    assert run.report.values_applied >= 5  # the whole row: weight, unit, target, actual, owner (and note)
+    assert len(world.imports()) == n + 1
+
+
+@pytest.mark.parametrize("kind", ["error", "rate_limited", "lost_response", "error_after_commit"])
+def test_faults_end_with_every_value_in_place_and_nothing_sent_twice(world: World, kind: str) -> None:
+    world.emu.faults.inject(kind, times=2)  # type: ignore[arg-type]
+    run = world.apply()
+    assert run.report.exit_code == 0
+    assert world.held_values() == world.expected_values()
+    accepted_tokens = [e.client_token for e in world.imports() if e.code == 0]
+    records = world.emu.import_records()
+    assert len(records) == len({r.client_token for r in records})  # no content imported twice
+    assert len(records) == 2  # 60 rows: two batches
+    assert len(set(accepted_tokens)) <= len(records)
+    assert world.apply().report.requests == 0
+
+
+def test_random_faults_with_latency_and_storms(world: World) -> None:
+    world.emu.faults.configure(seed=11, error_rate=0.3, lost_response_rate=0.2, storm_rate=0.1,
+                               latency_ms=(5, 50), endpoints=[IMPORT])
+    run = world.apply()
+    assert run.report.exit_code == 0
+    assert world.held_values() == world.expected_values()
+    assert len(world.emu.import_records()) == 2
+    assert world.apply().report.requests == 0
+
+
+def test_expired_token_is_refetched(world: World) -> None:
+    client = world.client()
+    client.authenticate()
+    world.emu.expire_tokens()
+    result = validate_root(world.root)
+    assert result.desired is not None
+    run = run_apply(store=open_store(world.root, result.settings), client=client, settings=result.settings,
+                    desired=result.desired, git=NO_GIT, root="m", commit_is_ancestor=lambda a, b: True,
+                    confirm=lambda p: True, pacer_clock=world.clock, sleep=world.clock.sleep)
+    assert run.report.exit_code == 0
+    assert [e.code for e in world.imports()].count(99991663) == 1
+
+
+@pytest.mark.parametrize("step", ["journaled", "sent", "recorded"])
+@pytest.mark.parametrize("batch", [0, 1])
+def test_killed_at_each_step_then_everything_lands_once(world: World, step: str, batch: int) -> None:
+    seen: list[str] = []
+
+    def kill(name: str, token: str) -> None:
+        if name == step:
+            seen.append(token)
+            if len(seen) == batch + 1:
+                raise Crash(f"killed at {name}")
+
+    with pytest.raises(Crash):
+        world.apply(hook=kill)
+    open_store(world.root, validate_root(world.root).settings).unlock(force=True)  # the dead run's lock
+    run = world.apply()
+    assert run.report.exit_code == 0
+    assert world.held_values() == world.expected_values()
+    records = world.emu.import_records()
+    assert len(records) == 2  # two batches, each imported exactly once
+    # The killed batch was settled with its own token, never re-sent under a new one.
+    tokens = [e.client_token for e in world.imports()]
+    assert len(set(tokens)) == 2
+    if step == "journaled":
+        assert run.report.settled == [(seen[-1], "accepted")]
+    elif step == "sent":
+        assert run.report.settled == [(seen[-1], "landed-earlier")]
+    else:
+        assert run.report.settled == []
+    assert world.apply().report.requests == 0
+
+
+def test_killed_while_the_server_commits(world: World) -> None:
+    """The server committed the import, then the client died before the answer: a commit hook raising in
+    the caller's thread is that instant."""
+    def die(_record: object) -> None:
+        raise Crash("killed after the server committed")
+
+    world.emu.faults.add_commit_hook(die)
+    with pytest.raises(Crash):
+        world.apply()
+    world.emu.faults.remove_commit_hook(die)
+    open_store(world.root, validate_root(world.root).settings).unlock(force=True)
+    run = world.apply()
+    assert [o for _, o in run.report.settled] == ["landed-earlier"]
+    assert world.held_values() == world.expected_values()
+    assert len(world.emu.import_records()) == 2
+
+
+def test_settle_confirms_by_reading_back_when_rejected_tokens_are_remembered(tmp_path: Path) -> None:
+    """With the UNCONFIRMED switch on, a rejected request's token answers 1580110 too: the read-back tells
+    that the batch did not land, and the rows are sent again under a new token."""
+    root = tmp_path / "metrics"
+    shutil.copytree(REPO / "metrics", root, ignore=shutil.ignore_patterns(".syncer"))
+    clock = ManualClock()
+    emu = Emulator(clock=clock, sleep=clock.sleep)
+    emu = Emulator(emu.tenant.with_switches(remember_rejected_tokens=True), clock=clock, sleep=clock.sleep)
+    w = World(root, clock, emu)
+    emu.faults.inject("error", times=1)  # 1580101 for the first attempt...
+    calls: list[str] = []
+
+    def kill(name: str, token: str) -> None:
+        calls.append(name)
+        if name == "journaled" and calls.count("journaled") == 1:
+            raise Crash("killed before send")
+
+    with pytest.raises(Crash):
+        w.apply(hook=kill)
+    open_store(root, validate_root(root).settings).unlock(force=True)
+    run = w.apply()
+    assert run.report.exit_code == 0
+    assert w.held_values() == w.expected_values()
+
+
+def test_max_duration_stops_before_a_batch_that_would_overrun(world: World) -> None:
+    run = world.apply(max_duration=7)  # first batch at once, the second would start 6 s later + allowance
+    assert run.report.exit_code == 3 and run.report.stopped_early
+    assert run.report.requests == 1 and run.report.rows_left > 0
+    run = world.apply()
+    assert run.report.exit_code == 0 and run.report.requests == 1
+    assert world.held_values() == world.expected_values()
+
+
+def test_saved_plan_must_still_match(world: World, tmp_path: Path) -> None:
+    saved = json.loads(plan_json(world.plan(), redact=True))
+    sales = world.root / "teams" / "sales.yaml"
+    sales.write_text(sales.read_text().replace("unit: CNY", "unit: RMB", 1))
+    with pytest.raises(RefusedError, match="the saved plan is stale"):
+        world.apply(saved_plan=saved)
+    assert world.imports() == []
+    saved = json.loads(plan_json(world.plan(), redact=True))
+    assert world.apply(saved_plan=saved).report.exit_code == 0
+    with pytest.raises(RefusedError, match="made before this state existed"):
+        world.apply(saved_plan=saved)
+    saved = json.loads(plan_json(world.plan(), redact=True))
+    sales.write_text(sales.read_text().replace("unit: RMB", "unit: USD", 1))
+    world.apply()
+    sales.write_text(sales.read_text().replace("unit: USD", "unit: RMB", 1))
+    with pytest.raises(RefusedError, match=r"serial \d+ then, \d+ now"):
+        world.apply(saved_plan=saved)
+
+
+def test_no_confirmation_sends_nothing(world: World) -> None:
+    with pytest.raises(RefusedError, match="cancelled"):
+        world.apply(confirm=lambda plan: False)
+    assert world.imports() == []
+
+
+def test_ancestor_check() -> None:
+    from syncer.state.base import LastApply, State, StateMeta
+
+    def state(commit: str) -> State:
+        meta = StateMeta(format=1, lineage="x", serial=3, created="", identity=None,  # type: ignore[arg-type]
+                         last_apply=LastApply("t", commit, 1))
+        return State(meta=meta, rows={}, batches={}, rejections={}, journal={})
+
+    check_ancestry(state("aaa"), commit="bbb", is_ancestor=lambda a, b: True, force=False)
+    with pytest.raises(RefusedError, match="not an ancestor"):
+        check_ancestry(state("aaa"), commit="bbb", is_ancestor=lambda a, b: False, force=False)
+    with pytest.raises(RefusedError, match="fetch-depth"):
+        check_ancestry(state("aaa"), commit="bbb", is_ancestor=lambda a, b: None, force=False)
+    check_ancestry(state("aaa"), commit="bbb", is_ancestor=lambda a, b: False, force=True)
+    check_ancestry(state("aaa"), commit="nogit", is_ancestor=lambda a, b: False, force=False)
+    check_ancestry(None, commit="bbb", is_ancestor=lambda a, b: False, force=False)
+
+
+def test_old_commit_is_refused_in_a_real_repository(world: World) -> None:
+    import subprocess
+
+    from syncer.gitinfo import git_info, is_ancestor
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=world.root, check=True, capture_output=True, text=True,
+                              env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+                                   "GIT_COMMITTER_EMAIL": "t@t", "PATH": "/usr/bin:/bin"}).stdout.strip()
+
+    (world.root / ".gitignore").write_text(".syncer/\n")
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-qm", "one")
+    first = git("rev-parse", "HEAD")
+    sales = world.root / "teams" / "sales.yaml"
+    sales.write_text(sales.read_text().replace("unit: CNY", "unit: RMB", 1))
+    git("commit", "-qam", "two")
+
+    def anc(a: str, b: str) -> bool | None:
+        return is_ancestor(a, b, cwd=world.root)
+
+    world.apply(git=git_info(world.root), commit_is_ancestor=anc)
+    git("checkout", "-q", first)
+    with pytest.raises(RefusedError, match="not an ancestor"):
+        world.apply(git=git_info(world.root), commit_is_ancestor=anc)

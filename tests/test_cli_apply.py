@@ -1,0 +1,100 @@
+"""`syncer apply` and `syncer demo` through the real CLI, against the emulator served on loopback."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from syncer.cli import cli
+from syncer.emulator import Emulator, EmulatorServer
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Emulator]]:
+    root = tmp_path / "metrics"
+    shutil.copytree(REPO / "metrics", root, ignore=shutil.ignore_patterns(".syncer"))
+    settings = root / "syncer.yaml"
+    settings.write_text(settings.read_text().replace("import_per_minute: 10", "import_per_minute: 1000"))
+    emu = Emulator(import_per_minute=1000)
+    with EmulatorServer(emu) as server:
+        monkeypatch.setenv("FEISHU_BASE_URL", server.url)
+        monkeypatch.setenv("FEISHU_APP_ID", "cli_emulator")
+        monkeypatch.setenv("FEISHU_APP_SECRET", "emulator_secret")
+        monkeypatch.chdir(tmp_path)
+        yield root, emu
+
+
+def run(*args: str, input: str | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args), input=input)
+    return result.exit_code, result.output
+
+
+def test_apply_needs_auto_approve_without_a_terminal(served: tuple[Path, Emulator]) -> None:
+    code, out = run("apply")
+    assert code == 1 and "--auto-approve" in out
+    assert served[1].requests("metric_details.import") == []
+
+
+def test_apply_then_plan_is_empty_and_state_show_explains(served: tuple[Path, Emulator]) -> None:
+    code, out = run("apply", "--auto-approve")
+    assert code == 0, out
+    assert "Applied 215 values in 60 rows with 2 import requests" in out
+    assert len(served[1].requests("metric_details.import")) == 2
+    code, out = run("plan", "--detailed-exitcode")
+    assert code == 0 and "No changes" in out
+    code, out = run("state", "show")
+    assert code == 0 and "215" in out
+
+
+def test_apply_reports_rejections_with_location_and_exits_4_then_0(served: tuple[Path, Emulator]) -> None:
+    root, _ = served
+    support = root / "teams" / "support.yaml"
+    support.write_text(support.read_text().replace(
+        "  tang.rui:\n    csat:\n", "  tang.rui:\n    csat:\n      calibration: mine\n", 1))
+    code, out = run("apply", "--auto-approve", "--redact-values")
+    assert code == 4, out
+    assert "metrics/teams/support.yaml:" in out and "1580311" in out and "tang.rui" in out
+    assert "mine" not in out
+    code, out = run("apply", "--auto-approve")
+    assert code == 0, out
+    assert "rejected earlier and unchanged since, not sent" in out
+
+
+def test_apply_refuses_plain_http_to_another_host(served: tuple[Path, Emulator],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FEISHU_BASE_URL", "http://open.feishu.cn")
+    code, out = run("apply", "--auto-approve")
+    assert code == 1 and "https" in out and "Traceback" not in out
+
+
+def test_apply_without_credentials_names_the_variables(served: tuple[Path, Emulator],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FEISHU_APP_SECRET")
+    code, out = run("apply", "--auto-approve")
+    assert code == 1 and "FEISHU_APP_SECRET" in out and "Traceback" not in out
+
+
+def test_apply_of_a_saved_plan(served: tuple[Path, Emulator], tmp_path: Path) -> None:
+    assert run("plan", "--out", str(tmp_path / "p.json"))[0] == 0
+    code, out = run("apply", "--auto-approve", "--plan", str(tmp_path / "p.json"))
+    assert code == 0, out
+    code, out = run("apply", "--auto-approve", "--plan", str(tmp_path / "p.json"))
+    assert code == 1 and "stale" in out
+
+
+def test_demo_runs_the_whole_loop_offline() -> None:
+    out = subprocess.run([sys.executable, "-m", "syncer", "demo"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    for step in range(1, 8):
+        assert f"== {step}/7" in text
+    assert "No changes" in text and "1 value changed" in text
+    assert "Applied 5 values in 1 row with 1 import request" in text

@@ -1,0 +1,158 @@
+"""`syncer state show|rm|unlock` with click's CliRunner."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from syncer.cli import cli
+from syncer.model import RowKey
+from syncer.state import BatchRecord, Identity, LocalStateStore, Rejection
+
+ROOT = Path(__file__).parent / "golden" / "plan" / "root"
+IDENT = Identity("open.feishu.cn", "cli_a1b2", "open_id")
+T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+SEM, CLOSED = "7293040702907514899", "7250000000000000001"
+ALICE, BOB = "ou_3245842393d09e9428ad4655da6e30b3", "ou_0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+REV, NPS = "7272580325522276372", "7272580325522276401"
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    dest = tmp_path / "metrics"
+    shutil.copytree(ROOT, dest)
+    store = LocalStateStore(dest / ".syncer" / "state", clock=lambda: T0)
+    with store.locked():
+        store.create(IDENT)
+        store.record_batch(
+            BatchRecord(
+                SEM,
+                "tok-1",
+                "7300000000000000001",
+                "a" * 40,
+                "syncer aaaaaaa",
+                T0,
+                {
+                    RowKey(SEM, ALICE, REV): {"2": "60", "4": "1000000"},
+                    RowKey(SEM, ALICE, NPS): {"2": "40"},
+                    RowKey(SEM, BOB, REV): {"2": "60"},
+                },
+            )
+        )
+        store.record_batch(
+            BatchRecord(
+                CLOSED,
+                "tok-2",
+                "7300000000000000002",
+                "a" * 40,
+                "syncer aaaaaaa",
+                T0,
+                {RowKey(CLOSED, ALICE, NPS): {"2": "100"}},
+            )
+        )
+        store.record_rejected(
+            [
+                Rejection(
+                    RowKey(SEM, BOB, NPS),
+                    1580304,
+                    "2026-04-30T08:00:00.000Z",
+                    "d",
+                    "sum of weights over 100%",
+                )
+            ]
+        )
+    return dest
+
+
+def run(*args: str, input: str | None = None) -> Result:
+    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+
+
+def test_show_text(root: Path) -> None:
+    r = run("state", "show", "--root", str(root))
+    assert r.exit_code == 0, r.output
+    out = r.output
+    assert "target:      open.feishu.cn, app cli_a1b2, user_id_type open_id" in out
+    assert "serial:      4" in out
+    assert "managed:     5 values in 2 semesters, 2 batches" in out
+    assert "2026-H2 (7293040702907514899): 4 values, 3 rows, 2 reviewees" in out
+    assert "2026-H1 (7250000000000000001): 1 value, 1 row, 1 reviewee, closed" in out
+    assert (
+        "bob (ou_0a1b2c3d4e5f60718293a4b5c6d7e8f9) nps (7272580325522276401): "
+        "rejected on 2026-04-30 with 1580304"
+        in out
+    )
+    assert "1000000" not in out  # values are never shown
+
+
+def test_show_json(root: Path) -> None:
+    doc = json.loads(run("state", "show", "--root", str(root), "--format", "json").output)
+    assert doc["values"] == 5 and doc["serial"] == 4 and doc["identity"]["app_id"] == "cli_a1b2"
+    assert doc["last_apply"]["batch"] == 2 and doc["last_batch"]["import_record_id"] == "7300000000000000002"
+    assert [s["values"] for s in doc["semesters"]] == [1, 4]
+    assert doc["rejected_rows"][0]["code"] == 1580304 and doc["lock"] is None
+
+
+def test_show_without_state(tmp_path: Path) -> None:
+    r = run("state", "show", "--root", str(tmp_path), "--state", str(tmp_path / "none"))
+    assert r.exit_code == 0 and "No state at" in r.output
+
+
+def test_rm_by_alias_with_yes(root: Path) -> None:
+    r = run("state", "rm", "--root", str(root), "--reviewee", "alice", "--semester", "2026-H2", "--yes")
+    assert r.exit_code == 0, r.output
+    assert "3 values in 2 rows will no longer be managed (Feishu is not touched)" in r.output
+    state = LocalStateStore(root / ".syncer" / "state").load()
+    assert state is not None and state.value_count == 2
+    assert state.get((CLOSED, ALICE, NPS, "2")) is not None  # another semester: kept
+    assert (root / ".syncer" / "state" / "log.jsonl").read_text() == ""  # compacted
+    assert state.meta.serial == 5
+
+
+def test_rm_by_id_and_metric(root: Path) -> None:
+    r = run("state", "rm", "--root", str(root), "--metric", REV, "--yes")
+    assert r.exit_code == 0 and "3 values in 2 rows" in r.output
+
+
+def test_rm_needs_a_selector_and_a_confirmation(root: Path) -> None:
+    assert run("state", "rm", "--root", str(root), "--yes").exit_code == 1
+    r = run("state", "rm", "--root", str(root), "--reviewee", "bob")  # CliRunner's stdin is not a TTY
+    assert r.exit_code == 1 and "pass --yes" in r.output
+    assert LocalStateStore(root / ".syncer" / "state").load().value_count == 5  # type: ignore[union-attr]
+    r = run("state", "rm", "--root", str(root), "--reviewee", "nobody", "--yes")
+    assert r.exit_code == 0 and "Nothing selected" in r.output
+
+
+def test_unlock(root: Path) -> None:
+    state = root / ".syncer" / "state"
+    assert "is not locked" in run("state", "unlock", "--root", str(root)).output
+    holder = LocalStateStore(state)
+    holder.lock()  # alive: this very process
+    r = run("state", "unlock", "--root", str(root))
+    assert r.exit_code == 1 and "still running on this host" in r.output
+    assert "locked by pid" in run("state", "show", "--root", str(root)).output
+    r = run("state", "unlock", "--root", str(root), "--force")
+    assert r.exit_code == 0 and "Cleared the lock" in r.output
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()
+    (state / "lock").write_text(
+        json.dumps({"pid": p.pid, "host": socket.gethostname(), "time": "t", "command": "apply", "id": "x"})
+    )
+    assert "(dead)" in run("state", "show", "--root", str(root)).output
+    r = run("state", "unlock", "--root", str(root))
+    assert r.exit_code == 0 and f"Cleared the lock of pid {p.pid}" in r.output
+
+
+def test_help_on_every_state_command() -> None:
+    for cmd in ("show", "rm", "unlock"):
+        out = run("state", cmd, "--help").output
+        assert "--root" in out and "--state" in out
+    assert "--semester" in run("state", "rm", "--help").output

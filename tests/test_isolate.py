@@ -1,0 +1,113 @@
+"""The isolation of rejected rows, with a fake `send` that rejects any request holding a bad row."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from syncer.isolate import Rejected, isolate
+from syncer.model import RowKey
+
+
+def rows(n: int, per_reviewee: int = 1) -> list[RowKey]:
+    return [RowKey("s", f"ou_{i // per_reviewee:032x}", f"m{i % per_reviewee}") for i in range(n)]
+
+
+class FakeFeishu:
+    def __init__(self, bad: set[RowKey], code: int = 1580301, scope: str = "row") -> None:
+        self.bad, self.code, self.scope = bad, code, scope
+        self.requests: list[tuple[RowKey, ...]] = []
+        self.accepted: list[RowKey] = []
+
+    def send(self, batch: Sequence[RowKey]) -> Rejected | None:
+        self.requests.append(tuple(batch))
+        if any(r in self.bad for r in batch):
+            return Rejected(self.code, self.scope, "bad")
+        self.accepted.extend(batch)
+        return None
+
+
+BUDGET = 2 * math.ceil(math.log2(50))  # 12 extra requests for one bad row among 50
+
+
+@pytest.mark.parametrize("position", [0, 1, 24, 25, 26, 48, 49])
+def test_one_bad_row_costs_at_most_12_extra_requests_and_all_innocents_land(position: int) -> None:
+    batch = rows(50)
+    fake = FakeFeishu({batch[position]})
+    first = fake.send(batch)
+    assert first is not None
+    culprits = isolate(batch, first, fake.send)
+    assert [c.rows for c in culprits] == [(batch[position],)]
+    assert sorted(fake.accepted) == sorted(set(batch) - {batch[position]})
+    assert len(fake.requests) - 1 <= BUDGET
+
+
+def test_two_bad_rows_in_one_batch() -> None:
+    batch = rows(50)
+    bad = {batch[3], batch[40]}
+    fake = FakeFeishu(bad)
+    culprits = isolate(batch, fake.send(batch) or Rejected(0, "row", ""), fake.send)
+    assert {c.rows[0] for c in culprits} == bad
+    assert sorted(fake.accepted) == sorted(set(batch) - bad)
+    assert len(fake.requests) - 1 <= 2 * BUDGET
+
+
+def test_reviewee_level_code_condemns_the_whole_reviewee_and_never_cuts_through_it() -> None:
+    batch = rows(48, per_reviewee=3)  # 16 reviewees x 3 metrics
+    culprit = [r for r in batch if r.reviewee == batch[21].reviewee]
+    fake = FakeFeishu({batch[22]}, code=1580306, scope="reviewee")
+    culprits = isolate(batch, fake.send(batch) or Rejected(0, "row", ""), fake.send)
+    assert [list(c.rows) for c in culprits] == [culprit]
+    for req in fake.requests:  # every request holds whole reviewees
+        reviewees = {r.reviewee for r in req}
+        assert all(sum(1 for r in req if r.reviewee == rv) == 3 for rv in reviewees)
+    assert len(fake.requests) - 1 <= 2 * math.ceil(math.log2(16))
+
+
+def test_order_is_kept_across_splits() -> None:
+    batch = rows(50)
+    fake = FakeFeishu({batch[10]})
+    isolate(batch, fake.send(batch) or Rejected(0, "row", ""), fake.send)
+    assert fake.accepted == [r for r in batch if r != batch[10]]  # the original order, culprit removed
+
+
+def test_a_presumed_culprit_is_tried_again_in_case_its_sibling_fixed_it() -> None:
+    """A weight sum that passes 100% only until another row lowers a weight: the first half (the lowering)
+    goes through, then the second half is sent again on its own and is accepted."""
+    batch = rows(2)
+    lowered = False
+
+    def send(req: Sequence[RowKey]) -> Rejected | None:
+        nonlocal lowered
+        if batch[1] in req and not lowered and batch[0] not in req:
+            return Rejected(1580304, "reviewee", "weights")
+        if batch[0] in req and batch[1] in req:
+            return Rejected(1580304, "row", "weights")
+        if batch[0] in req:
+            lowered = True
+        return None
+
+    assert isolate(batch, Rejected(1580304, "row", "weights"), send) == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 50), st.data())
+def test_property_innocents_land_culprits_found(n: int, data: st.DataObject) -> None:
+    batch = rows(n)
+    bad = set(data.draw(st.lists(st.sampled_from(batch), max_size=3)))
+    fake = FakeFeishu(bad)
+    first = fake.send(batch)
+    if not bad:
+        assert first is None
+        return
+    assert first is not None
+    culprits = isolate(batch, first, fake.send)
+    assert {r for c in culprits for r in c.rows} == bad
+    assert sorted(fake.accepted) == sorted(set(batch) - bad)
+    assert len(set(fake.accepted)) == len(fake.accepted)  # nothing accepted twice
+    extra = len(fake.requests) - 1
+    assert extra <= len(bad) * 2 * max(1, math.ceil(math.log2(n)))
