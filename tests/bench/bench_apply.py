@@ -29,8 +29,13 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
 from syncer.apply import run_apply  # noqa: E402
-from syncer.emulator import Emulator, EmulatorServer, EmulatorTransport, ManualClock  # noqa: E402
-from syncer.emulator import parse_tenant  # noqa: E402
+from syncer.emulator import (  # noqa: E402
+    Emulator,
+    EmulatorServer,
+    EmulatorTransport,
+    ManualClock,
+    parse_tenant,
+)
 from syncer.feishu import WriteClient  # noqa: E402
 from syncer.feishu.auth import Credentials  # noqa: E402
 from syncer.gitinfo import NO_GIT  # noqa: E402
