@@ -238,7 +238,7 @@ def state_option(f: Any) -> Any:
 
 
 def _stdout_color() -> bool:
-    return "NO_COLOR" not in os.environ and click.get_text_stream("stdout").isatty()
+    return "NO_COLOR" not in os.environ and sys.stdout.isatty()
 
 
 @cli.command()
@@ -383,7 +383,7 @@ def state_rm(root: Path, state_path: Path | None, semesters: tuple[str, ...], re
         click.echo(f"{len(keys)} value{'s' if len(keys) != 1 else ''} in {len(rows)} row"
                    f"{'s' if len(rows) != 1 else ''} will no longer be managed (Feishu is not touched).")
         if not yes:
-            if not click.get_text_stream("stdin").isatty():
+            if not sys.stdin.isatty():
                 raise RefusedError("no terminal to confirm on: pass --yes")
             click.confirm("Stop managing them?", abort=True)
         removed = store.forget(keys, reason="rm")
@@ -422,7 +422,7 @@ class _ProgressPrinter:
     """Progress on a terminal (one line rewritten in place), plain lines otherwise."""
 
     def __init__(self) -> None:
-        self.tty = click.get_text_stream("stderr").isatty()
+        self.tty = sys.stderr.isatty()
         self._open = False
 
     def __call__(self, event: Any) -> None:
@@ -512,7 +512,7 @@ def apply(root: Path, state_path: Path | None, plan_file: Path | None, auto_appr
         click.echo(render_plan(the_plan, "text", redact=redact, color=_stdout_color()), nl=False)
         if auto_approve:
             return True
-        if not click.get_text_stream("stdin").isatty():
+        if not sys.stdin.isatty():
             raise RefusedError("no terminal to confirm on: review the plan, then pass --auto-approve")
         return click.confirm("Apply these changes to Feishu?", default=False)
 

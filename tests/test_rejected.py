@@ -130,3 +130,122 @@ def test_request_wide_code_stops_the_semester_and_is_never_split(world: World) -
     assert run.report.exit_code == 1
     assert run.report.failures and "1580901" in run.report.failures[0][1]
     assert len(world.emu.requests(IMPORT)) == 1  # one request, no split
+
+
+# --- every documented code's path, provoked through the real apply -----------------------------------------
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new, 1))
+
+
+def _catalog_add_metric(world: World, text: str) -> None:
+    cat = world.root / "catalog.yaml"
+    _edit(cat, "\npeople:\n", text + "\npeople:\n")
+
+
+def _setup_code(world: World, code: int) -> str:
+    """Change the example root (and the tenant) so that Feishu answers `code` for some rows; return the
+    reviewee (open_id) whose rows it concerns ('*' for request-wide codes)."""
+    root = world.root
+    sales = root / "teams" / "sales.yaml"
+    if code == 1580105:  # a semester ID the tenant does not know
+        _edit(root / "catalog.yaml", '2026-H2: "7293040702907514899"', '2026-H2: "7293040702907514000"')
+        return "*"
+    if code == 1580309:  # the closed semester marked open again: its deadline has passed
+        _edit(root / "catalog.yaml", "closed: true", "closed: false")
+        return "*"
+    if code == 1580310:  # an old-version metric
+        _catalog_add_metric(world, '  legacy:\n    id: "7100000000000000001"\n    fields:\n'
+                                   '      target: {id: "4", type: number}\n')
+        _edit(sales, "  alice:\n", "  alice:\n    legacy: {target: 5}\n")
+        return "*"
+    if code == 1580301:  # the catalog says text where Feishu's field is a number
+        _edit(root / "catalog.yaml", "  nps:\n    id: \"7272580325522276401\"\n    fields:\n"
+              "      weight: {id: \"2\", type: percentage, role: weight}\n      target: {id: \"4\", type: number}",
+              "  nps:\n    id: \"7272580325522276401\"\n    fields:\n"
+              "      weight: {id: \"2\", type: percentage, role: weight}\n      target: {id: \"4\", type: text}")
+        _edit(sales, "      target: 45\n", "      target: about 45\n")  # the first nps: alice's
+        return "ou_3245842393d09e9428ad4655da6e30b3"
+    if code == 1580303:  # longer than Feishu's max_length (20 for revenue.unit)
+        _edit(root / "catalog.yaml", "unit:   {id: \"3\", type: text, max_length: 20}",
+              "unit:   {id: \"3\", type: text, max_length: 100}")
+        _edit(sales, "unit: CNY", "unit: Chinese yuan renminbi (CNY)")
+        return "ou_3245842393d09e9428ad4655da6e30b3"
+    if code == 1580305:  # a field the metric does not have in Feishu
+        _edit(root / "catalog.yaml", "      target: {id: \"4\", type: number}\n      actual: {id: \"5\", type: number}\n"
+              "      note:   {id: \"7\", type: text}\n", "      target: {id: \"4\", type: number}\n"
+              "      actual: {id: \"5\", type: number}\n      note:   {id: \"7\", type: text}\n"
+              "      unit:   {id: \"3\", type: text}\n")
+        _edit(sales, "      target: 45\n", "      target: 45\n      unit: points\n")
+        return "ou_3245842393d09e9428ad4655da6e30b3"
+    if code == 1580312:  # a metric outside the reviewee's template (alice is in sales)
+        _edit(sales, "  alice:\n", "  alice:\n    incidents: {target: 2}\n")
+        return "ou_3245842393d09e9428ad4655da6e30b3"
+    if code == 1580302:  # under the `replace` switch, a row without its required field
+        world.emu = Emulator(world.emu.tenant.with_switches(partial_rows="replace"), clock=world.clock,
+                             sleep=world.clock.sleep)
+        eng = root / "teams" / "engineering.yaml"
+        _edit(eng, "    incidents:\n      weight: 30\n      target: 3\n", "    incidents:\n      weight: 30\n")
+        return "ou_bc51c45dcfc87c6dcbaa5014b32451a7"
+    raise AssertionError(code)
+
+
+REQUEST_WIDE = [1580105, 1580309, 1580310]
+ROW_LEVEL = [1580301, 1580302, 1580303, 1580305, 1580312]
+
+
+@pytest.mark.parametrize("code", REQUEST_WIDE)
+def test_request_wide_codes_stop_the_semester_unsplit(world: World, code: int) -> None:
+    (world.root / "teams" / "leavers.yaml").unlink()
+    support = world.root / "teams" / "support.yaml"
+    support.write_text(support.read_text().replace("      calibration: \"Self-assessed: exceeded\"\n", ""))
+    _setup_code(world, code)
+    run = world.apply()
+    assert run.report.exit_code == 1
+    assert any(str(code) in why for _, why in run.report.failures), run.report.failures
+    rejected = [e for e in world.imports() if e.code == code]
+    assert len(rejected) == 1  # never split
+
+
+@pytest.mark.parametrize("code", ROW_LEVEL)
+def test_row_and_reviewee_level_codes_are_isolated(world: World, code: int) -> None:
+    (world.root / "teams" / "leavers.yaml").unlink()
+    support = world.root / "teams" / "support.yaml"
+    support.write_text(support.read_text().replace("      calibration: \"Self-assessed: exceeded\"\n", ""))
+    who = _setup_code(world, code)
+    run = world.apply()
+    assert run.report.exit_code == 4, (run.report.failures, [(r.row, r.code) for r in run.report.rejected])
+    assert {(r.row.reviewee, r.code) for r in run.report.rejected} == {(who, code)}
+    assert world.apply().report.exit_code == 0
+
+
+def test_weights_over_100_counting_a_metric_the_yaml_no_longer_holds(world: World) -> None:
+    """1580304: alice's nps weight (40%) stays in Feishu after `state rm`; raising revenue to 70% passes 100%."""
+    from syncer.state import open_store
+    from syncer.validate import validate_root
+
+    (world.root / "teams" / "leavers.yaml").unlink()
+    support = world.root / "teams" / "support.yaml"
+    support.write_text(support.read_text().replace("      calibration: \"Self-assessed: exceeded\"\n", ""))
+    world.apply()
+    sales = world.root / "teams" / "sales.yaml"
+    text = sales.read_text()
+    start = text.index("  alice:\n")
+    end = text.index("\n  bob:", start)
+    block = text[start:end]
+    nps = block[block.index("    nps:\n"):]
+    sales.write_text(text[:start] + block.replace(nps, "").replace("weight: 60%", "weight: 70%") + text[end:])
+    store = open_store(world.root, validate_root(world.root).settings)
+    with store.locked(command="state rm"):
+        state = store.load()
+        assert state is not None
+        keys = [k for k, _ in state.iter_values() if k.reviewee == "ou_3245842393d09e9428ad4655da6e30b3"
+                and k.metric == "7272580325522276401"]
+        store.forget(keys, reason="rm")
+        store.compact()
+    run = world.apply()
+    assert {(r.row.reviewee, r.code) for r in run.report.rejected} == {
+        ("ou_3245842393d09e9428ad4655da6e30b3", 1580304)}
+    assert run.report.exit_code == 4
