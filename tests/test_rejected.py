@@ -174,7 +174,8 @@ def _setup_code(world: World, code: int) -> str:
         _edit(sales, "unit: CNY", "unit: Chinese yuan renminbi (CNY)")
         return "ou_3245842393d09e9428ad4655da6e30b3"
     if code == 1580305:  # a field the metric does not have in Feishu
-        _edit(root / "catalog.yaml", "      target: {id: \"4\", type: number}\n      actual: {id: \"5\", type: number}\n"
+        _edit(root / "catalog.yaml",
+              "      target: {id: \"4\", type: number}\n      actual: {id: \"5\", type: number}\n"
               "      note:   {id: \"7\", type: text}\n", "      target: {id: \"4\", type: number}\n"
               "      actual: {id: \"5\", type: number}\n      note:   {id: \"7\", type: text}\n"
               "      unit:   {id: \"3\", type: text}\n")
