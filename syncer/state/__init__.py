@@ -27,6 +27,7 @@ from syncer.state.base import (
     row_digest,
     utc_now,
 )
+from syncer.state.git import GitStateStore, open_git_store
 from syncer.state.local import LocalStateStore
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "BatchInfo",
     "BatchRecord",
     "Clock",
+    "GitStateStore",
     "Identity",
     "JournalEntry",
     "LastApply",
@@ -66,12 +68,15 @@ def state_path(root: Path, settings: Settings, *, override: Path | None = None) 
 
 def open_store(
     root: Path, settings: Settings, *, override: Path | None = None, clock: Clock = utc_now
-) -> LocalStateStore:
-    """The store for a metrics root. `--state PATH` (override) always means a local directory."""
+) -> LocalStateStore | GitStateStore:
+    """The store for a metrics root: `state.backend` of syncer.yaml (`local`, or `git`: the state branch of
+    the repository holding the root). `--state PATH` (override) always means a local directory."""
+    if override is None and settings.state.backend == "git":
+        return open_git_store(root, settings, clock=clock)
     if override is None and settings.state.backend != "local":
         raise StateError(
             f"state backend {settings.state.backend!r} is not available in this syncer; "
-            "use `state: {backend: local}` in syncer.yaml or point at a directory with --state PATH"
+            "use `state: {backend: local}` (or `git`) in syncer.yaml, or point at a directory with --state PATH"
         )
     return LocalStateStore(state_path(root, settings, override=override), clock=clock)
 

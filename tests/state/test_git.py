@@ -1,0 +1,507 @@
+"""The git state backend against local bare repositories (and a loopback smart-HTTP server for credentials):
+layout, reading from a fresh or shallow clone, the lock ref, compare-and-swap pushes, squashing, migration,
+and credentials that never reach argv, .git/config or a message."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from syncer.errors import StateError
+from syncer.model import RowKey
+from syncer.settings import Settings, StateSettings
+from syncer.state import BatchRecord, Identity, JournalEntry, LocalStateStore, open_store
+from syncer.state.git import GitStateStore, migrate_to_git, migrate_to_local, open_git_store
+from syncer.state.gitcmd import Git, auth_config, config_env, parse_push, scrub, secrets_of, token_for
+
+SEM = "7293040702907514899"
+ALICE = "ou_3245842393d09e9428ad4655da6e30b3"
+REV = "7272580325522276372"
+IDENT = Identity("open.feishu.cn", "cli_a1b2", "open_id")
+T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+GIT_SETTINGS = Settings(state=StateSettings(backend="git"))
+TOKEN = "ghs_s3cretT0kenValue1234567890"
+
+
+def git(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True,
+                          env=env).stdout.strip()
+
+
+@pytest.fixture(autouse=True)
+def _git_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No user or system git config, a fixed identity, and no tokens or GitHub Actions variables."""
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "gitconfig"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for var in ("GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME"):
+        monkeypatch.setenv(var, "Test")
+    for var in ("GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"):
+        monkeypatch.setenv(var, "test@example.com")
+    for var in ("GITHUB_TOKEN", "SYNCER_GIT_TOKEN", "GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID",
+                "GIT_CONFIG_COUNT", "http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+
+
+class Repo:
+    """A bare remote with a `main` branch holding metrics/, and clones of it."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.bare = tmp / "remote.git"
+        git("init", "-q", "--bare", "-b", "main", str(self.bare))
+        seed = tmp / "seed"
+        git("clone", "-q", str(self.bare), str(seed))
+        (seed / "metrics").mkdir()
+        (seed / "metrics" / "syncer.yaml").write_text("state:\n  backend: git\n")
+        git("add", "-A", cwd=seed)
+        git("commit", "-q", "-m", "metrics", cwd=seed)
+        git("push", "-q", "origin", "main", cwd=seed)
+
+    def clone(self, name: str, *, shallow: bool = False) -> Path:
+        dest = self.tmp / name
+        if shallow:
+            git("clone", "-q", "--depth", "1", f"file://{self.bare}", str(dest))
+            git("checkout", "-q", "--detach", cwd=dest)
+        else:
+            git("clone", "-q", str(self.bare), str(dest))
+        return dest / "metrics"
+
+    def branch_commits(self, branch: str = "syncer-state") -> list[str]:
+        out = git("rev-list", branch, cwd=self.bare)
+        return out.split() if out else []
+
+    def ref(self, ref: str) -> str | None:
+        p = subprocess.run(["git", "rev-parse", "--verify", "-q", ref], cwd=self.bare, capture_output=True,
+                           text=True, check=False)
+        return p.stdout.strip() or None
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    return Repo(tmp_path)
+
+
+def store_of(root: Path, **kw: object) -> GitStateStore:
+    store = open_git_store(root, GIT_SETTINGS, clock=lambda: T0)
+    for name, value in kw.items():
+        setattr(store, f"_{name}", value)
+    return store
+
+
+def batch(token: str, values: dict[str, str]) -> BatchRecord:
+    return BatchRecord(SEM, token, f"rec-{token}", "c" * 40, "syncer ccccccc", T0,
+                       {RowKey(SEM, ALICE, REV): values})
+
+
+def journal(token: str) -> JournalEntry:
+    return JournalEntry(token, SEM, "2026-05-01T12:00:00.000Z", '{"semester_id":"x"}',
+                        (((SEM, ALICE, REV, "2"), "60"),))  # type: ignore[arg-type]
+
+
+def seed_state(root: Path) -> GitStateStore:
+    store = store_of(root)
+    with store.locked():
+        store.create(IDENT)
+        store.open_journal(journal("tok-1"))
+        store.record_batch(batch("tok-1", {"2": "60", "4": "1000"}))
+        store.compact()
+    return store
+
+
+# --- reading and layout -----------------------------------------------------------------------------------
+
+
+def test_a_missing_branch_is_no_state_yet(repo: Repo) -> None:
+    store = store_of(repo.clone("a"))
+    assert store.load() is None and not store.exists()
+    assert store.lock_holder() is None
+    assert store.location == "git:origin/syncer-state"
+    assert open_store(repo.tmp / "a" / "metrics", GIT_SETTINGS).location == store.location
+    # --state PATH still means a local directory
+    assert isinstance(open_store(repo.tmp / "a" / "metrics", GIT_SETTINGS, override=repo.tmp / "s"),
+                      LocalStateStore)
+
+
+def test_written_in_one_clone_read_in_a_fresh_one(repo: Repo) -> None:
+    a = seed_state(repo.clone("a"))
+    state = store_of(repo.clone("b")).load()
+    assert state is not None
+    assert state.identity == IDENT and state.meta.serial == 3
+    assert state.get((SEM, ALICE, REV, "4")) == ("1000", 1)
+    assert state.journal == {}
+    # The branch holds the local backend's files, compacted, and nothing else; main is untouched.
+    tree = git("ls-tree", "-r", "--name-only", "syncer-state", cwd=repo.bare).split()
+    assert tree == ["batches.jsonl", "journal.jsonl", "log.jsonl", "meta.json", "rejections.jsonl",
+                    f"semesters/{SEM}.jsonl"]
+    assert json.loads(git("show", "syncer-state:meta.json", cwd=repo.bare))["lineage"] == state.meta.lineage
+    assert git("ls-tree", "-r", "--name-only", "main", cwd=repo.bare) == "metrics/syncer.yaml"
+    assert repo.ref("refs/syncer/lock/syncer-state") is None  # released
+    assert a.path.is_relative_to(repo.tmp / "a" / ".git")  # the working copy lives inside .git
+
+
+def test_a_shallow_detached_checkout_reads_and_writes(repo: Repo) -> None:
+    seed_state(repo.clone("a"))
+    root = repo.clone("ci", shallow=True)
+    assert git("rev-parse", "--is-shallow-repository", cwd=root) == "true"
+    store = store_of(root)
+    assert store.load() is not None
+    with store.locked():
+        store.record_batch(batch("tok-2", {"2": "70"}))
+        store.compact()
+    state = store_of(repo.clone("b")).load()
+    assert state is not None and state.get((SEM, ALICE, REV, "2")) == ("70", 2)
+
+
+def test_a_branch_edited_by_hand_is_refused(repo: Repo) -> None:
+    seed_state(repo.clone("a"))
+    work = repo.tmp / "a"
+    git("fetch", "-q", "origin", "syncer-state", cwd=work)
+    git("checkout", "-q", "-b", "edit", "FETCH_HEAD", cwd=work)
+    (work / "notes").mkdir()
+    (work / "notes" / "x.txt").write_text("hi")
+    git("add", "-A", cwd=work)
+    git("commit", "-q", "-m", "by hand", cwd=work)
+    git("push", "-q", "origin", "edit:syncer-state", cwd=work)
+    with pytest.raises(StateError, match="never writes there"):
+        store_of(repo.clone("b")).load()
+
+
+def test_refuses_the_checked_out_branch_and_a_root_outside_git(repo: Repo, tmp_path: Path) -> None:
+    root = repo.clone("a")
+    with pytest.raises(StateError, match="checked out here"):
+        open_git_store(root, Settings(state=StateSettings(backend="git", branch="main")))
+    (tmp_path / "plain").mkdir()
+    with pytest.raises(StateError, match="not inside a git work tree"):
+        open_git_store(tmp_path / "plain", GIT_SETTINGS)
+
+
+# --- pushes: cadence, compare-and-swap, squashing ---------------------------------------------------------
+
+
+def test_every_write_that_matters_is_pushed_and_compaction_squashes(repo: Repo) -> None:
+    seed_state(repo.clone("a"))
+    assert len(repo.branch_commits()) == 1  # the first session: one commit
+    store = store_of(repo.clone("b"))
+    store.lock()
+    base = repo.branch_commits()
+    store.open_journal(journal("tok-2"))
+    assert len(repo.branch_commits()) == len(base) + 1  # journaled before the send, on the remote
+    fresh = store_of(repo.clone("c")).load()
+    assert fresh is not None and "tok-2" in fresh.journal
+    store.record_import_request(T0)
+    assert len(repo.branch_commits()) == len(base) + 1  # a pacing mark waits for the next push
+    store.record_batch(batch("tok-2", {"2": "70"}))
+    assert len(repo.branch_commits()) == len(base) + 2
+    fresh = store_of(repo.clone("d")).load()
+    assert fresh is not None and fresh.journal == {} and fresh.meta.last_import_request is not None
+    store.compact()
+    commits = repo.branch_commits()
+    assert len(commits) == len(base) + 1 and commits[1:] == base  # squashed onto the tip found at lock time
+    message = git("log", "-1", "--format=%B", "syncer-state", cwd=repo.bare)
+    assert "compact the state" in message and "batch 2" in message and "journal tok-2" in message
+    assert git("show", "syncer-state:log.jsonl", cwd=repo.bare) == ""
+    store.unlock()
+    assert repo.ref("refs/syncer/lock/syncer-state") is None
+
+
+def test_a_compaction_with_nothing_written_pushes_nothing(repo: Repo) -> None:
+    seed_state(repo.clone("a"))
+    before = repo.branch_commits()
+    store = store_of(repo.clone("b"))
+    with store.locked():
+        store.compact()
+    assert repo.branch_commits() == before
+
+
+def test_a_non_fast_forward_is_refused_and_nothing_is_overwritten(repo: Repo) -> None:
+    seed_state(repo.clone("a"))
+    store = store_of(repo.clone("b"))
+    store.lock()
+    # Someone else writes the branch meanwhile (a forced unlock, a hand-made commit...).
+    other = repo.tmp / "a"
+    git("fetch", "-q", "origin", "syncer-state", cwd=other)
+    intruder = git("commit-tree", "-p", "FETCH_HEAD", "-m", "someone else", "FETCH_HEAD^{tree}", cwd=other)
+    git("push", "-q", "origin", f"{intruder}:refs/heads/syncer-state", cwd=other)
+    with pytest.raises(StateError, match=r"changed by someone else.*Stopping without overwriting"):
+        store.open_journal(journal("tok-2"))
+    assert repo.branch_commits()[0] == intruder
+    with pytest.raises(StateError, match="could not be pushed"):
+        store.record_batch(batch("tok-2", {"2": "70"}))
+    store.unlock()  # our lock is still released
+    assert repo.ref("refs/syncer/lock/syncer-state") is None
+    assert repo.branch_commits()[0] == intruder
+
+
+def test_a_branch_that_refuses_rewrites_keeps_its_history(repo: Repo) -> None:
+    git("config", "receive.denyNonFastForwards", "true", cwd=repo.bare)  # as a protected branch would
+    seed_state(repo.clone("a"))
+    messages = git("log", "--format=%s", "syncer-state", cwd=repo.bare).splitlines()
+    assert [m.split(":")[1].split()[0] for m in messages] == ["compact", "batch", "journal", "create"]
+    state = store_of(repo.clone("b")).load()
+    assert state is not None and state.meta.serial == 3
+    assert git("show", "syncer-state:log.jsonl", cwd=repo.bare) == ""
+
+
+# --- the lock ref ------------------------------------------------------------------------------------------
+
+
+def test_one_lock_at_a_time_and_only_our_own_is_released(repo: Repo) -> None:
+    seed_state(repo.clone("a"))
+    a, b = store_of(repo.tmp / "a" / "metrics"), store_of(repo.clone("b"))
+    held = a.lock(command="apply")
+    lock_sha = repo.ref("refs/syncer/lock/syncer-state")
+    assert lock_sha is not None
+    with pytest.raises(StateError, match=r"locked by apply \(pid \d+ on .*, alive\).*unlock --force"):
+        b.lock()
+    assert b.lock_holder() == held
+    with pytest.raises(StateError, match="still running on this host"):
+        b.unlock()
+    assert b.unlock(force=True) == held  # `state unlock --force`
+    taken = b.lock(command="state rm")
+    a.unlock()  # a's lock is gone: releasing must not delete b's
+    assert repo.ref("refs/syncer/lock/syncer-state") not in (None, lock_sha)
+    assert store_of(repo.clone("c")).lock_holder() == taken
+    b.unlock()
+    assert repo.ref("refs/syncer/lock/syncer-state") is None
+
+
+def test_a_dead_holder_on_this_host_is_cleared_without_force(repo: Repo) -> None:
+    root = repo.clone("a")
+    dead = store_of(root, pid=lambda: 999_999_999)
+    dead.lock()
+    dead._held = None  # the process was killed: nothing releases the ref
+    survivor = store_of(repo.clone("b"), alive=lambda pid: pid != 999_999_999)
+    holder = survivor.lock_holder()
+    assert holder is not None and survivor.lock_status(holder) == "dead"
+    survivor.lock(steal_dead=True)
+    survivor.unlock()
+    assert repo.ref("refs/syncer/lock/syncer-state") is None
+
+
+def test_the_lock_names_the_ci_run(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_REPOSITORY", "acme/metrics")
+    monkeypatch.setenv("GITHUB_RUN_ID", "42")
+    store = store_of(repo.clone("a"))
+    info = store.lock()
+    assert info.command == "apply (https://github.com/acme/metrics/actions/runs/42)"
+    store.unlock()
+
+
+# --- migration ----------------------------------------------------------------------------------------------
+
+
+def test_migrate_local_to_git_and_back(repo: Repo, tmp_path: Path) -> None:
+    local = LocalStateStore(tmp_path / "local", clock=lambda: T0)
+    with local.locked():
+        local.create(IDENT)
+        local.open_journal(journal("tok-open"))  # an open entry travels too
+        local.record_batch(batch("tok-1", {"2": "60"}))
+    before = local.load()
+    assert before is not None
+    branch = store_of(repo.clone("a"))
+    moved = migrate_to_git(local, branch)
+    assert (moved.meta.lineage, moved.meta.serial) == (before.meta.lineage, before.meta.serial)
+    assert set(moved.journal) == {"tok-open"} and dict(moved.rows) == dict(before.rows)
+    with pytest.raises(StateError, match=r"already holds a state.*refusing"):
+        migrate_to_git(local, store_of(repo.clone("b")))
+    back = LocalStateStore(tmp_path / "back")
+    again = migrate_to_local(store_of(repo.clone("c")), back)
+    assert (again.meta.lineage, again.meta.serial) == (before.meta.lineage, before.meta.serial)
+    assert set(again.journal) == {"tok-open"}
+    with pytest.raises(StateError, match="already holds a state"):
+        migrate_to_local(store_of(repo.tmp / "c" / "metrics"), back)
+
+
+# --- credentials --------------------------------------------------------------------------------------------
+
+
+def test_tokens_go_only_to_their_host_and_only_through_the_environment() -> None:
+    env = {"GITHUB_TOKEN": TOKEN}
+    assert token_for("https://github.com/acme/m.git", env) == TOKEN
+    assert token_for("https://gitlab.example/acme/m.git", env) is None  # GITHUB_TOKEN stays on GitHub
+    assert token_for("https://ghe.example/acme/m.git", {**env, "GITHUB_SERVER_URL": "https://ghe.example"}) == TOKEN
+    assert token_for("git@github.com:acme/m.git", env) is None  # ssh: its own keys
+    assert token_for("/srv/git/m.git", env) is None
+    assert token_for("https://gitlab.example/m.git", {**env, "SYNCER_GIT_TOKEN": "other"}) == "other"
+    entries = auth_config("https://github.com/acme/m.git", env)
+    basic = base64.b64encode(f"x-access-token:{TOKEN}".encode()).decode()
+    assert entries == [("http.https://github.com/.extraheader", ""),
+                       ("http.https://github.com/.extraheader", f"AUTHORIZATION: basic {basic}")]
+    assert config_env(entries, {"GIT_CONFIG_COUNT": "1"}) == {
+        "GIT_CONFIG_COUNT": "3",
+        "GIT_CONFIG_KEY_1": entries[0][0], "GIT_CONFIG_VALUE_1": "",
+        "GIT_CONFIG_KEY_2": entries[1][0], "GIT_CONFIG_VALUE_2": entries[1][1],
+    }
+    text = f"fatal: https://x-access-token:{TOKEN}@github.com/ {TOKEN} {basic} https://u:p@h/"
+    cleaned = scrub(text, secrets_of(env))
+    assert TOKEN not in cleaned and basic not in cleaned and "u:p@" not in cleaned
+
+
+def test_parse_push_porcelain() -> None:
+    out = "To /r.git\n!\tabc:refs/heads/s\t[rejected] (stale info)\n*\tdef:refs/syncer/lock/s\t[new reference]\nDone"
+    assert parse_push(out, "refs/heads/s") is not None and not parse_push(out, "refs/heads/s").ok  # type: ignore[union-attr]
+    assert parse_push(out, "refs/syncer/lock/s").ok  # type: ignore[union-attr]
+    assert parse_push(out, "refs/heads/other") is None
+
+
+class GitHTTP:
+    """`git http-backend` behind a loopback HTTP server. `auth`: the Authorization every request must carry
+    (None: anonymous reads); `writable`: pushes are allowed."""
+
+    def __init__(self, root: Path, *, auth: str | None, writable: bool) -> None:
+        self.root, self.auth, self.writable = root, auth, writable
+        self.seen: list[str | None] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                self._cgi()
+
+            def do_POST(self) -> None:
+                self._cgi()
+
+            def _body(self) -> bytes:
+                if self.headers.get("Transfer-Encoding", "").lower() != "chunked":
+                    return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                out = b""
+                while size := int(self.rfile.readline().strip(), 16):
+                    out += self.rfile.read(size)
+                    self.rfile.readline()
+                self.rfile.readline()
+                return out
+
+            def _cgi(self) -> None:
+                got = self.headers.get("Authorization")
+                outer.seen.append(got)
+                body = self._body()
+                if outer.auth is not None and got != outer.auth:
+                    self.send_response(401)
+                    self.send_header("WWW-Authenticate", 'Basic realm="test"')
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                path, _, query = self.path.partition("?")
+                env = {"PATH": os.environ["PATH"], "GIT_PROJECT_ROOT": str(outer.root), "GIT_HTTP_EXPORT_ALL": "1",
+                       "PATH_INFO": path, "QUERY_STRING": query, "REQUEST_METHOD": self.command,
+                       "CONTENT_TYPE": self.headers.get("Content-Type", ""), "CONTENT_LENGTH": str(len(body)),
+                       "HTTP_CONTENT_ENCODING": self.headers.get("Content-Encoding", ""),
+                       "GIT_PROTOCOL": self.headers.get("Git-Protocol", ""),
+                       "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull}
+                if outer.writable:
+                    env["REMOTE_USER"] = "syncer-test"
+                out = subprocess.run(["git", "http-backend"], input=body, env=env, capture_output=True,
+                                     check=False, timeout=60).stdout
+                head, _, payload = out.partition(b"\r\n\r\n")
+                status, headers = 200, []
+                for line in head.decode("latin-1").split("\r\n"):
+                    name, _, value = line.partition(":")
+                    if name.lower() == "status":
+                        status = int(value.strip().split()[0])
+                    elif name:
+                        headers.append((name, value.strip()))
+                self.send_response(status)
+                for name, value in headers:
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> GitHTTP:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def http_repo(repo: Repo) -> Iterator[tuple[Repo, GitHTTP]]:
+    basic = base64.b64encode(f"x-access-token:{TOKEN}".encode()).decode()
+    with GitHTTP(repo.tmp, auth=f"basic {basic}", writable=True) as server:
+        yield repo, server
+
+
+def http_clone(repo: Repo, server: GitHTTP, name: str) -> Path:
+    """A clone whose origin is the HTTP server (cloned from disk: the clone itself needs no credentials)."""
+    root = repo.clone(name)
+    git("remote", "set-url", "origin", f"{server.url}/remote.git", cwd=root.parent)
+    return root
+
+
+def test_push_credentials_come_from_the_environment_only(http_repo: tuple[Repo, GitHTTP], tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    repo, server = http_repo
+    # A fake `git` records every command line it is given, then runs the real one.
+    argv_log = tmp_path / "argv.log"
+    fake = tmp_path / "fake-git"
+    fake.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> "{argv_log}"\nexec git "$@"\n')
+    fake.chmod(0o755)
+    root = http_clone(repo, server, "ci")
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    monkeypatch.setenv("GITHUB_SERVER_URL", server.url)
+    store = open_git_store(root, GIT_SETTINGS, clock=lambda: T0, git_exe=str(fake))
+    with store.locked():
+        store.create(IDENT)
+        store.record_batch(batch("tok-1", {"2": "60"}))
+        store.compact()
+    assert repo.branch_commits()  # pushed over HTTP with the header
+    basic = base64.b64encode(f"x-access-token:{TOKEN}".encode()).decode()
+    assert f"basic {basic}" in server.seen
+    config = (root.parent / ".git" / "config").read_text()
+    assert TOKEN not in config and basic not in config and "extraheader" not in config
+    argv = argv_log.read_text()
+    assert "push" in argv and TOKEN not in argv and basic not in argv
+    for path in (root.parent / ".git").rglob("*"):
+        if path.is_file() and path.stat().st_size < 1 << 20:
+            assert TOKEN.encode() not in path.read_bytes(), path
+
+
+def test_a_wrong_token_fails_clearly_and_is_never_shown(http_repo: tuple[Repo, GitHTTP],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    repo, server = http_repo
+    root = http_clone(repo, server, "ci")
+    wrong = "ghs_wrongWrongWrong0987654321"
+    monkeypatch.setenv("SYNCER_GIT_TOKEN", wrong)
+    store = open_git_store(root, GIT_SETTINGS)
+    with pytest.raises(StateError) as err:
+        store.lock()
+    message = str(err.value)
+    assert "needs credentials" in message and "SYNCER_GIT_TOKEN" in message
+    assert wrong not in message and base64.b64encode(f"x-access-token:{wrong}".encode()).decode() not in message
+    monkeypatch.delenv("SYNCER_GIT_TOKEN")
+    with pytest.raises(StateError, match="needs credentials"):
+        open_git_store(root, GIT_SETTINGS).load()
+
+
+def test_reading_needs_no_write_access(repo: Repo) -> None:
+    seed_state(repo.clone("a"))
+    with GitHTTP(repo.tmp, auth=None, writable=False) as server:  # a public repository, anonymous
+        root = http_clone(repo, server, "fork")
+        state = open_git_store(root, GIT_SETTINGS).load()
+        assert state is not None and state.get((SEM, ALICE, REV, "2")) == ("60", 1)
+        with pytest.raises(StateError, match="taking the lock"):
+            open_git_store(root, GIT_SETTINGS).lock()
+
+
+def test_git_runs_quietly_and_never_prompts(tmp_path: Path) -> None:
+    env = Git(tmp_path, environ={"PATH": "/usr/bin"}).env(remote_url="https://github.com/a/b")
+    assert env["GIT_TERMINAL_PROMPT"] == "0" and env["LC_ALL"] == "C"
+    keys = {env[f"GIT_CONFIG_KEY_{i}"] for i in range(int(env["GIT_CONFIG_COUNT"]))}
+    assert {"gc.auto", "maintenance.auto"} <= keys and not any("extraheader" in k for k in keys)
