@@ -55,6 +55,8 @@ from syncer.state.base import (
 )
 
 Outcome = Literal["accepted", "landed-earlier", "rejected", "not-landed"]
+#: The user ID types the read APIs (metric_details/query, reviewees/query) answer with.
+READABLE_ID_TYPES = ("open_id", "user_id")
 PREFLIGHT_MESSAGE = ("pre-flight: reviewees/query does not list this reviewee in the semester (left, never "
                      "enrolled, or outside the app's data scope)")
 #: Seconds one import request is expected to take, for --max-duration (pacing dominates anyway).
@@ -206,7 +208,12 @@ class Applier:
         return "accepted"
 
     def _confirmed_by_reading(self, semester: str, rows: Mapping[RowKey, Mapping[str, str]]) -> bool | None:
-        """Read the rows back: True if Feishu holds the values, False if not, None if it cannot tell."""
+        """Read the rows back: True if Feishu holds the values, False if not, None if it cannot tell.
+
+        The read APIs return reviewees as {open_id, user_id} only: with union_id or people_admin_id the
+        answer cannot be matched, so it cannot tell."""
+        if self.settings.target.user_id_type not in READABLE_ID_TYPES:
+            return None
         try:
             remote = self.client.query_metric_details(
                 semester_id=semester, reviewee_user_ids=sorted({r.reviewee for r in rows}),
@@ -221,8 +228,6 @@ class Applier:
                     held[(reviewee, metric.metric_id, f.field_id)] = (
                         f.person.get(self.settings.target.user_id_type) or "" if f.person is not None
                         else f.value or "")
-        if not held:
-            return None
         for row, values in rows.items():
             for fid, value in values.items():
                 got = held.get((row.reviewee, row.metric, fid))
@@ -232,7 +237,8 @@ class Applier:
 
     # --- applying a plan -------------------------------------------------------------------------------
 
-    def apply(self, plan: Plan, state: State | None) -> ApplyReport:
+    def apply(self, plan: Plan, state: State | None, *, skip: frozenset[RowKey] = frozenset()) -> ApplyReport:
+        """Send the plan's changed rows, except `skip` (rows quarantined by the pre-flight)."""
         check_safety(plan, force=self.options.force)
         forgets = forgotten_keys(plan)
         if forgets:
@@ -241,7 +247,7 @@ class Applier:
                                    f"stopped managing {self.report.values_forgotten} values removed from the "
                                    "YAML (they stay in Feishu as they are)"))
         per_semester = rows_to_send(plan)
-        held = {q.row for q in plan.quarantined}
+        held = {q.row for q in plan.quarantined} | skip
         self.note_quarantined(plan)
         requests = self._requests(per_semester, state, held)
         self._rows_total = sum(len(r.rows) for r in requests)
@@ -261,6 +267,14 @@ class Applier:
             except SemesterStopped as exc:
                 stopped.add(exc.semester)
                 self.report.failures.append((exc.semester, exc.message))
+            except DurationReached:
+                self.report.stopped_early = True
+                done = self._rows_done
+                self.report.rows_left = max(0, self._rows_total - done)
+                self.progress(self._event("stop", request.semester_id, len(requests) - i,
+                                          f"--max-duration reached: {self.report.rows_left} rows left for "
+                                          "the next run"))
+                break
         self.report.seconds = self.timer() - self._start
         return self.report
 
@@ -322,6 +336,8 @@ class Applier:
                                           f"batch rejected ({first.code}): isolating the rows at fault"))
                 for culprit in isolate(request.rows, first, send):
                     self._quarantine(semester, culprit)
+        except SemesterStopped:
+            raise
         except FeishuAPIError as exc:
             if exc.scope not in ("request", "bug"):
                 raise
@@ -330,8 +346,11 @@ class Applier:
             raise SemesterStopped(semester, exc) from exc
         self.progress(self._event("batch", semester, requests_left))
 
-    def _send(self, semester: str, rows: list[RowKey], items: list[ImportedMetric]) -> Rejected | None:
+    def _send(self, semester: str, rows: list[RowKey], items: list[ImportedMetric], *,
+              retried: bool = False) -> Rejected | None:
         """One import request, journaled: None when accepted, a Rejected for row/reviewee-level codes."""
+        if self._would_overrun():
+            raise DurationReached()
         token = new_token()
         name = self.options.import_record_name
         text = _body_text(semester, name, items)
@@ -348,16 +367,25 @@ class Applier:
                 client_token=token, user_id_type=self.settings.target.user_id_type, gate=self.pacer)
         except DuplicateTokenError as exc:
             self._paced()
-            if not exc.after_retry:  # a fresh random token cannot repeat: treat as a request-wide failure
+            if not exc.after_retry:  # a fresh random token cannot repeat: stop the semester, say so
                 self.store.settle_journal(token, outcome="rejected 1580110")
-                raise
-            record_id = ""  # an earlier attempt of this very request landed; its answer was lost
+                raise SemesterStopped(semester, exc) from exc
+            # An earlier attempt of this very request reached Feishu and its answer was lost. 1580110 says
+            # the token is known; if Feishu also remembers the tokens of rejected requests, that attempt may
+            # have been rejected: read the rows back before recording them.
+            if self._confirmed_by_reading(semester, self._row_values(rows)) is False:
+                self.store.settle_journal(token, outcome="not-landed")
+                if retried:
+                    raise SemesterStopped(semester, exc) from exc
+                return self._send(semester, rows, items, retried=True)  # once more, under a new token
+            record_id = ""
         except (RowRejected, RevieweeRejected) as exc:
             self._paced()
             self.report.requests += 1
             self.store.settle_journal(token, outcome=f"rejected {exc.code}")
+            # Feishu's own `msg` is not kept: it could echo a value, and rejections are shown in plans.
             return Rejected(exc.code or 0, "reviewee" if isinstance(exc, RevieweeRejected) else "row",
-                            exc.msg or exc.meaning)
+                            exc.meaning)
         except FeishuAPIError as exc:
             self._paced()
             if exc.scope in ("request", "bug"):
@@ -407,6 +435,10 @@ class Applier:
         self._rows_done += len(culprit.rows)
         self.progress(self._event("rejected", semester, 0,
                                   f"{len(culprit.rows)} row(s) rejected with {culprit.code}: {info.meaning}"))
+
+
+class DurationReached(Exception):
+    """--max-duration: the next request would end too late. Nothing is open: the state is consistent."""
 
 
 class SemesterStopped(RefusedError):
@@ -520,20 +552,17 @@ def _run_locked(*, store: StateStore, client: WriteClient, settings: Settings, d
         raise RefusedError("apply cancelled: nothing was sent")
     if state is None:  # created only now, so that a plan saved before the first apply still matches
         state = store.create(target)
-    if preflight:
+    if preflight and settings.target.user_id_type in READABLE_ID_TYPES:
         moved = preflight_reviewees(plan, client=client, store=store, settings=settings, desired=desired,
                                     clock=clock)
-        if moved:
-            state = store.load()
-            plan = make_plan(desired, state, safety=settings.safety, git=git, target=target,
-                             state_location=store.location, root=root, notes=notes,
-                             retry_rejected=False, force=True)
-            for row in moved:
-                info = describe(1580306)
-                applier.report.rejected.append(RejectedRow(
-                    row, 1580306, info.meaning, info.remedy, PREFLIGHT_MESSAGE,
-                    desired.rows.get(row), new=True))
-    report = applier.apply(plan, state)
+        for row in moved:
+            info = describe(1580306)
+            applier.report.rejected.append(RejectedRow(row, 1580306, info.meaning, info.remedy, PREFLIGHT_MESSAGE,
+                                                       desired.rows.get(row), new=True))
+        skip = frozenset(moved)
+    else:
+        skip = frozenset()
+    report = applier.apply(plan, state, skip=skip)
     store.compact()
     return ApplyRun(plan, report)
 

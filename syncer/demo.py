@@ -15,6 +15,7 @@ from pathlib import Path
 
 from syncer.apply import ApplyRun, run_apply
 from syncer.emulator import Emulator, EmulatorTransport
+from syncer.errors import SyncerError
 from syncer.feishu import WriteClient
 from syncer.feishu.auth import Credentials
 from syncer.gitinfo import NO_GIT
@@ -31,9 +32,19 @@ DEMO_URL = "http://127.0.0.1"  # the in-process emulator: no socket is opened
 Echo = Callable[[str], None]
 
 
+MARKER = ".syncer-demo"  # in a working copy the demo made: the only kind it may replace
+
+
 def run_demo(*, keep: Path | None, echo: Echo) -> int:
     if keep is not None:
-        keep.mkdir(parents=True, exist_ok=True)
+        target = keep / "metrics"
+        if target.exists() and not (target / MARKER).is_file():
+            raise SyncerError(f"{target.as_posix()} exists and was not made by `syncer demo`: choose an empty "
+                              "directory for --keep (the demo never overwrites your files)")
+        try:
+            keep.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SyncerError(f"cannot use {keep.as_posix()}: {exc.strerror or exc}") from exc
         return _demo(keep, echo)
     with tempfile.TemporaryDirectory(prefix="syncer-demo-") as tmp:
         return _demo(Path(tmp), echo)
@@ -49,6 +60,7 @@ def _demo(workdir: Path, echo: Echo) -> int:
     if root.exists():
         shutil.rmtree(root)
     shutil.copytree(example_root(), root, ignore=shutil.ignore_patterns(".syncer"))
+    (root / MARKER).write_text("made by syncer demo: `syncer demo --keep` may replace this directory\n")
     settings_file = root / "syncer.yaml"
     settings_file.write_text(settings_file.read_text(encoding="utf-8").replace(
         "import_per_minute: 10", f"import_per_minute: {DEMO_QUOTA}   # demo only: Feishu allows 10"),

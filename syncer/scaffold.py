@@ -80,7 +80,6 @@ def example_root() -> Path:
 
 def export_schemas(dest: Path) -> list[Path]:
     """Copy every shipped JSON Schema into `dest`. Returns the files written."""
-    dest.mkdir(parents=True, exist_ok=True)
     written = []
     for name in sorted(set(SCHEMA_FILES.values()) | {p.name for p in schema_dir().glob("*.schema.json")}):
         src = schema_dir() / name
@@ -101,13 +100,14 @@ def init_root(dest: Path, *, force: bool = False) -> list[Path]:
         dest / "teams" / "example.yaml": DATA_TEMPLATE.format(schemas=f"../{SCHEMA_SUBDIR}"),
         dest / ".gitignore": GITIGNORE,
     }
+    if dest.exists() and not dest.is_dir():
+        raise SyncerError(f"{dest.as_posix()} exists and is not a directory")
     existing = [p for p in files if p.exists()]
     if existing and not force:
         names = ", ".join(p.as_posix() for p in existing)
         raise SyncerError(f"{names} already exist(s); choose an empty directory or pass --force to overwrite")
     written = []
     for path, text in files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
         _write(path, text)
         written.append(path)
     written += export_schemas(dest / SCHEMA_SUBDIR)
@@ -116,5 +116,9 @@ def init_root(dest: Path, *, force: bool = False) -> list[Path]:
 
 def _write(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise SyncerError(f"cannot write {path.as_posix()}: {exc.strerror or exc}") from exc

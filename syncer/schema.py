@@ -83,9 +83,29 @@ def check(name: str, tree: Node | None, display: str) -> list[Problem]:
         path = list(err.absolute_path)
         line, col = locate(tree, path)
         where = ".".join(str(p) for p in path) or "(top level)"
+        if "propertyNames" in err.relative_schema_path and isinstance(err.instance, str):
+            # A key (an alias) of the wrong shape: point at the key itself and name it (keys are not values).
+            key = _key_node(tree, path, err.instance)
+            if key is not None:
+                line, col = key.line, key.col
+            problems.append(Problem(display, line, col, "error", "bad-alias",
+                                    f"{where}: {err.instance!r} is not a valid alias: an alias has no spaces"))
+            continue
         message, value = _describe(err)
         problems.append(Problem(display, line, col, "error", "schema", f"{where}: {message}", value))
     return problems
+
+
+def _key_node(tree: Node | None, path: list[Any], key: str) -> Scalar | None:
+    node = tree
+    for part in path:
+        if isinstance(node, Mapping) and isinstance(part, str):
+            node = node.get(part)
+        elif isinstance(node, Sequence) and isinstance(part, int) and 0 <= part < len(node.items):
+            node = node.items[part]
+        else:
+            return None
+    return node.key(key) if isinstance(node, Mapping) else None
 
 
 def _describe(err: jsonschema.ValidationError) -> tuple[str, str | None]:
@@ -124,7 +144,7 @@ def _describe_structure(err: jsonschema.ValidationError) -> str:
     if v == "minProperties":
         return "is empty; add at least one entry or remove it"
     if v == "propertyNames":
-        return "a key here is not a valid alias (letters, digits, and _ . @ + - after the first character)"
+        return "a key here is not a valid alias (an alias has no spaces)"
     return f"fails the schema's {v!r} rule; see the schema"
 
 

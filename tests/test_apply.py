@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from syncer.apply import ApplyRun, check_ancestry, run_apply
@@ -43,10 +44,14 @@ class World:
     emu: Emulator
     runs: list[ApplyRun] = field(default_factory=list)
 
+    transport_wrapper: Callable[[httpx.BaseTransport], httpx.BaseTransport] | None = None
+
     def client(self) -> WriteClient:
+        transport: httpx.BaseTransport = EmulatorTransport(self.emu)
+        if self.transport_wrapper is not None:
+            transport = self.transport_wrapper(transport)
         return WriteClient(base_url="http://127.0.0.1", credentials=Credentials("cli_emulator", "emulator_secret"),
-                           transport=EmulatorTransport(self.emu), clock=self.clock, sleep=self.clock.sleep,
-                           random=lambda: 0.5)
+                           transport=transport, clock=self.clock, sleep=self.clock.sleep, random=lambda: 0.5)
 
     def apply(self, *, git: GitInfo = NO_GIT, hook: Callable[[str, str], None] | None = None,
               **kw: Any) -> ApplyRun:
@@ -146,11 +151,10 @@ def test_faults_end_with_every_value_in_place_and_nothing_sent_twice(world: Worl
     run = world.apply()
     assert run.report.exit_code == 0
     assert world.held_values() == world.expected_values()
-    accepted_tokens = [e.client_token for e in world.imports() if e.code == 0]
     records = world.emu.import_records()
-    assert len(records) == len({r.client_token for r in records})  # no content imported twice
-    assert len(records) == 2  # 60 rows: two batches
-    assert len(set(accepted_tokens)) <= len(records)
+    assert len(records) == 2  # 60 rows: two batches, each imported once
+    imported = [(row.reviewee_user_id, row.metric_id) for r in records for row in r.rows]
+    assert len(imported) == len(set(imported)) == 60  # no row imported twice
     assert world.apply().report.requests == 0
 
 
@@ -225,34 +229,81 @@ def test_killed_while_the_server_commits(world: World) -> None:
     assert len(world.emu.import_records()) == 2
 
 
-def test_settle_confirms_by_reading_back_when_rejected_tokens_are_remembered(tmp_path: Path) -> None:
-    """With the UNCONFIRMED switch on, a rejected request's token answers 1580110 too: the read-back tells
-    that the batch did not land, and the rows are sent again under a new token."""
+class AnswerLost(httpx.BaseTransport):
+    """The emulator answers, then the answer is lost on the way back: raise `exc` for the first import
+    request whose answer has code `code` (a rejection the caller never sees)."""
+
+    def __init__(self, inner: httpx.BaseTransport, *, code: int, exc: BaseException) -> None:
+        self.inner, self.code, self.exc, self.fired = inner, code, exc, False
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        if not self.fired and request.url.path.endswith("/metric_details/import"):
+            response.read()
+            if response.json().get("code") == self.code:
+                self.fired = True
+                raise self.exc
+        return response
+
+
+def _former_world(tmp_path: Path) -> World:
+    """The example plus one reviewee Feishu rejects (1580306), with rejected requests' tokens remembered."""
     root = tmp_path / "metrics"
     shutil.copytree(REPO / "metrics", root, ignore=shutil.ignore_patterns(".syncer"))
+    cat = root / "catalog.yaml"
+    cat.write_text(cat.read_text() + "  former.employee: ou_3075461c0c8eacfece00a926b0ea15f1\n")
+    (root / "teams" / "former.yaml").write_text(
+        "semester: 2026-H2\nreviewees:\n  former.employee:\n    revenue: {weight: 10%, target: 100}\n")
     clock = ManualClock()
     emu = Emulator(clock=clock, sleep=clock.sleep)
-    emu = Emulator(emu.tenant.with_switches(remember_rejected_tokens=True), clock=clock, sleep=clock.sleep)
-    w = World(root, clock, emu)
-    emu.faults.inject("error", times=1)  # 1580101 for the first attempt...
-    calls: list[str] = []
+    return World(root, clock, Emulator(emu.tenant.with_switches(remember_rejected_tokens=True), clock=clock,
+                                       sleep=clock.sleep))
 
-    def kill(name: str, token: str) -> None:
-        calls.append(name)
-        if name == "journaled" and calls.count("journaled") == 1:
-            raise Crash("killed before send")
 
+FORMER = "ou_3075461c0c8eacfece00a926b0ea15f1"
+
+
+def test_a_lost_rejection_is_not_recorded_as_applied_on_settle(tmp_path: Path) -> None:
+    """Killed right after Feishu rejected a batch: the next apply re-sends it with the same token, Feishu
+    answers 1580110 (it remembers rejected tokens), and the read-back shows the rows are not there: they
+    are sent again under a new token, rejected, and quarantined; never recorded as applied."""
+    w = _former_world(tmp_path)
+    w.transport_wrapper = lambda t: AnswerLost(t, code=1580306, exc=Crash("killed after the rejection"))
     with pytest.raises(Crash):
-        w.apply(hook=kill)
-    open_store(root, validate_root(root).settings).unlock(force=True)
+        w.apply()
+    w.transport_wrapper = None
+    open_store(w.root, validate_root(w.root).settings).unlock(force=True)
     run = w.apply()
-    assert run.report.exit_code == 0
-    assert w.held_values() == w.expected_values()
+    assert "not-landed" in [o for _, o in run.report.settled]
+    assert (FORMER, 1580306) in {(r.row.reviewee, r.code) for r in run.report.rejected}
+    assert run.report.exit_code == 4
+    assert not any(k[1] == FORMER for k in w.held_values())
+    assert not any(k[1] == FORMER for k in _state_values(w))
+    good = {k: v for k, v in w.expected_values().items() if k[1] != FORMER}
+    assert w.held_values() == good
+
+
+def test_a_lost_rejection_is_not_recorded_as_applied_on_retry(tmp_path: Path) -> None:
+    """The answer of a rejected request is lost (timeout) and the client retries with the same token:
+    1580110 after a retry is read back before anything is recorded."""
+    w = _former_world(tmp_path)
+    w.transport_wrapper = lambda t: AnswerLost(t, code=1580306, exc=httpx.ReadTimeout("lost"))
+    run = w.apply()
+    assert (FORMER, 1580306) in {(r.row.reviewee, r.code) for r in run.report.rejected}
+    assert not any(k[1] == FORMER for k in _state_values(w))
+    assert run.report.exit_code == 4
+
+
+def _state_values(w: World) -> dict[tuple[str, str, str, str], str]:
+    state = open_store(w.root, validate_root(w.root).settings).load()
+    assert state is not None
+    return {tuple(k): v for k, (v, _b) in state.iter_values()}  # type: ignore[misc]
 
 
 def test_max_duration_stops_before_a_batch_that_would_overrun(world: World) -> None:
     run = world.apply(max_duration=7)  # first batch at once, the second would start 6 s later + allowance
     assert run.report.exit_code == 3 and run.report.stopped_early
+    assert run.report.seconds <= 7
     assert run.report.requests == 1 and run.report.rows_left > 0
     run = world.apply()
     assert run.report.exit_code == 0 and run.report.requests == 1

@@ -102,8 +102,13 @@ def test_preflight_quarantines_non_reviewees_without_spending_import_quota(world
 
 
 def test_weight_move_between_metrics_lands_in_the_right_order_even_when_split(world: World) -> None:
-    """alice: revenue 60% -> 40% and nps 40% -> 60% in one plan; a bad row in the same batch forces splits.
-    Lowering goes first, so Feishu's sum check (<= 100%, counting stored metrics) never fails."""
+    """alice: revenue 60% -> 40% and nps 40% -> 60%, and bob's unit too long (1580303) in the same batch.
+    The batch [bob, alice lower, alice raise] is split [bob, alice lower] | [alice raise]: the lowering row
+    must go no later than the raising one, or Feishu's sum (counting what it stores) passes 100%
+    (1580304) and alice is quarantined by mistake. Swapping the order makes this test fail."""
+    (world.root / "teams" / "leavers.yaml").unlink()
+    support = world.root / "teams" / "support.yaml"
+    support.write_text(support.read_text().replace("      calibration: \"Self-assessed: exceeded\"\n", ""))
     world.apply()
     sales = world.root / "teams" / "sales.yaml"
     text = sales.read_text()
@@ -111,14 +116,30 @@ def test_weight_move_between_metrics_lands_in_the_right_order_even_when_split(wo
     end = text.index("\n  bob:", start)
     block = text[start:end].replace("weight: 60%", "weight: 40%").replace("weight: 40%\n      target: 45",
                                                                           "weight: 60%\n      target: 45")
-    sales.write_text(text[:start] + block + text[end:])
-    leavers = world.root / "teams" / "leavers.yaml"
-    leavers.write_text(leavers.read_text().replace("target: 100", "target: 101"))
-    run = world.apply(retry_rejected=True)
+    text = text[:start] + block + text[end:]
+    bob = text.index("  bob:\n")
+    text = text[:bob] + text[bob:].replace("unit: CNY", "unit: Chinese yuan renminbi", 1)
+    sales.write_text(text)
+    cat = world.root / "catalog.yaml"
+    cat.write_text(cat.read_text().replace("unit:   {id: \"3\", type: text, max_length: 20}",
+                                           "unit:   {id: \"3\", type: text, max_length: 100}"))
+    n = len(world.imports())
+    run = world.apply()
+    assert [e.code for e in world.imports()[n:]][:1] == [1580303]  # the one batch, rejected, then split
     assert all(e.code != 1580304 for e in world.imports())
+    assert {(r.row.reviewee, r.code) for r in run.report.new_rejections} == {
+        ("ou_0a1b2c3d4e5f60718293a4b5c6d7e8f9", 1580303)}
     alice = {k: v for k, v in world.held_values().items() if k[1] == "ou_3245842393d09e9428ad4655da6e30b3"}
-    assert sorted(v for k, v in alice.items() if k[3] == "2") == ["40", "60"]
-    assert run.report.exit_code == 4
+    assert {k[2]: v for k, v in alice.items() if k[3] == "2"} == {
+        "7272580325522276372": "40", "7272580325522276401": "60"}
+
+
+def test_max_duration_also_bounds_the_isolation(world: World) -> None:
+    run = world.apply(max_duration=10)
+    assert run.report.exit_code == 3
+    assert run.report.seconds <= 10
+    run = world.apply()  # the rest, in a run without a limit
+    assert {r.row.reviewee for r in run.report.rejected} == {OUTSIDE, PENDING, FORMER, TANG}
 
 
 def test_request_wide_code_stops_the_semester_and_is_never_split(world: World) -> None:
