@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import cast
@@ -13,7 +14,10 @@ from syncer.model import Catalog, FieldDef, FieldType, MetricDef, PersonDef, Sem
 from syncer.problems import Problem
 from syncer.schema import check
 from syncer.settings import DEFAULT_MAX_FILE_BYTES, Safety, Settings, StateSettings
-from syncer.yamlio import Mapping, Node, Scalar, Sequence, load_file
+from syncer.yamlio import Mapping, Node, Scalar, Sequence, load_file, parse
+
+#: Checks an email-only person of the catalog: (alias, email) -> (problem code, message) or None when fine.
+EmailCheck = Callable[[str, str], "tuple[str, str] | None"]
 
 SETTINGS_FILE = "syncer.yaml"
 CATALOG_FILE = "catalog.yaml"
@@ -31,8 +35,23 @@ def display_path(root_display: str, rel: str) -> str:
 
 
 def is_loopback_host(host: str) -> bool:
+    """localhost, or an IP address in 127.0.0.0/8 or ::1 (not a name that merely starts with 127.)."""
+    import ipaddress
+
     host = host.strip("[]").lower()
-    return host in LOOPBACK_HOSTS or host.startswith("127.")
+    if host in LOOPBACK_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _int(text: str) -> int:
+    """A whole number as an editor reads it (10, 10.0, 1e1); the schema has already refused fractions."""
+    from decimal import Decimal
+
+    return int(Decimal(text))
 
 
 def load_settings(root: Path, root_display: str) -> tuple[Settings, list[Problem]]:
@@ -64,7 +83,7 @@ def load_settings(root: Path, root_display: str) -> tuple[Settings, list[Problem
         if (v := _text(target.get("user_id_type"))) is not None:
             t = replace(t, user_id_type=cast(UserIdType, v))
         if (v := _text(target.get("import_per_minute"))) is not None:
-            t = replace(t, import_per_minute=int(v))
+            t = replace(t, import_per_minute=_int(v))
         if (v := _text(target.get("percentage_format"))) is not None:
             t = replace(t, percentage_format=v)
         s = replace(s, target=t)
@@ -74,7 +93,7 @@ def load_settings(root: Path, root_display: str) -> tuple[Settings, list[Problem
     if isinstance(exclude, Sequence):
         s = replace(s, exclude=tuple(n.text for n in exclude.items if isinstance(n, Scalar) and n.text))
     if (v := _text(tree.get("max_file_bytes"))) is not None:
-        s = replace(s, max_file_bytes=int(v))
+        s = replace(s, max_file_bytes=_int(v))
     state = tree.get("state")
     if isinstance(state, Mapping):
         st = StateSettings()
@@ -90,12 +109,15 @@ def load_settings(root: Path, root_display: str) -> tuple[Settings, list[Problem
         if (v := _text(safety.get("max_forget_ratio"))) is not None:
             sa = replace(sa, max_forget_ratio=float(v))
         if (v := _text(safety.get("min_existing"))) is not None:
-            sa = replace(sa, min_existing=int(v))
+            sa = replace(sa, min_existing=_int(v))
         s = replace(s, safety=sa)
     return s, problems
 
 
-def load_catalog(root: Path, root_display: str, settings: Settings) -> tuple[Catalog, list[Problem]]:
+def load_catalog(root: Path, root_display: str, settings: Settings, *,
+                 email_check: EmailCheck | None = None) -> tuple[Catalog, list[Problem]]:
+    """catalog.yaml. `email_check` looks at people given by email only (see syncer.people): its answer
+    becomes a problem at the person's line."""
     path = root / CATALOG_FILE
     display = display_path(root_display, CATALOG_FILE)
     if not path.is_file():
@@ -104,17 +126,34 @@ def load_catalog(root: Path, root_display: str, settings: Settings) -> tuple[Cat
     tree, problems = load_tree(path, display, max_bytes=settings.max_file_bytes)
     if problems:
         return Catalog(), problems
+    return _catalog_from_tree(tree, display, settings, email_check)
+
+
+def catalog_from_text(text: str, display: str, settings: Settings) -> tuple[Catalog, list[Problem]]:
+    """The catalog a text would give, with its problems (for checking an edit before it is written)."""
+    duplicates: list[LoadError] = []
+    try:
+        tree = parse(text, display, duplicates=duplicates)
+    except LoadError as exc:
+        return Catalog(), [_from_error(exc, display)]
+    if duplicates:
+        return Catalog(), [_from_error(d, display) for d in duplicates]
+    return _catalog_from_tree(tree, display, settings, None)
+
+
+def _catalog_from_tree(tree: Node | None, display: str, settings: Settings,
+                       email_check: EmailCheck | None) -> tuple[Catalog, list[Problem]]:
     problems = check("catalog", tree, display)
     if problems or not isinstance(tree, Mapping):
         if tree is None:
             problems = [Problem(display, 1, 1, "error", "empty-file",
                                 "catalog.yaml is empty; it needs semesters: and metrics:")]
         return Catalog(), problems
-    return _build_catalog(tree, display, settings, problems)
+    return _build_catalog(tree, display, settings, problems, email_check)
 
 
-def _build_catalog(tree: Mapping, display: str, settings: Settings,
-                   problems: list[Problem]) -> tuple[Catalog, list[Problem]]:
+def _build_catalog(tree: Mapping, display: str, settings: Settings, problems: list[Problem],
+                   email_check: EmailCheck | None = None) -> tuple[Catalog, list[Problem]]:
     def err(node: Node, code: str, message: str, value: str | None = None) -> None:
         problems.append(Problem(display, node.line, node.col, "error", code, message, value))
 
@@ -170,7 +209,7 @@ def _build_catalog(tree: Mapping, display: str, settings: Settings,
                 err(max_len_node, "max-length-type", "max_length applies to text fields only; remove it")
             fields[fkey.text] = FieldDef(
                 alias=fkey.text, id=fid, type=ftype, role=role,
-                max_length=int(_text(max_len_node) or 1000),
+                max_length=_int(_text(max_len_node) or "1000"),
                 required=_text(fdef.get("required")) in ("true", "True", "TRUE"),
                 input_setting=_text(fdef.get("input_setting")),
             )
@@ -195,7 +234,11 @@ def _build_catalog(tree: Mapping, display: str, settings: Settings,
                 err(id_node, "bad-user-id",
                     f"{{value}} is not a well-formed {settings.target.user_id_type} "
                     f"(expected {shape.pattern.removesuffix(chr(92) + 'Z')})", pid)
-            people[key.text] = PersonDef(key.text, pid, email)
+            if pid is None and email is not None and email_check is not None:
+                found = email_check(key.text, email)
+                if found is not None:
+                    err(key, found[0], found[1], email)
+            people[key.text] = PersonDef(key.text, pid, email)  # id None: given by email only
     return Catalog(semesters=semesters, metrics=metrics, people=people), problems
 
 

@@ -11,7 +11,7 @@ import difflib
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -35,6 +35,7 @@ from syncer.model import (
     Source,
     ValueKey,
 )
+from syncer.people import EmailPeople, PeopleCache, cache_path, email_check, email_people, load_cache
 from syncer.perf import paused_gc
 from syncer.problems import Problem, Severity, sort_problems
 from syncer.settings import Settings
@@ -69,23 +70,48 @@ class ValidationResult:
         return not self.errors
 
 
-def validate_root(root: Path, *, root_display: str | None = None) -> ValidationResult:
+def validate_root(root: Path, *, root_display: str | None = None, state_dir: Path | None = None) -> ValidationResult:
     """Load and check everything below `root`, offline. Never raises for a user mistake: problems are
-    returned; `desired` is built only when there are no errors."""
+    returned; `desired` is built only when there are no errors.
+
+    People given by email only take their IDs from the people cache of the state (`state_dir`, i.e.
+    `--state PATH`, else state.path of syncer.yaml); the catalog of the result carries those IDs."""
     with paused_gc():
-        return _validate_root(root, root_display)
+        return _validate_root(root, root_display, state_dir)
 
 
-def _validate_root(root: Path, root_display: str | None) -> ValidationResult:
+def _people_cache(root: Path, shown: str, settings: Settings,
+                  state_dir: Path | None) -> tuple[PeopleCache | None, list[Problem]]:
+    from syncer.errors import StateError
+    from syncer.state import state_path
+
+    path = cache_path(state_path(root, settings, override=state_dir))
+    try:
+        return load_cache(path), []
+    except StateError as exc:
+        return None, [Problem(display_path(shown, CATALOG_FILE), 1, 1, "error", "people-cache", exc.message)]
+
+
+def _validate_root(root: Path, root_display: str | None, state_dir: Path | None) -> ValidationResult:
     shown = root_display if root_display is not None else root.as_posix()
     if not root.is_dir():
         problem = Problem(shown, 1, 1, "error", "missing-root",
                           "metrics root not found: pass --root DIR, or run `syncer init DIR` to create one")
         return ValidationResult(root, Settings(), Catalog(), None, [problem], ())
     settings, problems = load_settings(root, shown)
-    catalog, catalog_problems = load_catalog(root, shown, settings)
+    uid = settings.target.user_id_type
+    cache, cache_problems = _people_cache(root, shown, settings, state_dir)
+    catalog, catalog_problems = load_catalog(root, shown, settings,
+                                             email_check=email_check(cache, user_id_type=uid))
+    catalog_problems += cache_problems
     problems += catalog_problems
-    checker = DataChecker(settings=settings, catalog=catalog)
+    emails = email_people(catalog, cache, user_id_type=uid)
+    if emails.resolved:  # the IDs of people given by email, as looked up by `syncer people resolve`
+        catalog = replace(catalog, people={a: replace(p, id=emails.resolved[a]) if a in emails.resolved else p
+                                           for a, p in catalog.people.items()})
+    if emails.note:
+        problems.append(Problem(display_path(shown, CATALOG_FILE), 1, 1, "warning", "people-cache", emails.note))
+    checker = DataChecker(settings=settings, catalog=catalog, emails=emails)
     paths = walk_files(root, exclude=settings.exclude, skip=frozenset({SETTINGS_FILE, CATALOG_FILE}))
     files: list[str] = []
     catalog_ok = not catalog_problems
@@ -122,6 +148,7 @@ class DataChecker:
     rows: dict[RowKey, Source] = field(default_factory=dict)
     weights: dict[tuple[str, str], list[tuple[Decimal, Source]]] = field(
         default_factory=lambda: defaultdict(list))
+    emails: EmailPeople = field(default_factory=EmailPeople)
     _semester_by_alias: dict[str, str] = field(default_factory=dict)
     _people: dict[str, str] = field(default_factory=dict)
     _raw_id: re.Pattern[str] | None = None
@@ -191,6 +218,16 @@ class DataChecker:
             return text
         return None
 
+    def _unknown_person(self, file: str, node: Node, text: str, message: str, value: str | None = None) -> None:
+        if text in self.emails.failed:
+            return  # a resigned or unknown address: reported at the catalog's line
+        if text in self.emails.pending:
+            self._add(file, node, "unresolved-person",
+                      f"{text!r} is given by email only in catalog.yaml and its user ID is not resolved yet: "
+                      "run `syncer people resolve`")
+            return
+        self._add(file, node, "unknown-person", message, value)
+
     def _person_hint(self, text: str) -> str:
         kind_ = self.settings.target.user_id_type
         hint = f"add it to catalog.yaml people:{_did_you_mean(text, self._people)}"
@@ -202,8 +239,8 @@ class DataChecker:
         assert rkey.text is not None
         reviewee = self._person(rkey.text)
         if reviewee is None:
-            self._add(file, rkey, "unknown-person",
-                      f"unknown reviewee {rkey.text!r}: {self._person_hint(rkey.text)}")
+            self._unknown_person(file, rkey, rkey.text,
+                                 f"unknown reviewee {rkey.text!r}: {self._person_hint(rkey.text)}")
         if not isinstance(rnode, Mapping):
             self._add(file, rnode, "schema" if rnode.__class__ is not Scalar or rnode.text is not None
                       else "null-value",
@@ -301,8 +338,8 @@ class DataChecker:
             pid = self._person(text)
             if pid is not None:
                 return pid
-            self._add(file, node, "unknown-person", f"unknown person {{value}} in {fdef.alias!r}: "
-                      f"{self._person_hint(text)}", text)
+            self._unknown_person(file, node, text, f"unknown person {{value}} in {fdef.alias!r}: "
+                                 f"{self._person_hint(text)}", text)
             return None
         if len(text) > fdef.max_length:
             self._add(file, node, "too-long", f"{fdef.alias!r} is {len(text)} characters long, more than its "

@@ -154,3 +154,19 @@ def test_schema_export(tmp_path: Path) -> None:
 def test_python_dash_m() -> None:
     out = subprocess.run([sys.executable, "-m", "syncer", "--version"], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == f"syncer {__version__}"
+
+
+def test_demo_keep_never_overwrites_a_root_it_did_not_make(tmp_path: Path) -> None:
+    (tmp_path / "metrics").mkdir()
+    (tmp_path / "metrics" / "mine.yaml").write_text("precious\n")
+    code, out = run("demo", "--keep", str(tmp_path))
+    assert code == 1 and "was not made by `syncer demo`" in out
+    assert (tmp_path / "metrics" / "mine.yaml").read_text() == "precious\n"
+
+
+def test_paths_that_cannot_be_written_are_clear_errors(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("x")
+    code, out = run("init", str(tmp_path / "afile" / "x"))
+    assert code == 1 and "cannot write" in out and "bug" not in out
+    code, out = run("schema", "export", str(tmp_path / "afile" / "y"))
+    assert code == 1 and "cannot write" in out

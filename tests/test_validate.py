@@ -144,3 +144,12 @@ def test_copy_of_example_with_a_break_reports_file_line_col(tmp_path: Path) -> N
     result = validate_root(root, root_display="metrics")
     [p] = result.problems
     assert p.file == "metrics/teams/sales.yaml" and p.code == "bad-percentage" and p.line > 3
+
+
+def test_aliases_may_be_chinese_names(fixture_root: Path) -> None:
+    cat = (fixture_root / "catalog.yaml").read_text().replace("  alice:", "  张三:")
+    (fixture_root / "catalog.yaml").write_text(cat)
+    write(fixture_root, "a.yaml", "semester: 2026-H2\nreviewees:\n  张三:\n    revenue: {owner: bob, note: 完成}\n")
+    result = validate_root(fixture_root)
+    assert result.problems == [] and result.desired is not None
+    assert ValueKey(H2, ALICE, REVENUE, "7") in result.desired.values

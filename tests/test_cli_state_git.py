@@ -1,0 +1,288 @@
+"""`state.backend: git` end to end: clones of a local bare repository, applies against the emulator (through
+the CLI on loopback, or run_apply with a ManualClock), plans in other clones, races, kills, `state unlock`
+and `state migrate`."""
+
+from __future__ import annotations
+
+import math
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from syncer.apply import ApplyRun, run_apply
+from syncer.cli import cli
+from syncer.emulator import Emulator, EmulatorServer, EmulatorTransport, ManualClock
+from syncer.errors import StateError
+from syncer.feishu import WriteClient
+from syncer.feishu.auth import Credentials
+from syncer.gitinfo import NO_GIT
+from syncer.state import BatchRecord, GitStateStore, Identity, LocalStateStore, open_store
+from syncer.validate import validate_root
+
+REPO = Path(__file__).resolve().parent.parent
+IMPORT = "metric_details.import"
+H2 = "7293040702907514899"
+SECRET = "ghs_neverPrintMe0123456789abcdef"
+
+
+class Crash(Exception):
+    """A simulated kill of the apply process at a chosen instant."""
+
+
+def git(*args: str, cwd: Path | None = None) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def cli_run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.output
+
+
+@dataclass
+class Origin:
+    """A bare remote whose main branch holds the example metrics/ with `state.backend: git`."""
+
+    tmp: Path
+    bare: Path
+
+    def clone(self, name: str, *, shallow: bool = False) -> Path:
+        dest = self.tmp / name
+        if shallow:  # what actions/checkout makes: depth 1, detached HEAD, no credentials kept
+            git("clone", "-q", "--depth", "1", f"file://{self.bare}", str(dest))
+            git("checkout", "-q", "--detach", cwd=dest)
+        else:
+            git("clone", "-q", str(self.bare), str(dest))
+        return dest / "metrics"
+
+    def state_commits(self) -> list[str]:
+        p = subprocess.run(["git", "rev-list", "syncer-state", "--"], cwd=self.bare, capture_output=True,
+                           text=True, check=False)
+        return p.stdout.split()
+
+    def lock_ref(self) -> str:
+        return git("for-each-ref", "--format=%(refname)", "refs/syncer/", cwd=self.bare)
+
+
+@pytest.fixture
+def origin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Origin:
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "gitconfig"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for var in ("GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME"):
+        monkeypatch.setenv(var, "Test")
+    for var in ("GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"):
+        monkeypatch.setenv(var, "test@example.com")
+    for var in ("GITHUB_REPOSITORY", "GITHUB_RUN_ID", "GITHUB_SERVER_URL", "GIT_CONFIG_COUNT", "CI"):
+        monkeypatch.delenv(var, raising=False)
+    # Tokens in the environment must never show anywhere (a file remote simply does not use them).
+    monkeypatch.setenv("GITHUB_TOKEN", SECRET)
+    monkeypatch.setenv("SYNCER_GIT_TOKEN", SECRET)
+    bare = tmp_path / "remote.git"
+    git("init", "-q", "--bare", "-b", "main", str(bare))
+    seed = tmp_path / "seed"
+    git("clone", "-q", str(bare), str(seed))
+    shutil.copytree(REPO / "metrics", seed / "metrics", ignore=shutil.ignore_patterns(".syncer"))
+    settings = seed / "metrics" / "syncer.yaml"
+    text = settings.read_text().replace("backend: local", "backend: git")
+    settings.write_text(text.replace("import_per_minute: 10", "import_per_minute: 1000"))
+    assert "backend: git" in settings.read_text()
+    git("add", "-A", cwd=seed)
+    git("commit", "-q", "-m", "metrics", cwd=seed)
+    git("push", "-q", "origin", "main", cwd=seed)
+    return Origin(tmp_path, bare)
+
+
+# --- through the CLI, against the emulator served on loopback ----------------------------------------------
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
+    emu = Emulator(import_per_minute=1000)
+    with EmulatorServer(emu) as server:
+        monkeypatch.setenv("FEISHU_BASE_URL", server.url)
+        monkeypatch.setenv("FEISHU_APP_ID", "cli_emulator")
+        monkeypatch.setenv("FEISHU_APP_SECRET", "emulator_secret")
+        yield emu
+
+
+def test_apply_in_a_ci_checkout_then_plan_in_a_fresh_clone_has_nothing_to_do(origin: Origin,
+                                                                              served: Emulator) -> None:
+    ci = origin.clone("ci", shallow=True)
+    code, out = cli_run("plan", "--root", str(ci), "--detailed-exitcode")
+    assert code == 2, out  # no state branch yet: everything is a create
+    assert origin.state_commits() == []  # plan wrote nothing
+    code, out = cli_run("apply", "--root", str(ci), "--auto-approve")
+    assert code == 0, out
+    assert "Applied 215 values in 60 rows with 2 import requests" in out
+    assert len(origin.state_commits()) == 1  # the run's commits squashed into one
+    assert origin.lock_ref() == ""  # lock released
+
+    fresh = origin.clone("reviewer")
+    code, out = cli_run("plan", "--root", str(fresh), "--detailed-exitcode")
+    assert code == 0 and "No changes" in out, out
+    code, show = cli_run("state", "show", "--root", str(fresh))
+    assert code == 0 and "git:origin/syncer-state" in show and "215" in show
+    code, again = cli_run("apply", "--root", str(fresh), "--auto-approve")
+    assert code == 0 and len(served.requests(IMPORT)) == 2, again
+    assert len(origin.state_commits()) == 1  # an apply with nothing to do pushes nothing
+    assert not (fresh / ".syncer").exists()  # nothing written under the metrics root
+    assert git("status", "--porcelain", cwd=fresh.parent) == ""
+    code, rm = cli_run("state", "rm", "--root", str(fresh), "--reviewee", "alice", "--yes")
+    assert code == 0 and "no longer managed" in rm, rm
+    assert len(origin.state_commits()) == 2  # one more commit, for the state rm
+    code, out = cli_run("plan", "--root", str(origin.clone("third")), "--detailed-exitcode")
+    assert code == 2 and "alice" in out, out  # her values are creates again
+    for text in (out, show, again, rm):
+        assert SECRET not in text
+
+
+def test_state_migrate_to_git_and_back(origin: Origin, tmp_path: Path) -> None:
+    root = origin.clone("a")
+    local = LocalStateStore(root / ".syncer" / "state")  # state.path, where the local backend kept it
+    with local.locked():
+        local.create(Identity("open.feishu.cn", "cli_a1b2", "open_id"))
+        local.record_batch(BatchRecord(H2, "tok-1", "rec-1", "c" * 40, "syncer c", _now(),
+                                       {_row(): {"2": "60"}}))
+    lineage = local.load().meta.lineage  # type: ignore[union-attr]
+    code, out = cli_run("state", "migrate", "--root", str(root), "--to", "git")
+    assert code == 0 and "to git:origin/syncer-state" in out and "backend: git" in out, out
+    assert len(origin.state_commits()) == 1
+    code, out = cli_run("state", "migrate", "--root", str(root), "--to", "git")
+    assert code == 1 and "already holds a state" in out and lineage in out
+    other = origin.clone("b")
+    code, out = cli_run("state", "show", "--root", str(other), "--format", "json")
+    assert code == 0 and lineage in out
+    back = tmp_path / "back"
+    code, out = cli_run("state", "migrate", "--root", str(other), "--to", "local", "--state", str(back))
+    assert code == 0 and str(back) in out, out
+    assert LocalStateStore(back).load().meta.lineage == lineage  # type: ignore[union-attr]
+    code, out = cli_run("state", "migrate", "--root", str(other), "--to", "local", "--state", str(back))
+    assert code == 1 and "already holds a state" in out
+    code, out = cli_run("state", "migrate", "--help")
+    assert "--to [git|local]" in out
+
+
+def _now() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+
+
+def _row() -> Any:
+    from syncer.model import RowKey
+
+    return RowKey(H2, "ou_3245842393d09e9428ad4655da6e30b3", "7272580325522276372")
+
+
+# --- run_apply with a ManualClock: races and kills -----------------------------------------------------------
+
+
+@dataclass
+class World:
+    origin: Origin
+    clock: ManualClock
+    emu: Emulator
+
+    def client(self) -> WriteClient:
+        return WriteClient(base_url="http://127.0.0.1", credentials=Credentials("cli_emulator", "emulator_secret"),
+                           transport=EmulatorTransport(self.emu), clock=self.clock, sleep=self.clock.sleep,
+                           random=lambda: 0.5)
+
+    def apply(self, root: Path, *, hook: Callable[[str, str], None] | None = None,
+              store: GitStateStore | None = None) -> ApplyRun:
+        result = validate_root(root)
+        assert result.ok and result.desired is not None, result.problems
+        store = store or open_store(root, result.settings)  # type: ignore[assignment]
+        assert isinstance(store, GitStateStore)
+        return run_apply(store=store, client=self.client(), settings=result.settings, desired=result.desired,
+                         git=NO_GIT, root="metrics", commit_is_ancestor=lambda a, b: True,
+                         confirm=lambda plan: True, pacer_clock=self.clock, sleep=self.clock.sleep,
+                         step_hook=hook)
+
+    def imports(self) -> list[Any]:
+        return self.emu.requests(IMPORT)
+
+    def held(self) -> dict[tuple[str, str, str, str], str]:
+        out = {}
+        for v in self.emu.values(H2):
+            if v.source == "import":
+                value = v.field_value_person if v.field_value_person else (v.field_value or "")
+                out[(v.semester_id, v.reviewee_user_id, v.metric_id, v.field_id)] = value.rstrip("%")
+        return out
+
+    def expected(self, root: Path) -> dict[tuple[str, str, str, str], str]:
+        result = validate_root(root)
+        assert result.desired is not None
+        return {tuple(k): v.value for k, v in result.desired.open_values().items()}  # type: ignore[misc]
+
+
+@pytest.fixture
+def world(origin: Origin) -> World:
+    clock = ManualClock()
+    return World(origin, clock, Emulator(clock=clock, sleep=clock.sleep))
+
+
+def test_two_clones_racing_only_one_applies(world: World) -> None:
+    a, b = world.origin.clone("a"), world.origin.clone("b")
+    refused: list[StateError] = []
+
+    def race(step: str, token: str) -> None:
+        if step == "journaled" and not refused:
+            before = len(world.imports())
+            with pytest.raises(StateError) as err:
+                world.apply(b)  # the other clone, while a holds the lock
+            refused.append(err.value)
+            assert len(world.imports()) == before  # b sent nothing
+
+    run = world.apply(a, hook=race)
+    assert run.report.exit_code == 0
+    message = str(refused[0])
+    assert "git:origin/syncer-state is locked by apply" in message and "unlock --force" in message
+    assert SECRET not in message
+    assert len(world.emu.import_records()) == 2
+    assert world.held() == world.expected(a)
+    assert world.apply(b).report.requests == 0  # once a is done, b finds nothing to do
+
+
+@pytest.mark.parametrize(("step", "outcome"), [("journaled", "accepted"), ("sent", "landed-earlier")])
+def test_a_killed_apply_is_finished_by_a_fresh_clone(world: World, step: str, outcome: str) -> None:
+    first = world.origin.clone("killed")
+    store = open_store(first, validate_root(first).settings)
+    assert isinstance(store, GitStateStore)
+    store.unlock = lambda **kw: None  # type: ignore[method-assign]  # SIGKILL: no `finally` runs
+    seen: list[str] = []
+
+    def kill(name: str, token: str) -> None:
+        if name == step:
+            seen.append(token)
+            raise Crash(f"killed at {name}")
+
+    with pytest.raises(Crash):
+        world.apply(first, hook=kill, store=store)
+    sent = len(world.imports())
+
+    fresh = world.origin.clone("fresh")
+    with pytest.raises(StateError, match="locked by apply"):
+        world.apply(fresh)
+    assert len(world.imports()) == sent  # refused before sending anything
+    code, out = cli_run("state", "show", "--root", str(fresh))
+    assert code == 0 and "locked by pid" in out and "journal" in out.lower(), out
+    code, out = cli_run("state", "unlock", "--root", str(fresh))
+    assert code == 1 and "--force" in out
+    code, out = cli_run("state", "unlock", "--root", str(fresh), "--force")
+    assert code == 0 and "Cleared the lock" in out
+
+    run = world.apply(fresh)
+    assert run.report.exit_code == 0
+    assert run.report.settled == [(seen[0], outcome)]
+    assert world.held() == world.expected(fresh)
+    records = world.emu.import_records()
+    assert len(records) == math.ceil(60 / 50)  # every batch imported exactly once
+    assert len({e.client_token for e in world.imports()}) == 2  # the killed batch kept its token
+    assert world.apply(world.origin.clone("later")).report.requests == 0
+    assert world.origin.lock_ref() == ""
