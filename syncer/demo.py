@@ -62,9 +62,12 @@ def _demo(workdir: Path, echo: Echo) -> int:
     shutil.copytree(example_root(), root, ignore=shutil.ignore_patterns(".syncer"))
     (root / MARKER).write_text("made by syncer demo: `syncer demo --keep` may replace this directory\n")
     settings_file = root / "syncer.yaml"
-    settings_file.write_text(settings_file.read_text(encoding="utf-8").replace(
-        "import_per_minute: 10", f"import_per_minute: {DEMO_QUOTA}   # demo only: Feishu allows 10"),
-        encoding="utf-8")
+    text = settings_file.read_text(encoding="utf-8")
+    text = text.replace("import_per_minute: 10", f"import_per_minute: {DEMO_QUOTA}   # demo only: Feishu allows 10")
+    # The example keeps its state on a git branch (for CI); the demo's copy is not in git: a local state.
+    text = re.sub(r"(?m)^  backend: git\b.*$", "  backend: local          # demo: a state of its own, in this copy",
+                  text)
+    settings_file.write_text(text, encoding="utf-8")
     emulator = Emulator(import_per_minute=DEMO_QUOTA)
     client = WriteClient(base_url=DEMO_URL, credentials=Credentials("cli_emulator", "emulator_secret"),
                          transport=EmulatorTransport(emulator))

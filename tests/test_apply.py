@@ -7,7 +7,6 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from syncer.gitinfo import NO_GIT, GitInfo
 from syncer.plan import make_plan, plan_json
 from syncer.state import open_store, target_identity
 from syncer.validate import validate_root
+from tests.example import copy_example
 
 REPO = Path(__file__).resolve().parent.parent
 IMPORT = "metric_details.import"
@@ -93,7 +93,7 @@ class World:
 @pytest.fixture
 def world(tmp_path: Path) -> World:
     root = tmp_path / "metrics"
-    shutil.copytree(REPO / "metrics", root, ignore=shutil.ignore_patterns(".syncer"))
+    copy_example(root)
     clock = ManualClock()
     return World(root, clock, Emulator(clock=clock, sleep=clock.sleep))
 
@@ -249,7 +249,7 @@ class AnswerLost(httpx.BaseTransport):
 def _former_world(tmp_path: Path) -> World:
     """The example plus one reviewee Feishu rejects (1580306), with rejected requests' tokens remembered."""
     root = tmp_path / "metrics"
-    shutil.copytree(REPO / "metrics", root, ignore=shutil.ignore_patterns(".syncer"))
+    copy_example(root)
     cat = root / "catalog.yaml"
     cat.write_text(cat.read_text() + "  former.employee: ou_3075461c0c8eacfece00a926b0ea15f1\n")
     (root / "teams" / "former.yaml").write_text(

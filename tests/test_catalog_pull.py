@@ -5,7 +5,6 @@ empty catalog becomes a valid one."""
 from __future__ import annotations
 
 import itertools
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from syncer.feishu.records import Semester
 from syncer.live import LiveReader
 from syncer.scaffold import init_root
 from syncer.settings import Settings
+from tests.example import copy_example
 
 REPO = Path(__file__).resolve().parent.parent
 CREDS = Credentials("cli_emulator", "emulator_secret")
@@ -71,7 +71,7 @@ def test_requests_wait_their_turn_and_report_progress() -> None:
 
 def test_the_example_root_is_up_to_date_and_untouched(tmp_path: Path, pulled: PulledCatalog) -> None:
     root = tmp_path / "m"
-    shutil.copytree(REPO / "metrics", root)
+    copy_example(root)
     before = (root / "catalog.yaml").read_text()
     result = _pull(root, pulled)
     assert not result.changed and result.diff() == "" and result.additions == ()

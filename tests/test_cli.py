@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ from click.testing import CliRunner
 
 from syncer import __version__
 from syncer.cli import cli
+from tests.example import copy_example
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -23,7 +23,7 @@ def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
 @pytest.fixture
 def broken(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "metrics"
-    shutil.copytree(REPO / "metrics", root, ignore=shutil.ignore_patterns(".syncer"))
+    copy_example(root)
     sales = root / "teams" / "sales.yaml"
     sales.write_text(sales.read_text().replace("target: 1200000", "target: 12,000", 1)
                      + "  nobody:\n    nps: {target: 1}\n")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,6 +12,7 @@ from click.testing import CliRunner
 
 from syncer.cli import cli
 from syncer.emulator import Emulator, EmulatorServer
+from tests.example import copy_example
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Emulator]]:
     root = tmp_path / "metrics"
-    shutil.copytree(REPO / "metrics", root, ignore=shutil.ignore_patterns(".syncer"))
+    copy_example(root)
     settings = root / "syncer.yaml"
     settings.write_text(settings.read_text().replace("import_per_minute: 10", "import_per_minute: 1000"))
     emu = Emulator(import_per_minute=1000)

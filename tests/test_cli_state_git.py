@@ -5,7 +5,6 @@ and `state migrate`."""
 from __future__ import annotations
 
 import math
-import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from syncer.feishu.auth import Credentials
 from syncer.gitinfo import NO_GIT
 from syncer.state import BatchRecord, GitStateStore, Identity, LocalStateStore, open_store
 from syncer.validate import validate_root
+from tests.example import copy_example
 
 REPO = Path(__file__).resolve().parent.parent
 IMPORT = "metric_details.import"
@@ -86,9 +86,9 @@ def origin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Origin:
     git("init", "-q", "--bare", "-b", "main", str(bare))
     seed = tmp_path / "seed"
     git("clone", "-q", str(bare), str(seed))
-    shutil.copytree(REPO / "metrics", seed / "metrics", ignore=shutil.ignore_patterns(".syncer"))
+    copy_example(seed / "metrics", backend="git")
     settings = seed / "metrics" / "syncer.yaml"
-    text = settings.read_text().replace("backend: local", "backend: git")
+    text = settings.read_text()
     settings.write_text(text.replace("import_per_minute: 10", "import_per_minute: 1000"))
     assert "backend: git" in settings.read_text()
     git("add", "-A", cwd=seed)

@@ -5,7 +5,6 @@ CLI's sections and exit codes, against the emulator."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ from syncer.plan import Plan, make_plan
 from syncer.report.drift import catalog_names, drift_document, render_github, render_markdown, render_text
 from syncer.state import open_store, target_identity
 from syncer.validate import validate_root
+from tests.example import copy_example
 
 REPO = Path(__file__).resolve().parent.parent
 CREDS = Credentials("cli_emulator", "emulator_secret")
@@ -88,7 +88,7 @@ def _world(tmp: Path, *, shape: str = "object", wire: str = "both", fmt: str = "
     tenant = load_tenant().with_switches(metric_details_shape=shape, percentage_wire_format=wire)
     emu = Emulator(tenant, clock=clock, sleep=clock.sleep)
     root = tmp / "m"
-    shutil.copytree(REPO / "metrics", root, ignore=shutil.ignore_patterns(".syncer"))
+    copy_example(root)
     settings = root / "syncer.yaml"
     settings.write_text(settings.read_text().replace('percentage_format: "40%"', f'percentage_format: "{fmt}"'))
     w = World(root, clock, emu)
@@ -194,7 +194,7 @@ def test_renderers_redact_and_the_json_says_drift_exits_2(world: World) -> None:
 @pytest.fixture
 def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, str]]:
     root = tmp_path / "metrics"
-    shutil.copytree(REPO / "metrics", root, ignore=shutil.ignore_patterns(".syncer"))
+    copy_example(root)
     settings = root / "syncer.yaml"
     settings.write_text(settings.read_text().replace("import_per_minute: 10", "import_per_minute: 1000"))
     with EmulatorServer(Emulator(import_per_minute=1000)) as server:

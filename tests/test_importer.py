@@ -4,7 +4,6 @@ percentage wire format the tenant uses."""
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from syncer.state import Identity, open_store, target_identity
 from syncer.validate import validate_root
 from syncer.yamlemit import key, scalar
 from syncer.yamlio import parse
+from tests.example import copy_example
 
 REPO = Path(__file__).resolve().parent.parent
 CREDS = Credentials("cli_emulator", "emulator_secret")
@@ -88,7 +88,7 @@ class World:
 
 
 def _copy_example(dest: Path, *, data: bool, percentage_format: str = "40%") -> Path:
-    shutil.copytree(REPO / "metrics", dest, ignore=shutil.ignore_patterns(".syncer"))
+    copy_example(dest)
     if not data:
         for path in dest.rglob("*.yaml"):
             if path.name not in ("catalog.yaml", "syncer.yaml"):

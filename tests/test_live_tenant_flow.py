@@ -9,7 +9,6 @@ default tenant served on loopback:
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from click.testing import CliRunner
 
 from syncer.cli import cli
 from syncer.emulator import Emulator, EmulatorServer
+from tests.example import copy_example
 
 REPO = Path(__file__).resolve().parent.parent
 H2 = "7293040702907514899"
@@ -40,7 +40,7 @@ def tenant(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator
     """The emulator's default tenant, holding a team's values (entered before syncer: here by applying the
     example root, with alice's revenue as in the sample, under a state the new user never sees)."""
     seed = tmp_path / "seed"
-    shutil.copytree(REPO / "metrics", seed, ignore=shutil.ignore_patterns(".syncer"))
+    copy_example(seed)
     settings = seed / "syncer.yaml"
     settings.write_text(settings.read_text().replace("import_per_minute: 10", "import_per_minute: 1000"))
     sales = seed / "teams" / "sales.yaml"

@@ -4,7 +4,6 @@ with the state, and what validation says before and after."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from syncer.schema import check
 from syncer.state import Identity, state_path
 from syncer.validate import validate_root
 from syncer.yamlio import parse
+from tests.example import copy_example
 
 REPO = Path(__file__).resolve().parent.parent
 CREDS = Credentials("cli_emulator", "emulator_secret")
@@ -33,7 +33,7 @@ def _root(tmp: Path, *, failing: bool = True) -> Path:
     """The example root with grace.lead (a person value) and dev.patel (a reviewee) given by email only;
     bob's email is alice's (a mismatch); with `failing`, a resigned and an unknown address too."""
     root = tmp / "m"
-    shutil.copytree(REPO / "metrics", root, ignore=shutil.ignore_patterns(".syncer"))
+    copy_example(root)
     cat = root / "catalog.yaml"
     text = cat.read_text()
     text = text.replace(f"grace.lead: {{id: {GRACE}, email: grace.lead@example.com}}",

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from syncer.emulator import Emulator, ManualClock
-from tests.test_apply import IMPORT, REPO, World
+from tests.example import copy_example
+from tests.test_apply import IMPORT, World
 
 OUTSIDE = "ou_78120b254976fdd6d756c249c1ecaf8a"  # enrolled, outside the app's data scope: 1580112
 PENDING = "ou_21531bc977b37e05f8dbaf4ce5895623"  # enrolled, project not started: 1580306
@@ -32,7 +33,7 @@ reviewees:
 @pytest.fixture
 def world(tmp_path: Path) -> World:
     root = tmp_path / "metrics"
-    shutil.copytree(REPO / "metrics", root, ignore=shutil.ignore_patterns(".syncer"))
+    copy_example(root)
     cat = root / "catalog.yaml"
     cat.write_text(cat.read_text() + f"  outside.scope: {OUTSIDE}\n  pending.start: {PENDING}\n"
                    f"  former.employee: {FORMER}\n")

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from syncer.model import RowKey, ValueKey
 from syncer.validate import validate_root
+from tests.example import copy_example
 
 REPO = Path(__file__).resolve().parent.parent
 ALICE = "ou_3245842393d09e9428ad4655da6e30b3"
@@ -138,7 +138,7 @@ def test_init_output_validates(tmp_path: Path) -> None:
 
 def test_copy_of_example_with_a_break_reports_file_line_col(tmp_path: Path) -> None:
     root = tmp_path / "metrics"
-    shutil.copytree(REPO / "metrics", root, ignore=shutil.ignore_patterns(".syncer"))
+    copy_example(root)
     sales = root / "teams" / "sales.yaml"
     sales.write_text(sales.read_text().replace("weight: 60%", "weight: 60 percent", 1))
     result = validate_root(root, root_display="metrics")
