@@ -71,6 +71,8 @@ def render_step_summary(report: ApplyReport, names: Names, *, limit: int = 1_000
     """The GitHub step summary (Markdown), cut to stay well under GitHub's 1 MiB per step."""
     status = {0: "applied", 1: "FAILED", 3: "stopped at --max-duration (a follow-up run continues)",
               4: "applied, with rejected rows"}[report.exit_code]
+    if report.exit_code in (1, 3) and report.new_rejections:
+        status += f"; {len(report.new_rejections)} rows rejected in this run"
     out = [f"### syncer apply: {status}", "",
            f"- values applied: {report.values_applied} in {report.rows_applied} rows",
            f"- import requests: {report.requests}",
