@@ -10,6 +10,7 @@ from typing import cast
 from urllib.parse import urlsplit
 
 from syncer.errors import LoadError
+from syncer.feishu.urls import is_loopback_host
 from syncer.model import Catalog, FieldDef, FieldType, MetricDef, PersonDef, SemesterDef, UserIdType
 from syncer.problems import Problem
 from syncer.schema import check
@@ -24,7 +25,6 @@ CATALOG_FILE = "catalog.yaml"
 SEMESTER_ID = re.compile(r"[0-9]{1,19}\Z")
 RAW_ID = {"open_id": re.compile(r"ou_[0-9a-f]{32}\Z"), "union_id": re.compile(r"on_[0-9a-f]{32}\Z")}
 ANY_RAW_ID = re.compile(r"o[un]_[0-9a-f]{32}\Z")
-LOOPBACK_HOSTS = frozenset({"localhost", "::1"})
 
 
 def display_path(root_display: str, rel: str) -> str:
@@ -32,19 +32,6 @@ def display_path(root_display: str, rel: str) -> str:
     if root_display in ("", "."):
         return rel
     return f"{root_display.rstrip('/')}/{rel}"
-
-
-def is_loopback_host(host: str) -> bool:
-    """localhost, or an IP address in 127.0.0.0/8 or ::1 (not a name that merely starts with 127.)."""
-    import ipaddress
-
-    host = host.strip("[]").lower()
-    if host in LOOPBACK_HOSTS:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _int(text: str) -> int:
