@@ -249,7 +249,7 @@ _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]()#!|~{}"} | {"@": "&#
 
 def md(text: str) -> str:
     """Escape text from the YAML for a Markdown table cell: HTML, Markdown, mentions, line breaks."""
-    text = html.escape(text, quote=True).translate(_MD_SPECIAL)
+    text = html.escape(text, quote=False).translate(_MD_SPECIAL)  # no &#x27;: its # would be escaped
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
 
 

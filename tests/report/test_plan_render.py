@@ -266,3 +266,7 @@ def test_json_output_is_the_plan_document() -> None:
     doc = json.loads(render_plan(sample_plan(), "json", redact=False))
     assert doc["counts"]["values_changed"] == len(doc["changes"])
     assert doc["quarantined"][0]["date"] == "2026-04-20"
+
+
+def test_quotes_in_markdown_are_shown_as_quotes_not_broken_entities() -> None:
+    assert md("it's \"x\" <b>") == "it's \"x\" &lt;b&gt;"
