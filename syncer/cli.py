@@ -288,13 +288,14 @@ def plan(root: Path, state_path: Path | None, fmt: str | None, out: Path | None,
     from syncer.plan import how_to_proceed, make_plan
     from syncer.report.plan import PlanFormat, render_markdown_problems, render_plan
     from syncer.report.problems import counts_line, render_problems
-    from syncer.state import load_checked, open_store, target_identity
+    from syncer.state import load_checked, target_identity
     from syncer.state.fsio import atomic_write
     from syncer.validate import validate_root
 
     fmt = fmt or default_format(["text", "markdown", "json", "github"])
     shown_root = root_display(root)
-    result = validate_root(root, root_display=shown_root, state_dir=state_path)
+    open_state = _store_opener(root, state_path)
+    result = validate_root(root, root_display=shown_root, state_dir=state_path, open_state=open_state)
     if not result.ok or result.desired is None:
         if fmt == "markdown":
             click.echo(render_markdown_problems(result.problems, redact=redact), nl=False)
@@ -308,7 +309,7 @@ def plan(root: Path, state_path: Path | None, fmt: str | None, out: Path | None,
             click.echo(render_problems(result.problems, "github", redact=redact))
         else:
             click.echo(render_problems(result.problems, "text", redact=redact), err=True)
-    store = open_store(root, result.settings, override=state_path)
+    store = open_state(result.settings)
     target = target_identity(result.settings, base_url=os.environ.get("FEISHU_BASE_URL") or None,
                              app_id=os.environ.get("FEISHU_APP_ID") or None)
     state, notes = load_checked(store, target=target)
@@ -377,6 +378,21 @@ def _render_drift(drift: Any, catalog: Any, fmt: str, *, redact: bool) -> str:
     if fmt == "github":
         return report.render_github(drift, names, redact=redact)
     return report.render_text(drift, names, redact=redact)
+
+
+def _store_opener(root: Path, state_path: Path | None) -> Any:
+    """`open_store` for this root, called with the settings validation loads, at most once: validation reads the
+    people cache through the very store the command then uses (for the git backend, one clone's view)."""
+    opened: list[Any] = []
+
+    def open_state(settings: Any) -> Any:
+        from syncer.state import open_store
+
+        if not opened:
+            opened.append(open_store(root, settings, override=state_path))
+        return opened[0]
+
+    return open_state
 
 
 @cli.group()
@@ -550,11 +566,11 @@ def apply(root: Path, state_path: Path | None, plan_file: Path | None, auto_appr
     from syncer.gitinfo import git_info, is_ancestor
     from syncer.report.plan import render_plan
     from syncer.report.problems import counts_line, render_problems
-    from syncer.state import open_store
     from syncer.validate import validate_root
 
     shown_root = root_display(root)
-    result = validate_root(root, root_display=shown_root, state_dir=state_path)
+    open_state = _store_opener(root, state_path)
+    result = validate_root(root, root_display=shown_root, state_dir=state_path, open_state=open_state)
     if not result.ok or result.desired is None:
         click.echo(render_problems(result.problems, "github" if default_format(["github"]) == "github" else "text",
                                    redact=redact))
@@ -562,7 +578,7 @@ def apply(root: Path, state_path: Path | None, plan_file: Path | None, auto_appr
     settings = result.settings
     url = resolve_base_url(flag=base_url, settings_base_url=settings.target.base_url)
     client = WriteClient(base_url=url, credentials=credentials_from_env())
-    store = open_store(root, settings, override=state_path)
+    store = open_state(settings)
     saved = None
     if plan_file is not None:
         try:
@@ -806,17 +822,19 @@ def people_resolve(root: Path, state_path: Path | None, refresh: bool, base_url:
     """Look up the user IDs of the catalog's people by email and cache them with the state.
 
     Uses contact users/batch_get_id (50 emails a request; 1000 requests a minute); needs FEISHU_APP_ID and
-    FEISHU_APP_SECRET. The cache is people.json in the state directory (state.path, or --state PATH):
-    validation reads it offline for people given as `{email: ...}` without an id. Addresses not found are
-    asked again with resigned users included, to tell a resigned user from an unknown address. Exit 0 when
-    every address resolved, 1 when some did not (they are listed, and validation reports them).
+    FEISHU_APP_SECRET. The cache is people.json in the state, wherever it lives (state.path or --state PATH;
+    with `state.backend: git`, the state branch): written under the state's lock (creating the state for
+    this target if there is none yet), and read from there by validate, plan and apply for people given as
+    `{email: ...}` without an id. Addresses not found are asked again with resigned users included, to tell a
+    resigned user from an unknown address. Exit 0 when every address resolved, 1 when some did not (they are
+    listed, and validation reports them).
     """
     from syncer.config import load_catalog, load_settings
     from syncer.errors import RefusedError, StateError
     from syncer.feishu import resolve_base_url
-    from syncer.people import cache_path, load_cache, resolve_people, save_cache
-    from syncer.state import state_path as local_state_path
-    from syncer.state import target_identity
+    from syncer.people import CACHE_FILE, read_cache, resolve_people, write_cache
+    from syncer.state import load_checked, open_store, target_identity
+    from syncer.state.gitcmd import GitError
 
     shown = root_display(root)
     settings, problems = load_settings(root, shown)
@@ -827,11 +845,14 @@ def people_resolve(root: Path, state_path: Path | None, refresh: bool, base_url:
 
         click.echo(render_text(errors, redact=False), err=True)
         raise RefusedError(f"{shown} has an invalid syncer.yaml or catalog.yaml: fix it first")
-    path = cache_path(local_state_path(root, settings, override=state_path))
+    store = open_store(root, settings, override=state_path)
     url = resolve_base_url(flag=base_url, settings_base_url=settings.target.base_url)
     target = target_identity(settings, base_url=url, app_id=os.environ.get("FEISHU_APP_ID") or None)
+    load_checked(store, target=target)  # another target's state is refused before any request
     try:
-        cache = load_cache(path)
+        cache = read_cache(store)
+    except GitError:
+        raise
     except StateError as exc:
         click.echo(f"note: {exc}; starting a new cache", err=True)
         cache = None
@@ -839,7 +860,14 @@ def people_resolve(root: Path, state_path: Path | None, refresh: bool, base_url:
     with _live_reader(settings, base_url, printer) as reader:
         report = resolve_people(cat, reader, identity=target, cache=cache, refresh=refresh)
     printer.close()
-    save_cache(path, report.cache)
+    with store.locked(command="people resolve"):  # the answers are written under the lock, like any write
+        state, _ = load_checked(store, target=target)
+        created = state is None
+        if created:
+            store.create(target)
+        changed = write_cache(store, report.cache)
+        if created or changed:
+            store.compact()  # the git backend: one commit for this run
     for note in report.notes:
         click.echo(f"note: {note}", err=True)
     for r in report.resolved:
@@ -851,7 +879,8 @@ def people_resolve(root: Path, state_path: Path | None, refresh: bool, base_url:
     click.echo(f"Resolved {found}, not found {len(report.by_status('unknown'))}, resigned "
                f"{len(report.by_status('resigned'))} with {report.requests} request"
                f"{'s' if report.requests != 1 else ''}; {report.cached} answered from the cache"
-               f"{' (--refresh asks again)' if report.cached else ''}. Cache: {path}")
+               f"{' (--refresh asks again)' if report.cached else ''}. Cache: {store.location}/{CACHE_FILE}"
+               f"{'' if changed else ' (unchanged)'}")
     if report.mismatches:
         click.echo(f"warning: {len(report.mismatches)} people have an id in catalog.yaml that differs from their "
                    "email's user ID (marked !)", err=True)

@@ -1,31 +1,31 @@
 """People given by email: their user IDs looked up in Feishu and cached with the state.
 
 The catalog may name a person by email alone (`bob: {email: bob@example.com}`). `syncer people resolve`
-looks those emails up through contact `users/batch_get_id` (50 a request) and keeps the answers in
-`people.json` inside the state directory: user IDs belong to a target (host, app, user_id_type), as the
-state does, and the catalog stays free of IDs nobody typed. Validation reads the cache (offline); a person
-with no cached ID is reported where it is used, a resigned or unknown address at the catalog's line.
+looks those emails up through contact `users/batch_get_id` (50 a request) and keeps the answers in the state:
+`people.json` next to `meta.json`, written through the store under its lock (`record_people`), so that it
+lives wherever the state lives (a local directory, or the state branch of the git backend). User IDs belong
+to a target (host, app, user_id_type), as the state does, and the catalog stays free of IDs nobody typed.
+Validation reads the cache through the store (`read_people`, no lock; offline for the local backend); a
+person with no cached ID is reported where it is used, a resigned or unknown address at the catalog's line.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from syncer.errors import StateError
 from syncer.model import Catalog, PersonDef, UserIdType
-from syncer.state.base import Identity, format_time, utc_now
-from syncer.state.fsio import atomic_write
+from syncer.state.base import Identity, StateStore, format_time, utc_now
+from syncer.state.files import PEOPLE
 
 if TYPE_CHECKING:  # validation reads the cache without loading the HTTP client
     from syncer.live import LiveReader
 
-CACHE_FILE = "people.json"
+CACHE_FILE = PEOPLE  # people.json, next to meta.json
 CACHE_FORMAT = 1
 Status = Literal["active", "resigned", "unknown"]
 
@@ -49,48 +49,47 @@ class PeopleCache:
         return self.entries.get(email.strip().lower())
 
 
-def cache_path(state_dir: Path) -> Path:
-    return Path(state_dir) / CACHE_FILE
-
-
-def load_cache(path: Path) -> PeopleCache | None:
-    """The cache, or None when there is none. A damaged file is a StateError naming it."""
+def cache_from_document(doc: Mapping[str, Any], *, where: str) -> PeopleCache:
+    """The cache from its JSON document (people.json). A damaged one is a StateError naming `where`."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise StateError(f"{path}: cannot read the people cache: {exc.strerror or exc}") from exc
-    try:
-        data = json.loads(text)
-        ident = data["identity"]
+        if int(doc.get("format", 0)) > CACHE_FORMAT:
+            raise StateError(f"{where}: written by a newer syncer (format {doc['format']}); upgrade syncer")
+        ident = doc["identity"]
         identity = Identity(host=str(ident["host"]), app_id=ident.get("app_id"),
                             user_id_type=str(ident["user_id_type"]))
-        if int(data.get("format", 0)) > CACHE_FORMAT:
-            raise StateError(f"{path}: written by a newer syncer (format {data['format']}); upgrade syncer")
         entries = {}
-        for key, e in data["people"].items():
+        for key, e in doc["people"].items():
             status = e["status"]
             if status not in ("active", "resigned", "unknown"):
                 raise ValueError(f"status {status!r}")
-            entries[key] = CachedPerson(email=str(e["email"]), user_id=e.get("user_id") or None,
-                                        status=status, resolved=str(e["resolved"]))
+            entries[str(key)] = CachedPerson(email=str(e["email"]), user_id=e.get("user_id") or None,
+                                             status=status, resolved=str(e["resolved"]))
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise StateError(f"{path}: the people cache is damaged ({exc}); delete it and run "
-                         "`syncer people resolve`") from exc
+        raise StateError(f"{where}: the people cache is damaged ({exc}); run `syncer people resolve --refresh` "
+                         "to write it anew") from exc
     return PeopleCache(identity, entries)
 
 
-def save_cache(path: Path, cache: PeopleCache) -> None:
-    """Write the cache atomically (sorted keys, indented: diff-friendly)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = {
+def cache_document(cache: PeopleCache) -> dict[str, Any]:
+    """The JSON document of the cache (the store writes it with sorted keys, indented: diff-friendly)."""
+    return {
         "format": CACHE_FORMAT,
         "identity": cache.identity._asdict(),
         "people": {k: {"email": e.email, "user_id": e.user_id, "status": e.status, "resolved": e.resolved}
                    for k, e in sorted(cache.entries.items())},
     }
-    atomic_write(path, json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+
+
+def read_cache(store: StateStore) -> PeopleCache | None:
+    """The cache kept in the state of `store` (None: none yet). Takes no lock; raises StateError when the state
+    cannot be read (a damaged cache, or for the git backend a remote that cannot be reached)."""
+    doc = store.read_people()
+    return None if doc is None else cache_from_document(doc, where=f"{store.location}/{CACHE_FILE}")
+
+
+def write_cache(store: StateStore, cache: PeopleCache) -> bool:
+    """Record the cache in the state of `store` (which must hold the lock, and a state). False: unchanged."""
+    return store.record_people(cache_document(cache))
 
 
 # --- validation's view --------------------------------------------------------------------------------------

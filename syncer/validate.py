@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
@@ -35,10 +35,11 @@ from syncer.model import (
     Source,
     ValueKey,
 )
-from syncer.people import EmailPeople, PeopleCache, cache_path, email_check, email_people, load_cache
+from syncer.people import EmailPeople, PeopleCache, email_check, email_people, read_cache
 from syncer.perf import paused_gc
 from syncer.problems import Problem, Severity, sort_problems
 from syncer.settings import Settings
+from syncer.state.base import StateStore
 from syncer.yamlio import Mapping, Node, Scalar, kind, walk_files
 
 NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?\Z")
@@ -70,29 +71,74 @@ class ValidationResult:
         return not self.errors
 
 
-def validate_root(root: Path, *, root_display: str | None = None, state_dir: Path | None = None) -> ValidationResult:
+def validate_root(root: Path, *, root_display: str | None = None, state_dir: Path | None = None,
+                  open_state: Callable[[Settings], StateStore] | None = None) -> ValidationResult:
     """Load and check everything below `root`, offline. Never raises for a user mistake: problems are
     returned; `desired` is built only when there are no errors.
 
-    People given by email only take their IDs from the people cache of the state (`state_dir`, i.e.
-    `--state PATH`, else state.path of syncer.yaml); the catalog of the result carries those IDs."""
+    People given by email only take their IDs from the people cache of the state: read through the store
+    `open_state(settings)` returns, by default `open_store` (`--state PATH` as `state_dir`, else the backend
+    of syncer.yaml: state.path, or the state branch, fetched without a lock). The store is opened only when
+    the catalog has such people; the catalog of the result carries their IDs."""
     with paused_gc():
-        return _validate_root(root, root_display, state_dir)
+        return _validate_root(root, root_display, state_dir, open_state)
 
 
-def _people_cache(root: Path, shown: str, settings: Settings,
-                  state_dir: Path | None) -> tuple[PeopleCache | None, list[Problem]]:
-    from syncer.errors import StateError
-    from syncer.state import state_path
+class _PeopleLookup:
+    """The state's people cache, read once and only when asked for (a catalog without email-only people
+    never opens the store). A cache that cannot be reached (no git work tree, the remote unreachable) is a
+    warning: email-only people are then reported as unresolved. A damaged one is an error, as before."""
 
-    path = cache_path(state_path(root, settings, override=state_dir))
-    try:
-        return load_cache(path), []
-    except StateError as exc:
-        return None, [Problem(display_path(shown, CATALOG_FILE), 1, 1, "error", "people-cache", exc.message)]
+    def __init__(self, root: Path, shown: str, settings: Settings, state_dir: Path | None,
+                 open_state: Callable[[Settings], StateStore] | None) -> None:
+        self.root, self.shown, self.settings = root, shown, settings
+        self.state_dir, self.open_state = state_dir, open_state
+        self.problems: list[Problem] = []  # errors about the cache itself (they stop the data checks)
+        self.warnings: list[Problem] = []
+        self._loaded = False
+        self._cache: PeopleCache | None = None
+
+    def cache(self) -> PeopleCache | None:
+        if not self._loaded:
+            self._loaded = True
+            self._cache = self._read()
+        return self._cache
+
+    def _read(self) -> PeopleCache | None:
+        from syncer.errors import StateError
+        from syncer.state import open_store
+        from syncer.state.gitcmd import GitError
+
+        where = display_path(self.shown, CATALOG_FILE)
+        store = None
+        try:
+            store = (self.open_state(self.settings) if self.open_state is not None
+                     else open_store(self.root, self.settings, override=self.state_dir))
+            return read_cache(store)
+        except GitError as exc:
+            self.warnings.append(Problem(where, 1, 1, "warning", "people-cache", _unreachable(store, exc)))
+        except StateError as exc:
+            if store is None:  # the store could not even be opened (e.g. state.backend git outside a clone)
+                self.warnings.append(Problem(where, 1, 1, "warning", "people-cache", _unreachable(store, exc)))
+            else:
+                self.problems.append(Problem(where, 1, 1, "error", "people-cache", exc.message))
+        return None
+
+    def email_check(self, user_id_type: str) -> Callable[[str, str], tuple[str, str] | None]:
+        def check(alias: str, email: str) -> tuple[str, str] | None:
+            return email_check(self.cache(), user_id_type=user_id_type)(alias, email)
+
+        return check
 
 
-def _validate_root(root: Path, root_display: str | None, state_dir: Path | None) -> ValidationResult:
+def _unreachable(store: StateStore | None, exc: Exception) -> str:
+    where = f" of {store.location}" if store is not None else ""
+    return (f"could not read the people cache{where} ({exc}); people given by email only are reported as "
+            "unresolved")
+
+
+def _validate_root(root: Path, root_display: str | None, state_dir: Path | None,
+                   open_state: Callable[[Settings], StateStore] | None) -> ValidationResult:
     shown = root_display if root_display is not None else root.as_posix()
     if not root.is_dir():
         problem = Problem(shown, 1, 1, "error", "missing-root",
@@ -100,11 +146,12 @@ def _validate_root(root: Path, root_display: str | None, state_dir: Path | None)
         return ValidationResult(root, Settings(), Catalog(), None, [problem], ())
     settings, problems = load_settings(root, shown)
     uid = settings.target.user_id_type
-    cache, cache_problems = _people_cache(root, shown, settings, state_dir)
-    catalog, catalog_problems = load_catalog(root, shown, settings,
-                                             email_check=email_check(cache, user_id_type=uid))
-    catalog_problems += cache_problems
-    problems += catalog_problems
+    lookup = _PeopleLookup(root, shown, settings, state_dir, open_state)
+    catalog, catalog_problems = load_catalog(root, shown, settings, email_check=lookup.email_check(uid))
+    email_only = any(p.id is None and p.email for p in catalog.people.values())
+    cache = lookup.cache() if email_only else None
+    catalog_problems += lookup.problems
+    problems += catalog_problems + lookup.warnings
     emails = email_people(catalog, cache, user_id_type=uid)
     if emails.resolved:  # the IDs of people given by email, as looked up by `syncer people resolve`
         catalog = replace(catalog, people={a: replace(p, id=emails.resolved[a]) if a in emails.resolved else p

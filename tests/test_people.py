@@ -15,9 +15,9 @@ from syncer.config import load_catalog, load_settings
 from syncer.emulator import Emulator, EmulatorServer, EmulatorTransport, ManualClock
 from syncer.feishu.auth import Credentials
 from syncer.live import LiveReader
-from syncer.people import PeopleCache, cache_path, email_people, load_cache, resolve_people, save_cache
+from syncer.people import PeopleCache, email_people, read_cache, resolve_people, write_cache
 from syncer.schema import check
-from syncer.state import Identity, state_path
+from syncer.state import Identity, LocalStateStore, open_store
 from syncer.validate import validate_root
 from syncer.yamlio import parse
 from tests.example import copy_example
@@ -30,10 +30,13 @@ TARGET = Identity("127.0.0.1", "cli_emulator", "open_id")
 
 
 def _root(tmp: Path, *, failing: bool = True) -> Path:
+    return email_root(tmp / "m", failing=failing)
+
+
+def email_root(root: Path, *, failing: bool = True, backend: str = "local") -> Path:
     """The example root with grace.lead (a person value) and dev.patel (a reviewee) given by email only;
     bob's email is alice's (a mismatch); with `failing`, a resigned and an unknown address too."""
-    root = tmp / "m"
-    copy_example(root)
+    copy_example(root, backend=backend)
     cat = root / "catalog.yaml"
     text = cat.read_text()
     text = text.replace(f"grace.lead: {{id: {GRACE}, email: grace.lead@example.com}}",
@@ -51,11 +54,14 @@ def _resolve(root: Path, emu: Emulator, clock: ManualClock, *, refresh: bool = F
     settings, _ = load_settings(root, "m")
     catalog, problems = load_catalog(root, "m", settings)
     assert not [p for p in problems if p.severity == "error"], problems
-    path = cache_path(state_path(root, settings))
+    store = open_store(root, settings)
     with LiveReader(base_url="http://127.0.0.1", credentials=CREDS, transport=EmulatorTransport(emu),
                     clock=clock, sleep=clock.sleep) as reader:
-        report = resolve_people(catalog, reader, identity=TARGET, cache=load_cache(path), refresh=refresh)
-    save_cache(path, report.cache)
+        report = resolve_people(catalog, reader, identity=TARGET, cache=read_cache(store), refresh=refresh)
+    with store.locked(command="people resolve"):
+        if store.load() is None:
+            store.create(TARGET)
+        write_cache(store, report.cache)
     return report
 
 
@@ -130,7 +136,7 @@ def test_the_cache_is_reused_until_refresh(tmp_path: Path, emu: tuple[Emulator, 
     assert again.cached == 12  # type: ignore[attr-defined]
     refreshed = _resolve(root, emulator, clock, refresh=True)
     assert refreshed.requests == 2 and len(refreshed.resolved) == 12  # type: ignore[attr-defined]
-    cache = load_cache(root / ".syncer" / "state" / "people.json")
+    cache = read_cache(LocalStateStore(root / ".syncer" / "state"))
     assert cache is not None and cache.get("GRACE.LEAD@example.com") is not None  # case-insensitive
 
 
@@ -178,3 +184,108 @@ def test_cli_people_resolve(served: Path) -> None:
     assert result.exit_code == 1 and "resigned-person" in result.output and "unresolved-person" not in result.output
     result = runner.invoke(cli, ["people", "resolve", "--root", "m", "--state", "elsewhere"])
     assert (served.parent / "elsewhere" / "people.json").is_file()
+
+
+# --- the cache is part of the state (local backend) ---------------------------------------------------------
+
+
+def _doc(user_id: str = GRACE) -> dict[str, object]:
+    return {"format": 1, "identity": TARGET._asdict(),
+            "people": {"grace.lead@example.com": {"email": "Grace.Lead@example.com", "user_id": user_id,
+                                                  "status": "active", "resolved": "2026-05-01T12:00:00.000Z"}}}
+
+
+def test_the_local_store_records_the_cache_under_the_lock_and_bumps_the_serial(tmp_path: Path) -> None:
+    from syncer.errors import StateError
+
+    store = LocalStateStore(tmp_path / "state")
+    assert store.read_people() is None  # no state at all: no cache, no error
+    with pytest.raises(StateError, match="needs its lock"):
+        store.record_people(_doc())
+    with store.locked(command="people resolve"):
+        with pytest.raises(StateError, match="create it first"):
+            store.record_people(_doc())
+        store.create(TARGET)
+        assert store.read_people() is None  # a state without the cache (as every older state is)
+        assert store.record_people(_doc()) is True
+        assert store.record_people(_doc()) is False  # the same content: nothing written, serial kept
+    state = store.load()
+    assert state is not None and state.meta.serial == 2
+    assert json.loads((tmp_path / "state" / "meta.json").read_text())["serial"] == 2  # compacted: meta records it
+    text = (tmp_path / "state" / "people.json").read_text()
+    assert text == json.dumps(_doc(), indent=2, sort_keys=True) + "\n"  # sorted, one key a line: diff-friendly
+    assert sorted(p.name for p in (tmp_path / "state").iterdir()) == [
+        "batches.jsonl", "journal.jsonl", "log.jsonl", "meta.json", "people.json", "rejections.jsonl"]
+    assert LocalStateStore(tmp_path / "state").read_people() == _doc()  # a reader, without the lock
+    cache = read_cache(LocalStateStore(tmp_path / "state"))
+    assert cache is not None and cache.identity == TARGET and cache.get("grace.lead@example.com") is not None
+
+    with store.locked(command="people resolve"):
+        assert store.record_people(_doc(DEV)) is True
+    state = store.load()
+    assert state is not None and state.meta.serial == 3 and state.value_count == 0
+
+
+def test_a_cache_of_a_newer_syncer_is_refused(tmp_path: Path) -> None:
+    from syncer.errors import StateError
+
+    store = LocalStateStore(tmp_path / "state")
+    with store.locked():
+        store.create(TARGET)
+        store.record_people({**_doc(), "format": 9})
+    with pytest.raises(StateError, match=r"people\.json: written by a newer syncer.*upgrade syncer"):
+        read_cache(store)
+
+
+@pytest.fixture
+def served_ok(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Emulator]]:
+    """The root with email-only people that all resolve, the emulator served on loopback."""
+    emu = Emulator()
+    with EmulatorServer(emu) as server:
+        monkeypatch.setenv("FEISHU_BASE_URL", server.url)
+        monkeypatch.setenv("FEISHU_APP_ID", "cli_emulator")
+        monkeypatch.setenv("FEISHU_APP_SECRET", "emulator_secret")
+        monkeypatch.chdir(tmp_path)
+        yield _root(tmp_path, failing=False), emu
+
+
+def test_cli_people_resolve_writes_the_state_and_plan_reads_it(served_ok: tuple[Path, Emulator],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    root, emu = served_ok
+    runner = CliRunner()
+    result = runner.invoke(cli, ["people", "resolve", "--root", "m"])
+    assert result.exit_code == 0, result.output
+    assert "Cache: m/.syncer/state/people.json" in result.output and "(unchanged)" not in result.output
+    state = LocalStateStore(root / ".syncer" / "state").load()
+    assert state is not None  # created for this target, so that the cache has its target
+    assert state.identity.app_id == "cli_emulator" and state.identity.user_id_type == "open_id"
+    serial = state.meta.serial
+    assert not (root / ".syncer" / "state" / "lock").exists()  # released
+    again = runner.invoke(cli, ["people", "resolve", "--root", "m"])
+    assert again.exit_code == 0 and "(unchanged)" in again.output, again.output
+    state = LocalStateStore(root / ".syncer" / "state").load()
+    assert state is not None and state.meta.serial == serial  # nothing new: nothing written
+
+    asked = len(emu.requests("users.batch_get_id"))
+    for var in ("FEISHU_APP_ID", "FEISHU_APP_SECRET"):  # a fork's pull request: no credentials
+        monkeypatch.delenv(var)
+    result = runner.invoke(cli, ["validate", "--root", "m"])
+    assert result.exit_code == 0 and "unresolved-person" not in result.output, result.output
+    result = runner.invoke(cli, ["plan", "--root", "m", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.output)
+    assert plan["state"]["serial"] == serial
+    assert any(c["reviewee"] == DEV for c in plan["changes"])
+    assert any(c["new"] == GRACE for c in plan["changes"])  # a person value, by the cached ID
+    assert len(emu.requests("users.batch_get_id")) == asked  # read from the state, not asked again
+
+
+def test_cli_people_resolve_refuses_the_state_of_another_target(served_ok: tuple[Path, Emulator]) -> None:
+    root, emu = served_ok
+    store = LocalStateStore(root / ".syncer" / "state")
+    with store.locked():
+        store.create(Identity("open.feishu.cn", "cli_other", "open_id"))
+    result = CliRunner().invoke(cli, ["people", "resolve", "--root", "m"])
+    assert result.exit_code == 1 and "belongs to another target" in result.output, result.output
+    assert emu.requests("users.batch_get_id") == []  # refused before any request
+    assert store.read_people() is None

@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import urlsplit
 
 from syncer.errors import StateError
@@ -249,6 +249,16 @@ class StateStore(Protocol):
     def forget(self, keys: Iterable[VKey], *, reason: str = "apply") -> int: ...
 
     def compact(self) -> None: ...
+
+    def read_people(self) -> dict[str, Any] | None:
+        """The people cache (people.json) as stored, or None when there is none. Needs no lock: readers
+        (validate, plan, apply) call it without one."""
+        ...
+
+    def record_people(self, people: Mapping[str, Any]) -> bool:
+        """Replace the people cache with `people` (a JSON object). Needs the lock and a state; bumps the
+        serial. Returns False (and writes nothing) when the cache already holds exactly this."""
+        ...
 
 
 def row_digest(fields: Mapping[str, str]) -> str:

@@ -8,10 +8,13 @@ A state is a directory of UTF-8 text files (see docs/state.md):
     rejections.jsonl           one rejected row per line
     journal.jsonl              open journal entries (batches sent or about to be sent, not yet settled)
     log.jsonl                  operations appended since the last compaction, one JSON object per line
+    people.json                the people cache: user IDs of the catalog's people given by email (optional)
 
 Loading reads the compacted files, then replays the log. Every log operation sets or removes whole keys
 (a value, a batch, a rejection, a journal entry), so replaying a log over any mix of the files before and
 after a compaction gives the same state: that is what makes a compaction interrupted at any point safe.
+The people cache is kept as it is written (a JSON document, replaced whole by `record_people`); it is no
+part of the log or of `State`, and a state without it is simply a state with no cache (syncer.people).
 This module does no I/O of its own: backends hand it text and write out what it returns.
 """
 
@@ -20,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote
@@ -46,6 +49,7 @@ BATCHES = "batches.jsonl"
 REJECTIONS = "rejections.jsonl"
 JOURNAL = "journal.jsonl"
 LOG = "log.jsonl"
+PEOPLE = "people.json"
 SEMESTERS = "semesters"
 SHARD_SUFFIX = ".jsonl"
 
@@ -510,3 +514,25 @@ def parse_log(text: str, *, where: str) -> tuple[list[JSONObj], int]:
             ) from exc
         ops.append(op)
     return ops, len(complete.encode("utf-8"))
+
+
+# --- the people cache -----------------------------------------------------------------------------------
+
+
+def encode_people(doc: Mapping[str, Any]) -> str:
+    """people.json: indented, keys sorted at every level, non-ASCII kept, so that a diff shows the addresses
+    that changed."""
+    return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def decode_people(text: str, *, where: str) -> dict[str, Any]:
+    """The people cache as a JSON object (its content is checked by syncer.people)."""
+    try:
+        doc = json.loads(text)
+        if not isinstance(doc, dict):
+            raise ValueError("not a JSON object")
+    except ValueError as exc:
+        raise StateError(
+            f"{where}: the people cache is damaged ({exc}); run `syncer people resolve --refresh` to write it anew"
+        ) from exc
+    return doc

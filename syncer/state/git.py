@@ -17,6 +17,8 @@ edits) of `state.remote` (default `origin`). See docs/state.md, "The git backend
 - **Compaction** (end of apply, `state rm`): the log is folded into the files and the commits pushed since
   the lock was taken are squashed into one, whose parent is the tip found when locking: the history keeps
   one commit per apply. Where the remote refuses a rewrite (a protected branch), a plain commit is added.
+- **The people cache** (`people.json`, written by `syncer people resolve` under the lock) is committed and
+  pushed like any other write; `read_people` reads it from the fetched branch without the lock.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from syncer.errors import StateError
@@ -67,8 +70,9 @@ from syncer.state.gitcmd import (
 from syncer.state.local import LocalStateStore
 from syncer.state.lock import LockFile, pid_alive
 
-#: The state files a branch may hold (and a migration copies), besides semesters/<semester>.jsonl.
-STATE_FILES = (files.META, files.BATCHES, files.REJECTIONS, files.JOURNAL, files.LOG)
+#: The state files a branch may hold (and a migration copies), besides semesters/<semester>.jsonl. The people
+#: cache is optional: states written before it existed, or never resolved, have none.
+STATE_FILES = (files.META, files.BATCHES, files.REJECTIONS, files.JOURNAL, files.LOG, files.PEOPLE)
 AUTHOR = ("syncer", "syncer@noreply.invalid")
 _STALE = ("stale info", "non-fast-forward", "fetch first", "already exists")
 
@@ -166,6 +170,25 @@ class GitStateStore:
             except StateError as exc:
                 raise StateError(str(exc).replace(tmp, f"{self.location} ({tip[:12]})")) from None
 
+    def read_people(self) -> dict[str, Any] | None:
+        """The people cache of the state branch (fetched; read-only, no lock), or, while this store holds the
+        lock, of the state being written. None: no branch, or a branch without a cache."""
+        if self._local is not None:
+            return self._local.read_people()
+        tip = self._fetch_tip()
+        if tip is None:
+            return None
+        blob = dict(self.tree_entries(tip)).get(files.PEOPLE)
+        if blob is None:
+            return None
+        where = f"{self.location}/{files.PEOPLE} ({tip[:12]})"
+        try:
+            text = self._git.run("cat-file", "blob", blob).stdout.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise StateError(f"{where}: the people cache is damaged ({exc}); run `syncer people resolve "
+                             "--refresh` to write it anew") from None
+        return files.decode_people(text, where=where)
+
     def _remote_refs(self) -> tuple[str | None, str | None]:
         """(state branch tip, lock commit) on the remote, None for a ref that does not exist."""
         out = self._remote_text("ls-remote", self.remote, self.branch_ref, self.lock_ref,
@@ -196,19 +219,26 @@ class GitStateStore:
     def _has_commit(self, sha: str) -> bool:
         return self._git.run("cat-file", "-e", f"{sha}^{{commit}}", check=False).returncode == 0
 
-    def tree_files(self, commit: str) -> dict[str, bytes]:
-        """The state files of a commit, by path; refuses entries syncer never writes."""
+    def tree_entries(self, commit: str) -> list[tuple[str, str]]:
+        """(path, blob) of the state files of a commit; refuses entries syncer never writes."""
         entries = parse_ls_tree(self._git.run("ls-tree", "-r", "-z", "--full-tree", commit).stdout)
         wanted: list[tuple[str, str]] = []
         for mode, kind, sha, path in entries:
             parts = path.split("/")
             safe = all(p and not p.startswith(".") for p in parts) and (
-                len(parts) == 1 or (len(parts) == 2 and parts[0] == files.SEMESTERS))
+                (len(parts) == 1 and path in STATE_FILES)
+                or (len(parts) == 2 and parts[0] == files.SEMESTERS and parts[1].endswith(files.SHARD_SUFFIX)))
             if kind != "blob" or mode not in ("100644", "100755") or not safe:
                 raise StateError(
                     f"{self.location} ({commit[:12]}) holds {path!r}, which syncer never writes there: the "
-                    "branch was edited by hand. Restore a commit written by syncer (git log of the branch)")
+                    "branch was edited by hand (or by a newer syncer: upgrade syncer). Restore a commit written "
+                    "by syncer (git log of the branch)")
             wanted.append((path, sha))
+        return wanted
+
+    def tree_files(self, commit: str) -> dict[str, bytes]:
+        """The state files of a commit, by path; refuses entries syncer never writes."""
+        wanted = self.tree_entries(commit)
         shas = sorted({sha for _, sha in wanted})
         out = self._git.run("cat-file", "--batch", input="".join(s + "\n" for s in shas).encode()).stdout
         blobs = parse_cat_file_batch(out, shas)
@@ -427,6 +457,14 @@ class GitStateStore:
             self._publish(f"forget {n} values ({reason})")
         return n
 
+    def record_people(self, people: Mapping[str, Any]) -> bool:
+        changed = self._writer().record_people(people)
+        if changed:
+            entries = people.get("people")
+            count = f" ({len(entries)} addresses)" if isinstance(entries, Mapping) else ""
+            self._publish(f"people cache{count}")
+        return changed
+
     def compact(self) -> None:
         """Fold the log into the files, and squash this lock session's commits into one."""
         local = self._writer()
@@ -569,11 +607,11 @@ class GitStateStore:
         for entry in sorted(self.work.iterdir()) if self.work.exists() else []:
             if entry.name.startswith("."):
                 continue
-            if entry.is_file():
+            if entry.is_file() and entry.name in STATE_FILES:  # only what tree_entries accepts
                 paths.append((top, entry.name, entry))
             elif entry.is_dir() and entry.name == files.SEMESTERS:
                 paths += [(shards, p.name, p) for p in sorted(entry.iterdir())
-                          if p.is_file() and not p.name.startswith(".")]
+                          if p.is_file() and not p.name.startswith(".") and p.name.endswith(files.SHARD_SUFFIX)]
         todo: list[Path] = []
         keys: dict[str, tuple[int, int, int, int]] = {}
         for _, _, p in paths:

@@ -5,6 +5,9 @@ pacing mark, forgotten keys) is one line appended to `log.jsonl` and fsynced. `c
 into the per-semester files (each replaced atomically, only the semesters that changed) and resets the
 log; the lock compacts a long log, and apply compacts once at its end. Readers need no lock: they read
 `meta.json` before and after the other files and start over if a compaction happened in between.
+
+The people cache (`people.json`, syncer.people) is replaced whole and atomically by `record_people`, which
+bumps the serial and compacts so that `meta.json` records it; `read_people` reads it without a lock.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -146,6 +149,16 @@ class LocalStateStore:
         except FileNotFoundError:
             return None
 
+    def read_people(self) -> dict[str, Any] | None:
+        """The people cache as stored (None: there is none). Needs no lock."""
+        where = self.path / files.PEOPLE
+        try:
+            text = self._text(files.PEOPLE)
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise StateError(f"{where}: cannot read the people cache: {reason}") from exc
+        return None if text is None else files.decode_people(text, where=str(where))
+
     # --- the lock ---------------------------------------------------------------------------------------
 
     def lock_holder(self) -> LockInfo | None:
@@ -267,6 +280,18 @@ class LocalStateStore:
                 lambda s: {"s": s, "op": "forget", "reason": reason, "keys": [list(k) for k in present]}
             )
         return len(present)
+
+    def record_people(self, people: Mapping[str, Any]) -> bool:
+        """Replace the people cache (atomically), then bump the serial and compact, so that meta.json records
+        the change. False, and nothing written, when the cache already holds exactly this."""
+        data = self._writable()
+        text = files.encode_people(people)
+        if self._text(files.PEOPLE) == text:
+            return False
+        self._guard(lambda: atomic_write(self.path / files.PEOPLE, text, faults=self._faults, chunk=self._chunk))
+        data.meta = dataclasses.replace(data.meta, serial=data.meta.serial + 1)
+        self.compact()  # meta.json gets the new serial; the log (all below it) is folded first
+        return True
 
     def compact(self) -> None:
         """Fold the log into the files: changed semesters' shards, batches, rejections, journal, then meta

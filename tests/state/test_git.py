@@ -321,6 +321,73 @@ def test_migrate_local_to_git_and_back(repo: Repo, tmp_path: Path) -> None:
         migrate_to_local(store_of(repo.tmp / "c" / "metrics"), back)
 
 
+# --- the people cache -----------------------------------------------------------------------------------------
+
+PEOPLE = {"format": 1, "identity": IDENT._asdict(),
+          "people": {"bob@example.com": {"email": "bob@example.com", "user_id": ALICE, "status": "active",
+                                         "resolved": "2026-05-01T12:00:00.000Z"}}}
+
+
+def test_the_people_cache_is_committed_pushed_and_read_from_a_fresh_clone(repo: Repo, tmp_path: Path) -> None:
+    seed_state(repo.clone("a"))  # a state written before the cache existed: no people.json
+    fresh = store_of(repo.clone("b"))
+    assert fresh.read_people() is None
+    before = repo.branch_commits()
+    writer = store_of(repo.tmp / "a" / "metrics")
+    with pytest.raises(StateError, match="needs its lock"):
+        writer.record_people(PEOPLE)
+    with writer.locked(command="people resolve"):
+        assert writer.record_people(PEOPLE) is True
+        assert len(repo.branch_commits()) == len(before) + 1  # pushed at once, like any other write
+        assert writer.read_people() == PEOPLE  # under the lock: the state being written
+        assert writer.record_people(PEOPLE) is False  # unchanged: no commit
+        assert len(repo.branch_commits()) == len(before) + 1
+    assert repo.ref("refs/syncer/lock/syncer-state") is None
+    assert git("log", "-1", "--format=%s", "syncer-state", cwd=repo.bare) == "syncer: people cache (1 addresses)"
+    assert git("show", "syncer-state:people.json", cwd=repo.bare) == json.dumps(PEOPLE, indent=2, sort_keys=True)
+    assert fresh.read_people() == PEOPLE  # read-only, from the fetched branch, without the lock
+    assert repo.ref("refs/syncer/lock/syncer-state") is None
+    state = fresh.load()
+    assert state is not None and state.meta.serial == 4  # create, journal, batch; the cache bumped it
+    assert state.get((SEM, ALICE, REV, "4")) == ("1000", 1)  # the rest of the state is untouched
+    back = LocalStateStore(tmp_path / "back")
+    migrate_to_local(store_of(repo.clone("c")), back)  # the cache travels with the state, both ways
+    assert back.read_people() == PEOPLE
+    other = open_git_store(repo.clone("d"), Settings(state=StateSettings(backend="git", branch="other-state")))
+    migrate_to_git(back, other)
+    assert json.loads(git("show", "other-state:people.json", cwd=repo.bare)) == PEOPLE
+
+
+def test_a_damaged_cache_on_the_branch_names_it(repo: Repo) -> None:
+    store = seed_state(repo.clone("a"))
+    with store.locked():
+        store.record_people(PEOPLE)
+    work = repo.tmp / "a"
+    git("fetch", "-q", "origin", "syncer-state", cwd=work)
+    git("checkout", "-q", "-b", "edit", "FETCH_HEAD", cwd=work)
+    (work / "people.json").write_text("[1, 2]")
+    git("commit", "-q", "-am", "by hand", cwd=work)
+    git("push", "-q", "origin", "edit:syncer-state", cwd=work)
+    with pytest.raises(StateError, match=r"git:origin/syncer-state/people\.json \(\w+\): the people cache is damaged"):
+        store_of(repo.clone("b")).read_people()
+
+
+def test_a_file_syncer_never_writes_is_refused_at_the_top_too(repo: Repo) -> None:
+    seed_state(repo.clone("a"))
+    work = repo.tmp / "a"
+    git("fetch", "-q", "origin", "syncer-state", cwd=work)
+    git("checkout", "-q", "-b", "edit", "FETCH_HEAD", cwd=work)
+    (work / "README.md").write_text("hi")
+    git("add", "-A", cwd=work)
+    git("commit", "-q", "-m", "by hand", cwd=work)
+    git("push", "-q", "origin", "edit:syncer-state", cwd=work)
+    fresh = store_of(repo.clone("b"))
+    with pytest.raises(StateError, match=r"'README\.md', which syncer never writes there"):
+        fresh.read_people()
+    with pytest.raises(StateError, match="never writes there"):
+        fresh.load()
+
+
 # --- credentials --------------------------------------------------------------------------------------------
 
 
