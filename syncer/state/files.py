@@ -61,6 +61,12 @@ MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 JSONObj = dict[str, Any]
 
 
+
+def batch_from_json(b: JSONObj) -> BatchInfo:
+    """A batch's metadata as batches.jsonl and the log hold it."""
+    return BatchInfo(int(b["id"]), str(b["semester"]), str(b["time"]), str(b["import_record_id"]),
+                     str(b["commit"]), str(b["client_token"]), str(b["import_record_name"]), int(b["rows"]))
+
 def dumps(obj: object) -> str:
     """Compact, deterministic JSON on one line (non-ASCII kept: the files are UTF-8 text)."""
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
@@ -199,17 +205,7 @@ class StateData:
             self.meta = _replace(self.meta, serial=serial)
 
     def _op_batch(self, op: JSONObj) -> None:
-        b = op["batch"]
-        info = BatchInfo(
-            int(b["id"]),
-            str(b["semester"]),
-            str(b["time"]),
-            str(b["import_record_id"]),
-            str(b["commit"]),
-            str(b["client_token"]),
-            str(b["import_record_name"]),
-            int(b["rows"]),
-        )
+        info = batch_from_json(op["batch"])
         self.batches[info.id] = info
         sem = self._intern(info.semester)
         rows = self.rows
@@ -447,17 +443,7 @@ def encode_batches(data: StateData) -> str:
 def decode_batches(data: StateData, text: str, *, where: str) -> None:
     for n, line in _lines(text, where):
         try:
-            b = json.loads(line)
-            info = BatchInfo(
-                int(b["id"]),
-                str(b["semester"]),
-                str(b["time"]),
-                str(b["import_record_id"]),
-                str(b["commit"]),
-                str(b["client_token"]),
-                str(b["import_record_name"]),
-                int(b["rows"]),
-            )
+            info = batch_from_json(json.loads(line))
         except (ValueError, KeyError, TypeError) as exc:
             raise StateError(f"{where}:{n}: malformed batch ({exc!r})") from exc
         data.batches[info.id] = info
