@@ -1,0 +1,167 @@
+"""`syncer apply` and `syncer demo`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from syncer.cli.base import (
+    _is_ci,
+    _stdout_color,
+    _store_opener,
+    cli,
+    default_format,
+    redact_option,
+    root_display,
+    root_option,
+    state_option,
+)
+
+
+class _ProgressPrinter:
+    """Progress on a terminal (one line rewritten in place), plain lines otherwise."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self._open = False
+
+    def __call__(self, event: Any) -> None:
+        from syncer.report.apply import render_progress
+
+        line = render_progress(event)
+        if self.tty and event.kind == "batch":
+            click.echo(f"\r\033[K{line}", nl=False, err=True)
+            self._open = True
+            return
+        self.close()
+        click.echo(line, err=True)
+
+    def close(self) -> None:
+        if self._open:
+            click.echo("", err=True)
+            self._open = False
+
+
+@cli.command()
+@root_option
+@state_option
+@click.option("--plan", "plan_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Apply this saved plan (from `syncer plan --out FILE`) only if it is still what an apply "
+                   "would do now: same state (lineage, serial), same values; says why not otherwise.")
+@click.option("--auto-approve", is_flag=True,
+              help="Apply without asking. Required when there is no terminal to ask on (CI).")
+@click.option("--max-duration", type=click.FloatRange(min=1), default=None, metavar="SECONDS",
+              help="Stop before a request that would end after this many seconds; exit 3 with the state "
+                   "consistent (run apply again to continue).")
+@click.option("--base-url", default=None, metavar="URL",
+              help="Feishu API base URL; overrides FEISHU_BASE_URL and target.base_url (https, or plain http "
+                   "to loopback only).")
+@click.option("--retry-rejected", is_flag=True,
+              help="Send rows Feishu rejected before even though their values have not changed.")
+@click.option("--preflight/--no-preflight", default=None,
+              help="Before importing, check the plan's reviewees with reviewees/query and quarantine those "
+                   "the semester does not hold (default: on in CI, off elsewhere).")
+@redact_option
+@click.option("--force", is_flag=True,
+              help="Apply despite safety thresholds and the ancestor check of the last applied commit.")
+def apply(root: Path, state_path: Path | None, plan_file: Path | None, auto_approve: bool,
+          max_duration: float | None, base_url: str | None, retry_rejected: bool, preflight: bool | None,
+          redact: bool, force: bool) -> int:
+    """Plan, confirm, then push the changed values to Feishu and record them in the state.
+
+    Credentials come from FEISHU_APP_ID and FEISHU_APP_SECRET only. Requests are paced evenly to
+    target.import_per_minute (10 a minute on Feishu), each journaled before it is sent so a killed run
+    loses nothing: the next apply settles it first. Exit 0: done; 1: error or refused; 3: stopped by
+    --max-duration with work left; 4: done, but Feishu rejected some rows (listed with file:line, code and
+    what to do; they are not sent again until they change).
+    """
+    import json as _json
+
+    from syncer.errors import RefusedError, SyncerError
+    from syncer.feishu import WriteClient, credentials_from_env, resolve_base_url
+    from syncer.gitinfo import git_info, is_ancestor
+    from syncer.report.plan import render_plan
+    from syncer.report.problems import counts_line, render_problems
+    from syncer.validate import validate_root
+
+    shown_root = root_display(root)
+    open_state = _store_opener(root, state_path)
+    result = validate_root(root, root_display=shown_root, state_dir=state_path, open_state=open_state)
+    if not result.ok or result.desired is None:
+        click.echo(render_problems(result.problems, "github" if default_format(["github"]) == "github" else "text",
+                                   redact=redact))
+        raise RefusedError(f"{shown_root} is invalid ({counts_line(result.problems)}): nothing was applied")
+    settings = result.settings
+    url = resolve_base_url(flag=base_url, settings_base_url=settings.target.base_url)
+    client = WriteClient(base_url=url, credentials=credentials_from_env())
+    store = open_state(settings)
+    saved = None
+    if plan_file is not None:
+        try:
+            saved = _json.loads(plan_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise SyncerError(f"{plan_file}: not a plan file written by `syncer plan --out`: {exc}") from exc
+
+    def ancestor(a: str, b: str) -> bool | None:
+        try:
+            return is_ancestor(a, b, cwd=root)
+        except SyncerError:
+            return None
+
+    def confirm(the_plan: Any) -> bool:
+        click.echo(render_plan(the_plan, "text", redact=redact, color=_stdout_color()), nl=False)
+        if auto_approve:
+            return True
+        if not sys.stdin.isatty():
+            raise RefusedError("no terminal to confirm on: review the plan, then pass --auto-approve")
+        return click.confirm("Apply these changes to Feishu?", default=False)
+
+    printer = _ProgressPrinter()
+    with client:
+        run = _run_apply(store=store, client=client, settings=settings, desired=result.desired,
+                         git=git_info(root, exclude=[store.path]), root=shown_root,
+                         commit_is_ancestor=ancestor, confirm=confirm, saved_plan=saved,
+                         max_duration=max_duration, retry_rejected=retry_rejected, force=force,
+                         preflight=_is_ci() if preflight is None else preflight, progress=printer)
+    printer.close()
+    return _report_apply(run)
+
+
+def _run_apply(**kwargs: Any) -> Any:
+    from syncer.apply import run_apply
+
+    return run_apply(**kwargs)
+
+
+def _report_apply(run: Any) -> int:
+    from syncer.plan import summary_line
+    from syncer.report.apply import render_step_summary, render_summary
+
+    if run.plan.empty and not run.report.settled and not run.report.rejected:
+        click.echo(summary_line(run.plan))
+        return 0
+    click.echo(render_summary(run.report, run.plan.names), nl=False)
+    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary_file:
+        with open(summary_file, "a", encoding="utf-8") as fh:
+            fh.write(render_step_summary(run.report, run.plan.names))
+    return int(run.report.exit_code)
+
+
+@cli.command()
+@click.option("--keep", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Work in this directory (created) and keep it, instead of a temporary one.")
+def demo(keep: Path | None) -> int:
+    """The whole loop in a few seconds, against a built-in Feishu emulator: no credentials, no network.
+
+    Copies the example metrics root to a temporary directory with its own state, then: validate, plan,
+    apply, plan again (nothing to do), change a value, plan, apply. The emulator's import quota is scaled
+    to 600 a minute so that it finishes in seconds; Feishu's real quota is 10 a minute.
+    """
+    from syncer.demo import run_demo
+
+    return run_demo(keep=keep, echo=click.echo)

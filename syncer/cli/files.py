@@ -1,0 +1,84 @@
+"""`syncer validate`, `syncer init`, `syncer schema export`: offline, file-level commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from syncer.cli.base import (
+    cli,
+    default_format,
+    redact_option,
+    root_display,
+    root_option,
+)
+
+
+@cli.command()
+@root_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default=None,
+              help="Output format. Default: github under GitHub Actions (GITHUB_ACTIONS=true), else text.")
+@redact_option
+def validate(root: Path, fmt: str | None, redact: bool) -> int:
+    """Load and check the metrics root, offline.
+
+    Checks the settings, the catalog and every data file against the schemas and the rules of Feishu
+    (types, aliases, IDs, lengths, duplicates across files, weight sums). Every problem is listed with its
+    file:line:col. Exits 0 when valid (warnings allowed), 1 otherwise.
+    """
+    from syncer.report.problems import counts_line, render_json, render_problems
+    from syncer.validate import validate_root
+
+    fmt = fmt or default_format(["text", "json", "github"])
+    result = validate_root(root, root_display=root_display(root))
+    summary = (f"{len(result.files)} data file{'s' if len(result.files) != 1 else ''}, "
+               f"{result.value_count} value{'s' if result.value_count != 1 else ''}"
+               + (f" ({result.closed_value_count} in closed semesters, left out of plans)"
+                  if result.closed_value_count else ""))
+    if fmt == "json":
+        click.echo(render_json(result.problems, redact=redact, extra={
+            "root": root_display(root), "files": list(result.files), "values": result.value_count,
+            "closed_values": result.closed_value_count}))
+    else:
+        out = render_problems(result.problems, "github" if fmt == "github" else "text", redact=redact)
+        if out:
+            click.echo(out)
+        verdict = "valid" if result.ok else "INVALID"
+        click.echo(f"{root_display(root)}: {verdict}: {summary}; {counts_line(result.problems)}")
+    return 0 if result.ok else 1
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=Path("metrics"))
+@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+def init(directory: Path, force: bool) -> int:
+    """Scaffold a new metrics root in DIRECTORY (default: ./metrics).
+
+    Writes syncer.yaml, a catalog.yaml skeleton, one data file under teams/, the JSON Schemas under
+    .schemas/ (the files point at them for VS Code's YAML extension) and a .gitignore for local state.
+    """
+    from syncer.scaffold import init_root
+
+    written = init_root(directory, force=force)
+    for path in written:
+        click.echo(f"wrote {path.as_posix()}")
+    click.echo(f"\nNext: replace the example IDs in {directory.as_posix()}/catalog.yaml with your tenant's, "
+               f"then run: syncer validate --root {directory.as_posix()}")
+    return 0
+
+
+@cli.group()
+def schema() -> None:
+    """The JSON Schemas of syncer's files (for editors and other tools)."""
+
+
+@schema.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def schema_export(directory: Path) -> int:
+    """Write the JSON Schemas (settings, catalog, data files, ...) into DIRECTORY."""
+    from syncer.scaffold import export_schemas
+
+    for path in export_schemas(directory):
+        click.echo(f"wrote {path.as_posix()}")
+    return 0

@@ -1,0 +1,289 @@
+"""The live tenant: `syncer catalog pull`, `syncer people resolve`, `syncer import`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from syncer.cli.base import (
+    _live_reader,
+    _ReadProgressPrinter,
+    cli,
+    default_format,
+    redact_option,
+    root_display,
+    root_option,
+    state_option,
+)
+
+
+def _load_root(root: Path, state_path: Path | None, *, redact: bool) -> Any:
+    """Validate the root (people cache of --state included); print the problems; refuse when invalid."""
+    from syncer.errors import RefusedError
+    from syncer.report.problems import counts_line, render_problems
+    from syncer.validate import validate_root
+
+    shown = root_display(root)
+    result = validate_root(root, root_display=shown, state_dir=state_path)
+    if result.problems:
+        click.echo(render_problems(result.problems, "github" if default_format(["github"]) == "github" else "text",
+                                   redact=redact), err=True)
+    if not result.ok:
+        raise RefusedError(f"{shown} is invalid ({counts_line(result.problems)}): fix it first")
+    return result
+
+
+@cli.group()
+def catalog() -> None:
+    """The catalog (catalog.yaml) and Feishu's metric library."""
+
+
+@catalog.command("pull")
+@root_option
+@click.option("--base-url", default=None, metavar="URL",
+              help="Feishu API base URL; overrides FEISHU_BASE_URL and target.base_url (https, or plain http "
+                   "to loopback only).")
+@click.option("--write", is_flag=True,
+              help="Write the merged catalog.yaml (atomically). Without it, only print the diff (a dry run).")
+def catalog_pull(root: Path, base_url: str | None, write: bool) -> int:
+    """Merge Feishu's semesters and metric library into catalog.yaml.
+
+    Reads v1 semesters, metric_libs/query (every page) and metric_fields/query (each field's type), paced
+    at their quotas (10 and 20 a minute); needs FEISHU_APP_ID and FEISHU_APP_SECRET. Entries already in the
+    catalog (matched by ID) keep their alias, comments and text; new semesters, metrics and fields are
+    added as new lines with readable aliases. Prints a unified diff; --write writes it. A second pull
+    changes nothing. Differences it does not change (types, input_setting) are listed as notes.
+    """
+    from collections import Counter
+
+    from syncer.catalog_pull import fetch_catalog, merge_into_root, write_catalog
+    from syncer.config import load_settings
+    from syncer.errors import RefusedError
+    from syncer.report.problems import render_text
+
+    shown = root_display(root)
+    settings, problems = load_settings(root, shown)
+    if any(p.severity == "error" for p in problems):
+        click.echo(render_text(problems, redact=False), err=True)
+        raise RefusedError(f"{shown}/syncer.yaml is invalid: fix it first")
+    printer = _ReadProgressPrinter()
+    click.echo("Reading Feishu's semesters and metric library (paced: semesters 10/min, the others 20/min) ...",
+               err=True)
+    with _live_reader(settings, base_url, printer) as reader:
+        pulled = fetch_catalog(reader, user_id_type=settings.target.user_id_type)
+        requests = reader.requests
+    printer.close()
+    result = merge_into_root(root, shown, settings, pulled)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    added = Counter(a.kind for a in result.additions)
+    what = ", ".join(f"{n} {k}{'s' if n != 1 else ''}" for k, n in sorted(added.items())) or "nothing"
+    if not result.changed:
+        click.echo(f"{result.display} is up to date with Feishu ({len(pulled.semesters)} semesters, "
+                   f"{len(pulled.metrics)} metrics in the library; {requests} requests).")
+        return 0
+    click.echo(result.diff(), nl=False)
+    if result.new_problems:
+        from syncer.report.problems import render_text as render_problems_text
+
+        click.echo(render_problems_text(list(result.new_problems), redact=False), err=True)
+        raise RefusedError(f"the merged {result.display} would be invalid (above): nothing was written")
+    if not write:
+        click.echo(f"Dry run: {result.display} would gain {what}. Run again with --write to write it.")
+        return 0
+    write_catalog(result)
+    click.echo(f"Wrote {result.display}: added {what}.")
+    return 0
+
+
+@cli.group()
+def people() -> None:
+    """People of the catalog given by email: their user IDs, looked up in Feishu and cached."""
+
+
+@people.command("resolve")
+@root_option
+@state_option
+@click.option("--refresh", is_flag=True,
+              help="Ask Feishu again for every email, not only for those the cache does not answer yet.")
+@click.option("--base-url", default=None, metavar="URL",
+              help="Feishu API base URL; overrides FEISHU_BASE_URL and target.base_url.")
+def people_resolve(root: Path, state_path: Path | None, refresh: bool, base_url: str | None) -> int:
+    """Look up the user IDs of the catalog's people by email and cache them with the state.
+
+    Uses contact users/batch_get_id (50 emails a request; 1000 requests a minute); needs FEISHU_APP_ID and
+    FEISHU_APP_SECRET. The cache is people.json in the state, wherever it lives (state.path or --state PATH;
+    with `state.backend: git`, the state branch): written under the state's lock (creating the state for
+    this target if there is none yet), and read from there by validate, plan and apply for people given as
+    `{email: ...}` without an id. Addresses not found are asked again with resigned users included, to tell a
+    resigned user from an unknown address. Exit 0 when every address resolved, 1 when some did not (they are
+    listed, and validation reports them).
+    """
+    from syncer.config import load_catalog, load_settings
+    from syncer.errors import RefusedError, StateError
+    from syncer.feishu import resolve_base_url
+    from syncer.people import CACHE_FILE, read_cache, resolve_people, write_cache
+    from syncer.state import load_checked, open_store, target_identity
+    from syncer.state.gitcmd import GitError
+
+    shown = root_display(root)
+    settings, problems = load_settings(root, shown)
+    cat, cat_problems = load_catalog(root, shown, settings)
+    errors = [p for p in problems + cat_problems if p.severity == "error"]
+    if errors:
+        from syncer.report.problems import render_text
+
+        click.echo(render_text(errors, redact=False), err=True)
+        raise RefusedError(f"{shown} has an invalid syncer.yaml or catalog.yaml: fix it first")
+    store = open_store(root, settings, override=state_path)
+    url = resolve_base_url(flag=base_url, settings_base_url=settings.target.base_url)
+    target = target_identity(settings, base_url=url, app_id=os.environ.get("FEISHU_APP_ID") or None)
+    load_checked(store, target=target)  # another target's state is refused before any request
+    try:
+        cache = read_cache(store)
+    except GitError:
+        raise
+    except StateError as exc:
+        click.echo(f"note: {exc}; starting a new cache", err=True)
+        cache = None
+    printer = _ReadProgressPrinter()
+    with _live_reader(settings, base_url, printer) as reader:
+        report = resolve_people(cat, reader, identity=target, cache=cache, refresh=refresh)
+    printer.close()
+    with store.locked(command="people resolve"):  # the answers are written under the lock, like any write
+        state, _ = load_checked(store, target=target)
+        created = state is None
+        if created:
+            store.create(target)
+        changed = write_cache(store, report.cache)
+        if created or changed:
+            store.compact()  # the git backend: one commit for this run
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
+    for r in report.resolved:
+        shown_id = r.user_id or {"resigned": "(resigned)", "unknown": "(not found)"}.get(r.status, "")
+        flag = f"  ! the catalog says {r.catalog_id}" if r.mismatch else ""
+        click.echo(f"  {r.alias}  {r.email}  {shown_id}{flag}")
+    found = len(report.by_status("active"))
+    failed = len(report.by_status("resigned")) + len(report.by_status("unknown"))
+    click.echo(f"Resolved {found}, not found {len(report.by_status('unknown'))}, resigned "
+               f"{len(report.by_status('resigned'))} with {report.requests} request"
+               f"{'s' if report.requests != 1 else ''}; {report.cached} answered from the cache"
+               f"{' (--refresh asks again)' if report.cached else ''}. Cache: {store.location}/{CACHE_FILE}"
+               f"{'' if changed else ' (unchanged)'}")
+    if report.mismatches:
+        click.echo(f"warning: {len(report.mismatches)} people have an id in catalog.yaml that differs from their "
+                   "email's user ID (marked !)", err=True)
+    if failed:
+        raise RefusedError(f"{failed} address{'es' if failed != 1 else ''} could not be resolved (listed above): "
+                           "fix them in catalog.yaml, then run `syncer people resolve --refresh`")
+    return 0
+
+
+@cli.command("import")
+@click.option("--semester", required=True, metavar="ALIAS|ID",
+              help="The semester to import: an alias of catalog.yaml or a semester ID.")
+@click.option("--reviewees", "reviewees", multiple=True, metavar="ALIAS|ID",
+              help="Import these reviewees (people aliases or raw IDs; repeatable, or comma-separated).")
+@click.option("--all", "all_reviewees", is_flag=True,
+              help="Import every reviewee of the semester (read with reviewees/query).")
+@root_option
+@state_option
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to write the data files (inside the root). Default: ROOT/imported.")
+@click.option("--per-file", type=click.IntRange(min=1), default=100, show_default=True,
+              help="Reviewees per data file.")
+@click.option("--skip-existing", is_flag=True,
+              help="Leave rows that data files already hold with other values alone (neither written nor "
+                   "recorded) instead of refusing the import.")
+@click.option("--base-url", default=None, metavar="URL",
+              help="Feishu API base URL; overrides FEISHU_BASE_URL and target.base_url.")
+@redact_option
+def import_values(semester: str, reviewees: tuple[str, ...], all_reviewees: bool, root: Path,
+                  state_path: Path | None, out_dir: Path | None, per_file: int, skip_existing: bool,
+                  base_url: str | None, redact: bool) -> int:
+    """Adopt the values Feishu already holds: write them as data files and record them as applied.
+
+    Like `terraform import`: reads the reviewees (reviewees/query, paged) and their values
+    (metric_details/query, 50 reviewees a request, 20 requests a minute), maps metrics, fields and people
+    to catalog aliases (metrics and fields the catalog does not know are left out, and listed), writes one
+    data file per --per-file reviewees, checks that each reads back exactly and that the root stays valid,
+    then records the values in the state so that the next `syncer plan` shows nothing to do. Rows that
+    data files already hold are adopted when their values are Feishu's and refused otherwise.
+    """
+    from syncer.errors import SyncerError
+    from syncer.gitinfo import git_info
+    from syncer.importer import ImportConflict, ImportInvalid, ImportOptions, run_import
+    from syncer.report.problems import render_text
+    from syncer.state import open_store, target_identity
+
+    wanted = tuple(r.strip() for item in reviewees for r in item.split(",") if r.strip())
+    if bool(wanted) == all_reviewees:
+        raise click.UsageError("give either --reviewees ALIAS|ID ... or --all")
+    result = _load_root(root, state_path, redact=redact)
+    settings = result.settings
+    store = open_store(root, settings, override=state_path)
+    printer = _ReadProgressPrinter()
+    reader = _live_reader(settings, base_url, printer)
+    target = target_identity(settings, base_url=reader.client.base_url, app_id=reader.client.app_id)
+    options = ImportOptions(semester=semester, reviewees=wanted, all_reviewees=all_reviewees, out_dir=out_dir,
+                            per_file=per_file, skip_existing=skip_existing)
+    names = {p.id: a for a, p in sorted(result.catalog.people.items(), reverse=True) if p.id}
+    metrics = {m.id: a for a, m in result.catalog.metrics.items()}
+    try:
+        with reader:
+            report = run_import(root=root, root_display=root_display(root), result=result, reader=reader,
+                                store=store, target=target, options=options,
+                                git=git_info(root, exclude=[store.path]),
+                                state_dir=state_path)
+    except ImportConflict as exc:
+        printer.close()
+        for c in exc.conflicts:
+            diffs = ", ".join(f"{f}: {_shown_value(a, redact)} in the file, {_shown_value(b, redact)} in Feishu"
+                              for f, a, b in c.differences)
+            click.echo(f"{c.source}: {names.get(c.row.reviewee, c.row.reviewee)} / "
+                       f"{metrics.get(c.row.metric, c.row.metric)}: {diffs}", err=True)
+        raise
+    except ImportInvalid as exc:
+        printer.close()
+        click.echo(render_text(list(exc.problems), redact=redact), err=True)
+        raise
+    except SyncerError:
+        printer.close()
+        raise
+    printer.close()
+    click.echo(f"Read {report.reviewees_asked} reviewee{'s' if report.reviewees_asked != 1 else ''} of "
+               f"{report.semester_label} ({report.semester}) with {report.requests} request"
+               f"{'s' if report.requests != 1 else ''}.")
+    for f in report.files:
+        click.echo(f"wrote {f}")
+    if report.skipped:
+        click.echo("Left out (not written, not recorded):")
+        for why, n in report.skipped:
+            click.echo(f"  {n} {why}")
+    if report.rows_adopted:
+        click.echo(f"{report.rows_adopted} row{'s' if report.rows_adopted != 1 else ''} already in data files with "
+                   "Feishu's values: adopted as they are.")
+    if report.rows_left_alone:
+        click.echo(f"{report.rows_left_alone} row{'s' if report.rows_left_alone != 1 else ''} already in data files "
+                   "with other values: left alone (--skip-existing); the plan shows them as changes.")
+    if report.batch is None:
+        click.echo("Nothing to import: Feishu holds no values of the catalog's metrics for these reviewees.")
+        return 0
+    click.echo(f"Imported {report.values_written} value{'s' if report.values_written != 1 else ''} in "
+               f"{report.rows_written} row{'s' if report.rows_written != 1 else ''} of {report.reviewees_written} "
+               f"reviewee{'s' if report.reviewees_written != 1 else ''}; recorded as applied in the state at "
+               f"{store.location} (batch {report.batch.id}).")
+    expect = (f"it shows the {report.rows_left_alone} row{'s' if report.rows_left_alone != 1 else ''} left alone "
+              "as changes" if report.rows_left_alone else "it should show no changes")
+    click.echo(f"Next: syncer plan --root {root_display(root)} ({expect}), then commit the files.")
+    return 0
+
+
+def _shown_value(value: str | None, redact: bool) -> str:
+    if value is None:
+        return "(none)"
+    return "(redacted)" if redact else repr(value)

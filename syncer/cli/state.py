@@ -1,0 +1,157 @@
+"""`syncer state show|rm|unlock|migrate`: inspect and repair the state."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from syncer.cli.base import (
+    cli,
+    root_display,
+    root_option,
+    state_option,
+)
+
+
+@cli.group()
+def state() -> None:
+    """Inspect and repair the state: what syncer last applied, per target."""
+
+
+def _state_context(root: Path, state_path: Path | None) -> tuple[Any, Any]:
+    """The store and the catalog (for aliases) of a root; only settings and catalog are read."""
+    from syncer.config import load_catalog, load_settings
+    from syncer.state import open_store
+
+    shown = root_display(root)
+    settings, _ = load_settings(root, shown)
+    catalog, _ = load_catalog(root, shown, settings)
+    return open_store(root, settings, override=state_path), catalog
+
+
+@state.command("show")
+@root_option
+@state_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Output format.")
+def state_show(root: Path, state_path: Path | None, fmt: str) -> int:
+    """Show what is managed: counts per semester, identity, lineage, serial, last apply, rejected rows.
+
+    Values themselves are never shown.
+    """
+    from syncer.report.state import render_state
+    from syncer.state.inspect import summarize
+
+    store, catalog = _state_context(root, state_path)
+    holder = store.lock_holder()
+    status = store.lock_status(holder) if holder is not None else None
+    summary = summarize(store.load(), location=store.location, catalog=catalog, lock=holder,
+                        lock_status=status)
+    click.echo(render_state(summary, "json" if fmt == "json" else "text"), nl=False)
+    return 0
+
+
+@state.command("rm")
+@root_option
+@state_option
+@click.option("--semester", "semesters", multiple=True, metavar="ALIAS|ID",
+              help="Select values of this semester (repeatable).")
+@click.option("--reviewee", "reviewees", multiple=True, metavar="ALIAS|ID",
+              help="Select values of this reviewee (repeatable).")
+@click.option("--metric", "metrics", multiple=True, metavar="ALIAS|ID",
+              help="Select values of this metric (repeatable).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (required without a terminal).")
+def state_rm(root: Path, state_path: Path | None, semesters: tuple[str, ...], reviewees: tuple[str, ...],
+             metrics: tuple[str, ...], yes: bool) -> int:
+    """Stop managing the selected values, without touching Feishu.
+
+    The values stay in Feishu as they are; syncer forgets it applied them (the next plan shows them as
+    creates if the YAML still holds them). Selectors combine: --semester 2026-H2 --reviewee alice
+    selects alice's values in 2026-H2.
+    """
+    from syncer.errors import RefusedError, StateError
+    from syncer.state.inspect import select_keys
+
+    store, catalog = _state_context(root, state_path)
+    with store.locked(command="state rm"):
+        loaded = store.load()
+        if loaded is None:
+            raise StateError(f"no state at {store.location}: nothing is managed")
+        keys = select_keys(loaded, semesters=semesters, reviewees=reviewees, metrics=metrics, catalog=catalog)
+        if not keys:
+            click.echo("Nothing selected: no managed value matches.")
+            return 0
+        rows = {k.row for k in keys}
+        click.echo(f"{len(keys)} value{'s' if len(keys) != 1 else ''} in {len(rows)} row"
+                   f"{'s' if len(rows) != 1 else ''} will no longer be managed (Feishu is not touched).")
+        if not yes:
+            if not sys.stdin.isatty():
+                raise RefusedError("no terminal to confirm on: pass --yes")
+            click.confirm("Stop managing them?", abort=True)
+        removed = store.forget(keys, reason="rm")
+        store.compact()
+    click.echo(f"Done: {removed} value{'s' if removed != 1 else ''} no longer managed.")
+    return 0
+
+
+@state.command("unlock")
+@root_option
+@state_option
+@click.option("--force", is_flag=True,
+              help="Clear the lock even if its holder still runs on this host or runs on another host.")
+def state_unlock(root: Path, state_path: Path | None, force: bool) -> int:
+    """Clear the state's lock left by an apply that died.
+
+    Refused while the holder still runs on this host (or when it cannot be checked from here) unless
+    --force: two applies at once could send a batch twice.
+    """
+    store, _ = _state_context(root, state_path)
+    held = store.unlock(force=force)
+    if held is None:
+        click.echo(f"The state at {store.location} is not locked.")
+    else:
+        click.echo(f"Cleared the lock of pid {held.pid} on {held.host} (since {held.time}).")
+    return 0
+
+
+
+
+# --- state migrate: between the local and the git backend -----------------------------------------------
+
+@state.command("migrate")
+@root_option
+@state_option
+@click.option("--to", "to", type=click.Choice(["git", "local"]), required=True,
+              help="git: push the local state (state.path, or --state PATH) as the first commit of state.branch "
+                   "on state.remote; refused if the branch exists. local: copy the branch's state into "
+                   "state.path (or --state PATH); refused if a state is there.")
+def state_migrate(root: Path, state_path: Path | None, to: str) -> int:
+    """Move the state between the local and the git backend, unchanged (same lineage, serial, journal).
+
+    Takes both locks, so no apply runs meanwhile. Nothing is deleted: the source stays as it was. Then set
+    `state: {backend: git}` (or `local`) in syncer.yaml and commit it.
+    """
+    from syncer.config import load_settings
+    from syncer.state import LocalStateStore
+    from syncer.state import state_path as local_state_path
+    from syncer.state.git import migrate_to_git, migrate_to_local, open_git_store
+
+    settings, _ = load_settings(root, root_display(root))
+    local = LocalStateStore(local_state_path(root, settings, override=state_path))
+    branch = open_git_store(root, settings)
+    if to == "git":
+        moved = migrate_to_git(local, branch)
+        click.echo(f"Migrated the state (lineage {moved.meta.lineage}, serial {moved.meta.serial}) from "
+                   f"{local.location} to {branch.location}.")
+        click.echo("Next: set `state: {backend: git}` in syncer.yaml and commit it; once a plan reads the branch, "
+                   f"the local directory {local.location} can be deleted.")
+    else:
+        moved = migrate_to_local(branch, local)
+        click.echo(f"Migrated the state (lineage {moved.meta.lineage}, serial {moved.meta.serial}) from "
+                   f"{branch.location} to {local.location}.")
+        click.echo("Next: set `state: {backend: local}` in syncer.yaml and commit it; the branch "
+                   f"{settings.state.branch} was left as it was.")
+    return 0
