@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from syncer.apply import ApplyRun, run_apply
+from syncer.apply_run import ApplyRun, run_apply
 from syncer.emulator import Emulator, EmulatorTransport
 from syncer.errors import SyncerError
 from syncer.feishu import WriteClient

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from syncer.apply import ApplyRun, check_ancestry, run_apply
+from syncer.apply_run import ApplyRun, check_ancestry, run_apply
 from syncer.emulator import Emulator, EmulatorTransport, ManualClock
 from syncer.errors import RefusedError
 from syncer.feishu import WriteClient

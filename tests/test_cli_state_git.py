@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from syncer.apply import ApplyRun, run_apply
+from syncer.apply_run import ApplyRun, run_apply
 from syncer.cli import cli
 from syncer.emulator import Emulator, EmulatorServer, EmulatorTransport, ManualClock
 from syncer.errors import StateError

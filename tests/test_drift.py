@@ -15,7 +15,7 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-from syncer.apply import run_apply
+from syncer.apply_run import run_apply
 from syncer.cli import cli
 from syncer.drift import Drift, choose, compute_drift, fetch_remote, refresh_targets
 from syncer.emulator import Emulator, EmulatorServer, EmulatorTransport, ManualClock, load_tenant

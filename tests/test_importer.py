@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncer.apply import run_apply
+from syncer.apply_run import run_apply
 from syncer.emulator import Emulator, EmulatorTransport, ManualClock, load_tenant
 from syncer.errors import LoadError, RefusedError, StateError, SyncerError
 from syncer.feishu import WriteClient

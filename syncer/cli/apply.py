@@ -132,7 +132,7 @@ def apply(root: Path, state_path: Path | None, plan_file: Path | None, auto_appr
 
 
 def _run_apply(**kwargs: Any) -> Any:
-    from syncer.apply import run_apply
+    from syncer.apply_run import run_apply
 
     return run_apply(**kwargs)
 

@@ -28,7 +28,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
-from syncer.apply import run_apply  # noqa: E402
+from syncer.apply_run import run_apply  # noqa: E402
 from syncer.emulator import (  # noqa: E402
     Emulator,
     EmulatorServer,
