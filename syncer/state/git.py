@@ -327,8 +327,12 @@ class GitStateStore:
         info = self.lock(command=command, steal_dead=steal_dead)
         try:
             yield info
-        finally:
-            self.unlock()
+        except BaseException:
+            if self._held is not None:
+                self._release(quiet=True)  # the body's exception is the one to report
+            raise
+        if self._held is not None:
+            self._release(quiet=False)  # not sys.exc_info(): an outer `except` around us is not our failure
 
     def _release(self, *, quiet: bool) -> LockInfo | None:
         """Flush, unlock locally, delete the lock ref. `quiet` (an exception is on its way already): report

@@ -58,9 +58,10 @@ def secrets_of(environ: Mapping[str, str]) -> tuple[str, ...]:
     """Every form of every token the environment holds, longest first (what `scrub` hides)."""
     found: set[str] = set()
     for name in ("SYNCER_GIT_TOKEN", "GITHUB_TOKEN"):
-        token = environ.get(name, "")
-        if len(token) >= 4:
-            found.update(_token_forms(token))
+        raw = environ.get(name, "")
+        for token in {raw, raw.strip()}:  # token_for sends the stripped form: hide both
+            if len(token) >= 4:
+                found.update(_token_forms(token))
     return tuple(sorted(found, key=len, reverse=True))
 
 

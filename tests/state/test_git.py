@@ -572,3 +572,12 @@ def test_git_runs_quietly_and_never_prompts(tmp_path: Path) -> None:
     assert env["GIT_TERMINAL_PROMPT"] == "0" and env["LC_ALL"] == "C"
     keys = {env[f"GIT_CONFIG_KEY_{i}"] for i in range(int(env["GIT_CONFIG_COUNT"]))}
     assert {"gc.auto", "maintenance.auto"} <= keys and not any("extraheader" in k for k in keys)
+
+
+def test_a_token_with_surrounding_whitespace_is_hidden_in_every_form() -> None:
+    from syncer.state.gitcmd import auth_config, scrub, secrets_of
+
+    env = {"SYNCER_GIT_TOKEN": "ghp_secretTOKEN123\n"}
+    header = auth_config("https://git.example.com/r.git", env)[1][1]
+    shown = scrub(f"fatal: header {header} raw ghp_secretTOKEN123", secrets_of(env))
+    assert "ghp_secretTOKEN123" not in shown and header.split()[-1] not in shown
