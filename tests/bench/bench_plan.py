@@ -27,20 +27,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
-FLOOR = """
-import json, resource, sys, time
-from pathlib import Path
-import yaml
-files = sorted(p for p in Path(sys.argv[1]).rglob("*.yaml") if p.name not in ("syncer.yaml", "catalog.yaml"))
-t = time.perf_counter()
-n = 0
-for p in files:
-    with open(p, "rb") as fh:
-        doc = yaml.load(fh, Loader=yaml.CSafeLoader)
-    n += len(doc["reviewees"])
-print(json.dumps({"seconds": time.perf_counter() - t, "reviewees": n,
-                  "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-"""
+from tests.bench.bench_validate import FLOOR  # noqa: E402  (the same floor as the validate benchmark)
 
 FILL = """
 import json, sys, time
