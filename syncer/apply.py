@@ -162,6 +162,9 @@ class Applier:
         self._start = timer()
         self._rows_total = 0
         self._rows_done = 0
+        # The desired fields of the rows this run sends, indexed once (a million values are not scanned
+        # again for every request).
+        self._by_row: dict[RowKey, dict[str, DesiredValue]] = {}
 
     # --- settling the journal --------------------------------------------------------------------------
 
@@ -289,7 +292,7 @@ class Applier:
         """Every changed row with every managed field of it (the YAML's values for that row)."""
         values = self.desired.values
         wanted = {r for rows in per_semester.values() for r in rows if r not in held}
-        by_row: dict[RowKey, dict[str, DesiredValue]] = {}
+        by_row = self._by_row
         for k, dv in values.items():
             rk = RowKey(k[0], k[1], k[2])
             if rk in wanted:
@@ -397,13 +400,8 @@ class Applier:
         return None
 
     def _row_values(self, rows: Sequence[RowKey]) -> dict[RowKey, dict[str, str]]:
-        wanted = set(rows)
-        out: dict[RowKey, dict[str, str]] = {r: {} for r in rows}
-        for k, dv in self.desired.values.items():
-            rk = RowKey(k[0], k[1], k[2])
-            if rk in wanted:
-                out[rk][k[3]] = dv.value
-        return out
+        """The canonical values of rows this run sends (every managed field of each)."""
+        return {r: {f: dv.value for f, dv in self._by_row.get(r, {}).items()} for r in rows}
 
     def _paced(self) -> None:
         last = self.pacer.last_request_at

@@ -24,7 +24,7 @@ from syncer.feishu import WriteClient, describe
 from syncer.gitinfo import GitInfo
 from syncer.model import DesiredState, RowKey
 from syncer.pacing import Pacer
-from syncer.plan import Plan, check_safety, rows_to_send
+from syncer.plan import Plan, check_safety, desired_rows, rows_to_send
 from syncer.settings import Settings
 from syncer.state.base import Identity, Rejection, State, StateStore, format_time, parse_time, row_digest
 
@@ -181,13 +181,8 @@ def preflight_reviewees(plan: Plan, *, client: WriteClient, store: StateStore, s
                     found.add(got)
         missing = [r for r in rows if r.reviewee not in found]
         if missing:
-            values: dict[RowKey, dict[str, str]] = {r: {} for r in missing}
-            wanted = set(missing)
-            for k, dv in desired.values.items():
-                rk = RowKey(k[0], k[1], k[2])
-                if rk in wanted:
-                    values[rk][k[3]] = dv.value
-            store.record_rejected([Rejection(r, 1580306, at, row_digest(values[r]),
+            values = desired_rows(desired.values, missing)
+            store.record_rejected([Rejection(r, 1580306, at, row_digest(values.get(r, {})),
                                              PREFLIGHT_MESSAGE) for r in missing])
             moved += missing
     return moved
