@@ -121,16 +121,33 @@ def _metric_detail(
     }
 
 
-def metric_details_query(tenant: Tenant, store: Store, query: Mapping[str, str], body: bytes) -> Data | Rejection:
+def _uid_type(query: Mapping[str, str]) -> str | Rejection:
     uid_type = user_id_type_of(query)
     if uid_type is None:
         return _bad("user_id_type must be open_id, union_id, user_id or people_admin_id", "user_id_type")
+    return uid_type
+
+
+def _semester_request(tenant: Tenant, query: Mapping[str, str],
+                      body: bytes) -> tuple[str, dict[str, Any], str] | Rejection:
+    """What the per-semester reads share: user_id_type, a JSON body, and its semester_id."""
+    uid_type = _uid_type(query)
+    if isinstance(uid_type, Rejection):
+        return uid_type
     data = _body(body)
     if isinstance(data, Rejection):
         return data
     semester_id = parse_id(data.get("semester_id"), "semester_id", tenant.switches)
     if isinstance(semester_id, Rejection):
         return semester_id
+    return uid_type, data, semester_id
+
+
+def metric_details_query(tenant: Tenant, store: Store, query: Mapping[str, str], body: bytes) -> Data | Rejection:
+    request = _semester_request(tenant, query, body)
+    if isinstance(request, Rejection):
+        return request
+    uid_type, data, semester_id = request
     ids = _str_list(data.get("reviewee_user_ids"), "reviewee_user_ids", max_items=MAX_QUERY_REVIEWEES)
     if isinstance(ids, Rejection):
         return ids
@@ -189,9 +206,9 @@ def metric_fields_query(tenant: Tenant, store: Store, query: Mapping[str, str], 
 
 
 def metric_libs_query(tenant: Tenant, store: Store, query: Mapping[str, str], body: bytes) -> Data | Rejection:
-    uid_type = user_id_type_of(query)
-    if uid_type is None:
-        return _bad("user_id_type must be open_id, union_id, user_id or people_admin_id", "user_id_type")
+    uid_type = _uid_type(query)
+    if isinstance(uid_type, Rejection):
+        return uid_type
     data = _body(body, required=False)
     if isinstance(data, Rejection):
         return data
@@ -240,15 +257,10 @@ def metric_libs_query(tenant: Tenant, store: Store, query: Mapping[str, str], bo
 
 
 def reviewees_query(tenant: Tenant, store: Store, query: Mapping[str, str], body: bytes) -> Data | Rejection:
-    uid_type = user_id_type_of(query)
-    if uid_type is None:
-        return _bad("user_id_type must be open_id, union_id, user_id or people_admin_id", "user_id_type")
-    data = _body(body)
-    if isinstance(data, Rejection):
-        return data
-    semester_id = parse_id(data.get("semester_id"), "semester_id", tenant.switches)
-    if isinstance(semester_id, Rejection):
-        return semester_id
+    request = _semester_request(tenant, query, body)
+    if isinstance(request, Rejection):
+        return request
+    uid_type, data, semester_id = request
     user_ids = _str_list(data.get("user_ids"), "user_ids")
     activity_ids = _str_list(data.get("activity_ids"), "activity_ids")
     if isinstance(user_ids, Rejection):
@@ -285,8 +297,9 @@ def reviewees_query(tenant: Tenant, store: Store, query: Mapping[str, str], body
 
 
 def semesters_list(tenant: Tenant, store: Store, query: Mapping[str, str], body: bytes) -> Data | Rejection:
-    if user_id_type_of(query) is None:
-        return _bad("user_id_type must be open_id, union_id, user_id or people_admin_id", "user_id_type")
+    uid_check = _uid_type(query)
+    if isinstance(uid_check, Rejection):
+        return uid_check
     filters: dict[str, int] = {}
     for key in ("start_time", "end_time", "year"):
         text = query.get(key)
