@@ -24,6 +24,7 @@ from syncer.gitinfo import NO_GIT
 from syncer.state import BatchRecord, GitStateStore, Identity, LocalStateStore, open_store
 from syncer.validate import validate_root
 from tests.example import copy_example
+from tests.gitenv import isolate_git, state_commits
 
 REPO = Path(__file__).resolve().parent.parent
 IMPORT = "metric_details.import"
@@ -61,9 +62,7 @@ class Origin:
         return dest / "metrics"
 
     def state_commits(self) -> list[str]:
-        p = subprocess.run(["git", "rev-list", "syncer-state", "--"], cwd=self.bare, capture_output=True,
-                           text=True, check=False)
-        return p.stdout.split()
+        return state_commits(self.bare)
 
     def lock_ref(self) -> str:
         return git("for-each-ref", "--format=%(refname)", "refs/syncer/", cwd=self.bare)
@@ -71,12 +70,7 @@ class Origin:
 
 @pytest.fixture
 def origin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Origin:
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "gitconfig"))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for var in ("GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME"):
-        monkeypatch.setenv(var, "Test")
-    for var in ("GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"):
-        monkeypatch.setenv(var, "test@example.com")
+    isolate_git(monkeypatch, tmp_path)
     for var in ("GITHUB_REPOSITORY", "GITHUB_RUN_ID", "GITHUB_SERVER_URL", "GIT_CONFIG_COUNT", "CI"):
         monkeypatch.delenv(var, raising=False)
     # Tokens in the environment must never show anywhere (a file remote simply does not use them).

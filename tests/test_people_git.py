@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from syncer.cli import cli
 from syncer.emulator import Emulator, EmulatorServer
+from tests.gitenv import isolate_git, state_commits
 from tests.test_people import DEV, GRACE, email_root
 
 BATCH_GET_ID = "users.batch_get_id"
@@ -48,9 +49,7 @@ class Origin:
         return git("show", f"syncer-state:{path}", cwd=self.bare)
 
     def state_commits(self) -> list[str]:
-        p = subprocess.run(["git", "rev-list", "syncer-state", "--"], cwd=self.bare, capture_output=True,
-                           text=True, check=False)
-        return p.stdout.split()
+        return state_commits(self.bare)
 
     def syncer_refs(self) -> str:
         return git("for-each-ref", "--format=%(refname)", "refs/syncer/", cwd=self.bare)
@@ -58,12 +57,7 @@ class Origin:
 
 @pytest.fixture
 def origin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Origin:
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "gitconfig"))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for var in ("GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME"):
-        monkeypatch.setenv(var, "Test")
-    for var in ("GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"):
-        monkeypatch.setenv(var, "test@example.com")
+    isolate_git(monkeypatch, tmp_path)
     for var in ("GITHUB_TOKEN", "SYNCER_GIT_TOKEN", "GITHUB_ACTIONS", "GITHUB_REPOSITORY", "GITHUB_RUN_ID",
                 "GITHUB_SERVER_URL", "GIT_CONFIG_COUNT", "CI", "FEISHU_APP_ID", "FEISHU_APP_SECRET"):
         monkeypatch.delenv(var, raising=False)
