@@ -54,8 +54,10 @@ from syncer.state.base import (
 Outcome = Literal["accepted", "landed-earlier", "rejected", "not-landed"]
 #: The user ID types the read APIs (metric_details/query, reviewees/query) answer with.
 READABLE_ID_TYPES = ("open_id", "user_id")
-PREFLIGHT_MESSAGE = ("pre-flight: reviewees/query does not list this reviewee in the semester (left, never "
-                     "enrolled, or outside the app's data scope)")
+PREFLIGHT_MESSAGE = (
+    "pre-flight: reviewees/query does not list this reviewee in the semester (left, never "
+    "enrolled, or outside the app's data scope)"
+)
 #: Seconds one import request is expected to take, for --max-duration (pacing dominates anyway).
 REQUEST_ALLOWANCE = 5.0
 
@@ -144,10 +146,20 @@ def _body_text(semester: str, name: str, items: Sequence[ImportedMetric]) -> str
 class Applier:
     """One apply run. The caller holds the store's lock for the whole run."""
 
-    def __init__(self, *, store: StateStore, client: WriteClient, settings: Settings, desired: DesiredState,
-                 options: ApplyOptions, pacer: Pacer, clock: Callable[[], datetime] = _now,
-                 timer: Callable[[], float] = time.time, progress: ProgressFn | None = None,
-                 step_hook: StepHook | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        store: StateStore,
+        client: WriteClient,
+        settings: Settings,
+        desired: DesiredState,
+        options: ApplyOptions,
+        pacer: Pacer,
+        clock: Callable[[], datetime] = _now,
+        timer: Callable[[], float] = time.time,
+        progress: ProgressFn | None = None,
+        step_hook: StepHook | None = None,
+    ) -> None:
         self.store = store
         self.client = client
         self.settings = settings
@@ -173,17 +185,30 @@ class Applier:
         for token, entry in sorted(state.journal.items(), key=lambda kv: kv[1].opened):
             outcome = self._settle_one(entry)
             self.report.settled.append((token, outcome))
-            self.progress(Progress("settle", entry.semester, 0, 0, 0, 0.0,
-                                   f"settled an interrupted batch ({len(entry.rows())} rows): {outcome}"))
+            self.progress(
+                Progress(
+                    "settle",
+                    entry.semester,
+                    0,
+                    0,
+                    0,
+                    0.0,
+                    f"settled an interrupted batch ({len(entry.rows())} rows): {outcome}",
+                )
+            )
 
     def _settle_one(self, entry: JournalEntry) -> Outcome:
         body = json.loads(entry.body)
         rows = entry.rows()
         try:
             record_id = self.client.import_metric_details(
-                semester_id=body["semester_id"], import_record_name=body.get("import_record_name", ""),
-                imported_metrics=body["imported_metrics"], client_token=entry.client_token,
-                user_id_type=self.settings.target.user_id_type, gate=self.pacer)
+                semester_id=body["semester_id"],
+                import_record_name=body.get("import_record_name", ""),
+                imported_metrics=body["imported_metrics"],
+                client_token=entry.client_token,
+                user_id_type=self.settings.target.user_id_type,
+                gate=self.pacer,
+            )
         except DuplicateTokenError:
             self._paced()
             if self._confirmed_by_reading(entry.semester, rows) is False:
@@ -216,8 +241,10 @@ class Applier:
             return None
         try:
             remote = self.client.query_metric_details(
-                semester_id=semester, reviewee_user_ids=sorted({r.reviewee for r in rows}),
-                user_id_type=self.settings.target.user_id_type)
+                semester_id=semester,
+                reviewee_user_ids=sorted({r.reviewee for r in rows}),
+                user_id_type=self.settings.target.user_id_type,
+            )
         except (FeishuError, SyncerError):
             return None
         held: dict[tuple[str, str, str], str] = {}
@@ -226,8 +253,8 @@ class Applier:
             for metric in rm.metrics:
                 for f in metric.fields:
                     held[(reviewee, metric.metric_id, f.field_id)] = (
-                        f.person.get(self.settings.target.user_id_type) or "" if f.person is not None
-                        else f.value or "")
+                        f.person.get(self.settings.target.user_id_type) or "" if f.person is not None else f.value or ""
+                    )
         for row, values in rows.items():
             for fid, value in values.items():
                 got = held.get((row.reviewee, row.metric, fid))
@@ -243,9 +270,18 @@ class Applier:
         forgets = forgotten_keys(plan)
         if forgets:
             self.report.values_forgotten = self.store.forget(forgets, reason="apply")
-            self.progress(Progress("forget", "", 0, 0, 0, 0.0,
-                                   f"stopped managing {self.report.values_forgotten} values removed from the "
-                                   "YAML (they stay in Feishu as they are)"))
+            self.progress(
+                Progress(
+                    "forget",
+                    "",
+                    0,
+                    0,
+                    0,
+                    0.0,
+                    f"stopped managing {self.report.values_forgotten} values removed from the "
+                    "YAML (they stay in Feishu as they are)",
+                )
+            )
         per_semester = rows_to_send(plan)
         held = {q.row for q in plan.quarantined} | skip
         self.note_quarantined(plan)
@@ -258,9 +294,14 @@ class Applier:
             if self._would_overrun():
                 self.report.stopped_early = True
                 self.report.rows_left = sum(len(r.rows) for r in requests[i:] if r.semester_id not in stopped)
-                self.progress(self._event("stop", request.semester_id, len(requests) - i,
-                                          f"--max-duration reached: {self.report.rows_left} rows left for "
-                                          "the next run"))
+                self.progress(
+                    self._event(
+                        "stop",
+                        request.semester_id,
+                        len(requests) - i,
+                        f"--max-duration reached: {self.report.rows_left} rows left for the next run",
+                    )
+                )
                 break
             try:
                 self._send_request(request, requests_left=len(requests) - i - 1)
@@ -271,9 +312,14 @@ class Applier:
                 self.report.stopped_early = True
                 done = self._rows_done
                 self.report.rows_left = max(0, self._rows_total - done)
-                self.progress(self._event("stop", request.semester_id, len(requests) - i,
-                                          f"--max-duration reached: {self.report.rows_left} rows left for "
-                                          "the next run"))
+                self.progress(
+                    self._event(
+                        "stop",
+                        request.semester_id,
+                        len(requests) - i,
+                        f"--max-duration reached: {self.report.rows_left} rows left for the next run",
+                    )
+                )
                 break
         self.report.seconds = self.timer() - self._start
         return self.report
@@ -284,11 +330,13 @@ class Applier:
         for q in plan.quarantined:
             if q.row not in known:
                 info = describe(q.code)
-                self.report.rejected.append(RejectedRow(q.row, q.code, info.meaning, info.remedy, q.message,
-                                                        q.source, new=False))
+                self.report.rejected.append(
+                    RejectedRow(q.row, q.code, info.meaning, info.remedy, q.message, q.source, new=False)
+                )
 
-    def _requests(self, per_semester: Mapping[str, Sequence[RowKey]], state: State | None,
-                  held: set[RowKey]) -> list[ImportRequest]:
+    def _requests(
+        self, per_semester: Mapping[str, Sequence[RowKey]], state: State | None, held: set[RowKey]
+    ) -> list[ImportRequest]:
         """Every changed row with every managed field of it (the YAML's values for that row)."""
         values = self.desired.values
         wanted = {r for rows in per_semester.values() for r in rows if r not in held}
@@ -297,8 +345,9 @@ class Applier:
             rk = RowKey(k[0], k[1], k[2])
             if rk in wanted:
                 by_row.setdefault(rk, {})[k[3]] = dv
-        weight_fields = {m.id: f.id for m in self.desired.catalog.metrics.values()
-                         for f in m.fields.values() if f.role == "weight"}
+        weight_fields = {
+            m.id: f.id for m in self.desired.catalog.metrics.values() for f in m.fields.values() if f.role == "weight"
+        }
         changed: dict[RowKey, ChangedRow] = {}
         for rk, fields in by_row.items():
             last = None
@@ -307,8 +356,9 @@ class Applier:
                 applied = state.get((rk.semester, rk.reviewee, rk.metric, wf))
                 last = applied[0] if applied is not None else None
             changed[rk] = ChangedRow(fields, last)
-        return build_requests(changed, catalog=self.desired.catalog,
-                              percentage_format=self.settings.target.percentage_format)
+        return build_requests(
+            changed, catalog=self.desired.catalog, percentage_format=self.settings.target.percentage_format
+        )
 
     def _would_overrun(self) -> bool:
         limit = self.options.max_duration
@@ -317,10 +367,18 @@ class Applier:
         wait = max(0.0, self.pacer.next_slot() - self.timer())
         return (self.timer() - self._start) + wait + REQUEST_ALLOWANCE > limit
 
-    def _event(self, kind: Literal["batch", "rejected", "split", "stop"], semester: str, requests_left: int,
-               message: str = "") -> Progress:
-        return Progress(kind, semester, self._rows_done, self._rows_total, requests_left,
-                        self.pacer.eta(requests_left) if requests_left else 0.0, message)
+    def _event(
+        self, kind: Literal["batch", "rejected", "split", "stop"], semester: str, requests_left: int, message: str = ""
+    ) -> Progress:
+        return Progress(
+            kind,
+            semester,
+            self._rows_done,
+            self._rows_total,
+            requests_left,
+            self.pacer.eta(requests_left) if requests_left else 0.0,
+            message,
+        )
 
     def _send_request(self, request: ImportRequest, *, requests_left: int) -> None:
         items = dict(zip(request.rows, request.items, strict=True))
@@ -332,8 +390,11 @@ class Applier:
         try:
             first = send(request.rows)
             if first is not None:
-                self.progress(self._event("split", semester, requests_left,
-                                          f"batch rejected ({first.code}): isolating the rows at fault"))
+                self.progress(
+                    self._event(
+                        "split", semester, requests_left, f"batch rejected ({first.code}): isolating the rows at fault"
+                    )
+                )
                 for culprit in isolate(request.rows, first, send):
                     self._quarantine(semester, culprit)
         except SemesterStopped:
@@ -341,13 +402,20 @@ class Applier:
         except FeishuAPIError as exc:
             if exc.scope not in ("request", "bug"):
                 raise
-            self.progress(self._event("stop", semester, requests_left,
-                                      f"semester {semester} stopped: {exc.code} {exc.meaning}; {exc.remedy}"))
+            self.progress(
+                self._event(
+                    "stop",
+                    semester,
+                    requests_left,
+                    f"semester {semester} stopped: {exc.code} {exc.meaning}; {exc.remedy}",
+                )
+            )
             raise SemesterStopped(semester, exc) from exc
         self.progress(self._event("batch", semester, requests_left))
 
-    def _send(self, semester: str, rows: list[RowKey], items: list[ImportedMetric], *,
-              retried: bool = False) -> Rejected | None:
+    def _send(
+        self, semester: str, rows: list[RowKey], items: list[ImportedMetric], *, retried: bool = False
+    ) -> Rejected | None:
         """One import request, journaled: None when accepted, a Rejected for row/reviewee-level codes."""
         if self._would_overrun():
             raise DurationReached()
@@ -355,16 +423,23 @@ class Applier:
         name = self.options.import_record_name
         text = _body_text(semester, name, items)
         row_values = self._row_values(rows)
-        values = tuple((ValueKey(r.semester, r.reviewee, r.metric, f), v)
-                       for r in rows for f, v in sorted(row_values[r].items()))
-        self.store.open_journal(JournalEntry(token, semester, format_time(self.clock()), text, values, name,
-                                             self.options.commit))
+        values = tuple(
+            (ValueKey(r.semester, r.reviewee, r.metric, f), v) for r in rows for f, v in sorted(row_values[r].items())
+        )
+        self.store.open_journal(
+            JournalEntry(token, semester, format_time(self.clock()), text, values, name, self.options.commit)
+        )
         self.hook("journaled", token)
         body = json.loads(text)
         try:
             record_id = self.client.import_metric_details(
-                semester_id=semester, import_record_name=name, imported_metrics=body["imported_metrics"],
-                client_token=token, user_id_type=self.settings.target.user_id_type, gate=self.pacer)
+                semester_id=semester,
+                import_record_name=name,
+                imported_metrics=body["imported_metrics"],
+                client_token=token,
+                user_id_type=self.settings.target.user_id_type,
+                gate=self.pacer,
+            )
         except DuplicateTokenError as exc:
             self._paced()
             if not exc.after_retry:  # a fresh random token cannot repeat: stop the semester, say so
@@ -384,8 +459,7 @@ class Applier:
             self.report.requests += 1
             self.store.settle_journal(token, outcome=f"rejected {exc.code}")
             # Feishu's own `msg` is not kept: it could echo a value, and rejections are shown in plans.
-            return Rejected(exc.code or 0, "reviewee" if isinstance(exc, RevieweeRejected) else "row",
-                            exc.meaning)
+            return Rejected(exc.code or 0, "reviewee" if isinstance(exc, RevieweeRejected) else "row", exc.meaning)
         except FeishuAPIError as exc:
             self._paced()
             if exc.scope in ("request", "bug"):
@@ -408,11 +482,26 @@ class Applier:
         if last is not None:
             self.store.record_import_request(datetime.fromtimestamp(last, UTC))
 
-    def _record(self, semester: str, token: str, record_id: str, rows: Mapping[RowKey, Mapping[str, str]],
-                commit: str, name: str) -> None:
-        self.store.record_batch(BatchRecord(semester=semester, client_token=token, import_record_id=record_id,
-                                            commit=commit, import_record_name=name, time=self.clock(),
-                                            rows=rows))
+    def _record(
+        self,
+        semester: str,
+        token: str,
+        record_id: str,
+        rows: Mapping[RowKey, Mapping[str, str]],
+        commit: str,
+        name: str,
+    ) -> None:
+        self.store.record_batch(
+            BatchRecord(
+                semester=semester,
+                client_token=token,
+                import_record_id=record_id,
+                commit=commit,
+                import_record_name=name,
+                time=self.clock(),
+                rows=rows,
+            )
+        )
         self.report.accepted_batches.append((semester, record_id, len(rows)))
         self.report.rows_applied += len(rows)
         self.report.values_applied += sum(len(v) for v in rows.values())
@@ -422,14 +511,21 @@ class Applier:
         at = format_time(self.clock())
         values = self._row_values(culprit.rows)
         info = describe(culprit.code)
-        self.store.record_rejected([Rejection(row, culprit.code, at, row_digest(values[row]), culprit.message)
-                                    for row in culprit.rows])
+        self.store.record_rejected(
+            [Rejection(row, culprit.code, at, row_digest(values[row]), culprit.message) for row in culprit.rows]
+        )
         for row in culprit.rows:
-            self.report.rejected.append(RejectedRow(row, culprit.code, info.meaning, info.remedy, culprit.message,
-                                                    self.desired.rows.get(row), new=True))
+            self.report.rejected.append(
+                RejectedRow(
+                    row, culprit.code, info.meaning, info.remedy, culprit.message, self.desired.rows.get(row), new=True
+                )
+            )
         self._rows_done += len(culprit.rows)
-        self.progress(self._event("rejected", semester, 0,
-                                  f"{len(culprit.rows)} row(s) rejected with {culprit.code}: {info.meaning}"))
+        self.progress(
+            self._event(
+                "rejected", semester, 0, f"{len(culprit.rows)} row(s) rejected with {culprit.code}: {info.meaning}"
+            )
+        )
 
 
 class DurationReached(Exception):
@@ -440,7 +536,8 @@ class SemesterStopped(RefusedError):
     """A request-wide code stopped a semester's apply (never split)."""
 
     def __init__(self, semester: str, cause: FeishuAPIError) -> None:
-        super().__init__(f"semester {semester}: Feishu refused the request with {cause.code} "
-                         f"({cause.meaning}); {cause.remedy}")
+        super().__init__(
+            f"semester {semester}: Feishu refused the request with {cause.code} ({cause.meaning}); {cause.remedy}"
+        )
         self.semester = semester
         self.cause = cause

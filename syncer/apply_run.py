@@ -29,8 +29,13 @@ from syncer.settings import Settings
 from syncer.state.base import Identity, Rejection, State, StateStore, format_time, parse_time, row_digest
 
 
-def pacer_for(settings: Settings, state: State | None, *, clock: Callable[[], float] = time.time,
-              sleep: Callable[[float], None] = time.sleep) -> Pacer:
+def pacer_for(
+    settings: Settings,
+    state: State | None,
+    *,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Pacer:
     """Requests evenly spaced at 60/import_per_minute s, continuing from the last request in the state."""
     last = None
     if state is not None and state.meta.last_import_request:
@@ -44,8 +49,9 @@ def render_record_name(template: str, *, commit: str, short: str, now: datetime)
     return out.replace("{date}", now.astimezone(UTC).strftime("%Y-%m-%d"))
 
 
-def check_ancestry(state: State | None, *, commit: str, is_ancestor: Callable[[str, str], bool | None],
-                   force: bool) -> None:
+def check_ancestry(
+    state: State | None, *, commit: str, is_ancestor: Callable[[str, str], bool | None], force: bool
+) -> None:
     """Refuse to apply a commit older than (or diverged from) the one last applied: an old CI job re-run
     would revert newer values. Outside git there is nothing to check."""
     if force or state is None or state.meta.last_apply is None or commit == "nogit":
@@ -58,11 +64,13 @@ def check_ancestry(state: State | None, *, commit: str, is_ancestor: Callable[[s
         raise RefusedError(
             f"the state was last applied from commit {last[:12]}, which is not an ancestor of {commit[:12]}: "
             "applying this older (or diverged) commit would revert newer values. Apply the branch's tip, "
-            "or pass --force if this is intended")
+            "or pass --force if this is intended"
+        )
     if answer is None:
         raise RefusedError(
             f"cannot tell whether the last applied commit {last[:12]} is an ancestor of {commit[:12]} "
-            "(shallow clone? fetch more history, e.g. fetch-depth: 0), or pass --force")
+            "(shallow clone? fetch more history, e.g. fetch-depth: 0), or pass --force"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,54 +79,123 @@ class ApplyRun:
     report: ApplyReport
 
 
-def run_apply(*, store: StateStore, client: WriteClient, settings: Settings, desired: DesiredState,
-              git: GitInfo, root: str, commit_is_ancestor: Callable[[str, str], bool | None],
-              confirm: Callable[[Plan], bool], saved_plan: Mapping[str, object] | None = None,
-              max_duration: float | None = None, retry_rejected: bool = False, force: bool = False,
-              preflight: bool = False, progress: ProgressFn | None = None, step_hook: StepHook | None = None,
-              clock: Callable[[], datetime] = _now, pacer_clock: Callable[[], float] = time.time,
-              sleep: Callable[[float], None] = time.sleep) -> ApplyRun:
+def run_apply(
+    *,
+    store: StateStore,
+    client: WriteClient,
+    settings: Settings,
+    desired: DesiredState,
+    git: GitInfo,
+    root: str,
+    commit_is_ancestor: Callable[[str, str], bool | None],
+    confirm: Callable[[Plan], bool],
+    saved_plan: Mapping[str, object] | None = None,
+    max_duration: float | None = None,
+    retry_rejected: bool = False,
+    force: bool = False,
+    preflight: bool = False,
+    progress: ProgressFn | None = None,
+    step_hook: StepHook | None = None,
+    clock: Callable[[], datetime] = _now,
+    pacer_clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+) -> ApplyRun:
     """The whole apply under the state's lock: settle the journal, plan, check, confirm, push, record.
 
     `confirm` sees the plan and says whether to go on (the CLI asks on a terminal, or --auto-approve)."""
     from syncer.state.base import Identity, host_of
 
-    target = Identity(host=host_of(client.base_url), app_id=client.app_id,
-                      user_id_type=settings.target.user_id_type)
+    target = Identity(host=host_of(client.base_url), app_id=client.app_id, user_id_type=settings.target.user_id_type)
     store.lock(command="apply")
     try:
-        return _run_locked(store=store, client=client, settings=settings, desired=desired, git=git, root=root,
-                           commit_is_ancestor=commit_is_ancestor, confirm=confirm, saved_plan=saved_plan,
-                           max_duration=max_duration, retry_rejected=retry_rejected, force=force,
-                           preflight=preflight, progress=progress, step_hook=step_hook, clock=clock,
-                           pacer_clock=pacer_clock, sleep=sleep, target=target)
+        return _run_locked(
+            store=store,
+            client=client,
+            settings=settings,
+            desired=desired,
+            git=git,
+            root=root,
+            commit_is_ancestor=commit_is_ancestor,
+            confirm=confirm,
+            saved_plan=saved_plan,
+            max_duration=max_duration,
+            retry_rejected=retry_rejected,
+            force=force,
+            preflight=preflight,
+            progress=progress,
+            step_hook=step_hook,
+            clock=clock,
+            pacer_clock=pacer_clock,
+            sleep=sleep,
+            target=target,
+        )
     finally:
         store.unlock()
 
 
-def _run_locked(*, store: StateStore, client: WriteClient, settings: Settings, desired: DesiredState,
-                git: GitInfo, root: str, commit_is_ancestor: Callable[[str, str], bool | None],
-                confirm: Callable[[Plan], bool], saved_plan: Mapping[str, object] | None,
-                max_duration: float | None, retry_rejected: bool, force: bool, preflight: bool,
-                progress: ProgressFn | None, step_hook: StepHook | None, clock: Callable[[], datetime],
-                pacer_clock: Callable[[], float], sleep: Callable[[float], None], target: Identity) -> ApplyRun:
+def _run_locked(
+    *,
+    store: StateStore,
+    client: WriteClient,
+    settings: Settings,
+    desired: DesiredState,
+    git: GitInfo,
+    root: str,
+    commit_is_ancestor: Callable[[str, str], bool | None],
+    confirm: Callable[[Plan], bool],
+    saved_plan: Mapping[str, object] | None,
+    max_duration: float | None,
+    retry_rejected: bool,
+    force: bool,
+    preflight: bool,
+    progress: ProgressFn | None,
+    step_hook: StepHook | None,
+    clock: Callable[[], datetime],
+    pacer_clock: Callable[[], float],
+    sleep: Callable[[float], None],
+    target: Identity,
+) -> ApplyRun:
     from syncer.plan import make_plan
     from syncer.state import load_checked
 
     state, notes = load_checked(store, target=target)
     pacer = pacer_for(settings, state, clock=pacer_clock, sleep=sleep)
     name = render_record_name(settings.import_record_name, commit=git.commit, short=git.short, now=clock())
-    options = ApplyOptions(import_record_name=name, commit=git.commit, max_duration=max_duration,
-                           retry_rejected=retry_rejected, force=force)
-    applier = Applier(store=store, client=client, settings=settings, desired=desired, options=options,
-                      pacer=pacer, clock=clock, timer=pacer_clock, progress=progress, step_hook=step_hook)
+    options = ApplyOptions(
+        import_record_name=name,
+        commit=git.commit,
+        max_duration=max_duration,
+        retry_rejected=retry_rejected,
+        force=force,
+    )
+    applier = Applier(
+        store=store,
+        client=client,
+        settings=settings,
+        desired=desired,
+        options=options,
+        pacer=pacer,
+        clock=clock,
+        timer=pacer_clock,
+        progress=progress,
+        step_hook=step_hook,
+    )
     if state is not None and state.journal:
         applier.settle(state)
         state = store.load()
     check_ancestry(state, commit=git.commit, is_ancestor=commit_is_ancestor, force=force)
-    plan = make_plan(desired, state, safety=settings.safety, git=git, target=target,
-                     state_location=store.location, root=root, notes=notes, retry_rejected=retry_rejected,
-                     force=force)
+    plan = make_plan(
+        desired,
+        state,
+        safety=settings.safety,
+        git=git,
+        target=target,
+        state_location=store.location,
+        root=root,
+        notes=notes,
+        retry_rejected=retry_rejected,
+        force=force,
+    )
     if saved_plan is not None:
         check_saved_plan(saved_plan, plan)
     check_safety(plan, force=force)
@@ -131,12 +208,12 @@ def _run_locked(*, store: StateStore, client: WriteClient, settings: Settings, d
     if state is None:  # created only now, so that a plan saved before the first apply still matches
         state = store.create(target)
     if preflight and settings.target.user_id_type in READABLE_ID_TYPES:
-        moved = preflight_reviewees(plan, client=client, store=store, settings=settings, desired=desired,
-                                    clock=clock)
+        moved = preflight_reviewees(plan, client=client, store=store, settings=settings, desired=desired, clock=clock)
         for row in moved:
             info = describe(1580306)
-            applier.report.rejected.append(RejectedRow(row, 1580306, info.meaning, info.remedy, PREFLIGHT_MESSAGE,
-                                                       desired.rows.get(row), new=True))
+            applier.report.rejected.append(
+                RejectedRow(row, 1580306, info.meaning, info.remedy, PREFLIGHT_MESSAGE, desired.rows.get(row), new=True)
+            )
         skip = frozenset(moved)
     else:
         skip = frozenset()
@@ -151,19 +228,30 @@ def check_saved_plan(saved: Mapping[str, object], fresh: Plan) -> None:
     assert isinstance(state, dict)
     reasons = []
     if state.get("lineage") != fresh.state.lineage:
-        reasons.append("it was made before this state existed" if state.get("lineage") is None
-                       else "it was made against another state (lineage differs)")
+        reasons.append(
+            "it was made before this state existed"
+            if state.get("lineage") is None
+            else "it was made against another state (lineage differs)"
+        )
     elif state.get("serial") != fresh.state.serial:
         reasons.append(f"the state changed since (serial {state.get('serial')} then, {fresh.state.serial} now)")
     if saved.get("checksum") != fresh.checksum and not reasons:
         reasons.append("the YAML or the target changed since (the checksum differs)")
     if reasons:
-        raise RefusedError("the saved plan is stale: " + "; ".join(reasons) + ". Run `syncer plan --out FILE` "
-                           "again and review it")
+        raise RefusedError(
+            "the saved plan is stale: " + "; ".join(reasons) + ". Run `syncer plan --out FILE` again and review it"
+        )
 
 
-def preflight_reviewees(plan: Plan, *, client: WriteClient, store: StateStore, settings: Settings,
-                        desired: DesiredState, clock: Callable[[], datetime] = _now) -> list[RowKey]:
+def preflight_reviewees(
+    plan: Plan,
+    *,
+    client: WriteClient,
+    store: StateStore,
+    settings: Settings,
+    desired: DesiredState,
+    clock: Callable[[], datetime] = _now,
+) -> list[RowKey]:
     """Before spending import quota: ask reviewees/query which of the plan's reviewees each semester holds,
     and quarantine (code 1580306) the rows of those it does not."""
     moved: list[RowKey] = []
@@ -174,7 +262,7 @@ def preflight_reviewees(plan: Plan, *, client: WriteClient, store: StateStore, s
         found: set[str] = set()
         uid = settings.target.user_id_type
         for start in range(0, len(reviewees), 50):
-            chunk = reviewees[start:start + 50]
+            chunk = reviewees[start : start + 50]
             for rv in client.query_reviewees(semester_id=semester, user_ids=chunk, user_id_type=uid):
                 got = rv.user.get(uid)
                 if got:
@@ -182,7 +270,8 @@ def preflight_reviewees(plan: Plan, *, client: WriteClient, store: StateStore, s
         missing = [r for r in rows if r.reviewee not in found]
         if missing:
             values = desired_rows(desired.values, missing)
-            store.record_rejected([Rejection(r, 1580306, at, row_digest(values.get(r, {})),
-                                             PREFLIGHT_MESSAGE) for r in missing])
+            store.record_rejected(
+                [Rejection(r, 1580306, at, row_digest(values.get(r, {})), PREFLIGHT_MESSAGE) for r in missing]
+            )
             moved += missing
     return moved

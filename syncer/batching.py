@@ -148,13 +148,9 @@ def build_requests(
         if metric is None:
             raise ValueError(f"metric {row.metric} is not in the catalog")
         if not 1 <= len(changed.values) <= max_fields:
-            raise ValueError(
-                f"row {tuple(row)} has {len(changed.values)} fields; a row takes 1 to {max_fields}"
-            )
+            raise ValueError(f"row {tuple(row)} has {len(changed.values)} fields; a row takes 1 to {max_fields}")
         weight_id = _weight_field(metric)
-        new_weight = (
-            changed.values[weight_id].value if weight_id is not None and weight_id in changed.values else None
-        )
+        new_weight = changed.values[weight_id].value if weight_id is not None and weight_id in changed.values else None
         direction = weight_direction(new_weight, changed.last_weight)
         item = build_item(row, changed.values, metric=metric, percentage_format=percentage_format)
         order = (id_sort_key(row.reviewee), direction, id_sort_key(row.metric))

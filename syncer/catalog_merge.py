@@ -84,7 +84,8 @@ def _names(name: Mapping[str, str] | str | None) -> list[str]:
     if isinstance(name, str):
         return [name]
     return [name[k] for k in ("en_us", "zh_cn") if name.get(k)] + [
-        v for k, v in sorted(name.items()) if k not in ("en_us", "zh_cn") and v]
+        v for k, v in sorted(name.items()) if k not in ("en_us", "zh_cn") and v
+    ]
 
 
 def new_alias(names: Iterable[str], *, taken: set[str], fallback: str, sep: str, keep_case: bool = False) -> str:
@@ -135,8 +136,7 @@ def _last_line(node: Node) -> int:
     if isinstance(node, Scalar):
         return node.line
     best = node.line
-    children: Iterable[Node] = (
-        [n for kv in node.items for n in kv] if isinstance(node, YMapping) else node.items)
+    children: Iterable[Node] = [n for kv in node.items for n in kv] if isinstance(node, YMapping) else node.items
     for child in children:
         best = max(best, _last_line(child))
     return best
@@ -251,8 +251,7 @@ def _decide(tree: YMapping | None, pulled: PulledCatalog) -> _Plan:
     for s in pulled.semesters:
         if s.id in sem_ids:
             continue
-        alias = new_alias(_names(s.name), taken=sem_taken, fallback=f"semester-{s.id[-6:]}", sep="-",
-                          keep_case=True)
+        alias = new_alias(_names(s.name), taken=sem_taken, fallback=f"semester-{s.id[-6:]}", sep="-", keep_case=True)
         plan.semesters.append((alias, s))
         plan.add("semesters", Addition("semester", alias, s.id))
     for sid, sem_alias in sem_ids.items():
@@ -279,16 +278,19 @@ def _decide(tree: YMapping | None, pulled: PulledCatalog) -> _Plan:
             continue
         alias = new_alias(_names(m.name), taken=met_taken, fallback=f"metric_{m.metric_id[-6:]}", sep="_")
         taken: set[str] = set()
-        fields = [(new_alias(_names(f.name), taken=taken, fallback=f"field_{f.field_id[-6:]}", sep="_"), f)
-                  for f in usable]
+        fields = [
+            (new_alias(_names(f.name), taken=taken, fallback=f"field_{f.field_id[-6:]}", sep="_"), f) for f in usable
+        ]
         plan.metrics.append((alias, m, fields))
         plan.add("metrics", Addition("metric", alias, m.metric_id))
         for fa, f in fields:
             plan.add("metrics", Addition("field", fa, f.field_id, alias))
     for mid, (alias, _) in sorted(existing.items(), key=lambda kv: kv[1][0]):
         if mid not in remote_metrics:
-            plan.notes.append(f"metric {alias!r} ({mid}) is not in Feishu's metric library (old-version metrics "
-                              "are left out of it); kept as is")
+            plan.notes.append(
+                f"metric {alias!r} ({mid}) is not in Feishu's metric library (old-version metrics "
+                "are left out of it); kept as is"
+            )
     return plan
 
 
@@ -318,8 +320,9 @@ def _existing_fields(plan: _Plan, alias: str, node: Node, metric: PulledMetric) 
     remote = {f.field_id for f in metric.fields}
     for fid, (falias, _) in sorted(known.items()):
         if fid not in remote:
-            plan.notes.append(f"field {alias}.{falias} ({fid}) is not a field of this metric in Feishu's library; "
-                              "kept as is")
+            plan.notes.append(
+                f"field {alias}.{falias} ({fid}) is not a field of this metric in Feishu's library; kept as is"
+            )
 
 
 def _compare(notes: list[str], alias: str, falias: str, fdef: Node, f: PulledField) -> None:
@@ -327,15 +330,18 @@ def _compare(notes: list[str], alias: str, falias: str, fdef: Node, f: PulledFie
         return
     ftype = _ids(fdef.get("type"))
     if f.type in FIELD_TYPES and ftype is not None and ftype != f.type:
-        notes.append(f"field {alias}.{falias}: the catalog says type {ftype}, Feishu's library {f.type}; kept "
-                     "(fields may differ per metric; change it by hand if the library is right)")
+        notes.append(
+            f"field {alias}.{falias}: the catalog says type {ftype}, Feishu's library {f.type}; kept "
+            "(fields may differ per metric; change it by hand if the library is right)"
+        )
     setting = fdef.get("input_setting")
     have = setting.text if isinstance(setting, Scalar) else None
     if f.input_setting in INPUT_SETTINGS and have != f.input_setting and (have or f.input_setting == "admin"):
-        notes.append(f"field {alias}.{falias}: Feishu's input_setting is {f.input_setting}, the catalog says "
-                     f"{have or 'nothing'}; set `input_setting: {f.input_setting}` by hand"
-                     + (" (admins enter it: Feishu refuses to overwrite it, 1580311)"
-                        if f.input_setting == "admin" else ""))
+        notes.append(
+            f"field {alias}.{falias}: Feishu's input_setting is {f.input_setting}, the catalog says "
+            f"{have or 'nothing'}; set `input_setting: {f.input_setting}` by hand"
+            + (" (admins enter it: Feishu refuses to overwrite it, 1580311)" if f.input_setting == "admin" else "")
+        )
 
 
 # --- placing the additions in the text --------------------------------------------------------------------
@@ -407,8 +413,9 @@ def _is_flow(doc: _Text, node: YMapping) -> bool:
 
 def _manual(plan: _Plan, what: str, lines: list[tuple[int, str]], group: str) -> None:
     shown = "; ".join(text.split("   #")[0] for depth, text in lines if depth == 0)
-    plan.notes.append(f"{what} is written in a style syncer does not edit (flow style or a scalar): add by hand: "
-                      f"{shown}")
+    plan.notes.append(
+        f"{what} is written in a style syncer does not edit (flow style or a scalar): add by hand: {shown}"
+    )
     plan.additions.pop(group, None)
 
 
@@ -416,8 +423,17 @@ def _render(lines: list[tuple[int, str]], indent: int, step: int) -> list[str]:
     return [" " * (indent + depth * step) + text for depth, text in lines]
 
 
-def _into(doc: _Text, key: Scalar, node: Node | None, lines: list[tuple[int, str]], *, step: int,
-          plan: _Plan, what: str, group: str) -> None:
+def _into(
+    doc: _Text,
+    key: Scalar,
+    node: Node | None,
+    lines: list[tuple[int, str]],
+    *,
+    step: int,
+    plan: _Plan,
+    what: str,
+    group: str,
+) -> None:
     """Append items to the mapping that is the value of `key`."""
     if isinstance(node, YMapping) and node.items and not _is_flow(doc, node):
         indent = node.items[0][0].col - 1
@@ -428,8 +444,8 @@ def _into(doc: _Text, key: Scalar, node: Node | None, lines: list[tuple[int, str
     if isinstance(node, YMapping) and not node.items and _is_flow(doc, node) and node.line == key.line:
         start = node.col - 1
         close = line.find("}", start)
-        if close != -1 and not line[start + 1:close].strip():
-            doc.replaced[key.line - 1] = (line[:start].rstrip() + line[close + 1:]).rstrip()
+        if close != -1 and not line[start + 1 : close].strip():
+            doc.replaced[key.line - 1] = (line[:start].rstrip() + line[close + 1 :]).rstrip()
             doc.insert(key.line, _render(lines, indent, step))
             return
     if isinstance(node, Scalar) and node.text is None:
@@ -442,10 +458,11 @@ def _into(doc: _Text, key: Scalar, node: Node | None, lines: list[tuple[int, str
     _manual(plan, what, lines, group)
 
 
-def _new_section(doc: _Text, tree: YMapping | None, name: str, lines: list[tuple[int, str]], *, top: int,
-                 step: int) -> None:
+def _new_section(
+    doc: _Text, tree: YMapping | None, name: str, lines: list[tuple[int, str]], *, top: int, step: int
+) -> None:
     block = [" " * top + f"{name}:", *_render(lines, top + step, step)]
-    later = [k for n in SECTIONS[SECTIONS.index(name) + 1:] if (k := _section(tree, n)[0]) is not None]
+    later = [k for n in SECTIONS[SECTIONS.index(name) + 1 :] if (k := _section(tree, n)[0]) is not None]
     if later:
         index = min(k.line for k in later) - 1
         while index > 0 and doc.lines[index - 1].lstrip().startswith("#"):

@@ -79,8 +79,9 @@ class PullResult:
             return ""
         old = (self.old_text or "").splitlines(keepends=True)
         new = self.new_text.splitlines(keepends=True)
-        lines = difflib.unified_diff(old, new, fromfile="/dev/null" if self.old_text is None else f"a/{self.display}",
-                                     tofile=f"b/{self.display}")
+        lines = difflib.unified_diff(
+            old, new, fromfile="/dev/null" if self.old_text is None else f"a/{self.display}", tofile=f"b/{self.display}"
+        )
         return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 
 

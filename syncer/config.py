@@ -63,9 +63,16 @@ def load_settings(root: Path, root_display: str) -> tuple[Settings, list[Problem
             if url.scheme == "http" and not is_loopback_host(url.hostname or ""):
                 node = target.get("base_url")
                 assert node is not None
-                problems.append(Problem(display, node.line, node.col, "error", "insecure-url",
-                                        "plain http is allowed only to loopback (127.0.0.1, ::1, localhost); "
-                                        "use https://"))
+                problems.append(
+                    Problem(
+                        display,
+                        node.line,
+                        node.col,
+                        "error",
+                        "insecure-url",
+                        "plain http is allowed only to loopback (127.0.0.1, ::1, localhost); use https://",
+                    )
+                )
             t = replace(t, base_url=base_url.rstrip("/"))
         if (v := _text(target.get("user_id_type"))) is not None:
             t = replace(t, user_id_type=cast(UserIdType, v))
@@ -101,15 +108,24 @@ def load_settings(root: Path, root_display: str) -> tuple[Settings, list[Problem
     return s, problems
 
 
-def load_catalog(root: Path, root_display: str, settings: Settings, *,
-                 email_check: EmailCheck | None = None) -> tuple[Catalog, list[Problem]]:
+def load_catalog(
+    root: Path, root_display: str, settings: Settings, *, email_check: EmailCheck | None = None
+) -> tuple[Catalog, list[Problem]]:
     """catalog.yaml. `email_check` looks at people given by email only (see syncer.people): its answer
     becomes a problem at the person's line."""
     path = root / CATALOG_FILE
     display = display_path(root_display, CATALOG_FILE)
     if not path.is_file():
-        return Catalog(), [Problem(display, 1, 1, "error", "missing-catalog",
-                                   "catalog.yaml not found; run `syncer init` or create it (see the README)")]
+        return Catalog(), [
+            Problem(
+                display,
+                1,
+                1,
+                "error",
+                "missing-catalog",
+                "catalog.yaml not found; run `syncer init` or create it (see the README)",
+            )
+        ]
     tree, problems = load_tree(path, display, max_bytes=settings.max_file_bytes)
     if problems:
         return Catalog(), problems
@@ -128,19 +144,22 @@ def catalog_from_text(text: str, display: str, settings: Settings) -> tuple[Cata
     return _catalog_from_tree(tree, display, settings, None)
 
 
-def _catalog_from_tree(tree: Node | None, display: str, settings: Settings,
-                       email_check: EmailCheck | None) -> tuple[Catalog, list[Problem]]:
+def _catalog_from_tree(
+    tree: Node | None, display: str, settings: Settings, email_check: EmailCheck | None
+) -> tuple[Catalog, list[Problem]]:
     problems = check("catalog", tree, display)
     if problems or not isinstance(tree, Mapping):
         if tree is None:
-            problems = [Problem(display, 1, 1, "error", "empty-file",
-                                "catalog.yaml is empty; it needs semesters: and metrics:")]
+            problems = [
+                Problem(display, 1, 1, "error", "empty-file", "catalog.yaml is empty; it needs semesters: and metrics:")
+            ]
         return Catalog(), problems
     return _build_catalog(tree, display, settings, problems, email_check)
 
 
-def _build_catalog(tree: Mapping, display: str, settings: Settings, problems: list[Problem],
-                   email_check: EmailCheck | None = None) -> tuple[Catalog, list[Problem]]:
+def _build_catalog(
+    tree: Mapping, display: str, settings: Settings, problems: list[Problem], email_check: EmailCheck | None = None
+) -> tuple[Catalog, list[Problem]]:
     def err(node: Node, code: str, message: str, value: str | None = None) -> None:
         problems.append(Problem(display, node.line, node.col, "error", code, message, value))
 
@@ -154,11 +173,19 @@ def _build_catalog(tree: Mapping, display: str, settings: Settings, problems: li
         closed_node = node.get("closed") if isinstance(node, Mapping) else None
         sid = _text(id_node) or ""
         if SEMESTER_ID.match(alias):
-            err(key, "alias-looks-like-id", f"semester alias {alias!r} looks like a semester ID; "
-                "use a name such as 2026-H2 so that data files can't confuse the two")
+            err(
+                key,
+                "alias-looks-like-id",
+                f"semester alias {alias!r} looks like a semester ID; "
+                "use a name such as 2026-H2 so that data files can't confuse the two",
+            )
         if sid in seen_sem:
-            err(key, "duplicate-id", f"semester ID {sid} is also the ID of {seen_sem[sid].text!r} "
-                f"(line {seen_sem[sid].line}); keep one alias per semester")
+            err(
+                key,
+                "duplicate-id",
+                f"semester ID {sid} is also the ID of {seen_sem[sid].text!r} "
+                f"(line {seen_sem[sid].line}); keep one alias per semester",
+            )
         seen_sem[sid] = key
         semesters[alias] = SemesterDef(alias, sid, _text(closed_node) in ("true", "True", "TRUE"))
 
@@ -170,8 +197,12 @@ def _build_catalog(tree: Mapping, display: str, settings: Settings, problems: li
         assert isinstance(node, Mapping) and key.text is not None
         mid = _text(node.get("id")) or ""
         if mid in seen_metric:
-            err(key, "duplicate-id", f"metric ID {mid} is also the ID of {seen_metric[mid].text!r} "
-                f"(line {seen_metric[mid].line}); keep one alias per metric")
+            err(
+                key,
+                "duplicate-id",
+                f"metric ID {mid} is also the ID of {seen_metric[mid].text!r} "
+                f"(line {seen_metric[mid].line}); keep one alias per metric",
+            )
         seen_metric[mid] = key
         fields: dict[str, FieldDef] = {}
         seen_field: dict[str, Scalar] = {}
@@ -183,8 +214,12 @@ def _build_catalog(tree: Mapping, display: str, settings: Settings, problems: li
             fid = _text(fdef.get("id")) or ""
             ftype = cast(FieldType, _text(fdef.get("type")))
             if fid in seen_field:
-                err(fkey, "duplicate-id", f"field ID {fid} is also the ID of {seen_field[fid].text!r} "
-                    f"(line {seen_field[fid].line}) in metric {key.text!r}; keep one alias per field")
+                err(
+                    fkey,
+                    "duplicate-id",
+                    f"field ID {fid} is also the ID of {seen_field[fid].text!r} "
+                    f"(line {seen_field[fid].line}) in metric {key.text!r}; keep one alias per field",
+                )
             seen_field[fid] = fkey
             role = _text(fdef.get("role"))
             max_len_node = fdef.get("max_length")
@@ -195,14 +230,21 @@ def _build_catalog(tree: Mapping, display: str, settings: Settings, problems: li
             if max_len_node is not None and ftype != "text":
                 err(max_len_node, "max-length-type", "max_length applies to text fields only; remove it")
             fields[fkey.text] = FieldDef(
-                alias=fkey.text, id=fid, type=ftype, role=role,
+                alias=fkey.text,
+                id=fid,
+                type=ftype,
+                role=role,
                 max_length=_int(_text(max_len_node) or "1000"),
                 required=_text(fdef.get("required")) in ("true", "True", "TRUE"),
                 input_setting=_text(fdef.get("input_setting")),
             )
         for extra in weights[1:]:
-            err(extra, "two-weights", f"metric {key.text!r} has more than one field with role: weight "
-                f"({weights[0].text!r} at line {weights[0].line}); keep one")
+            err(
+                extra,
+                "two-weights",
+                f"metric {key.text!r} has more than one field with role: weight "
+                f"({weights[0].text!r} at line {weights[0].line}); keep one",
+            )
         metrics[key.text] = MetricDef(key.text, mid, fields)
 
     people: dict[str, PersonDef] = {}
@@ -215,12 +257,20 @@ def _build_catalog(tree: Mapping, display: str, settings: Settings, problems: li
             pid = _text(id_node)
             email = _text(node.get("email")) if isinstance(node, Mapping) else None
             if ANY_RAW_ID.match(key.text):
-                err(key, "alias-looks-like-id", "this alias looks like a raw user ID; data files could not "
-                    "tell the two apart: use a name (e.g. the person's email name)")
+                err(
+                    key,
+                    "alias-looks-like-id",
+                    "this alias looks like a raw user ID; data files could not "
+                    "tell the two apart: use a name (e.g. the person's email name)",
+                )
             if pid is not None and shape is not None and not shape.match(pid) and id_node is not None:
-                err(id_node, "bad-user-id",
+                err(
+                    id_node,
+                    "bad-user-id",
                     f"{{value}} is not a well-formed {settings.target.user_id_type} "
-                    f"(expected {shape.pattern.removesuffix(chr(92) + 'Z')})", pid)
+                    f"(expected {shape.pattern.removesuffix(chr(92) + 'Z')})",
+                    pid,
+                )
             if pid is None and email is not None and email_check is not None:
                 found = email_check(key.text, email)
                 if found is not None:

@@ -39,8 +39,10 @@ def run_demo(*, keep: Path | None, echo: Echo) -> int:
     if keep is not None:
         target = keep / "metrics"
         if target.exists() and not (target / MARKER).is_file():
-            raise SyncerError(f"{target.as_posix()} exists and was not made by `syncer demo`: choose an empty "
-                              "directory for --keep (the demo never overwrites your files)")
+            raise SyncerError(
+                f"{target.as_posix()} exists and was not made by `syncer demo`: choose an empty "
+                "directory for --keep (the demo never overwrites your files)"
+            )
         try:
             keep.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -65,17 +67,22 @@ def _demo(workdir: Path, echo: Echo) -> int:
     text = settings_file.read_text(encoding="utf-8")
     text = text.replace("import_per_minute: 10", f"import_per_minute: {DEMO_QUOTA}   # demo only: Feishu allows 10")
     # The example keeps its state on a git branch (for CI); the demo's copy is not in git: a local state.
-    text = re.sub(r"(?m)^  backend: git\b.*$", "  backend: local          # demo: a state of its own, in this copy",
-                  text)
+    text = re.sub(
+        r"(?m)^  backend: git\b.*$", "  backend: local          # demo: a state of its own, in this copy", text
+    )
     settings_file.write_text(text, encoding="utf-8")
     emulator = Emulator(import_per_minute=DEMO_QUOTA)
-    client = WriteClient(base_url=DEMO_URL, credentials=Credentials("cli_emulator", "emulator_secret"),
-                         transport=EmulatorTransport(emulator))
-    echo("syncer demo: the whole loop against a built-in Feishu emulator (in-process: no network, no "
-         "credentials).")
+    client = WriteClient(
+        base_url=DEMO_URL,
+        credentials=Credentials("cli_emulator", "emulator_secret"),
+        transport=EmulatorTransport(emulator),
+    )
+    echo("syncer demo: the whole loop against a built-in Feishu emulator (in-process: no network, no credentials).")
     echo(f"Working copy of the example metrics root: {root}")
-    echo(f"The emulator's import quota is scaled to {DEMO_QUOTA} a minute so this takes seconds; Feishu's "
-         "real quota is 10 a minute (500 rows a minute at 50 rows a request).")
+    echo(
+        f"The emulator's import quota is scaled to {DEMO_QUOTA} a minute so this takes seconds; Feishu's "
+        "real quota is 10 a minute (500 rows a minute at 50 rows a request)."
+    )
 
     _step(echo, 1, "validate: every file checked offline")
     result = _validate(root, echo)
@@ -106,20 +113,28 @@ def _demo(workdir: Path, echo: Echo) -> int:
     _step(echo, 7, "apply: only the changed row is sent")
     run = _apply(root, result, client)
     echo(render_summary(run.report, run.plan.names).rstrip())
-    value = emulator.value(semester_id="7293040702907514899", reviewee_open_id="ou_3245842393d09e9428ad4655da6e30b3",
-                           metric_id="7272580325522276372", field_id="5")
+    value = emulator.value(
+        semester_id="7293040702907514899",
+        reviewee_open_id="ou_3245842393d09e9428ad4655da6e30b3",
+        metric_id="7272580325522276372",
+        field_id="5",
+    )
     echo(f"The emulator now holds alice's revenue actual = {value.field_value if value else '?'}.")
     imports = len(emulator.requests("metric_details.import"))
-    echo(f"\nDone in {time.monotonic() - started:.1f} s: {imports} import requests in all. At Feishu's quota of "
-         f"10 a minute the same {imports} requests take about {max(0, imports - 1) * 6} s of pacing.")
-    echo("Next: `syncer init` to start your own metrics root, and the README's \"Running from CI\".")
+    echo(
+        f"\nDone in {time.monotonic() - started:.1f} s: {imports} import requests in all. At Feishu's quota of "
+        f"10 a minute the same {imports} requests take about {max(0, imports - 1) * 6} s of pacing."
+    )
+    echo('Next: `syncer init` to start your own metrics root, and the README\'s "Running from CI".')
     return 0
 
 
 def _validate(root: Path, echo: Echo) -> ValidationResult | None:
     result = validate_root(root, root_display="metrics")
-    echo(f"metrics: {'valid' if result.ok else 'INVALID'}: {len(result.files)} data files, "
-         f"{result.value_count} values ({result.closed_value_count} in a closed semester, left out of plans)")
+    echo(
+        f"metrics: {'valid' if result.ok else 'INVALID'}: {len(result.files)} data files, "
+        f"{result.value_count} values ({result.closed_value_count} in a closed semester, left out of plans)"
+    )
     return result if result.ok and result.desired is not None else None
 
 
@@ -127,8 +142,15 @@ def _plan(root: Path, result: ValidationResult, echo: Echo, *, show: bool) -> No
     assert result.desired is not None
     store = open_store(root, result.settings)
     target = target_identity(result.settings, base_url=DEMO_URL, app_id="cli_emulator")
-    plan = make_plan(result.desired, store.load(), safety=result.settings.safety, git=NO_GIT, target=target,
-                     state_location=store.location, root="metrics")
+    plan = make_plan(
+        result.desired,
+        store.load(),
+        safety=result.settings.safety,
+        git=NO_GIT,
+        target=target,
+        state_location=store.location,
+        root="metrics",
+    )
     if show:
         echo(render_plan(plan, "text", redact=False, color=False).rstrip())
     else:
@@ -137,9 +159,16 @@ def _plan(root: Path, result: ValidationResult, echo: Echo, *, show: bool) -> No
 
 def _apply(root: Path, result: ValidationResult, client: WriteClient) -> ApplyRun:
     assert result.desired is not None
-    return run_apply(store=open_store(root, result.settings), client=client, settings=result.settings,
-                     desired=result.desired, git=NO_GIT, root="metrics", commit_is_ancestor=lambda a, b: True,
-                     confirm=lambda plan: True)
+    return run_apply(
+        store=open_store(root, result.settings),
+        client=client,
+        settings=result.settings,
+        desired=result.desired,
+        git=NO_GIT,
+        root="metrics",
+        commit_is_ancestor=lambda a, b: True,
+        confirm=lambda plan: True,
+    )
 
 
 def _bump_actual(path: Path, reviewee: str) -> tuple[str, str]:
@@ -154,5 +183,5 @@ def _bump_actual(path: Path, reviewee: str) -> tuple[str, str]:
     old = m.group(2)
     new = str(int(old) * 105 // 100)
     start = block.start(1) + m.start(2)
-    path.write_text(text[:start] + new + text[start + len(old):], encoding="utf-8")
+    path.write_text(text[:start] + new + text[start + len(old) :], encoding="utf-8")
     return old, new

@@ -117,7 +117,7 @@ def choose(targets: Mapping[str, Iterable[str]], budget: int) -> tuple[dict[str,
         for start in range(0, len(revs), QUERY_CHUNK):
             if used >= budget:
                 return chosen, used
-            chosen.setdefault(sem, []).extend(revs[start:start + QUERY_CHUNK])
+            chosen.setdefault(sem, []).extend(revs[start : start + QUERY_CHUNK])
             used += 1
     return chosen, used
 
@@ -126,8 +126,9 @@ def requests_needed(targets: Mapping[str, Iterable[str]]) -> int:
     return sum(requests_for(n) for v in targets.values() if (n := len(set(v))))
 
 
-def fetch_remote(reader: LiveReader, targets: Mapping[str, Iterable[str]], *, budget: int,
-                 user_id_type: UserIdType, scope: Scope) -> RemoteSnapshot:
+def fetch_remote(
+    reader: LiveReader, targets: Mapping[str, Iterable[str]], *, budget: int, user_id_type: UserIdType, scope: Scope
+) -> RemoteSnapshot:
     """Read the live rows of the chosen reviewees, one request per 50, at most `budget` requests. A request
     Feishu refuses (e.g. 1580112, a reviewee outside the app's data scope) leaves its reviewees unchecked."""
     chosen, planned = choose(targets, budget)
@@ -138,13 +139,16 @@ def fetch_remote(reader: LiveReader, targets: Mapping[str, Iterable[str]], *, bu
     before = reader.requests
     for sem, revs in chosen.items():
         for start in range(0, len(revs), QUERY_CHUNK):
-            chunk = revs[start:start + QUERY_CHUNK]
+            chunk = revs[start : start + QUERY_CHUNK]
             try:
-                answers = reader.client.query_metric_details(semester_id=sem, reviewee_user_ids=chunk,
-                                                             user_id_type=user_id_type)
+                answers = reader.client.query_metric_details(
+                    semester_id=sem, reviewee_user_ids=chunk, user_id_type=user_id_type
+                )
             except (RevieweeRejected, RowRejected) as exc:
-                notes.append(f"{len(chunk)} reviewee{'s' if len(chunk) != 1 else ''} of semester {sem} not "
-                             f"checked: Feishu answered {exc.code} ({exc.meaning})")
+                notes.append(
+                    f"{len(chunk)} reviewee{'s' if len(chunk) != 1 else ''} of semester {sem} not "
+                    f"checked: Feishu answered {exc.code} ({exc.meaning})"
+                )
                 continue
             checked.setdefault(sem, set()).update(chunk)
             for item in answers:
@@ -154,8 +158,15 @@ def fetch_remote(reader: LiveReader, targets: Mapping[str, Iterable[str]], *, bu
                 for m in item.metrics:
                     rows[RowKey(sem, rid, m.metric_id)] = m
     total = sum(len(set(v)) for v in targets.values())
-    return RemoteSnapshot(scope, rows, {s: frozenset(v) for s, v in checked.items()}, total,
-                          reader.requests - before, budget, tuple(notes))
+    return RemoteSnapshot(
+        scope,
+        rows,
+        {s: frozenset(v) for s, v in checked.items()},
+        total,
+        reader.requests - before,
+        budget,
+        tuple(notes),
+    )
 
 
 # --- comparing (pure) ----------------------------------------------------------------------------------------------
@@ -177,8 +188,9 @@ def live_values(metric: RemoteMetric, catalog: Catalog, user_id_type: UserIdType
     return out
 
 
-def compute_drift(*, plan: Plan, state: State | None, desired: DesiredState, remote: RemoteSnapshot,
-                  user_id_type: UserIdType) -> Drift:
+def compute_drift(
+    *, plan: Plan, state: State | None, desired: DesiredState, remote: RemoteSnapshot, user_id_type: UserIdType
+) -> Drift:
     """Compare the live rows read with the state (and the plan's creates). Pure."""
     catalog = desired.catalog
     entries: list[DriftEntry] = []
@@ -209,8 +221,17 @@ def compute_drift(*, plan: Plan, state: State | None, desired: DesiredState, rem
                     continue
                 key = ValueKey(sem, rev, met, fid)
                 dv = values.get(key)
-                entries.append(DriftEntry("changed" if now is not None else "cleared", key, applied, now,
-                                          dv.value if dv else None, dv.source if dv else None, batch))
+                entries.append(
+                    DriftEntry(
+                        "changed" if now is not None else "cleared",
+                        key,
+                        applied,
+                        now,
+                        dv.value if dv else None,
+                        dv.source if dv else None,
+                        batch,
+                    )
+                )
     sent_rows: set[RowKey] = set()
     for c in plan.changes:
         row = RowKey(*c.key[:3])
@@ -238,14 +259,32 @@ def compute_drift(*, plan: Plan, state: State | None, desired: DesiredState, rem
             dv = values.get(key)
             if fdef.input_setting == "admin" and dv is not None:
                 last = state.get(key) if state is not None else None
-                entries.append(DriftEntry("admin", key, last[0] if last else None, live.get(fdef.id),
-                                          dv.value, dv.source, last[1] if last else None))
+                entries.append(
+                    DriftEntry(
+                        "admin",
+                        key,
+                        last[0] if last else None,
+                        live.get(fdef.id),
+                        dv.value,
+                        dv.source,
+                        last[1] if last else None,
+                    )
+                )
     entries.sort(key=lambda e: (e.key, e.kind))
     notes = list(remote.notes)
     if not remote.complete:
-        notes.append(f"checked {remote.reviewees_checked} of {remote.reviewees_in_scope} reviewees within the "
-                     f"budget of {remote.budget} request{'s' if remote.budget != 1 else ''}; raise --refresh-budget "
-                     "to check the rest")
-    return Drift(remote.scope, tuple(entries), tuple(absent), remote.reviewees_checked, remote.reviewees_in_scope,
-                 remote.requests, remote.budget, tuple(notes))
-
+        notes.append(
+            f"checked {remote.reviewees_checked} of {remote.reviewees_in_scope} reviewees within the "
+            f"budget of {remote.budget} request{'s' if remote.budget != 1 else ''}; raise --refresh-budget "
+            "to check the rest"
+        )
+    return Drift(
+        remote.scope,
+        tuple(entries),
+        tuple(absent),
+        remote.reviewees_checked,
+        remote.reviewees_in_scope,
+        remote.requests,
+        remote.budget,
+        tuple(notes),
+    )

@@ -75,9 +75,7 @@ def git_info(root: Path, *, exclude: Sequence[Path] = (), runner: Runner = subpr
         except ValueError:
             continue
         pathspec.append(f":(exclude){rel.as_posix()}")
-    status = _git(
-        ["status", "--porcelain", "--untracked-files=normal", "--", *pathspec], cwd=root, runner=runner
-    )
+    status = _git(["status", "--porcelain", "--untracked-files=normal", "--", *pathspec], cwd=root, runner=runner)
     dirty = status is None or status.returncode != 0 or bool(status.stdout.strip())
     return GitInfo(commit, short, dirty)
 

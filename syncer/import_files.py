@@ -36,8 +36,12 @@ def _reviewee_key(rid: str, catalog: Catalog) -> str:
     return rid
 
 
-def render_file(*, semester_label: str, reviewees: Sequence[tuple[str, Sequence[tuple[str, Mapping[str, str]]]]],
-                header: Sequence[str]) -> str:
+def render_file(
+    *,
+    semester_label: str,
+    reviewees: Sequence[tuple[str, Sequence[tuple[str, Mapping[str, str]]]]],
+    header: Sequence[str],
+) -> str:
     """A data file: `reviewees` is [(reviewee key, [(metric alias, {field alias: text})])], in order."""
     lines = [f"# {h}" for h in header]
     lines.append(f"semester: {key(semester_label)}")
@@ -51,8 +55,9 @@ def render_file(*, semester_label: str, reviewees: Sequence[tuple[str, Sequence[
     return "\n".join(lines) + "\n"
 
 
-def verify_file(text: str, display: str, result: ValidationResult,
-                expected: Mapping[RowKey, Mapping[str, str]]) -> None:
+def verify_file(
+    text: str, display: str, result: ValidationResult, expected: Mapping[RowKey, Mapping[str, str]]
+) -> None:
     """Load a file back with the validator's own checks: it must hold exactly the expected values."""
     checker = DataChecker(settings=result.settings, catalog=result.catalog)
     checker.check_file(parse(text, display), display)
@@ -62,8 +67,10 @@ def verify_file(text: str, display: str, result: ValidationResult,
         got.setdefault(RowKey(k[0], k[1], k[2]), {})[k[3]] = dv.value
     if errors or got != {r: dict(v) for r, v in expected.items()}:
         first = errors[0].text(redact=True) if errors else "the values read back differ"
-        raise SyncerError(f"internal error: the data file {display} would not read back as written ({first}); "
-                          "nothing was written. This is a bug in syncer: please report it")
+        raise SyncerError(
+            f"internal error: the data file {display} would not read back as written ({first}); "
+            "nothing was written. This is a bug in syncer: please report it"
+        )
 
 
 def out_dir_in_root(root: Path, out_dir: Path | None) -> tuple[Path, str]:
@@ -72,8 +79,9 @@ def out_dir_in_root(root: Path, out_dir: Path | None) -> tuple[Path, str]:
     try:
         rel = target.resolve().relative_to(root.resolve())
     except ValueError:
-        raise SyncerError(f"--out-dir {target} is outside the metrics root {root}: data files must be below it"
-                          ) from None
+        raise SyncerError(
+            f"--out-dir {target} is outside the metrics root {root}: data files must be below it"
+        ) from None
     if any(part.startswith(".") for part in rel.parts):
         raise SyncerError(f"--out-dir {target} is inside a dot-directory, where syncer reads no data files")
     return target, rel.as_posix()
@@ -87,10 +95,20 @@ class DataFile:
     rows: Mapping[RowKey, Mapping[str, str]]  # canonical values
 
 
-def plan_files(to_write: Sequence[RowKey], *, written: Mapping[RowKey, Mapping[str, str]],
-               canonical: Mapping[RowKey, Mapping[str, str]], result: ValidationResult, root: Path,
-               root_display: str, out_dir: Path, out_rel: str, semester_label: str, per_file: int,
-               now: datetime) -> list[DataFile]:
+def plan_files(
+    to_write: Sequence[RowKey],
+    *,
+    written: Mapping[RowKey, Mapping[str, str]],
+    canonical: Mapping[RowKey, Mapping[str, str]],
+    result: ValidationResult,
+    root: Path,
+    root_display: str,
+    out_dir: Path,
+    out_rel: str,
+    semester_label: str,
+    per_file: int,
+    now: datetime,
+) -> list[DataFile]:
     """The data files to write: reviewees in a stable order (aliases, then raw IDs), `per_file` a file,
     metrics and fields in catalog order, under names that do not exist yet."""
     from syncer.catalog_merge import slug
@@ -109,7 +127,7 @@ def plan_files(to_write: Sequence[RowKey], *, written: Mapping[RowKey, Mapping[s
     number = 0
     total = len(order)
     for start in range(0, total, per_file):
-        chunk = order[start:start + per_file]
+        chunk = order[start : start + per_file]
         number += 1
         while (out_dir / f"{stem}-{number:03d}.yaml").exists():
             number += 1
@@ -117,9 +135,11 @@ def plan_files(to_write: Sequence[RowKey], *, written: Mapping[RowKey, Mapping[s
         header = []
         if schema.is_file():
             header.append(f"yaml-language-server: $schema={Path(_relpath(schema, out_dir)).as_posix()}")
-        header += [f"Imported from Feishu by `syncer import` on {now:%Y-%m-%d}: semester {semester_label}, "
-                   f"reviewees {start + 1}-{start + len(chunk)} of {total}.",
-                   "syncer manages these values now: edit them here, review `syncer plan`, then apply."]
+        header += [
+            f"Imported from Feishu by `syncer import` on {now:%Y-%m-%d}: semester {semester_label}, "
+            f"reviewees {start + 1}-{start + len(chunk)} of {total}.",
+            "syncer manages these values now: edit them here, review `syncer plan`, then apply.",
+        ]
         body: list[tuple[str, list[tuple[str, dict[str, str]]]]] = []
         expected: dict[RowKey, Mapping[str, str]] = {}
         for rid in chunk:
@@ -131,8 +151,9 @@ def plan_files(to_write: Sequence[RowKey], *, written: Mapping[RowKey, Mapping[s
                 expected[r] = canonical[r]
             body.append((keys[rid], entries))
         display = display_path(root_display, f"{out_rel}/{path.name}" if out_rel not in ("", ".") else path.name)
-        files.append(DataFile(path, display, render_file(semester_label=semester_label, reviewees=body, header=header),
-                           expected))
+        files.append(
+            DataFile(path, display, render_file(semester_label=semester_label, reviewees=body, header=header), expected)
+        )
     return files
 
 
@@ -140,9 +161,9 @@ def _relpath(target: Path, start: Path) -> str:
     return os.path.relpath(target.resolve(), start.resolve())
 
 
-
-def write_and_check(files: Sequence[DataFile], *, root: Path, root_display: str, state_dir: Path | None,
-                     out_dir: Path) -> None:
+def write_and_check(
+    files: Sequence[DataFile], *, root: Path, root_display: str, state_dir: Path | None, out_dir: Path
+) -> None:
     """Write the files, then validate the whole root; on any failure remove them again."""
     created_dir = not out_dir.exists()
     written: list[Path] = []
@@ -158,11 +179,16 @@ def write_and_check(files: Sequence[DataFile], *, root: Path, root_display: str,
         check = validate_root(root, root_display=root_display, state_dir=state_dir)
         unread = [f.display for f in files if f.display not in check.files]
         if unread:
-            raise RefusedError(f"{', '.join(unread)} would not be read as data files (exclude: of syncer.yaml?): "
-                               "choose another --out-dir; nothing was written")
+            raise RefusedError(
+                f"{', '.join(unread)} would not be read as data files (exclude: of syncer.yaml?): "
+                "choose another --out-dir; nothing was written"
+            )
         if not check.ok:
-            raise ImportInvalid(check.errors, "with the imported files the metrics root is invalid (the problems "
-                                "are listed above); they were removed again and nothing was recorded")
+            raise ImportInvalid(
+                check.errors,
+                "with the imported files the metrics root is invalid (the problems "
+                "are listed above); they were removed again and nothing was recorded",
+            )
     except BaseException:
         for path in written:
             path.unlink(missing_ok=True)

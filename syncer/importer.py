@@ -110,8 +110,10 @@ def _semester(catalog: Catalog, text: str) -> tuple[str, str]:
             return s.id, alias
     if SEMESTER_ID.match(text):
         return text, text
-    raise SyncerError(f"unknown semester {text!r}: give an alias of catalog.yaml semesters: or a semester ID "
-                      "(run `syncer catalog pull` to add Feishu's semesters)")
+    raise SyncerError(
+        f"unknown semester {text!r}: give an alias of catalog.yaml semesters: or a semester ID "
+        "(run `syncer catalog pull` to add Feishu's semesters)"
+    )
 
 
 def _is_raw(raw: re.Pattern[str] | None, text: str) -> bool:
@@ -131,13 +133,16 @@ def reviewee_ids(catalog: Catalog, wanted: Sequence[str], *, user_id_type: str) 
         elif pid not in out:
             out.append(pid)
     if unknown:
-        raise SyncerError(f"unknown reviewee{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}: "
-                          "give people aliases of catalog.yaml (resolved, for people given by email) or raw IDs")
+        raise SyncerError(
+            f"unknown reviewee{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}: "
+            "give people aliases of catalog.yaml (resolved, for people given by email) or raw IDs"
+        )
     return out
 
 
-def fetch_values(reader: LiveReader, *, semester_id: str, reviewees: Sequence[str] | None,
-                 user_id_type: UserIdType) -> tuple[int, list[RevieweeMetrics]]:
+def fetch_values(
+    reader: LiveReader, *, semester_id: str, reviewees: Sequence[str] | None, user_id_type: UserIdType
+) -> tuple[int, list[RevieweeMetrics]]:
     """(how many reviewees were asked about, their metric details). `reviewees` None: every reviewee of the
     semester, from reviewees/query."""
     uid = user_id_type
@@ -158,8 +163,9 @@ def fetch_values(reader: LiveReader, *, semester_id: str, reviewees: Sequence[st
     return len(ids), client.query_metric_details(semester_id=semester_id, reviewee_user_ids=ids, user_id_type=uid)
 
 
-def map_rows(details: Sequence[RevieweeMetrics], *, catalog: Catalog, semester_id: str,
-             user_id_type: UserIdType) -> _Rows:
+def map_rows(
+    details: Sequence[RevieweeMetrics], *, catalog: Catalog, semester_id: str, user_id_type: UserIdType
+) -> _Rows:
     """The live values as rows of the catalog's metrics and fields; what can't be mapped is counted."""
     uid = user_id_type
     raw = RAW_ID.get(user_id_type)
@@ -180,8 +186,10 @@ def map_rows(details: Sequence[RevieweeMetrics], *, catalog: Catalog, semester_i
         for m in item.metrics:
             metric = metrics.get(m.metric_id)
             if metric is None:
-                rows.skipped[f"rows of metric {m.metric_id} ({m.name or 'no name'}), which catalog.yaml does not "
-                             "have (run `syncer catalog pull`)"] += 1
+                rows.skipped[
+                    f"rows of metric {m.metric_id} ({m.name or 'no name'}), which catalog.yaml does not "
+                    "have (run `syncer catalog pull`)"
+                ] += 1
                 continue
             _map_fields(rows, RowKey(semester_id, rid, metric.id), metric, m.fields, uid, alias_of, raw)
     return rows
@@ -195,8 +203,15 @@ def _encodable(text: str) -> bool:
     return True
 
 
-def _map_fields(rows: _Rows, row: RowKey, metric: MetricDef, fields: Sequence[RemoteField], uid: UserIdType,
-                alias_of: Mapping[str, str], raw: re.Pattern[str] | None) -> None:
+def _map_fields(
+    rows: _Rows,
+    row: RowKey,
+    metric: MetricDef,
+    fields: Sequence[RemoteField],
+    uid: UserIdType,
+    alias_of: Mapping[str, str],
+    raw: re.Pattern[str] | None,
+) -> None:
     canonical: dict[str, str] = {}
     written: dict[str, str] = {}
     for rf in fields:
@@ -205,8 +220,9 @@ def _map_fields(rows: _Rows, row: RowKey, metric: MetricDef, fields: Sequence[Re
             rows.skipped[f"values of field {rf.field_id} of {metric.alias!r}, which catalog.yaml does not have"] += 1
             continue
         if fdef.input_setting == "admin":
-            rows.skipped[f"values of {metric.alias}.{fdef.alias}, which admins enter in Feishu (input_setting: "
-                         "admin)"] += 1
+            rows.skipped[
+                f"values of {metric.alias}.{fdef.alias}, which admins enter in Feishu (input_setting: admin)"
+            ] += 1
             continue
         try:
             value = canonical_remote(fdef, rf, uid)
@@ -218,8 +234,9 @@ def _map_fields(rows: _Rows, row: RowKey, metric: MetricDef, fields: Sequence[Re
         if fdef.type == "person":
             shown = alias_of.get(value) or (value if _is_raw(raw, value) else None)
             if shown is None:
-                rows.skipped[f"values of {metric.alias}.{fdef.alias} naming a person with no alias in "
-                             "catalog.yaml"] += 1
+                rows.skipped[
+                    f"values of {metric.alias}.{fdef.alias} naming a person with no alias in catalog.yaml"
+                ] += 1
                 continue
         elif fdef.type == "percentage":
             shown = value + "%"
@@ -228,8 +245,10 @@ def _map_fields(rows: _Rows, row: RowKey, metric: MetricDef, fields: Sequence[Re
                 rows.skipped[f"values of {metric.alias}.{fdef.alias} syncer cannot write: not valid Unicode"] += 1
                 continue
             if len(value) > fdef.max_length:
-                rows.skipped[f"values of {metric.alias}.{fdef.alias} longer than its max_length "
-                             f"({fdef.max_length}); raise max_length in catalog.yaml"] += 1
+                rows.skipped[
+                    f"values of {metric.alias}.{fdef.alias} longer than its max_length "
+                    f"({fdef.max_length}); raise max_length in catalog.yaml"
+                ] += 1
                 continue
             shown = value
         canonical[fdef.id] = value
@@ -263,7 +282,9 @@ def _existing(rows: _Rows, result: ValidationResult) -> tuple[dict[RowKey, dict[
         live = rows.canonical[r]
         diffs = tuple(
             (_field_alias(metrics.get(r.metric), fid), v, live.get(fid))
-            for fid, v in sorted(in_files[r].items()) if live.get(fid) != v)
+            for fid, v in sorted(in_files[r].items())
+            if live.get(fid) != v
+        )
         if diffs:
             conflicts.append(Conflict(r, desired.rows[r], diffs))
         else:
@@ -276,10 +297,20 @@ def _field_alias(metric: MetricDef | None, fid: str) -> str:
     return f.alias if f is not None else fid
 
 
-def run_import(*, root: Path, root_display: str, result: ValidationResult, reader: LiveReader,
-               store: ImportStore, target: Identity, options: ImportOptions, git: GitInfo,
-               state_dir: Path | None = None, clock: Callable[[], datetime] = utc_now,
-               client_token: Callable[[], str] = new_client_token) -> ImportReport:
+def run_import(
+    *,
+    root: Path,
+    root_display: str,
+    result: ValidationResult,
+    reader: LiveReader,
+    store: ImportStore,
+    target: Identity,
+    options: ImportOptions,
+    git: GitInfo,
+    state_dir: Path | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    client_token: Callable[[], str] = new_client_token,
+) -> ImportReport:
     """Read, map, write and record one semester's values; see the module doc. Writes nothing (files or
     state) unless every file reads back exactly and the whole root is valid with them."""
     if not result.ok:
@@ -297,15 +328,28 @@ def run_import(*, root: Path, root_display: str, result: ValidationResult, reade
     rows = map_rows(details, catalog=catalog, semester_id=semester_id, user_id_type=uid)
     adopted, conflicts = _existing(rows, result)
     if conflicts and not options.skip_existing:
-        raise ImportConflict(conflicts, f"{len(conflicts)} row{'s' if len(conflicts) != 1 else ''} that Feishu "
-                             "holds with other values are already in data files (listed above); nothing was "
-                             "written. Edit or remove those rows, import other reviewees (--reviewees), or pass "
-                             "--skip-existing to leave them as they are")
+        raise ImportConflict(
+            conflicts,
+            f"{len(conflicts)} row{'s' if len(conflicts) != 1 else ''} that Feishu "
+            "holds with other values are already in data files (listed above); nothing was "
+            "written. Edit or remove those rows, import other reviewees (--reviewees), or pass "
+            "--skip-existing to leave them as they are",
+        )
     clashing = {c.row for c in conflicts}
     to_write = sorted(r for r in rows.canonical if r not in adopted and r not in clashing)
-    files = plan_files(to_write, written=rows.written, canonical=rows.canonical, result=result, root=root,
-                       root_display=root_display, out_dir=out_dir,
-                       out_rel=out_rel, semester_label=label, per_file=options.per_file, now=clock())
+    files = plan_files(
+        to_write,
+        written=rows.written,
+        canonical=rows.canonical,
+        result=result,
+        root=root,
+        root_display=root_display,
+        out_dir=out_dir,
+        out_rel=out_rel,
+        semester_label=label,
+        per_file=options.per_file,
+        now=clock(),
+    )
     for f in files:
         verify_file(f.text, f.display, result, f.rows)
     batch = None
@@ -317,13 +361,29 @@ def run_import(*, root: Path, root_display: str, result: ValidationResult, reade
         if record:
             if state is None:
                 store.create(target)
-            batch = store.record_batch(BatchRecord(
-                semester=semester_id, client_token=client_token(), import_record_id=IMPORT_RECORD_ID,
-                commit=git.commit, import_record_name=IMPORT_RECORD_NAME, time=clock(), rows=record))
+            batch = store.record_batch(
+                BatchRecord(
+                    semester=semester_id,
+                    client_token=client_token(),
+                    import_record_id=IMPORT_RECORD_ID,
+                    commit=git.commit,
+                    import_record_name=IMPORT_RECORD_NAME,
+                    time=clock(),
+                    rows=record,
+                )
+            )
             store.compact()
     return ImportReport(
-        semester=semester_id, semester_label=label, reviewees_asked=asked, files=tuple(f.display for f in files),
-        reviewees_written=len({r.reviewee for r in to_write}), rows_written=len(to_write),
-        values_written=sum(len(rows.canonical[r]) for r in to_write), rows_adopted=len(adopted),
-        rows_left_alone=len(clashing), skipped=tuple(sorted(rows.skipped.items())),
-        requests=reader.requests - before, batch=batch)
+        semester=semester_id,
+        semester_label=label,
+        reviewees_asked=asked,
+        files=tuple(f.display for f in files),
+        reviewees_written=len({r.reviewee for r in to_write}),
+        rows_written=len(to_write),
+        values_written=sum(len(rows.canonical[r]) for r in to_write),
+        rows_adopted=len(adopted),
+        rows_left_alone=len(clashing),
+        skipped=tuple(sorted(rows.skipped.items())),
+        requests=reader.requests - before,
+        batch=batch,
+    )

@@ -47,8 +47,9 @@ def reviewee_of(row: object) -> object:
     return row.reviewee if isinstance(row, RowKey) else row
 
 
-def isolate(rows: Sequence[T], first: Rejected, send: Send[T], *,
-            reviewee: Callable[[T], object] = reviewee_of) -> list[Isolated[T]]:
+def isolate(
+    rows: Sequence[T], first: Rejected, send: Send[T], *, reviewee: Callable[[T], object] = reviewee_of
+) -> list[Isolated[T]]:
     """Given `rows` whose request was rejected with `first`, find the rows to quarantine, sending the
     innocent ones. Returns the isolated culprits in order."""
     culprits: list[Isolated[T]] = []
@@ -69,8 +70,15 @@ def _groups(rows: list[T], scope: str, reviewee: Callable[[T], object]) -> list[
     return groups
 
 
-def _split(rows: list[T], rejection: Rejected, send: Send[T], reviewee: Callable[[T], object],
-           culprits: list[Isolated[T]], *, known: bool = True) -> None:
+def _split(
+    rows: list[T],
+    rejection: Rejected,
+    send: Send[T],
+    reviewee: Callable[[T], object],
+    culprits: list[Isolated[T]],
+    *,
+    known: bool = True,
+) -> None:
     """`rows` were rejected with `rejection` (`known`), or are presumed to be because their sibling half
     went through (not `known`): a presumed single unit is sent once more to be sure, since the sibling
     may have changed what Feishu holds (e.g. lowered a weight that made a sum pass 100%)."""

@@ -120,8 +120,9 @@ class LiveReader:
     ) -> None:
         inner = transport if transport is not None else httpx.HTTPTransport(trust_env=False)
         self._paced = PacedTransport(inner, clock=clock, sleep=sleep, on_answer=self._answered)
-        self.client = ReadClient(base_url=base_url, credentials=credentials, transport=self._paced,
-                                 clock=clock, sleep=sleep)
+        self.client = ReadClient(
+            base_url=base_url, credentials=credentials, transport=self._paced, clock=clock, sleep=sleep
+        )
         self._progress = progress
         self.planned: dict[str, int] = {}
         self.done: dict[str, int] = {}
@@ -161,9 +162,15 @@ class LiveReader:
         self.planned[path] = max(self.planned.get(path, 0), self.done[path])
         if self._progress is not None:
             left = sum(max(0, n - self.done.get(p, 0)) for p, n in self.planned.items())
-            self._progress(ReadProgress(
-                endpoint=READ_QUOTAS.get(path, (path, 0))[0], done=self.done[path], total=self.planned[path],
-                requests_left=left, eta_seconds=self.eta()))
+            self._progress(
+                ReadProgress(
+                    endpoint=READ_QUOTAS.get(path, (path, 0))[0],
+                    done=self.done[path],
+                    total=self.planned[path],
+                    requests_left=left,
+                    eta_seconds=self.eta(),
+                )
+            )
 
 
 def describe_requests(planned: Mapping[str, int]) -> str:

@@ -102,9 +102,7 @@ class Pacer:
         """Sleep until the next slot, record the request as sent now, and return that time."""
         while True:
             now = self._clock()
-            slot = max(
-                first_slot(now=now, last_request_at=self._last, interval=self.interval), self._not_before
-            )
+            slot = max(first_slot(now=now, last_request_at=self._last, interval=self.interval), self._not_before)
             if now >= slot:
                 break
             self._sleep(slot - now)

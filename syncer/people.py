@@ -55,18 +55,21 @@ def cache_from_document(doc: Mapping[str, Any], *, where: str) -> PeopleCache:
         if int(doc.get("format", 0)) > CACHE_FORMAT:
             raise StateError(f"{where}: written by a newer syncer (format {doc['format']}); upgrade syncer")
         ident = doc["identity"]
-        identity = Identity(host=str(ident["host"]), app_id=ident.get("app_id"),
-                            user_id_type=str(ident["user_id_type"]))
+        identity = Identity(
+            host=str(ident["host"]), app_id=ident.get("app_id"), user_id_type=str(ident["user_id_type"])
+        )
         entries = {}
         for key, e in doc["people"].items():
             status = e["status"]
             if status not in ("active", "resigned", "unknown"):
                 raise ValueError(f"status {status!r}")
-            entries[str(key)] = CachedPerson(email=str(e["email"]), user_id=e.get("user_id") or None,
-                                             status=status, resolved=str(e["resolved"]))
+            entries[str(key)] = CachedPerson(
+                email=str(e["email"]), user_id=e.get("user_id") or None, status=status, resolved=str(e["resolved"])
+            )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise StateError(f"{where}: the people cache is damaged ({exc}); run `syncer people resolve --refresh` "
-                         "to write it anew") from exc
+        raise StateError(
+            f"{where}: the people cache is damaged ({exc}); run `syncer people resolve --refresh` to write it anew"
+        ) from exc
     return PeopleCache(identity, entries)
 
 
@@ -75,8 +78,10 @@ def cache_document(cache: PeopleCache) -> dict[str, Any]:
     return {
         "format": CACHE_FORMAT,
         "identity": cache.identity._asdict(),
-        "people": {k: {"email": e.email, "user_id": e.user_id, "status": e.status, "resolved": e.resolved}
-                   for k, e in sorted(cache.entries.items())},
+        "people": {
+            k: {"email": e.email, "user_id": e.user_id, "status": e.status, "resolved": e.resolved}
+            for k, e in sorted(cache.entries.items())
+        },
     }
 
 
@@ -118,10 +123,16 @@ def email_check(cache: PeopleCache | None, *, user_id_type: str) -> Callable[[st
         if hit is None or (hit.status == "active" and hit.user_id):
             return None
         if hit.status == "resigned":
-            return ("resigned-person", f"{{value}} belongs to a user who has left (resigned in Feishu): remove "
-                    f"{alias!r} or give another address, then run `syncer people resolve --refresh`")
-        return ("unknown-email", "Feishu knows no user with the email {value} (or the user is outside the app's "
-                "data scope): fix the address, then run `syncer people resolve --refresh`")
+            return (
+                "resigned-person",
+                f"{{value}} belongs to a user who has left (resigned in Feishu): remove "
+                f"{alias!r} or give another address, then run `syncer people resolve --refresh`",
+            )
+        return (
+            "unknown-email",
+            "Feishu knows no user with the email {value} (or the user is outside the app's "
+            "data scope): fix the address, then run `syncer people resolve --refresh`",
+        )
 
     return check
 
@@ -133,8 +144,10 @@ def email_people(catalog: Catalog, cache: PeopleCache | None, *, user_id_type: s
         return EmailPeople()
     note = None
     if cache is not None and _usable(cache, user_id_type) is None:
-        note = (f"the people cache holds {cache.identity.user_id_type} IDs, target.user_id_type is {user_id_type}: "
-                "run `syncer people resolve --refresh`")
+        note = (
+            f"the people cache holds {cache.identity.user_id_type} IDs, target.user_id_type is {user_id_type}: "
+            "run `syncer people resolve --refresh`"
+        )
         cache = None
     resolved: dict[str, str] = {}
     pending: dict[str, str] = {}
@@ -197,15 +210,23 @@ def planned_requests(emails: int) -> int:
     return math.ceil(emails / 50)
 
 
-def resolve_people(catalog: Catalog, reader: LiveReader, *, identity: Identity, cache: PeopleCache | None,
-                   refresh: bool = False, clock: Callable[[], datetime] = utc_now) -> ResolveReport:
+def resolve_people(
+    catalog: Catalog,
+    reader: LiveReader,
+    *,
+    identity: Identity,
+    cache: PeopleCache | None,
+    refresh: bool = False,
+    clock: Callable[[], datetime] = utc_now,
+) -> ResolveReport:
     """Look up the catalog's emails that the cache does not answer (all of them with `refresh`).
 
     One pass without resigned users; the misses are asked again with `include_resigned`, which tells a
     resigned user (found then) from an unknown address (found never)."""
     notes: list[str] = []
-    if cache is not None and (cache.identity.user_id_type != identity.user_id_type
-                              or cache.identity.host != identity.host):
+    if cache is not None and (
+        cache.identity.user_id_type != identity.user_id_type or cache.identity.host != identity.host
+    ):
         notes.append(f"the cache was made for {cache.identity.host} ({cache.identity.user_id_type}): started over")
         cache = None
     entries: dict[str, CachedPerson] = dict(cache.entries) if cache is not None and not refresh else {}
@@ -213,8 +234,10 @@ def resolve_people(catalog: Catalog, reader: LiveReader, *, identity: Identity, 
     todo = sorted(e for e in people if e not in entries)
     uid = cast(UserIdType, identity.user_id_type)
     if uid == "people_admin_id":
-        raise StateError("contact users/batch_get_id cannot answer people_admin_id: with that user_id_type, give "
-                         "people by id in catalog.yaml")
+        raise StateError(
+            "contact users/batch_get_id cannot answer people_admin_id: with that user_id_type, give "
+            "people by id in catalog.yaml"
+        )
     from syncer.feishu.client import BATCH_GET_ID
 
     now = format_time(clock())
@@ -230,21 +253,27 @@ def resolve_people(catalog: Catalog, reader: LiveReader, *, identity: Identity, 
     for e in todo:
         user_id = found.get(e)
         status: Status = "active" if user_id else ("resigned" if resigned.get(e) else "unknown")
-        entries[e] = CachedPerson(email=people[e][0].email or e, user_id=user_id if status == "active" else None,
-                                  status=status, resolved=now)
+        entries[e] = CachedPerson(
+            email=people[e][0].email or e, user_id=user_id if status == "active" else None, status=status, resolved=now
+        )
         for p in people[e]:
             resolutions.append(Resolution(p.alias, p.email or e, entries[e].user_id, status, p.id))
     kept = {e: c for e, c in entries.items() if e in people}  # forget addresses the catalog no longer has
     new_cache = PeopleCache(identity, kept)
-    return ResolveReport(new_cache, tuple(sorted(resolutions, key=lambda r: r.alias)),
-                         cached=len(people) - len(todo), requests=reader.requests - before, notes=tuple(notes))
+    return ResolveReport(
+        new_cache,
+        tuple(sorted(resolutions, key=lambda r: r.alias)),
+        cached=len(people) - len(todo),
+        requests=reader.requests - before,
+        notes=tuple(notes),
+    )
 
 
-def _lookup(reader: LiveReader, emails: Iterable[str], *, include_resigned: bool,
-            uid: UserIdType) -> dict[str, str | None]:
+def _lookup(
+    reader: LiveReader, emails: Iterable[str], *, include_resigned: bool, uid: UserIdType
+) -> dict[str, str | None]:
     asked = list(emails)
-    answers = reader.client.batch_get_user_ids(emails=asked, include_resigned=include_resigned,
-                                               user_id_type=uid)
+    answers = reader.client.batch_get_user_ids(emails=asked, include_resigned=include_resigned, user_id_type=uid)
     out: dict[str, str | None] = {}
     for a in answers:
         if a.email:

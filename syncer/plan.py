@@ -294,9 +294,7 @@ def _make_plan(
     )
 
 
-def desired_rows(
-    values: Mapping[ValueKey, DesiredValue], rows: Iterable[RowKey]
-) -> dict[RowKey, dict[str, str]]:
+def desired_rows(values: Mapping[ValueKey, DesiredValue], rows: Iterable[RowKey]) -> dict[RowKey, dict[str, str]]:
     """The desired values of some rows (field id -> canonical value): what apply sends for them, and what
     a rejection's digest is compared with."""
     wanted = {tuple(r) for r in rows}
@@ -327,9 +325,7 @@ def _hold_back_rejected(
     per_row = Counter(c.key[:3] for c in changes if c.action != "forget" and c.key[:3] in held)
     kept = [c for c in changes if c.action == "forget" or c.key[:3] not in held]
     quarantined = [
-        Quarantined(
-            r, rejections[r].code, rejections[r].at, rejections[r].message, per_row[r], row_sources.get(r)
-        )
+        Quarantined(r, rejections[r].code, rejections[r].at, rejections[r].message, per_row[r], row_sources.get(r))
         for r in held
     ]
     return kept, quarantined
@@ -347,12 +343,8 @@ def _summaries(
     for c in changes:
         if c.action != "forget":
             rows_to_send.setdefault(c.key[0], set()).add(c.key[:3])
-    desired_per_sem: Counter[str] = (
-        Counter(k[0] for k in values) if len(values) < 4096 else _count_semesters(values)
-    )
-    semesters = (
-        set(desired_per_sem) | {c.key.semester for c in changes} | {q.row.semester for q in quarantined}
-    )
+    desired_per_sem: Counter[str] = Counter(k[0] for k in values) if len(values) < 4096 else _count_semesters(values)
+    semesters = set(desired_per_sem) | {c.key.semester for c in changes} | {q.row.semester for q in quarantined}
     if state is not None:
         semesters |= {s for s in state.per_semester if s not in closed}
     held: Counter[str] = Counter(q.row.semester for q in quarantined)
@@ -429,9 +421,7 @@ def _breaches(summaries: list[SemesterSummary], safety: Safety) -> list[SafetyBr
     return out
 
 
-def _counts(
-    changes: list[Change], quarantined: list[Quarantined], summaries: list[SemesterSummary]
-) -> Counts:
+def _counts(changes: list[Change], quarantined: list[Quarantined], summaries: list[SemesterSummary]) -> Counts:
     n = Counter(c.action for c in changes)
     return Counts(
         values_to_create=n["create"],
@@ -451,18 +441,13 @@ def _names(
     catalog: Catalog, changes: list[Change], quarantined: list[Quarantined], summaries: list[SemesterSummary]
 ) -> Names:
     rows = {RowKey(*r) for r in {c.key[:3] for c in changes}} | {q.row for q in quarantined}
-    people_ids = (
-        {r.reviewee for r in rows} | {c.new for c in changes if c.new} | {c.old for c in changes if c.old}
-    )
+    people_ids = {r.reviewee for r in rows} | {c.new for c in changes if c.new} | {c.old for c in changes if c.old}
     metric_ids = {r.metric for r in rows}
     sem_ids = {s.semester for s in summaries}
     people = {p.id: alias for alias, p in catalog.people.items() if p.id in people_ids}
     metrics = {m.id: alias for alias, m in catalog.metrics.items() if m.id in metric_ids}
     fields = {
-        (m.id, f.id): f_alias
-        for m in catalog.metrics.values()
-        if m.id in metric_ids
-        for f_alias, f in m.fields.items()
+        (m.id, f.id): f_alias for m in catalog.metrics.values() if m.id in metric_ids for f_alias, f in m.fields.items()
     }
     sems = {s.id: alias for alias, s in catalog.semesters.items() if s.id in sem_ids}
     return Names(semesters=sems, people=people, metrics=metrics, fields=fields)
@@ -572,9 +557,7 @@ def check_safety(plan: Plan, *, force: bool) -> None:
 def summary_line(plan: Plan) -> str:
     """One line saying what the plan does, with its units."""
     c = plan.counts
-    held = (
-        f"; {c.rows_quarantined} rejected row{_s(c.rows_quarantined)} held back" if c.rows_quarantined else ""
-    )
+    held = f"; {c.rows_quarantined} rejected row{_s(c.rows_quarantined)} held back" if c.rows_quarantined else ""
     if plan.empty:
         return (
             f"No changes: Feishu is up to date with the YAML ({c.values_managed} value{_s(c.values_managed)} "

@@ -88,8 +88,16 @@ def check(name: str, tree: Node | None, display: str) -> list[Problem]:
             key = _key_node(tree, path, err.instance)
             if key is not None:
                 line, col = key.line, key.col
-            problems.append(Problem(display, line, col, "error", "bad-alias",
-                                    f"{where}: {err.instance!r} is not a valid alias: an alias has no spaces"))
+            problems.append(
+                Problem(
+                    display,
+                    line,
+                    col,
+                    "error",
+                    "bad-alias",
+                    f"{where}: {err.instance!r} is not a valid alias: an alias has no spaces",
+                )
+            )
             continue
         message, value = _describe(err)
         problems.append(Problem(display, line, col, "error", "schema", f"{where}: {message}", value))
@@ -120,11 +128,14 @@ def _describe(err: jsonschema.ValidationError) -> tuple[str, str | None]:
         want = " or ".join(want) if isinstance(want, list) else want
         return f"{{value}} must be of type {want}", value
     if v in ("pattern", "format", "minLength", "maxLength", "minimum", "maximum"):
-        what = {"pattern": f"must match {err.validator_value!r}", "format": f"is not a valid {err.validator_value}",
-                "minLength": f"must be at least {err.validator_value} character(s) long",
-                "maxLength": f"must be at most {err.validator_value} characters long",
-                "minimum": f"must be at least {err.validator_value}",
-                "maximum": f"must be at most {err.validator_value}"}[str(v)]
+        what = {
+            "pattern": f"must match {err.validator_value!r}",
+            "format": f"is not a valid {err.validator_value}",
+            "minLength": f"must be at least {err.validator_value} character(s) long",
+            "maxLength": f"must be at most {err.validator_value} characters long",
+            "minimum": f"must be at least {err.validator_value}",
+            "maximum": f"must be at most {err.validator_value}",
+        }[str(v)]
         return f"{{value}} {what}", value
     return _describe_structure(err), None
 

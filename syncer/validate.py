@@ -71,8 +71,13 @@ class ValidationResult:
         return not self.errors
 
 
-def validate_root(root: Path, *, root_display: str | None = None, state_dir: Path | None = None,
-                  open_state: Callable[[Settings], StateStore] | None = None) -> ValidationResult:
+def validate_root(
+    root: Path,
+    *,
+    root_display: str | None = None,
+    state_dir: Path | None = None,
+    open_state: Callable[[Settings], StateStore] | None = None,
+) -> ValidationResult:
     """Load and check everything below `root`, offline. Never raises for a user mistake: problems are
     returned; `desired` is built only when there are no errors.
 
@@ -89,8 +94,14 @@ class _PeopleLookup:
     never opens the store). A cache that cannot be reached (no git work tree, the remote unreachable) is a
     warning: email-only people are then reported as unresolved. A damaged one is an error, as before."""
 
-    def __init__(self, root: Path, shown: str, settings: Settings, state_dir: Path | None,
-                 open_state: Callable[[Settings], StateStore] | None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        shown: str,
+        settings: Settings,
+        state_dir: Path | None,
+        open_state: Callable[[Settings], StateStore] | None,
+    ) -> None:
         self.root, self.shown, self.settings = root, shown, settings
         self.state_dir, self.open_state = state_dir, open_state
         self.problems: list[Problem] = []  # errors about the cache itself (they stop the data checks)
@@ -112,8 +123,11 @@ class _PeopleLookup:
         where = display_path(self.shown, CATALOG_FILE)
         store = None
         try:
-            store = (self.open_state(self.settings) if self.open_state is not None
-                     else open_store(self.root, self.settings, override=self.state_dir))
+            store = (
+                self.open_state(self.settings)
+                if self.open_state is not None
+                else open_store(self.root, self.settings, override=self.state_dir)
+            )
             return read_cache(store)
         except GitError as exc:
             self.warnings.append(Problem(where, 1, 1, "warning", "people-cache", _unreachable(store, exc)))
@@ -133,16 +147,22 @@ class _PeopleLookup:
 
 def _unreachable(store: StateStore | None, exc: Exception) -> str:
     where = f" of {store.location}" if store is not None else ""
-    return (f"could not read the people cache{where} ({exc}); people given by email only are reported as "
-            "unresolved")
+    return f"could not read the people cache{where} ({exc}); people given by email only are reported as unresolved"
 
 
-def _validate_root(root: Path, root_display: str | None, state_dir: Path | None,
-                   open_state: Callable[[Settings], StateStore] | None) -> ValidationResult:
+def _validate_root(
+    root: Path, root_display: str | None, state_dir: Path | None, open_state: Callable[[Settings], StateStore] | None
+) -> ValidationResult:
     shown = root_display if root_display is not None else root.as_posix()
     if not root.is_dir():
-        problem = Problem(shown, 1, 1, "error", "missing-root",
-                          "metrics root not found: pass --root DIR, or run `syncer init DIR` to create one")
+        problem = Problem(
+            shown,
+            1,
+            1,
+            "error",
+            "missing-root",
+            "metrics root not found: pass --root DIR, or run `syncer init DIR` to create one",
+        )
         return ValidationResult(root, Settings(), Catalog(), None, [problem], ())
     settings, problems = load_settings(root, shown)
     uid = settings.target.user_id_type
@@ -154,8 +174,12 @@ def _validate_root(root: Path, root_display: str | None, state_dir: Path | None,
     problems += catalog_problems + lookup.warnings
     emails = email_people(catalog, cache, user_id_type=uid)
     if emails.resolved:  # the IDs of people given by email, as looked up by `syncer people resolve`
-        catalog = replace(catalog, people={a: replace(p, id=emails.resolved[a]) if a in emails.resolved else p
-                                           for a, p in catalog.people.items()})
+        catalog = replace(
+            catalog,
+            people={
+                a: replace(p, id=emails.resolved[a]) if a in emails.resolved else p for a, p in catalog.people.items()
+            },
+        )
     if emails.note:
         problems.append(Problem(display_path(shown, CATALOG_FILE), 1, 1, "warning", "people-cache", emails.note))
     checker = DataChecker(settings=settings, catalog=catalog, emails=emails)
@@ -177,11 +201,20 @@ def _validate_root(root: Path, root_display: str | None, state_dir: Path | None,
     closed = catalog.closed_semester_ids()
     desired = None
     if ok:
-        desired = DesiredState(values=checker.values, rows=checker.rows, catalog=catalog,
-                               closed_semesters=closed, files=tuple(files))
+        desired = DesiredState(
+            values=checker.values, rows=checker.rows, catalog=catalog, closed_semesters=closed, files=tuple(files)
+        )
     closed_count = sum(1 for k in checker.values if k.semester in closed) if closed else 0
-    return ValidationResult(root, settings, catalog, desired, problems, tuple(files),
-                            value_count=len(checker.values), closed_value_count=closed_count)
+    return ValidationResult(
+        root,
+        settings,
+        catalog,
+        desired,
+        problems,
+        tuple(files),
+        value_count=len(checker.values),
+        closed_value_count=closed_count,
+    )
 
 
 @dataclass(slots=True)
@@ -193,8 +226,7 @@ class DataChecker:
     problems: list[Problem] = field(default_factory=list)
     values: dict[ValueKey, DesiredValue] = field(default_factory=dict)
     rows: dict[RowKey, Source] = field(default_factory=dict)
-    weights: dict[tuple[str, str], list[tuple[Decimal, Source]]] = field(
-        default_factory=lambda: defaultdict(list))
+    weights: dict[tuple[str, str], list[tuple[Decimal, Source]]] = field(default_factory=lambda: defaultdict(list))
     emails: EmailPeople = field(default_factory=EmailPeople)
     _semester_by_alias: dict[str, str] = field(default_factory=dict)
     _people: dict[str, str] = field(default_factory=dict)
@@ -205,24 +237,35 @@ class DataChecker:
         self._people = {a: p.id for a, p in self.catalog.people.items() if p.id}
         self._raw_id = RAW_ID.get(self.settings.target.user_id_type)
 
-    def _add(self, file: str, node: Node, code: str, message: str, value: str | None = None,
-             severity: Severity = "error") -> None:
+    def _add(
+        self, file: str, node: Node, code: str, message: str, value: str | None = None, severity: Severity = "error"
+    ) -> None:
         self.problems.append(Problem(file, node.line, node.col, severity, code, message, value))
 
     def check_file(self, tree: Node | None, file: str) -> None:
         if tree is None:
-            self.problems.append(Problem(file, 1, 1, "error", "empty-file",
-                                         "data file is empty; add semester: and reviewees:, delete it, "
-                                         "or list it under exclude: in syncer.yaml"))
+            self.problems.append(
+                Problem(
+                    file,
+                    1,
+                    1,
+                    "error",
+                    "empty-file",
+                    "data file is empty; add semester: and reviewees:, delete it, "
+                    "or list it under exclude: in syncer.yaml",
+                )
+            )
             return
         if not isinstance(tree, Mapping):
-            self._add(file, tree, "schema", f"a data file must be a mapping with semester: and reviewees:, "
-                      f"not {kind(tree)}")
+            self._add(
+                file, tree, "schema", f"a data file must be a mapping with semester: and reviewees:, not {kind(tree)}"
+            )
             return
         for key, _ in tree.items:
             if key.text not in ("semester", "reviewees"):
-                self._add(file, key, "schema", f"unknown key {key.text!r}; a data file has only semester: "
-                          "and reviewees:")
+                self._add(
+                    file, key, "schema", f"unknown key {key.text!r}; a data file has only semester: and reviewees:"
+                )
         sem_node = tree.get("semester")
         rev_node = tree.get("reviewees")
         semester = None
@@ -252,9 +295,13 @@ class DataChecker:
         if SEMESTER_ID.match(text):
             return text
         hint = _did_you_mean(text, self._semester_by_alias)
-        self._add(file, node, "unknown-semester",
-                  f"unknown semester {text!r}: use an alias from catalog.yaml semesters:{hint} "
-                  "or a raw semester ID (digits, up to 19)")
+        self._add(
+            file,
+            node,
+            "unknown-semester",
+            f"unknown semester {text!r}: use an alias from catalog.yaml semesters:{hint} "
+            "or a raw semester ID (digits, up to 19)",
+        )
         return None
 
     def _person(self, text: str) -> str | None:
@@ -269,9 +316,13 @@ class DataChecker:
         if text in self.emails.failed:
             return  # a resigned or unknown address: reported at the catalog's line
         if text in self.emails.pending:
-            self._add(file, node, "unresolved-person",
-                      f"{text!r} is given by email only in catalog.yaml and its user ID is not resolved yet: "
-                      "run `syncer people resolve`")
+            self._add(
+                file,
+                node,
+                "unresolved-person",
+                f"{text!r} is given by email only in catalog.yaml and its user ID is not resolved yet: "
+                "run `syncer people resolve`",
+            )
             return
         self._add(file, node, "unknown-person", message, value)
 
@@ -286,33 +337,50 @@ class DataChecker:
         assert rkey.text is not None
         reviewee = self._person(rkey.text)
         if reviewee is None:
-            self._unknown_person(file, rkey, rkey.text,
-                                 f"unknown reviewee {rkey.text!r}: {self._person_hint(rkey.text)}")
+            self._unknown_person(
+                file, rkey, rkey.text, f"unknown reviewee {rkey.text!r}: {self._person_hint(rkey.text)}"
+            )
         if not isinstance(rnode, Mapping):
-            self._add(file, rnode, "schema" if rnode.__class__ is not Scalar or rnode.text is not None
-                      else "null-value",
-                      f"reviewee {rkey.text!r} must map metric aliases to field values, not {kind(rnode)}")
+            self._add(
+                file,
+                rnode,
+                "schema" if rnode.__class__ is not Scalar or rnode.text is not None else "null-value",
+                f"reviewee {rkey.text!r} must map metric aliases to field values, not {kind(rnode)}",
+            )
             return
         if not rnode.items:
-            self._add(file, rnode, "empty-mapping", f"reviewee {rkey.text!r} has no metrics ({{}}); "
-                      "add metrics or remove the reviewee")
+            self._add(
+                file,
+                rnode,
+                "empty-mapping",
+                f"reviewee {rkey.text!r} has no metrics ({{}}); add metrics or remove the reviewee",
+            )
             return
         metrics = self.catalog.metrics
         for mkey, mnode in rnode.items:
             assert mkey.text is not None
             metric = metrics.get(mkey.text)
             if metric is None:
-                self._add(file, mkey, "unknown-metric",
-                          f"unknown metric {mkey.text!r}: use an alias from catalog.yaml metrics:"
-                          f"{_did_you_mean(mkey.text, metrics)}")
+                self._add(
+                    file,
+                    mkey,
+                    "unknown-metric",
+                    f"unknown metric {mkey.text!r}: use an alias from catalog.yaml metrics:"
+                    f"{_did_you_mean(mkey.text, metrics)}",
+                )
                 continue
             if not isinstance(mnode, Mapping):
-                self._add(file, mnode, "schema", f"metric {mkey.text!r} must map field aliases to values, "
-                          f"not {kind(mnode)}")
+                self._add(
+                    file, mnode, "schema", f"metric {mkey.text!r} must map field aliases to values, not {kind(mnode)}"
+                )
                 continue
             if not mnode.items:
-                self._add(file, mnode, "empty-mapping", f"metric {mkey.text!r} has no fields ({{}}); "
-                          "add field values or remove the metric")
+                self._add(
+                    file,
+                    mnode,
+                    "empty-mapping",
+                    f"metric {mkey.text!r} has no fields ({{}}); add field values or remove the metric",
+                )
                 continue
             row = None
             if semester is not None and reviewee is not None:
@@ -320,9 +388,13 @@ class DataChecker:
                 other = self.rows.get(row)
                 if other is not None:
                     where = f"line {other.line}" if other.file == file else f"{other.file}:{other.line}"
-                    self._add(file, mkey, "duplicate-row",
-                              f"{rkey.text!r} {mkey.text!r} in this semester is also written at {where}; "
-                              "keep it in one place")
+                    self._add(
+                        file,
+                        mkey,
+                        "duplicate-row",
+                        f"{rkey.text!r} {mkey.text!r} in this semester is also written at {where}; "
+                        "keep it in one place",
+                    )
                     row = None
                 else:
                     self.rows[row] = Source(file, mkey.line, mkey.col)
@@ -335,62 +407,98 @@ class DataChecker:
             assert fkey.text is not None
             fdef = fields.get(fkey.text)
             if fdef is None:
-                self._add(file, fkey, "unknown-field",
-                          f"metric {mkey.text!r} has no field {fkey.text!r}; fields: "
-                          f"{', '.join(fields)}{_did_you_mean(fkey.text, fields)}")
+                self._add(
+                    file,
+                    fkey,
+                    "unknown-field",
+                    f"metric {mkey.text!r} has no field {fkey.text!r}; fields: "
+                    f"{', '.join(fields)}{_did_you_mean(fkey.text, fields)}",
+                )
                 continue
             if not isinstance(vnode, Scalar):
                 self._add(file, vnode, "schema", f"{fkey.text!r} must be a value, not {kind(vnode)}")
                 continue
             text = vnode.text
             if text is None:
-                self._add(file, vnode, "null-value", f"{fkey.text!r} is empty (null); write a value or remove "
-                          "the field (Feishu values cannot be deleted through the API)")
+                self._add(
+                    file,
+                    vnode,
+                    "null-value",
+                    f"{fkey.text!r} is empty (null); write a value or remove "
+                    "the field (Feishu values cannot be deleted through the API)",
+                )
                 continue
             value = self._value(fdef, text, vnode, file, mkey.text)
             if fdef.input_setting == "admin":
-                self._add(file, fkey, "admin-field",
-                          f"field {fkey.text!r} of {mkey.text!r} is entered by admins in Feishu "
-                          "(input_setting: admin); Feishu refuses to overwrite it (1580311): remove it",
-                          severity="warning")
+                self._add(
+                    file,
+                    fkey,
+                    "admin-field",
+                    f"field {fkey.text!r} of {mkey.text!r} is entered by admins in Feishu "
+                    "(input_setting: admin); Feishu refuses to overwrite it (1580311): remove it",
+                    severity="warning",
+                )
             if value is None or row is None:
                 continue
             values[ValueKey(row.semester, row.reviewee, row.metric, fdef.id)] = DesiredValue(
-                value, fdef.type, file, vnode.line, vnode.col)
+                value, fdef.type, file, vnode.line, vnode.col
+            )
             if fdef.role == "weight":
-                self.weights[(row.semester, row.reviewee)].append(
-                    (Decimal(value), Source(file, vnode.line, vnode.col)))
+                self.weights[(row.semester, row.reviewee)].append((Decimal(value), Source(file, vnode.line, vnode.col)))
         for fdef in fields.values():
             if fdef.required and mnode.get(fdef.alias) is None:
-                self._add(file, mkey, "required-field",
-                          f"{mkey.text!r} does not set its required field {fdef.alias!r}; Feishu answers "
-                          "1580302 unless it already holds a value", severity="warning")
+                self._add(
+                    file,
+                    mkey,
+                    "required-field",
+                    f"{mkey.text!r} does not set its required field {fdef.alias!r}; Feishu answers "
+                    "1580302 unless it already holds a value",
+                    severity="warning",
+                )
 
     def _value(self, fdef: FieldDef, text: str, node: Scalar, file: str, metric: str | None) -> str | None:
         t = fdef.type
         if t == "number":
             if NUMBER.match(text):
                 return text
-            self._add(file, node, "bad-number", f"{{value}} is not a number for {fdef.alias!r}: write digits "
-                      "with an optional minus sign and decimal point, e.g. 1200000 or -3.5", text)
+            self._add(
+                file,
+                node,
+                "bad-number",
+                f"{{value}} is not a number for {fdef.alias!r}: write digits "
+                "with an optional minus sign and decimal point, e.g. 1200000 or -3.5",
+                text,
+            )
             return None
         if t == "percentage":
             m = PERCENTAGE.match(text)
             if m:
                 return m.group(1)
-            self._add(file, node, "bad-percentage", f"{{value}} is not a percentage for {fdef.alias!r}: "
-                      "write e.g. 40% or 40 (the same value)", text)
+            self._add(
+                file,
+                node,
+                "bad-percentage",
+                f"{{value}} is not a percentage for {fdef.alias!r}: write e.g. 40% or 40 (the same value)",
+                text,
+            )
             return None
         if t == "person":
             pid = self._person(text)
             if pid is not None:
                 return pid
-            self._unknown_person(file, node, text, f"unknown person {{value}} in {fdef.alias!r}: "
-                                 f"{self._person_hint(text)}", text)
+            self._unknown_person(
+                file, node, text, f"unknown person {{value}} in {fdef.alias!r}: {self._person_hint(text)}", text
+            )
             return None
         if len(text) > fdef.max_length:
-            self._add(file, node, "too-long", f"{fdef.alias!r} is {len(text)} characters long, more than its "
-                      f"max_length {fdef.max_length}; shorten it", text)
+            self._add(
+                file,
+                node,
+                "too-long",
+                f"{fdef.alias!r} is {len(text)} characters long, more than its "
+                f"max_length {fdef.max_length}; shorten it",
+                text,
+            )
             return None
         return text
 
@@ -402,10 +510,18 @@ class DataChecker:
                 items.sort(key=lambda i: (i[1].file, i[1].line))
                 first = items[0][1]
                 others = ", ".join(f"{s.file}:{s.line}" for _, s in items[1:]) or "none"
-                self.problems.append(Problem(
-                    first.file, first.line, first.col, "error", "weights-over-100",
-                    f"the weights of reviewee {reviewee} in this semester sum to {{value}}, over 100% "
-                    f"(the other weights: {others}); lower them", f"{total.normalize():f}%"))
+                self.problems.append(
+                    Problem(
+                        first.file,
+                        first.line,
+                        first.col,
+                        "error",
+                        "weights-over-100",
+                        f"the weights of reviewee {reviewee} in this semester sum to {{value}}, over 100% "
+                        f"(the other weights: {others}); lower them",
+                        f"{total.normalize():f}%",
+                    )
+                )
 
 
 def _did_you_mean(text: str, choices: Iterable[str]) -> str:

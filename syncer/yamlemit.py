@@ -13,9 +13,22 @@ import re
 from syncer.yamlio import NULL_PLAIN
 
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
-_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\x00": "\\0", "\x07": "\\a", "\x08": "\\b",
-            "\x1b": "\\e", "\x0c": "\\f", "\x0b": "\\v", "\r": "\\r", "\x85": "\\N", "\u2028": "\\L",
-            "\u2029": "\\P"}
+_ESCAPES = {
+    "\\": "\\\\",
+    '"': '\\"',
+    "\n": "\\n",
+    "\t": "\\t",
+    "\x00": "\\0",
+    "\x07": "\\a",
+    "\x08": "\\b",
+    "\x1b": "\\e",
+    "\x0c": "\\f",
+    "\x0b": "\\v",
+    "\r": "\\r",
+    "\x85": "\\N",
+    "\u2028": "\\L",
+    "\u2029": "\\P",
+}
 _PLAIN_SAFE = re.compile(r"[^\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]*\Z")
 
 
@@ -26,8 +39,9 @@ class Unwritable(ValueError):
 def _printable(ch: str) -> bool:
     """YAML's printable set, minus the byte order mark (best escaped)."""
     o = ord(ch)
-    return (0x20 <= o <= 0x7E or o in (0x85,) or 0xA0 <= o <= 0xD7FF or 0xE000 <= o <= 0xFFFD
-            or 0x10000 <= o <= 0x10FFFF) and o != 0xFEFF
+    return (
+        0x20 <= o <= 0x7E or o in (0x85,) or 0xA0 <= o <= 0xD7FF or 0xE000 <= o <= 0xFFFD or 0x10000 <= o <= 0x10FFFF
+    ) and o != 0xFEFF
 
 
 def plain_ok(text: str) -> bool:

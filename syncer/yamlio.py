@@ -129,7 +129,7 @@ def read_text_bytes(path: Path, display: str, *, max_bytes: int) -> bytes:
 
 def check_utf8(data: bytes, display: str) -> bytes:
     if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
+        data = data[len(codecs.BOM_UTF8) :]
     elif data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
         raise LoadError("file is UTF-32; save it as UTF-8", source=Source(display, 1, 1))
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -139,7 +139,7 @@ def check_utf8(data: bytes, display: str) -> bytes:
     except UnicodeDecodeError as exc:
         before = data[: exc.start]
         line = before.count(b"\n") + 1
-        col = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
+        col = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
         raise LoadError(
             f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8",
             source=Source(display, line, col),
@@ -147,8 +147,9 @@ def check_utf8(data: bytes, display: str) -> bytes:
     return data
 
 
-def load_file(path: Path, display: str | None = None, *, max_bytes: int,
-              duplicates: list[LoadError] | None = None) -> Node | None:
+def load_file(
+    path: Path, display: str | None = None, *, max_bytes: int, duplicates: list[LoadError] | None = None
+) -> Node | None:
     """Load one YAML file into a tree. None when the file holds no document (empty or only comments).
 
     With a `duplicates` list, duplicate keys are appended to it (the first entry is kept and reading goes
@@ -231,7 +232,8 @@ def _build(events: Iterator[Any], display: str, duplicates: list[LoadError] | No
             if other is not None:
                 error = LoadError(
                     f"duplicate key {node.text!r}: also at line {other.line}; keep one of them",
-                    source=Source(display, line, col), code="duplicate-key",
+                    source=Source(display, line, col),
+                    code="duplicate-key",
                 )
                 if duplicates is None:
                     raise error
@@ -275,8 +277,9 @@ def _build(events: Iterator[Any], display: str, duplicates: list[LoadError] | No
             line, col = m.line + 1, m.column + 1
             is_map = cls is ev.MappingStartEvent
             if event.tag not in (MAP_TAGS if is_map else SEQ_TAGS):
-                raise LoadError(f"YAML tag {event.tag!r} is not supported; remove it",
-                                source=Source(display, line, col))
+                raise LoadError(
+                    f"YAML tag {event.tag!r} is not supported; remove it", source=Source(display, line, col)
+                )
             if len(stack) >= MAX_DEPTH:
                 raise LoadError(f"nesting deeper than {MAX_DEPTH} levels", source=Source(display, line, col))
             coll: Mapping | Sequence = Mapping(line, col) if is_map else Sequence(line, col)
@@ -305,8 +308,10 @@ def _build(events: Iterator[Any], display: str, duplicates: list[LoadError] | No
             line, col = m.line + 1, m.column + 1
             name = event.anchor
             if name in open_anchors:
-                raise LoadError(f"alias *{name} refers to a node that contains it (a recursive structure)",
-                                source=Source(display, line, col))
+                raise LoadError(
+                    f"alias *{name} refers to a node that contains it (a recursive structure)",
+                    source=Source(display, line, col),
+                )
             target = anchors.get(name)
             if target is None:  # libyaml reports this itself; kept for the pure-Python parser
                 raise LoadError(f"unknown alias *{name}", source=Source(display, line, col))

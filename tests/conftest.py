@@ -21,8 +21,16 @@ def fixture_root(tmp_path: Path) -> Path:
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never see the developer's or CI's Feishu settings, GitHub Actions or redaction switches."""
-    for var in ("FEISHU_APP_ID", "FEISHU_APP_SECRET", "FEISHU_BASE_URL", "GITHUB_ACTIONS", "SYNCER_REDACT",
-                "SYNCER_DEBUG", "NO_COLOR", "GITHUB_STEP_SUMMARY"):
+    for var in (
+        "FEISHU_APP_ID",
+        "FEISHU_APP_SECRET",
+        "FEISHU_BASE_URL",
+        "GITHUB_ACTIONS",
+        "SYNCER_REDACT",
+        "SYNCER_DEBUG",
+        "NO_COLOR",
+        "GITHUB_STEP_SUMMARY",
+    ):
         monkeypatch.delenv(var, raising=False)
 
 
@@ -44,7 +52,10 @@ def _loopback_only() -> Iterator[None]:
     import socket
 
     real_connect, real_connect_ex, real_getaddrinfo = (
-        socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo)
+        socket.socket.connect,
+        socket.socket.connect_ex,
+        socket.getaddrinfo,
+    )
 
     def check(address: object) -> None:
         if isinstance(address, tuple) and address and not _is_loopback(address[0]):
@@ -70,4 +81,7 @@ def _loopback_only() -> Iterator[None]:
         yield
     finally:
         socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo = (
-            real_connect, real_connect_ex, real_getaddrinfo)  # type: ignore[method-assign]
+            real_connect,
+            real_connect_ex,
+            real_getaddrinfo,
+        )  # type: ignore[method-assign]

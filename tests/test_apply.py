@@ -50,18 +50,32 @@ class World:
         transport: httpx.BaseTransport = EmulatorTransport(self.emu)
         if self.transport_wrapper is not None:
             transport = self.transport_wrapper(transport)
-        return WriteClient(base_url="http://127.0.0.1", credentials=Credentials("cli_emulator", "emulator_secret"),
-                           transport=transport, clock=self.clock, sleep=self.clock.sleep, random=lambda: 0.5)
+        return WriteClient(
+            base_url="http://127.0.0.1",
+            credentials=Credentials("cli_emulator", "emulator_secret"),
+            transport=transport,
+            clock=self.clock,
+            sleep=self.clock.sleep,
+            random=lambda: 0.5,
+        )
 
-    def apply(self, *, git: GitInfo = NO_GIT, hook: Callable[[str, str], None] | None = None,
-              **kw: Any) -> ApplyRun:
+    def apply(self, *, git: GitInfo = NO_GIT, hook: Callable[[str, str], None] | None = None, **kw: Any) -> ApplyRun:
         result = validate_root(self.root)
         assert result.ok and result.desired is not None, result.problems
         kw.setdefault("commit_is_ancestor", lambda a, b: True)
         kw.setdefault("confirm", lambda plan: True)
-        run = run_apply(store=open_store(self.root, result.settings), client=self.client(),
-                        settings=result.settings, desired=result.desired, git=git, root="m",
-                        pacer_clock=self.clock, sleep=self.clock.sleep, step_hook=hook, **kw)
+        run = run_apply(
+            store=open_store(self.root, result.settings),
+            client=self.client(),
+            settings=result.settings,
+            desired=result.desired,
+            git=git,
+            root="m",
+            pacer_clock=self.clock,
+            sleep=self.clock.sleep,
+            step_hook=hook,
+            **kw,
+        )
         self.runs.append(run)
         return run
 
@@ -70,8 +84,14 @@ class World:
         assert result.desired is not None
         store = open_store(self.root, result.settings)
         target = target_identity(result.settings, base_url="http://127.0.0.1", app_id="cli_emulator")
-        return make_plan(result.desired, store.load(), safety=result.settings.safety, git=NO_GIT, target=target,
-                         state_location=store.location)
+        return make_plan(
+            result.desired,
+            store.load(),
+            safety=result.settings.safety,
+            git=NO_GIT,
+            target=target,
+            state_location=store.location,
+        )
 
     def imports(self) -> list[Any]:
         return self.emu.requests(IMPORT)
@@ -159,8 +179,9 @@ def test_faults_end_with_every_value_in_place_and_nothing_sent_twice(world: Worl
 
 
 def test_random_faults_with_latency_and_storms(world: World) -> None:
-    world.emu.faults.configure(seed=11, error_rate=0.3, lost_response_rate=0.2, storm_rate=0.1,
-                               latency_ms=(5, 50), endpoints=[IMPORT])
+    world.emu.faults.configure(
+        seed=11, error_rate=0.3, lost_response_rate=0.2, storm_rate=0.1, latency_ms=(5, 50), endpoints=[IMPORT]
+    )
     run = world.apply()
     assert run.report.exit_code == 0
     assert world.held_values() == world.expected_values()
@@ -174,9 +195,18 @@ def test_expired_token_is_refetched(world: World) -> None:
     world.emu.expire_tokens()
     result = validate_root(world.root)
     assert result.desired is not None
-    run = run_apply(store=open_store(world.root, result.settings), client=client, settings=result.settings,
-                    desired=result.desired, git=NO_GIT, root="m", commit_is_ancestor=lambda a, b: True,
-                    confirm=lambda p: True, pacer_clock=world.clock, sleep=world.clock.sleep)
+    run = run_apply(
+        store=open_store(world.root, result.settings),
+        client=client,
+        settings=result.settings,
+        desired=result.desired,
+        git=NO_GIT,
+        root="m",
+        commit_is_ancestor=lambda a, b: True,
+        confirm=lambda p: True,
+        pacer_clock=world.clock,
+        sleep=world.clock.sleep,
+    )
     assert run.report.exit_code == 0
     assert [e.code for e in world.imports()].count(99991663) == 1
 
@@ -215,6 +245,7 @@ def test_killed_at_each_step_then_everything_lands_once(world: World, step: str,
 def test_killed_while_the_server_commits(world: World) -> None:
     """The server committed the import, then the client died before the answer: a commit hook raising in
     the caller's thread is that instant."""
+
     def die(_record: object) -> None:
         raise Crash("killed after the server committed")
 
@@ -253,11 +284,13 @@ def _former_world(tmp_path: Path) -> World:
     cat = root / "catalog.yaml"
     cat.write_text(cat.read_text() + "  former.employee: ou_3075461c0c8eacfece00a926b0ea15f1\n")
     (root / "teams" / "former.yaml").write_text(
-        "semester: 2026-H2\nreviewees:\n  former.employee:\n    revenue: {weight: 10%, target: 100}\n")
+        "semester: 2026-H2\nreviewees:\n  former.employee:\n    revenue: {weight: 10%, target: 100}\n"
+    )
     clock = ManualClock()
     emu = Emulator(clock=clock, sleep=clock.sleep)
-    return World(root, clock, Emulator(emu.tenant.with_switches(remember_rejected_tokens=True), clock=clock,
-                                       sleep=clock.sleep))
+    return World(
+        root, clock, Emulator(emu.tenant.with_switches(remember_rejected_tokens=True), clock=clock, sleep=clock.sleep)
+    )
 
 
 FORMER = "ou_3075461c0c8eacfece00a926b0ea15f1"
@@ -339,8 +372,14 @@ def test_ancestor_check() -> None:
     from syncer.state.base import LastApply, State, StateMeta
 
     def state(commit: str) -> State:
-        meta = StateMeta(format=1, lineage="x", serial=3, created="", identity=None,  # type: ignore[arg-type]
-                         last_apply=LastApply("t", commit, 1))
+        meta = StateMeta(
+            format=1,
+            lineage="x",
+            serial=3,
+            created="",
+            identity=None,  # type: ignore[arg-type]
+            last_apply=LastApply("t", commit, 1),
+        )
         return State(meta=meta, rows={}, batches={}, rejections={}, journal={})
 
     check_ancestry(state("aaa"), commit="bbb", is_ancestor=lambda a, b: True, force=False)
@@ -359,9 +398,20 @@ def test_old_commit_is_refused_in_a_real_repository(world: World) -> None:
     from syncer.gitinfo import git_info, is_ancestor
 
     def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=world.root, check=True, capture_output=True, text=True,
-                              env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
-                                   "GIT_COMMITTER_EMAIL": "t@t", "PATH": "/usr/bin:/bin"}).stdout.strip()
+        return subprocess.run(
+            ["git", *args],
+            cwd=world.root,
+            check=True,
+            capture_output=True,
+            text=True,
+            env={
+                "GIT_AUTHOR_NAME": "t",
+                "GIT_AUTHOR_EMAIL": "t@t",
+                "GIT_COMMITTER_NAME": "t",
+                "GIT_COMMITTER_EMAIL": "t@t",
+                "PATH": "/usr/bin:/bin",
+            },
+        ).stdout.strip()
 
     (world.root / ".gitignore").write_text(".syncer/\n")
     git("init", "-q")

@@ -178,9 +178,7 @@ row_values = st.dictionaries(
     st.sampled_from(FIELD_IDS), st.sampled_from(["1", "2.5", "7", "40"]), min_size=1, max_size=6
 ).flatmap(
     lambda values: st.builds(
-        lambda w, keep: (
-            {**values, "2": w} if keep else {k: v for k, v in values.items() if k != "2"} or values
-        ),
+        lambda w, keep: {**values, "2": w} if keep else {k: v for k, v in values.items() if k != "2"} or values,
         weights,
         st.booleans(),
     )
@@ -273,8 +271,5 @@ def test_lowering_rows_never_come_after_raising_rows(rows: dict[RowKey, ChangedR
         if weight_direction(c.values["2"].value, c.last_weight) != LOWER:
             continue
         for high, h in rows.items():
-            if (
-                high.reviewee == low.reviewee
-                and weight_direction(h.values["2"].value, h.last_weight) == RAISE
-            ):
+            if high.reviewee == low.reviewee and weight_direction(h.values["2"].value, h.last_weight) == RAISE:
                 assert position[low] <= position[high]

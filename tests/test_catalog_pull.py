@@ -29,8 +29,9 @@ CREDS = Credentials("cli_emulator", "emulator_secret")
 def pulled() -> PulledCatalog:
     clock = ManualClock()
     emu = Emulator(clock=clock, sleep=clock.sleep)
-    with LiveReader(base_url="http://127.0.0.1", credentials=CREDS, transport=EmulatorTransport(emu),
-                    clock=clock, sleep=clock.sleep) as reader:
+    with LiveReader(
+        base_url="http://127.0.0.1", credentials=CREDS, transport=EmulatorTransport(emu), clock=clock, sleep=clock.sleep
+    ) as reader:
         return fetch_catalog(reader, user_id_type="open_id")
 
 
@@ -47,7 +48,9 @@ def test_fetch_reads_semesters_library_and_field_types_paced(pulled: PulledCatal
     assert [s.id for s in pulled.semesters] == ["7293040702907514899", "7250000000000000001"]
     revenue = next(m for m in pulled.metrics if m.metric_id == "7272580325522276372")
     assert [(f.field_id, f.type, f.input_setting) for f in revenue.fields][:2] == [
-        ("2", "percentage", "data_source_inputter"), ("3", "text", "data_source_inputter")]  # "pencentage" on the wire
+        ("2", "percentage", "data_source_inputter"),
+        ("3", "text", "data_source_inputter"),
+    ]  # "pencentage" on the wire
     csat = next(m for m in pulled.metrics if m.metric_id == "7272580325522276404")
     assert ("7283776005142675480", "admin") in [(f.field_id, f.input_setting) for f in csat.fields]
     assert "7100000000000000001" not in {m.metric_id for m in pulled.metrics}  # old-version metrics: not listed
@@ -57,8 +60,14 @@ def test_requests_wait_their_turn_and_report_progress() -> None:
     clock = ManualClock()
     emu = Emulator(clock=clock, sleep=clock.sleep)
     events: list[Any] = []
-    with LiveReader(base_url="http://127.0.0.1", credentials=CREDS, transport=EmulatorTransport(emu),
-                    clock=clock, sleep=clock.sleep, progress=events.append) as reader:
+    with LiveReader(
+        base_url="http://127.0.0.1",
+        credentials=CREDS,
+        transport=EmulatorTransport(emu),
+        clock=clock,
+        sleep=clock.sleep,
+        progress=events.append,
+    ) as reader:
         reader.expect("/open-apis/performance/v1/semesters", 3)
         for _ in range(3):
             reader.client.list_semesters()
@@ -80,8 +89,9 @@ def test_the_example_root_is_up_to_date_and_untouched(tmp_path: Path, pulled: Pu
     assert any("on_time_delivery.target" in n and "percentage" in n for n in result.notes)
 
 
-def test_pull_into_a_scaffold_keeps_comments_and_aliases_and_is_idempotent(tmp_path: Path,
-                                                                            pulled: PulledCatalog) -> None:
+def test_pull_into_a_scaffold_keeps_comments_and_aliases_and_is_idempotent(
+    tmp_path: Path, pulled: PulledCatalog
+) -> None:
     root = tmp_path / "m"
     init_root(root)
     before = (root / "catalog.yaml").read_text()
@@ -91,12 +101,13 @@ def test_pull_into_a_scaffold_keeps_comments_and_aliases_and_is_idempotent(tmp_p
     old_lines = before.splitlines()
     it = iter(lines)
     assert all(any(line == new for new in it) for line in old_lines)  # every old line kept, in order
-    assert "+  2026-H1: \"7250000000000000001\"   # 2026 H1 / 2026 上半年" in result.diff()
+    assert '+  2026-H1: "7250000000000000001"   # 2026 H1 / 2026 上半年' in result.diff()
     # the field revenue lacked goes into revenue's fields, before the new metrics
-    assert lines.index('      unit: {id: "3", type: text, input_setting: data_source_inputter}   # Unit / 单位') \
-        < lines.index("  nps:   # NPS")
+    assert lines.index(
+        '      unit: {id: "3", type: text, input_setting: data_source_inputter}   # Unit / 单位'
+    ) < lines.index("  nps:   # NPS")
     assert "role: weight" in lines[lines.index("  nps:   # NPS") + 3]
-    assert "calibration:  {id: \"7283776005142675480\", type: text, input_setting: admin}" in result.new_text
+    assert 'calibration:  {id: "7283776005142675480", type: text, input_setting: admin}' in result.new_text
     assert _errors(result.new_text) == []
     assert (root / "catalog.yaml").read_text() == before  # a dry run writes nothing
     write_catalog(result)
@@ -105,8 +116,17 @@ def test_pull_into_a_scaffold_keeps_comments_and_aliases_and_is_idempotent(tmp_p
     assert not again.changed and again.additions == ()
 
 
-@pytest.mark.parametrize("text", [None, "", "# only a comment\n", "semesters: {}\nmetrics: {}   # none yet\n",
-                                  "semesters:\nmetrics: ~\n", "people:\n  bob: {email: bob@example.com}\n"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        None,
+        "",
+        "# only a comment\n",
+        "semesters: {}\nmetrics: {}   # none yet\n",
+        "semesters:\nmetrics: ~\n",
+        "people:\n  bob: {email: bob@example.com}\n",
+    ],
+)
 def test_an_empty_catalog_becomes_a_valid_one(tmp_path: Path, pulled: PulledCatalog, text: str | None) -> None:
     root = tmp_path / "m"
     root.mkdir()
@@ -131,9 +151,10 @@ def _metric(mid: str, *fields: tuple[str, dict[str, str], str]) -> PulledMetric:
 
 
 def test_crlf_flow_style_and_aliases() -> None:
-    text = "semesters:\r\n  h2: \"1\"\r\nmetrics:\r\n  m: {id: \"10\", fields: {w: {id: \"2\", type: percentage}}}\r\n"
-    pulled = PulledCatalog((Semester("1", {}), Semester("2", {"zh_cn": "上半年"})),
-                           (_metric("10", ("9", {"en_us": "Weight"}, "number")),))
+    text = 'semesters:\r\n  h2: "1"\r\nmetrics:\r\n  m: {id: "10", fields: {w: {id: "2", type: percentage}}}\r\n'
+    pulled = PulledCatalog(
+        (Semester("1", {}), Semester("2", {"zh_cn": "上半年"})), (_metric("10", ("9", {"en_us": "Weight"}, "number")),)
+    )
     result = merge_catalog(text, pulled)
     assert result.text == text.replace('"1"\r\n', '"1"\r\n  semester-2: "2"   # 上半年\r\n')
     assert "\n" not in result.text.replace("\r\n", "")
@@ -151,9 +172,13 @@ def test_new_aliases_are_readable_unique_and_never_look_like_ids() -> None:
 
 
 def test_fields_of_unknown_type_are_left_out_with_a_note() -> None:
-    pulled = PulledCatalog((Semester("1", {"en_us": "H2"}),),
-                           (_metric("10", ("2", {"en_us": "Weight"}, "percentage"), ("8", {"en_us": "Score"}, "")),
-                            _metric("11", ("8", {}, "formula"))))
+    pulled = PulledCatalog(
+        (Semester("1", {"en_us": "H2"}),),
+        (
+            _metric("10", ("2", {"en_us": "Weight"}, "percentage"), ("8", {"en_us": "Score"}, "")),
+            _metric("11", ("8", {}, "formula")),
+        ),
+    )
     result = merge_catalog(None, pulled)
     assert "score" not in result.text and "metric 'Sales 销售' (11) left out" in "\n".join(result.notes)
     assert _errors(result.text) == []

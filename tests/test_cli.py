@@ -25,8 +25,9 @@ def broken(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "metrics"
     copy_example(root)
     sales = root / "teams" / "sales.yaml"
-    sales.write_text(sales.read_text().replace("target: 1200000", "target: 12,000", 1)
-                     + "  nobody:\n    nps: {target: 1}\n")
+    sales.write_text(
+        sales.read_text().replace("target: 1200000", "target: 12,000", 1) + "  nobody:\n    nps: {target: 1}\n"
+    )
     monkeypatch.chdir(tmp_path)
     return root
 
@@ -72,8 +73,7 @@ def test_validate_reports_each_problem_with_location(broken: Path) -> None:
     code, out = run("validate")
     assert code == 1
     lines = out.splitlines()
-    assert any(line.startswith("metrics/teams/sales.yaml:") and "'12,000' is not a number" in line
-               for line in lines)
+    assert any(line.startswith("metrics/teams/sales.yaml:") and "'12,000' is not a number" in line for line in lines)
     assert any("unknown reviewee 'nobody'" in line for line in lines)
     assert lines[-1].startswith("metrics: INVALID") and "2 errors" in lines[-1]
 

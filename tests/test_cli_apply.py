@@ -57,8 +57,9 @@ def test_apply_then_plan_is_empty_and_state_show_explains(served: tuple[Path, Em
 def test_apply_reports_rejections_with_location_and_exits_4_then_0(served: tuple[Path, Emulator]) -> None:
     root, _ = served
     support = root / "teams" / "support.yaml"
-    support.write_text(support.read_text().replace(
-        "  tang.rui:\n    csat:\n", "  tang.rui:\n    csat:\n      calibration: mine\n", 1))
+    support.write_text(
+        support.read_text().replace("  tang.rui:\n    csat:\n", "  tang.rui:\n    csat:\n      calibration: mine\n", 1)
+    )
     code, out = run("apply", "--auto-approve", "--redact-values")
     assert code == 4, out
     assert "metrics/teams/support.yaml:" in out and "1580311" in out and "tang.rui" in out
@@ -68,15 +69,17 @@ def test_apply_reports_rejections_with_location_and_exits_4_then_0(served: tuple
     assert "rejected earlier and unchanged since, not sent" in out
 
 
-def test_apply_refuses_plain_http_to_another_host(served: tuple[Path, Emulator],
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_apply_refuses_plain_http_to_another_host(
+    served: tuple[Path, Emulator], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("FEISHU_BASE_URL", "http://open.feishu.cn")
     code, out = run("apply", "--auto-approve")
     assert code == 1 and "https" in out and "Traceback" not in out
 
 
-def test_apply_without_credentials_names_the_variables(served: tuple[Path, Emulator],
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_apply_without_credentials_names_the_variables(
+    served: tuple[Path, Emulator], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("FEISHU_APP_SECRET")
     code, out = run("apply", "--auto-approve")
     assert code == 1 and "FEISHU_APP_SECRET" in out and "Traceback" not in out

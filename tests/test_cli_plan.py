@@ -57,9 +57,7 @@ def apply_all(root: Path, state: Path, *, identity: Identity = IDENT) -> None:
         )
         rows = desired_rows(result.desired.values, [r for rs in rows_to_send(plan).values() for r in rs])
         for sem, sem_rows in rows_to_send(plan).items():
-            store.record_batch(
-                BatchRecord(sem, f"tok-{sem}", "rec", "nogit", "n", T0, {r: rows[r] for r in sem_rows})
-            )
+            store.record_batch(BatchRecord(sem, f"tok-{sem}", "rec", "nogit", "n", T0, {r: rows[r] for r in sem_rows}))
         store.forget(forgotten_keys(plan))
         store.compact()
 
@@ -152,18 +150,14 @@ def test_invalid_yaml_exits_1_with_problems(root: Path) -> None:
 
 
 def test_state_of_another_target_is_refused(root: Path, tmp_path: Path) -> None:
-    apply_all(
-        root, root / ".syncer" / "state", identity=Identity("open.larksuite.com", "cli_a1b2", "open_id")
-    )
+    apply_all(root, root / ".syncer" / "state", identity=Identity("open.larksuite.com", "cli_a1b2", "open_id"))
     r = run("plan", "--root", str(root))
     assert r.exit_code == 1
     assert "belongs to another target" in r.output and "--state PATH" in r.output
     # Pointing elsewhere works (a rehearsal).
     assert run("plan", "--root", str(root), "--state", str(tmp_path / "rehearsal")).exit_code == 0
     # FEISHU_BASE_URL decides the host over syncer.yaml.
-    assert (
-        run("plan", "--root", str(root), env={"FEISHU_BASE_URL": "https://open.larksuite.com"}).exit_code == 0
-    )
+    assert run("plan", "--root", str(root), env={"FEISHU_BASE_URL": "https://open.larksuite.com"}).exit_code == 0
 
 
 def test_app_id_is_compared_when_known(root: Path) -> None:
@@ -215,9 +209,7 @@ def test_rejected_rows_are_listed_not_counted(root: Path) -> None:
         store.create(IDENT)
         row = RowKey(SEM, ALICE, REV)
         fields = desired_rows(validate_root(root).desired.values, [row])[row]  # type: ignore[union-attr]
-        store.record_rejected(
-            [Rejection(row, 1580303, "2026-04-30T08:00:00.000Z", row_digest(fields), "too long")]
-        )
+        store.record_rejected([Rejection(row, 1580303, "2026-04-30T08:00:00.000Z", row_digest(fields), "too long")])
     r = run("plan", "--root", str(root))
     assert "rejected on 2026-04-30 with 1580303" in r.output
     assert "Plan: 13 values changed (13 to create" in r.output and "1 rejected row held back" in r.output

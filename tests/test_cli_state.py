@@ -87,8 +87,7 @@ def test_show_text(root: Path) -> None:
     assert "2026-H1 (7250000000000000001): 1 value, 1 row, 1 reviewee, closed" in out
     assert (
         "bob (ou_0a1b2c3d4e5f60718293a4b5c6d7e8f9) nps (7272580325522276401): "
-        "rejected on 2026-04-30 with 1580304"
-        in out
+        "rejected on 2026-04-30 with 1580304" in out
     )
     assert "1000000" not in out  # values are never shown
 

@@ -104,8 +104,7 @@ def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
         yield emu
 
 
-def test_apply_in_a_ci_checkout_then_plan_in_a_fresh_clone_has_nothing_to_do(origin: Origin,
-                                                                              served: Emulator) -> None:
+def test_apply_in_a_ci_checkout_then_plan_in_a_fresh_clone_has_nothing_to_do(origin: Origin, served: Emulator) -> None:
     ci = origin.clone("ci", shallow=True)
     code, out = cli_run("plan", "--root", str(ci), "--detailed-exitcode")
     assert code == 2, out  # no state branch yet: everything is a create
@@ -140,8 +139,7 @@ def test_state_migrate_to_git_and_back(origin: Origin, tmp_path: Path) -> None:
     local = LocalStateStore(root / ".syncer" / "state")  # state.path, where the local backend kept it
     with local.locked():
         local.create(Identity("open.feishu.cn", "cli_a1b2", "open_id"))
-        local.record_batch(BatchRecord(H2, "tok-1", "rec-1", "c" * 40, "syncer c", _now(),
-                                       {_row(): {"2": "60"}}))
+        local.record_batch(BatchRecord(H2, "tok-1", "rec-1", "c" * 40, "syncer c", _now(), {_row(): {"2": "60"}}))
     lineage = local.load().meta.lineage  # type: ignore[union-attr]
     code, out = cli_run("state", "migrate", "--root", str(root), "--to", "git")
     assert code == 0 and "to git:origin/syncer-state" in out and "backend: git" in out, out
@@ -183,20 +181,35 @@ class World:
     emu: Emulator
 
     def client(self) -> WriteClient:
-        return WriteClient(base_url="http://127.0.0.1", credentials=Credentials("cli_emulator", "emulator_secret"),
-                           transport=EmulatorTransport(self.emu), clock=self.clock, sleep=self.clock.sleep,
-                           random=lambda: 0.5)
+        return WriteClient(
+            base_url="http://127.0.0.1",
+            credentials=Credentials("cli_emulator", "emulator_secret"),
+            transport=EmulatorTransport(self.emu),
+            clock=self.clock,
+            sleep=self.clock.sleep,
+            random=lambda: 0.5,
+        )
 
-    def apply(self, root: Path, *, hook: Callable[[str, str], None] | None = None,
-              store: GitStateStore | None = None) -> ApplyRun:
+    def apply(
+        self, root: Path, *, hook: Callable[[str, str], None] | None = None, store: GitStateStore | None = None
+    ) -> ApplyRun:
         result = validate_root(root)
         assert result.ok and result.desired is not None, result.problems
         store = store or open_store(root, result.settings)  # type: ignore[assignment]
         assert isinstance(store, GitStateStore)
-        return run_apply(store=store, client=self.client(), settings=result.settings, desired=result.desired,
-                         git=NO_GIT, root="metrics", commit_is_ancestor=lambda a, b: True,
-                         confirm=lambda plan: True, pacer_clock=self.clock, sleep=self.clock.sleep,
-                         step_hook=hook)
+        return run_apply(
+            store=store,
+            client=self.client(),
+            settings=result.settings,
+            desired=result.desired,
+            git=NO_GIT,
+            root="metrics",
+            commit_is_ancestor=lambda a, b: True,
+            confirm=lambda plan: True,
+            pacer_clock=self.clock,
+            sleep=self.clock.sleep,
+            step_hook=hook,
+        )
 
     def imports(self) -> list[Any]:
         return self.emu.requests(IMPORT)

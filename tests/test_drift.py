@@ -48,15 +48,31 @@ class World:
     emu: Emulator
 
     def client(self) -> WriteClient:
-        return WriteClient(base_url="http://127.0.0.1", credentials=CREDS, transport=EmulatorTransport(self.emu),
-                           clock=self.clock, sleep=self.clock.sleep, random=lambda: 0.5)
+        return WriteClient(
+            base_url="http://127.0.0.1",
+            credentials=CREDS,
+            transport=EmulatorTransport(self.emu),
+            clock=self.clock,
+            sleep=self.clock.sleep,
+            random=lambda: 0.5,
+        )
 
     def behind_the_back(self, reviewee: str, metric: str, fields: dict[str, str], token: str = "by-hand") -> None:
-        items: Any = [{"reviewee_user_id": reviewee, "metric_id": metric,
-                       "fields": [{"field_id": f, "field_value": v} for f, v in fields.items()]}]
+        items: Any = [
+            {
+                "reviewee_user_id": reviewee,
+                "metric_id": metric,
+                "fields": [{"field_id": f, "field_value": v} for f, v in fields.items()],
+            }
+        ]
         with self.client() as c:
-            c.import_metric_details(semester_id=H2, import_record_name="by hand in Feishu", imported_metrics=items,
-                                    client_token=token, user_id_type="open_id")
+            c.import_metric_details(
+                semester_id=H2,
+                import_record_name="by hand in Feishu",
+                imported_metrics=items,
+                client_token=token,
+                user_id_type="open_id",
+            )
 
     def edit(self, rel: str, old: str, new: str) -> None:
         path = self.root / rel
@@ -70,16 +86,27 @@ class World:
         store = open_store(self.root, result.settings)
         state = store.load()
         target = target_identity(result.settings, base_url="http://127.0.0.1", app_id="cli_emulator")
-        plan = make_plan(result.desired, state, safety=result.settings.safety, git=NO_GIT, target=target,
-                         state_location=store.location, force=True)
-        with LiveReader(base_url="http://127.0.0.1", credentials=CREDS, transport=EmulatorTransport(self.emu),
-                        clock=self.clock, sleep=self.clock.sleep) as reader:
-            wanted = targets if targets is not None else refresh_targets(plan, state, result.desired,
-                                                                          scope=scope)  # type: ignore[arg-type]
-            remote = fetch_remote(reader, wanted, budget=budget, user_id_type="open_id",
-                                  scope=scope)  # type: ignore[arg-type]
-        return plan, compute_drift(plan=plan, state=state, desired=result.desired, remote=remote,
-                                   user_id_type="open_id")
+        plan = make_plan(
+            result.desired,
+            state,
+            safety=result.settings.safety,
+            git=NO_GIT,
+            target=target,
+            state_location=store.location,
+            force=True,
+        )
+        with LiveReader(
+            base_url="http://127.0.0.1",
+            credentials=CREDS,
+            transport=EmulatorTransport(self.emu),
+            clock=self.clock,
+            sleep=self.clock.sleep,
+        ) as reader:
+            wanted = targets if targets is not None else refresh_targets(plan, state, result.desired, scope=scope)  # type: ignore[arg-type]
+            remote = fetch_remote(reader, wanted, budget=budget, user_id_type="open_id", scope=scope)  # type: ignore[arg-type]
+        return plan, compute_drift(
+            plan=plan, state=state, desired=result.desired, remote=remote, user_id_type="open_id"
+        )
 
 
 def _world(tmp: Path, *, shape: str = "object", wire: str = "both", fmt: str = "40%") -> World:
@@ -95,9 +122,18 @@ def _world(tmp: Path, *, shape: str = "object", wire: str = "both", fmt: str = "
     result = validate_root(root)
     assert result.desired is not None
     with w.client() as client:
-        run = run_apply(store=open_store(root, result.settings), client=client, settings=result.settings,
-                        desired=result.desired, git=NO_GIT, root="m", commit_is_ancestor=lambda a, b: True,
-                        confirm=lambda p: True, pacer_clock=clock, sleep=clock.sleep)
+        run = run_apply(
+            store=open_store(root, result.settings),
+            client=client,
+            settings=result.settings,
+            desired=result.desired,
+            git=NO_GIT,
+            root="m",
+            commit_is_ancestor=lambda a, b: True,
+            confirm=lambda p: True,
+            pacer_clock=clock,
+            sleep=clock.sleep,
+        )
     assert run.report.exit_code == 0
     return w
 
@@ -107,10 +143,11 @@ def world(tmp_path: Path) -> World:
     return _world(tmp_path)
 
 
-@pytest.mark.parametrize(("shape", "wire", "fmt"), [("object", "both", "40%"), ("list", "both", "40%"),
-                                                    ("object", "40", "40"), ("list", "40%", "40%")])
-def test_no_drift_then_a_value_changed_behind_syncers_back(tmp_path: Path, shape: str, wire: str,
-                                                          fmt: str) -> None:
+@pytest.mark.parametrize(
+    ("shape", "wire", "fmt"),
+    [("object", "both", "40%"), ("list", "both", "40%"), ("object", "40", "40"), ("list", "40%", "40%")],
+)
+def test_no_drift_then_a_value_changed_behind_syncers_back(tmp_path: Path, shape: str, wire: str, fmt: str) -> None:
     w = _world(tmp_path, shape=shape, wire=wire, fmt=fmt)
     _, drift = w.drift(scope="all")
     assert drift.entries == () and not drift.detected and drift.complete
@@ -118,7 +155,8 @@ def test_no_drift_then_a_value_changed_behind_syncers_back(tmp_path: Path, shape
     w.behind_the_back(BOB, REVENUE, {"5": "1500000", "2": "60" if wire == "40" else "60%"})
     _, drift = w.drift(scope="all")
     assert [(e.kind, e.key.reviewee, e.key.field, e.applied, e.live, e.desired) for e in drift.entries] == [
-        ("changed", BOB, "5", "1499000", "1500000", "1499000")]  # the weight, 60 or 60%, is the same value
+        ("changed", BOB, "5", "1499000", "1500000", "1499000")
+    ]  # the weight, 60 or 60%, is the same value
     assert drift.detected
     assert drift.entries[0].source is not None and drift.entries[0].source.file == "m/teams/sales.yaml"
 
@@ -135,8 +173,11 @@ def test_by_default_only_the_rows_the_plan_touches_are_read(world: World) -> Non
 
 def test_values_entered_outside_syncer_admin_fields_and_rows_feishu_does_not_list(world: World) -> None:
     world.behind_the_back(ALICE, REVENUE, {"7": "typed in Feishu"})
-    world.edit("teams/sales.yaml", "      unit: CNY\n      target: 1000000\n",
-               "      unit: CNY\n      target: 1000000\n      note: from git\n")
+    world.edit(
+        "teams/sales.yaml",
+        "      unit: CNY\n      target: 1000000\n",
+        "      unit: CNY\n      target: 1000000\n      note: from git\n",
+    )
     world.edit("teams/support.yaml", "  tang.rui:\n    csat:\n", "  tang.rui:\n    csat:\n      calibration: mine\n")
     world.edit("teams/engineering.yaml", "  dev.patel:\n", "  dev.patel:\n    revenue:\n      target: 1\n")
     _, drift = world.drift()
@@ -146,7 +187,7 @@ def test_values_entered_outside_syncer_admin_fields_and_rows_feishu_does_not_lis
     assert [(r.reviewee, r.metric) for r, _ in drift.absent] == [(DEV, REVENUE)]
     assert drift.detected  # the unmanaged value; admin fields and absent rows alone are warnings
     text = render_text(drift, catalog_names(validate_root(world.root).catalog), redact=False)
-    assert "alice / revenue.note: Feishu holds \"typed in Feishu\"; the plan would write \"from git\"" in text
+    assert 'alice / revenue.note: Feishu holds "typed in Feishu"; the plan would write "from git"' in text
     assert "1580311" in text and "dev.patel / revenue" in text
 
 
@@ -177,8 +218,11 @@ def test_renderers_redact_and_the_json_says_drift_exits_2(world: World) -> None:
     world.behind_the_back(BOB, REVENUE, {"5": "1500000"})
     _, drift = world.drift(scope="all")
     names = catalog_names(validate_root(world.root).catalog)
-    for out in (render_text(drift, names, redact=True), render_markdown(drift, names, redact=True),
-                render_github(drift, names, redact=True)):
+    for out in (
+        render_text(drift, names, redact=True),
+        render_markdown(drift, names, redact=True),
+        render_github(drift, names, redact=True),
+    ):
         assert "1500000" not in out and "1499000" not in out and "bob" in out
     github = render_github(drift, names, redact=False)
     assert github.startswith("::warning file=m/teams/sales.yaml,line=") and "1500000" in github
@@ -208,13 +252,25 @@ def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Pa
 def _raw_change(url: str) -> None:
     """A value changed in Feishu outside syncer: a direct import with a plain httpx client."""
     with httpx.Client(base_url=url) as http:
-        token = http.post("/open-apis/auth/v3/tenant_access_token/internal",
-                          json={"app_id": "cli_emulator", "app_secret": "emulator_secret"}).json()
-        answer = http.post("/open-apis/performance/v2/metric_details/import", params={"client_token": "by-hand"},
-                           headers={"Authorization": f"Bearer {token['tenant_access_token']}"},
-                           json={"semester_id": H2, "imported_metrics": [
-                               {"reviewee_user_id": BOB, "metric_id": REVENUE,
-                                "fields": [{"field_id": "5", "field_value": "1500000"}]}]})
+        token = http.post(
+            "/open-apis/auth/v3/tenant_access_token/internal",
+            json={"app_id": "cli_emulator", "app_secret": "emulator_secret"},
+        ).json()
+        answer = http.post(
+            "/open-apis/performance/v2/metric_details/import",
+            params={"client_token": "by-hand"},
+            headers={"Authorization": f"Bearer {token['tenant_access_token']}"},
+            json={
+                "semester_id": H2,
+                "imported_metrics": [
+                    {
+                        "reviewee_user_id": BOB,
+                        "metric_id": REVENUE,
+                        "fields": [{"field_id": "5", "field_value": "1500000"}],
+                    }
+                ],
+            },
+        )
         assert answer.json()["code"] == 0
 
 
@@ -232,8 +288,7 @@ def test_cli_plan_refresh_shows_drift_and_exits_2(served: tuple[Path, str]) -> N
     assert result.exit_code == 2, result.output
     assert "No changes" in result.output and "Drift: 1 value changed in Feishu outside syncer" in result.output
     assert '"1499000" -> "1500000" in Feishu' in result.output
-    result = runner.invoke(cli, ["plan", "--refresh-all", "--detailed-exitcode", "--format", "json",
-                                 "--redact-values"])
+    result = runner.invoke(cli, ["plan", "--refresh-all", "--detailed-exitcode", "--format", "json", "--redact-values"])
     assert result.exit_code == 2
     doc = json.loads(result.stdout)
     assert doc["changes"] == [] and doc["drift"]["detected"] is True and doc["drift"]["exit_code"] == 2
@@ -241,8 +296,9 @@ def test_cli_plan_refresh_shows_drift_and_exits_2(served: tuple[Path, str]) -> N
     schema = json.loads((Path(__file__).parent.parent / "schemas" / "plan.schema.json").read_text())
     jsonschema.Draft202012Validator(schema).validate(doc)  # the drift section is part of the plan's schema
     result = runner.invoke(cli, ["plan", "--refresh-all", "--format", "markdown"])
-    assert result.exit_code == 0 and "### Drift" in result.stdout and "| bob | revenue.actual | changed |" in \
-        result.stdout
+    assert (
+        result.exit_code == 0 and "### Drift" in result.stdout and "| bob | revenue.actual | changed |" in result.stdout
+    )
 
 
 def test_cli_plan_refresh_needs_credentials(served: tuple[Path, str], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -42,9 +42,7 @@ def test_outside_git(tmp_path: Path) -> None:
 def test_commit_and_dirty(repo: Path) -> None:
     root = repo / "metrics"
     info = git_info(root)
-    assert info.commit == git(repo, "rev-parse", "HEAD") and info.short == git(
-        repo, "rev-parse", "--short", "HEAD"
-    )
+    assert info.commit == git(repo, "rev-parse", "HEAD") and info.short == git(repo, "rev-parse", "--short", "HEAD")
     assert not info.dirty and info.describe() == info.short
     (repo / "elsewhere.txt").write_text("x")  # outside the root: not the YAML's business
     assert not git_info(root).dirty

@@ -33,11 +33,18 @@ H2 = "7293040702907514899"
 ALICE = "ou_3245842393d09e9428ad4655da6e30b3"
 BOB = "ou_0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 REVENUE = "7272580325522276372"
-SALES = ["ou_3245842393d09e9428ad4655da6e30b3", "ou_0a1b2c3d4e5f60718293a4b5c6d7e8f9",
-         "ou_f13e7d77076ad5946e756c1f5a2f285c", "ou_97f06d24fb8478ba33a349d3b65a0860",
-         "ou_56be438dfda3a92c532736e3df830fea", "ou_cd8ae23c163f3fb8cf04a60789ce6ddf",
-         "ou_837220ddc0c0596c395b3b25dae8b2c7", "ou_26926121682bd5db60606d2e6276395d",
-         "ou_0c43a7a5c19904f90e61f19527393e74", "ou_4e0bca4d202eedc00e6f1c2390f3c29a"]
+SALES = [
+    "ou_3245842393d09e9428ad4655da6e30b3",
+    "ou_0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+    "ou_f13e7d77076ad5946e756c1f5a2f285c",
+    "ou_97f06d24fb8478ba33a349d3b65a0860",
+    "ou_56be438dfda3a92c532736e3df830fea",
+    "ou_cd8ae23c163f3fb8cf04a60789ce6ddf",
+    "ou_837220ddc0c0596c395b3b25dae8b2c7",
+    "ou_26926121682bd5db60606d2e6276395d",
+    "ou_0c43a7a5c19904f90e61f19527393e74",
+    "ou_4e0bca4d202eedc00e6f1c2390f3c29a",
+]
 
 
 @dataclass
@@ -48,13 +55,24 @@ class World:
     root: Path  # the adopting team's root: the example catalog and settings, no data files yet
 
     def reader(self, events: list[Any] | None = None) -> LiveReader:
-        return LiveReader(base_url="http://127.0.0.1", credentials=CREDS, transport=EmulatorTransport(self.emu),
-                          clock=self.clock, sleep=self.clock.sleep,
-                          progress=events.append if events is not None else None)
+        return LiveReader(
+            base_url="http://127.0.0.1",
+            credentials=CREDS,
+            transport=EmulatorTransport(self.emu),
+            clock=self.clock,
+            sleep=self.clock.sleep,
+            progress=events.append if events is not None else None,
+        )
 
     def writer(self) -> WriteClient:
-        return WriteClient(base_url="http://127.0.0.1", credentials=CREDS, transport=EmulatorTransport(self.emu),
-                           clock=self.clock, sleep=self.clock.sleep, random=lambda: 0.5)
+        return WriteClient(
+            base_url="http://127.0.0.1",
+            credentials=CREDS,
+            transport=EmulatorTransport(self.emu),
+            clock=self.clock,
+            sleep=self.clock.sleep,
+            random=lambda: 0.5,
+        )
 
     def target(self) -> Identity:
         result = validate_root(self.root)
@@ -66,25 +84,48 @@ class World:
             kw.setdefault("all_reviewees", True)
         result = validate_root(self.root, root_display="m")
         assert result.ok, result.problems
-        return run_import(root=self.root, root_display="m", result=result, reader=self.reader(),
-                          store=open_store(self.root, result.settings), target=self.target(),
-                          options=ImportOptions(**kw), git=NO_GIT)
+        return run_import(
+            root=self.root,
+            root_display="m",
+            result=result,
+            reader=self.reader(),
+            store=open_store(self.root, result.settings),
+            target=self.target(),
+            options=ImportOptions(**kw),
+            git=NO_GIT,
+        )
 
     def plan(self) -> Plan:
         result = validate_root(self.root, root_display="m")
         assert result.ok and result.desired is not None, result.problems
         store = open_store(self.root, result.settings)
-        return make_plan(result.desired, store.load(), safety=result.settings.safety, git=NO_GIT,
-                         target=self.target(), state_location=store.location)
+        return make_plan(
+            result.desired,
+            store.load(),
+            safety=result.settings.safety,
+            git=NO_GIT,
+            target=self.target(),
+            state_location=store.location,
+        )
 
     def raw_import(self, *rows: tuple[str, str, dict[str, str]], token: str = "raw-1") -> None:
         """Values entered in Feishu outside syncer."""
-        items: Any = [{"reviewee_user_id": r, "metric_id": m,
-                       "fields": [{"field_id": f, "field_value": v} for f, v in fields.items()]}
-                      for r, m, fields in rows]
+        items: Any = [
+            {
+                "reviewee_user_id": r,
+                "metric_id": m,
+                "fields": [{"field_id": f, "field_value": v} for f, v in fields.items()],
+            }
+            for r, m, fields in rows
+        ]
         with self.writer() as client:
-            client.import_metric_details(semester_id=H2, import_record_name="by hand", imported_metrics=items,
-                                         client_token=token, user_id_type="open_id")
+            client.import_metric_details(
+                semester_id=H2,
+                import_record_name="by hand",
+                imported_metrics=items,
+                client_token=token,
+                user_id_type="open_id",
+            )
 
 
 def _copy_example(dest: Path, *, data: bool, percentage_format: str = "40%") -> Path:
@@ -94,13 +135,15 @@ def _copy_example(dest: Path, *, data: bool, percentage_format: str = "40%") -> 
             if path.name not in ("catalog.yaml", "syncer.yaml"):
                 path.unlink()
     settings_file = dest / "syncer.yaml"
-    settings_file.write_text(settings_file.read_text().replace('percentage_format: "40%"',
-                                                               f'percentage_format: "{percentage_format}"'))
+    settings_file.write_text(
+        settings_file.read_text().replace('percentage_format: "40%"', f'percentage_format: "{percentage_format}"')
+    )
     return dest
 
 
-def make_world(tmp: Path, *, shape: str = "object", wire: str = "both", percentage_format: str = "40%",
-               seed: bool = True) -> World:
+def make_world(
+    tmp: Path, *, shape: str = "object", wire: str = "both", percentage_format: str = "40%", seed: bool = True
+) -> World:
     clock = ManualClock()
     tenant = load_tenant().with_switches(metric_details_shape=shape, percentage_wire_format=wire)
     emu = Emulator(tenant, clock=clock, sleep=clock.sleep)
@@ -110,10 +153,18 @@ def make_world(tmp: Path, *, shape: str = "object", wire: str = "both", percenta
         result = validate_root(seed_root)
         assert result.desired is not None
         with world.writer() as client:
-            run = run_apply(store=open_store(seed_root, result.settings, override=tmp / "seed-state"),
-                            client=client, settings=result.settings, desired=result.desired, git=NO_GIT,
-                            root="seed", commit_is_ancestor=lambda a, b: True, confirm=lambda p: True,
-                            pacer_clock=clock, sleep=clock.sleep)
+            run = run_apply(
+                store=open_store(seed_root, result.settings, override=tmp / "seed-state"),
+                client=client,
+                settings=result.settings,
+                desired=result.desired,
+                git=NO_GIT,
+                root="seed",
+                commit_is_ancestor=lambda a, b: True,
+                confirm=lambda p: True,
+                pacer_clock=clock,
+                sleep=clock.sleep,
+            )
         assert run.report.exit_code == 0 and run.report.values_applied == 215
     return world
 
@@ -123,8 +174,10 @@ def world(tmp_path: Path) -> World:
     return make_world(tmp_path)
 
 
-@pytest.mark.parametrize(("shape", "wire", "fmt"), [("object", "both", "40%"), ("list", "both", "40%"),
-                                                    ("object", "40%", "40%"), ("list", "40", "40")])
+@pytest.mark.parametrize(
+    ("shape", "wire", "fmt"),
+    [("object", "both", "40%"), ("list", "both", "40%"), ("object", "40%", "40%"), ("list", "40", "40")],
+)
 def test_import_then_plan_is_empty(tmp_path: Path, shape: str, wire: str, fmt: str) -> None:
     w = make_world(tmp_path, shape=shape, wire=wire, percentage_format=fmt)
     report = w.import_()
@@ -157,18 +210,30 @@ def test_files_are_split_ordered_and_never_overwrite(world: World) -> None:
     assert report.files == tuple(f"m/imported/2026-H2-{n:03d}.yaml" for n in range(2, 7))
     assert existing.read_text().startswith("semester: 2026-H1")
     first = (world.root / "imported" / "2026-H2-002.yaml").read_text()
-    keys = [line.strip().rstrip(":") for line in first.splitlines() if line.startswith("  ") and
-            not line.startswith("   ")]
+    keys = [
+        line.strip().rstrip(":") for line in first.splitlines() if line.startswith("  ") and not line.startswith("   ")
+    ]
     assert keys[:2] == ["alice", "ana.souza"] and keys == sorted(keys)
     assert "reviewees 1-7 of 30" in first
     assert world.plan().empty
 
 
 def test_texts_read_back_exactly(world: World) -> None:
-    texts = ["yes", "~", "null", " leading space", "a: b # not a comment", "line one\nline two\n",
-             "no final break\nsecond", "tab\there", 'quotes "double" and \'single\'', "#hash", "- dash",
-             "crlf\r\nline"]
-    texts = texts[:len(SALES)]
+    texts = [
+        "yes",
+        "~",
+        "null",
+        " leading space",
+        "a: b # not a comment",
+        "line one\nline two\n",
+        "no final break\nsecond",
+        "tab\there",
+        "quotes \"double\" and 'single'",
+        "#hash",
+        "- dash",
+        "crlf\r\nline",
+    ]
+    texts = texts[: len(SALES)]
     world.raw_import(*[(rid, REVENUE, {"7": t}) for rid, t in zip(SALES, texts, strict=False)])
     world.import_()
     assert world.plan().empty
@@ -200,12 +265,16 @@ def test_metrics_and_fields_the_catalog_lacks_are_left_out_and_counted(world: Wo
     catalog = world.root / "catalog.yaml"
     text = catalog.read_text()
     start = text.index("  csat:")
-    catalog.write_text(text[:start] + "\n" + text[text.index("people:"):])
-    catalog.write_text(catalog.read_text().replace("      unit:   {id: \"3\", type: text, max_length: 20}\n", ""))
+    catalog.write_text(text[:start] + "\n" + text[text.index("people:") :])
+    catalog.write_text(catalog.read_text().replace('      unit:   {id: "3", type: text, max_length: 20}\n', ""))
     report = world.import_()
     reasons = dict(report.skipped)
-    assert reasons["rows of metric 7272580325522276404 (CSAT), which catalog.yaml does not have (run `syncer "
-                   "catalog pull`)"] == 8
+    assert (
+        reasons[
+            "rows of metric 7272580325522276404 (CSAT), which catalog.yaml does not have (run `syncer catalog pull`)"
+        ]
+        == 8
+    )
     assert reasons["values of field 3 of 'revenue', which catalog.yaml does not have"] == 10
     assert world.plan().empty
 
@@ -223,18 +292,23 @@ def test_conflicting_rows_are_refused_identical_rows_adopted(world: World) -> No
     teams.mkdir(exist_ok=True)
     (teams / "alice.yaml").write_text(
         "semester: 2026-H2\nreviewees:\n  alice:\n    revenue:\n      weight: 60%\n      target: 1000000\n"
-        "  bob:\n    revenue:\n      actual: 1\n")
+        "  bob:\n    revenue:\n      actual: 1\n"
+    )
     with pytest.raises(ImportConflict) as err:
         world.import_()
     assert [(c.row.reviewee, c.source.line, c.differences) for c in err.value.conflicts] == [
-        (BOB, 8, (("actual", "1", "1499000"),))]
-    assert not (world.root / "imported").exists() and not open_store(world.root, validate_root(
-        world.root).settings).exists()
+        (BOB, 8, (("actual", "1", "1499000"),))
+    ]
+    assert (
+        not (world.root / "imported").exists()
+        and not open_store(world.root, validate_root(world.root).settings).exists()
+    )
     report = world.import_(skip_existing=True)
     assert report.rows_adopted == 1 and report.rows_left_alone == 1 and report.rows_written == 58
     plan = world.plan()
     assert [(c.action, c.key.reviewee, c.key.field, c.old, c.new) for c in plan.changes] == [
-        ("create", BOB, "5", None, "1")]  # bob's row stays the file's: not managed yet, so a create
+        ("create", BOB, "5", None, "1")
+    ]  # bob's row stays the file's: not managed yet, so a create
 
 
 def test_refused_when_the_files_would_not_be_read(world: World) -> None:
@@ -272,11 +346,20 @@ def test_a_second_import_of_the_same_reviewees_is_refused_by_the_identical_rows_
 def test_progress_reports_requests_and_eta(world: World) -> None:
     events: list[Any] = []
     result = validate_root(world.root, root_display="m")
-    run_import(root=world.root, root_display="m", result=result, reader=world.reader(events),
-               store=open_store(world.root, result.settings), target=world.target(),
-               options=ImportOptions(semester=H2, all_reviewees=True), git=NO_GIT)
-    assert [(e.endpoint, e.done, e.total) for e in events] == [("reviewees/query", 1, 1),
-                                                              ("metric_details/query", 1, 1)]
+    run_import(
+        root=world.root,
+        root_display="m",
+        result=result,
+        reader=world.reader(events),
+        store=open_store(world.root, result.settings),
+        target=world.target(),
+        options=ImportOptions(semester=H2, all_reviewees=True),
+        git=NO_GIT,
+    )
+    assert [(e.endpoint, e.done, e.total) for e in events] == [
+        ("reviewees/query", 1, 1),
+        ("metric_details/query", 1, 1),
+    ]
     assert events[-1].requests_left == 0 and events[-1].eta_seconds == 0
 
 
@@ -294,13 +377,25 @@ def test_scalars_read_back_as_the_same_text(text: str) -> None:
         raise AssertionError(f"{doc!r}: {exc}") from exc
     assert tree is not None and not isinstance(tree, type(None))
     inner: Any = tree.get("a")  # type: ignore[union-attr]
-    (k, v), = inner.items
+    ((k, v),) = inner.items
     assert (k.text, v.text) == (text, text)
 
 
-@pytest.mark.parametrize(("text", "written"), [("40%", "40%"), ("-5%", "-5%"), ("0012", "0012"), ("yes", "yes"),
-                                               ("~", '"~"'), ("null", '"null"'), ("a: b", '"a: b"'),
-                                               ("#x", '"#x"'), (" x", '" x"'), ("a\nb", "|-\n        a\n        b")])
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ("40%", "40%"),
+        ("-5%", "-5%"),
+        ("0012", "0012"),
+        ("yes", "yes"),
+        ("~", '"~"'),
+        ("null", '"null"'),
+        ("a: b", '"a: b"'),
+        ("#x", '"#x"'),
+        (" x", '" x"'),
+        ("a\nb", "|-\n        a\n        b"),
+    ],
+)
 def test_scalars_are_plain_when_they_can_be(text: str, written: str) -> None:
     assert scalar(text, indent=6) == written
 
@@ -308,8 +403,9 @@ def test_scalars_are_plain_when_they_can_be(text: str, written: str) -> None:
 # --- the CLI ------------------------------------------------------------------------------------------------
 
 
-def test_cli_import_lists_conflicts_redacted_and_needs_a_selection(tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_import_lists_conflicts_redacted_and_needs_a_selection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from click.testing import CliRunner
 
     from syncer.cli import cli
@@ -317,8 +413,7 @@ def test_cli_import_lists_conflicts_redacted_and_needs_a_selection(tmp_path: Pat
 
     w = make_world(tmp_path)
     (w.root / "teams").mkdir(exist_ok=True)
-    (w.root / "teams" / "bob.yaml").write_text("semester: 2026-H2\nreviewees:\n  bob:\n    revenue:\n"
-                                              "      actual: 1\n")
+    (w.root / "teams" / "bob.yaml").write_text("semester: 2026-H2\nreviewees:\n  bob:\n    revenue:\n      actual: 1\n")
     with EmulatorServer(w.emu) as server:
         monkeypatch.setenv("FEISHU_BASE_URL", server.url)
         monkeypatch.setenv("FEISHU_APP_ID", "cli_emulator")
@@ -327,14 +422,31 @@ def test_cli_import_lists_conflicts_redacted_and_needs_a_selection(tmp_path: Pat
         runner = CliRunner()
         result = runner.invoke(cli, ["import", "--root", "m", "--semester", "2026-H2"])
         assert result.exit_code == 1 and "--reviewees" in result.output and "--all" in result.output
-        result = runner.invoke(cli, ["import", "--root", "m", "--semester", "2026-H2", "--reviewees", "alice,bob",
-                                     "--redact-values"])
+        result = runner.invoke(
+            cli, ["import", "--root", "m", "--semester", "2026-H2", "--reviewees", "alice,bob", "--redact-values"]
+        )
         assert result.exit_code == 1, result.output
-        assert "m/teams/bob.yaml:4:5: bob / revenue: actual: (redacted) in the file, (redacted) in Feishu" in \
-            result.output
+        assert (
+            "m/teams/bob.yaml:4:5: bob / revenue: actual: (redacted) in the file, (redacted) in Feishu" in result.output
+        )
         assert "1499000" not in result.output and "Traceback" not in result.output
-        result = runner.invoke(cli, ["import", "--root", "m", "--semester", "2026-H2", "--reviewees", "alice",
-                                     "--reviewees", "bob", "--skip-existing", "--per-file", "1"])
+        result = runner.invoke(
+            cli,
+            [
+                "import",
+                "--root",
+                "m",
+                "--semester",
+                "2026-H2",
+                "--reviewees",
+                "alice",
+                "--reviewees",
+                "bob",
+                "--skip-existing",
+                "--per-file",
+                "1",
+            ],
+        )
         assert result.exit_code == 0, result.output
         assert "wrote m/imported/2026-H2-001.yaml\nwrote m/imported/2026-H2-002.yaml\n" in result.output
         assert "Imported 11 values in 3 rows of 2 reviewees" in result.output  # bob's revenue stays in bob.yaml

@@ -71,7 +71,7 @@ def test_a_new_user_adopts_a_live_tenant_and_the_first_plan_is_empty(tenant: Emu
 
     code, out = run("catalog", "pull")  # a dry run: the diff, nothing written
     assert code == 0, out
-    assert '+  nps:   # NPS' in out and "--write" in out
+    assert "+  nps:   # NPS" in out and "--write" in out
     assert (tmp_path / "metrics" / "catalog.yaml").read_text() == before
 
     code, out = run("catalog", "pull", "--write")

@@ -40,9 +40,7 @@ def test_first_slot() -> None:
     assert first_slot(now=100.0, last_request_at=None, interval=6.0) == 100.0
     assert first_slot(now=100.0, last_request_at=97.0, interval=6.0) == 103.0  # the last apply's request
     assert first_slot(now=100.0, last_request_at=50.0, interval=6.0) == 100.0  # long ago: at once
-    assert (
-        first_slot(now=100.0, last_request_at=10_000.0, interval=6.0) == 106.0
-    )  # skew: one interval at most
+    assert first_slot(now=100.0, last_request_at=10_000.0, interval=6.0) == 106.0  # skew: one interval at most
 
 
 def test_schedule_and_eta() -> None:

@@ -39,10 +39,12 @@ def email_root(root: Path, *, failing: bool = True, backend: str = "local") -> P
     copy_example(root, backend=backend)
     cat = root / "catalog.yaml"
     text = cat.read_text()
-    text = text.replace(f"grace.lead: {{id: {GRACE}, email: grace.lead@example.com}}",
-                        "grace.lead: {email: Grace.Lead@example.com}")
-    text = text.replace(f"dev.patel: {{id: {DEV}, email: dev.patel@example.com}}",
-                        "dev.patel: {email: dev.patel@example.com}")
+    text = text.replace(
+        f"grace.lead: {{id: {GRACE}, email: grace.lead@example.com}}", "grace.lead: {email: Grace.Lead@example.com}"
+    )
+    text = text.replace(
+        f"dev.patel: {{id: {DEV}, email: dev.patel@example.com}}", "dev.patel: {email: dev.patel@example.com}"
+    )
     text = text.replace("email: bob@example.com}", "email: alice@example.com}")
     if failing:
         text += "  former: {email: former.employee@example.com}\n  ghost: {email: nobody@example.com}\n"
@@ -55,8 +57,9 @@ def _resolve(root: Path, emu: Emulator, clock: ManualClock, *, refresh: bool = F
     catalog, problems = load_catalog(root, "m", settings)
     assert not [p for p in problems if p.severity == "error"], problems
     store = open_store(root, settings)
-    with LiveReader(base_url="http://127.0.0.1", credentials=CREDS, transport=EmulatorTransport(emu),
-                    clock=clock, sleep=clock.sleep) as reader:
+    with LiveReader(
+        base_url="http://127.0.0.1", credentials=CREDS, transport=EmulatorTransport(emu), clock=clock, sleep=clock.sleep
+    ) as reader:
         report = resolve_people(catalog, reader, identity=TARGET, cache=read_cache(store), refresh=refresh)
     with store.locked(command="people resolve"):
         if store.load() is None:
@@ -95,8 +98,9 @@ def test_unresolved_people_are_reported_where_they_are_used(tmp_path: Path) -> N
     assert not result.ok
 
 
-def test_resolve_found_resigned_unknown_then_validation_uses_the_cache(tmp_path: Path,
-                                                                      emu: tuple[Emulator, ManualClock]) -> None:
+def test_resolve_found_resigned_unknown_then_validation_uses_the_cache(
+    tmp_path: Path, emu: tuple[Emulator, ManualClock]
+) -> None:
     emulator, clock = emu
     root = _root(tmp_path)
     report = _resolve(root, emulator, clock)
@@ -113,8 +117,10 @@ def test_resolve_found_resigned_unknown_then_validation_uses_the_cache(tmp_path:
     result = validate_root(root, root_display="m")
     lines = (root / "catalog.yaml").read_text().splitlines()
     former, ghost = lines.index("  former: {email: former.employee@example.com}") + 1, len(lines)
-    assert [(p.code, p.line, p.col) for p in result.errors] == [("resigned-person", former, 3),
-                                                                ("unknown-email", ghost, 3)]
+    assert [(p.code, p.line, p.col) for p in result.errors] == [
+        ("resigned-person", former, 3),
+        ("unknown-email", ghost, 3),
+    ]
     assert all(p.file == "m/catalog.yaml" for p in result.errors)
     assert "former.employee@example.com" in result.errors[0].text(redact=False)
 
@@ -145,8 +151,9 @@ def test_a_cache_for_another_user_id_type_is_not_used() -> None:
     from syncer.people import CachedPerson
 
     catalog = Catalog(people={"g": PersonDef("g", None, "g@example.com")})
-    cache = PeopleCache(Identity("h", None, "union_id"),
-                        {"g@example.com": CachedPerson("g@example.com", "on_1", "active", "t")})
+    cache = PeopleCache(
+        Identity("h", None, "union_id"), {"g@example.com": CachedPerson("g@example.com", "on_1", "active", "t")}
+    )
     seen = email_people(catalog, cache, user_id_type="open_id")
     assert seen.pending == {"g": "g@example.com"} and seen.note and "union_id" in seen.note
     assert email_people(catalog, cache, user_id_type="union_id").resolved == {"g": "on_1"}
@@ -190,9 +197,18 @@ def test_cli_people_resolve(served: Path) -> None:
 
 
 def _doc(user_id: str = GRACE) -> dict[str, object]:
-    return {"format": 1, "identity": TARGET._asdict(),
-            "people": {"grace.lead@example.com": {"email": "Grace.Lead@example.com", "user_id": user_id,
-                                                  "status": "active", "resolved": "2026-05-01T12:00:00.000Z"}}}
+    return {
+        "format": 1,
+        "identity": TARGET._asdict(),
+        "people": {
+            "grace.lead@example.com": {
+                "email": "Grace.Lead@example.com",
+                "user_id": user_id,
+                "status": "active",
+                "resolved": "2026-05-01T12:00:00.000Z",
+            }
+        },
+    }
 
 
 def test_the_local_store_records_the_cache_under_the_lock_and_bumps_the_serial(tmp_path: Path) -> None:
@@ -215,7 +231,13 @@ def test_the_local_store_records_the_cache_under_the_lock_and_bumps_the_serial(t
     text = (tmp_path / "state" / "people.json").read_text()
     assert text == json.dumps(_doc(), indent=2, sort_keys=True) + "\n"  # sorted, one key a line: diff-friendly
     assert sorted(p.name for p in (tmp_path / "state").iterdir()) == [
-        "batches.jsonl", "journal.jsonl", "log.jsonl", "meta.json", "people.json", "rejections.jsonl"]
+        "batches.jsonl",
+        "journal.jsonl",
+        "log.jsonl",
+        "meta.json",
+        "people.json",
+        "rejections.jsonl",
+    ]
     assert LocalStateStore(tmp_path / "state").read_people() == _doc()  # a reader, without the lock
     cache = read_cache(LocalStateStore(tmp_path / "state"))
     assert cache is not None and cache.identity == TARGET and cache.get("grace.lead@example.com") is not None
@@ -249,8 +271,9 @@ def served_ok(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple
         yield _root(tmp_path, failing=False), emu
 
 
-def test_cli_people_resolve_writes_the_state_and_plan_reads_it(served_ok: tuple[Path, Emulator],
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_people_resolve_writes_the_state_and_plan_reads_it(
+    served_ok: tuple[Path, Emulator], monkeypatch: pytest.MonkeyPatch
+) -> None:
     root, emu = served_ok
     runner = CliRunner()
     result = runner.invoke(cli, ["people", "resolve", "--root", "m"])

@@ -58,8 +58,18 @@ class Origin:
 @pytest.fixture
 def origin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Origin:
     isolate_git(monkeypatch, tmp_path)
-    for var in ("GITHUB_TOKEN", "SYNCER_GIT_TOKEN", "GITHUB_ACTIONS", "GITHUB_REPOSITORY", "GITHUB_RUN_ID",
-                "GITHUB_SERVER_URL", "GIT_CONFIG_COUNT", "CI", "FEISHU_APP_ID", "FEISHU_APP_SECRET"):
+    for var in (
+        "GITHUB_TOKEN",
+        "SYNCER_GIT_TOKEN",
+        "GITHUB_ACTIONS",
+        "GITHUB_REPOSITORY",
+        "GITHUB_RUN_ID",
+        "GITHUB_SERVER_URL",
+        "GIT_CONFIG_COUNT",
+        "CI",
+        "FEISHU_APP_ID",
+        "FEISHU_APP_SECRET",
+    ):
         monkeypatch.delenv(var, raising=False)
     bare = tmp_path / "remote.git"
     git("init", "-q", "--bare", "-b", "main", str(bare))
@@ -85,7 +95,8 @@ def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
 
 
 def test_resolved_in_one_clone_then_validated_and_planned_in_a_fresh_one_without_credentials(
-        origin: Origin, served: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    origin: Origin, served: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     before = origin.clone("before")
     code, out = run("validate", "--root", str(before))
     assert code == 1 and "unresolved-person" in out and "syncer people resolve" in out, out  # no state yet
@@ -100,7 +111,13 @@ def test_resolved_in_one_clone_then_validated_and_planned_in_a_fresh_one_without
     assert "Cache: git:origin/syncer-state/people.json" in out
     assert len(origin.state_commits()) == 1 and origin.syncer_refs() == ""  # one commit; lock released
     assert git("ls-tree", "--name-only", "syncer-state", cwd=origin.bare).split() == [
-        "batches.jsonl", "journal.jsonl", "log.jsonl", "meta.json", "people.json", "rejections.jsonl"]
+        "batches.jsonl",
+        "journal.jsonl",
+        "log.jsonl",
+        "meta.json",
+        "people.json",
+        "rejections.jsonl",
+    ]
     cache = json.loads(origin.show("people.json"))
     assert cache["people"]["dev.patel@example.com"]["user_id"] == DEV
     assert cache["identity"]["app_id"] == "cli_emulator"
@@ -144,8 +161,9 @@ def test_resolved_in_one_clone_then_validated_and_planned_in_a_fresh_one_without
     assert origin.state_commits() == commits and origin.syncer_refs() == ""
 
 
-def test_a_state_branch_out_of_reach_is_a_warning_and_email_only_people_stay_unresolved(origin: Origin,
-                                                                                         tmp_path: Path) -> None:
+def test_a_state_branch_out_of_reach_is_a_warning_and_email_only_people_stay_unresolved(
+    origin: Origin, tmp_path: Path
+) -> None:
     clone = origin.clone("offline")
     git("remote", "set-url", "origin", str(tmp_path / "nowhere.git"), cwd=clone.parent)
     code, out = run("validate", "--root", str(clone))

@@ -115,18 +115,12 @@ def state_of(
         identity=IDENT,
         next_batch=2,
     )
-    batches = {
-        1: BatchInfo(1, SEM, "2026-04-01T10:00:00.000Z", "rec-1", "b" * 40, "tok-1", "syncer bbbbbbb", 1)
-    }
-    return State(
-        meta=meta, rows=rows, batches=batches, rejections=dict(rejections), journal={}, per_semester=per
-    )
+    batches = {1: BatchInfo(1, SEM, "2026-04-01T10:00:00.000Z", "rec-1", "b" * 40, "tok-1", "syncer bbbbbbb", 1)}
+    return State(meta=meta, rows=rows, batches=batches, rejections=dict(rejections), journal={}, per_semester=per)
 
 
 def plan_of(d: DesiredState, s: State | None, *, safety: Safety = DEFAULT_SAFETY, **kw: Any) -> Plan:
-    return make_plan(
-        d, s, safety=safety, git=GIT, target=IDENT, state_location="/state", root="metrics", **kw
-    )
+    return make_plan(d, s, safety=safety, git=GIT, target=IDENT, state_location="/state", root="metrics", **kw)
 
 
 def k(sem: str, person: int, metric: str, field: str) -> tuple[str, str, str, str]:
@@ -207,9 +201,7 @@ def test_a_rejected_row_is_held_back_until_its_values_change() -> None:
     assert len(p.quarantined) == 1
     q = p.quarantined[0]
     assert (q.row, q.code, q.date, q.values) == (row, 1580304, "2026-04-02", 2)
-    assert (
-        p.counts.rows_quarantined == 1 and p.counts.values_quarantined == 2 and p.counts.values_changed == 1
-    )
+    assert p.counts.rows_quarantined == 1 and p.counts.values_quarantined == 2 and p.counts.values_changed == 1
     # --retry-rejected sends it again; a changed value makes it a normal change.
     assert len(plan_of(desired(values), state_of({}, rejections=rej), retry_rejected=True).changes) == 3
     fixed = dict(values) | {k(SEM, 0, REV, "2"): "40"}
@@ -347,9 +339,7 @@ key_strategy = st.tuples(
     st.sampled_from([REV, NPS]),
     st.sampled_from(["2", "4", "5"]),
 ).map(lambda t: k(t[0], t[1], t[2], t[3]))
-values_strategy = st.dictionaries(
-    key_strategy, st.sampled_from(["1", "2", "40", "x y", "<b>", ""]), max_size=25
-)
+values_strategy = st.dictionaries(key_strategy, st.sampled_from(["1", "2", "40", "x y", "<b>", ""]), max_size=25)
 
 
 def _apply(plan: Plan, d: DesiredState, path: Path) -> State:
@@ -363,9 +353,7 @@ def _apply(plan: Plan, d: DesiredState, path: Path) -> State:
         for i in range(0, len(rows), 50):
             chunk = rows[i : i + 50]
             store.record_batch(
-                BatchRecord(
-                    sem, f"tok-{sem}-{i}", "rec", GIT.commit, "n", T0, {r: sendable[r] for r in chunk}
-                )
+                BatchRecord(sem, f"tok-{sem}-{i}", "rec", GIT.commit, "n", T0, {r: sendable[r] for r in chunk})
             )
     store.forget(forgotten_keys(plan))
     store.compact()
@@ -403,9 +391,7 @@ def test_checksum_is_stable_under_file_order_and_redaction(
     p = plan_of(d, s)
     shuffled = plan_of(_shuffled(d, seed), s)
     assert shuffled.changes == p.changes and shuffled.checksum == p.checksum
-    assert (
-        plan_document(p, redact=True)["checksum"] == plan_document(p, redact=False)["checksum"] == p.checksum
-    )
+    assert plan_document(p, redact=True)["checksum"] == plan_document(p, redact=False)["checksum"] == p.checksum
     keys = [c.key for c in p.changes]
     assert keys == sorted(keys) and len(set(keys)) == len(keys)
 
@@ -416,9 +402,7 @@ def test_renaming_aliases_changes_nothing(
     values: dict[tuple[str, str, str, str], str], managed: dict[tuple[str, str, str, str], str]
 ) -> None:
     p = plan_of(desired(values), state_of(managed))
-    renamed = plan_of(
-        desired(values, cat=catalog(people_prefix="person-", metric_alias="sales")), state_of(managed)
-    )
+    renamed = plan_of(desired(values, cat=catalog(people_prefix="person-", metric_alias="sales")), state_of(managed))
     assert renamed.changes == p.changes and renamed.checksum == p.checksum and renamed.counts == p.counts
     doc_a, doc_b = plan_document(p, redact=False), plan_document(renamed, redact=False)
     doc_a.pop("names"), doc_b.pop("names")

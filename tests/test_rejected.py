@@ -35,12 +35,16 @@ def world(tmp_path: Path) -> World:
     root = tmp_path / "metrics"
     copy_example(root)
     cat = root / "catalog.yaml"
-    cat.write_text(cat.read_text() + f"  outside.scope: {OUTSIDE}\n  pending.start: {PENDING}\n"
-                   f"  former.employee: {FORMER}\n")
+    cat.write_text(
+        cat.read_text() + f"  outside.scope: {OUTSIDE}\n  pending.start: {PENDING}\n  former.employee: {FORMER}\n"
+    )
     (root / "teams" / "leavers.yaml").write_text(EXTRA)
     support = root / "teams" / "support.yaml"
-    support.write_text(support.read_text().replace(
-        "  tang.rui:\n    csat:\n", "  tang.rui:\n    csat:\n      calibration: \"Self-assessed: exceeded\"\n", 1))
+    support.write_text(
+        support.read_text().replace(
+            "  tang.rui:\n    csat:\n", '  tang.rui:\n    csat:\n      calibration: "Self-assessed: exceeded"\n', 1
+        )
+    )
     clock = ManualClock()
     return World(root, clock, Emulator(clock=clock, sleep=clock.sleep))
 
@@ -75,8 +79,12 @@ def test_bad_rows_are_isolated_reported_and_quarantined(world: World) -> None:
 def test_a_changed_value_is_sent_again_and_retry_rejected_forces_it(world: World) -> None:
     world.apply()
     leavers = world.root / "teams" / "leavers.yaml"
-    leavers.write_text(leavers.read_text().replace("pending.start:\n    revenue: {weight: 10%, target: 100}",
-                                                   "pending.start:\n    revenue: {weight: 10%, target: 120}"))
+    leavers.write_text(
+        leavers.read_text().replace(
+            "pending.start:\n    revenue: {weight: 10%, target: 100}",
+            "pending.start:\n    revenue: {weight: 10%, target: 120}",
+        )
+    )
     n = len(world.imports())
     run = world.apply()
     assert run.report.exit_code == 4 and run.report.requests == 1  # only the changed row, rejected again
@@ -109,30 +117,39 @@ def test_weight_move_between_metrics_lands_in_the_right_order_even_when_split(wo
     (1580304) and alice is quarantined by mistake. Swapping the order makes this test fail."""
     (world.root / "teams" / "leavers.yaml").unlink()
     support = world.root / "teams" / "support.yaml"
-    support.write_text(support.read_text().replace("      calibration: \"Self-assessed: exceeded\"\n", ""))
+    support.write_text(support.read_text().replace('      calibration: "Self-assessed: exceeded"\n', ""))
     world.apply()
     sales = world.root / "teams" / "sales.yaml"
     text = sales.read_text()
     start = text.index("  alice:\n")
     end = text.index("\n  bob:", start)
-    block = text[start:end].replace("weight: 60%", "weight: 40%").replace("weight: 40%\n      target: 45",
-                                                                          "weight: 60%\n      target: 45")
+    block = (
+        text[start:end]
+        .replace("weight: 60%", "weight: 40%")
+        .replace("weight: 40%\n      target: 45", "weight: 60%\n      target: 45")
+    )
     text = text[:start] + block + text[end:]
     bob = text.index("  bob:\n")
     text = text[:bob] + text[bob:].replace("unit: CNY", "unit: Chinese yuan renminbi", 1)
     sales.write_text(text)
     cat = world.root / "catalog.yaml"
-    cat.write_text(cat.read_text().replace("unit:   {id: \"3\", type: text, max_length: 20}",
-                                           "unit:   {id: \"3\", type: text, max_length: 100}"))
+    cat.write_text(
+        cat.read_text().replace(
+            'unit:   {id: "3", type: text, max_length: 20}', 'unit:   {id: "3", type: text, max_length: 100}'
+        )
+    )
     n = len(world.imports())
     run = world.apply()
     assert [e.code for e in world.imports()[n:]][:1] == [1580303]  # the one batch, rejected, then split
     assert all(e.code != 1580304 for e in world.imports())
     assert {(r.row.reviewee, r.code) for r in run.report.new_rejections} == {
-        ("ou_0a1b2c3d4e5f60718293a4b5c6d7e8f9", 1580303)}
+        ("ou_0a1b2c3d4e5f60718293a4b5c6d7e8f9", 1580303)
+    }
     alice = {k: v for k, v in world.held_values().items() if k[1] == "ou_3245842393d09e9428ad4655da6e30b3"}
     assert {k[2]: v for k, v in alice.items() if k[3] == "2"} == {
-        "7272580325522276372": "40", "7272580325522276401": "60"}
+        "7272580325522276372": "40",
+        "7272580325522276401": "60",
+    }
 
 
 def test_max_duration_also_bounds_the_isolation(world: World) -> None:
@@ -155,6 +172,7 @@ def test_request_wide_code_stops_the_semester_and_is_never_split(world: World) -
 
 
 # --- every documented code's path, provoked through the real apply -----------------------------------------
+
 
 def _edit(path: Path, old: str, new: str) -> None:
     text = path.read_text()
@@ -179,36 +197,47 @@ def _setup_code(world: World, code: int) -> str:
         _edit(root / "catalog.yaml", "closed: true", "closed: false")
         return "*"
     if code == 1580310:  # an old-version metric
-        _catalog_add_metric(world, '  legacy:\n    id: "7100000000000000001"\n    fields:\n'
-                                   '      target: {id: "4", type: number}\n')
+        _catalog_add_metric(
+            world, '  legacy:\n    id: "7100000000000000001"\n    fields:\n      target: {id: "4", type: number}\n'
+        )
         _edit(sales, "  alice:\n", "  alice:\n    legacy: {target: 5}\n")
         return "*"
     if code == 1580301:  # the catalog says text where Feishu's field is a number
-        _edit(root / "catalog.yaml", "  nps:\n    id: \"7272580325522276401\"\n    fields:\n"
-              "      weight: {id: \"2\", type: percentage, role: weight}\n      target: {id: \"4\", type: number}",
-              "  nps:\n    id: \"7272580325522276401\"\n    fields:\n"
-              "      weight: {id: \"2\", type: percentage, role: weight}\n      target: {id: \"4\", type: text}")
+        _edit(
+            root / "catalog.yaml",
+            '  nps:\n    id: "7272580325522276401"\n    fields:\n'
+            '      weight: {id: "2", type: percentage, role: weight}\n      target: {id: "4", type: number}',
+            '  nps:\n    id: "7272580325522276401"\n    fields:\n'
+            '      weight: {id: "2", type: percentage, role: weight}\n      target: {id: "4", type: text}',
+        )
         _edit(sales, "      target: 45\n", "      target: about 45\n")  # the first nps: alice's
         return "ou_3245842393d09e9428ad4655da6e30b3"
     if code == 1580303:  # longer than Feishu's max_length (20 for revenue.unit)
-        _edit(root / "catalog.yaml", "unit:   {id: \"3\", type: text, max_length: 20}",
-              "unit:   {id: \"3\", type: text, max_length: 100}")
+        _edit(
+            root / "catalog.yaml",
+            'unit:   {id: "3", type: text, max_length: 20}',
+            'unit:   {id: "3", type: text, max_length: 100}',
+        )
         _edit(sales, "unit: CNY", "unit: Chinese yuan renminbi (CNY)")
         return "ou_3245842393d09e9428ad4655da6e30b3"
     if code == 1580305:  # a field the metric does not have in Feishu
-        _edit(root / "catalog.yaml",
-              "      target: {id: \"4\", type: number}\n      actual: {id: \"5\", type: number}\n"
-              "      note:   {id: \"7\", type: text}\n", "      target: {id: \"4\", type: number}\n"
-              "      actual: {id: \"5\", type: number}\n      note:   {id: \"7\", type: text}\n"
-              "      unit:   {id: \"3\", type: text}\n")
+        _edit(
+            root / "catalog.yaml",
+            '      target: {id: "4", type: number}\n      actual: {id: "5", type: number}\n'
+            '      note:   {id: "7", type: text}\n',
+            '      target: {id: "4", type: number}\n'
+            '      actual: {id: "5", type: number}\n      note:   {id: "7", type: text}\n'
+            '      unit:   {id: "3", type: text}\n',
+        )
         _edit(sales, "      target: 45\n", "      target: 45\n      unit: points\n")
         return "ou_3245842393d09e9428ad4655da6e30b3"
     if code == 1580312:  # a metric outside the reviewee's template (alice is in sales)
         _edit(sales, "  alice:\n", "  alice:\n    incidents: {target: 2}\n")
         return "ou_3245842393d09e9428ad4655da6e30b3"
     if code == 1580302:  # under the `replace` switch, a row without its required field
-        world.emu = Emulator(world.emu.tenant.with_switches(partial_rows="replace"), clock=world.clock,
-                             sleep=world.clock.sleep)
+        world.emu = Emulator(
+            world.emu.tenant.with_switches(partial_rows="replace"), clock=world.clock, sleep=world.clock.sleep
+        )
         eng = root / "teams" / "engineering.yaml"
         _edit(eng, "    incidents:\n      weight: 30\n      target: 3\n", "    incidents:\n      weight: 30\n")
         return "ou_bc51c45dcfc87c6dcbaa5014b32451a7"
@@ -223,7 +252,7 @@ ROW_LEVEL = [1580301, 1580302, 1580303, 1580305, 1580312]
 def test_request_wide_codes_stop_the_semester_unsplit(world: World, code: int) -> None:
     (world.root / "teams" / "leavers.yaml").unlink()
     support = world.root / "teams" / "support.yaml"
-    support.write_text(support.read_text().replace("      calibration: \"Self-assessed: exceeded\"\n", ""))
+    support.write_text(support.read_text().replace('      calibration: "Self-assessed: exceeded"\n', ""))
     _setup_code(world, code)
     run = world.apply()
     assert run.report.exit_code == 1
@@ -236,7 +265,7 @@ def test_request_wide_codes_stop_the_semester_unsplit(world: World, code: int) -
 def test_row_and_reviewee_level_codes_are_isolated(world: World, code: int) -> None:
     (world.root / "teams" / "leavers.yaml").unlink()
     support = world.root / "teams" / "support.yaml"
-    support.write_text(support.read_text().replace("      calibration: \"Self-assessed: exceeded\"\n", ""))
+    support.write_text(support.read_text().replace('      calibration: "Self-assessed: exceeded"\n', ""))
     who = _setup_code(world, code)
     run = world.apply()
     assert run.report.exit_code == 4, (run.report.failures, [(r.row, r.code) for r in run.report.rejected])
@@ -251,24 +280,26 @@ def test_weights_over_100_counting_a_metric_the_yaml_no_longer_holds(world: Worl
 
     (world.root / "teams" / "leavers.yaml").unlink()
     support = world.root / "teams" / "support.yaml"
-    support.write_text(support.read_text().replace("      calibration: \"Self-assessed: exceeded\"\n", ""))
+    support.write_text(support.read_text().replace('      calibration: "Self-assessed: exceeded"\n', ""))
     world.apply()
     sales = world.root / "teams" / "sales.yaml"
     text = sales.read_text()
     start = text.index("  alice:\n")
     end = text.index("\n  bob:", start)
     block = text[start:end]
-    nps = block[block.index("    nps:\n"):]
+    nps = block[block.index("    nps:\n") :]
     sales.write_text(text[:start] + block.replace(nps, "").replace("weight: 60%", "weight: 70%") + text[end:])
     store = open_store(world.root, validate_root(world.root).settings)
     with store.locked(command="state rm"):
         state = store.load()
         assert state is not None
-        keys = [k for k, _ in state.iter_values() if k.reviewee == "ou_3245842393d09e9428ad4655da6e30b3"
-                and k.metric == "7272580325522276401"]
+        keys = [
+            k
+            for k, _ in state.iter_values()
+            if k.reviewee == "ou_3245842393d09e9428ad4655da6e30b3" and k.metric == "7272580325522276401"
+        ]
         store.forget(keys, reason="rm")
         store.compact()
     run = world.apply()
-    assert {(r.row.reviewee, r.code) for r in run.report.rejected} == {
-        ("ou_3245842393d09e9428ad4655da6e30b3", 1580304)}
+    assert {(r.row.reviewee, r.code) for r in run.report.rejected} == {("ou_3245842393d09e9428ad4655da6e30b3", 1580304)}
     assert run.report.exit_code == 4

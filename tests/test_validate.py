@@ -28,8 +28,12 @@ def test_example_metrics_root_is_valid() -> None:
 
 
 def test_desired_state_is_keyed_by_resolved_ids_with_sources(fixture_root: Path) -> None:
-    write(fixture_root, "t/a.yaml", "semester: 2026-H2\nreviewees:\n  alice:\n    revenue:\n"
-          "      weight: 40%\n      owner: bob\n      note: \"  x\"\n")
+    write(
+        fixture_root,
+        "t/a.yaml",
+        "semester: 2026-H2\nreviewees:\n  alice:\n    revenue:\n"
+        '      weight: 40%\n      owner: bob\n      note: "  x"\n',
+    )
     result = validate_root(fixture_root, root_display="m")
     assert result.desired is not None
     values = result.desired.values
@@ -41,8 +45,11 @@ def test_desired_state_is_keyed_by_resolved_ids_with_sources(fixture_root: Path)
 
 
 def test_percentages_with_and_without_sign_are_one_value(fixture_root: Path) -> None:
-    write(fixture_root, "a.yaml", "semester: 2026-H2\nreviewees:\n  alice: {revenue: {weight: 40%}}\n"
-          "  bob: {revenue: {weight: '40'}}\n")
+    write(
+        fixture_root,
+        "a.yaml",
+        "semester: 2026-H2\nreviewees:\n  alice: {revenue: {weight: 40%}}\n  bob: {revenue: {weight: '40'}}\n",
+    )
     result = validate_root(fixture_root)
     assert result.desired is not None
     assert {v.value for v in result.desired.values.values()} == {"40"}
@@ -94,8 +101,11 @@ def test_weights_sum_across_files_in_exact_decimals(fixture_root: Path) -> None:
 
 def test_every_problem_is_reported_not_just_the_first(fixture_root: Path) -> None:
     for i in range(3):
-        write(fixture_root, f"f{i}.yaml", "semester: 2026-H2\nreviewees:\n  alice:\n    revenue: {target: x}\n"
-              "  nobody:\n    revenue: {target: 1}\n")
+        write(
+            fixture_root,
+            f"f{i}.yaml",
+            "semester: 2026-H2\nreviewees:\n  alice:\n    revenue: {target: x}\n  nobody:\n    revenue: {target: 1}\n",
+        )
     result = validate_root(fixture_root)
     codes = sorted(p.code for p in result.problems)
     assert codes.count("bad-number") == 3 and codes.count("unknown-person") == 3
@@ -103,11 +113,18 @@ def test_every_problem_is_reported_not_just_the_first(fixture_root: Path) -> Non
 
 def test_people_must_be_aliases_with_user_id(fixture_root: Path) -> None:
     write(fixture_root, "syncer.yaml", "target: {user_id_type: user_id}\n")
-    cat = (fixture_root / "catalog.yaml").read_text().replace(
-        "ou_3245842393d09e9428ad4655da6e30b3", "u123").replace("ou_0a1b2c3d4e5f60718293a4b5c6d7e8f9", "u456")
+    cat = (
+        (fixture_root / "catalog.yaml")
+        .read_text()
+        .replace("ou_3245842393d09e9428ad4655da6e30b3", "u123")
+        .replace("ou_0a1b2c3d4e5f60718293a4b5c6d7e8f9", "u456")
+    )
     (fixture_root / "catalog.yaml").write_text(cat)
-    write(fixture_root, "a.yaml", "semester: 2026-H2\nreviewees:\n  alice: {revenue: {owner: bob}}\n"
-          "  u123: {revenue: {owner: u456}}\n")
+    write(
+        fixture_root,
+        "a.yaml",
+        "semester: 2026-H2\nreviewees:\n  alice: {revenue: {owner: bob}}\n  u123: {revenue: {owner: u456}}\n",
+    )
     result = validate_root(fixture_root)
     assert [(p.line, p.code) for p in result.problems] == [(4, "unknown-person"), (4, "unknown-person")]
     assert "raw IDs can't be told apart" in result.problems[0].text(redact=False)

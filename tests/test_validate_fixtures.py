@@ -1,7 +1,7 @@
 """One fixture file per problem kind, each declaring the problems it must produce:
 
-    # expect: LINE:COL SEVERITY CODE | substring of the message
-    # expect: nothing
+# expect: LINE:COL SEVERITY CODE | substring of the message
+# expect: nothing
 """
 
 from __future__ import annotations

@@ -22,14 +22,23 @@ def values(text: str) -> dict[str, str | None]:
 
 def test_values_are_the_text_typed() -> None:
     v = values("a: yes\nb: on\nc: 0012\nd: 1_000\ne: 12:30\nf: 1e3\ng: 2026-01-01\nh: 0x1F\ni: .5\nj: +1\n")
-    assert v == {"a": "yes", "b": "on", "c": "0012", "d": "1_000", "e": "12:30", "f": "1e3",
-                 "g": "2026-01-01", "h": "0x1F", "i": ".5", "j": "+1"}
+    assert v == {
+        "a": "yes",
+        "b": "on",
+        "c": "0012",
+        "d": "1_000",
+        "e": "12:30",
+        "f": "1e3",
+        "g": "2026-01-01",
+        "h": "0x1F",
+        "i": ".5",
+        "j": "+1",
+    }
 
 
 def test_nulls_and_quoted_null() -> None:
     v = values("a: ~\nb: null\nc: Null\nd: NULL\ne:\nf: \"null\"\ng: 'NULL'\nh: nUll\ni: ''\n")
-    assert v == {"a": None, "b": None, "c": None, "d": None, "e": None, "f": "null", "g": "NULL",
-                 "h": "nUll", "i": ""}
+    assert v == {"a": None, "b": None, "c": None, "d": None, "e": None, "f": "null", "g": "NULL", "h": "nUll", "i": ""}
 
 
 def test_block_and_quoted_scalars_keep_text_and_line_breaks_are_normalised() -> None:
@@ -85,17 +94,20 @@ def test_recursive_alias_refused() -> None:
         parse(b"a: &x [1, *x]\n", "t.yaml")
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    (b"a: !!int 1\n", "YAML tag"),
-    (b"a: !custom x\n", "YAML tag"),
-    (b"a: !!set {x}\n", "YAML tag"),
-    (b"? [a]\n: 1\n", "mapping key must be plain text"),
-    (b"~: 1\n", "empty (null) mapping key"),
-    (b"a: 1\n---\nb: 2\n", "more than one YAML document"),
-    (b"a: [1\n", "YAML syntax error"),
-    (b"a: \x07\n", "U+0007 is not allowed"),
-    (b"a: *nowhere\n", "unknown alias *nowhere"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (b"a: !!int 1\n", "YAML tag"),
+        (b"a: !custom x\n", "YAML tag"),
+        (b"a: !!set {x}\n", "YAML tag"),
+        (b"? [a]\n: 1\n", "mapping key must be plain text"),
+        (b"~: 1\n", "empty (null) mapping key"),
+        (b"a: 1\n---\nb: 2\n", "more than one YAML document"),
+        (b"a: [1\n", "YAML syntax error"),
+        (b"a: \x07\n", "U+0007 is not allowed"),
+        (b"a: *nowhere\n", "unknown alias *nowhere"),
+    ],
+)
 def test_refusals(text: bytes, message: str) -> None:
     with pytest.raises(LoadError, match=re.escape(message)):
         parse(text, "t.yaml")
@@ -123,10 +135,13 @@ def test_utf8_bom_is_accepted(tmp_path: Path) -> None:
     assert to_plain(load_file(p, max_bytes=1000)) == {"名字": "值"}
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    (codecs.BOM_UTF16_LE + "a: 1\n".encode("utf-16-le"), "UTF-16"),
-    (codecs.BOM_UTF32_BE + "a: 1\n".encode("utf-32-be"), "UTF-32"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (codecs.BOM_UTF16_LE + "a: 1\n".encode("utf-16-le"), "UTF-16"),
+        (codecs.BOM_UTF32_BE + "a: 1\n".encode("utf-32-be"), "UTF-32"),
+    ],
+)
 def test_other_encodings_are_refused(tmp_path: Path, data: bytes, message: str) -> None:
     p = tmp_path / "x.yaml"
     p.write_bytes(data)
@@ -153,12 +168,21 @@ def test_max_file_bytes(tmp_path: Path) -> None:
 
 
 def test_walk_files_skips_dot_directories_excluded_and_top_files(tmp_path: Path) -> None:
-    for rel in ["syncer.yaml", "catalog.yaml", "a.yaml", "b/c.yml", ".syncer/state.yaml", "b/.hidden/x.yaml",
-                "drafts/d.yaml", "drafts/deep/e.yaml", "notes.txt", "x.tmpl.yaml"]:
+    for rel in [
+        "syncer.yaml",
+        "catalog.yaml",
+        "a.yaml",
+        "b/c.yml",
+        ".syncer/state.yaml",
+        "b/.hidden/x.yaml",
+        "drafts/d.yaml",
+        "drafts/deep/e.yaml",
+        "notes.txt",
+        "x.tmpl.yaml",
+    ]:
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("a: 1\n")
-    found = walk_files(tmp_path, exclude=("drafts/**", "*.tmpl.yaml"),
-                       skip=frozenset({"syncer.yaml", "catalog.yaml"}))
+    found = walk_files(tmp_path, exclude=("drafts/**", "*.tmpl.yaml"), skip=frozenset({"syncer.yaml", "catalog.yaml"}))
     assert [p.relative_to(tmp_path).as_posix() for p in found] == ["a.yaml", "b/c.yml"]
 
 
@@ -171,8 +195,9 @@ def test_fuzz_bytes_raise_only_our_errors(data: bytes) -> None:
         parse(check_utf8(data, "f.yaml"), "f.yaml")
 
 
-YAMLISH = st.lists(st.sampled_from([*list("ab: -?[]{},&*!|>'\"#~\n\t\r%@`\\0."), "  ", "\n  ", "&x ", "*x"]),
-                   max_size=60).map("".join)
+YAMLISH = st.lists(
+    st.sampled_from([*list("ab: -?[]{},&*!|>'\"#~\n\t\r%@`\\0."), "  ", "\n  ", "&x ", "*x"]), max_size=60
+).map("".join)
 
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])

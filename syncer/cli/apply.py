@@ -49,28 +49,56 @@ class _ProgressPrinter:
 @cli.command()
 @root_option
 @state_option
-@click.option("--plan", "plan_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Apply this saved plan (from `syncer plan --out FILE`) only if it is still what an apply "
-                   "would do now: same state (lineage, serial), same values; says why not otherwise.")
-@click.option("--auto-approve", is_flag=True,
-              help="Apply without asking. Required when there is no terminal to ask on (CI).")
-@click.option("--max-duration", type=click.FloatRange(min=1), default=None, metavar="SECONDS",
-              help="Stop before a request that would end after this many seconds; exit 3 with the state "
-                   "consistent (run apply again to continue).")
-@click.option("--base-url", default=None, metavar="URL",
-              help="Feishu API base URL; overrides FEISHU_BASE_URL and target.base_url (https, or plain http "
-                   "to loopback only).")
-@click.option("--retry-rejected", is_flag=True,
-              help="Send rows Feishu rejected before even though their values have not changed.")
-@click.option("--preflight/--no-preflight", default=None,
-              help="Before importing, check the plan's reviewees with reviewees/query and quarantine those "
-                   "the semester does not hold (default: on in CI, off elsewhere).")
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Apply this saved plan (from `syncer plan --out FILE`) only if it is still what an apply "
+    "would do now: same state (lineage, serial), same values; says why not otherwise.",
+)
+@click.option(
+    "--auto-approve", is_flag=True, help="Apply without asking. Required when there is no terminal to ask on (CI)."
+)
+@click.option(
+    "--max-duration",
+    type=click.FloatRange(min=1),
+    default=None,
+    metavar="SECONDS",
+    help="Stop before a request that would end after this many seconds; exit 3 with the state "
+    "consistent (run apply again to continue).",
+)
+@click.option(
+    "--base-url",
+    default=None,
+    metavar="URL",
+    help="Feishu API base URL; overrides FEISHU_BASE_URL and target.base_url (https, or plain http to loopback only).",
+)
+@click.option(
+    "--retry-rejected", is_flag=True, help="Send rows Feishu rejected before even though their values have not changed."
+)
+@click.option(
+    "--preflight/--no-preflight",
+    default=None,
+    help="Before importing, check the plan's reviewees with reviewees/query and quarantine those "
+    "the semester does not hold (default: on in CI, off elsewhere).",
+)
 @redact_option
-@click.option("--force", is_flag=True,
-              help="Apply despite safety thresholds and the ancestor check of the last applied commit.")
-def apply(root: Path, state_path: Path | None, plan_file: Path | None, auto_approve: bool,
-          max_duration: float | None, base_url: str | None, retry_rejected: bool, preflight: bool | None,
-          redact: bool, force: bool) -> int:
+@click.option(
+    "--force", is_flag=True, help="Apply despite safety thresholds and the ancestor check of the last applied commit."
+)
+def apply(
+    root: Path,
+    state_path: Path | None,
+    plan_file: Path | None,
+    auto_approve: bool,
+    max_duration: float | None,
+    base_url: str | None,
+    retry_rejected: bool,
+    preflight: bool | None,
+    redact: bool,
+    force: bool,
+) -> int:
     """Plan, confirm, then push the changed values to Feishu and record them in the state.
 
     Credentials come from FEISHU_APP_ID and FEISHU_APP_SECRET only. Requests are paced evenly to
@@ -92,8 +120,11 @@ def apply(root: Path, state_path: Path | None, plan_file: Path | None, auto_appr
     open_state = _store_opener(root, state_path)
     result = validate_root(root, root_display=shown_root, state_dir=state_path, open_state=open_state)
     if not result.ok or result.desired is None:
-        click.echo(render_problems(result.problems, "github" if default_format(["github"]) == "github" else "text",
-                                   redact=redact))
+        click.echo(
+            render_problems(
+                result.problems, "github" if default_format(["github"]) == "github" else "text", redact=redact
+            )
+        )
         raise RefusedError(f"{shown_root} is invalid ({counts_line(result.problems)}): nothing was applied")
     settings = result.settings
     url = resolve_base_url(flag=base_url, settings_base_url=settings.target.base_url)
@@ -122,11 +153,22 @@ def apply(root: Path, state_path: Path | None, plan_file: Path | None, auto_appr
 
     printer = _ProgressPrinter()
     with client:
-        run = _run_apply(store=store, client=client, settings=settings, desired=result.desired,
-                         git=git_info(root, exclude=[store.path]), root=shown_root,
-                         commit_is_ancestor=ancestor, confirm=confirm, saved_plan=saved,
-                         max_duration=max_duration, retry_rejected=retry_rejected, force=force,
-                         preflight=_is_ci() if preflight is None else preflight, progress=printer)
+        run = _run_apply(
+            store=store,
+            client=client,
+            settings=settings,
+            desired=result.desired,
+            git=git_info(root, exclude=[store.path]),
+            root=shown_root,
+            commit_is_ancestor=ancestor,
+            confirm=confirm,
+            saved_plan=saved,
+            max_duration=max_duration,
+            retry_rejected=retry_rejected,
+            force=force,
+            preflight=_is_ci() if preflight is None else preflight,
+            progress=printer,
+        )
     printer.close()
     return _report_apply(run)
 
@@ -153,8 +195,12 @@ def _report_apply(run: Any) -> int:
 
 
 @cli.command()
-@click.option("--keep", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Work in this directory (created) and keep it, instead of a temporary one.")
+@click.option(
+    "--keep",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Work in this directory (created) and keep it, instead of a temporary one.",
+)
 def demo(keep: Path | None) -> int:
     """The whole loop in a few seconds, against a built-in Feishu emulator: no credentials, no network.
 

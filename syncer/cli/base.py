@@ -20,13 +20,20 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 class SyncerGroup(click.Group):
     """A group whose usage errors exit 1 (design.md remaps click's 2) and whose failures are one line."""
 
-    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
-             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
         debug = "--debug" in argv or os.environ.get("SYNCER_DEBUG") == "1"
         try:
-            rv = super().main(args=argv, prog_name=prog_name or "syncer", complete_var=complete_var,
-                              standalone_mode=False, **extra)
+            rv = super().main(
+                args=argv, prog_name=prog_name or "syncer", complete_var=complete_var, standalone_mode=False, **extra
+            )
         except click.exceptions.Abort:
             click.echo("Aborted.", err=True)
             _exit(1, standalone_mode)
@@ -80,16 +87,24 @@ def cli(debug: bool) -> None:
 
 # --- shared options -------------------------------------------------------------------------------------
 
+
 def root_option(f: Any) -> Any:
     return click.option(
-        "--root", "root", type=click.Path(file_okay=False, path_type=Path), default=Path("metrics"),
-        show_default=True, help="The metrics root: the directory holding syncer.yaml and catalog.yaml.",
+        "--root",
+        "root",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path("metrics"),
+        show_default=True,
+        help="The metrics root: the directory holding syncer.yaml and catalog.yaml.",
     )(f)
 
 
 def redact_option(f: Any) -> Any:
     return click.option(
-        "--redact-values", "redact", is_flag=True, envvar="SYNCER_REDACT",
+        "--redact-values",
+        "redact",
+        is_flag=True,
+        envvar="SYNCER_REDACT",
         help="Hide every value in the output (also SYNCER_REDACT=1): values are personal data.",
     )(f)
 
@@ -107,9 +122,12 @@ def root_display(root: Path) -> str:
 
 def state_option(f: Any) -> Any:
     return click.option(
-        "--state", "state_path", type=click.Path(file_okay=False, path_type=Path), default=None,
+        "--state",
+        "state_path",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
         help="Use this state directory (relative to the current directory) instead of state.path of "
-             "syncer.yaml, e.g. to rehearse against another target.",
+        "syncer.yaml, e.g. to rehearse against another target.",
     )(f)
 
 
@@ -126,6 +144,7 @@ def main() -> None:
 
 
 # --- shared by several commands ---------------------------------------------------------------------
+
 
 def _store_opener(root: Path, state_path: Path | None) -> Any:
     """`open_store` for this root, called with the settings validation loads, at most once: validation reads the
@@ -151,8 +170,9 @@ class _ReadProgressPrinter:
         self._open = False
 
     def __call__(self, p: Any) -> None:
-        line = (f"{p.endpoint}: {p.done}/{p.total} request{'s' if p.total != 1 else ''}"
-                + (f", {p.requests_left} left, ETA {_eta(p.eta_seconds)}" if p.requests_left else ""))
+        line = f"{p.endpoint}: {p.done}/{p.total} request{'s' if p.total != 1 else ''}" + (
+            f", {p.requests_left} left, ETA {_eta(p.eta_seconds)}" if p.requests_left else ""
+        )
         if self.tty:
             click.echo(f"\r\033[K{line}", nl=False, err=True)
             self._open = True

@@ -12,17 +12,32 @@ from syncer.cli.base import (
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on. Keep it on loopback: the emulator accepts well-known credentials.")
-@click.option("--port", default=0, show_default=True, type=click.IntRange(0, 65535),
-              help="Port to listen on; 0 picks a free one (the URL printed first says which).")
-@click.option("--tenant", "tenant_file", default=None,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Tenant file (schemas/emulator-tenant.schema.json); default: the tenant matching the "
-                   "example metrics/ root.")
-@click.option("--import-per-minute", type=click.IntRange(min=1), default=None,
-              help="Rate limit of metric_details/import per minute (Feishu's is 10); overrides the "
-                   "tenant file.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on. Keep it on loopback: the emulator accepts well-known credentials.",
+)
+@click.option(
+    "--port",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on; 0 picks a free one (the URL printed first says which).",
+)
+@click.option(
+    "--tenant",
+    "tenant_file",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Tenant file (schemas/emulator-tenant.schema.json); default: the tenant matching the example metrics/ root.",
+)
+@click.option(
+    "--import-per-minute",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Rate limit of metric_details/import per minute (Feishu's is 10); overrides the tenant file.",
+)
 def emulator(host: str, port: int, tenant_file: Path | None, import_per_minute: int | None) -> int:
     """Run a local Feishu emulator until Ctrl-C or SIGTERM.
 
@@ -43,7 +58,9 @@ def emulator(host: str, port: int, tenant_file: Path | None, import_per_minute: 
                 f"WARNING: the emulator listens on {host}, not on loopback: anyone who can reach this "
                 f"address can use it with the app secret of the tenant file. Use --host 127.0.0.1 "
                 f"unless you know why not.",
-                err=True, fg="red", bold=True,
+                err=True,
+                fg="red",
+                bold=True,
             )
         click.echo(
             f"Feishu emulator ready: app_id {tenant.app.app_id}, tenant "

@@ -17,8 +17,13 @@ from syncer.cli.base import (
 
 @cli.command()
 @root_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default=None,
-              help="Output format. Default: github under GitHub Actions (GITHUB_ACTIONS=true), else text.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default=None,
+    help="Output format. Default: github under GitHub Actions (GITHUB_ACTIONS=true), else text.",
+)
 @redact_option
 def validate(root: Path, fmt: str | None, redact: bool) -> int:
     """Load and check the metrics root, offline.
@@ -32,14 +37,28 @@ def validate(root: Path, fmt: str | None, redact: bool) -> int:
 
     fmt = fmt or default_format(["text", "json", "github"])
     result = validate_root(root, root_display=root_display(root))
-    summary = (f"{len(result.files)} data file{'s' if len(result.files) != 1 else ''}, "
-               f"{result.value_count} value{'s' if result.value_count != 1 else ''}"
-               + (f" ({result.closed_value_count} in closed semesters, left out of plans)"
-                  if result.closed_value_count else ""))
+    summary = (
+        f"{len(result.files)} data file{'s' if len(result.files) != 1 else ''}, "
+        f"{result.value_count} value{'s' if result.value_count != 1 else ''}"
+        + (
+            f" ({result.closed_value_count} in closed semesters, left out of plans)"
+            if result.closed_value_count
+            else ""
+        )
+    )
     if fmt == "json":
-        click.echo(render_json(result.problems, redact=redact, extra={
-            "root": root_display(root), "files": list(result.files), "values": result.value_count,
-            "closed_values": result.closed_value_count}))
+        click.echo(
+            render_json(
+                result.problems,
+                redact=redact,
+                extra={
+                    "root": root_display(root),
+                    "files": list(result.files),
+                    "values": result.value_count,
+                    "closed_values": result.closed_value_count,
+                },
+            )
+        )
     else:
         out = render_problems(result.problems, "github" if fmt == "github" else "text", redact=redact)
         if out:
@@ -63,8 +82,10 @@ def init(directory: Path, force: bool) -> int:
     written = init_root(directory, force=force)
     for path in written:
         click.echo(f"wrote {path.as_posix()}")
-    click.echo(f"\nNext: replace the example IDs in {directory.as_posix()}/catalog.yaml with your tenant's, "
-               f"then run: syncer validate --root {directory.as_posix()}")
+    click.echo(
+        f"\nNext: replace the example IDs in {directory.as_posix()}/catalog.yaml with your tenant's, "
+        f"then run: syncer validate --root {directory.as_posix()}"
+    )
     return 0
 
 

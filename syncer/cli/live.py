@@ -29,8 +29,12 @@ def _load_root(root: Path, state_path: Path | None, *, redact: bool) -> Any:
     shown = root_display(root)
     result = validate_root(root, root_display=shown, state_dir=state_path)
     if result.problems:
-        click.echo(render_problems(result.problems, "github" if default_format(["github"]) == "github" else "text",
-                                   redact=redact), err=True)
+        click.echo(
+            render_problems(
+                result.problems, "github" if default_format(["github"]) == "github" else "text", redact=redact
+            ),
+            err=True,
+        )
     if not result.ok:
         raise RefusedError(f"{shown} is invalid ({counts_line(result.problems)}): fix it first")
     return result
@@ -43,11 +47,17 @@ def catalog() -> None:
 
 @catalog.command("pull")
 @root_option
-@click.option("--base-url", default=None, metavar="URL",
-              help="Feishu API base URL; overrides FEISHU_BASE_URL and target.base_url (https, or plain http "
-                   "to loopback only).")
-@click.option("--write", is_flag=True,
-              help="Write the merged catalog.yaml (atomically). Without it, only print the diff (a dry run).")
+@click.option(
+    "--base-url",
+    default=None,
+    metavar="URL",
+    help="Feishu API base URL; overrides FEISHU_BASE_URL and target.base_url (https, or plain http to loopback only).",
+)
+@click.option(
+    "--write",
+    is_flag=True,
+    help="Write the merged catalog.yaml (atomically). Without it, only print the diff (a dry run).",
+)
 def catalog_pull(root: Path, base_url: str | None, write: bool) -> int:
     """Merge Feishu's semesters and metric library into catalog.yaml.
 
@@ -70,8 +80,9 @@ def catalog_pull(root: Path, base_url: str | None, write: bool) -> int:
         click.echo(render_text(problems, redact=False), err=True)
         raise RefusedError(f"{shown}/syncer.yaml is invalid: fix it first")
     printer = _ReadProgressPrinter()
-    click.echo("Reading Feishu's semesters and metric library (paced: semesters 10/min, the others 20/min) ...",
-               err=True)
+    click.echo(
+        "Reading Feishu's semesters and metric library (paced: semesters 10/min, the others 20/min) ...", err=True
+    )
     with _live_reader(settings, base_url, printer) as reader:
         pulled = fetch_catalog(reader, user_id_type=settings.target.user_id_type)
         requests = reader.requests
@@ -82,8 +93,10 @@ def catalog_pull(root: Path, base_url: str | None, write: bool) -> int:
     added = Counter(a.kind for a in result.additions)
     what = ", ".join(f"{n} {k}{'s' if n != 1 else ''}" for k, n in sorted(added.items())) or "nothing"
     if not result.changed:
-        click.echo(f"{result.display} is up to date with Feishu ({len(pulled.semesters)} semesters, "
-                   f"{len(pulled.metrics)} metrics in the library; {requests} requests).")
+        click.echo(
+            f"{result.display} is up to date with Feishu ({len(pulled.semesters)} semesters, "
+            f"{len(pulled.metrics)} metrics in the library; {requests} requests)."
+        )
         return 0
     click.echo(result.diff(), nl=False)
     if result.new_problems:
@@ -107,10 +120,17 @@ def people() -> None:
 @people.command("resolve")
 @root_option
 @state_option
-@click.option("--refresh", is_flag=True,
-              help="Ask Feishu again for every email, not only for those the cache does not answer yet.")
-@click.option("--base-url", default=None, metavar="URL",
-              help="Feishu API base URL; overrides FEISHU_BASE_URL and target.base_url.")
+@click.option(
+    "--refresh",
+    is_flag=True,
+    help="Ask Feishu again for every email, not only for those the cache does not answer yet.",
+)
+@click.option(
+    "--base-url",
+    default=None,
+    metavar="URL",
+    help="Feishu API base URL; overrides FEISHU_BASE_URL and target.base_url.",
+)
 def people_resolve(root: Path, state_path: Path | None, refresh: bool, base_url: str | None) -> int:
     """Look up the user IDs of the catalog's people by email and cache them with the state.
 
@@ -169,42 +189,78 @@ def people_resolve(root: Path, state_path: Path | None, refresh: bool, base_url:
         click.echo(f"  {r.alias}  {r.email}  {shown_id}{flag}")
     found = len(report.by_status("active"))
     failed = len(report.by_status("resigned")) + len(report.by_status("unknown"))
-    click.echo(f"Resolved {found}, not found {len(report.by_status('unknown'))}, resigned "
-               f"{len(report.by_status('resigned'))} with {report.requests} request"
-               f"{'s' if report.requests != 1 else ''}; {report.cached} answered from the cache"
-               f"{' (--refresh asks again)' if report.cached else ''}. Cache: {store.location}/{CACHE_FILE}"
-               f"{'' if changed else ' (unchanged)'}")
+    click.echo(
+        f"Resolved {found}, not found {len(report.by_status('unknown'))}, resigned "
+        f"{len(report.by_status('resigned'))} with {report.requests} request"
+        f"{'s' if report.requests != 1 else ''}; {report.cached} answered from the cache"
+        f"{' (--refresh asks again)' if report.cached else ''}. Cache: {store.location}/{CACHE_FILE}"
+        f"{'' if changed else ' (unchanged)'}"
+    )
     if report.mismatches:
-        click.echo(f"warning: {len(report.mismatches)} people have an id in catalog.yaml that differs from their "
-                   "email's user ID (marked !)", err=True)
+        click.echo(
+            f"warning: {len(report.mismatches)} people have an id in catalog.yaml that differs from their "
+            "email's user ID (marked !)",
+            err=True,
+        )
     if failed:
-        raise RefusedError(f"{failed} address{'es' if failed != 1 else ''} could not be resolved (listed above): "
-                           "fix them in catalog.yaml, then run `syncer people resolve --refresh`")
+        raise RefusedError(
+            f"{failed} address{'es' if failed != 1 else ''} could not be resolved (listed above): "
+            "fix them in catalog.yaml, then run `syncer people resolve --refresh`"
+        )
     return 0
 
 
 @cli.command("import")
-@click.option("--semester", required=True, metavar="ALIAS|ID",
-              help="The semester to import: an alias of catalog.yaml or a semester ID.")
-@click.option("--reviewees", "reviewees", multiple=True, metavar="ALIAS|ID",
-              help="Import these reviewees (people aliases or raw IDs; repeatable, or comma-separated).")
-@click.option("--all", "all_reviewees", is_flag=True,
-              help="Import every reviewee of the semester (read with reviewees/query).")
+@click.option(
+    "--semester",
+    required=True,
+    metavar="ALIAS|ID",
+    help="The semester to import: an alias of catalog.yaml or a semester ID.",
+)
+@click.option(
+    "--reviewees",
+    "reviewees",
+    multiple=True,
+    metavar="ALIAS|ID",
+    help="Import these reviewees (people aliases or raw IDs; repeatable, or comma-separated).",
+)
+@click.option(
+    "--all", "all_reviewees", is_flag=True, help="Import every reviewee of the semester (read with reviewees/query)."
+)
 @root_option
 @state_option
-@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where to write the data files (inside the root). Default: ROOT/imported.")
-@click.option("--per-file", type=click.IntRange(min=1), default=100, show_default=True,
-              help="Reviewees per data file.")
-@click.option("--skip-existing", is_flag=True,
-              help="Leave rows that data files already hold with other values alone (neither written nor "
-                   "recorded) instead of refusing the import.")
-@click.option("--base-url", default=None, metavar="URL",
-              help="Feishu API base URL; overrides FEISHU_BASE_URL and target.base_url.")
+@click.option(
+    "--out-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the data files (inside the root). Default: ROOT/imported.",
+)
+@click.option("--per-file", type=click.IntRange(min=1), default=100, show_default=True, help="Reviewees per data file.")
+@click.option(
+    "--skip-existing",
+    is_flag=True,
+    help="Leave rows that data files already hold with other values alone (neither written nor "
+    "recorded) instead of refusing the import.",
+)
+@click.option(
+    "--base-url",
+    default=None,
+    metavar="URL",
+    help="Feishu API base URL; overrides FEISHU_BASE_URL and target.base_url.",
+)
 @redact_option
-def import_values(semester: str, reviewees: tuple[str, ...], all_reviewees: bool, root: Path,
-                  state_path: Path | None, out_dir: Path | None, per_file: int, skip_existing: bool,
-                  base_url: str | None, redact: bool) -> int:
+def import_values(
+    semester: str,
+    reviewees: tuple[str, ...],
+    all_reviewees: bool,
+    root: Path,
+    state_path: Path | None,
+    out_dir: Path | None,
+    per_file: int,
+    skip_existing: bool,
+    base_url: str | None,
+    redact: bool,
+) -> int:
     """Adopt the values Feishu already holds: write them as data files and record them as applied.
 
     Like `terraform import`: reads the reviewees (reviewees/query, paged) and their values
@@ -229,23 +285,41 @@ def import_values(semester: str, reviewees: tuple[str, ...], all_reviewees: bool
     printer = _ReadProgressPrinter()
     reader = _live_reader(settings, base_url, printer)
     target = target_identity(settings, base_url=reader.client.base_url, app_id=reader.client.app_id)
-    options = ImportOptions(semester=semester, reviewees=wanted, all_reviewees=all_reviewees, out_dir=out_dir,
-                            per_file=per_file, skip_existing=skip_existing)
+    options = ImportOptions(
+        semester=semester,
+        reviewees=wanted,
+        all_reviewees=all_reviewees,
+        out_dir=out_dir,
+        per_file=per_file,
+        skip_existing=skip_existing,
+    )
     names = {p.id: a for a, p in sorted(result.catalog.people.items(), reverse=True) if p.id}
     metrics = {m.id: a for a, m in result.catalog.metrics.items()}
     try:
         with reader:
-            report = run_import(root=root, root_display=root_display(root), result=result, reader=reader,
-                                store=store, target=target, options=options,
-                                git=git_info(root, exclude=[store.path]),
-                                state_dir=state_path)
+            report = run_import(
+                root=root,
+                root_display=root_display(root),
+                result=result,
+                reader=reader,
+                store=store,
+                target=target,
+                options=options,
+                git=git_info(root, exclude=[store.path]),
+                state_dir=state_path,
+            )
     except ImportConflict as exc:
         printer.close()
         for c in exc.conflicts:
-            diffs = ", ".join(f"{f}: {_shown_value(a, redact)} in the file, {_shown_value(b, redact)} in Feishu"
-                              for f, a, b in c.differences)
-            click.echo(f"{c.source}: {names.get(c.row.reviewee, c.row.reviewee)} / "
-                       f"{metrics.get(c.row.metric, c.row.metric)}: {diffs}", err=True)
+            diffs = ", ".join(
+                f"{f}: {_shown_value(a, redact)} in the file, {_shown_value(b, redact)} in Feishu"
+                for f, a, b in c.differences
+            )
+            click.echo(
+                f"{c.source}: {names.get(c.row.reviewee, c.row.reviewee)} / "
+                f"{metrics.get(c.row.metric, c.row.metric)}: {diffs}",
+                err=True,
+            )
         raise
     except ImportInvalid as exc:
         printer.close()
@@ -255,9 +329,11 @@ def import_values(semester: str, reviewees: tuple[str, ...], all_reviewees: bool
         printer.close()
         raise
     printer.close()
-    click.echo(f"Read {report.reviewees_asked} reviewee{'s' if report.reviewees_asked != 1 else ''} of "
-               f"{report.semester_label} ({report.semester}) with {report.requests} request"
-               f"{'s' if report.requests != 1 else ''}.")
+    click.echo(
+        f"Read {report.reviewees_asked} reviewee{'s' if report.reviewees_asked != 1 else ''} of "
+        f"{report.semester_label} ({report.semester}) with {report.requests} request"
+        f"{'s' if report.requests != 1 else ''}."
+    )
     for f in report.files:
         click.echo(f"wrote {f}")
     if report.skipped:
@@ -265,20 +341,29 @@ def import_values(semester: str, reviewees: tuple[str, ...], all_reviewees: bool
         for why, n in report.skipped:
             click.echo(f"  {n} {why}")
     if report.rows_adopted:
-        click.echo(f"{report.rows_adopted} row{'s' if report.rows_adopted != 1 else ''} already in data files with "
-                   "Feishu's values: adopted as they are.")
+        click.echo(
+            f"{report.rows_adopted} row{'s' if report.rows_adopted != 1 else ''} already in data files with "
+            "Feishu's values: adopted as they are."
+        )
     if report.rows_left_alone:
-        click.echo(f"{report.rows_left_alone} row{'s' if report.rows_left_alone != 1 else ''} already in data files "
-                   "with other values: left alone (--skip-existing); the plan shows them as changes.")
+        click.echo(
+            f"{report.rows_left_alone} row{'s' if report.rows_left_alone != 1 else ''} already in data files "
+            "with other values: left alone (--skip-existing); the plan shows them as changes."
+        )
     if report.batch is None:
         click.echo("Nothing to import: Feishu holds no values of the catalog's metrics for these reviewees.")
         return 0
-    click.echo(f"Imported {report.values_written} value{'s' if report.values_written != 1 else ''} in "
-               f"{report.rows_written} row{'s' if report.rows_written != 1 else ''} of {report.reviewees_written} "
-               f"reviewee{'s' if report.reviewees_written != 1 else ''}; recorded as applied in the state at "
-               f"{store.location} (batch {report.batch.id}).")
-    expect = (f"it shows the {report.rows_left_alone} row{'s' if report.rows_left_alone != 1 else ''} left alone "
-              "as changes" if report.rows_left_alone else "it should show no changes")
+    click.echo(
+        f"Imported {report.values_written} value{'s' if report.values_written != 1 else ''} in "
+        f"{report.rows_written} row{'s' if report.rows_written != 1 else ''} of {report.reviewees_written} "
+        f"reviewee{'s' if report.reviewees_written != 1 else ''}; recorded as applied in the state at "
+        f"{store.location} (batch {report.batch.id})."
+    )
+    expect = (
+        f"it shows the {report.rows_left_alone} row{'s' if report.rows_left_alone != 1 else ''} left alone as changes"
+        if report.rows_left_alone
+        else "it should show no changes"
+    )
     click.echo(f"Next: syncer plan --root {root_display(root)} ({expect}), then commit the files.")
     return 0
 

@@ -25,30 +25,67 @@ from syncer.cli.base import (
 @cli.command()
 @root_option
 @state_option
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json", "github"]), default=None,
-              help="Output format: text (terminal), markdown (PR comment), json (the plan data), github "
-                   "(annotations and a summary). Default: github under GitHub Actions, else text.")
-@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write the JSON plan to FILE (atomically), for `syncer apply --plan FILE` and CI "
-                   "artifacts. Values are left out when redacting.")
-@click.option("--detailed-exitcode", is_flag=True,
-              help="Exit 2 when the plan has changes (forgets count), 0 when there is nothing to change.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json", "github"]),
+    default=None,
+    help="Output format: text (terminal), markdown (PR comment), json (the plan data), github "
+    "(annotations and a summary). Default: github under GitHub Actions, else text.",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the JSON plan to FILE (atomically), for `syncer apply --plan FILE` and CI "
+    "artifacts. Values are left out when redacting.",
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 2 when the plan has changes (forgets count), 0 when there is nothing to change.",
+)
 @redact_option
-@click.option("--force", is_flag=True,
-              help="Accept changes that pass a safety threshold (the plan still shows them); without it such "
-                   "a plan exits 1, as apply would refuse it.")
-@click.option("--refresh", is_flag=True,
-              help="Also read the live values of the rows this plan touches (metric_details/query; needs "
-                   "FEISHU_APP_ID and FEISHU_APP_SECRET) and show drift: values changed in Feishu outside "
-                   "syncer, and fields admins own. With --detailed-exitcode, drift alone exits 2.")
-@click.option("--refresh-all", is_flag=True,
-              help="Like --refresh, for every row the state manages in open semesters (within "
-                   "--refresh-budget).")
-@click.option("--refresh-budget", type=click.IntRange(min=1), default=20, show_default=True, metavar="N",
-              help="At most N metric_details/query requests (50 reviewees each, 20 a minute) for --refresh; "
-                   "rows beyond it are left unchecked, and the drift section says so.")
-def plan(root: Path, state_path: Path | None, fmt: str | None, out: Path | None, detailed_exitcode: bool,
-         redact: bool, force: bool, refresh: bool, refresh_all: bool, refresh_budget: int) -> int:
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Accept changes that pass a safety threshold (the plan still shows them); without it such "
+    "a plan exits 1, as apply would refuse it.",
+)
+@click.option(
+    "--refresh",
+    is_flag=True,
+    help="Also read the live values of the rows this plan touches (metric_details/query; needs "
+    "FEISHU_APP_ID and FEISHU_APP_SECRET) and show drift: values changed in Feishu outside "
+    "syncer, and fields admins own. With --detailed-exitcode, drift alone exits 2.",
+)
+@click.option(
+    "--refresh-all",
+    is_flag=True,
+    help="Like --refresh, for every row the state manages in open semesters (within --refresh-budget).",
+)
+@click.option(
+    "--refresh-budget",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    metavar="N",
+    help="At most N metric_details/query requests (50 reviewees each, 20 a minute) for --refresh; "
+    "rows beyond it are left unchecked, and the drift section says so.",
+)
+def plan(
+    root: Path,
+    state_path: Path | None,
+    fmt: str | None,
+    out: Path | None,
+    detailed_exitcode: bool,
+    redact: bool,
+    force: bool,
+    refresh: bool,
+    refresh_all: bool,
+    refresh_budget: int,
+) -> int:
     """Validate, then show what an apply would change: desired values minus the state.
 
     Changes are per value: create, update (last applied -> new) and forget (gone from the YAML: the value
@@ -81,8 +118,13 @@ def plan(root: Path, state_path: Path | None, fmt: str | None, out: Path | None,
         if fmt == "markdown":
             click.echo(render_markdown_problems(result.problems, redact=redact), nl=False)
         else:
-            click.echo(render_problems(result.problems, "json" if fmt == "json" else (
-                "github" if fmt == "github" else "text"), redact=redact))
+            click.echo(
+                render_problems(
+                    result.problems,
+                    "json" if fmt == "json" else ("github" if fmt == "github" else "text"),
+                    redact=redact,
+                )
+            )
         click.echo(f"{shown_root}: INVALID: {counts_line(result.problems)}; no plan", err=True)
         return 1
     if result.problems:  # warnings only: annotations on stdout for GitHub, else on stderr
@@ -91,12 +133,23 @@ def plan(root: Path, state_path: Path | None, fmt: str | None, out: Path | None,
         else:
             click.echo(render_problems(result.problems, "text", redact=redact), err=True)
     store = open_state(result.settings)
-    target = target_identity(result.settings, base_url=os.environ.get("FEISHU_BASE_URL") or None,
-                             app_id=os.environ.get("FEISHU_APP_ID") or None)
+    target = target_identity(
+        result.settings,
+        base_url=os.environ.get("FEISHU_BASE_URL") or None,
+        app_id=os.environ.get("FEISHU_APP_ID") or None,
+    )
     state, notes = load_checked(store, target=target)
-    the_plan = make_plan(result.desired, state, safety=result.settings.safety,
-                         git=git_info(root, exclude=[store.path]), target=target,
-                         state_location=store.location, root=shown_root, notes=notes, force=force)
+    the_plan = make_plan(
+        result.desired,
+        state,
+        safety=result.settings.safety,
+        git=git_info(root, exclude=[store.path]),
+        target=target,
+        state_location=store.location,
+        root=shown_root,
+        notes=notes,
+        force=force,
+    )
     if out is not None:
         from syncer.plan import plan_json
 
@@ -105,11 +158,12 @@ def plan(root: Path, state_path: Path | None, fmt: str | None, out: Path | None,
     if refresh or refresh_all:
         drift = _refresh(result, state, the_plan, scope="all" if refresh_all else "plan", budget=refresh_budget)
     if drift is not None and fmt == "json":
-        click.echo(_plan_json_with_drift(the_plan, drift, redact=redact, detailed_exitcode=detailed_exitcode),
-                   nl=False)
+        click.echo(_plan_json_with_drift(the_plan, drift, redact=redact, detailed_exitcode=detailed_exitcode), nl=False)
     else:
-        click.echo(render_plan(the_plan, cast("PlanFormat", fmt), redact=redact,
-                               color=fmt == "text" and _stdout_color()), nl=False)
+        click.echo(
+            render_plan(the_plan, cast("PlanFormat", fmt), redact=redact, color=fmt == "text" and _stdout_color()),
+            nl=False,
+        )
         if drift is not None:
             click.echo(_render_drift(drift, result.catalog, fmt, redact=redact), nl=False)
     if the_plan.refused:
@@ -128,15 +182,20 @@ def _refresh(result: Any, state: Any, the_plan: Any, *, scope: str, budget: int)
     targets = refresh_targets(the_plan, state, result.desired, scope=cast(Scope, scope))
     needed = requests_needed(targets)
     if needed:
-        click.echo(f"Reading live values: {needed} metric_details/query request{'s' if needed != 1 else ''} "
-                   f"needed, budget {budget}, 20 a minute ...", err=True)
+        click.echo(
+            f"Reading live values: {needed} metric_details/query request{'s' if needed != 1 else ''} "
+            f"needed, budget {budget}, 20 a minute ...",
+            err=True,
+        )
     printer = _ReadProgressPrinter()
     with _live_reader(settings, None, printer) as reader:
-        remote = fetch_remote(reader, targets, budget=budget, user_id_type=settings.target.user_id_type,
-                              scope=cast(Scope, scope))
+        remote = fetch_remote(
+            reader, targets, budget=budget, user_id_type=settings.target.user_id_type, scope=cast(Scope, scope)
+        )
     printer.close()
-    return compute_drift(plan=the_plan, state=state, desired=result.desired, remote=remote,
-                         user_id_type=settings.target.user_id_type)
+    return compute_drift(
+        plan=the_plan, state=state, desired=result.desired, remote=remote, user_id_type=settings.target.user_id_type
+    )
 
 
 def _plan_json_with_drift(the_plan: Any, drift: Any, *, redact: bool, detailed_exitcode: bool) -> str:

@@ -35,8 +35,9 @@ def _state_context(root: Path, state_path: Path | None) -> tuple[Any, Any]:
 @state.command("show")
 @root_option
 @state_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="Output format.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format."
+)
 def state_show(root: Path, state_path: Path | None, fmt: str) -> int:
     """Show what is managed: counts per semester, identity, lineage, serial, last apply, rejected rows.
 
@@ -48,8 +49,7 @@ def state_show(root: Path, state_path: Path | None, fmt: str) -> int:
     store, catalog = _state_context(root, state_path)
     holder = store.lock_holder()
     status = store.lock_status(holder) if holder is not None else None
-    summary = summarize(store.load(), location=store.location, catalog=catalog, lock=holder,
-                        lock_status=status)
+    summary = summarize(store.load(), location=store.location, catalog=catalog, lock=holder, lock_status=status)
     click.echo(render_state(summary, "json" if fmt == "json" else "text"), nl=False)
     return 0
 
@@ -57,15 +57,24 @@ def state_show(root: Path, state_path: Path | None, fmt: str) -> int:
 @state.command("rm")
 @root_option
 @state_option
-@click.option("--semester", "semesters", multiple=True, metavar="ALIAS|ID",
-              help="Select values of this semester (repeatable).")
-@click.option("--reviewee", "reviewees", multiple=True, metavar="ALIAS|ID",
-              help="Select values of this reviewee (repeatable).")
-@click.option("--metric", "metrics", multiple=True, metavar="ALIAS|ID",
-              help="Select values of this metric (repeatable).")
+@click.option(
+    "--semester", "semesters", multiple=True, metavar="ALIAS|ID", help="Select values of this semester (repeatable)."
+)
+@click.option(
+    "--reviewee", "reviewees", multiple=True, metavar="ALIAS|ID", help="Select values of this reviewee (repeatable)."
+)
+@click.option(
+    "--metric", "metrics", multiple=True, metavar="ALIAS|ID", help="Select values of this metric (repeatable)."
+)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation (required without a terminal).")
-def state_rm(root: Path, state_path: Path | None, semesters: tuple[str, ...], reviewees: tuple[str, ...],
-             metrics: tuple[str, ...], yes: bool) -> int:
+def state_rm(
+    root: Path,
+    state_path: Path | None,
+    semesters: tuple[str, ...],
+    reviewees: tuple[str, ...],
+    metrics: tuple[str, ...],
+    yes: bool,
+) -> int:
     """Stop managing the selected values, without touching Feishu.
 
     The values stay in Feishu as they are; syncer forgets it applied them (the next plan shows them as
@@ -85,8 +94,10 @@ def state_rm(root: Path, state_path: Path | None, semesters: tuple[str, ...], re
             click.echo("Nothing selected: no managed value matches.")
             return 0
         rows = {k.row for k in keys}
-        click.echo(f"{len(keys)} value{'s' if len(keys) != 1 else ''} in {len(rows)} row"
-                   f"{'s' if len(rows) != 1 else ''} will no longer be managed (Feishu is not touched).")
+        click.echo(
+            f"{len(keys)} value{'s' if len(keys) != 1 else ''} in {len(rows)} row"
+            f"{'s' if len(rows) != 1 else ''} will no longer be managed (Feishu is not touched)."
+        )
         if not yes:
             if not sys.stdin.isatty():
                 raise RefusedError("no terminal to confirm on: pass --yes")
@@ -100,8 +111,9 @@ def state_rm(root: Path, state_path: Path | None, semesters: tuple[str, ...], re
 @state.command("unlock")
 @root_option
 @state_option
-@click.option("--force", is_flag=True,
-              help="Clear the lock even if its holder still runs on this host or runs on another host.")
+@click.option(
+    "--force", is_flag=True, help="Clear the lock even if its holder still runs on this host or runs on another host."
+)
 def state_unlock(root: Path, state_path: Path | None, force: bool) -> int:
     """Clear the state's lock left by an apply that died.
 
@@ -117,17 +129,21 @@ def state_unlock(root: Path, state_path: Path | None, force: bool) -> int:
     return 0
 
 
-
-
 # --- state migrate: between the local and the git backend -----------------------------------------------
+
 
 @state.command("migrate")
 @root_option
 @state_option
-@click.option("--to", "to", type=click.Choice(["git", "local"]), required=True,
-              help="git: push the local state (state.path, or --state PATH) as the first commit of state.branch "
-                   "on state.remote; refused if the branch exists. local: copy the branch's state into "
-                   "state.path (or --state PATH); refused if a state is there.")
+@click.option(
+    "--to",
+    "to",
+    type=click.Choice(["git", "local"]),
+    required=True,
+    help="git: push the local state (state.path, or --state PATH) as the first commit of state.branch "
+    "on state.remote; refused if the branch exists. local: copy the branch's state into "
+    "state.path (or --state PATH); refused if a state is there.",
+)
 def state_migrate(root: Path, state_path: Path | None, to: str) -> int:
     """Move the state between the local and the git backend, unchanged (same lineage, serial, journal).
 
@@ -144,14 +160,22 @@ def state_migrate(root: Path, state_path: Path | None, to: str) -> int:
     branch = open_git_store(root, settings)
     if to == "git":
         moved = migrate_to_git(local, branch)
-        click.echo(f"Migrated the state (lineage {moved.meta.lineage}, serial {moved.meta.serial}) from "
-                   f"{local.location} to {branch.location}.")
-        click.echo("Next: set `state: {backend: git}` in syncer.yaml and commit it; once a plan reads the branch, "
-                   f"the local directory {local.location} can be deleted.")
+        click.echo(
+            f"Migrated the state (lineage {moved.meta.lineage}, serial {moved.meta.serial}) from "
+            f"{local.location} to {branch.location}."
+        )
+        click.echo(
+            "Next: set `state: {backend: git}` in syncer.yaml and commit it; once a plan reads the branch, "
+            f"the local directory {local.location} can be deleted."
+        )
     else:
         moved = migrate_to_local(branch, local)
-        click.echo(f"Migrated the state (lineage {moved.meta.lineage}, serial {moved.meta.serial}) from "
-                   f"{branch.location} to {local.location}.")
-        click.echo("Next: set `state: {backend: local}` in syncer.yaml and commit it; the branch "
-                   f"{settings.state.branch} was left as it was.")
+        click.echo(
+            f"Migrated the state (lineage {moved.meta.lineage}, serial {moved.meta.serial}) from "
+            f"{branch.location} to {local.location}."
+        )
+        click.echo(
+            "Next: set `state: {backend: local}` in syncer.yaml and commit it; the branch "
+            f"{settings.state.branch} was left as it was."
+        )
     return 0

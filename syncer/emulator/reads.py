@@ -128,8 +128,9 @@ def _uid_type(query: Mapping[str, str]) -> str | Rejection:
     return uid_type
 
 
-def _semester_request(tenant: Tenant, query: Mapping[str, str],
-                      body: bytes) -> tuple[str, dict[str, Any], str] | Rejection:
+def _semester_request(
+    tenant: Tenant, query: Mapping[str, str], body: bytes
+) -> tuple[str, dict[str, Any], str] | Rejection:
     """What the per-semester reads share: user_id_type, a JSON body, and its semester_id."""
     uid_type = _uid_type(query)
     if isinstance(uid_type, Rejection):

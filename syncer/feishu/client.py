@@ -156,9 +156,7 @@ class ReadClient:
         self, *, user_id_type: UserIdType = "open_id", page_size: int = DEFAULT_PAGE_SIZE
     ) -> list[LibraryMetric]:
         """The whole metric library, every page."""
-        items = self._paged(
-            METRIC_LIBS_QUERY, user_id_type=user_id_type, payload={}, key="items", page_size=page_size
-        )
+        items = self._paged(METRIC_LIBS_QUERY, user_id_type=user_id_type, payload={}, key="items", page_size=page_size)
         return self._parse(METRIC_LIBS_QUERY, parse_metric_libs, items)
 
     def query_reviewees(
@@ -203,9 +201,7 @@ class ReadClient:
                 payload["emails"] = email_chunks[i]
             if i < len(mobile_chunks):
                 payload["mobiles"] = mobile_chunks[i]
-            data = self._session.call(
-                "POST", BATCH_GET_ID, params={"user_id_type": user_id_type}, payload=payload
-            )
+            data = self._session.call("POST", BATCH_GET_ID, params={"user_id_type": user_id_type}, payload=payload)
             out.extend(self._parse(BATCH_GET_ID, parse_user_ids, data))
         return out
 

@@ -37,8 +37,7 @@ CODES: dict[int, CodeInfo] = {
     1580105: CodeInfo("the semester ID does not exist", "fix the semester ID in catalog.yaml", "request"),
     1580110: CodeInfo(
         "client_token repeated: a request with this token was received before",
-        "if this was a retry of the same batch, the earlier attempt landed; "
-        "never reuse a token for different content",
+        "if this was a retry of the same batch, the earlier attempt landed; never reuse a token for different content",
         "duplicate-token",
     ),
     1580112: CodeInfo(
@@ -71,17 +70,13 @@ CODES: dict[int, CodeInfo] = {
         "nothing can be done through the API; mark the semester closed in catalog.yaml",
         "request",
     ),
-    1580310: CodeInfo(
-        "old-version metrics cannot be imported", "nothing can be done through the API", "request"
-    ),
+    1580310: CodeInfo("old-version metrics cannot be imported", "nothing can be done through the API", "request"),
     1580311: CodeInfo(
         "a value entered by an admin cannot be overwritten",
         "drop the field from the YAML or ask the admin",
         "row",
     ),
-    1580312: CodeInfo(
-        "the reviewee's metrics were not found", "check the reviewee's metric template", "reviewee"
-    ),
+    1580312: CodeInfo("the reviewee's metrics were not found", "check the reviewee's metric template", "reviewee"),
     1580901: CodeInfo(
         "the tenant has no performance licence", "ask the tenant admin to enable Performance seats", "request"
     ),
@@ -96,21 +91,13 @@ CODES: dict[int, CodeInfo] = {
         "wait and run again; another job may be sharing the app's quota",
         "request",
     ),
-    99991661: CodeInfo(
-        "the tenant access token is missing", "check FEISHU_APP_ID and FEISHU_APP_SECRET", "request"
-    ),
-    99991663: CodeInfo(
-        "the tenant access token is invalid", "check FEISHU_APP_ID and FEISHU_APP_SECRET", "request"
-    ),
-    99991671: CodeInfo(
-        "the tenant access token is malformed", "check FEISHU_APP_ID and FEISHU_APP_SECRET", "request"
-    ),
+    99991661: CodeInfo("the tenant access token is missing", "check FEISHU_APP_ID and FEISHU_APP_SECRET", "request"),
+    99991663: CodeInfo("the tenant access token is invalid", "check FEISHU_APP_ID and FEISHU_APP_SECRET", "request"),
+    99991671: CodeInfo("the tenant access token is malformed", "check FEISHU_APP_ID and FEISHU_APP_SECRET", "request"),
 }
 
 _SERVER_ERROR = CodeInfo("Feishu answered with a server error", "retry later", "retry")
-_UNKNOWN = CodeInfo(
-    "an error code syncer does not know", "read Feishu's message; report it if it persists", "request"
-)
+_UNKNOWN = CodeInfo("an error code syncer does not know", "read Feishu's message; report it if it persists", "request")
 
 
 def describe(code: int | None, *, http_status: int | None = None) -> CodeInfo:

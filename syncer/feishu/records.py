@@ -209,9 +209,7 @@ def parse_metric_details(data: Mapping[str, Any]) -> list[RevieweeMetrics]:
                 reviewee=_user(item.get("reviewee_user_id")),
                 metric_template_id=_opt_id(item.get("metric_template_id"), "metric_template_id"),
                 metrics=tuple(metrics),
-                stage_statuses=tuple(
-                    _objects(item.get("reviewee_stage_statuses"), "reviewee_stage_statuses")
-                ),
+                stage_statuses=tuple(_objects(item.get("reviewee_stage_statuses"), "reviewee_stage_statuses")),
             )
         )
     return out
@@ -297,16 +295,12 @@ MAX_IMPORT_FIELDS = 99
 MAX_CLIENT_TOKEN = 64
 
 
-def import_body(
-    *, semester_id: str, import_record_name: str, imported_metrics: list[ImportedMetric]
-) -> dict[str, Any]:
+def import_body(*, semester_id: str, import_record_name: str, imported_metrics: list[ImportedMetric]) -> dict[str, Any]:
     """The exact body of metric_details/import (what the journal keeps and the client sends)."""
     if not semester_id:
         raise ValueError("semester_id is empty")
     if not 1 <= len(imported_metrics) <= MAX_IMPORT_ITEMS:
-        raise ValueError(
-            f"imported_metrics must hold 1 to {MAX_IMPORT_ITEMS} items, not {len(imported_metrics)}"
-        )
+        raise ValueError(f"imported_metrics must hold 1 to {MAX_IMPORT_ITEMS} items, not {len(imported_metrics)}")
     for item in imported_metrics:
         if not 1 <= len(item["fields"]) <= MAX_IMPORT_FIELDS:
             raise ValueError(f"an imported metric must hold 1 to {MAX_IMPORT_FIELDS} fields")

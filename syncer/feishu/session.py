@@ -177,9 +177,7 @@ class Session:
                 self._backoff(endpoint, failures, reason)
                 continue
             except httpx.HTTPError as exc:
-                raise NetworkError(
-                    f"{endpoint} failed: {type(exc).__name__}: {self._scrub(str(exc))}"
-                ) from None
+                raise NetworkError(f"{endpoint} failed: {type(exc).__name__}: {self._scrub(str(exc))}") from None
 
             body, status = answer.body, answer.status
             raw_code = body.get("code") if body is not None else None

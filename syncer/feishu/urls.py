@@ -54,9 +54,7 @@ def check_base_url(url: str, *, origin: str = "base URL") -> str:
     return f"{scheme}://{parts.netloc}{parts.path}".rstrip("/")
 
 
-def resolve_base_url(
-    *, flag: str | None, settings_base_url: str, env: Mapping[str, str] | None = None
-) -> str:
+def resolve_base_url(*, flag: str | None, settings_base_url: str, env: Mapping[str, str] | None = None) -> str:
     """The `--base-url` flag, then FEISHU_BASE_URL, then `target.base_url`; checked by `check_base_url`."""
     environ = os.environ if env is None else env
     if flag:

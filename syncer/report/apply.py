@@ -26,8 +26,11 @@ def render_progress(p: Progress) -> str:
     """One plain line for a progress event (for logs and non-terminals)."""
     if p.kind in ("settle", "forget", "stop", "split", "rejected"):
         return p.message
-    left = f", {p.requests_left} request{_s(p.requests_left)} left, ETA {_duration(p.eta_seconds)}" \
-        if p.requests_left else ""
+    left = (
+        f", {p.requests_left} request{_s(p.requests_left)} left, ETA {_duration(p.eta_seconds)}"
+        if p.requests_left
+        else ""
+    )
     return f"rows {p.rows_done}/{p.rows_total} done{left}"
 
 
@@ -37,19 +40,25 @@ def render_summary(report: ApplyReport, names: Names) -> str:
     lines.append(
         f"Applied {report.values_applied} value{_s(report.values_applied)} in {report.rows_applied} "
         f"row{_s(report.rows_applied)} with {report.requests} import request{_s(report.requests)} in "
-        f"{_duration(report.seconds)}."
-        + (f" Import records: {', '.join(records)}." if records else ""))
+        f"{_duration(report.seconds)}." + (f" Import records: {', '.join(records)}." if records else "")
+    )
     if report.settled:
-        lines.append(f"Settled {len(report.settled)} batch{'es' if len(report.settled) != 1 else ''} left open "
-                     f"by an interrupted apply: {', '.join(o for _, o in report.settled)}.")
+        lines.append(
+            f"Settled {len(report.settled)} batch{'es' if len(report.settled) != 1 else ''} left open "
+            f"by an interrupted apply: {', '.join(o for _, o in report.settled)}."
+        )
     if report.values_forgotten:
-        lines.append(f"Stopped managing {report.values_forgotten} value{_s(report.values_forgotten)} removed from "
-                     "the YAML (they stay in Feishu as they are).")
+        lines.append(
+            f"Stopped managing {report.values_forgotten} value{_s(report.values_forgotten)} removed from "
+            "the YAML (they stay in Feishu as they are)."
+        )
     new = report.new_rejections
     old = [r for r in report.rejected if not r.new]
     if new:
-        lines.append(f"\nFeishu rejected {len(new)} row{_s(len(new))} in this run (quarantined: not sent again "
-                     "until their values change, or with --retry-rejected):")
+        lines.append(
+            f"\nFeishu rejected {len(new)} row{_s(len(new))} in this run (quarantined: not sent again "
+            "until their values change, or with --retry-rejected):"
+        )
         lines += [_rejected_line(r, names) for r in new]
     if old:
         lines.append(f"\n{len(old)} row{_s(len(old))} rejected earlier and unchanged since, not sent:")
@@ -57,8 +66,10 @@ def render_summary(report: ApplyReport, names: Names) -> str:
     for semester, why in report.failures:
         lines.append(f"\nSTOPPED {names.semester(semester)}: {why}")
     if report.stopped_early:
-        lines.append(f"\nStopped before --max-duration with {report.rows_left} row{_s(report.rows_left)} left: "
-                     "run apply again to continue (the state is consistent).")
+        lines.append(
+            f"\nStopped before --max-duration with {report.rows_left} row{_s(report.rows_left)} left: "
+            "run apply again to continue (the state is consistent)."
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -69,14 +80,21 @@ def _rejected_line(r: RejectedRow, names: Names) -> str:
 
 def render_step_summary(report: ApplyReport, names: Names, *, limit: int = 1_000_000) -> str:
     """The GitHub step summary (Markdown), cut to stay well under GitHub's 1 MiB per step."""
-    status = {0: "applied", 1: "FAILED", 3: "stopped at --max-duration (a follow-up run continues)",
-              4: "applied, with rejected rows"}[report.exit_code]
+    status = {
+        0: "applied",
+        1: "FAILED",
+        3: "stopped at --max-duration (a follow-up run continues)",
+        4: "applied, with rejected rows",
+    }[report.exit_code]
     if report.exit_code in (1, 3) and report.new_rejections:
         status += f"; {len(report.new_rejections)} rows rejected in this run"
-    out = [f"### syncer apply: {status}", "",
-           f"- values applied: {report.values_applied} in {report.rows_applied} rows",
-           f"- import requests: {report.requests}",
-           f"- time: {_duration(report.seconds)}"]
+    out = [
+        f"### syncer apply: {status}",
+        "",
+        f"- values applied: {report.values_applied} in {report.rows_applied} rows",
+        f"- import requests: {report.requests}",
+        f"- time: {_duration(report.seconds)}",
+    ]
     if report.values_forgotten:
         out.append(f"- values no longer managed: {report.values_forgotten}")
     for semester, why in report.failures:
@@ -85,8 +103,10 @@ def render_step_summary(report: ApplyReport, names: Names, *, limit: int = 1_000
         out += ["", "| row | file | code | what to do |", "|---|---|---|---|"]
         for r in report.rejected:
             where = f"{r.source.file}:{r.source.line}" if r.source else ""
-            out.append(f"| {_md(row_label(r, names))} | {_md(where)} | {r.code}{'' if r.new else ' (earlier)'} "
-                       f"| {_md(r.remedy)} |")
+            out.append(
+                f"| {_md(row_label(r, names))} | {_md(where)} | {r.code}{'' if r.new else ' (earlier)'} "
+                f"| {_md(r.remedy)} |"
+            )
     text = "\n".join(out) + "\n"
     if len(text.encode()) > limit:
         cut = text.encode()[: limit - 200].decode("utf-8", "ignore")

@@ -57,16 +57,20 @@ def summary(drift: Drift) -> str:
         parts.append(f"{_n(drift.count('admin'), 'admin-owned field')} the plan would send")
     if drift.absent:
         parts.append(f"{_n(len(drift.absent), 'row')} Feishu does not list")
-    checked = (f"{drift.reviewees_checked} of {_n(drift.reviewees_in_scope, 'reviewee')} checked"
-               f" ({'every managed row' if drift.scope == 'all' else 'the rows this plan touches'}) with "
-               f"{_n(drift.requests, 'request')}")
+    checked = (
+        f"{drift.reviewees_checked} of {_n(drift.reviewees_in_scope, 'reviewee')} checked"
+        f" ({'every managed row' if drift.scope == 'all' else 'the rows this plan touches'}) with "
+        f"{_n(drift.requests, 'request')}"
+    )
     return "; ".join(parts) + f"; {checked}."
 
 
 def _label(e: DriftEntry, names: Names) -> str:
     k = e.key
-    return (f"{names.semester(k.semester)} / {names.person(k.reviewee)} / {names.metric(k.metric)}."
-            f"{names.field(k.metric, k.field)}")
+    return (
+        f"{names.semester(k.semester)} / {names.person(k.reviewee)} / {names.metric(k.metric)}."
+        f"{names.field(k.metric, k.field)}"
+    )
 
 
 def _line(e: DriftEntry, names: Names, *, redact: bool) -> str:
@@ -90,11 +94,15 @@ def render_text(drift: Drift, names: Names, *, redact: bool) -> str:
             lines.append(f" {_WHAT[kind][0].upper()}{_WHAT[kind][1:]}:")
             lines.extend(_line(e, names, redact=redact) for e in entries)
     if drift.absent:
-        lines.append(" Rows the plan would send that Feishu does not list for the reviewee (the import would be "
-                     "rejected: 1580306/1580312):")
+        lines.append(
+            " Rows the plan would send that Feishu does not list for the reviewee (the import would be "
+            "rejected: 1580306/1580312):"
+        )
         for row, src in drift.absent:
-            lines.append(f"  {names.semester(row.semester)} / {names.person(row.reviewee)} / "
-                         f"{names.metric(row.metric)}{f'  {src}' if src else ''}")
+            lines.append(
+                f"  {names.semester(row.semester)} / {names.person(row.reviewee)} / "
+                f"{names.metric(row.metric)}{f'  {src}' if src else ''}"
+            )
     if not drift.reviewees_in_scope:
         lines.append(" Nothing to check: the plan touches no rows (--refresh-all checks every managed row).")
     elif not drift.entries and not drift.absent:
@@ -109,8 +117,7 @@ def render_github(drift: Drift, names: Names, *, redact: bool) -> str:
     for e in drift.entries:
         if e.kind == "admin":
             continue
-        props = (f" file={escape_property(e.source.file)},line={e.source.line},col={e.source.col}"
-                 if e.source else "")
+        props = f" file={escape_property(e.source.file)},line={e.source.line},col={e.source.col}" if e.source else ""
         out.append(f"::warning{props},title=drift::{escape_data(_line(e, names, redact=redact).strip())}")
     return "\n".join(out) + ("\n" if out else "") + render_text(drift, names, redact=redact)
 
@@ -124,22 +131,28 @@ def _md(value: str | None, *, redact: bool) -> str:
 def render_markdown(drift: Drift, names: Names, *, redact: bool) -> str:
     lines = ["", "### Drift", "", f"**{md(summary(drift))}**", ""]
     if drift.entries:
-        lines += ["| semester | reviewee | metric.field | what | last applied | in Feishu | in the YAML |",
-                  "|---|---|---|---|---|---|---|"]
+        lines += [
+            "| semester | reviewee | metric.field | what | last applied | in Feishu | in the YAML |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for e in drift.entries[:MAX_MD_ROWS]:
             k = e.key
             lines.append(
                 f"| {md(names.semester(k.semester))} | {md(names.person(k.reviewee))} | "
                 f"{md(names.metric(k.metric))}.{md(names.field(k.metric, k.field))} | {e.kind} | "
-                f"{_md(e.applied, redact=redact)} | {_md(e.live, redact=redact)} | {_md(e.desired, redact=redact)} |")
+                f"{_md(e.applied, redact=redact)} | {_md(e.live, redact=redact)} | {_md(e.desired, redact=redact)} |"
+            )
         if len(drift.entries) > MAX_MD_ROWS:
-            lines.append(f"\n*{len(drift.entries) - MAX_MD_ROWS} more not shown; run `syncer plan --refresh` for "
-                         "all of them.*")
+            lines.append(
+                f"\n*{len(drift.entries) - MAX_MD_ROWS} more not shown; run `syncer plan --refresh` for all of them.*"
+            )
         lines.append("")
     if drift.absent:
         lines.append("Rows the plan would send that Feishu does not list for the reviewee:")
-        lines += [f"- {md(names.semester(r.semester))} / {md(names.person(r.reviewee))} / {md(names.metric(r.metric))}"
-                  for r, _ in drift.absent[:MAX_MD_ROWS]]
+        lines += [
+            f"- {md(names.semester(r.semester))} / {md(names.person(r.reviewee))} / {md(names.metric(r.metric))}"
+            for r, _ in drift.absent[:MAX_MD_ROWS]
+        ]
         lines.append("")
     lines += [f"> {md(n)}" for n in drift.notes]
     return "\n".join(lines) + "\n"
@@ -159,21 +172,36 @@ def drift_document(drift: Drift, *, redact: bool, detailed_exitcode: bool) -> di
         "counts": {k: drift.count(k) for k in ("changed", "cleared", "unmanaged", "admin")}
         | {"absent_rows": len(drift.absent)},
         "values": [
-            {"kind": e.kind, "semester": e.key.semester, "reviewee": e.key.reviewee, "metric": e.key.metric,
-             "field": e.key.field, "applied": None if redact else e.applied, "live": None if redact else e.live,
-             "desired": None if redact else e.desired, "batch": e.batch,
-             "source": {"file": e.source.file, "line": e.source.line, "col": e.source.col} if e.source else None}
+            {
+                "kind": e.kind,
+                "semester": e.key.semester,
+                "reviewee": e.key.reviewee,
+                "metric": e.key.metric,
+                "field": e.key.field,
+                "applied": None if redact else e.applied,
+                "live": None if redact else e.live,
+                "desired": None if redact else e.desired,
+                "batch": e.batch,
+                "source": {"file": e.source.file, "line": e.source.line, "col": e.source.col} if e.source else None,
+            }
             for e in drift.entries
         ],
         "absent_rows": [
-            {"semester": r.semester, "reviewee": r.reviewee, "metric": r.metric,
-             "source": {"file": s.file, "line": s.line, "col": s.col} if s else None}
+            {
+                "semester": r.semester,
+                "reviewee": r.reviewee,
+                "metric": r.metric,
+                "source": {"file": s.file, "line": s.line, "col": s.col} if s else None,
+            }
             for r, s in drift.absent
         ],
         "notes": list(drift.notes),
     }
     if detailed_exitcode:
         doc["exit_code"] = 2 if drift.detected else 0
-        doc["exit_code_means"] = ("with --detailed-exitcode, drift alone makes `syncer plan` exit 2"
-                                  if drift.detected else "no drift: drift alone does not change the exit code")
+        doc["exit_code_means"] = (
+            "with --detailed-exitcode, drift alone makes `syncer plan` exit 2"
+            if drift.detected
+            else "no drift: drift alone does not change the exit code"
+        )
     return doc

@@ -160,11 +160,7 @@ def _summary_lines(plan: Plan, style: _Style) -> list[str]:
         )
     if plan.breaches:
         lines.append("")
-        label = (
-            "Safety thresholds passed (--force given)"
-            if plan.forced
-            else "Safety: apply will refuse this plan"
-        )
+        label = "Safety thresholds passed (--force given)" if plan.forced else "Safety: apply will refuse this plan"
         lines.append(style(label + ":", "1;31"))
         for b in plan.breaches:
             key = "max_update_ratio" if b.kind == "update" else "max_forget_ratio"
@@ -178,8 +174,7 @@ def _summary_lines(plan: Plan, style: _Style) -> list[str]:
             )
         if not plan.forced:
             lines.append(
-                "  To proceed: apply with --force, or raise the threshold in syncer.yaml in the same "
-                "pull request."
+                "  To proceed: apply with --force, or raise the threshold in syncer.yaml in the same pull request."
             )
     if plan.notes:
         lines.append("")
@@ -303,11 +298,7 @@ def render_markdown(plan: Plan, *, redact: bool, max_chars: int = MAX_COMMENT_CH
     c = plan.counts
     head = [MARKER, f"### {'⛔ ' if plan.refused else ''}syncer plan", "", f"**{summary_line(plan)}**", ""]
     st = plan.state
-    state = (
-        f"state serial {st.serial} (lineage `{st.lineage[:8]}`)"
-        if st.exists and st.lineage
-        else "no state yet"
-    )
+    state = f"state serial {st.serial} (lineage `{st.lineage[:8]}`)" if st.exists and st.lineage else "no state yet"
     head.append(
         f"Base commit `{plan.git.short}`{' (dirty)' if plan.git.dirty else ''} · {state} · "
         f"checksum `{plan.checksum.removeprefix('sha256:')[:12]}`"
@@ -317,8 +308,7 @@ def render_markdown(plan: Plan, *, redact: bool, max_chars: int = MAX_COMMENT_CH
     if plan.breaches:
         head.append("> [!CAUTION]" if not plan.forced else "> [!WARNING]")
         head.append(
-            "> **Safety threshold passed**"
-            + (" (--force given)." if plan.forced else ": apply will refuse this plan.")
+            "> **Safety threshold passed**" + (" (--force given)." if plan.forced else ": apply will refuse this plan.")
         )
         for b in plan.breaches:
             head.append(
@@ -359,9 +349,7 @@ def render_markdown(plan: Plan, *, redact: bool, max_chars: int = MAX_COMMENT_CH
     text = "\n".join(head) + "\n"
     tail_text = "\n".join(tail) + ("\n" if tail else "")
     if plan.changes:
-        text += _md_details(
-            plan, redact=redact, budget=max_chars - len(text) - len(tail_text), max_chars=max_chars
-        )
+        text += _md_details(plan, redact=redact, budget=max_chars - len(text) - len(tail_text), max_chars=max_chars)
     text += tail_text
     if len(text) > max_chars:  # a pathological head or tail: cut hard, but keep the summary line
         note = "\n\n*(cut to fit a comment; run `syncer plan` for the full plan)*\n"
@@ -396,9 +384,7 @@ def _md_details(plan: Plan, *, redact: bool, budget: int, max_chars: int) -> str
     return opening + "\n".join(parts) + ("\n" if parts else "") + note + closing
 
 
-def render_markdown_problems(
-    problems: Sequence[Problem], *, redact: bool, max_chars: int = MAX_COMMENT_CHARS
-) -> str:
+def render_markdown_problems(problems: Sequence[Problem], *, redact: bool, max_chars: int = MAX_COMMENT_CHARS) -> str:
     """The PR comment when the YAML is invalid: no plan, the problems instead."""
     head = [
         MARKER,

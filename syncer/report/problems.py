@@ -29,8 +29,14 @@ def render_json(problems: Sequence[Problem], *, redact: bool, extra: dict[str, o
         "errors": errors,
         "warnings": len(problems) - errors,
         "problems": [
-            {"file": p.file, "line": p.line, "col": p.col, "severity": p.severity, "code": p.code,
-             "message": p.text(redact=redact)}
+            {
+                "file": p.file,
+                "line": p.line,
+                "col": p.col,
+                "severity": p.severity,
+                "code": p.code,
+                "message": p.text(redact=redact),
+            }
             for p in problems
         ],
     }
@@ -54,12 +60,19 @@ def render_github(problems: Sequence[Problem], *, redact: bool) -> str:
     the plain list."""
     lines = []
     for p in problems:
-        props = ",".join([
-            f"file={escape_property(p.file)}", f"line={p.line}", f"col={p.col}",
-            f"title={escape_property(p.code)}",
-        ])
-        lines.append(f"::{p.severity}::{escape_data(p.text(redact=redact))}" if not p.file
-                     else f"::{p.severity} {props}::{escape_data(p.text(redact=redact))}")
+        props = ",".join(
+            [
+                f"file={escape_property(p.file)}",
+                f"line={p.line}",
+                f"col={p.col}",
+                f"title={escape_property(p.code)}",
+            ]
+        )
+        lines.append(
+            f"::{p.severity}::{escape_data(p.text(redact=redact))}"
+            if not p.file
+            else f"::{p.severity} {props}::{escape_data(p.text(redact=redact))}"
+        )
     if problems:
         lines.append(render_text(problems, redact=redact))
     return "\n".join(lines)

@@ -81,9 +81,7 @@ def open_store(
     return LocalStateStore(state_path(root, settings, override=override), clock=clock)
 
 
-def target_identity(
-    settings: Settings, *, base_url: str | None = None, app_id: str | None = None
-) -> Identity:
+def target_identity(settings: Settings, *, base_url: str | None = None, app_id: str | None = None) -> Identity:
     """The target of this run: `base_url` (the --base-url flag, else FEISHU_BASE_URL, as the CLI decides)
     over syncer.yaml's; `app_id` from FEISHU_APP_ID when set."""
     return Identity(

@@ -61,11 +61,19 @@ MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 JSONObj = dict[str, Any]
 
 
-
 def batch_from_json(b: JSONObj) -> BatchInfo:
     """A batch's metadata as batches.jsonl and the log hold it."""
-    return BatchInfo(int(b["id"]), str(b["semester"]), str(b["time"]), str(b["import_record_id"]),
-                     str(b["commit"]), str(b["client_token"]), str(b["import_record_name"]), int(b["rows"]))
+    return BatchInfo(
+        int(b["id"]),
+        str(b["semester"]),
+        str(b["time"]),
+        str(b["import_record_id"]),
+        str(b["commit"]),
+        str(b["client_token"]),
+        str(b["import_record_name"]),
+        int(b["rows"]),
+    )
+
 
 def dumps(obj: object) -> str:
     """Compact, deterministic JSON on one line (non-ASCII kept: the files are UTF-8 text)."""
@@ -139,9 +147,7 @@ def meta_from_json(text: str, *, where: str) -> StateMeta:
             next_batch=int(obj.get("next_batch", 1)),
             generation=int(obj.get("generation", 0)),
             last_import_request=obj.get("last_import_request"),
-            last_apply=LastApply(str(last["time"]), str(last["commit"]), int(last["batch"]))
-            if last
-            else None,
+            last_apply=LastApply(str(last["time"]), str(last["commit"]), int(last["batch"])) if last else None,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise StateError(f"{where}: unreadable state metadata ({exc!r})") from exc
@@ -430,9 +436,7 @@ def _raise_bad_line(text: str, where: str) -> Any:
         try:
             json.loads(line)
         except ValueError as exc:
-            raise StateError(
-                f"{where}:{n}: not valid JSON ({exc}); restore the file from git or a backup"
-            ) from exc
+            raise StateError(f"{where}:{n}: not valid JSON ({exc}); restore the file from git or a backup") from exc
     raise StateError(f"{where}: not valid JSON Lines")
 
 

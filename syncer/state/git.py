@@ -85,10 +85,21 @@ class GitStateStore:
     """A state kept on a branch of a git remote. Construct with `open_git_store`; `load()` to read;
     `lock()` before any write. Satisfies `syncer.state.base.StateStore`."""
 
-    def __init__(self, *, repo: Path, private: Path, branch: str, remote: str, clock: Clock = utc_now,
-                 git: Git | None = None, sleep: Callable[[float], None] = time.sleep,
-                 hostname: Callable[[], str] = socket.gethostname, pid: Callable[[], int] = os.getpid,
-                 alive: Callable[[int], bool] = pid_alive, push_attempts: int = 3) -> None:
+    def __init__(
+        self,
+        *,
+        repo: Path,
+        private: Path,
+        branch: str,
+        remote: str,
+        clock: Clock = utc_now,
+        git: Git | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        hostname: Callable[[], str] = socket.gethostname,
+        pid: Callable[[], int] = os.getpid,
+        alive: Callable[[int], bool] = pid_alive,
+        push_attempts: int = 3,
+    ) -> None:
         self.repo = Path(repo)
         self.path = Path(private)  # the private working directory (never part of the metrics root)
         self.branch = branch
@@ -185,14 +196,16 @@ class GitStateStore:
         try:
             text = self._git.run("cat-file", "blob", blob).stdout.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise StateError(f"{where}: the people cache is damaged ({exc}); run `syncer people resolve "
-                             "--refresh` to write it anew") from None
+            raise StateError(
+                f"{where}: the people cache is damaged ({exc}); run `syncer people resolve --refresh` to write it anew"
+            ) from None
         return files.decode_people(text, where=where)
 
     def _remote_refs(self) -> tuple[str | None, str | None]:
         """(state branch tip, lock commit) on the remote, None for a ref that does not exist."""
-        out = self._remote_text("ls-remote", self.remote, self.branch_ref, self.lock_ref,
-                                what=f"reading {self.location}")
+        out = self._remote_text(
+            "ls-remote", self.remote, self.branch_ref, self.lock_ref, what=f"reading {self.location}"
+        )
         found: dict[str, str] = {}
         for line in out.splitlines():
             sha, _, ref = line.partition("\t")
@@ -209,9 +222,17 @@ class GitStateStore:
         """Make the commit `sha` (the remote's `remote_ref`) present here, under `local_ref`; fetch if needed.
         Returns the commit now held (the remote's newer one if the ref moved in between)."""
         if not self._has_commit(sha):
-            self._remote_text("fetch", "--no-tags", "--no-write-fetch-head", "--no-prune",
-                              "--recurse-submodules=no", "--quiet", self.remote, f"+{remote_ref}:{local_ref}",
-                              what=f"fetching {remote_ref} from {self.remote}")
+            self._remote_text(
+                "fetch",
+                "--no-tags",
+                "--no-write-fetch-head",
+                "--no-prune",
+                "--recurse-submodules=no",
+                "--quiet",
+                self.remote,
+                f"+{remote_ref}:{local_ref}",
+                what=f"fetching {remote_ref} from {self.remote}",
+            )
             return self._git.text("rev-parse", "--verify", f"{local_ref}^{{commit}}")
         self._git.run("update-ref", local_ref, sha)
         return sha
@@ -227,12 +248,14 @@ class GitStateStore:
             parts = path.split("/")
             safe = all(p and not p.startswith(".") for p in parts) and (
                 (len(parts) == 1 and path in STATE_FILES)
-                or (len(parts) == 2 and parts[0] == files.SEMESTERS and parts[1].endswith(files.SHARD_SUFFIX)))
+                or (len(parts) == 2 and parts[0] == files.SEMESTERS and parts[1].endswith(files.SHARD_SUFFIX))
+            )
             if kind != "blob" or mode not in ("100644", "100755") or not safe:
                 raise StateError(
                     f"{self.location} ({commit[:12]}) holds {path!r}, which syncer never writes there: the "
                     "branch was edited by hand (or by a newer syncer: upgrade syncer). Restore a commit written "
-                    "by syncer (git log of the branch)")
+                    "by syncer (git log of the branch)"
+                )
             wanted.append((path, sha))
         return wanted
 
@@ -263,17 +286,20 @@ class GitStateStore:
         """Push the lock ref (it must not exist), then check the branch out into the working directory."""
         if self._held is not None:
             raise StateError(f"{self.location}: this process already holds the lock")
-        info = LockInfo(self._pid(), self._hostname(), format_time(self._clock()), self._with_run(command),
-                        uuid.uuid4().hex)
+        info = LockInfo(
+            self._pid(), self._hostname(), format_time(self._clock()), self._with_run(command), uuid.uuid4().hex
+        )
         sha = self._lock_commit(info)
         for _attempt in range(3):
             result = self._push(self.lock_ref, sha, expect=None, what=f"taking the lock of {self.location}")
             if result.ok:
                 break
             if result.remote_rejected:
-                raise StateError(f"{self.location}: the remote refused the lock ref {self.lock_ref} "
-                                 f"({result.summary}); the token needs `contents: write`, and rulesets must "
-                                 "allow refs/syncer/*")
+                raise StateError(
+                    f"{self.location}: the remote refused the lock ref {self.lock_ref} "
+                    f"({result.summary}); the token needs `contents: write`, and rulesets must "
+                    "allow refs/syncer/*"
+                )
             held = self._read_remote_lock()
             if held is None:
                 continue  # released between our push and our look: try again
@@ -281,8 +307,9 @@ class GitStateStore:
             if steal_dead and status == "dead":
                 self._delete_lock(held[0], quiet=True)
                 continue
-            raise StateError(f"the state on {self.location} is locked by {self._describe(held[1])}; "
-                             f"{self._hint(status)}")
+            raise StateError(
+                f"the state on {self.location} is locked by {self._describe(held[1])}; {self._hint(status)}"
+            )
         else:
             raise StateError(f"could not lock the state on {self.location}: the lock ref keeps changing")
         self._held = (sha, info)
@@ -308,8 +335,9 @@ class GitStateStore:
         self._base = self._tip = tip
         self._tip_tree = self._git.text("rev-parse", f"{tip}^{{tree}}") if tip else None
         self._session, self._pending, self._broken = [], False, None
-        local = LocalStateStore(self.work, clock=self._clock,
-                                lockfile=LockFile(self.path / "work.lock", clock=self._clock))
+        local = LocalStateStore(
+            self.work, clock=self._clock, lockfile=LockFile(self.path / "work.lock", clock=self._clock)
+        )
         local.lock(command=command, steal_dead=True)  # compacts a long log: published below
         self._local = local
         if tip is not None:
@@ -355,9 +383,12 @@ class GitStateStore:
         try:
             self._delete_lock(sha, quiet=True)
         except StateError as exc:
-            problems.append(StateError(
-                f"{exc}; the lock ref {self.lock_ref} may still be on {self.remote}: clear it with "
-                "`syncer state unlock --force` once you are sure this run is over"))
+            problems.append(
+                StateError(
+                    f"{exc}; the lock ref {self.lock_ref} may still be on {self.remote}: clear it with "
+                    "`syncer state unlock --force` once you are sure this run is over"
+                )
+            )
         if problems and not quiet:
             raise problems[0]
         return info
@@ -369,10 +400,15 @@ class GitStateStore:
         sha, info = held
         status = self.lock_status(info)
         if status != "dead" and not force:
-            where = ("it is still running on this host" if status == "alive" else
-                     "it was taken on another host (a CI job?), so syncer cannot tell whether it still runs")
-            raise StateError(f"the state on {self.location} is locked by {self._describe(info)}: {where}. "
-                             "Use --force only if you are sure no apply is running")
+            where = (
+                "it is still running on this host"
+                if status == "alive"
+                else "it was taken on another host (a CI job?), so syncer cannot tell whether it still runs"
+            )
+            raise StateError(
+                f"the state on {self.location} is locked by {self._describe(info)}: {where}. "
+                "Use --force only if you are sure no apply is running"
+            )
         self._delete_lock(sha, quiet=False)
         return info
 
@@ -380,8 +416,10 @@ class GitStateStore:
         """Delete the remote lock ref if it still is `sha` (never someone else's lock)."""
         result = self._push(self.lock_ref, None, expect=sha, what=f"releasing the lock of {self.location}")
         if not result.ok and not quiet:
-            raise StateError(f"the lock of {self.location} changed while it was being cleared "
-                             f"({result.summary}); look again with `syncer state show`")
+            raise StateError(
+                f"the lock of {self.location} changed while it was being cleared "
+                f"({result.summary}); look again with `syncer state show`"
+            )
 
     def _read_remote_lock(self) -> tuple[str, LockInfo] | None:
         sha = self._remote_refs()[1]
@@ -391,9 +429,10 @@ class GitStateStore:
         message = self._git.run("cat-file", "commit", sha).stdout.decode("utf-8", "replace")
         body = message.partition("\n\n")[2]
         try:
-            obj = json.loads(body[body.index("{"):])
-            return sha, LockInfo(int(obj["pid"]), str(obj["host"]), str(obj["time"]), str(obj.get("command", "")),
-                                 str(obj.get("id", "")))
+            obj = json.loads(body[body.index("{") :])
+            return sha, LockInfo(
+                int(obj["pid"]), str(obj["host"]), str(obj["time"]), str(obj.get("command", "")), str(obj.get("id", ""))
+            )
         except (ValueError, KeyError, TypeError):
             return sha, LockInfo(0, "", "", "an unreadable lock (not written by this syncer)", "")
 
@@ -413,16 +452,19 @@ class GitStateStore:
     def _describe(self, info: LockInfo) -> str:
         if not info.host:
             return info.command
-        return (f"{info.command or 'a writer'} (pid {info.pid} on {info.host}, {self.lock_status(info)}) "
-                f"since {info.time}")
+        return (
+            f"{info.command or 'a writer'} (pid {info.pid} on {info.host}, {self.lock_status(info)}) since {info.time}"
+        )
 
     @staticmethod
     def _hint(status: str) -> str:
         if status == "dead":
             return "its process is gone: clear it with `syncer state unlock`"
-        return ("wait for it to finish; if you are sure it is gone (a cancelled or killed job), run "
-                "`syncer state unlock --force`, then apply again: it settles what the dead run left in the "
-                "journal")
+        return (
+            "wait for it to finish; if you are sure it is gone (a cancelled or killed job), run "
+            "`syncer state unlock --force`, then apply again: it settles what the dead run left in the "
+            "journal"
+        )
 
     # --- writing ----------------------------------------------------------------------------------------
 
@@ -433,8 +475,9 @@ class GitStateStore:
 
     def open_journal(self, entry: JournalEntry) -> None:
         self._writer().open_journal(entry)
-        self._publish(f"journal {entry.client_token[:12]}: {len(entry.rows())} rows of semester {entry.semester} "
-                      "about to be sent")
+        self._publish(
+            f"journal {entry.client_token[:12]}: {len(entry.rows())} rows of semester {entry.semester} about to be sent"
+        )
 
     def settle_journal(self, client_token: str, *, outcome: str) -> None:
         self._writer().settle_journal(client_token, outcome=outcome)
@@ -442,8 +485,10 @@ class GitStateStore:
 
     def record_batch(self, batch: BatchRecord) -> BatchInfo:
         info = self._writer().record_batch(batch)
-        self._publish(f"batch {info.id}: {info.rows} rows of semester {info.semester} accepted "
-                      f"(import record {info.import_record_id or 'unknown'})")
+        self._publish(
+            f"batch {info.id}: {info.rows} rows of semester {info.semester} accepted "
+            f"(import record {info.import_record_id or 'unknown'})"
+        )
         return info
 
     def record_rejected(self, rejections: Sequence[Rejection]) -> None:
@@ -492,8 +537,10 @@ class GitStateStore:
         if self._local is None or self._held is None:
             raise StateError(f"{self.location}: writing the state needs its lock (a bug in syncer)")
         if self._broken is not None:
-            raise StateError(f"{self.location}: an earlier write could not be pushed ({self._broken}); "
-                             "stopping. Run apply again: it starts from the branch and settles the journal")
+            raise StateError(
+                f"{self.location}: an earlier write could not be pushed ({self._broken}); "
+                "stopping. Run apply again: it starts from the branch and settles the journal"
+            )
         return self._local
 
     def _publish(self, message: str, *, squash: bool = False) -> None:
@@ -528,17 +575,20 @@ class GitStateStore:
             if attempt:
                 self._sleep(min(8.0, 2.0 ** (attempt - 1)))
             try:
-                result = self._push(self.branch_ref, commit, expect=expect,
-                                    what=f"pushing the state to {self.location}")
+                result = self._push(
+                    self.branch_ref, commit, expect=expect, what=f"pushing the state to {self.location}"
+                )
             except GitError as exc:  # network, auth, timeout: the push may or may not have landed
                 last = exc
                 continue
             if result.ok:
                 return
             if result.remote_rejected:
-                raise _Rejected(f"{self.remote} refused the update of {self.branch_ref} ({result.summary}); "
-                                "the token needs `contents: write`, and branch protection or rulesets must allow "
-                                "syncer to push the state branch")
+                raise _Rejected(
+                    f"{self.remote} refused the update of {self.branch_ref} ({result.summary}); "
+                    "the token needs `contents: write`, and branch protection or rulesets must allow "
+                    "syncer to push the state branch"
+                )
             last = None
             break
         kept = f"what this run recorded since its last push is kept in {self.work}; nothing was overwritten"
@@ -554,12 +604,13 @@ class GitStateStore:
             f"the state on {self.location} was changed by someone else while this run held the lock (tip "
             f"{(current or 'deleted')[:12]}, expected {(expect or 'none')[:12]}): another apply ran, or the lock "
             "was cleared with --force. Stopping without overwriting it; run apply again (it starts from the "
-            "branch and settles the journal)")
+            "branch and settles the journal)"
+        )
 
     def _push(self, ref: str, new: str | None, *, expect: str | None, what: str) -> PushResult:
-        proc = self._git.run(*push_args(self.remote, ref, new, expect=expect),
-                             remote_url=self._remote_url(push=True),
-                             check=False)
+        proc = self._git.run(
+            *push_args(self.remote, ref, new, expect=expect), remote_url=self._remote_url(push=True), check=False
+        )
         result = parse_push(self._git.clean(proc.stdout), ref)
         if result is None:
             raise self._remote_error(self._git.error(proc, what))
@@ -573,21 +624,34 @@ class GitStateStore:
 
     def _remote_error(self, exc: GitError) -> GitError:
         low = exc.stderr.lower()
-        token = ("pass a token in GITHUB_TOKEN (in GitHub Actions: `env: GITHUB_TOKEN: ${{ github.token }}`, "
-                 "with `permissions: contents: write` to apply) or in SYNCER_GIT_TOKEN")
-        if any(s in low for s in ("could not read username", "could not read password", "authentication failed",
-                                  "returned error: 401", "returned error: 403", "permission to",
-                                  "permission denied", "not authorized", "invalid username or password")):
+        token = (
+            "pass a token in GITHUB_TOKEN (in GitHub Actions: `env: GITHUB_TOKEN: ${{ github.token }}`, "
+            "with `permissions: contents: write` to apply) or in SYNCER_GIT_TOKEN"
+        )
+        if any(
+            s in low
+            for s in (
+                "could not read username",
+                "could not read password",
+                "authentication failed",
+                "returned error: 401",
+                "returned error: 403",
+                "permission to",
+                "permission denied",
+                "not authorized",
+                "invalid username or password",
+            )
+        ):
             hint = f"the remote needs credentials that allow this: {token}"
         elif "repository not found" in low or "returned error: 404" in low:
             hint = f"check state.remote ({self.remote}) in syncer.yaml; for a private repository, {token}"
-        elif any(s in low for s in ("does not appear to be a git repository", "no such remote",
-                                    "could not read from remote")):
+        elif any(
+            s in low for s in ("does not appear to be a git repository", "no such remote", "could not read from remote")
+        ):
             hint = f"check state.remote ({self.remote}) in syncer.yaml"
         else:
             hint = "check the network and try again"
-        return GitError(f"{exc.message}; {hint}", returncode=exc.returncode, stdout=exc.stdout,
-                        stderr=exc.stderr)
+        return GitError(f"{exc.message}; {hint}", returncode=exc.returncode, stdout=exc.stdout, stderr=exc.stderr)
 
     def _commit(self, tree: str, parent: str | None, message: str) -> str:
         env = self._git.environ
@@ -614,8 +678,11 @@ class GitStateStore:
             if entry.is_file() and entry.name in STATE_FILES:  # only what tree_entries accepts
                 paths.append((top, entry.name, entry))
             elif entry.is_dir() and entry.name == files.SEMESTERS:
-                paths += [(shards, p.name, p) for p in sorted(entry.iterdir())
-                          if p.is_file() and not p.name.startswith(".") and p.name.endswith(files.SHARD_SUFFIX)]
+                paths += [
+                    (shards, p.name, p)
+                    for p in sorted(entry.iterdir())
+                    if p.is_file() and not p.name.startswith(".") and p.name.endswith(files.SHARD_SUFFIX)
+                ]
         todo: list[Path] = []
         keys: dict[str, tuple[int, int, int, int]] = {}
         for _, _, p in paths:
@@ -625,8 +692,9 @@ class GitStateStore:
             if cached is None or cached[0] != key:
                 todo.append(p)
         if todo:
-            out = self._git.text("hash-object", "-w", "--no-filters", "--stdin-paths",
-                                 input="".join(f"{p}\n" for p in todo).encode())
+            out = self._git.text(
+                "hash-object", "-w", "--no-filters", "--stdin-paths", input="".join(f"{p}\n" for p in todo).encode()
+            )
             for p, sha in zip(todo, out.split(), strict=True):
                 self._hashes[str(p)] = (keys[str(p)], sha)
         for bucket, name, p in paths:
@@ -649,8 +717,9 @@ class GitStateStore:
             (self.work / files.SEMESTERS).mkdir(exist_ok=True)
             for shard in sorted(shard_dir.glob("*" + files.SHARD_SUFFIX)):
                 shutil.copyfile(shard, self.work / files.SEMESTERS / shard.name)
-        self._local = LocalStateStore(self.work, clock=self._clock,
-                                      lockfile=LockFile(self.path / "work.lock", clock=self._clock))
+        self._local = LocalStateStore(
+            self.work, clock=self._clock, lockfile=LockFile(self.path / "work.lock", clock=self._clock)
+        )
         self._local.lock(command="state migrate", steal_dead=True)
         self._session.append(f"migrated from the local state at {source}")
 
@@ -662,8 +731,14 @@ def _write_files(directory: Path, blobs: Mapping[str, bytes]) -> None:
         target.write_bytes(data)
 
 
-def open_git_store(root: Path, settings: Settings, *, clock: Clock = utc_now, git_exe: str = "git",
-                   environ: Mapping[str, str] | None = None) -> GitStateStore:
+def open_git_store(
+    root: Path,
+    settings: Settings,
+    *,
+    clock: Clock = utc_now,
+    git_exe: str = "git",
+    environ: Mapping[str, str] | None = None,
+) -> GitStateStore:
     """The git store of a metrics root: `state.branch` of `state.remote` in the repository holding `root`."""
     root = Path(root)
     env = dict(os.environ) if environ is None else dict(environ)
@@ -673,13 +748,17 @@ def open_git_store(root: Path, settings: Settings, *, clock: Clock = utc_now, gi
     except GitError as exc:
         raise StateError(f"state.backend git: {exc}") from None
     if version < MIN_GIT:
-        raise StateError(f"state.backend git needs git {MIN_GIT[0]}.{MIN_GIT[1]} or newer (this is "
-                         f"{version[0]}.{version[1]}): it passes credentials to git through the environment")
+        raise StateError(
+            f"state.backend git needs git {MIN_GIT[0]}.{MIN_GIT[1]} or newer (this is "
+            f"{version[0]}.{version[1]}): it passes credentials to git through the environment"
+        )
     p = probe.run("rev-parse", "--show-toplevel", check=False)
     if p.returncode != 0 or not root.is_dir():
-        raise StateError(f"state.backend git keeps the state on a branch of the repository holding the metrics "
-                         f"root, but {root} is not inside a git work tree; clone the repository, or use a local "
-                         "state directory with --state PATH")
+        raise StateError(
+            f"state.backend git keeps the state on a branch of the repository holding the metrics "
+            f"root, but {root} is not inside a git work tree; clone the repository, or use a local "
+            "state directory with --state PATH"
+        )
     top = Path(p.stdout.decode("utf-8", "replace").strip())
     repo = Git(top, exe=git_exe, environ=env)
     common = Path(repo.text("rev-parse", "--path-format=absolute", "--git-common-dir"))
@@ -690,8 +769,10 @@ def open_git_store(root: Path, settings: Settings, *, clock: Clock = utc_now, gi
         raise StateError(f"state.remote {remote!r} is not a remote name or URL")
     current = repo.run("symbolic-ref", "--quiet", "--short", "HEAD", check=False)
     if current.returncode == 0 and current.stdout.decode().strip() == branch:
-        raise StateError(f"state.branch {branch!r} is the branch checked out here: the state needs a branch of its "
-                         "own that nobody edits (the default is syncer-state)")
+        raise StateError(
+            f"state.branch {branch!r} is the branch checked out here: the state needs a branch of its "
+            "own that nobody edits (the default is syncer-state)"
+        )
     private = common / "syncer" / quote(remote, safe="") / quote(branch, safe="")
     return GitStateStore(repo=top, private=private, branch=branch, remote=remote, clock=clock, git=repo)
 
@@ -711,7 +792,8 @@ def migrate_to_git(source: LocalStateStore, dest: GitStateStore) -> State:
                 raise StateError(
                     f"{dest.location} already holds a state"
                     + (f" (lineage {existing.meta.lineage}, serial {existing.meta.serial})" if existing else "")
-                    + ": refusing to overwrite it. Keep using it (state.backend: git), or move it away first")
+                    + ": refusing to overwrite it. Keep using it (state.backend: git), or move it away first"
+                )
             dest.adopt(source.path)
             dest.compact()
             state = dest.load()
@@ -723,8 +805,10 @@ def migrate_to_local(source: GitStateStore, dest: LocalStateStore) -> State:
     """Copy the state branch's state, unchanged, into a local state directory. Refused when one exists."""
     with dest.locked(command="state migrate --to local"):
         if dest.exists():
-            raise StateError(f"{dest.location} already holds a state: refusing to overwrite it; choose another "
-                             "directory with --state PATH, or move it away first")
+            raise StateError(
+                f"{dest.location} already holds a state: refusing to overwrite it; choose another "
+                "directory with --state PATH, or move it away first"
+            )
         with source.locked(command="state migrate --to local"):
             if source.tip is None:
                 raise StateError(f"no state on {source.location}: nothing to migrate")

@@ -144,8 +144,7 @@ class Git:
 
     def env(self, *, remote_url: str | None = None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         env = dict(self.environ)
-        env.update(GIT_TERMINAL_PROMPT="0", LC_ALL="C", LANGUAGE="C", GCM_INTERACTIVE="never",
-                   GIT_OPTIONAL_LOCKS="0")
+        env.update(GIT_TERMINAL_PROMPT="0", LC_ALL="C", LANGUAGE="C", GCM_INTERACTIVE="never", GIT_OPTIONAL_LOCKS="0")
         entries = list(BASE_CONFIG)
         if remote_url is not None:
             entries += auth_config(remote_url, self.environ)
@@ -154,30 +153,49 @@ class Git:
             env.update(extra)
         return env
 
-    def run(self, *args: str, input: bytes | None = None, remote_url: str | None = None, check: bool = True,
-            extra_env: Mapping[str, str] | None = None, what: str | None = None) -> subprocess.CompletedProcess[bytes]:
+    def run(
+        self,
+        *args: str,
+        input: bytes | None = None,
+        remote_url: str | None = None,
+        check: bool = True,
+        extra_env: Mapping[str, str] | None = None,
+        what: str | None = None,
+    ) -> subprocess.CompletedProcess[bytes]:
         """Run `git ARGS`. `remote_url`: a command that talks to that remote (credentials, longer timeout).
         `check`: raise GitError (scrubbed, with `what` failed) on a non-zero exit."""
         timeout = self.remote_timeout if remote_url is not None else self.local_timeout
         try:
             proc = subprocess.run(
-                [self.exe, *args], cwd=self.cwd, env=self.env(remote_url=remote_url, extra=extra_env),
-                input=input, stdin=None if input is not None else subprocess.DEVNULL,
-                capture_output=True, timeout=timeout, check=False,
+                [self.exe, *args],
+                cwd=self.cwd,
+                env=self.env(remote_url=remote_url, extra=extra_env),
+                input=input,
+                stdin=None if input is not None else subprocess.DEVNULL,
+                capture_output=True,
+                timeout=timeout,
+                check=False,
             )
         except FileNotFoundError:
             raise GitError("git is not installed (or not on PATH): the git state backend needs it") from None
         except subprocess.TimeoutExpired:
-            raise GitError(f"git {args[0]} did not finish within {timeout:.0f} s"
-                           f"{' (network?)' if remote_url else ''}; try again") from None
+            raise GitError(
+                f"git {args[0]} did not finish within {timeout:.0f} s{' (network?)' if remote_url else ''}; try again"
+            ) from None
         except OSError as exc:
             raise GitError(f"could not run git: {exc}") from None
         if check and proc.returncode != 0:
             raise self.error(proc, what or f"git {args[0]}")
         return proc
 
-    def text(self, *args: str, input: bytes | None = None, remote_url: str | None = None,
-             extra_env: Mapping[str, str] | None = None, what: str | None = None) -> str:
+    def text(
+        self,
+        *args: str,
+        input: bytes | None = None,
+        remote_url: str | None = None,
+        extra_env: Mapping[str, str] | None = None,
+        what: str | None = None,
+    ) -> str:
         """stdout of `git ARGS` as text, stripped (raises GitError on failure)."""
         proc = self.run(*args, input=input, remote_url=remote_url, extra_env=extra_env, what=what)
         return proc.stdout.decode("utf-8", "replace").strip()
@@ -185,8 +203,11 @@ class Git:
     def error(self, proc: subprocess.CompletedProcess[bytes], what: str) -> GitError:
         out = self.clean(proc.stdout)
         err = self.clean(proc.stderr)
-        detail = "; ".join(line.strip() for line in err.splitlines() if line.strip() and not
-                           line.startswith("hint:"))[:600] or out[:300] or f"exit code {proc.returncode}"
+        detail = (
+            "; ".join(line.strip() for line in err.splitlines() if line.strip() and not line.startswith("hint:"))[:600]
+            or out[:300]
+            or f"exit code {proc.returncode}"
+        )
         return GitError(f"{what} failed: {detail}", returncode=proc.returncode, stdout=out, stderr=err)
 
     def clean(self, data: bytes | str) -> str:
@@ -236,8 +257,16 @@ def parse_push(stdout: str, ref: str) -> PushResult | None:
 def push_args(remote: str, ref: str, new: str | None, *, expect: str | None) -> list[str]:
     """`git push` of one ref, compare-and-swap: it succeeds only if the remote's `ref` is `expect` (None: the
     ref must not exist yet). `new` None deletes the ref. No hooks, no submodules, no signing."""
-    return ["push", "--porcelain", "--no-verify", "--no-signed", "--recurse-submodules=no",
-            f"--force-with-lease={ref}:{expect or ''}", remote, f"{new}:{ref}" if new else f":{ref}"]
+    return [
+        "push",
+        "--porcelain",
+        "--no-verify",
+        "--no-signed",
+        "--recurse-submodules=no",
+        f"--force-with-lease={ref}:{expect or ''}",
+        remote,
+        f"{new}:{ref}" if new else f":{ref}",
+    ]
 
 
 def parse_ls_tree(out: bytes) -> list[tuple[str, str, str, str]]:
@@ -263,7 +292,7 @@ def parse_cat_file_batch(out: bytes, shas: Sequence[str]) -> dict[str, bytes]:
             raise GitError(f"git object {sha} is missing from the repository")
         size = int(header[2])
         start = end + 1
-        blobs[header[0]] = out[start:start + size]
+        blobs[header[0]] = out[start : start + size]
         pos = start + size + 1
     return blobs
 

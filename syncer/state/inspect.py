@@ -76,9 +76,7 @@ def summarize(
         rows[sem] = rows.get(sem, 0) + 1
         reviewees.setdefault(sem, set()).add(rev)
     sems = tuple(
-        SemesterCount(
-            s, names.get(s), s in closed, state.managed(s), rows.get(s, 0), len(reviewees.get(s, ()))
-        )
+        SemesterCount(s, names.get(s), s in closed, state.managed(s), rows.get(s, 0), len(reviewees.get(s, ())))
         for s in sorted(state.per_semester)
     )
     last = state.meta.last_apply

@@ -276,9 +276,7 @@ class LocalStateStore:
             }
         )
         if present:
-            self._append(
-                lambda s: {"s": s, "op": "forget", "reason": reason, "keys": [list(k) for k in present]}
-            )
+            self._append(lambda s: {"s": s, "op": "forget", "reason": reason, "keys": [list(k) for k in present]})
         return len(present)
 
     def record_people(self, people: Mapping[str, Any]) -> bool:
@@ -309,9 +307,7 @@ class LocalStateStore:
             for sem in sorted(data.dirty - shards.keys()):
                 remove_durably(self.path / files.shard_name(sem), faults=faults)
             atomic_write(self.path / files.BATCHES, files.encode_batches(data), faults=faults, chunk=chunk)
-            atomic_write(
-                self.path / files.REJECTIONS, files.encode_rejections(data), faults=faults, chunk=chunk
-            )
+            atomic_write(self.path / files.REJECTIONS, files.encode_rejections(data), faults=faults, chunk=chunk)
             atomic_write(self.path / files.JOURNAL, files.encode_journal(data), faults=faults, chunk=chunk)
             data.meta = dataclasses.replace(data.meta, generation=data.meta.generation + 1)
             atomic_write(self.path / files.META, files.meta_to_json(data.meta), faults=faults, chunk=chunk)

@@ -71,9 +71,7 @@ class LockFile:
     def describe(self, info: LockInfo) -> str:
         if info.pid == 0 and info.host == "":
             return "an unreadable (torn) lock file"
-        state = (
-            "dead" if self.is_dead(info) else ("alive" if info.host == self.hostname() else "on another host")
-        )
+        state = "dead" if self.is_dead(info) else ("alive" if info.host == self.hostname() else "on another host")
         return f"{info.command or 'a writer'} (pid {info.pid} on {info.host}, {state}) since {info.time}"
 
     def acquire(self, *, command: str, steal_dead: bool = False) -> LockInfo:

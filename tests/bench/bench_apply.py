@@ -56,9 +56,16 @@ def bench_tenant(reviewees: int, *, import_per_minute: int) -> Any:
 
     data = yaml.safe_load(default_tenant_path().read_text(encoding="utf-8"))
     ids = [open_id(i) for i in range(reviewees)] + [open_id(-1)]
-    data["users"] += [{"open_id": oid, "union_id": "on_" + oid[3:], "user_id": f"b{i}",
-                       "people_admin_id": str(7_500_000_000_000_000_000 + i), "name": f"bench{i}"}
-                      for i, oid in enumerate(ids)]
+    data["users"] += [
+        {
+            "open_id": oid,
+            "union_id": "on_" + oid[3:],
+            "user_id": f"b{i}",
+            "people_admin_id": str(7_500_000_000_000_000_000 + i),
+            "name": f"bench{i}",
+        }
+        for i, oid in enumerate(ids)
+    ]
     sem = next(s for s in data["semesters"] if s["id"] == SEMESTER)
     sem["reviewees"] += [{"reviewee_user_id": oid, "metric_template_id": "7300000000000000001"} for oid in ids[:-1]]
     data["rate_limits"]["metric_details.import"] = import_per_minute
@@ -92,9 +99,17 @@ def change(root: Path, share: float, seed: int = 1) -> int:
 def apply(root: Path, client: WriteClient, **kw: Any) -> Any:
     result = validate_root(root)
     assert result.ok and result.desired is not None, result.problems[:3]
-    return run_apply(store=open_store(root, result.settings), client=client, settings=result.settings,
-                     desired=result.desired, git=NO_GIT, root="metrics", commit_is_ancestor=lambda a, b: True,
-                     confirm=lambda plan: True, **kw)
+    return run_apply(
+        store=open_store(root, result.settings),
+        client=client,
+        settings=result.settings,
+        desired=result.desired,
+        git=NO_GIT,
+        root="metrics",
+        commit_is_ancestor=lambda a, b: True,
+        confirm=lambda plan: True,
+        **kw,
+    )
 
 
 def quota_efficiency(tmp: Path, reviewees: int, share: float) -> tuple[int, int, int, float]:
@@ -102,8 +117,13 @@ def quota_efficiency(tmp: Path, reviewees: int, share: float) -> tuple[int, int,
     root = make_root(tmp / "a", reviewees)
     clock = ManualClock()
     emu = Emulator(bench_tenant(reviewees, import_per_minute=10), clock=clock, sleep=clock.sleep)
-    client = WriteClient(base_url="http://127.0.0.1", credentials=Credentials("cli_emulator", "emulator_secret"),
-                         transport=EmulatorTransport(emu), clock=clock, sleep=clock.sleep)
+    client = WriteClient(
+        base_url="http://127.0.0.1",
+        credentials=Credentials("cli_emulator", "emulator_secret"),
+        transport=EmulatorTransport(emu),
+        clock=clock,
+        sleep=clock.sleep,
+    )
     apply(root, client, pacer_clock=clock, sleep=clock.sleep)  # the initial state: everything applied once
     rows = change(root, share)
     start = clock()
@@ -145,19 +165,44 @@ def sdk_full_push(reviewees: int) -> int:
 
     emu = Emulator(bench_tenant(reviewees, import_per_minute=1_000_000))
     with EmulatorServer(emu) as server:
-        client = lark.Client.builder().app_id("cli_emulator").app_secret("emulator_secret") \
-            .domain(server.url).log_level(lark.LogLevel.ERROR).build()
+        client = (
+            lark.Client.builder()
+            .app_id("cli_emulator")
+            .app_secret("emulator_secret")
+            .domain(server.url)
+            .log_level(lark.LogLevel.ERROR)
+            .build()
+        )
         rng = random.Random(0)
         ids = [open_id(i) for i in range(reviewees)]
         sent = 0
         for start in range(0, len(ids), 50):
-            metrics = [ImportedMetric.builder().reviewee_user_id(oid).metric_id(REVENUE).fields([
-                ImportedMetricField.builder().field_id("2").field_value("100%").build(),
-                ImportedMetricField.builder().field_id("5").field_value(str(rng.randrange(10**6))).build(),
-            ]).build() for oid in ids[start:start + 50]]
-            req = ImportMetricDetailRequest.builder().client_token(uuid.uuid4().hex).user_id_type("open_id") \
-                .request_body(ImportMetricDetailRequestBody.builder().semester_id(SEMESTER)
-                              .import_record_name("full push").imported_metrics(metrics).build()).build()
+            metrics = [
+                ImportedMetric.builder()
+                .reviewee_user_id(oid)
+                .metric_id(REVENUE)
+                .fields(
+                    [
+                        ImportedMetricField.builder().field_id("2").field_value("100%").build(),
+                        ImportedMetricField.builder().field_id("5").field_value(str(rng.randrange(10**6))).build(),
+                    ]
+                )
+                .build()
+                for oid in ids[start : start + 50]
+            ]
+            req = (
+                ImportMetricDetailRequest.builder()
+                .client_token(uuid.uuid4().hex)
+                .user_id_type("open_id")
+                .request_body(
+                    ImportMetricDetailRequestBody.builder()
+                    .semester_id(SEMESTER)
+                    .import_record_name("full push")
+                    .imported_metrics(metrics)
+                    .build()
+                )
+                .build()
+            )
             resp = client.performance.v2.metric_detail.import_(req)
             assert resp.success(), resp.msg
             sent += 1
@@ -174,16 +219,22 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="syncer-bench-apply-"))
     try:
         rows, accepted, minimum, simulated = quota_efficiency(tmp, a.reviewees, a.change)
-        print(f"(a) quota efficiency: {rows} changed rows of {a.reviewees:,}; {accepted} imports accepted, "
-              f"minimum ceil(rows/50) = {minimum}: ratio {accepted / minimum:.2f} (target 1.00); "
-              f"{simulated:.0f} s at 10/min on the simulated clock")
+        print(
+            f"(a) quota efficiency: {rows} changed rows of {a.reviewees:,}; {accepted} imports accepted, "
+            f"minimum ceil(rows/50) = {minimum}: ratio {accepted / minimum:.2f} (target 1.00); "
+            f"{simulated:.0f} s at 10/min on the simulated clock"
+        )
         n, ideal, actual, too_many = pacing(tmp, a.paced_requests, a.paced_quota)
-        print(f"(b) pacing at {a.paced_quota}/min over loopback HTTP: {n} requests, ideal {ideal:.2f} s, actual "
-              f"{actual:.2f} s: ratio {ideal / actual:.3f} (target >= 0.95); 429 answers: {too_many}")
+        print(
+            f"(b) pacing at {a.paced_quota}/min over loopback HTTP: {n} requests, ideal {ideal:.2f} s, actual "
+            f"{actual:.2f} s: ratio {ideal / actual:.3f} (target >= 0.95); 429 answers: {too_many}"
+        )
         full = sdk_full_push(a.reviewees)
-        print(f"(c) a {a.change:.0%} change of {a.reviewees:,} rows: syncer sends {accepted} requests "
-              f"({(accepted - 1) * 6 / 60:.1f} min at 10/min); a full re-push with the official SDK sends {full} "
-              f"requests ({(full - 1) * 6 / 60:.1f} min at 10/min, if it paced itself; unpaced it meets 429s)")
+        print(
+            f"(c) a {a.change:.0%} change of {a.reviewees:,} rows: syncer sends {accepted} requests "
+            f"({(accepted - 1) * 6 / 60:.1f} min at 10/min); a full re-push with the official SDK sends {full} "
+            f"requests ({(full - 1) * 6 / 60:.1f} min at 10/min, if it paced itself; unpaced it meets 429s)"
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

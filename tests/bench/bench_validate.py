@@ -76,8 +76,10 @@ def main() -> None:
         print(f"syncer validate:          {run['seconds']:.2f} s, max RSS {run['max_rss_mib']:.0f} MiB")
         print(f"  ({run['summary']})")
         ratio = run["seconds"] / floor["seconds"]  # type: ignore[operator]
-        print(f"ratio validate/floor: {ratio:.2f} (target <= 1.5); "
-              f"peak memory {'under' if run['max_rss_mib'] < 1024 else 'OVER'} 1 GiB")  # type: ignore[operator]
+        print(
+            f"ratio validate/floor: {ratio:.2f} (target <= 1.5); "
+            f"peak memory {'under' if run['max_rss_mib'] < 1024 else 'OVER'} 1 GiB"
+        )  # type: ignore[operator]
 
 
 if __name__ == "__main__":

@@ -14,16 +14,21 @@ import random
 from pathlib import Path
 
 SEMESTER_ID = "7293040702907514899"
-FIELD_TYPES = [("weight", "2", "percentage"), ("target", "4", "number"), ("actual", "5", "number"),
-               ("note", "7", "text"), ("owner", "7283776005142675476", "person"), ("unit", "3", "text")]
+FIELD_TYPES = [
+    ("weight", "2", "percentage"),
+    ("target", "4", "number"),
+    ("actual", "5", "number"),
+    ("note", "7", "text"),
+    ("owner", "7283776005142675476", "person"),
+    ("unit", "3", "text"),
+]
 
 
 def open_id(n: int) -> str:
     return "ou_" + hashlib.md5(f"bench-{n}".encode()).hexdigest()
 
 
-def generate_root(dest: Path, *, reviewees: int = 50_000, metrics: int = 5, fields: int = 4,
-                  files: int = 100) -> None:
+def generate_root(dest: Path, *, reviewees: int = 50_000, metrics: int = 5, fields: int = 4, files: int = 100) -> None:
     """Write a metrics root: syncer.yaml, catalog.yaml (people by alias) and `files` data files."""
     if not 1 <= fields <= len(FIELD_TYPES):
         raise ValueError(f"fields must be 1..{len(FIELD_TYPES)}")

@@ -25,9 +25,7 @@ def ok(data: dict[str, Any] | None = None, *, status: int = 200) -> httpx.Respon
     return httpx.Response(status, json=body)
 
 
-def fail(
-    code: int, msg: str = "failed", *, status: int = 400, headers: dict[str, str] | None = None
-) -> httpx.Response:
+def fail(code: int, msg: str = "failed", *, status: int = 400, headers: dict[str, str] | None = None) -> httpx.Response:
     return httpx.Response(status, json={"code": code, "msg": msg}, headers=headers)
 
 

@@ -86,9 +86,7 @@ def test_user_agent_timeout_and_json_headers(server: FakeFeishu, make_client: An
     assert post.headers["content-type"] == "application/json; charset=utf-8"
 
 
-def test_token_refreshed_well_before_expiry(
-    server: FakeFeishu, fake_time: FakeTime, make_client: Any
-) -> None:
+def test_token_refreshed_well_before_expiry(server: FakeFeishu, fake_time: FakeTime, make_client: Any) -> None:
     client = make_client(ReadClient)
     client.list_semesters()
     fake_time.now += 7200 - 30 * 60 - 1  # 30 min + 1 s left: still cached
@@ -100,9 +98,7 @@ def test_token_refreshed_well_before_expiry(
     assert bearer(server.calls(SEMESTERS_LIST)[-1]) == "T-SECRET-TOKEN-2"
 
 
-def test_short_lived_token_refreshed_at_half_life(
-    server: FakeFeishu, fake_time: FakeTime, make_client: Any
-) -> None:
+def test_short_lived_token_refreshed_at_half_life(server: FakeFeishu, fake_time: FakeTime, make_client: Any) -> None:
     server.expire = 600
     client = make_client(ReadClient)
     client.authenticate()
@@ -202,9 +198,7 @@ def test_error_classes_by_scope(
         httpx.Response(200, json=[1, 2]),
     ],
 )
-def test_answers_that_are_not_the_envelope(
-    answer: httpx.Response, server: FakeFeishu, make_client: Any
-) -> None:
+def test_answers_that_are_not_the_envelope(answer: httpx.Response, server: FakeFeishu, make_client: Any) -> None:
     server.script(SEMESTERS_LIST, answer)
     with pytest.raises(BadResponseError):
         make_client(ReadClient).list_semesters()
@@ -236,9 +230,7 @@ def test_5xx_and_1580101_retried_with_the_same_token_and_body(
 
 def test_backoff_is_capped(server: FakeFeishu, fake_time: FakeTime, make_client: Any) -> None:
     server.script(SEMESTERS_LIST, *[fail(1580101, status=500)] * 6, ok({}))
-    client = make_client(
-        ReadClient, random=lambda: 0.999, retry=RetryPolicy(max_attempts=10, backoff_cap=3.0)
-    )
+    client = make_client(ReadClient, random=lambda: 0.999, retry=RetryPolicy(max_attempts=10, backoff_cap=3.0))
     client.list_semesters()
     assert max(fake_time.sleeps) <= 3.0
     assert fake_time.sleeps[-1] == pytest.approx(2.997)
@@ -303,9 +295,7 @@ def test_duplicate_token_after_an_ambiguous_attempt(server: FakeFeishu, make_cli
 
 
 @pytest.mark.parametrize("first", [None, httpx.ConnectError("refused")])
-def test_duplicate_token_on_first_sent_attempt(
-    first: Exception | None, server: FakeFeishu, make_client: Any
-) -> None:
+def test_duplicate_token_on_first_sent_attempt(first: Exception | None, server: FakeFeishu, make_client: Any) -> None:
     if first is not None:  # a connect error never reached Feishu
         server.script(METRIC_DETAILS_IMPORT, first)
     server.script(METRIC_DETAILS_IMPORT, fail(1580110))
@@ -336,9 +326,7 @@ def test_99991400_with_http_200_waits_too(server: FakeFeishu, fake_time: FakeTim
     assert fake_time.sleeps == [3.0]
 
 
-def test_429_without_reset_header_waits_the_fallback(
-    server: FakeFeishu, fake_time: FakeTime, make_client: Any
-) -> None:
+def test_429_without_reset_header_waits_the_fallback(server: FakeFeishu, fake_time: FakeTime, make_client: Any) -> None:
     server.script(SEMESTERS_LIST, httpx.Response(429, text="slow down"), ok({}))
     make_client(ReadClient).list_semesters()
     assert fake_time.sleeps == [RetryPolicy().rate_limit_fallback]
@@ -362,9 +350,7 @@ def test_absurd_reset_is_refused(server: FakeFeishu, fake_time: FakeTime, make_c
 def test_pacer_gate_spaces_attempts_and_takes_the_429_wait(
     server: FakeFeishu, fake_time: FakeTime, make_client: Any
 ) -> None:
-    pacer = Pacer(
-        interval=6.0, last_request_at=fake_time.now - 1.0, clock=fake_time.clock, sleep=fake_time.sleep
-    )
+    pacer = Pacer(interval=6.0, last_request_at=fake_time.now - 1.0, clock=fake_time.clock, sleep=fake_time.sleep)
     client = make_client()
     client.authenticate()
     server.script(METRIC_DETAILS_IMPORT, fail(99991400, status=429, headers={"x-ogw-ratelimit-reset": "20"}))

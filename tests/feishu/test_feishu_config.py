@@ -61,24 +61,16 @@ def test_loopback_hosts() -> None:
 
 def test_base_url_precedence() -> None:
     env = {"FEISHU_BASE_URL": "https://env.example"}
-    assert resolve_base_url(
-        flag="https://flag.example", settings_base_url="https://file.example", env=env
-    ) == ("https://flag.example")
-    assert (
-        resolve_base_url(flag=None, settings_base_url="https://file.example", env=env)
-        == "https://env.example"
+    assert resolve_base_url(flag="https://flag.example", settings_base_url="https://file.example", env=env) == (
+        "https://flag.example"
     )
-    assert (
-        resolve_base_url(flag=None, settings_base_url="https://file.example", env={})
-        == "https://file.example"
+    assert resolve_base_url(flag=None, settings_base_url="https://file.example", env=env) == "https://env.example"
+    assert resolve_base_url(flag=None, settings_base_url="https://file.example", env={}) == "https://file.example"
+    assert resolve_base_url(flag="", settings_base_url="https://file.example", env={"FEISHU_BASE_URL": " "}) == (
+        "https://file.example"
     )
-    assert resolve_base_url(
-        flag="", settings_base_url="https://file.example", env={"FEISHU_BASE_URL": " "}
-    ) == ("https://file.example")
     with pytest.raises(InsecureBaseURLError, match="FEISHU_BASE_URL"):
-        resolve_base_url(
-            flag=None, settings_base_url="https://f.example", env={"FEISHU_BASE_URL": "http://x.cn"}
-        )
+        resolve_base_url(flag=None, settings_base_url="https://f.example", env={"FEISHU_BASE_URL": "http://x.cn"})
     with pytest.raises(InsecureBaseURLError, match="--base-url"):
         resolve_base_url(flag="http://x.cn", settings_base_url="https://f.example", env={})
     with pytest.raises(InsecureBaseURLError, match=r"syncer\.yaml"):

@@ -12,18 +12,34 @@ NAMES = Names(semesters={ROW.semester: "2026-H2"}, people={ROW.reviewee: "alice"
 
 
 def rejected(new: bool = True) -> RejectedRow:
-    return RejectedRow(ROW, 1580311, "a value entered by an admin cannot be overwritten",
-                       "drop the field from the YAML or ask the admin", "", Source("metrics/teams/s.yaml", 12, 5), new)
+    return RejectedRow(
+        ROW,
+        1580311,
+        "a value entered by an admin cannot be overwritten",
+        "drop the field from the YAML or ask the admin",
+        "",
+        Source("metrics/teams/s.yaml", 12, 5),
+        new,
+    )
 
 
 def test_summary_names_rows_by_alias_with_location_code_and_remedy() -> None:
-    report = ApplyReport(requests=3, accepted_batches=[("s", "7400000000000000001", 50)], values_applied=200,
-                         rows_applied=50, rejected=[rejected()], seconds=12.5)
+    report = ApplyReport(
+        requests=3,
+        accepted_batches=[("s", "7400000000000000001", 50)],
+        values_applied=200,
+        rows_applied=50,
+        rejected=[rejected()],
+        seconds=12.5,
+    )
     text = render_summary(report, NAMES)
-    assert "Applied 200 values in 50 rows with 3 import requests in 12.5 s. Import records: 7400000000000000001." \
-        in text
-    assert ("  metrics/teams/s.yaml:12: 2026-H2 / alice / revenue: 1580311 a value entered by an admin cannot be "
-            "overwritten. drop the field from the YAML or ask the admin") in text
+    assert (
+        "Applied 200 values in 50 rows with 3 import requests in 12.5 s. Import records: 7400000000000000001." in text
+    )
+    assert (
+        "  metrics/teams/s.yaml:12: 2026-H2 / alice / revenue: 1580311 a value entered by an admin cannot be "
+        "overwritten. drop the field from the YAML or ask the admin"
+    ) in text
     assert report.exit_code == 4
 
 

@@ -96,8 +96,7 @@ def sample_plan(*, force: bool = False) -> Plan:
         DAVE: "teams/new.yaml",
     }
     values = {
-        ValueKey(*key): DesiredValue(v, "text", files[key[1]], line, 15)
-        for key, (v, line) in desired_values.items()
+        ValueKey(*key): DesiredValue(v, "text", files[key[1]], line, 15) for key, (v, line) in desired_values.items()
     }
     rows = {key.row: dv.source._replace(col=5, line=dv.line - 1) for key, dv in values.items()}
     cat = _catalog()
@@ -126,9 +125,7 @@ def sample_plan(*, force: bool = False) -> Plan:
         1: BatchInfo(
             1, SEM, "2026-04-01T10:00:00.000Z", "7300000000000000001", "b" * 40, "tok-1", "syncer bbbbbbb", 50
         ),
-        2: BatchInfo(
-            2, SEM, "2026-04-20T10:00:00.000Z", "7300000000000000002", "c" * 40, "tok-2", "syncer ccccccc", 3
-        ),
+        2: BatchInfo(2, SEM, "2026-04-20T10:00:00.000Z", "7300000000000000002", "c" * 40, "tok-2", "syncer ccccccc", 3),
     }
     carol = RowKey(SEM, CAROL, NPS)
     rejections = {
@@ -141,9 +138,7 @@ def sample_plan(*, force: bool = False) -> Plan:
             "tok-3",
         )
     }
-    state = State(
-        meta=meta, rows=managed, batches=batches, rejections=rejections, journal={}, per_semester={SEM: 11}
-    )
+    state = State(meta=meta, rows=managed, batches=batches, rejections=rejections, journal={}, per_semester={SEM: 11})
     return make_plan(
         desired,
         state,
@@ -153,8 +148,7 @@ def sample_plan(*, force: bool = False) -> Plan:
         state_location=".syncer/state",
         root="metrics",
         notes=(
-            "FEISHU_APP_ID is not set: host and user_id_type match the state; "
-            "its app ID (cli_a1b2) was not compared",
+            "FEISHU_APP_ID is not set: host and user_id_type match the state; its app ID (cli_a1b2) was not compared",
         ),
         force=force,
         version="0.0.0+golden",  # the golden files do not change with each release
@@ -206,9 +200,7 @@ def test_forced_plan_shows_the_breach_without_refusing() -> None:
 def test_markdown_escapes_what_comes_from_the_yaml() -> None:
     assert md("<script>alert(1)</script>") == "&lt;script&gt;alert\\(1\\)&lt;/script&gt;"
     assert md("a|b") == "a\\|b" and md("x\ny") == "x<br>y" and md("@team") == "&#64;team"
-    assert (
-        md("**bold** [l](u) `c` _i_ ~s~ #h") == "\\*\\*bold\\*\\* \\[l\\]\\(u\\) \\`c\\` \\_i\\_ \\~s\\~ \\#h"
-    )
+    assert md("**bold** [l](u) `c` _i_ ~s~ #h") == "\\*\\*bold\\*\\* \\[l\\]\\(u\\) \\`c\\` \\_i\\_ \\~s\\~ \\#h"
     out = render_plan(sample_plan(), "markdown", redact=False)
     assert "<a href" not in out and "@bob" not in out and "**two**" not in out
 
@@ -245,9 +237,7 @@ def test_markdown_is_cut_to_fit_a_comment_with_exact_counts() -> None:
     p = _big_plan(2000)
     out = render_markdown(p, redact=False)
     assert len(out) <= 60_000
-    assert out.startswith(
-        "<!-- syncer:plan -->\n### syncer plan\n\n**Plan: 12000 values changed (12000 to create"
-    )
+    assert out.startswith("<!-- syncer:plan -->\n### syncer plan\n\n**Plan: 12000 values changed (12000 to create")
     m = re.search(r"Cut to fit a 60,000-character comment: (\d+) more reviewees \((\d+) value changes\)", out)
     assert m is not None
     shown = out.count("\n| + create |")
@@ -269,4 +259,4 @@ def test_json_output_is_the_plan_document() -> None:
 
 
 def test_quotes_in_markdown_are_shown_as_quotes_not_broken_entities() -> None:
-    assert md("it's \"x\" <b>") == "it's \"x\" &lt;b&gt;"
+    assert md('it\'s "x" <b>') == 'it\'s "x" &lt;b&gt;'

@@ -50,13 +50,29 @@ def test_comment_with_nothing_to_change(tmp_path: Path) -> None:
         rows: dict = {}
         for k, v in result.desired.values.items():
             rows.setdefault(k.row, {})[k.field] = v.value
-        store.record_batch(BatchRecord(semester=k.semester, client_token="t", import_record_id="1", commit=GIT.commit,
-                                       import_record_name="syncer", time=utc_now(), rows=rows))
+        store.record_batch(
+            BatchRecord(
+                semester=k.semester,
+                client_token="t",
+                import_record_id="1",
+                commit=GIT.commit,
+                import_record_name="syncer",
+                time=utc_now(),
+                rows=rows,
+            )
+        )
         store.compact()
     state = store.load()
     assert state is not None
-    plan = make_plan(result.desired, state, safety=result.settings.safety, git=GIT, target=TARGET,
-                     state_location="metrics/.syncer/state", root="metrics")
+    plan = make_plan(
+        result.desired,
+        state,
+        safety=result.settings.safety,
+        git=GIT,
+        target=TARGET,
+        state_location="metrics/.syncer/state",
+        root="metrics",
+    )
     assert plan.empty
     text = render_markdown(plan, redact=True)
     text = text.replace(state.meta.lineage[:8], "LINEAGE0").replace(plan.checksum.split(":")[-1][:12], "CHECKSUM0000")
@@ -67,8 +83,15 @@ def test_comment_with_nothing_to_change(tmp_path: Path) -> None:
 def test_comment_with_100000_changes_is_cut_with_exact_counts(big_root: Path) -> None:
     result = validate_root(big_root, root_display="metrics")
     assert result.desired is not None and result.value_count == 100_000
-    plan = make_plan(result.desired, None, safety=result.settings.safety, git=GIT, target=TARGET,
-                     state_location="metrics/.syncer/state", root="metrics")
+    plan = make_plan(
+        result.desired,
+        None,
+        safety=result.settings.safety,
+        git=GIT,
+        target=TARGET,
+        state_location="metrics/.syncer/state",
+        root="metrics",
+    )
     text = render_markdown(plan, redact=False)
     assert len(text) <= 60_000
     assert "100000 values changed" in text and "500 import requests" in text

@@ -29,9 +29,7 @@ def _state() -> State:
         rows={(SEM, ALICE, REV): ({"2": "40", "4": "7"}, 1)},
         batches={1: BatchInfo(1, SEM, "2026-04-01T10:00:00.000Z", "rec-9", "b" * 40, "t", "n", 1)},
         rejections={
-            RowKey(SEM, ALICE, REV): Rejection(
-                RowKey(SEM, ALICE, REV), 1580311, "2026-04-02T00:00:00.000Z", "d"
-            )
+            RowKey(SEM, ALICE, REV): Rejection(RowKey(SEM, ALICE, REV), 1580311, "2026-04-02T00:00:00.000Z", "d")
         },
         journal={},
         per_semester={SEM: 2},
@@ -39,9 +37,7 @@ def _state() -> State:
 
 
 def test_text_and_json() -> None:
-    cat = Catalog(
-        semesters={"2026-H2": SemesterDef("2026-H2", SEM)}, people={"alice": PersonDef("alice", ALICE)}
-    )
+    cat = Catalog(semesters={"2026-H2": SemesterDef("2026-H2", SEM)}, people={"alice": PersonDef("alice", ALICE)})
     summary = summarize(
         _state(),
         location="/s",
@@ -55,21 +51,14 @@ def test_text_and_json() -> None:
         "  target:      open.feishu.cn, app (not recorded), user_id_type open_id",
         "  lineage:     5eed",
     ]
-    assert (
-        "last apply:  2026-04-01T10:00:00.000Z at commit bbbbbbbbbbbb (batch 1, import record rec-9)" in text
-    )
+    assert "last apply:  2026-04-01T10:00:00.000Z at commit bbbbbbbbbbbb (batch 1, import record rec-9)" in text
     assert "2026-H2 (7293040702907514899): 2 values, 1 row, 1 reviewee" in text
     assert (
-        "alice (ou_3245842393d09e9428ad4655da6e30b3) 7272580325522276372: rejected on 2026-04-02 with 1580311"
-        in text
+        "alice (ou_3245842393d09e9428ad4655da6e30b3) 7272580325522276372: rejected on 2026-04-02 with 1580311" in text
     )
     assert "locked by pid 12 on ci (other host)" in text
     doc = json.loads(render_state(summary, "json"))
-    assert (
-        doc["lock"]["status"] == "other host"
-        and doc["values"] == 2
-        and doc["rejected_rows"][0]["code"] == 1580311
-    )
+    assert doc["lock"]["status"] == "other host" and doc["values"] == 2 and doc["rejected_rows"][0]["code"] == 1580311
 
 
 def test_no_state() -> None:
@@ -79,9 +68,7 @@ def test_no_state() -> None:
 
 def test_select_keys() -> None:
     state = _state()
-    cat = Catalog(
-        semesters={"2026-H2": SemesterDef("2026-H2", SEM)}, people={"alice": PersonDef("alice", ALICE)}
-    )
+    cat = Catalog(semesters={"2026-H2": SemesterDef("2026-H2", SEM)}, people={"alice": PersonDef("alice", ALICE)})
     assert len(select_keys(state, reviewees=["alice"], catalog=cat)) == 2
     assert select_keys(state, semesters=["2026-H1"], catalog=cat) == []
     assert len(select_keys(state, metrics=[REV])) == 2

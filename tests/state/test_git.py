@@ -33,8 +33,7 @@ TOKEN = "ghs_s3cretT0kenValue1234567890"
 
 
 def git(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True,
-                          env=env).stdout.strip()
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True, env=env).stdout.strip()
 
 
 @pytest.fixture(autouse=True)
@@ -46,8 +45,19 @@ def _git_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         monkeypatch.setenv(var, "Test")
     for var in ("GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"):
         monkeypatch.setenv(var, "test@example.com")
-    for var in ("GITHUB_TOKEN", "SYNCER_GIT_TOKEN", "GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID",
-                "GIT_CONFIG_COUNT", "http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+    for var in (
+        "GITHUB_TOKEN",
+        "SYNCER_GIT_TOKEN",
+        "GITHUB_SERVER_URL",
+        "GITHUB_REPOSITORY",
+        "GITHUB_RUN_ID",
+        "GIT_CONFIG_COUNT",
+        "http_proxy",
+        "https_proxy",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+    ):
         monkeypatch.delenv(var, raising=False)
 
 
@@ -80,8 +90,9 @@ class Repo:
         return out.split() if out else []
 
     def ref(self, ref: str) -> str | None:
-        p = subprocess.run(["git", "rev-parse", "--verify", "-q", ref], cwd=self.bare, capture_output=True,
-                           text=True, check=False)
+        p = subprocess.run(
+            ["git", "rev-parse", "--verify", "-q", ref], cwd=self.bare, capture_output=True, text=True, check=False
+        )
         return p.stdout.strip() or None
 
 
@@ -98,13 +109,13 @@ def store_of(root: Path, **kw: object) -> GitStateStore:
 
 
 def batch(token: str, values: dict[str, str]) -> BatchRecord:
-    return BatchRecord(SEM, token, f"rec-{token}", "c" * 40, "syncer ccccccc", T0,
-                       {RowKey(SEM, ALICE, REV): values})
+    return BatchRecord(SEM, token, f"rec-{token}", "c" * 40, "syncer ccccccc", T0, {RowKey(SEM, ALICE, REV): values})
 
 
 def journal(token: str) -> JournalEntry:
-    return JournalEntry(token, SEM, "2026-05-01T12:00:00.000Z", '{"semester_id":"x"}',
-                        (((SEM, ALICE, REV, "2"), "60"),))  # type: ignore[arg-type]
+    return JournalEntry(
+        token, SEM, "2026-05-01T12:00:00.000Z", '{"semester_id":"x"}', (((SEM, ALICE, REV, "2"), "60"),)
+    )  # type: ignore[arg-type]
 
 
 def seed_state(root: Path) -> GitStateStore:
@@ -127,8 +138,7 @@ def test_a_missing_branch_is_no_state_yet(repo: Repo) -> None:
     assert store.location == "git:origin/syncer-state"
     assert open_store(repo.tmp / "a" / "metrics", GIT_SETTINGS).location == store.location
     # --state PATH still means a local directory
-    assert isinstance(open_store(repo.tmp / "a" / "metrics", GIT_SETTINGS, override=repo.tmp / "s"),
-                      LocalStateStore)
+    assert isinstance(open_store(repo.tmp / "a" / "metrics", GIT_SETTINGS, override=repo.tmp / "s"), LocalStateStore)
 
 
 def test_written_in_one_clone_read_in_a_fresh_one(repo: Repo) -> None:
@@ -140,8 +150,14 @@ def test_written_in_one_clone_read_in_a_fresh_one(repo: Repo) -> None:
     assert state.journal == {}
     # The branch holds the local backend's files, compacted, and nothing else; main is untouched.
     tree = git("ls-tree", "-r", "--name-only", "syncer-state", cwd=repo.bare).split()
-    assert tree == ["batches.jsonl", "journal.jsonl", "log.jsonl", "meta.json", "rejections.jsonl",
-                    f"semesters/{SEM}.jsonl"]
+    assert tree == [
+        "batches.jsonl",
+        "journal.jsonl",
+        "log.jsonl",
+        "meta.json",
+        "rejections.jsonl",
+        f"semesters/{SEM}.jsonl",
+    ]
     assert json.loads(git("show", "syncer-state:meta.json", cwd=repo.bare))["lineage"] == state.meta.lineage
     assert git("ls-tree", "-r", "--name-only", "main", cwd=repo.bare) == "metrics/syncer.yaml"
     assert repo.ref("refs/syncer/lock/syncer-state") is None  # released
@@ -323,9 +339,18 @@ def test_migrate_local_to_git_and_back(repo: Repo, tmp_path: Path) -> None:
 
 # --- the people cache -----------------------------------------------------------------------------------------
 
-PEOPLE = {"format": 1, "identity": IDENT._asdict(),
-          "people": {"bob@example.com": {"email": "bob@example.com", "user_id": ALICE, "status": "active",
-                                         "resolved": "2026-05-01T12:00:00.000Z"}}}
+PEOPLE = {
+    "format": 1,
+    "identity": IDENT._asdict(),
+    "people": {
+        "bob@example.com": {
+            "email": "bob@example.com",
+            "user_id": ALICE,
+            "status": "active",
+            "resolved": "2026-05-01T12:00:00.000Z",
+        }
+    },
+}
 
 
 def test_the_people_cache_is_committed_pushed_and_read_from_a_fresh_clone(repo: Repo, tmp_path: Path) -> None:
@@ -401,12 +426,16 @@ def test_tokens_go_only_to_their_host_and_only_through_the_environment() -> None
     assert token_for("https://gitlab.example/m.git", {**env, "SYNCER_GIT_TOKEN": "other"}) == "other"
     entries = auth_config("https://github.com/acme/m.git", env)
     basic = base64.b64encode(f"x-access-token:{TOKEN}".encode()).decode()
-    assert entries == [("http.https://github.com/.extraheader", ""),
-                       ("http.https://github.com/.extraheader", f"AUTHORIZATION: basic {basic}")]
+    assert entries == [
+        ("http.https://github.com/.extraheader", ""),
+        ("http.https://github.com/.extraheader", f"AUTHORIZATION: basic {basic}"),
+    ]
     assert config_env(entries, {"GIT_CONFIG_COUNT": "1"}) == {
         "GIT_CONFIG_COUNT": "3",
-        "GIT_CONFIG_KEY_1": entries[0][0], "GIT_CONFIG_VALUE_1": "",
-        "GIT_CONFIG_KEY_2": entries[1][0], "GIT_CONFIG_VALUE_2": entries[1][1],
+        "GIT_CONFIG_KEY_1": entries[0][0],
+        "GIT_CONFIG_VALUE_1": "",
+        "GIT_CONFIG_KEY_2": entries[1][0],
+        "GIT_CONFIG_VALUE_2": entries[1][1],
     }
     text = f"fatal: https://x-access-token:{TOKEN}@github.com/ {TOKEN} {basic} https://u:p@h/"
     cleaned = scrub(text, secrets_of(env))
@@ -460,16 +489,25 @@ class GitHTTP:
                     self.end_headers()
                     return
                 path, _, query = self.path.partition("?")
-                env = {"PATH": os.environ["PATH"], "GIT_PROJECT_ROOT": str(outer.root), "GIT_HTTP_EXPORT_ALL": "1",
-                       "PATH_INFO": path, "QUERY_STRING": query, "REQUEST_METHOD": self.command,
-                       "CONTENT_TYPE": self.headers.get("Content-Type", ""), "CONTENT_LENGTH": str(len(body)),
-                       "HTTP_CONTENT_ENCODING": self.headers.get("Content-Encoding", ""),
-                       "GIT_PROTOCOL": self.headers.get("Git-Protocol", ""),
-                       "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull}
+                env = {
+                    "PATH": os.environ["PATH"],
+                    "GIT_PROJECT_ROOT": str(outer.root),
+                    "GIT_HTTP_EXPORT_ALL": "1",
+                    "PATH_INFO": path,
+                    "QUERY_STRING": query,
+                    "REQUEST_METHOD": self.command,
+                    "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+                    "CONTENT_LENGTH": str(len(body)),
+                    "HTTP_CONTENT_ENCODING": self.headers.get("Content-Encoding", ""),
+                    "GIT_PROTOCOL": self.headers.get("Git-Protocol", ""),
+                    "GIT_CONFIG_NOSYSTEM": "1",
+                    "GIT_CONFIG_GLOBAL": os.devnull,
+                }
                 if outer.writable:
                     env["REMOTE_USER"] = "syncer-test"
-                out = subprocess.run(["git", "http-backend"], input=body, env=env, capture_output=True,
-                                     check=False, timeout=60).stdout
+                out = subprocess.run(
+                    ["git", "http-backend"], input=body, env=env, capture_output=True, check=False, timeout=60
+                ).stdout
                 head, _, payload = out.partition(b"\r\n\r\n")
                 status, headers = 200, []
                 for line in head.decode("latin-1").split("\r\n"):
@@ -512,8 +550,9 @@ def http_clone(repo: Repo, server: GitHTTP, name: str) -> Path:
     return root
 
 
-def test_push_credentials_come_from_the_environment_only(http_repo: tuple[Repo, GitHTTP], tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_push_credentials_come_from_the_environment_only(
+    http_repo: tuple[Repo, GitHTTP], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     repo, server = http_repo
     # A fake `git` records every command line it is given, then runs the real one.
     argv_log = tmp_path / "argv.log"
@@ -540,8 +579,9 @@ def test_push_credentials_come_from_the_environment_only(http_repo: tuple[Repo, 
             assert TOKEN.encode() not in path.read_bytes(), path
 
 
-def test_a_wrong_token_fails_clearly_and_is_never_shown(http_repo: tuple[Repo, GitHTTP],
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_wrong_token_fails_clearly_and_is_never_shown(
+    http_repo: tuple[Repo, GitHTTP], monkeypatch: pytest.MonkeyPatch
+) -> None:
     repo, server = http_repo
     root = http_clone(repo, server, "ci")
     wrong = "ghs_wrongWrongWrong0987654321"

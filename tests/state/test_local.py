@@ -49,9 +49,7 @@ def clock() -> datetime:
     return T0
 
 
-def batch(
-    rows: dict[tuple[str, str, str], dict[str, str]], *, token: str = "tok", sem: str = SEM
-) -> BatchRecord:
+def batch(rows: dict[tuple[str, str, str], dict[str, str]], *, token: str = "tok", sem: str = SEM) -> BatchRecord:
     return BatchRecord(
         semester=sem,
         client_token=token,
@@ -108,9 +106,7 @@ def test_no_state_loads_as_none(tmp_path: Path) -> None:
 
 def test_create_then_record_and_reload(tmp_path: Path) -> None:
     store = new_store(tmp_path / "s")
-    info = store.record_batch(
-        batch({(SEM, ALICE, REV): {"2": "60", "4": "1000"}, (SEM, BOB, NPS): {"5": "42"}})
-    )
+    info = store.record_batch(batch({(SEM, ALICE, REV): {"2": "60", "4": "1000"}, (SEM, BOB, NPS): {"5": "42"}}))
     assert info.id == 1 and info.rows == 2
     store.unlock()
     state = LocalStateStore(tmp_path / "s").load()
@@ -267,9 +263,7 @@ def test_last_import_request_is_kept_for_pacing(tmp_path: Path) -> None:
 def test_forget_counts_what_was_managed(tmp_path: Path) -> None:
     store = new_store(tmp_path / "s")
     store.record_batch(batch({(SEM, ALICE, REV): {"2": "40", "4": "1"}}))
-    assert (
-        store.forget([(SEM, ALICE, REV, "2"), (SEM, ALICE, REV, "9"), (SEM, BOB, REV, "2")], reason="rm") == 1
-    )
+    assert store.forget([(SEM, ALICE, REV, "2"), (SEM, ALICE, REV, "9"), (SEM, BOB, REV, "2")], reason="rm") == 1
     state = store.load()
     assert state is not None and values_of(state) == {ValueKey(SEM, ALICE, REV, "4"): ("1", 1)}
     assert state.managed(SEM) == 1
@@ -523,10 +517,7 @@ def test_identity_of_another_target_is_refused() -> None:
     ]:
         with pytest.raises(StateError, match=r"another target.*--state PATH"):
             check_identity(IDENT, host=host, user_id_type=uid, app_id=app, location="/s")
-    assert (
-        check_identity(IDENT, host="open.feishu.cn", user_id_type="open_id", app_id="cli_a1b2", location="x")
-        == ()
-    )
+    assert check_identity(IDENT, host="open.feishu.cn", user_id_type="open_id", app_id="cli_a1b2", location="x") == ()
     notes = check_identity(IDENT, host="open.feishu.cn", user_id_type="open_id", app_id=None, location="x")
     assert len(notes) == 1 and "FEISHU_APP_ID is not set" in notes[0]
 
@@ -592,9 +583,7 @@ def test_a_dead_lock_can_be_taken_over_by_a_writer(tmp_path: Path) -> None:
     new_store(path).unlock()
     lockfile = LockFile(path / "lock", clock=clock, alive=lambda pid: False)
     lockfile.acquire(command="apply")
-    store = LocalStateStore(
-        path, clock=clock, lockfile=LockFile(path / "lock", clock=clock, alive=lambda pid: False)
-    )
+    store = LocalStateStore(path, clock=clock, lockfile=LockFile(path / "lock", clock=clock, alive=lambda pid: False))
     info = store.lock(steal_dead=True)
     assert store.lock_holder() == info
 
@@ -658,9 +647,7 @@ op_strategy = st.one_of(
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=st.lists(op_strategy, max_size=12))
-def test_the_store_agrees_with_a_dict(
-    tmp_path_factory: pytest.TempPathFactory, ops: list[tuple[str, object]]
-) -> None:
+def test_the_store_agrees_with_a_dict(tmp_path_factory: pytest.TempPathFactory, ops: list[tuple[str, object]]) -> None:
     path = tmp_path_factory.mktemp("model") / "s"
     store = new_store(path)
     model: dict[ValueKey, tuple[str, int]] = {}
