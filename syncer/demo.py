@@ -13,18 +13,19 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from syncer.apply_run import ApplyRun, run_apply
+from syncer.apply.run import ApplyRun, run_apply
 from syncer.emulator import Emulator, EmulatorTransport
 from syncer.errors import SyncerError
-from syncer.feishu import WriteClient
 from syncer.feishu.auth import Credentials
+from syncer.feishu.write import WriteClient
 from syncer.gitinfo import NO_GIT
-from syncer.plan import make_plan, summary_line
+from syncer.load.validate import ValidationResult, validate_root
+from syncer.plan.diff import make_plan
+from syncer.plan.summary import summary_line
 from syncer.report.apply import render_summary
 from syncer.report.plan import render_plan
 from syncer.scaffold import example_root
 from syncer.state import open_store, target_identity
-from syncer.validate import ValidationResult, validate_root
 
 DEMO_QUOTA = 600  # imports a minute in the demo; Feishu's real quota is 10
 DEMO_URL = "http://127.0.0.1"  # the in-process emulator: no socket is opened

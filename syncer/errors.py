@@ -34,12 +34,17 @@ class ConfigError(SyncerError):
     """syncer.yaml or catalog.yaml is unusable; the message names the file and what to fix."""
 
 
-class ValidationFailed(SyncerError):
-    """Validation found errors; the problems themselves are reported separately."""
-
-
 class StateError(SyncerError):
     """The state store is unreadable, locked, of another target, or of a newer format."""
+
+
+class StateUnavailable(StateError):
+    """The state could not be reached (a remote that does not answer, no git work tree): nothing says it
+    is damaged. Readers that can do without it (validation's people cache) carry on with a warning."""
+
+
+class InsecureBaseURLError(ConfigError):
+    """The base URL is not https (and not loopback), or is not a plain scheme://host[:port] URL."""
 
 
 class RefusedError(SyncerError):

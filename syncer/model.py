@@ -12,6 +12,19 @@ from typing import Literal, NamedTuple
 FieldType = Literal["text", "number", "percentage", "person"]
 UserIdType = Literal["open_id", "union_id", "user_id", "people_admin_id"]
 
+#: metric_details/import takes 1 to 50 rows (reviewee, metric) a request, each with 1 to 99 fields: the plan
+#: counts requests by the first, batching and the client enforce both.
+ROWS_PER_IMPORT = 50
+FIELDS_PER_ROW = 99
+
+
+class Identity(NamedTuple):
+    """The target a state belongs to, recorded when the state is created."""
+
+    host: str
+    app_id: str | None  # None only when the state was created without credentials
+    user_id_type: str
+
 
 class RowKey(NamedTuple):
     """One (semester, reviewee, metric): the unit of an import request's `imported_metrics` item."""

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from syncer.errors import SyncerError
-from syncer.schema import SCHEMA_FILES, schema_dir
+from syncer.load.schema import SCHEMA_FILES, schema_dir
 
 SCHEMA_SUBDIR = ".schemas"
 

@@ -15,15 +15,16 @@ from typing import Any
 import httpx
 import pytest
 
-from syncer.apply_run import ApplyRun, check_ancestry, run_apply
+from syncer.apply.run import ApplyRun, Clocks, RunOptions, check_ancestry, run_apply
 from syncer.emulator import Emulator, EmulatorTransport, ManualClock
 from syncer.errors import RefusedError
-from syncer.feishu import WriteClient
 from syncer.feishu.auth import Credentials
+from syncer.feishu.write import WriteClient
 from syncer.gitinfo import NO_GIT, GitInfo
-from syncer.plan import make_plan, plan_json
+from syncer.load.validate import validate_root
+from syncer.plan.diff import make_plan
+from syncer.report.plan_json import plan_json
 from syncer.state import open_store, target_identity
-from syncer.validate import validate_root
 from tests.example import copy_example
 
 REPO = Path(__file__).resolve().parent.parent
@@ -64,6 +65,7 @@ class World:
         assert result.ok and result.desired is not None, result.problems
         kw.setdefault("commit_is_ancestor", lambda a, b: True)
         kw.setdefault("confirm", lambda plan: True)
+        options = RunOptions(**{k: kw.pop(k) for k in list(kw) if k in RunOptions.__dataclass_fields__})
         run = run_apply(
             store=open_store(self.root, result.settings),
             client=self.client(),
@@ -71,9 +73,9 @@ class World:
             desired=result.desired,
             git=git,
             root="m",
-            pacer_clock=self.clock,
-            sleep=self.clock.sleep,
+            clocks=Clocks(timer=self.clock, sleep=self.clock.sleep),
             step_hook=hook,
+            options=options,
             **kw,
         )
         self.runs.append(run)
@@ -204,8 +206,7 @@ def test_expired_token_is_refetched(world: World) -> None:
         root="m",
         commit_is_ancestor=lambda a, b: True,
         confirm=lambda p: True,
-        pacer_clock=world.clock,
-        sleep=world.clock.sleep,
+        clocks=Clocks(timer=world.clock, sleep=world.clock.sleep),
     )
     assert run.report.exit_code == 0
     assert [e.code for e in world.imports()].count(99991663) == 1
@@ -369,7 +370,7 @@ def test_no_confirmation_sends_nothing(world: World) -> None:
 
 
 def test_ancestor_check() -> None:
-    from syncer.state.base import LastApply, State, StateMeta
+    from syncer.state.model import LastApply, State, StateMeta
 
     def state(commit: str) -> State:
         meta = StateMeta(

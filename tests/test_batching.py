@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncer.batching import (
+from syncer.apply.batching import (
     KEEP,
     LOWER,
     RAISE,

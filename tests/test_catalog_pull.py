@@ -10,15 +10,15 @@ from typing import Any
 
 import pytest
 
-from syncer.catalog_merge import PulledCatalog, PulledField, PulledMetric, merge_catalog, new_alias, slug
-from syncer.catalog_pull import fetch_catalog, merge_into_root, write_catalog
-from syncer.config import catalog_from_text, load_settings
 from syncer.emulator import Emulator, EmulatorTransport, ManualClock
 from syncer.feishu.auth import Credentials
 from syncer.feishu.records import Semester
-from syncer.live import LiveReader
+from syncer.live.merge import PulledCatalog, PulledField, PulledMetric, merge_catalog, new_alias, slug
+from syncer.live.pull import fetch_catalog, merge_into_root, write_catalog
+from syncer.live.reader import LiveReader
+from syncer.load.catalog import catalog_from_text
+from syncer.load.settings import Settings, load_settings
 from syncer.scaffold import init_root
-from syncer.settings import Settings
 from tests.example import copy_example
 
 REPO = Path(__file__).resolve().parent.parent

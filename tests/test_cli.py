@@ -119,12 +119,12 @@ def test_missing_root_is_one_clear_line_no_traceback(tmp_path: Path) -> None:
 
 
 def test_unexpected_exception_says_bug_and_debug_shows_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
-    import syncer.validate
+    import syncer.load.validate
 
     def boom(*a: object, **k: object) -> None:
         raise RuntimeError("kaput")
 
-    monkeypatch.setattr(syncer.validate, "validate_root", boom)
+    monkeypatch.setattr(syncer.load.validate, "validate_root", boom)
     result = CliRunner().invoke(cli, ["validate"])
     assert result.exit_code == 1 and "This is a bug in syncer" in result.output and "Traceback" not in result.output
     result = CliRunner().invoke(cli, ["--debug", "validate"])

@@ -13,10 +13,11 @@ from click.testing import CliRunner, Result
 
 from syncer.cli import cli
 from syncer.gitinfo import NO_GIT
-from syncer.model import RowKey
-from syncer.plan import desired_rows, forgotten_keys, make_plan, rows_to_send
-from syncer.state import BatchRecord, Identity, LocalStateStore, Rejection, row_digest
-from syncer.validate import validate_root
+from syncer.load.validate import validate_root
+from syncer.model import Identity, RowKey
+from syncer.plan.diff import desired_rows, make_plan
+from syncer.state.local import LocalStateStore
+from syncer.state.model import BatchRecord, Rejection, row_digest
 
 ROOT = Path(__file__).parent / "golden" / "plan" / "root"
 SCHEMA = json.loads((Path(__file__).parent.parent / "schemas" / "plan.schema.json").read_text())
@@ -55,10 +56,10 @@ def apply_all(root: Path, state: Path, *, identity: Identity = IDENT) -> None:
             state_location=str(state),
             force=True,
         )
-        rows = desired_rows(result.desired.values, [r for rs in rows_to_send(plan).values() for r in rs])
-        for sem, sem_rows in rows_to_send(plan).items():
+        rows = desired_rows(result.desired.values, [r for rs in plan.rows_by_semester().values() for r in rs])
+        for sem, sem_rows in plan.rows_by_semester().items():
             store.record_batch(BatchRecord(sem, f"tok-{sem}", "rec", "nogit", "n", T0, {r: rows[r] for r in sem_rows}))
-        store.forget(forgotten_keys(plan))
+        store.forget(plan.forgotten())
         store.compact()
 
 

@@ -14,8 +14,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from syncer.cli import cli
-from syncer.model import RowKey
-from syncer.state import BatchRecord, Identity, LocalStateStore, Rejection
+from syncer.model import Identity, RowKey
+from syncer.state.local import LocalStateStore
+from syncer.state.model import BatchRecord, Rejection
 
 ROOT = Path(__file__).parent / "golden" / "plan" / "root"
 IDENT = Identity("open.feishu.cn", "cli_a1b2", "open_id")

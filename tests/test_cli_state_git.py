@@ -14,15 +14,19 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from syncer.apply_run import ApplyRun, run_apply
+from syncer.apply.run import ApplyRun, Clocks, run_apply
 from syncer.cli import cli
 from syncer.emulator import Emulator, EmulatorServer, EmulatorTransport, ManualClock
 from syncer.errors import StateError
-from syncer.feishu import WriteClient
 from syncer.feishu.auth import Credentials
+from syncer.feishu.write import WriteClient
 from syncer.gitinfo import NO_GIT
-from syncer.state import BatchRecord, GitStateStore, Identity, LocalStateStore, open_store
-from syncer.validate import validate_root
+from syncer.load.validate import validate_root
+from syncer.model import Identity
+from syncer.state import open_store
+from syncer.state.git.store import GitStateStore
+from syncer.state.local import LocalStateStore
+from syncer.state.model import BatchRecord
 from tests.example import copy_example
 from tests.gitenv import isolate_git, state_commits
 
@@ -206,8 +210,7 @@ class World:
             root="metrics",
             commit_is_ancestor=lambda a, b: True,
             confirm=lambda plan: True,
-            pacer_clock=self.clock,
-            sleep=self.clock.sleep,
+            clocks=Clocks(timer=self.clock, sleep=self.clock.sleep),
             step_hook=hook,
         )
 
@@ -261,7 +264,7 @@ def test_a_killed_apply_is_finished_by_a_fresh_clone(world: World, step: str, ou
     first = world.origin.clone("killed")
     store = open_store(first, validate_root(first).settings)
     assert isinstance(store, GitStateStore)
-    store.unlock = lambda **kw: None  # type: ignore[method-assign]  # SIGKILL: no `finally` runs
+    store._release = lambda **kw: None  # type: ignore[method-assign]  # SIGKILL: no `finally` runs
     seen: list[str] = []
 
     def kill(name: str, token: str) -> None:

@@ -15,18 +15,19 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-from syncer.apply_run import run_apply
+from syncer.apply.run import Clocks, run_apply
 from syncer.cli import cli
-from syncer.drift import Drift, choose, compute_drift, fetch_remote, refresh_targets
 from syncer.emulator import Emulator, EmulatorServer, EmulatorTransport, ManualClock, load_tenant
-from syncer.feishu import WriteClient
 from syncer.feishu.auth import Credentials
+from syncer.feishu.write import WriteClient
 from syncer.gitinfo import NO_GIT
-from syncer.live import LiveReader
-from syncer.plan import Plan, make_plan
+from syncer.live.drift import Drift, choose, compute_drift, fetch_remote, refresh_targets
+from syncer.live.reader import LiveReader
+from syncer.load.validate import validate_root
+from syncer.plan.diff import make_plan
+from syncer.plan.model import Plan
 from syncer.report.drift import catalog_names, drift_document, render_github, render_markdown, render_text
 from syncer.state import open_store, target_identity
-from syncer.validate import validate_root
 from tests.example import copy_example
 
 REPO = Path(__file__).resolve().parent.parent
@@ -131,8 +132,7 @@ def _world(tmp: Path, *, shape: str = "object", wire: str = "both", fmt: str = "
             root="m",
             commit_is_ancestor=lambda a, b: True,
             confirm=lambda p: True,
-            pacer_clock=clock,
-            sleep=clock.sleep,
+            clocks=Clocks(timer=clock, sleep=clock.sleep),
         )
     assert run.report.exit_code == 0
     return w

@@ -12,19 +12,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncer.apply_run import run_apply
+from syncer.apply.run import Clocks, run_apply
+from syncer.edit.scalars import key, scalar
 from syncer.emulator import Emulator, EmulatorTransport, ManualClock, load_tenant
 from syncer.errors import LoadError, RefusedError, StateError, SyncerError
-from syncer.feishu import WriteClient
 from syncer.feishu.auth import Credentials
+from syncer.feishu.write import WriteClient
 from syncer.gitinfo import NO_GIT
-from syncer.importer import ImportConflict, ImportOptions, ImportReport, run_import
-from syncer.live import LiveReader
-from syncer.plan import Plan, make_plan
-from syncer.state import Identity, open_store, target_identity
-from syncer.validate import validate_root
-from syncer.yamlemit import key, scalar
-from syncer.yamlio import parse
+from syncer.live.importer import ImportConflict, ImportOptions, ImportReport, run_import
+from syncer.live.reader import LiveReader
+from syncer.load.validate import validate_root
+from syncer.load.yamlio import parse
+from syncer.model import Identity
+from syncer.plan.diff import make_plan
+from syncer.plan.model import Plan
+from syncer.state import open_store, target_identity
 from tests.example import copy_example
 
 REPO = Path(__file__).resolve().parent.parent
@@ -162,8 +164,7 @@ def make_world(
                 root="seed",
                 commit_is_ancestor=lambda a, b: True,
                 confirm=lambda p: True,
-                pacer_clock=clock,
-                sleep=clock.sleep,
+                clocks=Clocks(timer=clock, sleep=clock.sleep),
             )
         assert run.report.exit_code == 0 and run.report.values_applied == 215
     return world

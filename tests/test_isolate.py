@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncer.isolate import Rejected, isolate
+from syncer.apply.isolate import Rejected, isolate
 from syncer.model import RowKey
 
 

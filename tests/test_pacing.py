@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from syncer.pacing import Pacer, eta, first_slot, interval_for, schedule
+from syncer.feishu.pacing import Pacer, eta, first_slot, interval_for, schedule
 
 EPS = 1e-6  # float rounding at epoch magnitudes (~1.7e9 s)
 

@@ -4,22 +4,26 @@ with the state, and what validation says before and after."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from syncer.cli import cli
-from syncer.config import load_catalog, load_settings
 from syncer.emulator import Emulator, EmulatorServer, EmulatorTransport, ManualClock
 from syncer.feishu.auth import Credentials
-from syncer.live import LiveReader
-from syncer.people import PeopleCache, email_people, read_cache, resolve_people, write_cache
-from syncer.schema import check
-from syncer.state import Identity, LocalStateStore, open_store
-from syncer.validate import validate_root
-from syncer.yamlio import parse
+from syncer.live.people import resolve_people, write_cache
+from syncer.live.reader import LiveReader
+from syncer.load.catalog import load_catalog
+from syncer.load.people import PeopleCache, PeopleSource, email_people, read_cache
+from syncer.load.schema import check
+from syncer.load.settings import Settings, load_settings
+from syncer.load.validate import validate_root
+from syncer.load.yamlio import parse
+from syncer.model import Identity
+from syncer.state import open_store
+from syncer.state.local import LocalStateStore
 from tests.example import copy_example
 
 REPO = Path(__file__).resolve().parent.parent
@@ -74,6 +78,11 @@ def emu() -> tuple[Emulator, ManualClock]:
     return Emulator(clock=clock, sleep=clock.sleep), clock
 
 
+def _state_of(root: Path) -> Callable[[Settings], PeopleSource]:
+    """Validation's people cache: the root's own (local) state, as the CLI hands it in."""
+    return lambda settings: open_store(root, settings)
+
+
 def test_the_schema_takes_an_email_alone_but_not_nothing() -> None:
     def errors(doc: str) -> list[str]:
         text = f"semesters: {{h2: '1'}}\nmetrics: {{m: {{id: '2', fields: {{f: {{id: '3', type: text}}}}}}}}\n{doc}"
@@ -86,7 +95,7 @@ def test_the_schema_takes_an_email_alone_but_not_nothing() -> None:
 
 def test_unresolved_people_are_reported_where_they_are_used(tmp_path: Path) -> None:
     root = _root(tmp_path, failing=False)
-    result = validate_root(root, root_display="m")
+    result = validate_root(root, root_display="m", people=_state_of(root))
     unresolved = [(p.file, p.line, p.code) for p in result.problems if p.code == "unresolved-person"]
     assert ("m/teams/engineering.yaml", 5, "unresolved-person") in unresolved  # dev.patel as a reviewee
     files = [f for f, _, _ in unresolved]
@@ -114,7 +123,7 @@ def test_resolve_found_resigned_unknown_then_validation_uses_the_cache(
     calls = emulator.requests("users.batch_get_id")
     assert [json.loads(c.body)["include_resigned"] for c in calls] == [False, True]
 
-    result = validate_root(root, root_display="m")
+    result = validate_root(root, root_display="m", people=_state_of(root))
     lines = (root / "catalog.yaml").read_text().splitlines()
     former, ghost = lines.index("  former: {email: former.employee@example.com}") + 1, len(lines)
     assert [(p.code, p.line, p.col) for p in result.errors] == [
@@ -126,7 +135,7 @@ def test_resolve_found_resigned_unknown_then_validation_uses_the_cache(
 
     cat = root / "catalog.yaml"
     cat.write_text("".join(cat.read_text().splitlines(keepends=True)[:-2]))
-    result = validate_root(root, root_display="m")
+    result = validate_root(root, root_display="m", people=_state_of(root))
     assert result.ok, result.problems
     assert result.catalog.people["grace.lead"].id == GRACE  # the cached ID, for plans and names
     assert result.desired is not None
@@ -147,8 +156,8 @@ def test_the_cache_is_reused_until_refresh(tmp_path: Path, emu: tuple[Emulator, 
 
 
 def test_a_cache_for_another_user_id_type_is_not_used() -> None:
+    from syncer.load.people import CachedPerson
     from syncer.model import Catalog, PersonDef
-    from syncer.people import CachedPerson
 
     catalog = Catalog(people={"g": PersonDef("g", None, "g@example.com")})
     cache = PeopleCache(
@@ -164,7 +173,7 @@ def test_a_damaged_cache_is_a_problem_not_a_crash(tmp_path: Path) -> None:
     path = root / ".syncer" / "state" / "people.json"
     path.parent.mkdir(parents=True)
     path.write_text("{not json")
-    result = validate_root(root, root_display="m")
+    result = validate_root(root, root_display="m", people=_state_of(root))
     assert any(p.code == "people-cache" and "people.json" in p.message for p in result.problems)
 
 

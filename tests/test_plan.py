@@ -17,38 +17,26 @@ from hypothesis import strategies as st
 
 from syncer.errors import RefusedError
 from syncer.gitinfo import GitInfo
+from syncer.load.settings import Safety
 from syncer.model import (
     Catalog,
     DesiredState,
     DesiredValue,
     FieldDef,
+    Identity,
     MetricDef,
     PersonDef,
     RowKey,
     SemesterDef,
     ValueKey,
 )
-from syncer.plan import (
-    Plan,
-    check_safety,
-    desired_rows,
-    forgotten_keys,
-    make_plan,
-    plan_document,
-    rows_to_send,
-    summary_line,
-)
-from syncer.settings import Safety
-from syncer.state import (
-    BatchInfo,
-    BatchRecord,
-    Identity,
-    LocalStateStore,
-    Rejection,
-    State,
-    StateMeta,
-    row_digest,
-)
+from syncer.plan.diff import desired_rows, make_plan
+from syncer.plan.model import Plan
+from syncer.plan.safety import check_safety
+from syncer.plan.summary import summary_line
+from syncer.report.plan_json import plan_document
+from syncer.state.local import LocalStateStore
+from syncer.state.model import BatchInfo, BatchRecord, Rejection, State, StateMeta, row_digest
 
 SCHEMA = json.loads((Path(__file__).parent.parent / "schemas" / "plan.schema.json").read_text())
 SEM, SEM2, CLOSED = "7293040702907514899", "7293040702907514900", "7250000000000000001"
@@ -151,8 +139,8 @@ def test_create_update_forget_and_unchanged() -> None:
     assert update.source is not None and update.source.file.endswith(".yaml") and update.batch == 1
     forget = next(ch for ch in p.changes if ch.action == "forget")
     assert forget.source is None and forget.batch == 1 and p.batches[1].import_record_id == "rec-1"
-    assert forgotten_keys(p) == (forget.key,)
-    assert rows_to_send(p) == {SEM: (RowKey(*k(SEM, 0, REV, "")[:3]), RowKey(*k(SEM, 1, REV, "")[:3]))}
+    assert p.forgotten() == (forget.key,)
+    assert p.rows_by_semester() == {SEM: (RowKey(*k(SEM, 0, REV, "")[:3]), RowKey(*k(SEM, 1, REV, "")[:3]))}
 
 
 def test_closed_semesters_are_left_out_of_both_sides() -> None:
@@ -348,14 +336,14 @@ def _apply(plan: Plan, d: DesiredState, path: Path) -> State:
     store.lock()
     if not store.exists():
         store.create(IDENT)
-    sendable = desired_rows(d.values, [r for rows in rows_to_send(plan).values() for r in rows])
-    for sem, rows in rows_to_send(plan).items():
+    sendable = desired_rows(d.values, [r for rows in plan.rows_by_semester().values() for r in rows])
+    for sem, rows in plan.rows_by_semester().items():
         for i in range(0, len(rows), 50):
             chunk = rows[i : i + 50]
             store.record_batch(
                 BatchRecord(sem, f"tok-{sem}-{i}", "rec", GIT.commit, "n", T0, {r: sendable[r] for r in chunk})
             )
-    store.forget(forgotten_keys(plan))
+    store.forget(plan.forgotten())
     store.compact()
     store.unlock()
     loaded = store.load()

@@ -275,8 +275,8 @@ def test_row_and_reviewee_level_codes_are_isolated(world: World, code: int) -> N
 
 def test_weights_over_100_counting_a_metric_the_yaml_no_longer_holds(world: World) -> None:
     """1580304: alice's nps weight (40%) stays in Feishu after `state rm`; raising revenue to 70% passes 100%."""
+    from syncer.load.validate import validate_root
     from syncer.state import open_store
-    from syncer.validate import validate_root
 
     (world.root / "teams" / "leavers.yaml").unlink()
     support = world.root / "teams" / "support.yaml"

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncer.schema import check, schema_files, typed, validator
-from syncer.validate import DataChecker, validate_root
-from syncer.yamlio import parse
+from syncer.load.schema import check, schema_files, typed, validator
+from syncer.load.validate import DataChecker, validate_root
+from syncer.load.yamlio import parse
 
 REPO = Path(__file__).resolve().parent.parent
 

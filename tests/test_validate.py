@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from syncer.load.validate import validate_root
 from syncer.model import RowKey, ValueKey
-from syncer.validate import validate_root
 from tests.example import copy_example
 
 REPO = Path(__file__).resolve().parent.parent

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from syncer.validate import validate_root
+from syncer.load.validate import validate_root
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EXPECT = re.compile(r"# expect: (?:(nothing)|(\d+):(\d+) (error|warning) ([a-z0-9-]+) \| (.+))$")

@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from syncer.errors import LoadError
-from syncer.yamlio import Mapping, Scalar, Sequence, load_file, locate, parse, to_plain, walk_files
+from syncer.load.files import walk_files
+from syncer.load.yamlio import Mapping, Scalar, Sequence, load_file, locate, parse, to_plain
 
 
 def values(text: str) -> dict[str, str | None]:
@@ -189,7 +190,7 @@ def test_walk_files_skips_dot_directories_excluded_and_top_files(tmp_path: Path)
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=300))
 def test_fuzz_bytes_raise_only_our_errors(data: bytes) -> None:
-    from syncer.yamlio import check_utf8
+    from syncer.load.yamlio import check_utf8
 
     with contextlib.suppress(LoadError):
         parse(check_utf8(data, "f.yaml"), "f.yaml")

@@ -2,48 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
-from syncer.cli.base import (
-    _is_ci,
-    _stdout_color,
-    _store_opener,
-    cli,
-    default_format,
-    redact_option,
-    root_display,
-    root_option,
-    state_option,
-)
+from syncer.cli.context import StateOpener, is_ci, stdout_color
+from syncer.cli.main import cli
+from syncer.cli.options import base_url_option, problems_format, redact_option, root_display, root_option, state_option
+from syncer.cli.progress import Printer
 
-
-class _ProgressPrinter:
-    """Progress on a terminal (one line rewritten in place), plain lines otherwise."""
-
-    def __init__(self) -> None:
-        self.tty = sys.stderr.isatty()
-        self._open = False
-
-    def __call__(self, event: Any) -> None:
-        from syncer.report.apply import render_progress
-
-        line = render_progress(event)
-        if self.tty and event.kind == "batch":
-            click.echo(f"\r\033[K{line}", nl=False, err=True)
-            self._open = True
-            return
-        self.close()
-        click.echo(line, err=True)
-
-    def close(self) -> None:
-        if self._open:
-            click.echo("", err=True)
-            self._open = False
+if TYPE_CHECKING:
+    from syncer.apply.run import ApplyRun
+    from syncer.plan.model import Plan
 
 
 @cli.command()
@@ -68,12 +42,7 @@ class _ProgressPrinter:
     help="Stop before a request that would end after this many seconds; exit 3 with the state "
     "consistent (run apply again to continue).",
 )
-@click.option(
-    "--base-url",
-    default=None,
-    metavar="URL",
-    help="Feishu API base URL; overrides FEISHU_BASE_URL and target.base_url (https, or plain http to loopback only).",
-)
+@base_url_option
 @click.option(
     "--retry-rejected", is_flag=True, help="Send rows Feishu rejected before even though their values have not changed."
 )
@@ -107,33 +76,30 @@ def apply(
     --max-duration with work left; 4: done, but Feishu rejected some rows (listed with file:line, code and
     what to do; they are not sent again until they change).
     """
-    import json as _json
-
+    from syncer.apply.client import write_client
+    from syncer.apply.run import RunOptions, run_apply
     from syncer.errors import RefusedError, SyncerError
-    from syncer.feishu import WriteClient, credentials_from_env, resolve_base_url
-    from syncer.gitinfo import git_info, is_ancestor
+    from syncer.feishu.auth import credentials_from_env
+    from syncer.gitinfo import is_ancestor
+    from syncer.load.validate import validate_root
     from syncer.report.plan import render_plan
     from syncer.report.problems import counts_line, render_problems
-    from syncer.validate import validate_root
+    from syncer.urls import resolve_base_url
 
     shown_root = root_display(root)
-    open_state = _store_opener(root, state_path)
-    result = validate_root(root, root_display=shown_root, state_dir=state_path, open_state=open_state)
+    opener = StateOpener(root, state_path)
+    result = validate_root(root, root_display=shown_root, people=opener.people)
     if not result.ok or result.desired is None:
-        click.echo(
-            render_problems(
-                result.problems, "github" if default_format(["github"]) == "github" else "text", redact=redact
-            )
-        )
+        click.echo(render_problems(result.problems, problems_format(), redact=redact))
         raise RefusedError(f"{shown_root} is invalid ({counts_line(result.problems)}): nothing was applied")
     settings = result.settings
     url = resolve_base_url(flag=base_url, settings_base_url=settings.target.base_url)
-    client = WriteClient(base_url=url, credentials=credentials_from_env())
-    store = open_state(settings)
+    client = write_client(base_url=url, credentials=credentials_from_env())
+    store = opener(settings)
     saved = None
     if plan_file is not None:
         try:
-            saved = _json.loads(plan_file.read_text(encoding="utf-8"))
+            saved = json.loads(plan_file.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise SyncerError(f"{plan_file}: not a plan file written by `syncer plan --out`: {exc}") from exc
 
@@ -143,44 +109,41 @@ def apply(
         except SyncerError:
             return None
 
-    def confirm(the_plan: Any) -> bool:
-        click.echo(render_plan(the_plan, "text", redact=redact, color=_stdout_color()), nl=False)
+    def confirm(the_plan: Plan) -> bool:
+        click.echo(render_plan(the_plan, "text", redact=redact, color=stdout_color()), nl=False)
         if auto_approve:
             return True
         if not sys.stdin.isatty():
             raise RefusedError("no terminal to confirm on: review the plan, then pass --auto-approve")
         return click.confirm("Apply these changes to Feishu?", default=False)
 
-    printer = _ProgressPrinter()
+    printer = Printer()
+    options = RunOptions(
+        max_duration=max_duration,
+        retry_rejected=retry_rejected,
+        force=force,
+        preflight=is_ci() if preflight is None else preflight,
+        saved_plan=saved,
+    )
     with client:
-        run = _run_apply(
+        run = run_apply(
             store=store,
             client=client,
             settings=settings,
             desired=result.desired,
-            git=git_info(root, exclude=[store.path]),
+            git=opener.git_info(settings),
             root=shown_root,
             commit_is_ancestor=ancestor,
             confirm=confirm,
-            saved_plan=saved,
-            max_duration=max_duration,
-            retry_rejected=retry_rejected,
-            force=force,
-            preflight=_is_ci() if preflight is None else preflight,
-            progress=printer,
+            options=options,
+            progress=printer.apply_event,
         )
     printer.close()
     return _report_apply(run)
 
 
-def _run_apply(**kwargs: Any) -> Any:
-    from syncer.apply_run import run_apply
-
-    return run_apply(**kwargs)
-
-
-def _report_apply(run: Any) -> int:
-    from syncer.plan import summary_line
+def _report_apply(run: ApplyRun) -> int:
+    from syncer.plan.summary import summary_line
     from syncer.report.apply import render_step_summary, render_summary
 
     if run.plan.empty and not run.report.settled and not run.report.rejected:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from syncer.cli.base import (
+from syncer.cli.main import (
     cli,
 )
 

@@ -6,13 +6,10 @@ from pathlib import Path
 
 import click
 
-from syncer.cli.base import (
-    cli,
-    default_format,
-    redact_option,
-    root_display,
-    root_option,
-)
+from syncer.cli.context import StateOpener
+from syncer.cli.main import cli
+from syncer.cli.options import default_format, redact_option, root_display, root_option
+from syncer.text import plural
 
 
 @cli.command()
@@ -32,19 +29,13 @@ def validate(root: Path, fmt: str | None, redact: bool) -> int:
     (types, aliases, IDs, lengths, duplicates across files, weight sums). Every problem is listed with its
     file:line:col. Exits 0 when valid (warnings allowed), 1 otherwise.
     """
+    from syncer.load.validate import validate_root
     from syncer.report.problems import counts_line, render_json, render_problems
-    from syncer.validate import validate_root
 
     fmt = fmt or default_format(["text", "json", "github"])
-    result = validate_root(root, root_display=root_display(root))
-    summary = (
-        f"{len(result.files)} data file{'s' if len(result.files) != 1 else ''}, "
-        f"{result.value_count} value{'s' if result.value_count != 1 else ''}"
-        + (
-            f" ({result.closed_value_count} in closed semesters, left out of plans)"
-            if result.closed_value_count
-            else ""
-        )
+    result = validate_root(root, root_display=root_display(root), people=StateOpener(root, None).people)
+    summary = f"{plural(len(result.files), 'data file')}, {plural(result.value_count, 'value')}" + (
+        f" ({result.closed_value_count} in closed semesters, left out of plans)" if result.closed_value_count else ""
     )
     if fmt == "json":
         click.echo(

@@ -4,35 +4,38 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
-from syncer.cli.base import (
-    _live_reader,
-    _ReadProgressPrinter,
-    cli,
-    default_format,
+from syncer.cli.context import StateOpener, live_reader
+from syncer.cli.main import cli
+from syncer.cli.options import (
+    base_url_option,
+    problems_format,
     redact_option,
     root_display,
     root_option,
     state_option,
 )
+from syncer.cli.progress import Printer
+from syncer.text import plural
+
+if TYPE_CHECKING:
+    from syncer.load.validate import ValidationResult
 
 
-def _load_root(root: Path, state_path: Path | None, *, redact: bool) -> Any:
-    """Validate the root (people cache of --state included); print the problems; refuse when invalid."""
+def _load_root(opener: StateOpener, *, redact: bool) -> ValidationResult:
+    """Validate the root (the people cache of its state included); print the problems; refuse when invalid."""
     from syncer.errors import RefusedError
+    from syncer.load.validate import validate_root
     from syncer.report.problems import counts_line, render_problems
-    from syncer.validate import validate_root
 
-    shown = root_display(root)
-    result = validate_root(root, root_display=shown, state_dir=state_path)
+    shown = root_display(opener.root)
+    result = validate_root(opener.root, root_display=shown, people=opener.people)
     if result.problems:
         click.echo(
-            render_problems(
-                result.problems, "github" if default_format(["github"]) == "github" else "text", redact=redact
-            ),
+            render_problems(result.problems, problems_format(), redact=redact),
             err=True,
         )
     if not result.ok:
@@ -47,12 +50,7 @@ def catalog() -> None:
 
 @catalog.command("pull")
 @root_option
-@click.option(
-    "--base-url",
-    default=None,
-    metavar="URL",
-    help="Feishu API base URL; overrides FEISHU_BASE_URL and target.base_url (https, or plain http to loopback only).",
-)
+@base_url_option
 @click.option(
     "--write",
     is_flag=True,
@@ -69,9 +67,9 @@ def catalog_pull(root: Path, base_url: str | None, write: bool) -> int:
     """
     from collections import Counter
 
-    from syncer.catalog_pull import fetch_catalog, merge_into_root, write_catalog
-    from syncer.config import load_settings
     from syncer.errors import RefusedError
+    from syncer.live.pull import fetch_catalog, merge_into_root, write_catalog
+    from syncer.load.settings import load_settings
     from syncer.report.problems import render_text
 
     shown = root_display(root)
@@ -79,11 +77,11 @@ def catalog_pull(root: Path, base_url: str | None, write: bool) -> int:
     if any(p.severity == "error" for p in problems):
         click.echo(render_text(problems, redact=False), err=True)
         raise RefusedError(f"{shown}/syncer.yaml is invalid: fix it first")
-    printer = _ReadProgressPrinter()
+    printer = Printer()
     click.echo(
         "Reading Feishu's semesters and metric library (paced: semesters 10/min, the others 20/min) ...", err=True
     )
-    with _live_reader(settings, base_url, printer) as reader:
+    with live_reader(settings, base_url, printer) as reader:
         pulled = fetch_catalog(reader, user_id_type=settings.target.user_id_type)
         requests = reader.requests
     printer.close()
@@ -91,7 +89,7 @@ def catalog_pull(root: Path, base_url: str | None, write: bool) -> int:
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
     added = Counter(a.kind for a in result.additions)
-    what = ", ".join(f"{n} {k}{'s' if n != 1 else ''}" for k, n in sorted(added.items())) or "nothing"
+    what = ", ".join(plural(n, k) for k, n in sorted(added.items())) or "nothing"
     if not result.changed:
         click.echo(
             f"{result.display} is up to date with Feishu ({len(pulled.semesters)} semesters, "
@@ -125,12 +123,7 @@ def people() -> None:
     is_flag=True,
     help="Ask Feishu again for every email, not only for those the cache does not answer yet.",
 )
-@click.option(
-    "--base-url",
-    default=None,
-    metavar="URL",
-    help="Feishu API base URL; overrides FEISHU_BASE_URL and target.base_url.",
-)
+@base_url_option
 def people_resolve(root: Path, state_path: Path | None, refresh: bool, base_url: str | None) -> int:
     """Look up the user IDs of the catalog's people by email and cache them with the state.
 
@@ -142,12 +135,13 @@ def people_resolve(root: Path, state_path: Path | None, refresh: bool, base_url:
     resigned user from an unknown address. Exit 0 when every address resolved, 1 when some did not (they are
     listed, and validation reports them).
     """
-    from syncer.config import load_catalog, load_settings
-    from syncer.errors import RefusedError, StateError
-    from syncer.feishu import resolve_base_url
-    from syncer.people import CACHE_FILE, read_cache, resolve_people, write_cache
+    from syncer.errors import RefusedError, StateError, StateUnavailable
+    from syncer.live.people import resolve_people, write_cache
+    from syncer.load.catalog import load_catalog
+    from syncer.load.people import CACHE_FILE, read_cache
+    from syncer.load.settings import load_settings
     from syncer.state import load_checked, open_store, target_identity
-    from syncer.state.gitcmd import GitError
+    from syncer.urls import resolve_base_url
 
     shown = root_display(root)
     settings, problems = load_settings(root, shown)
@@ -164,13 +158,13 @@ def people_resolve(root: Path, state_path: Path | None, refresh: bool, base_url:
     load_checked(store, target=target)  # another target's state is refused before any request
     try:
         cache = read_cache(store)
-    except GitError:
+    except StateUnavailable:
         raise
     except StateError as exc:
         click.echo(f"note: {exc}; starting a new cache", err=True)
         cache = None
-    printer = _ReadProgressPrinter()
-    with _live_reader(settings, base_url, printer) as reader:
+    printer = Printer()
+    with live_reader(settings, base_url, printer) as reader:
         report = resolve_people(cat, reader, identity=target, cache=cache, refresh=refresh)
     printer.close()
     with store.locked(command="people resolve"):  # the answers are written under the lock, like any write
@@ -191,8 +185,8 @@ def people_resolve(root: Path, state_path: Path | None, refresh: bool, base_url:
     failed = len(report.by_status("resigned")) + len(report.by_status("unknown"))
     click.echo(
         f"Resolved {found}, not found {len(report.by_status('unknown'))}, resigned "
-        f"{len(report.by_status('resigned'))} with {report.requests} request"
-        f"{'s' if report.requests != 1 else ''}; {report.cached} answered from the cache"
+        f"{len(report.by_status('resigned'))} with {plural(report.requests, 'request')}; {report.cached} answered "
+        "from the cache"
         f"{' (--refresh asks again)' if report.cached else ''}. Cache: {store.location}/{CACHE_FILE}"
         f"{'' if changed else ' (unchanged)'}"
     )
@@ -204,7 +198,7 @@ def people_resolve(root: Path, state_path: Path | None, refresh: bool, base_url:
         )
     if failed:
         raise RefusedError(
-            f"{failed} address{'es' if failed != 1 else ''} could not be resolved (listed above): "
+            f"{plural(failed, 'address', 'addresses')} could not be resolved (listed above): "
             "fix them in catalog.yaml, then run `syncer people resolve --refresh`"
         )
     return 0
@@ -242,12 +236,7 @@ def people_resolve(root: Path, state_path: Path | None, refresh: bool, base_url:
     help="Leave rows that data files already hold with other values alone (neither written nor "
     "recorded) instead of refusing the import.",
 )
-@click.option(
-    "--base-url",
-    default=None,
-    metavar="URL",
-    help="Feishu API base URL; overrides FEISHU_BASE_URL and target.base_url.",
-)
+@base_url_option
 @redact_option
 def import_values(
     semester: str,
@@ -271,19 +260,19 @@ def import_values(
     data files already hold are adopted when their values are Feishu's and refused otherwise.
     """
     from syncer.errors import SyncerError
-    from syncer.gitinfo import git_info
-    from syncer.importer import ImportConflict, ImportInvalid, ImportOptions, run_import
+    from syncer.live.importer import ImportConflict, ImportInvalid, ImportOptions, run_import
     from syncer.report.problems import render_text
-    from syncer.state import open_store, target_identity
+    from syncer.state import target_identity
 
     wanted = tuple(r.strip() for item in reviewees for r in item.split(",") if r.strip())
     if bool(wanted) == all_reviewees:
         raise click.UsageError("give either --reviewees ALIAS|ID ... or --all")
-    result = _load_root(root, state_path, redact=redact)
+    opener = StateOpener(root, state_path)
+    result = _load_root(opener, redact=redact)
     settings = result.settings
-    store = open_store(root, settings, override=state_path)
-    printer = _ReadProgressPrinter()
-    reader = _live_reader(settings, base_url, printer)
+    store = opener(settings)
+    printer = Printer()
+    reader = live_reader(settings, base_url, printer)
     target = target_identity(settings, base_url=reader.client.base_url, app_id=reader.client.app_id)
     options = ImportOptions(
         semester=semester,
@@ -305,8 +294,8 @@ def import_values(
                 store=store,
                 target=target,
                 options=options,
-                git=git_info(root, exclude=[store.path]),
-                state_dir=state_path,
+                git=opener.git_info(settings),
+                people=opener.people,
             )
     except ImportConflict as exc:
         printer.close()
@@ -330,9 +319,8 @@ def import_values(
         raise
     printer.close()
     click.echo(
-        f"Read {report.reviewees_asked} reviewee{'s' if report.reviewees_asked != 1 else ''} of "
-        f"{report.semester_label} ({report.semester}) with {report.requests} request"
-        f"{'s' if report.requests != 1 else ''}."
+        f"Read {plural(report.reviewees_asked, 'reviewee')} of "
+        f"{report.semester_label} ({report.semester}) with {plural(report.requests, 'request')}."
     )
     for f in report.files:
         click.echo(f"wrote {f}")
@@ -342,25 +330,24 @@ def import_values(
             click.echo(f"  {n} {why}")
     if report.rows_adopted:
         click.echo(
-            f"{report.rows_adopted} row{'s' if report.rows_adopted != 1 else ''} already in data files with "
-            "Feishu's values: adopted as they are."
+            f"{plural(report.rows_adopted, 'row')} already in data files with Feishu's values: adopted as they are."
         )
     if report.rows_left_alone:
         click.echo(
-            f"{report.rows_left_alone} row{'s' if report.rows_left_alone != 1 else ''} already in data files "
+            f"{plural(report.rows_left_alone, 'row')} already in data files "
             "with other values: left alone (--skip-existing); the plan shows them as changes."
         )
     if report.batch is None:
         click.echo("Nothing to import: Feishu holds no values of the catalog's metrics for these reviewees.")
         return 0
     click.echo(
-        f"Imported {report.values_written} value{'s' if report.values_written != 1 else ''} in "
-        f"{report.rows_written} row{'s' if report.rows_written != 1 else ''} of {report.reviewees_written} "
-        f"reviewee{'s' if report.reviewees_written != 1 else ''}; recorded as applied in the state at "
+        f"Imported {plural(report.values_written, 'value')} in "
+        f"{plural(report.rows_written, 'row')} of {plural(report.reviewees_written, 'reviewee')}; recorded as "
+        "applied in the state at "
         f"{store.location} (batch {report.batch.id})."
     )
     expect = (
-        f"it shows the {report.rows_left_alone} row{'s' if report.rows_left_alone != 1 else ''} left alone as changes"
+        f"it shows the {plural(report.rows_left_alone, 'row')} left alone as changes"
         if report.rows_left_alone
         else "it should show no changes"
     )

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Literal, cast
 
 import click
 
-from syncer.cli.base import (
-    _live_reader,
-    _ReadProgressPrinter,
-    _stdout_color,
-    _store_opener,
-    cli,
-    default_format,
-    redact_option,
-    root_display,
-    root_option,
-    state_option,
-)
+from syncer.cli.context import StateOpener, live_reader, stdout_color
+from syncer.cli.main import cli
+from syncer.cli.options import default_format, redact_option, root_display, root_option, state_option
+from syncer.cli.progress import Printer
+from syncer.text import plural
+
+if TYPE_CHECKING:
+    from syncer.live.drift import Drift
+    from syncer.load.validate import ValidationResult
+    from syncer.model import Catalog
+    from syncer.plan.model import Plan
+    from syncer.state.model import State
+
+PlanFormat = Literal["text", "markdown", "json", "github"]
 
 
 @cli.command()
@@ -99,40 +101,32 @@ def plan(
     syncer applied them, values the plan would create over ones entered outside syncer, and fields admins
     own (input_setting: admin) that the plan would send.
     """
-    from typing import cast
-
     from syncer.errors import RefusedError
-    from syncer.gitinfo import git_info
-    from syncer.plan import how_to_proceed, make_plan
-    from syncer.report.plan import PlanFormat, render_markdown_problems, render_plan
+    from syncer.fsio import atomic_write
+    from syncer.load.validate import validate_root
+    from syncer.plan.diff import make_plan
+    from syncer.plan.safety import how_to_proceed
+    from syncer.report.plan import render_markdown_problems, render_plan
     from syncer.report.problems import counts_line, render_problems
     from syncer.state import load_checked, target_identity
-    from syncer.state.fsio import atomic_write
-    from syncer.validate import validate_root
 
-    fmt = fmt or default_format(["text", "markdown", "json", "github"])
+    shown_format = cast(PlanFormat, fmt or default_format(["text", "markdown", "json", "github"]))
     shown_root = root_display(root)
-    open_state = _store_opener(root, state_path)
-    result = validate_root(root, root_display=shown_root, state_dir=state_path, open_state=open_state)
+    opener = StateOpener(root, state_path)
+    result = validate_root(root, root_display=shown_root, people=opener.people)
     if not result.ok or result.desired is None:
-        if fmt == "markdown":
+        if shown_format == "markdown":
             click.echo(render_markdown_problems(result.problems, redact=redact), nl=False)
         else:
-            click.echo(
-                render_problems(
-                    result.problems,
-                    "json" if fmt == "json" else ("github" if fmt == "github" else "text"),
-                    redact=redact,
-                )
-            )
+            click.echo(render_problems(result.problems, shown_format, redact=redact))
         click.echo(f"{shown_root}: INVALID: {counts_line(result.problems)}; no plan", err=True)
         return 1
     if result.problems:  # warnings only: annotations on stdout for GitHub, else on stderr
-        if fmt == "github":
+        if shown_format == "github":
             click.echo(render_problems(result.problems, "github", redact=redact))
         else:
             click.echo(render_problems(result.problems, "text", redact=redact), err=True)
-    store = open_state(result.settings)
+    store = opener(result.settings)
     target = target_identity(
         result.settings,
         base_url=os.environ.get("FEISHU_BASE_URL") or None,
@@ -143,7 +137,7 @@ def plan(
         result.desired,
         state,
         safety=result.settings.safety,
-        git=git_info(root, exclude=[store.path]),
+        git=opener.git_info(result.settings),
         target=target,
         state_location=store.location,
         root=shown_root,
@@ -151,65 +145,62 @@ def plan(
         force=force,
     )
     if out is not None:
-        from syncer.plan import plan_json
+        from syncer.report.plan_json import plan_json
 
         atomic_write(out, plan_json(the_plan, redact=redact))
     drift = None
     if refresh or refresh_all:
         drift = _refresh(result, state, the_plan, scope="all" if refresh_all else "plan", budget=refresh_budget)
-    if drift is not None and fmt == "json":
+    if drift is not None and shown_format == "json":
         click.echo(_plan_json_with_drift(the_plan, drift, redact=redact, detailed_exitcode=detailed_exitcode), nl=False)
     else:
-        click.echo(
-            render_plan(the_plan, cast("PlanFormat", fmt), redact=redact, color=fmt == "text" and _stdout_color()),
-            nl=False,
-        )
+        color = shown_format == "text" and stdout_color()
+        click.echo(render_plan(the_plan, shown_format, redact=redact, color=color), nl=False)
         if drift is not None:
-            click.echo(_render_drift(drift, result.catalog, fmt, redact=redact), nl=False)
+            click.echo(_render_drift(drift, result.catalog, shown_format, redact=redact), nl=False)
     if the_plan.refused:
         raise RefusedError("this plan passes a safety threshold: " + how_to_proceed(the_plan))
     drifted = drift is not None and drift.detected
     return 2 if detailed_exitcode and (not the_plan.empty or drifted) else 0
 
 
-def _refresh(result: Any, state: Any, the_plan: Any, *, scope: str, budget: int) -> Any:
+def _refresh(
+    result: ValidationResult, state: State | None, the_plan: Plan, *, scope: Literal["plan", "all"], budget: int
+) -> Drift:
     """Read the live values for drift (paced, progress on stderr) and compare them with the state."""
-    from typing import cast
+    from syncer.live.drift import compute_drift, fetch_remote, refresh_targets, requests_needed
 
-    from syncer.drift import Scope, compute_drift, fetch_remote, refresh_targets, requests_needed
-
+    assert result.desired is not None
     settings = result.settings
-    targets = refresh_targets(the_plan, state, result.desired, scope=cast(Scope, scope))
+    targets = refresh_targets(the_plan, state, result.desired, scope=scope)
     needed = requests_needed(targets)
     if needed:
         click.echo(
-            f"Reading live values: {needed} metric_details/query request{'s' if needed != 1 else ''} "
-            f"needed, budget {budget}, 20 a minute ...",
+            f"Reading live values: {plural(needed, 'metric_details/query request')} needed, budget {budget}, "
+            "20 a minute ...",
             err=True,
         )
-    printer = _ReadProgressPrinter()
-    with _live_reader(settings, None, printer) as reader:
-        remote = fetch_remote(
-            reader, targets, budget=budget, user_id_type=settings.target.user_id_type, scope=cast(Scope, scope)
-        )
+    printer = Printer()
+    with live_reader(settings, None, printer) as reader:
+        remote = fetch_remote(reader, targets, budget=budget, user_id_type=settings.target.user_id_type, scope=scope)
     printer.close()
     return compute_drift(
         plan=the_plan, state=state, desired=result.desired, remote=remote, user_id_type=settings.target.user_id_type
     )
 
 
-def _plan_json_with_drift(the_plan: Any, drift: Any, *, redact: bool, detailed_exitcode: bool) -> str:
-    import json as _json
+def _plan_json_with_drift(the_plan: Plan, drift: Drift, *, redact: bool, detailed_exitcode: bool) -> str:
+    import json
 
-    from syncer.plan import plan_document
     from syncer.report.drift import drift_document
+    from syncer.report.plan_json import plan_document
 
     doc = plan_document(the_plan, redact=redact)
     doc["drift"] = drift_document(drift, redact=redact, detailed_exitcode=detailed_exitcode)
-    return _json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
 
 
-def _render_drift(drift: Any, catalog: Any, fmt: str, *, redact: bool) -> str:
+def _render_drift(drift: Drift, catalog: Catalog, fmt: PlanFormat, *, redact: bool) -> str:
     from syncer.report import drift as report
 
     names = report.catalog_names(catalog)

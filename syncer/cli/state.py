@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
-from syncer.cli.base import (
-    cli,
-    root_display,
-    root_option,
-    state_option,
-)
+from syncer.cli.main import cli
+from syncer.cli.options import root_display, root_option, state_option
+from syncer.text import plural
+
+if TYPE_CHECKING:
+    from syncer.model import Catalog
+    from syncer.state.protocols import StateStore
 
 
 @cli.group()
@@ -21,9 +22,10 @@ def state() -> None:
     """Inspect and repair the state: what syncer last applied, per target."""
 
 
-def _state_context(root: Path, state_path: Path | None) -> tuple[Any, Any]:
+def _state_context(root: Path, state_path: Path | None) -> tuple[StateStore, Catalog]:
     """The store and the catalog (for aliases) of a root; only settings and catalog are read."""
-    from syncer.config import load_catalog, load_settings
+    from syncer.load.catalog import load_catalog
+    from syncer.load.settings import load_settings
     from syncer.state import open_store
 
     shown = root_display(root)
@@ -47,9 +49,7 @@ def state_show(root: Path, state_path: Path | None, fmt: str) -> int:
     from syncer.state.inspect import summarize
 
     store, catalog = _state_context(root, state_path)
-    holder = store.lock_holder()
-    status = store.lock_status(holder) if holder is not None else None
-    summary = summarize(store.load(), location=store.location, catalog=catalog, lock=holder, lock_status=status)
+    summary = summarize(store.load(), location=store.location, catalog=catalog, lock=store.lock_holder())
     click.echo(render_state(summary, "json" if fmt == "json" else "text"), nl=False)
     return 0
 
@@ -95,8 +95,8 @@ def state_rm(
             return 0
         rows = {k.row for k in keys}
         click.echo(
-            f"{len(keys)} value{'s' if len(keys) != 1 else ''} in {len(rows)} row"
-            f"{'s' if len(rows) != 1 else ''} will no longer be managed (Feishu is not touched)."
+            f"{plural(len(keys), 'value')} in {plural(len(rows), 'row')} will no longer be managed "
+            "(Feishu is not touched)."
         )
         if not yes:
             if not sys.stdin.isatty():
@@ -104,7 +104,7 @@ def state_rm(
             click.confirm("Stop managing them?", abort=True)
         removed = store.forget(keys, reason="rm")
         store.compact()
-    click.echo(f"Done: {removed} value{'s' if removed != 1 else ''} no longer managed.")
+    click.echo(f"Done: {plural(removed, 'value')} no longer managed.")
     return 0
 
 
@@ -121,7 +121,7 @@ def state_unlock(root: Path, state_path: Path | None, force: bool) -> int:
     --force: two applies at once could send a batch twice.
     """
     store, _ = _state_context(root, state_path)
-    held = store.unlock(force=force)
+    held = store.break_lock(force=force)
     if held is None:
         click.echo(f"The state at {store.location} is not locked.")
     else:
@@ -150,10 +150,11 @@ def state_migrate(root: Path, state_path: Path | None, to: str) -> int:
     Takes both locks, so no apply runs meanwhile. Nothing is deleted: the source stays as it was. Then set
     `state: {backend: git}` (or `local`) in syncer.yaml and commit it.
     """
-    from syncer.config import load_settings
-    from syncer.state import LocalStateStore
+    from syncer.load.settings import load_settings
     from syncer.state import state_path as local_state_path
-    from syncer.state.git import migrate_to_git, migrate_to_local, open_git_store
+    from syncer.state.git.store import open_git_store
+    from syncer.state.local import LocalStateStore
+    from syncer.state.migrate import migrate_to_git, migrate_to_local
 
     settings, _ = load_settings(root, root_display(root))
     local = LocalStateStore(local_state_path(root, settings, override=state_path))

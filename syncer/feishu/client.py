@@ -1,5 +1,5 @@
-"""The two Feishu clients. `ReadClient` reads and has no way to write (what `plan` gets); `WriteClient`
-adds the one write syncer makes, `metric_details/import`."""
+"""The Feishu read client: every read API syncer uses. It has no way to write: its session refuses any path
+but the read APIs. The one write syncer makes lives apart, in syncer.feishu.write, which only apply imports."""
 
 from __future__ import annotations
 
@@ -13,15 +13,12 @@ import httpx
 from syncer.feishu.auth import Credentials, credentials_from_env
 from syncer.feishu.errors import BadResponseError
 from syncer.feishu.records import (
-    MAX_CLIENT_TOKEN,
-    ImportedMetric,
     LibraryMetric,
     MetricFieldInfo,
     Reviewee,
     RevieweeMetrics,
     Semester,
     UserLookup,
-    import_body,
     parse_metric_details,
     parse_metric_fields,
     parse_metric_libs,
@@ -30,9 +27,9 @@ from syncer.feishu.records import (
     parse_user_ids,
 )
 from syncer.feishu.retry import RetryPolicy
-from syncer.feishu.session import DEFAULT_TIMEOUT, Clock, Random, RequestGate, Session, Sleep
-from syncer.feishu.urls import check_base_url
+from syncer.feishu.session import DEFAULT_TIMEOUT, Clock, Random, Session, Sleep
 from syncer.model import UserIdType
+from syncer.urls import check_base_url
 
 METRIC_DETAILS_QUERY = "/open-apis/performance/v2/metric_details/query"
 METRIC_FIELDS_QUERY = "/open-apis/performance/v2/metric_fields/query"
@@ -40,7 +37,6 @@ METRIC_LIBS_QUERY = "/open-apis/performance/v2/metric_libs/query"
 REVIEWEES_QUERY = "/open-apis/performance/v2/reviewees/query"
 SEMESTERS_LIST = "/open-apis/performance/v1/semesters"
 BATCH_GET_ID = "/open-apis/contact/v3/users/batch_get_id"
-METRIC_DETAILS_IMPORT = "/open-apis/performance/v2/metric_details/import"
 
 READ_PATHS = frozenset(
     {
@@ -52,7 +48,6 @@ READ_PATHS = frozenset(
         BATCH_GET_ID,
     }
 )
-WRITE_PATHS = frozenset({METRIC_DETAILS_IMPORT})
 
 QUERY_CHUNK = 50  # reviewee_user_ids, field_ids, emails and mobiles per read request
 DEFAULT_PAGE_SIZE = 100
@@ -237,46 +232,3 @@ class ReadClient:
             return parser(data)
         except BadResponseError as exc:
             raise BadResponseError(f"{path}: malformed answer: {exc.message}") from exc
-
-
-class WriteClient(ReadClient):
-    """A ReadClient that may also import metric values. Only `apply` builds one."""
-
-    _paths = READ_PATHS | WRITE_PATHS
-
-    def import_metric_details(
-        self,
-        *,
-        semester_id: str,
-        import_record_name: str,
-        imported_metrics: Sequence[ImportedMetric],
-        client_token: str,
-        user_id_type: UserIdType,
-        gate: RequestGate | None = None,
-    ) -> str:
-        """Send one batch (1 to 50 rows) and return its import_record_id.
-
-        `client_token` is decided by the caller, once per batch, and every retry of this call re-sends it
-        with the very same body. A DuplicateTokenError with `after_retry` set means an earlier attempt of
-        this call landed. `gate` (a Pacer) spaces every attempt, retries included.
-        """
-        if not 1 <= len(client_token) <= MAX_CLIENT_TOKEN:
-            raise ValueError(f"client_token must be 1 to {MAX_CLIENT_TOKEN} characters")
-        body = import_body(
-            semester_id=semester_id,
-            import_record_name=import_record_name,
-            imported_metrics=list(imported_metrics),
-        )
-        data = self._session.call(
-            "POST",
-            METRIC_DETAILS_IMPORT,
-            params={"client_token": client_token, "user_id_type": user_id_type},
-            payload=body,
-            gate=gate,
-        )
-        record_id = data.get("import_record_id")
-        if isinstance(record_id, int) and not isinstance(record_id, bool):
-            record_id = str(record_id)
-        if not isinstance(record_id, str) or not record_id:
-            raise BadResponseError(f"POST {METRIC_DETAILS_IMPORT}: the answer has no import_record_id")
-        return record_id

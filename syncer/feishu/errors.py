@@ -14,10 +14,6 @@ class MissingCredentialsError(ConfigError):
     """FEISHU_APP_ID or FEISHU_APP_SECRET is not set."""
 
 
-class InsecureBaseURLError(ConfigError):
-    """The base URL is not https (and not loopback), or is not a plain scheme://host[:port] URL."""
-
-
 class FeishuAPIError(FeishuError):
     """Feishu answered a request with a failure: a non-zero `code` (whatever the HTTP status) or an HTTP
     error status. Carries the code, the HTTP status, Feishu's own `msg` and the documented meaning,

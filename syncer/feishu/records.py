@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any, NotRequired, TypedDict
 
 from syncer.feishu.errors import BadResponseError
-from syncer.model import UserIdType
+from syncer.model import FIELDS_PER_ROW, ROWS_PER_IMPORT, UserIdType
 
 
 class ImportedMetricField(TypedDict):
@@ -290,8 +290,8 @@ def parse_user_ids(data: Mapping[str, Any]) -> list[UserLookup]:
     ]
 
 
-MAX_IMPORT_ITEMS = 50
-MAX_IMPORT_FIELDS = 99
+MAX_IMPORT_ITEMS = ROWS_PER_IMPORT
+MAX_IMPORT_FIELDS = FIELDS_PER_ROW
 MAX_CLIENT_TOKEN = 64
 
 

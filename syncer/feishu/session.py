@@ -48,7 +48,7 @@ _RETRYABLE_TRANSPORT = (httpx.TimeoutException, httpx.NetworkError, httpx.Remote
 
 
 class RequestGate(Protocol):
-    """Paces the attempts of a call (syncer.pacing.Pacer is one): `wait_turn` before every attempt,
+    """Paces the attempts of a call (syncer.feishu.pacing.Pacer is one): `wait_turn` before every attempt,
     `defer` when Feishu says to wait (429) instead of sleeping in the client."""
 
     def wait_turn(self) -> float: ...

@@ -3,19 +3,10 @@ progress lines. Rejected rows name no values: only their row, file:line, code, m
 
 from __future__ import annotations
 
-from syncer.apply import ApplyReport, Progress, RejectedRow
-from syncer.plan import Names
-
-
-def _s(n: int) -> str:
-    return "" if n == 1 else "s"
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, sec = divmod(int(seconds + 0.5), 60)
-    return f"{minutes} min {sec:02d} s"
+from syncer.apply.applier import ApplyReport, Progress, RejectedRow
+from syncer.plan.model import Names
+from syncer.report.markdown import md
+from syncer.text import duration, plural
 
 
 def row_label(r: RejectedRow, names: Names) -> str:
@@ -26,11 +17,7 @@ def render_progress(p: Progress) -> str:
     """One plain line for a progress event (for logs and non-terminals)."""
     if p.kind in ("settle", "forget", "stop", "split", "rejected"):
         return p.message
-    left = (
-        f", {p.requests_left} request{_s(p.requests_left)} left, ETA {_duration(p.eta_seconds)}"
-        if p.requests_left
-        else ""
-    )
+    left = f", {plural(p.requests_left, 'request')} left, ETA {duration(p.eta_seconds)}" if p.requests_left else ""
     return f"rows {p.rows_done}/{p.rows_total} done{left}"
 
 
@@ -38,36 +25,36 @@ def render_summary(report: ApplyReport, names: Names) -> str:
     lines = []
     records = [r for _, r, _ in report.accepted_batches if r]
     lines.append(
-        f"Applied {report.values_applied} value{_s(report.values_applied)} in {report.rows_applied} "
-        f"row{_s(report.rows_applied)} with {report.requests} import request{_s(report.requests)} in "
-        f"{_duration(report.seconds)}." + (f" Import records: {', '.join(records)}." if records else "")
+        f"Applied {plural(report.values_applied, 'value')} in {plural(report.rows_applied, 'row')} with "
+        f"{plural(report.requests, 'import request')} in "
+        f"{duration(report.seconds)}." + (f" Import records: {', '.join(records)}." if records else "")
     )
     if report.settled:
         lines.append(
-            f"Settled {len(report.settled)} batch{'es' if len(report.settled) != 1 else ''} left open "
+            f"Settled {plural(len(report.settled), 'batch', 'batches')} left open "
             f"by an interrupted apply: {', '.join(o for _, o in report.settled)}."
         )
     if report.values_forgotten:
         lines.append(
-            f"Stopped managing {report.values_forgotten} value{_s(report.values_forgotten)} removed from "
+            f"Stopped managing {plural(report.values_forgotten, 'value')} removed from "
             "the YAML (they stay in Feishu as they are)."
         )
     new = report.new_rejections
     old = [r for r in report.rejected if not r.new]
     if new:
         lines.append(
-            f"\nFeishu rejected {len(new)} row{_s(len(new))} in this run (quarantined: not sent again "
+            f"\nFeishu rejected {plural(len(new), 'row')} in this run (quarantined: not sent again "
             "until their values change, or with --retry-rejected):"
         )
         lines += [_rejected_line(r, names) for r in new]
     if old:
-        lines.append(f"\n{len(old)} row{_s(len(old))} rejected earlier and unchanged since, not sent:")
+        lines.append(f"\n{plural(len(old), 'row')} rejected earlier and unchanged since, not sent:")
         lines += [_rejected_line(r, names) for r in old]
     for semester, why in report.failures:
         lines.append(f"\nSTOPPED {names.semester(semester)}: {why}")
     if report.stopped_early:
         lines.append(
-            f"\nStopped before --max-duration with {report.rows_left} row{_s(report.rows_left)} left: "
+            f"\nStopped before --max-duration with {plural(report.rows_left, 'row')} left: "
             "run apply again to continue (the state is consistent)."
         )
     return "\n".join(lines) + "\n"
@@ -93,28 +80,22 @@ def render_step_summary(report: ApplyReport, names: Names, *, limit: int = 1_000
         "",
         f"- values applied: {report.values_applied} in {report.rows_applied} rows",
         f"- import requests: {report.requests}",
-        f"- time: {_duration(report.seconds)}",
+        f"- time: {duration(report.seconds)}",
     ]
     if report.values_forgotten:
         out.append(f"- values no longer managed: {report.values_forgotten}")
     for semester, why in report.failures:
-        out.append(f"- **stopped** {_md(names.semester(semester))}: {_md(why)}")
+        out.append(f"- **stopped** {md(names.semester(semester))}: {md(why)}")
     if report.rejected:
         out += ["", "| row | file | code | what to do |", "|---|---|---|---|"]
         for r in report.rejected:
             where = f"{r.source.file}:{r.source.line}" if r.source else ""
             out.append(
-                f"| {_md(row_label(r, names))} | {_md(where)} | {r.code}{'' if r.new else ' (earlier)'} "
-                f"| {_md(r.remedy)} |"
+                f"| {md(row_label(r, names))} | {md(where)} | {r.code}{'' if r.new else ' (earlier)'} "
+                f"| {md(r.remedy)} |"
             )
     text = "\n".join(out) + "\n"
     if len(text.encode()) > limit:
         cut = text.encode()[: limit - 200].decode("utf-8", "ignore")
         text = cut.rsplit("\n", 1)[0] + "\n\n(cut: the full list is in the job log)\n"
-    return text
-
-
-def _md(text: str) -> str:
-    for ch in "\\`*_{}[]<>()#+-.!|":
-        text = text.replace(ch, "\\" + ch)
     return text

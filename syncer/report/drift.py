@@ -1,4 +1,4 @@
-"""Renderers of drift (syncer.drift.Drift): a section the CLI appends to a plan, in each plan format.
+"""Renderers of drift (syncer.live.drift.Drift): a section the CLI appends to a plan, in each plan format.
 
 - `text` / `github`: the values Feishu holds differently from what syncer applied, then admin-owned fields
   and rows Feishu does not list, then one summary line (github: a warning annotation per drifted value, at
@@ -14,11 +14,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from syncer.drift import Drift, DriftEntry
+from syncer.live.drift import Drift, DriftEntry
 from syncer.model import Catalog
-from syncer.plan import Names
-from syncer.report.plan import md
+from syncer.plan.model import Names
+from syncer.report.markdown import md
 from syncer.report.problems import escape_data, escape_property
+from syncer.text import plural
 
 REDACTED = "(redacted)"
 MAX_MD_ROWS = 100
@@ -40,10 +41,6 @@ def catalog_names(catalog: Catalog) -> Names:
     )
 
 
-def _n(count: int, unit: str) -> str:
-    return f"{count} {unit}{'' if count == 1 else 's'}"
-
-
 def _v(value: str | None, *, redact: bool) -> str:
     if value is None:
         return "(none)"
@@ -52,15 +49,15 @@ def _v(value: str | None, *, redact: bool) -> str:
 
 def summary(drift: Drift) -> str:
     drifted = sum(1 for e in drift.entries if e.kind != "admin")
-    parts = [f"Drift: {_n(drifted, 'value')} changed in Feishu outside syncer"]
+    parts = [f"Drift: {plural(drifted, 'value')} changed in Feishu outside syncer"]
     if drift.count("admin"):
-        parts.append(f"{_n(drift.count('admin'), 'admin-owned field')} the plan would send")
+        parts.append(f"{plural(drift.count('admin'), 'admin-owned field')} the plan would send")
     if drift.absent:
-        parts.append(f"{_n(len(drift.absent), 'row')} Feishu does not list")
+        parts.append(f"{plural(len(drift.absent), 'row')} Feishu does not list")
     checked = (
-        f"{drift.reviewees_checked} of {_n(drift.reviewees_in_scope, 'reviewee')} checked"
+        f"{drift.reviewees_checked} of {plural(drift.reviewees_in_scope, 'reviewee')} checked"
         f" ({'every managed row' if drift.scope == 'all' else 'the rows this plan touches'}) with "
-        f"{_n(drift.requests, 'request')}"
+        f"{plural(drift.requests, 'request')}"
     )
     return "; ".join(parts) + f"; {checked}."
 

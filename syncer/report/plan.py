@@ -1,4 +1,4 @@
-"""Renderers of a plan: plain data in (syncer.plan.Plan), text out.
+"""Renderers of a plan: plain data in (syncer.plan.model.Plan), text out.
 
 - `text`: for terminals, grouped by semester and reviewee, ANSI colour when asked.
 - `markdown`: for pull-request comments: the summary line first, details in `<details>`, a table per
@@ -10,16 +10,20 @@
 
 from __future__ import annotations
 
-import html
 import itertools
 import json
 from collections.abc import Callable, Iterator, Sequence
 from typing import Literal
 
 from syncer.perf import paused_gc
-from syncer.plan import FORGET_MEANING, Change, Plan, how_to_proceed, plan_json, summary_line
+from syncer.plan.model import FORGET_MEANING, Change, Plan
+from syncer.plan.safety import how_to_proceed
+from syncer.plan.summary import summary_line
 from syncer.problems import Problem
+from syncer.report.markdown import md
+from syncer.report.plan_json import plan_json
 from syncer.report.problems import counts_line, escape_data
+from syncer.text import plural
 
 PlanFormat = Literal["text", "markdown", "json", "github"]
 REDACTED = "(redacted)"
@@ -52,10 +56,6 @@ def _render(plan: Plan, fmt: PlanFormat, *, redact: bool, color: bool, max_chars
 
 
 # --- text -----------------------------------------------------------------------------------------------
-
-
-def _n(count: int, unit: str) -> str:
-    return f"{count} {unit}{'' if count == 1 else 's'}"
 
 
 class _Style:
@@ -150,13 +150,13 @@ def _summary_lines(plan: Plan, style: _Style) -> list[str]:
     lines = []
     for s in plan.semesters:
         if not (s.values_to_create or s.values_to_update or s.values_to_forget or s.rows_quarantined):
-            lines.append(f"{_sem(plan, s.semester)}: no changes ({_n(s.values_managed, 'value')} managed)")
+            lines.append(f"{_sem(plan, s.semester)}: no changes ({plural(s.values_managed, 'value')} managed)")
             continue
-        held = f", {_n(s.rows_quarantined, 'rejected row')} held back" if s.rows_quarantined else ""
+        held = f", {plural(s.rows_quarantined, 'rejected row')} held back" if s.rows_quarantined else ""
         lines.append(
             f"{_sem(plan, s.semester)}: {s.values_to_create} to create, {s.values_to_update} to update, "
-            f"{s.values_to_forget} to forget of {_n(s.values_managed, 'managed value')}; "
-            f"{_n(s.rows_to_send, 'row')} to send in at least {_n(s.requests_min, 'request')}{held}"
+            f"{s.values_to_forget} to forget of {plural(s.values_managed, 'managed value')}; "
+            f"{plural(s.rows_to_send, 'row')} to send in at least {plural(s.requests_min, 'request')}{held}"
         )
     if plan.breaches:
         lines.append("")
@@ -207,7 +207,7 @@ def render_text(plan: Plan, *, redact: bool, color: bool = False, details: bool 
             lines.append(
                 f"  {plan.names.semester(q.row.semester)} {_who(plan, q.row.reviewee)} "
                 f"{plan.names.metric(q.row.metric)}: rejected on {q.date} with {q.code}"
-                f"{' (' + q.message + ')' if q.message else ''}; {_n(q.values, 'value change')} not "
+                f"{' (' + q.message + ')' if q.message else ''}; {plural(q.values, 'value change')} not "
                 f"sent{src}"
             )
     lines.append("")
@@ -238,14 +238,6 @@ def render_github(plan: Plan, *, redact: bool) -> str:
 
 
 # --- markdown -------------------------------------------------------------------------------------------
-
-_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]()#!|~{}"} | {"@": "&#64;"})
-
-
-def md(text: str) -> str:
-    """Escape text from the YAML for a Markdown table cell: HTML, Markdown, mentions, line breaks."""
-    text = html.escape(text, quote=False).translate(_MD_SPECIAL)  # no &#x27;: its # would be escaped
-    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
 
 
 def _md_value(plan: Plan, value: str | None, *, redact: bool) -> str:
@@ -334,8 +326,8 @@ def render_markdown(plan: Plan, *, redact: bool, max_chars: int = MAX_COMMENT_CH
     tail: list[str] = []
     if plan.quarantined:
         tail.append(
-            f"<details><summary>{_n(c.rows_quarantined, 'rejected row')} held back "
-            f"({_n(c.values_quarantined, 'value change')} not sent)</summary>"
+            f"<details><summary>{plural(c.rows_quarantined, 'rejected row')} held back "
+            f"({plural(c.values_quarantined, 'value change')} not sent)</summary>"
         )
         tail.append("")
         for q in plan.quarantined:
@@ -377,8 +369,8 @@ def _md_details(plan: Plan, *, redact: bool, budget: int, max_chars: int) -> str
         cut_groups = len(groups) - shown_groups
         cut_changes = plan.counts.values_changed - shown_changes
         note = (
-            f"**Cut to fit a {max_chars:,}-character comment: {_n(cut_groups, 'more reviewee')} "
-            f"({_n(cut_changes, 'value change')}) not shown.** The counts above are exact; the full plan is "
+            f"**Cut to fit a {max_chars:,}-character comment: {plural(cut_groups, 'more reviewee')} "
+            f"({plural(cut_changes, 'value change')}) not shown.** The counts above are exact; the full plan is "
             "in the JSON plan (the workflow's artifact, or `syncer plan --format json`).\n\n"
         )
     return opening + "\n".join(parts) + ("\n" if parts else "") + note + closing

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from syncer.problems import Problem
+from syncer.text import plural
 
 ProblemFormat = Literal["text", "json", "github"]
 
@@ -14,7 +15,7 @@ ProblemFormat = Literal["text", "json", "github"]
 def counts_line(problems: Sequence[Problem]) -> str:
     errors = sum(1 for p in problems if p.severity == "error")
     warnings = len(problems) - errors
-    return f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}"
+    return f"{plural(errors, 'error')}, {plural(warnings, 'warning')}"
 
 
 def render_text(problems: Sequence[Problem], *, redact: bool) -> str:

@@ -6,6 +6,7 @@ import json
 from typing import Any, Literal
 
 from syncer.state.inspect import StateSummary
+from syncer.text import plural
 
 StateFormat = Literal["text", "json"]
 
@@ -56,12 +57,8 @@ def state_document(s: StateSummary) -> dict[str, Any]:
             {"client_token": j.client_token, "semester": j.semester, "opened": j.opened, "rows": j.rows}
             for j in s.journal
         ],
-        "lock": ({**s.lock._asdict(), "status": s.lock_status} if s.lock else None),
+        "lock": ({**s.lock.info._asdict(), "status": s.lock.status} if s.lock else None),
     }
-
-
-def _n(count: int, unit: str) -> str:
-    return f"{count} {unit}{'' if count == 1 else 's'}"
 
 
 def _name(s: StateSummary, some_id: str) -> str:
@@ -94,14 +91,14 @@ def render_text(s: StateSummary) -> str:
         if s.last_import_request:
             lines.append(f"  last import request: {s.last_import_request}")
         lines.append(
-            f"  managed:     {_n(s.values, 'value')} in {_n(len(s.semesters), 'semester')}, "
-            f"{_n(s.batches, 'batch')}".replace("batchs", "batches")
+            f"  managed:     {plural(s.values, 'value')} in {plural(len(s.semesters), 'semester')}, "
+            f"{plural(s.batches, 'batch', 'batches')}"
         )
         for c in s.semesters:
             closed = ", closed" if c.closed else ""
             lines.append(
-                f"    {_name(s, c.semester)}: {_n(c.values, 'value')}, {_n(c.rows, 'row')}, "
-                f"{_n(c.reviewees, 'reviewee')}{closed}"
+                f"    {_name(s, c.semester)}: {plural(c.values, 'value')}, {plural(c.rows, 'row')}, "
+                f"{plural(c.reviewees, 'reviewee')}{closed}"
             )
         if s.rejections:
             lines.append(f"  rejected rows ({len(s.rejections)}; not sent again until their values change):")
@@ -117,7 +114,7 @@ def render_text(s: StateSummary) -> str:
                 lines.append(f"    {j.client_token} {_name(s, j.semester)}: {j.rows} rows, opened {j.opened}")
     if s.lock is not None:
         lines.append(
-            f"  locked by pid {s.lock.pid} on {s.lock.host} ({s.lock_status}) since {s.lock.time}"
-            f" for {s.lock.command or 'a writer'}"
+            f"  locked by pid {s.lock.info.pid} on {s.lock.info.host} ({s.lock.status}) since {s.lock.info.time}"
+            f" for {s.lock.info.command or 'a writer'}"
         )
     return "\n".join(lines) + "\n"

@@ -1,62 +1,24 @@
-"""The state store: what syncer last applied to one Feishu target. See docs/state.md for the format."""
+"""The state store: what syncer last applied to one Feishu target (docs/state.md).
+
+`model` is the vocabulary, `protocols` the interfaces callers use, `format` the text files every backend
+keeps; the backends are `local` (a directory) and `git` (a branch); `migrate` moves a state between them.
+`open_store` picks the backend of a metrics root."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from syncer.errors import StateError
-from syncer.settings import Settings
-from syncer.state.base import (
-    STATE_FORMAT,
-    Applied,
-    BatchInfo,
-    BatchRecord,
-    Clock,
-    Identity,
-    JournalEntry,
-    LastApply,
-    LockInfo,
-    Rejection,
-    State,
-    StateMeta,
-    StateStore,
-    VKey,
-    check_identity,
-    format_time,
-    host_of,
-    row_digest,
-    utc_now,
-)
-from syncer.state.git import GitStateStore, open_git_store
-from syncer.state.local import LocalStateStore
+from syncer.load.settings import Settings
+from syncer.model import Identity
+from syncer.state.model import Clock, State, check_identity, utc_now
+from syncer.state.protocols import SnapshotReader
+from syncer.urls import host_of
 
-__all__ = [
-    "STATE_FORMAT",
-    "Applied",
-    "BatchInfo",
-    "BatchRecord",
-    "Clock",
-    "GitStateStore",
-    "Identity",
-    "JournalEntry",
-    "LastApply",
-    "LocalStateStore",
-    "LockInfo",
-    "Rejection",
-    "State",
-    "StateMeta",
-    "StateStore",
-    "VKey",
-    "check_identity",
-    "format_time",
-    "host_of",
-    "load_checked",
-    "open_store",
-    "row_digest",
-    "state_path",
-    "target_identity",
-    "utc_now",
-]
+if TYPE_CHECKING:
+    from syncer.state.git.store import GitStateStore
+    from syncer.state.local import LocalStateStore
 
 
 def state_path(root: Path, settings: Settings, *, override: Path | None = None) -> Path:
@@ -66,18 +28,30 @@ def state_path(root: Path, settings: Settings, *, override: Path | None = None) 
     return Path(root) / settings.state.path
 
 
+def local_dir(root: Path, settings: Settings, *, override: Path | None = None) -> Path | None:
+    """The directory the state of a root occupies inside the working tree (None for the git backend, whose
+    files live inside the repository's git directory): what `git status` must not count as a change."""
+    if override is None and settings.state.backend != "local":
+        return None
+    return state_path(root, settings, override=override)
+
+
 def open_store(
     root: Path, settings: Settings, *, override: Path | None = None, clock: Clock = utc_now
 ) -> LocalStateStore | GitStateStore:
     """The store for a metrics root: `state.backend` of syncer.yaml (`local`, or `git`: the state branch of
     the repository holding the root). `--state PATH` (override) always means a local directory."""
     if override is None and settings.state.backend == "git":
+        from syncer.state.git.store import open_git_store
+
         return open_git_store(root, settings, clock=clock)
     if override is None and settings.state.backend != "local":
         raise StateError(
             f"state backend {settings.state.backend!r} is not available in this syncer; "
             "use `state: {backend: local}` (or `git`) in syncer.yaml, or point at a directory with --state PATH"
         )
+    from syncer.state.local import LocalStateStore
+
     return LocalStateStore(state_path(root, settings, override=override), clock=clock)
 
 
@@ -91,7 +65,7 @@ def target_identity(settings: Settings, *, base_url: str | None = None, app_id: 
     )
 
 
-def load_checked(store: StateStore, *, target: Identity) -> tuple[State | None, tuple[str, ...]]:
+def load_checked(store: SnapshotReader, *, target: Identity) -> tuple[State | None, tuple[str, ...]]:
     """Load the state and refuse it when it belongs to another target. Returns notes on what could not be
     compared (the app ID when FEISHU_APP_ID is not set, as for a fork's pull request)."""
     state = store.load()

@@ -9,8 +9,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from syncer.errors import StateError
-from syncer.model import Catalog, ValueKey
-from syncer.state.base import BatchInfo, Identity, LastApply, LockInfo, Rejection, State
+from syncer.model import Catalog, Identity, ValueKey
+from syncer.state.model import BatchInfo, LastApply, LockHolder, Rejection, State
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +48,7 @@ class StateSummary:
     semesters: tuple[SemesterCount, ...] = ()
     rejections: tuple[Rejection, ...] = ()
     journal: tuple[JournalSummary, ...] = ()
-    lock: LockInfo | None = None
-    lock_status: str | None = None  # "alive" | "dead" | "other host"
+    lock: LockHolder | None = None
     names: Mapping[str, str] = field(default_factory=dict)  # ids of semesters/people/metrics -> aliases
 
 
@@ -58,8 +57,7 @@ def summarize(
     *,
     location: str,
     catalog: Catalog | None = None,
-    lock: LockInfo | None = None,
-    lock_status: str | None = None,
+    lock: LockHolder | None = None,
 ) -> StateSummary:
     names: dict[str, str] = {}
     closed: frozenset[str] = frozenset()
@@ -69,7 +67,7 @@ def summarize(
         names.update({p.id: a for a, p in catalog.people.items() if p.id})
         closed = catalog.closed_semester_ids()
     if state is None:
-        return StateSummary(location=location, exists=False, lock=lock, lock_status=lock_status, names=names)
+        return StateSummary(location=location, exists=False, lock=lock, names=names)
     rows: dict[str, int] = {}
     reviewees: dict[str, set[str]] = {}
     for sem, rev, _met in state.rows:
@@ -100,7 +98,6 @@ def summarize(
             for _, e in sorted(state.journal.items())
         ),
         lock=lock,
-        lock_status=lock_status,
         names=names,
     )
 

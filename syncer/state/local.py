@@ -21,16 +21,18 @@ from pathlib import Path
 from typing import Any
 
 from syncer.errors import StateError
-from syncer.model import RowKey
+from syncer.fsio import Faults, atomic_write, durable_append, no_faults, remove_durably, truncate_torn
+from syncer.model import Identity, RowKey
 from syncer.perf import paused_gc
-from syncer.state import files
-from syncer.state.base import (
+from syncer.state import format as files
+from syncer.state.lock import LockFile
+from syncer.state.model import (
     STATE_FORMAT,
     BatchInfo,
     BatchRecord,
     Clock,
-    Identity,
     JournalEntry,
+    LockHolder,
     LockInfo,
     Rejection,
     State,
@@ -39,8 +41,6 @@ from syncer.state.base import (
     format_time,
     utc_now,
 )
-from syncer.state.fsio import Faults, atomic_write, durable_append, no_faults, remove_durably, truncate_torn
-from syncer.state.lock import LockFile
 
 LOCK = "lock"
 JSONObj = dict[str, Any]
@@ -161,14 +161,9 @@ class LocalStateStore:
 
     # --- the lock ---------------------------------------------------------------------------------------
 
-    def lock_holder(self) -> LockInfo | None:
-        return self._lockfile.read()
-
-    def lock_status(self, info: LockInfo) -> str:
-        """ "dead" (same host, pid gone: `state unlock` clears it), "alive" (runs here) or "other host"."""
-        if self._lockfile.is_dead(info):
-            return "dead"
-        return "alive" if info.host == self._lockfile.hostname() else "other host"
+    def lock_holder(self) -> LockHolder | None:
+        info = self._lockfile.read()
+        return None if info is None else LockHolder(info, self._lockfile.status(info))
 
     def lock(self, *, command: str = "apply", steal_dead: bool = False) -> LockInfo:
         """Take the lock (creating the state directory if needed); compacts a long log."""
@@ -192,6 +187,10 @@ class LocalStateStore:
             held, self._lock = self._lock, None
             self._lockfile.release(held)
             return held
+        return self._lockfile.clear(force=force)
+
+    def break_lock(self, *, force: bool = False) -> LockInfo | None:
+        """`syncer state unlock`: clear another holder's lock (LockFile.clear)."""
         return self._lockfile.clear(force=force)
 
     @contextlib.contextmanager

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from syncer.errors import StateError
-from syncer.state.base import Clock, LockInfo, format_time, utc_now
-from syncer.state.fsio import fsync_dir
+from syncer.fsio import fsync_dir
+from syncer.state.model import Clock, Liveness, LockInfo, format_time, utc_now
 
 
 def pid_alive(pid: int) -> bool:
@@ -34,6 +34,18 @@ def pid_alive(pid: int) -> bool:
     except OSError:  # pragma: no cover - platforms without signal 0
         return True
     return True
+
+
+def liveness(info: LockInfo, *, host: str, alive: Callable[[int], bool]) -> Liveness:
+    """Whether a lock's holder still runs, as far as this host can tell: the one decision every lock makes.
+
+    A lock with no host is a lock file torn while being written: its writer never started writing the state.
+    A lock taken on this host is alive while its process is; one taken elsewhere cannot be checked."""
+    if not info.host:
+        return "dead"
+    if info.host == host:
+        return "alive" if alive(info.pid) else "dead"
+    return "other host"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,17 +74,19 @@ class LockFile:
             # A lock file torn by a crash while being written: its writer never started writing the state.
             return LockInfo(0, "", "", "unreadable lock file", "")
 
+    def status(self, info: LockInfo) -> Liveness:
+        return liveness(info, host=self.hostname(), alive=self.alive)
+
     def is_dead(self, info: LockInfo) -> bool:
         """True when the holder certainly does not run any more (same host and pid gone, or torn file)."""
-        if info.pid == 0 and info.host == "":
-            return True
-        return info.host == self.hostname() and not self.alive(info.pid)
+        return self.status(info) == "dead"
 
     def describe(self, info: LockInfo) -> str:
-        if info.pid == 0 and info.host == "":
+        if not info.host:
             return "an unreadable (torn) lock file"
-        state = "dead" if self.is_dead(info) else ("alive" if info.host == self.hostname() else "on another host")
-        return f"{info.command or 'a writer'} (pid {info.pid} on {info.host}, {state}) since {info.time}"
+        status = self.status(info)
+        shown = "on another host" if status == "other host" else status
+        return f"{info.command or 'a writer'} (pid {info.pid} on {info.host}, {shown}) since {info.time}"
 
     def acquire(self, *, command: str, steal_dead: bool = False) -> LockInfo:
         info = LockInfo(self.pid(), self.hostname(), format_time(self.clock()), command, uuid.uuid4().hex)

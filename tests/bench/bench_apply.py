@@ -28,7 +28,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
-from syncer.apply_run import run_apply  # noqa: E402
+from syncer.apply.run import Clocks, run_apply  # noqa: E402
 from syncer.emulator import (  # noqa: E402
     Emulator,
     EmulatorServer,
@@ -36,11 +36,11 @@ from syncer.emulator import (  # noqa: E402
     ManualClock,
     parse_tenant,
 )
-from syncer.feishu import WriteClient  # noqa: E402
 from syncer.feishu.auth import Credentials  # noqa: E402
+from syncer.feishu.write import WriteClient  # noqa: E402
 from syncer.gitinfo import NO_GIT  # noqa: E402
+from syncer.load.validate import validate_root  # noqa: E402
 from syncer.state import open_store  # noqa: E402
-from syncer.validate import validate_root  # noqa: E402
 from tests.bench.generate import generate_root, open_id  # noqa: E402
 
 SEMESTER = "7293040702907514899"
@@ -124,11 +124,11 @@ def quota_efficiency(tmp: Path, reviewees: int, share: float) -> tuple[int, int,
         clock=clock,
         sleep=clock.sleep,
     )
-    apply(root, client, pacer_clock=clock, sleep=clock.sleep)  # the initial state: everything applied once
+    apply(root, client, clocks=Clocks(timer=clock, sleep=clock.sleep))  # the initial state: everything applied once
     rows = change(root, share)
     start = clock()
     before = len(emu.requests(IMPORT))
-    run = apply(root, client, pacer_clock=clock, sleep=clock.sleep)
+    run = apply(root, client, clocks=Clocks(timer=clock, sleep=clock.sleep))
     accepted = sum(1 for e in emu.requests(IMPORT)[before:] if e.code == 0)
     assert run.report.exit_code == 0, run.report
     return rows, accepted, math.ceil(rows / 50), clock() - start

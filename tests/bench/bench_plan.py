@@ -33,9 +33,11 @@ FILL = """
 import json, sys, time
 from datetime import UTC, datetime
 from pathlib import Path
-from syncer.plan import desired_rows
-from syncer.state import BatchRecord, Identity, LocalStateStore
-from syncer.validate import validate_root
+from syncer.plan.diff import desired_rows
+from syncer.state.model import BatchRecord
+from syncer.model import Identity
+from syncer.state.local import LocalStateStore
+from syncer.load.validate import validate_root
 root, state, every = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 result = validate_root(root)
 assert result.desired is not None, result.problems[:5]
@@ -68,7 +70,7 @@ print(json.dumps({"seconds": time.perf_counter() - t, "append_seconds": appended
 LOAD = """
 import json, resource, sys, time
 from pathlib import Path
-from syncer.state import LocalStateStore
+from syncer.state.local import LocalStateStore
 t = time.perf_counter()
 state = LocalStateStore(Path(sys.argv[1])).load()
 dt = time.perf_counter() - t
@@ -80,10 +82,11 @@ STAGES = """
 import json, sys, time
 from pathlib import Path
 from syncer.gitinfo import NO_GIT
-from syncer.plan import make_plan
+from syncer.plan.diff import make_plan
 from syncer.report.plan import render_plan
-from syncer.state import Identity, LocalStateStore
-from syncer.validate import validate_root
+from syncer.model import Identity
+from syncer.state.local import LocalStateStore
+from syncer.load.validate import validate_root
 t0 = time.perf_counter()
 result = validate_root(Path(sys.argv[1]))
 t1 = time.perf_counter()

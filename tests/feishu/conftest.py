@@ -8,7 +8,10 @@ from typing import Any
 import pytest
 from fakefeishu import APP_ID, APP_SECRET, BASE, FakeFeishu, FakeTime
 
-from syncer.feishu import Credentials, ReadClient, RetryPolicy, WriteClient
+from syncer.feishu.auth import Credentials
+from syncer.feishu.client import ReadClient
+from syncer.feishu.retry import RetryPolicy
+from syncer.feishu.write import WriteClient
 
 
 @pytest.fixture

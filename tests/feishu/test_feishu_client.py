@@ -12,31 +12,30 @@ from fakefeishu import APP_SECRET, FakeFeishu, FakeTime, fail, ok
 
 from syncer import __version__
 from syncer.errors import FeishuError
-from syncer.feishu import (
-    AuthError,
-    BadResponseError,
-    DuplicateTokenError,
-    NetworkError,
-    RateLimitedError,
-    ReadClient,
-    RequestBugError,
-    RequestRejected,
-    RetryPolicy,
-    RevieweeRejected,
-    RowRejected,
-    ServerError,
-    WriteClient,
-)
 from syncer.feishu.auth import TOKEN_PATH
 from syncer.feishu.client import (
-    METRIC_DETAILS_IMPORT,
     METRIC_DETAILS_QUERY,
     METRIC_FIELDS_QUERY,
     METRIC_LIBS_QUERY,
     REVIEWEES_QUERY,
     SEMESTERS_LIST,
+    ReadClient,
 )
-from syncer.pacing import Pacer
+from syncer.feishu.errors import (
+    AuthError,
+    BadResponseError,
+    DuplicateTokenError,
+    NetworkError,
+    RateLimitedError,
+    RequestBugError,
+    RequestRejected,
+    RevieweeRejected,
+    RowRejected,
+    ServerError,
+)
+from syncer.feishu.pacing import Pacer
+from syncer.feishu.retry import RetryPolicy
+from syncer.feishu.write import METRIC_DETAILS_IMPORT, WriteClient
 
 ITEM: Any = {
     "reviewee_user_id": "ou_3245842393d09e9428ad4655da6e30b3",

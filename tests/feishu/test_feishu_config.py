@@ -9,10 +9,12 @@ from fakefeishu import APP_SECRET
 from hypothesis import given
 from hypothesis import strategies as st
 
-from syncer.errors import ConfigError
-from syncer.feishu import CODES, Credentials, InsecureBaseURLError, ReadClient, describe, scope_of
+from syncer.errors import ConfigError, InsecureBaseURLError
+from syncer.feishu.auth import Credentials
+from syncer.feishu.client import ReadClient
+from syncer.feishu.codes import CODES, describe, scope_of
 from syncer.feishu.retry import backoff_delay, rate_limit_wait
-from syncer.feishu.urls import check_base_url, is_loopback_host, resolve_base_url
+from syncer.urls import check_base_url, is_loopback_host, resolve_base_url
 
 
 @pytest.mark.parametrize(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from syncer.apply import ApplyReport, Progress, RejectedRow
+from syncer.apply.applier import ApplyReport, Progress, RejectedRow
 from syncer.model import RowKey, Source
-from syncer.plan import Names
+from syncer.plan.model import Names
 from syncer.report.apply import render_progress, render_step_summary, render_summary
 
 ROW = RowKey("7293040702907514899", "ou_3245842393d09e9428ad4655da6e30b3", "7272580325522276372")
@@ -54,7 +54,7 @@ def test_step_summary_escapes_and_says_rejections_even_when_stopped_early() -> N
     text = render_step_summary(report, NAMES)
     assert report.exit_code == 3
     assert text.startswith("### syncer apply: stopped at --max-duration") and "1 rows rejected in this run" in text
-    assert "metrics/teams/s\\.yaml:12" in text  # Markdown escaped
+    assert "| 2026-H2 / alice / revenue | metrics/teams/s.yaml:12 | 1580311 |" in text  # cells of the table
 
 
 def test_step_summary_stays_under_the_limit() -> None:

@@ -14,21 +14,23 @@ from pathlib import Path
 import pytest
 
 from syncer.gitinfo import GitInfo
+from syncer.load.settings import Safety
 from syncer.model import (
     Catalog,
     DesiredState,
     DesiredValue,
     FieldDef,
+    Identity,
     MetricDef,
     PersonDef,
     RowKey,
     SemesterDef,
     ValueKey,
 )
-from syncer.plan import Plan, make_plan
+from syncer.plan.diff import make_plan
+from syncer.plan.model import Plan
 from syncer.report.plan import md, render_markdown, render_plan
-from syncer.settings import Safety
-from syncer.state import BatchInfo, Identity, Rejection, State, StateMeta, row_digest
+from syncer.state.model import BatchInfo, Rejection, State, StateMeta, row_digest
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "plan"
 UPDATE = os.environ.get("SYNCER_UPDATE_GOLDEN") == "1"

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from syncer.gitinfo import GitInfo
-from syncer.plan import make_plan
+from syncer.load.validate import validate_root
+from syncer.model import Identity
+from syncer.plan.diff import make_plan
 from syncer.report.plan import render_markdown
-from syncer.state import Identity
-from syncer.validate import validate_root
 from tests.bench.generate import generate_root
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "pr-comment"
@@ -38,8 +38,8 @@ def big_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_comment_with_nothing_to_change(tmp_path: Path) -> None:
-    from syncer.state import BatchRecord, LocalStateStore
-    from syncer.state.base import utc_now
+    from syncer.state.local import LocalStateStore
+    from syncer.state.model import BatchRecord, utc_now
 
     generate_root(tmp_path / "m", reviewees=3, metrics=2, fields=2, files=1)
     result = validate_root(tmp_path / "m", root_display="metrics")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from syncer.model import Catalog, PersonDef, RowKey, SemesterDef
+from syncer.model import Catalog, Identity, PersonDef, RowKey, SemesterDef
 from syncer.report.state import render_state
-from syncer.state import BatchInfo, Identity, LastApply, LockInfo, Rejection, State, StateMeta
 from syncer.state.inspect import StateSummary, select_keys, summarize
+from syncer.state.model import BatchInfo, LastApply, LockHolder, LockInfo, Rejection, State, StateMeta
 
 SEM = "7293040702907514899"
 ALICE = "ou_3245842393d09e9428ad4655da6e30b3"
@@ -42,8 +42,7 @@ def test_text_and_json() -> None:
         _state(),
         location="/s",
         catalog=cat,
-        lock=LockInfo(12, "ci", "2026-05-01T00:00:00.000Z", "apply", "x"),
-        lock_status="other host",
+        lock=LockHolder(LockInfo(12, "ci", "2026-05-01T00:00:00.000Z", "apply", "x"), "other host"),
     )
     text = render_state(summary, "text")
     assert text.splitlines()[:3] == [

@@ -17,11 +17,15 @@ from pathlib import Path
 import pytest
 
 from syncer.errors import StateError
-from syncer.model import RowKey
-from syncer.settings import Settings, StateSettings
-from syncer.state import BatchRecord, Identity, JournalEntry, LocalStateStore, open_store
-from syncer.state.git import GitStateStore, migrate_to_git, migrate_to_local, open_git_store
-from syncer.state.gitcmd import Git, auth_config, config_env, parse_push, scrub, secrets_of, token_for
+from syncer.load.settings import Settings, StateSettings
+from syncer.model import Identity, RowKey
+from syncer.state import open_store
+from syncer.state.git.cmd import Git, auth_config, config_env, scrub, secrets_of, token_for
+from syncer.state.git.remote import parse_push
+from syncer.state.git.store import GitStateStore, open_git_store
+from syncer.state.local import LocalStateStore
+from syncer.state.migrate import migrate_to_git, migrate_to_local
+from syncer.state.model import BatchRecord, JournalEntry
 
 SEM = "7293040702907514899"
 ALICE = "ou_3245842393d09e9428ad4655da6e30b3"
@@ -278,14 +282,14 @@ def test_one_lock_at_a_time_and_only_our_own_is_released(repo: Repo) -> None:
     assert lock_sha is not None
     with pytest.raises(StateError, match=r"locked by apply \(pid \d+ on .*, alive\).*unlock --force"):
         b.lock()
-    assert b.lock_holder() == held
+    assert b.lock_holder() == (held, "alive")
     with pytest.raises(StateError, match="still running on this host"):
         b.unlock()
     assert b.unlock(force=True) == held  # `state unlock --force`
     taken = b.lock(command="state rm")
     a.unlock()  # a's lock is gone: releasing must not delete b's
     assert repo.ref("refs/syncer/lock/syncer-state") not in (None, lock_sha)
-    assert store_of(repo.clone("c")).lock_holder() == taken
+    assert store_of(repo.clone("c")).lock_holder() == (taken, "alive")
     b.unlock()
     assert repo.ref("refs/syncer/lock/syncer-state") is None
 
@@ -297,7 +301,7 @@ def test_a_dead_holder_on_this_host_is_cleared_without_force(repo: Repo) -> None
     dead._held = None  # the process was killed: nothing releases the ref
     survivor = store_of(repo.clone("b"), alive=lambda pid: pid != 999_999_999)
     holder = survivor.lock_holder()
-    assert holder is not None and survivor.lock_status(holder) == "dead"
+    assert holder is not None and holder.status == "dead"
     survivor.lock(steal_dead=True)
     survivor.unlock()
     assert repo.ref("refs/syncer/lock/syncer-state") is None
@@ -615,7 +619,7 @@ def test_git_runs_quietly_and_never_prompts(tmp_path: Path) -> None:
 
 
 def test_a_token_with_surrounding_whitespace_is_hidden_in_every_form() -> None:
-    from syncer.state.gitcmd import auth_config, scrub, secrets_of
+    from syncer.state.git.cmd import auth_config, scrub, secrets_of
 
     env = {"SYNCER_GIT_TOKEN": "ghp_secretTOKEN123\n"}
     header = auth_config("https://git.example.com/r.git", env)[1][1]

@@ -1,0 +1,201 @@
+"""One apply run, end to end, under the state's lock: settle the journal, plan, check (safety, the saved
+plan, the ancestry of the commit), confirm, pre-flight, push (syncer.apply.applier.Applier), compact."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from syncer.apply.applier import Applier, ApplyReport, ProgressFn, RejectedRow, StepHook, now_utc
+from syncer.apply.preflight import PREFLIGHT_MESSAGE, READABLE_ID_TYPES, preflight_reviewees
+from syncer.errors import RefusedError
+from syncer.feishu.codes import describe
+from syncer.feishu.pacing import Pacer
+from syncer.feishu.write import WriteClient
+from syncer.gitinfo import GitInfo
+from syncer.load.settings import Settings
+from syncer.model import DesiredState, Identity, RowKey
+from syncer.plan.diff import make_plan
+from syncer.plan.model import Plan
+from syncer.plan.safety import check_safety
+from syncer.state import load_checked
+from syncer.state.model import State, parse_time
+from syncer.state.protocols import WritableStore
+from syncer.urls import host_of
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """What the user asked of this apply (the flags of `syncer apply`)."""
+
+    max_duration: float | None = None  # --max-duration: stop before a request that would end later
+    retry_rejected: bool = False  # --retry-rejected: send rows Feishu rejected before
+    force: bool = False  # --force: past safety thresholds and the ancestry check
+    preflight: bool = False  # --preflight: check the reviewees before sending
+    saved_plan: Mapping[str, object] | None = None  # --plan FILE: apply only if this is still the plan
+
+
+@dataclass(frozen=True, slots=True)
+class Clocks:
+    """The clocks of a run, injectable: `clock` stamps records, `timer` (epoch seconds) and `sleep` pace."""
+
+    clock: Callable[[], datetime] = now_utc
+    timer: Callable[[], float] = time.time
+    sleep: Callable[[float], None] = time.sleep
+
+
+def pacer_for(
+    settings: Settings,
+    state: State | None,
+    *,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Pacer:
+    """Requests evenly spaced at 60/import_per_minute s, continuing from the last request in the state."""
+    last = None
+    if state is not None and state.meta.last_import_request:
+        last = parse_time(state.meta.last_import_request).timestamp()
+    return Pacer.per_minute(settings.target.import_per_minute, last_request_at=last, clock=clock, sleep=sleep)
+
+
+def render_record_name(template: str, *, commit: str, short: str, now: datetime) -> str:
+    """`import_record_name` with {short_sha}, {commit} ("nogit" outside git) and {date} (UTC) filled."""
+    out = template.replace("{short_sha}", short).replace("{commit}", commit)
+    return out.replace("{date}", now.astimezone(UTC).strftime("%Y-%m-%d"))
+
+
+def check_ancestry(
+    state: State | None, *, commit: str, is_ancestor: Callable[[str, str], bool | None], force: bool
+) -> None:
+    """Refuse to apply a commit older than (or diverged from) the one last applied: an old CI job re-run
+    would revert newer values. Outside git there is nothing to check."""
+    if force or state is None or state.meta.last_apply is None or commit == "nogit":
+        return
+    last = state.meta.last_apply.commit
+    if not last or last == "nogit" or last == commit:
+        return
+    answer = is_ancestor(last, commit)
+    if answer is False:
+        raise RefusedError(
+            f"the state was last applied from commit {last[:12]}, which is not an ancestor of {commit[:12]}: "
+            "applying this older (or diverged) commit would revert newer values. Apply the branch's tip, "
+            "or pass --force if this is intended"
+        )
+    if answer is None:
+        raise RefusedError(
+            f"cannot tell whether the last applied commit {last[:12]} is an ancestor of {commit[:12]} "
+            "(shallow clone? fetch more history, e.g. fetch-depth: 0), or pass --force"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyRun:
+    plan: Plan
+    report: ApplyReport
+
+
+def check_saved_plan(saved: Mapping[str, object], fresh: Plan) -> None:
+    """`apply --plan FILE`: the saved plan must be the plan this apply would make now."""
+    state = saved.get("state") if isinstance(saved.get("state"), dict) else {}
+    assert isinstance(state, dict)
+    reasons = []
+    if state.get("lineage") != fresh.state.lineage:
+        reasons.append(
+            "it was made before this state existed"
+            if state.get("lineage") is None
+            else "it was made against another state (lineage differs)"
+        )
+    elif state.get("serial") != fresh.state.serial:
+        reasons.append(f"the state changed since (serial {state.get('serial')} then, {fresh.state.serial} now)")
+    if saved.get("checksum") != fresh.checksum and not reasons:
+        reasons.append("the YAML or the target changed since (the checksum differs)")
+    if reasons:
+        raise RefusedError(
+            "the saved plan is stale: " + "; ".join(reasons) + ". Run `syncer plan --out FILE` again and review it"
+        )
+
+
+def run_apply(
+    *,
+    store: WritableStore,
+    client: WriteClient,
+    settings: Settings,
+    desired: DesiredState,
+    git: GitInfo,
+    root: str,
+    commit_is_ancestor: Callable[[str, str], bool | None],
+    confirm: Callable[[Plan], bool],
+    options: RunOptions = RunOptions(),
+    progress: ProgressFn | None = None,
+    step_hook: StepHook | None = None,
+    clocks: Clocks = Clocks(),
+) -> ApplyRun:
+    """The whole apply under the state's lock: settle the journal, plan, check, confirm, push, record.
+
+    `confirm` sees the plan and says whether to go on (the CLI asks on a terminal, or --auto-approve)."""
+    target = Identity(host=host_of(client.base_url), app_id=client.app_id, user_id_type=settings.target.user_id_type)
+    with store.locked(command="apply"):
+        state, notes = load_checked(store, target=target)
+        pacer = pacer_for(settings, state, clock=clocks.timer, sleep=clocks.sleep)
+        applier = Applier(
+            store=store,
+            client=client,
+            settings=settings,
+            desired=desired,
+            pacer=pacer,
+            record_name=render_record_name(
+                settings.import_record_name, commit=git.commit, short=git.short, now=clocks.clock()
+            ),
+            commit=git.commit,
+            max_duration=options.max_duration,
+            force=options.force,
+            clock=clocks.clock,
+            timer=clocks.timer,
+            progress=progress,
+            step_hook=step_hook,
+        )
+        if state is not None and state.journal:
+            applier.settle(state)
+            state = store.load()
+        check_ancestry(state, commit=git.commit, is_ancestor=commit_is_ancestor, force=options.force)
+        plan = make_plan(
+            desired,
+            state,
+            safety=settings.safety,
+            git=git,
+            target=target,
+            state_location=store.location,
+            root=root,
+            notes=notes,
+            retry_rejected=options.retry_rejected,
+            force=options.force,
+        )
+        if options.saved_plan is not None:
+            check_saved_plan(options.saved_plan, plan)
+        check_safety(plan, force=options.force)
+        if plan.empty:
+            applier.note_quarantined(plan)
+            store.compact()
+            return ApplyRun(plan, applier.report)
+        if not confirm(plan):
+            raise RefusedError("apply cancelled: nothing was sent")
+        if state is None:  # created only now, so that a plan saved before the first apply still matches
+            state = store.create(target)
+        skip: frozenset[RowKey] = frozenset()
+        if options.preflight and settings.target.user_id_type in READABLE_ID_TYPES:
+            moved = preflight_reviewees(
+                plan, client=client, store=store, settings=settings, desired=desired, clock=clocks.clock
+            )
+            info = describe(1580306)
+            for row in moved:
+                applier.report.rejected.append(
+                    RejectedRow(
+                        row, 1580306, info.meaning, info.remedy, PREFLIGHT_MESSAGE, desired.rows.get(row), new=True
+                    )
+                )
+            skip = frozenset(moved)
+        report = applier.apply(plan, state, skip=skip)
+        store.compact()
+        return ApplyRun(plan, report)

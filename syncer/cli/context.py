@@ -1,0 +1,65 @@
+"""What commands share: the state store of a root (opened once, so that validation's people cache and the
+command read one view of it), settings and catalog for the `state` commands, and the paced live reader."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from syncer.cli.progress import Printer
+    from syncer.gitinfo import GitInfo
+    from syncer.live.reader import LiveReader
+    from syncer.load.people import PeopleSource
+    from syncer.load.settings import Settings
+    from syncer.state.protocols import StateStore
+
+
+class StateOpener:
+    """The state store of a root, opened at most once: `people` is validation's people-cache factory, and the
+    command then works on the very store validation read (for the git backend, one clone's view)."""
+
+    def __init__(self, root: Path, state_path: Path | None) -> None:
+        self.root = root
+        self.state_path = state_path
+        self._store: StateStore | None = None
+
+    def __call__(self, settings: Settings) -> StateStore:
+        if self._store is None:
+            from syncer.state import open_store
+
+            self._store = open_store(self.root, settings, override=self.state_path)
+        return self._store
+
+    def people(self, settings: Settings) -> PeopleSource:
+        return self(settings)
+
+    def git_info(self, settings: Settings) -> GitInfo:
+        """The commit of the root, and whether it has uncommitted changes (the state's own directory, when it
+        lies in the working tree, does not count)."""
+        from syncer.gitinfo import git_info
+        from syncer.state import local_dir
+
+        state_dir = local_dir(self.root, settings, override=self.state_path)
+        return git_info(self.root, exclude=[state_dir] if state_dir is not None else [])
+
+
+def live_reader(settings: Settings, base_url: str | None, printer: Printer) -> LiveReader:
+    """A paced read client for the target: --base-url, FEISHU_BASE_URL, then target.base_url; credentials
+    from FEISHU_APP_ID / FEISHU_APP_SECRET only."""
+    from syncer.feishu.auth import credentials_from_env
+    from syncer.live.reader import LiveReader
+    from syncer.urls import resolve_base_url
+
+    url = resolve_base_url(flag=base_url, settings_base_url=settings.target.base_url)
+    return LiveReader(base_url=url, credentials=credentials_from_env(), progress=printer.read_event)
+
+
+def stdout_color() -> bool:
+    return "NO_COLOR" not in os.environ and sys.stdout.isatty()
+
+
+def is_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true") or os.environ.get("GITHUB_ACTIONS") == "true"

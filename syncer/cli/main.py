@@ -1,0 +1,85 @@
+"""The click group and its error handling: usage errors exit 1 (click's 2 is remapped), expected failures
+(`SyncerError`) are one line, anything else is reported as a bug (`--debug` for the traceback)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+import click
+
+from syncer import __version__
+from syncer.errors import SyncerError
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class SyncerGroup(click.Group):
+    """A group whose usage errors exit 1 and whose failures are one line."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        debug = "--debug" in argv or os.environ.get("SYNCER_DEBUG") == "1"
+        try:
+            rv = super().main(
+                args=argv, prog_name=prog_name or "syncer", complete_var=complete_var, standalone_mode=False, **extra
+            )
+        except click.exceptions.Abort:
+            click.echo("Aborted.", err=True)
+            _exit(1, standalone_mode)
+        except click.ClickException as exc:
+            exc.show()
+            _exit(1, standalone_mode)
+        except click.exceptions.Exit as exc:
+            _exit(exc.exit_code, standalone_mode)
+        except SyncerError as exc:
+            if debug:
+                traceback.print_exc()
+            click.echo(f"error: {exc}", err=True)
+            _exit(exc.exit_code, standalone_mode)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            _exit(130, standalone_mode)
+        except Exception as exc:
+            if debug:
+                traceback.print_exc()
+            else:
+                click.echo(
+                    f"internal error: {type(exc).__name__}: {exc}\n"
+                    "This is a bug in syncer. Run again with --debug for the traceback and report it.",
+                    err=True,
+                )
+            _exit(1, standalone_mode)
+        if standalone_mode:
+            sys.exit(rv if isinstance(rv, int) else 0)
+        return rv
+
+
+def _exit(code: int, standalone_mode: bool) -> NoReturn:
+    if standalone_mode:
+        sys.exit(code)
+    raise SystemExit(code)
+
+
+@click.group(cls=SyncerGroup, context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, "--version", prog_name="syncer", message="%(prog)s %(version)s")
+@click.option("--debug", is_flag=True, help="Show tracebacks of failures (also SYNCER_DEBUG=1).")
+def cli(debug: bool) -> None:
+    """Feishu Performance key-metric values as code: validate, plan and apply from git.
+
+    Run `syncer demo` for a tour against a local emulator, and `syncer COMMAND --help` for any command.
+    """
+
+
+def main() -> None:
+    cli.main()

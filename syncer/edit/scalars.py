@@ -1,0 +1,105 @@
+"""Writing YAML scalars that syncer's loader (syncer.yamlio) reads back as exactly the same text.
+
+The loader takes every plain scalar as its text (no implicit typing), except the null words and the empty
+scalar. So a value is written plain when nothing in it could change how it is read, as a literal block
+(`|`, `|-`) when it has line breaks and nothing else special, and double-quoted with escapes otherwise.
+Whoever writes a file with these should still load it back and compare (`syncer import` does).
+"""
+
+from __future__ import annotations
+
+import re
+
+from syncer.load.yamlio import NULL_PLAIN
+
+_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
+_ESCAPES = {
+    "\\": "\\\\",
+    '"': '\\"',
+    "\n": "\\n",
+    "\t": "\\t",
+    "\x00": "\\0",
+    "\x07": "\\a",
+    "\x08": "\\b",
+    "\x1b": "\\e",
+    "\x0c": "\\f",
+    "\x0b": "\\v",
+    "\r": "\\r",
+    "\x85": "\\N",
+    "\u2028": "\\L",
+    "\u2029": "\\P",
+}
+_PLAIN_SAFE = re.compile(r"[^\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]*\Z")
+
+
+class Unwritable(ValueError):
+    """A text YAML cannot hold (e.g. a lone surrogate)."""
+
+
+def _printable(ch: str) -> bool:
+    """YAML's printable set, minus the byte order mark (best escaped)."""
+    o = ord(ch)
+    return (
+        0x20 <= o <= 0x7E or o in (0x85,) or 0xA0 <= o <= 0xD7FF or 0xE000 <= o <= 0xFFFD or 0x10000 <= o <= 0x10FFFF
+    ) and o != 0xFEFF
+
+
+def plain_ok(text: str) -> bool:
+    """Whether `text` reads back unchanged as a plain scalar, in a block mapping, as a key or a value."""
+    if not text or text in NULL_PLAIN or text != text.strip(" ") or not _PLAIN_SAFE.match(text):
+        return False
+    if any(ch.isspace() and ch != " " for ch in text):
+        return False
+    first = text[0]
+    if first in _INDICATORS and not (first == "-" and len(text) > 1 and text[1].isdigit()):
+        return False
+    if ": " in text or " #" in text or text.endswith(":"):
+        return False
+    return not text.startswith(("---", "..."))
+
+
+def double_quoted(text: str) -> str:
+    out = []
+    for ch in text:
+        esc = _ESCAPES.get(ch)
+        if esc is not None:
+            out.append(esc)
+        elif _printable(ch):
+            out.append(ch)
+        elif 0xD800 <= ord(ch) <= 0xDFFF:
+            raise Unwritable("the text holds a lone surrogate, which UTF-8 cannot encode")
+        elif ord(ch) <= 0xFF:
+            out.append(f"\\x{ord(ch):02X}")
+        elif ord(ch) <= 0xFFFF:
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(f"\\U{ord(ch):08X}")
+    return '"' + "".join(out) + '"'
+
+
+def _literal_ok(text: str) -> bool:
+    if "\n" not in text or text.endswith("\n\n") or text.startswith((" ", "\n")):
+        return False
+    body = text[:-1] if text.endswith("\n") else text
+    for line in body.split("\n"):
+        if line != line.rstrip() or not all(_printable(ch) and ch not in "\t\x85\u2028\u2029" for ch in line):
+            return False
+    return True
+
+
+def scalar(text: str, *, indent: int) -> str:
+    """The text of a scalar value after `key: ` at a line indented by `indent` spaces (a literal block's
+    lines go two spaces deeper, each on its own line)."""
+    if plain_ok(text):
+        return text
+    if _literal_ok(text):
+        chomp = "" if text.endswith("\n") else "-"
+        body = text[:-1] if text.endswith("\n") else text
+        pad = " " * (indent + 2)
+        return f"|{chomp}\n" + "\n".join(pad + line if line else "" for line in body.split("\n"))
+    return double_quoted(text)
+
+
+def key(text: str) -> str:
+    """A mapping key (never a block scalar)."""
+    return text if plain_ok(text) else double_quoted(text)

@@ -1,0 +1,202 @@
+"""catalog.yaml: semesters, metrics with their fields, and people aliases. Schema checks, then the
+catalog's own rules (aliases that look like IDs, duplicate IDs, one weight field, `max_length` on text)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import cast
+
+from syncer.errors import LoadError
+from syncer.load.files import CATALOG_FILE, display_path
+from syncer.load.schema import check
+from syncer.load.settings import Settings
+from syncer.load.yamlio import Mapping, Node, Scalar, load_tree, parse, problem_of, text_of
+from syncer.model import Catalog, FieldDef, FieldType, MetricDef, PersonDef, SemesterDef
+from syncer.problems import Problem
+
+#: Checks an email-only person of the catalog: (alias, email) -> (problem code, message) or None when fine.
+EmailCheck = Callable[[str, str], "tuple[str, str] | None"]
+
+SEMESTER_ID = re.compile(r"[0-9]{1,19}\Z")
+RAW_ID = {"open_id": re.compile(r"ou_[0-9a-f]{32}\Z"), "union_id": re.compile(r"on_[0-9a-f]{32}\Z")}
+ANY_RAW_ID = re.compile(r"o[un]_[0-9a-f]{32}\Z")
+
+
+def load_catalog(
+    root: Path, root_display: str, settings: Settings, *, email_check: EmailCheck | None = None
+) -> tuple[Catalog, list[Problem]]:
+    """catalog.yaml. `email_check` looks at people given by email only (see syncer.people): its answer
+    becomes a problem at the person's line."""
+    path = root / CATALOG_FILE
+    display = display_path(root_display, CATALOG_FILE)
+    if not path.is_file():
+        return Catalog(), [
+            Problem(
+                display,
+                1,
+                1,
+                "error",
+                "missing-catalog",
+                "catalog.yaml not found; run `syncer init` or create it (see the README)",
+            )
+        ]
+    tree, problems = load_tree(path, display, max_bytes=settings.max_file_bytes)
+    if problems:
+        return Catalog(), problems
+    return _catalog_from_tree(tree, display, settings, email_check)
+
+
+def catalog_from_text(text: str, display: str, settings: Settings) -> tuple[Catalog, list[Problem]]:
+    """The catalog a text would give, with its problems (for checking an edit before it is written)."""
+    duplicates: list[LoadError] = []
+    try:
+        tree = parse(text, display, duplicates=duplicates)
+    except LoadError as exc:
+        return Catalog(), [problem_of(exc, display)]
+    if duplicates:
+        return Catalog(), [problem_of(d, display) for d in duplicates]
+    return _catalog_from_tree(tree, display, settings, None)
+
+
+def _catalog_from_tree(
+    tree: Node | None, display: str, settings: Settings, email_check: EmailCheck | None
+) -> tuple[Catalog, list[Problem]]:
+    problems = check("catalog", tree, display)
+    if problems or not isinstance(tree, Mapping):
+        if tree is None:
+            problems = [
+                Problem(display, 1, 1, "error", "empty-file", "catalog.yaml is empty; it needs semesters: and metrics:")
+            ]
+        return Catalog(), problems
+    return _build_catalog(tree, display, settings, problems, email_check)
+
+
+def _build_catalog(
+    tree: Mapping, display: str, settings: Settings, problems: list[Problem], email_check: EmailCheck | None = None
+) -> tuple[Catalog, list[Problem]]:
+    def err(node: Node, code: str, message: str, value: str | None = None) -> None:
+        problems.append(Problem(display, node.line, node.col, "error", code, message, value))
+
+    semesters: dict[str, SemesterDef] = {}
+    sem_node = tree.get("semesters")
+    assert isinstance(sem_node, Mapping)
+    seen_sem: dict[str, Scalar] = {}
+    for key, node in sem_node.items:
+        alias = key.text or ""
+        id_node = node.get("id") if isinstance(node, Mapping) else node
+        closed_node = node.get("closed") if isinstance(node, Mapping) else None
+        sid = text_of(id_node) or ""
+        if SEMESTER_ID.match(alias):
+            err(
+                key,
+                "alias-looks-like-id",
+                f"semester alias {alias!r} looks like a semester ID; "
+                "use a name such as 2026-H2 so that data files can't confuse the two",
+            )
+        if sid in seen_sem:
+            err(
+                key,
+                "duplicate-id",
+                f"semester ID {sid} is also the ID of {seen_sem[sid].text!r} "
+                f"(line {seen_sem[sid].line}); keep one alias per semester",
+            )
+        seen_sem[sid] = key
+        semesters[alias] = SemesterDef(alias, sid, text_of(closed_node) in ("true", "True", "TRUE"))
+
+    metrics: dict[str, MetricDef] = {}
+    seen_metric: dict[str, Scalar] = {}
+    met_node = tree.get("metrics")
+    assert isinstance(met_node, Mapping)
+    for key, node in met_node.items:
+        assert isinstance(node, Mapping) and key.text is not None
+        mid = text_of(node.get("id")) or ""
+        if mid in seen_metric:
+            err(
+                key,
+                "duplicate-id",
+                f"metric ID {mid} is also the ID of {seen_metric[mid].text!r} "
+                f"(line {seen_metric[mid].line}); keep one alias per metric",
+            )
+        seen_metric[mid] = key
+        fields: dict[str, FieldDef] = {}
+        seen_field: dict[str, Scalar] = {}
+        weights: list[Scalar] = []
+        fnode = node.get("fields")
+        assert isinstance(fnode, Mapping)
+        for fkey, fdef in fnode.items:
+            assert isinstance(fdef, Mapping) and fkey.text is not None
+            fid = text_of(fdef.get("id")) or ""
+            ftype = cast(FieldType, text_of(fdef.get("type")))
+            if fid in seen_field:
+                err(
+                    fkey,
+                    "duplicate-id",
+                    f"field ID {fid} is also the ID of {seen_field[fid].text!r} "
+                    f"(line {seen_field[fid].line}) in metric {key.text!r}; keep one alias per field",
+                )
+            seen_field[fid] = fkey
+            role = text_of(fdef.get("role"))
+            max_len_node = fdef.get("max_length")
+            if role == "weight":
+                weights.append(fkey)
+                if ftype not in ("percentage", "number"):
+                    err(fkey, "weight-type", f"the weight field {fkey.text!r} must be of type percentage")
+            if max_len_node is not None and ftype != "text":
+                err(max_len_node, "max-length-type", "max_length applies to text fields only; remove it")
+            fields[fkey.text] = FieldDef(
+                alias=fkey.text,
+                id=fid,
+                type=ftype,
+                role=role,
+                max_length=_int(text_of(max_len_node) or "1000"),
+                required=text_of(fdef.get("required")) in ("true", "True", "TRUE"),
+                input_setting=text_of(fdef.get("input_setting")),
+            )
+        for extra in weights[1:]:
+            err(
+                extra,
+                "two-weights",
+                f"metric {key.text!r} has more than one field with role: weight "
+                f"({weights[0].text!r} at line {weights[0].line}); keep one",
+            )
+        metrics[key.text] = MetricDef(key.text, mid, fields)
+
+    people: dict[str, PersonDef] = {}
+    ppl_node = tree.get("people")
+    shape = RAW_ID.get(settings.target.user_id_type)
+    if isinstance(ppl_node, Mapping):
+        for key, node in ppl_node.items:
+            assert key.text is not None
+            id_node = node.get("id") if isinstance(node, Mapping) else node
+            pid = text_of(id_node)
+            email = text_of(node.get("email")) if isinstance(node, Mapping) else None
+            if ANY_RAW_ID.match(key.text):
+                err(
+                    key,
+                    "alias-looks-like-id",
+                    "this alias looks like a raw user ID; data files could not "
+                    "tell the two apart: use a name (e.g. the person's email name)",
+                )
+            if pid is not None and shape is not None and not shape.match(pid) and id_node is not None:
+                err(
+                    id_node,
+                    "bad-user-id",
+                    f"{{value}} is not a well-formed {settings.target.user_id_type} "
+                    f"(expected {shape.pattern.removesuffix(chr(92) + 'Z')})",
+                    pid,
+                )
+            if pid is None and email is not None and email_check is not None:
+                found = email_check(key.text, email)
+                if found is not None:
+                    err(key, found[0], found[1], email)
+            people[key.text] = PersonDef(key.text, pid, email)  # id None: given by email only
+    return Catalog(semesters=semesters, metrics=metrics, people=people), problems
+
+
+def _int(text: str) -> int:
+    """A whole number as an editor reads it (10, 10.0, 1e1); the schema has already refused fractions."""
+    from decimal import Decimal
+
+    return int(Decimal(text))

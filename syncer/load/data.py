@@ -1,0 +1,340 @@
+"""The data files: each checked by hand-written code that mirrors `schemas/data.schema.json` (a test keeps
+the two in agreement; jsonschema is far too slow for a million values), then the rules across files
+(duplicate rows on resolved IDs, weight sums). Every problem is collected, with its file, line and column."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from syncer.load.catalog import RAW_ID, SEMESTER_ID
+from syncer.load.people import EmailPeople
+from syncer.load.settings import Settings
+from syncer.load.yamlio import Mapping, Node, Scalar, kind
+from syncer.model import Catalog, DesiredValue, FieldDef, MetricDef, RowKey, Source, ValueKey
+from syncer.problems import Problem, Severity
+
+NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?\Z")
+
+
+PERCENTAGE = re.compile(r"(-?[0-9]+(?:\.[0-9]+)?)%?\Z")
+
+
+HUNDRED = Decimal(100)
+
+
+@dataclass(slots=True)
+class DataChecker:
+    """Checks data files one at a time and accumulates the desired values and the cross-file facts."""
+
+    settings: Settings
+    catalog: Catalog
+    problems: list[Problem] = field(default_factory=list)
+    values: dict[ValueKey, DesiredValue] = field(default_factory=dict)
+    rows: dict[RowKey, Source] = field(default_factory=dict)
+    weights: dict[tuple[str, str], list[tuple[Decimal, Source]]] = field(default_factory=lambda: defaultdict(list))
+    emails: EmailPeople = field(default_factory=EmailPeople)
+    _semester_by_alias: dict[str, str] = field(default_factory=dict)
+    _people: dict[str, str] = field(default_factory=dict)
+    _raw_id: re.Pattern[str] | None = None
+
+    def __post_init__(self) -> None:
+        self._semester_by_alias = {a: s.id for a, s in self.catalog.semesters.items()}
+        self._people = {a: p.id for a, p in self.catalog.people.items() if p.id}
+        self._raw_id = RAW_ID.get(self.settings.target.user_id_type)
+
+    def _add(
+        self, file: str, node: Node, code: str, message: str, value: str | None = None, severity: Severity = "error"
+    ) -> None:
+        self.problems.append(Problem(file, node.line, node.col, severity, code, message, value))
+
+    def check_file(self, tree: Node | None, file: str) -> None:
+        if tree is None:
+            self.problems.append(
+                Problem(
+                    file,
+                    1,
+                    1,
+                    "error",
+                    "empty-file",
+                    "data file is empty; add semester: and reviewees:, delete it, "
+                    "or list it under exclude: in syncer.yaml",
+                )
+            )
+            return
+        if not isinstance(tree, Mapping):
+            self._add(
+                file, tree, "schema", f"a data file must be a mapping with semester: and reviewees:, not {kind(tree)}"
+            )
+            return
+        for key, _ in tree.items:
+            if key.text not in ("semester", "reviewees"):
+                self._add(
+                    file, key, "schema", f"unknown key {key.text!r}; a data file has only semester: and reviewees:"
+                )
+        sem_node = tree.get("semester")
+        rev_node = tree.get("reviewees")
+        semester = None
+        if sem_node is None:
+            self._add(file, tree, "schema", "semester: is missing; add the semester's alias from catalog.yaml")
+        else:
+            semester = self._semester(sem_node, file)
+        if rev_node is None:
+            self._add(file, tree, "schema", "reviewees: is missing; add the reviewees and their metric values")
+            return
+        if not isinstance(rev_node, Mapping):
+            self._add(file, rev_node, "schema", f"reviewees: must be a mapping of reviewees, not {kind(rev_node)}")
+            return
+        if not rev_node.items:
+            self._add(file, rev_node, "empty-mapping", "reviewees: is empty; add reviewees or delete the file")
+        for rkey, rnode in rev_node.items:
+            self._reviewee(semester, rkey, rnode, file)
+
+    def _semester(self, node: Node, file: str) -> str | None:
+        if not isinstance(node, Scalar) or node.text is None:
+            self._add(file, node, "schema", f"semester: must be a semester alias or ID, not {kind(node)}")
+            return None
+        text = node.text
+        sid = self._semester_by_alias.get(text)
+        if sid is not None:
+            return sid
+        if SEMESTER_ID.match(text):
+            return text
+        hint = _did_you_mean(text, self._semester_by_alias)
+        self._add(
+            file,
+            node,
+            "unknown-semester",
+            f"unknown semester {text!r}: use an alias from catalog.yaml semesters:{hint} "
+            "or a raw semester ID (digits, up to 19)",
+        )
+        return None
+
+    def _person(self, text: str) -> str | None:
+        pid = self._people.get(text)
+        if pid is not None:
+            return pid
+        if self._raw_id is not None and self._raw_id.match(text):
+            return text
+        return None
+
+    def _unknown_person(self, file: str, node: Node, text: str, message: str, value: str | None = None) -> None:
+        if text in self.emails.failed:
+            return  # a resigned or unknown address: reported at the catalog's line
+        if text in self.emails.pending:
+            self._add(
+                file,
+                node,
+                "unresolved-person",
+                f"{text!r} is given by email only in catalog.yaml and its user ID is not resolved yet: "
+                "run `syncer people resolve`",
+            )
+            return
+        self._add(file, node, "unknown-person", message, value)
+
+    def _person_hint(self, text: str) -> str:
+        kind_ = self.settings.target.user_id_type
+        hint = f"add it to catalog.yaml people:{_did_you_mean(text, self._people)}"
+        if self._raw_id is None:
+            return f"{hint} (with user_id_type {kind_} people must be aliases: raw IDs can't be told apart)"
+        return f"{hint}, or write a well-formed {kind_} ({self._raw_id.pattern.removesuffix(chr(92) + 'Z')})"
+
+    def _reviewee(self, semester: str | None, rkey: Scalar, rnode: Node, file: str) -> None:
+        assert rkey.text is not None
+        reviewee = self._person(rkey.text)
+        if reviewee is None:
+            self._unknown_person(
+                file, rkey, rkey.text, f"unknown reviewee {rkey.text!r}: {self._person_hint(rkey.text)}"
+            )
+        if not isinstance(rnode, Mapping):
+            self._add(
+                file,
+                rnode,
+                "schema" if rnode.__class__ is not Scalar or rnode.text is not None else "null-value",
+                f"reviewee {rkey.text!r} must map metric aliases to field values, not {kind(rnode)}",
+            )
+            return
+        if not rnode.items:
+            self._add(
+                file,
+                rnode,
+                "empty-mapping",
+                f"reviewee {rkey.text!r} has no metrics ({{}}); add metrics or remove the reviewee",
+            )
+            return
+        metrics = self.catalog.metrics
+        for mkey, mnode in rnode.items:
+            assert mkey.text is not None
+            metric = metrics.get(mkey.text)
+            if metric is None:
+                self._add(
+                    file,
+                    mkey,
+                    "unknown-metric",
+                    f"unknown metric {mkey.text!r}: use an alias from catalog.yaml metrics:"
+                    f"{_did_you_mean(mkey.text, metrics)}",
+                )
+                continue
+            if not isinstance(mnode, Mapping):
+                self._add(
+                    file, mnode, "schema", f"metric {mkey.text!r} must map field aliases to values, not {kind(mnode)}"
+                )
+                continue
+            if not mnode.items:
+                self._add(
+                    file,
+                    mnode,
+                    "empty-mapping",
+                    f"metric {mkey.text!r} has no fields ({{}}); add field values or remove the metric",
+                )
+                continue
+            row = None
+            if semester is not None and reviewee is not None:
+                row = RowKey(semester, reviewee, metric.id)
+                other = self.rows.get(row)
+                if other is not None:
+                    where = f"line {other.line}" if other.file == file else f"{other.file}:{other.line}"
+                    self._add(
+                        file,
+                        mkey,
+                        "duplicate-row",
+                        f"{rkey.text!r} {mkey.text!r} in this semester is also written at {where}; "
+                        "keep it in one place",
+                    )
+                    row = None
+                else:
+                    self.rows[row] = Source(file, mkey.line, mkey.col)
+            self._fields(row, metric, mkey, mnode, file)
+
+    def _fields(self, row: RowKey | None, metric: MetricDef, mkey: Scalar, mnode: Mapping, file: str) -> None:
+        fields = metric.fields
+        values = self.values
+        for fkey, vnode in mnode.items:
+            assert fkey.text is not None
+            fdef = fields.get(fkey.text)
+            if fdef is None:
+                self._add(
+                    file,
+                    fkey,
+                    "unknown-field",
+                    f"metric {mkey.text!r} has no field {fkey.text!r}; fields: "
+                    f"{', '.join(fields)}{_did_you_mean(fkey.text, fields)}",
+                )
+                continue
+            if not isinstance(vnode, Scalar):
+                self._add(file, vnode, "schema", f"{fkey.text!r} must be a value, not {kind(vnode)}")
+                continue
+            text = vnode.text
+            if text is None:
+                self._add(
+                    file,
+                    vnode,
+                    "null-value",
+                    f"{fkey.text!r} is empty (null); write a value or remove "
+                    "the field (Feishu values cannot be deleted through the API)",
+                )
+                continue
+            value = self._value(fdef, text, vnode, file, mkey.text)
+            if fdef.input_setting == "admin":
+                self._add(
+                    file,
+                    fkey,
+                    "admin-field",
+                    f"field {fkey.text!r} of {mkey.text!r} is entered by admins in Feishu "
+                    "(input_setting: admin); Feishu refuses to overwrite it (1580311): remove it",
+                    severity="warning",
+                )
+            if value is None or row is None:
+                continue
+            values[ValueKey(row.semester, row.reviewee, row.metric, fdef.id)] = DesiredValue(
+                value, fdef.type, file, vnode.line, vnode.col
+            )
+            if fdef.role == "weight":
+                self.weights[(row.semester, row.reviewee)].append((Decimal(value), Source(file, vnode.line, vnode.col)))
+        for fdef in fields.values():
+            if fdef.required and mnode.get(fdef.alias) is None:
+                self._add(
+                    file,
+                    mkey,
+                    "required-field",
+                    f"{mkey.text!r} does not set its required field {fdef.alias!r}; Feishu answers "
+                    "1580302 unless it already holds a value",
+                    severity="warning",
+                )
+
+    def _value(self, fdef: FieldDef, text: str, node: Scalar, file: str, metric: str | None) -> str | None:
+        t = fdef.type
+        if t == "number":
+            if NUMBER.match(text):
+                return text
+            self._add(
+                file,
+                node,
+                "bad-number",
+                f"{{value}} is not a number for {fdef.alias!r}: write digits "
+                "with an optional minus sign and decimal point, e.g. 1200000 or -3.5",
+                text,
+            )
+            return None
+        if t == "percentage":
+            m = PERCENTAGE.match(text)
+            if m:
+                return m.group(1)
+            self._add(
+                file,
+                node,
+                "bad-percentage",
+                f"{{value}} is not a percentage for {fdef.alias!r}: write e.g. 40% or 40 (the same value)",
+                text,
+            )
+            return None
+        if t == "person":
+            pid = self._person(text)
+            if pid is not None:
+                return pid
+            self._unknown_person(
+                file, node, text, f"unknown person {{value}} in {fdef.alias!r}: {self._person_hint(text)}", text
+            )
+            return None
+        if len(text) > fdef.max_length:
+            self._add(
+                file,
+                node,
+                "too-long",
+                f"{fdef.alias!r} is {len(text)} characters long, more than its "
+                f"max_length {fdef.max_length}; shorten it",
+                text,
+            )
+            return None
+        return text
+
+    def finish(self) -> None:
+        """The rules across files: weight sums per reviewee and semester."""
+        for (_semester, reviewee), items in self.weights.items():
+            total = sum((d for d, _ in items), Decimal(0))
+            if total > HUNDRED:
+                items.sort(key=lambda i: (i[1].file, i[1].line))
+                first = items[0][1]
+                others = ", ".join(f"{s.file}:{s.line}" for _, s in items[1:]) or "none"
+                self.problems.append(
+                    Problem(
+                        first.file,
+                        first.line,
+                        first.col,
+                        "error",
+                        "weights-over-100",
+                        f"the weights of reviewee {reviewee} in this semester sum to {{value}}, over 100% "
+                        f"(the other weights: {others}); lower them",
+                        f"{total.normalize():f}%",
+                    )
+                )
+
+
+def _did_you_mean(text: str, choices: Iterable[str]) -> str:
+    names = list(choices)
+    close = difflib.get_close_matches(text, names, n=1, cutoff=0.75) if len(names) < 5000 else []
+    return f" (did you mean {close[0]!r}?)" if close else ""

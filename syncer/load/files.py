@@ -1,0 +1,64 @@
+"""Which files make up a metrics root, and how they are named in messages.
+
+Every `*.yaml` / `*.yml` below the root is a data file, except `syncer.yaml` and `catalog.yaml`, files in
+dot-directories (`.syncer/`, `.git/`, ...) and paths matching an `exclude:` glob.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+from pathlib import Path, PurePosixPath
+
+SETTINGS_FILE = "syncer.yaml"
+CATALOG_FILE = "catalog.yaml"
+
+
+def display_path(root_display: str, rel: str) -> str:
+    """How a file is named in messages: the root as the user gave it, joined with the relative path."""
+    if root_display in ("", "."):
+        return rel
+    return f"{root_display.rstrip('/')}/{rel}"
+
+
+def walk_files(root: Path, *, exclude: tuple[str, ...] = (), skip: frozenset[str] = frozenset()) -> list[Path]:
+    """The data files below `root`: every *.yaml / *.yml except in dot-directories, except paths (relative,
+    POSIX) in `skip`, and except those matching an `exclude` glob. Sorted; symlinked directories are not
+    followed."""
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in filenames:
+            if not name.endswith((".yaml", ".yml")) or name.startswith("."):
+                continue
+            full = Path(dirpath) / name
+            rel = full.relative_to(root).as_posix()
+            if rel in skip:
+                continue
+            if any(fnmatch.fnmatchcase(rel, pat) or _glob_match(rel, pat) for pat in exclude):
+                continue
+            found.append(full)
+    return sorted(found, key=lambda p: p.relative_to(root).as_posix())
+
+
+def _glob_match(rel: str, pattern: str) -> bool:
+    """`**` matching any number of directories, as users expect from .gitignore-style globs."""
+    try:
+        return PurePosixPath(rel).full_match(pattern)  # type: ignore[attr-defined,no-any-return]
+    except AttributeError:  # Python < 3.13
+        regex = ""
+        i = 0
+        while i < len(pattern):
+            c = pattern[i]
+            if pattern.startswith("**/", i):
+                regex += "(?:.*/)?"
+                i += 3
+                continue
+            if pattern.startswith("**", i):
+                regex += ".*"
+                i += 2
+                continue
+            regex += "[^/]*" if c == "*" else "[^/]" if c == "?" else re.escape(c)
+            i += 1
+        return re.fullmatch(regex, rel) is not None

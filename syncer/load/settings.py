@@ -1,0 +1,126 @@
+"""syncer.yaml: the settings of a metrics root as frozen data (every key has a default), and their loading:
+schema checks, then the rules the schema cannot say (plain http only to loopback)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import cast
+from urllib.parse import urlsplit
+
+from syncer.load.files import SETTINGS_FILE, display_path
+from syncer.load.schema import check
+from syncer.load.yamlio import Mapping, Scalar, Sequence, load_tree, text_of
+from syncer.model import UserIdType
+from syncer.problems import Problem
+from syncer.urls import is_loopback_host
+
+DEFAULT_BASE_URL = "https://open.feishu.cn"
+DEFAULT_MAX_FILE_BYTES = 32 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    base_url: str = DEFAULT_BASE_URL
+    user_id_type: UserIdType = "open_id"
+    import_per_minute: int = 10
+    percentage_format: str = "40%"  # "40%" or "40"
+
+
+@dataclass(frozen=True, slots=True)
+class StateSettings:
+    backend: str = "local"  # local | git
+    path: str = ".syncer/state"
+    branch: str = "syncer-state"
+    remote: str = "origin"
+
+
+@dataclass(frozen=True, slots=True)
+class Safety:
+    max_update_ratio: float = 0.3
+    max_forget_ratio: float = 0.3
+    min_existing: int = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    target: Target = field(default_factory=Target)
+    import_record_name: str = "syncer {short_sha}"
+    exclude: tuple[str, ...] = ()
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    state: StateSettings = field(default_factory=StateSettings)
+    safety: Safety = field(default_factory=Safety)
+
+
+def _int(text: str) -> int:
+    """A whole number as an editor reads it (10, 10.0, 1e1); the schema has already refused fractions."""
+    from decimal import Decimal
+
+    return int(Decimal(text))
+
+
+def load_settings(root: Path, root_display: str) -> tuple[Settings, list[Problem]]:
+    """syncer.yaml (optional). Problems leave the defaults in place for what they concern."""
+    path = root / SETTINGS_FILE
+    display = display_path(root_display, SETTINGS_FILE)
+    if not path.is_file():
+        return Settings(), []
+    tree, problems = load_tree(path, display, max_bytes=DEFAULT_MAX_FILE_BYTES)
+    if problems or tree is None:
+        return Settings(), problems
+    problems = check("syncer", tree, display)
+    if problems or not isinstance(tree, Mapping):
+        return Settings(), problems
+    s = Settings()
+    target = tree.get("target")
+    if isinstance(target, Mapping):
+        t = s.target
+        base_url = text_of(target.get("base_url"))
+        if base_url is not None:
+            url = urlsplit(base_url)
+            if url.scheme == "http" and not is_loopback_host(url.hostname or ""):
+                node = target.get("base_url")
+                assert node is not None
+                problems.append(
+                    Problem(
+                        display,
+                        node.line,
+                        node.col,
+                        "error",
+                        "insecure-url",
+                        "plain http is allowed only to loopback (127.0.0.1, ::1, localhost); use https://",
+                    )
+                )
+            t = replace(t, base_url=base_url.rstrip("/"))
+        if (v := text_of(target.get("user_id_type"))) is not None:
+            t = replace(t, user_id_type=cast(UserIdType, v))
+        if (v := text_of(target.get("import_per_minute"))) is not None:
+            t = replace(t, import_per_minute=_int(v))
+        if (v := text_of(target.get("percentage_format"))) is not None:
+            t = replace(t, percentage_format=v)
+        s = replace(s, target=t)
+    if (v := text_of(tree.get("import_record_name"))) is not None:
+        s = replace(s, import_record_name=v)
+    exclude = tree.get("exclude")
+    if isinstance(exclude, Sequence):
+        s = replace(s, exclude=tuple(n.text for n in exclude.items if isinstance(n, Scalar) and n.text))
+    if (v := text_of(tree.get("max_file_bytes"))) is not None:
+        s = replace(s, max_file_bytes=_int(v))
+    state = tree.get("state")
+    if isinstance(state, Mapping):
+        st = StateSettings()
+        for key in ("backend", "path", "branch", "remote"):
+            if (v := text_of(state.get(key))) is not None:
+                st = replace(st, **{key: v})
+        s = replace(s, state=st)
+    safety = tree.get("safety")
+    if isinstance(safety, Mapping):
+        sa = Safety()
+        if (v := text_of(safety.get("max_update_ratio"))) is not None:
+            sa = replace(sa, max_update_ratio=float(v))
+        if (v := text_of(safety.get("max_forget_ratio"))) is not None:
+            sa = replace(sa, max_forget_ratio=float(v))
+        if (v := text_of(safety.get("min_existing"))) is not None:
+            sa = replace(sa, min_existing=_int(v))
+        s = replace(s, safety=sa)
+    return s, problems

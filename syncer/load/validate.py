@@ -1,0 +1,172 @@
+"""Validation of a metrics root: settings, catalog, then every data file (syncer.load.data), then the rules
+across files. Offline: the people cache is handed in, never fetched from a backend here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from syncer.errors import StateError, StateUnavailable
+from syncer.load.catalog import load_catalog
+from syncer.load.data import DataChecker
+from syncer.load.files import CATALOG_FILE, SETTINGS_FILE, display_path, walk_files
+from syncer.load.people import PeopleCache, PeopleSource, email_check, email_people, read_cache
+from syncer.load.settings import Settings, load_settings
+from syncer.load.yamlio import load_tree
+from syncer.model import Catalog, DesiredState
+from syncer.perf import paused_gc
+from syncer.problems import Problem, sort_problems
+
+#: Where validation reads the people cache from, given the settings (the CLI opens the state's store).
+PeopleSourceFactory = Callable[[Settings], PeopleSource]
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationResult:
+    root: Path
+    settings: Settings
+    catalog: Catalog
+    desired: DesiredState | None  # None when there are errors
+    problems: list[Problem]
+    files: tuple[str, ...]  # data files read (display paths)
+    value_count: int = 0
+    closed_value_count: int = 0
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def validate_root(
+    root: Path,
+    *,
+    root_display: str | None = None,
+    people: PeopleSourceFactory | None = None,
+) -> ValidationResult:
+    """Load and check everything below `root`, offline. Never raises for a user mistake: problems are
+    returned; `desired` is built only when there are no errors.
+
+    People given by email only take their IDs from the people cache: `people(settings)` gives where to read
+    it (the CLI hands in the state's store), and is called only when the catalog has such people. Without
+    it, they are reported as unresolved. The catalog of the result carries the IDs found."""
+    with paused_gc():
+        return _validate_root(root, root_display, people)
+
+
+class _PeopleLookup:
+    """The people cache, read once and only when asked for (a catalog without email-only people never asks
+    for it). A cache that cannot be reached (no git work tree, the remote unreachable) is a warning:
+    email-only people are then reported as unresolved. A damaged one is an error."""
+
+    def __init__(self, shown: str, settings: Settings, people: PeopleSourceFactory | None) -> None:
+        self.shown, self.settings, self.people = shown, settings, people
+        self.problems: list[Problem] = []  # errors about the cache itself (they stop the data checks)
+        self.warnings: list[Problem] = []
+        self._loaded = False
+        self._cache: PeopleCache | None = None
+
+    def cache(self) -> PeopleCache | None:
+        if not self._loaded:
+            self._loaded = True
+            self._cache = self._read()
+        return self._cache
+
+    def _read(self) -> PeopleCache | None:
+        if self.people is None:
+            return None
+        where = display_path(self.shown, CATALOG_FILE)
+        source: PeopleSource | None = None
+        try:
+            source = self.people(self.settings)
+            return read_cache(source)
+        except StateError as exc:
+            if source is None or isinstance(exc, StateUnavailable):
+                self.warnings.append(Problem(where, 1, 1, "warning", "people-cache", _unreachable(source, exc)))
+            else:
+                self.problems.append(Problem(where, 1, 1, "error", "people-cache", exc.message))
+        return None
+
+    def email_check(self, user_id_type: str) -> Callable[[str, str], tuple[str, str] | None]:
+        def check(alias: str, email: str) -> tuple[str, str] | None:
+            return email_check(self.cache(), user_id_type=user_id_type)(alias, email)
+
+        return check
+
+
+def _unreachable(source: PeopleSource | None, exc: Exception) -> str:
+    where = f" of {source.location}" if source is not None else ""
+    return f"could not read the people cache{where} ({exc}); people given by email only are reported as unresolved"
+
+
+def _validate_root(root: Path, root_display: str | None, people: PeopleSourceFactory | None) -> ValidationResult:
+    shown = root_display if root_display is not None else root.as_posix()
+    if not root.is_dir():
+        problem = Problem(
+            shown,
+            1,
+            1,
+            "error",
+            "missing-root",
+            "metrics root not found: pass --root DIR, or run `syncer init DIR` to create one",
+        )
+        return ValidationResult(root, Settings(), Catalog(), None, [problem], ())
+    settings, problems = load_settings(root, shown)
+    uid = settings.target.user_id_type
+    lookup = _PeopleLookup(shown, settings, people)
+    catalog, catalog_problems = load_catalog(root, shown, settings, email_check=lookup.email_check(uid))
+    email_only = any(p.id is None and p.email for p in catalog.people.values())
+    cache = lookup.cache() if email_only else None
+    catalog_problems += lookup.problems
+    problems += catalog_problems + lookup.warnings
+    emails = email_people(catalog, cache, user_id_type=uid)
+    if emails.resolved:  # the IDs of people given by email, as looked up by `syncer people resolve`
+        catalog = replace(
+            catalog,
+            people={
+                a: replace(p, id=emails.resolved[a]) if a in emails.resolved else p for a, p in catalog.people.items()
+            },
+        )
+    if emails.note:
+        problems.append(Problem(display_path(shown, CATALOG_FILE), 1, 1, "warning", "people-cache", emails.note))
+    checker = DataChecker(settings=settings, catalog=catalog, emails=emails)
+    paths = walk_files(root, exclude=settings.exclude, skip=frozenset({SETTINGS_FILE, CATALOG_FILE}))
+    files: list[str] = []
+    catalog_ok = not catalog_problems
+    for path in paths:
+        display = display_path(shown, path.relative_to(root).as_posix())
+        files.append(display)
+        tree, load_problems = load_tree(path, display, max_bytes=settings.max_file_bytes)
+        checker.problems += load_problems
+        if catalog_ok and (tree is not None or not load_problems):
+            checker.check_file(tree, display)
+    if catalog_ok:
+        checker.finish()
+    problems += checker.problems
+    problems = sort_problems(problems)
+    ok = not any(p.severity == "error" for p in problems)
+    closed = catalog.closed_semester_ids()
+    desired = None
+    if ok:
+        desired = DesiredState(
+            values=checker.values, rows=checker.rows, catalog=catalog, closed_semesters=closed, files=tuple(files)
+        )
+    closed_count = sum(1 for k in checker.values if k.semester in closed) if closed else 0
+    return ValidationResult(
+        root,
+        settings,
+        catalog,
+        desired,
+        problems,
+        tuple(files),
+        value_count=len(checker.values),
+        closed_value_count=closed_count,
+    )

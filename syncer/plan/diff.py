@@ -1,0 +1,291 @@
+"""The plan: the desired state minus the state, as plain data (octoDNS provider/plan.py in spirit).
+
+The unit of change is the value: `create`, `update` (last applied -> new), `forget` (managed, now gone from
+the YAML: the API cannot delete, so the value stays in Feishu and syncer stops managing it). The unit of
+requests is the row (semester, reviewee, metric): a changed row is sent whole, 50 rows to a request, per
+semester. Closed semesters are left out. Rows Feishu rejected are held back until their values change.
+
+Everything here is pure: `make_plan` takes the desired state, the state and what describes the run, and
+returns a `Plan`; renderers (syncer.report.plan) turn it into text, and `plan_document` is its JSON form.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping
+
+from syncer import __version__
+from syncer.gitinfo import GitInfo
+from syncer.load.settings import Safety
+from syncer.model import ROWS_PER_IMPORT, Catalog, DesiredState, DesiredValue, Identity, RowKey, Source, ValueKey
+from syncer.perf import paused_gc
+from syncer.plan.checksum import checksum
+from syncer.plan.model import (
+    PLAN_FORMAT,
+    Change,
+    Counts,
+    Names,
+    Plan,
+    Quarantined,
+    SemesterSummary,
+    StateRef,
+)
+from syncer.plan.safety import breaches as find_breaches
+from syncer.state.model import Rejection, State, row_batch, row_digest
+
+
+def make_plan(
+    desired: DesiredState,
+    state: State | None,
+    *,
+    safety: Safety,
+    git: GitInfo,
+    target: Identity,
+    state_location: str,
+    root: str = "",
+    notes: Iterable[str] = (),
+    retry_rejected: bool = False,
+    force: bool = False,
+    version: str = __version__,
+) -> Plan:
+    """Desired minus state. Pure: the same inputs give the same plan and the same checksum."""
+    with paused_gc():  # a first plan holds a million new objects: the cyclic GC would only slow it down
+        return _make_plan(
+            desired,
+            state,
+            safety=safety,
+            git=git,
+            target=target,
+            state_location=state_location,
+            root=root,
+            notes=notes,
+            retry_rejected=retry_rejected,
+            force=force,
+            version=version,
+        )
+
+
+def _make_plan(
+    desired: DesiredState,
+    state: State | None,
+    *,
+    safety: Safety,
+    git: GitInfo,
+    target: Identity,
+    state_location: str,
+    root: str,
+    notes: Iterable[str],
+    retry_rejected: bool,
+    force: bool,
+    version: str,
+) -> Plan:
+    values = desired.open_values()
+    closed = desired.closed_semesters
+    rows = state.rows if state is not None else {}
+
+    creates: list[ValueKey] = []
+    updates: list[tuple[ValueKey, str, int]] = []
+    matched = 0
+    rows_get = rows.get
+    for k, dv in values.items():
+        r = rows_get(k[:3])
+        if r is None:
+            creates.append(k)
+            continue
+        old = r[0].get(k[3])
+        if old is None:
+            creates.append(k)
+            continue
+        matched += 1
+        if old != dv[0]:
+            updates.append((k, old, row_batch(r, k[3])))
+
+    forgets: list[tuple[ValueKey, str, int]] = []
+    if state is not None:
+        managed_open = sum(n for sem, n in state.per_semester.items() if sem not in closed)
+        if matched < managed_open:
+            for (sem, rev, met), r in rows.items():
+                if sem in closed:
+                    continue
+                for f, v in r[0].items():
+                    key = ValueKey(sem, rev, met, f)
+                    if key not in values:
+                        forgets.append((key, v, row_batch(r, f)))
+
+    changes = [Change("create", k, None, values[k][0], values[k].source, None) for k in creates]
+    changes += [Change("update", k, old, values[k][0], values[k].source, b) for k, old, b in updates]
+    changes += [Change("forget", k, old, None, None, b) for k, old, b in forgets]
+
+    quarantined: list[Quarantined] = []
+    if state is not None and state.rejections and not retry_rejected:
+        changes, quarantined = _hold_back_rejected(changes, values, state.rejections, desired.rows)
+
+    changes.sort(key=lambda c: c.key)
+    quarantined.sort(key=lambda q: q.row)
+
+    summaries = _summaries(changes, quarantined, values, state, closed)
+    breaches = find_breaches(summaries, safety)
+    counts = _counts(changes, quarantined, summaries)
+    batch_ids = {c.batch for c in changes if c.batch is not None}
+    batches = {b: state.batches[b] for b in sorted(batch_ids) if state is not None and b in state.batches}
+    ref = StateRef(
+        location=state_location,
+        exists=state is not None,
+        lineage=state.meta.lineage if state else None,
+        serial=state.meta.serial if state else 0,
+        identity=state.identity if state else None,
+        last_apply=state.meta.last_apply if state else None,
+    )
+    names = _names(desired.catalog, changes, quarantined, summaries)
+    all_notes = list(notes)
+    if state is None:
+        all_notes.append(f"no state at {state_location} yet: every value is a create")
+    plan_changes = tuple(changes)
+    digest = checksum(PLAN_FORMAT, ref, target, safety, plan_changes, tuple(quarantined), tuple(breaches))
+    return Plan(
+        format=PLAN_FORMAT,
+        syncer_version=version,
+        root=root,
+        git=git,
+        state=ref,
+        target=target,
+        safety=safety,
+        changes=plan_changes,
+        quarantined=tuple(quarantined),
+        semesters=tuple(summaries),
+        breaches=tuple(breaches),
+        counts=counts,
+        batches=batches,
+        names=names,
+        notes=tuple(all_notes),
+        forced=force,
+        checksum=digest,
+    )
+
+
+def desired_rows(values: Mapping[ValueKey, DesiredValue], rows: Iterable[RowKey]) -> dict[RowKey, dict[str, str]]:
+    """The desired values of some rows (field id -> canonical value): what apply sends for them, and what
+    a rejection's digest is compared with."""
+    wanted = {tuple(r) for r in rows}
+    out: dict[RowKey, dict[str, str]] = {}
+    if not wanted:
+        return out
+    for k, dv in values.items():
+        rk = k[:3]
+        if rk in wanted:
+            out.setdefault(RowKey(*rk), {})[k[3]] = dv[0]
+    return out
+
+
+def _hold_back_rejected(
+    changes: list[Change],
+    values: Mapping[ValueKey, DesiredValue],
+    rejections: Mapping[RowKey, Rejection],
+    row_sources: Mapping[RowKey, Source],
+) -> tuple[list[Change], list[Quarantined]]:
+    sent = {RowKey(*c.key[:3]) for c in changes if c.action != "forget"}
+    candidates = [r for r in rejections if r in sent]
+    if not candidates:
+        return changes, []
+    current = desired_rows(values, candidates)
+    held = {r for r in candidates if row_digest(current.get(r, {})) == rejections[r].digest}
+    if not held:
+        return changes, []
+    per_row = Counter(c.key[:3] for c in changes if c.action != "forget" and c.key[:3] in held)
+    kept = [c for c in changes if c.action == "forget" or c.key[:3] not in held]
+    quarantined = [
+        Quarantined(r, rejections[r].code, rejections[r].at, rejections[r].message, per_row[r], row_sources.get(r))
+        for r in held
+    ]
+    return kept, quarantined
+
+
+def _summaries(
+    changes: list[Change],
+    quarantined: list[Quarantined],
+    values: Mapping[ValueKey, DesiredValue],
+    state: State | None,
+    closed: frozenset[str],
+) -> list[SemesterSummary]:
+    by_action: dict[tuple[str, str], int] = Counter((c.key.semester, c.action) for c in changes)
+    rows_to_send: dict[str, set[tuple[str, str, str]]] = {}
+    for c in changes:
+        if c.action != "forget":
+            rows_to_send.setdefault(c.key[0], set()).add(c.key[:3])
+    desired_per_sem: Counter[str] = Counter(k[0] for k in values) if len(values) < 4096 else _count_semesters(values)
+    semesters = set(desired_per_sem) | {c.key.semester for c in changes} | {q.row.semester for q in quarantined}
+    if state is not None:
+        semesters |= {s for s in state.per_semester if s not in closed}
+    held: Counter[str] = Counter(q.row.semester for q in quarantined)
+    out = []
+    for sem in sorted(semesters):
+        managed = state.managed(sem) if state is not None else 0
+        n_rows = len(rows_to_send.get(sem, ()))
+        upd, fgt = by_action.get((sem, "update"), 0), by_action.get((sem, "forget"), 0)
+        out.append(
+            SemesterSummary(
+                semester=sem,
+                values_managed=managed,
+                values_desired=desired_per_sem.get(sem, 0),
+                values_to_create=by_action.get((sem, "create"), 0),
+                values_to_update=upd,
+                values_to_forget=fgt,
+                rows_to_send=n_rows,
+                requests_min=math.ceil(n_rows / ROWS_PER_IMPORT),
+                rows_quarantined=held.get(sem, 0),
+                update_ratio=upd / managed if managed else 0.0,
+                forget_ratio=fgt / managed if managed else 0.0,
+                guarded=False,
+            )
+        )
+    return out
+
+
+def _count_semesters(values: Mapping[ValueKey, DesiredValue]) -> Counter[str]:
+    # Values come grouped by file and a file holds one semester: count runs instead of every key.
+    counts: Counter[str] = Counter()
+    last, run = None, 0
+    for k in values:
+        sem = k[0]
+        if sem == last:
+            run += 1
+            continue
+        if last is not None:
+            counts[last] += run
+        last, run = sem, 1
+    if last is not None:
+        counts[last] += run
+    return counts
+
+
+def _counts(changes: list[Change], quarantined: list[Quarantined], summaries: list[SemesterSummary]) -> Counts:
+    n = Counter(c.action for c in changes)
+    return Counts(
+        values_to_create=n["create"],
+        values_to_update=n["update"],
+        values_to_forget=n["forget"],
+        values_changed=len(changes),
+        rows_to_send=sum(s.rows_to_send for s in summaries),
+        requests_min=sum(s.requests_min for s in summaries),
+        rows_quarantined=len(quarantined),
+        values_quarantined=sum(q.values for q in quarantined),
+        values_managed=sum(s.values_managed for s in summaries),
+        values_desired=sum(s.values_desired for s in summaries),
+    )
+
+
+def _names(
+    catalog: Catalog, changes: list[Change], quarantined: list[Quarantined], summaries: list[SemesterSummary]
+) -> Names:
+    rows = {RowKey(*r) for r in {c.key[:3] for c in changes}} | {q.row for q in quarantined}
+    people_ids = {r.reviewee for r in rows} | {c.new for c in changes if c.new} | {c.old for c in changes if c.old}
+    metric_ids = {r.metric for r in rows}
+    sem_ids = {s.semester for s in summaries}
+    people = {p.id: alias for alias, p in catalog.people.items() if p.id in people_ids}
+    metrics = {m.id: alias for alias, m in catalog.metrics.items() if m.id in metric_ids}
+    fields = {
+        (m.id, f.id): f_alias for m in catalog.metrics.values() if m.id in metric_ids for f_alias, f in m.fields.items()
+    }
+    sems = {s.id: alias for alias, s in catalog.semesters.items() if s.id in sem_ids}
+    return Names(semesters=sems, people=people, metrics=metrics, fields=fields)

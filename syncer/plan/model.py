@@ -1,0 +1,160 @@
+"""A plan as plain data: the changes (per value), the rows held back, the counts with their units, the
+state it was made against. Everything a renderer or an apply needs, and nothing they compute again."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal, NamedTuple
+
+from syncer.gitinfo import GitInfo
+from syncer.load.settings import Safety
+from syncer.model import Identity, RowKey, Source, ValueKey
+from syncer.state.model import BatchInfo, LastApply
+
+PLAN_FORMAT = 1
+
+
+Action = Literal["create", "update", "forget"]
+
+
+ACTIONS: tuple[Action, ...] = ("create", "update", "forget")
+
+
+FORGET_MEANING = "forget: the value stays in Feishu (the API cannot delete it) and syncer stops managing it"
+
+
+class Change(NamedTuple):
+    action: Action
+    key: ValueKey
+    old: str | None  # the value last applied (update, forget)
+    new: str | None  # the value the YAML holds (create, update)
+    source: Source | None  # where the new value is written (create, update)
+    batch: int | None  # the batch that applied the old value (update, forget)
+
+
+class Quarantined(NamedTuple):
+    """A row Feishu rejected whose values have not changed since: listed, not sent, not counted."""
+
+    row: RowKey
+    code: int
+    at: str
+    message: str
+    values: int  # the value changes held back
+    source: Source | None
+
+    @property
+    def date(self) -> str:
+        return self.at[:10]
+
+
+class SemesterSummary(NamedTuple):
+    semester: str
+    values_managed: int  # by the state, before this plan
+    values_desired: int
+    values_to_create: int
+    values_to_update: int
+    values_to_forget: int
+    rows_to_send: int
+    requests_min: int
+    rows_quarantined: int
+    update_ratio: float
+    forget_ratio: float
+    guarded: bool  # the state manages at least `min_existing` values here: ratios are enforced
+
+
+class SafetyBreach(NamedTuple):
+    semester: str
+    kind: Literal["update", "forget"]
+    values: int
+    values_managed: int
+    ratio: float
+    limit: float
+
+
+class Counts(NamedTuple):
+    values_to_create: int
+    values_to_update: int
+    values_to_forget: int
+    values_changed: int
+    rows_to_send: int
+    requests_min: int
+    rows_quarantined: int
+    values_quarantined: int
+    values_managed: int
+    values_desired: int
+
+
+class StateRef(NamedTuple):
+    """The state a plan was made against."""
+
+    location: str
+    exists: bool
+    lineage: str | None
+    serial: int
+    identity: Identity | None
+    last_apply: LastApply | None
+
+
+@dataclass(frozen=True, slots=True)
+class Names:
+    """Display names (catalog aliases) of the IDs a plan mentions. Never part of the checksum."""
+
+    semesters: Mapping[str, str] = field(default_factory=dict)
+    people: Mapping[str, str] = field(default_factory=dict)
+    metrics: Mapping[str, str] = field(default_factory=dict)
+    fields: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (metric id, field id)
+
+    def semester(self, sid: str) -> str:
+        return self.semesters.get(sid, sid)
+
+    def person(self, pid: str) -> str:
+        return self.people.get(pid, pid)
+
+    def metric(self, mid: str) -> str:
+        return self.metrics.get(mid, mid)
+
+    def field(self, mid: str, fid: str) -> str:
+        return self.fields.get((mid, fid), fid)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    format: int
+    syncer_version: str
+    root: str
+    git: GitInfo
+    state: StateRef
+    target: Identity
+    safety: Safety
+    changes: tuple[Change, ...]
+    quarantined: tuple[Quarantined, ...]
+    semesters: tuple[SemesterSummary, ...]
+    breaches: tuple[SafetyBreach, ...]
+    counts: Counts
+    batches: Mapping[int, BatchInfo]  # the batches that changes refer to
+    names: Names
+    notes: tuple[str, ...]
+    forced: bool
+    checksum: str
+
+    @property
+    def empty(self) -> bool:
+        """Nothing to change (forgets count as changes; held-back rejected rows do not)."""
+        return not self.changes
+
+    @property
+    def refused(self) -> bool:
+        """The plan passes a safety threshold and --force was not given: apply would refuse it."""
+        return bool(self.breaches) and not self.forced
+
+    def rows_by_semester(self) -> dict[str, tuple[RowKey, ...]]:
+        """The rows apply must send, per semester, sorted (forgets send nothing)."""
+        out: dict[str, set[RowKey]] = {}
+        for c in self.changes:
+            if c.action != "forget":
+                out.setdefault(c.key.semester, set()).add(c.key.row)
+        return {sem: tuple(sorted(rows)) for sem, rows in sorted(out.items())}
+
+    def forgotten(self) -> tuple[ValueKey, ...]:
+        return tuple(c.key for c in self.changes if c.action == "forget")

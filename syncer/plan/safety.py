@@ -1,0 +1,62 @@
+"""Safety thresholds (octoDNS's update/delete thresholds, per semester): a plan that updates or forgets more
+than `safety.max_*_ratio` of the values a semester manages, once it manages at least `min_existing`, needs
+`--force` or a raised threshold. Creates never count."""
+
+from __future__ import annotations
+
+from syncer.errors import RefusedError
+from syncer.load.settings import Safety
+from syncer.plan.model import Plan, SafetyBreach, SemesterSummary
+
+
+def breaches(summaries: list[SemesterSummary], safety: Safety) -> list[SafetyBreach]:
+    out = []
+    for i, s in enumerate(summaries):
+        guarded = s.values_managed >= safety.min_existing and s.values_managed > 0
+        summaries[i] = s._replace(guarded=guarded)
+        if not guarded:
+            continue
+        if s.update_ratio > safety.max_update_ratio:
+            out.append(
+                SafetyBreach(
+                    s.semester,
+                    "update",
+                    s.values_to_update,
+                    s.values_managed,
+                    s.update_ratio,
+                    safety.max_update_ratio,
+                )
+            )
+        if s.forget_ratio > safety.max_forget_ratio:
+            out.append(
+                SafetyBreach(
+                    s.semester,
+                    "forget",
+                    s.values_to_forget,
+                    s.values_managed,
+                    s.forget_ratio,
+                    safety.max_forget_ratio,
+                )
+            )
+    return out
+
+
+def how_to_proceed(plan: Plan) -> str:
+    """What a user does about the thresholds this plan passes."""
+    parts = []
+    for b in plan.breaches:
+        key = "max_update_ratio" if b.kind == "update" else "max_forget_ratio"
+        parts.append(
+            f"{plan.names.semester(b.semester)}: {b.kind}s {b.values} of {b.values_managed} managed "
+            f"values ({b.ratio:.1%}), over safety.{key} {b.limit:g}"
+        )
+    return (
+        "; ".join(parts) + ". To proceed, apply with --force, or raise the threshold in syncer.yaml "
+        "(safety.max_update_ratio / safety.max_forget_ratio) in the same pull request"
+    )
+
+
+def check_safety(plan: Plan, *, force: bool) -> None:
+    """Refuse (RefusedError) a plan that passes a safety threshold, unless forced."""
+    if plan.breaches and not force:
+        raise RefusedError("the plan passes a safety threshold: " + how_to_proceed(plan))

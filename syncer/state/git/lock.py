@@ -1,0 +1,151 @@
+"""The git backend's lock: a commit describing its holder, pushed to `refs/syncer/lock/<branch>`
+compare-and-swap (the ref must not exist yet), released by deleting the ref with a lease on our own commit,
+so that only our own lock is ever removed."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+
+from syncer.errors import StateError
+from syncer.state.git.cmd import DEFAULT_GITHUB, Git
+from syncer.state.git.remote import Remote
+from syncer.state.git.tree import make_commit
+from syncer.state.lock import liveness
+from syncer.state.model import Liveness, LockHolder, LockInfo, format_time
+
+UNREADABLE_HOST = "?"  # a lock commit syncer cannot read: held elsewhere, for all syncer can tell
+
+
+class RefLock:
+    def __init__(
+        self,
+        git: Git,
+        remote: Remote,
+        *,
+        branch: str,
+        location: str,
+        clock: Callable[[], datetime],
+        hostname: Callable[[], str],
+        pid: Callable[[], int],
+        alive: Callable[[int], bool],
+    ) -> None:
+        self.git = git
+        self.remote = remote
+        self.branch = branch
+        self.location = location
+        self.ref = f"refs/syncer/lock/{branch}"
+        self._clock = clock
+        self._hostname = hostname
+        self._pid = pid
+        self._alive = alive
+
+    def status(self, info: LockInfo) -> Liveness:
+        return liveness(info, host=self._hostname(), alive=self._alive)
+
+    def holder(self) -> LockHolder | None:
+        held = self.read()
+        return None if held is None else LockHolder(held[1], self.status(held[1]))
+
+    def take(self, command: str, *, steal_dead: bool = False) -> tuple[str, LockInfo]:
+        """Push a lock commit to the lock ref (it must not exist): (our commit, what it says)."""
+        info = LockInfo(
+            self._pid(), self._hostname(), format_time(self._clock()), self._with_run(command), uuid.uuid4().hex
+        )
+        sha = self._commit(info)
+        for _attempt in range(3):
+            result = self.remote.push(self.ref, sha, expect=None, what=f"taking the lock of {self.location}")
+            if result.ok:
+                return sha, info
+            if result.remote_rejected:
+                raise StateError(
+                    f"{self.location}: the remote refused the lock ref {self.ref} "
+                    f"({result.summary}); the token needs `contents: write`, and rulesets must "
+                    "allow refs/syncer/*"
+                )
+            held = self.read()
+            if held is None:
+                continue  # released between our push and our look: try again
+            status = self.status(held[1])
+            if steal_dead and status == "dead":
+                self.delete(held[0], quiet=True)
+                continue
+            raise StateError(
+                f"the state on {self.location} is locked by {self.describe(held[1])}; {self._hint(status)}"
+            )
+        raise StateError(f"could not lock the state on {self.location}: the lock ref keeps changing")
+
+    def clear(self, *, force: bool) -> LockInfo | None:
+        """`syncer state unlock`: delete another holder's lock (a live or unknown one only with `force`)."""
+        held = self.read()
+        if held is None:
+            return None
+        sha, info = held
+        status = self.status(info)
+        if status != "dead" and not force:
+            where = (
+                "it is still running on this host"
+                if status == "alive"
+                else "it was taken on another host (a CI job?), so syncer cannot tell whether it still runs"
+            )
+            raise StateError(
+                f"the state on {self.location} is locked by {self.describe(info)}: {where}. "
+                "Use --force only if you are sure no apply is running"
+            )
+        self.delete(sha, quiet=False)
+        return info
+
+    def delete(self, sha: str, *, quiet: bool) -> None:
+        """Delete the remote lock ref if it still is `sha` (never someone else's lock)."""
+        result = self.remote.push(self.ref, None, expect=sha, what=f"releasing the lock of {self.location}")
+        if not result.ok and not quiet:
+            raise StateError(
+                f"the lock of {self.location} changed while it was being cleared "
+                f"({result.summary}); look again with `syncer state show`"
+            )
+
+    def read(self) -> tuple[str, LockInfo] | None:
+        """The lock commit on the remote and what it says; None when the state is not locked."""
+        sha = self.remote.refs(self.ref, what=f"reading {self.location}").get(self.ref)
+        if sha is None:
+            return None
+        sha = self.remote.ensure(sha, self.ref, f"refs/syncer/lock-seen/{self.branch}")
+        message = self.git.run("cat-file", "commit", sha).stdout.decode("utf-8", "replace")
+        body = message.partition("\n\n")[2]
+        try:
+            obj = json.loads(body[body.index("{") :])
+            return sha, LockInfo(
+                int(obj["pid"]), str(obj["host"]), str(obj["time"]), str(obj.get("command", "")), str(obj.get("id", ""))
+            )
+        except (ValueError, KeyError, TypeError):
+            return sha, LockInfo(0, UNREADABLE_HOST, "", "an unreadable lock (not written by this syncer)", "")
+
+    def describe(self, info: LockInfo) -> str:
+        if info.host == UNREADABLE_HOST:
+            return info.command
+        return f"{info.command or 'a writer'} (pid {info.pid} on {info.host}, {self.status(info)}) since {info.time}"
+
+    def _commit(self, info: LockInfo) -> str:
+        tree = self.git.text("mktree", "-z", input=b"")
+        text = f"syncer lock: {info.command}\n\n{json.dumps(info._asdict(), sort_keys=True)}\n"
+        return make_commit(self.git, tree, None, text, when=self._clock())
+
+    def _with_run(self, command: str) -> str:
+        env = self.git.environ
+        repo, run = env.get("GITHUB_REPOSITORY"), env.get("GITHUB_RUN_ID")
+        if repo and run:
+            server = (env.get("GITHUB_SERVER_URL") or DEFAULT_GITHUB).rstrip("/")
+            return f"{command} ({server}/{repo}/actions/runs/{run})"
+        return command
+
+    @staticmethod
+    def _hint(status: Liveness) -> str:
+        if status == "dead":
+            return "its process is gone: clear it with `syncer state unlock`"
+        return (
+            "wait for it to finish; if you are sure it is gone (a cancelled or killed job), run "
+            "`syncer state unlock --force`, then apply again: it settles what the dead run left in the "
+            "journal"
+        )

@@ -1,0 +1,495 @@
+"""The `git` backend: the local backend's very files, committed to a branch of the metrics repository.
+
+`state.backend: git` keeps the state on `state.branch` (default `syncer-state`, an orphan branch nobody
+edits) of `state.remote` (default `origin`). See docs/state.md, "The git backend".
+
+- **Reading** (`plan`, `state show`): `git ls-remote`, fetch the branch into `refs/syncer/state/<branch>`
+  when its tip is not here yet, write its tree into a temporary directory and load it with the local
+  backend. No branch: no state yet. Read access only.
+- **The lock** (syncer.state.git.lock): a commit describing the holder, pushed to
+  `refs/syncer/lock/<branch>` compare-and-swap.
+- **Writing**: under the lock, the branch's tree is checked out into `<git dir>/syncer/<remote>/<branch>/work`
+  and written by a `LocalStateStore` (append-only log, fsync). After every write that matters for a crash
+  (journal entry, batch, settle, rejection, forget, create) the files become a commit on the branch's tip,
+  pushed compare-and-swap on the tip we built on: if the branch moved, someone else wrote, and syncer
+  stops with a StateError instead of overwriting. Pacing marks ride along with the next push, or with the
+  release of the lock (also when the apply failed).
+- **Compaction** (end of apply, `state rm`): the log is folded into the files and the commits pushed since
+  the lock was taken are squashed into one, whose parent is the tip found when locking: the history keeps
+  one commit per apply. Where the remote refuses a rewrite (a protected branch), a plain commit is added.
+- **The people cache** (`people.json`, written by `syncer people resolve` under the lock) is committed and
+  pushed like any other write; `read_people` reads it from the fetched branch without the lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from syncer.errors import StateError, StateUnavailable
+from syncer.load.settings import Settings
+from syncer.model import Identity
+from syncer.state import format as files
+from syncer.state.git.cmd import MIN_GIT, Git, GitError
+from syncer.state.git.lock import RefLock
+from syncer.state.git.remote import Remote, RemoteRefused
+from syncer.state.git.tree import STATE_FILES, TreeWriter, make_commit, state_entries, state_files, write_files
+from syncer.state.local import LocalStateStore
+from syncer.state.lock import LockFile, pid_alive
+from syncer.state.model import (
+    BatchInfo,
+    BatchRecord,
+    Clock,
+    JournalEntry,
+    LockHolder,
+    LockInfo,
+    Rejection,
+    State,
+    VKey,
+    utc_now,
+)
+
+
+class GitStateStore:
+    """A state kept on a branch of a git remote. Construct with `open_git_store`; `load()` to read;
+    `locked()` around any write. Implements `syncer.state.protocols.StateStore`."""
+
+    def __init__(
+        self,
+        *,
+        repo: Path,
+        private: Path,
+        branch: str,
+        remote: str,
+        clock: Clock = utc_now,
+        git: Git | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        hostname: Callable[[], str] = socket.gethostname,
+        pid: Callable[[], int] = os.getpid,
+        alive: Callable[[int], bool] = pid_alive,
+        push_attempts: int = 3,
+    ) -> None:
+        self.repo = Path(repo)
+        self.path = Path(private)  # the private working directory (never part of the metrics root)
+        self.branch = branch
+        self._clock = clock
+        self._git = git or Git(self.repo)
+        self._sleep = sleep
+        self._hostname = hostname
+        self._pid = pid
+        self._alive = alive
+        self._push_attempts = max(1, push_attempts)
+        self.remote = Remote(self._git, remote)
+        self._lock = RefLock(
+            self._git,
+            self.remote,
+            branch=branch,
+            location=self.location,
+            clock=lambda: self._clock(),
+            hostname=lambda: self._hostname(),
+            pid=lambda: self._pid(),
+            alive=lambda p: self._alive(p),
+        )
+        self._trees = TreeWriter(self._git)
+        # While locked:
+        self._held: tuple[str, LockInfo] | None = None  # our lock commit on the remote, and what it says
+        self._clone_lock: LockInfo | None = None
+        self._local: LocalStateStore | None = None
+        self._base: str | None = None  # the branch's tip when the lock was taken (squash parent)
+        self._tip: str | None = None  # the branch's tip as we last pushed or found it
+        self._tip_tree: str | None = None
+        self._pending = False  # written locally, not pushed yet (pacing marks)
+        self._session: list[str] = []  # what this lock session pushed, for the compaction commit
+        self._broken: str | None = None
+
+    # --- names ------------------------------------------------------------------------------------------
+
+    @property
+    def location(self) -> str:
+        return f"git:{self.remote.name}/{self.branch}"
+
+    @property
+    def branch_ref(self) -> str:
+        return f"refs/heads/{self.branch}"
+
+    @property
+    def tracking_ref(self) -> str:
+        return f"refs/syncer/state/{self.branch}"
+
+    @property
+    def work(self) -> Path:
+        return self.path / "work"
+
+    @property
+    def tip(self) -> str | None:
+        """While locked: the commit of the state branch this store builds on (None: no branch yet)."""
+        return self._tip
+
+    # --- reading ----------------------------------------------------------------------------------------
+
+    def exists(self) -> bool:
+        if self._local is not None:
+            return self._local.exists()
+        return self._branch_tip() is not None
+
+    def load(self) -> State | None:
+        if self._local is not None:
+            return self._local.load()
+        tip = self._fetch_tip()
+        if tip is None:
+            return None
+        blobs = self.tree_files(tip)
+        self.path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="read-", dir=self.path) as tmp:
+            write_files(Path(tmp), blobs)
+            try:
+                return LocalStateStore(Path(tmp), clock=self._clock).load()
+            except StateError as exc:
+                raise StateError(str(exc).replace(tmp, f"{self.location} ({tip[:12]})")) from None
+
+    def read_people(self) -> dict[str, Any] | None:
+        """The people cache of the state branch (fetched; read-only, no lock), or, while this store holds the
+        lock, of the state being written. None: no branch, or a branch without a cache."""
+        if self._local is not None:
+            return self._local.read_people()
+        tip = self._fetch_tip()
+        if tip is None:
+            return None
+        blob = dict(self.tree_entries(tip)).get(files.PEOPLE)
+        if blob is None:
+            return None
+        where = f"{self.location}/{files.PEOPLE} ({tip[:12]})"
+        try:
+            text = self._git.run("cat-file", "blob", blob).stdout.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise StateError(
+                f"{where}: the people cache is damaged ({exc}); run `syncer people resolve --refresh` to write it anew"
+            ) from None
+        return files.decode_people(text, where=where)
+
+    def tree_entries(self, commit: str) -> list[tuple[str, str]]:
+        """(path, blob) of the state files of a commit; refuses entries syncer never writes."""
+        return state_entries(self._git, commit, location=self.location)
+
+    def tree_files(self, commit: str) -> dict[str, bytes]:
+        """The state files of a commit, by path; refuses entries syncer never writes."""
+        return state_files(self._git, commit, location=self.location)
+
+    def _branch_tip(self) -> str | None:
+        return self.remote.refs(self.branch_ref, what=f"reading {self.location}").get(self.branch_ref)
+
+    def _fetch_tip(self) -> str | None:
+        tip = self._branch_tip()
+        if tip is None:
+            return None
+        return self.remote.ensure(tip, self.branch_ref, self.tracking_ref)
+
+    # --- the lock ---------------------------------------------------------------------------------------
+
+    def lock_holder(self) -> LockHolder | None:
+        if self._held is not None:
+            return LockHolder(self._held[1], "alive")
+        return self._lock.holder()
+
+    def lock(self, *, command: str = "apply", steal_dead: bool = False) -> LockInfo:
+        """Push the lock ref (it must not exist), then check the branch out into the working directory."""
+        if self._held is not None:
+            raise StateError(f"{self.location}: this process already holds the lock")
+        self._held = self._lock.take(command, steal_dead=steal_dead)
+        try:
+            self._checkout(command)
+        except BaseException:
+            self._release(quiet=True)
+            raise
+        return self._held[1]
+
+    def _checkout(self, command: str) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        clone_lock = LockFile(self.path / "clone.lock", clock=self._clock)
+        self._clone_lock = clone_lock.acquire(command=command, steal_dead=True)
+        tip = self._fetch_tip()
+        blobs = self.tree_files(tip) if tip else {}
+        fresh = Path(tempfile.mkdtemp(prefix="work-", dir=self.path))
+        write_files(fresh, blobs)
+        if self.work.exists():
+            shutil.rmtree(self.work)
+        fresh.rename(self.work)
+        self._trees.clear()
+        self._base = self._tip = tip
+        self._tip_tree = self._git.text("rev-parse", f"{tip}^{{tree}}") if tip else None
+        self._session, self._pending, self._broken = [], False, None
+        local = LocalStateStore(
+            self.work, clock=self._clock, lockfile=LockFile(self.path / "work.lock", clock=self._clock)
+        )
+        local.lock(command=command, steal_dead=True)  # compacts a long log: published below
+        self._local = local
+        if tip is not None:
+            self._publish("compact the log", record=False)
+
+    def unlock(self, *, force: bool = False) -> LockInfo | None:
+        """Release our own lock (pushing what is left, then deleting the lock ref if it is still ours); or,
+        for `syncer state unlock`, clear another holder's lock."""
+        if self._held is None:
+            return self._lock.clear(force=force)
+        return self._release(quiet=False)
+
+    def break_lock(self, *, force: bool = False) -> LockInfo | None:
+        return self._lock.clear(force=force)
+
+    @contextlib.contextmanager
+    def locked(self, *, command: str = "apply", steal_dead: bool = False) -> Iterator[LockInfo]:
+        info = self.lock(command=command, steal_dead=steal_dead)
+        try:
+            yield info
+        except BaseException:
+            if self._held is not None:
+                self._release(quiet=True)  # the body's exception is the one to report
+            raise
+        if self._held is not None:
+            self._release(quiet=False)
+
+    def _release(self, *, quiet: bool) -> LockInfo | None:
+        """Publish what is left (pacing marks), unlock locally, delete the lock ref. `quiet` (an exception is
+        on its way already): report nothing over it."""
+        assert self._held is not None
+        sha, info = self._held
+        problems: list[StateError] = []
+        try:
+            if self._pending and self._broken is None and self._local is not None:
+                self._publish("pacing", record=False)
+        except StateError as exc:
+            problems.append(exc)
+        if self._local is not None:
+            with contextlib.suppress(StateError, OSError):
+                self._local.unlock()
+        if self._clone_lock is not None:
+            with contextlib.suppress(StateError, OSError):
+                LockFile(self.path / "clone.lock").release(self._clone_lock)
+        self._local, self._clone_lock, self._held = None, None, None
+        try:
+            self._lock.delete(sha, quiet=True)
+        except StateError as exc:
+            problems.append(
+                StateError(
+                    f"{exc}; the lock ref {self._lock.ref} may still be on {self.remote.name}: clear it with "
+                    "`syncer state unlock --force` once you are sure this run is over"
+                )
+            )
+        if problems and not quiet:
+            raise problems[0]
+        return info
+
+    # --- writing ----------------------------------------------------------------------------------------
+
+    def create(self, identity: Identity) -> State:
+        state = self._writer().create(identity)
+        self._publish(f"create the state for {identity.host} ({identity.user_id_type})")
+        return state
+
+    def open_journal(self, entry: JournalEntry) -> None:
+        self._writer().open_journal(entry)
+        self._publish(
+            f"journal {entry.client_token[:12]}: {len(entry.rows())} rows of semester {entry.semester} about to be sent"
+        )
+
+    def settle_journal(self, client_token: str, *, outcome: str) -> None:
+        self._writer().settle_journal(client_token, outcome=outcome)
+        self._publish(f"settle {client_token[:12]}: {outcome}")
+
+    def record_batch(self, batch: BatchRecord) -> BatchInfo:
+        info = self._writer().record_batch(batch)
+        self._publish(
+            f"batch {info.id}: {info.rows} rows of semester {info.semester} accepted "
+            f"(import record {info.import_record_id or 'unknown'})"
+        )
+        return info
+
+    def record_rejected(self, rejections: Sequence[Rejection]) -> None:
+        self._writer().record_rejected(rejections)
+        if rejections:
+            self._publish(f"{len(rejections)} rows rejected ({', '.join(sorted({str(r.code) for r in rejections}))})")
+
+    def record_import_request(self, at: datetime) -> None:
+        self._writer().record_import_request(at)
+        self._pending = True  # a pacing mark: pushed with the next write, or when the lock is released
+
+    def forget(self, keys: Iterable[VKey], *, reason: str = "apply") -> int:
+        n = self._writer().forget(keys, reason=reason)
+        if n:
+            self._publish(f"forget {n} values ({reason})")
+        return n
+
+    def record_people(self, people: Mapping[str, Any]) -> bool:
+        changed = self._writer().record_people(people)
+        if changed:
+            entries = people.get("people")
+            count = f" ({len(entries)} addresses)" if isinstance(entries, Mapping) else ""
+            self._publish(f"people cache{count}")
+        return changed
+
+    def compact(self) -> None:
+        """Fold the log into the files, and squash this lock session's commits into one."""
+        local = self._writer()
+        log = self.work / files.LOG
+        if not self._session and not self._pending and (not log.exists() or log.stat().st_size == 0):
+            return  # nothing was written since the last compaction
+        local.compact()
+        state = local.load()
+        serial = state.meta.serial if state is not None else 0
+        lines = "".join(f"- {s}\n" for s in self._session)
+        message = f"compact the state (serial {serial})\n\n{lines}"
+        try:
+            self._publish(message, squash=True, record=False)
+        except RemoteRefused:  # a branch protected against rewrites: keep the history, add a commit
+            self._publish(message, record=False)
+        self._session = []
+
+    def adopt(self, source: Path) -> None:
+        """Replace the working directory's files with a local state's (migration), under the lock."""
+        local = self._writer()
+        local.unlock()
+        for name in STATE_FILES:
+            if (source / name).is_file():
+                shutil.copyfile(source / name, self.work / name)
+        shard_dir = source / files.SEMESTERS
+        if shard_dir.is_dir():
+            (self.work / files.SEMESTERS).mkdir(exist_ok=True)
+            for shard in sorted(shard_dir.glob("*" + files.SHARD_SUFFIX)):
+                shutil.copyfile(shard, self.work / files.SEMESTERS / shard.name)
+        self._local = LocalStateStore(
+            self.work, clock=self._clock, lockfile=LockFile(self.path / "work.lock", clock=self._clock)
+        )
+        self._local.lock(command="state migrate", steal_dead=True)
+        self._session.append(f"migrated from the local state at {source}")
+
+    # --- internals --------------------------------------------------------------------------------------
+
+    def _writer(self) -> LocalStateStore:
+        if self._local is None or self._held is None:
+            raise StateError(f"{self.location}: writing the state needs its lock (a bug in syncer)")
+        if self._broken is not None:
+            raise StateError(
+                f"{self.location}: an earlier write could not be pushed ({self._broken}); "
+                "stopping. Run apply again: it starts from the branch and settles the journal"
+            )
+        return self._local
+
+    def _publish(self, message: str, *, squash: bool = False, record: bool = True) -> None:
+        """Commit the working directory on the tip (or, squashing, on the tip found at lock time) and push
+        it compare-and-swap on the tip we built on. `record`: list the write in the compaction's message."""
+        tree = self._trees.write(self.work)
+        if tree == self._tip_tree and (not squash or self._tip == self._base):
+            self._pending = False
+            return
+        parent = self._base if squash else self._tip
+        commit = make_commit(self._git, tree, parent, f"syncer: {message}", when=self._clock())
+        try:
+            self._push_state(commit)
+        except RemoteRefused as exc:
+            if not squash:
+                self._broken = str(exc)
+            raise
+        except StateError as exc:
+            self._broken = str(exc)
+            raise
+        self._git.run("update-ref", self.tracking_ref, commit)
+        self._tip, self._tip_tree, self._pending = commit, tree, False
+        if squash:
+            self._base = commit
+        elif record:
+            self._session.append(message)
+
+    def _push_state(self, commit: str) -> None:
+        expect = self._tip
+        last: GitError | None = None
+        for attempt in range(self._push_attempts):
+            if attempt:
+                self._sleep(min(8.0, 2.0 ** (attempt - 1)))
+            try:
+                result = self.remote.push(
+                    self.branch_ref, commit, expect=expect, what=f"pushing the state to {self.location}"
+                )
+            except GitError as exc:  # network, auth, timeout: the push may or may not have landed
+                last = exc
+                continue
+            if result.ok:
+                return
+            if result.remote_rejected:
+                raise RemoteRefused(
+                    f"{self.remote.name} refused the update of {self.branch_ref} ({result.summary}); "
+                    "the token needs `contents: write`, and branch protection or rulesets must allow "
+                    "syncer to push the state branch"
+                )
+            last = None
+            break
+        kept = f"what this run recorded since its last push is kept in {self.work}; nothing was overwritten"
+        try:
+            current = self._branch_tip()
+        except GitError as exc:
+            raise StateError(f"could not push the state to {self.location}: {last or exc}. {kept}") from None
+        if current == commit:
+            return  # an attempt that seemed to fail had landed
+        if last is not None and current == expect:
+            raise StateError(f"could not push the state to {self.location}: {last}. {kept}")
+        raise StateError(
+            f"the state on {self.location} was changed by someone else while this run held the lock (tip "
+            f"{(current or 'deleted')[:12]}, expected {(expect or 'none')[:12]}): another apply ran, or the lock "
+            "was cleared with --force. Stopping without overwriting it; run apply again (it starts from the "
+            "branch and settles the journal)"
+        )
+
+
+def open_git_store(
+    root: Path,
+    settings: Settings,
+    *,
+    clock: Clock = utc_now,
+    git_exe: str = "git",
+    environ: Mapping[str, str] | None = None,
+) -> GitStateStore:
+    """The git store of a metrics root: `state.branch` of `state.remote` in the repository holding `root`.
+    Raises StateUnavailable when there is no repository (or git) to keep it in."""
+    root = Path(root)
+    env = dict(os.environ) if environ is None else dict(environ)
+    probe = Git(root if root.is_dir() else Path.cwd(), exe=git_exe, environ=env)
+    try:
+        version = probe.version()
+    except GitError as exc:
+        raise StateUnavailable(f"state.backend git: {exc}") from None
+    if version < MIN_GIT:
+        raise StateError(
+            f"state.backend git needs git {MIN_GIT[0]}.{MIN_GIT[1]} or newer (this is "
+            f"{version[0]}.{version[1]}): it passes credentials to git through the environment"
+        )
+    p = probe.run("rev-parse", "--show-toplevel", check=False)
+    if p.returncode != 0 or not root.is_dir():
+        raise StateUnavailable(
+            f"state.backend git keeps the state on a branch of the repository holding the metrics "
+            f"root, but {root} is not inside a git work tree; clone the repository, or use a local "
+            "state directory with --state PATH"
+        )
+    top = Path(p.stdout.decode("utf-8", "replace").strip())
+    repo = Git(top, exe=git_exe, environ=env)
+    common = Path(repo.text("rev-parse", "--path-format=absolute", "--git-common-dir"))
+    branch, remote = settings.state.branch, settings.state.remote
+    if not branch or repo.run("check-ref-format", f"refs/heads/{branch}", check=False).returncode != 0:
+        raise StateError(f"state.branch {branch!r} is not a valid branch name")
+    if not remote or remote.startswith("-"):
+        raise StateError(f"state.remote {remote!r} is not a remote name or URL")
+    current = repo.run("symbolic-ref", "--quiet", "--short", "HEAD", check=False)
+    if current.returncode == 0 and current.stdout.decode().strip() == branch:
+        raise StateError(
+            f"state.branch {branch!r} is the branch checked out here: the state needs a branch of its "
+            "own that nobody edits (the default is syncer-state)"
+        )
+    private = common / "syncer" / quote(remote, safe="") / quote(branch, safe="")
+    return GitStateStore(repo=top, private=private, branch=branch, remote=remote, clock=clock, git=repo)

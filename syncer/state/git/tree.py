@@ -1,0 +1,152 @@
+"""The git backend's plumbing: a state as the tree of a commit, and back. Reading refuses anything syncer
+never writes; writing hashes only the files that changed since the last tree."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from syncer.errors import StateError
+from syncer.state import format as files
+from syncer.state.git.cmd import Git, GitError
+
+#: The state files a branch may hold (and a migration copies), besides semesters/<semester>.jsonl. The people
+#: cache is optional: states written before it existed, or never resolved, have none.
+STATE_FILES = (files.META, files.BATCHES, files.REJECTIONS, files.JOURNAL, files.LOG, files.PEOPLE)
+AUTHOR = ("syncer", "syncer@noreply.invalid")
+Entry = tuple[str, str, str, str]  # (mode, type, sha, name)
+
+
+def parse_ls_tree(out: bytes) -> list[tuple[str, str, str, str]]:
+    """(mode, type, sha, path) entries of `git ls-tree -r -z` output."""
+    entries = []
+    for record in out.split(b"\0"):
+        if not record:
+            continue
+        head, _, path = record.partition(b"\t")
+        mode, kind, sha = head.decode("ascii").split(" ")
+        entries.append((mode, kind, sha, path.decode("utf-8", "surrogateescape")))
+    return entries
+
+
+def parse_cat_file_batch(out: bytes, shas: Sequence[str]) -> dict[str, bytes]:
+    """Contents by sha of `git cat-file --batch` output for `shas` (asked in that order)."""
+    blobs: dict[str, bytes] = {}
+    pos = 0
+    for sha in shas:
+        end = out.index(b"\n", pos)
+        header = out[pos:end].decode("ascii").split(" ")
+        if len(header) != 3 or header[1] == "missing":
+            raise GitError(f"git object {sha} is missing from the repository")
+        size = int(header[2])
+        start = end + 1
+        blobs[header[0]] = out[start : start + size]
+        pos = start + size + 1
+    return blobs
+
+
+def mktree_input(entries: Sequence[tuple[str, str, str, str]]) -> bytes:
+    """`git mktree -z` input for (mode, type, sha, name) entries."""
+    return b"".join(f"{mode} {kind} {sha}\t{name}".encode() + b"\0" for mode, kind, sha, name in entries)
+
+
+def state_entries(git: Git, commit: str, *, location: str) -> list[tuple[str, str]]:
+    """(path, blob) of the state files of a commit; refuses entries syncer never writes."""
+    entries = parse_ls_tree(git.run("ls-tree", "-r", "-z", "--full-tree", commit).stdout)
+    wanted: list[tuple[str, str]] = []
+    for mode, kind, sha, path in entries:
+        parts = path.split("/")
+        safe = all(p and not p.startswith(".") for p in parts) and (
+            (len(parts) == 1 and path in STATE_FILES)
+            or (len(parts) == 2 and parts[0] == files.SEMESTERS and parts[1].endswith(files.SHARD_SUFFIX))
+        )
+        if kind != "blob" or mode not in ("100644", "100755") or not safe:
+            raise StateError(
+                f"{location} ({commit[:12]}) holds {path!r}, which syncer never writes there: the "
+                "branch was edited by hand (or by a newer syncer: upgrade syncer). Restore a commit written "
+                "by syncer (git log of the branch)"
+            )
+        wanted.append((path, sha))
+    return wanted
+
+
+def state_files(git: Git, commit: str, *, location: str) -> dict[str, bytes]:
+    """The state files of a commit, by path; refuses entries syncer never writes."""
+    wanted = state_entries(git, commit, location=location)
+    shas = sorted({sha for _, sha in wanted})
+    out = git.run("cat-file", "--batch", input="".join(s + "\n" for s in shas).encode()).stdout
+    blobs = parse_cat_file_batch(out, shas)
+    return {path: blobs[sha] for path, sha in wanted}
+
+
+def write_files(directory: Path, blobs: Mapping[str, bytes]) -> None:
+    """Write a commit's state files (from `state_files`) into `directory`."""
+    for path, data in sorted(blobs.items()):
+        target = directory / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+
+def make_commit(git: Git, tree: str, parent: str | None, message: str, *, when: datetime) -> str:
+    """A commit of `tree` on `parent` by syncer (or the identity the environment gives git), at `when`."""
+    env = git.environ
+    stamp = f"@{int(when.timestamp())} +0000"
+    extra = {
+        "GIT_AUTHOR_NAME": env.get("GIT_AUTHOR_NAME") or AUTHOR[0],
+        "GIT_AUTHOR_EMAIL": env.get("GIT_AUTHOR_EMAIL") or AUTHOR[1],
+        "GIT_COMMITTER_NAME": env.get("GIT_COMMITTER_NAME") or AUTHOR[0],
+        "GIT_COMMITTER_EMAIL": env.get("GIT_COMMITTER_EMAIL") or AUTHOR[1],
+        "GIT_AUTHOR_DATE": stamp,
+        "GIT_COMMITTER_DATE": stamp,
+    }
+    args = ["commit-tree", "--no-gpg-sign", tree] + (["-p", parent] if parent else [])
+    return git.text(*args, input=message.encode("utf-8"), extra_env=extra)
+
+
+class TreeWriter:
+    """The tree of a working directory of state files: blobs hashed only when a file changed."""
+
+    def __init__(self, git: Git) -> None:
+        self.git = git
+        self._hashes: dict[str, tuple[tuple[int, int, int, int], str]] = {}
+
+    def clear(self) -> None:
+        self._hashes.clear()
+
+    def write(self, work: Path) -> str:
+        top: list[Entry] = []
+        shards: list[Entry] = []
+        paths: list[tuple[list[Entry], str, Path]] = []
+        for entry in sorted(work.iterdir()) if work.exists() else []:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_file() and entry.name in STATE_FILES:  # only what state_entries accepts
+                paths.append((top, entry.name, entry))
+            elif entry.is_dir() and entry.name == files.SEMESTERS:
+                paths += [
+                    (shards, p.name, p)
+                    for p in sorted(entry.iterdir())
+                    if p.is_file() and not p.name.startswith(".") and p.name.endswith(files.SHARD_SUFFIX)
+                ]
+        todo: list[Path] = []
+        keys: dict[str, tuple[int, int, int, int]] = {}
+        for _, _, p in paths:
+            st = p.stat()
+            keys[str(p)] = key = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+            cached = self._hashes.get(str(p))
+            if cached is None or cached[0] != key:
+                todo.append(p)
+        if todo:
+            out = self.git.text(
+                "hash-object", "-w", "--no-filters", "--stdin-paths", input="".join(f"{p}\n" for p in todo).encode()
+            )
+            for p, sha in zip(todo, out.split(), strict=True):
+                self._hashes[str(p)] = (keys[str(p)], sha)
+        for bucket, name, p in paths:
+            bucket.append(("100644", "blob", self._hashes[str(p)][1], name))
+        if shards:
+            sub = self.git.text("mktree", "-z", input=mktree_input(shards))
+            top.append(("040000", "tree", sub, files.SEMESTERS))
+        top.sort(key=lambda e: e[3])
+        return self.git.text("mktree", "-z", input=mktree_input(top))

@@ -1,0 +1,105 @@
+"""The interfaces of a state store, split by what callers do with them (as Terraform's statemgr separates
+reading, persisting and locking). Every backend implements all of them; every caller asks for the narrowest
+it needs, so that nothing reaches past a protocol into a backend.
+
+- `SnapshotReader`: `plan`, `state show`, validation's people cache: read a consistent snapshot, no lock.
+- `Locker`: one writer at a time; who holds the lock and whether it still runs; breaking a dead one.
+- `ApplyLog`: the writes an apply (or an import, or `state rm`) makes, under the lock.
+- `PeopleStore`: the people cache kept with the state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any, Protocol
+
+from syncer.model import Identity
+from syncer.state.model import BatchInfo, BatchRecord, JournalEntry, LockHolder, LockInfo, Rejection, State, VKey
+
+
+class SnapshotReader(Protocol):
+    @property
+    def location(self) -> str:
+        """Where the state lives, for messages (a path, or a branch of a remote)."""
+        ...
+
+    def load(self) -> State | None:
+        """The state, or None when none was created yet. Raises StateError (newer format, damage)."""
+        ...
+
+
+class Locker(Protocol):
+    @property
+    def location(self) -> str: ...
+
+    def locked(self, *, command: str) -> AbstractContextManager[LockInfo]:
+        """Hold the state's lock for the body (raises StateError naming the holder when it is taken). What
+        the body wrote is published before the lock is released, also when the body fails."""
+        ...
+
+    def lock_holder(self) -> LockHolder | None:
+        """Who holds the lock now, and whether it still runs (None: nobody)."""
+        ...
+
+    def break_lock(self, *, force: bool = False) -> LockInfo | None:
+        """`syncer state unlock`: clear a lock whose holder is gone (any lock with `force`); the lock cleared,
+        or None when there was none."""
+        ...
+
+
+class ApplyLog(Protocol):
+    """Writes, each durable when it returns. The caller holds the lock."""
+
+    def create(self, identity: Identity) -> State:
+        """Create an empty state for `identity` (lineage random, serial 1)."""
+        ...
+
+    def open_journal(self, entry: JournalEntry) -> None:
+        """Record a batch about to be sent (exact body, token, keys and values), before it is sent."""
+        ...
+
+    def settle_journal(self, client_token: str, *, outcome: str) -> None:
+        """Close a journal entry that did not end in `record_batch` (rejected, not landed, abandoned)."""
+        ...
+
+    def record_batch(self, batch: BatchRecord) -> BatchInfo:
+        """Record an accepted batch: its metadata once, its values, its journal entry settled."""
+        ...
+
+    def record_rejected(self, rejections: Sequence[Rejection]) -> None: ...
+
+    def record_import_request(self, at: datetime) -> None:
+        """When the last import request was sent, so that the next apply keeps the pace."""
+        ...
+
+    def forget(self, keys: Iterable[VKey], *, reason: str = "apply") -> int:
+        """Stop managing these keys (Feishu is not touched); how many were managed."""
+        ...
+
+    def compact(self) -> None:
+        """Fold what was written into the state's files (the end of an apply)."""
+        ...
+
+
+class PeopleStore(Protocol):
+    @property
+    def location(self) -> str: ...
+
+    def read_people(self) -> dict[str, Any] | None:
+        """The people cache (people.json) as stored, or None. Needs no lock."""
+        ...
+
+    def record_people(self, people: Mapping[str, Any]) -> bool:
+        """Replace the people cache (a JSON object). Needs the lock and a state; bumps the serial. False (and
+        nothing written) when the cache already holds exactly this."""
+        ...
+
+
+class WritableStore(SnapshotReader, Locker, ApplyLog, Protocol):
+    """What apply, import and `state rm` use: read, lock, write."""
+
+
+class StateStore(WritableStore, PeopleStore, Protocol):
+    """Everything a backend offers (what `open_store` returns)."""
