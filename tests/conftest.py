@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-FIXTURES = Path(__file__).parent / "fixtures"
-REPO = Path(__file__).resolve().parent.parent
+from tests.paths import FIXTURES
 
 
 @pytest.fixture
@@ -74,14 +73,12 @@ def _loopback_only() -> Iterator[None]:
             raise RuntimeError(f"test tried to resolve {host!r}: tests may only use loopback")
         return real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
 
-    socket.socket.connect = connect  # type: ignore[method-assign]
-    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
+    socket.socket.connect = connect  # type: ignore[method-assign,assignment]
+    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign,assignment]
     socket.getaddrinfo = getaddrinfo  # type: ignore[assignment]
     try:
         yield
     finally:
-        socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo = (
-            real_connect,
-            real_connect_ex,
-            real_getaddrinfo,
-        )  # type: ignore[method-assign]
+        socket.socket.connect = real_connect  # type: ignore[method-assign]
+        socket.socket.connect_ex = real_connect_ex  # type: ignore[method-assign]
+        socket.getaddrinfo = real_getaddrinfo

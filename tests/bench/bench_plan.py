@@ -174,10 +174,10 @@ def main() -> None:
                 f"(target <= 1.5); memory {'under' if rss < 1024 else 'OVER'} 1 GiB"
             )
             print(f"  ({run['summary']})")
-        for name, s in stages.items():
+        for name, times in stages.items():
             print(
-                f"stages, {name}: validate {s['validate']:.2f} s, state load {s['load']:.2f} s, "
-                f"diff+checksum {s['diff']:.2f} s, text render {s['render']:.2f} s"
+                f"stages, {name}: validate {times['validate']:.2f} s, state load {times['load']:.2f} s, "
+                f"diff+checksum {times['diff']:.2f} s, text render {times['render']:.2f} s"
             )
 
 

@@ -72,7 +72,7 @@ def test_help_text_on_the_command_and_every_option() -> None:
     result = CliRunner().invoke(cli, ["emulator", "--help"])
     assert result.exit_code == 0
     assert "Run a local Feishu emulator" in result.output
-    emulator = cli.commands["emulator"]  # type: ignore[attr-defined]
+    emulator = cli.commands["emulator"]
     for param in emulator.params:
         if param.name != "help":
             assert param.help, param.name

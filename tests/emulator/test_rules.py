@@ -115,8 +115,8 @@ BAD_BODIES: dict[str, Any] = {
     },
     "metric_id a number": {
         "semester_id": H2,
-        "imported_metrics": [item(ALICE, int(REVENUE), field(TARGET, "1"))],
-    },  # type: ignore[arg-type]
+        "imported_metrics": [item(ALICE, int(REVENUE), field(TARGET, "1"))],  # type: ignore[arg-type]
+    },
     "fields missing": {
         "semester_id": H2,
         "imported_metrics": [{"reviewee_user_id": ALICE, "metric_id": REVENUE}],

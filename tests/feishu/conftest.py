@@ -6,12 +6,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from fakefeishu import APP_ID, APP_SECRET, BASE, FakeFeishu, FakeTime
 
 from syncer.feishu.auth import Credentials
 from syncer.feishu.client import ReadClient
 from syncer.feishu.retry import RetryPolicy
 from syncer.feishu.write import WriteClient
+from tests.feishu.fakefeishu import APP_ID, APP_SECRET, BASE, FakeFeishu, FakeTime
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 import pytest
-from fakefeishu import APP_SECRET, FakeFeishu, FakeTime, fail, ok
 
 from syncer import __version__
 from syncer.errors import FeishuError
@@ -36,6 +35,7 @@ from syncer.feishu.errors import (
 from syncer.feishu.pacing import Pacer
 from syncer.feishu.retry import RetryPolicy
 from syncer.feishu.write import METRIC_DETAILS_IMPORT, WriteClient
+from tests.feishu.fakefeishu import APP_SECRET, FakeFeishu, FakeTime, fail, ok
 
 ITEM: Any = {
     "reviewee_user_id": "ou_3245842393d09e9428ad4655da6e30b3",

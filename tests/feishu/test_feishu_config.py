@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import pytest
-from fakefeishu import APP_SECRET
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,6 +14,7 @@ from syncer.feishu.client import ReadClient
 from syncer.feishu.codes import CODES, describe, scope_of
 from syncer.feishu.retry import backoff_delay, rate_limit_wait
 from syncer.urls import check_base_url, is_loopback_host, resolve_base_url
+from tests.feishu.fakefeishu import APP_SECRET
 
 
 @pytest.mark.parametrize(

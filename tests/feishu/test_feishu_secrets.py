@@ -7,13 +7,13 @@ from typing import Any
 
 import httpx
 import pytest
-from fakefeishu import APP_SECRET, BASE, FakeFeishu, fail
 
 from syncer.feishu.auth import TOKEN_PATH, Credentials, TokenCache, credentials_from_env
 from syncer.feishu.client import SEMESTERS_LIST, ReadClient
 from syncer.feishu.errors import MissingCredentialsError
 from syncer.feishu.retry import RetryPolicy
 from syncer.feishu.write import METRIC_DETAILS_IMPORT, WriteClient
+from tests.feishu.fakefeishu import APP_SECRET, BASE, FakeFeishu, fail
 
 TOKEN = "T-SECRET-TOKEN"  # every token the fake server issues starts with this
 

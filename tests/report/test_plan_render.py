@@ -29,8 +29,9 @@ from syncer.model import (
 )
 from syncer.plan.diff import make_plan
 from syncer.plan.model import Plan
-from syncer.report.plan import md, render_markdown, render_plan
-from syncer.state.model import BatchInfo, Rejection, State, StateMeta, row_digest
+from syncer.report.markdown import md
+from syncer.report.plan import PlanFormat, render_markdown, render_plan
+from syncer.state.model import BatchInfo, Rejection, Row, State, StateMeta, row_digest
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "plan"
 UPDATE = os.environ.get("SYNCER_UPDATE_GOLDEN") == "1"
@@ -109,7 +110,7 @@ def sample_plan(*, force: bool = False) -> Plan:
         closed_semesters=frozenset(),
         files=tuple(sorted(set(files.values()))),
     )
-    managed = {
+    managed: dict[tuple[str, str, str], Row] = {
         (SEM, ALICE, REV): ({"2": "50", "4": "1000000"}, 1),
         (SEM, BOB, REV): ({"2": "60", "4": "1100000", "5": "1400000", "7": "old note"}, 2),
         (SEM, BOB, NPS): ({"2": "30", "4": "45", "5": "44"}, {"2": 1, "4": 1, "5": 2}),
@@ -187,8 +188,9 @@ def test_the_sample_has_every_kind_of_line() -> None:
 def test_redacted_output_holds_no_value() -> None:
     p = sample_plan()
     secrets = ["1055000", "Closed", "old note", "1499000", GRACE, "1400000"]
-    for fmt in ("text", "markdown", "json", "github"):
-        out = render_plan(p, fmt, redact=True)  # type: ignore[arg-type]
+    formats: tuple[PlanFormat, ...] = ("text", "markdown", "json", "github")
+    for fmt in formats:
+        out = render_plan(p, fmt, redact=True)
         for s in secrets:
             assert s not in out, (fmt, s)
         assert ALICE in out or fmt == "github"  # reviewees are shown

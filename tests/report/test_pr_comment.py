@@ -11,7 +11,7 @@ import pytest
 
 from syncer.gitinfo import GitInfo
 from syncer.load.validate import validate_root
-from syncer.model import Identity
+from syncer.model import Identity, RowKey
 from syncer.plan.diff import make_plan
 from syncer.report.plan import render_markdown
 from tests.bench.generate import generate_root
@@ -47,7 +47,7 @@ def test_comment_with_nothing_to_change(tmp_path: Path) -> None:
     store = LocalStateStore(tmp_path / "state")
     with store.locked():
         store.create(TARGET)
-        rows: dict = {}
+        rows: dict[RowKey, dict[str, str]] = {}
         for k, v in result.desired.values.items():
             rows.setdefault(k.row, {})[k.field] = v.value
         store.record_batch(

@@ -18,7 +18,7 @@ import pytest
 
 from syncer.errors import StateError
 from syncer.load.settings import Settings, StateSettings
-from syncer.model import Identity, RowKey
+from syncer.model import Identity, RowKey, ValueKey
 from syncer.state import open_store
 from syncer.state.git.cmd import Git, auth_config, config_env, scrub, secrets_of, token_for
 from syncer.state.git.remote import parse_push
@@ -117,9 +117,8 @@ def batch(token: str, values: dict[str, str]) -> BatchRecord:
 
 
 def journal(token: str) -> JournalEntry:
-    return JournalEntry(
-        token, SEM, "2026-05-01T12:00:00.000Z", '{"semester_id":"x"}', (((SEM, ALICE, REV, "2"), "60"),)
-    )  # type: ignore[arg-type]
+    values = ((ValueKey(SEM, ALICE, REV, "2"), "60"),)
+    return JournalEntry(token, SEM, "2026-05-01T12:00:00.000Z", '{"semester_id":"x"}', values)
 
 
 def seed_state(root: Path) -> GitStateStore:

@@ -23,7 +23,7 @@ from syncer.state import format as files
 from syncer.state import load_checked, target_identity
 from syncer.state.local import LocalStateStore
 from syncer.state.lock import LockFile, pid_alive
-from syncer.state.model import BatchRecord, JournalEntry, Rejection, State, check_identity, row_digest
+from syncer.state.model import STATE_FORMAT, BatchRecord, JournalEntry, Rejection, State, check_identity, row_digest
 from syncer.urls import host_of
 
 SEM = "7293040702907514899"
@@ -155,7 +155,7 @@ def test_compaction_writes_diff_friendly_shards(tmp_path: Path) -> None:
     assert len((path / "batches.jsonl").read_text().splitlines()) == 2
     assert image(path) == image_before
     meta = json.loads((path / "meta.json").read_text())
-    assert meta["format"] == files.STATE_FORMAT and meta["generation"] == 1
+    assert meta["format"] == STATE_FORMAT and meta["generation"] == 1
 
 
 def test_compaction_rewrites_only_changed_semesters_and_removes_empty_ones(tmp_path: Path) -> None:
@@ -457,7 +457,7 @@ def test_a_newer_format_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "s"
     new_store(path).unlock()
     meta = json.loads((path / "meta.json").read_text())
-    meta["format"] = files.STATE_FORMAT + 1
+    meta["format"] = STATE_FORMAT + 1
     (path / "meta.json").write_text(json.dumps(meta))
     with pytest.raises(StateError, match=r"newer than this syncer understands.*upgrade syncer"):
         LocalStateStore(path).load()

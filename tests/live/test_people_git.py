@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from syncer.cli import cli
 from syncer.emulator import Emulator, EmulatorServer
 from tests.gitenv import isolate_git, state_commits
-from tests.test_people import DEV, GRACE, email_root
+from tests.live.test_people import DEV, GRACE, email_root
 
 BATCH_GET_ID = "users.batch_get_id"
 

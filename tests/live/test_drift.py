@@ -29,8 +29,8 @@ from syncer.plan.model import Plan
 from syncer.report.drift import catalog_names, drift_document, render_github, render_markdown, render_text
 from syncer.state import open_store, target_identity
 from tests.example import copy_example
+from tests.paths import SCHEMAS
 
-REPO = Path(__file__).resolve().parent.parent
 CREDS = Credentials("cli_emulator", "emulator_secret")
 H2 = "7293040702907514899"
 ALICE = "ou_3245842393d09e9428ad4655da6e30b3"
@@ -293,7 +293,7 @@ def test_cli_plan_refresh_shows_drift_and_exits_2(served: tuple[Path, str]) -> N
     doc = json.loads(result.stdout)
     assert doc["changes"] == [] and doc["drift"]["detected"] is True and doc["drift"]["exit_code"] == 2
     assert "1500000" not in result.stdout
-    schema = json.loads((Path(__file__).parent.parent / "schemas" / "plan.schema.json").read_text())
+    schema = json.loads((SCHEMAS / "plan.schema.json").read_text())
     jsonschema.Draft202012Validator(schema).validate(doc)  # the drift section is part of the plan's schema
     result = runner.invoke(cli, ["plan", "--refresh-all", "--format", "markdown"])
     assert (

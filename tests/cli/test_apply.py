@@ -14,8 +14,6 @@ from syncer.cli import cli
 from syncer.emulator import Emulator, EmulatorServer
 from tests.example import copy_example
 
-REPO = Path(__file__).resolve().parent.parent
-
 
 @pytest.fixture
 def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Emulator]]:

@@ -17,8 +17,9 @@ from syncer.cli import cli
 from syncer.model import Identity, RowKey
 from syncer.state.local import LocalStateStore
 from syncer.state.model import BatchRecord, Rejection
+from tests.paths import GOLDEN
 
-ROOT = Path(__file__).parent / "golden" / "plan" / "root"
+ROOT = GOLDEN / "plan" / "root"
 IDENT = Identity("open.feishu.cn", "cli_a1b2", "open_id")
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 SEM, CLOSED = "7293040702907514899", "7250000000000000001"

@@ -19,12 +19,11 @@ from syncer.cli import cli
 from syncer.emulator import Emulator, EmulatorServer
 from tests.example import copy_example
 
-REPO = Path(__file__).resolve().parent.parent
 H2 = "7293040702907514899"
 
 # `syncer init` writes an example data file with this row (alice's revenue). The team's tenant holds it
 # with the same values, so import adopts it as it is; a row a data file holds with other values would be
-# refused (see tests/test_importer.py).
+# refused (see tests/live/test_importer.py).
 SAMPLE_ROW = """  alice:
     revenue:
       weight: 40%

@@ -29,7 +29,6 @@ from syncer.plan.model import Plan
 from syncer.state import open_store, target_identity
 from tests.example import copy_example
 
-REPO = Path(__file__).resolve().parent.parent
 CREDS = Credentials("cli_emulator", "emulator_secret")
 H2 = "7293040702907514899"
 ALICE = "ou_3245842393d09e9428ad4655da6e30b3"
@@ -368,7 +367,7 @@ def test_progress_reports_requests_and_eta(world: World) -> None:
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40))
+@given(st.text(alphabet=st.characters(exclude_categories=["Cs"]), min_size=1, max_size=40))
 def test_scalars_read_back_as_the_same_text(text: str) -> None:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     doc = f"a:\n  {key(text)}: {scalar(text, indent=2)}\n"

@@ -5,8 +5,8 @@ from pathlib import Path
 from syncer.load.validate import validate_root
 from syncer.model import RowKey, ValueKey
 from tests.example import copy_example
+from tests.paths import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 ALICE = "ou_3245842393d09e9428ad4655da6e30b3"
 BOB = "ou_0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 H2, H1 = "7293040702907514899", "7250000000000000001"

@@ -21,7 +21,6 @@ from syncer.load.settings import Settings, load_settings
 from syncer.scaffold import init_root
 from tests.example import copy_example
 
-REPO = Path(__file__).resolve().parent.parent
 CREDS = Credentials("cli_emulator", "emulator_secret")
 
 

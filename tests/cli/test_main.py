@@ -5,14 +5,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
 from syncer import __version__
 from syncer.cli import cli
 from tests.example import copy_example
-
-REPO = Path(__file__).resolve().parent.parent
+from tests.paths import REPO
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
@@ -48,13 +48,14 @@ def test_help_on_every_command() -> None:
     for path in walk(group, []):
         code, out = run(*path, "--help")
         assert code == 0 and "Usage:" in out, path
-        cmd = group
+        cmd: click.Command = group
         for name in path:
-            cmd = cmd.commands[name]  # type: ignore[attr-defined]
+            assert isinstance(cmd, click.Group)
+            cmd = cmd.commands[name]
         assert cmd.help, f"no help text for {' '.join(path)}"
         for param in cmd.params:
             if param.param_type_name == "option":
-                assert param.help, f"option {param.name} of {' '.join(path)} has no help"  # type: ignore[attr-defined]
+                assert isinstance(param, click.Option) and param.help, f"option {param.name} of {' '.join(path)}"
 
 
 def test_usage_errors_exit_1_not_2() -> None:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from syncer.emulator import Emulator, ManualClock
+from tests.apply.test_run import IMPORT, World
 from tests.example import copy_example
-from tests.test_apply import IMPORT, World
 
 OUTSIDE = "ou_78120b254976fdd6d756c249c1ecaf8a"  # enrolled, outside the app's data scope: 1580112
 PENDING = "ou_21531bc977b37e05f8dbaf4ce5895623"  # enrolled, project not started: 1580306

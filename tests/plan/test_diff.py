@@ -37,8 +37,9 @@ from syncer.plan.summary import summary_line
 from syncer.report.plan_json import plan_document
 from syncer.state.local import LocalStateStore
 from syncer.state.model import BatchInfo, BatchRecord, Rejection, State, StateMeta, row_digest
+from tests.paths import SCHEMAS
 
-SCHEMA = json.loads((Path(__file__).parent.parent / "schemas" / "plan.schema.json").read_text())
+SCHEMA = json.loads((SCHEMAS / "plan.schema.json").read_text())
 SEM, SEM2, CLOSED = "7293040702907514899", "7293040702907514900", "7250000000000000001"
 REV, NPS = "7272580325522276372", "7272580325522276401"
 PEOPLE = [f"ou_{i:032x}" for i in range(1, 200)]

@@ -18,9 +18,10 @@ from syncer.model import Identity, RowKey
 from syncer.plan.diff import desired_rows, make_plan
 from syncer.state.local import LocalStateStore
 from syncer.state.model import BatchRecord, Rejection, row_digest
+from tests.paths import GOLDEN, SCHEMAS
 
-ROOT = Path(__file__).parent / "golden" / "plan" / "root"
-SCHEMA = json.loads((Path(__file__).parent.parent / "schemas" / "plan.schema.json").read_text())
+ROOT = GOLDEN / "plan" / "root"
+SCHEMA = json.loads((SCHEMAS / "plan.schema.json").read_text())
 IDENT = Identity("open.feishu.cn", "cli_a1b2", "open_id")
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 SEM = "7293040702907514899"

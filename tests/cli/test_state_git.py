@@ -30,7 +30,6 @@ from syncer.state.model import BatchRecord
 from tests.example import copy_example
 from tests.gitenv import isolate_git, state_commits
 
-REPO = Path(__file__).resolve().parent.parent
 IMPORT = "metric_details.import"
 H2 = "7293040702907514899"
 SECRET = "ghs_neverPrintMe0123456789abcdef"

@@ -26,7 +26,6 @@ from syncer.state import open_store
 from syncer.state.local import LocalStateStore
 from tests.example import copy_example
 
-REPO = Path(__file__).resolve().parent.parent
 CREDS = Credentials("cli_emulator", "emulator_secret")
 GRACE = "ou_cfa146394857f3a805c1507aed93dd93"
 DEV = "ou_bc51c45dcfc87c6dcbaa5014b32451a7"

@@ -27,7 +27,6 @@ from syncer.report.plan_json import plan_json
 from syncer.state import open_store, target_identity
 from tests.example import copy_example
 
-REPO = Path(__file__).resolve().parent.parent
 IMPORT = "metric_details.import"
 H2 = "7293040702907514899"
 ALICE = "ou_3245842393d09e9428ad4655da6e30b3"

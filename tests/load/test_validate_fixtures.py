@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from syncer.load.validate import validate_root
+from syncer.problems import Problem
+from tests.paths import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures"
 EXPECT = re.compile(r"# expect: (?:(nothing)|(\d+):(\d+) (error|warning) ([a-z0-9-]+) \| (.+))$")
 
 
@@ -32,7 +33,7 @@ def expectations(path: Path) -> list[tuple[int, int, str, str, str]] | None:
     return found
 
 
-def check(result_problems: list, expected: list[tuple[int, int, str, str, str]], file: str) -> None:
+def check(result_problems: list[Problem], expected: list[tuple[int, int, str, str, str]], file: str) -> None:
     got = [(p.line, p.col, p.severity, p.code, p.text(redact=False)) for p in result_problems if p.file == file]
     others = [p for p in result_problems if p.file != file]
     assert not others, f"problems outside {file}: {others}"

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from syncer.load.data import DataChecker
 from syncer.load.schema import check, schema_files, typed, validator
-from syncer.load.validate import DataChecker, validate_root
+from syncer.load.validate import validate_root
 from syncer.load.yamlio import parse
-
-REPO = Path(__file__).resolve().parent.parent
+from tests.paths import REPO
 
 
 @pytest.mark.parametrize("path", schema_files(), ids=lambda p: p.name)
