@@ -13,11 +13,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from syncer.apply.client import WriteClient, write_client
 from syncer.apply.run import ApplyRun, run_apply
 from syncer.emulator import Emulator, EmulatorTransport
 from syncer.errors import SyncerError
 from syncer.feishu.auth import Credentials
-from syncer.feishu.write import WriteClient
 from syncer.gitinfo import NO_GIT
 from syncer.load.validate import ValidationResult, validate_root
 from syncer.plan.diff import make_plan
@@ -73,7 +73,7 @@ def _demo(workdir: Path, echo: Echo) -> int:
     )
     settings_file.write_text(text, encoding="utf-8")
     emulator = Emulator(import_per_minute=DEMO_QUOTA)
-    client = WriteClient(
+    client = write_client(
         base_url=DEMO_URL,
         credentials=Credentials("cli_emulator", "emulator_secret"),
         transport=EmulatorTransport(emulator),

@@ -18,6 +18,11 @@ ROWS_PER_IMPORT = 50
 FIELDS_PER_ROW = 99
 
 
+def request_count(rows: int, *, batch_size: int = ROWS_PER_IMPORT) -> int:
+    """The requests `rows` changed rows of one semester take when none fails: ceil(rows / batch_size)."""
+    return -(-rows // batch_size) if rows > 0 else 0
+
+
 class Identity(NamedTuple):
     """The target a state belongs to, recorded when the state is created."""
 

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from syncer.errors import SyncerError
-from syncer.load.schema import SCHEMA_FILES, schema_dir
+from syncer.load.schema import schema_files
 
 SCHEMA_SUBDIR = ".schemas"
 
@@ -81,11 +81,8 @@ def example_root() -> Path:
 def export_schemas(dest: Path) -> list[Path]:
     """Copy every shipped JSON Schema into `dest`. Returns the files written."""
     written = []
-    for name in sorted(set(SCHEMA_FILES.values()) | {p.name for p in schema_dir().glob("*.schema.json")}):
-        src = schema_dir() / name
-        if not src.is_file():
-            continue
-        target = dest / name
+    for src in schema_files():
+        target = dest / src.name
         _write(target, src.read_text(encoding="utf-8"))
         written.append(target)
     return written

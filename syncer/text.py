@@ -1,6 +1,10 @@
-"""Words for output: counts with their units. Every message that counts something says it through here."""
+"""Words for output: counts with their units (every message that counts says it through here), durations,
+and ASCII aliases made from display names."""
 
 from __future__ import annotations
+
+import re
+import unicodedata
 
 
 def plural(n: int, unit: str, many: str | None = None) -> str:
@@ -14,3 +18,11 @@ def duration(seconds: float) -> str:
         return f"{seconds:.1f} s"
     minutes, sec = divmod(int(seconds + 0.5), 60)
     return f"{minutes} min {sec:02d} s"
+
+
+def slug(name: str, *, sep: str, keep_case: bool = False) -> str:
+    """An ASCII alias from a display name: accents dropped, other runs of non-alphanumerics become `sep`."""
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    if not keep_case:
+        text = text.lower()
+    return re.sub(r"[^A-Za-z0-9]+", sep, text).strip(sep)

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
@@ -61,11 +60,6 @@ def id_sort_key(value: str) -> tuple[int, int, str, str]:
         digits = value.lstrip("0")
         return (0, len(digits), digits, value)
     return (1, 0, value, value)
-
-
-def request_count(rows: int, *, batch_size: int = MAX_IMPORT_ITEMS) -> int:
-    """The number of requests `rows` rows of one semester take: ceil(rows / batch_size)."""
-    return math.ceil(rows / batch_size) if rows > 0 else 0
 
 
 def render_value(value: str, *, field_type: FieldType, percentage_format: str) -> str:

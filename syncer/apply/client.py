@@ -8,6 +8,8 @@ import httpx
 from syncer.feishu.auth import Credentials
 from syncer.feishu.write import WriteClient
 
+__all__ = ["WriteClient", "write_client"]
+
 
 def write_client(
     *, base_url: str, credentials: Credentials, transport: httpx.BaseTransport | None = None

@@ -18,6 +18,7 @@ from syncer.load.validate import PeopleSourceFactory, ValidationResult, validate
 from syncer.load.yamlio import parse
 from syncer.model import Catalog, RowKey
 from syncer.problems import Problem
+from syncer.text import slug
 
 DEFAULT_OUT_DIR = "imported"
 
@@ -112,8 +113,6 @@ def plan_files(
 ) -> list[DataFile]:
     """The data files to write: reviewees in a stable order (aliases, then raw IDs), `per_file` a file,
     metrics and fields in catalog order, under names that do not exist yet."""
-    from syncer.live.merge import slug
-
     catalog = result.catalog
     by_reviewee: dict[str, list[RowKey]] = {}
     for r in to_write:

@@ -71,10 +71,6 @@ class TokenCache:
         self._token = None
         self._refresh_at = 0.0
 
-    @property
-    def refresh_time(self) -> float | None:
-        return None if self._token is None else self._refresh_at
-
     def __repr__(self) -> str:
         state = "empty" if self._token is None else f"token=<hidden>, refresh_at={self._refresh_at}"
         return f"TokenCache({state})"

@@ -24,7 +24,6 @@ class CodeInfo(NamedTuple):
     scope: Scope
 
 
-INTERNAL_ERROR = 1580101
 DUPLICATE_TOKEN = 1580110
 RATE_LIMITED = 99991400
 # The tenant token is missing, invalid or malformed: drop it, fetch a new one, retry once.
@@ -108,7 +107,3 @@ def describe(code: int | None, *, http_status: int | None = None) -> CodeInfo:
     if http_status is not None and http_status >= 500:
         return _SERVER_ERROR
     return _UNKNOWN
-
-
-def scope_of(code: int | None, *, http_status: int | None = None) -> Scope:
-    return describe(code, http_status=http_status).scope

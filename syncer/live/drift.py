@@ -33,7 +33,6 @@ from syncer.text import plural
 Scope = Literal["plan", "all"]
 Kind = Literal["changed", "cleared", "unmanaged", "admin"]
 DRIFT_KINDS: tuple[Kind, ...] = ("changed", "cleared", "unmanaged")
-DEFAULT_BUDGET = 20  # metric_details/query requests: one minute of its quota, 1,000 reviewees
 
 
 @dataclass(frozen=True, slots=True)

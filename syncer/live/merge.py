@@ -10,7 +10,6 @@ belong to. Pure: text in, text out.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -20,6 +19,7 @@ from syncer.feishu.records import Semester
 from syncer.load.catalog import ANY_RAW_ID, SEMESTER_ID
 from syncer.load.yamlio import Mapping as YMapping
 from syncer.load.yamlio import Node, Scalar, parse
+from syncer.text import slug
 
 FIELD_TYPES = ("text", "number", "percentage", "person")
 INPUT_SETTINGS = ("admin", "data_source_inputter", "reviewee")
@@ -68,14 +68,6 @@ class MergeResult:
 
 
 # --- aliases ----------------------------------------------------------------------------------------------
-
-
-def slug(name: str, *, sep: str, keep_case: bool = False) -> str:
-    """An ASCII alias from a display name: accents dropped, other runs of non-alphanumerics become `sep`."""
-    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    if not keep_case:
-        text = text.lower()
-    return re.sub(r"[^A-Za-z0-9]+", sep, text).strip(sep)
 
 
 def _names(name: Mapping[str, str] | str | None) -> list[str]:

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import cast
 
 from syncer.errors import StateError
-from syncer.feishu.client import BATCH_GET_ID
+from syncer.feishu.client import BATCH_GET_ID, QUERY_CHUNK
 from syncer.live.reader import LiveReader
 from syncer.load.people import CachedPerson, PeopleCache, Status, cache_document
 from syncer.model import Catalog, Identity, PersonDef, UserIdType
@@ -59,7 +59,7 @@ def emails_to_resolve(catalog: Catalog) -> dict[str, list[PersonDef]]:
 def planned_requests(emails: int) -> int:
     """batch_get_id requests for `emails` addresses (50 a request) in the first pass; the misses are asked
     once more."""
-    return math.ceil(emails / 50)
+    return math.ceil(emails / QUERY_CHUNK)
 
 
 def resolve_people(

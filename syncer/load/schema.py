@@ -157,7 +157,3 @@ def _describe_structure(err: jsonschema.ValidationError) -> str:
     if v == "propertyNames":
         return "a key here is not a valid alias (an alias has no spaces)"
     return f"fails the schema's {v!r} rule; see the schema"
-
-
-def is_mapping(node: Node | None) -> bool:
-    return isinstance(node, Mapping)

@@ -11,14 +11,13 @@ returns a `Plan`; renderers (syncer.report.plan) turn it into text, and `plan_do
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
 from syncer import __version__
 from syncer.gitinfo import GitInfo
 from syncer.load.settings import Safety
-from syncer.model import ROWS_PER_IMPORT, Catalog, DesiredState, DesiredValue, Identity, RowKey, Source, ValueKey
+from syncer.model import Catalog, DesiredState, DesiredValue, Identity, RowKey, Source, ValueKey, request_count
 from syncer.perf import paused_gc
 from syncer.plan.checksum import checksum
 from syncer.plan.model import (
@@ -232,7 +231,7 @@ def _summaries(
                 values_to_update=upd,
                 values_to_forget=fgt,
                 rows_to_send=n_rows,
-                requests_min=math.ceil(n_rows / ROWS_PER_IMPORT),
+                requests_min=request_count(n_rows),
                 rows_quarantined=held.get(sem, 0),
                 update_ratio=upd / managed if managed else 0.0,
                 forget_ratio=fgt / managed if managed else 0.0,

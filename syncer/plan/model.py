@@ -18,9 +18,6 @@ PLAN_FORMAT = 1
 Action = Literal["create", "update", "forget"]
 
 
-ACTIONS: tuple[Action, ...] = ("create", "update", "forget")
-
-
 FORGET_MEANING = "forget: the value stays in Feishu (the API cannot delete it) and syncer stops managing it"
 
 

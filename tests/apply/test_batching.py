@@ -18,10 +18,9 @@ from syncer.apply.batching import (
     build_requests,
     id_sort_key,
     render_value,
-    request_count,
     weight_direction,
 )
-from syncer.model import Catalog, DesiredValue, FieldDef, FieldType, MetricDef, RowKey
+from syncer.model import Catalog, DesiredValue, FieldDef, FieldType, MetricDef, RowKey, request_count
 
 REVENUE = "7272580325522276372"
 OWNER = "7283776005142675476"

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from syncer.errors import ConfigError, InsecureBaseURLError
 from syncer.feishu.auth import Credentials
 from syncer.feishu.client import ReadClient
-from syncer.feishu.codes import CODES, describe, scope_of
+from syncer.feishu.codes import CODES, describe
 from syncer.feishu.retry import backoff_delay, rate_limit_wait
 from syncer.urls import check_base_url, is_loopback_host, resolve_base_url
 from tests.feishu.fakefeishu import APP_SECRET
@@ -119,10 +119,10 @@ def test_code_table_is_complete() -> None:
 
 
 def test_describe_fallbacks() -> None:
-    assert scope_of(None, http_status=502) == "retry"
-    assert scope_of(123, http_status=500) == "retry"
-    assert scope_of(123, http_status=400) == "request"
-    assert scope_of(1580304, http_status=500) == "reviewee"  # a known code wins over the status
+    assert describe(None, http_status=502).scope == "retry"
+    assert describe(123, http_status=500).scope == "retry"
+    assert describe(123, http_status=400).scope == "request"
+    assert describe(1580304, http_status=500).scope == "reviewee"  # a known code wins over the status
     assert describe(1580101).remedy == "retry later"
 
 

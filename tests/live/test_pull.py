@@ -13,12 +13,13 @@ import pytest
 from syncer.emulator import Emulator, EmulatorTransport, ManualClock
 from syncer.feishu.auth import Credentials
 from syncer.feishu.records import Semester
-from syncer.live.merge import PulledCatalog, PulledField, PulledMetric, merge_catalog, new_alias, slug
+from syncer.live.merge import PulledCatalog, PulledField, PulledMetric, merge_catalog, new_alias
 from syncer.live.pull import fetch_catalog, merge_into_root, write_catalog
 from syncer.live.reader import LiveReader
 from syncer.load.catalog import catalog_from_text
 from syncer.load.settings import Settings, load_settings
 from syncer.scaffold import init_root
+from syncer.text import slug
 from tests.example import copy_example
 
 CREDS = Credentials("cli_emulator", "emulator_secret")
