@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from syncer.apply.run import ApplyRun, Clocks, run_apply
 from syncer.cli import cli
 from syncer.emulator import Emulator, EmulatorServer, EmulatorTransport, ManualClock
-from syncer.errors import StateError
+from syncer.errors import StateError, SyncerError
 from syncer.feishu.auth import Credentials
 from syncer.feishu.write import WriteClient
 from syncer.gitinfo import NO_GIT
@@ -26,7 +26,7 @@ from syncer.model import Identity
 from syncer.state import open_store
 from syncer.state.git.store import GitStateStore
 from syncer.state.local import LocalStateStore
-from syncer.state.model import BatchRecord
+from syncer.state.model import BatchRecord, parse_time
 from tests.example import copy_example
 from tests.gitenv import isolate_git, state_commits
 
@@ -295,3 +295,18 @@ def test_a_killed_apply_is_finished_by_a_fresh_clone(world: World, step: str, ou
     assert len({e.client_token for e in world.imports()}) == 2  # the killed batch kept its token
     assert world.apply(world.origin.clone("later")).report.requests == 0
     assert world.origin.lock_ref() == ""
+
+
+def test_the_pacing_mark_of_a_failed_apply_reaches_the_branch(world: World) -> None:
+    """A request went out, then the apply failed (5xx until the retries ran out): the time of that request
+    is still published on the state branch, so that the next apply (another runner) keeps the pace."""
+    root = world.origin.clone("a")
+    world.emu.faults.inject("error", times=5)  # every attempt of the first batch: a 5xx
+    with pytest.raises(SyncerError, match="1580101"):
+        world.apply(root)
+    assert len(world.imports()) == 5
+    last = world.imports()[-1].time
+    state = open_store(world.origin.clone("fresh"), validate_root(root).settings).load()
+    assert state is not None and state.meta.last_import_request is not None
+    assert parse_time(state.meta.last_import_request).timestamp() == pytest.approx(last, abs=0.01)
+    assert len(state.journal) == 1  # the batch in flight is left for the next apply to settle

@@ -1,0 +1,101 @@
+"""What makes a write durable, pinned: an appended log line is fsynced before the write returns, a replaced
+file is fsynced before its rename, and the directory is fsynced after the rename (else a power cut may keep
+the old name). Each test records the system calls in order and fails when one of them is dropped."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import syncer.fsio as fsio
+from syncer.fsio import atomic_write, durable_append
+from syncer.model import Identity, RowKey
+from syncer.state.local import LocalStateStore
+from syncer.state.model import BatchRecord
+
+T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+SEM, ALICE, REV = "7293040702907514899", "ou_3245842393d09e9428ad4655da6e30b3", "7272580325522276372"
+
+
+def _path_of(fd: int) -> str:
+    return os.path.realpath(f"/proc/self/fd/{fd}")
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, str]]]:
+    """(call, path) of every write, fsync and rename syncer.fsio makes, in order."""
+    if not Path("/proc/self/fd").is_dir():  # pragma: no cover - Linux only
+        pytest.skip("needs /proc to name the files behind descriptors")
+    seen: list[tuple[str, str]] = []
+
+    def spy(name: str, real: Callable[..., Any], describe: Callable[..., str]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            what = describe(*args)  # before the call: a rename moves the name
+            result = real(*args, **kwargs)
+            seen.append((name, what))
+            return result
+
+        return call
+
+    monkeypatch.setattr(fsio.os, "write", spy("write", os.write, lambda fd, data: _path_of(fd)))
+    monkeypatch.setattr(fsio.os, "fsync", spy("fsync", os.fsync, lambda fd: _path_of(fd)))
+    monkeypatch.setattr(fsio.os, "replace", spy("replace", os.replace, lambda src, dst: os.path.realpath(dst)))
+    yield seen
+
+
+def test_an_appended_line_is_fsynced_before_the_append_returns(tmp_path: Path, calls: list[tuple[str, str]]) -> None:
+    log = tmp_path / "log.jsonl"
+    log.write_text('{"a":1}\n')
+    calls.clear()
+    durable_append(log, '{"b":2}\n')
+    target = os.path.realpath(log)
+    assert ("write", target) in calls
+    last_write = max(i for i, c in enumerate(calls) if c == ("write", target))
+    assert ("fsync", target) in calls[last_write:], calls
+
+
+def test_a_new_log_file_also_gets_its_directory_fsynced(tmp_path: Path, calls: list[tuple[str, str]]) -> None:
+    log = tmp_path / "log.jsonl"
+    durable_append(log, '{"a":1}\n')
+    assert calls[-1] == ("fsync", os.path.realpath(tmp_path)), calls  # the new name is durable too
+
+
+def test_a_replaced_file_is_fsynced_then_renamed_then_its_directory_fsynced(
+    tmp_path: Path, calls: list[tuple[str, str]]
+) -> None:
+    target = tmp_path / "meta.json"
+    target.write_text("old\n")
+    calls.clear()
+    atomic_write(target, "new\n")
+    assert target.read_text() == "new\n"
+    kinds = [c[0] for c in calls]
+    renamed = kinds.index("replace")
+    assert calls[renamed] == ("replace", os.path.realpath(target))
+    assert "fsync" in kinds[:renamed], "the temporary file must be fsynced before the rename"
+    assert ("fsync", os.path.realpath(tmp_path)) in calls[renamed + 1 :], "the directory must be fsynced after"
+
+
+def test_recording_a_batch_is_durable_when_it_returns(tmp_path: Path, calls: list[tuple[str, str]]) -> None:
+    store = LocalStateStore(tmp_path / "s", clock=lambda: T0)
+    with store.locked(command="test"):
+        store.create(Identity("open.feishu.cn", "cli_a", "open_id"))
+        calls.clear()
+        store.record_batch(
+            BatchRecord(SEM, "tok", "rec", "c" * 40, "syncer", T0, {RowKey(SEM, ALICE, REV): {"2": "40"}})
+        )
+        log = os.path.realpath(tmp_path / "s" / "log.jsonl")
+        assert calls and calls[-1][1] in (log, os.path.realpath(tmp_path / "s")), calls
+        assert ("fsync", log) in calls, "the batch's log line must be fsynced before record_batch returns"
+        calls.clear()
+        store.compact()
+        renames = [i for i, c in enumerate(calls) if c[0] == "replace"]
+        assert renames, calls
+        for i in renames:
+            directory = os.path.dirname(calls[i][1])
+            later = calls[i + 1 :]
+            assert ("fsync", directory) in later, f"no directory fsync after replacing {calls[i][1]}"
