@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-import syncer.fsio as fsio
 from syncer.fsio import atomic_write, durable_append
 from syncer.model import Identity, RowKey
 from syncer.state.local import LocalStateStore
@@ -28,7 +27,7 @@ def _path_of(fd: int) -> str:
 
 @pytest.fixture
 def calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, str]]]:
-    """(call, path) of every write, fsync and rename syncer.fsio makes, in order."""
+    """(call, path) of every write, fsync and rename, in order (syncer.fsio calls them through `os`)."""
     if not Path("/proc/self/fd").is_dir():  # pragma: no cover - Linux only
         pytest.skip("needs /proc to name the files behind descriptors")
     seen: list[tuple[str, str]] = []
@@ -42,9 +41,9 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, str]]]:
 
         return call
 
-    monkeypatch.setattr(fsio.os, "write", spy("write", os.write, lambda fd, data: _path_of(fd)))
-    monkeypatch.setattr(fsio.os, "fsync", spy("fsync", os.fsync, lambda fd: _path_of(fd)))
-    monkeypatch.setattr(fsio.os, "replace", spy("replace", os.replace, lambda src, dst: os.path.realpath(dst)))
+    monkeypatch.setattr(os, "write", spy("write", os.write, lambda fd, data: _path_of(fd)))
+    monkeypatch.setattr(os, "fsync", spy("fsync", os.fsync, lambda fd: _path_of(fd)))
+    monkeypatch.setattr(os, "replace", spy("replace", os.replace, lambda src, dst: os.path.realpath(dst)))
     yield seen
 
 
