@@ -19,7 +19,7 @@ FieldType = Literal["text", "number", "percentage", "person"]
 InputSetting = Literal["admin", "data_source_inputter", "reviewee"]
 
 
-# The real limits (feishu-api.md), per minute unless a per-second limit is given too.
+# The real limits (docs/feishu-api.md), per minute unless a per-second limit is given too.
 ENDPOINTS: tuple[str, ...] = (
     "auth.tenant_access_token",
     "metric_details.import",
@@ -185,7 +185,7 @@ class App:
 
 @dataclass(frozen=True, slots=True)
 class Switches:
-    """One switch per UNCONFIRMED point of feishu-api.md (see docs/emulator.md)."""
+    """One switch per UNCONFIRMED point of docs/feishu-api.md (see docs/emulator.md)."""
 
     metric_details_shape: Literal["object", "list"] = "object"
     remember_rejected_tokens: bool = False

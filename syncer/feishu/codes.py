@@ -1,4 +1,4 @@
-"""Every error code of feishu-api.md: what it means, what the user must do, and how far it reaches.
+"""Every error code of docs/feishu-api.md: what it means, what the user must do, and how far it reaches.
 
 The scope decides what `apply` does with a failure:
 
@@ -30,7 +30,7 @@ RATE_LIMITED = 99991400
 REAUTH_CODES = frozenset({99991661, 99991663, 99991671})
 
 CODES: dict[int, CodeInfo] = {
-    # metric_details/import (seeds/metric_details_import.md)
+    # metric_details/import (the import endpoint's documentation page)
     1580101: CodeInfo("internal error on Feishu's side", "retry later", "retry"),
     1580102: CodeInfo("a request parameter is invalid (type or size)", "fix the request", "request"),
     1580105: CodeInfo("the semester ID does not exist", "fix the semester ID in catalog.yaml", "request"),

@@ -23,7 +23,7 @@ from syncer.text import slug
 
 FIELD_TYPES = ("text", "number", "percentage", "person")
 INPUT_SETTINGS = ("admin", "data_source_inputter", "reviewee")
-WEIGHT_FIELD_ID = "2"  # the built-in weight field (feishu-api.md; UNCONFIRMED today)
+WEIGHT_FIELD_ID = "2"  # the built-in weight field (docs/feishu-api.md; UNCONFIRMED today)
 SECTIONS = ("semesters", "metrics", "people")
 _NULL_LINE = re.compile(r"^(?P<head>\s*[^#\s][^#]*?:)\s*(?:~|null|Null|NULL)?\s*(?P<comment>#.*)?$")
 

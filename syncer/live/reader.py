@@ -31,7 +31,7 @@ from syncer.feishu.client import (
 )
 from syncer.feishu.pacing import Pacer
 
-#: Requests a minute of each read endpoint (feishu-api.md); the short names are what progress shows.
+#: Requests a minute of each read endpoint (docs/feishu-api.md); the short names are what progress shows.
 READ_QUOTAS: Mapping[str, tuple[str, int]] = {
     METRIC_DETAILS_QUERY: ("metric_details/query", 20),
     METRIC_FIELDS_QUERY: ("metric_fields/query", 20),

@@ -36,7 +36,7 @@ IMPORT = "/open-apis/performance/v2/metric_details/import"
 QUERY = "/open-apis/performance/v2/metric_details/query"
 BASE = "https://open.feishu.cn"
 
-SEED_BODY: dict[str, Any] = {  # seeds/metric_details_import.md, verbatim
+SEED_BODY: dict[str, Any] = {  # the import endpoint's documentation page, verbatim
     "semester_id": "7293040702907514899",
     "import_record_name": "API录入",
     "imported_metrics": [

@@ -80,7 +80,7 @@ def sdk(server: EmulatorServer, *, app_id: str = "cli_emulator", app_secret: str
 
 
 def seed_request(client_token: str = "12454646") -> ImportMetricDetailRequest:
-    """The Python SDK example of seeds/metric_details_import.md, verbatim."""
+    """The Python SDK example of the import endpoint's documentation page, verbatim."""
     return (
         ImportMetricDetailRequest.builder()
         .client_token(client_token)

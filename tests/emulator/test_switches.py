@@ -1,4 +1,4 @@
-"""Each switch of the tenant file (an UNCONFIRMED point of feishu-api.md), both ways."""
+"""Each switch of the tenant file (an UNCONFIRMED point of docs/feishu-api.md), both ways."""
 
 from __future__ import annotations
 

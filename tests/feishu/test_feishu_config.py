@@ -84,7 +84,7 @@ def test_client_refuses_plain_http() -> None:
         ReadClient(base_url="http://open.feishu.cn", credentials=Credentials("cli_x", APP_SECRET))
 
 
-# Every code of feishu-api.md with the scope the apply stage acts on.
+# Every code of docs/feishu-api.md with the scope the apply stage acts on.
 EXPECTED_SCOPES = {
     1580101: "retry",
     1580102: "request",
