@@ -20,12 +20,12 @@ import json
 import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal, NamedTuple
 
 from syncer.apply.batching import ChangedRow, ImportRequest, build_requests
 from syncer.apply.isolate import Isolated, Rejected, isolate
+from syncer.apply.outcome import ApplyReport, Outcome, Progress, ProgressFn, RejectedRow, StepHook
 from syncer.apply.preflight import READABLE_ID_TYPES
 from syncer.errors import FeishuError, RefusedError, SyncerError
 from syncer.feishu.codes import describe
@@ -34,73 +34,14 @@ from syncer.feishu.pacing import Pacer
 from syncer.feishu.records import ImportedMetric, import_body
 from syncer.feishu.write import WriteClient
 from syncer.load.settings import Settings
-from syncer.model import DesiredState, DesiredValue, RowKey, Source, ValueKey
+from syncer.model import DesiredState, DesiredValue, RowKey, ValueKey
 from syncer.plan.model import Plan
 from syncer.plan.safety import check_safety
 from syncer.state.model import BatchRecord, JournalEntry, Rejection, State, format_time, row_digest
 from syncer.state.protocols import ApplyLog
 
-Outcome = Literal["accepted", "landed-earlier", "rejected", "not-landed"]
 #: Seconds one import request is expected to take, for --max-duration (pacing dominates anyway).
 REQUEST_ALLOWANCE = 5.0
-
-
-@dataclass(frozen=True, slots=True)
-class RejectedRow:
-    row: RowKey
-    code: int
-    meaning: str
-    remedy: str
-    message: str
-    source: Source | None
-    new: bool  # rejected in this run (False: a quarantined row skipped again)
-
-
-@dataclass(slots=True)
-class ApplyReport:
-    requests: int = 0  # import requests that reached Feishu's answer (accepted or rejected)
-    accepted_batches: list[tuple[str, str, int]] = field(default_factory=list)  # (semester, record id, rows)
-    values_applied: int = 0
-    rows_applied: int = 0
-    values_forgotten: int = 0
-    rejected: list[RejectedRow] = field(default_factory=list)
-    settled: list[tuple[str, Outcome]] = field(default_factory=list)  # (client_token, outcome)
-    failures: list[tuple[str, str]] = field(default_factory=list)  # (semester, why) stopped by a request-wide code
-    stopped_early: bool = False  # --max-duration reached with work left
-    rows_left: int = 0
-    seconds: float = 0.0
-
-    @property
-    def new_rejections(self) -> list[RejectedRow]:
-        return [r for r in self.rejected if r.new]
-
-    @property
-    def exit_code(self) -> int:
-        if self.failures:
-            return 1
-        if self.stopped_early:
-            return 3
-        if self.new_rejections:
-            return 4
-        return 0
-
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    """An event for the progress display: what just happened and how much is left."""
-
-    kind: Literal["settle", "batch", "rejected", "split", "stop", "forget"]
-    semester: str
-    rows_done: int
-    rows_total: int
-    requests_left: int
-    eta_seconds: float
-    message: str = ""
-
-
-ProgressFn = Callable[[Progress], None]
-#: Test hook: called with a step name ("journaled", "sent", "recorded") and the client_token.
-StepHook = Callable[[str, str], None]
 
 
 class Answer(NamedTuple):

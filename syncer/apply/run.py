@@ -8,7 +8,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from syncer.apply.applier import Applier, ApplyReport, ProgressFn, RejectedRow, StepHook, now_utc
+from syncer.apply.applier import Applier, now_utc
+from syncer.apply.outcome import ApplyReport, ProgressFn, RejectedRow, StepHook
 from syncer.apply.preflight import PREFLIGHT_MESSAGE, READABLE_ID_TYPES, preflight_reviewees
 from syncer.errors import RefusedError
 from syncer.feishu.codes import describe

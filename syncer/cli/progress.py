@@ -11,7 +11,7 @@ import click
 from syncer.text import duration, plural
 
 if TYPE_CHECKING:
-    from syncer.apply.applier import Progress
+    from syncer.apply.outcome import Progress
     from syncer.live.reader import ReadProgress
 
 

@@ -152,7 +152,7 @@ def state_migrate(root: Path, state_path: Path | None, to: str) -> int:
     """
     from syncer.load.settings import load_settings
     from syncer.state import state_path as local_state_path
-    from syncer.state.git.store import open_git_store
+    from syncer.state.git import open_git_store
     from syncer.state.local import LocalStateStore
     from syncer.state.migrate import migrate_to_git, migrate_to_local
 

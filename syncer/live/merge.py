@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from syncer.edit.lines import TextEdits
 from syncer.errors import ConfigError, LoadError
 from syncer.feishu.records import Semester
 from syncer.load.catalog import ANY_RAW_ID, SEMESTER_ID
@@ -124,61 +125,6 @@ def _ids(node: Node | None) -> str | None:
     return None
 
 
-def _last_line(node: Node) -> int:
-    if isinstance(node, Scalar):
-        return node.line
-    best = node.line
-    children: Iterable[Node] = [n for kv in node.items for n in kv] if isinstance(node, YMapping) else node.items
-    for child in children:
-        best = max(best, _last_line(child))
-    return best
-
-
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" "))
-
-
-def _is_content(line: str) -> bool:
-    s = line.strip()
-    return bool(s) and not s.startswith("#")
-
-
-class _Text:
-    """The file as lines, with insertions collected and applied bottom-up (so line numbers stay valid)."""
-
-    def __init__(self, text: str) -> None:
-        self.newline = "\r\n" if "\r\n" in text else "\n"
-        self.lines = text.splitlines()
-        self.final_newline = text.endswith(("\n", "\r"))
-        self.inserts: list[tuple[int, int, int, list[str]]] = []  # (index, indent, order, lines)
-        self.replaced: dict[int, str] = {}
-
-    def char_at(self, line: int, col: int) -> str:
-        text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
-        return text[col - 1] if 0 < col <= len(text) else ""
-
-    def insert(self, index: int, lines: list[str]) -> None:
-        """Insert `lines` before line `index` (0-based). At one index, deeper blocks come first (a field of
-        the last metric before a new metric), then in the order asked."""
-        indent = min((_indent(x) for x in lines if x.strip()), default=0)
-        self.inserts.append((index, indent, len(self.inserts), lines))
-
-    def end_of_block(self, start_line: int, node: Node | None, child_indent: int) -> int:
-        """The index after the last line of a block (its key at `start_line`, its value `node`): continuation
-        lines deeper than `child_indent` included, trailing comments and blank lines not."""
-        last = max(start_line, _last_line(node) if node is not None else start_line)
-        while last < len(self.lines) and _is_content(self.lines[last]) and _indent(self.lines[last]) > child_indent:
-            last += 1
-        return last
-
-    def render(self) -> str:
-        lines = [self.replaced.get(i, line) for i, line in enumerate(self.lines)]
-        for index, _, _, new in sorted(self.inserts, key=lambda t: (-t[0], t[1], -t[2])):
-            lines[index:index] = new
-        text = self.newline.join(lines)
-        return text + self.newline if lines and (self.final_newline or self.inserts) else text
-
-
 # --- the merge --------------------------------------------------------------------------------------------
 
 
@@ -206,7 +152,7 @@ def merge_catalog(text: str | None, pulled: PulledCatalog, *, display: str = "ca
     if tree is not None and not isinstance(tree, YMapping):
         raise ConfigError(f"{display} must be a mapping with semesters:, metrics: and people:; fix it first")
     plan = _decide(tree, pulled)
-    doc = _Text(source)
+    doc = TextEdits(source)
     _place(doc, tree, plan)
     additions = tuple(a for group in plan.additions.values() for a in group)
     new_text = doc.render() if doc.inserts else source
@@ -374,7 +320,7 @@ def _metric_lines(plan: _Plan) -> list[tuple[int, str]]:
     return out
 
 
-def _place(doc: _Text, tree: YMapping | None, plan: _Plan) -> None:
+def _place(doc: TextEdits, tree: YMapping | None, plan: _Plan) -> None:
     step = _step(tree)
     top = tree.items[0][0].col - 1 if tree is not None and tree.items else 0
     wanted = {"semesters": _semester_lines(plan), "metrics": _metric_lines(plan)}
@@ -399,7 +345,7 @@ def _place(doc: _Text, tree: YMapping | None, plan: _Plan) -> None:
         _into(doc, fkey, v.get("fields"), lines, step=step, plan=plan, what=f"metric {k.text!r}", group=group)
 
 
-def _is_flow(doc: _Text, node: YMapping) -> bool:
+def _is_flow(doc: TextEdits, node: YMapping) -> bool:
     return doc.char_at(node.line, node.col) == "{"
 
 
@@ -416,7 +362,7 @@ def _render(lines: list[tuple[int, str]], indent: int, step: int) -> list[str]:
 
 
 def _into(
-    doc: _Text,
+    doc: TextEdits,
     key: Scalar,
     node: Node | None,
     lines: list[tuple[int, str]],
@@ -451,7 +397,7 @@ def _into(
 
 
 def _new_section(
-    doc: _Text, tree: YMapping | None, name: str, lines: list[tuple[int, str]], *, top: int, step: int
+    doc: TextEdits, tree: YMapping | None, name: str, lines: list[tuple[int, str]], *, top: int, step: int
 ) -> None:
     block = [" " * top + f"{name}:", *_render(lines, top + step, step)]
     later = [k for n in SECTIONS[SECTIONS.index(name) + 1 :] if (k := _section(tree, n)[0]) is not None]

@@ -3,7 +3,7 @@ progress lines. Rejected rows name no values: only their row, file:line, code, m
 
 from __future__ import annotations
 
-from syncer.apply.applier import ApplyReport, Progress, RejectedRow
+from syncer.apply.outcome import ApplyReport, Progress, RejectedRow
 from syncer.plan.model import Names
 from syncer.report.markdown import md
 from syncer.text import duration, plural

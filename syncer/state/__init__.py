@@ -42,7 +42,7 @@ def open_store(
     """The store for a metrics root: `state.backend` of syncer.yaml (`local`, or `git`: the state branch of
     the repository holding the root). `--state PATH` (override) always means a local directory."""
     if override is None and settings.state.backend == "git":
-        from syncer.state.git.store import open_git_store
+        from syncer.state.git import open_git_store
 
         return open_git_store(root, settings, clock=clock)
     if override is None and settings.state.backend != "local":

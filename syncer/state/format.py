@@ -15,33 +15,30 @@ Loading reads the compacted files, then replays the log. Every log operation set
 after a compaction gives the same state: that is what makes a compaction interrupted at any point safe.
 The people cache is kept as it is written (a JSON document, replaced whole by `record_people`); it is no
 part of the log or of `State`, and a state without it is simply a state with no cache (syncer.people).
-This module does no I/O of its own: backends hand it text and write out what it returns.
+This module does no I/O of its own: backends hand it text and write out what it returns; the state in
+memory and the log's operations are syncer.state.image.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import quote, unquote
 
 from syncer.errors import StateError
-from syncer.model import Identity, RowKey, ValueKey
-from syncer.state.model import (
-    STATE_FORMAT,
-    BatchInfo,
-    JournalEntry,
-    LastApply,
-    Rejection,
-    RKey,
-    Row,
-    State,
-    StateMeta,
-    row_batch,
+from syncer.model import Identity
+from syncer.state.image import (
+    StateData,
+    batch_from_json,
+    dumps,
+    journal_op,
+    merge_row,
+    rejection_from_list,
+    rejection_to_list,
 )
+from syncer.state.model import STATE_FORMAT, LastApply, StateMeta
 
 META = "meta.json"
 BATCHES = "batches.jsonl"
@@ -58,25 +55,6 @@ SHARD_SUFFIX = ".jsonl"
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
 JSONObj = dict[str, Any]
-
-
-def batch_from_json(b: JSONObj) -> BatchInfo:
-    """A batch's metadata as batches.jsonl and the log hold it."""
-    return BatchInfo(
-        int(b["id"]),
-        str(b["semester"]),
-        str(b["time"]),
-        str(b["import_record_id"]),
-        str(b["commit"]),
-        str(b["client_token"]),
-        str(b["import_record_name"]),
-        int(b["rows"]),
-    )
-
-
-def dumps(obj: object) -> str:
-    """Compact, deterministic JSON on one line (non-ASCII kept: the files are UTF-8 text)."""
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
 def shard_name(semester: str) -> str:
@@ -150,214 +128,6 @@ def meta_from_json(text: str, *, where: str) -> StateMeta:
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise StateError(f"{where}: unreadable state metadata ({exc!r})") from exc
-
-
-# --- the mutable image of a state, and the operations of the log ---------------------------------------
-
-
-@dataclass(slots=True)
-class StateData:
-    """A state being loaded or written. Backends own one; `snapshot()` hands out an immutable view."""
-
-    meta: StateMeta
-    rows: dict[RKey, Row] = field(default_factory=dict)
-    batches: dict[int, BatchInfo] = field(default_factory=dict)
-    rejections: dict[RowKey, Rejection] = field(default_factory=dict)
-    journal: dict[str, JournalEntry] = field(default_factory=dict)
-    per_semester: dict[str, int] = field(default_factory=dict)
-    shared: bool = False  # rows handed out by snapshot(): copy the dict before the next write
-    dirty: set[str] = field(default_factory=set)  # semesters whose shard differs from its file
-    _memo: dict[str, str] = field(default_factory=dict)
-
-    def snapshot(self) -> State:
-        self.shared = True
-        return State(
-            meta=self.meta,
-            rows=self.rows,
-            batches=dict(self.batches),
-            rejections=dict(self.rejections),
-            journal=dict(self.journal),
-            per_semester=dict(self.per_semester),
-        )
-
-    def _own(self) -> None:
-        if self.shared:
-            self.rows = dict(self.rows)
-            self.shared = False
-
-    def _intern(self, s: str) -> str:
-        return self._memo.setdefault(s, s)
-
-    def _count(self, semester: str, delta: int) -> None:
-        n = self.per_semester.get(semester, 0) + delta
-        if n > 0:
-            self.per_semester[semester] = n
-        else:
-            self.per_semester.pop(semester, None)
-
-    # Operations. Each is a JSON object with "s" (the serial it sets) and "op"; `apply` is the one place
-    # that interprets them, both when a write happens and when the log is replayed.
-
-    def apply(self, op: JSONObj) -> None:
-        kind = op["op"]
-        handler = _HANDLERS.get(kind)
-        if handler is None:
-            raise StateError(f"unknown state operation {kind!r}: written by a newer syncer? Upgrade syncer")
-        self._own()
-        handler(self, op)
-        serial = int(op["s"])
-        if serial > self.meta.serial:
-            self.meta = _replace(self.meta, serial=serial)
-
-    def _op_batch(self, op: JSONObj) -> None:
-        info = batch_from_json(op["batch"])
-        self.batches[info.id] = info
-        sem = self._intern(info.semester)
-        rows = self.rows
-        for rev, met, fields in op["rows"]:
-            key = (sem, self._intern(rev), self._intern(met))
-            fields = {self._intern(f): str(v) for f, v in fields.items()}
-            old = rows.get(key)
-            rows[key] = merge_row(old, fields, info.id)
-            self._count(sem, len(fields) - (len(old[0].keys() & fields.keys()) if old else 0))
-            self.rejections.pop(RowKey(*key), None)
-        self.dirty.add(sem)
-        self.journal.pop(info.client_token, None)
-        meta = self.meta
-        last = meta.last_apply
-        if last is None or last.batch <= info.id:
-            last = LastApply(info.time, info.commit, info.id)
-        self.meta = _replace(meta, next_batch=max(meta.next_batch, info.id + 1), last_apply=last)
-
-    def _op_journal(self, op: JSONObj) -> None:
-        e = op["entry"]
-        values = tuple((ValueKey(*k), v) for *k, v in e["values"])
-        entry = JournalEntry(
-            str(e["client_token"]),
-            str(e["semester"]),
-            str(e["opened"]),
-            str(e["body"]),
-            values,
-            str(e.get("import_record_name", "")),
-            str(e.get("commit", "")),
-        )
-        self.journal[entry.client_token] = entry
-
-    def _op_settle(self, op: JSONObj) -> None:
-        self.journal.pop(str(op["token"]), None)
-
-    def _op_reject(self, op: JSONObj) -> None:
-        for r in op["rows"]:
-            rej = rejection_from_list(r)
-            self.rejections[rej.row] = rej
-
-    def _op_forget(self, op: JSONObj) -> None:
-        by_row: dict[RKey, set[str]] = {}
-        for k in op["keys"]:
-            by_row.setdefault((str(k[0]), str(k[1]), str(k[2])), set()).add(str(k[3]))
-        rows = self.rows
-        for key, gone in by_row.items():
-            old = rows.get(key)
-            if old is None:
-                continue
-            new = drop_fields(old, gone)
-            removed = len(old[0]) - (len(new[0]) if new else 0)
-            if new is None:
-                del rows[key]
-            else:
-                rows[key] = new
-            if removed:
-                self._count(key[0], -removed)
-                self.dirty.add(key[0])
-
-    def _op_paced(self, op: JSONObj) -> None:
-        at = str(op["at"])
-        last = self.meta.last_import_request
-        if last is None or last < at:
-            self.meta = _replace(self.meta, last_import_request=at)
-
-
-def merge_row(old: Row | None, fields: dict[str, str], batch: int) -> Row:
-    """A row after `batch` set `fields` (other fields keep their values and batches)."""
-    if old is None or old[0].keys() <= fields.keys():
-        return (fields, batch)
-    merged = dict(old[0])
-    merged.update(fields)
-    batches = {f: row_batch(old, f) for f in old[0]}
-    batches.update(dict.fromkeys(fields, batch))
-    return (merged, _squeeze(batches))
-
-
-def drop_fields(old: Row, gone: set[str]) -> Row | None:
-    kept = {f: v for f, v in old[0].items() if f not in gone}
-    if not kept:
-        return None
-    b = old[1]
-    if isinstance(b, int):
-        return (kept, b)
-    return (kept, _squeeze({f: b[f] for f in kept}))
-
-
-def _squeeze(batches: dict[str, int]) -> int | dict[str, int]:
-    ids = set(batches.values())
-    return ids.pop() if len(ids) == 1 else batches
-
-
-_HANDLERS: dict[str, Callable[[StateData, JSONObj], None]] = {
-    "batch": StateData._op_batch,
-    "journal": StateData._op_journal,
-    "settle": StateData._op_settle,
-    "reject": StateData._op_reject,
-    "forget": StateData._op_forget,
-    "paced": StateData._op_paced,
-}
-
-
-def _replace(meta: StateMeta, **changes: Any) -> StateMeta:
-    return dataclasses.replace(meta, **changes)
-
-
-# --- operation builders (what writers append) -----------------------------------------------------------
-
-
-def batch_op(serial: int, info: BatchInfo, rows: Iterable[tuple[RowKey, dict[str, str]]]) -> JSONObj:
-    return {
-        "s": serial,
-        "op": "batch",
-        "batch": info._asdict(),
-        "rows": [[r.reviewee, r.metric, dict(sorted(f.items()))] for r, f in rows],
-    }
-
-
-def journal_op(serial: int, e: JournalEntry) -> JSONObj:
-    return {
-        "s": serial,
-        "op": "journal",
-        "entry": {
-            "client_token": e.client_token,
-            "semester": e.semester,
-            "opened": e.opened,
-            "body": e.body,
-            "values": [[*k, v] for k, v in e.values],
-            "import_record_name": e.import_record_name,
-            "commit": e.commit,
-        },
-    }
-
-
-def rejection_to_list(r: Rejection) -> list[Any]:
-    return [*r.row, r.code, r.at, r.digest, r.message, r.client_token]
-
-
-def rejection_from_list(r: list[Any]) -> Rejection:
-    return Rejection(
-        RowKey(str(r[0]), str(r[1]), str(r[2])),
-        int(r[3]),
-        str(r[4]),
-        str(r[5]),
-        str(r[6]) if len(r) > 6 else "",
-        str(r[7]) if len(r) > 7 else "",
-    )
 
 
 # --- compacted files ------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from syncer.fsio import Faults, atomic_write, durable_append, no_faults, remove_
 from syncer.model import Identity, RowKey
 from syncer.perf import paused_gc
 from syncer.state import format as files
+from syncer.state import image
 from syncer.state.lock import LockFile
 from syncer.state.model import (
     STATE_FORMAT,
@@ -68,7 +69,7 @@ class LocalStateStore:
         self._compact_after_bytes = compact_after_bytes
         self._chunk = chunk
         self._lock: LockInfo | None = None
-        self._data: files.StateData | None = None
+        self._data: image.StateData | None = None
         self._log_ops = 0
         self._log_bytes = 0
 
@@ -87,11 +88,11 @@ class LocalStateStore:
             return None
         return data.snapshot()
 
-    def _read(self) -> files.StateData | None:
+    def _read(self) -> image.StateData | None:
         with paused_gc():  # millions of acyclic objects: the cyclic GC would only slow the load down
             return self._read_consistent()
 
-    def _read_consistent(self) -> files.StateData | None:
+    def _read_consistent(self) -> image.StateData | None:
         for _attempt in range(10):
             meta_text = self._text(files.META)
             if meta_text is None:
@@ -102,7 +103,7 @@ class LocalStateStore:
                     )
                 return None
             meta = files.meta_from_json(meta_text, where=str(self.path / files.META))
-            data = files.StateData(meta=meta)
+            data = image.StateData(meta=meta)
             shards = self.path / files.SEMESTERS
             if shards.is_dir():
                 for shard in sorted(shards.glob("*" + files.SHARD_SUFFIX)):
@@ -219,13 +220,13 @@ class LocalStateStore:
                 self.path / files.META, files.meta_to_json(meta), faults=self._faults, chunk=self._chunk
             )
         )
-        self._data = files.StateData(meta=meta)
+        self._data = image.StateData(meta=meta)
         self._log_ops = self._log_bytes = 0
         return self._data.snapshot()
 
     def open_journal(self, entry: JournalEntry) -> None:
         """Write a batch to the journal before it is sent (exact body, token, keys and values)."""
-        self._append(lambda s: files.journal_op(s, entry))
+        self._append(lambda s: image.journal_op(s, entry))
 
     def settle_journal(self, client_token: str, *, outcome: str) -> None:
         """Close a journal entry that did not end in `record_batch` (rejected, not sent, abandoned)."""
@@ -249,13 +250,13 @@ class LocalStateStore:
         for row, _ in rows:
             if row.semester != batch.semester:
                 raise ValueError(f"row {row} is not of the batch's semester {batch.semester}")
-        self._append(lambda s: files.batch_op(s, info, rows))
+        self._append(lambda s: image.batch_op(s, info, rows))
         return info
 
     def record_rejected(self, rejections: Sequence[Rejection]) -> None:
         """Record rows Feishu rejected (code, time, digest of the rejected values)."""
         if rejections:
-            rows = [files.rejection_to_list(r) for r in rejections]
+            rows = [image.rejection_to_list(r) for r in rejections]
             self._append(lambda s: {"s": s, "op": "reject", "rows": rows})
 
     def record_import_request(self, at: datetime) -> None:
@@ -328,7 +329,7 @@ class LocalStateStore:
             )
         return self._lock
 
-    def _writable(self) -> files.StateData:
+    def _writable(self) -> image.StateData:
         self._require_lock()
         if self._data is None and self._read() is None:
             raise StateError(f"{self.path}: no state here yet (create it first)")
@@ -338,7 +339,7 @@ class LocalStateStore:
     def _append(self, build: Callable[[int], JSONObj]) -> None:
         data = self._writable()
         op = build(data.meta.serial + 1)
-        line = files.dumps(op) + "\n"
+        line = image.dumps(op) + "\n"
         log = self.path / files.LOG
 
         def write() -> None:

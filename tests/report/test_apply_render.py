@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from syncer.apply.applier import ApplyReport, Progress, RejectedRow
+from syncer.apply.outcome import ApplyReport, Progress, RejectedRow
 from syncer.model import RowKey, Source
 from syncer.plan.model import Names
 from syncer.report.apply import render_progress, render_step_summary, render_summary

@@ -20,9 +20,9 @@ from syncer.errors import StateError
 from syncer.load.settings import Settings, StateSettings
 from syncer.model import Identity, RowKey, ValueKey
 from syncer.state import open_store
+from syncer.state.git import GitStateStore, open_git_store
 from syncer.state.git.cmd import Git, auth_config, config_env, scrub, secrets_of, token_for
 from syncer.state.git.remote import parse_push
-from syncer.state.git.store import GitStateStore, open_git_store
 from syncer.state.local import LocalStateStore
 from syncer.state.migrate import migrate_to_git, migrate_to_local
 from syncer.state.model import BatchRecord, JournalEntry

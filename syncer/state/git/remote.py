@@ -3,6 +3,7 @@ ref compare-and-swap. Failures are explained (credentials, a wrong remote, the n
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from syncer.errors import StateError
@@ -107,6 +108,55 @@ class Remote:
         if result is None:
             raise self.explain(self.git.error(proc, what))
         return result
+
+    def push_over(
+        self,
+        ref: str,
+        commit: str,
+        *,
+        expect: str | None,
+        location: str,
+        attempts: int,
+        sleep: Callable[[float], None],
+        kept: str,
+    ) -> None:
+        """Move `ref` from `expect` to `commit`, compare-and-swap, retrying what the network may have lost. A
+        push that seemed to fail but landed counts as done; a ref someone else moved is never overwritten
+        (StateError saying so); a refusal by the remote itself is RemoteRefused. `kept` says where the
+        unpushed writes are, for the messages."""
+        last: GitError | None = None
+        for attempt in range(attempts):
+            if attempt:
+                sleep(min(8.0, 2.0 ** (attempt - 1)))
+            try:
+                result = self.push(ref, commit, expect=expect, what=f"pushing the state to {location}")
+            except GitError as exc:  # network, auth, timeout: the push may or may not have landed
+                last = exc
+                continue
+            if result.ok:
+                return
+            if result.remote_rejected:
+                raise RemoteRefused(
+                    f"{self.name} refused the update of {ref} ({result.summary}); "
+                    "the token needs `contents: write`, and branch protection or rulesets must allow "
+                    "syncer to push the state branch"
+                )
+            last = None
+            break
+        try:
+            current = self.refs(ref, what=f"reading {location}").get(ref)
+        except GitError as exc:
+            raise StateError(f"could not push the state to {location}: {last or exc}. {kept}") from None
+        if current == commit:
+            return  # an attempt that seemed to fail had landed
+        if last is not None and current == expect:
+            raise StateError(f"could not push the state to {location}: {last}. {kept}")
+        raise StateError(
+            f"the state on {location} was changed by someone else while this run held the lock (tip "
+            f"{(current or 'deleted')[:12]}, expected {(expect or 'none')[:12]}): another apply ran, or the lock "
+            "was cleared with --force. Stopping without overwriting it; run apply again (it starts from the "
+            "branch and settles the journal)"
+        )
 
     def text(self, *args: str, what: str) -> str:
         try:

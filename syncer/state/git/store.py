@@ -33,13 +33,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
-from syncer.errors import StateError, StateUnavailable
-from syncer.load.settings import Settings
+from syncer.errors import StateError
 from syncer.model import Identity
 from syncer.state import format as files
-from syncer.state.git.cmd import MIN_GIT, Git, GitError
+from syncer.state.git.cmd import Git
 from syncer.state.git.lock import RefLock
 from syncer.state.git.remote import Remote, RemoteRefused
 from syncer.state.git.tree import STATE_FILES, TreeWriter, make_commit, state_entries, state_files, write_files
@@ -409,87 +407,12 @@ class GitStateStore:
             self._session.append(message)
 
     def _push_state(self, commit: str) -> None:
-        expect = self._tip
-        last: GitError | None = None
-        for attempt in range(self._push_attempts):
-            if attempt:
-                self._sleep(min(8.0, 2.0 ** (attempt - 1)))
-            try:
-                result = self.remote.push(
-                    self.branch_ref, commit, expect=expect, what=f"pushing the state to {self.location}"
-                )
-            except GitError as exc:  # network, auth, timeout: the push may or may not have landed
-                last = exc
-                continue
-            if result.ok:
-                return
-            if result.remote_rejected:
-                raise RemoteRefused(
-                    f"{self.remote.name} refused the update of {self.branch_ref} ({result.summary}); "
-                    "the token needs `contents: write`, and branch protection or rulesets must allow "
-                    "syncer to push the state branch"
-                )
-            last = None
-            break
-        kept = f"what this run recorded since its last push is kept in {self.work}; nothing was overwritten"
-        try:
-            current = self._branch_tip()
-        except GitError as exc:
-            raise StateError(f"could not push the state to {self.location}: {last or exc}. {kept}") from None
-        if current == commit:
-            return  # an attempt that seemed to fail had landed
-        if last is not None and current == expect:
-            raise StateError(f"could not push the state to {self.location}: {last}. {kept}")
-        raise StateError(
-            f"the state on {self.location} was changed by someone else while this run held the lock (tip "
-            f"{(current or 'deleted')[:12]}, expected {(expect or 'none')[:12]}): another apply ran, or the lock "
-            "was cleared with --force. Stopping without overwriting it; run apply again (it starts from the "
-            "branch and settles the journal)"
+        self.remote.push_over(
+            self.branch_ref,
+            commit,
+            expect=self._tip,
+            location=self.location,
+            attempts=self._push_attempts,
+            sleep=self._sleep,
+            kept=f"what this run recorded since its last push is kept in {self.work}; nothing was overwritten",
         )
-
-
-def open_git_store(
-    root: Path,
-    settings: Settings,
-    *,
-    clock: Clock = utc_now,
-    git_exe: str = "git",
-    environ: Mapping[str, str] | None = None,
-) -> GitStateStore:
-    """The git store of a metrics root: `state.branch` of `state.remote` in the repository holding `root`.
-    Raises StateUnavailable when there is no repository (or git) to keep it in."""
-    root = Path(root)
-    env = dict(os.environ) if environ is None else dict(environ)
-    probe = Git(root if root.is_dir() else Path.cwd(), exe=git_exe, environ=env)
-    try:
-        version = probe.version()
-    except GitError as exc:
-        raise StateUnavailable(f"state.backend git: {exc}") from None
-    if version < MIN_GIT:
-        raise StateError(
-            f"state.backend git needs git {MIN_GIT[0]}.{MIN_GIT[1]} or newer (this is "
-            f"{version[0]}.{version[1]}): it passes credentials to git through the environment"
-        )
-    p = probe.run("rev-parse", "--show-toplevel", check=False)
-    if p.returncode != 0 or not root.is_dir():
-        raise StateUnavailable(
-            f"state.backend git keeps the state on a branch of the repository holding the metrics "
-            f"root, but {root} is not inside a git work tree; clone the repository, or use a local "
-            "state directory with --state PATH"
-        )
-    top = Path(p.stdout.decode("utf-8", "replace").strip())
-    repo = Git(top, exe=git_exe, environ=env)
-    common = Path(repo.text("rev-parse", "--path-format=absolute", "--git-common-dir"))
-    branch, remote = settings.state.branch, settings.state.remote
-    if not branch or repo.run("check-ref-format", f"refs/heads/{branch}", check=False).returncode != 0:
-        raise StateError(f"state.branch {branch!r} is not a valid branch name")
-    if not remote or remote.startswith("-"):
-        raise StateError(f"state.remote {remote!r} is not a remote name or URL")
-    current = repo.run("symbolic-ref", "--quiet", "--short", "HEAD", check=False)
-    if current.returncode == 0 and current.stdout.decode().strip() == branch:
-        raise StateError(
-            f"state.branch {branch!r} is the branch checked out here: the state needs a branch of its "
-            "own that nobody edits (the default is syncer-state)"
-        )
-    private = common / "syncer" / quote(remote, safe="") / quote(branch, safe="")
-    return GitStateStore(repo=top, private=private, branch=branch, remote=remote, clock=clock, git=repo)
