@@ -95,7 +95,7 @@ def _demo(workdir: Path, echo: Echo) -> int:
 
     _step(echo, 3, "apply: paced, journaled, recorded in the state")
     run = _apply(root, result, client)
-    echo(render_summary(run.report, run.plan.names).rstrip())
+    echo(render_summary(run.report, run.plan.names, run.plan.counts).rstrip())
 
     _step(echo, 4, "plan again: the state now matches the YAML")
     _plan(root, result, echo, show=False)
@@ -113,7 +113,7 @@ def _demo(workdir: Path, echo: Echo) -> int:
 
     _step(echo, 7, "apply: only the changed row is sent")
     run = _apply(root, result, client)
-    echo(render_summary(run.report, run.plan.names).rstrip())
+    echo(render_summary(run.report, run.plan.names, run.plan.counts).rstrip())
     value = emulator.value(
         semester_id="7293040702907514899",
         reviewee_open_id="ou_3245842393d09e9428ad4655da6e30b3",

@@ -6,6 +6,7 @@ catalog changes no key (and therefore no plan).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
@@ -16,6 +17,19 @@ UserIdType = Literal["open_id", "union_id", "user_id", "people_admin_id"]
 #: counts requests by the first, batching and the client enforce both.
 ROWS_PER_IMPORT = 50
 FIELDS_PER_ROW = 99
+
+
+#: How percentages go on the wire (`target.percentage_format`): "40%" or "40".
+PERCENTAGE_FORMATS = ("40%", "40")
+
+
+def render_value(value: str, *, field_type: FieldType, percentage_format: str) -> str:
+    """The wire form of a canonical value: percentages per `target.percentage_format`, the rest as is (a
+    person field's value is the user ID, sent as is)."""
+    if field_type != "percentage":
+        return value
+    bare = value[:-1] if value.endswith("%") else value
+    return bare + "%" if percentage_format == "40%" else bare
 
 
 def request_count(rows: int, *, batch_size: int = ROWS_PER_IMPORT) -> int:
@@ -152,3 +166,10 @@ class DesiredState:
         if not closed:
             return self.values
         return {k: v for k, v in self.values.items() if k.semester not in closed}
+
+
+def wire_fields(values: Mapping[str, DesiredValue], *, percentage_format: str) -> dict[str, str]:
+    """A row's values as an import would send them (field id -> wire text): what a rejection's digest is
+    taken over, so that a change of what would be sent (a value, a type, the percentage format) releases a
+    row Feishu rejected."""
+    return {f: render_value(v.value, field_type=v.type, percentage_format=percentage_format) for f, v in values.items()}

@@ -6,39 +6,60 @@ The order of one batch is what makes a kill at any instant safe:
 2. the request is sent (retries re-send the same body with the same token);
 3. the accepted batch is recorded in the state, which settles its journal entry in the same write.
 
-A run killed between 1 and 3 leaves an open journal entry; the next apply settles it before anything else
-by re-sending the same body with the same token: an acceptance, or 1580110 (the earlier attempt landed,
-confirmed by reading the rows back when the read API answers), is recorded as applied.
+A batch is recorded as applied only when Feishu said so (code 0) or when reading the rows back shows its
+values. When an answer is lost and the retry (or, after a kill, the settling of the journal) gets 1580110,
+the token is known to Feishu but that does not say the request was accepted (a refused request's token may
+be remembered too): the rows are read back, and "cannot tell" counts as "not landed". Those rows go out
+again under a new token, and are isolated if refused.
 
-Rejected rows are isolated (syncer.apply.isolate) and quarantined in the state with their code; request-wide
-codes stop the semester. Everything outside (client, store, clock, pacer) is passed in.
+Rejected rows are isolated (syncer.apply.isolate) and quarantined in the state with their code and a digest
+of what was sent; a refusal every row shares stops the semester after a handful of requests with a
+diagnosis (syncer.apply.diagnose); request-wide codes stop the semester. Everything outside (client, store,
+clock, pacer) is passed in.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Literal, NamedTuple
 
 from syncer.apply.batching import ChangedRow, ImportRequest, build_requests
-from syncer.apply.isolate import Isolated, Rejected, isolate
-from syncer.apply.outcome import ApplyReport, Outcome, Progress, ProgressFn, RejectedRow, StepHook
+from syncer.apply.diagnose import likely_cause, sent_fields
+from syncer.apply.isolate import Isolated, Rejected, SharedRefusal, isolate
+from syncer.apply.outcome import (
+    ApplyReport,
+    Batch,
+    Outcome,
+    Progress,
+    ProgressFn,
+    RejectedRow,
+    SharedStop,
+    StepHook,
+    StopRequest,
+)
 from syncer.apply.preflight import READABLE_ID_TYPES
 from syncer.errors import FeishuError, RefusedError, SyncerError
+from syncer.feishu.client import QUERY_CHUNK
 from syncer.feishu.codes import describe
 from syncer.feishu.errors import DuplicateTokenError, FeishuAPIError, RevieweeRejected, RowRejected
-from syncer.feishu.pacing import Pacer
-from syncer.feishu.records import ImportedMetric, import_body
+from syncer.feishu.pacing import Pacer, WaitAbandoned
+from syncer.feishu.records import ImportedMetric, RevieweeMetrics, import_body
+from syncer.feishu.values import Unrepresentable, canonical_remote
 from syncer.feishu.write import WriteClient
 from syncer.load.settings import Settings
 from syncer.model import DesiredState, DesiredValue, RowKey, ValueKey
+from syncer.plan.diff import sent_digest
 from syncer.plan.model import Plan
 from syncer.plan.safety import check_safety
-from syncer.state.model import BatchRecord, JournalEntry, Rejection, State, format_time, row_digest
+from syncer.state.model import BatchRecord, JournalEntry, Rejection, State, format_time
 from syncer.state.protocols import ApplyLog
+from syncer.text import plural
 
 #: Seconds one import request is expected to take, for --max-duration (pacing dominates anyway).
 REQUEST_ALLOWANCE = 5.0
@@ -58,6 +79,14 @@ class Answer(NamedTuple):
         return Rejected(self.error.code or 0, scope, self.error.meaning)
 
 
+class Verdict(NamedTuple):
+    """What reading a batch's rows back says: held (every value is there), absent (a value is not), or
+    unknown (the rows could not all be read), with why."""
+
+    kind: Literal["held", "absent", "unknown"]
+    why: str = ""
+
+
 def new_token() -> str:
     """A random client_token for one batch: never reused for other content (1-64 characters)."""
     return secrets.token_hex(16)
@@ -70,6 +99,27 @@ def now_utc() -> datetime:
 def _body_text(semester: str, name: str, items: Sequence[ImportedMetric]) -> str:
     body = import_body(semester_id=semester, import_record_name=name, imported_metrics=list(items))
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+class _Gate:
+    """The pacer as the client's gate for one request: the wait before its first attempt gives way to a stop
+    request (nothing is sent yet); the waits before retries do not (the request is in flight)."""
+
+    def __init__(self, pacer: Pacer, stop: StopRequest | None) -> None:
+        self.pacer = pacer
+        self.stop = stop
+        self.first = True
+
+    def wait_turn(self) -> float:
+        if self.first and self.stop is not None:
+            self.first = False
+            stop = self.stop
+            return self.pacer.wait_turn(give_up=lambda: stop.reason is not None)
+        self.first = False
+        return self.pacer.wait_turn()
+
+    def defer(self, seconds: float) -> None:
+        self.pacer.defer(seconds)
 
 
 class Applier:
@@ -87,6 +137,7 @@ class Applier:
         commit: str,
         max_duration: float | None = None,
         force: bool = False,
+        stop: StopRequest | None = None,
         clock: Callable[[], datetime] = now_utc,
         timer: Callable[[], float] = time.time,
         progress: ProgressFn | None = None,
@@ -101,14 +152,17 @@ class Applier:
         self.commit = commit
         self.max_duration = max_duration
         self.force = force
+        self.stop = stop
         self.clock = clock
         self.timer = timer
         self.progress = progress or (lambda _p: None)
         self.hook = step_hook or (lambda _s, _t: None)
         self.report = ApplyReport()
         self._start = timer()
+        self._first_request: float | None = None
         self._rows_total = 0
         self._rows_done = 0
+        self._changes: Counter[RowKey] = Counter()  # the plan's value changes per row
         # The desired fields of the rows this run sends, indexed once (a million values are not scanned
         # again for every request).
         self._by_row: dict[RowKey, dict[str, DesiredValue]] = {}
@@ -116,9 +170,12 @@ class Applier:
     # --- one request, and what Feishu said ---------------------------------------------------------------
 
     def _ask(self, semester: str, token: str, name: str, items: Sequence[ImportedMetric]) -> Answer:
-        """Send one import under `token` and classify the answer. Codes that are neither a rejection nor a
+        """Send one import under `token` and classify the answer. Failures that are neither a rejection nor a
         refusal (retries exhausted, the network) are raised: the journal entry stays open and the next apply
         settles it. The pacing mark is recorded whatever happened, once a request may have gone out."""
+        if self._first_request is None:
+            self._first_request = self.timer()
+        gate = _Gate(self.pacer, self.stop)
         try:
             record_id = self.client.import_metric_details(
                 semester_id=semester,
@@ -126,30 +183,40 @@ class Applier:
                 imported_metrics=items,
                 client_token=token,
                 user_id_type=self.settings.target.user_id_type,
-                gate=self.pacer,
+                gate=gate,
             )
         except DuplicateTokenError as exc:
-            return Answer("known-token", error=exc)
+            return self._answered(Answer("known-token", error=exc))
         except (RowRejected, RevieweeRejected) as exc:
-            return Answer("rejected", error=exc)
+            return self._answered(Answer("rejected", error=exc))
         except FeishuAPIError as exc:
             if exc.scope in ("request", "bug"):
-                return Answer("refused", error=exc)
+                return self._answered(Answer("refused", error=exc))
             raise
         finally:
             self._paced()
-        return Answer("accepted", record_id)
+        self.report.requests_accepted += 1
+        return self._answered(Answer("accepted", record_id))
+
+    def _answered(self, answer: Answer) -> Answer:
+        self.report.requests += 1
+        return answer
 
     def _paced(self) -> None:
         last = self.pacer.last_request_at
         if last is not None:
             self.store.record_import_request(datetime.fromtimestamp(last, UTC))
 
+    def _stop_asked(self) -> str | None:
+        return self.stop.reason if self.stop is not None else None
+
     # --- settling the journal --------------------------------------------------------------------------
 
     def settle(self, state: State) -> None:
         """Settle every open journal entry left by a killed run: same body, same token."""
         for token, entry in sorted(state.journal.items(), key=lambda kv: kv[1].opened):
+            if self._stop_asked():
+                raise Stopped()
             outcome = self._settle_one(entry)
             self.report.settled.append((token, outcome))
             self.progress(
@@ -160,24 +227,32 @@ class Applier:
                     0,
                     0,
                     0.0,
-                    f"settled an interrupted batch ({len(entry.rows())} rows): {outcome}",
+                    f"settled an interrupted batch ({plural(len(entry.rows()), 'row')}): {outcome}",
                 )
             )
 
     def _settle_one(self, entry: JournalEntry) -> Outcome:
         body = json.loads(entry.body)
         rows = entry.rows()
-        answer = self._ask(
-            body["semester_id"], entry.client_token, body.get("import_record_name", ""), body["imported_metrics"]
-        )
+        try:
+            answer = self._ask(
+                body["semester_id"], entry.client_token, body.get("import_record_name", ""), body["imported_metrics"]
+            )
+        except WaitAbandoned:
+            raise Stopped() from None
         if answer.kind == "known-token":
-            if self._confirmed_by_reading(entry.semester, rows) is False:
-                # The token is known but the values are not there: the earlier request was rejected (and
-                # its token remembered). The rows stay changes for the plan; new tokens will carry them.
-                self.store.settle_journal(entry.client_token, outcome="not-landed")
-                return "not-landed"
-            self._record(entry.semester, entry.client_token, "", rows, entry.commit, entry.import_record_name)
-            return "landed-earlier"
+            verdict = self._read_back(entry.semester, rows)
+            if verdict.kind == "held":
+                self._record(entry.semester, entry.client_token, "", rows, entry.commit, entry.import_record_name)
+                return "landed-earlier"
+            # The token is known, the values are not there (or cannot be seen): not recorded. The rows stay
+            # changes for the plan, and go out again under new tokens.
+            outcome: Outcome = "not-landed" if verdict.kind == "absent" else "unconfirmed"
+            self.store.settle_journal(entry.client_token, outcome=outcome)
+            self._note(
+                entry.semester, f"an interrupted batch was not confirmed ({verdict.why}): its rows are sent again"
+            )
+            return outcome
         if answer.kind in ("rejected", "refused"):
             assert answer.error is not None
             self.store.settle_journal(entry.client_token, outcome=f"rejected {answer.error.code}")
@@ -185,34 +260,60 @@ class Applier:
         self._record(entry.semester, entry.client_token, answer.record_id, rows, entry.commit, entry.import_record_name)
         return "accepted"
 
-    def _confirmed_by_reading(self, semester: str, rows: Mapping[RowKey, Mapping[str, str]]) -> bool | None:
-        """Read the rows back: True if Feishu holds the values, False if not, None if it cannot tell.
-
-        The read APIs return reviewees as {open_id, user_id} only: with union_id or people_admin_id the
-        answer cannot be matched, so it cannot tell."""
+    def _read_back(self, semester: str, rows: Mapping[RowKey, Mapping[str, str]]) -> Verdict:
+        """Read the rows back (metric_details/query, 50 reviewees a request) and compare them with what the
+        batch sent. A reviewee the read refuses by name is left out (its rows cannot be judged); a value that
+        is not there settles it: absent."""
         uid = self.settings.target.user_id_type
         if uid not in READABLE_ID_TYPES:
-            return None
-        try:
-            remote = self.client.query_metric_details(
-                semester_id=semester, reviewee_user_ids=sorted({r.reviewee for r in rows}), user_id_type=uid
-            )
-        except (FeishuError, SyncerError):
-            return None
-        held: dict[tuple[str, str, str], str] = {}
-        for rm in remote:
-            reviewee = rm.reviewee.get(uid) or ""
-            for metric in rm.metrics:
-                for f in metric.fields:
-                    held[(reviewee, metric.metric_id, f.field_id)] = (
-                        f.person.get(uid) or "" if f.person is not None else f.value or ""
+            return Verdict("unknown", f"the read API names reviewees by open_id and user_id, not {uid}")
+        reviewees = sorted({r.reviewee for r in rows})
+        answers: list[RevieweeMetrics] = []
+        unread: set[str] = set()
+        for start in range(0, len(reviewees), QUERY_CHUNK):
+            chunk = reviewees[start : start + QUERY_CHUNK]
+            for _attempt in range(3):
+                if not chunk:
+                    break
+                try:
+                    answers += self.client.query_metric_details(
+                        semester_id=semester, reviewee_user_ids=chunk, user_id_type=uid
                     )
+                    break
+                except (RevieweeRejected, RowRejected) as exc:
+                    named = {r for r in chunk if r in exc.msg}
+                    if not named:
+                        return Verdict("unknown", f"the read was refused with {exc.code} ({exc.meaning})")
+                    unread |= named
+                    chunk = [r for r in chunk if r not in named]
+                except (FeishuError, SyncerError) as exc:
+                    return Verdict("unknown", f"the read failed: {type(exc).__name__}")
+            else:
+                return Verdict("unknown", "the read kept being refused")
+        held: dict[RowKey, dict[str, str | None]] = {}
+        metrics = {m.id: m for m in self.desired.catalog.metrics.values()}
+        for rm in answers:
+            rid = rm.reviewee.get(uid) or ""
+            for metric in rm.metrics:
+                mdef = metrics.get(metric.metric_id)
+                row = RowKey(semester, rid, metric.metric_id)
+                for f in metric.fields:
+                    fdef = mdef.field_by_id(f.field_id) if mdef is not None else None
+                    if fdef is None:
+                        continue
+                    try:
+                        held.setdefault(row, {})[f.field_id] = canonical_remote(fdef, f, uid)
+                    except Unrepresentable:
+                        held.setdefault(row, {})[f.field_id] = None
         for row, values in rows.items():
-            for fid, value in values.items():
-                got = held.get((row.reviewee, row.metric, fid))
-                if got is None or got.rstrip("%") != value.rstrip("%"):
-                    return False
-        return True
+            if row.reviewee in unread:
+                continue
+            live = held.get(row, {})
+            if any(live.get(fid) != value for fid, value in values.items()):
+                return Verdict("absent", "a value of the batch is not in Feishu")
+        if unread:
+            return Verdict("unknown", f"Feishu refused to read {plural(len(unread), 'reviewee')} of the batch")
+        return Verdict("held")
 
     # --- applying a plan -------------------------------------------------------------------------------
 
@@ -230,10 +331,11 @@ class Applier:
                     0,
                     0,
                     0.0,
-                    f"stopped managing {self.report.values_forgotten} values removed from the "
+                    f"stopped managing {plural(self.report.values_forgotten, 'value')} removed from the "
                     "YAML (they stay in Feishu as they are)",
                 )
             )
+        self._changes = Counter(c.key.row for c in plan.changes if c.action != "forget")
         per_semester = plan.rows_by_semester()
         held = {q.row for q in plan.quarantined} | skip
         self.note_quarantined(plan)
@@ -241,28 +343,40 @@ class Applier:
         self._rows_total = sum(len(r.rows) for r in requests)
         stopped: set[str] = set()
         for i, request in enumerate(requests):
-            if request.semester_id in stopped:
+            semester = request.semester_id
+            if semester in stopped:
                 continue
             try:
+                if self._stop_asked():
+                    raise Stopped()
                 if self._would_overrun():
                     raise DurationReached()
                 self._send_request(request, requests_left=len(requests) - i - 1)
             except SemesterStopped as exc:
                 stopped.add(exc.semester)
                 self.report.failures.append((exc.semester, exc.message))
-            except DurationReached:
-                self.report.stopped_early = True
+            except SharedStopped as exc:
+                stopped.add(semester)
+                unsent = sum(len(r.rows) for r in requests[i + 1 :] if r.semester_id == semester)
+                self.report.shared.append(dataclasses.replace(exc.stop, rows_unsent=unsent))
+                self._rows_done += unsent
+            except (DurationReached, Stopped) as exc:
+                if isinstance(exc, Stopped):
+                    self.report.interrupted = self._stop_asked() or "SIGINT"
+                else:
+                    self.report.stopped_early = True
                 self.report.rows_left = max(0, self._rows_total - self._rows_done)
+                why = f"stopped by {self.report.interrupted}" if isinstance(exc, Stopped) else "--max-duration reached"
                 self.progress(
                     self._event(
                         "stop",
-                        request.semester_id,
+                        semester,
                         len(requests) - i,
-                        f"--max-duration reached: {self.report.rows_left} rows left for the next run",
+                        f"{why}: {plural(self.report.rows_left, 'row')} left for the next run",
                     )
                 )
                 break
-        self.report.seconds = self.timer() - self._start
+        self.report.seconds = self.timer() - (self._first_request if self._first_request is not None else self._start)
         return self.report
 
     def note_quarantined(self, plan: Plan) -> None:
@@ -309,21 +423,30 @@ class Applier:
         return (self.timer() - self._start) + wait + REQUEST_ALLOWANCE > limit
 
     def _event(
-        self, kind: Literal["batch", "rejected", "split", "stop"], semester: str, requests_left: int, message: str = ""
+        self,
+        kind: Literal["batch", "rejected", "split", "stop", "note"],
+        semester: str,
+        requests_left: int,
+        message: str = "",
     ) -> Progress:
         return Progress(
             kind,
             semester,
-            self._rows_done,
+            min(self._rows_done, self._rows_total),
             self._rows_total,
             requests_left,
             self.pacer.eta(requests_left) if requests_left else 0.0,
             message,
         )
 
+    def _note(self, semester: str, message: str) -> None:
+        self.report.notes.append(message)
+        self.progress(self._event("note", semester, 0, message))
+
     def _send_request(self, request: ImportRequest, *, requests_left: int) -> None:
         items = dict(zip(request.rows, request.items, strict=True))
         semester = request.semester_id
+        before = self.report.requests
 
         def send(rows: Sequence[RowKey]) -> Rejected | None:
             return self._send(semester, list(rows), [items[r] for r in rows])
@@ -336,17 +459,31 @@ class Applier:
                         "split", semester, requests_left, f"batch rejected ({first.code}): isolating the rows at fault"
                     )
                 )
-                for culprit in isolate(request.rows, first, send):
+                for culprit in isolate(request.rows, first, send, detect_shared=True):
                     self._quarantine(semester, culprit)
         except SemesterStopped as exc:
             self.progress(self._event("stop", semester, requests_left, exc.message))
             raise
+        except SharedRefusal as exc:
+            stop = self._shared_stop(semester, request.rows, exc, requests=self.report.requests - before)
+            self.progress(
+                self._event(
+                    "stop",
+                    semester,
+                    requests_left,
+                    f"semester {semester} stopped: every part of a batch was refused alike with {exc.code}",
+                )
+            )
+            raise SharedStopped(stop) from None
         self.progress(self._event("batch", semester, requests_left))
 
     def _send(
-        self, semester: str, rows: list[RowKey], items: list[ImportedMetric], *, retried: bool = False
+        self, semester: str, rows: list[RowKey], items: list[ImportedMetric], *, again: bool = False
     ) -> Rejected | None:
-        """One import request, journaled: None when accepted, a Rejected for row/reviewee-level codes."""
+        """One import request, journaled: None when recorded as applied, a Rejected for row- and
+        reviewee-level codes."""
+        if self._stop_asked():
+            raise Stopped()
         if self._would_overrun():
             raise DurationReached()
         token = new_token()
@@ -360,29 +497,34 @@ class Applier:
             JournalEntry(token, semester, format_time(self.clock()), text, values, name, self.commit)
         )
         self.hook("journaled", token)
-        answer = self._ask(semester, token, name, json.loads(text)["imported_metrics"])
+        try:
+            answer = self._ask(semester, token, name, json.loads(text)["imported_metrics"])
+        except WaitAbandoned:
+            self.store.settle_journal(token, outcome="not-sent")
+            raise Stopped() from None
         if answer.kind == "known-token":
             assert isinstance(answer.error, DuplicateTokenError)
             if not answer.error.after_retry:  # a fresh random token cannot repeat: stop the semester, say so
                 self.store.settle_journal(token, outcome="rejected 1580110")
                 raise SemesterStopped(semester, answer.error)
-            # An earlier attempt of this very request reached Feishu and its answer was lost. 1580110 says
-            # the token is known; if Feishu also remembers the tokens of rejected requests, that attempt may
-            # have been rejected: read the rows back before recording them.
-            if self._confirmed_by_reading(semester, row_values) is False:
-                self.store.settle_journal(token, outcome="not-landed")
-                if retried:
-                    raise SemesterStopped(semester, answer.error)
-                return self._send(semester, rows, items, retried=True)  # once more, under a new token
+            # An earlier attempt of this very request reached Feishu and its answer was lost. 1580110 says the
+            # token is known, not that the attempt was accepted: only the rows read back can tell.
+            verdict = self._read_back(semester, row_values)
+            if verdict.kind != "held":
+                self.store.settle_journal(token, outcome="not-landed" if verdict.kind == "absent" else "unconfirmed")
+                if again:
+                    raise SemesterStopped(semester, answer.error, note=f"twice unconfirmed ({verdict.why})")
+                self._note(
+                    semester,
+                    f"a batch whose answer was lost was not confirmed ({verdict.why}): sent again under a new token",
+                )
+                return self._send(semester, rows, items, again=True)
         elif answer.kind in ("rejected", "refused"):
             assert answer.error is not None
-            self.report.requests += 1
             self.store.settle_journal(token, outcome=f"rejected {answer.error.code}")
             if answer.kind == "refused":
                 raise SemesterStopped(semester, answer.error)
             return answer.rejection()
-        else:
-            self.report.requests += 1
         self.hook("sent", token)
         self._record(semester, token, answer.record_id, row_values, self.commit, name)
         self.hook("recorded", token)
@@ -412,17 +554,22 @@ class Applier:
                 rows=rows,
             )
         )
-        self.report.accepted_batches.append((semester, record_id, len(rows)))
+        values = sum(len(v) for v in rows.values())
+        self.report.batches.append(Batch(semester, record_id, len(rows), values, token))
         self.report.rows_applied += len(rows)
-        self.report.values_applied += sum(len(v) for v in rows.values())
-        self._rows_done += len(rows)
+        self.report.values_applied += values
+        self.report.changes_applied += sum(self._changes[r] for r in rows)
+        if rows.keys() <= self._by_row.keys():  # rows of this run's plan (not a settled batch of an earlier run)
+            self._rows_done += len(rows)
+
+    def _digest(self, row: RowKey) -> str:
+        return sent_digest(self._by_row.get(row, {}), percentage_format=self.settings.target.percentage_format)
 
     def _quarantine(self, semester: str, culprit: Isolated[RowKey]) -> None:
         at = format_time(self.clock())
-        values = self._row_values(culprit.rows)
         info = describe(culprit.code)
         self.store.record_rejected(
-            [Rejection(row, culprit.code, at, row_digest(values[row]), culprit.message) for row in culprit.rows]
+            [Rejection(row, culprit.code, at, self._digest(row), culprit.message) for row in culprit.rows]
         )
         for row in culprit.rows:
             self.report.rejected.append(
@@ -433,21 +580,54 @@ class Applier:
         self._rows_done += len(culprit.rows)
         self.progress(
             self._event(
-                "rejected", semester, 0, f"{len(culprit.rows)} row(s) rejected with {culprit.code}: {info.meaning}"
+                "rejected",
+                semester,
+                0,
+                f"{plural(len(culprit.rows), 'row')} rejected with {culprit.code}: {info.meaning}",
             )
         )
+
+    def _shared_stop(self, semester: str, rows: Sequence[RowKey], exc: SharedRefusal, *, requests: int) -> SharedStop:
+        """Hold the refused batch's rows back (released when what would be sent changes: a settings fix does
+        that) and say what to change."""
+        metrics = {m.id: m for m in self.desired.catalog.metrics.values()}
+        sent = sent_fields((metrics[r.metric], self._by_row.get(r, {}).keys()) for r in rows if r.metric in metrics)
+        cause = likely_cause(exc.code, sent, percentage_format=self.settings.target.percentage_format)
+        info = describe(exc.code)
+        at = format_time(self.clock())
+        message = f"refused alike with every row of its batch: {cause}"
+        self.store.record_rejected([Rejection(row, exc.code, at, self._digest(row), message) for row in rows])
+        for row in rows:
+            self.report.rejected.append(
+                RejectedRow(row, exc.code, info.meaning, cause, message, self.desired.rows.get(row), new=True)
+            )
+        self._rows_done += len(rows)
+        return SharedStop(semester, exc.code, info.meaning, cause, len(rows), 0, requests)
 
 
 class DurationReached(Exception):
     """--max-duration: the next request would end too late. Nothing is open: the state is consistent."""
 
 
+class Stopped(Exception):
+    """A stop was asked for (SIGINT, SIGTERM) and honoured between requests: the state is consistent."""
+
+
+class SharedStopped(Exception):
+    def __init__(self, stop: SharedStop) -> None:
+        super().__init__(stop.cause)
+        self.stop = stop
+
+
 class SemesterStopped(RefusedError):
     """A request-wide code stopped a semester's apply (never split)."""
 
-    def __init__(self, semester: str, cause: FeishuAPIError) -> None:
+    def __init__(self, semester: str, cause: FeishuAPIError, *, note: str = "") -> None:
+        detail = f" (Feishu said: {cause.msg})" if cause.msg and not cause.known else ""
+        violations = "".join(f"; {v}" for v in cause.violations)
         super().__init__(
-            f"semester {semester}: Feishu refused the request with {cause.code} ({cause.meaning}); {cause.remedy}"
+            f"semester {semester}: Feishu refused the request with {cause.code} ({cause.meaning}){detail}"
+            f"{violations}; {cause.remedy}" + (f" [{note}]" if note else "")
         )
         self.semester = semester
         self.cause = cause

@@ -19,9 +19,7 @@ from syncer.feishu.records import (
     ImportedMetricField,
     import_body,
 )
-from syncer.model import Catalog, DesiredValue, FieldType, MetricDef, RowKey
-
-PERCENTAGE_FORMATS = ("40%", "40")
+from syncer.model import PERCENTAGE_FORMATS, Catalog, DesiredValue, MetricDef, RowKey, render_value
 
 LOWER, KEEP, RAISE = -1, 0, 1
 
@@ -60,14 +58,6 @@ def id_sort_key(value: str) -> tuple[int, int, str, str]:
         digits = value.lstrip("0")
         return (0, len(digits), digits, value)
     return (1, 0, value, value)
-
-
-def render_value(value: str, *, field_type: FieldType, percentage_format: str) -> str:
-    """The wire form of a canonical value: percentages per `target.percentage_format`, the rest as is."""
-    if field_type != "percentage":
-        return value
-    bare = value[:-1] if value.endswith("%") else value
-    return bare + "%" if percentage_format == "40%" else bare
 
 
 def weight_direction(new_weight: str | None, last_weight: str | None) -> int:

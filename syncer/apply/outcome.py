@@ -1,5 +1,5 @@
-"""What an apply reports: its outcome as plain data (for the summaries, the step summary and the exit code)
-and its progress events."""
+"""What an apply reports: its outcome as plain data (for the summaries, the step summary, `--report FILE`
+and the exit code), its progress events, and the stop request that SIGINT/SIGTERM make."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from typing import Literal
 
 from syncer.model import RowKey, Source
 
-Outcome = Literal["accepted", "landed-earlier", "rejected", "not-landed"]
+Outcome = Literal["accepted", "landed-earlier", "rejected", "not-landed", "unconfirmed", "not-sent"]
+#: Exit codes of an interrupted apply, by signal: 128 + the signal number, as shells report them.
+SIGNAL_EXIT = {"SIGINT": 130, "SIGTERM": 143}
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,31 +25,66 @@ class RejectedRow:
     new: bool  # rejected in this run (False: a quarantined row skipped again)
 
 
+@dataclass(frozen=True, slots=True)
+class SharedStop:
+    """A semester stopped because Feishu refused every probed part of a batch alike."""
+
+    semester: str
+    code: int
+    meaning: str
+    cause: str  # the setting or catalog entry most likely at fault
+    rows_held: int  # the refused batch's rows, held back until what would be sent changes
+    rows_unsent: int  # the semester's other rows, not sent in this run
+    requests: int  # spent on the batch before stopping
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """An import request recorded as applied."""
+
+    semester: str
+    import_record_id: str  # "" when it landed in an earlier attempt whose answer was lost
+    rows: int
+    values: int
+    client_token: str
+
+
 @dataclass(slots=True)
 class ApplyReport:
-    requests: int = 0  # import requests that reached Feishu's answer (accepted or rejected)
-    accepted_batches: list[tuple[str, str, int]] = field(default_factory=list)  # (semester, record id, rows)
-    values_applied: int = 0
+    requests: int = 0  # import requests Feishu answered (retries of one request under its token count once)
+    requests_accepted: int = 0
+    batches: list[Batch] = field(default_factory=list)
+    changes_applied: int = 0  # the plan's value changes in the rows recorded
+    values_applied: int = 0  # values recorded: every managed field of each row sent (whole rows)
     rows_applied: int = 0
     values_forgotten: int = 0
     rejected: list[RejectedRow] = field(default_factory=list)
     settled: list[tuple[str, Outcome]] = field(default_factory=list)  # (client_token, outcome)
-    failures: list[tuple[str, str]] = field(default_factory=list)  # (semester, why) stopped by a request-wide code
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (semester, why): request-wide refusals
+    shared: list[SharedStop] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     stopped_early: bool = False  # --max-duration reached with work left
+    interrupted: str | None = None  # the signal that stopped it (SIGINT, SIGTERM)
     rows_left: int = 0
-    seconds: float = 0.0
+    seconds: float = 0.0  # from the first request to the end
 
     @property
     def new_rejections(self) -> list[RejectedRow]:
         return [r for r in self.rejected if r.new]
 
     @property
+    def import_record_ids(self) -> list[str]:
+        return [b.import_record_id for b in self.batches if b.import_record_id]
+
+    @property
     def exit_code(self) -> int:
         if self.failures:
             return 1
+        if self.interrupted is not None:
+            return SIGNAL_EXIT.get(self.interrupted, 130)
         if self.stopped_early:
             return 3
-        if self.new_rejections:
+        if self.new_rejections or self.shared:
             return 4
         return 0
 
@@ -56,7 +93,7 @@ class ApplyReport:
 class Progress:
     """An event for the progress display: what just happened and how much is left."""
 
-    kind: Literal["settle", "batch", "rejected", "split", "stop", "forget"]
+    kind: Literal["settle", "batch", "rejected", "split", "stop", "forget", "note"]
     semester: str
     rows_done: int
     rows_total: int
@@ -66,7 +103,23 @@ class Progress:
 
 
 ProgressFn = Callable[[Progress], None]
-
-
 #: Test hook: called with a step name ("journaled", "sent", "recorded") and the client_token.
 StepHook = Callable[[str, str], None]
+
+
+class StopRequest:
+    """A request to stop (SIGINT, SIGTERM), honoured between import requests: the request in flight is
+    finished and recorded first. Only while `armed` (sending) does a request count; before that, a signal
+    keeps its usual meaning (the CLI raises KeyboardInterrupt)."""
+
+    def __init__(self) -> None:
+        self.armed = False
+        self.reason: str | None = None
+
+    def request(self, reason: str) -> bool:
+        """Ask to stop; False when nothing is sending (the caller then stops at once) or when a stop was
+        already asked for (a second Ctrl-C: the caller stops at once)."""
+        if not self.armed or self.reason is not None:
+            return False
+        self.reason = reason
+        return True

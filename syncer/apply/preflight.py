@@ -9,9 +9,9 @@ from datetime import datetime
 from syncer.feishu.client import QUERY_CHUNK, ReadClient
 from syncer.load.settings import Settings
 from syncer.model import DesiredState, RowKey
-from syncer.plan.diff import desired_rows
+from syncer.plan.diff import desired_fields, sent_digest
 from syncer.plan.model import Plan
-from syncer.state.model import Rejection, format_time, row_digest
+from syncer.state.model import Rejection, format_time
 from syncer.state.protocols import ApplyLog
 
 #: The user ID types the read APIs (metric_details/query, reviewees/query) answer with.
@@ -48,9 +48,13 @@ def preflight_reviewees(
                     found.add(got)
         missing = [r for r in rows if r.reviewee not in found]
         if missing:
-            values = desired_rows(desired.values, missing)
+            values = desired_fields(desired.values, missing)
+            pf = settings.target.percentage_format
             store.record_rejected(
-                [Rejection(r, 1580306, at, row_digest(values.get(r, {})), PREFLIGHT_MESSAGE) for r in missing]
+                [
+                    Rejection(r, 1580306, at, sent_digest(values.get(r, {}), percentage_format=pf), PREFLIGHT_MESSAGE)
+                    for r in missing
+                ]
             )
             moved += missing
     return moved

@@ -3,13 +3,14 @@ plan, the ancestry of the commit), confirm, pre-flight, push (syncer.apply.appli
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from syncer.apply.applier import Applier, now_utc
-from syncer.apply.outcome import ApplyReport, ProgressFn, RejectedRow, StepHook
+from syncer.apply.applier import Applier, Stopped, now_utc
+from syncer.apply.outcome import ApplyReport, ProgressFn, RejectedRow, StepHook, StopRequest
 from syncer.apply.preflight import PREFLIGHT_MESSAGE, READABLE_ID_TYPES, preflight_reviewees
 from syncer.errors import RefusedError
 from syncer.feishu.codes import describe
@@ -19,7 +20,7 @@ from syncer.gitinfo import GitInfo
 from syncer.load.settings import Settings
 from syncer.model import DesiredState, Identity, RowKey
 from syncer.plan.diff import make_plan
-from syncer.plan.model import Plan
+from syncer.plan.model import LiveView, Plan
 from syncer.plan.safety import check_safety
 from syncer.state import load_checked
 from syncer.state.model import State, parse_time
@@ -118,6 +119,10 @@ def check_saved_plan(saved: Mapping[str, object], fresh: Plan) -> None:
         )
 
 
+#: Reads Feishu for a plan (`--refresh`): given the plan made without it and the state, the live values.
+Refresher = Callable[[Plan, State | None], LiveView]
+
+
 def run_apply(
     *,
     store: WritableStore,
@@ -129,13 +134,20 @@ def run_apply(
     commit_is_ancestor: Callable[[str, str], bool | None],
     confirm: Callable[[Plan], bool],
     options: RunOptions = RunOptions(),
+    refresh: Refresher | None = None,
+    stop: StopRequest | None = None,
     progress: ProgressFn | None = None,
     step_hook: StepHook | None = None,
     clocks: Clocks = Clocks(),
 ) -> ApplyRun:
-    """The whole apply under the state's lock: settle the journal, plan, check, confirm, push, record.
+    """The whole apply under the state's lock: settle the journal, plan (reading Feishu first with
+    `refresh`), check, confirm, push, record.
 
-    `confirm` sees the plan and says whether to go on (the CLI asks on a terminal, or --auto-approve)."""
+    `confirm` sees the plan and says whether to go on (the CLI asks on a terminal, or --auto-approve). `stop`
+    is honoured between requests while requests are being sent (settling and pushing), not while the plan
+    is made or confirmed. The credentials are checked (a tenant token fetched) before anything else, so
+    that no state is ever bound to an app whose secret is wrong."""
+    client.authenticate()
     target = Identity(host=host_of(client.base_url), app_id=client.app_id, user_id_type=settings.target.user_id_type)
     with store.locked(command="apply"):
         state, notes = load_checked(store, target=target)
@@ -152,27 +164,25 @@ def run_apply(
             commit=git.commit,
             max_duration=options.max_duration,
             force=options.force,
+            stop=stop,
             clock=clocks.clock,
             timer=clocks.timer,
             progress=progress,
             step_hook=step_hook,
         )
-        if state is not None and state.journal:
-            applier.settle(state)
-            state = store.load()
+        try:
+            if state is not None and state.journal:
+                with _armed(stop):
+                    applier.settle(state)
+                state = store.load()
+        except Stopped:
+            applier.report.interrupted = stop.reason if stop is not None and stop.reason else "SIGINT"
+            store.compact()
+            return ApplyRun(_plan(desired, state, settings, git, target, store, root, notes, options), applier.report)
         check_ancestry(state, commit=git.commit, is_ancestor=commit_is_ancestor, force=options.force)
-        plan = make_plan(
-            desired,
-            state,
-            safety=settings.safety,
-            git=git,
-            target=target,
-            state_location=store.location,
-            root=root,
-            notes=notes,
-            retry_rejected=options.retry_rejected,
-            force=options.force,
-        )
+        plan = _plan(desired, state, settings, git, target, store, root, notes, options)
+        if refresh is not None:
+            plan = _plan(desired, state, settings, git, target, store, root, notes, options, live=refresh(plan, state))
         if options.saved_plan is not None:
             check_saved_plan(options.saved_plan, plan)
         check_safety(plan, force=options.force)
@@ -197,6 +207,49 @@ def run_apply(
                     )
                 )
             skip = frozenset(moved)
-        report = applier.apply(plan, state, skip=skip)
+        with _armed(stop):
+            report = applier.apply(plan, state, skip=skip)
         store.compact()
         return ApplyRun(plan, report)
+
+
+def _plan(
+    desired: DesiredState,
+    state: State | None,
+    settings: Settings,
+    git: GitInfo,
+    target: Identity,
+    store: WritableStore,
+    root: str,
+    notes: tuple[str, ...],
+    options: RunOptions,
+    *,
+    live: LiveView | None = None,
+) -> Plan:
+    return make_plan(
+        desired,
+        state,
+        safety=settings.safety,
+        git=git,
+        target=target,
+        state_location=store.location,
+        root=root,
+        notes=notes,
+        retry_rejected=options.retry_rejected,
+        force=options.force,
+        live=live,
+        percentage_format=settings.target.percentage_format,
+    )
+
+
+@contextlib.contextmanager
+def _armed(stop: StopRequest | None) -> Iterator[None]:
+    """A stop request counts while requests are sent (between them): elsewhere a signal stops at once."""
+    if stop is None:
+        yield
+        return
+    stop.armed = True
+    try:
+        yield
+    finally:
+        stop.armed = False

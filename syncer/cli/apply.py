@@ -6,18 +6,29 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import click
 
-from syncer.cli.context import StateOpener, is_ci, stdout_color
+from syncer.cli.context import StateOpener, is_ci, live_reader, stdout_color, stop_on_signals
 from syncer.cli.main import cli
-from syncer.cli.options import base_url_option, problems_format, redact_option, root_display, root_option, state_option
+from syncer.cli.options import (
+    base_url_option,
+    problems_format,
+    redact_option,
+    refresh_options,
+    root_display,
+    root_option,
+    state_option,
+)
 from syncer.cli.progress import Printer
 
 if TYPE_CHECKING:
-    from syncer.apply.run import ApplyRun
-    from syncer.plan.model import Plan
+    from syncer.apply.run import ApplyRun, Refresher
+    from syncer.load.settings import Settings
+    from syncer.model import DesiredState
+    from syncer.plan.model import LiveView, Plan
+    from syncer.state.model import State
 
 
 @cli.command()
@@ -52,6 +63,16 @@ if TYPE_CHECKING:
     help="Before importing, check the plan's reviewees with reviewees/query and quarantine those "
     "the semester does not hold (default: on in CI, off elsewhere).",
 )
+@refresh_options
+@click.option(
+    "--report",
+    "report_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="Also write the apply report as JSON to FILE (every batch and import record, every rejected row; "
+    "no values), e.g. as a CI artifact.",
+)
 @redact_option
 @click.option(
     "--force", is_flag=True, help="Apply despite safety thresholds and the ancestor check of the last applied commit."
@@ -65,6 +86,10 @@ def apply(
     base_url: str | None,
     retry_rejected: bool,
     preflight: bool | None,
+    refresh: bool,
+    refresh_all: bool,
+    refresh_budget: int,
+    report_file: Path | None,
     redact: bool,
     force: bool,
 ) -> int:
@@ -77,6 +102,7 @@ def apply(
     what to do; they are not sent again until they change).
     """
     from syncer.apply.client import write_client
+    from syncer.apply.outcome import StopRequest
     from syncer.apply.run import RunOptions, run_apply
     from syncer.errors import RefusedError, SyncerError
     from syncer.feishu.auth import credentials_from_env
@@ -118,6 +144,10 @@ def apply(
         return click.confirm("Apply these changes to Feishu?", default=False)
 
     printer = Printer()
+    refresher = None
+    if refresh or refresh_all:
+        refresher = _refresher(settings, result.desired, "all" if refresh_all else "plan", refresh_budget, printer)
+    stop = StopRequest()
     options = RunOptions(
         max_duration=max_duration,
         retry_rejected=retry_rejected,
@@ -125,7 +155,7 @@ def apply(
         preflight=is_ci() if preflight is None else preflight,
         saved_plan=saved,
     )
-    with client:
+    with client, stop_on_signals(stop, printer):
         run = run_apply(
             store=store,
             client=client,
@@ -136,24 +166,55 @@ def apply(
             commit_is_ancestor=ancestor,
             confirm=confirm,
             options=options,
+            refresh=refresher,
+            stop=stop,
             progress=printer.apply_event,
         )
     printer.close()
+    if report_file is not None:
+        from syncer.fsio import atomic_write
+        from syncer.report.apply import apply_json
+
+        atomic_write(report_file, apply_json(run.report, run.plan.counts, checksum=run.plan.checksum, redact=redact))
     return _report_apply(run)
+
+
+def _refresher(
+    settings: Settings, desired: DesiredState, scope: Literal["plan", "all"], budget: int, printer: Printer
+) -> Refresher:
+    """Reads Feishu for the plan the run makes under the lock: paced, with a client of its own."""
+
+    def read(the_plan: Plan, state: State | None) -> LiveView:
+        from syncer.live.drift import refresh
+
+        with live_reader(settings, None, printer) as reader:
+            _, live = refresh(
+                reader,
+                the_plan,
+                state,
+                desired,
+                scope=scope,
+                budget=budget,
+                user_id_type=settings.target.user_id_type,
+            )
+        printer.close()
+        return live
+
+    return read
 
 
 def _report_apply(run: ApplyRun) -> int:
     from syncer.plan.summary import summary_line
     from syncer.report.apply import render_step_summary, render_summary
 
-    if run.plan.empty and not run.report.settled and not run.report.rejected:
+    if run.plan.empty and not run.report.settled and not run.report.rejected and run.report.exit_code == 0:
         click.echo(summary_line(run.plan))
         return 0
-    click.echo(render_summary(run.report, run.plan.names), nl=False)
+    click.echo(render_summary(run.report, run.plan.names, run.plan.counts), nl=False)
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_file:
         with open(summary_file, "a", encoding="utf-8") as fh:
-            fh.write(render_step_summary(run.report, run.plan.names))
+            fh.write(render_step_summary(run.report, run.plan.names, run.plan.counts))
     return int(run.report.exit_code)
 
 

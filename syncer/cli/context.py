@@ -3,12 +3,17 @@ command read one view of it), settings and catalog for the `state` commands, and
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from syncer.apply.outcome import StopRequest
     from syncer.cli.progress import Printer
     from syncer.gitinfo import GitInfo
     from syncer.live.reader import LiveReader
@@ -55,6 +60,36 @@ def live_reader(settings: Settings, base_url: str | None, printer: Printer) -> L
 
     url = resolve_base_url(flag=base_url, settings_base_url=settings.target.base_url)
     return LiveReader(base_url=url, credentials=credentials_from_env(), progress=printer.read_event)
+
+
+@contextlib.contextmanager
+def stop_on_signals(stop: StopRequest, printer: Printer) -> Iterator[None]:
+    """While the body runs, SIGINT and SIGTERM ask `stop` to stop between import requests (the request in
+    flight is finished and recorded). When nothing is being sent, or on a second signal, they stop at once:
+    SIGINT as KeyboardInterrupt (exit 130), SIGTERM as exit 143."""
+    names = {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM"}
+
+    def handler(signum: int, frame: object) -> None:
+        name = names.get(signal.Signals(signum), "SIGINT")
+        if stop.request(name):
+            printer.line(
+                f"{name}: stopping after the request in flight is recorded (again to stop at once; the next "
+                "apply settles what is left open)"
+            )
+            return
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise SystemExit(128 + signum)
+
+    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+        yield
+        return
+    previous = {s: signal.signal(s, handler) for s in names}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
 
 
 def stdout_color() -> bool:

@@ -34,7 +34,10 @@ class SyncerGroup(click.Group):
             rv = super().main(
                 args=argv, prog_name=prog_name or "syncer", complete_var=complete_var, standalone_mode=False, **extra
             )
-        except click.exceptions.Abort:
+        except click.exceptions.Abort as exc:
+            if isinstance(exc.__cause__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+                click.echo("Interrupted.", err=True)
+                _exit(130, standalone_mode)
             click.echo("Aborted.", err=True)
             _exit(1, standalone_mode)
         except click.ClickException as exc:

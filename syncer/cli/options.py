@@ -54,6 +54,31 @@ def base_url_option(f: F) -> F:
     )(f)
 
 
+def refresh_options(f: F) -> F:
+    """--refresh, --refresh-all, --refresh-budget: read Feishu's live values first (plan and apply)."""
+    f = click.option(
+        "--refresh-budget",
+        type=click.IntRange(min=1),
+        default=20,
+        show_default=True,
+        metavar="N",
+        help="At most N metric_details/query requests (50 reviewees each, 20 a minute) for --refresh; "
+        "rows beyond it are left unchecked, and the drift section says so.",
+    )(f)
+    f = click.option(
+        "--refresh-all",
+        is_flag=True,
+        help="Like --refresh, for every row the state manages in open semesters (within --refresh-budget).",
+    )(f)
+    return click.option(
+        "--refresh",
+        is_flag=True,
+        help="Also read the live values of the rows the plan touches (metric_details/query; needs FEISHU_APP_ID "
+        "and FEISHU_APP_SECRET): values changed in Feishu outside syncer become repairs (the YAML's value is sent "
+        "again), and a drift section lists them with the fields admins own.",
+    )(f)
+
+
 def default_format(choices: Sequence[str], fallback: str = "text") -> str:
     """`github` under GitHub Actions when the command offers it, else `fallback`."""
     if os.environ.get("GITHUB_ACTIONS") == "true" and "github" in choices:

@@ -10,15 +10,22 @@ import click
 
 from syncer.cli.context import StateOpener, live_reader, stdout_color
 from syncer.cli.main import cli
-from syncer.cli.options import default_format, redact_option, root_display, root_option, state_option
+from syncer.cli.options import (
+    default_format,
+    redact_option,
+    refresh_options,
+    root_display,
+    root_option,
+    state_option,
+)
 from syncer.cli.progress import Printer
 from syncer.text import plural
 
 if TYPE_CHECKING:
-    from syncer.live.drift import Drift
+    from syncer.live.drift import Drift, RemoteSnapshot
     from syncer.load.validate import ValidationResult
     from syncer.model import Catalog
-    from syncer.plan.model import Plan
+    from syncer.plan.model import LiveView, Plan
     from syncer.state.model import State
 
 PlanFormat = Literal["text", "markdown", "json", "github"]
@@ -55,27 +62,7 @@ PlanFormat = Literal["text", "markdown", "json", "github"]
     help="Accept changes that pass a safety threshold (the plan still shows them); without it such "
     "a plan exits 1, as apply would refuse it.",
 )
-@click.option(
-    "--refresh",
-    is_flag=True,
-    help="Also read the live values of the rows this plan touches (metric_details/query; needs "
-    "FEISHU_APP_ID and FEISHU_APP_SECRET) and show drift: values changed in Feishu outside "
-    "syncer, and fields admins own. With --detailed-exitcode, drift alone exits 2.",
-)
-@click.option(
-    "--refresh-all",
-    is_flag=True,
-    help="Like --refresh, for every row the state manages in open semesters (within --refresh-budget).",
-)
-@click.option(
-    "--refresh-budget",
-    type=click.IntRange(min=1),
-    default=20,
-    show_default=True,
-    metavar="N",
-    help="At most N metric_details/query requests (50 reviewees each, 20 a minute) for --refresh; "
-    "rows beyond it are left unchecked, and the drift section says so.",
-)
+@refresh_options
 def plan(
     root: Path,
     state_path: Path | None,
@@ -133,24 +120,38 @@ def plan(
         app_id=os.environ.get("FEISHU_APP_ID") or None,
     )
     state, notes = load_checked(store, target=target)
-    the_plan = make_plan(
-        result.desired,
-        state,
-        safety=result.settings.safety,
-        git=opener.git_info(result.settings),
-        target=target,
-        state_location=store.location,
-        root=shown_root,
-        notes=notes,
-        force=force,
-    )
+    git = opener.git_info(result.settings)
+    desired = result.desired
+
+    def planned(live: LiveView | None = None) -> Plan:
+        return make_plan(
+            desired,
+            state,
+            safety=result.settings.safety,
+            git=git,
+            target=target,
+            state_location=store.location,
+            root=shown_root,
+            notes=notes,
+            force=force,
+            live=live,
+            percentage_format=result.settings.target.percentage_format,
+        )
+
+    the_plan = planned()
+    drift = None
+    if refresh or refresh_all:
+        from syncer.live.drift import compute_drift
+
+        remote, live = _refresh(result, state, the_plan, scope="all" if refresh_all else "plan", budget=refresh_budget)
+        the_plan = planned(live)  # the values Feishu holds otherwise become repairs
+        drift = compute_drift(
+            plan=the_plan, state=state, desired=desired, remote=remote, user_id_type=result.settings.target.user_id_type
+        )
     if out is not None:
         from syncer.report.plan_json import plan_json
 
         atomic_write(out, plan_json(the_plan, redact=redact))
-    drift = None
-    if refresh or refresh_all:
-        drift = _refresh(result, state, the_plan, scope="all" if refresh_all else "plan", budget=refresh_budget)
     if drift is not None and shown_format == "json":
         click.echo(_plan_json_with_drift(the_plan, drift, redact=redact, detailed_exitcode=detailed_exitcode), nl=False)
     else:
@@ -166,14 +167,13 @@ def plan(
 
 def _refresh(
     result: ValidationResult, state: State | None, the_plan: Plan, *, scope: Literal["plan", "all"], budget: int
-) -> Drift:
-    """Read the live values for drift (paced, progress on stderr) and compare them with the state."""
-    from syncer.live.drift import compute_drift, fetch_remote, refresh_targets, requests_needed
+) -> tuple[RemoteSnapshot, LiveView]:
+    """Read the live values (paced, progress on stderr): the snapshot and its view for the plan."""
+    from syncer.live.drift import refresh, refresh_targets, requests_needed
 
     assert result.desired is not None
     settings = result.settings
-    targets = refresh_targets(the_plan, state, result.desired, scope=scope)
-    needed = requests_needed(targets)
+    needed = requests_needed(refresh_targets(the_plan, state, result.desired, scope=scope))
     if needed:
         click.echo(
             f"Reading live values: {plural(needed, 'metric_details/query request')} needed, budget {budget}, "
@@ -182,11 +182,17 @@ def _refresh(
         )
     printer = Printer()
     with live_reader(settings, None, printer) as reader:
-        remote = fetch_remote(reader, targets, budget=budget, user_id_type=settings.target.user_id_type, scope=scope)
+        found = refresh(
+            reader,
+            the_plan,
+            state,
+            result.desired,
+            scope=scope,
+            budget=budget,
+            user_id_type=settings.target.user_id_type,
+        )
     printer.close()
-    return compute_drift(
-        plan=the_plan, state=state, desired=result.desired, remote=remote, user_id_type=settings.target.user_id_type
-    )
+    return found
 
 
 def _plan_json_with_drift(the_plan: Plan, drift: Drift, *, redact: bool, detailed_exitcode: bool) -> str:

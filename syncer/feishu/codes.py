@@ -85,6 +85,22 @@ CODES: dict[int, CodeInfo] = {
         "check FEISHU_APP_ID and FEISHU_APP_SECRET",
         "request",
     ),
+    10014: CodeInfo(
+        "the app secret is invalid",
+        "set FEISHU_APP_SECRET to the app secret of the app in FEISHU_APP_ID (developer console: Credentials)",
+        "request",
+    ),
+    99991672: CodeInfo(
+        "the app lacks a permission (scope) this API needs",
+        "grant the permission Feishu names in its message to the app in the developer console, and publish a "
+        "new version of the app",
+        "request",
+    ),
+    99992402: CodeInfo(
+        "the request failed the gateway's field validation",
+        "fix the fields it names; this is a bug in syncer if the request came from syncer: please report it",
+        "request",
+    ),
     RATE_LIMITED: CodeInfo(
         "request trigger frequency limit (rate limited)",
         "wait and run again; another job may be sharing the app's quota",

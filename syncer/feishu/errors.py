@@ -7,7 +7,7 @@ gets here, and nothing here formats a header or a request body.
 from __future__ import annotations
 
 from syncer.errors import ConfigError, FeishuError
-from syncer.feishu.codes import CodeInfo, Scope, describe
+from syncer.feishu.codes import CODES, CodeInfo, Scope, describe
 
 
 class MissingCredentialsError(ConfigError):
@@ -29,17 +29,22 @@ class FeishuAPIError(FeishuError):
         attempts: int = 1,
         log_id: str | None = None,
         note: str | None = None,
+        violations: tuple[str, ...] = (),
     ) -> None:
         info = describe(code, http_status=http_status)
         self.http_status = http_status
         self.msg = msg
+        self.known = code in CODES  # documented: the meaning and remedy are syncer's own
+        self.violations = violations  # the gateway's field_violations, as "field: description"
         self.meaning = info.meaning
         self.remedy = info.remedy
         self.scope: Scope = info.scope
         self.endpoint = endpoint
         self.attempts = attempts
         self.log_id = log_id
-        super().__init__(_message(code, http_status, msg, endpoint, info, attempts, log_id, note), code=code)
+        super().__init__(
+            _message(code, http_status, msg, endpoint, info, attempts, log_id, note, violations), code=code
+        )
 
     @property
     def info(self) -> CodeInfo:
@@ -55,6 +60,7 @@ def _message(
     attempts: int,
     log_id: str | None,
     note: str | None,
+    violations: tuple[str, ...] = (),
 ) -> str:
     what = [f"code {code}" if code is not None else "no code"]
     if http_status is not None:
@@ -62,6 +68,8 @@ def _message(
     if msg:
         what.append(repr(msg))
     text = f"Feishu refused {endpoint} ({', '.join(what)}): {info.meaning}; {info.remedy}"
+    if violations:
+        text += f" (fields: {'; '.join(violations)})"
     if attempts > 1:
         text += f" (after {attempts} attempts)"
     if note:

@@ -46,6 +46,10 @@ def eta(n: int, *, now: float, last_request_at: float | None, interval: float) -
     return first_slot(now=now, last_request_at=last_request_at, interval=interval) + (n - 1) * interval - now
 
 
+class WaitAbandoned(Exception):
+    """A wait for the next slot was given up (a stop was asked for): no request was sent."""
+
+
 class Pacer:
     """Spaces requests `interval` seconds apart, starting from `last_request_at` (from the state)."""
 
@@ -98,14 +102,17 @@ class Pacer:
             return 0.0
         return self.next_slot() + (n - 1) * self.interval - self._clock()
 
-    def wait_turn(self) -> float:
-        """Sleep until the next slot, record the request as sent now, and return that time."""
+    def wait_turn(self, *, give_up: Callable[[], bool] | None = None) -> float:
+        """Sleep until the next slot, record the request as sent now, and return that time. With `give_up`,
+        the wait is checked every second and abandoned (WaitAbandoned, nothing recorded) once it says so."""
         while True:
             now = self._clock()
             slot = max(first_slot(now=now, last_request_at=self._last, interval=self.interval), self._not_before)
+            if give_up is not None and give_up():
+                raise WaitAbandoned()
             if now >= slot:
                 break
-            self._sleep(slot - now)
+            self._sleep(slot - now if give_up is None else min(slot - now, 1.0))
         self._last = now
         return now
 

@@ -268,6 +268,7 @@ class Session:
                 endpoint=endpoint,
                 attempts=failures + 1,
                 log_id=log_id,
+                violations=self._violations(body),
             )
             if code == DUPLICATE_TOKEN and isinstance(err, DuplicateTokenError):
                 err.after_retry = maybe_landed
@@ -307,6 +308,19 @@ class Session:
             delay,
         )
         self._sleep(delay)
+
+    def _violations(self, body: Mapping[str, Any] | None) -> tuple[str, ...]:
+        """The gateway's `error.field_violations` (99992402 and others), as "field: description" (scrubbed)."""
+        error = body.get("error") if body is not None else None
+        found = error.get("field_violations") if isinstance(error, Mapping) else None
+        if not isinstance(found, list):
+            return ()
+        out = []
+        for v in found[:10]:
+            if isinstance(v, Mapping):
+                name, why = str(v.get("field", "?")), str(v.get("description", "") or v.get("value", ""))
+                out.append(self._scrub(f"{name}: {why}" if why else name))
+        return tuple(out)
 
     def _scrub(self, text: str) -> str:
         """Hide the secret and the token should Feishu (or a proxy) ever echo them."""

@@ -26,7 +26,7 @@ from syncer.feishu.records import RemoteMetric
 from syncer.feishu.values import Unrepresentable, canonical_remote, remote_text
 from syncer.live.reader import LiveReader, requests_for
 from syncer.model import Catalog, DesiredState, RowKey, Source, UserIdType, ValueKey
-from syncer.plan.model import Plan
+from syncer.plan.model import LiveView, Plan
 from syncer.state.model import State
 from syncer.text import plural
 
@@ -187,6 +187,29 @@ def live_values(metric: RemoteMetric, catalog: Catalog, user_id_type: UserIdType
         if value is not None:
             out[rf.field_id] = value
     return out
+
+
+def live_view(remote: RemoteSnapshot, catalog: Catalog, user_id_type: UserIdType) -> LiveView:
+    """The snapshot as a plan takes it (`make_plan(live=...)`): canonical values of the rows read."""
+    rows = {row: live_values(m, catalog, user_id_type) for row, m in remote.rows.items()}
+    return LiveView(remote.scope, rows, remote.checked, remote.complete)
+
+
+def refresh(
+    reader: LiveReader,
+    plan: Plan,
+    state: State | None,
+    desired: DesiredState,
+    *,
+    scope: Scope,
+    budget: int,
+    user_id_type: UserIdType,
+) -> tuple[RemoteSnapshot, LiveView]:
+    """Read what `--refresh` (scope plan) or `--refresh-all` (scope all) reads for `plan`, within `budget`
+    requests: the snapshot (for the drift section) and its view (for a plan that repairs drift)."""
+    targets = refresh_targets(plan, state, desired, scope=scope)
+    remote = fetch_remote(reader, targets, budget=budget, user_id_type=user_id_type, scope=scope)
+    return remote, live_view(remote, desired.catalog, user_id_type)
 
 
 def compute_drift(

@@ -17,16 +17,28 @@ from collections.abc import Iterable, Mapping
 from syncer import __version__
 from syncer.gitinfo import GitInfo
 from syncer.load.settings import Safety
-from syncer.model import Catalog, DesiredState, DesiredValue, Identity, RowKey, Source, ValueKey, request_count
+from syncer.model import (
+    Catalog,
+    DesiredState,
+    DesiredValue,
+    Identity,
+    RowKey,
+    Source,
+    ValueKey,
+    request_count,
+    wire_fields,
+)
 from syncer.perf import paused_gc
 from syncer.plan.checksum import checksum
 from syncer.plan.model import (
     PLAN_FORMAT,
     Change,
     Counts,
+    LiveView,
     Names,
     Plan,
     Quarantined,
+    Refresh,
     SemesterSummary,
     StateRef,
 )
@@ -46,6 +58,8 @@ def make_plan(
     notes: Iterable[str] = (),
     retry_rejected: bool = False,
     force: bool = False,
+    live: LiveView | None = None,
+    percentage_format: str = "40%",
     version: str = __version__,
 ) -> Plan:
     """Desired minus state. Pure: the same inputs give the same plan and the same checksum."""
@@ -61,6 +75,8 @@ def make_plan(
             notes=notes,
             retry_rejected=retry_rejected,
             force=force,
+            live=live,
+            percentage_format=percentage_format,
             version=version,
         )
 
@@ -77,6 +93,8 @@ def _make_plan(
     notes: Iterable[str],
     retry_rejected: bool,
     force: bool,
+    live: LiveView | None,
+    percentage_format: str,
     version: str,
 ) -> Plan:
     values = desired.open_values()
@@ -115,10 +133,14 @@ def _make_plan(
     changes = [Change("create", k, None, values[k][0], values[k].source, None) for k in creates]
     changes += [Change("update", k, old, values[k][0], values[k].source, b) for k, old, b in updates]
     changes += [Change("forget", k, old, None, None, b) for k, old, b in forgets]
+    if live is not None and state is not None:
+        changes += _repairs(values, state, live, desired.catalog, closed)
 
     quarantined: list[Quarantined] = []
     if state is not None and state.rejections and not retry_rejected:
-        changes, quarantined = _hold_back_rejected(changes, values, state.rejections, desired.rows)
+        changes, quarantined = _hold_back_rejected(
+            changes, values, state.rejections, desired.rows, percentage_format=percentage_format
+        )
 
     changes.sort(key=lambda c: c.key)
     quarantined.sort(key=lambda q: q.row)
@@ -160,21 +182,57 @@ def _make_plan(
         notes=tuple(all_notes),
         forced=force,
         checksum=digest,
+        refreshed=None if live is None else Refresh(live.scope, live.reviewees_checked, live.complete),
     )
 
 
-def desired_rows(values: Mapping[ValueKey, DesiredValue], rows: Iterable[RowKey]) -> dict[RowKey, dict[str, str]]:
-    """The desired values of some rows (field id -> canonical value): what apply sends for them, and what
-    a rejection's digest is compared with."""
+def _repairs(
+    values: Mapping[ValueKey, DesiredValue], state: State, live: LiveView, catalog: Catalog, closed: frozenset[str]
+) -> list[Change]:
+    """Values the YAML and the state agree on that Feishu holds otherwise (changed or cleared outside syncer),
+    for the reviewees the refresh read. Fields admins own are left out: Feishu refuses to overwrite them."""
+    admin = {(m.id, f.id) for m in catalog.metrics.values() for f in m.fields.values() if f.input_setting == "admin"}
+    out: list[Change] = []
+    for (sem, rev, met), r in state.rows.items():
+        if sem in closed or not live.was_checked(sem, rev):
+            continue
+        row = RowKey(sem, rev, met)
+        held = live.rows.get(row, {})
+        for f, applied in r[0].items():
+            key = ValueKey(sem, rev, met, f)
+            dv = values.get(key)
+            if dv is None or dv[0] != applied or (met, f) in admin:
+                continue  # a forget, or an update: sent anyway
+            now = held.get(f)
+            if now != applied:
+                out.append(Change("repair", key, now, applied, dv.source, row_batch(r, f)))
+    return out
+
+
+def desired_fields(
+    values: Mapping[ValueKey, DesiredValue], rows: Iterable[RowKey]
+) -> dict[RowKey, dict[str, DesiredValue]]:
+    """The desired values of some rows (field id -> value, with its type): what apply sends for them."""
     wanted = {tuple(r) for r in rows}
-    out: dict[RowKey, dict[str, str]] = {}
+    out: dict[RowKey, dict[str, DesiredValue]] = {}
     if not wanted:
         return out
     for k, dv in values.items():
         rk = k[:3]
         if rk in wanted:
-            out.setdefault(RowKey(*rk), {})[k[3]] = dv[0]
+            out.setdefault(RowKey(*rk), {})[k[3]] = dv
     return out
+
+
+def desired_rows(values: Mapping[ValueKey, DesiredValue], rows: Iterable[RowKey]) -> dict[RowKey, dict[str, str]]:
+    """The canonical desired values of some rows (field id -> value), as the state records them."""
+    return {r: {f: dv.value for f, dv in fields.items()} for r, fields in desired_fields(values, rows).items()}
+
+
+def sent_digest(values: Mapping[str, DesiredValue], *, percentage_format: str) -> str:
+    """The digest of a row as an import sends it: what a rejection keeps, and what decides whether the row
+    changed since (its values, their types, or the percentage format)."""
+    return row_digest(wire_fields(values, percentage_format=percentage_format))
 
 
 def _hold_back_rejected(
@@ -182,13 +240,19 @@ def _hold_back_rejected(
     values: Mapping[ValueKey, DesiredValue],
     rejections: Mapping[RowKey, Rejection],
     row_sources: Mapping[RowKey, Source],
+    *,
+    percentage_format: str,
 ) -> tuple[list[Change], list[Quarantined]]:
     sent = {RowKey(*c.key[:3]) for c in changes if c.action != "forget"}
     candidates = [r for r in rejections if r in sent]
     if not candidates:
         return changes, []
-    current = desired_rows(values, candidates)
-    held = {r for r in candidates if row_digest(current.get(r, {})) == rejections[r].digest}
+    current = desired_fields(values, candidates)
+    held = {
+        r
+        for r in candidates
+        if sent_digest(current.get(r, {}), percentage_format=percentage_format) == rejections[r].digest
+    }
     if not held:
         return changes, []
     per_row = Counter(c.key[:3] for c in changes if c.action != "forget" and c.key[:3] in held)
@@ -222,6 +286,7 @@ def _summaries(
         managed = state.managed(sem) if state is not None else 0
         n_rows = len(rows_to_send.get(sem, ()))
         upd, fgt = by_action.get((sem, "update"), 0), by_action.get((sem, "forget"), 0)
+        rep = by_action.get((sem, "repair"), 0)
         out.append(
             SemesterSummary(
                 semester=sem,
@@ -230,10 +295,11 @@ def _summaries(
                 values_to_create=by_action.get((sem, "create"), 0),
                 values_to_update=upd,
                 values_to_forget=fgt,
+                values_to_repair=rep,
                 rows_to_send=n_rows,
                 requests_min=request_count(n_rows),
                 rows_quarantined=held.get(sem, 0),
-                update_ratio=upd / managed if managed else 0.0,
+                update_ratio=(upd + rep) / managed if managed else 0.0,
                 forget_ratio=fgt / managed if managed else 0.0,
                 guarded=False,
             )
@@ -264,6 +330,7 @@ def _counts(changes: list[Change], quarantined: list[Quarantined], summaries: li
         values_to_create=n["create"],
         values_to_update=n["update"],
         values_to_forget=n["forget"],
+        values_to_repair=n["repair"],
         values_changed=len(changes),
         rows_to_send=sum(s.rows_to_send for s in summaries),
         requests_min=sum(s.requests_min for s in summaries),

@@ -15,19 +15,40 @@ from syncer.state.model import BatchInfo, LastApply
 PLAN_FORMAT = 1
 
 
-Action = Literal["create", "update", "forget"]
+Action = Literal["create", "update", "repair", "forget"]
 
 
 FORGET_MEANING = "forget: the value stays in Feishu (the API cannot delete it) and syncer stops managing it"
+REPAIR_MEANING = (
+    "repair: Feishu holds another value than syncer last applied (changed outside syncer); the YAML's value "
+    "is sent again"
+)
+
+
+class LiveView(NamedTuple):
+    """What a refresh read from Feishu (metric_details/query), in canonical form: the rows of the reviewees
+    it checked. A plan made with one repairs the values Feishu holds differently from the state."""
+
+    scope: Literal["plan", "all"]
+    rows: Mapping[RowKey, Mapping[str, str]]  # field id -> live value, for the rows Feishu holds
+    checked: Mapping[str, frozenset[str]]  # semester -> reviewees read
+    complete: bool  # every reviewee in scope was read (within the request budget)
+
+    def was_checked(self, semester: str, reviewee: str) -> bool:
+        return reviewee in self.checked.get(semester, frozenset())
+
+    @property
+    def reviewees_checked(self) -> int:
+        return sum(len(v) for v in self.checked.values())
 
 
 class Change(NamedTuple):
     action: Action
     key: ValueKey
-    old: str | None  # the value last applied (update, forget)
-    new: str | None  # the value the YAML holds (create, update)
-    source: Source | None  # where the new value is written (create, update)
-    batch: int | None  # the batch that applied the old value (update, forget)
+    old: str | None  # the value last applied (update, forget); Feishu's value (repair; None: cleared there)
+    new: str | None  # the value the YAML holds (create, update, repair)
+    source: Source | None  # where the new value is written (create, update, repair)
+    batch: int | None  # the batch that applied the value last applied (update, repair, forget)
 
 
 class Quarantined(NamedTuple):
@@ -52,10 +73,11 @@ class SemesterSummary(NamedTuple):
     values_to_create: int
     values_to_update: int
     values_to_forget: int
+    values_to_repair: int
     rows_to_send: int
     requests_min: int
     rows_quarantined: int
-    update_ratio: float
+    update_ratio: float  # updates and repairs, of the values managed
     forget_ratio: float
     guarded: bool  # the state manages at least `min_existing` values here: ratios are enforced
 
@@ -73,6 +95,7 @@ class Counts(NamedTuple):
     values_to_create: int
     values_to_update: int
     values_to_forget: int
+    values_to_repair: int
     values_changed: int
     rows_to_send: int
     requests_min: int
@@ -115,6 +138,14 @@ class Names:
         return self.fields.get((mid, fid), fid)
 
 
+class Refresh(NamedTuple):
+    """How much of Feishu a plan compared with (its LiveView without the values)."""
+
+    scope: Literal["plan", "all"]
+    reviewees_checked: int
+    complete: bool
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
     format: int
@@ -134,6 +165,7 @@ class Plan:
     notes: tuple[str, ...]
     forced: bool
     checksum: str
+    refreshed: Refresh | None = None  # what was read from Feishu for this plan (None: Feishu was not read)
 
     @property
     def empty(self) -> bool:

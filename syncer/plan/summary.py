@@ -1,4 +1,5 @@
-"""The plan's one-line summary, with its units."""
+"""The plan's one-line summary, with its units. It says Feishu holds what the YAML says only when the plan
+read Feishu (`--refresh`); otherwise it speaks of the state: what syncer last applied."""
 
 from __future__ import annotations
 
@@ -10,13 +11,23 @@ def summary_line(plan: Plan) -> str:
     """One line saying what the plan does, with its units."""
     c = plan.counts
     held = f"; {plural(c.rows_quarantined, 'rejected row')} held back" if c.rows_quarantined else ""
+    read = plan.refreshed
     if plan.empty:
-        return f"No changes: Feishu is up to date with the YAML ({plural(c.values_managed, 'value')} managed){held}."
-    parts = [
-        f"{c.values_to_create} to create",
-        f"{c.values_to_update} to update",
-        f"{c.values_to_forget} to forget",
-    ]
+        managed = plural(c.values_managed, "value")
+        if read is None:
+            return (
+                f"No changes: nothing to change since the last apply ({managed} managed; Feishu was not read, "
+                f"`--refresh` compares with it){held}."
+            )
+        scope = "" if read.complete else " (not every reviewee in scope: raise --refresh-budget)"
+        return (
+            f"No changes: Feishu holds what the YAML says for the {plural(read.reviewees_checked, 'reviewee')} "
+            f"read{scope} ({managed} managed){held}."
+        )
+    parts = [f"{c.values_to_create} to create", f"{c.values_to_update} to update"]
+    if read is not None or c.values_to_repair:
+        parts.append(f"{c.values_to_repair} to repair")
+    parts.append(f"{c.values_to_forget} to forget")
     return (
         f"Plan: {plural(c.values_changed, 'value')} changed ({', '.join(parts)}); "
         f"{plural(c.rows_to_send, 'row')} to send in at least {plural(c.requests_min, 'import request')}{held}."

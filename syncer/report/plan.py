@@ -34,8 +34,8 @@ MARKER = "<!-- syncer:plan -->"
 MAX_COMMENT_CHARS = 60_000
 MAX_MD_VALUE = 300
 
-_SYMBOL = {"create": "+", "update": "~", "forget": "-"}
-_COLOR = {"create": "32", "update": "33", "forget": "35"}
+_SYMBOL = {"create": "+", "update": "~", "repair": "!", "forget": "-"}
+_COLOR = {"create": "32", "update": "33", "repair": "36", "forget": "35"}
 
 
 def render_plan(
@@ -129,6 +129,9 @@ def _change_line(plan: Plan, c: Change, *, redact: bool, style: _Style) -> str:
         body = f"{name} = {_shown(plan, c.new, redact=redact)}"
     elif c.action == "update":
         body = f"{name}: {_shown(plan, c.old, redact=redact)} -> {_shown(plan, c.new, redact=redact)}"
+    elif c.action == "repair":
+        live = "cleared" if c.old is None else f"{_shown(plan, c.old, redact=redact)}"
+        body = f"{name}: {live} in Feishu -> {_shown(plan, c.new, redact=redact)} (repair: changed outside syncer)"
     else:
         body = f"{name} = {_shown(plan, c.old, redact=redact)} (forget: stays in Feishu, no longer managed)"
     where = (
@@ -149,13 +152,16 @@ def _batch_note(plan: Plan, batch: int | None) -> str:
 def _summary_lines(plan: Plan, style: _Style) -> list[str]:
     lines = []
     for s in plan.semesters:
-        if not (s.values_to_create or s.values_to_update or s.values_to_forget or s.rows_quarantined):
+        if not (
+            s.values_to_create or s.values_to_update or s.values_to_repair or s.values_to_forget or s.rows_quarantined
+        ):
             lines.append(f"{_sem(plan, s.semester)}: no changes ({plural(s.values_managed, 'value')} managed)")
             continue
         held = f", {plural(s.rows_quarantined, 'rejected row')} held back" if s.rows_quarantined else ""
         lines.append(
             f"{_sem(plan, s.semester)}: {s.values_to_create} to create, {s.values_to_update} to update, "
-            f"{s.values_to_forget} to forget of {plural(s.values_managed, 'managed value')}; "
+            + (f"{s.values_to_repair} to repair, " if s.values_to_repair else "")
+            + f"{s.values_to_forget} to forget of {plural(s.values_managed, 'managed value')}; "
             f"{plural(s.rows_to_send, 'row')} to send in at least {plural(s.requests_min, 'request')}{held}"
         )
     if plan.breaches:
@@ -187,8 +193,9 @@ def render_text(plan: Plan, *, redact: bool, color: bool = False, details: bool 
     lines = _header(plan)
     if details and plan.changes:
         lines.append("")
+        repair = f"{style('!', _COLOR['repair'])} repair   " if plan.counts.values_to_repair else ""
         lines.append(
-            f"  {style('+', _COLOR['create'])} create   {style('~', _COLOR['update'])} update   "
+            f"  {style('+', _COLOR['create'])} create   {style('~', _COLOR['update'])} update   {repair}"
             f"{style('-', _COLOR['forget'])} {FORGET_MEANING}"
         )
         last_sem = None
@@ -252,15 +259,17 @@ def _md_value(plan: Plan, value: str | None, *, redact: bool) -> str:
 
 
 def _md_summary_table(plan: Plan) -> list[str]:
+    repairs = bool(plan.counts.values_to_repair)
     rows = [
-        "| semester | managed | create | update | forget | rows to send | requests (min) | held back |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| semester | managed | create | update | " + ("repair | " if repairs else "") + "forget | rows to send | "
+        "requests (min) | held back |",
+        "|---|---:|---:|---:|" + ("---:|" if repairs else "") + "---:|---:|---:|---:|",
     ]
     for s in plan.semesters:
         rows.append(
             f"| {md(plan.names.semester(s.semester))} | {s.values_managed} | {s.values_to_create} | "
-            f"{s.values_to_update} | {s.values_to_forget} | {s.rows_to_send} | {s.requests_min} | "
-            f"{s.rows_quarantined} |"
+            f"{s.values_to_update} | " + (f"{s.values_to_repair} | " if repairs else "") + f"{s.values_to_forget} | "
+            f"{s.rows_to_send} | {s.requests_min} | {s.rows_quarantined} |"
         )
     return rows
 
@@ -278,10 +287,13 @@ def _md_groups(plan: Plan, *, redact: bool) -> Iterator[tuple[str, int]]:
         ]
         for c in changes:
             src = f"`{md(str(c.source))}`" if c.source else md(_batch_note(plan, c.batch))
+            old = _md_value(plan, c.old, redact=redact)
+            if c.action == "repair":  # the old cell holds what Feishu holds now, not what was last applied
+                old = f"in Feishu: {old}" if c.old is not None else "cleared in Feishu"
             lines.append(
                 f"| {_SYMBOL[c.action]} {c.action} | {md(plan.names.metric(c.key.metric))} | "
                 f"{md(plan.names.field(c.key.metric, c.key.field))} | "
-                f"{_md_value(plan, c.old, redact=redact)} | {_md_value(plan, c.new, redact=redact)} | {src} |"
+                f"{old} | {_md_value(plan, c.new, redact=redact)} | {src} |"
             )
         yield "\n".join(lines) + "\n", len(changes)
 

@@ -109,6 +109,7 @@ def plan_document(plan: Plan, *, redact: bool) -> dict[str, Any]:
             "fields": [{"metric": m, "field": f, "name": a} for (m, f), a in sorted(n.fields.items())],
         },
         "forget_means": FORGET_MEANING,
+        "refreshed": plan.refreshed._asdict() if plan.refreshed is not None else None,
     }
 
 

@@ -17,10 +17,9 @@ from syncer.apply.batching import (
     ImportRequest,
     build_requests,
     id_sort_key,
-    render_value,
     weight_direction,
 )
-from syncer.model import Catalog, DesiredValue, FieldDef, FieldType, MetricDef, RowKey, request_count
+from syncer.model import Catalog, DesiredValue, FieldDef, FieldType, MetricDef, RowKey, render_value, request_count
 
 REVENUE = "7272580325522276372"
 OWNER = "7283776005142675476"

@@ -44,7 +44,7 @@ def test_apply_needs_auto_approve_without_a_terminal(served: tuple[Path, Emulato
 def test_apply_then_plan_is_empty_and_state_show_explains(served: tuple[Path, Emulator]) -> None:
     code, out = run("apply", "--auto-approve")
     assert code == 0, out
-    assert "Applied 215 values in 60 rows with 2 import requests" in out
+    assert "Applied 215 value changes (215 create) in 60 rows: 215 values sent as whole rows with 2 import" in out
     assert len(served[1].requests("metric_details.import")) == 2
     code, out = run("plan", "--detailed-exitcode")
     assert code == 0 and "No changes" in out
@@ -98,4 +98,4 @@ def test_demo_runs_the_whole_loop_offline() -> None:
     for step in range(1, 8):
         assert f"== {step}/7" in text
     assert "No changes" in text and "1 value changed" in text
-    assert "Applied 5 values in 1 row with 1 import request" in text
+    assert "Applied 1 value change (1 update) in 1 row: 5 values sent as whole rows with 1 import request" in text

@@ -15,9 +15,9 @@ from syncer.cli import cli
 from syncer.gitinfo import NO_GIT
 from syncer.load.validate import validate_root
 from syncer.model import Identity, RowKey
-from syncer.plan.diff import desired_rows, make_plan
+from syncer.plan.diff import desired_fields, desired_rows, make_plan, sent_digest
 from syncer.state.local import LocalStateStore
-from syncer.state.model import BatchRecord, Rejection, row_digest
+from syncer.state.model import BatchRecord, Rejection
 from tests.paths import GOLDEN, SCHEMAS
 
 ROOT = GOLDEN / "plan" / "root"
@@ -76,7 +76,7 @@ def test_nothing_to_do_after_apply(root: Path) -> None:
     apply_all(root, root / ".syncer" / "state")
     r = run("plan", "--root", str(root), "--detailed-exitcode")
     assert r.exit_code == 0, r.output
-    assert "No changes: Feishu is up to date with the YAML (18 values managed)." in r.output
+    assert "No changes: nothing to change since the last apply (18 values managed; Feishu was not read" in r.output
     assert "FEISHU_APP_ID is not set" in r.output  # compared what it could, and says so
 
 
@@ -210,8 +210,9 @@ def test_rejected_rows_are_listed_not_counted(root: Path) -> None:
     with store.locked():
         store.create(IDENT)
         row = RowKey(SEM, ALICE, REV)
-        fields = desired_rows(validate_root(root).desired.values, [row])[row]  # type: ignore[union-attr]
-        store.record_rejected([Rejection(row, 1580303, "2026-04-30T08:00:00.000Z", row_digest(fields), "too long")])
+        fields = desired_fields(validate_root(root).desired.values, [row])[row]  # type: ignore[union-attr]
+        digest = sent_digest(fields, percentage_format="40%")  # what an apply sent (the default format)
+        store.record_rejected([Rejection(row, 1580303, "2026-04-30T08:00:00.000Z", digest, "too long")])
     r = run("plan", "--root", str(root))
     assert "rejected on 2026-04-30 with 1580303" in r.output
     assert "Plan: 13 values changed (13 to create" in r.output and "1 rejected row held back" in r.output

@@ -114,7 +114,7 @@ def test_apply_in_a_ci_checkout_then_plan_in_a_fresh_clone_has_nothing_to_do(ori
     assert origin.state_commits() == []  # plan wrote nothing
     code, out = cli_run("apply", "--root", str(ci), "--auto-approve")
     assert code == 0, out
-    assert "Applied 215 values in 60 rows with 2 import requests" in out
+    assert "Applied 215 value changes (215 create) in 60 rows: 215 values sent as whole rows with 2 import" in out
     assert len(origin.state_commits()) == 1  # the run's commits squashed into one
     assert origin.lock_ref() == ""  # lock released
 

@@ -286,12 +286,17 @@ def test_cli_plan_refresh_shows_drift_and_exits_2(served: tuple[Path, str]) -> N
     assert result.exit_code == 0  # without --refresh a plan never reads Feishu
     result = runner.invoke(cli, ["plan", "--refresh-all", "--detailed-exitcode"])
     assert result.exit_code == 2, result.output
-    assert "No changes" in result.output and "Drift: 1 value changed in Feishu outside syncer" in result.output
+    # The drifted value is the plan's own action: a repair (Feishu's value -> the YAML's), and the drift section
+    # explains it.
+    assert "(0 to create, 0 to update, 1 to repair, 0 to forget)" in result.output
+    assert 'revenue.actual: "1500000" in Feishu -> "1499000" (repair' in result.output
+    assert "Drift: 1 value changed in Feishu outside syncer" in result.output
     assert '"1499000" -> "1500000" in Feishu' in result.output
     result = runner.invoke(cli, ["plan", "--refresh-all", "--detailed-exitcode", "--format", "json", "--redact-values"])
     assert result.exit_code == 2
     doc = json.loads(result.stdout)
-    assert doc["changes"] == [] and doc["drift"]["detected"] is True and doc["drift"]["exit_code"] == 2
+    assert [c["action"] for c in doc["changes"]] == ["repair"] and doc["counts"]["values_to_repair"] == 1
+    assert doc["drift"]["detected"] is True and doc["drift"]["exit_code"] == 2
     assert "1500000" not in result.stdout
     schema = json.loads((SCHEMAS / "plan.schema.json").read_text())
     jsonschema.Draft202012Validator(schema).validate(doc)  # the drift section is part of the plan's schema

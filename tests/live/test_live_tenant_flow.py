@@ -87,7 +87,7 @@ def test_a_new_user_adopts_a_live_tenant_and_the_first_plan_is_empty(tenant: Emu
 
     code, out = run("plan", "--detailed-exitcode")
     assert code == 0, out
-    assert "No changes: Feishu is up to date with the YAML" in out
+    assert "No changes: nothing to change since the last apply" in out
 
     code, out = run("validate")
     assert code == 0, out

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from syncer.apply.outcome import ApplyReport, Progress, RejectedRow
+from syncer.apply.outcome import ApplyReport, Batch, Progress, RejectedRow
 from syncer.model import RowKey, Source
 from syncer.plan.model import Names
 from syncer.report.apply import render_progress, render_step_summary, render_summary
@@ -26,15 +26,18 @@ def rejected(new: bool = True) -> RejectedRow:
 def test_summary_names_rows_by_alias_with_location_code_and_remedy() -> None:
     report = ApplyReport(
         requests=3,
-        accepted_batches=[("s", "7400000000000000001", 50)],
+        requests_accepted=1,
+        batches=[Batch("s", "7400000000000000001", 50, 200, "tok")],
+        changes_applied=60,
         values_applied=200,
         rows_applied=50,
         rejected=[rejected()],
         seconds=12.5,
     )
     text = render_summary(report, NAMES)
-    assert (
-        "Applied 200 values in 50 rows with 3 import requests in 12.5 s. Import records: 7400000000000000001." in text
+    assert text.startswith(
+        "Applied 60 of 60 value changes in 50 rows: 200 values sent as whole rows with 3 import requests "
+        "(1 accepted) in 12.5 s; import record 7400000000000000001."
     )
     assert (
         "  metrics/teams/s.yaml:12: 2026-H2 / alice / revenue: 1580311 a value entered by an admin cannot be "
