@@ -151,6 +151,7 @@ def _plan(root: Path, result: ValidationResult, echo: Echo, *, show: bool) -> No
         target=target,
         state_location=store.location,
         root="metrics",
+        percentage_format=result.settings.target.percentage_format,
     )
     if show:
         echo(render_plan(plan, "text", redact=False, color=False).rstrip())

@@ -281,7 +281,8 @@ class Applier:
                     )
                     break
                 except (RevieweeRejected, RowRejected) as exc:
-                    named = {r for r in chunk if r in exc.msg}
+                    said = " ".join((exc.msg, *exc.violations))  # the refusal may name the reviewees
+                    named = {r for r in chunk if r in said}
                     if not named:
                         return Verdict("unknown", f"the read was refused with {exc.code} ({exc.meaning})")
                     unread |= named

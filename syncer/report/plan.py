@@ -31,6 +31,10 @@ _encode_str: Callable[[str], str] = getattr(json.encoder, "c_encode_basestring",
     json.encoder.py_encode_basestring
 )
 MARKER = "<!-- syncer:plan -->"
+RETRY_HINT = (
+    "They are sent again by themselves once what would be sent changes (their values, their fields' types, "
+    "or target.percentage_format), or now with `syncer apply --retry-rejected`."
+)
 MAX_COMMENT_CHARS = 60_000
 MAX_MD_VALUE = 300
 
@@ -217,6 +221,7 @@ def render_text(plan: Plan, *, redact: bool, color: bool = False, details: bool 
                 f"{' (' + q.message + ')' if q.message else ''}; {plural(q.values, 'value change')} not "
                 f"sent{src}"
             )
+        lines.append(f"  {RETRY_HINT}")
     lines.append("")
     lines.extend(_summary_lines(plan, style))
     lines.append("")
@@ -349,7 +354,7 @@ def render_markdown(plan: Plan, *, redact: bool, max_chars: int = MAX_COMMENT_CH
                 f"{' (' + md(q.message) + ')' if q.message else ''}"
                 f"{' · `' + md(str(q.source)) + '`' if q.source else ''}"
             )
-        tail.extend(["", "</details>", ""])
+        tail.extend(["", md(RETRY_HINT), "", "</details>", ""])
     text = "\n".join(head) + "\n"
     tail_text = "\n".join(tail) + ("\n" if tail else "")
     if plan.changes:

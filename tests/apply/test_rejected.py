@@ -303,3 +303,31 @@ def test_weights_over_100_counting_a_metric_the_yaml_no_longer_holds(world: Worl
     run = world.apply()
     assert {(r.row.reviewee, r.code) for r in run.report.rejected} == {("ou_3245842393d09e9428ad4655da6e30b3", 1580304)}
     assert run.report.exit_code == 4
+
+
+def test_a_refusal_every_row_shares_stops_early_then_a_settings_fix_releases_the_rows(tmp_path: Path) -> None:
+    """Feishu wants percentages without their % sign: every row with a weight is refused alike (1580301).
+    The apply stops the semester after 5 requests (not 2 x rows), says which setting to change, holds the
+    refused batch back; once target.percentage_format is fixed, the next apply sends everything by itself."""
+    root = tmp_path / "metrics"
+    copy_example(root)
+    clock = ManualClock()
+    emu = Emulator(Emulator().tenant.with_switches(percentage_wire_format="40"), clock=clock, sleep=clock.sleep)
+    world = World(root, clock, emu)
+    run = world.apply()
+    report = run.report
+    assert report.exit_code == 4
+    assert len(world.imports()) == 5 and all(e.code == 1580301 for e in world.imports())
+    (stop,) = report.shared
+    assert stop.code == 1580301 and stop.rows_held == 50 and stop.rows_unsent == 10 and stop.requests == 5
+    assert 'target.percentage_format: "40"' in stop.cause
+    assert world.held_values() == {}
+    plan = world.plan()
+    assert plan.counts.rows_quarantined == 50  # held back, and the plan says so (and how to retry)
+    settings = root / "syncer.yaml"
+    settings.write_text(settings.read_text().replace('percentage_format: "40%"', 'percentage_format: "40"'))
+    assert world.plan().counts.rows_quarantined == 0  # what would be sent changed: released by itself
+    n = len(world.imports())
+    run = world.apply()
+    assert run.report.exit_code == 0 and len(world.imports()) == n + 2
+    assert world.held_values() == world.expected_values()

@@ -15,14 +15,17 @@ from typing import Any
 import httpx
 import pytest
 
+from syncer.apply.outcome import StopRequest
 from syncer.apply.run import ApplyRun, Clocks, RunOptions, check_ancestry, run_apply
 from syncer.emulator import Emulator, EmulatorTransport, ManualClock
 from syncer.errors import RefusedError
 from syncer.feishu.auth import Credentials
+from syncer.feishu.errors import AuthError
 from syncer.feishu.write import WriteClient
 from syncer.gitinfo import NO_GIT, GitInfo
 from syncer.load.validate import validate_root
 from syncer.plan.diff import make_plan
+from syncer.report.apply import render_summary
 from syncer.report.plan_json import plan_json
 from syncer.state import open_store, target_identity
 from tests.example import copy_example
@@ -92,6 +95,7 @@ class World:
             git=NO_GIT,
             target=target,
             state_location=store.location,
+            percentage_format=result.settings.target.percentage_format,
         )
 
     def imports(self) -> list[Any]:
@@ -429,3 +433,42 @@ def test_old_commit_is_refused_in_a_real_repository(world: World) -> None:
     git("checkout", "-q", first)
     with pytest.raises(RefusedError, match="not an ancestor"):
         world.apply(git=git_info(world.root), commit_is_ancestor=anc)
+
+
+@pytest.mark.parametrize("signal", ["SIGINT", "SIGTERM"])
+def test_a_stop_request_is_honoured_after_the_request_in_flight_is_recorded(world: World, signal: str) -> None:
+    """A signal during an apply: the batch in flight is finished and recorded, nothing more is sent, the exit
+    code says which signal (130, 143), and the next apply goes on from there."""
+    stop = StopRequest()
+
+    def hook(step: str, token: str) -> None:
+        if step == "sent":
+            assert stop.request(signal)  # arrives while the first request's answer is being recorded
+
+    run = world.apply(hook=hook, stop=stop)
+    assert run.report.interrupted == signal and run.report.exit_code == {"SIGINT": 130, "SIGTERM": 143}[signal]
+    assert len(world.imports()) == 1 and run.report.rows_applied == 50 and run.report.rows_left == 10
+    assert "Interrupted by" in render_summary(run.report, run.plan.names, run.plan.counts)
+    assert not stop.armed and not stop.request(signal)  # outside the sending, a signal stops at once
+    again = world.apply()
+    assert again.report.exit_code == 0 and again.report.rows_applied == 10
+    assert world.held_values() == world.expected_values()
+
+
+def test_a_wrong_app_secret_binds_no_state(world: World) -> None:
+    creds = Credentials("cli_emulator", "wrong")
+    client = WriteClient(base_url="http://127.0.0.1", credentials=creds, transport=EmulatorTransport(world.emu))
+    result = validate_root(world.root)
+    assert result.desired is not None
+    with pytest.raises(AuthError, match=r"10014.*app secret is invalid.*FEISHU_APP_SECRET"):
+        run_apply(
+            store=open_store(world.root, result.settings),
+            client=client,
+            settings=result.settings,
+            desired=result.desired,
+            git=NO_GIT,
+            root="m",
+            commit_is_ancestor=lambda a, b: True,
+            confirm=lambda p: True,
+        )
+    assert not (world.root / ".syncer").exists()  # no state, no lock: nothing bound to that app

@@ -165,7 +165,8 @@ def test_an_empty_plan_says_so() -> None:
     values = {k(SEM, 0, REV, "2"): "40"}
     p = plan_of(desired(values), state_of(values))
     assert p.empty and not p.refused
-    assert summary_line(p) == "No changes: nothing to change since the last apply (1 value managed; Feishu was not read, `--refresh` compares with it)."
+    expected = "No changes: nothing to change since the last apply (1 value managed; Feishu was not read, "
+    assert summary_line(p) == expected + "`--refresh` compares with it)."
 
 
 def test_desired_rows_give_every_field_of_a_row() -> None:
