@@ -151,6 +151,12 @@ def run_apply(
     target = Identity(host=host_of(client.base_url), app_id=client.app_id, user_id_type=settings.target.user_id_type)
     with store.locked(command="apply"):
         state, notes = load_checked(store, target=target)
+        if store.taken_over is not None:
+            dead = store.taken_over
+            notes += (
+                f"took over the lock of {dead.command or 'a writer'} (pid {dead.pid} on {dead.host}, since "
+                f"{dead.time}): it is gone; what it left open in the journal is settled first",
+            )
         pacer = pacer_for(settings, state, clock=clocks.timer, sleep=clocks.sleep)
         applier = Applier(
             store=store,

@@ -36,6 +36,7 @@ TOKEN_INVALID = 99991663
 TOKEN_MALFORMED = 99991671
 AUTH_INVALID_PARAM = 10003
 AUTH_BAD_SECRET = 10014
+NOT_FOUND = 404  # paths the emulator does not serve: a JSON envelope, as clients expect from Feishu
 AUTH_MSG = {
     TOKEN_MISSING: "Missing access token for authorization. Please make a request with token attached.",
     TOKEN_INVALID: "Invalid access token for authorization. Please make a request with token attached.",
@@ -170,7 +171,7 @@ class Emulator:
             seq = self._seq
             plan = self.faults.plan(route.endpoint) if route else FaultPlan()
         if route is None:
-            resp = Response(404, {"content-type": "text/plain; charset=utf-8"}, b"404 page not found")
+            resp = self._envelope(seq, 404, {"code": NOT_FOUND, "msg": "404 page not found", "data": {}})
             self._log(seq, method, path, None, q, body, _Outcome(resp, None))
             return resp
         if plan.latency > 0:

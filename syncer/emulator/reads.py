@@ -15,12 +15,13 @@ from syncer.emulator.store import Store
 from syncer.emulator.tenant import Metric, Tenant, User
 
 Data = dict[str, Any]
-CONTACT_BAD_REQUEST = 99992402  # the gateway's "field validation failed"
+GATEWAY_INVALID = 99992402  # the gateway's "field validation failed", with field_violations
+CONTACT_BAD_REQUEST = GATEWAY_INVALID
 CONTACT_ID_TYPES = ("open_id", "union_id", "user_id")
 MAX_QUERY_REVIEWEES = 50
 MAX_FIELD_IDS = 50
 DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 50  # reviewees/query documents 1-50; the metric library is held to the same
 WIRE_TYPE = {"percentage": "pencentage"}  # the platform's own spelling
 
 
@@ -64,7 +65,8 @@ def _paging(query: Mapping[str, str], total: int) -> tuple[int, int] | Rejection
     size = DEFAULT_PAGE_SIZE
     if size_text:
         if not size_text.isdigit() or not 1 <= int(size_text) <= MAX_PAGE_SIZE:
-            return _bad(f"page_size must be 1 to {MAX_PAGE_SIZE}", "page_size")
+            # The gateway checks declared parameter ranges before the service sees the request.
+            return Rejection(GATEWAY_INVALID, f"page_size must be between 1 and {MAX_PAGE_SIZE}", "page_size")
         size = int(size_text)
     start = 0
     token = query.get("page_token")

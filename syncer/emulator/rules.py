@@ -51,6 +51,7 @@ MSG = {
     1580311: "data input by admins can't be overwritten",
     1580312: "reviewee's metrics not found",
     1580901: "tenant no licnese",
+    99992402: "field validation failed",
 }
 
 MAX_METRICS = 50

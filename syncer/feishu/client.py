@@ -50,7 +50,7 @@ READ_PATHS = frozenset(
 )
 
 QUERY_CHUNK = 50  # reviewee_user_ids, field_ids, emails and mobiles per read request
-DEFAULT_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 50  # the documented maximum of reviewees/query (1-50); the metric library too
 _MAX_PAGES = 10_000
 
 _In = TypeVar("_In")

@@ -21,6 +21,7 @@ import httpx
 from syncer.feishu.auth import Credentials
 from syncer.feishu.client import (
     BATCH_GET_ID,
+    DEFAULT_PAGE_SIZE,
     METRIC_DETAILS_QUERY,
     METRIC_FIELDS_QUERY,
     METRIC_LIBS_QUERY,
@@ -40,7 +41,7 @@ READ_QUOTAS: Mapping[str, tuple[str, int]] = {
     SEMESTERS_LIST: ("semesters", 10),
     BATCH_GET_ID: ("users/batch_get_id", 1000),  # and 50 a second: 1000 a minute is 17 a second
 }
-PAGE_SIZE = 100  # the largest page reviewees/query and metric_libs/query give
+PAGE_SIZE = DEFAULT_PAGE_SIZE  # pages of reviewees/query and metric_libs/query: 50, the documented maximum
 
 
 @dataclass(frozen=True, slots=True)

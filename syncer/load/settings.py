@@ -33,6 +33,7 @@ class StateSettings:
     path: str = ".syncer/state"
     branch: str = "syncer-state"
     remote: str = "origin"
+    lock_lease: int = 900  # git backend: seconds a lock lasts unless its holder renews it (as it writes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,9 +110,18 @@ def load_settings(root: Path, root_display: str) -> tuple[Settings, list[Problem
     state = tree.get("state")
     if isinstance(state, Mapping):
         st = StateSettings()
-        for key in ("backend", "path", "branch", "remote"):
-            if (v := text_of(state.get(key))) is not None:
-                st = replace(st, **{key: v})
+        texts = {
+            key: v for key in ("backend", "path", "branch", "remote") if (v := text_of(state.get(key))) is not None
+        }
+        st = replace(
+            st,
+            backend=texts.get("backend", st.backend),
+            path=texts.get("path", st.path),
+            branch=texts.get("branch", st.branch),
+            remote=texts.get("remote", st.remote),
+        )
+        if (v := text_of(state.get("lock_lease"))) is not None:
+            st = replace(st, lock_lease=_int(v))
         s = replace(s, state=st)
     safety = tree.get("safety")
     if isinstance(safety, Mapping):

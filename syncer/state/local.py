@@ -166,12 +166,17 @@ class LocalStateStore:
         info = self._lockfile.read()
         return None if info is None else LockHolder(info, self._lockfile.status(info))
 
-    def lock(self, *, command: str = "apply", steal_dead: bool = False) -> LockInfo:
+    @property
+    def taken_over(self) -> LockInfo | None:
+        """The holder that died with the lock this store took last (its name was left in the lock file)."""
+        return self._lockfile.taken_over
+
+    def lock(self, *, command: str = "apply") -> LockInfo:
         """Take the lock (creating the state directory if needed); compacts a long log."""
         if self._lock is not None:
             raise StateError(f"{self.path}: this process already holds the lock")
         self.path.mkdir(parents=True, exist_ok=True)
-        self._lock = self._lockfile.acquire(command=command, steal_dead=steal_dead)
+        self._lock = self._lockfile.acquire(command=command)
         try:
             if self._read() is not None and (
                 self._log_ops > self._compact_after_ops or self._log_bytes > self._compact_after_bytes
@@ -195,8 +200,8 @@ class LocalStateStore:
         return self._lockfile.clear(force=force)
 
     @contextlib.contextmanager
-    def locked(self, *, command: str = "apply", steal_dead: bool = False) -> Iterator[LockInfo]:
-        info = self.lock(command=command, steal_dead=steal_dead)
+    def locked(self, *, command: str = "apply") -> Iterator[LockInfo]:
+        info = self.lock(command=command)
         try:
             yield info
         finally:

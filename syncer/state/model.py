@@ -139,6 +139,7 @@ class LockInfo(NamedTuple):
     time: str
     command: str
     id: str
+    expires: str = ""  # a lease's end (format_time): past it the holder counts as dead (git backend)
 
 
 #: Whether a lock's holder still runs: "alive" (it does, or may: taken on this host by a live process),

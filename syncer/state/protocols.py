@@ -43,6 +43,11 @@ class Locker(Protocol):
         """Who holds the lock now, and whether it still runs (None: nobody)."""
         ...
 
+    @property
+    def taken_over(self) -> LockInfo | None:
+        """The holder that had died with the lock the last `locked()` took (None: the lock was free)."""
+        ...
+
     def break_lock(self, *, force: bool = False) -> LockInfo | None:
         """`syncer state unlock`: clear a lock whose holder is gone (any lock with `force`); the lock cleared,
         or None when there was none."""

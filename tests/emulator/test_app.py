@@ -115,7 +115,7 @@ def test_unknown_paths_and_methods_answer_404(api: Api) -> None:
         ("POST", "/open-apis/performance/v1/semesters"),
     ]:
         resp = api.call(method, path)
-        assert resp.status_code == 404 and resp.text == "404 page not found"
+        assert resp.status_code == 404 and resp.json() == {"code": 404, "msg": "404 page not found", "data": {}}
 
 
 def test_envelope_and_headers(api: Api) -> None:

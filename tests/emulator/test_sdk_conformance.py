@@ -179,7 +179,7 @@ def test_sdk_read_models_parse_the_answers(server: EmulatorServer) -> None:
     assert nxt.success() and nxt.data.items[0].metric_id != libs.data.items[0].metric_id
 
     reviewees = client.performance.v2.reviewee.query(
-        QueryRevieweeRequest.builder().user_id_type("open_id").page_size(100)
+        QueryRevieweeRequest.builder().user_id_type("open_id").page_size(50)
         .request_body(QueryRevieweeRequestBody.builder().semester_id(SEMESTER).build()).build()
     )  # fmt: skip
     assert reviewees.success() and REVIEWEE in {r.reviewee_user_id.open_id for r in reviewees.data.reviewees}

@@ -535,3 +535,49 @@ def test_import_refuses_malformed_calls(kwargs: dict[str, Any], match: str, make
     }
     with pytest.raises(ValueError, match=match):
         make_client().import_metric_details(**{**args, **kwargs})
+
+
+def test_a_wrong_app_secret_is_named_with_what_to_do(server: FakeFeishu, make_client: Any) -> None:
+    server.script(TOKEN_PATH, fail(10014, "app secret invalid", status=200))
+    with pytest.raises(AuthError) as info:
+        make_client(ReadClient).authenticate()
+    assert "10014" in str(info.value) and "the app secret is invalid" in str(info.value)
+    assert "FEISHU_APP_SECRET" in str(info.value)
+
+
+def test_a_missing_scope_and_the_gateways_field_violations_are_explained(server: FakeFeishu, make_client: Any) -> None:
+    server.script(
+        SEMESTERS_LIST,
+        fail(99991672, "Access denied. One of the following scopes is required: [performance:semester:read]"),
+    )
+    with pytest.raises(RequestRejected) as info:
+        make_client(ReadClient).list_semesters()
+    assert "lacks a permission" in str(info.value) and "performance:semester:read" in str(info.value)
+    violations = {
+        "code": 99992402,
+        "msg": "field validation failed",
+        "error": {"field_violations": [{"field": "page_size", "description": "must be between 1 and 50"}]},
+    }
+    server.script(SEMESTERS_LIST, httpx.Response(400, json=violations))
+    with pytest.raises(RequestRejected) as info:
+        make_client(ReadClient).list_semesters()
+    assert info.value.violations == ("page_size: must be between 1 and 50",)
+    assert "page_size: must be between 1 and 50" in str(info.value)
+
+
+def test_an_unknown_code_keeps_feishus_own_message(server: FakeFeishu, make_client: Any) -> None:
+    server.script(SEMESTERS_LIST, fail(1234567, "the moon is in the wrong phase"))
+    with pytest.raises(RequestRejected) as info:
+        make_client(ReadClient).list_semesters()
+    assert not info.value.known and "the moon is in the wrong phase" in str(info.value)
+
+
+def test_paged_reads_ask_for_at_most_the_documented_page_size(server: FakeFeishu, make_client: Any) -> None:
+    server.defaults[REVIEWEES_QUERY] = {"reviewees": [], "has_more": False}
+    server.defaults[METRIC_LIBS_QUERY] = {"items": [], "has_more": False}
+    client = make_client(ReadClient)
+    client.query_reviewees(semester_id="1")
+    client.query_metric_libs()
+    for path in (REVIEWEES_QUERY, METRIC_LIBS_QUERY):
+        (call,) = server.calls(path)
+        assert 1 <= int(call.url.params["page_size"]) <= 50

@@ -10,7 +10,7 @@ import os
 import subprocess
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -301,7 +301,8 @@ def test_a_dead_holder_on_this_host_is_cleared_without_force(repo: Repo) -> None
     survivor = store_of(repo.clone("b"), alive=lambda pid: pid != 999_999_999)
     holder = survivor.lock_holder()
     assert holder is not None and holder.status == "dead"
-    survivor.lock(steal_dead=True)
+    survivor.lock()  # taken over at once: its process is gone from this host
+    assert survivor.taken_over is not None and survivor.taken_over.pid == 999_999_999
     survivor.unlock()
     assert repo.ref("refs/syncer/lock/syncer-state") is None
 
@@ -624,3 +625,65 @@ def test_a_token_with_surrounding_whitespace_is_hidden_in_every_form() -> None:
     header = auth_config("https://git.example.com/r.git", env)[1][1]
     shown = scrub(f"fatal: header {header} raw ghp_secretTOKEN123", secrets_of(env))
     assert "ghp_secretTOKEN123" not in shown and header.split()[-1] not in shown
+
+
+# --- the lock is a lease ------------------------------------------------------------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def test_a_dead_runners_lease_is_taken_over_once_it_ends(repo: Repo) -> None:
+    seed_state(repo.clone("first"))
+    t = Clock()
+    runner = store_of(repo.clone("runner"), clock=t, hostname=lambda: "ci-runner-1", pid=lambda: 4242)
+    runner.lock()
+    runner._held = None  # the runner was lost: nothing renews or releases its lease
+    t.advance(100)
+    fresh = store_of(repo.clone("fresh"), clock=t)
+    assert fresh.lock_holder().status == "other host"  # type: ignore[union-attr]
+    with pytest.raises(StateError, match=r"locked by apply \(pid 4242 on ci-runner-1, other host\).*lease until"):
+        fresh.lock()
+    t.advance(801)  # past the lease (900 s from the lock)
+    assert fresh.lock_holder().status == "dead"  # type: ignore[union-attr]
+    with fresh.locked():
+        assert fresh.taken_over is not None and fresh.taken_over.host == "ci-runner-1"
+    assert repo.ref("refs/syncer/lock/syncer-state") is None
+
+
+def test_the_holder_renews_its_lease_as_it_writes(repo: Repo) -> None:
+    seed_state(repo.clone("first"))
+    t = Clock()
+    holder = store_of(repo.clone("holder"), clock=t)
+    holder.lock()
+    first = repo.ref("refs/syncer/lock/syncer-state")
+    t.advance(400)  # more than a third of the lease: the next write renews it
+    holder.open_journal(journal("tok-2"))
+    renewed = repo.ref("refs/syncer/lock/syncer-state")
+    assert renewed not in (None, first)
+    t.advance(700)  # past the first lease, within the renewed one
+    other = store_of(repo.clone("other"), clock=t, hostname=lambda: "elsewhere")
+    with pytest.raises(StateError, match="locked by"):
+        other.lock()
+    holder.unlock()
+
+
+def test_a_holder_whose_lease_was_taken_over_stops_before_writing(repo: Repo) -> None:
+    seed_state(repo.clone("first"))
+    t = Clock()
+    slow = store_of(repo.clone("slow"), clock=t, hostname=lambda: "ci-runner-1", pid=lambda: 4242)
+    slow.lock()
+    t.advance(1000)  # it stalled past its lease
+    taker = store_of(repo.clone("taker"), clock=t)
+    taker.lock()
+    with pytest.raises(StateError, match="no longer this run's"):
+        slow.open_journal(journal("late"))
+    taker.unlock()

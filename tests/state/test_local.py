@@ -22,7 +22,7 @@ from syncer.model import Identity, RowKey, ValueKey
 from syncer.state import format as files
 from syncer.state import load_checked, target_identity
 from syncer.state.local import LocalStateStore
-from syncer.state.lock import LockFile, pid_alive
+from syncer.state.lock import pid_alive
 from syncer.state.model import STATE_FORMAT, BatchRecord, JournalEntry, Rejection, State, check_identity, row_digest
 from syncer.urls import host_of
 
@@ -361,10 +361,8 @@ def test_a_writer_killed_at_any_step_leaves_a_readable_store(tmp_path: Path, act
         seen = image(victim)
         assert seen in allowed, f"killed before step {i} ({steps[i]}): state not one of the committed ones"
         # The next writer takes over the dead writer's lock and carries on; everything still reads back.
-        store = LocalStateStore(
-            victim, clock=clock, lockfile=LockFile(victim / "lock", clock=clock, alive=lambda pid: False)
-        )
-        store.lock(steal_dead=True)
+        store = LocalStateStore(victim, clock=clock)
+        store.lock()  # the dead writer's lock died with it: no unlock needed
         store.record_batch(batch({(SEM, BOB, NPS): {"2": "1"}}, token=f"after{i}"))
         store.compact()
         store.unlock()
@@ -552,7 +550,9 @@ def _dead_pid() -> int:
     return p.pid
 
 
-def test_a_dead_writers_lock_is_detected_and_cleared(tmp_path: Path) -> None:
+def test_a_dead_writers_lock_is_taken_over_and_named(tmp_path: Path) -> None:
+    """The lock dies with its holder (the kernel releases its flock): the file only says who held it. The
+    next writer takes it without `state unlock`, and says whose it was."""
     path = tmp_path / "s"
     new_store(path).unlock()
     dead = _dead_pid()
@@ -562,36 +562,52 @@ def test_a_dead_writers_lock_is_detected_and_cleared(tmp_path: Path) -> None:
     )
     store = LocalStateStore(path, clock=clock)
     assert store.lock_holder().status == "dead"  # type: ignore[union-attr]
-    with pytest.raises(StateError, match="dead: clear it with `syncer state unlock`"):
-        store.lock()
-    cleared = store.unlock()
-    assert cleared is not None and cleared.pid == dead
-    assert store.lock_holder() is None
+    with store.locked(command="apply"):
+        assert store.taken_over is not None and store.taken_over.pid == dead
+    assert not (path / "lock").exists() and store.lock_holder() is None
+    (path / "lock").write_text(json.dumps({"pid": dead, "host": "ci-runner-7", "time": "t", "command": "apply"}))
+    cleared = store.unlock()  # `syncer state unlock` forgets a dead holder without --force
+    assert cleared is not None and cleared.host == "ci-runner-7" and store.lock_holder() is None
 
 
-def test_a_dead_lock_can_be_taken_over_by_a_writer(tmp_path: Path) -> None:
+def test_a_killed_holder_releases_the_lock_with_its_process(tmp_path: Path) -> None:
     path = tmp_path / "s"
     new_store(path).unlock()
-    lockfile = LockFile(path / "lock", clock=clock, alive=lambda pid: False)
-    lockfile.acquire(command="apply")
-    store = LocalStateStore(path, clock=clock, lockfile=LockFile(path / "lock", clock=clock, alive=lambda pid: False))
-    info = store.lock(steal_dead=True)
-    assert store.lock_holder().info == info  # type: ignore[union-attr]
-
-
-def test_a_lock_from_another_host_is_only_cleared_by_force(tmp_path: Path) -> None:
-    path = tmp_path / "s"
-    new_store(path).unlock()
-    (path / "lock").write_text(
-        json.dumps({"pid": 1, "host": "ci-runner-7", "time": "t", "command": "apply", "id": "x"})
+    code = (
+        "import os, sys\n"
+        "from syncer.state.local import LocalStateStore\n"
+        f"s = LocalStateStore({str(path)!r}); s.lock(command='apply'); print('locked', flush=True)\n"
+        "sys.stdin.readline()\n"
     )
-    store = LocalStateStore(path, clock=clock)
-    assert store.lock_holder().status == "other host"  # type: ignore[union-attr]
-    with pytest.raises(StateError, match="another host"):
-        store.lock(steal_dead=True)
-    with pytest.raises(StateError, match="cannot tell"):
+    holder = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        store = LocalStateStore(path, clock=clock)
+        assert store.lock_holder().status == "alive"  # type: ignore[union-attr]
+        with pytest.raises(StateError, match=rf"locked by apply \(pid {holder.pid} on .*alive\)"):
+            store.lock()
+        with pytest.raises(StateError, match="still running"):
+            store.unlock()
+        holder.kill()  # SIGKILL: no finally, no unlock
+        holder.wait()
+        assert store.lock_holder().status == "dead"  # type: ignore[union-attr]
+        info = store.lock()
+        assert store.taken_over is not None and store.taken_over.pid == holder.pid
+        assert store.lock_holder() == (info, "alive")
         store.unlock()
-    assert store.unlock(force=True) is not None
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+
+
+def test_force_unlock_under_a_live_holder_stops_it_before_its_next_write(tmp_path: Path) -> None:
+    stuck = new_store(tmp_path / "s")
+    other = LocalStateStore(tmp_path / "s", clock=clock)
+    assert other.unlock(force=True) is not None  # a person sure the holder is stuck
+    with pytest.raises(StateError, match="taken away"):
+        stuck.record_batch(batch({(SEM, ALICE, REV): {"2": "1"}}, token="late"))
+    other.lock()  # the lock is free for the next writer
+    other.unlock()
 
 
 def test_a_torn_lock_file_counts_as_dead(tmp_path: Path) -> None:
@@ -600,7 +616,8 @@ def test_a_torn_lock_file_counts_as_dead(tmp_path: Path) -> None:
     (path / "lock").write_text('{"pid": 12')
     store = LocalStateStore(path, clock=clock)
     assert store.lock_holder().status == "dead"  # type: ignore[union-attr]
-    store.lock(steal_dead=True)
+    store.lock()
+    store.unlock()
 
 
 def test_the_lock_compacts_a_long_log(tmp_path: Path) -> None:

@@ -61,4 +61,12 @@ def open_git_store(
             "own that nobody edits (the default is syncer-state)"
         )
     private = common / "syncer" / quote(remote, safe="") / quote(branch, safe="")
-    return GitStateStore(repo=top, private=private, branch=branch, remote=remote, clock=clock, git=repo)
+    return GitStateStore(
+        repo=top,
+        private=private,
+        branch=branch,
+        remote=remote,
+        clock=clock,
+        git=repo,
+        lease=settings.state.lock_lease,
+    )

@@ -1,19 +1,24 @@
 """The git backend's lock: a commit describing its holder, pushed to `refs/syncer/lock/<branch>`
 compare-and-swap (the ref must not exist yet), released by deleting the ref with a lease on our own commit,
-so that only our own lock is ever removed."""
+so that only our own lock is ever removed.
+
+The lock is a lease: the commit says until when it holds (`expires`), and its holder renews it (a new
+commit, pushed compare-and-swap on its own) as it writes. A runner that died stops renewing: once its lease
+has run out, the next apply takes the lock over, says whose it was, and settles what the dead run left in
+the journal. A lock taken on this host by a process that is gone is taken over at once."""
 
 from __future__ import annotations
 
 import json
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from syncer.errors import StateError
 from syncer.state.git.cmd import DEFAULT_GITHUB, Git
 from syncer.state.git.remote import Remote
 from syncer.state.git.tree import make_commit
-from syncer.state.lock import liveness
+from syncer.state.lock import lease_liveness
 from syncer.state.model import Liveness, LockHolder, LockInfo, format_time
 
 UNREADABLE_HOST = "?"  # a lock commit syncer cannot read: held elsewhere, for all syncer can tell
@@ -31,6 +36,7 @@ class RefLock:
         hostname: Callable[[], str],
         pid: Callable[[], int],
         alive: Callable[[int], bool],
+        lease: float = 900.0,
     ) -> None:
         self.git = git
         self.remote = remote
@@ -41,20 +47,33 @@ class RefLock:
         self._hostname = hostname
         self._pid = pid
         self._alive = alive
+        self.lease = lease
+        self.taken_over: LockInfo | None = None  # the dead holder whose lock the last `take` took over
 
     def status(self, info: LockInfo) -> Liveness:
-        return liveness(info, host=self._hostname(), alive=self._alive)
+        return lease_liveness(info, now=self._clock().timestamp(), host=self._hostname(), alive=self._alive)
+
+    def _info(self, command: str, *, id: str | None = None) -> LockInfo:
+        now = self._clock()
+        return LockInfo(
+            self._pid(),
+            self._hostname(),
+            format_time(now),
+            command,
+            id or uuid.uuid4().hex,
+            format_time(now + timedelta(seconds=self.lease)),
+        )
 
     def holder(self) -> LockHolder | None:
         held = self.read()
         return None if held is None else LockHolder(held[1], self.status(held[1]))
 
-    def take(self, command: str, *, steal_dead: bool = False) -> tuple[str, LockInfo]:
-        """Push a lock commit to the lock ref (it must not exist): (our commit, what it says)."""
-        info = LockInfo(
-            self._pid(), self._hostname(), format_time(self._clock()), self._with_run(command), uuid.uuid4().hex
-        )
+    def take(self, command: str) -> tuple[str, LockInfo]:
+        """Push a lock commit to the lock ref (it must not exist): (our commit, what it says). A dead holder's
+        lock (lease expired, or its process gone from this host) is taken over: `taken_over` says whose."""
+        info = self._info(self._with_run(command))
         sha = self._commit(info)
+        self.taken_over = None
         for _attempt in range(3):
             result = self.remote.push(self.ref, sha, expect=None, what=f"taking the lock of {self.location}")
             if result.ok:
@@ -69,13 +88,29 @@ class RefLock:
             if held is None:
                 continue  # released between our push and our look: try again
             status = self.status(held[1])
-            if steal_dead and status == "dead":
+            if status == "dead":
                 self.delete(held[0], quiet=True)
+                self.taken_over = held[1]
                 continue
             raise StateError(
                 f"the state on {self.location} is locked by {self.describe(held[1])}; {self._hint(status)}"
             )
         raise StateError(f"could not lock the state on {self.location}: the lock ref keeps changing")
+
+    def renew(self, sha: str, info: LockInfo) -> tuple[str, LockInfo]:
+        """Extend our lease: a new lock commit, pushed compare-and-swap on our current one. Raises StateError
+        when the lock is no longer ours (taken over, or cleared with --force): the writer must stop."""
+        fresh = self._info(info.command, id=info.id)
+        new = self._commit(fresh)
+        result = self.remote.push(self.ref, new, expect=sha, what=f"renewing the lock of {self.location}")
+        if not result.ok:
+            held = self.read()
+            who = self.describe(held[1]) if held is not None else "nobody (it was cleared)"
+            raise StateError(
+                f"the lock of {self.location} is no longer this run's: it is held by {who}. Stopping before "
+                "the next write; run apply again (it settles the journal)"
+            )
+        return new, fresh
 
     def clear(self, *, force: bool) -> LockInfo | None:
         """`syncer state unlock`: delete another holder's lock (a live or unknown one only with `force`)."""
@@ -117,7 +152,12 @@ class RefLock:
         try:
             obj = json.loads(body[body.index("{") :])
             return sha, LockInfo(
-                int(obj["pid"]), str(obj["host"]), str(obj["time"]), str(obj.get("command", "")), str(obj.get("id", ""))
+                int(obj["pid"]),
+                str(obj["host"]),
+                str(obj["time"]),
+                str(obj.get("command", "")),
+                str(obj.get("id", "")),
+                str(obj.get("expires", "")),
             )
         except (ValueError, KeyError, TypeError):
             return sha, LockInfo(0, UNREADABLE_HOST, "", "an unreadable lock (not written by this syncer)", "")
@@ -125,7 +165,11 @@ class RefLock:
     def describe(self, info: LockInfo) -> str:
         if info.host == UNREADABLE_HOST:
             return info.command
-        return f"{info.command or 'a writer'} (pid {info.pid} on {info.host}, {self.status(info)}) since {info.time}"
+        lease = f", lease until {info.expires}" if info.expires else ""
+        return (
+            f"{info.command or 'a writer'} (pid {info.pid} on {info.host}, {self.status(info)}) since {info.time}"
+            f"{lease}"
+        )
 
     def _commit(self, info: LockInfo) -> str:
         tree = self.git.text("mktree", "-z", input=b"")
@@ -142,10 +186,8 @@ class RefLock:
 
     @staticmethod
     def _hint(status: Liveness) -> str:
-        if status == "dead":
-            return "its process is gone: clear it with `syncer state unlock`"
         return (
-            "wait for it to finish; if you are sure it is gone (a cancelled or killed job), run "
-            "`syncer state unlock --force`, then apply again: it settles what the dead run left in the "
-            "journal"
+            "wait for it to finish: a run that died stops renewing its lease, and the next apply after the lease "
+            "ends takes the lock over and settles what it left in the journal. If you are sure it is gone and "
+            "cannot wait, `syncer state unlock --force`"
         )

@@ -75,6 +75,7 @@ class GitStateStore:
         pid: Callable[[], int] = os.getpid,
         alive: Callable[[int], bool] = pid_alive,
         push_attempts: int = 3,
+        lease: float = 900.0,
     ) -> None:
         self.repo = Path(repo)
         self.path = Path(private)  # the private working directory (never part of the metrics root)
@@ -96,10 +97,13 @@ class GitStateStore:
             hostname=lambda: self._hostname(),
             pid=lambda: self._pid(),
             alive=lambda p: self._alive(p),
+            lease=lease,
         )
         self._trees = TreeWriter(self._git)
         # While locked:
         self._held: tuple[str, LockInfo] | None = None  # our lock commit on the remote, and what it says
+        self._renewed = 0.0  # when our lease was last pushed (timestamp)
+        self._clone_lockfile = LockFile(self.path / "clone.lock", clock=clock)
         self._clone_lock: LockInfo | None = None
         self._local: LocalStateStore | None = None
         self._base: str | None = None  # the branch's tip when the lock was taken (squash parent)
@@ -198,11 +202,18 @@ class GitStateStore:
             return LockHolder(self._held[1], "alive")
         return self._lock.holder()
 
-    def lock(self, *, command: str = "apply", steal_dead: bool = False) -> LockInfo:
-        """Push the lock ref (it must not exist), then check the branch out into the working directory."""
+    @property
+    def taken_over(self) -> LockInfo | None:
+        """The dead holder (lease run out, or its process gone) whose lock the last `lock` took over."""
+        return self._lock.taken_over
+
+    def lock(self, *, command: str = "apply") -> LockInfo:
+        """Push the lock ref (it must not exist, or hold a dead holder's lease), then check the branch out into
+        the working directory."""
         if self._held is not None:
             raise StateError(f"{self.location}: this process already holds the lock")
-        self._held = self._lock.take(command, steal_dead=steal_dead)
+        self._held = self._lock.take(command)
+        self._renewed = self._clock().timestamp()
         try:
             self._checkout(command)
         except BaseException:
@@ -212,8 +223,7 @@ class GitStateStore:
 
     def _checkout(self, command: str) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
-        clone_lock = LockFile(self.path / "clone.lock", clock=self._clock)
-        self._clone_lock = clone_lock.acquire(command=command, steal_dead=True)
+        self._clone_lock = self._clone_lockfile.acquire(command=command)
         tip = self._fetch_tip()
         blobs = self.tree_files(tip) if tip else {}
         fresh = Path(tempfile.mkdtemp(prefix="work-", dir=self.path))
@@ -228,7 +238,7 @@ class GitStateStore:
         local = LocalStateStore(
             self.work, clock=self._clock, lockfile=LockFile(self.path / "work.lock", clock=self._clock)
         )
-        local.lock(command=command, steal_dead=True)  # compacts a long log: published below
+        local.lock(command=command)  # compacts a long log: published below
         self._local = local
         if tip is not None:
             self._publish("compact the log", record=False)
@@ -244,8 +254,8 @@ class GitStateStore:
         return self._lock.clear(force=force)
 
     @contextlib.contextmanager
-    def locked(self, *, command: str = "apply", steal_dead: bool = False) -> Iterator[LockInfo]:
-        info = self.lock(command=command, steal_dead=steal_dead)
+    def locked(self, *, command: str = "apply") -> Iterator[LockInfo]:
+        info = self.lock(command=command)
         try:
             yield info
         except BaseException:
@@ -271,7 +281,7 @@ class GitStateStore:
                 self._local.unlock()
         if self._clone_lock is not None:
             with contextlib.suppress(StateError, OSError):
-                LockFile(self.path / "clone.lock").release(self._clone_lock)
+                self._clone_lockfile.release(self._clone_lock)
         self._local, self._clone_lock, self._held = None, None, None
         try:
             self._lock.delete(sha, quiet=True)
@@ -366,7 +376,7 @@ class GitStateStore:
         self._local = LocalStateStore(
             self.work, clock=self._clock, lockfile=LockFile(self.path / "work.lock", clock=self._clock)
         )
-        self._local.lock(command="state migrate", steal_dead=True)
+        self._local.lock(command="state migrate")
         self._session.append(f"migrated from the local state at {source}")
 
     # --- internals --------------------------------------------------------------------------------------
@@ -379,6 +389,14 @@ class GitStateStore:
                 f"{self.location}: an earlier write could not be pushed ({self._broken}); "
                 "stopping. Run apply again: it starts from the branch and settles the journal"
             )
+        if self._clock().timestamp() - self._renewed > self._lock.lease / 3:
+            sha, info = self._held
+            try:
+                self._held = self._lock.renew(sha, info)
+            except StateError as exc:
+                self._broken = str(exc)
+                raise
+            self._renewed = self._clock().timestamp()
         return self._local
 
     def _publish(self, message: str, *, squash: bool = False, record: bool = True) -> None:
