@@ -9,7 +9,9 @@ Prints, in one run:
       quota (600/min) against the emulator served on loopback over HTTP, and the count of 429s (target
       >= 0.95 with zero 429s);
   (c) for illustration, the 2% change next to a script that re-pushes every row with the official lark-oapi
-      SDK (50 rows a request, no pacing): requests sent, and the time each takes at the real quota.
+      SDK (50 rows a request, no pacing): requests sent, and the time each takes at the real quota;
+  (d) a root of 600 rows that the tenant refuses alike (it wants percentages without %): the requests spent
+      before the apply stops with a diagnosis, next to the 2 x rows - 1 of a split down to single rows.
 """
 
 from __future__ import annotations
@@ -153,6 +155,25 @@ def pacing(tmp: Path, requests: int, quota: int) -> tuple[int, float, float, int
     return len(log), (len(log) - 1) * 60 / quota, last - first if len(log) > 1 else elapsed, too_many
 
 
+def refused_alike(tmp: Path, reviewees: int) -> tuple[int, int, int]:
+    """(d): a root whose every row Feishu refuses the same way (percentages without their %): the requests an
+    apply spends before it stops, against the 2 x rows - 1 a split down to single rows would."""
+    root = make_root(tmp / "d", reviewees)
+    clock = ManualClock()
+    tenant = bench_tenant(reviewees, import_per_minute=10).with_switches(percentage_wire_format="40")
+    emu = Emulator(tenant, clock=clock, sleep=clock.sleep)
+    client = WriteClient(
+        base_url="http://127.0.0.1",
+        credentials=Credentials("cli_emulator", "emulator_secret"),
+        transport=EmulatorTransport(emu),
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    run = apply(root, client, clocks=Clocks(timer=clock, sleep=clock.sleep))
+    assert run.report.exit_code == 4 and run.report.shared, run.report
+    return reviewees, len(emu.requests(IMPORT)), 2 * reviewees - 1
+
+
 def sdk_full_push(reviewees: int) -> int:
     """(c): every row re-pushed with the official SDK, 50 rows a request; returns the requests sent."""
     import lark_oapi as lark
@@ -215,6 +236,7 @@ def main() -> None:
     ap.add_argument("--change", type=float, default=0.02)
     ap.add_argument("--paced-requests", type=int, default=20)
     ap.add_argument("--paced-quota", type=int, default=600)
+    ap.add_argument("--refused-rows", type=int, default=600)
     a = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="syncer-bench-apply-"))
     try:
@@ -234,6 +256,11 @@ def main() -> None:
             f"(c) a {a.change:.0%} change of {a.reviewees:,} rows: syncer sends {accepted} requests "
             f"({(accepted - 1) * 6 / 60:.1f} min at 10/min); a full re-push with the official SDK sends {full} "
             f"requests ({(full - 1) * 6 / 60:.1f} min at 10/min, if it paced itself; unpaced it meets 429s)"
+        )
+        rows, spent, split = refused_alike(tmp, a.refused_rows)
+        print(
+            f"(d) every one of {rows} rows refused alike (1580301): {spent} import requests before the apply "
+            f"stops and names target.percentage_format; a split down to single rows would spend {split}"
         )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -99,3 +101,38 @@ def test_demo_runs_the_whole_loop_offline() -> None:
         assert f"== {step}/7" in text
     assert "No changes" in text and "1 value changed" in text
     assert "Applied 1 value change (1 update) in 1 row: 5 values sent as whole rows with 1 import request" in text
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_stops_the_real_cli_between_requests(
+    served: tuple[Path, Emulator], sig: signal.Signals, code: int
+) -> None:
+    """`syncer apply` as a process: the first batch is recorded, the signal arrives while it waits for the
+    next slot, it stops there (exit 130/143), says what was recorded and how to go on; the rerun finishes."""
+    root, emu = served
+    settings = root / "syncer.yaml"
+    settings.write_text(settings.read_text().replace("import_per_minute: 1000", "import_per_minute: 20"))
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "syncer", "apply", "--root", str(root), "--auto-approve"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert proc.stderr is not None
+    try:
+        for line in proc.stderr:
+            if "rows 50/60 done" in line:
+                break
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == code, (out, err)
+    assert f"Interrupted by {sig.name}" in out and "run `syncer apply` again to continue" in out
+    assert len(emu.requests("metric_details.import")) == 1
+    done, text = run("apply", "--root", str(root), "--auto-approve")
+    assert done == 0 and "10 rows" in text, text
+    assert len(emu.requests("metric_details.import")) == 2

@@ -4,6 +4,7 @@ CLI's sections and exit codes, against the emulator."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,11 +22,11 @@ from syncer.emulator import Emulator, EmulatorServer, EmulatorTransport, ManualC
 from syncer.feishu.auth import Credentials
 from syncer.feishu.write import WriteClient
 from syncer.gitinfo import NO_GIT
-from syncer.live.drift import Drift, choose, compute_drift, fetch_remote, refresh_targets
+from syncer.live.drift import Drift, choose, compute_drift, fetch_remote, refresh, refresh_targets
 from syncer.live.reader import LiveReader
 from syncer.load.validate import validate_root
 from syncer.plan.diff import make_plan
-from syncer.plan.model import Plan
+from syncer.plan.model import LiveView, Plan
 from syncer.report.drift import catalog_names, drift_document, render_github, render_markdown, render_text
 from syncer.state import open_store, target_identity
 from tests.example import copy_example
@@ -310,3 +311,47 @@ def test_cli_plan_refresh_needs_credentials(served: tuple[Path, str], monkeypatc
     monkeypatch.delenv("FEISHU_APP_SECRET")
     result = CliRunner().invoke(cli, ["plan", "--refresh-all"])
     assert result.exit_code == 1 and "FEISHU_APP_SECRET" in result.output and "Traceback" not in result.output
+
+
+def test_cli_apply_refresh_repairs_drift_so_feishu_ends_equal_to_the_yaml(served: tuple[Path, str]) -> None:
+    root, url = served
+    runner = CliRunner()
+    assert runner.invoke(cli, ["apply", "--auto-approve"]).exit_code == 0
+    _raw_change(url)  # bob's revenue actual: 1500000 in Feishu, 1499000 in the YAML and the state
+    result = runner.invoke(cli, ["apply", "--auto-approve"])
+    assert result.exit_code == 0 and "Feishu was not read" in result.output  # a plain apply cannot see it
+    report = root.parent / "report.json"
+    result = runner.invoke(cli, ["apply", "--auto-approve", "--refresh-all", "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    assert "1 value change (1 repair) in 1 row" in result.output
+    doc = json.loads(report.read_text())
+    assert doc["exit_code"] == 0 and doc["plan"]["counts"]["values_to_repair"] == 1 and len(doc["batches"]) == 1
+    assert doc["batches"][0]["import_record_id"] and "1499000" not in report.read_text()  # no values
+    result = runner.invoke(cli, ["plan", "--refresh-all", "--detailed-exitcode"])
+    assert result.exit_code == 0, result.output
+    assert "No changes: Feishu holds what the YAML says" in result.output
+
+
+def test_repairs_count_against_the_update_threshold(world: World) -> None:
+    for rev in (ALICE, BOB):
+        world.behind_the_back(rev, REVENUE, {"5": "1"}, token=f"by-hand-{rev[-4:]}")
+    result = validate_root(world.root)
+    assert result.desired is not None
+    state = open_store(world.root, result.settings).load()
+    target = target_identity(result.settings, base_url="http://127.0.0.1", app_id="cli_emulator")
+    safety = dataclasses.replace(result.settings.safety, max_update_ratio=0.0, min_existing=1)
+
+    def plan_with(live: LiveView | None) -> Plan:
+        return make_plan(result.desired, state, safety=safety, git=NO_GIT, target=target, state_location="s", live=live)  # type: ignore[arg-type]
+
+    first = plan_with(None)
+    assert first.empty and not first.breaches
+    transport = EmulatorTransport(world.emu)
+    clock = world.clock
+    with LiveReader(
+        base_url="http://127.0.0.1", credentials=CREDS, transport=transport, clock=clock, sleep=clock.sleep
+    ) as reader:
+        _, live = refresh(reader, first, state, result.desired, scope="all", budget=20, user_id_type="open_id")
+    repaired = plan_with(live)
+    assert repaired.counts.values_to_repair == 2 and [b.kind for b in repaired.breaches] == ["update"]
+    assert repaired.refused and repaired.checksum != first.checksum
