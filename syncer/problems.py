@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from syncer.text import safe
+
 Severity = Literal["error", "warning"]
 REDACTED = "(redacted)"
 VALUE_SLOT = "{value}"
@@ -23,15 +25,17 @@ class Problem:
     value: str | None = None
 
     def text(self, *, redact: bool) -> str:
-        """The message with the value quoted in place, or `(redacted)`."""
+        """The message with the value quoted in place, or `(redacted)`: one line, made inert (`safe`),
+        since messages quote keys, names and paths from the files."""
         if VALUE_SLOT not in self.message:
-            return self.message
+            return safe(self.message)
         shown = REDACTED if redact or self.value is None else _quote(self.value)
-        return self.message.replace(VALUE_SLOT, shown)
+        return safe(self.message.replace(VALUE_SLOT, shown))
 
     @property
     def location(self) -> str:
-        return f"{self.file}:{self.line}:{self.col}"
+        """`file:line:col` for output (the file name made inert)."""
+        return f"{safe(self.file)}:{self.line}:{self.col}"
 
 
 def _quote(value: str) -> str:

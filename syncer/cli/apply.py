@@ -21,6 +21,7 @@ from syncer.cli.options import (
     root_option,
     state_option,
 )
+from syncer.cli.output import emit
 from syncer.cli.progress import Printer
 
 if TYPE_CHECKING:
@@ -116,7 +117,7 @@ def apply(
     opener = StateOpener(root, state_path)
     result = validate_root(root, root_display=shown_root, people=opener.people)
     if not result.ok or result.desired is None:
-        click.echo(render_problems(result.problems, problems_format(), redact=redact))
+        emit(render_problems(result.problems, problems_format(), redact=redact))
         raise RefusedError(f"{shown_root} is invalid ({counts_line(result.problems)}): nothing was applied")
     settings = result.settings
     url = resolve_base_url(flag=base_url, settings_base_url=settings.target.base_url)

@@ -9,6 +9,7 @@ import click
 from syncer.cli.main import (
     cli,
 )
+from syncer.cli.output import say
 
 
 @cli.command()
@@ -62,7 +63,7 @@ def emulator(host: str, port: int, tenant_file: Path | None, import_per_minute: 
                 fg="red",
                 bold=True,
             )
-        click.echo(
+        say(
             f"Feishu emulator ready: app_id {tenant.app.app_id}, tenant "
             f"{tenant_file or 'default'}, import limit "
             f"{emu.tenant.rate_limits['metric_details.import'].per_minute or 'none'}/min. Ctrl-C stops it.",

@@ -9,6 +9,7 @@ import click
 from syncer.cli.context import StateOpener
 from syncer.cli.main import cli
 from syncer.cli.options import default_format, redact_option, root_display, root_option
+from syncer.cli.output import emit, say
 from syncer.text import plural
 
 
@@ -51,11 +52,10 @@ def validate(root: Path, fmt: str | None, redact: bool) -> int:
             )
         )
     else:
-        out = render_problems(result.problems, "github" if fmt == "github" else "text", redact=redact)
-        if out:
-            click.echo(out)
+        if result.problems:
+            emit(render_problems(result.problems, "github" if fmt == "github" else "text", redact=redact))
         verdict = "valid" if result.ok else "INVALID"
-        click.echo(f"{root_display(root)}: {verdict}: {summary}; {counts_line(result.problems)}")
+        say(f"{root_display(root)}: {verdict}: {summary}; {counts_line(result.problems)}")
     return 0 if result.ok else 1
 
 
@@ -72,9 +72,10 @@ def init(directory: Path, force: bool) -> int:
 
     written = init_root(directory, force=force)
     for path in written:
-        click.echo(f"wrote {path.as_posix()}")
-    click.echo(
-        f"\nNext: replace the example IDs in {directory.as_posix()}/catalog.yaml with your tenant's, "
+        say(f"wrote {path.as_posix()}")
+    click.echo()
+    say(
+        f"Next: replace the example IDs in {directory.as_posix()}/catalog.yaml with your tenant's, "
         f"then run: syncer validate --root {directory.as_posix()}"
     )
     return 0
@@ -92,5 +93,5 @@ def schema_export(directory: Path) -> int:
     from syncer.scaffold import export_schemas
 
     for path in export_schemas(directory):
-        click.echo(f"wrote {path.as_posix()}")
+        say(f"wrote {path.as_posix()}")
     return 0

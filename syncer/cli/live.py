@@ -18,8 +18,9 @@ from syncer.cli.options import (
     root_option,
     state_option,
 )
+from syncer.cli.output import emit, say
 from syncer.cli.progress import Printer
-from syncer.text import plural
+from syncer.text import inert_lines, plural
 
 if TYPE_CHECKING:
     from syncer.load.validate import ValidationResult
@@ -34,10 +35,7 @@ def _load_root(opener: StateOpener, *, redact: bool) -> ValidationResult:
     shown = root_display(opener.root)
     result = validate_root(opener.root, root_display=shown, people=opener.people)
     if result.problems:
-        click.echo(
-            render_problems(result.problems, problems_format(), redact=redact),
-            err=True,
-        )
+        emit(render_problems(result.problems, problems_format(), redact=redact), err=True)
     if not result.ok:
         raise RefusedError(f"{shown} is invalid ({counts_line(result.problems)}): fix it first")
     return result
@@ -87,26 +85,26 @@ def catalog_pull(root: Path, base_url: str | None, write: bool) -> int:
     printer.close()
     result = merge_into_root(root, shown, settings, pulled)
     for note in result.notes:
-        click.echo(f"note: {note}", err=True)
+        say(f"note: {note}", err=True)
     added = Counter(a.kind for a in result.additions)
     what = ", ".join(plural(n, k) for k, n in sorted(added.items())) or "nothing"
     if not result.changed:
-        click.echo(
+        say(
             f"{result.display} is up to date with Feishu ({len(pulled.semesters)} semesters, "
             f"{len(pulled.metrics)} metrics in the library; {requests} requests)."
         )
         return 0
-    click.echo(result.diff(), nl=False)
+    click.echo(inert_lines(result.diff().rstrip("\n").split("\n")), nl=False)
     if result.new_problems:
         from syncer.report.problems import render_text as render_problems_text
 
         click.echo(render_problems_text(list(result.new_problems), redact=False), err=True)
         raise RefusedError(f"the merged {result.display} would be invalid (above): nothing was written")
     if not write:
-        click.echo(f"Dry run: {result.display} would gain {what}. Run again with --write to write it.")
+        say(f"Dry run: {result.display} would gain {what}. Run again with --write to write it.")
         return 0
     write_catalog(result)
-    click.echo(f"Wrote {result.display}: added {what}.")
+    say(f"Wrote {result.display}: added {what}.")
     return 0
 
 
@@ -161,7 +159,7 @@ def people_resolve(root: Path, state_path: Path | None, refresh: bool, base_url:
     except StateUnavailable:
         raise
     except StateError as exc:
-        click.echo(f"note: {exc}; starting a new cache", err=True)
+        say(f"note: {exc}; starting a new cache", err=True)
         cache = None
     printer = Printer()
     with live_reader(settings, base_url, printer) as reader:
@@ -176,14 +174,14 @@ def people_resolve(root: Path, state_path: Path | None, refresh: bool, base_url:
         if created or changed:
             store.compact()  # the git backend: one commit for this run
     for note in report.notes:
-        click.echo(f"note: {note}", err=True)
+        say(f"note: {note}", err=True)
     for r in report.resolved:
         shown_id = r.user_id or {"resigned": "(resigned)", "unknown": "(not found)"}.get(r.status, "")
         flag = f"  ! the catalog says {r.catalog_id}" if r.mismatch else ""
-        click.echo(f"  {r.alias}  {r.email}  {shown_id}{flag}")
+        say(f"  {r.alias}  {r.email}  {shown_id}{flag}")
     found = len(report.by_status("active"))
     failed = len(report.by_status("resigned")) + len(report.by_status("unknown"))
-    click.echo(
+    say(
         f"Resolved {found}, not found {len(report.by_status('unknown'))}, resigned "
         f"{len(report.by_status('resigned'))} with {plural(report.requests, 'request')}; {report.cached} answered "
         "from the cache"
@@ -191,7 +189,7 @@ def people_resolve(root: Path, state_path: Path | None, refresh: bool, base_url:
         f"{'' if changed else ' (unchanged)'}"
     )
     if report.mismatches:
-        click.echo(
+        say(
             f"warning: {len(report.mismatches)} people have an id in catalog.yaml that differs from their "
             "email's user ID (marked !)",
             err=True,
@@ -304,7 +302,7 @@ def import_values(
                 f"{f}: {_shown_value(a, redact)} in the file, {_shown_value(b, redact)} in Feishu"
                 for f, a, b in c.differences
             )
-            click.echo(
+            say(
                 f"{c.source}: {names.get(c.row.reviewee, c.row.reviewee)} / "
                 f"{metrics.get(c.row.metric, c.row.metric)}: {diffs}",
                 err=True,
@@ -318,29 +316,27 @@ def import_values(
         printer.close()
         raise
     printer.close()
-    click.echo(
+    say(
         f"Read {plural(report.reviewees_asked, 'reviewee')} of "
         f"{report.semester_label} ({report.semester}) with {plural(report.requests, 'request')}."
     )
     for f in report.files:
-        click.echo(f"wrote {f}")
+        say(f"wrote {f}")
     if report.skipped:
         click.echo("Left out (not written, not recorded):")
         for why, n in report.skipped:
-            click.echo(f"  {n} {why}")
+            say(f"  {n} {why}")
     if report.rows_adopted:
-        click.echo(
-            f"{plural(report.rows_adopted, 'row')} already in data files with Feishu's values: adopted as they are."
-        )
+        say(f"{plural(report.rows_adopted, 'row')} already in data files with Feishu's values: adopted as they are.")
     if report.rows_left_alone:
-        click.echo(
+        say(
             f"{plural(report.rows_left_alone, 'row')} already in data files "
             "with other values: left alone (--skip-existing); the plan shows them as changes."
         )
     if report.batch is None:
         click.echo("Nothing to import: Feishu holds no values of the catalog's metrics for these reviewees.")
         return 0
-    click.echo(
+    say(
         f"Imported {plural(report.values_written, 'value')} in "
         f"{plural(report.rows_written, 'row')} of {plural(report.reviewees_written, 'reviewee')}; recorded as "
         "applied in the state at "
@@ -351,7 +347,7 @@ def import_values(
         if report.rows_left_alone
         else "it should show no changes"
     )
-    click.echo(f"Next: syncer plan --root {root_display(root)} ({expect}), then commit the files.")
+    say(f"Next: syncer plan --root {root_display(root)} ({expect}), then commit the files.")
     return 0
 
 

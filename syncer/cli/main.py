@@ -12,7 +12,9 @@ from typing import Any, NoReturn
 import click
 
 from syncer import __version__
+from syncer.cli.output import guarded_output
 from syncer.errors import SyncerError
+from syncer.text import inert_lines, safe
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -26,6 +28,17 @@ class SyncerGroup(click.Group):
         prog_name: str | None = None,
         complete_var: str | None = None,
         standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        with guarded_output():
+            return self._main(args, prog_name, complete_var, standalone_mode, **extra)
+
+    def _main(
+        self,
+        args: Sequence[str] | None,
+        prog_name: str | None,
+        complete_var: str | None,
+        standalone_mode: bool,
         **extra: Any,
     ) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
@@ -48,7 +61,7 @@ class SyncerGroup(click.Group):
         except SyncerError as exc:
             if debug:
                 traceback.print_exc()
-            click.echo(f"error: {exc}", err=True)
+            click.echo(inert_lines(f"error: {exc}".split("\n")), err=True, nl=False)
             _exit(exc.exit_code, standalone_mode)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
@@ -58,7 +71,7 @@ class SyncerGroup(click.Group):
                 traceback.print_exc()
             else:
                 click.echo(
-                    f"internal error: {type(exc).__name__}: {exc}\n"
+                    f"internal error: {type(exc).__name__}: {safe(str(exc))}\n"
                     "This is a bug in syncer. Run again with --debug for the traceback and report it.",
                     err=True,
                 )

@@ -18,6 +18,7 @@ from syncer.cli.options import (
     root_option,
     state_option,
 )
+from syncer.cli.output import emit, say
 from syncer.cli.progress import Printer
 from syncer.text import plural
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from syncer.load.validate import ValidationResult
     from syncer.model import Catalog
     from syncer.plan.model import LiveView, Plan
+    from syncer.report.annotations import Annotated
     from syncer.state.model import State
 
 PlanFormat = Literal["text", "markdown", "json", "github"]
@@ -105,12 +107,12 @@ def plan(
         if shown_format == "markdown":
             click.echo(render_markdown_problems(result.problems, redact=redact), nl=False)
         else:
-            click.echo(render_problems(result.problems, shown_format, redact=redact))
-        click.echo(f"{shown_root}: INVALID: {counts_line(result.problems)}; no plan", err=True)
+            emit(render_problems(result.problems, shown_format, redact=redact))
+        say(f"{shown_root}: INVALID: {counts_line(result.problems)}; no plan", err=True)
         return 1
     if result.problems:  # warnings only: annotations on stdout for GitHub, else on stderr
         if shown_format == "github":
-            click.echo(render_problems(result.problems, "github", redact=redact))
+            emit(render_problems(result.problems, "github", redact=redact))
         else:
             click.echo(render_problems(result.problems, "text", redact=redact), err=True)
     store = opener(result.settings)
@@ -156,9 +158,9 @@ def plan(
         click.echo(_plan_json_with_drift(the_plan, drift, redact=redact, detailed_exitcode=detailed_exitcode), nl=False)
     else:
         color = shown_format == "text" and stdout_color()
-        click.echo(render_plan(the_plan, shown_format, redact=redact, color=color), nl=False)
+        emit(render_plan(the_plan, shown_format, redact=redact, color=color), nl=False)
         if drift is not None:
-            click.echo(_render_drift(drift, result.catalog, shown_format, redact=redact), nl=False)
+            emit(_render_drift(drift, result.catalog, shown_format, redact=redact), nl=False)
     if the_plan.refused:
         raise RefusedError("this plan passes a safety threshold: " + how_to_proceed(the_plan))
     drifted = drift is not None and drift.detected
@@ -175,7 +177,7 @@ def _refresh(
     settings = result.settings
     needed = requests_needed(refresh_targets(the_plan, state, result.desired, scope=scope))
     if needed:
-        click.echo(
+        say(
             f"Reading live values: {plural(needed, 'metric_details/query request')} needed, budget {budget}, "
             "20 a minute ...",
             err=True,
@@ -206,7 +208,7 @@ def _plan_json_with_drift(the_plan: Plan, drift: Drift, *, redact: bool, detaile
     return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
 
 
-def _render_drift(drift: Drift, catalog: Catalog, fmt: PlanFormat, *, redact: bool) -> str:
+def _render_drift(drift: Drift, catalog: Catalog, fmt: PlanFormat, *, redact: bool) -> str | Annotated:
     from syncer.report import drift as report
 
     names = report.catalog_names(catalog)

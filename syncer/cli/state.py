@@ -10,6 +10,7 @@ import click
 
 from syncer.cli.main import cli
 from syncer.cli.options import root_display, root_option, state_option
+from syncer.cli.output import say
 from syncer.text import plural
 
 if TYPE_CHECKING:
@@ -94,7 +95,7 @@ def state_rm(
             click.echo("Nothing selected: no managed value matches.")
             return 0
         rows = {k.row for k in keys}
-        click.echo(
+        say(
             f"{plural(len(keys), 'value')} in {plural(len(rows), 'row')} will no longer be managed "
             "(Feishu is not touched)."
         )
@@ -104,7 +105,7 @@ def state_rm(
             click.confirm("Stop managing them?", abort=True)
         removed = store.forget(keys, reason="rm")
         store.compact()
-    click.echo(f"Done: {plural(removed, 'value')} no longer managed.")
+    say(f"Done: {plural(removed, 'value')} no longer managed.")
     return 0
 
 
@@ -123,9 +124,9 @@ def state_unlock(root: Path, state_path: Path | None, force: bool) -> int:
     store, _ = _state_context(root, state_path)
     held = store.break_lock(force=force)
     if held is None:
-        click.echo(f"The state at {store.location} is not locked.")
+        say(f"The state at {store.location} is not locked.")
     else:
-        click.echo(f"Cleared the lock of pid {held.pid} on {held.host} (since {held.time}).")
+        say(f"Cleared the lock of pid {held.pid} on {held.host} (since {held.time}).")
     return 0
 
 
@@ -161,21 +162,21 @@ def state_migrate(root: Path, state_path: Path | None, to: str) -> int:
     branch = open_git_store(root, settings)
     if to == "git":
         moved = migrate_to_git(local, branch)
-        click.echo(
+        say(
             f"Migrated the state (lineage {moved.meta.lineage}, serial {moved.meta.serial}) from "
             f"{local.location} to {branch.location}."
         )
-        click.echo(
+        say(
             "Next: set `state: {backend: git}` in syncer.yaml and commit it; once a plan reads the branch, "
             f"the local directory {local.location} can be deleted."
         )
     else:
         moved = migrate_to_local(branch, local)
-        click.echo(
+        say(
             f"Migrated the state (lineage {moved.meta.lineage}, serial {moved.meta.serial}) from "
             f"{branch.location} to {local.location}."
         )
-        click.echo(
+        say(
             "Next: set `state: {backend: local}` in syncer.yaml and commit it; the branch "
             f"{settings.state.branch} was left as it was."
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from syncer.errors import ConfigError, FeishuError
 from syncer.feishu.codes import CODES, CodeInfo, Scope, describe
+from syncer.text import safe
 
 
 class MissingCredentialsError(ConfigError):
@@ -76,7 +77,7 @@ def _message(
         text += f". {note}"
     if log_id:
         text += f" [log id {log_id}]"
-    return text
+    return safe(text)  # the server's msg, violations and log id are the server's text: one inert line
 
 
 class RequestRejected(FeishuAPIError):

@@ -11,6 +11,7 @@ from syncer.gitinfo import GitInfo
 from syncer.load.settings import Safety
 from syncer.model import Identity, RowKey, Source, ValueKey
 from syncer.state.model import BatchInfo, LastApply
+from syncer.text import safe
 
 PLAN_FORMAT = 1
 
@@ -125,17 +126,29 @@ class Names:
     metrics: Mapping[str, str] = field(default_factory=dict)
     fields: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (metric id, field id)
 
+    # The accessors give text for output: aliases and IDs come from files (a saved plan, the catalog), so
+    # they are made inert here, once for every renderer.
+
     def semester(self, sid: str) -> str:
-        return self.semesters.get(sid, sid)
+        return safe(self.semesters.get(sid, sid))
 
     def person(self, pid: str) -> str:
-        return self.people.get(pid, pid)
+        return safe(self.people.get(pid, pid))
+
+    def alias(self, pid: str) -> str | None:
+        """A person's alias for output, or None when the catalog gives the ID no alias."""
+        alias = self.people.get(pid)
+        return None if alias is None else safe(alias)
+
+    def semester_alias(self, sid: str) -> str | None:
+        alias = self.semesters.get(sid)
+        return None if alias is None else safe(alias)
 
     def metric(self, mid: str) -> str:
-        return self.metrics.get(mid, mid)
+        return safe(self.metrics.get(mid, mid))
 
     def field(self, mid: str, fid: str) -> str:
-        return self.fields.get((mid, fid), fid)
+        return safe(self.fields.get((mid, fid), fid))
 
 
 class Refresh(NamedTuple):

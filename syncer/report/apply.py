@@ -13,7 +13,7 @@ from typing import Any
 from syncer.apply.outcome import ApplyReport, Progress, RejectedRow
 from syncer.plan.model import Counts, Names
 from syncer.report.markdown import md
-from syncer.text import duration, plural
+from syncer.text import duration, inert_lines, plural, safe
 
 #: Import record IDs listed one by one up to this many; above, a count and the range.
 RECORDS_LISTED = 3
@@ -26,7 +26,7 @@ def row_label(r: RejectedRow, names: Names) -> str:
 def render_progress(p: Progress) -> str:
     """One plain line for a progress event (for logs and non-terminals)."""
     if p.kind != "batch":
-        return p.message
+        return safe(p.message)
     left = f", {plural(p.requests_left, 'request')} left, ETA {duration(p.eta_seconds)}" if p.requests_left else ""
     return f"rows {p.rows_done}/{p.rows_total} done{left}"
 
@@ -115,7 +115,7 @@ def render_summary(report: ApplyReport, names: Names, counts: Counts | None = No
             f"\nStopped before --max-duration with {plural(report.rows_left, 'row')} left: "
             "run apply again to continue (the state is consistent)."
         )
-    return "\n".join(lines) + "\n"
+    return inert_lines(lines)
 
 
 def _tally(items: Any) -> list[tuple[str, int]]:

@@ -17,9 +17,9 @@ from typing import Any
 from syncer.live.drift import Drift, DriftEntry
 from syncer.model import Catalog
 from syncer.plan.model import Names
-from syncer.report.markdown import md
-from syncer.report.problems import escape_data, escape_property
-from syncer.text import plural
+from syncer.report.annotations import Annotated, annotation
+from syncer.report.markdown import code, md
+from syncer.text import inert_lines, plural
 
 REDACTED = "(redacted)"
 MAX_MD_ROWS = 100
@@ -106,23 +106,29 @@ def render_text(drift: Drift, names: Names, *, redact: bool) -> str:
         lines.append(" Feishu holds what syncer applied, for the reviewees checked.")
     lines.extend(f"Note: {n}" for n in drift.notes)
     lines.append(summary(drift))
-    return "\n".join(lines) + "\n"
+    return inert_lines(lines)
 
 
-def render_github(drift: Drift, names: Names, *, redact: bool) -> str:
-    out = []
-    for e in drift.entries:
-        if e.kind == "admin":
-            continue
-        props = f" file={escape_property(e.source.file)},line={e.source.line},col={e.source.col}" if e.source else ""
-        out.append(f"::warning{props},title=drift::{escape_data(_line(e, names, redact=redact).strip())}")
-    return "\n".join(out) + ("\n" if out else "") + render_text(drift, names, redact=redact)
+def render_github(drift: Drift, names: Names, *, redact: bool) -> Annotated:
+    commands = tuple(
+        annotation(
+            "warning",
+            _line(e, names, redact=redact).strip(),
+            title="drift",
+            file=e.source.file if e.source else None,
+            line=e.source.line if e.source else 0,
+            col=e.source.col if e.source else 0,
+        )
+        for e in drift.entries
+        if e.kind != "admin"
+    )
+    return Annotated(commands, render_text(drift, names, redact=redact))
 
 
 def _md(value: str | None, *, redact: bool) -> str:
     if value is None:
         return ""
-    return "*(redacted)*" if redact else f"`{md(value)}`" if "`" not in value else md(value)
+    return "*(redacted)*" if redact else code(value)
 
 
 def render_markdown(drift: Drift, names: Names, *, redact: bool) -> str:

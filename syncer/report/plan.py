@@ -13,17 +13,18 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Callable, Iterator, Sequence
-from typing import Literal
+from typing import Literal, overload
 
 from syncer.perf import paused_gc
 from syncer.plan.model import FORGET_MEANING, Change, Plan
 from syncer.plan.safety import how_to_proceed
 from syncer.plan.summary import summary_line
 from syncer.problems import Problem
-from syncer.report.markdown import md
+from syncer.report.annotations import Annotated, Level, annotation
+from syncer.report.markdown import code, md
 from syncer.report.plan_json import plan_json
-from syncer.report.problems import counts_line, escape_data
-from syncer.text import plural
+from syncer.report.problems import counts_line
+from syncer.text import plural, safe
 
 PlanFormat = Literal["text", "markdown", "json", "github"]
 REDACTED = "(redacted)"
@@ -42,14 +43,26 @@ _SYMBOL = {"create": "+", "update": "~", "repair": "!", "forget": "-"}
 _COLOR = {"create": "32", "update": "33", "repair": "36", "forget": "35"}
 
 
+@overload
+def render_plan(
+    plan: Plan, fmt: Literal["text", "markdown", "json"], *, redact: bool, color: bool = ..., max_chars: int = ...
+) -> str: ...
+@overload
+def render_plan(
+    plan: Plan, fmt: Literal["github"], *, redact: bool, color: bool = ..., max_chars: int = ...
+) -> Annotated: ...
+@overload
+def render_plan(
+    plan: Plan, fmt: PlanFormat, *, redact: bool, color: bool = ..., max_chars: int = ...
+) -> str | Annotated: ...
 def render_plan(
     plan: Plan, fmt: PlanFormat, *, redact: bool, color: bool = False, max_chars: int = MAX_COMMENT_CHARS
-) -> str:
+) -> str | Annotated:
     with paused_gc():
         return _render(plan, fmt, redact=redact, color=color, max_chars=max_chars)
 
 
-def _render(plan: Plan, fmt: PlanFormat, *, redact: bool, color: bool, max_chars: int) -> str:
+def _render(plan: Plan, fmt: PlanFormat, *, redact: bool, color: bool, max_chars: int) -> str | Annotated:
     if fmt == "json":
         return plan_json(plan, redact=redact)
     if fmt == "markdown":
@@ -75,27 +88,27 @@ def _quote(value: str | None, *, redact: bool) -> str:
         return ""
     if redact:
         return REDACTED
-    return _encode_str(value)  # json.dumps(value, ensure_ascii=False), without its overhead
+    return safe(_encode_str(value))  # json.dumps(value, ensure_ascii=False), without its overhead
 
 
 def _shown(plan: Plan, value: str | None, *, redact: bool) -> str:
     """A value as text; a person ID is followed by its alias when the catalog knows it."""
     text = _quote(value, redact=redact)
     if not redact and value is not None:
-        alias = plan.names.people.get(value)
+        alias = plan.names.alias(value)
         if alias is not None:
             text += f" ({alias})"
     return text
 
 
 def _who(plan: Plan, pid: str) -> str:
-    alias = plan.names.people.get(pid)
-    return f"{alias} ({pid})" if alias else pid
+    alias = plan.names.alias(pid)
+    return f"{alias} ({safe(pid)})" if alias else safe(pid)
 
 
 def _sem(plan: Plan, sid: str) -> str:
-    alias = plan.names.semesters.get(sid)
-    return f"{alias} ({sid})" if alias else sid
+    alias = plan.names.semester_alias(sid)
+    return f"{alias} ({safe(sid)})" if alias else safe(sid)
 
 
 def _groups(plan: Plan) -> list[tuple[tuple[str, str], list[Change]]]:
@@ -119,9 +132,9 @@ def _header(plan: Plan) -> list[str]:
     )
     t = plan.target
     where = f"at commit {plan.git.describe()}" if plan.git.in_git else "(not in git)"
-    return [
-        f"Plan of {plan.root or 'the YAML'} {where} against {state}.",
-        f"Target: {t.host}, user_id_type {t.user_id_type}" + (f", app {t.app_id}" if t.app_id else "") + ".",
+    return [  # every part can come from a saved plan: each line is made inert as a whole
+        safe(f"Plan of {plan.root or 'the YAML'} {where} against {state}."),
+        safe(f"Target: {t.host}, user_id_type {t.user_id_type}" + (f", app {t.app_id}" if t.app_id else "") + "."),
     ]
 
 
@@ -139,9 +152,9 @@ def _change_line(plan: Plan, c: Change, *, redact: bool, style: _Style) -> str:
     else:
         body = f"{name} = {_shown(plan, c.old, redact=redact)} (forget: stays in Feishu, no longer managed)"
     where = (
-        f"  {style(str(c.source), '2')}"
+        f"  {style(safe(str(c.source)), '2')}"
         if c.source
-        else (f"  {style(_batch_note(plan, c.batch), '2')}" if c.batch is not None else "")
+        else (f"  {style(safe(_batch_note(plan, c.batch)), '2')}" if c.batch is not None else "")
     )
     return f"    {sym} {body}{where}"
 
@@ -188,7 +201,7 @@ def _summary_lines(plan: Plan, style: _Style) -> list[str]:
             )
     if plan.notes:
         lines.append("")
-        lines.extend(f"Note: {n}" for n in plan.notes)
+        lines.extend(f"Note: {safe(n)}" for n in plan.notes)
     return lines
 
 
@@ -214,11 +227,11 @@ def render_text(plan: Plan, *, redact: bool, color: bool = False, details: bool 
         lines.append("")
         lines.append("Held back (rejected by Feishu, unchanged since; not sent, not counted):")
         for q in plan.quarantined:
-            src = f"  {q.source}" if q.source else ""
+            src = f"  {safe(str(q.source))}" if q.source else ""
             lines.append(
                 f"  {plan.names.semester(q.row.semester)} {_who(plan, q.row.reviewee)} "
-                f"{plan.names.metric(q.row.metric)}: rejected on {q.date} with {q.code}"
-                f"{' (' + q.message + ')' if q.message else ''}; {plural(q.values, 'value change')} not "
+                f"{plan.names.metric(q.row.metric)}: rejected on {safe(q.date)} with {q.code}"
+                f"{' (' + safe(q.message) + ')' if q.message else ''}; {plural(q.values, 'value change')} not "
                 f"sent{src}"
             )
         lines.append(f"  {RETRY_HINT}")
@@ -232,21 +245,26 @@ def render_text(plan: Plan, *, redact: bool, color: bool = False, details: bool 
 # --- github ---------------------------------------------------------------------------------------------
 
 
-def render_github(plan: Plan, *, redact: bool) -> str:
+def render_github(plan: Plan, *, redact: bool) -> Annotated:
     """Annotations for what blocks an apply, then the text summary (no per-value details: those are in the
     PR comment and the JSON artifact)."""
-    lines = []
+    commands = []
     if plan.breaches:
-        level = "warning" if plan.forced else "error"
-        lines.append(f"::{level} title=syncer plan: safety threshold::{escape_data(how_to_proceed(plan))}")
+        level: Level = "warning" if plan.forced else "error"
+        commands.append(annotation(level, how_to_proceed(plan), title="syncer plan: safety threshold"))
     for q in plan.quarantined:
-        props = f" file={q.source.file},line={q.source.line},col={q.source.col}" if q.source else ""
-        lines.append(
-            f"::warning{props},title=rejected row held back::"
-            f"{escape_data(f'rejected on {q.date} with {q.code}; not sent until its values change')}"
+        src = q.source
+        commands.append(
+            annotation(
+                "warning",
+                f"rejected on {q.date} with {q.code}; not sent until its values change",
+                title="rejected row held back",
+                file=src.file if src else None,
+                line=src.line if src else 0,
+                col=src.col if src else 0,
+            )
         )
-    lines.append(render_text(plan, redact=redact, color=False, details=False).rstrip("\n"))
-    return "\n".join(lines) + "\n"
+    return Annotated(tuple(commands), render_text(plan, redact=redact, color=False, details=False))
 
 
 # --- markdown -------------------------------------------------------------------------------------------
@@ -259,7 +277,7 @@ def _md_value(plan: Plan, value: str | None, *, redact: bool) -> str:
         return "*(redacted)*"
     cut = value if len(value) <= MAX_MD_VALUE else value[:MAX_MD_VALUE] + "…"
     text = md(json.dumps(cut, ensure_ascii=False)) if cut != cut.strip() or not cut else md(cut)
-    alias = plan.names.people.get(value)
+    alias = plan.names.alias(value)
     return f"{text} ({md(alias)})" if alias else text
 
 
@@ -282,8 +300,8 @@ def _md_summary_table(plan: Plan) -> list[str]:
 def _md_groups(plan: Plan, *, redact: bool) -> Iterator[tuple[str, int]]:
     """One block per (semester, reviewee): its text and how many changes it shows."""
     for (sem, rev), changes in _groups(plan):
-        alias = plan.names.people.get(rev)
-        title = f"{md(alias)} `{rev}`" if alias else f"`{rev}`"
+        alias = plan.names.alias(rev)
+        title = f"{md(alias)} {code(rev)}" if alias else code(rev)
         lines = [
             f"#### {title} · {md(plan.names.semester(sem))}",
             "",
@@ -291,7 +309,7 @@ def _md_groups(plan: Plan, *, redact: bool) -> Iterator[tuple[str, int]]:
             "|---|---|---|---|---|---|",
         ]
         for c in changes:
-            src = f"`{md(str(c.source))}`" if c.source else md(_batch_note(plan, c.batch))
+            src = code(str(c.source)) if c.source else md(_batch_note(plan, c.batch))
             old = _md_value(plan, c.old, redact=redact)
             if c.action == "repair":  # the old cell holds what Feishu holds now, not what was last applied
                 old = f"in Feishu: {old}" if c.old is not None else "cleared in Feishu"
@@ -307,9 +325,9 @@ def render_markdown(plan: Plan, *, redact: bool, max_chars: int = MAX_COMMENT_CH
     c = plan.counts
     head = [MARKER, f"### {'⛔ ' if plan.refused else ''}syncer plan", "", f"**{summary_line(plan)}**", ""]
     st = plan.state
-    state = f"state serial {st.serial} (lineage `{st.lineage[:8]}`)" if st.exists and st.lineage else "no state yet"
+    state = f"state serial {st.serial} (lineage {code(st.lineage[:8])})" if st.exists and st.lineage else "no state yet"
     head.append(
-        f"Base commit `{plan.git.short}`{' (dirty)' if plan.git.dirty else ''} · {state} · "
+        f"Base commit {code(plan.git.short)}{' (dirty)' if plan.git.dirty else ''} · {state} · "
         f"checksum `{plan.checksum.removeprefix('sha256:')[:12]}`"
         f"{' · values redacted' if redact else ''}"
     )
@@ -409,7 +427,7 @@ def render_markdown_problems(problems: Sequence[Problem], *, redact: bool, max_c
     budget = max_chars - len(text) - 200
     shown = 0
     for p in problems:
-        line = f"- `{md(p.location)}` **{p.severity}**: {md(p.text(redact=redact))} ({md(p.code)})\n"
+        line = f"- {code(p.location)} **{p.severity}**: {md(p.text(redact=redact))} ({md(p.code)})\n"
         if budget - len(line) < 0:
             break
         text += line

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, overload
 
 from syncer.problems import Problem
+from syncer.report.annotations import Annotated, annotation
 from syncer.text import plural
 
 ProblemFormat = Literal["text", "json", "github"]
@@ -46,40 +47,22 @@ def render_json(problems: Sequence[Problem], *, redact: bool, extra: dict[str, o
     return json.dumps(data, indent=2, ensure_ascii=False)
 
 
-def escape_data(text: str) -> str:
-    """Escape a workflow command's message (GitHub: %, CR, LF)."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+def render_github(problems: Sequence[Problem], *, redact: bool) -> Annotated:
+    """An annotation per problem, then (GitHub shows only 10 annotations of a step) the plain list."""
+    commands = tuple(
+        annotation(p.severity, p.text(redact=redact), title=p.code, file=p.file or None, line=p.line, col=p.col)
+        for p in problems
+    )
+    return Annotated(commands, render_text(problems, redact=redact))
 
 
-def escape_property(text: str) -> str:
-    """Escape a workflow command's property value (also `:` and `,`)."""
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
-def render_github(problems: Sequence[Problem], *, redact: bool) -> str:
-    """`::error file=,line=,col=,title=::message` lines, then (GitHub shows only 10 annotations of a step)
-    the plain list."""
-    lines = []
-    for p in problems:
-        props = ",".join(
-            [
-                f"file={escape_property(p.file)}",
-                f"line={p.line}",
-                f"col={p.col}",
-                f"title={escape_property(p.code)}",
-            ]
-        )
-        lines.append(
-            f"::{p.severity}::{escape_data(p.text(redact=redact))}"
-            if not p.file
-            else f"::{p.severity} {props}::{escape_data(p.text(redact=redact))}"
-        )
-    if problems:
-        lines.append(render_text(problems, redact=redact))
-    return "\n".join(lines)
-
-
-def render_problems(problems: Sequence[Problem], fmt: ProblemFormat, *, redact: bool) -> str:
+@overload
+def render_problems(problems: Sequence[Problem], fmt: Literal["text", "json"], *, redact: bool) -> str: ...
+@overload
+def render_problems(problems: Sequence[Problem], fmt: Literal["github"], *, redact: bool) -> Annotated: ...
+@overload
+def render_problems(problems: Sequence[Problem], fmt: ProblemFormat, *, redact: bool) -> str | Annotated: ...
+def render_problems(problems: Sequence[Problem], fmt: ProblemFormat, *, redact: bool) -> str | Annotated:
     if fmt == "json":
         return render_json(problems, redact=redact)
     if fmt == "github":

@@ -6,7 +6,7 @@ import json
 from typing import Any, Literal
 
 from syncer.state.inspect import StateSummary
-from syncer.text import plural
+from syncer.text import inert_lines, plural
 
 StateFormat = Literal["text", "json"]
 
@@ -117,4 +117,4 @@ def render_text(s: StateSummary) -> str:
             f"  locked by pid {s.lock.info.pid} on {s.lock.info.host} ({s.lock.status}) since {s.lock.info.time}"
             f" for {s.lock.info.command or 'a writer'}"
         )
-    return "\n".join(lines) + "\n"
+    return inert_lines(lines)

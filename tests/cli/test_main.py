@@ -109,9 +109,10 @@ def test_github_escaping() -> None:
     from syncer.problems import Problem
     from syncer.report.problems import render_github
 
-    p = Problem("a,b:c.yaml", 1, 2, "error", "x", "50% of {value}\nnext", "v")
-    first = render_github([p], redact=False).splitlines()[0]
-    assert first == "::error file=a%2Cb%3Ac.yaml,line=1,col=2,title=x::50%25 of 'v'%0Anext"
+    # A message is one line: a line break in it can only come from a file, and is shown as `\n`.
+    p = Problem("a,b:c\n.yaml", 1, 2, "error", "x", "50% of {value}\nnext", "v")
+    first = str(render_github([p], redact=False)).splitlines()[0]
+    assert first == "::error file=a%2Cb%3Ac%0A.yaml,line=1,col=2,title=x::50%25 of 'v'\\nnext"
 
 
 def test_missing_root_is_one_clear_line_no_traceback(tmp_path: Path) -> None:

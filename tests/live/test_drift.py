@@ -222,10 +222,10 @@ def test_renderers_redact_and_the_json_says_drift_exits_2(world: World) -> None:
     for out in (
         render_text(drift, names, redact=True),
         render_markdown(drift, names, redact=True),
-        render_github(drift, names, redact=True),
+        str(render_github(drift, names, redact=True)),
     ):
         assert "1500000" not in out and "1499000" not in out and "bob" in out
-    github = render_github(drift, names, redact=False)
+    github = str(render_github(drift, names, redact=False))
     assert github.startswith("::warning file=m/teams/sales.yaml,line=") and "1500000" in github
     doc = drift_document(drift, redact=True, detailed_exitcode=True)
     assert doc["detected"] is True and doc["exit_code"] == 2 and doc["counts"]["changed"] == 1

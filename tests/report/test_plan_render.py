@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -158,7 +159,7 @@ def sample_plan(*, force: bool = False) -> Plan:
     )
 
 
-CASES = {
+CASES: dict[str, Callable[[Plan], str]] = {
     "text.txt": lambda p: render_plan(p, "text", redact=False),
     "text-color.txt": lambda p: render_plan(p, "text", redact=False, color=True),
     "text-redacted.txt": lambda p: render_plan(p, "text", redact=True),
@@ -166,7 +167,7 @@ CASES = {
     "markdown-redacted.md": lambda p: render_plan(p, "markdown", redact=True),
     "plan.json": lambda p: render_plan(p, "json", redact=False),
     "plan-redacted.json": lambda p: render_plan(p, "json", redact=True),
-    "github.txt": lambda p: render_plan(p, "github", redact=False),
+    "github.txt": lambda p: str(render_plan(p, "github", redact=False)),
 }
 
 
@@ -190,7 +191,7 @@ def test_redacted_output_holds_no_value() -> None:
     secrets = ["1055000", "Closed", "old note", "1499000", GRACE, "1400000"]
     formats: tuple[PlanFormat, ...] = ("text", "markdown", "json", "github")
     for fmt in formats:
-        out = render_plan(p, fmt, redact=True)
+        out = str(render_plan(p, fmt, redact=True))
         for s in secrets:
             assert s not in out, (fmt, s)
         assert ALICE in out or fmt == "github"  # reviewees are shown
