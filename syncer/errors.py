@@ -38,13 +38,38 @@ class StateError(SyncerError):
     """The state store is unreadable, locked, of another target, or of a newer format."""
 
 
+class StateDamaged(StateError):
+    """A state file holds what syncer never writes (a torn or hand-edited line, a bad merge): named by file
+    and line, with advice that works for the backend the state is on."""
+
+    LOCAL = (
+        "restore the state directory from a backup (or from git, if it is committed), or start over "
+        "with --state PATH; see docs/state.md#recovery"
+    )
+    GIT = (
+        "the state branch keeps every apply: push back its last good commit (docs/state.md#recovery), "
+        "or extract it with `git archive` and check it with --state PATH"
+    )
+
+    def __init__(self, where: str, what: str, *, advice: str = LOCAL) -> None:
+        super().__init__(f"{where}: the state is damaged: {what}; {advice}")
+        self.where = where
+        self.what = what
+        self.advice = advice
+
+
 class StateUnavailable(StateError):
     """The state could not be reached (a remote that does not answer, no git work tree): nothing says it
     is damaged. Readers that can do without it (validation's people cache) carry on with a warning."""
 
 
 class InsecureBaseURLError(ConfigError):
-    """The base URL is not https (and not loopback), or is not a plain scheme://host[:port] URL."""
+    """The base URL is not https (and not loopback), or is not a plain scheme://host[:port] URL
+    (`insecure` False: malformed rather than unsafe)."""
+
+    def __init__(self, message: str, *, insecure: bool = True, source: Source | None = None) -> None:
+        super().__init__(message, source=source)
+        self.insecure = insecure
 
 
 class RefusedError(SyncerError):

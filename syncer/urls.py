@@ -29,23 +29,25 @@ def check_base_url(url: str, *, origin: str = "base URL") -> str:
 
     `origin` names where the value came from (the flag, the variable, the file) for the message."""
     text = url.strip()
-    parts = urlsplit(text)
-    scheme = parts.scheme.lower()
     try:
+        parts = urlsplit(text)
         host = parts.hostname
-        parts.port  # noqa: B018 - raises ValueError on a malformed port
-    except ValueError:
-        host = None
+        parts.port  # noqa: B018 - raises ValueError on a malformed or out-of-range port
+    except ValueError as exc:  # an unclosed IPv6 bracket, a port that is not a number
+        raise InsecureBaseURLError(
+            f"{origin} {text!r} is not a URL like https://open.feishu.cn ({exc})", insecure=False
+        ) from None
+    scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not host:
         raise InsecureBaseURLError(
-            f"{origin} {text!r} is not a URL like https://open.feishu.cn (scheme and host required)"
+            f"{origin} {text!r} is not a URL like https://open.feishu.cn (scheme and host required)", insecure=False
         )
     if parts.username is not None or parts.password is not None:
         raise InsecureBaseURLError(
             f"{origin} must not hold credentials (user:password@); use FEISHU_APP_ID and FEISHU_APP_SECRET"
         )
     if parts.query or parts.fragment:
-        raise InsecureBaseURLError(f"{origin} {text!r} must not have a query or a fragment")
+        raise InsecureBaseURLError(f"{origin} {text!r} must not have a query or a fragment", insecure=False)
     if scheme == "http" and not is_loopback_host(host):
         raise InsecureBaseURLError(
             f"{origin} {text!r} uses plain http: credentials and tokens would travel unencrypted. "

@@ -4,6 +4,8 @@ plan, the ancestry of the commit), confirm, pre-flight, push (syncer.apply.appli
 from __future__ import annotations
 
 import contextlib
+import json
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -20,7 +22,7 @@ from syncer.gitinfo import GitInfo
 from syncer.load.settings import Settings
 from syncer.model import DesiredState, Identity, RowKey
 from syncer.plan.diff import make_plan
-from syncer.plan.model import LiveView, Plan
+from syncer.plan.model import PLAN_FORMAT, LiveView, Plan
 from syncer.plan.safety import check_safety
 from syncer.state import load_checked
 from syncer.state.model import State, parse_time
@@ -96,6 +98,32 @@ def check_ancestry(
 class ApplyRun:
     plan: Plan
     report: ApplyReport
+
+
+_CHECKSUM = re.compile(r"sha256:[0-9a-f]{64}\Z")
+
+
+def read_saved_plan(text: str, *, display: str) -> Mapping[str, object]:
+    """A plan file (`syncer plan --out`) as `apply --plan` needs it: the parts compared with the fresh plan
+    checked for shape, so a wrong or damaged file is one clear error rather than a surprise later."""
+    what = f"{display}: not a plan file written by `syncer plan --out`"
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:  # JSONDecodeError names line and column
+        raise RefusedError(f"{what} (not JSON: {exc})") from None
+    if not isinstance(doc, dict):
+        kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(doc), "a number")
+        raise RefusedError(f"{what} (JSON {kind}, not an object)")
+    if doc.get("plan_format") != PLAN_FORMAT:
+        raise RefusedError(f"{what} (plan_format {doc.get('plan_format')!r}; this syncer writes {PLAN_FORMAT})")
+    if not isinstance(doc.get("checksum"), str) or not _CHECKSUM.match(doc["checksum"]):
+        raise RefusedError(f"{what} (no checksum of the form sha256:<64 hex digits>)")
+    state = doc.get("state")
+    if not isinstance(state, dict) or not isinstance(state.get("lineage"), (str, type(None))):
+        raise RefusedError(f"{what} (no state object with a lineage)")
+    if not isinstance(state.get("serial"), (int, type(None))) or isinstance(state.get("serial"), bool):
+        raise RefusedError(f"{what} (the state's serial is not a number)")
+    return doc
 
 
 def check_saved_plan(saved: Mapping[str, object], fresh: Plan) -> None:

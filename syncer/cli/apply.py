@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -104,7 +103,7 @@ def apply(
     """
     from syncer.apply.client import write_client
     from syncer.apply.outcome import StopRequest
-    from syncer.apply.run import RunOptions, run_apply
+    from syncer.apply.run import RunOptions, read_saved_plan, run_apply
     from syncer.errors import RefusedError, SyncerError
     from syncer.feishu.auth import credentials_from_env
     from syncer.gitinfo import is_ancestor
@@ -119,16 +118,17 @@ def apply(
     if not result.ok or result.desired is None:
         emit(render_problems(result.problems, problems_format(), redact=redact))
         raise RefusedError(f"{shown_root} is invalid ({counts_line(result.problems)}): nothing was applied")
+    saved = None
+    if plan_file is not None:  # checked before anything else: offline, and a wrong file is the likely mistake
+        try:
+            text = plan_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SyncerError(f"--plan {plan_file}: cannot be read ({exc})") from None
+        saved = read_saved_plan(text, display=f"--plan {plan_file}")
     settings = result.settings
     url = resolve_base_url(flag=base_url, settings_base_url=settings.target.base_url)
     client = write_client(base_url=url, credentials=credentials_from_env())
     store = opener(settings)
-    saved = None
-    if plan_file is not None:
-        try:
-            saved = json.loads(plan_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise SyncerError(f"{plan_file}: not a plan file written by `syncer plan --out`: {exc}") from exc
 
     def ancestor(a: str, b: str) -> bool | None:
         try:

@@ -12,6 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import click
+
+from syncer.text import plural
+
 if TYPE_CHECKING:
     from syncer.apply.outcome import StopRequest
     from syncer.cli.progress import Printer
@@ -19,7 +23,29 @@ if TYPE_CHECKING:
     from syncer.live.reader import LiveReader
     from syncer.load.people import PeopleSource
     from syncer.load.settings import Settings
+    from syncer.model import Catalog
     from syncer.state.protocols import StateStore
+
+
+def load_config(root: Path, shown: str) -> tuple[Settings, Catalog]:
+    """syncer.yaml and catalog.yaml of a root, for commands that need no data files: any error in them is
+    printed (file:line:col) and refuses the command; nothing runs on defaults that hide a typo. A root
+    without catalog.yaml is no error here: the state commands then show IDs without aliases."""
+    from syncer.errors import RefusedError
+    from syncer.load.catalog import load_catalog
+    from syncer.load.settings import load_settings
+    from syncer.report.problems import render_text
+
+    settings, problems = load_settings(root, shown)
+    errors = [p for p in problems if p.severity == "error"]
+    catalog, cat_problems = load_catalog(root, shown, settings)
+    if not errors:  # a catalog read with broken settings only repeats their errors
+        errors = [p for p in cat_problems if p.severity == "error" and p.code != "missing-catalog"]
+    if errors:
+        click.echo(render_text(errors, redact=False), err=True)
+        which = "syncer.yaml" if any(p in problems for p in errors) else "catalog.yaml"
+        raise RefusedError(f"{shown}/{which} is invalid ({plural(len(errors), 'error')}): fix it first")
+    return settings, catalog
 
 
 class StateOpener:

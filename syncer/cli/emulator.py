@@ -10,6 +10,7 @@ from syncer.cli.main import (
     cli,
 )
 from syncer.cli.output import say
+from syncer.errors import SyncerError
 
 
 @cli.command()
@@ -70,6 +71,11 @@ def emulator(host: str, port: int, tenant_file: Path | None, import_per_minute: 
             err=True,
         )
 
-    run_until_stopped(emu, host=host, port=port, on_ready=ready)
+    try:
+        run_until_stopped(emu, host=host, port=port, on_ready=ready)
+    except OSError as exc:  # the port is taken, the address is not this machine's, no permission
+        raise SyncerError(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc}): pick another --port, or 0 for a free one"
+        ) from None
     click.echo("Feishu emulator stopped.", err=True)
     return 0

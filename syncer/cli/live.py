@@ -72,7 +72,7 @@ def catalog_pull(root: Path, base_url: str | None, write: bool) -> int:
 
     shown = root_display(root)
     settings, problems = load_settings(root, shown)
-    if any(p.severity == "error" for p in problems):
+    if any(p.severity == "error" for p in problems):  # the catalog may be missing or broken: pull mends it
         click.echo(render_text(problems, redact=False), err=True)
         raise RefusedError(f"{shown}/syncer.yaml is invalid: fix it first")
     printer = Printer()

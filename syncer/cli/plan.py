@@ -98,6 +98,7 @@ def plan(
     from syncer.report.plan import render_markdown_problems, render_plan
     from syncer.report.problems import counts_line, render_problems
     from syncer.state import load_checked, target_identity
+    from syncer.urls import resolve_base_url
 
     shown_format = cast(PlanFormat, fmt or default_format(["text", "markdown", "json", "github"]))
     shown_root = root_display(root)
@@ -118,7 +119,7 @@ def plan(
     store = opener(result.settings)
     target = target_identity(
         result.settings,
-        base_url=os.environ.get("FEISHU_BASE_URL") or None,
+        base_url=resolve_base_url(flag=None, settings_base_url=result.settings.target.base_url),
         app_id=os.environ.get("FEISHU_APP_ID") or None,
     )
     state, notes = load_checked(store, target=target)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from syncer.cli.context import load_config
 from syncer.cli.main import cli
 from syncer.cli.options import root_display, root_option, state_option
 from syncer.cli.output import say
@@ -25,13 +26,9 @@ def state() -> None:
 
 def _state_context(root: Path, state_path: Path | None) -> tuple[StateStore, Catalog]:
     """The store and the catalog (for aliases) of a root; only settings and catalog are read."""
-    from syncer.load.catalog import load_catalog
-    from syncer.load.settings import load_settings
     from syncer.state import open_store
 
-    shown = root_display(root)
-    settings, _ = load_settings(root, shown)
-    catalog, _ = load_catalog(root, shown, settings)
+    settings, catalog = load_config(root, root_display(root))
     return open_store(root, settings, override=state_path), catalog
 
 
@@ -151,13 +148,12 @@ def state_migrate(root: Path, state_path: Path | None, to: str) -> int:
     Takes both locks, so no apply runs meanwhile. Nothing is deleted: the source stays as it was. Then set
     `state: {backend: git}` (or `local`) in syncer.yaml and commit it.
     """
-    from syncer.load.settings import load_settings
     from syncer.state import state_path as local_state_path
     from syncer.state.git import open_git_store
     from syncer.state.local import LocalStateStore
     from syncer.state.migrate import migrate_to_git, migrate_to_local
 
-    settings, _ = load_settings(root, root_display(root))
+    settings, _ = load_config(root, root_display(root))
     local = LocalStateStore(local_state_path(root, settings, override=state_path))
     branch = open_git_store(root, settings)
     if to == "git":

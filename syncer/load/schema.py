@@ -52,6 +52,7 @@ def validator(name: str) -> jsonschema.protocols.Validator:
 
 _INT = re.compile(r"[-+]?[0-9]+\Z")
 _FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z")
+_MAX_INT_DIGITS = 4000
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 
 
@@ -67,7 +68,9 @@ def typed(node: Node | None) -> Any:
         if t in _BOOL:
             return _BOOL[t]
         if _INT.match(t):
-            return int(t)
+            # Past Python's limit on int conversion an int is only "too big": as a float (inf) the
+            # schema says so without syncer converting 4300 digits.
+            return int(t) if len(t) <= _MAX_INT_DIGITS else float(t)
         if _FLOAT.match(t):
             return float(t)
         return t

@@ -6,14 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import cast
-from urllib.parse import urlsplit
 
+from syncer.errors import InsecureBaseURLError
 from syncer.load.files import SETTINGS_FILE, display_path
 from syncer.load.schema import check
 from syncer.load.yamlio import Mapping, Scalar, Sequence, load_tree, text_of
 from syncer.model import UserIdType
 from syncer.problems import Problem
-from syncer.urls import is_loopback_host
+from syncer.urls import check_base_url
 
 DEFAULT_BASE_URL = "https://open.feishu.cn"
 DEFAULT_MAX_FILE_BYTES = 32 * 1024 * 1024
@@ -78,18 +78,14 @@ def load_settings(root: Path, root_display: str) -> tuple[Settings, list[Problem
         t = s.target
         base_url = text_of(target.get("base_url"))
         if base_url is not None:
-            url = urlsplit(base_url)
-            if url.scheme == "http" and not is_loopback_host(url.hostname or ""):
+            try:
+                check_base_url(base_url, origin="target.base_url")
+            except InsecureBaseURLError as exc:
                 node = target.get("base_url")
                 assert node is not None
                 problems.append(
                     Problem(
-                        display,
-                        node.line,
-                        node.col,
-                        "error",
-                        "insecure-url",
-                        "plain http is allowed only to loopback (127.0.0.1, ::1, localhost); use https://",
+                        display, node.line, node.col, "error", "insecure-url" if exc.insecure else "bad-url", str(exc)
                     )
                 )
             t = replace(t, base_url=base_url.rstrip("/"))

@@ -27,16 +27,20 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import quote, unquote
 
-from syncer.errors import StateError
+from syncer.errors import StateDamaged, StateError
 from syncer.model import Identity
 from syncer.state.image import (
     StateData,
     batch_from_json,
     dumps,
+    int_field,
     journal_op,
     merge_row,
+    object_field,
     rejection_from_list,
     rejection_to_list,
+    text_field,
+    time_field,
 )
 from syncer.state.model import STATE_FORMAT, LastApply, StateMeta
 
@@ -88,15 +92,10 @@ def meta_to_json(meta: StateMeta) -> str:
 
 def meta_from_json(text: str, *, where: str) -> StateMeta:
     try:
-        obj = json.loads(text)
-        fmt = obj["format"]
-        if not isinstance(fmt, int):
-            raise TypeError("format is not an integer")
-    except (ValueError, KeyError, TypeError) as exc:
-        raise StateError(
-            f"{where}: unreadable state metadata ({exc}); restore it from a backup or "
-            "from git, or start over with --state PATH"
-        ) from exc
+        obj = object_field(json.loads(text), "the metadata")
+        fmt = int_field(obj["format"], "the state format")
+    except (ValueError, KeyError) as exc:
+        raise StateDamaged(where, f"unreadable metadata ({why(exc)})") from None
     if fmt > STATE_FORMAT:
         raise StateError(
             f"{where}: state format {fmt} is newer than this syncer understands "
@@ -109,25 +108,35 @@ def meta_from_json(text: str, *, where: str) -> StateMeta:
         obj = migrate(obj)
         fmt = obj["format"] = fmt + 1
     try:
-        ident = obj["identity"]
+        ident = object_field(obj["identity"], "the identity")
         last = obj.get("last_apply")
+        if last is not None:
+            last = object_field(last, "the last apply")
+        paced = obj.get("last_import_request")
+        app_id = ident.get("app_id")
         return StateMeta(
             format=fmt,
-            lineage=str(obj["lineage"]),
-            serial=int(obj["serial"]),
-            created=str(obj["created"]),
+            lineage=text_field(obj["lineage"], "the lineage"),
+            serial=int_field(obj["serial"], "the serial"),
+            created=time_field(obj["created"], "the creation time"),
             identity=Identity(
-                str(ident["host"]),
-                None if ident.get("app_id") is None else str(ident["app_id"]),
-                str(ident["user_id_type"]),
+                text_field(ident["host"], "the host"),
+                None if app_id is None else text_field(app_id, "the app id"),
+                text_field(ident["user_id_type"], "the user_id_type"),
             ),
-            next_batch=int(obj.get("next_batch", 1)),
-            generation=int(obj.get("generation", 0)),
-            last_import_request=obj.get("last_import_request"),
-            last_apply=LastApply(str(last["time"]), str(last["commit"]), int(last["batch"])) if last else None,
+            next_batch=int_field(obj.get("next_batch", 1), "next_batch"),
+            generation=int_field(obj.get("generation", 0), "the generation"),
+            last_import_request=None if paced is None else time_field(paced, "the last import request"),
+            last_apply=LastApply(
+                time_field(last["time"], "the last apply's time"),
+                text_field(last["commit"], "the last apply's commit"),
+                int_field(last["batch"], "the last apply's batch"),
+            )
+            if last
+            else None,
         )
     except (KeyError, TypeError, ValueError) as exc:
-        raise StateError(f"{where}: unreadable state metadata ({exc!r})") from exc
+        raise StateDamaged(where, f"unreadable metadata ({why(exc)})") from None
 
 
 # --- compacted files ------------------------------------------------------------------------------------
@@ -167,46 +176,59 @@ def decode_shard(data: StateData, semester: str, text: str, *, where: str) -> No
         lines = json.loads("[" + body.replace("\n", ",") + "]")
     except ValueError:
         _raise_bad_line(text, where)
+    if type(lines) is not list:  # a line like `1],[2`: JSON, but not one row per line
+        _raise_bad_line(text, where)
     rows = data.rows
     memo = data._memo
     sem = memo.setdefault(semester, sys.intern(semester))
     count = 0
     prev_rev = ""
+    n = 0  # the line being read, for the message
     try:
-        for rev, met, b, fields in lines:
+        for n, (rev, met, b, fields) in enumerate(lines, 1):  # noqa: B007 - n is read by the except
             if rev == prev_rev:  # lines are sorted by reviewee: share its string
                 rev = prev_rev
             else:
                 if type(rev) is not str:
                     raise TypeError("the reviewee must be text")
                 prev_rev = rev
-            met = memo.setdefault(met, met)
             if type(met) is not str or type(b) is not int or type(fields) is not dict:
                 raise TypeError("metric, batch and fields must be text, an integer and an object")
+            met = memo.setdefault(met, met)
+            for v in fields.values():
+                if type(v) is not str:
+                    raise TypeError("values must be text")
             key = (sem, rev, met)
             old = rows.setdefault(key, (fields, b))
             if old[0] is not fields:  # a second line of the same row (fields from another batch)
-                for v in fields.values():
-                    if type(v) is not str:
-                        raise TypeError("values must be text")
                 count -= len(old[0])
                 rows[key] = merge_row(old, fields, b)
                 count += len(rows[key][0])
             else:
                 count += len(fields)
     except (TypeError, ValueError, AttributeError) as exc:
-        raise StateError(f"{where}: malformed row ({exc}); restore the file from git or a backup") from exc
+        raise StateDamaged(f"{where}:{n}", f"a malformed row ({why(exc)})") from None
     if count:
         data.per_semester[sem] = data.per_semester.get(sem, 0) + count
 
 
 def _raise_bad_line(text: str, where: str) -> Any:
-    for n, line in enumerate(text.splitlines(), 1):
+    for n, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
         try:
-            json.loads(line)
+            if type(json.loads(line)) is not list:
+                raise ValueError("not a row")
         except ValueError as exc:
-            raise StateError(f"{where}:{n}: not valid JSON ({exc}); restore the file from git or a backup") from exc
-    raise StateError(f"{where}: not valid JSON Lines")
+            raise StateDamaged(f"{where}:{n}", f"not a row syncer writes ({why(exc)})") from None
+    raise StateDamaged(where, "not JSON Lines")
+
+
+def why(exc: BaseException) -> str:
+    """What is wrong, for a damage message: the reader's own words, or the JSON parser's."""
+    if isinstance(exc, KeyError):
+        return f"no {exc.args[0]!r}" if exc.args else "a missing key"
+    return str(exc) or type(exc).__name__
 
 
 def encode_batches(data: StateData) -> str:
@@ -218,7 +240,7 @@ def decode_batches(data: StateData, text: str, *, where: str) -> None:
         try:
             info = batch_from_json(json.loads(line))
         except (ValueError, KeyError, TypeError) as exc:
-            raise StateError(f"{where}:{n}: malformed batch ({exc!r})") from exc
+            raise StateDamaged(f"{where}:{n}", f"a malformed batch ({why(exc)})") from None
         data.batches[info.id] = info
 
 
@@ -230,8 +252,8 @@ def decode_rejections(data: StateData, text: str, *, where: str) -> None:
     for n, line in _lines(text, where):
         try:
             rej = rejection_from_list(json.loads(line))
-        except (ValueError, IndexError, TypeError) as exc:
-            raise StateError(f"{where}:{n}: malformed rejection ({exc!r})") from exc
+        except (ValueError, KeyError, TypeError) as exc:
+            raise StateDamaged(f"{where}:{n}", f"a malformed rejection ({why(exc)})") from None
         data.rejections[rej.row] = rej
 
 
@@ -244,7 +266,7 @@ def decode_journal(data: StateData, text: str, *, where: str) -> None:
         try:
             data._op_journal({"entry": json.loads(line)})
         except (ValueError, KeyError, TypeError) as exc:
-            raise StateError(f"{where}:{n}: malformed journal entry ({exc!r})") from exc
+            raise StateDamaged(f"{where}:{n}", f"a malformed journal entry ({why(exc)})") from None
 
 
 def _lines(text: str, where: str) -> Iterator[tuple[int, str]]:
@@ -253,11 +275,11 @@ def _lines(text: str, where: str) -> Iterator[tuple[int, str]]:
             yield n, line
 
 
-def parse_log(text: str, *, where: str) -> tuple[list[JSONObj], int]:
+def parse_log(text: str, *, where: str) -> tuple[list[tuple[int, JSONObj]], int]:
     """The complete operations of a log, and the byte length they span. A last line without its newline
     is a write torn by a crash: it is ignored (the batch it described was not recorded, so its journal
     entry, written before it, settles it). Any other unreadable line is corruption and refused."""
-    ops: list[JSONObj] = []
+    ops: list[tuple[int, JSONObj]] = []
     end = text.rfind("\n") + 1  # everything after the last newline is torn
     complete = text[:end]
     for n, line in enumerate(complete.split("\n")[:-1], 1):
@@ -268,10 +290,8 @@ def parse_log(text: str, *, where: str) -> tuple[list[JSONObj], int]:
             if not isinstance(op, dict) or "op" not in op or "s" not in op:
                 raise ValueError("not an operation")
         except ValueError as exc:
-            raise StateError(
-                f"{where}:{n}: unreadable log line ({exc}); restore the state from git or a backup"
-            ) from exc
-        ops.append(op)
+            raise StateDamaged(f"{where}:{n}", f"an unreadable log line ({why(exc)})") from None
+        ops.append((n, op))
     return ops, len(complete.encode("utf-8"))
 
 

@@ -13,22 +13,85 @@ from typing import Any
 
 from syncer.errors import StateError
 from syncer.model import RowKey, ValueKey
-from syncer.state.model import BatchInfo, JournalEntry, LastApply, Rejection, RKey, Row, State, StateMeta, row_batch
+from syncer.state.model import (
+    BatchInfo,
+    JournalEntry,
+    LastApply,
+    Rejection,
+    RKey,
+    Row,
+    State,
+    StateMeta,
+    parse_time,
+    row_batch,
+)
 
 JSONObj = dict[str, Any]
 
 
+class Malformed(ValueError):
+    """A record of a shape syncer never writes. Raised while decoding; whoever knows the file and the line
+    turns it into a StateDamaged."""
+
+
+# Strict readers of decoded JSON: a state holds exactly what syncer wrote, so anything else is damage,
+# found when the state is read rather than later, in a plan, a summary or the pacing.
+
+
+def text_field(v: Any, what: str) -> str:
+    if type(v) is not str:
+        raise Malformed(f"{what} is not text")
+    return v
+
+
+def int_field(v: Any, what: str) -> int:
+    if type(v) is not int:
+        raise Malformed(f"{what} is not an integer")
+    return v
+
+
+def time_field(v: Any, what: str) -> str:
+    try:
+        parse_time(text_field(v, what))
+    except ValueError:
+        raise Malformed(f"{what} is not a time") from None
+    return str(v)
+
+
+def object_field(v: Any, what: str) -> JSONObj:
+    if type(v) is not dict:
+        raise Malformed(f"{what} is not an object")
+    return v
+
+
+def list_field(v: Any, what: str, *, length: int | tuple[int, int] | None = None) -> list[Any]:
+    if type(v) is not list:
+        raise Malformed(f"{what} is not a list")
+    low, high = (length, length) if isinstance(length, int) else length or (0, len(v))
+    if not low <= len(v) <= high:
+        raise Malformed(f"{what} has {len(v)} items")
+    return v
+
+
+def values_field(v: Any, what: str) -> dict[str, str]:
+    for value in object_field(v, what).values():
+        if type(value) is not str:
+            raise Malformed(f"a value in {what} is not text")
+    return v  # type: ignore[no-any-return]
+
+
 def batch_from_json(b: JSONObj) -> BatchInfo:
     """A batch's metadata as batches.jsonl and the log hold it."""
+    b = object_field(b, "the batch")
     return BatchInfo(
-        int(b["id"]),
-        str(b["semester"]),
-        str(b["time"]),
-        str(b["import_record_id"]),
-        str(b["commit"]),
-        str(b["client_token"]),
-        str(b["import_record_name"]),
-        int(b["rows"]),
+        int_field(b["id"], "the batch id"),
+        text_field(b["semester"], "the batch's semester"),
+        time_field(b["time"], "the batch's time"),
+        text_field(b["import_record_id"], "the batch's import record id"),
+        text_field(b["commit"], "the batch's commit"),
+        text_field(b["client_token"], "the batch's client_token"),
+        text_field(b["import_record_name"], "the batch's import record name"),
+        int_field(b["rows"], "the batch's row count"),
     )
 
 
@@ -82,12 +145,14 @@ class StateData:
 
     def apply(self, op: JSONObj) -> None:
         kind = op["op"]
-        handler = _HANDLERS.get(kind)
+        serial = int_field(op["s"], "the operation's serial")
+        handler = _HANDLERS.get(kind) if type(kind) is str else None
         if handler is None:
-            raise StateError(f"unknown state operation {kind!r}: written by a newer syncer? Upgrade syncer")
+            if type(kind) is str and kind.isidentifier() and kind.islower():
+                raise StateError(f"unknown state operation {kind!r}: written by a newer syncer? Upgrade syncer")
+            raise Malformed("the operation's kind is not one syncer writes")
         self._own()
         handler(self, op)
-        serial = int(op["s"])
         if serial > self.meta.serial:
             self.meta = _replace(self.meta, serial=serial)
 
@@ -96,9 +161,10 @@ class StateData:
         self.batches[info.id] = info
         sem = self._intern(info.semester)
         rows = self.rows
-        for rev, met, fields in op["rows"]:
-            key = (sem, self._intern(rev), self._intern(met))
-            fields = {self._intern(f): str(v) for f, v in fields.items()}
+        for row in list_field(op["rows"], "the batch's rows"):
+            rev, met, fields = list_field(row, "a row", length=3)
+            key = (sem, self._intern(text_field(rev, "a reviewee")), self._intern(text_field(met, "a metric")))
+            fields = {self._intern(f): v for f, v in values_field(fields, "a row").items()}
             old = rows.get(key)
             rows[key] = merge_row(old, fields, info.id)
             self._count(sem, len(fields) - (len(old[0].keys() & fields.keys()) if old else 0))
@@ -112,31 +178,35 @@ class StateData:
         self.meta = _replace(meta, next_batch=max(meta.next_batch, info.id + 1), last_apply=last)
 
     def _op_journal(self, op: JSONObj) -> None:
-        e = op["entry"]
-        values = tuple((ValueKey(*k), v) for *k, v in e["values"])
+        e = object_field(op["entry"], "the journal entry")
+        values = []
+        for item in list_field(e["values"], "the journal entry's values"):
+            *k, v = (text_field(x, "a journal value") for x in list_field(item, "a journal value", length=5))
+            values.append((ValueKey(*k), v))
         entry = JournalEntry(
-            str(e["client_token"]),
-            str(e["semester"]),
-            str(e["opened"]),
-            str(e["body"]),
-            values,
-            str(e.get("import_record_name", "")),
-            str(e.get("commit", "")),
+            text_field(e["client_token"], "the journal entry's client_token"),
+            text_field(e["semester"], "the journal entry's semester"),
+            time_field(e["opened"], "the journal entry's time"),
+            text_field(e["body"], "the journal entry's body"),
+            tuple(values),
+            text_field(e.get("import_record_name", ""), "the journal entry's import record name"),
+            text_field(e.get("commit", ""), "the journal entry's commit"),
         )
         self.journal[entry.client_token] = entry
 
     def _op_settle(self, op: JSONObj) -> None:
-        self.journal.pop(str(op["token"]), None)
+        self.journal.pop(text_field(op["token"], "the settled client_token"), None)
 
     def _op_reject(self, op: JSONObj) -> None:
-        for r in op["rows"]:
+        for r in list_field(op["rows"], "the rejected rows"):
             rej = rejection_from_list(r)
             self.rejections[rej.row] = rej
 
     def _op_forget(self, op: JSONObj) -> None:
         by_row: dict[RKey, set[str]] = {}
-        for k in op["keys"]:
-            by_row.setdefault((str(k[0]), str(k[1]), str(k[2])), set()).add(str(k[3]))
+        for k in list_field(op["keys"], "the forgotten keys"):
+            sem, rev, met, fid = (text_field(x, "a forgotten key") for x in list_field(k, "a forgotten key", length=4))
+            by_row.setdefault((sem, rev, met), set()).add(fid)
         rows = self.rows
         for key, gone in by_row.items():
             old = rows.get(key)
@@ -153,7 +223,7 @@ class StateData:
                 self.dirty.add(key[0])
 
     def _op_paced(self, op: JSONObj) -> None:
-        at = str(op["at"])
+        at = time_field(op["at"], "the pacing mark")
         last = self.meta.last_import_request
         if last is None or last < at:
             self.meta = _replace(self.meta, last_import_request=at)
@@ -229,11 +299,12 @@ def rejection_to_list(r: Rejection) -> list[Any]:
 
 
 def rejection_from_list(r: list[Any]) -> Rejection:
+    r = list_field(r, "the rejection", length=(6, 8))
     return Rejection(
-        RowKey(str(r[0]), str(r[1]), str(r[2])),
-        int(r[3]),
-        str(r[4]),
-        str(r[5]),
-        str(r[6]) if len(r) > 6 else "",
-        str(r[7]) if len(r) > 7 else "",
+        RowKey(*(text_field(x, "the rejected row") for x in r[:3])),
+        int_field(r[3], "the rejection's code"),
+        time_field(r[4], "the rejection's time"),
+        text_field(r[5], "the rejection's digest"),
+        text_field(r[6], "the rejection's message") if len(r) > 6 else "",
+        text_field(r[7], "the rejection's client_token") if len(r) > 7 else "",
     )

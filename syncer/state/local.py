@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from syncer.errors import StateError
+from syncer.errors import StateDamaged, StateError
 from syncer.fsio import Faults, atomic_write, durable_append, no_faults, remove_durably, truncate_torn
 from syncer.model import Identity, RowKey
 from syncer.perf import paused_gc
@@ -96,10 +96,12 @@ class LocalStateStore:
         for _attempt in range(10):
             meta_text = self._text(files.META)
             if meta_text is None:
-                if self._text(files.LOG):
-                    raise StateError(
-                        f"{self.path}: a log but no {files.META}: the state is incomplete; "
-                        "restore it from git or a backup"
+                left = [n for n in self._leftovers() if n != files.PEOPLE]
+                if left:
+                    raise StateDamaged(
+                        str(self.path / files.META),
+                        f"missing, though the state's other files are there ({', '.join(left[:3])}"
+                        f"{', ...' if len(left) > 3 else ''}); syncer will not start a new state over them",
                     )
                 return None
             meta = files.meta_from_json(meta_text, where=str(self.path / files.META))
@@ -107,12 +109,8 @@ class LocalStateStore:
             shards = self.path / files.SEMESTERS
             if shards.is_dir():
                 for shard in sorted(shards.glob("*" + files.SHARD_SUFFIX)):
-                    files.decode_shard(
-                        data,
-                        files.shard_semester(shard.name),
-                        shard.read_text(encoding="utf-8"),
-                        where=str(shard),
-                    )
+                    name = f"{files.SEMESTERS}/{shard.name}"
+                    files.decode_shard(data, files.shard_semester(shard.name), self._text(name) or "", where=str(shard))
             for name, decode in (
                 (files.BATCHES, files.decode_batches),
                 (files.REJECTIONS, files.decode_rejections),
@@ -125,15 +123,14 @@ class LocalStateStore:
             ops, complete = files.parse_log(log_text, where=str(self.path / files.LOG))
             compacted_serial = meta.serial
             data.dirty.clear()
-            for n, op in enumerate(ops, 1):
+            for n, op in ops:
                 try:
-                    if int(op["s"]) > compacted_serial:
+                    if image.int_field(op["s"], "the operation's serial") > compacted_serial:
                         data.apply(op)
                 except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                    raise StateError(
-                        f"{self.path / files.LOG}: operation {n} is malformed ({exc!r}); restore the state "
-                        "from git or a backup"
-                    ) from exc
+                    raise StateDamaged(
+                        f"{self.path / files.LOG}:{n}", f"a malformed operation ({files.why(exc)})"
+                    ) from None
             if self._text(files.META) != meta_text:
                 continue  # a compaction happened while we read: read again
             if self._lock is not None:
@@ -145,10 +142,26 @@ class LocalStateStore:
         raise StateError(f"{self.path}: the state kept changing while being read; try again")
 
     def _text(self, name: str) -> str | None:
+        """A state file's text; None when it does not exist."""
+        path = self.path / name
         try:
-            return (self.path / name).read_text(encoding="utf-8")
+            return path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return None
+        except UnicodeDecodeError as exc:
+            raise StateDamaged(str(path), f"not UTF-8 text (byte {exc.start})") from None
+        except OSError as exc:
+            raise StateError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+
+    def _leftovers(self) -> list[str]:
+        """State files other than meta.json that are present: with no meta.json they are a damaged state,
+        never an empty directory to start afresh in."""
+        names = [files.LOG, files.BATCHES, files.REJECTIONS, files.JOURNAL, files.PEOPLE]
+        found = [n for n in names if (self.path / n).exists()]
+        shards = self.path / files.SEMESTERS
+        if shards.is_dir():
+            found += [f"{files.SEMESTERS}/{p.name}" for p in sorted(shards.glob("*" + files.SHARD_SUFFIX))]
+        return found
 
     def read_people(self) -> dict[str, Any] | None:
         """The people cache as stored (None: there is none). Needs no lock."""
@@ -213,6 +226,11 @@ class LocalStateStore:
         self._require_lock()
         if self.exists():
             raise StateError(f"{self.path}: a state already exists here")
+        left = [n for n in self._leftovers() if n != files.PEOPLE]
+        if left:
+            raise StateDamaged(
+                str(self.path / files.META), f"missing, though {', '.join(left[:3])} are there; not starting over them"
+            )
         meta = StateMeta(
             format=STATE_FORMAT,
             lineage=uuid.uuid4().hex,

@@ -409,7 +409,7 @@ def test_a_corrupt_line_inside_the_log_is_refused(tmp_path: Path) -> None:
     store.unlock()
     text = (path / "log.jsonl").read_text()
     (path / "log.jsonl").write_text("garbage\n" + text)
-    with pytest.raises(StateError, match=r"log.jsonl:1: unreadable log line"):
+    with pytest.raises(StateError, match=r"log.jsonl:1: the state is damaged: an unreadable log line"):
         LocalStateStore(path).load()
 
 
@@ -421,7 +421,7 @@ def test_a_corrupt_shard_names_its_line(tmp_path: Path) -> None:
     shard = path / "semesters" / f"{SEM}.jsonl"
     lines = shard.read_text().splitlines()
     shard.write_text(lines[0] + "\n" + lines[1][:-3] + "\n")
-    with pytest.raises(StateError, match=rf"{SEM}.jsonl:2: not valid JSON"):
+    with pytest.raises(StateError, match=rf"{SEM}.jsonl:2: the state is damaged: not a row syncer writes"):
         LocalStateStore(path).load()
     shard.write_text('["a","b","c",{"2":1}]\n[1,2]\n')
     with pytest.raises(StateError, match="malformed row"):
@@ -494,7 +494,7 @@ def test_an_unknown_or_malformed_operation_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StateError, match="unknown state operation 'teleport'"):
         LocalStateStore(path).load()
     (path / "log.jsonl").write_text('{"s":9,"op":"batch","batch":{"id":1}}\n')
-    with pytest.raises(StateError, match="operation 1 is malformed"):
+    with pytest.raises(StateError, match=r"log.jsonl:1: the state is damaged: a malformed operation"):
         LocalStateStore(path).load()
 
 

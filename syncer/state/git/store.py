@@ -34,7 +34,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from syncer.errors import StateError
+from syncer.errors import StateDamaged, StateError
 from syncer.model import Identity
 from syncer.state import format as files
 from syncer.state.git.cmd import Git
@@ -155,6 +155,9 @@ class GitStateStore:
             write_files(Path(tmp), blobs)
             try:
                 return LocalStateStore(Path(tmp), clock=self._clock).load()
+            except StateDamaged as exc:
+                where = exc.where.replace(tmp, f"{self.location} ({tip[:12]})")
+                raise StateDamaged(where, exc.what, advice=StateDamaged.GIT) from None
             except StateError as exc:
                 raise StateError(str(exc).replace(tmp, f"{self.location} ({tip[:12]})")) from None
 

@@ -1,0 +1,166 @@
+"""Every user mistake is a located message and exit 1, through the real CLI: never "internal error", which
+is kept for syncer's own bugs. One test per mistake, named after it."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from syncer.apply.run import read_saved_plan
+from syncer.cli import cli
+from syncer.errors import RefusedError
+from tests.example import copy_example
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.output
+
+
+def refused(code: int, out: str, *expected: str) -> None:
+    assert code == 1, out
+    assert "internal error" not in out and "Traceback" not in out, out
+    for text in expected:
+        assert text in out, out
+
+
+@pytest.fixture
+def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return copy_example(tmp_path / "metrics")
+
+
+def _set(path: Path, pattern: str, replacement: str) -> None:
+    text = path.read_text()
+    new = re.sub(pattern, replacement, text, count=1, flags=re.M)
+    assert new != text
+    path.write_text(new)
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("https://open.feishu.cn:abc", "Port could not be cast"),
+        ("https://[::1", "Invalid IPv6 URL"),
+        ("https://open.feishu.cn:70000", "Port out of range"),
+    ],
+)
+def test_a_base_url_that_is_not_a_url_is_located_by_validate_and_refused_by_plan(
+    root: Path, url: str, why: str
+) -> None:
+    _set(root / "syncer.yaml", r"base_url: .*$", f'base_url: "{url}"')
+    code, out = run("validate")
+    refused(code, out, "metrics/syncer.yaml:4:13: error:", why, "[bad-url]")
+    refused(*run("plan"), "metrics/syncer.yaml:4:13")
+
+
+def test_a_base_url_from_the_environment_that_is_not_a_url_is_one_line(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FEISHU_BASE_URL", "https://[::1")
+    refused(*run("plan"), "error: FEISHU_BASE_URL 'https://[::1' is not a URL")
+
+
+def test_an_unquoted_integer_past_pythons_conversion_limit_is_located(root: Path) -> None:
+    _set(root / "syncer.yaml", r"import_per_minute: \d+", "import_per_minute: " + "9" * 5000)
+    refused(*run("validate"), "metrics/syncer.yaml:6:22: error:")
+    _set(root / "catalog.yaml", r'2026-H2: "\d+"', "2026-H2: " + "7" * 5000)
+    refused(*run("state", "show"), "metrics/syncer.yaml:6:22")
+
+
+def test_apply_plan_on_a_file_that_is_not_a_plan_is_refused_before_any_credential(root: Path, tmp_path: Path) -> None:
+    for text, why in [
+        ("[1, 2]", "JSON an array, not an object"),
+        ("{", "not JSON"),
+        ('{"plan_format": 1}', "no checksum"),
+        ('{"plan_format": 7, "checksum": "x"}', "plan_format 7"),
+    ]:
+        saved = tmp_path / "plan.json"
+        saved.write_text(text)
+        refused(*run("apply", "--plan", str(saved), "--auto-approve"), f"--plan {saved}: not a plan file", why)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    doc=st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.dictionaries(st.sampled_from(["plan_format", "checksum", "state", "x"]), inner, max_size=4)
+        ),
+        max_leaves=6,
+    )
+)
+def test_any_json_given_as_a_saved_plan_is_accepted_or_refused_in_words(doc: object) -> None:
+    try:
+        read_saved_plan(json.dumps(doc), display="--plan p.json")
+    except RefusedError as exc:
+        assert "--plan p.json: not a plan file" in str(exc)
+
+
+def test_the_emulator_on_a_port_in_use_says_so(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        refused(*run("emulator", "--port", str(port)), f"cannot listen on 127.0.0.1:{port}", "another --port")
+
+
+def test_state_commands_refuse_a_typo_in_the_settings_instead_of_running_on_defaults(root: Path) -> None:
+    _set(root / "syncer.yaml", r"^  branch:", "  brnch:")
+    for args in (["state", "show"], ["state", "rm", "--semester", "2026-H2", "--yes"], ["state", "unlock"]):
+        refused(*run(*args), "metrics/syncer.yaml:", "unknown key(s) 'brnch'", "syncer.yaml is invalid")
+
+
+def test_state_commands_refuse_a_broken_catalog(root: Path) -> None:
+    _set(root / "catalog.yaml", r"^semesters:", "semesterz:")
+    refused(*run("state", "show"), "metrics/catalog.yaml:", "catalog.yaml is invalid")
+
+
+def _applied(root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    from syncer.emulator import Emulator, EmulatorServer
+
+    _set(root / "syncer.yaml", r"import_per_minute: \d+", "import_per_minute: 1000")
+    with EmulatorServer(Emulator(import_per_minute=1000)) as server:
+        monkeypatch.setenv("FEISHU_BASE_URL", server.url)
+        monkeypatch.setenv("FEISHU_APP_ID", "cli_emulator")
+        monkeypatch.setenv("FEISHU_APP_SECRET", "emulator_secret")
+        code, out = run("apply", "--auto-approve")
+        assert code == 0, out
+    return root / ".syncer" / "state"
+
+
+def test_a_state_directory_whose_meta_json_is_gone_is_damaged_not_new(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = _applied(root, monkeypatch)
+    (state / "meta.json").unlink()
+    for args in (["plan"], ["state", "show"]):
+        refused(*run(*args), "meta.json: the state is damaged: missing, though", "log.jsonl", "docs/state.md")
+
+
+@pytest.mark.parametrize(
+    ("file", "damage", "where"),
+    [
+        ("log.jsonl", '{"s": 99, "op": "forget", "keys": [["7293040702907514899", "ou_x"]]}\n', "log.jsonl:1"),
+        ("log.jsonl", '{"s": 99, "op": "paced", "at": "yesterday"}\n', "log.jsonl:1"),
+        ("rejections.jsonl", '{"row": "not a list"}\n', "rejections.jsonl:1"),
+        ("semesters/7293040702907514899.jsonl", '["ou_x", "7272580325522276372", 1, {"2": 60}]\n', "jsonl:1"),
+    ],
+    ids=["a-log-key-too-short", "a-garbage-pacing-time", "a-rejection-not-a-list", "a-value-not-text"],
+)
+def test_a_damaged_state_file_is_named_with_its_line_and_advice(
+    root: Path, monkeypatch: pytest.MonkeyPatch, file: str, damage: str, where: str
+) -> None:
+    state = _applied(root, monkeypatch)
+    target = state / file
+    target.write_text(damage + (target.read_text() if target.exists() and file != "log.jsonl" else ""))
+    for args in (["plan"], ["state", "show"]):
+        refused(*run(*args), where, "the state is damaged", "restore the state directory")
