@@ -44,7 +44,7 @@ from syncer.apply.outcome import (
     StopRequest,
 )
 from syncer.apply.preflight import READABLE_ID_TYPES
-from syncer.errors import FeishuError, RefusedError, SyncerError
+from syncer.errors import FeishuError, RefusedError, StateError, SyncerError
 from syncer.feishu.client import QUERY_CHUNK
 from syncer.feishu.codes import describe
 from syncer.feishu.errors import DuplicateTokenError, FeishuAPIError, RevieweeRejected, RowRejected
@@ -57,7 +57,7 @@ from syncer.model import DesiredState, DesiredValue, RowKey, ValueKey
 from syncer.plan.diff import sent_digest
 from syncer.plan.model import Plan
 from syncer.plan.safety import check_safety
-from syncer.state.model import BatchRecord, JournalEntry, Rejection, State, format_time
+from syncer.state.model import SHARED_REFUSAL, BatchRecord, JournalEntry, Rejection, State, format_time
 from syncer.state.protocols import ApplyLog
 from syncer.text import plural
 
@@ -166,6 +166,7 @@ class Applier:
         # The desired fields of the rows this run sends, indexed once (a million values are not scanned
         # again for every request).
         self._by_row: dict[RowKey, dict[str, DesiredValue]] = {}
+        self._settling = False  # settling the journal: what is recorded is not this plan's
 
     # --- one request, and what Feishu said ---------------------------------------------------------------
 
@@ -200,6 +201,8 @@ class Applier:
 
     def _answered(self, answer: Answer) -> Answer:
         self.report.requests += 1
+        if self._settling:
+            self.report.settle_requests += 1
         return answer
 
     def _paced(self) -> None:
@@ -214,6 +217,13 @@ class Applier:
 
     def settle(self, state: State) -> None:
         """Settle every open journal entry left by a killed run: same body, same token."""
+        self._settling = True
+        try:
+            self._settle_all(state)
+        finally:
+            self._settling = False
+
+    def _settle_all(self, state: State) -> None:
         for token, entry in sorted(state.journal.items(), key=lambda kv: kv[1].opened):
             if self._stop_asked():
                 raise Stopped()
@@ -377,6 +387,14 @@ class Applier:
                     )
                 )
                 break
+            except SyncerError as exc:  # the network, retries spent, the state store: stop, keep the report
+                self.report.aborted = str(exc)
+                self.report.rows_left = max(0, self._rows_total - self._rows_done)
+                self.progress(self._event("stop", semester, len(requests) - i, f"stopped: {exc}"))
+                break
+        else:
+            if self._stop_asked() and self.report.interrupted is None:  # asked during the last request
+                self.report.interrupted = self._stop_asked()
         self.report.seconds = self.timer() - (self._first_request if self._first_request is not None else self._start)
         return self.report
 
@@ -386,8 +404,10 @@ class Applier:
         for q in plan.quarantined:
             if q.row not in known:
                 info = describe(q.code)
+                shared = q.message.startswith(SHARED_REFUSAL)  # its remedy is the diagnosis, not "fix the value"
+                remedy = q.message.removeprefix(f"{SHARED_REFUSAL}: ") if shared else info.remedy
                 self.report.rejected.append(
-                    RejectedRow(q.row, q.code, info.meaning, info.remedy, q.message, q.source, new=False)
+                    RejectedRow(q.row, q.code, info.meaning, remedy, q.message, q.source, new=False)
                 )
 
     def _requests(
@@ -452,6 +472,7 @@ class Applier:
         def send(rows: Sequence[RowKey]) -> Rejected | None:
             return self._send(semester, list(rows), [items[r] for r in rows])
 
+        found: list[Isolated[RowKey]] = []  # culprits, kept even when a stop ends the isolation half-way
         try:
             first = send(request.rows)
             if first is not None:
@@ -460,10 +481,15 @@ class Applier:
                         "split", semester, requests_left, f"batch rejected ({first.code}): isolating the rows at fault"
                     )
                 )
-                for culprit in isolate(request.rows, first, send, detect_shared=True):
+                isolate(request.rows, first, send, detect_shared=True, found=found)
+                for culprit in found:
                     self._quarantine(semester, culprit)
-        except SemesterStopped as exc:
-            self.progress(self._event("stop", semester, requests_left, exc.message))
+        except (Stopped, DurationReached, SyncerError) as exc:
+            if not isinstance(exc, StateError):
+                for culprit in found:  # refused rows the isolation already pinned down: not sent again
+                    self._quarantine(semester, culprit)
+            if isinstance(exc, SemesterStopped):
+                self.progress(self._event("stop", semester, requests_left, exc.message))
             raise
         except SharedRefusal as exc:
             stop = self._shared_stop(semester, request.rows, exc, requests=self.report.requests - before)
@@ -556,7 +582,9 @@ class Applier:
             )
         )
         values = sum(len(v) for v in rows.values())
-        self.report.batches.append(Batch(semester, record_id, len(rows), values, token))
+        self.report.batches.append(Batch(semester, record_id, len(rows), values, token, settled=self._settling))
+        if self._settling:  # an earlier run's batch: not counted as this plan's
+            return
         self.report.rows_applied += len(rows)
         self.report.values_applied += values
         self.report.changes_applied += sum(self._changes[r] for r in rows)
@@ -596,7 +624,7 @@ class Applier:
         cause = likely_cause(exc.code, sent, percentage_format=self.settings.target.percentage_format)
         info = describe(exc.code)
         at = format_time(self.clock())
-        message = f"refused alike with every row of its batch: {cause}"
+        message = f"{SHARED_REFUSAL}: {cause}"
         self.store.record_rejected([Rejection(row, exc.code, at, self._digest(row), message) for row in rows])
         for row in rows:
             self.report.rejected.append(

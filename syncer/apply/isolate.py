@@ -12,8 +12,8 @@ reviewee's weight decreases still go no later than its increases), and the halve
 
 One bad row among 50 costs at most 2 x ceil(log2 50) = 12 extra requests; request-wide codes are never
 split (the caller stops). When every row shares the cause (a setting, say: 1580301 on every percentage),
-`detect_shared` stops after 4 extra requests (both halves and one row, all refused alike) instead of the
-2 x 50 - 1 = 99 requests a full split would spend. The function is pure apart from `send`, which the
+`detect_shared` stops after 5 extra requests (both halves and a row of each, all refused alike) instead of
+the 2 x 50 - 1 = 99 requests a full split would spend. The function is pure apart from `send`, which the
 caller supplies.
 """
 
@@ -51,7 +51,7 @@ def reviewee_of(row: object) -> object:
 
 
 class SharedRefusal(Exception):
-    """Both halves of a batch and a single row of it were refused with the code the batch was: a cause every
+    """Both halves of a batch and a single row of each were refused with the code the batch was: a cause every
     row shares (a setting, a catalog out of step with Feishu), not one bad row. Splitting further would spend
     a request per row to learn nothing: the caller stops and says what to change."""
 
@@ -69,14 +69,17 @@ def isolate(
     *,
     reviewee: Callable[[T], object] = reviewee_of,
     detect_shared: bool = False,
+    found: list[Isolated[T]] | None = None,
 ) -> list[Isolated[T]]:
     """Given `rows` whose request was rejected with `first`, find the rows to quarantine, sending the
-    innocent ones. Returns the isolated culprits in order.
+    innocent ones. Returns the isolated culprits in order; `found`, when given, is that list, filled as
+    they are found, so that a stop half-way (an exception from `send`) keeps those already found.
 
     With `detect_shared`, a batch of three units or more is probed in order: its first half, the first unit
-    of that half, the rest of that half, then the second half. Refused alike every time, SharedRefusal is
-    raised after those 4 requests (5 with the batch's own), instead of isolating every row."""
-    culprits: list[Isolated[T]] = []
+    of that half, the rest of that half, the second half, then its middle unit. Refused alike every time,
+    SharedRefusal is raised after those 5 requests (6 with the batch's own), instead of isolating every
+    row."""
+    culprits: list[Isolated[T]] = [] if found is None else found  # filled as they are found: a stop keeps them
     rows = list(rows)
     groups = _groups(rows, first.scope, reviewee)
     if not detect_shared or len(groups) < 3:
@@ -106,12 +109,22 @@ def isolate(
             _split(rest, on_rest, send, reviewee, culprits)
         _send_half(right, send, reviewee, culprits)
         return culprits
-    # The whole first half refused alike, one row of it on its own too. The second half goes out now: its
-    # answer settles whether the cause is shared. (Some innocent row of the rest may not have landed yet: a
-    # refusal of the second half is then judged again, after the rest is resolved.)
+    # The whole first half refused alike, one row of it on its own too. The second half goes out now, then
+    # one row of it on its own: refused alike as well, the cause is shared. Bad rows scattered over both
+    # halves (leavers in a big tenant) pass the first probes, but seldom the row picked from the middle of
+    # the second half. (Some innocent row of the rest may not have landed yet: the rest is resolved below.)
     on_right = send(right)
     if on_right is not None and on_right.code == first.code:
-        raise SharedRefusal(first.code, first.scope, first.message)
+        right_units = _groups(right, on_right.scope, reviewee)
+        second = right_units[len(right_units) // 2]
+        on_second = send(second)
+        if on_second is not None and on_second.code == first.code:
+            raise SharedRefusal(first.code, first.scope, first.message)
+        if on_second is not None:
+            culprits.append(Isolated(tuple(second), on_second.code, on_second.message))
+        right = [r for g in right_units if g is not second for r in g]
+        if not right:
+            on_right = None
     _split(rest, on_rest, send, reviewee, culprits)
     if on_right is not None:
         _split(right, on_right, send, reviewee, culprits, known=False)

@@ -47,12 +47,14 @@ class Batch:
     rows: int
     values: int
     client_token: str
+    settled: bool = False  # a batch an interrupted apply left open, settled by this run (not this plan's)
 
 
 @dataclass(slots=True)
 class ApplyReport:
     requests: int = 0  # import requests Feishu answered (retries of one request under its token count once)
     requests_accepted: int = 0
+    settle_requests: int = 0  # of `requests`, those re-sending batches an interrupted apply left open
     batches: list[Batch] = field(default_factory=list)
     changes_applied: int = 0  # the plan's value changes in the rows recorded
     values_applied: int = 0  # values recorded: every managed field of each row sent (whole rows)
@@ -67,6 +69,7 @@ class ApplyReport:
     interrupted: str | None = None  # the signal that stopped it (SIGINT, SIGTERM)
     rows_left: int = 0
     seconds: float = 0.0  # from the first request to the end
+    aborted: str | None = None  # the failure that stopped the run (network, retries spent, the state store)
 
     @property
     def new_rejections(self) -> list[RejectedRow]:
@@ -77,8 +80,13 @@ class ApplyReport:
         return [b.import_record_id for b in self.batches if b.import_record_id]
 
     @property
+    def plan_batches(self) -> list[Batch]:
+        """The batches of this run's plan (without those settled from the journal)."""
+        return [b for b in self.batches if not b.settled]
+
+    @property
     def exit_code(self) -> int:
-        if self.failures:
+        if self.failures or self.aborted:
             return 1
         if self.interrupted is not None:
             return SIGNAL_EXIT.get(self.interrupted, 130)

@@ -140,7 +140,13 @@ def check_saved_plan(saved: Mapping[str, object], fresh: Plan) -> None:
     elif state.get("serial") != fresh.state.serial:
         reasons.append(f"the state changed since (serial {state.get('serial')} then, {fresh.state.serial} now)")
     if saved.get("checksum") != fresh.checksum and not reasons:
-        reasons.append("the YAML or the target changed since (the checksum differs)")
+        refreshed = saved.get("refreshed") is not None
+        if refreshed and fresh.refreshed is None:
+            reasons.append("it was made with --refresh/--refresh-all (it repairs drift): apply with the same flag")
+        elif fresh.refreshed is not None and not refreshed:
+            reasons.append("this apply reads Feishu (--refresh) but the saved plan did not: drop the flag")
+        else:
+            reasons.append("the YAML or the target changed since (the checksum differs)")
     if reasons:
         raise RefusedError(
             "the saved plan is stale: " + "; ".join(reasons) + ". Run `syncer plan --out FILE` again and review it"

@@ -20,7 +20,7 @@ from syncer.cli.options import (
     root_option,
     state_option,
 )
-from syncer.cli.output import emit
+from syncer.cli.output import emit, say
 from syncer.cli.progress import Printer
 
 if TYPE_CHECKING:
@@ -99,7 +99,8 @@ def apply(
     target.import_per_minute (10 a minute on Feishu), each journaled before it is sent so a killed run
     loses nothing: the next apply settles it first. Exit 0: done; 1: error or refused; 3: stopped by
     --max-duration with work left; 4: done, but Feishu rejected some rows (listed with file:line, code and
-    what to do; they are not sent again until they change).
+    what to do; they are not sent again until they change); 130/143: stopped by SIGINT/SIGTERM after the
+    request in flight was recorded.
     """
     from syncer.apply.client import write_client
     from syncer.apply.outcome import StopRequest
@@ -125,6 +126,8 @@ def apply(
         except (OSError, UnicodeDecodeError) as exc:
             raise SyncerError(f"--plan {plan_file}: cannot be read ({exc})") from None
         saved = read_saved_plan(text, display=f"--plan {plan_file}")
+    if report_file is not None and not (report_file.parent.is_dir() and os.access(report_file.parent, os.W_OK)):
+        raise SyncerError(f"--report {report_file}: its directory does not exist or cannot be written")
     settings = result.settings
     url = resolve_base_url(flag=base_url, settings_base_url=settings.target.base_url)
     client = write_client(base_url=url, credentials=credentials_from_env())
@@ -147,7 +150,8 @@ def apply(
     printer = Printer()
     refresher = None
     if refresh or refresh_all:
-        refresher = _refresher(settings, result.desired, "all" if refresh_all else "plan", refresh_budget, printer)
+        scope: Literal["plan", "all"] = "all" if refresh_all else "plan"
+        refresher = _refresher(settings, url, result.desired, scope, refresh_budget, printer)
     stop = StopRequest()
     options = RunOptions(
         max_duration=max_duration,
@@ -172,23 +176,36 @@ def apply(
             progress=printer.apply_event,
         )
     printer.close()
+    code = _report_apply(run)
     if report_file is not None:
         from syncer.fsio import atomic_write
         from syncer.report.apply import apply_json
 
-        atomic_write(report_file, apply_json(run.report, run.plan.counts, checksum=run.plan.checksum, redact=redact))
-    return _report_apply(run)
+        try:
+            atomic_write(
+                report_file, apply_json(run.report, run.plan.counts, checksum=run.plan.checksum, redact=redact)
+            )
+        except OSError as exc:
+            say(f"error: could not write --report {report_file}: {exc.strerror or exc}", err=True)
+            code = code or 1
+    return code
 
 
 def _refresher(
-    settings: Settings, desired: DesiredState, scope: Literal["plan", "all"], budget: int, printer: Printer
+    settings: Settings,
+    base_url: str,
+    desired: DesiredState,
+    scope: Literal["plan", "all"],
+    budget: int,
+    printer: Printer,
 ) -> Refresher:
-    """Reads Feishu for the plan the run makes under the lock: paced, with a client of its own."""
+    """Reads Feishu for the plan the run makes under the lock: paced, with a client of its own, on the
+    host the apply writes to (--base-url included)."""
 
     def read(the_plan: Plan, state: State | None) -> LiveView:
         from syncer.live.drift import refresh
 
-        with live_reader(settings, None, printer) as reader:
+        with live_reader(settings, base_url, printer) as reader:
             _, live = refresh(
                 reader,
                 the_plan,
@@ -209,9 +226,13 @@ def _report_apply(run: ApplyRun) -> int:
     from syncer.report.apply import render_step_summary, render_summary
 
     if run.plan.empty and not run.report.settled and not run.report.rejected and run.report.exit_code == 0:
+        for note in run.plan.notes:  # a lock taken over from a dead run, say: no plan was shown to say it
+            say(f"Note: {note}")
         click.echo(summary_line(run.plan))
         return 0
     click.echo(render_summary(run.report, run.plan.names, run.plan.counts), nl=False)
+    if run.report.aborted:
+        say(f"error: {run.report.aborted}", err=True)
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_file:
         with open(summary_file, "a", encoding="utf-8") as fh:

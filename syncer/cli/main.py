@@ -48,7 +48,7 @@ class SyncerGroup(click.Group):
                 args=argv, prog_name=prog_name or "syncer", complete_var=complete_var, standalone_mode=False, **extra
             )
         except click.exceptions.Abort as exc:
-            if isinstance(exc.__cause__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+            if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
                 click.echo("Interrupted.", err=True)
                 _exit(130, standalone_mode)
             click.echo("Aborted.", err=True)

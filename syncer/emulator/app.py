@@ -431,11 +431,13 @@ class Emulator:
 
     def reset(self) -> None:
         """Back to the tenant as loaded: values, records, tokens, client tokens, the log, rate windows and
-        scripted faults are cleared (admin-entered values come back)."""
+        scripted faults are cleared (admin-entered values come back), and the random-fault settings are the
+        tenant file's again."""
         with self._lock:
             self._store = Store(self._tenant)
             self._limiter.reset()
             self.faults.clear()
+            self.faults.configure(self._tenant.faults)
 
     def rate_count(self, endpoint: str, window: float = 60.0) -> int:
         with self._lock:

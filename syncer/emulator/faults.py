@@ -111,7 +111,8 @@ class FaultInjector:
             return self._settings
 
     def configure(self, settings: FaultSettings | None = None, **changes: Any) -> FaultSettings:
-        """Replace the random-fault settings (`configure(error_rate=0.2, seed=7)`); re-seeds the generator."""
+        """Change the random-fault settings named (`configure(error_rate=0.2, seed=7)`; the others keep their
+        value), or put `settings` in place whole; re-seeds the generator."""
         with self._lock:
             base = settings or self._settings
             lat = changes.get("latency_ms")

@@ -36,7 +36,8 @@ CODES: dict[int, CodeInfo] = {
     1580105: CodeInfo("the semester ID does not exist", "fix the semester ID in catalog.yaml", "request"),
     1580110: CodeInfo(
         "client_token repeated: a request with this token was received before",
-        "if this was a retry of the same batch, the earlier attempt landed; never reuse a token for different content",
+        "a retry of a batch whose earlier attempt Feishu received (not necessarily accepted): syncer reads the "
+        "values back before recording anything; never reuse a token for different content",
         "duplicate-token",
     ),
     1580112: CodeInfo(

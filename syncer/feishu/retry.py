@@ -17,7 +17,9 @@ class RetryPolicy:
     1580101); `max_rate_limited` bounds the 429 waits of one call, counted apart so that a quota shared
     with another job does not eat the failure budget. A 429 without a usable reset header waits
     `rate_limit_fallback` seconds (a whole one-minute window: the safe reading); a reset above
-    `max_rate_limit_wait` is refused rather than slept through.
+    `max_rate_limit_wait`, or waits adding up past `max_rate_limit_total`, are refused rather than slept
+    through: one call never sleeps long enough for a git lock lease (900 s by default, renewed as the
+    apply writes) to run out under a live apply.
     """
 
     max_attempts: int = 5
@@ -25,7 +27,8 @@ class RetryPolicy:
     backoff_cap: float = 30.0
     max_rate_limited: int = 5
     rate_limit_fallback: float = 60.0
-    max_rate_limit_wait: float = 600.0
+    max_rate_limit_wait: float = 300.0
+    max_rate_limit_total: float = 300.0
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1 or self.max_rate_limited < 0:

@@ -157,6 +157,7 @@ class Session:
         policy = self._retry
         failures = 0  # transient failures so far
         rate_waits = 0
+        rate_waited = 0.0  # seconds slept for rate limits in this call
         reauthed = False
         maybe_landed = False  # an earlier attempt may have reached Feishu
         while True:
@@ -197,6 +198,8 @@ class Session:
                 elif wait > policy.max_rate_limit_wait:
                     limit = policy.max_rate_limit_wait
                     note = f"Feishu asked to wait {wait:g} s, more than the {limit:g} s allowed"
+                elif rate_waited + wait > policy.max_rate_limit_total:
+                    note = f"waiting {wait:g} s more would pass {policy.max_rate_limit_total:g} s of waits in all"
                 if note is not None:
                     raise RateLimitedError(
                         code=code if code is not None else RATE_LIMITED,
@@ -207,6 +210,7 @@ class Session:
                         log_id=log_id,
                         note=note,
                     )
+                rate_waited += wait
                 logger.warning("%s rate limited (HTTP %s); waiting %.1f s", endpoint, status, wait)
                 if gate is not None:
                     gate.defer(wait)

@@ -43,7 +43,8 @@ from syncer.plan.model import (
     StateRef,
 )
 from syncer.plan.safety import breaches as find_breaches
-from syncer.state.model import Rejection, State, row_batch, row_digest
+from syncer.state.model import State, row_batch, row_digest
+from syncer.text import plural
 
 
 def make_plan(
@@ -137,9 +138,10 @@ def _make_plan(
         changes += _repairs(values, state, live, desired.catalog, closed)
 
     quarantined: list[Quarantined] = []
+    released = 0
     if state is not None and state.rejections and not retry_rejected:
-        changes, quarantined = _hold_back_rejected(
-            changes, values, state.rejections, desired.rows, percentage_format=percentage_format
+        changes, quarantined, released = _hold_back_rejected(
+            changes, values, state, desired.rows, percentage_format=percentage_format
         )
 
     changes.sort(key=lambda c: c.key)
@@ -160,6 +162,11 @@ def _make_plan(
     )
     names = _names(desired.catalog, changes, quarantined, summaries)
     all_notes = list(notes)
+    if released:
+        all_notes.append(
+            f"{plural(released, 'row')} held back by a refusal every row seemed to share are sent again: "
+            "Feishu accepted other rows of the semester since, so the cause was not shared"
+        )
     if state is None:
         all_notes.append(f"no state at {state_location} yet: every value is a create")
     plan_changes = tuple(changes)
@@ -238,30 +245,39 @@ def sent_digest(values: Mapping[str, DesiredValue], *, percentage_format: str) -
 def _hold_back_rejected(
     changes: list[Change],
     values: Mapping[ValueKey, DesiredValue],
-    rejections: Mapping[RowKey, Rejection],
+    state: State,
     row_sources: Mapping[RowKey, Source],
     *,
     percentage_format: str,
-) -> tuple[list[Change], list[Quarantined]]:
+) -> tuple[list[Change], list[Quarantined], int]:
+    """Changes minus the rows Feishu rejected whose sent form has not changed since; how many rows held by
+    a shared refusal are released because a later batch of their semester was accepted."""
+    rejections = state.rejections
     sent = {RowKey(*c.key[:3]) for c in changes if c.action != "forget"}
     candidates = [r for r in rejections if r in sent]
     if not candidates:
-        return changes, []
+        return changes, [], 0
     current = desired_fields(values, candidates)
     held = {
         r
         for r in candidates
         if sent_digest(current.get(r, {}), percentage_format=percentage_format) == rejections[r].digest
     }
+    accepted_since: dict[str, str] = {}  # per semester, the time of its last accepted batch
+    for b in state.batches.values():
+        if b.time > accepted_since.get(b.semester, ""):
+            accepted_since[b.semester] = b.time
+    refuted = {r for r in held if rejections[r].shared and accepted_since.get(r.semester, "") > rejections[r].at}
+    held -= refuted
     if not held:
-        return changes, []
+        return changes, [], len(refuted)
     per_row = Counter(c.key[:3] for c in changes if c.action != "forget" and c.key[:3] in held)
     kept = [c for c in changes if c.action == "forget" or c.key[:3] not in held]
     quarantined = [
         Quarantined(r, rejections[r].code, rejections[r].at, rejections[r].message, per_row[r], row_sources.get(r))
         for r in held
     ]
-    return kept, quarantined
+    return kept, quarantined, len(refuted)
 
 
 def _summaries(

@@ -20,6 +20,11 @@ def summary_line(plan: Plan) -> str:
                 f"`--refresh` compares with it){held}."
             )
         scope = "" if read.complete else " (not every reviewee in scope: raise --refresh-budget)"
+        if read.reviewees_checked == 0:  # --refresh of a plan with nothing to send reads nobody
+            return (
+                f"No changes: nothing to change since the last apply ({managed} managed; no reviewee needed "
+                f"reading: `--refresh-all` compares every managed value with Feishu){held}."
+            )
         return (
             f"No changes: Feishu holds what the YAML says for the {plural(read.reviewees_checked, 'reviewee')} "
             f"read{scope} ({managed} managed){held}."

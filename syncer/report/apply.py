@@ -52,8 +52,10 @@ def _changes(counts: Counts) -> str:
 def headline(report: ApplyReport, counts: Counts | None) -> str:
     """The first line of the summary: what was applied, in the plan's units, and what it cost."""
     planned = counts.values_changed - counts.values_to_forget if counts is not None else report.changes_applied
-    if report.requests == 0 and not report.batches:
-        what = "Nothing was sent"
+    requests = report.requests - report.settle_requests  # the journal's re-sends are told on their own line
+    accepted = report.requests_accepted - sum(1 for _, o in report.settled if o == "accepted")
+    if requests == 0 and not report.plan_batches:
+        what = "Nothing was sent" if not report.settled else "Nothing else was sent"
     elif report.changes_applied == planned and counts is not None and planned:
         what = f"Applied {plural(planned, 'value change')} ({_changes(counts)}) in {plural(report.rows_applied, 'row')}"
     else:
@@ -61,13 +63,13 @@ def headline(report: ApplyReport, counts: Counts | None) -> str:
             f"Applied {report.changes_applied} of {plural(planned, 'value change')} in "
             f"{plural(report.rows_applied, 'row')}"
         )
-    if report.requests or report.batches:
+    if requests or report.plan_batches:
         what += (
             f": {plural(report.values_applied, 'value')} sent as whole rows with "
-            f"{plural(report.requests, 'import request')} ({report.requests_accepted} accepted) in "
+            f"{plural(requests, 'import request')} ({accepted} accepted) in "
             f"{duration(report.seconds)}"
         )
-    records = records_line(report.import_record_ids)
+    records = records_line([b.import_record_id for b in report.plan_batches if b.import_record_id])
     return what + (f"; {records}." if records else ".")
 
 
@@ -75,8 +77,16 @@ def render_summary(report: ApplyReport, names: Names, counts: Counts | None = No
     lines = [headline(report, counts)]
     if report.settled:
         outcomes = ", ".join(f"{n} {o}" for o, n in _tally(o for _, o in report.settled))
+        landed = [b for b in report.batches if b.settled]
+        recorded = (
+            f" ({plural(sum(b.rows for b in landed), 'row')}, {plural(sum(b.values for b in landed), 'value')} "
+            f"recorded, with {plural(report.settle_requests, 'request')})"
+            if landed or report.settle_requests
+            else ""
+        )
         lines.append(
-            f"Settled {plural(len(report.settled), 'batch', 'batches')} an interrupted apply left open: {outcomes}."
+            f"Settled {plural(len(report.settled), 'batch', 'batches')} an interrupted apply left open: "
+            f"{outcomes}{recorded}."
         )
     if report.values_forgotten:
         lines.append(
@@ -106,9 +116,17 @@ def render_summary(report: ApplyReport, names: Names, counts: Counts | None = No
     for semester, why in report.failures:
         lines.append(f"\nSTOPPED {names.semester(semester)}: {why}")
     if report.interrupted:
-        lines.append(
-            f"\nInterrupted by {report.interrupted} after the request in flight was recorded: "
+        left = (
             f"{plural(report.rows_left, 'row')} left. The state is consistent: run `syncer apply` again to continue."
+            if report.rows_left
+            else "nothing was left to send."
+        )
+        lines.append(f"\nInterrupted by {report.interrupted} after the request in flight was recorded: {left}")
+    if report.aborted:
+        lines.append(
+            f"\nSTOPPED: {report.aborted}. Everything above was recorded; "
+            f"{plural(report.rows_left, 'row')} not sent. Run `syncer apply` again once it is fixed: it goes on "
+            "from the state."
         )
     if report.stopped_early:
         lines.append(
@@ -142,6 +160,8 @@ def render_step_summary(
         130: "interrupted (SIGINT)",
         143: "interrupted (SIGTERM)",
     }.get(report.exit_code, f"exit {report.exit_code}")
+    if report.aborted:
+        status = "STOPPED by a failure"
     if report.exit_code in (1, 3, 130, 143) and report.new_rejections:
         status += f"; {len(report.new_rejections)} rows rejected in this run"
     out = [f"### syncer apply: {status}", "", f"{md(headline(report, counts))}", ""]
@@ -202,6 +222,7 @@ def apply_document(report: ApplyReport, counts: Counts | None, *, checksum: str,
         "stopped": [{"semester": s, "why": w} for s, w in report.failures],
         "refused_alike": [dataclasses.asdict(s) for s in report.shared],
         "interrupted": report.interrupted,
+        "aborted": report.aborted,
         "stopped_early": report.stopped_early,
         "rows_left": report.rows_left,
         "notes": list(report.notes),

@@ -86,9 +86,14 @@ class BatchInfo(NamedTuple):
     rows: int
 
 
+#: How a rejection recorded by a refusal every row of a batch shared begins (see syncer.apply.isolate).
+SHARED_REFUSAL = "refused alike with every row of its batch"
+
+
 class Rejection(NamedTuple):
     """A row Feishu rejected. It is not sent again until its values change (`digest` no longer matches)
-    or apply is asked to `--retry-rejected`."""
+    or apply is asked to `--retry-rejected`; a row held back by a refusal every row shared is also sent
+    again once Feishu accepted other rows of its semester (the refusal was not shared after all)."""
 
     row: RowKey
     code: int
@@ -100,6 +105,10 @@ class Rejection(NamedTuple):
     @property
     def date(self) -> str:
         return self.at[:10]
+
+    @property
+    def shared(self) -> bool:
+        return self.message.startswith(SHARED_REFUSAL)
 
 
 class JournalEntry(NamedTuple):

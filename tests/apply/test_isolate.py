@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncer.apply.isolate import Rejected, isolate
+from syncer.apply.isolate import Isolated, Rejected, SharedRefusal, isolate
 from syncer.model import RowKey
 
 
@@ -111,3 +111,63 @@ def test_property_innocents_land_culprits_found(n: int, data: st.DataObject) -> 
     assert len(set(fake.accepted)) == len(fake.accepted)  # nothing accepted twice
     extra = len(fake.requests) - 1
     assert extra <= len(bad) * 2 * max(1, math.ceil(math.log2(n)))
+
+
+def test_bad_rows_scattered_over_both_halves_are_not_taken_for_a_shared_refusal() -> None:
+    """Leavers in a big tenant: three unknown reviewees in one batch, in both halves and at the first probe.
+    Each is found; the 47 others land."""
+    batch = rows(50)
+    bad = {batch[0], batch[9], batch[38]}
+    fake = FakeFeishu(bad, code=1580306, scope="reviewee")
+    first = fake.send(batch)
+    assert first is not None
+    culprits = isolate(batch, first, fake.send, detect_shared=True)
+    assert {r for c in culprits for r in c.rows} == bad
+    assert sorted(fake.accepted) == sorted(set(batch) - bad)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(3, 50), st.data())
+def test_property_two_bad_rows_are_never_a_shared_refusal(n: int, data: st.DataObject) -> None:
+    """A shared refusal needs four refused probes (a row and the rest of the first half, the second half and
+    a row of it): two bad rows can never look like one."""
+    batch = rows(n)
+    bad = set(data.draw(st.lists(st.sampled_from(batch), min_size=1, max_size=2)))
+    fake = FakeFeishu(bad)
+    first = fake.send(batch)
+    assert first is not None
+    culprits = isolate(batch, first, fake.send, detect_shared=True)
+    assert {r for c in culprits for r in c.rows} == bad
+    assert sorted(fake.accepted) == sorted(set(batch) - bad)
+
+
+def test_every_row_refused_alike_is_a_shared_refusal_after_6_requests() -> None:
+    batch = rows(50)
+    fake = FakeFeishu(set(batch))
+    first = fake.send(batch)
+    assert first is not None
+    with pytest.raises(SharedRefusal):
+        isolate(batch, first, fake.send, detect_shared=True)
+    assert len(fake.requests) == 6 and fake.accepted == []
+
+
+def test_a_stop_half_way_through_an_isolation_keeps_the_culprits_already_found() -> None:
+    """`send` raises (a stop, --max-duration, the network) after the culprit was pinned down: the caller
+    still has it, so that it is recorded and not sent again by the next run."""
+    batch = rows(8)
+    fake = FakeFeishu({batch[0]})
+
+    class Stop(Exception):
+        pass
+
+    def send(part: Sequence[RowKey]) -> Rejected | None:
+        if len(fake.requests) >= 4:
+            raise Stop
+        return fake.send(part)
+
+    first = send(batch)
+    assert first is not None
+    found: list[Isolated[RowKey]] = []
+    with pytest.raises(Stop):
+        isolate(batch, first, send, found=found)
+    assert [c.rows for c in found] == [(batch[0],)]

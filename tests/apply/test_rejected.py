@@ -307,7 +307,7 @@ def test_weights_over_100_counting_a_metric_the_yaml_no_longer_holds(world: Worl
 
 def test_a_refusal_every_row_shares_stops_early_then_a_settings_fix_releases_the_rows(tmp_path: Path) -> None:
     """Feishu wants percentages without their % sign: every row with a weight is refused alike (1580301).
-    The apply stops the semester after 5 requests (not 2 x rows), says which setting to change, holds the
+    The apply stops the semester after 6 requests (not 2 x rows), says which setting to change, holds the
     refused batch back; once target.percentage_format is fixed, the next apply sends everything by itself."""
     root = tmp_path / "metrics"
     copy_example(root)
@@ -317,9 +317,9 @@ def test_a_refusal_every_row_shares_stops_early_then_a_settings_fix_releases_the
     run = world.apply()
     report = run.report
     assert report.exit_code == 4
-    assert len(world.imports()) == 5 and all(e.code == 1580301 for e in world.imports())
+    assert len(world.imports()) == 6 and all(e.code == 1580301 for e in world.imports())
     (stop,) = report.shared
-    assert stop.code == 1580301 and stop.rows_held == 50 and stop.rows_unsent == 10 and stop.requests == 5
+    assert stop.code == 1580301 and stop.rows_held == 50 and stop.rows_unsent == 10 and stop.requests == 6
     assert 'target.percentage_format: "40"' in stop.cause
     assert world.held_values() == {}
     plan = world.plan()

@@ -472,3 +472,67 @@ def test_a_wrong_app_secret_binds_no_state(world: World) -> None:
             confirm=lambda p: True,
         )
     assert not (world.root / ".syncer").exists()  # no state, no lock: nothing bound to that app
+
+
+@pytest.mark.parametrize("signal", ["SIGINT", "SIGTERM"])
+def test_a_stop_asked_during_the_last_request_still_exits_with_the_signal(world: World, signal: str) -> None:
+    """Everything was sent and recorded, but the user did ask to stop: the exit code says so."""
+    stop = StopRequest()
+    sent = []
+
+    def hook(step: str, token: str) -> None:
+        if step == "sent":
+            sent.append(token)
+            if len(sent) == 2:  # the example's last request
+                assert stop.request(signal)
+
+    run = world.apply(hook=hook, stop=stop)
+    assert run.report.rows_left == 0 and run.report.rows_applied == 60
+    assert run.report.exit_code == {"SIGINT": 130, "SIGTERM": 143}[signal]
+    assert "nothing was left to send" in render_summary(run.report, run.plan.names, run.plan.counts)
+
+
+def test_a_failure_half_way_keeps_the_report_of_what_was_recorded(world: World) -> None:
+    """Retries spent on the second request: the run stops, and its report (summary, --report) still says
+    that the first batch landed and was recorded, and what is left."""
+    sent: list[str] = []
+
+    def hook(step: str, token: str) -> None:
+        if step == "sent" and not sent:
+            sent.append(token)
+            world.emu.faults.inject("error", times=5)  # every attempt of the next request: a 5xx
+
+    run = world.apply(hook=hook)
+    report = run.report
+    assert report.exit_code == 1 and report.aborted is not None and "1580101" in report.aborted
+    assert report.rows_applied == 50 and report.rows_left == 10
+    text = render_summary(report, run.plan.names, run.plan.counts)
+    assert "Applied 180 of 215 value changes in 50 rows" in text and "STOPPED: " in text and "10 rows not sent" in text
+    again = world.apply()
+    assert again.report.exit_code == 0 and world.held_values() == world.expected_values()
+
+
+def test_a_settled_batch_is_told_apart_from_the_plan(world: World) -> None:
+    """A run killed after its first request was answered: the next run settles that batch from the journal
+    and applies the rest; its summary counts the plan's rows and requests, and the settled batch on its own
+    line."""
+
+    class Kill(BaseException):
+        pass
+
+    def kill(step: str, token: str) -> None:
+        if step == "sent":
+            raise Kill
+
+    with pytest.raises(Kill):
+        world.apply(hook=kill)
+    run = world.apply()
+    report = run.report
+    assert [o for _, o in report.settled] == ["landed-earlier"] and report.settle_requests == 1
+    assert report.rows_applied == 10 and run.plan.counts.rows_to_send == 10
+    text = render_summary(report, run.plan.names, run.plan.counts)
+    assert (
+        text.startswith("Applied 35 value changes (35 create) in 10 rows: ") and "1 import request (1 accepted)" in text
+    )
+    settled = "Settled 1 batch an interrupted apply left open: 1 landed-earlier (50 rows, 180 values recorded"
+    assert settled + ", with 1 request)" in text

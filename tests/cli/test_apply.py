@@ -136,3 +136,24 @@ def test_a_signal_stops_the_real_cli_between_requests(
     done, text = run("apply", "--root", str(root), "--auto-approve")
     assert done == 0 and "10 rows" in text, text
     assert len(emu.requests("metric_details.import")) == 2
+
+
+def test_a_report_file_that_cannot_be_written_is_refused_before_anything_is_sent(
+    served: tuple[Path, Emulator], tmp_path: Path
+) -> None:
+    code, out = run("apply", "--auto-approve", "--report", str(tmp_path / "missing" / "r.json"))
+    assert code == 1 and "--report" in out and "internal error" not in out
+    assert served[1].requests("metric_details.import") == []
+
+
+def test_refresh_reads_from_the_host_given_by_base_url(
+    served: tuple[Path, Emulator], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With --base-url and no FEISHU_BASE_URL, the refresh reads the very tenant the apply writes to."""
+    import os
+
+    url = os.environ["FEISHU_BASE_URL"]
+    monkeypatch.delenv("FEISHU_BASE_URL")
+    code, out = run("apply", "--auto-approve", "--base-url", url, "--refresh-all")
+    assert code == 0, out
+    assert served[1].requests("metric_details.query")  # read from the emulator, not from open.feishu.cn

@@ -172,3 +172,26 @@ def test_paths_that_cannot_be_written_are_clear_errors(tmp_path: Path) -> None:
     assert code == 1 and "cannot write" in out and "bug" not in out
     code, out = run("schema", "export", str(tmp_path / "afile" / "y"))
     assert code == 1 and "cannot write" in out
+
+
+def test_ctrl_c_at_a_prompt_exits_130_not_aborted() -> None:
+    """click turns Ctrl-C at a prompt into `Abort() from None`: the KeyboardInterrupt is its context."""
+    from syncer.cli.main import SyncerGroup
+
+    group = SyncerGroup()
+
+    @group.command()
+    def ask() -> None:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise click.Abort() from None
+
+    @group.command()
+    def eof() -> None:
+        raise click.Abort()
+
+    result = CliRunner().invoke(group, ["ask"])
+    assert result.exit_code == 130 and "Interrupted." in result.output
+    result = CliRunner().invoke(group, ["eof"])
+    assert result.exit_code == 1 and "Aborted." in result.output

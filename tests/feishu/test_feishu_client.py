@@ -339,6 +339,18 @@ def test_rate_limit_cap(server: FakeFeishu, make_client: Any) -> None:
     assert "still rate limited after 2 waits" in str(info.value)
 
 
+def test_rate_limit_waits_stop_adding_up_past_the_total(
+    server: FakeFeishu, fake_time: FakeTime, make_client: Any
+) -> None:
+    """One call sleeps at most max_rate_limit_total for throttling: a git lock's lease (renewed only as the
+    apply writes) must not run out under a live apply that is waiting."""
+    limited = fail(99991400, status=429, headers={"x-ogw-ratelimit-reset": "120"})
+    server.script(SEMESTERS_LIST, *[limited] * 4, ok({}))
+    with pytest.raises(RateLimitedError) as info:
+        make_client(ReadClient).list_semesters()
+    assert fake_time.sleeps == [120.0, 120.0] and "300 s of waits in all" in str(info.value)
+
+
 def test_absurd_reset_is_refused(server: FakeFeishu, fake_time: FakeTime, make_client: Any) -> None:
     server.script(SEMESTERS_LIST, fail(99991400, status=429, headers={"x-ogw-ratelimit-reset": "86400"}))
     with pytest.raises(RateLimitedError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import tempfile
@@ -36,7 +37,7 @@ from syncer.plan.safety import check_safety
 from syncer.plan.summary import summary_line
 from syncer.report.plan_json import plan_document
 from syncer.state.local import LocalStateStore
-from syncer.state.model import BatchInfo, BatchRecord, Rejection, State, StateMeta, row_digest
+from syncer.state.model import SHARED_REFUSAL, BatchInfo, BatchRecord, Rejection, State, StateMeta, row_digest
 from tests.paths import SCHEMAS
 
 SCHEMA = json.loads((SCHEMAS / "plan.schema.json").read_text())
@@ -196,6 +197,25 @@ def test_a_rejected_row_is_held_back_until_its_values_change() -> None:
     assert len(plan_of(desired(values), state_of({}, rejections=rej), retry_rejected=True).changes) == 3
     fixed = dict(values) | {k(SEM, 0, REV, "2"): "40"}
     assert plan_of(desired(fixed), state_of({}, rejections=rej)).quarantined == ()
+
+
+def test_a_row_held_by_a_shared_refusal_is_released_once_its_semester_accepts_other_rows() -> None:
+    """A batch refused alike in every probed part stops the semester and holds its rows; if a later batch of
+    that semester was accepted, the refusal was not shared after all (scattered bad rows can look shared):
+    the rows are sent again, and isolated one by one if need be."""
+    row = RowKey(SEM, PEOPLE[0], REV)
+    values = {k(SEM, 0, REV, "2"): "40"}
+    fields = {"2": "40"}
+    shared = Rejection(row, 1580306, "2026-04-02T09:00:00.000Z", row_digest(fields), f"{SHARED_REFUSAL}: x")
+    before = state_of({}, rejections={row: shared})  # its only batch: 2026-04-01, before the refusal
+    assert plan_of(desired(values), before).quarantined
+    later = BatchInfo(2, SEM, "2026-04-03T10:00:00.000Z", "rec-2", "c" * 40, "tok-2", "syncer ccccccc", 10)
+    after = dataclasses.replace(before, batches={**before.batches, 2: later})
+    p = plan_of(desired(values), after)
+    assert p.quarantined == () and [c.key.reviewee for c in p.changes] == [PEOPLE[0]]
+    assert any("the cause was not shared" in n for n in p.notes)
+    lone = shared._replace(message="sum of weights over 100%")  # one bad row: held until it changes
+    assert plan_of(desired(values), dataclasses.replace(after, rejections={row: lone})).quarantined
 
 
 def test_held_back_rows_alone_make_an_empty_plan() -> None:
