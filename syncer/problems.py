@@ -12,6 +12,7 @@ from syncer.text import safe
 Severity = Literal["error", "warning"]
 REDACTED = "(redacted)"
 VALUE_SLOT = "{value}"
+DETAIL_SLOT = "{detail}"  # more that would tell the value (a close alias), left out when values are redacted
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -21,16 +22,18 @@ class Problem:
     col: int
     severity: Severity
     code: str  # stable, kebab-case: e.g. "duplicate-key", "unknown-person"
-    message: str  # may contain {value} exactly where the value goes
+    message: str  # may contain {value} exactly where the value goes, and {detail}
     value: str | None = None
+    detail: str = ""
 
     def text(self, *, redact: bool) -> str:
         """The message with the value quoted in place, or `(redacted)`: one line, made inert (`safe`),
         since messages quote keys, names and paths from the files."""
-        if VALUE_SLOT not in self.message:
-            return safe(self.message)
+        message = self.message.replace(DETAIL_SLOT, "" if redact else self.detail)
+        if VALUE_SLOT not in message:
+            return safe(message)
         shown = REDACTED if redact or self.value is None else _quote(self.value)
-        return safe(self.message.replace(VALUE_SLOT, shown))
+        return safe(message.replace(VALUE_SLOT, shown))
 
     @property
     def location(self) -> str:

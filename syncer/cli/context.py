@@ -27,7 +27,9 @@ if TYPE_CHECKING:
     from syncer.state.protocols import StateStore
 
 
-def load_config(root: Path, shown: str) -> tuple[Settings, Catalog]:
+def load_config(
+    root: Path, shown: str, *, redact: bool = False, catalog_required: bool = False
+) -> tuple[Settings, Catalog]:
     """syncer.yaml and catalog.yaml of a root, for commands that need no data files: any error in them is
     printed (file:line:col) and refuses the command; nothing runs on defaults that hide a typo. A root
     without catalog.yaml is no error here: the state commands then show IDs without aliases."""
@@ -40,9 +42,11 @@ def load_config(root: Path, shown: str) -> tuple[Settings, Catalog]:
     errors = [p for p in problems if p.severity == "error"]
     catalog, cat_problems = load_catalog(root, shown, settings)
     if not errors:  # a catalog read with broken settings only repeats their errors
-        errors = [p for p in cat_problems if p.severity == "error" and p.code != "missing-catalog"]
+        errors = [
+            p for p in cat_problems if p.severity == "error" and (catalog_required or p.code != "missing-catalog")
+        ]
     if errors:
-        click.echo(render_text(errors, redact=False), err=True)
+        click.echo(render_text(errors, redact=redact), err=True)
         which = "syncer.yaml" if any(p in problems for p in errors) else "catalog.yaml"
         raise RefusedError(f"{shown}/{which} is invalid ({plural(len(errors), 'error')}): fix it first")
     return settings, catalog

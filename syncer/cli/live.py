@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from syncer.cli.context import StateOpener, live_reader
+from syncer.cli.context import StateOpener, live_reader, load_config
 from syncer.cli.main import cli
 from syncer.cli.options import (
     base_url_option,
@@ -122,7 +122,8 @@ def people() -> None:
     help="Ask Feishu again for every email, not only for those the cache does not answer yet.",
 )
 @base_url_option
-def people_resolve(root: Path, state_path: Path | None, refresh: bool, base_url: str | None) -> int:
+@redact_option
+def people_resolve(root: Path, state_path: Path | None, refresh: bool, base_url: str | None, redact: bool) -> int:
     """Look up the user IDs of the catalog's people by email and cache them with the state.
 
     Uses contact users/batch_get_id (50 emails a request; 1000 requests a minute); needs FEISHU_APP_ID and
@@ -135,21 +136,12 @@ def people_resolve(root: Path, state_path: Path | None, refresh: bool, base_url:
     """
     from syncer.errors import RefusedError, StateError, StateUnavailable
     from syncer.live.people import resolve_people, write_cache
-    from syncer.load.catalog import load_catalog
     from syncer.load.people import CACHE_FILE, read_cache
-    from syncer.load.settings import load_settings
+    from syncer.problems import REDACTED
     from syncer.state import load_checked, open_store, target_identity
     from syncer.urls import resolve_base_url
 
-    shown = root_display(root)
-    settings, problems = load_settings(root, shown)
-    cat, cat_problems = load_catalog(root, shown, settings)
-    errors = [p for p in problems + cat_problems if p.severity == "error"]
-    if errors:
-        from syncer.report.problems import render_text
-
-        click.echo(render_text(errors, redact=False), err=True)
-        raise RefusedError(f"{shown} has an invalid syncer.yaml or catalog.yaml: fix it first")
+    settings, cat = load_config(root, root_display(root), redact=redact, catalog_required=True)
     store = open_store(root, settings, override=state_path)
     url = resolve_base_url(flag=base_url, settings_base_url=settings.target.base_url)
     target = target_identity(settings, base_url=url, app_id=os.environ.get("FEISHU_APP_ID") or None)
@@ -178,7 +170,7 @@ def people_resolve(root: Path, state_path: Path | None, refresh: bool, base_url:
     for r in report.resolved:
         shown_id = r.user_id or {"resigned": "(resigned)", "unknown": "(not found)"}.get(r.status, "")
         flag = f"  ! the catalog says {r.catalog_id}" if r.mismatch else ""
-        say(f"  {r.alias}  {r.email}  {shown_id}{flag}")
+        say(f"  {r.alias}  {REDACTED if redact else r.email}  {shown_id}{flag}")
     found = len(report.by_status("active"))
     failed = len(report.by_status("resigned")) + len(report.by_status("unknown"))
     say(

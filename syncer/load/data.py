@@ -16,7 +16,7 @@ from syncer.load.people import EmailPeople
 from syncer.load.settings import Settings
 from syncer.load.yamlio import Mapping, Node, Scalar, kind
 from syncer.model import Catalog, DesiredValue, FieldDef, MetricDef, RowKey, Source, ValueKey
-from syncer.problems import Problem, Severity
+from syncer.problems import DETAIL_SLOT, VALUE_SLOT, Problem, Severity
 
 NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?\Z")
 
@@ -48,9 +48,16 @@ class DataChecker:
         self._raw_id = RAW_ID.get(self.settings.target.user_id_type)
 
     def _add(
-        self, file: str, node: Node, code: str, message: str, value: str | None = None, severity: Severity = "error"
+        self,
+        file: str,
+        node: Node,
+        code: str,
+        message: str,
+        value: str | None = None,
+        severity: Severity = "error",
+        detail: str = "",
     ) -> None:
-        self.problems.append(Problem(file, node.line, node.col, severity, code, message, value))
+        self.problems.append(Problem(file, node.line, node.col, severity, code, message, value, detail))
 
     def check_file(self, tree: Node | None, file: str) -> None:
         if tree is None:
@@ -123,22 +130,27 @@ class DataChecker:
         return None
 
     def _unknown_person(self, file: str, node: Node, text: str, message: str, value: str | None = None) -> None:
+        """`value`: the person is a field's value (redactable), not a reviewee's key (an alias, shown)."""
         if text in self.emails.failed:
             return  # a resigned or unknown address: reported at the catalog's line
         if text in self.emails.pending:
+            who = VALUE_SLOT if value is not None else repr(text)
             self._add(
                 file,
                 node,
                 "unresolved-person",
-                f"{text!r} is given by email only in catalog.yaml and its user ID is not resolved yet: "
+                f"{who} is given by email only in catalog.yaml and its user ID is not resolved yet: "
                 "run `syncer people resolve`",
+                value,
             )
             return
-        self._add(file, node, "unknown-person", message, value)
+        detail = _did_you_mean(text, self._people) if value is not None else ""
+        self._add(file, node, "unknown-person", message, value, detail=detail)
 
-    def _person_hint(self, text: str) -> str:
+    def _person_hint(self, text: str, *, value: bool = False) -> str:
         kind_ = self.settings.target.user_id_type
-        hint = f"add it to catalog.yaml people:{_did_you_mean(text, self._people)}"
+        close = DETAIL_SLOT if value else _did_you_mean(text, self._people)
+        hint = f"add it to catalog.yaml people:{close}"
         if self._raw_id is None:
             return f"{hint} (with user_id_type {kind_} people must be aliases: raw IDs can't be told apart)"
         return f"{hint}, or write a well-formed {kind_} ({self._raw_id.pattern.removesuffix(chr(92) + 'Z')})"
@@ -297,7 +309,11 @@ class DataChecker:
             if pid is not None:
                 return pid
             self._unknown_person(
-                file, node, text, f"unknown person {{value}} in {fdef.alias!r}: {self._person_hint(text)}", text
+                file,
+                node,
+                text,
+                f"unknown person {{value}} in {fdef.alias!r}: {self._person_hint(text, value=True)}",
+                text,
             )
             return None
         if len(text) > fdef.max_length:

@@ -19,6 +19,15 @@ def _dumps(obj: object) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
+def _value_digest(key: str | None) -> Callable[[str], str]:
+    """32 hex digits per value: keyed BLAKE2b with the state's key, else (no state yet) sha256."""
+    if key is None:
+        return lambda v: hashlib.sha256(v.encode("utf-8")).hexdigest()[:32]
+    secret = bytes.fromhex(key)
+    blake = hashlib.blake2b
+    return lambda v: blake(v.encode("utf-8"), key=secret, digest_size=16).hexdigest()
+
+
 def checksum(
     fmt: int,
     state: StateRef,
@@ -27,11 +36,17 @@ def checksum(
     changes: tuple[Change, ...],
     quarantined: tuple[Quarantined, ...],
     breaches: tuple[SafetyBreach, ...],
+    *,
+    key: str | None = None,
 ) -> str:
     """sha256 over the canonical JSON of what the plan does: its format, the state it was made against,
     the target, the thresholds, every change (values as hashes, so redaction changes nothing), the rows
     held back and the thresholds passed. Presentation (sources, names, notes, commit) is left out: two plans
-    with one checksum do the same thing to the same state."""
+    with one checksum do the same thing to the same state.
+
+    With `key` (the state's plan key), the value hashes are keyed BLAKE2b: without the key, which only the
+    state's files hold, a redacted plan's checksum cannot be brute-forced back to its values (a weight has
+    a hundred possible values). A plan against no state has no key: its values are the YAML's own."""
     h = hashlib.sha256()
     header = {
         "format": fmt,
@@ -49,10 +64,11 @@ def checksum(
     # One line per change: exactly `_dumps([action, semester, reviewee, metric, field, old hash, new hash,
     # batch])`, spelled out because json.dumps per change is a third of the time of a million-value plan.
     enc = _encode_str
+    digest = _value_digest(key)
     for c in changes:
         old, new = c.old, c.new
-        h_old = "null" if old is None else '"' + hashlib.sha256(old.encode("utf-8")).hexdigest()[:32] + '"'
-        h_new = "null" if new is None else '"' + hashlib.sha256(new.encode("utf-8")).hexdigest()[:32] + '"'
+        h_old = "null" if old is None else f'"{digest(old)}"'
+        h_new = "null" if new is None else f'"{digest(new)}"'
         k = c.key
         line = (
             f'\n["{c.action}",{enc(k[0])},{enc(k[1])},{enc(k[2])},{enc(k[3])},{h_old},{h_new},'

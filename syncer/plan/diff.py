@@ -170,7 +170,16 @@ def _make_plan(
     if state is None:
         all_notes.append(f"no state at {state_location} yet: every value is a create")
     plan_changes = tuple(changes)
-    digest = checksum(PLAN_FORMAT, ref, target, safety, plan_changes, tuple(quarantined), tuple(breaches))
+    digest = checksum(
+        PLAN_FORMAT,
+        ref,
+        target,
+        safety,
+        plan_changes,
+        tuple(quarantined),
+        tuple(breaches),
+        key=state.meta.plan_key if state is not None else None,
+    )
     return Plan(
         format=PLAN_FORMAT,
         syncer_version=version,

@@ -22,6 +22,7 @@ memory and the log's operations are syncer.state.image.
 from __future__ import annotations
 
 import json
+import secrets
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -72,6 +73,13 @@ def shard_semester(filename: str) -> str:
     return unquote(filename[: -len(SHARD_SUFFIX)])
 
 
+HEX = frozenset("0123456789abcdef")
+
+
+def new_plan_key() -> str:
+    return secrets.token_hex(32)
+
+
 # --- meta -----------------------------------------------------------------------------------------------
 
 
@@ -87,6 +95,8 @@ def meta_to_json(meta: StateMeta) -> str:
         "last_import_request": meta.last_import_request,
         "last_apply": meta.last_apply._asdict() if meta.last_apply else None,
     }
+    if meta.plan_key is not None:
+        obj["plan_key"] = meta.plan_key
     return json.dumps(obj, ensure_ascii=False, indent=2) + "\n"
 
 
@@ -114,6 +124,9 @@ def meta_from_json(text: str, *, where: str) -> StateMeta:
             last = object_field(last, "the last apply")
         paced = obj.get("last_import_request")
         app_id = ident.get("app_id")
+        key = obj.get("plan_key")
+        if key is not None and not (type(key) is str and len(key) == 64 and all(c in HEX for c in key)):
+            raise ValueError("the plan key is not 64 hex digits")
         return StateMeta(
             format=fmt,
             lineage=text_field(obj["lineage"], "the lineage"),
@@ -134,6 +147,7 @@ def meta_from_json(text: str, *, where: str) -> StateMeta:
             )
             if last
             else None,
+            plan_key=key,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise StateDamaged(where, f"unreadable metadata ({why(exc)})") from None

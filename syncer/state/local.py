@@ -237,6 +237,7 @@ class LocalStateStore:
             serial=1,
             created=format_time(self._clock()),
             identity=identity,
+            plan_key=files.new_plan_key(),
         )
         self._guard(
             lambda: atomic_write(
@@ -332,7 +333,10 @@ class LocalStateStore:
             atomic_write(self.path / files.BATCHES, files.encode_batches(data), faults=faults, chunk=chunk)
             atomic_write(self.path / files.REJECTIONS, files.encode_rejections(data), faults=faults, chunk=chunk)
             atomic_write(self.path / files.JOURNAL, files.encode_journal(data), faults=faults, chunk=chunk)
-            data.meta = dataclasses.replace(data.meta, generation=data.meta.generation + 1)
+            meta = data.meta
+            if meta.plan_key is None:  # a state made before plan keys: keyed now (a new serial: plans change)
+                meta = dataclasses.replace(meta, plan_key=files.new_plan_key(), serial=meta.serial + 1)
+            data.meta = dataclasses.replace(meta, generation=meta.generation + 1)
             atomic_write(self.path / files.META, files.meta_to_json(data.meta), faults=faults, chunk=chunk)
             atomic_write(self.path / files.LOG, "", faults=faults, chunk=chunk)
             data.dirty.clear()

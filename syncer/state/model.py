@@ -71,6 +71,9 @@ class StateMeta:
     generation: int = 0  # bumped by every compaction (content unchanged, files rewritten)
     last_import_request: str | None = None
     last_apply: LastApply | None = None
+    # A random key (hex) that keys the value hashes of a plan's checksum, so that a redacted plan gives no
+    # value away to brute force. Only in the state's files: never in a plan, an output or a commit message.
+    plan_key: str | None = None
 
 
 class BatchInfo(NamedTuple):
