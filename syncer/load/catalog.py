@@ -31,7 +31,7 @@ def load_catalog(
     becomes a problem at the person's line."""
     path = root / CATALOG_FILE
     display = display_path(root_display, CATALOG_FILE)
-    if not path.is_file():
+    if not path.is_file() and not path.is_symlink():  # a link, even a dangling one, is reported as a link
         return Catalog(), [
             Problem(
                 display,

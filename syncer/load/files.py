@@ -22,13 +22,29 @@ def display_path(root_display: str, rel: str) -> str:
     return f"{root_display.rstrip('/')}/{rel}"
 
 
-def walk_files(root: Path, *, exclude: tuple[str, ...] = (), skip: frozenset[str] = frozenset()) -> list[Path]:
+def walk_files(
+    root: Path, *, exclude: tuple[str, ...] = (), skip: frozenset[str] = frozenset()
+) -> tuple[list[Path], list[Path]]:
     """The data files below `root`: every *.yaml / *.yml except in dot-directories, except paths (relative,
-    POSIX) in `skip`, and except those matching an `exclude` glob. Sorted; symlinked directories are not
-    followed."""
+    POSIX) in `skip`, and except those matching an `exclude` glob; sorted. And the symlinked directories
+    met on the way (not followed, not excluded): the caller reports them, as it reports a symlinked file
+    when it loads it, so that no link is ever skipped silently."""
     found: list[Path] = []
+    linked: list[Path] = []
+
+    def excluded(rel: str) -> bool:
+        return any(fnmatch.fnmatchcase(rel, pat) or _glob_match(rel, pat) for pat in exclude)
+
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        kept = []
+        for d in sorted(d for d in dirnames if not d.startswith(".")):
+            full = Path(dirpath) / d
+            if full.is_symlink():
+                if not excluded(full.relative_to(root).as_posix()):
+                    linked.append(full)
+            else:
+                kept.append(d)
+        dirnames[:] = kept
         for name in filenames:
             if not name.endswith((".yaml", ".yml")) or name.startswith("."):
                 continue
@@ -36,10 +52,10 @@ def walk_files(root: Path, *, exclude: tuple[str, ...] = (), skip: frozenset[str
             rel = full.relative_to(root).as_posix()
             if rel in skip:
                 continue
-            if any(fnmatch.fnmatchcase(rel, pat) or _glob_match(rel, pat) for pat in exclude):
+            if excluded(rel):
                 continue
             found.append(full)
-    return sorted(found, key=lambda p: p.relative_to(root).as_posix())
+    return sorted(found, key=lambda p: p.relative_to(root).as_posix()), linked
 
 
 def _glob_match(rel: str, pattern: str) -> bool:

@@ -64,7 +64,7 @@ def load_settings(root: Path, root_display: str) -> tuple[Settings, list[Problem
     """syncer.yaml (optional). Problems leave the defaults in place for what they concern."""
     path = root / SETTINGS_FILE
     display = display_path(root_display, SETTINGS_FILE)
-    if not path.is_file():
+    if not path.is_file() and not path.is_symlink():
         return Settings(), []
     tree, problems = load_tree(path, display, max_bytes=DEFAULT_MAX_FILE_BYTES)
     if problems or tree is None:

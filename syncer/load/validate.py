@@ -13,7 +13,7 @@ from syncer.load.data import DataChecker
 from syncer.load.files import CATALOG_FILE, SETTINGS_FILE, display_path, walk_files
 from syncer.load.people import PeopleCache, PeopleSource, email_check, email_people, read_cache
 from syncer.load.settings import Settings, load_settings
-from syncer.load.yamlio import load_tree
+from syncer.load.yamlio import load_tree, symlink_problem
 from syncer.model import Catalog, DesiredState
 from syncer.perf import paused_gc
 from syncer.problems import Problem, sort_problems
@@ -138,7 +138,11 @@ def _validate_root(root: Path, root_display: str | None, people: PeopleSourceFac
     if emails.note:
         problems.append(Problem(display_path(shown, CATALOG_FILE), 1, 1, "warning", "people-cache", emails.note))
     checker = DataChecker(settings=settings, catalog=catalog, emails=emails)
-    paths = walk_files(root, exclude=settings.exclude, skip=frozenset({SETTINGS_FILE, CATALOG_FILE}))
+    paths, linked = walk_files(root, exclude=settings.exclude, skip=frozenset({SETTINGS_FILE, CATALOG_FILE}))
+    for link in linked:
+        checker.problems.append(
+            symlink_problem(link, display_path(shown, link.relative_to(root).as_posix()), "directory")
+        )
     files: list[str] = []
     catalog_ok = not catalog_problems
     for path in paths:

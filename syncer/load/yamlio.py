@@ -11,6 +11,7 @@ refused at once). Plain `~`, `null`, `Null`, `NULL` and empty scalars are null.
 from __future__ import annotations
 
 import codecs
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -381,8 +382,28 @@ def problem_of(exc: LoadError, display: str) -> Problem:
     return Problem(src.file, src.line, src.col, "error", exc.code, exc.message)
 
 
+def symlink_problem(path: Path, display: str, what: str = "file") -> Problem:
+    """The one rule for links under a root: none is followed. A link can point outside the root (another
+    repository's files, /etc) or make a file count twice; either way it is named, never skipped."""
+    try:
+        target = os.readlink(path)
+    except OSError:
+        target = "?"
+    return Problem(
+        display,
+        1,
+        1,
+        "error",
+        "symlink",
+        f"this {what} is a symbolic link (to {target!r}): syncer follows no links under a root, which could "
+        f"point outside it or count a file twice; put the {what} itself here, or exclude it",
+    )
+
+
 def load_tree(path: Path, display: str, *, max_bytes: int) -> tuple[Node | None, list[Problem]]:
-    """Load a YAML file, turning load failures and duplicate keys into problems."""
+    """Load a YAML file, turning load failures and duplicate keys into problems (a link is one)."""
+    if path.is_symlink():
+        return None, [symlink_problem(path, display)]
     duplicates: list[LoadError] = []
     try:
         tree = load_file(path, display, max_bytes=max_bytes, duplicates=duplicates)

@@ -183,8 +183,10 @@ def test_walk_files_skips_dot_directories_excluded_and_top_files(tmp_path: Path)
     ]:
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("a: 1\n")
-    found = walk_files(tmp_path, exclude=("drafts/**", "*.tmpl.yaml"), skip=frozenset({"syncer.yaml", "catalog.yaml"}))
-    assert [p.relative_to(tmp_path).as_posix() for p in found] == ["a.yaml", "b/c.yml"]
+    found, linked = walk_files(
+        tmp_path, exclude=("drafts/**", "*.tmpl.yaml"), skip=frozenset({"syncer.yaml", "catalog.yaml"})
+    )
+    assert [p.relative_to(tmp_path).as_posix() for p in found] == ["a.yaml", "b/c.yml"] and linked == []
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

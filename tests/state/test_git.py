@@ -293,6 +293,32 @@ def test_one_lock_at_a_time_and_only_our_own_is_released(repo: Repo) -> None:
     assert repo.ref("refs/syncer/lock/syncer-state") is None
 
 
+def test_the_loser_of_a_lock_race_the_server_refuses_is_told_who_holds_it(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two pushes of the lock ref at once: a hosted remote may refuse the slower one as `[remote rejected]
+    (cannot lock ref ...)` rather than as a stale lease. That is a lost race, not missing permissions."""
+    from syncer.state.git.remote import PushResult, Remote
+
+    seed_state(repo.clone("a"))
+    a, b = store_of(repo.tmp / "a" / "metrics"), store_of(repo.clone("b"))
+    real = Remote.push
+
+    def racing(self: Remote, ref: str, sha: str, **kw: object) -> PushResult:
+        if ref.startswith("refs/syncer/lock/") and kw.get("expect") is None and self is b_remote():
+            a.lock(command="apply")  # the winner gets there first
+            return PushResult("!", "[remote rejected] (cannot lock ref: reference already exists)")
+        return real(self, ref, sha, **kw)  # type: ignore[arg-type]
+
+    def b_remote() -> Remote:
+        return b._lock.remote
+
+    monkeypatch.setattr(Remote, "push", racing)
+    with pytest.raises(StateError, match=r"locked by apply") as info:
+        b.lock()
+    assert "contents: write" not in str(info.value)
+
+
 def test_a_dead_holder_on_this_host_is_cleared_without_force(repo: Repo) -> None:
     root = repo.clone("a")
     dead = store_of(root, pid=lambda: 999_999_999)

@@ -78,13 +78,13 @@ class RefLock:
             result = self.remote.push(self.ref, sha, expect=None, what=f"taking the lock of {self.location}")
             if result.ok:
                 return sha, info
-            if result.remote_rejected:
+            held = self.read()
+            if result.remote_rejected and held is None:  # refused, and not because someone holds the lock
                 raise StateError(
                     f"{self.location}: the remote refused the lock ref {self.ref} "
                     f"({result.summary}); the token needs `contents: write`, and rulesets must "
                     "allow refs/syncer/*"
                 )
-            held = self.read()
             if held is None:
                 continue  # released between our push and our look: try again
             status = self.status(held[1])
