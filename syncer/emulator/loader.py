@@ -230,6 +230,11 @@ def _build(data: dict[str, Any], problems: list[str]) -> Tenant:
             ftype = mf.get("type") or (lib.type if lib else None)
             if lib is None:
                 problems.append(f"metrics[{i}].fields[{j}]: field {mf['field_id']!r} is not in `fields`")
+            elif ftype != lib.type:  # Feishu's field library gives a field one type, in every metric
+                problems.append(
+                    f"metrics[{i}].fields[{j}]: field {mf['field_id']!r} is of type {lib.type} in `fields`, not "
+                    f"{ftype}: a field has one type in every metric that uses it"
+                )
             if ftype is None:
                 ftype = "text"
             if any(x.field_id == mf["field_id"] for x in mfields):

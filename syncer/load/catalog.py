@@ -107,6 +107,9 @@ def _build_catalog(
 
     metrics: dict[str, MetricDef] = {}
     seen_metric: dict[str, Scalar] = {}
+    # Feishu's field library gives each field ID one type, whatever metric uses it: the first metric that
+    # types a field ID sets it for the catalog.
+    typed: dict[str, tuple[str, str, Scalar]] = {}  # field ID -> (type, metric alias, its field key)
     met_node = tree.get("metrics")
     assert isinstance(met_node, Mapping)
     for key, node in met_node.items:
@@ -137,6 +140,17 @@ def _build_catalog(
                     f"(line {seen_field[fid].line}) in metric {key.text!r}; keep one alias per field",
                 )
             seen_field[fid] = fkey
+            if fid and ftype:
+                first = typed.setdefault(fid, (ftype, key.text, fkey))
+                if first[0] != ftype:
+                    type_node = fdef.get("type")
+                    err(
+                        type_node if isinstance(type_node, Scalar) else fkey,
+                        "field-type",
+                        f"field ID {fid} is of type {first[0]} in metric {first[1]!r} (line {first[2].line}): "
+                        "Feishu's field library gives a field one type in every metric that uses it; give this "
+                        "one the same type, or use the ID of another field",
+                    )
             role = text_of(fdef.get("role"))
             max_len_node = fdef.get("max_length")
             if role == "weight":

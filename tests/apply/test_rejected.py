@@ -4,12 +4,14 @@ sends nothing for them and exits 0."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
 import pytest
 
 from syncer.emulator import Emulator, ManualClock
+from syncer.emulator.tenant import FieldDef, I18n, MetricField
 from tests.apply.test_run import IMPORT, World
 from tests.example import copy_example
 
@@ -203,14 +205,24 @@ def _setup_code(world: World, code: int) -> str:
         _edit(sales, "  alice:\n", "  alice:\n    legacy: {target: 5}\n")
         return "*"
     if code == 1580301:  # the catalog says text where Feishu's field is a number
+        score = "7283776005142675490"  # a number field of nps in the tenant's library
+        tenant = world.emu.tenant
+        nps = tenant.metrics["7272580325522276401"]
+        tenant = dataclasses.replace(
+            tenant,
+            fields={**tenant.fields, score: FieldDef(score, I18n(zh_cn="评分", en_us="Score"), "number")},
+            metrics={
+                **tenant.metrics,
+                nps.metric_id: dataclasses.replace(nps, fields=(*nps.fields, MetricField(score, "number"))),
+            },
+        )
+        world.emu = Emulator(tenant, clock=world.clock, sleep=world.clock.sleep)
         _edit(
             root / "catalog.yaml",
-            '  nps:\n    id: "7272580325522276401"\n    fields:\n'
-            '      weight: {id: "2", type: percentage, role: weight}\n      target: {id: "4", type: number}',
-            '  nps:\n    id: "7272580325522276401"\n    fields:\n'
-            '      weight: {id: "2", type: percentage, role: weight}\n      target: {id: "4", type: text}',
+            '  nps:\n    id: "7272580325522276401"\n    fields:\n',
+            f'  nps:\n    id: "7272580325522276401"\n    fields:\n      score: {{id: "{score}", type: text}}\n',
         )
-        _edit(sales, "      target: 45\n", "      target: about 45\n")  # the first nps: alice's
+        _edit(sales, "      target: 45\n", "      target: 45\n      score: about 45\n")  # the first nps: alice's
         return "ou_3245842393d09e9428ad4655da6e30b3"
     if code == 1580303:  # longer than Feishu's max_length (20 for revenue.unit)
         _edit(

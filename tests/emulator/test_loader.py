@@ -118,9 +118,11 @@ def test_schema_errors_are_clear(data: dict[str, Any], mutate: Any, message: str
         (lambda d: d["users"][1].update(user_id=d["users"][0]["user_id"]), "is also the user_id of"),
         (lambda d: d["semesters"][0]["admin_values"][0].update(field_id="3"), "is not a field of metric"),
         (lambda d: d["app"]["data_scope"].update(exclude=["ou_0"]), "app.data_scope"),
+        (lambda d: d["metrics"][1]["fields"][1].update(type="percentage"), "a field has one type in every metric"),
     ],
     ids=["template metric", "reviewee template", "reviewee user", "enrolled twice", "metric twice",
-         "weight not a percentage", "weight not a field", "duplicate user_id", "admin value field", "scope user"],
+         "weight not a percentage", "weight not a field", "duplicate user_id", "admin value field", "scope user",
+         "a field typed per metric"],
 )  # fmt: skip
 def test_consistency_errors_are_all_reported(data: dict[str, Any], mutate: Any, message: str) -> None:
     mutate(data)
