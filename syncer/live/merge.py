@@ -10,8 +10,10 @@ belong to. Pure: text in, text out.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Literal
 
 from syncer.edit.lines import TextEdits
@@ -25,6 +27,8 @@ from syncer.text import slug
 FIELD_TYPES = ("text", "number", "percentage", "person")
 INPUT_SETTINGS = ("admin", "data_source_inputter", "reviewee")
 WEIGHT_FIELD_ID = "2"  # the built-in weight field (docs/feishu-api.md; UNCONFIRMED today)
+#: syncer's short aliases for Feishu's built-in fields, by their IDs (docs/feishu-api.md; UNCONFIRMED today).
+BUILTIN_FIELD_ALIASES = {"2": "weight", "3": "unit", "4": "target", "5": "actual", "7": "note"}
 SECTIONS = ("semesters", "metrics", "people")
 _NULL_LINE = re.compile(r"^(?P<head>\s*[^#\s][^#]*?:)\s*(?:~|null|Null|NULL)?\s*(?P<comment>#.*)?$")
 
@@ -103,6 +107,24 @@ def new_alias(names: Iterable[str], *, taken: set[str], fallback: str, sep: str,
     return alias
 
 
+def field_alias(f: PulledField, *, known: Mapping[str, str], taken: set[str]) -> str:
+    """A new field's alias: the one the catalog already gives this field ID in another metric, else
+    syncer's short alias of a built-in field, else a slug of Feishu's name; unique within its metric."""
+    for candidate in (known.get(f.field_id), BUILTIN_FIELD_ALIASES.get(f.field_id)):
+        if candidate and candidate not in taken:
+            taken.add(candidate)
+            return candidate
+    return new_alias(_names(f.name), taken=taken, fallback=f"field_{f.field_id[-6:]}", sep="_")
+
+
+def ended(s: Semester, now_ms: int) -> str | None:
+    """The day (UTC) a semester Feishu lists ended, when that is before `now_ms`; else None."""
+    end = s.end_time
+    if end is None or not end.isdigit() or int(end) >= now_ms:
+        return None
+    return datetime.fromtimestamp(int(end) / 1000, UTC).date().isoformat()
+
+
 def _comment(names: Iterable[str], extra: str = "") -> str:
     seen: list[str] = []
     for n in names:
@@ -132,6 +154,7 @@ def _ids(node: Node | None) -> str | None:
 class _Plan:
     """What to add, before it is placed in the text."""
 
+    now_ms: int
     semesters: list[tuple[str, Semester]] = field(default_factory=list)
     metrics: list[tuple[str, PulledMetric, list[tuple[str, PulledField]]]] = field(default_factory=list)
     fields: dict[str, list[tuple[str, PulledField]]] = field(default_factory=dict)  # existing metric alias ->
@@ -142,8 +165,11 @@ class _Plan:
         self.additions.setdefault(group, []).append(addition)
 
 
-def merge_catalog(text: str | None, pulled: PulledCatalog, *, display: str = "catalog.yaml") -> MergeResult:
-    """`text` (None: no catalog yet) with what `pulled` adds. Existing entries keep every character."""
+def merge_catalog(
+    text: str | None, pulled: PulledCatalog, *, display: str = "catalog.yaml", now_ms: int | None = None
+) -> MergeResult:
+    """`text` (None: no catalog yet) with what `pulled` adds. Existing entries keep every character.
+    Semesters that ended before `now_ms` (default: now) are added closed."""
     source = text or ""
     duplicates: list[LoadError] = []
     tree = parse(source, display, duplicates=duplicates)
@@ -151,7 +177,7 @@ def merge_catalog(text: str | None, pulled: PulledCatalog, *, display: str = "ca
         raise ConfigError(f"{duplicates[0]}; fix the duplicate keys of {display} before pulling")
     if tree is not None and not isinstance(tree, YMapping):
         raise ConfigError(f"{display} must be a mapping with semesters:, metrics: and people:; fix it first")
-    plan = _decide(tree, pulled)
+    plan = _decide(tree, pulled, now_ms=now_ms if now_ms is not None else int(time.time() * 1000))
     doc = TextEdits(source)
     _place(doc, tree, plan)
     additions = tuple(a for group in plan.additions.values() for a in group)
@@ -180,8 +206,20 @@ def _usable_fields(metric: PulledMetric, notes: list[str], label: str) -> list[P
     return out
 
 
-def _decide(tree: YMapping | None, pulled: PulledCatalog) -> _Plan:
-    plan = _Plan()
+def _known_field_aliases(met_node: Node | None) -> dict[str, str]:
+    """Field ID -> the alias the catalog gives it (its first metric's, in the file's order)."""
+    known: dict[str, str] = {}
+    for _, v in _items(met_node):
+        fnode = v.get("fields") if isinstance(v, YMapping) else None
+        for k, fdef in _items(fnode):
+            fid = _ids(fdef)
+            if fid is not None and k.text:
+                known.setdefault(fid, k.text)
+    return known
+
+
+def _decide(tree: YMapping | None, pulled: PulledCatalog, *, now_ms: int) -> _Plan:
+    plan = _Plan(now_ms=now_ms)
     _, sem_node = _section(tree, "semesters")
     sem_taken = {k.text or "" for k, _ in _items(sem_node)}
     sem_ids = {sid: k.text or "" for k, v in _items(sem_node) if (sid := _ids(v)) is not None}
@@ -195,8 +233,17 @@ def _decide(tree: YMapping | None, pulled: PulledCatalog) -> _Plan:
     for sid, sem_alias in sem_ids.items():
         if sid not in remote_sems:
             plan.notes.append(f"semester {sem_alias!r} ({sid}) is not among the semesters Feishu lists; kept as is")
+    closed = {sid for k, v in _items(sem_node) if (sid := _ids(v)) is not None and _is_closed(v)}
+    for s in pulled.semesters:
+        day = ended(s, now_ms)
+        if s.id in sem_ids and s.id not in closed and day is not None:
+            plan.notes.append(
+                f"semester {sem_ids[s.id]!r} ({s.id}) ended on {day} in Feishu: once its input deadline has "
+                "passed, mark it `closed: true` (no API gives the deadline)"
+            )
 
     _, met_node = _section(tree, "metrics")
+    known_fields = _known_field_aliases(met_node)
     met_taken = {k.text or "" for k, _ in _items(met_node)}
     existing: dict[str, tuple[str, Node]] = {}
     for k, v in _items(met_node):
@@ -208,7 +255,7 @@ def _decide(tree: YMapping | None, pulled: PulledCatalog) -> _Plan:
         label = f"metric {m.name or m.metric_id!r} ({m.metric_id})"
         if m.metric_id in existing:
             alias, node = existing[m.metric_id]
-            _existing_fields(plan, alias, node, m)
+            _existing_fields(plan, alias, node, m, known_fields)
             continue
         usable = _usable_fields(m, plan.notes, label)
         if not usable:
@@ -216,9 +263,7 @@ def _decide(tree: YMapping | None, pulled: PulledCatalog) -> _Plan:
             continue
         alias = new_alias(_names(m.name), taken=met_taken, fallback=f"metric_{m.metric_id[-6:]}", sep="_")
         taken: set[str] = set()
-        fields = [
-            (new_alias(_names(f.name), taken=taken, fallback=f"field_{f.field_id[-6:]}", sep="_"), f) for f in usable
-        ]
+        fields = [(field_alias(f, known=known_fields, taken=taken), f) for f in usable]
         plan.metrics.append((alias, m, fields))
         plan.add("metrics", Addition("metric", alias, m.metric_id))
         for fa, f in fields:
@@ -232,7 +277,9 @@ def _decide(tree: YMapping | None, pulled: PulledCatalog) -> _Plan:
     return plan
 
 
-def _existing_fields(plan: _Plan, alias: str, node: Node, metric: PulledMetric) -> None:
+def _existing_fields(
+    plan: _Plan, alias: str, node: Node, metric: PulledMetric, known_fields: Mapping[str, str]
+) -> None:
     fnode = node.get("fields") if isinstance(node, YMapping) else None
     known: dict[str, tuple[str, Node]] = {}
     for k, v in _items(fnode):
@@ -250,7 +297,7 @@ def _existing_fields(plan: _Plan, alias: str, node: Node, metric: PulledMetric) 
             why = "its type is unknown" if f.type is None else f"its type {f.type!r} is not one syncer writes"
             plan.notes.append(f"metric {alias!r}: field {f.field_id} left out: {why}")
             continue
-        falias = new_alias(_names(f.name), taken=taken, fallback=f"field_{f.field_id[-6:]}", sep="_")
+        falias = field_alias(f, known=known_fields, taken=taken)
         new.append((falias, f))
         plan.add(f"metric:{alias}", Addition("field", falias, f.field_id, alias))
     if new:
@@ -269,8 +316,8 @@ def _compare(notes: list[str], alias: str, falias: str, fdef: Node, f: PulledFie
     ftype = _ids(fdef.get("type"))
     if f.type in FIELD_TYPES and ftype is not None and ftype != f.type:
         notes.append(
-            f"field {alias}.{falias}: the catalog says type {ftype}, Feishu's library {f.type}; kept "
-            "(fields may differ per metric; change it by hand if the library is right)"
+            f"field {alias}.{falias}: the catalog says type {ftype}, Feishu's library {f.type}: a field has "
+            "one type in every metric, the library's; change the catalog by hand"
         )
     setting = fdef.get("input_setting")
     have = setting.text if isinstance(setting, Scalar) else None
@@ -295,8 +342,21 @@ def _step(tree: YMapping | None) -> int:
     return 2
 
 
+def _is_closed(node: Node) -> bool:
+    flag = node.get("closed") if isinstance(node, YMapping) else None
+    return isinstance(flag, Scalar) and flag.text in ("true", "True", "TRUE")
+
+
 def _semester_lines(plan: _Plan) -> list[tuple[int, str]]:
-    return [(0, f'{alias}: "{s.id}"{_comment(_names(s.name))}') for alias, s in plan.semesters]
+    lines = []
+    for alias, s in plan.semesters:
+        day = ended(s, plan.now_ms)
+        if day is None:
+            lines.append((0, f'{alias}: "{s.id}"{_comment(_names(s.name))}'))
+        else:
+            why = f": ended {day} in Feishu, so closed (left out of plans; remove `closed` while input is open)"
+            lines.append((0, f'{alias}: {{id: "{s.id}", closed: true}}{_comment(_names(s.name), why)}'))
+    return lines
 
 
 def _field_line(alias: str, f: PulledField, width: int = 0) -> str:

@@ -91,12 +91,15 @@ def _errors(text: str, display: str, settings: Settings) -> set[tuple[str, str, 
     return {(p.code, p.message, p.value) for p in problems if p.severity == "error"}
 
 
-def merge_into_root(root: Path, root_display: str, settings: Settings, pulled: PulledCatalog) -> PullResult:
-    """What catalog.yaml of `root` becomes with `pulled` merged in (nothing is written)."""
+def merge_into_root(
+    root: Path, root_display: str, settings: Settings, pulled: PulledCatalog, *, now_ms: int | None = None
+) -> PullResult:
+    """What catalog.yaml of `root` becomes with `pulled` merged in (nothing is written); semesters that
+    ended before `now_ms` (default: now) are added closed."""
     path = root / CATALOG_FILE
     display = display_path(root_display, CATALOG_FILE)
     old = read_text_bytes(path, display, max_bytes=settings.max_file_bytes).decode("utf-8") if path.is_file() else None
-    merged = merge_catalog(old, pulled, display=display)
+    merged = merge_catalog(old, pulled, display=display, now_ms=now_ms)
     before = _errors(old, display, settings) if old is not None else set()
     _, after = catalog_from_text(merged.text, display, settings)
     new = tuple(p for p in after if p.severity == "error" and (p.code, p.message, p.value) not in before)

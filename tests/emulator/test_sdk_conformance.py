@@ -200,3 +200,58 @@ def test_the_list_shape_switch_is_what_the_sdk_cannot_parse(tenant: Tenant) -> N
     server = make_server(tenant.with_switches(metric_details_shape="list"))
     with server as srv, pytest.raises(UnmarshalException):
         sdk(srv).performance.v2.metric_detail.query(query_request())
+
+
+def test_every_read_the_client_uses_works_with_ids_typed_as_the_sdk_types_them(tenant: Tenant) -> None:
+    """The SDK's models type semester, metric and field IDs as int: with `accept_numeric_ids` the emulator
+    takes them as such in every read syncer's client makes (semesters, metric library, field library,
+    reviewees, metric details, contact IDs) and in the import, and the answers parse into those models."""
+    with make_server(tenant.with_switches(accept_numeric_ids=True)) as srv:
+        client = sdk(srv)
+        semester, metric = int(SEMESTER), int(METRIC)
+        imported = client.performance.v2.metric_detail.import_(
+            ImportMetricDetailRequest.builder().client_token("numeric-1").user_id_type("open_id")
+            .request_body(
+                ImportMetricDetailRequestBody.builder().semester_id(semester).import_record_name("ints")
+                .imported_metrics([
+                    ImportedMetric.builder().reviewee_user_id(REVIEWEE).metric_id(metric)
+                    .fields([ImportedMetricField.builder().field_id(2).field_value("60%").build()]).build()
+                ]).build()
+            ).build()
+        )  # fmt: skip
+        assert imported.success(), (imported.code, imported.msg)
+        details = client.performance.v2.metric_detail.query(
+            QueryMetricDetailRequest.builder().user_id_type("open_id")
+            .request_body(
+                QueryMetricDetailRequestBody.builder().semester_id(semester).reviewee_user_ids([REVIEWEE]).build()
+            ).build()
+        )  # fmt: skip
+        assert details.success(), (details.code, details.msg)
+        held = {
+            (str(m.metric_details.metric_id), str(f.field_id)): f.field_value
+            for m in details.data.reviewee_metrics
+            for f in m.metric_details.fields
+        }
+        assert held[(METRIC, "2")] == "60%"
+        fields = client.performance.v2.metric_field.query(
+            QueryMetricFieldRequest.builder()
+            .request_body(QueryMetricFieldRequestBody.builder().field_ids([2, 4]).build()).build()
+        )  # fmt: skip
+        assert fields.success() and sorted(str(f.field_id) for f in fields.data.items) == ["2", "4"]
+        libs = client.performance.v2.metric_lib.query(
+            QueryMetricLibRequest.builder().page_size(50).request_body(QueryMetricLibRequestBody.builder().build())
+            .build()
+        )  # fmt: skip
+        assert libs.success() and METRIC in {str(m.metric_id) for m in libs.data.items}
+        reviewees = client.performance.v2.reviewee.query(
+            QueryRevieweeRequest.builder().user_id_type("open_id").page_size(50)
+            .request_body(QueryRevieweeRequestBody.builder().semester_id(semester).build()).build()
+        )  # fmt: skip
+        assert reviewees.success() and REVIEWEE in {r.reviewee_user_id.open_id for r in reviewees.data.reviewees}
+        semesters = client.performance.v1.semester.list(ListSemesterRequest.builder().user_id_type("open_id").build())
+        assert semesters.success() and SEMESTER in {str(s.id) for s in semesters.data.items}
+        users = client.contact.v3.user.batch_get_id(
+            BatchGetIdUserRequest.builder().user_id_type("open_id")
+            .request_body(BatchGetIdUserRequestBody.builder().emails(["alice@example.com"]).build()).build()
+        )  # fmt: skip
+        assert users.success() and users.data.user_list[0].user_id == REVIEWEE

@@ -39,9 +39,12 @@ def _errors(text: str) -> list[Any]:
     return [p for p in catalog_from_text(text, "catalog.yaml", Settings())[1] if p.severity == "error"]
 
 
-def _pull(root: Path, pulled: PulledCatalog) -> Any:
+NOW_MS = 1_796_083_200_000  # 2026-12-01T00:00Z: 2026-H1 has ended, 2026-H2 has not
+
+
+def _pull(root: Path, pulled: PulledCatalog, *, now_ms: int = NOW_MS) -> Any:
     settings, _ = load_settings(root, "m")
-    return merge_into_root(root, "m", settings, pulled)
+    return merge_into_root(root, "m", settings, pulled, now_ms=now_ms)
 
 
 def test_fetch_reads_semesters_library_and_field_types_paced(pulled: PulledCatalog) -> None:
@@ -101,13 +104,17 @@ def test_pull_into_a_scaffold_keeps_comments_and_aliases_and_is_idempotent(
     old_lines = before.splitlines()
     it = iter(lines)
     assert all(any(line == new for new in it) for line in old_lines)  # every old line kept, in order
-    assert '+  2026-H1: "7250000000000000001"   # 2026 H1 / 2026 上半年' in result.diff()
+    assert (
+        '+  2026-H1: {id: "7250000000000000001", closed: true}   # 2026 H1 / 2026 上半年: ended 2026-06-30 in '
+        "Feishu, so closed" in result.diff()
+    )
     # the field revenue lacked goes into revenue's fields, before the new metrics
     assert lines.index(
         '      unit: {id: "3", type: text, input_setting: data_source_inputter}   # Unit / 单位'
     ) < lines.index("  nps:   # NPS")
     assert "role: weight" in lines[lines.index("  nps:   # NPS") + 3]
-    assert 'calibration:  {id: "7283776005142675480", type: text, input_setting: admin}' in result.new_text
+    assert 'calibration: {id: "7283776005142675480", type: text, input_setting: admin}' in result.new_text
+    assert 'target:      {id: "4", type: number' in result.new_text  # the alias revenue gives field 4
     assert _errors(result.new_text) == []
     assert (root / "catalog.yaml").read_text() == before  # a dry run writes nothing
     write_catalog(result)
