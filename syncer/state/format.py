@@ -22,6 +22,7 @@ memory and the log's operations are syncer.state.image.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -53,6 +54,22 @@ LOG = "log.jsonl"
 PEOPLE = "people.json"
 SEMESTERS = "semesters"
 SHARD_SUFFIX = ".jsonl"
+#: The log as segments, one small file per write (the git backend: each commit then adds only what it
+#: wrote, never a new copy of the whole log), a hundred to a directory so that a commit's new trees stay
+#: small however long the run: log.d/<serial // 10000>/<serial // 100 % 100>/<serial>.jsonl.
+LOG_SEGMENTS = "log.d"
+_SEGMENT = re.compile(r"\A\d{5}/\d{2}/\d{10}\.jsonl\Z")
+
+
+def segment_name(serial: int) -> str:
+    return f"{LOG_SEGMENTS}/{serial // 10000:05d}/{serial // 100 % 100:02d}/{serial:010d}.jsonl"
+
+
+def is_segment(path: str) -> bool:
+    """Whether a path relative to the state directory names a log segment."""
+    head, _, rest = path.partition("/")
+    return head == LOG_SEGMENTS and _SEGMENT.match(rest) is not None
+
 
 #: Migrations of older formats, by the format they upgrade *from*: each takes the parsed meta.json of
 #: format N and returns it in format N+1 (the files they read are then written anew by the next

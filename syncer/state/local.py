@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from syncer.errors import StateDamaged, StateError
-from syncer.fsio import Faults, atomic_write, durable_append, no_faults, remove_durably, truncate_torn
+from syncer.fsio import Faults, atomic_write, durable_append, fsync_dir, no_faults, remove_durably, truncate_torn
 from syncer.model import Identity, RowKey
 from syncer.perf import paused_gc
 from syncer.state import format as files
@@ -60,7 +60,10 @@ class LocalStateStore:
         compact_after_ops: int = 512,
         compact_after_bytes: int = 16 << 20,
         chunk: int = 1 << 20,
+        log_segments: bool = False,
     ) -> None:
+        """`log_segments`: write each log operation to a file of its own (files.segment_name) instead of
+        appending to log.jsonl: what the git backend commits after every write. Reading takes both."""
         self.path = Path(path)
         self._clock = clock
         self._faults = faults
@@ -68,6 +71,7 @@ class LocalStateStore:
         self._compact_after_ops = compact_after_ops
         self._compact_after_bytes = compact_after_bytes
         self._chunk = chunk
+        self._segments = log_segments
         self._lock: LockInfo | None = None
         self._data: image.StateData | None = None
         self._log_ops = 0
@@ -121,6 +125,11 @@ class LocalStateStore:
                     decode(data, text, where=str(self.path / name))
             log_text = self._text(files.LOG) or ""
             ops, complete = files.parse_log(log_text, where=str(self.path / files.LOG))
+            for name in self._segment_names():
+                seg_ops, _ = files.parse_log(self._text(name) or "", where=str(self.path / name))
+                ops += seg_ops
+            if len(ops) > 1:
+                ops.sort(key=lambda item: item[1].get("s", 0) if isinstance(item[1].get("s"), int) else 0)
             compacted_serial = meta.serial
             data.dirty.clear()
             for n, op in ops:
@@ -153,11 +162,22 @@ class LocalStateStore:
         except OSError as exc:
             raise StateError(f"{path}: cannot be read: {exc.strerror or exc}") from None
 
+    def _segment_names(self) -> list[str]:
+        """The log segments present, in serial order (their names sort so)."""
+        top = self.path / files.LOG_SEGMENTS
+        if not top.is_dir():
+            return []
+        names = [p.relative_to(self.path).as_posix() for p in top.glob("*/*/*")]
+        for name in names:
+            if not files.is_segment(name):
+                raise StateDamaged(str(self.path / name), "a file syncer never writes among the log segments")
+        return sorted(names)
+
     def _leftovers(self) -> list[str]:
         """State files other than meta.json that are present: with no meta.json they are a damaged state,
         never an empty directory to start afresh in."""
         names = [files.LOG, files.BATCHES, files.REJECTIONS, files.JOURNAL, files.PEOPLE]
-        found = [n for n in names if (self.path / n).exists()]
+        found = [n for n in names if (self.path / n).exists()] + self._segment_names()
         shards = self.path / files.SEMESTERS
         if shards.is_dir():
             found += [f"{files.SEMESTERS}/{p.name}" for p in sorted(shards.glob("*" + files.SHARD_SUFFIX))]
@@ -339,6 +359,13 @@ class LocalStateStore:
             data.meta = dataclasses.replace(meta, generation=meta.generation + 1)
             atomic_write(self.path / files.META, files.meta_to_json(data.meta), faults=faults, chunk=chunk)
             atomic_write(self.path / files.LOG, "", faults=faults, chunk=chunk)
+            for name in self._segment_names():  # folded into the files above
+                remove_durably(self.path / name, faults=faults)
+            top = self.path / files.LOG_SEGMENTS
+            if top.is_dir():
+                for leaf in sorted(top.glob("*/*"), reverse=True) + sorted(top.glob("*")) + [top]:
+                    with contextlib.suppress(OSError):
+                        leaf.rmdir()
             data.dirty.clear()
 
         self._guard(run)
@@ -370,6 +397,14 @@ class LocalStateStore:
         log = self.path / files.LOG
 
         def write() -> None:
+            if self._segments:
+                segment = self.path / files.segment_name(op["s"])
+                if not segment.parent.is_dir():
+                    segment.parent.mkdir(parents=True)
+                    for made in (segment.parent.parent, segment.parent.parent.parent, self.path):
+                        fsync_dir(made)
+                atomic_write(segment, line, faults=self._faults, chunk=self._chunk)
+                return
             truncate_torn(log, self._log_bytes)
             durable_append(log, line, faults=self._faults, chunk=self._chunk)
 

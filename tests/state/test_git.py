@@ -713,3 +713,17 @@ def test_a_holder_whose_lease_was_taken_over_stops_before_writing(repo: Repo) ->
     with pytest.raises(StateError, match="no longer this run's"):
         slow.open_journal(journal("late"))
     taker.unlock()
+
+
+def test_a_write_adds_only_its_own_objects_whatever_the_length_of_the_run(tmp_path: Path) -> None:
+    """Each write of a first apply commits a small log segment, never a new copy of the whole log: the
+    objects a batch adds (clone and remote, loose, before any gc) stay the same from the first batch to the
+    last, a few KiB each."""
+    from tests.bench.gitgrowth import first_apply
+
+    g = first_apply(tmp_path / "growth", 40)
+    first = g.remote_bytes[9] / 10
+    last = (g.remote_bytes[39] - g.remote_bytes[29]) / 10
+    assert first < 16 << 10 and last < 16 << 10, (first, last)  # bytes a batch adds
+    assert last < 1.6 * first, (first, last)  # no copy of what grows: the same cost late in the run
+    assert g.clone_bytes[39] < 1 << 20 and g.remote_bytes[39] < 1 << 20

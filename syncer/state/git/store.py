@@ -239,7 +239,10 @@ class GitStateStore:
         self._tip_tree = self._git.text("rev-parse", f"{tip}^{{tree}}") if tip else None
         self._session, self._pending, self._broken = [], False, None
         local = LocalStateStore(
-            self.work, clock=self._clock, lockfile=LockFile(self.path / "work.lock", clock=self._clock)
+            self.work,
+            clock=self._clock,
+            lockfile=LockFile(self.path / "work.lock", clock=self._clock),
+            log_segments=True,
         )
         local.lock(command=command)  # compacts a long log: published below
         self._local = local
@@ -351,7 +354,13 @@ class GitStateStore:
         """Fold the log into the files, and squash this lock session's commits into one."""
         local = self._writer()
         log = self.work / files.LOG
-        if not self._session and not self._pending and (not log.exists() or log.stat().st_size == 0):
+        segments = self.work / files.LOG_SEGMENTS
+        if (
+            not self._session
+            and not self._pending
+            and (not log.exists() or log.stat().st_size == 0)
+            and not (segments.is_dir() and any(segments.iterdir()))
+        ):
             return  # nothing was written since the last compaction
         local.compact()
         state = local.load()
@@ -377,7 +386,10 @@ class GitStateStore:
             for shard in sorted(shard_dir.glob("*" + files.SHARD_SUFFIX)):
                 shutil.copyfile(shard, self.work / files.SEMESTERS / shard.name)
         self._local = LocalStateStore(
-            self.work, clock=self._clock, lockfile=LockFile(self.path / "work.lock", clock=self._clock)
+            self.work,
+            clock=self._clock,
+            lockfile=LockFile(self.path / "work.lock", clock=self._clock),
+            log_segments=True,
         )
         self._local.lock(command="state migrate")
         self._session.append(f"migrated from the local state at {source}")

@@ -3,6 +3,7 @@ never writes; writing hashes only the files that changed since the last tree."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -60,6 +61,7 @@ def state_entries(git: Git, commit: str, *, location: str) -> list[tuple[str, st
         safe = all(p and not p.startswith(".") for p in parts) and (
             (len(parts) == 1 and path in STATE_FILES)
             or (len(parts) == 2 and parts[0] == files.SEMESTERS and parts[1].endswith(files.SHARD_SUFFIX))
+            or files.is_segment(path)
         )
         if kind != "blob" or mode not in ("100644", "100755") or not safe:
             raise StateError(
@@ -105,33 +107,42 @@ def make_commit(git: Git, tree: str, parent: str | None, message: str, *, when: 
 
 
 class TreeWriter:
-    """The tree of a working directory of state files: blobs hashed only when a file changed."""
+    """The tree of a working directory of state files: blobs hashed only when a file changed, and trees
+    made only when their entries changed."""
 
     def __init__(self, git: Git) -> None:
         self.git = git
         self._hashes: dict[str, tuple[tuple[int, int, int, int], str]] = {}
+        self._trees: dict[bytes, str] = {}
+        self._leaves: dict[str, tuple[tuple[str, ...], str]] = {}
 
-    def clear(self) -> None:
-        self._hashes.clear()
+    def _segments(self, top: Path) -> str | None:
+        """The tree of log.d: a write adds one blob and a leaf, a middle and a top tree of at most a hundred
+        entries each. A leaf whose file names did not change keeps its tree without a look at its files
+        (segments are never rewritten: each has its own serial)."""
+        middles: list[Entry] = []
+        for mid in sorted(os.listdir(top)):
+            leaves: list[Entry] = []
+            for leaf in sorted(os.listdir(top / mid)):
+                path = top / mid / leaf
+                prefix = f"{files.LOG_SEGMENTS}/{mid}/{leaf}/"
+                names = tuple(sorted(n for n in os.listdir(path) if files.is_segment(prefix + n)))
+                cached = self._leaves.get(str(path))
+                if cached is None or cached[0] != names:
+                    blobs = self._blobs([path / n for n in names])
+                    tree = self._tree([("100644", "blob", sha, n) for sha, n in zip(blobs, names, strict=True)])
+                    cached = self._leaves[str(path)] = (names, tree)
+                if names:
+                    leaves.append(("040000", "tree", cached[1], leaf))
+            if leaves:
+                middles.append(("040000", "tree", self._tree(leaves), mid))
+        return self._tree(middles) if middles else None
 
-    def write(self, work: Path) -> str:
-        top: list[Entry] = []
-        shards: list[Entry] = []
-        paths: list[tuple[list[Entry], str, Path]] = []
-        for entry in sorted(work.iterdir()) if work.exists() else []:
-            if entry.name.startswith("."):
-                continue
-            if entry.is_file() and entry.name in STATE_FILES:  # only what state_entries accepts
-                paths.append((top, entry.name, entry))
-            elif entry.is_dir() and entry.name == files.SEMESTERS:
-                paths += [
-                    (shards, p.name, p)
-                    for p in sorted(entry.iterdir())
-                    if p.is_file() and not p.name.startswith(".") and p.name.endswith(files.SHARD_SUFFIX)
-                ]
+    def _blobs(self, paths: list[Path]) -> list[str]:
+        """The blob of each file (hashed into the object store when new or changed)."""
         todo: list[Path] = []
         keys: dict[str, tuple[int, int, int, int]] = {}
-        for _, _, p in paths:
+        for p in paths:
             st = p.stat()
             keys[str(p)] = key = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
             cached = self._hashes.get(str(p))
@@ -143,10 +154,44 @@ class TreeWriter:
             )
             for p, sha in zip(todo, out.split(), strict=True):
                 self._hashes[str(p)] = (keys[str(p)], sha)
-        for bucket, name, p in paths:
-            bucket.append(("100644", "blob", self._hashes[str(p)][1], name))
+        return [self._hashes[str(p)][1] for p in paths]
+
+    def _tree(self, entries: list[Entry]) -> str:
+        data = mktree_input(entries)
+        sha = self._trees.get(data)
+        if sha is None:
+            sha = self._trees[data] = self.git.text("mktree", "-z", input=data)
+        return sha
+
+    def clear(self) -> None:
+        """Forget what was hashed (the working directory was rewritten)."""
+        self._hashes.clear()
+        self._leaves.clear()
+
+    def write(self, work: Path) -> str:
+        top: list[Entry] = []
+        shards: list[Path] = []
+        singles: list[Path] = []
+        segments: str | None = None
+        for entry in sorted(work.iterdir()) if work.exists() else []:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_file() and entry.name in STATE_FILES:  # only what state_entries accepts
+                singles.append(entry)
+            elif entry.is_dir() and entry.name == files.SEMESTERS:
+                shards = [
+                    p
+                    for p in sorted(entry.iterdir())
+                    if p.is_file() and not p.name.startswith(".") and p.name.endswith(files.SHARD_SUFFIX)
+                ]
+            elif entry.is_dir() and entry.name == files.LOG_SEGMENTS:
+                segments = self._segments(entry)
+        blobs = self._blobs(singles + shards)
+        top = [("100644", "blob", sha, p.name) for sha, p in zip(blobs, singles, strict=False)]
         if shards:
-            sub = self.git.text("mktree", "-z", input=mktree_input(shards))
-            top.append(("040000", "tree", sub, files.SEMESTERS))
+            entries = [("100644", "blob", sha, p.name) for sha, p in zip(blobs[len(singles) :], shards, strict=True)]
+            top.append(("040000", "tree", self._tree(entries), files.SEMESTERS))
+        if segments is not None:
+            top.append(("040000", "tree", segments, files.LOG_SEGMENTS))
         top.sort(key=lambda e: e[3])
         return self.git.text("mktree", "-z", input=mktree_input(top))
