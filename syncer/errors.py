@@ -10,6 +10,7 @@ class SyncerError(Exception):
     """An expected failure: the message says what happened and what to do. Exit code 1 by default."""
 
     exit_code = 1
+    multiline = False  # a message that is a list by design (one problem a line): its line breaks are kept
 
     def __init__(self, message: str, *, source: Source | None = None) -> None:
         super().__init__(message)

@@ -32,7 +32,9 @@ def slug(name: str, *, sep: str, keep_case: bool = False) -> str:
 # Characters that must never reach output raw from a path, an alias, a value or a server's message: C0 and
 # C1 controls and DEL (line breaks, carriage returns, terminal escapes), the Unicode line and paragraph
 # separators, zero-width characters and the bidirectional overrides that make text read other than it is.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ud800-\udfff\ufeff]"
+)
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -63,7 +65,7 @@ def inert_lines(lines: Iterable[str]) -> str:
 WORKFLOW_COMMAND_LINE = re.compile(r"\A::(error|warning|notice)( [a-z]+=[^\r\n:,]*(,[a-z]+=[^\r\n:,]*)*)?::[^\r\n]*\Z")
 # Characters no renderer of syncer writes that make text read other than it is (C1 controls, separators,
 # zero-width and bidi characters): the guard writes them as `\uXXXX`, which in JSON output is the same JSON.
-INVISIBLE = re.compile("[\x80-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
+INVISIBLE = re.compile("[\x80-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ud800-\udfff\ufeff]")
 
 
 def json_escape(m: re.Match[str]) -> str:

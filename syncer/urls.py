@@ -24,6 +24,23 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+def _bad_host(host: str, *, bracketed: bool, port: int | None) -> str | None:
+    """Why a URL's host (and port) cannot be connected to, or None."""
+    if port == 0:
+        return "port 0"
+    if bracketed:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return f"{host!r} in brackets is not an IPv6 address"
+        return None
+    try:
+        host.encode("idna").decode("idna")
+    except UnicodeError as exc:
+        return f"host name {host[:40]!r}: {exc}"
+    return None
+
+
 def check_base_url(url: str, *, origin: str = "base URL") -> str:
     """Return `url` normalised (no trailing slash) or raise InsecureBaseURLError saying why it is refused.
 
@@ -38,6 +55,10 @@ def check_base_url(url: str, *, origin: str = "base URL") -> str:
             f"{origin} {text!r} is not a URL like https://open.feishu.cn ({exc})", insecure=False
         ) from None
     scheme = parts.scheme.lower()
+    if host and (why := _bad_host(host, bracketed="[" in parts.netloc, port=parts.port)):
+        raise InsecureBaseURLError(
+            f"{origin} {text!r} is not a URL like https://open.feishu.cn ({why})", insecure=False
+        )
     if scheme not in ("http", "https") or not host:
         raise InsecureBaseURLError(
             f"{origin} {text!r} is not a URL like https://open.feishu.cn (scheme and host required)", insecure=False

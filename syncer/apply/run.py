@@ -109,6 +109,8 @@ def read_saved_plan(text: str, *, display: str) -> Mapping[str, object]:
     what = f"{display}: not a plan file written by `syncer plan --out`"
     try:
         doc = json.loads(text)
+    except RecursionError:
+        raise RefusedError(f"{what} (JSON nested too deeply)") from None
     except ValueError as exc:  # JSONDecodeError names line and column
         raise RefusedError(f"{what} (not JSON: {exc})") from None
     if not isinstance(doc, dict):

@@ -22,6 +22,7 @@ from syncer.cli.options import (
 )
 from syncer.cli.output import emit, say
 from syncer.cli.progress import Printer
+from syncer.text import inert_lines
 
 if TYPE_CHECKING:
     from syncer.apply.run import ApplyRun, Refresher
@@ -256,4 +257,7 @@ def demo(keep: Path | None) -> int:
     """
     from syncer.demo import run_demo
 
-    return run_demo(keep=keep, echo=click.echo)
+    def echo(text: str = "") -> None:  # the demo's lines quote paths (--keep): each escaped
+        click.echo(inert_lines(str(text).split("\n")), nl=False)
+
+    return run_demo(keep=keep, echo=echo)

@@ -73,6 +73,8 @@ def emulator(host: str, port: int, tenant_file: Path | None, import_per_minute: 
 
     try:
         run_until_stopped(emu, host=host, port=port, on_ready=ready)
+    except (UnicodeError, TypeError) as exc:  # a --host that cannot be a host name (IDNA refuses it)
+        raise SyncerError(f"--host {host!r} is not an address to listen on ({exc})") from None
     except OSError as exc:  # the port is taken, the address is not this machine's, no permission
         raise SyncerError(
             f"cannot listen on {host}:{port} ({exc.strerror or exc}): pick another --port, or 0 for a free one"

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import traceback
@@ -54,21 +55,26 @@ class SyncerGroup(click.Group):
             click.echo("Aborted.", err=True)
             _exit(1, standalone_mode)
         except click.ClickException as exc:
-            exc.show()
+            shown = io.StringIO()  # click's messages quote what the user typed: escaped like any text
+            exc.show(file=shown)
+            click.echo(inert_lines(shown.getvalue().rstrip("\n").split("\n")), err=True, nl=False)
             _exit(1, standalone_mode)
         except click.exceptions.Exit as exc:
             _exit(exc.exit_code, standalone_mode)
         except SyncerError as exc:
             if debug:
-                traceback.print_exc()
-            click.echo(inert_lines(f"error: {exc}".split("\n")), err=True, nl=False)
+                _traceback()
+            # One line, escaped whole: a message quotes paths and server text, whose line breaks are theirs.
+            # Only messages that are lists by design (a tenant file's problems) keep their lines.
+            text = f"error: {exc}"
+            click.echo(inert_lines(text.split("\n")) if exc.multiline else safe(text) + "\n", err=True, nl=False)
             _exit(exc.exit_code, standalone_mode)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             _exit(130, standalone_mode)
         except Exception as exc:
             if debug:
-                traceback.print_exc()
+                _traceback()
             else:
                 click.echo(
                     f"internal error: {type(exc).__name__}: {safe(str(exc))}\n"
@@ -79,6 +85,11 @@ class SyncerGroup(click.Group):
         if standalone_mode:
             sys.exit(rv if isinstance(rv, int) else 0)
         return rv
+
+
+def _traceback() -> None:
+    """The traceback (--debug), each line escaped: exception texts quote paths and values."""
+    click.echo(inert_lines(traceback.format_exc().rstrip("\n").split("\n")), err=True, nl=False)
 
 
 def _exit(code: int, standalone_mode: bool) -> NoReturn:

@@ -45,6 +45,8 @@ DEFAULT_TENANT = "default_tenant.yaml"
 class TenantError(ConfigError):
     """The tenant file is unreadable, does not match its schema, or contradicts itself."""
 
+    multiline = True  # one problem a line
+
 
 def schema_path() -> Path:
     """The tenant schema: `syncer/schemas/` in a wheel, the repository's `schemas/` in a checkout."""

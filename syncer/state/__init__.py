@@ -6,6 +6,7 @@ keeps; the backends are `local` (a directory) and `git` (a branch); `migrate` mo
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -52,7 +53,17 @@ def open_store(
         )
     from syncer.state.local import LocalStateStore
 
-    return LocalStateStore(state_path(root, settings, override=override), clock=clock)
+    path = state_path(root, settings, override=override)
+    if override is None:  # under the root, the state follows the root's rule: no symbolic links
+        here = Path(root)
+        for part in Path(settings.state.path).parts:
+            here = here / part
+            if here.is_symlink():
+                raise StateError(
+                    f"{here} is a symbolic link (to {os.readlink(here)!r}): syncer follows no links under a root; "
+                    "set state.path to the directory it points to, or use --state PATH"
+                )
+    return LocalStateStore(path, clock=clock)
 
 
 def target_identity(settings: Settings, *, base_url: str | None = None, app_id: str | None = None) -> Identity:

@@ -93,6 +93,15 @@ def shard_semester(filename: str) -> str:
 HEX = frozenset("0123456789abcdef")
 
 
+def loads(text: str) -> Any:
+    """json.loads, with nesting too deep for the parser (a damaged or hostile file) a ValueError like any
+    other unreadable JSON."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
 def new_plan_key() -> str:
     return secrets.token_hex(32)
 
@@ -114,12 +123,14 @@ def meta_to_json(meta: StateMeta) -> str:
     }
     if meta.plan_key is not None:
         obj["plan_key"] = meta.plan_key
+    if meta.values is not None:
+        obj["values"] = dict(sorted(meta.values.items()))
     return json.dumps(obj, ensure_ascii=False, indent=2) + "\n"
 
 
 def meta_from_json(text: str, *, where: str) -> StateMeta:
     try:
-        obj = object_field(json.loads(text), "the metadata")
+        obj = object_field(loads(text), "the metadata")
         fmt = int_field(obj["format"], "the state format")
     except (ValueError, KeyError) as exc:
         raise StateDamaged(where, f"unreadable metadata ({why(exc)})") from None
@@ -142,6 +153,12 @@ def meta_from_json(text: str, *, where: str) -> StateMeta:
         paced = obj.get("last_import_request")
         app_id = ident.get("app_id")
         key = obj.get("plan_key")
+        counts = obj.get("values")
+        if counts is not None:
+            counts = {
+                text_field(k, "a semester"): int_field(v, "a value count")
+                for k, v in object_field(counts, "the value counts").items()
+            }
         if key is not None and not (type(key) is str and len(key) == 64 and all(c in HEX for c in key)):
             raise ValueError("the plan key is not 64 hex digits")
         return StateMeta(
@@ -165,6 +182,7 @@ def meta_from_json(text: str, *, where: str) -> StateMeta:
             if last
             else None,
             plan_key=key,
+            values=counts,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise StateDamaged(where, f"unreadable metadata ({why(exc)})") from None
@@ -204,7 +222,7 @@ def decode_shard(data: StateData, semester: str, text: str, *, where: str) -> No
     if not body:
         return
     try:
-        lines = json.loads("[" + body.replace("\n", ",") + "]")
+        lines = loads("[" + body.replace("\n", ",") + "]")
     except ValueError:
         _raise_bad_line(text, where)
     if type(lines) is not list:  # a line like `1],[2`: JSON, but not one row per line
@@ -248,7 +266,7 @@ def _raise_bad_line(text: str, where: str) -> Any:
         if not line.strip():
             continue
         try:
-            if type(json.loads(line)) is not list:
+            if type(loads(line)) is not list:
                 raise ValueError("not a row")
         except ValueError as exc:
             raise StateDamaged(f"{where}:{n}", f"not a row syncer writes ({why(exc)})") from None
@@ -269,7 +287,7 @@ def encode_batches(data: StateData) -> str:
 def decode_batches(data: StateData, text: str, *, where: str) -> None:
     for n, line in _lines(text, where):
         try:
-            info = batch_from_json(json.loads(line))
+            info = batch_from_json(loads(line))
         except (ValueError, KeyError, TypeError) as exc:
             raise StateDamaged(f"{where}:{n}", f"a malformed batch ({why(exc)})") from None
         data.batches[info.id] = info
@@ -282,7 +300,7 @@ def encode_rejections(data: StateData) -> str:
 def decode_rejections(data: StateData, text: str, *, where: str) -> None:
     for n, line in _lines(text, where):
         try:
-            rej = rejection_from_list(json.loads(line))
+            rej = rejection_from_list(loads(line))
         except (ValueError, KeyError, TypeError) as exc:
             raise StateDamaged(f"{where}:{n}", f"a malformed rejection ({why(exc)})") from None
         data.rejections[rej.row] = rej
@@ -295,7 +313,7 @@ def encode_journal(data: StateData) -> str:
 def decode_journal(data: StateData, text: str, *, where: str) -> None:
     for n, line in _lines(text, where):
         try:
-            data._op_journal({"entry": json.loads(line)})
+            data._op_journal({"entry": loads(line)})
         except (ValueError, KeyError, TypeError) as exc:
             raise StateDamaged(f"{where}:{n}", f"a malformed journal entry ({why(exc)})") from None
 
@@ -317,7 +335,7 @@ def parse_log(text: str, *, where: str) -> tuple[list[tuple[int, JSONObj]], int]
         if not line.strip():
             continue
         try:
-            op = json.loads(line)
+            op = loads(line)
             if not isinstance(op, dict) or "op" not in op or "s" not in op:
                 raise ValueError("not an operation")
         except ValueError as exc:
@@ -338,7 +356,7 @@ def encode_people(doc: Mapping[str, Any]) -> str:
 def decode_people(text: str, *, where: str) -> dict[str, Any]:
     """The people cache as a JSON object (its content is checked by syncer.people)."""
     try:
-        doc = json.loads(text)
+        doc = loads(text)
         if not isinstance(doc, dict):
             raise ValueError("not a JSON object")
     except ValueError as exc:

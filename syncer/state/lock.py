@@ -69,7 +69,7 @@ def _info_from(text: str) -> LockInfo | None:
             str(obj.get("id", "")),
             str(obj.get("expires", "")),
         )
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         # Torn while being written: its writer died before it wrote anything of the state.
         return LockInfo(0, "", "", "an unreadable (torn) lock file", "")
 
@@ -96,7 +96,7 @@ class LockFile:
     def read(self) -> LockInfo | None:
         """Who holds (or last held, if it died) the lock, as the file says; None when nobody does."""
         try:
-            text = self.path.read_text(encoding="utf-8")
+            text = self.path.read_bytes().decode("utf-8", "replace")
         except FileNotFoundError:
             return None
         return _info_from(text)

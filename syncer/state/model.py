@@ -74,6 +74,9 @@ class StateMeta:
     # A random key (hex) that keys the value hashes of a plan's checksum, so that a redacted plan gives no
     # value away to brute force. Only in the state's files: never in a plan, an output or a commit message.
     plan_key: str | None = None
+    # Values per semester as the last compaction wrote them to the shards: a shard emptied or cut short
+    # afterwards is seen as damage when the state is read. None in states written before it was kept.
+    values: Mapping[str, int] | None = None
 
 
 class BatchInfo(NamedTuple):

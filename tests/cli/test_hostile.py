@@ -22,12 +22,12 @@ from tests.example import copy_example
 # What a hostile pull request or server would write: a line break then a command, a lone CR (the runner
 # breaks lines there too), the legacy `##[` prefix, a terminal escape, a Unicode line separator and a bidi
 # override. Every forged command names FORGED in its properties or as its command.
-PAYLOAD = "\n::error file=FORGED::x\r::warning::FORGED ##[add-mask]FORGED \x1b[2J\u2028\u202e"
+PAYLOAD = "\n::error file=FORGED::x\r::warning::FORGED ##[add-mask]FORGED \x1b[2J\u2028\u202e\ud800"
 YAML_PAYLOAD = "\\n::error file=FORGED::x\\r::warning::FORGED ##[add-mask]FORGED \\e[2J\\u2028\\u202e"
 EVIL_ALIAS = "::warning::FORGED-alias##[add-mask]\x1b[31m"
 EVIL_ALIAS_YAML = '"::warning::FORGED-alias##[add-mask]\\e[31m"'
 EVIL_FILE = "x\n::warning file=FORGED::forged ##[add-mask]y.yaml"
-RAW_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+RAW_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 LINES = re.compile(r"\r\n|\r|\n")
 
 
@@ -152,4 +152,33 @@ def test_a_hostile_name_in_an_error_message_forges_nothing(tmp_path: Path) -> No
     root = tmp_path / f"r{PAYLOAD}"
     code, out = run("validate", "--root", str(root))
     assert code == 1
+    assert_inert(out)
+
+
+def test_an_error_quoting_a_path_with_a_line_break_stays_one_line(tmp_path: Path) -> None:
+    saved = tmp_path / "p\n::warning::x\rplan.json"
+    saved.write_text("[1]")
+    root = hostile_root(tmp_path / "m")
+    result = CliRunner().invoke(cli, ["apply", "--root", str(root), "--plan", str(saved), "--auto-approve"])
+    errors = [line for line in LINES.split(result.output) if line.startswith("error:")]
+    assert result.exit_code == 1 and len(errors) == 1 and "p\\n::warning::x\\rplan.json" in errors[0]
+    assert_inert(result.output)
+
+
+def test_click_usage_errors_and_debug_tracebacks_are_escaped(tmp_path: Path) -> None:
+    code, out = run("plan", "--root", str(tmp_path), f"extra{PAYLOAD}")
+    assert code == 1 and "unexpected extra argument" in out
+    assert_inert(out)
+    code, out = run("--debug", "validate", "--root", str(tmp_path / f"r{PAYLOAD}"))
+    assert code == 1
+    assert_inert(out)
+
+
+def test_a_file_name_that_is_not_utf8_is_escaped(tmp_path: Path) -> None:
+    import os
+
+    root = hostile_root(tmp_path / "m")
+    os.rename(root / "teams" / "sales.yaml", os.fsencode(root / "teams") + b"/sales-\xff.yaml")
+    _, out = run("plan", "--root", str(root))
+    assert "internal error" not in out and "sales-\\udcff.yaml" in out, out
     assert_inert(out)

@@ -164,3 +164,53 @@ def test_a_damaged_state_file_is_named_with_its_line_and_advice(
     target.write_text(damage + (target.read_text() if target.exists() and file != "log.jsonl" else ""))
     for args in (["plan"], ["state", "show"]):
         refused(*run(*args), where, "the state is damaged", "restore the state directory")
+
+
+@pytest.mark.parametrize("url", ["https://xn--", "https://[v1.x]", "https://" + "a" * 300 + ".cn", "https://h.cn:0"])
+def test_a_base_url_whose_host_cannot_be_reached_is_located_too(root: Path, url: str) -> None:
+    _set(root / "syncer.yaml", r"base_url: .*$", f'base_url: "{url}"')
+    refused(*run("validate"), "metrics/syncer.yaml:4:13: error:", "[bad-url]")
+    refused(*run("apply", "--base-url", url, "--auto-approve"), "is not a URL")
+
+
+def test_json_nested_too_deeply_in_a_state_file_is_damage(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    state = _applied(root, monkeypatch)
+    (state / "batches.jsonl").write_text("[" * 100_000 + "]" * 100_000 + "\n")
+    refused(*run("state", "show"), "batches.jsonl:1: the state is damaged", "nested too deeply")
+
+
+def test_an_emptied_shard_is_damage_not_a_state_with_nothing_applied(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = _applied(root, monkeypatch)
+    (state / "semesters" / "7293040702907514899.jsonl").write_text("")
+    for args in (["plan"], ["state", "show"]):
+        refused(*run(*args), "7293040702907514899.jsonl: the state is damaged: it holds 0 values", "meta.json says")
+
+
+def test_a_lock_file_that_is_not_text_is_shown_and_cleared(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    state = _applied(root, monkeypatch)
+    (state / "lock").write_bytes(b"\xff\xfe{")
+    code, out = run("state", "show")
+    assert code == 0 and "internal error" not in out
+    code, out = run("state", "unlock", "--force")
+    assert code == 0 and "internal error" not in out
+
+
+def test_the_emulator_on_a_host_that_is_no_host_name_says_so() -> None:
+    refused(*run("emulator", "--host", ".ü"), "--host '.ü' is not an address to listen on")
+
+
+def test_an_alias_ending_in_a_line_break_is_refused(root: Path) -> None:
+    catalog = root / "catalog.yaml"
+    catalog.write_text(catalog.read_text().replace("  alice: ou_", '  "alice\\n": ou_'))
+    refused(*run("validate"), "metrics/catalog.yaml:", "'alice\\n' is not a valid alias")
+
+
+def test_a_symlinked_state_directory_under_the_root_is_refused(root: Path, tmp_path: Path) -> None:
+    import os
+
+    (tmp_path / "elsewhere").mkdir()
+    (root / ".syncer").mkdir()
+    os.symlink(tmp_path / "elsewhere", root / ".syncer" / "state")
+    refused(*run("state", "show"), "metrics/.syncer/state is a symbolic link")

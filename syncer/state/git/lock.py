@@ -159,7 +159,7 @@ class RefLock:
                 str(obj.get("id", "")),
                 str(obj.get("expires", "")),
             )
-        except (ValueError, KeyError, TypeError):
+        except (RecursionError, ValueError, KeyError, TypeError):
             return sha, LockInfo(0, UNREADABLE_HOST, "", "an unreadable lock (not written by this syncer)", "")
 
     def describe(self, info: LockInfo) -> str:
