@@ -152,11 +152,16 @@ def plan(
             plan=the_plan, state=state, desired=desired, remote=remote, user_id_type=result.settings.target.user_id_type
         )
     if out is not None:
-        from syncer.report.plan_json import plan_json
+        from syncer.report.plan_json import plan_chunks
 
-        atomic_write(out, plan_json(the_plan, redact=redact))
+        atomic_write(out, plan_chunks(the_plan, redact=redact))
     if drift is not None and shown_format == "json":
         click.echo(_plan_json_with_drift(the_plan, drift, redact=redact, detailed_exitcode=detailed_exitcode), nl=False)
+    elif shown_format == "json":  # streamed: a million values are never one string
+        from syncer.report.plan_json import plan_chunks
+
+        for piece in plan_chunks(the_plan, redact=redact):
+            click.echo(piece, nl=False)
     else:
         color = shown_format == "text" and stdout_color()
         emit(render_plan(the_plan, shown_format, redact=redact, color=color), nl=False)

@@ -13,7 +13,7 @@ from syncer.model import Identity, RowKey, Source, ValueKey
 from syncer.state.model import BatchInfo, LastApply
 from syncer.text import safe
 
-PLAN_FORMAT = 1
+PLAN_FORMAT = 2  # 2: changes grouped by row (compact, streamed); 1 had an object per value
 
 
 Action = Literal["create", "update", "repair", "forget"]

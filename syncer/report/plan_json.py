@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from syncer.model import Source
@@ -13,6 +15,10 @@ from syncer.plan.summary import summary_line
 
 SCHEMA_ID = "https://schemas.feishu-syncer.dev/v1/plan.schema.json"
 
+_encode_str: Callable[[str], str] = getattr(json.encoder, "c_encode_basestring", None) or (
+    json.encoder.py_encode_basestring
+)
+
 
 def _source(s: Source | None) -> dict[str, Any] | None:
     return None if s is None else {"file": s.file, "line": s.line, "col": s.col}
@@ -21,6 +27,10 @@ def _source(s: Source | None) -> dict[str, Any] | None:
 def plan_document(plan: Plan, *, redact: bool) -> dict[str, Any]:
     """The plan as JSON data (schemas/plan.schema.json). With `redact`, every value is null (and the
     names of people who appear only as values are left out)."""
+    return _document(plan, redact=redact, rows=_rows(plan, redact=redact))
+
+
+def _document(plan: Plan, *, redact: bool, rows: list[dict[str, Any]]) -> dict[str, Any]:
     n = plan.names
     people = n.people
     if redact:
@@ -73,20 +83,7 @@ def plan_document(plan: Plan, *, redact: bool) -> dict[str, Any]:
             }
             for s in plan.semesters
         ],
-        "changes": [
-            {
-                "action": c.action,
-                "semester": c.key.semester,
-                "reviewee": c.key.reviewee,
-                "metric": c.key.metric,
-                "field": c.key.field,
-                "old": None if redact else c.old,
-                "new": None if redact else c.new,
-                "source": _source(c.source),
-                "batch": c.batch,
-            }
-            for c in plan.changes
-        ],
+        "changes": rows,
         "quarantined": [
             {
                 "semester": q.row.semester,
@@ -113,5 +110,80 @@ def plan_document(plan: Plan, *, redact: bool) -> dict[str, Any]:
     }
 
 
+def _rows(plan: Plan, *, redact: bool) -> list[dict[str, Any]]:
+    """The changes as the document holds them: a row (semester, reviewee, metric, the file that writes it)
+    with its values, each [action, field, old, new, line, col, batch]."""
+    out = []
+    for (sem, rev, met), group in itertools.groupby(plan.changes, key=lambda c: c.key[:3]):
+        changes = list(group)
+        source = next((c.source for c in changes if c.source is not None), None)
+        out.append(
+            {
+                "semester": sem,
+                "reviewee": rev,
+                "metric": met,
+                "file": source.file if source is not None else None,
+                "values": [
+                    [
+                        c.action,
+                        c.key.field,
+                        None if redact else c.old,
+                        None if redact else c.new,
+                        c.source.line if c.source is not None else None,
+                        c.source.col if c.source is not None else None,
+                        c.batch,
+                    ]
+                    for c in changes
+                ],
+            }
+        )
+    return out
+
+
+def plan_chunks(plan: Plan, *, redact: bool) -> Iterator[str]:
+    """The plan document as compact JSON text, in pieces: the same text as `json.dumps(plan_document(...),
+    ensure_ascii=False, separators=(",", ":"))`, without holding a million values' worth of dictionaries.
+    The changes are written by hand, a thousand rows at a time, with JSON's own string encoder."""
+    doc = _document(plan, redact=redact, rows=[])
+    head, _, tail = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).partition('"changes":[]')
+    yield head + '"changes":['
+    encoded: dict[str, str] = {}
+
+    def enc(text: str | None) -> str:
+        if text is None:
+            return "null"
+        e = encoded.get(text)
+        if e is None:
+            e = _encode_str(text)
+            if len(encoded) < 1 << 16:
+                encoded[text] = e
+        return e
+
+    def num(n: int | None) -> str:
+        return "null" if n is None else str(n)
+
+    pieces: list[str] = []
+    first = True
+    for (sem, rev, met), group in itertools.groupby(plan.changes, key=lambda c: c.key[:3]):
+        changes = list(group)
+        source = next((c.source for c in changes if c.source is not None), None)
+        values = ",".join(
+            f'["{c.action}",{enc(c.key[3])},{"null" if redact else enc(c.old)},{"null" if redact else enc(c.new)},'
+            f"{num(c.source.line if c.source else None)},{num(c.source.col if c.source else None)},{num(c.batch)}]"
+            for c in changes
+        )
+        pieces.append(
+            f'{"" if first else ","}{{"semester":{enc(sem)},"reviewee":{enc(rev)},"metric":{enc(met)},'
+            f'"file":{enc(source.file if source else None)},"values":[{values}]}}'
+        )
+        first = False
+        if len(pieces) >= 1000:
+            yield "".join(pieces)
+            pieces.clear()
+    yield "".join(pieces)
+    yield "]" + tail + "\n"
+
+
 def plan_json(plan: Plan, *, redact: bool) -> str:
-    return json.dumps(plan_document(plan, redact=redact), ensure_ascii=False, indent=2) + "\n"
+    """The plan document as compact JSON (see plan_chunks)."""
+    return "".join(plan_chunks(plan, redact=redact))

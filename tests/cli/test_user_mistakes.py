@@ -79,7 +79,7 @@ def test_apply_plan_on_a_file_that_is_not_a_plan_is_refused_before_any_credentia
     for text, why in [
         ("[1, 2]", "JSON an array, not an object"),
         ("{", "not JSON"),
-        ('{"plan_format": 1}', "no checksum"),
+        ('{"plan_format": 2}', "no checksum"),
         ('{"plan_format": 7, "checksum": "x"}', "plan_format 7"),
     ]:
         saved = tmp_path / "plan.json"

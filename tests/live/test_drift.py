@@ -296,7 +296,8 @@ def test_cli_plan_refresh_shows_drift_and_exits_2(served: tuple[Path, str]) -> N
     result = runner.invoke(cli, ["plan", "--refresh-all", "--detailed-exitcode", "--format", "json", "--redact-values"])
     assert result.exit_code == 2
     doc = json.loads(result.stdout)
-    assert [c["action"] for c in doc["changes"]] == ["repair"] and doc["counts"]["values_to_repair"] == 1
+    assert [v[0] for row in doc["changes"] for v in row["values"]] == ["repair"]
+    assert doc["counts"]["values_to_repair"] == 1
     assert doc["drift"]["detected"] is True and doc["drift"]["exit_code"] == 2
     assert "1500000" not in result.stdout
     schema = json.loads((SCHEMAS / "plan.schema.json").read_text())

@@ -307,7 +307,7 @@ def test_cli_people_resolve_writes_the_state_and_plan_reads_it(
     plan = json.loads(result.output)
     assert plan["state"]["serial"] == serial
     assert any(c["reviewee"] == DEV for c in plan["changes"])
-    assert any(c["new"] == GRACE for c in plan["changes"])  # a person value, by the cached ID
+    assert any(v[3] == GRACE for row in plan["changes"] for v in row["values"])  # a person value, by the cached ID
     assert len(emu.requests("users.batch_get_id")) == asked  # read from the state, not asked again
 
 

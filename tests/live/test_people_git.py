@@ -133,7 +133,7 @@ def test_resolved_in_one_clone_then_validated_and_planned_in_a_fresh_one_without
     plan = json.loads(out)
     assert plan["state"]["serial"] == json.loads(origin.show("meta.json"))["serial"]
     assert any(c["reviewee"] == DEV for c in plan["changes"])  # dev.patel, by the cached ID
-    assert any(c["new"] == GRACE for c in plan["changes"])  # grace.lead as a person value
+    assert any(v[3] == GRACE for row in plan["changes"] for v in row["values"])  # grace.lead as a person value
     assert plan["names"]["people"][DEV] == "dev.patel" and plan["names"]["people"][GRACE] == "grace.lead"
     code, out = run("plan", "--root", str(fork))
     assert code == 0 and "dev.patel" in out, out

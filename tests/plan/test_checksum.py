@@ -35,7 +35,7 @@ def test_a_redacted_plan_cannot_be_brute_forced_back_to_its_value() -> None:
 
     def attempt(guess: str, key: str | None) -> str:
         c = change._replace(old="40", new=guess)
-        return checksum(1, p.state, IDENT, DEFAULT_SAFETY, (c,), (), p.breaches, key=key)
+        return checksum(p.format, p.state, IDENT, DEFAULT_SAFETY, (c,), (), p.breaches, key=key)
 
     assert not any(attempt(str(w), None) == p.checksum for w in range(101))
     assert [w for w in range(101) if attempt(str(w), state.meta.plan_key) == p.checksum] == [37]

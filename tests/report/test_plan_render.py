@@ -259,8 +259,17 @@ def test_markdown_for_a_tiny_budget_still_starts_with_the_summary() -> None:
 
 def test_json_output_is_the_plan_document() -> None:
     doc = json.loads(render_plan(sample_plan(), "json", redact=False))
-    assert doc["counts"]["values_changed"] == len(doc["changes"])
+    assert doc["counts"]["values_changed"] == sum(len(row["values"]) for row in doc["changes"])
     assert doc["quarantined"][0]["date"] == "2026-04-20"
+
+
+@pytest.mark.parametrize("redact", [False, True])
+def test_the_streamed_json_is_the_document_written_compact(redact: bool) -> None:
+    from syncer.report.plan_json import plan_chunks, plan_document
+
+    for plan in (sample_plan(), _big_plan(3000)):
+        text = "".join(plan_chunks(plan, redact=redact))
+        assert text == json.dumps(plan_document(plan, redact=redact), ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def test_quotes_in_markdown_are_shown_as_quotes_not_broken_entities() -> None:
