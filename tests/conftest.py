@@ -18,9 +18,12 @@ def fixture_root(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests never see the developer's or CI's Feishu settings, GitHub Actions or redaction switches."""
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never see the developer's or CI's Feishu settings, GitHub Actions or redaction switches, and
+    each has a check cache of its own (never the developer's ~/.cache/syncer)."""
+    monkeypatch.setenv("SYNCER_CACHE_DIR", str(tmp_path_factory.mktemp("check-cache")))
     for var in (
+        "SYNCER_CACHE",
         "FEISHU_APP_ID",
         "FEISHU_APP_SECRET",
         "FEISHU_BASE_URL",

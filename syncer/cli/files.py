@@ -8,7 +8,7 @@ import click
 
 from syncer.cli.context import StateOpener
 from syncer.cli.main import cli
-from syncer.cli.options import default_format, redact_option, root_display, root_option
+from syncer.cli.options import cache_option, check_cache_dir, default_format, redact_option, root_display, root_option
 from syncer.cli.output import emit, say
 from syncer.text import plural
 
@@ -23,7 +23,8 @@ from syncer.text import plural
     help="Output format. Default: github under GitHub Actions (GITHUB_ACTIONS=true), else text.",
 )
 @redact_option
-def validate(root: Path, fmt: str | None, redact: bool) -> int:
+@cache_option
+def validate(root: Path, fmt: str | None, redact: bool, no_cache: bool) -> int:
     """Load and check the metrics root, offline.
 
     Checks the settings, the catalog and every data file against the schemas and the rules of Feishu
@@ -34,7 +35,12 @@ def validate(root: Path, fmt: str | None, redact: bool) -> int:
     from syncer.report.problems import counts_line, render_json, render_problems
 
     fmt = fmt or default_format(["text", "json", "github"])
-    result = validate_root(root, root_display=root_display(root), people=StateOpener(root, None).people)
+    result = validate_root(
+        root,
+        root_display=root_display(root),
+        people=StateOpener(root, None).people,
+        cache_dir=check_cache_dir(no_cache),
+    )
     summary = f"{plural(len(result.files), 'data file')}, {plural(result.value_count, 'value')}" + (
         f" ({result.closed_value_count} in closed semesters, left out of plans)" if result.closed_value_count else ""
     )

@@ -11,6 +11,8 @@ import click
 from syncer.cli.context import StateOpener, live_reader, stdout_color
 from syncer.cli.main import cli
 from syncer.cli.options import (
+    cache_option,
+    check_cache_dir,
     default_format,
     redact_option,
     refresh_options,
@@ -65,6 +67,7 @@ PlanFormat = Literal["text", "markdown", "json", "github"]
     "a plan exits 1, as apply would refuse it.",
 )
 @refresh_options
+@cache_option
 def plan(
     root: Path,
     state_path: Path | None,
@@ -76,6 +79,7 @@ def plan(
     refresh: bool,
     refresh_all: bool,
     refresh_budget: int,
+    no_cache: bool,
 ) -> int:
     """Validate, then show what an apply would change: desired values minus the state.
 
@@ -103,7 +107,7 @@ def plan(
     shown_format = cast(PlanFormat, fmt or default_format(["text", "markdown", "json", "github"]))
     shown_root = root_display(root)
     opener = StateOpener(root, state_path)
-    result = validate_root(root, root_display=shown_root, people=opener.people)
+    result = validate_root(root, root_display=shown_root, people=opener.people, cache_dir=check_cache_dir(no_cache))
     if not result.ok or result.desired is None:
         if shown_format == "markdown":
             click.echo(render_markdown_problems(result.problems, redact=redact), nl=False)

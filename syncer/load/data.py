@@ -25,27 +25,51 @@ PERCENTAGE = re.compile(r"(-?[0-9]+(?:\.[0-9]+)?)%?\Z")
 
 
 HUNDRED = Decimal(100)
+ZERO = Decimal(0)
+
+
+@dataclass(slots=True)
+class FileResult:
+    """What one data file says, checked on its own: its problems, the rows it writes (where, and as typed),
+    its values and its weights. A function of the file's bytes, its name, the settings and the catalog only,
+    which is what lets syncer.load.cache keep it between runs; the rules across files are applied when the
+    results are merged (DataChecker.merge)."""
+
+    file: str
+    semester: str | None = None
+    problems: list[Problem] = field(default_factory=list)
+    rows: dict[RowKey, Source] = field(default_factory=dict)  # where each row's metric key is
+    typed: dict[RowKey, tuple[str, str]] = field(default_factory=dict)  # its reviewee and metric as typed
+    keys: list[ValueKey] = field(default_factory=list)  # its values, in the file's order
+    values: list[DesiredValue] = field(default_factory=list)
+    weights: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (semester, reviewee) -> sum
 
 
 @dataclass(slots=True)
 class DataChecker:
-    """Checks data files one at a time and accumulates the desired values and the cross-file facts."""
+    """Checks data files one at a time (`check_one`, a FileResult each) and merges them (`merge`): the desired
+    values and the facts across files (rows written twice, weight sums)."""
 
     settings: Settings
     catalog: Catalog
     problems: list[Problem] = field(default_factory=list)
     values: dict[ValueKey, DesiredValue] = field(default_factory=dict)
     rows: dict[RowKey, Source] = field(default_factory=dict)
-    weights: dict[tuple[str, str], list[tuple[Decimal, Source]]] = field(default_factory=lambda: defaultdict(list))
+    weights: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (semester, reviewee) -> sum
     emails: EmailPeople = field(default_factory=EmailPeople)
     _semester_by_alias: dict[str, str] = field(default_factory=dict)
     _people: dict[str, str] = field(default_factory=dict)
     _raw_id: re.Pattern[str] | None = None
+    _weight_fields: frozenset[tuple[str, str]] = frozenset()  # (metric ID, field ID) of the weights
+    _file: FileResult = field(default_factory=lambda: FileResult(""))  # the file being checked
 
     def __post_init__(self) -> None:
         self._semester_by_alias = {a: s.id for a, s in self.catalog.semesters.items()}
         self._people = {a: p.id for a, p in self.catalog.people.items() if p.id}
         self._raw_id = RAW_ID.get(self.settings.target.user_id_type)
+        self._weight_fields = frozenset(
+            (m.id, f.id) for m in self.catalog.metrics.values() for f in m.fields.values() if f.role == "weight"
+        )
 
     def _add(
         self,
@@ -57,11 +81,64 @@ class DataChecker:
         severity: Severity = "error",
         detail: str = "",
     ) -> None:
-        self.problems.append(Problem(file, node.line, node.col, severity, code, message, value, detail))
+        self._file.problems.append(Problem(file, node.line, node.col, severity, code, message, value, detail))
 
     def check_file(self, tree: Node | None, file: str) -> None:
-        if tree is None:
+        """Check one file and merge it."""
+        self.merge(self.check_one(tree, file))
+
+    def check_one(self, tree: Node | None, file: str) -> FileResult:
+        """Check one file on its own (no rule across files), into a FileResult."""
+        self._file = FileResult(file)
+        try:
+            self._check(tree, file)
+            return self._file
+        finally:
+            self._file = FileResult("")
+
+    def merge(self, result: FileResult) -> None:
+        """Add a file's result: a row another file already wrote is an error at this file's row, and its
+        values are left out (as a row written twice in one file is)."""
+        self.problems += result.problems
+        rows = self.rows
+        dropped = rows.keys() & result.rows.keys()
+        for row in sorted(dropped):
+            at, other = result.rows[row], rows[row]
+            reviewee, metric = result.typed[row]
             self.problems.append(
+                Problem(
+                    at.file,
+                    at.line,
+                    at.col,
+                    "error",
+                    "duplicate-row",
+                    f"{reviewee!r} {metric!r} in this semester is also written at {other.file}:{other.line}; "
+                    "keep it in one place",
+                )
+            )
+        file_weights = result.weights
+        if dropped:
+            rows.update((r, at) for r, at in result.rows.items() if r not in dropped)
+            kept = [(k, v) for k, v in zip(result.keys, result.values, strict=True) if k[:3] not in dropped]
+            self.values.update(kept)
+            file_weights = {}
+            for k, v in kept:
+                if (k.metric, k.field) in self._weight_fields:
+                    file_weights[k[:2]] = file_weights.get(k[:2], ZERO) + Decimal(v.value)
+        else:
+            rows.update(result.rows)
+            self.values.update(zip(result.keys, result.values, strict=True))
+        weights = self.weights
+        both = weights.keys() & file_weights.keys()
+        if both:
+            for key, total in file_weights.items():
+                weights[key] = weights[key] + total if key in both else total
+        else:
+            weights.update(file_weights)
+
+    def _check(self, tree: Node | None, file: str) -> None:
+        if tree is None:
+            self._file.problems.append(
                 Problem(
                     file,
                     1,
@@ -90,6 +167,7 @@ class DataChecker:
             self._add(file, tree, "schema", "semester: is missing; add the semester's alias from catalog.yaml")
         else:
             semester = self._semester(sem_node, file)
+        self._file.semester = semester
         if rev_node is None:
             self._add(file, tree, "schema", "reviewees: is missing; add the reviewees and their metric values")
             return
@@ -207,24 +285,24 @@ class DataChecker:
             row = None
             if semester is not None and reviewee is not None:
                 row = RowKey(semester, reviewee, metric.id)
-                other = self.rows.get(row)
+                other = self._file.rows.get(row)
                 if other is not None:
-                    where = f"line {other.line}" if other.file == file else f"{other.file}:{other.line}"
                     self._add(
                         file,
                         mkey,
                         "duplicate-row",
-                        f"{rkey.text!r} {mkey.text!r} in this semester is also written at {where}; "
+                        f"{rkey.text!r} {mkey.text!r} in this semester is also written at line {other.line}; "
                         "keep it in one place",
                     )
                     row = None
                 else:
-                    self.rows[row] = Source(file, mkey.line, mkey.col)
+                    self._file.rows[row] = Source(file, mkey.line, mkey.col)
+                    self._file.typed[row] = (rkey.text, mkey.text)
             self._fields(row, metric, mkey, mnode, file)
 
     def _fields(self, row: RowKey | None, metric: MetricDef, mkey: Scalar, mnode: Mapping, file: str) -> None:
         fields = metric.fields
-        values = self.values
+        keys, values, weights = self._file.keys, self._file.values, self._file.weights
         for fkey, vnode in mnode.items:
             assert fkey.text is not None
             fdef = fields.get(fkey.text)
@@ -262,11 +340,10 @@ class DataChecker:
                 )
             if value is None or row is None:
                 continue
-            values[ValueKey(row.semester, row.reviewee, row.metric, fdef.id)] = DesiredValue(
-                value, fdef.type, file, vnode.line, vnode.col
-            )
+            keys.append(ValueKey(row.semester, row.reviewee, row.metric, fdef.id))
+            values.append(DesiredValue(value, fdef.type, file, vnode.line, vnode.col))
             if fdef.role == "weight":
-                self.weights[(row.semester, row.reviewee)].append((Decimal(value), Source(file, vnode.line, vnode.col)))
+                weights[row[:2]] = weights.get(row[:2], ZERO) + Decimal(value)
         for fdef in fields.values():
             if fdef.required and mnode.get(fdef.alias) is None:
                 self._add(
@@ -329,25 +406,32 @@ class DataChecker:
         return text
 
     def finish(self) -> None:
-        """The rules across files: weight sums per reviewee and semester."""
-        for (_semester, reviewee), items in self.weights.items():
-            total = sum((d for d, _ in items), Decimal(0))
-            if total > HUNDRED:
-                items.sort(key=lambda i: (i[1].file, i[1].line))
-                first = items[0][1]
-                others = ", ".join(f"{s.file}:{s.line}" for _, s in items[1:]) or "none"
-                self.problems.append(
-                    Problem(
-                        first.file,
-                        first.line,
-                        first.col,
-                        "error",
-                        "weights-over-100",
-                        f"the weights of reviewee {reviewee} in this semester sum to {{value}}, over 100% "
-                        f"(the other weights: {others}); lower them",
-                        f"{total.normalize():f}%",
-                    )
+        """The rules across files: weight sums per reviewee and semester. The weights of a sum over 100 are
+        looked up only then, to name them."""
+        over = {key: total for key, total in self.weights.items() if total > HUNDRED}
+        if not over:
+            return
+        named: dict[tuple[str, str], list[tuple[Decimal, Source]]] = defaultdict(list)
+        for k, v in self.values.items():
+            if k[:2] in over and (k.metric, k.field) in self._weight_fields:
+                named[k[:2]].append((Decimal(v.value), v.source))
+        for (semester, reviewee), total in over.items():
+            items = named[(semester, reviewee)]
+            items.sort(key=lambda i: (i[1].file, i[1].line))
+            first = items[0][1]
+            others = ", ".join(f"{s.file}:{s.line}" for _, s in items[1:]) or "none"
+            self.problems.append(
+                Problem(
+                    first.file,
+                    first.line,
+                    first.col,
+                    "error",
+                    "weights-over-100",
+                    f"the weights of reviewee {reviewee} in this semester sum to {{value}}, over 100% "
+                    f"(the other weights: {others}); lower them",
+                    f"{total.normalize():f}%",
                 )
+            )
 
 
 def _did_you_mean(text: str, choices: Iterable[str]) -> str:

@@ -7,13 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from syncer.errors import StateError, StateUnavailable
+from syncer.errors import LoadError, StateError, StateUnavailable
+from syncer.load.cache import CheckCache
 from syncer.load.catalog import load_catalog
-from syncer.load.data import DataChecker
+from syncer.load.data import DataChecker, FileResult
 from syncer.load.files import CATALOG_FILE, SETTINGS_FILE, display_path, walk_files
 from syncer.load.people import PeopleCache, PeopleSource, email_check, email_people, read_cache
 from syncer.load.settings import Settings, load_settings
-from syncer.load.yamlio import load_tree, symlink_problem
+from syncer.load.yamlio import load_tree, parse, problem_of, read_text_bytes, symlink_problem
 from syncer.model import Catalog, DesiredState
 from syncer.perf import paused_gc
 from syncer.problems import Problem, sort_problems
@@ -32,6 +33,7 @@ class ValidationResult:
     files: tuple[str, ...]  # data files read (display paths)
     value_count: int = 0
     closed_value_count: int = 0
+    cached_files: int = 0  # data files whose checked contents came from the check cache
 
     @property
     def errors(self) -> list[Problem]:
@@ -51,15 +53,19 @@ def validate_root(
     *,
     root_display: str | None = None,
     people: PeopleSourceFactory | None = None,
+    cache_dir: Path | None = None,
 ) -> ValidationResult:
     """Load and check everything below `root`, offline. Never raises for a user mistake: problems are
     returned; `desired` is built only when there are no errors.
 
     People given by email only take their IDs from the people cache: `people(settings)` gives where to read
     it (the CLI hands in the state's store), and is called only when the catalog has such people. Without
-    it, they are reported as unresolved. The catalog of the result carries the IDs found."""
+    it, they are reported as unresolved. The catalog of the result carries the IDs found.
+
+    With `cache_dir` (syncer.load.cache), each data file's checked contents are kept there and reused while
+    the file and everything its meaning depends on stay the same; the result is the same either way."""
     with paused_gc():
-        return _validate_root(root, root_display, people)
+        return _validate_root(root, root_display, people, cache_dir)
 
 
 class _PeopleLookup:
@@ -107,7 +113,9 @@ def _unreachable(source: PeopleSource | None, exc: Exception) -> str:
     return f"could not read the people cache{where} ({exc}); people given by email only are reported as unresolved"
 
 
-def _validate_root(root: Path, root_display: str | None, people: PeopleSourceFactory | None) -> ValidationResult:
+def _validate_root(
+    root: Path, root_display: str | None, people: PeopleSourceFactory | None, cache_dir: Path | None
+) -> ValidationResult:
     shown = root_display if root_display is not None else root.as_posix()
     if not root.is_dir():
         problem = Problem(
@@ -145,15 +153,20 @@ def _validate_root(root: Path, root_display: str | None, people: PeopleSourceFac
         )
     files: list[str] = []
     catalog_ok = not catalog_problems
+    checks = None
+    if cache_dir is not None and catalog_ok:
+        checks = CheckCache.open(cache_dir, root, settings, catalog, emails)
     for path in paths:
         display = display_path(shown, path.relative_to(root).as_posix())
         files.append(display)
-        tree, load_problems = load_tree(path, display, max_bytes=settings.max_file_bytes)
-        checker.problems += load_problems
-        if catalog_ok and (tree is not None or not load_problems):
-            checker.check_file(tree, display)
+        if catalog_ok:
+            checker.merge(_checked(checker, checks, path, display, settings.max_file_bytes))
+        else:  # the data cannot be checked without a catalog: only whether each file loads
+            checker.problems += load_tree(path, display, max_bytes=settings.max_file_bytes)[1]
     if catalog_ok:
         checker.finish()
+    if checks is not None:
+        checks.prune(files)
     problems += checker.problems
     problems = sort_problems(problems)
     ok = not any(p.severity == "error" for p in problems)
@@ -173,4 +186,32 @@ def _validate_root(root: Path, root_display: str | None, people: PeopleSourceFac
         tuple(files),
         value_count=len(checker.values),
         closed_value_count=closed_count,
+        cached_files=checks.hits if checks is not None else 0,
     )
+
+
+def _checked(checker: DataChecker, cache: CheckCache | None, path: Path, display: str, max_bytes: int) -> FileResult:
+    """One data file, checked on its own: from the cache when its bytes and context are known, else loaded
+    and checked (and kept). A file that does not load is its load problem and is not checked further."""
+    if path.is_symlink():
+        return FileResult(display, problems=[symlink_problem(path, display)])
+    try:
+        data = read_text_bytes(path, display, max_bytes=max_bytes)
+    except LoadError as exc:
+        return FileResult(display, problems=[problem_of(exc, display)])
+    digest = ""
+    if cache is not None:
+        digest = cache.digest(data)
+        hit = cache.get(display, digest)
+        if hit is not None:
+            return hit
+    duplicates: list[LoadError] = []
+    try:
+        tree = parse(data, display, duplicates=duplicates)
+    except LoadError as exc:
+        return FileResult(display, problems=[problem_of(exc, display)])
+    result = checker.check_one(tree, display)
+    result.problems[:0] = [problem_of(d, display) for d in duplicates]
+    if cache is not None:
+        cache.put(display, digest, result)
+    return result

@@ -1,0 +1,264 @@
+"""The check cache: each data file's checked contents (a FileResult) kept between runs, so that a pull
+request that touches one file of a hundred reads and checks one file.
+
+An entry is used only when everything its result depends on is the same: the file's bytes (sha256), its
+name as shown, and a context digest over syncer's version, this format, the settings and the catalog (with
+the people the people cache resolved). The rules across files (rows written twice, weight sums) are applied
+to the whole on every run (DataChecker.merge), cached or not. A result is a pure function of those inputs,
+which is what makes a cached run give the same problems, the same desired state and the same plan as a cold
+one.
+
+Where: `$SYNCER_CACHE_DIR`, else `$XDG_CACHE_HOME/syncer`, else `~/.cache/syncer`; below it one directory
+per metrics root (by absolute path) and target (base URL and user ID type), never shared between two; a
+file per data file. Never inside the repository: a cache that a pull request could commit would let it
+show one value in the YAML and plan another. Deleting the directory at any time is safe (the next run is
+cold); a damaged, foreign or unreadable entry is ignored and rewritten. `SYNCER_CACHE=0` or `--no-cache`
+turns it off.
+
+Trust: whoever can write the cache directory decides what a plan shows, so syncer uses only a directory
+that is its user's own and that nobody else may write to (0700), and entries are 0600. An entry is a
+sha256 of its payload and the payload, stdlib `marshal` data (lists, strings and integers: four times faster
+to read than JSON at a million values); a payload whose digest does not match, being torn or damaged, is
+never handed to marshal. In CI, restore a saved cache only from runs of the trusted branch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import marshal
+import os
+import stat
+import sys
+import tempfile
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from itertools import repeat
+from operator import add
+from pathlib import Path
+from typing import Any
+
+from syncer import __version__
+from syncer.load.data import FileResult
+from syncer.load.people import EmailPeople
+from syncer.load.settings import Settings
+from syncer.model import Catalog, DesiredValue, FieldType, RowKey, Source, ValueKey
+from syncer.problems import Problem
+
+#: Bump when FileResult, its encoding or what a check computes changes in a way the version would not show
+#: (the version is in the context too).
+CACHE_FORMAT = 1
+ENTRY_MAGIC = b"syncer-check-cache\n"
+_HEAD = len(ENTRY_MAGIC)
+_SEVERITIES = ("error", "warning")
+_TYPES: tuple[FieldType, ...] = ("text", "number", "percentage", "person")
+_ROW_COLUMNS = ("reviewee", "metric", "line", "col", "typed_reviewee", "typed_metric")
+_VALUE_COLUMNS = ("row", "field", "value", "line", "col", "type")
+
+
+def cache_base(env: Mapping[str, str]) -> Path | None:
+    """The cache's top directory from the environment; None when the cache is turned off."""
+    if env.get("SYNCER_CACHE", "").strip().lower() in ("0", "off", "false", "no"):
+        return None
+    if env.get("SYNCER_CACHE_DIR"):
+        return Path(env["SYNCER_CACHE_DIR"])
+    if env.get("XDG_CACHE_HOME"):
+        return Path(env["XDG_CACHE_HOME"]) / "syncer"
+    home = env.get("HOME")
+    return Path(home) / ".cache" / "syncer" if home else None
+
+
+def context_digest(settings: Settings, catalog: Catalog, emails: EmailPeople, *, version: str = __version__) -> str:
+    """What every entry of a run depends on besides its file. Frozen dataclasses, dicts and strings have a
+    deterministic repr; the email lookups are sorted."""
+    h = hashlib.sha256()
+    for part in (
+        f"syncer-check-cache {CACHE_FORMAT} {version} {sys.implementation.cache_tag} {marshal.version}",
+        repr(settings),
+        repr(catalog),
+        repr(sorted(emails.resolved.items())),
+        repr(sorted(emails.pending.items())),
+        repr(sorted(emails.failed.items())),
+    ):
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+class CheckCache:
+    """The entries of one metrics root and target. `get` and `put` never raise: the cache only ever saves
+    time, so anything wrong with it makes a run cold, not a failure."""
+
+    def __init__(self, directory: Path, context: str) -> None:
+        self.directory = directory
+        self.context = context
+        self.hits = 0
+        self.misses = 0
+        self._usable = _own_private_dir(directory)
+
+    @classmethod
+    def open(cls, base: Path, root: Path, settings: Settings, catalog: Catalog, emails: EmailPeople) -> CheckCache:
+        where = f"{root.resolve()}\0{settings.target.base_url}\0{settings.target.user_id_type}"
+        directory = base / hashlib.sha256(where.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+        return cls(directory, context_digest(settings, catalog, emails))
+
+    @staticmethod
+    def digest(data: bytes) -> str:
+        return hashlib.sha256(data).hexdigest()
+
+    def _path(self, display: str) -> Path:
+        return self.directory / (hashlib.sha256(display.encode("utf-8", "surrogatepass")).hexdigest()[:32] + ".entry")
+
+    def get(self, display: str, digest: str) -> FileResult | None:
+        result = self._read(display, digest) if self._usable else None
+        if result is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return result
+
+    def _read(self, display: str, digest: str) -> FileResult | None:
+        try:
+            with open(self._path(display), "rb") as fh:
+                blob = fh.read()
+            payload = blob[len(ENTRY_MAGIC) + 32 :]
+            if (
+                blob[: len(ENTRY_MAGIC)] != ENTRY_MAGIC
+                or blob[len(ENTRY_MAGIC) : len(ENTRY_MAGIC) + 32] != hashlib.sha256(payload).digest()
+            ):
+                return None  # torn, damaged or not ours: never handed to marshal
+            doc = marshal.loads(payload)
+            if type(doc) is not dict:
+                return None
+            if doc["context"] != self.context or doc["sha256"] != digest or doc["file"] != display:
+                return None
+            return self._decode(display, doc)
+        except (OSError, EOFError, ValueError, KeyError, TypeError, IndexError, AttributeError, ArithmeticError):
+            return None  # absent, damaged or foreign: the file is checked again and the entry rewritten
+
+    def put(self, display: str, digest: str, result: FileResult) -> None:
+        if not self._usable or any(p.file != display for p in result.problems):
+            return
+        doc = {"context": self.context, "sha256": digest, "file": display, **self._encode(result)}
+        try:
+            payload = marshal.dumps(doc)
+            _replace(self._path(display), ENTRY_MAGIC + hashlib.sha256(payload).digest() + payload)
+        except (OSError, ValueError):
+            self._usable = False  # a full disk or a read-only home: stop trying, the run goes on cold
+
+    def prune(self, displays: Iterable[str]) -> None:
+        """Remove the entries of files that are gone (a renamed or deleted data file)."""
+        if not self._usable:
+            return
+        keep = {self._path(d).name for d in displays}
+        try:
+            for entry in os.scandir(self.directory):
+                if entry.name.endswith((".entry", ".tmp")) and entry.name not in keep:
+                    os.unlink(entry.path)
+        except OSError:
+            pass
+
+    # --- encoding ----------------------------------------------------------------------------------------
+    # Columns, so that decoding is a few C-level passes rather than a Python loop per value:
+    # {"semester": S|null, "problems": [[line, col, severity, code, message, value, detail], ...],
+    #  "rows": {"reviewee", "metric", "line", "col", "typed_reviewee", "typed_metric": [...]},
+    #  "values": {"row": [row index], "field", "value", "line", "col": [...], "type": [type code]},
+    #  "weights": [value index, ...]}
+    # The file and the semester are written once, each row's IDs once.
+
+    @staticmethod
+    def _encode(result: FileResult) -> dict[str, Any]:
+        index = {row: i for i, row in enumerate(result.rows)}
+        for k in result.keys:
+            if k.semester != result.semester or k.row not in index:
+                raise ValueError("a file's values are all of its semester and its rows")
+        for sem, _reviewee in result.weights:
+            if sem != result.semester:
+                raise ValueError("a file's weights are all of its semester")
+        return {
+            "semester": result.semester,
+            "problems": [[p.line, p.col, p.severity, p.code, p.message, p.value, p.detail] for p in result.problems],
+            "rows": {
+                "reviewee": [r.reviewee for r in result.rows],
+                "metric": [r.metric for r in result.rows],
+                "line": [at.line for at in result.rows.values()],
+                "col": [at.col for at in result.rows.values()],
+                "typed_reviewee": [t[0] for t in result.typed.values()],
+                "typed_metric": [t[1] for t in result.typed.values()],
+            },
+            "values": {
+                "row": [index[k.row] for k in result.keys],
+                "field": [k.field for k in result.keys],
+                "value": [dv.value for dv in result.values],
+                "line": [dv.line for dv in result.values],
+                "col": [dv.col for dv in result.values],
+                "type": [_TYPES.index(dv.type) for dv in result.values],
+            },
+            "weights": {"reviewee": [r for _s, r in result.weights], "sum": [str(t) for t in result.weights.values()]},
+        }
+
+    def _decode(self, display: str, doc: dict[str, Any]) -> FileResult:
+        semester = doc["semester"]
+        out = FileResult(display, semester)
+        for line, col, severity, code, message, value, detail in doc["problems"]:
+            if severity not in _SEVERITIES:
+                raise ValueError(severity)
+            out.problems.append(Problem(display, line, col, severity, code, message, value, detail))
+        rows, values, weights = doc["rows"], doc["values"], doc["weights"]
+        if semester is None:
+            if rows["reviewee"] or values["row"] or weights["reviewee"]:
+                raise ValueError("rows without a semester")
+            return out
+        n = len(rows["reviewee"])
+        if not all(len(rows[c]) == n for c in _ROW_COLUMNS):
+            raise ValueError("ragged rows")
+        m = len(values["row"])
+        if not all(len(values[c]) == m for c in _VALUE_COLUMNS):
+            raise ValueError("ragged values")
+        keys = list(map(tuple.__new__, repeat(RowKey), zip(repeat(semester), rows["reviewee"], rows["metric"])))
+        where = map(tuple.__new__, repeat(Source), zip(repeat(display), rows["line"], rows["col"]))
+        out.rows = dict(zip(keys, where, strict=True))
+        out.typed = dict(zip(keys, zip(rows["typed_reviewee"], rows["typed_metric"], strict=True), strict=True))
+        if len(out.rows) != n:
+            raise ValueError("a row twice")
+        prefixes = map(keys.__getitem__, values["row"])  # IndexError on a row that is not there
+        out.keys = list(map(tuple.__new__, repeat(ValueKey), map(add, prefixes, zip(values["field"]))))
+        types = map(_TYPES.__getitem__, values["type"])
+        out.values = list(
+            map(
+                tuple.__new__,
+                repeat(DesiredValue),
+                zip(values["value"], types, repeat(display), values["line"], values["col"]),
+            )
+        )
+        out.weights = dict(zip(zip(repeat(semester), weights["reviewee"]), map(Decimal, weights["sum"]), strict=True))
+        if not all(t.is_finite() for t in out.weights.values()):
+            raise ValueError("a weight sum that is not a number")
+        return out
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write through a temporary file and a rename: a reader sees the old entry or the new one. No fsync:
+    an entry lost or torn by a crash is only a miss."""
+    fd, tmp = tempfile.mkstemp(prefix=".entry.", suffix=".tmp", dir=path.parent)  # 0600
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _own_private_dir(directory: Path) -> bool:
+    """Create the directory (0700) if need be; use it only when it is a real directory owned by this user
+    that nobody else may write to."""
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = os.lstat(directory)
+    except OSError:
+        return False
+    if not stat.S_ISDIR(st.st_mode) or st.st_mode & 0o022:
+        return False
+    return not hasattr(os, "getuid") or st.st_uid == os.getuid()
