@@ -43,8 +43,8 @@ from syncer.plan.model import (
     StateRef,
     Targeting,
 )
-from syncer.plan.targeting import restrict
 from syncer.plan.safety import breaches as find_breaches
+from syncer.plan.targeting import restrict
 from syncer.state.model import State, row_batch, row_digest
 from syncer.text import plural
 

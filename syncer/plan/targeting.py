@@ -156,7 +156,9 @@ def restrict(
 def flags(targeting: Targeting, semester_names: Mapping[str, str] | None = None) -> str:
     """The targeting as command-line flags (semesters by alias when known), for messages and hints."""
     names = semester_names or {}
-    parts = [f"--semester {_shell(names.get(s, s))}" for s in sorted(targeting.semesters, key=lambda s: names.get(s, s))]
+    parts = [
+        f"--semester {_shell(names.get(s, s))}" for s in sorted(targeting.semesters, key=lambda s: names.get(s, s))
+    ]
     parts += [f"--path {_shell(p)}" for p in targeting.paths]
     return " ".join(parts)
 

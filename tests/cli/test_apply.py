@@ -157,3 +157,62 @@ def test_refresh_reads_from_the_host_given_by_base_url(
     code, out = run("apply", "--auto-approve", "--base-url", url, "--refresh-all")
     assert code == 0, out
     assert served[1].requests("metric_details.query")  # read from the emulator, not from open.feishu.cn
+
+
+def _managed(root: Path) -> dict[tuple[str, str, str, str], str]:
+    from syncer.state.local import LocalStateStore
+
+    state = LocalStateStore(root / ".syncer" / "state").load()
+    assert state is not None
+    return {tuple(k): v for k, (v, _) in state.iter_values()}  # type: ignore[misc]
+
+
+def _values_of(root: Path, file: str) -> dict[tuple[str, str, str, str], str]:
+    from syncer.load.validate import validate_root
+
+    desired = validate_root(root).desired
+    assert desired is not None
+    return {tuple(k): dv.value for k, dv in desired.values.items() if dv.file.endswith(file)}  # type: ignore[misc]
+
+
+def test_a_targeted_apply_sends_its_part_and_leaves_the_rest_as_it_is(served: tuple[Path, Emulator]) -> None:
+    root, emu = served
+    code, out = run("apply", "--auto-approve", "--path", "teams/sales.yaml")
+    assert code == 0, out
+    assert _managed(root) == _values_of(root, "teams/sales.yaml")  # nothing of the other files
+    assert len(emu.requests("metric_details.import")) == 1
+    assert run("apply", "--auto-approve")[0] == 0  # everything, then: a change in support, engineering gone
+    support = root / "teams" / "support.yaml"
+    unchanged = _values_of(root, "teams/support.yaml")
+    support.write_text(support.read_text().replace("actual: 4.7", "actual: 4.8", 1))
+    edited = {k for k, v in _values_of(root, "teams/support.yaml").items() if unchanged[k] != v}
+    assert len(edited) == 1
+    engineering = _values_of(root, "teams/engineering.yaml")
+    (root / "teams" / "engineering.yaml").unlink()
+    before = _managed(root)
+    code, out = run("apply", "--auto-approve", "--path", "teams/support.yaml")
+    assert code == 0, out
+    after = _managed(root)
+    assert {k for k in after if after[k] != before.get(k)} == edited
+    assert set(engineering) <= set(after)  # gone from the YAML, but out of the target: still managed
+    code, out = run("plan")
+    assert f"{len(engineering)} to forget" in out  # the untargeted plan forgets them
+
+
+def test_a_saved_targeted_plan_applies_only_as_targeted(served: tuple[Path, Emulator], tmp_path: Path) -> None:
+    root, _ = served
+    saved = str(tmp_path / "p.json")
+    assert run("plan", "--semester", "2026-H2", "--path", "teams/sales.yaml", "--out", saved)[0] == 0
+    code, out = run("apply", "--auto-approve", "--plan", saved, "--path", "teams/support.yaml")
+    assert code == 1 and "the saved plan was made with --semester 2026-H2 --path teams/sales.yaml" in out
+    code, out = run("apply", "--auto-approve", "--plan", saved)  # the plan's own targeting
+    assert code == 0, out
+    assert _managed(root) == _values_of(root, "teams/sales.yaml")
+
+
+def test_a_saved_plan_of_everything_refuses_targeting_flags(served: tuple[Path, Emulator], tmp_path: Path) -> None:
+    saved = str(tmp_path / "p.json")
+    assert run("plan", "--out", saved)[0] == 0
+    code, out = run("apply", "--auto-approve", "--plan", saved, "--semester", "2026-H2")
+    assert code == 1 and "made without --semester/--path" in out
+    assert served[1].requests("metric_details.import") == []
