@@ -190,6 +190,11 @@ def apply(
         )
     printer.close()
     code = _report_apply(run)
+    from syncer.cli.hints import after_apply
+
+    hint = after_apply(run, root=shown_root, state=state_path)
+    if hint is not None:
+        say(hint)
     if report_file is not None:
         from syncer.fsio import atomic_write
         from syncer.report.apply import apply_json

@@ -178,6 +178,10 @@ def plan(
         emit(render_plan(the_plan, shown_format, redact=redact, color=color), nl=False)
         if drift is not None:
             emit(_render_drift(drift, result.catalog, shown_format, redact=redact), nl=False)
+        if shown_format == "text":
+            from syncer.cli.hints import after_plan
+
+            say(after_plan(the_plan, root=shown_root, state=state_path, out=out))
     if the_plan.refused:
         raise RefusedError("this plan passes a safety threshold: " + how_to_proceed(the_plan))
     drifted = drift is not None and drift.detected

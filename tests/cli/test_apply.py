@@ -216,3 +216,10 @@ def test_a_saved_plan_of_everything_refuses_targeting_flags(served: tuple[Path, 
     code, out = run("apply", "--auto-approve", "--plan", saved, "--semester", "2026-H2")
     assert code == 1 and "made without --semester/--path" in out
     assert served[1].requests("metric_details.import") == []
+
+
+def test_apply_ends_with_what_to_do_next(served: tuple[Path, Emulator]) -> None:
+    code, out = run("apply", "--auto-approve")
+    assert code == 0 and out.splitlines()[-1] == "Next: `syncer plan` should now show no changes."
+    code, out = run("apply", "--auto-approve")
+    assert code == 0 and "Next:" not in out  # nothing was to be done
