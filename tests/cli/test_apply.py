@@ -159,6 +159,9 @@ def test_refresh_reads_from_the_host_given_by_base_url(
     assert served[1].requests("metric_details.query")  # read from the emulator, not from open.feishu.cn
 
 
+SEM_H2 = "7293040702907514899"
+
+
 def _managed(root: Path) -> dict[tuple[str, str, str, str], str]:
     from syncer.state.local import LocalStateStore
 
@@ -205,9 +208,18 @@ def test_a_saved_targeted_plan_applies_only_as_targeted(served: tuple[Path, Emul
     assert run("plan", "--semester", "2026-H2", "--path", "teams/sales.yaml", "--out", saved)[0] == 0
     code, out = run("apply", "--auto-approve", "--plan", saved, "--path", "teams/support.yaml")
     assert code == 1 and "the saved plan was made with --semester 2026-H2 --path teams/sales.yaml" in out
-    code, out = run("apply", "--auto-approve", "--plan", saved)  # the plan's own targeting
+    code, out = run("apply", "--auto-approve", "--plan", saved, "--path", "teams/sales.yaml", "--semester", SEM_H2)
+    assert code == 0, out  # the same targeting, by ID this time: accepted
+    assert _managed(root) == _values_of(root, "teams/sales.yaml")
+    sales = root / "teams" / "sales.yaml"
+    text = sales.read_text()
+    assert "actual: 1499000" in text
+    sales.write_text(text.replace("actual: 1499000", "actual: 1500001", 1))
+    assert run("plan", "--path", "teams/sales.yaml", "--out", saved)[0] == 0
+    code, out = run("apply", "--auto-approve", "--plan", saved)  # no flags: the plan's own targeting
     assert code == 0, out
     assert _managed(root) == _values_of(root, "teams/sales.yaml")
+    assert "1500001" in _managed(root).values()
 
 
 def test_a_saved_plan_of_everything_refuses_targeting_flags(served: tuple[Path, Emulator], tmp_path: Path) -> None:
