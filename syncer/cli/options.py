@@ -80,7 +80,7 @@ def refresh_options(f: F) -> F:
 
 
 def targeting_options(f: F) -> F:
-    """--semester, --path: plan (and apply) part of the root (plan and apply)."""
+    """--semester, --path: plan (and apply) part of the root."""
     f = click.option(
         "--path",
         "target_paths",

@@ -235,3 +235,22 @@ def test_apply_ends_with_what_to_do_next(served: tuple[Path, Emulator]) -> None:
     assert code == 0 and out.splitlines()[-1] == "Next: `syncer plan` should now show no changes."
     code, out = run("apply", "--auto-approve")
     assert code == 0 and "Next:" not in out  # nothing was to be done
+
+
+def test_the_readmes_targeting_and_state_list_commands_work(served: tuple[Path, Emulator]) -> None:
+    import shlex
+
+    from tests.paths import REPO
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = readme.split("### Targeting part of the root", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    commands = [shlex.split(line.split("#", 1)[0]) for line in block.splitlines() if line.startswith("syncer ")]
+    assert [c[1] for c in commands] == ["plan", "plan", "apply"]
+    for argv in commands:
+        code, out = run(*argv[1:], *(["--auto-approve"] if argv[1] == "apply" else []))
+        assert code == 0, (argv, out)
+        assert "Targeted plan (" in out
+    loop = readme.split("## The loop", 1)[1].split("```", 2)[1]
+    (listing,) = [line for line in loop.splitlines() if line.startswith("syncer state list")]
+    code, out = run(*shlex.split(listing.split("#", 1)[0])[1:])
+    assert code == 0 and out.startswith("2026-H2  alice  ") and out.endswith("managed values in 2 rows.\n")
