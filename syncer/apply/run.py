@@ -22,8 +22,9 @@ from syncer.gitinfo import GitInfo
 from syncer.load.settings import Settings
 from syncer.model import DesiredState, Identity, RowKey
 from syncer.plan.diff import make_plan
-from syncer.plan.model import PLAN_FORMAT, LiveView, Plan
+from syncer.plan.model import PLAN_FORMAT, LiveView, Plan, Targeting
 from syncer.plan.safety import check_safety
+from syncer.plan.targeting import flags, from_document
 from syncer.state import load_checked
 from syncer.state.model import State, parse_time
 from syncer.state.protocols import WritableStore
@@ -39,6 +40,7 @@ class RunOptions:
     force: bool = False  # --force: past safety thresholds and the ancestry check
     preflight: bool = False  # --preflight: check the reviewees before sending
     saved_plan: Mapping[str, object] | None = None  # --plan FILE: apply only if this is still the plan
+    targeting: Targeting | None = None  # --semester, --path (or a saved plan's): apply only that part
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +127,37 @@ def read_saved_plan(text: str, *, display: str) -> Mapping[str, object]:
         raise RefusedError(f"{what} (no state object with a lineage)")
     if not isinstance(state.get("serial"), (int, type(None))) or isinstance(state.get("serial"), bool):
         raise RefusedError(f"{what} (the state's serial is not a number)")
+    targeting = doc.get("targeting")
+    if targeting is not None and not (
+        isinstance(targeting, dict)
+        and all(
+            isinstance(targeting.get(part), list) and all(isinstance(x, str) and x for x in targeting[part])
+            for part in ("semesters", "paths")
+        )
+    ):
+        raise RefusedError(f"{what} (its targeting is not an object with lists of semesters and paths)")
     return doc
+
+
+def applied_targeting(
+    saved: Mapping[str, object] | None, asked: Targeting | None, *, semester_names: Mapping[str, str] | None = None
+) -> Targeting | None:
+    """What an apply targets: the flags (--semester, --path), or with `--plan FILE` the saved plan's own
+    targeting. A saved plan applies only as it was planned: flags that target otherwise are refused."""
+    if saved is None:
+        return asked
+    planned = from_document(saved.get("targeting"))
+    if asked is not None and asked != planned:
+        made = (
+            f"with {flags(planned, semester_names)}"
+            if planned is not None
+            else "without --semester/--path (of everything)"
+        )
+        raise RefusedError(
+            f"the saved plan was made {made}, and applies only as it was made: drop --semester/--path "
+            "(the plan's own targeting is used), or make a new plan with the targeting you want"
+        )
+    return planned
 
 
 def check_saved_plan(saved: Mapping[str, object], fresh: Plan) -> None:
@@ -143,10 +175,14 @@ def check_saved_plan(saved: Mapping[str, object], fresh: Plan) -> None:
         reasons.append(f"the state changed since (serial {state.get('serial')} then, {fresh.state.serial} now)")
     if saved.get("checksum") != fresh.checksum and not reasons:
         refreshed = saved.get("refreshed") is not None
+        planned = from_document(saved.get("targeting"))
+        now = fresh.targeting.targeting if fresh.targeting is not None else None
         if refreshed and fresh.refreshed is None:
             reasons.append("it was made with --refresh/--refresh-all (it repairs drift): apply with the same flag")
         elif fresh.refreshed is not None and not refreshed:
             reasons.append("this apply reads Feishu (--refresh) but the saved plan did not: drop the flag")
+        elif planned != now:
+            reasons.append("it was made with another targeting (--semester, --path) than this apply's")
         else:
             reasons.append("the YAML or the target changed since (the checksum differs)")
     if reasons:
@@ -281,6 +317,7 @@ def _plan(
         force=options.force,
         live=live,
         percentage_format=settings.target.percentage_format,
+        targeting=options.targeting,
     )
 
 

@@ -19,6 +19,7 @@ from syncer.cli.options import (
     root_display,
     root_option,
     state_option,
+    targeting_options,
 )
 from syncer.cli.output import emit, say
 from syncer.cli.progress import Printer
@@ -78,6 +79,7 @@ if TYPE_CHECKING:
 @click.option(
     "--force", is_flag=True, help="Apply despite safety thresholds and the ancestor check of the last applied commit."
 )
+@targeting_options
 def apply(
     root: Path,
     state_path: Path | None,
@@ -93,6 +95,8 @@ def apply(
     report_file: Path | None,
     redact: bool,
     force: bool,
+    target_semesters: tuple[str, ...],
+    target_paths: tuple[str, ...],
 ) -> int:
     """Plan, confirm, then push the changed values to Feishu and record them in the state.
 
@@ -102,14 +106,18 @@ def apply(
     --max-duration with work left; 4: done, but Feishu rejected some rows (listed with file:line, code and
     what to do; they are not sent again until they change); 130/143: stopped by SIGINT/SIGTERM after the
     request in flight was recorded.
+
+    --semester and --path apply part of the root (see `syncer plan --help`); with --plan FILE the saved
+    plan's own targeting is used, and other targeting flags are refused.
     """
     from syncer.apply.client import write_client
     from syncer.apply.outcome import StopRequest
-    from syncer.apply.run import RunOptions, read_saved_plan, run_apply
+    from syncer.apply.run import RunOptions, applied_targeting, read_saved_plan, run_apply
     from syncer.errors import RefusedError, SyncerError
     from syncer.feishu.auth import credentials_from_env
     from syncer.gitinfo import is_ancestor
     from syncer.load.validate import validate_root
+    from syncer.plan.targeting import resolve as resolve_targeting
     from syncer.report.plan import render_plan
     from syncer.report.problems import counts_line, render_problems
     from syncer.urls import resolve_base_url
@@ -127,6 +135,9 @@ def apply(
         except (OSError, UnicodeDecodeError) as exc:
             raise SyncerError(f"--plan {plan_file}: cannot be read ({exc})") from None
         saved = read_saved_plan(text, display=f"--plan {plan_file}")
+    asked = resolve_targeting(result.desired, semesters=target_semesters, paths=target_paths, root=shown_root)
+    semester_names = {s.id: alias for alias, s in result.desired.catalog.semesters.items()}
+    targeting = applied_targeting(saved, asked, semester_names=semester_names)
     if report_file is not None and not (report_file.parent.is_dir() and os.access(report_file.parent, os.W_OK)):
         raise SyncerError(f"--report {report_file}: its directory does not exist or cannot be written")
     settings = result.settings
@@ -160,6 +171,7 @@ def apply(
         force=force,
         preflight=is_ci() if preflight is None else preflight,
         saved_plan=saved,
+        targeting=targeting,
     )
     with client, stop_on_signals(stop, printer):
         run = run_apply(
@@ -178,6 +190,11 @@ def apply(
         )
     printer.close()
     code = _report_apply(run)
+    from syncer.cli.hints import after_apply
+
+    hint = after_apply(run, root=shown_root, state=state_path)
+    if hint is not None:
+        say(hint)
     if report_file is not None:
         from syncer.fsio import atomic_write
         from syncer.report.apply import apply_json

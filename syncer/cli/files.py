@@ -62,6 +62,10 @@ def validate(root: Path, fmt: str | None, redact: bool, no_cache: bool) -> int:
             emit(render_problems(result.problems, "github" if fmt == "github" else "text", redact=redact))
         verdict = "valid" if result.ok else "INVALID"
         say(f"{root_display(root)}: {verdict}: {summary}; {counts_line(result.problems)}")
+        if fmt == "text":
+            from syncer.cli.hints import after_validate
+
+            say(after_validate(ok=result.ok, root=root_display(root)))
     return 0 if result.ok else 1
 
 

@@ -98,6 +98,26 @@ def refresh_options(f: F) -> F:
     )(f)
 
 
+def targeting_options(f: F) -> F:
+    """--semester, --path: plan (and apply) part of the root."""
+    f = click.option(
+        "--path",
+        "target_paths",
+        multiple=True,
+        metavar="GLOB",
+        help="Plan only the data files matching GLOB, relative to the root (repeatable; `**` spans "
+        "directories). Values in other files are left as they are in the state; values in no file any more "
+        "are not forgotten. Validation still checks the whole root.",
+    )(f)
+    return click.option(
+        "--semester",
+        "target_semesters",
+        multiple=True,
+        metavar="ALIAS|ID",
+        help="Plan only this semester (repeatable). Other semesters are left as they are in the state.",
+    )(f)
+
+
 def default_format(choices: Sequence[str], fallback: str = "text") -> str:
     """`github` under GitHub Actions when the command offers it, else `fallback`."""
     if os.environ.get("GITHUB_ACTIONS") == "true" and "github" in choices:

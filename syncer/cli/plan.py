@@ -19,6 +19,7 @@ from syncer.cli.options import (
     root_display,
     root_option,
     state_option,
+    targeting_options,
 )
 from syncer.cli.output import emit, say
 from syncer.cli.progress import Printer
@@ -68,6 +69,7 @@ PlanFormat = Literal["text", "markdown", "json", "github"]
 )
 @refresh_options
 @cache_option
+@targeting_options
 def plan(
     root: Path,
     state_path: Path | None,
@@ -80,6 +82,8 @@ def plan(
     refresh_all: bool,
     refresh_budget: int,
     no_cache: bool,
+    target_semesters: tuple[str, ...],
+    target_paths: tuple[str, ...],
 ) -> int:
     """Validate, then show what an apply would change: desired values minus the state.
 
@@ -93,12 +97,17 @@ def plan(
     --refresh reads Feishu (never writes) and appends a drift section: values changed in Feishu since
     syncer applied them, values the plan would create over ones entered outside syncer, and fields admins
     own (input_setting: admin) that the plan would send.
+
+    --semester and --path target part of the root: the plan says what it left out, which stays in the
+    state as it is; the safety thresholds judge the targeted part; a saved targeted plan applies only as
+    targeted.
     """
     from syncer.errors import RefusedError
     from syncer.fsio import atomic_write
     from syncer.load.validate import validate_root
     from syncer.plan.diff import make_plan
     from syncer.plan.safety import how_to_proceed
+    from syncer.plan.targeting import resolve as resolve_targeting
     from syncer.report.plan import render_markdown_problems, render_plan
     from syncer.report.problems import counts_line, render_problems
     from syncer.state import load_checked, target_identity
@@ -120,6 +129,7 @@ def plan(
             emit(render_problems(result.problems, "github", redact=redact))
         else:
             click.echo(render_problems(result.problems, "text", redact=redact), err=True)
+    targeting = resolve_targeting(result.desired, semesters=target_semesters, paths=target_paths, root=shown_root)
     store = opener(result.settings)
     target = target_identity(
         result.settings,
@@ -143,6 +153,7 @@ def plan(
             force=force,
             live=live,
             percentage_format=result.settings.target.percentage_format,
+            targeting=targeting,
         )
 
     the_plan = planned()
@@ -171,6 +182,10 @@ def plan(
         emit(render_plan(the_plan, shown_format, redact=redact, color=color), nl=False)
         if drift is not None:
             emit(_render_drift(drift, result.catalog, shown_format, redact=redact), nl=False)
+        if shown_format == "text":
+            from syncer.cli.hints import after_plan
+
+            say(after_plan(the_plan, root=shown_root, state=state_path, out=out))
     if the_plan.refused:
         raise RefusedError("this plan passes a safety threshold: " + how_to_proceed(the_plan))
     drifted = drift is not None and drift.detected

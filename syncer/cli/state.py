@@ -10,7 +10,7 @@ import click
 
 from syncer.cli.context import load_config
 from syncer.cli.main import cli
-from syncer.cli.options import root_display, root_option, state_option
+from syncer.cli.options import redact_option, root_display, root_option, state_option
 from syncer.cli.output import say
 from syncer.text import plural
 
@@ -39,16 +39,70 @@ def _state_context(root: Path, state_path: Path | None) -> tuple[StateStore, Cat
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format."
 )
 def state_show(root: Path, state_path: Path | None, fmt: str) -> int:
-    """Show what is managed: counts per semester, identity, lineage, serial, last apply, rejected rows.
+    """Show what is managed: counts per semester, identity, lineage, serial, last apply, rejected rows, the
+    people cache (how many people, when resolved, where stored).
 
-    Values themselves are never shown.
+    Values themselves are never shown (`syncer state list` lists them).
     """
+    from syncer.load.people import CACHE_FILE, read_cache
     from syncer.report.state import render_state
-    from syncer.state.inspect import summarize
+    from syncer.state.inspect import summarize, summarize_people
 
     store, catalog = _state_context(root, state_path)
-    summary = summarize(store.load(), location=store.location, catalog=catalog, lock=store.lock_holder())
+    cache = read_cache(store)
+    people = None if cache is None else summarize_people(cache, location=f"{store.location}/{CACHE_FILE}")
+    summary = summarize(store.load(), location=store.location, catalog=catalog, lock=store.lock_holder(), people=people)
     click.echo(render_state(summary, "json" if fmt == "json" else "text"), nl=False)
+    return 0
+
+
+@state.command("list")
+@root_option
+@state_option
+@click.option(
+    "--semester", "semesters", multiple=True, metavar="ALIAS|ID", help="List values of this semester (repeatable)."
+)
+@click.option(
+    "--reviewee", "reviewees", multiple=True, metavar="ALIAS|ID", help="List values of this reviewee (repeatable)."
+)
+@click.option("--metric", "metrics", multiple=True, metavar="ALIAS|ID", help="List values of this metric (repeatable).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format."
+)
+@redact_option
+def state_list(
+    root: Path,
+    state_path: Path | None,
+    semesters: tuple[str, ...],
+    reviewees: tuple[str, ...],
+    metrics: tuple[str, ...],
+    fmt: str,
+    redact: bool,
+) -> int:
+    """List the managed values: semester, reviewee, metric and field (catalog aliases where it has them),
+    the value as last applied, and the batch that applied it (time, commit, import record).
+
+    Selectors combine like `state rm`'s: --semester 2026-H2 --reviewee alice lists alice's values in
+    2026-H2. Values are personal data: --redact-values (or SYNCER_REDACT=1) hides them.
+    """
+    from syncer.report.state_list import render_list
+    from syncer.state.listing import ListNames, Selection, managed_values
+
+    store, catalog = _state_context(root, state_path)
+    loaded = store.load()
+    if loaded is None and fmt != "json":
+        say(f"No state at {store.location} yet: nothing is managed.")
+        return 0
+    chosen = Selection.of(semesters=semesters, reviewees=reviewees, metrics=metrics, catalog=catalog)
+    pieces = render_list(
+        managed_values(loaded, chosen) if loaded is not None else iter(()),
+        ListNames.of(catalog),
+        "json" if fmt == "json" else "text",
+        location=store.location,
+        redact=redact,
+    )
+    for piece in pieces:
+        click.echo(piece, nl=False)
     return 0
 
 

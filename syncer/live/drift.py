@@ -96,12 +96,17 @@ class Drift:
 
 def refresh_targets(plan: Plan, state: State | None, desired: DesiredState, *, scope: Scope) -> dict[str, set[str]]:
     """Semester -> reviewees to read: those of the plan's changes, or (scope all) every reviewee the state
-    manages or the plan touches in open semesters."""
+    manages or the plan touches in open semesters (of a targeted plan: in its target)."""
     targets: dict[str, set[str]] = {}
     for c in plan.changes:
         targets.setdefault(c.key.semester, set()).add(c.key.reviewee)
     if scope == "all" and state is not None:
         closed = desired.closed_semesters
+        if plan.targeting is not None:  # a targeted plan reads only the managed rows in its target
+            from syncer.plan.targeting import restrict
+
+            cut = restrict(plan.targeting.targeting, {}, desired.rows, state, closed=closed, root=plan.root)
+            state = cut.state if cut.state is not None else state
         for sem, rev, _ in state.rows:
             if sem not in closed:
                 targets.setdefault(sem, set()).add(rev)

@@ -22,6 +22,19 @@ def display_path(root_display: str, rel: str) -> str:
     return f"{root_display.rstrip('/')}/{rel}"
 
 
+def relative_path(root_display: str, display: str) -> str:
+    """The inverse of `display_path`: a file's path relative to the root, from its name in messages."""
+    if root_display in ("", "."):
+        return display
+    return display.removeprefix(f"{root_display.rstrip('/')}/")
+
+
+def glob_matches(rel: str, pattern: str) -> bool:
+    """Whether a path relative to the root (POSIX) matches a glob as `exclude:` reads it: fnmatch's, or
+    with `**` standing for any number of directories."""
+    return fnmatch.fnmatchcase(rel, pattern) or _glob_match(rel, pattern)
+
+
 def walk_files(
     root: Path, *, exclude: tuple[str, ...] = (), skip: frozenset[str] = frozenset()
 ) -> tuple[list[Path], list[Path]]:
@@ -33,7 +46,7 @@ def walk_files(
     linked: list[Path] = []
 
     def excluded(rel: str) -> bool:
-        return any(fnmatch.fnmatchcase(rel, pat) or _glob_match(rel, pat) for pat in exclude)
+        return any(glob_matches(rel, pat) for pat in exclude)
 
     for dirpath, dirnames, filenames in os.walk(root):
         kept = []

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from syncer.load.settings import Safety
 from syncer.model import Identity
-from syncer.plan.model import Change, Quarantined, SafetyBreach, StateRef
+from syncer.plan.model import Change, Quarantined, SafetyBreach, StateRef, Targeting
 
 _encode_str: Callable[[str], str] = getattr(json.encoder, "c_encode_basestring", None) or (
     json.encoder.py_encode_basestring
@@ -38,6 +38,7 @@ def checksum(
     breaches: tuple[SafetyBreach, ...],
     *,
     key: str | None = None,
+    targeting: Targeting | None = None,
 ) -> str:
     """sha256 over the canonical JSON of what the plan does: its format, the state it was made against,
     the target, the thresholds, every change (values as hashes, so redaction changes nothing), the rows
@@ -46,7 +47,10 @@ def checksum(
 
     With `key` (the state's plan key), the value hashes are keyed BLAKE2b: without the key, which only the
     state's files hold, a redacted plan's checksum cannot be brute-forced back to its values (a weight has
-    a hundred possible values). A plan against no state has no key: its values are the YAML's own."""
+    a hundred possible values). A plan against no state has no key: its values are the YAML's own.
+
+    A targeted plan (`targeting`) has its semesters and globs in the header too, so that it applies only as
+    targeted; an untargeted plan's header has no such key (its checksum is what it was before targeting)."""
     h = hashlib.sha256()
     header = {
         "format": fmt,
@@ -60,6 +64,8 @@ def checksum(
         "breaches": [[b.semester, b.kind, b.values, b.values_managed] for b in breaches],
         "quarantined": [[*q.row, q.code, q.at] for q in quarantined],
     }
+    if targeting:
+        header["targeting"] = targeting.key()
     h.update(_dumps(header).encode("utf-8"))
     # One line per change: exactly `_dumps([action, semester, reviewee, metric, field, old hash, new hash,
     # batch])`, spelled out because json.dumps per change is a third of the time of a million-value plan.

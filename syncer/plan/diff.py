@@ -41,8 +41,10 @@ from syncer.plan.model import (
     Refresh,
     SemesterSummary,
     StateRef,
+    Targeting,
 )
 from syncer.plan.safety import breaches as find_breaches
+from syncer.plan.targeting import restrict
 from syncer.state.model import State, row_batch, row_digest
 from syncer.text import plural
 
@@ -62,8 +64,12 @@ def make_plan(
     live: LiveView | None = None,
     percentage_format: str = "40%",
     version: str = __version__,
+    targeting: Targeting | None = None,
 ) -> Plan:
-    """Desired minus state. Pure: the same inputs give the same plan and the same checksum."""
+    """Desired minus state. Pure: the same inputs give the same plan and the same checksum.
+
+    With `targeting` (--semester, --path), only the part of the YAML and of the state in the target is
+    compared (syncer.plan.targeting): the rest is left out, and the plan counts it."""
     with paused_gc():  # a first plan holds a million new objects: the cyclic GC would only slow it down
         return _make_plan(
             desired,
@@ -79,6 +85,7 @@ def make_plan(
             live=live,
             percentage_format=percentage_format,
             version=version,
+            targeting=targeting or None,
         )
 
 
@@ -97,9 +104,14 @@ def _make_plan(
     live: LiveView | None,
     percentage_format: str,
     version: str,
+    targeting: Targeting | None,
 ) -> Plan:
-    values = desired.open_values()
+    values: Mapping[ValueKey, DesiredValue] = desired.open_values()
     closed = desired.closed_semesters
+    targeted = None
+    if targeting is not None:
+        cut = restrict(targeting, values, desired.rows, state, closed=closed, root=root)
+        values, state, targeted = cut.values, cut.state, cut.summary
     rows = state.rows if state is not None else {}
 
     creates: list[ValueKey] = []
@@ -160,7 +172,7 @@ def _make_plan(
         identity=state.identity if state else None,
         last_apply=state.meta.last_apply if state else None,
     )
-    names = _names(desired.catalog, changes, quarantined, summaries)
+    names = _names(desired.catalog, changes, quarantined, summaries, targeting)
     all_notes = list(notes)
     if released:
         all_notes.append(
@@ -179,6 +191,7 @@ def _make_plan(
         tuple(quarantined),
         tuple(breaches),
         key=state.meta.plan_key if state is not None else None,
+        targeting=targeting,
     )
     return Plan(
         format=PLAN_FORMAT,
@@ -199,6 +212,7 @@ def _make_plan(
         forced=force,
         checksum=digest,
         refreshed=None if live is None else Refresh(live.scope, live.reviewees_checked, live.complete),
+        targeting=targeted,
     )
 
 
@@ -367,12 +381,16 @@ def _counts(changes: list[Change], quarantined: list[Quarantined], summaries: li
 
 
 def _names(
-    catalog: Catalog, changes: list[Change], quarantined: list[Quarantined], summaries: list[SemesterSummary]
+    catalog: Catalog,
+    changes: list[Change],
+    quarantined: list[Quarantined],
+    summaries: list[SemesterSummary],
+    targeting: Targeting | None,
 ) -> Names:
     rows = {RowKey(*r) for r in {c.key[:3] for c in changes}} | {q.row for q in quarantined}
     people_ids = {r.reviewee for r in rows} | {c.new for c in changes if c.new} | {c.old for c in changes if c.old}
     metric_ids = {r.metric for r in rows}
-    sem_ids = {s.semester for s in summaries}
+    sem_ids = {s.semester for s in summaries} | (targeting.semesters if targeting is not None else frozenset())
     people = {p.id: alias for alias, p in catalog.people.items() if p.id in people_ids}
     metrics = {m.id: alias for alias, m in catalog.metrics.items() if m.id in metric_ids}
     fields = {

@@ -3,7 +3,7 @@ state it was made against. Everything a renderer or an apply needs, and nothing 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
@@ -151,6 +151,38 @@ class Names:
         return safe(self.fields.get((mid, fid), fid))
 
 
+@dataclass(frozen=True, slots=True)
+class Targeting:
+    """What a targeted plan covers (`--semester`, `--path`): semester IDs, and globs of data files relative
+    to the root. Either part empty means no restriction by it; both empty is no targeting at all."""
+
+    semesters: frozenset[str] = frozenset()
+    paths: tuple[str, ...] = ()  # sorted, without duplicates
+
+    def __bool__(self) -> bool:
+        return bool(self.semesters or self.paths)
+
+    @classmethod
+    def of(cls, semesters: Iterable[str] = (), paths: Iterable[str] = ()) -> Targeting:
+        return cls(frozenset(semesters), tuple(sorted(set(paths))))
+
+    def key(self) -> dict[str, list[str]]:
+        """What the targeting is, as the checksum and the plan document hold it."""
+        return {"semesters": sorted(self.semesters), "paths": list(self.paths)}
+
+
+class TargetingSummary(NamedTuple):
+    """A targeted plan's targeting and what it left out. What it left out is not compared with the state,
+    not forgotten, and not judged by the safety thresholds: the state keeps it as it is."""
+
+    targeting: Targeting
+    semesters_left_out: int  # open semesters with values (in the YAML or the state) none of which is in the target
+    files_left_out: int  # data files holding values outside the target
+    values_left_out: int  # values of the YAML outside the target (open semesters)
+    values_managed_left_out: int  # values the state manages outside the target: untouched
+    forgets_left_out: int  # of those, values gone from the YAML: a plan that targets them forgets them
+
+
 class Refresh(NamedTuple):
     """How much of Feishu a plan compared with (its LiveView without the values)."""
 
@@ -179,6 +211,7 @@ class Plan:
     forced: bool
     checksum: str
     refreshed: Refresh | None = None  # what was read from Feishu for this plan (None: Feishu was not read)
+    targeting: TargetingSummary | None = None  # None: the plan covers every open semester and data file
 
     @property
     def empty(self) -> bool:

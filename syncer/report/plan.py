@@ -18,7 +18,7 @@ from typing import Literal, overload
 from syncer.perf import paused_gc
 from syncer.plan.model import FORGET_MEANING, Change, Plan
 from syncer.plan.safety import how_to_proceed
-from syncer.plan.summary import summary_line
+from syncer.plan.summary import summary_line, targeting_line
 from syncer.problems import Problem
 from syncer.report.annotations import Annotated, Level, annotation
 from syncer.report.markdown import code, md
@@ -132,10 +132,14 @@ def _header(plan: Plan) -> list[str]:
     )
     t = plan.target
     where = f"at commit {plan.git.describe()}" if plan.git.in_git else "(not in git)"
-    return [  # every part can come from a saved plan: each line is made inert as a whole
+    lines = [  # every part can come from a saved plan: each line is made inert as a whole
         safe(f"Plan of {plan.root or 'the YAML'} {where} against {state}."),
         safe(f"Target: {t.host}, user_id_type {t.user_id_type}" + (f", app {t.app_id}" if t.app_id else "") + "."),
     ]
+    targeted = targeting_line(plan)
+    if targeted is not None:
+        lines.append(safe(targeted))
+    return lines
 
 
 def _change_line(plan: Plan, c: Change, *, redact: bool, style: _Style) -> str:
@@ -249,6 +253,9 @@ def render_github(plan: Plan, *, redact: bool) -> Annotated:
     """Annotations for what blocks an apply, then the text summary (no per-value details: those are in the
     PR comment and the JSON artifact)."""
     commands = []
+    targeted = targeting_line(plan)
+    if targeted is not None:
+        commands.append(annotation("notice", targeted, title="syncer plan: targeted"))
     if plan.breaches:
         level: Level = "warning" if plan.forced else "error"
         commands.append(annotation(level, how_to_proceed(plan), title="syncer plan: safety threshold"))
@@ -332,6 +339,9 @@ def render_markdown(plan: Plan, *, redact: bool, max_chars: int = MAX_COMMENT_CH
         f"{' · values redacted' if redact else ''}"
     )
     head.append("")
+    targeted = targeting_line(plan)
+    if targeted is not None:
+        head.extend([f"> [!NOTE]\n> {md(targeted)}", ""])
     if plan.breaches:
         head.append("> [!CAUTION]" if not plan.forced else "> [!WARNING]")
         head.append(

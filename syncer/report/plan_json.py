@@ -107,6 +107,21 @@ def _document(plan: Plan, *, redact: bool, rows: list[dict[str, Any]]) -> dict[s
         },
         "forget_means": FORGET_MEANING,
         "refreshed": plan.refreshed._asdict() if plan.refreshed is not None else None,
+        "targeting": _targeting(plan),
+    }
+
+
+def _targeting(plan: Plan) -> dict[str, Any] | None:
+    t = plan.targeting
+    if t is None:
+        return None
+    return {
+        **t.targeting.key(),
+        "semesters_left_out": t.semesters_left_out,
+        "files_left_out": t.files_left_out,
+        "values_left_out": t.values_left_out,
+        "values_managed_left_out": t.values_managed_left_out,
+        "forgets_left_out": t.forgets_left_out,
     }
 
 

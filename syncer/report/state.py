@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from syncer.state.inspect import StateSummary
+from syncer.state.inspect import PeopleCacheSummary, StateSummary
 from syncer.text import inert_lines, plural
 
 StateFormat = Literal["text", "json"]
@@ -58,7 +58,42 @@ def state_document(s: StateSummary) -> dict[str, Any]:
             for j in s.journal
         ],
         "lock": ({**s.lock.info._asdict(), "status": s.lock.status} if s.lock else None),
+        "people_cache": _people_document(s.people),
     }
+
+
+def _people_document(p: PeopleCacheSummary | None) -> dict[str, Any] | None:
+    if p is None:
+        return None
+    return {
+        "location": p.location,
+        "people": p.people,
+        "active": p.active,
+        "resigned": p.resigned,
+        "unknown": p.unknown,
+        "first_resolved": p.first_resolved,
+        "last_resolved": p.last_resolved,
+        "identity": p.identity._asdict(),
+    }
+
+
+def _people_line(p: PeopleCacheSummary | None) -> str:
+    if p is None:
+        return "  people cache: none (`syncer people resolve` writes one when the catalog gives people by email alone)"
+    statuses = ", ".join(
+        f"{n} {label}" for n, label in ((p.active, "active"), (p.resigned, "resigned"), (p.unknown, "unknown")) if n
+    )
+    when = (
+        ""
+        if p.first_resolved is None
+        else f", resolved {p.first_resolved}"
+        if p.first_resolved == p.last_resolved
+        else f", resolved {p.first_resolved} to {p.last_resolved}"
+    )
+    return (
+        f"  people cache: {plural(p.people, 'person', 'people')}{f' ({statuses})' if statuses else ''}{when}, "
+        f"for {p.identity.user_id_type} on {p.identity.host}, in {p.location}"
+    )
 
 
 def _name(s: StateSummary, some_id: str) -> str:
@@ -108,6 +143,7 @@ def render_text(s: StateSummary) -> str:
                     f"    {_name(s, r.row.semester)} {_name(s, r.row.reviewee)} "
                     f"{_name(s, r.row.metric)}: rejected on {r.date} with {r.code}{msg}"
                 )
+        lines.append(_people_line(s.people))
         if s.journal:
             lines.append(f"  open journal entries ({len(s.journal)}; the next apply settles them first):")
             for j in s.journal:

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from syncer.errors import StateError
+from syncer.load.people import PeopleCache
 from syncer.model import Catalog, Identity, ValueKey
 from syncer.state.model import BatchInfo, LastApply, LockHolder, Rejection, State
 
@@ -32,6 +33,35 @@ class JournalSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class PeopleCacheSummary:
+    """The people cache kept with the state (`syncer people resolve`): no emails or IDs, only counts."""
+
+    location: str  # where it is stored
+    people: int
+    active: int
+    resigned: int
+    unknown: int
+    first_resolved: str | None
+    last_resolved: str | None
+    identity: Identity
+
+
+def summarize_people(cache: PeopleCache, *, location: str) -> PeopleCacheSummary:
+    entries = list(cache.entries.values())
+    times = sorted(e.resolved for e in entries)
+    return PeopleCacheSummary(
+        location=location,
+        people=len(entries),
+        active=sum(1 for e in entries if e.status == "active"),
+        resigned=sum(1 for e in entries if e.status == "resigned"),
+        unknown=sum(1 for e in entries if e.status == "unknown"),
+        first_resolved=times[0] if times else None,
+        last_resolved=times[-1] if times else None,
+        identity=cache.identity,
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class StateSummary:
     location: str
     exists: bool
@@ -50,6 +80,7 @@ class StateSummary:
     journal: tuple[JournalSummary, ...] = ()
     lock: LockHolder | None = None
     names: Mapping[str, str] = field(default_factory=dict)  # ids of semesters/people/metrics -> aliases
+    people: PeopleCacheSummary | None = None  # None: no people cache
 
 
 def summarize(
@@ -58,6 +89,7 @@ def summarize(
     location: str,
     catalog: Catalog | None = None,
     lock: LockHolder | None = None,
+    people: PeopleCacheSummary | None = None,
 ) -> StateSummary:
     names: dict[str, str] = {}
     closed: frozenset[str] = frozenset()
@@ -67,7 +99,7 @@ def summarize(
         names.update({p.id: a for a, p in catalog.people.items() if p.id})
         closed = catalog.closed_semester_ids()
     if state is None:
-        return StateSummary(location=location, exists=False, lock=lock, names=names)
+        return StateSummary(location=location, exists=False, lock=lock, names=names, people=people)
     rows: dict[str, int] = {}
     reviewees: dict[str, set[str]] = {}
     for sem, rev, _met in state.rows:
@@ -99,6 +131,7 @@ def summarize(
         ),
         lock=lock,
         names=names,
+        people=people,
     )
 
 

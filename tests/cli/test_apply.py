@@ -157,3 +157,100 @@ def test_refresh_reads_from_the_host_given_by_base_url(
     code, out = run("apply", "--auto-approve", "--base-url", url, "--refresh-all")
     assert code == 0, out
     assert served[1].requests("metric_details.query")  # read from the emulator, not from open.feishu.cn
+
+
+SEM_H2 = "7293040702907514899"
+
+
+def _managed(root: Path) -> dict[tuple[str, str, str, str], str]:
+    from syncer.state.local import LocalStateStore
+
+    state = LocalStateStore(root / ".syncer" / "state").load()
+    assert state is not None
+    return {tuple(k): v for k, (v, _) in state.iter_values()}  # type: ignore[misc]
+
+
+def _values_of(root: Path, file: str) -> dict[tuple[str, str, str, str], str]:
+    from syncer.load.validate import validate_root
+
+    desired = validate_root(root).desired
+    assert desired is not None
+    return {tuple(k): dv.value for k, dv in desired.values.items() if dv.file.endswith(file)}  # type: ignore[misc]
+
+
+def test_a_targeted_apply_sends_its_part_and_leaves_the_rest_as_it_is(served: tuple[Path, Emulator]) -> None:
+    root, emu = served
+    code, out = run("apply", "--auto-approve", "--path", "teams/sales.yaml")
+    assert code == 0, out
+    assert _managed(root) == _values_of(root, "teams/sales.yaml")  # nothing of the other files
+    assert len(emu.requests("metric_details.import")) == 1
+    assert run("apply", "--auto-approve")[0] == 0  # everything, then: a change in support, engineering gone
+    support = root / "teams" / "support.yaml"
+    unchanged = _values_of(root, "teams/support.yaml")
+    support.write_text(support.read_text().replace("actual: 4.7", "actual: 4.8", 1))
+    edited = {k for k, v in _values_of(root, "teams/support.yaml").items() if unchanged[k] != v}
+    assert len(edited) == 1
+    engineering = _values_of(root, "teams/engineering.yaml")
+    (root / "teams" / "engineering.yaml").unlink()
+    before = _managed(root)
+    code, out = run("apply", "--auto-approve", "--path", "teams/support.yaml")
+    assert code == 0, out
+    after = _managed(root)
+    assert {k for k in after if after[k] != before.get(k)} == edited
+    assert set(engineering) <= set(after)  # gone from the YAML, but out of the target: still managed
+    code, out = run("plan")
+    assert f"{len(engineering)} to forget" in out  # the untargeted plan forgets them
+
+
+def test_a_saved_targeted_plan_applies_only_as_targeted(served: tuple[Path, Emulator], tmp_path: Path) -> None:
+    root, _ = served
+    saved = str(tmp_path / "p.json")
+    assert run("plan", "--semester", "2026-H2", "--path", "teams/sales.yaml", "--out", saved)[0] == 0
+    code, out = run("apply", "--auto-approve", "--plan", saved, "--path", "teams/support.yaml")
+    assert code == 1 and "the saved plan was made with --semester 2026-H2 --path teams/sales.yaml" in out
+    code, out = run("apply", "--auto-approve", "--plan", saved, "--path", "teams/sales.yaml", "--semester", SEM_H2)
+    assert code == 0, out  # the same targeting, by ID this time: accepted
+    assert _managed(root) == _values_of(root, "teams/sales.yaml")
+    sales = root / "teams" / "sales.yaml"
+    text = sales.read_text()
+    assert "actual: 1499000" in text
+    sales.write_text(text.replace("actual: 1499000", "actual: 1500001", 1))
+    assert run("plan", "--path", "teams/sales.yaml", "--out", saved)[0] == 0
+    code, out = run("apply", "--auto-approve", "--plan", saved)  # no flags: the plan's own targeting
+    assert code == 0, out
+    assert _managed(root) == _values_of(root, "teams/sales.yaml")
+    assert "1500001" in _managed(root).values()
+
+
+def test_a_saved_plan_of_everything_refuses_targeting_flags(served: tuple[Path, Emulator], tmp_path: Path) -> None:
+    saved = str(tmp_path / "p.json")
+    assert run("plan", "--out", saved)[0] == 0
+    code, out = run("apply", "--auto-approve", "--plan", saved, "--semester", "2026-H2")
+    assert code == 1 and "made without --semester/--path" in out
+    assert served[1].requests("metric_details.import") == []
+
+
+def test_apply_ends_with_what_to_do_next(served: tuple[Path, Emulator]) -> None:
+    code, out = run("apply", "--auto-approve")
+    assert code == 0 and out.splitlines()[-1] == "Next: `syncer plan` should now show no changes."
+    code, out = run("apply", "--auto-approve")
+    assert code == 0 and "Next:" not in out  # nothing was to be done
+
+
+def test_the_readmes_targeting_and_state_list_commands_work(served: tuple[Path, Emulator]) -> None:
+    import shlex
+
+    from tests.paths import REPO
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = readme.split("### Targeting part of the root", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    commands = [shlex.split(line.split("#", 1)[0]) for line in block.splitlines() if line.startswith("syncer ")]
+    assert [c[1] for c in commands] == ["plan", "plan", "apply"]
+    for argv in commands:
+        code, out = run(*argv[1:], *(["--auto-approve"] if argv[1] == "apply" else []))
+        assert code == 0, (argv, out)
+        assert "Targeted plan (" in out
+    loop = readme.split("## The loop", 1)[1].split("```", 2)[1]
+    (listing,) = [line for line in loop.splitlines() if line.startswith("syncer state list")]
+    code, out = run(*shlex.split(listing.split("#", 1)[0])[1:])
+    assert code == 0 and out.startswith("2026-H2  alice  ") and out.endswith("managed values in 2 rows.\n")

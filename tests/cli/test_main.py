@@ -67,7 +67,9 @@ def test_usage_errors_exit_1_not_2() -> None:
 def test_validate_example_ok() -> None:
     code, out = run("validate", "--root", str(REPO / "metrics"))
     assert code == 0
-    assert out.strip().endswith("0 errors, 0 warnings")
+    verdict, hint = out.strip().splitlines()[-2:]
+    assert verdict.endswith("0 errors, 0 warnings")
+    assert hint == f"Next: `syncer plan --root {REPO / 'metrics'}` shows what an apply would change."
 
 
 def test_validate_reports_each_problem_with_location(broken: Path) -> None:
@@ -76,7 +78,8 @@ def test_validate_reports_each_problem_with_location(broken: Path) -> None:
     lines = out.splitlines()
     assert any(line.startswith("metrics/teams/sales.yaml:") and "'12,000' is not a number" in line for line in lines)
     assert any("unknown reviewee 'nobody'" in line for line in lines)
-    assert lines[-1].startswith("metrics: INVALID") and "2 errors" in lines[-1]
+    assert lines[-2].startswith("metrics: INVALID") and "2 errors" in lines[-2]
+    assert lines[-1] == "Next: fix the problems above, then run `syncer validate` again."
 
 
 def test_validate_redacts_values(broken: Path) -> None:

@@ -240,3 +240,28 @@ def test_help_documents_every_option() -> None:
         "--force",
     ):
         assert opt in out
+
+
+def test_a_targeted_plan_says_what_it_left_out(root: Path) -> None:
+    files = sorted(p.relative_to(root).as_posix() for p in (root / "teams").glob("*.yaml"))  # archive/: closed
+    assert len(files) > 1
+    r = run("plan", "--root", str(root), "--path", files[0])
+    assert r.exit_code == 0, r.output
+    assert f"Targeted plan (--path {files[0]}): left out 0 semesters, {len(files) - 1} data file" in r.output
+    assert "Validation covered the whole root" in r.output
+    doc = json.loads(run("plan", "--root", str(root), "--path", files[0], "--format", "json").output)
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["targeting"]["paths"] == [files[0]] and doc["targeting"]["files_left_out"] == len(files) - 1
+    assert {c["file"] for c in doc["changes"]} == {f"{root}/{files[0]}"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--path", "nothing/*.yaml"], "--path 'nothing/*.yaml' matches no data file"),
+        (["--semester", "1999-H9"], "--semester '1999-H9': unknown semester"),
+    ],
+)
+def test_targeting_mistakes_are_one_clear_error(root: Path, args: list[str], message: str) -> None:
+    r = CliRunner().invoke(cli, ["plan", "--root", str(root), *args])
+    assert r.exit_code == 1 and message in r.output and "Traceback" not in r.output

@@ -153,7 +153,95 @@ def test_unlock(root: Path) -> None:
 
 
 def test_help_on_every_state_command() -> None:
-    for cmd in ("show", "rm", "unlock"):
+    for cmd in ("show", "list", "rm", "unlock"):
         out = run("state", cmd, "--help").output
         assert "--root" in out and "--state" in out
     assert "--semester" in run("state", "rm", "--help").output
+
+
+# --- state list ----------------------------------------------------------------------------------------------
+
+
+def test_list_shows_every_managed_value_with_aliases_and_its_batch(root: Path) -> None:
+    r = run("state", "list", "--root", str(root))
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()
+    assert lines[-1] == "5 managed values in 4 rows."
+    assert (
+        '2026-H2  alice  revenue.target = "1000000"  (batch 1 on 2026-05-01T12:00:00.000Z at commit aaaaaaaaaaaa, '
+        "import record 7300000000000000001)" in lines
+    )
+    assert any(line.startswith('2026-H1  alice  nps.weight = "100"  (batch 2 ') for line in lines)  # closed: listed
+
+
+def test_list_selects_by_alias_or_id_and_combines_selectors(root: Path) -> None:
+    by_alias = run("state", "list", "--root", str(root), "--semester", "2026-H2", "--reviewee", "alice").output
+    by_id = run("state", "list", "--root", str(root), "--semester", SEM, "--reviewee", ALICE).output
+    assert by_alias == by_id
+    assert by_alias.splitlines()[-1] == "3 managed values in 2 rows."
+    assert "bob" not in by_alias and "2026-H1" not in by_alias
+    only_nps = run("state", "list", "--root", str(root), "--metric", "nps").output
+    assert only_nps.splitlines()[-1] == "2 managed values in 2 rows."
+    assert run("state", "list", "--root", str(root), "--reviewee", "nobody").output == "No managed value matches.\n"
+
+
+def test_list_redacts_values(root: Path) -> None:
+    out = run("state", "list", "--root", str(root), "--redact-values").output
+    assert "1000000" not in out and '"60"' not in out
+    assert "revenue.target = (redacted)" in out
+
+
+def test_list_json(root: Path) -> None:
+    doc = json.loads(run("state", "list", "--root", str(root), "--format", "json", "--reviewee", "bob").output)
+    assert doc["count"] == 1 and doc["redacted"] is False
+    (value,) = doc["values"]
+    assert value == {
+        "semester": SEM,
+        "reviewee": BOB,
+        "metric": REV,
+        "field": "2",
+        "names": {"semester": "2026-H2", "reviewee": "bob", "metric": "revenue", "field": "weight"},
+        "value": "60",
+        "batch": 1,
+        "applied_at": "2026-05-01T12:00:00.000Z",
+        "commit": "a" * 40,
+        "import_record_id": "7300000000000000001",
+    }
+    hidden = json.loads(run("state", "list", "--root", str(root), "--format", "json", "--redact-values").output)
+    assert hidden["count"] == 5 and {v["value"] for v in hidden["values"]} == {None}
+
+
+def test_list_without_state(tmp_path: Path) -> None:
+    r = run("state", "list", "--root", str(tmp_path), "--state", str(tmp_path / "none"))
+    assert r.exit_code == 0 and "No state at" in r.output
+    doc = json.loads(
+        run("state", "list", "--root", str(tmp_path), "--state", str(tmp_path / "x"), "--format", "json").output
+    )
+    assert doc["values"] == [] and doc["count"] == 0
+
+
+# --- state show: the people cache ----------------------------------------------------------------------------
+
+
+def test_show_describes_the_people_cache(root: Path) -> None:
+    from syncer.live.people import write_cache
+    from syncer.load.people import CachedPerson, PeopleCache
+
+    assert "people cache: none" in run("state", "show", "--root", str(root)).output
+    assert json.loads(run("state", "show", "--root", str(root), "--format", "json").output)["people_cache"] is None
+    store = LocalStateStore(root / ".syncer" / "state", clock=lambda: T0)
+    entries = {
+        "bob@example.com": CachedPerson("bob@example.com", BOB, "active", "2026-05-01T12:00:00.000Z"),
+        "eve@example.com": CachedPerson("eve@example.com", None, "resigned", "2026-05-03T09:00:00.000Z"),
+    }
+    with store.locked():
+        assert write_cache(store, PeopleCache(IDENT, entries))
+    out = run("state", "show", "--root", str(root)).output
+    assert (
+        "people cache: 2 people (1 active, 1 resigned), resolved 2026-05-01T12:00:00.000Z to "
+        f"2026-05-03T09:00:00.000Z, for open_id on open.feishu.cn, in {root / '.syncer' / 'state'}/people.json"
+    ) in out
+    assert "eve@example.com" not in out and "bob@example.com" not in out  # counts only
+    doc = json.loads(run("state", "show", "--root", str(root), "--format", "json").output)["people_cache"]
+    assert (doc["people"], doc["active"], doc["resigned"], doc["unknown"]) == (2, 1, 1, 0)
+    assert doc["last_resolved"] == "2026-05-03T09:00:00.000Z"

@@ -26,7 +26,7 @@ from syncer.live.drift import Drift, choose, compute_drift, fetch_remote, refres
 from syncer.live.reader import LiveReader
 from syncer.load.validate import validate_root
 from syncer.plan.diff import make_plan
-from syncer.plan.model import LiveView, Plan
+from syncer.plan.model import LiveView, Plan, Targeting
 from syncer.report.drift import catalog_names, drift_document, render_github, render_markdown, render_text
 from syncer.state import open_store, target_identity
 from tests.example import copy_example
@@ -82,7 +82,9 @@ class World:
         assert old in text
         path.write_text(text.replace(old, new, 1))
 
-    def drift(self, *, scope: str = "plan", budget: int = 20, targets: Any = None) -> tuple[Plan, Drift]:
+    def drift(
+        self, *, scope: str = "plan", budget: int = 20, targets: Any = None, targeting: Targeting | None = None
+    ) -> tuple[Plan, Drift]:
         result = validate_root(self.root, root_display="m")
         assert result.ok and result.desired is not None, result.problems
         store = open_store(self.root, result.settings)
@@ -96,6 +98,8 @@ class World:
             target=target,
             state_location=store.location,
             force=True,
+            root="m",
+            targeting=targeting,
         )
         with LiveReader(
             base_url="http://127.0.0.1",
@@ -170,6 +174,14 @@ def test_by_default_only_the_rows_the_plan_touches_are_read(world: World) -> Non
     plan, drift = world.drift()
     assert [c.key.reviewee for c in plan.changes] == [BOB]
     assert drift.reviewees_checked == 1 and [e.key.field for e in drift.entries] == ["5"]
+
+
+def test_refresh_all_of_a_targeted_plan_reads_only_its_target(world: World) -> None:
+    world.behind_the_back(BOB, REVENUE, {"5": "1500000"})  # bob is in teams/sales.yaml
+    _, drift = world.drift(scope="all", targeting=Targeting.of(paths=["teams/support.yaml"]))
+    assert 0 < drift.reviewees_checked < 30 and not drift.detected
+    _, drift = world.drift(scope="all", targeting=Targeting.of(paths=["teams/sales.yaml"]))
+    assert [(e.kind, e.key.reviewee) for e in drift.entries] == [("changed", BOB)]
 
 
 def test_values_entered_outside_syncer_admin_fields_and_rows_feishu_does_not_list(world: World) -> None:

@@ -29,7 +29,7 @@ from syncer.model import (
     ValueKey,
 )
 from syncer.plan.diff import make_plan
-from syncer.plan.model import Plan
+from syncer.plan.model import Plan, Targeting
 from syncer.report.markdown import md
 from syncer.report.plan import PlanFormat, render_markdown, render_plan
 from syncer.state.model import BatchInfo, Rejection, Row, State, StateMeta, row_digest
@@ -75,7 +75,7 @@ def _catalog() -> Catalog:
     )
 
 
-def sample_plan(*, force: bool = False) -> Plan:
+def sample_plan(*, force: bool = False, targeting: Targeting | None = None) -> Plan:
     """alice: creates and an update, a hostile note; bob: a forget and an update; carol: held back;
     DAVE (raw ID): a create. 12 managed values, 4 updates: over the 30% update threshold."""
     desired_values = {
@@ -156,7 +156,14 @@ def sample_plan(*, force: bool = False) -> Plan:
         ),
         force=force,
         version="0.0.0+golden",  # the golden files do not change with each release
+        targeting=targeting,
     )
+
+
+def targeted_plan() -> Plan:
+    """The sample targeted at teams/sales.yaml: alice's and bob's rows; carol (a row in no file any more,
+    another in teams/support.yaml) and DAVE (teams/new.yaml) left out."""
+    return sample_plan(targeting=Targeting.of(paths=["teams/sales.yaml"]))
 
 
 CASES: dict[str, Callable[[Plan], str]] = {
@@ -169,11 +176,13 @@ CASES: dict[str, Callable[[Plan], str]] = {
     "plan-redacted.json": lambda p: render_plan(p, "json", redact=True),
     "github.txt": lambda p: str(render_plan(p, "github", redact=False)),
 }
+TARGETED = ("text.txt", "markdown.md", "plan.json", "github.txt")
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("name", sorted(CASES) + [f"targeted-{n}" for n in TARGETED])
 def test_golden(name: str) -> None:
-    out = CASES[name](sample_plan())
+    targeted = name.startswith("targeted-")
+    out = CASES[name.removeprefix("targeted-")](targeted_plan() if targeted else sample_plan())
     path = GOLDEN / name
     if UPDATE:
         path.write_text(out, encoding="utf-8")
