@@ -131,6 +131,8 @@ def render_xlsx(tables: list[OutTable], lists: Lists) -> bytes:
             dv.errorTitle = table.columns[col - 1]
             ws.add_data_validation(dv)
             dv.add(rng)
+    if LISTS_SHEET in wb.sheetnames:  # after the semesters' sheets
+        wb.move_sheet(LISTS_SHEET, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(LISTS_SHEET))
     if not tables:
         wb.create_sheet("empty")
     out = io.BytesIO()
