@@ -127,7 +127,6 @@ def sheet_import(file: Path, root: Path, into: Path | None, dry_run: bool, redac
     validate's rules, and nothing is written while any error stands. Then the root is validated.
     """
     from syncer.errors import RefusedError, SyncerError
-    from syncer.load.yamlio import read_text_bytes
     from syncer.report.problems import render_text
     from syncer.sheet.apply import ImportInvalid, plan_import, redact_diff, write_changes
     from syncer.sheet.index import index_root
@@ -147,18 +146,17 @@ def sheet_import(file: Path, root: Path, into: Path | None, dry_run: bool, redac
             into_rel = into.resolve().relative_to(root.resolve()).as_posix()
         except ValueError:
             raise SyncerError(f"--into {into.as_posix()} is outside the metrics root {shown}") from None
-    data = read_text_bytes(file, shown_file, max_bytes=result.settings.max_file_bytes) if suffix == ".csv" else None
-    if data is None:
-        size = file.stat().st_size
-        if size > result.settings.max_file_bytes:
-            raise SyncerError(f"{shown_file} is {size:,} bytes, more than max_file_bytes of syncer.yaml")
-        from syncer.sheet.xlsx import read_xlsx
-
-        book = read_xlsx(file.read_bytes(), shown_file)
-    else:
+    size = file.stat().st_size
+    if size > result.settings.max_file_bytes:
+        raise SyncerError(f"{shown_file} is {size:,} bytes, more than max_file_bytes of syncer.yaml")
+    if suffix == ".csv":
         from syncer.sheet.csvfile import read_csv
 
         book = read_csv(file.read_bytes(), shown_file)
+    else:
+        from syncer.sheet.xlsx import read_xlsx
+
+        book = read_xlsx(file.read_bytes(), shown_file)
     index = index_root(root, shown, result)
     plan = plan_import(book, root=root, root_display=shown, result=result, index=index, into=into_rel)
     order: dict[str | None, int] = {t.name: i for i, t in enumerate(book.tables)}

@@ -71,5 +71,11 @@ def patch_sheet_xml(path: Path, edit: Callable[[str], str], sheet: int = 1) -> N
     path.write_bytes(out.getvalue())
 
 
-def cell_xml(coord: str) -> re.Pattern[str]:
-    return re.compile(rf'<c r="{coord}"[^>]*?(?:/>|>.*?</c>)')
+def set_cell_xml(xml: str, coord: str, inner: str) -> str:
+    """The cell `coord` of a sheet's XML holding `inner` (e.g. `<v>1310000.0</v>`), its style kept."""
+
+    def one(m: re.Match[str]) -> str:
+        style = re.search(r' s="\d+"', m.group(1))
+        return f'<c r="{coord}"{style.group() if style else ""}>{inner}</c>'
+
+    return re.sub(rf'<c r="{coord}"([^>]*?)(?:/>|>.*?</c>)', one, xml, count=1)

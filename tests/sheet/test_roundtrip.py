@@ -11,7 +11,16 @@ import pytest
 
 from tests.cli.test_plan import apply_all
 from tests.example import copy_example
-from tests.sheet.helpers import cell_xml, cells_of, edit_workbook, export, patch_sheet_xml, run, set_number, snapshot
+from tests.sheet.helpers import (
+    cells_of,
+    edit_workbook,
+    export,
+    patch_sheet_xml,
+    run,
+    set_cell_xml,
+    set_number,
+    snapshot,
+)
 
 
 @pytest.fixture
@@ -64,7 +73,7 @@ def test_a_newcomers_two_excel_edits_are_exactly_two_updates_in_the_plan(root: P
 
     edit_workbook(book, change)
     coord = change.coord  # type: ignore[attr-defined]
-    patch_sheet_xml(book, lambda xml: cell_xml(coord).sub(f'<c r="{coord}" t="n"><v>1310000.0</v></c>', xml))
+    patch_sheet_xml(book, lambda xml: set_cell_xml(xml, coord, "<v>1310000.0</v>"))
     assert openpyxl.load_workbook(book)["2026-H2"][coord].value == 1310000.0  # a float, as Excel may store it
     r = run("sheet", "import", str(book), "--root", str(root))
     assert r.exit_code == 0, r.output
