@@ -51,17 +51,20 @@ def _write_all(fd: int, data: bytes, *, faults: Faults, step: str, chunk: int) -
         view = view[written:]
 
 
-def atomic_write(path: Path, text: str | Iterable[str], *, faults: Faults = no_faults, chunk: int = 1 << 20) -> None:
-    """Replace `path` with `text` (or its pieces, written as they come) so that a crash leaves either the
-    old file or the new one, never a mix."""
-    pieces = [text] if isinstance(text, str) else text
+def atomic_write(
+    path: Path, text: str | bytes | Iterable[str], *, faults: Faults = no_faults, chunk: int = 1 << 20
+) -> None:
+    """Replace `path` with `text` (or its pieces, written as they come; bytes as they are) so that a crash
+    leaves either the old file or the new one, never a mix."""
+    pieces = [text] if isinstance(text, str | bytes) else text
     name = path.name
     faults(f"{name}:tmp")
     fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600: give the file the mode open() would
         for piece in pieces:
-            _write_all(fd, piece.encode("utf-8"), faults=faults, step=f"{name}:write", chunk=chunk)
+            data = piece if isinstance(piece, bytes) else piece.encode("utf-8")
+            _write_all(fd, data, faults=faults, step=f"{name}:write", chunk=chunk)
         faults(f"{name}:fsync")
         os.fsync(fd)
         os.close(fd)

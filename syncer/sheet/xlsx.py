@@ -1,0 +1,221 @@
+"""Workbooks (.xlsx), through openpyxl: an optional extra (`pip install 'feishu-syncer[sheet]'`), imported
+only here and only when a workbook is read or written.
+
+Written: a sheet per semester, every value a text cell (format `@`, so that the workbook never turns an ID
+or a number into a float), a bold frozen header with a filter, drop-downs for metrics and people (their
+lists on a hidden sheet when they are long) and number checks on the value columns.
+
+Read: every cell with its number format; formulas by their saved result (the workbook is read twice:
+once for the formulas, once for their results); merged ranges named on each cell they cover.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from typing import TYPE_CHECKING, Any
+
+from syncer.errors import SyncerError
+from syncer.sheet.model import LISTS_SHEET, Book, Cell, Table, column_letter
+from syncer.sheet.table import Lists, OutTable
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
+
+MISSING = (
+    "reading and writing .xlsx workbooks needs openpyxl, an optional extra: "
+    "pip install 'feishu-syncer[sheet]' (or use csv: --format csv, FILE.csv)"
+)
+INLINE_LIST_LIMIT = 255  # characters Excel allows in a list written into the validation itself
+CHECKED_ROWS = 1000  # rows past the data that keep the drop-downs and checks, for new rows
+_BAD_TITLE = frozenset("[]:*?/\\")
+
+
+def _openpyxl() -> Any:
+    try:
+        import openpyxl
+    except ImportError:
+        raise SyncerError(MISSING) from None
+    return openpyxl
+
+
+def sheet_title(alias: str, semester_id: str, taken: set[str]) -> str:
+    """The semester's alias when a sheet may be named so (at most 31 characters, none of []:*?/\\, no
+    leading or trailing apostrophe, unique ignoring case), else its ID."""
+    ok = (
+        0 < len(alias) <= 31
+        and not (_BAD_TITLE & set(alias))
+        and not alias.startswith("'")
+        and not alias.endswith("'")
+        and alias.lower() not in taken
+        and alias != LISTS_SHEET
+        and alias.isprintable()
+    )
+    title = alias if ok else semester_id
+    taken.add(title.lower())
+    return title
+
+
+def illegal(text: str) -> bool:
+    """Whether a workbook cannot hold `text` (control characters other than tab and line breaks)."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return ILLEGAL_CHARACTERS_RE.search(text) is not None
+
+
+def render_xlsx(tables: list[OutTable], lists: Lists) -> bytes:
+    """The workbook's bytes."""
+    openpyxl = _openpyxl()
+    from openpyxl.styles import Font
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    list_refs = _lists_sheet(wb, lists)
+    bold = Font(bold=True)
+    taken: set[str] = set()
+    for table in tables:
+        ws: Worksheet = wb.create_sheet(sheet_title(table.semester, table.semester_id, taken))
+        widths = [len(c) for c in table.columns]
+        for col, name in enumerate(table.columns, start=1):
+            cell = ws.cell(row=1, column=col)
+            cell.value = name
+            cell.data_type = "s"
+            cell.number_format = "@"
+            cell.font = bold
+        for r, (row, where) in enumerate(zip(table.rows, table.sources, strict=True), start=2):
+            for col, text in enumerate(row, start=1):
+                cell = ws.cell(row=r, column=col)
+                cell.number_format = "@"
+                if text is None:
+                    continue
+                if illegal(text):
+                    raise SyncerError(
+                        f"{where}: a value of this row holds a control character that a workbook cannot hold; "
+                        "export as csv (--format csv) or change the value"
+                    )
+                cell.value = text
+                cell.data_type = "s"  # never a formula, a number or a date
+                widths[col - 1] = max(widths[col - 1], max(len(x) for x in text.split("\n")))
+        last = len(table.rows) + 1 + CHECKED_ROWS
+        for col, width in enumerate(widths, start=1):
+            letter = column_letter(col)
+            ws.column_dimensions[letter].width = min(width + 2, 60)
+            ws.column_dimensions[letter].number_format = "@"  # new rows typed in stay text
+        ws.freeze_panes = "A2"
+        ws.auto_filter.ref = f"A1:{column_letter(len(table.columns))}{len(table.rows) + 1}"
+        for col, kind in enumerate(table.kinds, start=1):
+            letter = column_letter(col)
+            rng = f"{letter}2:{letter}{last}"
+            dv = None
+            if kind in ("metric", "person"):
+                ref = list_refs["metric" if kind == "metric" else "person"]
+                if ref is None:
+                    continue
+                dv = DataValidation(type="list", formula1=ref, allow_blank=True)
+                if kind == "person":  # raw IDs are allowed too: a warning, not a refusal
+                    dv.errorStyle = "warning"
+                    dv.error = "Not a people alias of catalog.yaml; a raw user ID is fine too."
+                else:
+                    dv.error = "Not a metric alias of catalog.yaml."
+            elif kind in ("number", "percentage"):
+                dv = DataValidation(type="custom", formula1=f"ISNUMBER(--{letter}2)", allow_blank=True)
+                dv.error = (
+                    "A number: digits with an optional minus sign and decimal point (e.g. 1200000 or -3.5)."
+                    if kind == "number"
+                    else "A percentage: e.g. 40% or 40 (the same value)."
+                )
+            if dv is None:
+                continue
+            dv.showErrorMessage = True
+            dv.errorTitle = table.columns[col - 1]
+            ws.add_data_validation(dv)
+            dv.add(rng)
+    if LISTS_SHEET in wb.sheetnames:  # after the semesters' sheets
+        wb.move_sheet(LISTS_SHEET, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(LISTS_SHEET))
+    if not tables:
+        wb.create_sheet("empty")
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _lists_sheet(wb: Any, lists: Lists) -> dict[str, str | None]:
+    """The drop-downs' sources: written inline when short and plain, else on a hidden sheet."""
+    refs: dict[str, str | None] = {}
+    hidden = None
+    for col, (kind, items) in enumerate((("metric", lists.metrics), ("person", lists.people)), start=1):
+        if not items:
+            refs[kind] = None
+            continue
+        inline = ",".join(items)
+        if len(inline) <= INLINE_LIST_LIMIT and not any(ch in item for item in items for ch in ',"'):
+            refs[kind] = f'"{inline}"'
+            continue
+        if hidden is None:
+            hidden = wb.create_sheet(LISTS_SHEET)
+            hidden.sheet_state = "hidden"
+        for row, item in enumerate(items, start=1):
+            cell = hidden.cell(row=row, column=col)
+            cell.value = item
+            cell.data_type = "s"
+        letter = column_letter(col)
+        refs[kind] = f"'{LISTS_SHEET}'!${letter}$1:${letter}${len(items)}"
+    return refs
+
+
+def read_xlsx(data: bytes, display: str) -> Book:
+    """Every sheet of a workbook (the hidden lists sheet of an export aside), each cell with its format;
+    formulas carry their saved result."""
+    openpyxl = _openpyxl()
+    try:
+        formulas = openpyxl.load_workbook(io.BytesIO(data), data_only=False)
+        values = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
+        raise SyncerError(
+            f"{display} is not a workbook openpyxl can read ({type(exc).__name__}: {exc}); save it as .xlsx"
+        ) from None
+    except Exception as exc:  # openpyxl's own exceptions (InvalidFileException and the like)
+        if type(exc).__module__.startswith("openpyxl"):
+            raise SyncerError(f"{display} is not a readable .xlsx workbook: {exc}") from None
+        raise
+    tables = []
+    for ws in values.worksheets:
+        if ws.title == LISTS_SHEET:
+            continue
+        tables.append(_table(ws, formulas[ws.title]))
+    return Book(display, "xlsx", tuple(tables))
+
+
+def _table(ws: Any, fws: Any) -> Table:
+    merged: dict[tuple[int, int], str] = {}
+    for rng in ws.merged_cells.ranges:
+        name = str(rng.coord)
+        for row in range(rng.min_row, rng.max_row + 1):
+            for col in range(rng.min_col, rng.max_col + 1):
+                merged[(row, col)] = name
+    rows: dict[int, list[Cell]] = {}
+    for (row, col), cell in sorted(ws._cells.items()):  # the cells the file holds, never the empty rectangle
+        fcell = fws._cells.get((row, col))
+        is_formula = fcell is not None and fcell.data_type == "f"
+        value = cell.value
+        error = cell.data_type == "e"
+        if value is None and not is_formula and (row, col) not in merged:
+            continue
+        rows.setdefault(row, []).append(
+            Cell(
+                row=row,
+                col=col,
+                value=value,
+                number_format=cell.number_format or "General",
+                formula=is_formula,
+                error=error,
+                merged=merged.get((row, col)),
+            )
+        )
+    for (row, col), name in merged.items():  # covered cells the file does not list
+        if row not in rows or all(c.col != col for c in rows[row]):
+            rows.setdefault(row, []).append(Cell(row=row, col=col, value=None, merged=name))
+    header = tuple(sorted(rows.pop(1, []), key=lambda c: c.col))
+    body = tuple(tuple(sorted(rows[r], key=lambda c: c.col)) for r in sorted(rows))
+    return Table(ws.title, header, body)

@@ -1,0 +1,88 @@
+"""Values edited in place: only the edited bytes change, quoting styles are kept, and what the file writes
+in a way syncer does not edit (anchors, flow mappings that need new entries) is refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from syncer.edit.values import DataFileEditor, NotEditable
+from syncer.load.yamlio import Mapping, Scalar, parse
+
+TEXT = """\
+# a comment that stays
+semester: 2026-H2
+reviewees:
+  alice:   # trailing comment
+    revenue:
+      target: "1200000"   # quoted on purpose
+      actual: 1310000
+      note: |
+        two lines
+        of text
+    nps: {weight: 40%, target: 45}
+"""
+
+
+def nodes(text: str) -> tuple[Mapping, Scalar, Mapping, Scalar, Mapping]:
+    tree = parse(text, "t.yaml")
+    assert isinstance(tree, Mapping)
+    reviewees = tree.get("reviewees")
+    assert isinstance(reviewees, Mapping)
+    rkey, alice = reviewees.items[0]
+    assert isinstance(alice, Mapping)
+    mkey, revenue = alice.items[0]
+    assert isinstance(revenue, Mapping)
+    return reviewees, rkey, alice, mkey, revenue
+
+
+def test_values_are_replaced_in_their_own_style_and_nothing_else_moves() -> None:
+    _, _, alice, _, revenue = nodes(TEXT)
+    ed = DataFileEditor(TEXT)
+    for alias, new in (("target", "1300000"), ("actual", "1400000"), ("note", "one line")):
+        node = revenue.get(alias)
+        key = revenue.key(alias)
+        assert isinstance(node, Scalar) and key is not None
+        ed.set_value(node, key, new)
+    nps = alice.get("nps")
+    assert isinstance(nps, Mapping)
+    w, wk = nps.get("weight"), nps.key("weight")
+    assert isinstance(w, Scalar) and wk is not None
+    ed.set_value(w, wk, "50%, really")  # a flow mapping: quoted where plain would break it
+    out = ed.render()
+    assert out == TEXT.replace('"1200000"', '"1300000"').replace("1310000", "1400000").replace(
+        "note: |\n        two lines\n        of text\n", "note: one line\n"
+    ).replace("weight: 40%", 'weight: "50%, really"')
+
+
+def test_fields_metrics_and_reviewees_are_added_after_their_siblings() -> None:
+    reviewees, rkey, alice, mkey, revenue = nodes(TEXT.replace("    nps: {weight: 40%, target: 45}\n", ""))
+    text = TEXT.replace("    nps: {weight: 40%, target: 45}\n", "")
+    ed = DataFileEditor(text)
+    ed.add_field(mkey, revenue, "owner", "bob")
+    ed.add_metric(rkey, alice, "nps", {"weight": "40%"})
+    tree = parse(text, "t.yaml")
+    assert isinstance(tree, Mapping)
+    rk = tree.key("reviewees")
+    assert rk is not None
+    ed.add_reviewee(rk, reviewees, "007", [("nps", {"target": "0012"})])
+    out = ed.render()
+    assert out == text + "      owner: bob\n    nps:\n      weight: 40%\n  007:\n    nps:\n      target: 0012\n"
+
+
+def test_anchored_values_and_flow_mappings_that_need_entries_are_refused() -> None:
+    text = "semester: 2026-H2\nreviewees:\n  alice:\n    nps: &std {weight: 40%}\n  bob:\n    nps: *std\n"
+    tree = parse(text, "t.yaml")
+    assert isinstance(tree, Mapping)
+    reviewees = tree.get("reviewees")
+    assert isinstance(reviewees, Mapping)
+    alice = reviewees.items[0][1]
+    assert isinstance(alice, Mapping)
+    mkey, nps = alice.items[0]
+    assert isinstance(nps, Mapping)
+    ed = DataFileEditor(text)
+    with pytest.raises(NotEditable, match="anchor"):
+        ed.add_field(mkey, nps, "target", "45")
+    flow = "semester: 2026-H2\nreviewees:\n  alice:\n    nps: {weight: 40%}\n"
+    _, _, _, fkey, fnps = nodes(flow)
+    with pytest.raises(NotEditable, match="flow style"):
+        DataFileEditor(flow).add_field(fkey, fnps, "target", "45")

@@ -1,0 +1,81 @@
+"""Workbooks and csv files for the sheet tests: exported from the example, then edited the way a
+spreadsheet program leaves them."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from click.testing import CliRunner, Result
+
+from syncer.cli import cli
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args))
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def export(root: Path, out: Path, *extra: str) -> Path:
+    r = run("sheet", "export", "--root", str(root), "--out", str(out), *extra)
+    assert r.exit_code == 0, r.output
+    return out
+
+
+def cells_of(ws: Any, reviewee: str, metric: str) -> dict[str, Any]:
+    """The cells of one row of a sheet, by header."""
+    header = [c.value for c in ws[1]]
+    for row in ws.iter_rows(min_row=2):
+        d = {header[i]: c for i, c in enumerate(row) if i < len(header)}
+        if d["reviewee"].value == reviewee and d["metric"].value == metric:
+            return d
+    raise AssertionError(f"no row {reviewee} {metric}")
+
+
+def edit_workbook(path: Path, change: Callable[[Any], None], out: Path | None = None) -> Path:
+    wb = openpyxl.load_workbook(path)
+    change(wb)
+    target = out or path
+    wb.save(target)
+    return target
+
+
+def set_number(c: Any, value: float, fmt: str = "General") -> None:
+    c.value = value
+    c.data_type = "n"
+    c.number_format = fmt
+
+
+def patch_sheet_xml(path: Path, edit: Callable[[str], str], sheet: int = 1) -> None:
+    """Edit a sheet's XML as another program would write it (e.g. a float as `1310000.0`, a formula with
+    its saved result)."""
+    name = f"xl/worksheets/sheet{sheet}.xml"
+    src = zipfile.ZipFile(io.BytesIO(path.read_bytes()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == name:
+                new = edit(data.decode("utf-8"))
+                assert new != data.decode("utf-8"), "the patch changed nothing"
+                data = new.encode("utf-8")
+            dst.writestr(item, data)
+    path.write_bytes(out.getvalue())
+
+
+def set_cell_xml(xml: str, coord: str, inner: str) -> str:
+    """The cell `coord` of a sheet's XML holding `inner` (e.g. `<v>1310000.0</v>`), its style kept."""
+
+    def one(m: re.Match[str]) -> str:
+        style = re.search(r' s="\d+"', m.group(1))
+        return f'<c r="{coord}"{style.group() if style else ""}>{inner}</c>'
+
+    return re.sub(rf'<c r="{coord}"([^>]*?)(?:/>|>.*?</c>)', one, xml, count=1)

@@ -1,0 +1,28 @@
+"""The workbook format: sheet names Excel accepts, and a clear message when the optional extra is missing."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from syncer.errors import SyncerError
+from syncer.sheet.table import Lists, OutTable
+from syncer.sheet.xlsx import read_xlsx, render_xlsx, sheet_title
+
+
+def test_a_semester_alias_excel_cannot_name_a_sheet_after_gives_its_id() -> None:
+    taken: set[str] = set()
+    assert sheet_title("2026-H2", "1", taken) == "2026-H2"
+    assert sheet_title("2026/H1", "7250000000000000001", taken) == "7250000000000000001"
+    assert sheet_title("x" * 32, "3", taken) == "3"
+    assert sheet_title("2026-h2", "4", taken) == "4"  # Excel compares names ignoring case
+
+
+def test_without_openpyxl_the_message_names_the_extra(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setitem(sys.modules, "openpyxl", None)
+    table = OutTable("2026-H2", "1", ("file",), ("key",), (), ())
+    for call in (lambda: render_xlsx([table], Lists((), ())), lambda: read_xlsx(b"", "x.xlsx")):
+        with pytest.raises(SyncerError, match=r"pip install 'feishu-syncer\[sheet\]'"):
+            call()
