@@ -199,3 +199,14 @@ def test_the_release_builds_without_a_token_and_publishes_with_trusted_publishin
     assert "with" not in publish  # no password: trusted publishing
     build = "\n".join(str(s.get("run", "")) for s in jobs["build"]["steps"])
     assert "python -m build" in build and "twine check --strict" in build
+
+
+def test_ci_runs_the_readmes_test_command_and_checks_the_dists() -> None:
+    readme = (REPO / "README.md").read_text().split("```sh\n", 1)[1].split("```", 1)[0].splitlines()
+    assert len(readme) == 2, "the README opens with exactly two commands"
+    install, _, test = readme[1].rpartition(" && ")
+    assert readme[0].startswith("python3 -m venv .venv && ")  # PEP 668: nothing installs outside a venv
+    run = (REPO / ".ci" / "run").read_text().splitlines()
+    assert install in run
+    assert test in run
+    assert "bash .ci/check-dist" in run
