@@ -206,7 +206,8 @@ class _Writer:
             anchor = self.anchors[id(k)]
             prefix = pad
             if i == 0 and first_prefix is not None:
-                prefix = first_prefix
+                prefix = first_prefix  # a list item's first entry: its comments go above the `- ` line
+                self._comments(anchor.leading, len(first_prefix) - 2)
             else:
                 self._comments(anchor.leading, indent)
                 self._gap(anchor.blank_before)

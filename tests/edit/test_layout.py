@@ -85,6 +85,13 @@ def test_rules_quote_what_they_name() -> None:
     assert fmt("id: 123\nn: 123\non: 1\n", rules) == 'id: "123"\nn: 123\n"on": 1\n'
 
 
+def test_mappings_in_a_list_start_on_the_dash_line_and_keep_their_comments() -> None:
+    text = "l:\n-\n    # c\n    a: 1\n    b: 2\n- x\n- a: 1  # t\n  # inner\n  b: [1, 2]\n"
+    once = fmt(text)
+    assert once == "l:\n  # c\n  - a: 1\n    b: 2\n  - x\n  - a: 1  # t\n    # inner\n    b: [1, 2]\n"
+    assert fmt(once) == once
+
+
 def test_empty_and_comment_only_documents() -> None:
     assert fmt("") == ""
     assert fmt("# only a comment\n\n# and another   \n") == "# only a comment\n\n# and another\n"
