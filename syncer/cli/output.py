@@ -39,8 +39,10 @@ class GuardedStream:
         self._line_blank = True  # nothing but whitespace written on the current line so far
         self._tail = ""  # the current line's last two characters, to catch `##[` split across writes
 
-    def write(self, text: str) -> int:
-        self.inner.write(self.guard(text))
+    def write(self, text: str | bytes) -> int:
+        # click writes bytes where it holds bytes (the shell completion scripts): they are UTF-8 text
+        shown = text.decode("utf-8", "surrogateescape") if isinstance(text, bytes) else text
+        self.inner.write(self.guard(shown))
         return len(text)
 
     def guard(self, text: str) -> str:

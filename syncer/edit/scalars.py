@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import re
 
+from yaml.nodes import ScalarNode
+from yaml.resolver import Resolver
+
 from syncer.load.yamlio import NULL_PLAIN
 
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
@@ -103,3 +106,28 @@ def scalar(text: str, *, indent: int) -> str:
 def key(text: str) -> str:
     """A mapping key (never a block scalar)."""
     return text if plain_ok(text) else double_quoted(text)
+
+
+# YAML 1.2's core schema, for the readers (and editors) that follow it rather than YAML 1.1.
+_CORE_12 = re.compile(
+    r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+"
+    r"|[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)"
+    r"|true|True|TRUE|false|False|FALSE|null|Null|NULL|~"
+)
+# A number every YAML reader gets back digit for digit: no sign but minus, no leading zero, no exponent or
+# underscore, and few enough digits for a double.
+_FAITHFUL_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?")
+_RESOLVER = Resolver()
+
+
+def misread(text: str) -> bool:
+    """Whether another YAML reader would take this plain scalar for something other than its text: YAML 1.1
+    (PyYAML, most editors' linters) reads `no`/`on` as booleans, `0123` as octal, `12:30` as 750, `1_000`
+    and `+5` as numbers, `2026-01-01` as a date; YAML 1.2 reads `1e3` as 1000. syncer reads them all as
+    the text typed; quoting them makes every reader agree. Plain decimal numbers stay plain."""
+    if _FAITHFUL_NUMBER.fullmatch(text) and len(text.replace("-", "").replace(".", "").lstrip("0")) <= 15:
+        return False
+    if _CORE_12.fullmatch(text):
+        return True
+    tag: str = _RESOLVER.resolve(ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
+    return tag != "tag:yaml.org,2002:str"

@@ -14,14 +14,24 @@ from typing import Any
 
 import jsonschema
 
+from syncer import __version__
 from syncer.load.yamlio import Mapping, Node, Scalar, Sequence, locate
 from syncer.problems import Problem
+
+#: Where a release's schemas can be read: the repository's files at the release's tag (`v` + the version).
+#: Each schema's `$id` is its own address there; a test holds them to syncer's version.
+SCHEMA_URL = "https://raw.githubusercontent.com/feishu-syncer/syncer/v{version}/schemas/{name}"
 
 SCHEMA_FILES = {
     "syncer": "syncer.schema.json",
     "catalog": "catalog.schema.json",
     "data": "data.schema.json",
 }
+
+
+def schema_url(name: str, *, version: str = __version__) -> str:
+    """The address of the schema file `name` as released with syncer `version`."""
+    return SCHEMA_URL.format(version=version, name=name)
 
 
 def schema_dir() -> Path:

@@ -8,12 +8,13 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from syncer.load.schema import schema_url
 from syncer.model import Source
 from syncer.plan.model import FORGET_MEANING, Plan
 from syncer.plan.safety import how_to_proceed
 from syncer.plan.summary import summary_line
 
-SCHEMA_ID = "https://schemas.feishu-syncer.dev/v1/plan.schema.json"
+PLAN_SCHEMA = "plan.schema.json"
 
 _encode_str: Callable[[str], str] = getattr(json.encoder, "c_encode_basestring", None) or (
     json.encoder.py_encode_basestring
@@ -37,7 +38,7 @@ def _document(plan: Plan, *, redact: bool, rows: list[dict[str, Any]]) -> dict[s
         shown = {c.key.reviewee for c in plan.changes} | {q.row.reviewee for q in plan.quarantined}
         people = {pid: alias for pid, alias in people.items() if pid in shown}
     return {
-        "$schema": SCHEMA_ID,
+        "$schema": schema_url(PLAN_SCHEMA, version=plan.syncer_version),  # the schema of the version that wrote it
         "plan_format": plan.format,
         "syncer_version": plan.syncer_version,
         "checksum": plan.checksum,

@@ -14,6 +14,7 @@ import yaml
 from syncer.emulator import TenantError, load_tenant, parse_tenant
 from syncer.emulator.loader import default_tenant_path, schema_path, tenant_schema
 from syncer.emulator.tenant import ENDPOINTS
+from syncer.load.schema import schema_url
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -28,7 +29,7 @@ def test_the_schema_is_a_valid_2020_12_schema_with_a_versioned_id() -> None:
     schema = tenant_schema()
     jsonschema.Draft202012Validator.check_schema(schema)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert schema["$id"] == "https://schemas.feishu-syncer.dev/v1/emulator-tenant.schema.json"
+    assert schema["$id"] == schema_url("emulator-tenant.schema.json")
     assert schema_path() == REPO / "schemas" / "emulator-tenant.schema.json"  # an editable install
 
 

@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from syncer.cli import cli
+from syncer.edit.fmt import format_root
 from syncer.emulator import Emulator, EmulatorServer, parse_tenant
 from syncer.emulator.tenant import Tenant
 from syncer.load.validate import validate_root
@@ -70,6 +71,9 @@ def bootstrapped(root: Path, semester: str) -> dict[tuple[str, str, str, str], s
 def adopt(fresh: Path, semester: str) -> str:
     run("catalog", "pull", "--root", str(fresh), "--write")
     out = run("import", "--root", str(fresh), "--semester", semester, "--all")
+    imported = sorted((fresh / "imported").rglob("*.yaml"))
+    formatted = format_root(fresh, root_display="fresh", paths=imported)  # import writes what fmt would
+    assert imported and not formatted.problems and [f.display for f in formatted.changed] == []
     plan = run("plan", "--root", str(fresh), "--refresh-all", "--detailed-exitcode")
     assert "No changes" in plan, plan
     return out

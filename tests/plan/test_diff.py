@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from syncer.errors import RefusedError
 from syncer.gitinfo import GitInfo
+from syncer.load.schema import schema_url
 from syncer.load.settings import Safety
 from syncer.model import (
     Catalog,
@@ -336,7 +337,7 @@ def _walk(schema: Any, path: str = "#") -> list[str]:
 
 
 def test_every_schema_property_has_a_title_and_description() -> None:
-    assert SCHEMA["$id"] == "https://schemas.feishu-syncer.dev/v1/plan.schema.json"
+    assert SCHEMA["$id"] == schema_url("plan.schema.json")
     assert SCHEMA["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert _walk(SCHEMA) == []
 
