@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from syncer.apply.run import ApplyRun
-from syncer.plan.model import Plan
-from syncer.plan.targeting import flags as targeting_flags
 from syncer.text import plural
+
+if TYPE_CHECKING:  # validate imports this module: it must not pull in the plan and apply stacks
+    from syncer.apply.run import ApplyRun
+    from syncer.plan.model import Plan
 
 DEFAULT_ROOT = "metrics"
 
@@ -37,6 +39,8 @@ def after_validate(*, ok: bool, root: str) -> str:
 
 
 def after_plan(plan: Plan, *, root: str, state: Path | None, out: Path | None) -> str:
+    from syncer.plan.targeting import flags as targeting_flags
+
     targeted = targeting_flags(plan.targeting.targeting, plan.names.semesters) if plan.targeting else ""
     if plan.refused:
         forced = command("apply", root=root, state=state, extra=f"{targeted} --force".strip())
