@@ -133,7 +133,7 @@ class _Importer:
         self.problems.append(SheetProblem(self.book.display, sheet, row, col, severity, code, message, value, detail))
 
     def unreadable(self, sheet: str | None, cell: Cell, exc: Unreadable) -> None:
-        self.add(sheet, cell.row, cell.col, exc.code, exc.message, exc.value)
+        self.add(sheet, cell.row, cell.col, exc.code, exc.message, exc.value, detail=exc.detail)
 
     # --- the header --------------------------------------------------------------------------------------
 

@@ -281,3 +281,26 @@ def test_a_workbook_written_by_another_program_imports(root: Path, tmp_path: Pat
     new = (root / "teams" / "new.yaml").read_text()
     assert "semester: 2026-H2\nreviewees:\n  zhao.lei:\n    nps:\n      weight: 20%\n      target: 40\n" in new
     assert run("validate", "--root", str(root)).exit_code == 0
+
+
+def test_with_redact_values_no_message_tells_a_cells_value(root: Path, book: Path) -> None:
+    """The advice of float-noise and percent-format errors quotes the value: hidden like the value itself."""
+    before = snapshot(root)
+    where: list[str] = []
+
+    def change(wb: Any) -> None:
+        row = cells_of(wb["2026-H2"], "tang.rui", "csat")
+        set_number(row["actual"], 0.3)
+        set_number(row["target"], 0.55, "0%")  # a percent format in a number column
+        where.append(row["actual"].coordinate)
+
+    edit_workbook(book, change)
+    patch_sheet_xml(book, lambda xml: set_cell_xml(xml, where[0], "<v>0.30000000000000004</v>"))
+    r = run("sheet", "import", str(book), "--root", str(root), "--redact-values")
+    assert r.exit_code == 1, r.output
+    assert "[sheet-float]" in r.output and "[sheet-format]" in r.output, r.output
+    for told in ("e.g. 0.3", "0.55", " 55)"):
+        assert told not in r.output, r.output
+    assert snapshot(root) == before
+    shown = run("sheet", "import", str(book), "--root", str(root)).output
+    assert "e.g. 0.3" in shown and "e.g. 0.55 or 55" in shown, shown
