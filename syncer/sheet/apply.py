@@ -691,6 +691,13 @@ class _Planner(_Importer):
             return None, f"{rel!r} is in a dot-directory, where syncer reads no data files"
         if rel in self.index.files:
             return rel, ""
+        parts = rel.split("/")
+        for i in range(1, len(parts)):
+            if (self.root / "/".join(parts[:i])).is_symlink():
+                return None, (
+                    f"{rel!r} is under {'/'.join(parts[:i])!r}, a symbolic link: syncer follows no links under a "
+                    "root (it could point outside it); name a data file in a directory of the root"
+                )
         path = self.root / rel
         if path.exists() or path.is_symlink():
             return None, f"{rel!r} exists but is not a data file syncer reads (excluded in syncer.yaml?)"

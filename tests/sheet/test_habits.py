@@ -304,3 +304,29 @@ def test_with_redact_values_no_message_tells_a_cells_value(root: Path, book: Pat
     assert snapshot(root) == before
     shown = run("sheet", "import", str(book), "--root", str(root)).output
     assert "e.g. 0.3" in shown and "e.g. 0.55 or 55" in shown, shown
+
+
+def test_a_new_row_never_goes_through_a_symlinked_directory(root: Path, tmp_path: Path) -> None:
+    """A symlinked directory under the root is an error unless excluded, and an excluded one is not read:
+    a new data file in it would be written outside the root, and never read."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (root / "teams" / "out").symlink_to(outside, target_is_directory=True)
+    settings = root / "syncer.yaml"
+    settings.write_text(
+        settings.read_text(encoding="utf-8").replace("exclude: []", "exclude: [teams/out]"), encoding="utf-8"
+    )
+    path = export(root, tmp_path / "book.csv", "--semester", "2026-H2")
+    before = snapshot(root)
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"), newline="")))
+    head = rows[0]
+    new = [""] * len(head)
+    for name, text in (("semester", "2026-H2"), ("reviewee", "wu.hao"), ("metric", "nps"), ("target", "40")):
+        new[head.index(name)] = text
+    for i, file in enumerate(("teams/out/new.yaml", "teams/../teams/out/new.yaml")):
+        new[head.index("file")] = file
+        out = io.StringIO()
+        csv.writer(out).writerows([*rows, new])
+        path.write_text(out.getvalue(), encoding="utf-8")
+        refused(root, path, before, f"book.csv:{len(rows) + 1}:", "symbolic link", "[sheet-file]")
+        assert not any(outside.iterdir()), i
