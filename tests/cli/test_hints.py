@@ -42,7 +42,7 @@ def test_after_plan_for_each_outcome() -> None:
     assert after_plan(empty, root="metrics", state=None, out=None) == (
         "Next: nothing to do: the state matches the YAML."
     )
-    targeted = targeted_plan()
+    targeted = dataclasses.replace(targeted_plan(), forced=True)
     assert after_plan(targeted, root="metrics", state=None, out=None).startswith(
         "Next: `syncer apply --path teams/sales.yaml` applies it"
     )
