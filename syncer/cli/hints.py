@@ -63,7 +63,11 @@ def after_apply(run: ApplyRun, *, root: str, state: Path | None) -> str | None:
     """None when there is nothing to say: the plan was empty and nothing was settled."""
     report = run.report
     code = int(report.exit_code)
-    again = command("apply", root=root, state=state)
+    t = run.plan.targeting
+    from syncer.plan.targeting import flags as targeting_flags
+
+    targeted = targeting_flags(t.targeting, run.plan.names.semesters) if t is not None else ""
+    again = command("apply", root=root, state=state, extra=targeted)  # untargeted, it would send the rest too
     if report.interrupted or code == 3:
         return f"Next: run `{again}` again to go on; the state is consistent."
     if code == 4:
@@ -76,7 +80,6 @@ def after_apply(run: ApplyRun, *, root: str, state: Path | None) -> str | None:
     if run.plan.empty and not report.settled:
         return None
     plan = command("plan", root=root, state=state)
-    t = run.plan.targeting
     if t is not None:
         return (
             f"Next: `{plan}` plans the {plural(t.values_left_out, 'value')} this targeted apply left out; "

@@ -156,7 +156,7 @@ def sheet_import(file: Path, root: Path, into: Path | None, dry_run: bool, redac
     else:
         from syncer.sheet.xlsx import read_xlsx
 
-        book = read_xlsx(file.read_bytes(), shown_file)
+        book = read_xlsx(file.read_bytes(), shown_file, max_bytes=result.settings.max_file_bytes)
     index = index_root(root, shown, result)
     plan = plan_import(book, root=root, root_display=shown, result=result, index=index, into=into_rel)
     order: dict[str | None, int] = {t.name: i for i, t in enumerate(book.tables)}

@@ -39,6 +39,7 @@ from syncer.plan.model import (
     Plan,
     Quarantined,
     Refresh,
+    SafetyBreach,
     SemesterSummary,
     StateRef,
     Targeting,
@@ -109,6 +110,7 @@ def _make_plan(
     values: Mapping[ValueKey, DesiredValue] = desired.open_values()
     closed = desired.closed_semesters
     targeted = None
+    whole_state = state
     if targeting is not None:
         cut = restrict(targeting, values, desired.rows, state, closed=closed, root=root)
         values, state, targeted = cut.values, cut.state, cut.summary
@@ -161,6 +163,8 @@ def _make_plan(
 
     summaries = _summaries(changes, quarantined, values, state, closed)
     breaches = find_breaches(summaries, safety)
+    if targeted is not None and whole_state is not None:
+        breaches += _whole_semester_breaches(summaries, whole_state, safety)
     counts = _counts(changes, quarantined, summaries)
     batch_ids = {c.batch for c in changes if c.batch is not None}
     batches = {b: state.batches[b] for b in sorted(batch_ids) if state is not None and b in state.batches}
@@ -214,6 +218,28 @@ def _make_plan(
         refreshed=None if live is None else Refresh(live.scope, live.reviewees_checked, live.complete),
         targeting=targeted,
     )
+
+
+def _whole_semester_breaches(summaries: list[SemesterSummary], whole: State, safety: Safety) -> list[SafetyBreach]:
+    """A targeted part under min_existing is judged against all its semester manages, as the untargeted
+    plan of the same changes would be: pieces too small to be guarded cannot pass a threshold."""
+    out: list[SafetyBreach] = []
+    for i, s in enumerate(summaries):
+        managed = whole.managed(s.semester)
+        if s.guarded or managed <= s.values_managed:
+            continue
+        probe = [
+            s._replace(
+                values_managed=managed,
+                update_ratio=(s.values_to_update + s.values_to_repair) / managed,
+                forget_ratio=s.values_to_forget / managed,
+            )
+        ]
+        found = find_breaches(probe, safety)
+        if found:
+            summaries[i] = s._replace(guarded=True)
+            out += found
+    return out
 
 
 def _repairs(

@@ -133,7 +133,7 @@ class _Importer:
         self.problems.append(SheetProblem(self.book.display, sheet, row, col, severity, code, message, value, detail))
 
     def unreadable(self, sheet: str | None, cell: Cell, exc: Unreadable) -> None:
-        self.add(sheet, cell.row, cell.col, exc.code, exc.message, exc.value)
+        self.add(sheet, cell.row, cell.col, exc.code, exc.message, exc.value, detail=exc.detail)
 
     # --- the header --------------------------------------------------------------------------------------
 
@@ -691,6 +691,13 @@ class _Planner(_Importer):
             return None, f"{rel!r} is in a dot-directory, where syncer reads no data files"
         if rel in self.index.files:
             return rel, ""
+        parts = rel.split("/")
+        for i in range(1, len(parts)):
+            if (self.root / "/".join(parts[:i])).is_symlink():
+                return None, (
+                    f"{rel!r} is under {'/'.join(parts[:i])!r}, a symbolic link: syncer follows no links under a "
+                    "root (it could point outside it); name a data file in a directory of the root"
+                )
         path = self.root / rel
         if path.exists() or path.is_symlink():
             return None, f"{rel!r} exists but is not a data file syncer reads (excluded in syncer.yaml?)"

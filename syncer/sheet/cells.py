@@ -44,13 +44,15 @@ class Read:
 
 
 class Unreadable(Exception):
-    """A cell that cannot be read without guessing: `message` says what to type (`{value}`: the cell's)."""
+    """A cell that cannot be read without guessing: `message` says what to type (`{value}`: the cell's;
+    `{detail}`: advice that tells the value, left out when values are redacted)."""
 
-    def __init__(self, code: str, message: str, value: str | None = None) -> None:
+    def __init__(self, code: str, message: str, value: str | None = None, detail: str = "") -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.value = value
+        self.detail = detail
 
 
 def format_kind(number_format: str) -> Literal["general", "text", "percent", "number"]:
@@ -78,8 +80,9 @@ def decimal_of(value: float | int) -> Decimal:
         raise Unreadable(
             "sheet-float",
             "the cell holds {value}, a binary float that is no decimal Excel can show (the noise of a formula "
-            f"or a conversion): type the value you mean as text, e.g. {_plain(close)}",
+            "or a conversion): type the value you mean as text{detail}",
             _plain(format(d, "f")),
+            f", e.g. {_plain(close)}",
         )
     return d
 
@@ -137,9 +140,10 @@ def read_cell(cell: Cell, kind: Kind) -> Read | None:
         shown = _plain(format(decimal_of(value) * 100, "f")) + "%"
         raise Unreadable(
             "sheet-format",
-            f"the cell is formatted as a percentage (it shows {{value}}) in a column that is not a percentage: "
-            f"format the cell as Text and type the value (e.g. {number_text(value)} or {shown.rstrip('%')})",
+            "the cell is formatted as a percentage (it shows {value}) in a column that is not a percentage: "
+            "format the cell as Text and type the value{detail}",
             shown,
+            f" (e.g. {number_text(value)} or {shown.rstrip('%')})",
         )
     if kind == "number" or fmt in ("general", "text"):
         return Read(number_text(value), composed=True)

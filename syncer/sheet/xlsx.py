@@ -26,6 +26,7 @@ MISSING = (
     "reading and writing .xlsx workbooks needs openpyxl, an optional extra: "
     "pip install 'feishu-syncer[sheet]' (or use csv: --format csv, FILE.csv)"
 )
+UNPACKED_RATIO = 8  # a workbook may unpack to this many times max_file_bytes (its XML is verbose)
 INLINE_LIST_LIMIT = 255  # characters Excel allows in a list written into the validation itself
 CHECKED_ROWS = 1000  # rows past the data that keep the drop-downs and checks, for new rows
 _BAD_TITLE = frozenset("[]:*?/\\")
@@ -164,10 +165,13 @@ def _lists_sheet(wb: Any, lists: Lists) -> dict[str, str | None]:
     return refs
 
 
-def read_xlsx(data: bytes, display: str) -> Book:
+def read_xlsx(data: bytes, display: str, *, max_bytes: int | None = None) -> Book:
     """Every sheet of a workbook (the hidden lists sheet of an export aside), each cell with its format;
-    formulas carry their saved result."""
+    formulas carry their saved result. With `max_bytes` (max_file_bytes), a workbook whose members unpack
+    to more than UNPACKED_RATIO times it is refused before any is read (a small zip can unpack to gigabytes)."""
     openpyxl = _openpyxl()
+    if max_bytes is not None:
+        _check_unpacked(data, display, max_bytes * UNPACKED_RATIO)
     try:
         formulas = openpyxl.load_workbook(io.BytesIO(data), data_only=False)
         values = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
@@ -185,6 +189,23 @@ def read_xlsx(data: bytes, display: str) -> Book:
             continue
         tables.append(_table(ws, formulas[ws.title]))
     return Book(display, "xlsx", tuple(tables))
+
+
+def _check_unpacked(data: bytes, display: str, limit: int) -> None:
+    """zipfile stops reading a member at its declared size (and fails its CRC past it): the sizes the
+    directory declares bound what openpyxl can unpack."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            unpacked = sum(i.file_size for i in z.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise SyncerError(
+            f"{display} is not a workbook openpyxl can read ({type(exc).__name__}: {exc}); save it as .xlsx"
+        ) from None
+    if unpacked > limit:
+        raise SyncerError(
+            f"{display} unpacks to {unpacked:,} bytes, more than {UNPACKED_RATIO} times max_file_bytes of syncer.yaml "
+            f"({limit:,}): split the sheet, or raise max_file_bytes"
+        )
 
 
 def _table(ws: Any, fws: Any) -> Table:

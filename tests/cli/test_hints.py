@@ -42,7 +42,7 @@ def test_after_plan_for_each_outcome() -> None:
     assert after_plan(empty, root="metrics", state=None, out=None) == (
         "Next: nothing to do: the state matches the YAML."
     )
-    targeted = targeted_plan()
+    targeted = dataclasses.replace(targeted_plan(), forced=True)
     assert after_plan(targeted, root="metrics", state=None, out=None).startswith(
         "Next: `syncer apply --path teams/sales.yaml` applies it"
     )
@@ -76,3 +76,11 @@ def test_plan_prints_the_hint_in_text_format_only(tmp_path: Path) -> None:
     json.loads(runner.invoke(cli, [*args, "--format", "json"]).output)  # still one JSON document
     assert "Next:" not in runner.invoke(cli, ["validate", "--root", str(ROOT), "--format", "json"]).output
     assert "Next:" not in runner.invoke(cli, ["validate", "--root", str(ROOT), "--format", "github"]).output
+
+
+def test_after_a_targeted_apply_stops_early_going_on_keeps_its_targeting() -> None:
+    """An untargeted apply would send what the targeted one left out: the hint to go on carries its flags."""
+    targeted = dataclasses.replace(targeted_plan(), forced=True)
+    for report in (ApplyReport(stopped_early=True), ApplyReport(interrupted="SIGINT")):
+        line = after_apply(ApplyRun(targeted, report), root="metrics", state=None)
+        assert line == "Next: run `syncer apply --path teams/sales.yaml` again to go on; the state is consistent."

@@ -148,6 +148,18 @@ def test_a_targeted_part_under_min_existing_is_not_guarded() -> None:
     assert not targeted.breaches and not targeted.semesters[0].guarded
 
 
+def test_a_targeted_part_under_min_existing_is_judged_against_its_whole_semester() -> None:
+    """9 updates of the 20 values a semester manages (45%) pass no threshold in pieces under min_existing:
+    a targeted plan is never less guarded than the untargeted plan of the same changes."""
+    d, applied = _twenty_managed(9)
+    safety = Safety(max_update_ratio=0.3, max_forget_ratio=0.3, min_existing=11)  # a.yaml manages 10
+    assert plan_of(d, state_of(applied), safety=safety).refused
+    targeted = plan_of(d, state_of(applied), safety=safety, targeting=Targeting.of(paths=["a.yaml"]))
+    assert targeted.refused
+    (breach,) = targeted.breaches
+    assert (breach.kind, breach.values, breach.values_managed) == ("update", 9, 20)
+
+
 # --- the checksum and the document ---------------------------------------------------------------------------
 
 

@@ -281,3 +281,52 @@ def test_a_workbook_written_by_another_program_imports(root: Path, tmp_path: Pat
     new = (root / "teams" / "new.yaml").read_text()
     assert "semester: 2026-H2\nreviewees:\n  zhao.lei:\n    nps:\n      weight: 20%\n      target: 40\n" in new
     assert run("validate", "--root", str(root)).exit_code == 0
+
+
+def test_with_redact_values_no_message_tells_a_cells_value(root: Path, book: Path) -> None:
+    """The advice of float-noise and percent-format errors quotes the value: hidden like the value itself."""
+    before = snapshot(root)
+    where: list[str] = []
+
+    def change(wb: Any) -> None:
+        row = cells_of(wb["2026-H2"], "tang.rui", "csat")
+        set_number(row["actual"], 0.3)
+        set_number(row["target"], 0.55, "0%")  # a percent format in a number column
+        where.append(row["actual"].coordinate)
+
+    edit_workbook(book, change)
+    patch_sheet_xml(book, lambda xml: set_cell_xml(xml, where[0], "<v>0.30000000000000004</v>"))
+    r = run("sheet", "import", str(book), "--root", str(root), "--redact-values")
+    assert r.exit_code == 1, r.output
+    assert "[sheet-float]" in r.output and "[sheet-format]" in r.output, r.output
+    for told in ("e.g. 0.3", "0.55", " 55)"):
+        assert told not in r.output, r.output
+    assert snapshot(root) == before
+    shown = run("sheet", "import", str(book), "--root", str(root)).output
+    assert "e.g. 0.3" in shown and "e.g. 0.55 or 55" in shown, shown
+
+
+def test_a_new_row_never_goes_through_a_symlinked_directory(root: Path, tmp_path: Path) -> None:
+    """A symlinked directory under the root is an error unless excluded, and an excluded one is not read:
+    a new data file in it would be written outside the root, and never read."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (root / "teams" / "out").symlink_to(outside, target_is_directory=True)
+    settings = root / "syncer.yaml"
+    settings.write_text(
+        settings.read_text(encoding="utf-8").replace("exclude: []", "exclude: [teams/out]"), encoding="utf-8"
+    )
+    path = export(root, tmp_path / "book.csv", "--semester", "2026-H2")
+    before = snapshot(root)
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"), newline="")))
+    head = rows[0]
+    new = [""] * len(head)
+    for name, text in (("semester", "2026-H2"), ("reviewee", "wu.hao"), ("metric", "nps"), ("target", "40")):
+        new[head.index(name)] = text
+    for i, file in enumerate(("teams/out/new.yaml", "teams/../teams/out/new.yaml")):
+        new[head.index("file")] = file
+        out = io.StringIO()
+        csv.writer(out).writerows([*rows, new])
+        path.write_text(out.getvalue(), encoding="utf-8")
+        refused(root, path, before, f"book.csv:{len(rows) + 1}:", "symbolic link", "[sheet-file]")
+        assert not any(outside.iterdir()), i
