@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import yaml
 
 from syncer.edit.lines import TextEdits
-from syncer.edit.scalars import double_quoted, key, plain_ok, scalar
+from syncer.edit.scalars import double_quoted, key, misread, plain_ok, scalar
 from syncer.load.yamlio import Mapping, Scalar
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -109,10 +109,10 @@ class DataFileEditor:
         if span.style == '"':
             return double_quoted(text)
         if span.flow:
-            if plain_ok(text) and not (_FLOW_INDICATORS & set(text)):
+            if plain_ok(text) and not misread(text) and not (_FLOW_INDICATORS & set(text)):
                 return text
             return double_quoted(text)
-        return scalar(text, indent=indent).replace("\n", self.newline)
+        return _value(text, indent=indent).replace("\n", self.newline)
 
     def add_field(
         self, metric_key: Scalar, metric: Mapping, alias: str, text: str, *, parents: Sequence[Mapping] = ()
@@ -206,8 +206,13 @@ def _step(metric_or_fields: object, indent: int) -> int:
     return 2
 
 
+def _value(text: str, *, indent: int) -> str:
+    """A value as `syncer fmt` would write it: quoted when another YAML reader would misread it plain."""
+    return double_quoted(text) if plain_ok(text) and misread(text) else scalar(text, indent=indent)
+
+
 def _field_line(indent: int, alias: str, text: str) -> str:
-    return " " * indent + f"{key(alias)}: {scalar(text, indent=indent)}"
+    return " " * indent + f"{key(alias)}: {_value(text, indent=indent)}"
 
 
 def _metric_lines(indent: int, step: int, alias: str, fields: MappingOf[str, str]) -> list[str]:

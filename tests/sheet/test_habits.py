@@ -330,3 +330,20 @@ def test_a_new_row_never_goes_through_a_symlinked_directory(root: Path, tmp_path
         path.write_text(out.getvalue(), encoding="utf-8")
         refused(root, path, before, f"book.csv:{len(rows) + 1}:", "symbolic link", "[sheet-file]")
         assert not any(outside.iterdir()), i
+
+
+def test_a_text_other_yaml_readers_would_misread_is_written_quoted(root: Path, book: Path) -> None:
+    """`no` is the text "no" to syncer, but false to a YAML 1.1 reader: it is written as `syncer fmt` would."""
+
+    def change(wb: Any) -> None:
+        cells_of(wb["2026-H2"], "alice", "revenue")["unit"].value = "no"
+
+    edit_workbook(book, change)
+    imported(root, book)
+    text = (root / "teams" / "sales.yaml").read_text(encoding="utf-8")
+    assert '      unit: "no"\n' in text and "unit: no\n" not in text
+    from syncer.load.validate import validate_root
+
+    result = validate_root(root)
+    assert result.desired is not None
+    assert "no" in {v.value for v in result.desired.values.values()}
