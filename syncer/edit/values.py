@@ -152,7 +152,7 @@ class DataFileEditor:
         indent = reviewees.items[0][0].col - 1
         first = reviewees.items[0][1]
         step = _step(first, indent)
-        lines = [" " * indent + f"{key(reviewee)}:"]
+        lines = [" " * indent + f"{_key(reviewee)}:"]
         for alias, fields in metrics:
             lines += _metric_lines(indent + step, step, alias, fields)
         self._insert_lines(reviewees_key.line, reviewees, indent, lines)
@@ -211,11 +211,15 @@ def _value(text: str, *, indent: int) -> str:
     return double_quoted(text) if plain_ok(text) and misread(text) else scalar(text, indent=indent)
 
 
+def _key(text: str) -> str:
+    return double_quoted(text) if plain_ok(text) and misread(text) else key(text)
+
+
 def _field_line(indent: int, alias: str, text: str) -> str:
-    return " " * indent + f"{key(alias)}: {_value(text, indent=indent)}"
+    return " " * indent + f"{_key(alias)}: {_value(text, indent=indent)}"
 
 
 def _metric_lines(indent: int, step: int, alias: str, fields: MappingOf[str, str]) -> list[str]:
-    lines = [" " * indent + f"{key(alias)}:"]
+    lines = [" " * indent + f"{_key(alias)}:"]
     lines += [_field_line(indent + step, f, t) for f, t in fields.items()]
     return lines

@@ -66,7 +66,7 @@ def test_fields_metrics_and_reviewees_are_added_after_their_siblings() -> None:
     assert rk is not None
     ed.add_reviewee(rk, reviewees, "007", [("nps", {"target": "0012"})])
     out = ed.render()
-    assert out == text + "      owner: bob\n    nps:\n      weight: 40%\n  007:\n    nps:\n      target: 0012\n"
+    assert out == text + '      owner: bob\n    nps:\n      weight: 40%\n  "007":\n    nps:\n      target: "0012"\n'
 
 
 def test_anchored_values_and_flow_mappings_that_need_entries_are_refused() -> None:
