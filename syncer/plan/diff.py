@@ -120,18 +120,25 @@ def _make_plan(
     updates: list[tuple[ValueKey, str, int]] = []
     matched = 0
     rows_get = rows.get
+    # A row's values come one after the other (each file's are merged row by row), their IDs the same
+    # objects: the state's row is looked up once a row, not once a value.
+    sem_ = rev_ = met_ = None
+    r = None
+    fields: Mapping[str, str] = {}
     for k, dv in values.items():
-        r = rows_get(k[:3])
-        if r is None:
-            creates.append(k)
-            continue
-        old = r[0].get(k[3])
+        sem, rev, met, f = k
+        if rev is not rev_ or met is not met_ or sem is not sem_:
+            sem_, rev_, met_ = sem, rev, met
+            r = rows_get((sem, rev, met))
+            fields = r[0] if r is not None else {}
+        old = fields.get(f)
         if old is None:
             creates.append(k)
             continue
         matched += 1
         if old != dv[0]:
-            updates.append((k, old, row_batch(r, k[3])))
+            assert r is not None
+            updates.append((k, old, row_batch(r, f)))
 
     forgets: list[tuple[ValueKey, str, int]] = []
     if state is not None:
