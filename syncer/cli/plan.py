@@ -179,7 +179,15 @@ def plan(
             click.echo(piece, nl=False)
     else:
         color = shown_format == "text" and stdout_color()
-        emit(render_plan(the_plan, shown_format, redact=redact, color=color), nl=False)
+        if shown_format == "text":  # streamed, as the JSON is
+            from syncer.perf import paused_gc
+            from syncer.report.plan import text_chunks
+
+            with paused_gc():
+                for piece in text_chunks(the_plan, redact=redact, color=color):
+                    emit(piece, nl=False)
+        else:
+            emit(render_plan(the_plan, shown_format, redact=redact, color=color), nl=False)
         if drift is not None:
             emit(_render_drift(drift, result.catalog, shown_format, redact=redact), nl=False)
         if shown_format == "text":

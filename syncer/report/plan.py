@@ -210,6 +210,13 @@ def _summary_lines(plan: Plan, style: _Style) -> list[str]:
 
 
 def render_text(plan: Plan, *, redact: bool, color: bool = False, details: bool = True) -> str:
+    with paused_gc():
+        return "".join(text_chunks(plan, redact=redact, color=color, details=details))
+
+
+def text_chunks(plan: Plan, *, redact: bool, color: bool = False, details: bool = True) -> Iterator[str]:
+    """The text plan in pieces of a few thousand lines, to be written as they come: a first plan of a
+    million values is never one string."""
     style = _Style(color)
     lines = _header(plan)
     if details and plan.changes:
@@ -227,6 +234,9 @@ def render_text(plan: Plan, *, redact: bool, color: bool = False, details: bool 
                 last_sem = sem
             lines.append(f"  {_who(plan, rev)}")
             lines.extend(_change_line(plan, c, redact=redact, style=style) for c in changes)
+            if len(lines) >= 4096:
+                yield "\n".join(lines) + "\n"
+                lines = []
     if plan.quarantined:
         lines.append("")
         lines.append("Held back (rejected by Feishu, unchanged since; not sent, not counted):")
@@ -243,7 +253,7 @@ def render_text(plan: Plan, *, redact: bool, color: bool = False, details: bool 
     lines.extend(_summary_lines(plan, style))
     lines.append("")
     lines.append(style(summary_line(plan), "1"))
-    return "\n".join(lines) + "\n"
+    yield "\n".join(lines) + "\n"
 
 
 # --- github ---------------------------------------------------------------------------------------------
