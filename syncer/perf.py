@@ -6,6 +6,11 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+#: Set by the command line's entry point (a process that ends with its command): what a paused section
+#: built is then frozen (gc.freeze) instead of walked by the next full collection. Libraries and tests,
+#: which live on, leave it off: a frozen object that later became cyclic garbage would never be collected.
+freeze_after_pause = False
+
 
 @contextmanager
 def paused_gc() -> Iterator[None]:
@@ -20,4 +25,6 @@ def paused_gc() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            if freeze_after_pause:  # a million values would cost a full collection (a quarter second) each
+                gc.freeze()
             gc.enable()

@@ -109,4 +109,7 @@ def cli(debug: bool) -> None:
 
 
 def main() -> None:
+    from syncer import perf
+
+    perf.freeze_after_pause = True  # this process ends with its command (see syncer.perf)
     cli.main()
