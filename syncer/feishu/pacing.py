@@ -7,6 +7,10 @@ apply by at most one interval.
 
 The arithmetic is pure; `Pacer` adds an injected clock and sleep, and is the `RequestGate` the Feishu
 client calls before every attempt (retries included) and tells about 429 waits.
+
+A quota shared with other processes (`SharedQuota`: the postgres state backend keeps one per app) is
+claimed once the pacer's own slot has come: the claim takes the slot for everyone, or says how long to
+wait before claiming again. Without one, each apply paces itself alone, as above.
 """
 
 from __future__ import annotations
@@ -46,12 +50,18 @@ def eta(n: int, *, now: float, last_request_at: float | None, interval: float) -
     return first_slot(now=now, last_request_at=last_request_at, interval=interval) + (n - 1) * interval - now
 
 
+#: A claim on a shared quota: (now, interval) -> 0 when the request may start now (the slot is taken for
+#: every process sharing it), else the seconds to wait before claiming again.
+SharedQuota = Callable[[float, float], float]
+
+
 class WaitAbandoned(Exception):
     """A wait for the next slot was given up (a stop was asked for): no request was sent."""
 
 
 class Pacer:
-    """Spaces requests `interval` seconds apart, starting from `last_request_at` (from the state)."""
+    """Spaces requests `interval` seconds apart, starting from `last_request_at` (from the state), and, with
+    `shared`, apart from the requests of every process sharing that quota too."""
 
     def __init__(
         self,
@@ -60,12 +70,14 @@ class Pacer:
         last_request_at: float | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        shared: SharedQuota | None = None,
     ) -> None:
         if not math.isfinite(interval) or interval <= 0:
             raise ValueError("interval must be a positive number of seconds")
         self.interval = interval
         self._clock = clock
         self._sleep = sleep
+        self._shared = shared
         now = clock()
         self._last = None if last_request_at is None else min(last_request_at, now)
         self._not_before = now
@@ -78,12 +90,14 @@ class Pacer:
         last_request_at: float | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        shared: SharedQuota | None = None,
     ) -> Pacer:
         return cls(
             interval=interval_for(import_per_minute),
             last_request_at=last_request_at,
             clock=clock,
             sleep=sleep,
+            shared=shared,
         )
 
     @property
@@ -103,15 +117,21 @@ class Pacer:
         return self.next_slot() + (n - 1) * self.interval - self._clock()
 
     def wait_turn(self, *, give_up: Callable[[], bool] | None = None) -> float:
-        """Sleep until the next slot, record the request as sent now, and return that time. With `give_up`,
-        the wait is checked every second and abandoned (WaitAbandoned, nothing recorded) once it says so."""
+        """Sleep until the next slot (ours, then the shared quota's), record the request as sent now, and return
+        that time. With `give_up`, the wait is checked every second and abandoned (WaitAbandoned, nothing
+        recorded) once it says so."""
         while True:
             now = self._clock()
             slot = max(first_slot(now=now, last_request_at=self._last, interval=self.interval), self._not_before)
             if give_up is not None and give_up():
                 raise WaitAbandoned()
             if now >= slot:
-                break
+                if self._shared is None:
+                    break
+                wait = self._shared(now, self.interval)
+                if wait <= 0:
+                    break
+                slot = now + wait
             self._sleep(slot - now if give_up is None else min(slot - now, 1.0))
         self._last = now
         return now
