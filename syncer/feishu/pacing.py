@@ -9,8 +9,9 @@ The arithmetic is pure; `Pacer` adds an injected clock and sleep, and is the `Re
 client calls before every attempt (retries included) and tells about 429 waits.
 
 A quota shared with other processes (`SharedQuota`: the postgres state backend keeps one per app) is
-claimed once the pacer's own slot has come: the claim takes the slot for everyone, or says how long to
-wait before claiming again. Without one, each apply paces itself alone, as above.
+claimed once the pacer's own slot has come: the claim reserves the next free slot of everyone sharing it
+(first come, first served, so that concurrent applies take turns) and says how long until it; the request
+goes then, without claiming again. Without one, each apply paces itself alone, as above.
 """
 
 from __future__ import annotations
@@ -50,8 +51,8 @@ def eta(n: int, *, now: float, last_request_at: float | None, interval: float) -
     return first_slot(now=now, last_request_at=last_request_at, interval=interval) + (n - 1) * interval - now
 
 
-#: A claim on a shared quota: (now, interval) -> 0 when the request may start now (the slot is taken for
-#: every process sharing it), else the seconds to wait before claiming again.
+#: A claim on a shared quota: (now, interval) -> the seconds from now until the slot it reserved for this
+#: request (0: it may start now), for every process sharing the quota.
 SharedQuota = Callable[[float, float], float]
 
 
@@ -126,15 +127,23 @@ class Pacer:
             if give_up is not None and give_up():
                 raise WaitAbandoned()
             if now >= slot:
-                if self._shared is None:
-                    break
-                wait = self._shared(now, self.interval)
-                if wait <= 0:
-                    break
-                slot = now + wait
+                if self._shared is not None:
+                    now = self._wait_until(now + self._shared(now, self.interval), give_up)
+                break
             self._sleep(slot - now if give_up is None else min(slot - now, 1.0))
         self._last = now
         return now
+
+    def _wait_until(self, reserved: float, give_up: Callable[[], bool] | None) -> float:
+        """Sleep until a slot reserved on the shared quota; the time it came. A slot given up is lost (the
+        others start one interval later, no more)."""
+        while True:
+            now = self._clock()
+            if now >= reserved:
+                return now
+            if give_up is not None and give_up():
+                raise WaitAbandoned()
+            self._sleep(reserved - now if give_up is None else min(reserved - now, 1.0))
 
     def defer(self, seconds: float) -> None:
         """Feishu said to wait (429 `x-ogw-ratelimit-reset`): no request before now + seconds."""

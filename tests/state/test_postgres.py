@@ -260,12 +260,12 @@ def test_the_import_quota_is_one_per_app_across_states(pg_dsn: str) -> None:
     other_app = IDENT._replace(app_id="cli_other")
     with sales.locked(), support.locked():
         a, b, c = sales.import_quota(IDENT), support.import_quota(IDENT), support.import_quota(other_app)
-        assert a(1000.0, 6.0) == 0.0  # taken: the app's last request is now 1000
-        assert b(1001.0, 6.0) == pytest.approx(5.0)  # another state of the same app waits its turn
+        assert a(1000.0, 6.0) == 0.0  # the slot at 1000 is taken
+        assert b(1001.0, 6.0) == pytest.approx(5.0)  # another state of the same app: the next slot, 1006
         assert c(1001.0, 6.0) == 0.0  # another app has a quota of its own
-        assert b(1006.0, 6.0) == 0.0
-        assert a(1007.0, 6.0) == pytest.approx(5.0)
-        assert a(900.0, 6.0) == pytest.approx(6.0)  # a mark in the future (clock skew) counts as now
+        assert a(1002.0, 6.0) == pytest.approx(10.0)  # queued behind it: 1012
+        assert b(1020.0, 6.0) == 0.0  # the queue is gone: now
+        assert a(10.0, 6.0) == 0.0  # a slot far ahead of this clock (skew) is no queue: now
 
 
 # --- the schema ---------------------------------------------------------------------------------------------

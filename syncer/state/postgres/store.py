@@ -52,6 +52,10 @@ from syncer.state.postgres.db import Database
 from syncer.state.postgres.lock import AdvisoryLock, Conn
 from syncer.state.postgres.schema import check_version, ensure_schema, installed_version
 
+#: Seconds ahead of now past which the quota's last slot is taken for a skewed clock (and counts as now)
+#: rather than for a queue of applies waiting their turn.
+MAX_AHEAD = 600.0
+
 _META_COLUMNS = (
     "format, lineage, serial, generation, created, host, app_id, user_id_type, next_batch, last_import_request, "
     "last_apply_at, last_apply_commit, last_apply_batch, plan_key"
@@ -577,9 +581,10 @@ class PostgresStateStore:
     # --- the quota every state of one app shares -----------------------------------------------------------
 
     def import_quota(self, target: Identity) -> Callable[[float, float], float]:
-        """A claim on the next import request slot of `target`'s (host, app ID), for the pacer: given the
-        time now and the interval, 0 when the request may go now (the slot is taken: recorded as sent now),
-        else the seconds to wait before claiming again. Needs the lock (its connection)."""
+        """A claim on the import quota of `target`'s (host, app ID), for the pacer: given the time now and the
+        interval, it reserves the next free slot (the app's last reserved slot plus the interval, or now) and
+        returns the seconds until it. The row is taken with SELECT ... FOR UPDATE, so claims of concurrent
+        applies queue up one interval apart in the order they came. Needs the lock (its connection)."""
         host, app = target.host, target.app_id or ""
 
         def claim(now: float, interval: float) -> float:
@@ -596,13 +601,12 @@ class PostgresStateStore:
                     "SELECT last_request FROM syncer_quota WHERE host = %s AND app_id = %s FOR UPDATE", (host, app)
                 ).fetchone()
                 last = None if row is None or row[0] is None else float(str(row[0]))
-                if last is not None:
-                    slot = min(last, now) + interval  # a mark in the future (a skewed clock) counts as now
-                    if now < slot:
-                        return slot - now
+                slot = now if last is None else max(now, last + interval)
+                if slot - now > MAX_AHEAD:  # a mark far ahead of this clock: a skewed clock, not a queue
+                    slot = now
                 conn.execute(
-                    "UPDATE syncer_quota SET last_request = %s WHERE host = %s AND app_id = %s", (now, host, app)
+                    "UPDATE syncer_quota SET last_request = %s WHERE host = %s AND app_id = %s", (slot, host, app)
                 )
-            return 0.0
+            return slot - now
 
         return claim
