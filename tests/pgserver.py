@@ -25,9 +25,21 @@ HOW = (
 )
 
 
+class Dsn(str):
+    """A DSN that pytest's reports (fixture values, locals) show without its password."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "Dsn(***)"
+
+
 class PgServer:
     def __init__(self, dsn: str) -> None:
-        self.dsn = dsn
+        self.dsn = Dsn(dsn)
+
+    def __repr__(self) -> str:
+        return "PgServer(***)"
 
     def new_schema(self) -> str:
         """A new, empty schema; returns a DSN whose search_path is it."""
@@ -37,7 +49,7 @@ class PgServer:
         name = "t_" + uuid.uuid4().hex[:16]
         with psycopg.connect(self.dsn, autocommit=True) as conn:
             conn.execute(f"CREATE SCHEMA {name}".encode())
-        return conninfo.make_conninfo(self.dsn, options=f"-c search_path={name}")
+        return Dsn(conninfo.make_conninfo(self.dsn, options=f"-c search_path={name}"))
 
     def drop_schema(self, dsn: str) -> None:
         import psycopg
