@@ -10,6 +10,7 @@
 # $SYNCER_PG_OS_USER (default syncer-ci, created as a system user when missing; `nobody` when it cannot be).
 # The binaries are found on PATH, else in /usr/lib/postgresql/*/bin (Debian's layout).
 set -euo pipefail
+PATH="$PATH:/usr/sbin:/sbin" # runuser, useradd
 
 find_bin() {
   if command -v initdb >/dev/null 2>&1 && command -v pg_ctl >/dev/null 2>&1; then
@@ -17,12 +18,12 @@ find_bin() {
     return
   fi
   local d
-  for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -rV); do
+  while IFS= read -r d; do
     if [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ]; then
       echo "$d"
       return
     fi
-  done
+  done < <(printf '%s\n' /usr/lib/postgresql/*/bin | sort -rV)
   echo "postgres.sh: no initdb/pg_ctl on PATH or in /usr/lib/postgresql/*/bin (apt-get install postgresql)" >&2
   exit 2
 }
@@ -56,6 +57,7 @@ start() {
   bin=$(find_bin)
   pick_os_user
   dir=$(mktemp -d "${TMPDIR:-/tmp}/syncer-pg.XXXXXX")
+  trap 'cat "$dir"/*.log >&2 2>/dev/null; rm -rf "$dir"' ERR
   mkdir "$dir/data" "$dir/run"
   password=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
   (umask 077 && printf '%s\n' "$password" >"$dir/pwfile")
@@ -63,19 +65,14 @@ start() {
     chown -R "$PGUSER_OS" "$dir"
   fi
   as_user "$bin/initdb" -D "$dir/data" -U syncer --pwfile="$dir/pwfile" --auth=scram-sha-256 \
-    --encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || {
-    cat "$dir/initdb.log" >&2
-    exit 1
-  }
+    --encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1
   rm -f "$dir/pwfile"
   port=$(free_port)
   as_user "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir/run -c fsync=on -c max_connections=100" start >/dev/null || {
-    cat "$dir/server.log" >&2
-    exit 1
-  }
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir/run -c max_connections=100" start >/dev/null
   (umask 077 && printf 'export SYNCER_TEST_PG_DSN=%q\n' \
     "postgresql://syncer:$password@127.0.0.1:$port/postgres" >"$dir/env")
+  trap - ERR
   echo "$dir"
 }
 
