@@ -286,30 +286,37 @@ def test_the_schema_is_versioned_and_a_newer_one_refused(pg_dsn: str) -> None:
         store.lock()
 
 
-def test_a_role_without_create_uses_tables_a_dba_made(pg_server: PgServer, pg_dsn: str) -> None:
-    """docs/state.md: a DBA runs the schema (`syncer state schema-sql` prints it) and grants a role DML on
-    the tables and USAGE on the schema; that role can apply (no DDL needed)."""
+def test_roles_without_create_use_tables_a_dba_made(pg_server: PgServer, pg_dsn: str) -> None:
+    """docs/state.md: a DBA runs schema_sql() and grants a role DML on the tables and USAGE on the schema:
+    that role applies (no DDL needed). A role with SELECT alone plans and shows, and is told what it lacks
+    when it tries to write."""
     import psycopg
     from psycopg import conninfo
 
-    role, password = "r_" + uuid.uuid4().hex[:12], uuid.uuid4().hex
+    writer, reader, password = "w_" + uuid.uuid4().hex[:12], "r_" + uuid.uuid4().hex[:12], uuid.uuid4().hex
     schema = conninfo.conninfo_to_dict(pg_dsn)["options"].rpartition("=")[2]  # type: ignore[union-attr]
     with psycopg.connect(pg_dsn, autocommit=True) as conn:
         conn.execute(schema_sql().encode())
-        conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'".encode())
-        conn.execute(f"GRANT USAGE ON SCHEMA {schema} TO {role}".encode())
-        conn.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}".encode())
+        for role, grant in ((writer, "SELECT, INSERT, UPDATE, DELETE"), (reader, "SELECT")):
+            conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'".encode())
+            conn.execute(f"GRANT USAGE ON SCHEMA {schema} TO {role}".encode())
+            conn.execute(f"GRANT {grant} ON ALL TABLES IN SCHEMA {schema} TO {role}".encode())
     try:
-        dsn = conninfo.make_conninfo(pg_dsn, user=role, password=password)
-        store = pg_store(dsn)
+        store = pg_store(conninfo.make_conninfo(pg_dsn, user=writer, password=password))
         with store.locked():
             store.create(IDENT)
             store.record_batch(batch({(SEM, ALICE, REV): {"2": "40"}}, token="a"))
         assert store.load() is not None and store.history(Selection()).changes
+        looker = pg_store(conninfo.make_conninfo(pg_dsn, user=reader, password=password))
+        seen = looker.load()
+        assert seen is not None and seen.value_count == 1 and looker.lock_holder() is None
+        with pytest.raises(StateError, match=r"permission denied .*SQLSTATE 42501.*the role needs the grants"):
+            looker.lock()
     finally:
         with psycopg.connect(pg_server.dsn, autocommit=True) as conn:
-            conn.execute(f"DROP OWNED BY {role}".encode())
-            conn.execute(f"DROP ROLE {role}".encode())
+            for role in (writer, reader):
+                conn.execute(f"DROP OWNED BY {role}".encode())
+                conn.execute(f"DROP ROLE {role}".encode())
 
 
 # --- opening, and errors that keep the DSN secret ------------------------------------------------------------

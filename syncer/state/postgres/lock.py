@@ -145,7 +145,7 @@ class AdvisoryLock:
                 )
             session = self.holder_session(conn)
             if session is not None:
-                row = conn.execute("SELECT pg_terminate_backend(%s, 5000)", (session,)).fetchone()
+                row = conn.execute("SELECT pg_terminate_backend(%s)", (session,)).fetchone()
                 if row is None or not row[0]:
                     raise StateError(
                         f"could not end the session holding {self.location}'s lock; ask the database's "
