@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from syncer.errors import StateError
+from syncer.errors import StateError, StateUnavailable
 from syncer.load.settings import Settings, StateSettings
 from syncer.model import Identity, RowKey, ValueKey
 from syncer.state.history import Selection
@@ -362,6 +362,7 @@ def test_errors_never_show_the_dsn_its_password_user_or_host(pg_dsn: str) -> Non
         for secret in ("s3cret-Passw0rd", "payroll_admin", dsn, str(parts["password"]), "junk"):
             assert secret not in message, message
         assert "$SYNCER_PG_DSN" in message
+        assert isinstance(err.value, StateUnavailable) == (reason != "not a PostgreSQL connection string")
 
 
 def test_a_server_error_is_told_by_its_sqlstate_scrubbed(pg_dsn: str) -> None:

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 import psycopg
 from psycopg import conninfo
 
-from syncer.errors import StateError
+from syncer.errors import StateError, StateUnavailable
 
 #: Seconds to wait for the server when connecting (libpq's connect_timeout).
 CONNECT_TIMEOUT = 10
@@ -98,8 +98,8 @@ class Database:
             raise StateError(
                 f"${self.variable} is not a PostgreSQL connection string (a libpq key=value DSN or a postgresql:// URI)"
             ) from None
-        except psycopg.Error as exc:
-            raise StateError(
+        except psycopg.Error as exc:  # unreachable, not damaged: validation's people cache does without it
+            raise StateUnavailable(
                 f"cannot connect to the PostgreSQL server of ${self.variable}: {describe(exc, self.secrets)}"
             ) from None
 
