@@ -9,7 +9,9 @@ import subprocess
 import sys
 import uuid
 from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -157,6 +159,103 @@ def test_a_reader_never_waits_for_the_writer_and_sees_a_whole_state(pg_dsn: str)
         seen = store.load()
         assert seen is not None and seen.meta.serial == 2 and seen.get((SEM, ALICE, REV, "2")) == ("40", 1)
         writer.rollback()
+
+
+# --- a kill at every statement -------------------------------------------------------------------------------
+
+
+class Killed(Exception):
+    pass
+
+
+def _apply_ops(store: PostgresStateStore) -> list[tuple[str, Callable[[], object]]]:
+    """An apply's writes, one by one (each is one transaction)."""
+    entry = JournalEntry("k1", SEM, "2026-05-01T12:00:00.000Z", "{}", ((ValueKey(SEM, BOB, NPS, "2"), "30"),))
+    rejected = Rejection(RowKey(SEM, ALICE, NPS), 1580306, "2026-05-01T12:00:00.000Z", "e" * 64, "", "k2")
+    return [
+        ("journal", lambda: store.open_journal(entry)),
+        (
+            "batch",
+            lambda: store.record_batch(
+                batch({(SEM, BOB, NPS): {"2": "30"}, (SEM, ALICE, REV): {"2": "41"}}, token="k1")
+            ),
+        ),
+        ("reject", lambda: store.record_rejected([rejected])),
+        ("paced", lambda: store.record_import_request(T0 + timedelta(seconds=60))),
+        ("forget", lambda: store.forget([(SEM, ALICE, REV, "4")])),
+        ("people", lambda: store.record_people({"people": {}})),
+    ]
+
+
+def _template(dsn: str) -> State:
+    seed = pg_store(dsn, "seed")
+    with seed.locked():
+        seed.create(IDENT)
+        seed.record_batch(batch({(SEM, ALICE, REV): {"2": "40", "4": "1"}}, token="s1"))
+    state = seed.load()
+    assert state is not None
+    return state
+
+
+def _killing(real: Any, *, at: int, session: int, admin: str) -> Any:
+    """`execute` that, at its `at`-th call, ends its own session from outside (as a SIGKILL would) and dies."""
+    import psycopg
+
+    count = 0
+
+    def execute(query: object, params: object = None, **kw: object) -> object:
+        nonlocal count
+        if count == at:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute("SELECT pg_terminate_backend(%s)", (session,))
+            raise Killed(str(query)[:60])
+        count += 1
+        return real(query, params, **kw)
+
+    return execute
+
+
+def test_a_writer_killed_at_any_statement_leaves_a_whole_state(pg_server: PgServer, pg_dsn: str) -> None:
+    """Kill the writer's session (pg_terminate_backend, as a SIGKILL ends it) before each statement of an
+    apply's writes: the state is the one before or after a whole operation, and the next writer takes the
+    lock without an unlock and carries on."""
+    template = _template(pg_dsn)
+    reference = pg_store(pg_dsn, "reference")
+    with reference.locked():
+        reference.adopt(template, people=None)
+        allowed = [image(reference.load())]
+        for _name, op in _apply_ops(reference):
+            op()
+            allowed.append(image(reference.load()))
+    victim_no = 0
+    while True:
+        victim = pg_store(pg_dsn, f"victim{victim_no}")
+        with victim.locked():
+            victim.adopt(template, people=None)
+        victim.lock()
+        assert victim._conn is not None
+        conn, real = victim._conn, victim._conn.execute
+        kill = _killing(real, at=victim_no, session=conn.info.backend_pid, admin=pg_server.dsn)
+        conn.execute = kill  # type: ignore[method-assign]
+        killed = False
+        try:
+            for _name, op in _apply_ops(victim):
+                op()
+        except (Killed, StateError):
+            killed = True
+        conn.execute = real  # type: ignore[method-assign]
+        victim.unlock()  # after a kill the session is gone already: nothing to release
+        if not killed:
+            break  # past the last statement: every step was killed once
+        after = pg_store(pg_dsn, f"victim{victim_no}")
+        seen = image(after.load())
+        assert seen in allowed, f"killed before statement {victim_no}: not a whole state"
+        with after.locked():  # no unlock was needed
+            after.record_batch(batch({(SEM, BOB, REV): {"2": "9"}}, token="next"))
+        final = after.load()
+        assert final is not None and final.get((SEM, BOB, REV, "2")) is not None
+        victim_no += 1
+    assert victim_no > 10  # every statement of every operation was a kill point
 
 
 # --- the lock -----------------------------------------------------------------------------------------------
