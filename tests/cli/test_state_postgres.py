@@ -38,7 +38,8 @@ def test_migrate_to_postgres_and_back_is_lossless(world: World, pg_dsn: str, tmp
     settings = world.root / "syncer.yaml"
     settings.write_text(settings.read_text().replace("backend: local", "backend: local\n  name: example"))
     source = LocalStateStore(world.root / ".syncer" / "state")
-    (source.path / "people.json").write_text('{"people": {}}\n')  # a people cache travels too
+    people = {"format": 1, "identity": source.load().identity._asdict(), "people": {}}  # type: ignore[union-attr]
+    (source.path / "people.json").write_text(json.dumps(people))  # a people cache travels too
     before = image(source.load())
     code, out = run("state", "migrate", "--root", str(world.root), "--to", "postgres")
     assert code == 0 and "to postgres:example" in out, out
@@ -48,13 +49,13 @@ def test_migrate_to_postgres_and_back_is_lossless(world: World, pg_dsn: str, tmp
     settings.write_text(settings.read_text().replace("backend: local", "backend: postgres"))
     assert world.plan().empty  # the database's state is the same state: nothing to do
     code, out = run("state", "show", "--root", str(world.root))
-    assert code == 0 and "State at postgres:example" in out and "215 values, 60 rows" in out
+    assert code == 0 and "State at postgres:example" in out and "215 values, 60 rows" in out, out
     back = tmp_path / "back"
     code, out = run("state", "migrate", "--root", str(world.root), "--to", "local", "--state", str(back))
     assert code == 0 and f"to {back}" in out, out
     again = LocalStateStore(back)
     assert image(again.load()) == before
-    assert again.read_people() == source.read_people() == {"people": {}}
+    assert again.read_people() == source.read_people() == people
 
 
 def test_history_tells_which_commit_set_a_value(world: World, pg_dsn: str) -> None:
