@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 
 from tests.paths import FIXTURES
+from tests.pgserver import pg_dsn, pg_server
+
+__all__ = ["pg_dsn", "pg_server"]  # PostgreSQL for the postgres backend's tests (tests/pgserver.py)
 
 
 @pytest.fixture
@@ -32,6 +35,7 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPat
         "SYNCER_DEBUG",
         "NO_COLOR",
         "GITHUB_STEP_SUMMARY",
+        "SYNCER_PG_DSN",
     ):
         monkeypatch.delenv(var, raising=False)
 

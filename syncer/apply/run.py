@@ -16,7 +16,7 @@ from syncer.apply.outcome import ApplyReport, ProgressFn, RejectedRow, StepHook,
 from syncer.apply.preflight import PREFLIGHT_MESSAGE, READABLE_ID_TYPES, preflight_reviewees
 from syncer.errors import RefusedError
 from syncer.feishu.codes import describe
-from syncer.feishu.pacing import Pacer
+from syncer.feishu.pacing import Pacer, SharedQuota
 from syncer.feishu.write import WriteClient
 from syncer.gitinfo import GitInfo
 from syncer.load.settings import Settings
@@ -27,7 +27,7 @@ from syncer.plan.safety import check_safety
 from syncer.plan.targeting import flags, from_document
 from syncer.state import load_checked
 from syncer.state.model import State, parse_time
-from syncer.state.protocols import WritableStore
+from syncer.state.protocols import SharedPacing, WritableStore
 from syncer.urls import host_of
 
 
@@ -58,12 +58,16 @@ def pacer_for(
     *,
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
+    shared: SharedQuota | None = None,
 ) -> Pacer:
-    """Requests evenly spaced at 60/import_per_minute s, continuing from the last request in the state."""
+    """Requests evenly spaced at 60/import_per_minute s, continuing from the last request in the state; with
+    `shared` (a store that keeps one quota per app), spaced from every other apply of the app too."""
     last = None
     if state is not None and state.meta.last_import_request:
         last = parse_time(state.meta.last_import_request).timestamp()
-    return Pacer.per_minute(settings.target.import_per_minute, last_request_at=last, clock=clock, sleep=sleep)
+    return Pacer.per_minute(
+        settings.target.import_per_minute, last_request_at=last, clock=clock, sleep=sleep, shared=shared
+    )
 
 
 def render_record_name(template: str, *, commit: str, short: str, now: datetime) -> str:
@@ -229,7 +233,8 @@ def run_apply(
                 f"took over the lock of {dead.command or 'a writer'} (pid {dead.pid} on {dead.host}, since "
                 f"{dead.time}): it is gone; what it left open in the journal is settled first",
             )
-        pacer = pacer_for(settings, state, clock=clocks.timer, sleep=clocks.sleep)
+        shared = store.import_quota(target) if isinstance(store, SharedPacing) else None
+        pacer = pacer_for(settings, state, clock=clocks.timer, sleep=clocks.sleep, shared=shared)
         applier = Applier(
             store=store,
             client=client,

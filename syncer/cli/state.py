@@ -1,4 +1,4 @@
-"""`syncer state show|rm|unlock|migrate`: inspect and repair the state."""
+"""`syncer state show|rm|unlock|migrate|history`: inspect and repair the state."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from syncer.cli.output import say
 from syncer.text import plural
 
 if TYPE_CHECKING:
+    from syncer.load.settings import Settings
     from syncer.model import Catalog
+    from syncer.state.git.store import GitStateStore
     from syncer.state.protocols import StateStore
 
 
@@ -181,7 +183,7 @@ def state_unlock(root: Path, state_path: Path | None, force: bool) -> int:
     return 0
 
 
-# --- state migrate: between the local and the git backend -----------------------------------------------
+# --- state migrate: between the local, git and postgres backends -----------------------------------------
 
 
 @state.command("migrate")
@@ -190,17 +192,21 @@ def state_unlock(root: Path, state_path: Path | None, force: bool) -> int:
 @click.option(
     "--to",
     "to",
-    type=click.Choice(["git", "local"]),
+    type=click.Choice(["git", "local", "postgres"]),
     required=True,
     help="git: push the local state (state.path, or --state PATH) as the first commit of state.branch "
     "on state.remote; refused if the branch exists. local: copy the branch's state into "
-    "state.path (or --state PATH); refused if a state is there.",
+    "state.path (or --state PATH); refused if a state is there. postgres: copy the state of "
+    "state.backend (local or git) into the database of $state.dsn_env as state.name; refused if "
+    "that name holds a state. With state.backend postgres, --to local|git copy the database's state "
+    "out.",
 )
 def state_migrate(root: Path, state_path: Path | None, to: str) -> int:
-    """Move the state between the local and the git backend, unchanged (same lineage, serial, journal).
+    """Move the state between the local, git and postgres backends, unchanged (same lineage, serial,
+    journal, batches, rejections, people cache).
 
     Takes both locks, so no apply runs meanwhile. Nothing is deleted: the source stays as it was. Then set
-    `state: {backend: git}` (or `local`) in syncer.yaml and commit it.
+    `state: {backend: ...}` in syncer.yaml and commit it.
     """
     from syncer.state import state_path as local_state_path
     from syncer.state.git import open_git_store
@@ -208,6 +214,8 @@ def state_migrate(root: Path, state_path: Path | None, to: str) -> int:
     from syncer.state.migrate import migrate_to_git, migrate_to_local
 
     settings, _ = load_config(root, root_display(root))
+    if to == "postgres" or settings.state.backend == "postgres":
+        return _migrate_postgres(root, settings, state_path, to)
     local = LocalStateStore(local_state_path(root, settings, override=state_path))
     branch = open_git_store(root, settings)
     if to == "git":
@@ -230,4 +238,87 @@ def state_migrate(root: Path, state_path: Path | None, to: str) -> int:
             "Next: set `state: {backend: local}` in syncer.yaml and commit it; the branch "
             f"{settings.state.branch} was left as it was."
         )
+    return 0
+
+
+def _migrate_postgres(root: Path, settings: Settings, state_path: Path | None, to: str) -> int:
+    """`state migrate` into the postgres backend (from state.backend), or out of it (state.backend postgres)."""
+    from syncer.errors import StateError
+    from syncer.state import state_path as local_state_path
+    from syncer.state.git import open_git_store
+    from syncer.state.local import LocalStateStore
+    from syncer.state.migrate import migrate_from_postgres, migrate_to_postgres
+    from syncer.state.postgres import open_postgres_store
+
+    database = open_postgres_store(settings)
+    files: LocalStateStore | GitStateStore
+    if settings.state.backend == "git" and state_path is None and to in ("postgres", "git"):
+        files = open_git_store(root, settings)
+    else:
+        files = LocalStateStore(local_state_path(root, settings, override=state_path))
+    if to == "postgres":
+        if settings.state.backend == "postgres" and state_path is None:
+            raise StateError(
+                "state.backend is postgres already: to copy a local state in, point at it with --state PATH "
+                "(or set state.backend to where the state is now)"
+            )
+        moved = migrate_to_postgres(files, database)
+        source, dest, backend = files.location, database.location, "postgres"
+    else:
+        moved = migrate_from_postgres(database, files)
+        source, dest, backend = database.location, files.location, to
+    say(f"Migrated the state (lineage {moved.meta.lineage}, serial {moved.meta.serial}) from {source} to {dest}.")
+    say(
+        f"Next: set `state: {{backend: {backend}}}` in syncer.yaml and commit it; {source} was left as it was "
+        "(delete it once a plan reads the new one)."
+    )
+    return 0
+
+
+# --- state history: which batch, commit and import record set a value -------------------------------------
+
+
+@state.command("history")
+@root_option
+@state_option
+@click.option("--semester", "semesters", multiple=True, metavar="ALIAS|ID", help="Only this semester (repeatable).")
+@click.option("--reviewee", "reviewees", multiple=True, metavar="ALIAS|ID", help="Only this reviewee (repeatable).")
+@click.option("--metric", "metrics", multiple=True, metavar="ALIAS|ID", help="Only this metric (repeatable).")
+@click.option("--field", "fields", multiple=True, metavar="ALIAS|ID", help="Only this field, e.g. target (repeatable).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format."
+)
+@redact_option
+def state_history(
+    root: Path,
+    state_path: Path | None,
+    semesters: tuple[str, ...],
+    reviewees: tuple[str, ...],
+    metrics: tuple[str, ...],
+    fields: tuple[str, ...],
+    fmt: str,
+    redact: bool,
+) -> int:
+    """Show how managed values changed: each change with its time, batch, commit and import record.
+
+    The postgres backend keeps every change (each value set, each key forgotten); the local and git
+    backends keep each managed value's last change only, and say so. Selectors combine (--reviewee alice
+    --field target: alice's targets). --redact-values leaves the values out.
+    """
+    from syncer.report.history import render_history
+    from syncer.state.history import LAST_SET_ONLY, HistoryReader, last_changes
+    from syncer.state.inspect import history_selection
+
+    store, catalog = _state_context(root, state_path)
+    selection = history_selection(catalog, semesters=semesters, reviewees=reviewees, metrics=metrics, fields=fields)
+    if isinstance(store, HistoryReader):
+        history = store.history(selection)
+    else:
+        from syncer.state.git.store import GitStateStore
+
+        kept = LAST_SET_ONLY
+        if isinstance(store, GitStateStore):
+            kept += f" (the commits of {store.location} hold the state as each apply left it)"
+        history = last_changes(store.load(), selection, kept=kept)
+    click.echo(render_history(history, catalog=catalog, fmt=fmt, redact=redact), nl=False)
     return 0

@@ -29,11 +29,13 @@ class Target:
 
 @dataclass(frozen=True, slots=True)
 class StateSettings:
-    backend: str = "local"  # local | git
+    backend: str = "local"  # local | git | postgres
     path: str = ".syncer/state"
     branch: str = "syncer-state"
     remote: str = "origin"
     lock_lease: int = 900  # git backend: seconds a lock lasts unless its holder renews it (as it writes)
+    name: str = ""  # postgres backend: which state of the database (required there)
+    dsn_env: str = "SYNCER_PG_DSN"  # postgres backend: the variable holding the DSN
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +109,9 @@ def load_settings(root: Path, root_display: str) -> tuple[Settings, list[Problem
     if isinstance(state, Mapping):
         st = StateSettings()
         texts = {
-            key: v for key in ("backend", "path", "branch", "remote") if (v := text_of(state.get(key))) is not None
+            key: v
+            for key in ("backend", "path", "branch", "remote", "name", "dsn_env")
+            if (v := text_of(state.get(key))) is not None
         }
         st = replace(
             st,
@@ -115,6 +119,8 @@ def load_settings(root: Path, root_display: str) -> tuple[Settings, list[Problem
             path=texts.get("path", st.path),
             branch=texts.get("branch", st.branch),
             remote=texts.get("remote", st.remote),
+            name=texts.get("name", st.name),
+            dsn_env=texts.get("dsn_env", st.dsn_env),
         )
         if (v := text_of(state.get("lock_lease"))) is not None:
             st = replace(st, lock_lease=_int(v))

@@ -1,7 +1,8 @@
 """The state store: what syncer last applied to one Feishu target (docs/state.md).
 
 `model` is the vocabulary, `protocols` the interfaces callers use, `format` the text files every backend
-keeps; the backends are `local` (a directory) and `git` (a branch); `migrate` moves a state between them.
+keeps; the backends are `local` (a directory), `git` (a branch) and `postgres` (a database shared by many
+roots); `migrate` moves a state between them.
 `open_store` picks the backend of a metrics root."""
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from syncer.urls import host_of
 if TYPE_CHECKING:
     from syncer.state.git.store import GitStateStore
     from syncer.state.local import LocalStateStore
+    from syncer.state.postgres.store import PostgresStateStore
 
 
 def state_path(root: Path, settings: Settings, *, override: Path | None = None) -> Path:
@@ -39,17 +41,23 @@ def local_dir(root: Path, settings: Settings, *, override: Path | None = None) -
 
 def open_store(
     root: Path, settings: Settings, *, override: Path | None = None, clock: Clock = utc_now
-) -> LocalStateStore | GitStateStore:
-    """The store for a metrics root: `state.backend` of syncer.yaml (`local`, or `git`: the state branch of
-    the repository holding the root). `--state PATH` (override) always means a local directory."""
+) -> LocalStateStore | GitStateStore | PostgresStateStore:
+    """The store for a metrics root: `state.backend` of syncer.yaml (`local`; `git`: the state branch of
+    the repository holding the root; `postgres`: the state `state.name` of the database in $`state.dsn_env`).
+    `--state PATH` (override) always means a local directory."""
     if override is None and settings.state.backend == "git":
         from syncer.state.git import open_git_store
 
         return open_git_store(root, settings, clock=clock)
+    if override is None and settings.state.backend == "postgres":
+        from syncer.state.postgres import open_postgres_store
+
+        return open_postgres_store(settings, clock=clock)
     if override is None and settings.state.backend != "local":
         raise StateError(
             f"state backend {settings.state.backend!r} is not available in this syncer; "
-            "use `state: {backend: local}` (or `git`) in syncer.yaml, or point at a directory with --state PATH"
+            "use `state: {backend: local}` (or `git`, `postgres`) in syncer.yaml, or point at a directory with "
+            "--state PATH"
         )
     from syncer.state.local import LocalStateStore
 

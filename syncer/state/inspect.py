@@ -1,4 +1,4 @@
-"""What `syncer state show` and `syncer state rm` need: a summary of a state, and key selection.
+"""What `syncer state show`, `state rm` and `state history` need: a summary of a state, and key selection.
 
 Plain data in, plain data out; syncer.report.state renders the summary.
 """
@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from syncer.errors import StateError
 from syncer.load.people import PeopleCache
 from syncer.model import Catalog, Identity, ValueKey
+from syncer.state.history import Selection
 from syncer.state.model import BatchInfo, LastApply, LockHolder, Rejection, State
 
 
@@ -164,3 +165,26 @@ def select_keys(
         out.extend(ValueKey(sem, rev, met, f) for f in row[0])
     out.sort()
     return out
+
+
+def history_selection(
+    catalog: Catalog | None,
+    *,
+    semesters: Iterable[str] = (),
+    reviewees: Iterable[str] = (),
+    metrics: Iterable[str] = (),
+    fields: Iterable[str] = (),
+) -> Selection:
+    """`state history`'s selectors as IDs: aliases of the catalog (a field alias: that field of every
+    metric that has it), anything else taken as an ID."""
+    sems, revs, mets, fids = set(semesters), set(reviewees), set(metrics), set(fields)
+    if catalog is not None:
+        sems = resolve_ids(sems, {a: s.id for a, s in catalog.semesters.items()})
+        revs = resolve_ids(revs, {a: p.id for a, p in catalog.people.items() if p.id})
+        mets = resolve_ids(mets, {a: m.id for a, m in catalog.metrics.items()})
+        by_alias: dict[str, set[str]] = {}
+        for m in catalog.metrics.values():
+            for alias, f in m.fields.items():
+                by_alias.setdefault(alias, set()).add(f.id)
+        fids = {i for f in fids for i in by_alias.get(f, {f})}
+    return Selection(frozenset(sems), frozenset(revs), frozenset(mets), frozenset(fids))

@@ -6,14 +6,15 @@ it needs, so that nothing reaches past a protocol into a backend.
 - `Locker`: one writer at a time; who holds the lock and whether it still runs; breaking a dead one.
 - `ApplyLog`: the writes an apply (or an import, or `state rm`) makes, under the lock.
 - `PeopleStore`: the people cache kept with the state.
+- `SharedPacing`: a backend that paces the imports of every state of one app together (postgres).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from syncer.model import Identity
 from syncer.state.model import BatchInfo, BatchRecord, JournalEntry, LockHolder, LockInfo, Rejection, State, VKey
@@ -108,3 +109,15 @@ class WritableStore(SnapshotReader, Locker, ApplyLog, Protocol):
 
 class StateStore(WritableStore, PeopleStore, Protocol):
     """Everything a backend offers (what `open_store` returns)."""
+
+
+@runtime_checkable
+class SharedPacing(Protocol):
+    """A store shared by many states (postgres) keeps one import quota per app: the pacer claims each request
+    slot from it, so that every apply of the app, from any root or runner, stays within the quota together.
+    Backends without it pace each apply on its own, from the state's last import request."""
+
+    def import_quota(self, target: Identity) -> Callable[[float, float], float]:
+        """A claim: (now, interval) -> 0 when a request may start now (the slot is taken), else the seconds
+        to wait before claiming again. Valid while the store holds its lock."""
+        ...

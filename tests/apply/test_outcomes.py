@@ -17,7 +17,7 @@ import pytest
 from syncer.emulator import Emulator, ManualClock
 from syncer.load.validate import validate_root
 from syncer.state import open_store
-from tests.apply.test_run import AnswerLost, Crash, World
+from tests.apply.test_run import AnswerLost, Crash, World, use_postgres
 from tests.example import copy_example
 
 OUTSIDE = "ou_78120b254976fdd6d756c249c1ecaf8a"  # enrolled, outside the app's data scope: 1580112
@@ -146,12 +146,18 @@ def test_the_read_back_leaves_out_a_reviewee_the_refusal_names(tmp_path: Path) -
     _assert_certain(w)
 
 
-def test_settling_after_a_kill_needs_no_manual_step(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["local", "postgres"])
+def test_settling_after_a_kill_needs_no_manual_step(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
     w = _world(tmp_path, remember=False, readback="able", outside=False)
+    if backend == "postgres":
+        request.getfixturevalue("pg_dsn")
+        use_postgres(w.root)
     _lose(w, code=0, when="kill")
     with pytest.raises(Crash):
         w.apply()
     w.transport_wrapper = None
-    run = w.apply()  # the local lock died with the "killed" run: no unlock
+    run = w.apply()  # the lock died with the "killed" run: no unlock
     assert [o for _, o in run.report.settled] == ["landed-earlier"]
     assert _state_values(w) == w.expected_values()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,6 +124,22 @@ def world(tmp_path: Path) -> World:
     return World(root, clock, Emulator(clock=clock, sleep=clock.sleep))
 
 
+def use_postgres(root: Path, *, name: str = "example") -> None:
+    """Keep the root's state in the postgres database of SYNCER_PG_DSN (the `pg_dsn` fixture sets it)."""
+    settings = root / "syncer.yaml"
+    text = settings.read_text(encoding="utf-8")
+    settings.write_text(re.sub(r"backend: \w+", f"backend: postgres\n  name: {name}", text, count=1), encoding="utf-8")
+
+
+@pytest.fixture(params=["local", "postgres"])
+def each_backend(request: pytest.FixtureRequest, world: World) -> World:
+    """The world, with its state on each backend whose crash behaviour is the applier's own."""
+    if request.param == "postgres":
+        request.getfixturevalue("pg_dsn")
+        use_postgres(world.root)
+    return world
+
+
 def test_first_apply_sends_exactly_ceil_rows_over_50_and_lands_everything(world: World) -> None:
     plan = world.plan()
     rows = plan.counts.rows_to_send
@@ -217,7 +234,8 @@ def test_expired_token_is_refetched(world: World) -> None:
 
 @pytest.mark.parametrize("step", ["journaled", "sent", "recorded"])
 @pytest.mark.parametrize("batch", [0, 1])
-def test_killed_at_each_step_then_everything_lands_once(world: World, step: str, batch: int) -> None:
+def test_killed_at_each_step_then_everything_lands_once(each_backend: World, step: str, batch: int) -> None:
+    world = each_backend
     seen: list[str] = []
 
     def kill(name: str, token: str) -> None:
@@ -246,9 +264,10 @@ def test_killed_at_each_step_then_everything_lands_once(world: World, step: str,
     assert world.apply().report.requests == 0
 
 
-def test_killed_while_the_server_commits(world: World) -> None:
+def test_killed_while_the_server_commits(each_backend: World) -> None:
     """The server committed the import, then the client died before the answer: a commit hook raising in
     the caller's thread is that instant."""
+    world = each_backend
 
     def die(_record: object) -> None:
         raise Crash("killed after the server committed")

@@ -159,7 +159,7 @@ def test_state_migrate_to_git_and_back(origin: Origin, tmp_path: Path) -> None:
     code, out = cli_run("state", "migrate", "--root", str(other), "--to", "local", "--state", str(back))
     assert code == 1 and "already holds a state" in out
     code, out = cli_run("state", "migrate", "--help")
-    assert "--to [git|local]" in out
+    assert "--to [git|local|postgres]" in out
 
 
 def _now() -> Any:

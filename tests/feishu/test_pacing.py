@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from syncer.feishu.pacing import Pacer, eta, first_slot, interval_for, schedule
+from syncer.feishu.pacing import Pacer, WaitAbandoned, eta, first_slot, interval_for, schedule
 
 EPS = 1e-6  # float rounding at epoch magnitudes (~1.7e9 s)
 
@@ -113,6 +113,40 @@ def test_429_reset_pushes_the_schedule() -> None:
     pacer.defer(0.0)
     pacer.defer(-5.0)
     assert pacer.wait_turn() == third + 6.0
+
+
+class Queue:
+    """A shared quota as the postgres backend keeps it: each claim reserves the next free slot."""
+
+    def __init__(self) -> None:
+        self.last: float | None = None
+
+    def claim(self, now: float, interval: float) -> float:
+        slot = now if self.last is None else max(now, self.last + interval)
+        self.last = slot
+        return slot - now
+
+
+def test_pacers_sharing_a_quota_take_turns() -> None:
+    """Two applies of one app, one clock: each pacer waits its own interval, then the shared slot; together
+    they send one request an interval, alternating (first come, first served)."""
+    t, q = FakeTime(), Queue()
+    a = Pacer(interval=6.0, clock=t.clock, sleep=t.sleep, shared=q.claim)
+    b = Pacer(interval=6.0, clock=t.clock, sleep=t.sleep, shared=q.claim)
+    start = t.now
+    sent = [(p, p.wait_turn()) for p in (a, b, a, b)]
+    assert [when - start for _, when in sent] == [0.0, 6.0, 12.0, 18.0]
+    assert a.last_request_at == start + 12.0 and b.last_request_at == start + 18.0
+
+
+def test_a_stop_while_waiting_for_a_shared_slot_sends_nothing() -> None:
+    t, q = FakeTime(), Queue()
+    q.last = t.now + 30.0  # others queued ahead
+    pacer = Pacer(interval=6.0, clock=t.clock, sleep=t.sleep, shared=q.claim)
+    asked = iter([False, False, True])
+    with pytest.raises(WaitAbandoned):
+        pacer.wait_turn(give_up=lambda: next(asked, True))
+    assert pacer.last_request_at is None and t.sleeps == [1.0]
 
 
 @given(

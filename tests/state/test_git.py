@@ -367,6 +367,29 @@ def test_migrate_local_to_git_and_back(repo: Repo, tmp_path: Path) -> None:
         migrate_to_local(store_of(repo.tmp / "c" / "metrics"), back)
 
 
+def test_migrate_git_to_postgres_and_back_is_lossless(repo: Repo, pg_dsn: str) -> None:
+    """The state branch into the database and out again onto another branch: the same state, open journal
+    entry and people cache included."""
+    from syncer.state.migrate import migrate_from_postgres, migrate_to_postgres
+    from syncer.state.postgres import open_postgres_store
+    from tests.state.test_postgres import image
+
+    source = seed_state(repo.clone("a"))
+    with source.locked():
+        source.open_journal(journal("tok-open"))
+        source.record_people(PEOPLE)
+    before = store_of(repo.clone("b")).load()
+    database = open_postgres_store(Settings(state=StateSettings(backend="postgres", name="sales")))
+    moved = migrate_to_postgres(store_of(repo.tmp / "b" / "metrics"), database)
+    assert image(moved) == image(before) and database.read_people() == PEOPLE
+    other = open_git_store(repo.clone("c"), Settings(state=StateSettings(backend="git", branch="other-state")))
+    again = migrate_from_postgres(database, other)
+    assert image(again) == image(before)
+    assert json.loads(git("show", "other-state:people.json", cwd=repo.bare)) == PEOPLE
+    with pytest.raises(StateError, match="already holds a state"):
+        migrate_from_postgres(database, other)
+
+
 # --- the people cache -----------------------------------------------------------------------------------------
 
 PEOPLE = {
