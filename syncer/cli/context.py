@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from syncer.live.reader import LiveReader
     from syncer.load.people import PeopleSource
     from syncer.load.settings import Settings
+    from syncer.load.validate import ValidationResult
     from syncer.model import Catalog
     from syncer.state.protocols import StateStore
 
@@ -128,3 +129,20 @@ def stdout_color() -> bool:
 
 def is_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true") or os.environ.get("GITHUB_ACTIONS") == "true"
+
+
+def load_root(opener: StateOpener, *, redact: bool) -> ValidationResult:
+    """Validate the root (the people cache of its state included); print the problems; refuse when invalid."""
+    from syncer.cli.options import problems_format, root_display
+    from syncer.cli.output import emit
+    from syncer.errors import RefusedError
+    from syncer.load.validate import validate_root
+    from syncer.report.problems import counts_line, render_problems
+
+    shown = root_display(opener.root)
+    result = validate_root(opener.root, root_display=shown, people=opener.people)
+    if result.problems:
+        emit(render_problems(result.problems, problems_format(), redact=redact), err=True)
+    if not result.ok:
+        raise RefusedError(f"{shown} is invalid ({counts_line(result.problems)}): fix it first")
+    return result

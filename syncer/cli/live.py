@@ -8,37 +8,21 @@ from typing import TYPE_CHECKING
 
 import click
 
-from syncer.cli.context import StateOpener, live_reader, load_config
+from syncer.cli.context import StateOpener, live_reader, load_config, load_root
 from syncer.cli.main import cli
 from syncer.cli.options import (
     base_url_option,
-    problems_format,
     redact_option,
     root_display,
     root_option,
     state_option,
 )
-from syncer.cli.output import emit, say
+from syncer.cli.output import say
 from syncer.cli.progress import Printer
 from syncer.text import inert_lines, plural
 
 if TYPE_CHECKING:
-    from syncer.load.validate import ValidationResult
-
-
-def _load_root(opener: StateOpener, *, redact: bool) -> ValidationResult:
-    """Validate the root (the people cache of its state included); print the problems; refuse when invalid."""
-    from syncer.errors import RefusedError
-    from syncer.load.validate import validate_root
-    from syncer.report.problems import counts_line, render_problems
-
-    shown = root_display(opener.root)
-    result = validate_root(opener.root, root_display=shown, people=opener.people)
-    if result.problems:
-        emit(render_problems(result.problems, problems_format(), redact=redact), err=True)
-    if not result.ok:
-        raise RefusedError(f"{shown} is invalid ({counts_line(result.problems)}): fix it first")
-    return result
+    pass
 
 
 @cli.group()
@@ -258,7 +242,7 @@ def import_values(
     if bool(wanted) == all_reviewees:
         raise click.UsageError("give either --reviewees ALIAS|ID ... or --all")
     opener = StateOpener(root, state_path)
-    result = _load_root(opener, redact=redact)
+    result = load_root(opener, redact=redact)
     settings = result.settings
     store = opener(settings)
     printer = Printer()

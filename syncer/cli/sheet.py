@@ -7,28 +7,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from syncer.cli.context import StateOpener
+from syncer.cli.context import StateOpener, load_root
 from syncer.cli.main import cli
-from syncer.cli.options import problems_format, redact_option, root_display, root_option
-from syncer.cli.output import emit, say
+from syncer.cli.options import redact_option, root_display, root_option
+from syncer.cli.output import say
 from syncer.text import inert_lines, plural
 
 if TYPE_CHECKING:
-    from syncer.load.validate import ValidationResult
-
-
-def _valid_root(root: Path, *, redact: bool) -> ValidationResult:
-    from syncer.errors import RefusedError
-    from syncer.load.validate import validate_root
-    from syncer.report.problems import counts_line, render_problems
-
-    shown = root_display(root)
-    result = validate_root(root, root_display=shown, people=StateOpener(root, None).people)
-    if result.problems:
-        emit(render_problems(result.problems, problems_format(), redact=redact), err=True)
-    if not result.ok:
-        raise RefusedError(f"{shown} is invalid ({counts_line(result.problems)}): fix it first")
-    return result
+    pass
 
 
 @cli.group()
@@ -82,7 +68,7 @@ def sheet_export(
     kind = default_format(out, fmt)
     if not out.parent.is_dir():
         raise SyncerError(f"--out {out.as_posix()}: the directory {out.parent.as_posix()} does not exist")
-    result = _valid_root(root, redact=redact)
+    result = load_root(StateOpener(root, None), redact=redact)
     index = index_root(root, root_display(root), result)
     tables = export_tables(
         index, result, semester=semester, path_glob=path_glob, redact=redact, with_semester_column=kind == "csv"
@@ -138,7 +124,7 @@ def sheet_import(file: Path, root: Path, into: Path | None, dry_run: bool, redac
         raise SyncerError(f"{shown_file}: syncer reads .xlsx workbooks and .csv files; save the sheet as one")
     if not file.is_file():
         raise SyncerError(f"{shown_file}: no such file")
-    result = _valid_root(root, redact=redact)
+    result = load_root(StateOpener(root, None), redact=redact)
     shown = root_display(root)
     into_rel = None
     if into is not None:
