@@ -355,16 +355,34 @@ def test_history_tells_which_batch_and_commit_set_each_value(pg_dsn: str) -> Non
 
 
 def test_the_import_quota_is_one_per_app_across_states(pg_dsn: str) -> None:
+    import psycopg
+
     sales, support = pg_store(pg_dsn, "sales"), pg_store(pg_dsn, "support")
     other_app = IDENT._replace(app_id="cli_other")
     with sales.locked(), support.locked():
         a, b, c = sales.import_quota(IDENT), support.import_quota(IDENT), support.import_quota(other_app)
-        assert a(1000.0, 6.0) == 0.0  # the slot at 1000 is taken
-        assert b(1001.0, 6.0) == pytest.approx(5.0)  # another state of the same app: the next slot, 1006
-        assert c(1001.0, 6.0) == 0.0  # another app has a quota of its own
-        assert a(1002.0, 6.0) == pytest.approx(10.0)  # queued behind it: 1012
-        assert b(1020.0, 6.0) == 0.0  # the queue is gone: now
-        assert a(10.0, 6.0) == 0.0  # a slot far ahead of this clock (skew) is no queue: now
+        assert a(1000.0, 60.0) == 0.0  # the first slot is now
+        assert 50.0 < b(1001.0, 60.0) <= 60.0  # another state of the same app: the next slot, one interval on
+        assert c(1001.0, 60.0) == 0.0  # another app has a quota of its own
+        assert 110.0 < a(1002.0, 60.0) <= 120.0  # queued behind it: two intervals on
+        with psycopg.connect(pg_dsn, autocommit=True) as conn:  # the queue is long gone
+            conn.execute("UPDATE syncer_quota SET last_request = extract(epoch FROM now()) - 3600")
+        assert b(1020.0, 60.0) == 0.0
+        with psycopg.connect(pg_dsn, autocommit=True) as conn:  # a mark far ahead of the server's clock
+            conn.execute("UPDATE syncer_quota SET last_request = extract(epoch FROM now()) + 86400")
+        assert a(10.0, 60.0) == 0.0
+
+
+def test_the_import_quota_keeps_to_the_interval_whatever_the_runners_clocks_say(pg_dsn: str) -> None:
+    """Slots are in the database server's time: a runner whose clock is behind does not leave a mark in the
+    past that lets the next request go at once (two requests at once: a 429), and one whose clock is ahead
+    does not make the others wait for its future."""
+    now = datetime.now(UTC).timestamp()
+    behind, ahead, ok = pg_store(pg_dsn, "behind"), pg_store(pg_dsn, "ahead"), pg_store(pg_dsn, "ok")
+    with behind.locked(), ahead.locked(), ok.locked():
+        assert behind.import_quota(IDENT)(now - 30.0, 60.0) == 0.0
+        assert 50.0 < ok.import_quota(IDENT)(now, 60.0) <= 60.0  # one interval after the slow runner's request
+        assert 110.0 < ahead.import_quota(IDENT)(now + 30.0, 60.0) <= 120.0  # one more, not 30 s more
 
 
 # --- the schema ---------------------------------------------------------------------------------------------

@@ -52,8 +52,8 @@ from syncer.state.postgres.db import Database
 from syncer.state.postgres.lock import AdvisoryLock, Conn
 from syncer.state.postgres.schema import check_version, ensure_schema, installed_version
 
-#: Seconds ahead of now past which the quota's last slot is taken for a skewed clock (and counts as now)
-#: rather than for a queue of applies waiting their turn.
+#: Seconds ahead of the server's now past which the quota's last slot is taken for a clock that jumped (and
+#: counts as now) rather than for a queue of applies waiting their turn.
 MAX_AHEAD = 600.0
 
 _META_COLUMNS = (
@@ -583,8 +583,10 @@ class PostgresStateStore:
     def import_quota(self, target: Identity) -> Callable[[float, float], float]:
         """A claim on the import quota of `target`'s (host, app ID), for the pacer: given the time now and the
         interval, it reserves the next free slot (the app's last reserved slot plus the interval, or now) and
-        returns the seconds until it. The row is taken with SELECT ... FOR UPDATE, so claims of concurrent
-        applies queue up one interval apart in the order they came. Needs the lock (its connection)."""
+        returns the seconds until it. Slots are kept in the database server's time (the caller's `now` only
+        stands in if the server gives none), so runners whose clocks differ still keep to the interval. The
+        row is taken with SELECT ... FOR UPDATE, so claims of concurrent applies queue up one interval apart in
+        the order they came. Needs the lock (its connection)."""
         host, app = target.host, target.app_id or ""
 
         def claim(now: float, interval: float) -> float:
@@ -601,6 +603,10 @@ class PostgresStateStore:
                     "SELECT last_request FROM syncer_quota WHERE host = %s AND app_id = %s FOR UPDATE", (host, app)
                 ).fetchone()
                 last = None if row is None or row[0] is None else float(str(row[0]))
+                # The server's clock, not the caller's: runners' clocks differ, and a mark left by one whose
+                # clock is behind would let the next request go at once (once the row is ours: clock_timestamp).
+                got = conn.execute("SELECT extract(epoch FROM clock_timestamp())").fetchone()
+                now = float(str(got[0])) if got is not None else now
                 slot = now if last is None else max(now, last + interval)
                 if slot - now > MAX_AHEAD:  # a mark far ahead of this clock: a skewed clock, not a queue
                     slot = now
