@@ -19,15 +19,14 @@ from typing import Any
 import pytest
 
 from syncer.apply.run import Clocks, RunOptions, run_apply
-from syncer.emulator import Emulator, EmulatorTransport, ManualClock
-from syncer.feishu.auth import Credentials
-from syncer.feishu.write import WriteClient
+from syncer.emulator import Emulator, ManualClock
 from syncer.gitinfo import NO_GIT
 from syncer.load.validate import validate_root
 from syncer.model import Identity
 from syncer.plan.diff import make_plan
 from syncer.state import open_store
 from tests.bench.bench_apply import SEMESTER, bench_tenant, make_root
+from tests.emulated import emulator_client
 from tests.gitenv import isolate_git, state_commits
 
 #: The suite's run is short (120 batches, a few seconds of git a run); CI runs it at 2,000 batches
@@ -80,14 +79,7 @@ def test_a_first_apply_of_thousands_of_batches_chains_across_runs(origin: Path, 
         started = clock()
         run = run_apply(
             store=open_store(root, result.settings),
-            client=WriteClient(
-                base_url="http://127.0.0.1",
-                credentials=Credentials("cli_emulator", "emulator_secret"),
-                transport=EmulatorTransport(emu),
-                clock=clock,
-                sleep=clock.sleep,
-                random=lambda: 0.5,
-            ),
+            client=emulator_client(emu, clock),
             settings=result.settings,
             desired=result.desired,
             git=NO_GIT,

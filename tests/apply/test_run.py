@@ -29,6 +29,7 @@ from syncer.plan.diff import make_plan
 from syncer.report.apply import render_summary
 from syncer.report.plan_json import plan_json
 from syncer.state import open_store, target_identity
+from tests.emulated import emulator_client
 from tests.example import copy_example
 
 IMPORT = "metric_details.import"
@@ -54,14 +55,7 @@ class World:
         transport: httpx.BaseTransport = EmulatorTransport(self.emu)
         if self.transport_wrapper is not None:
             transport = self.transport_wrapper(transport)
-        return WriteClient(
-            base_url="http://127.0.0.1",
-            credentials=Credentials("cli_emulator", "emulator_secret"),
-            transport=transport,
-            clock=self.clock,
-            sleep=self.clock.sleep,
-            random=lambda: 0.5,
-        )
+        return emulator_client(self.emu, self.clock, transport=transport)
 
     def apply(self, *, git: GitInfo = NO_GIT, hook: Callable[[str, str], None] | None = None, **kw: Any) -> ApplyRun:
         result = validate_root(self.root)

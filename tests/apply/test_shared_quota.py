@@ -14,9 +14,7 @@ from typing import Any
 import pytest
 
 from syncer.apply.run import ApplyRun, run_apply
-from syncer.emulator import Emulator, EmulatorTransport
-from syncer.feishu.auth import Credentials
-from syncer.feishu.write import WriteClient
+from syncer.emulator import Emulator
 from syncer.gitinfo import GitInfo
 from syncer.load.validate import validate_root
 from syncer.state import open_store
@@ -24,6 +22,7 @@ from syncer.state.history import Selection
 from syncer.state.postgres.store import PostgresStateStore
 from tests.bench.bench_apply import bench_tenant
 from tests.bench.generate import generate_root, open_id
+from tests.emulated import REAL_JITTER, emulator_client
 
 IMPORT = "metric_details.import"
 REVIEWEES = 400  # 200 a root: 4 import requests each
@@ -61,11 +60,7 @@ def apply_both(roots: list[Path], emu: Emulator) -> list[ApplyRun]:
         try:
             result = validate_root(roots[i])
             assert result.ok and result.desired is not None, result.problems[:3]
-            client = WriteClient(
-                base_url="http://127.0.0.1",
-                credentials=Credentials("cli_emulator", "emulator_secret"),
-                transport=EmulatorTransport(emu),
-            )
+            client = emulator_client(emu, random=REAL_JITTER)
             start.wait()
             runs[i] = run_apply(
                 store=open_store(roots[i], result.settings),

@@ -34,7 +34,6 @@ from syncer.apply.run import Clocks, run_apply  # noqa: E402
 from syncer.emulator import (  # noqa: E402
     Emulator,
     EmulatorServer,
-    EmulatorTransport,
     ManualClock,
     parse_tenant,
 )
@@ -44,6 +43,7 @@ from syncer.gitinfo import NO_GIT  # noqa: E402
 from syncer.load.validate import validate_root  # noqa: E402
 from syncer.state import open_store  # noqa: E402
 from tests.bench.generate import generate_root, open_id  # noqa: E402
+from tests.emulated import REAL_JITTER, emulator_client  # noqa: E402
 
 SEMESTER = "7293040702907514899"
 REVENUE = "7272580325522276372"
@@ -119,13 +119,7 @@ def quota_efficiency(tmp: Path, reviewees: int, share: float) -> tuple[int, int,
     root = make_root(tmp / "a", reviewees)
     clock = ManualClock()
     emu = Emulator(bench_tenant(reviewees, import_per_minute=10), clock=clock, sleep=clock.sleep)
-    client = WriteClient(
-        base_url="http://127.0.0.1",
-        credentials=Credentials("cli_emulator", "emulator_secret"),
-        transport=EmulatorTransport(emu),
-        clock=clock,
-        sleep=clock.sleep,
-    )
+    client = emulator_client(emu, clock, random=REAL_JITTER)
     apply(root, client, clocks=Clocks(timer=clock, sleep=clock.sleep))  # the initial state: everything applied once
     rows = change(root, share)
     start = clock()
@@ -162,13 +156,7 @@ def refused_alike(tmp: Path, reviewees: int) -> tuple[int, int, int]:
     clock = ManualClock()
     tenant = bench_tenant(reviewees, import_per_minute=10).with_switches(percentage_wire_format="40")
     emu = Emulator(tenant, clock=clock, sleep=clock.sleep)
-    client = WriteClient(
-        base_url="http://127.0.0.1",
-        credentials=Credentials("cli_emulator", "emulator_secret"),
-        transport=EmulatorTransport(emu),
-        clock=clock,
-        sleep=clock.sleep,
-    )
+    client = emulator_client(emu, clock, random=REAL_JITTER)
     run = apply(root, client, clocks=Clocks(timer=clock, sleep=clock.sleep))
     assert run.report.exit_code == 4 and run.report.shared, run.report
     return reviewees, len(emu.requests(IMPORT)), 2 * reviewees - 1

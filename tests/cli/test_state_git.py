@@ -16,9 +16,8 @@ from click.testing import CliRunner
 
 from syncer.apply.run import ApplyRun, Clocks, run_apply
 from syncer.cli import cli
-from syncer.emulator import Emulator, EmulatorServer, EmulatorTransport, ManualClock
+from syncer.emulator import Emulator, EmulatorServer, ManualClock
 from syncer.errors import StateError
-from syncer.feishu.auth import Credentials
 from syncer.feishu.write import WriteClient
 from syncer.gitinfo import NO_GIT
 from syncer.load.validate import validate_root
@@ -27,6 +26,7 @@ from syncer.state import open_store
 from syncer.state.git.store import GitStateStore
 from syncer.state.local import LocalStateStore
 from syncer.state.model import BatchRecord, parse_time
+from tests.emulated import emulator_client
 from tests.example import copy_example
 from tests.gitenv import isolate_git, state_commits
 
@@ -184,14 +184,7 @@ class World:
     emu: Emulator
 
     def client(self) -> WriteClient:
-        return WriteClient(
-            base_url="http://127.0.0.1",
-            credentials=Credentials("cli_emulator", "emulator_secret"),
-            transport=EmulatorTransport(self.emu),
-            clock=self.clock,
-            sleep=self.clock.sleep,
-            random=lambda: 0.5,
-        )
+        return emulator_client(self.emu, self.clock)
 
     def apply(
         self, root: Path, *, hook: Callable[[str, str], None] | None = None, store: GitStateStore | None = None

@@ -29,6 +29,7 @@ from syncer.plan.diff import make_plan
 from syncer.plan.model import LiveView, Plan, Targeting
 from syncer.report.drift import catalog_names, drift_document, render_github, render_markdown, render_text
 from syncer.state import open_store, target_identity
+from tests.emulated import emulator_client
 from tests.example import copy_example
 from tests.paths import SCHEMAS
 
@@ -50,14 +51,7 @@ class World:
     emu: Emulator
 
     def client(self) -> WriteClient:
-        return WriteClient(
-            base_url="http://127.0.0.1",
-            credentials=CREDS,
-            transport=EmulatorTransport(self.emu),
-            clock=self.clock,
-            sleep=self.clock.sleep,
-            random=lambda: 0.5,
-        )
+        return emulator_client(self.emu, self.clock)
 
     def behind_the_back(self, reviewee: str, metric: str, fields: dict[str, str], token: str = "by-hand") -> None:
         items: Any = [

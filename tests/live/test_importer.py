@@ -27,6 +27,7 @@ from syncer.model import Identity
 from syncer.plan.diff import make_plan
 from syncer.plan.model import Plan
 from syncer.state import open_store, target_identity
+from tests.emulated import emulator_client
 from tests.example import copy_example
 
 CREDS = Credentials("cli_emulator", "emulator_secret")
@@ -66,14 +67,7 @@ class World:
         )
 
     def writer(self) -> WriteClient:
-        return WriteClient(
-            base_url="http://127.0.0.1",
-            credentials=CREDS,
-            transport=EmulatorTransport(self.emu),
-            clock=self.clock,
-            sleep=self.clock.sleep,
-            random=lambda: 0.5,
-        )
+        return emulator_client(self.emu, self.clock)
 
     def target(self) -> Identity:
         result = validate_root(self.root)
