@@ -3,9 +3,10 @@ and ASCII aliases made from display names."""
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 
 def plural(n: int, unit: str, many: str | None = None) -> str:
@@ -85,3 +86,10 @@ def inert_line_start(segment: str) -> str:
         cut = len(segment) - len(stripped)
         return segment[:cut] + "\\" + stripped
     return segment
+
+
+#: A string as JSON writes it (quoted, escaped, non-ASCII kept): json.dumps(s, ensure_ascii=False) without
+#: its per-call overhead, for the plans' millions of values.
+encode_json_str: Callable[[str], str] = getattr(json.encoder, "c_encode_basestring", None) or (
+    json.encoder.py_encode_basestring
+)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
@@ -20,9 +19,6 @@ from syncer.cli.options import (
 from syncer.cli.output import say
 from syncer.cli.progress import Printer
 from syncer.text import inert_lines, plural
-
-if TYPE_CHECKING:
-    pass
 
 
 @cli.group()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, cast
 
@@ -166,26 +167,27 @@ def plan(
         drift = compute_drift(
             plan=the_plan, state=state, desired=desired, remote=remote, user_id_type=result.settings.target.user_id_type
         )
-    if out is not None:
+    streamed = shown_format == "json" and drift is None  # a million values are never one string
+    if out is not None or streamed:
         from syncer.report.plan_json import plan_chunks
 
-        atomic_write(out, plan_chunks(the_plan, redact=redact))
+        pieces = plan_chunks(the_plan, redact=redact)
+        if streamed:  # made once, for stdout and the file alike
+            pieces = _echoed(pieces)
+        if out is not None:
+            atomic_write(out, pieces)
+        else:
+            for _ in pieces:
+                pass
     if drift is not None and shown_format == "json":
         click.echo(_plan_json_with_drift(the_plan, drift, redact=redact, detailed_exitcode=detailed_exitcode), nl=False)
-    elif shown_format == "json":  # streamed: a million values are never one string
-        from syncer.report.plan_json import plan_chunks
-
-        for piece in plan_chunks(the_plan, redact=redact):
-            click.echo(piece, nl=False)
-    else:
+    elif not streamed:
         color = shown_format == "text" and stdout_color()
         if shown_format == "text":  # streamed, as the JSON is
-            from syncer.perf import paused_gc
             from syncer.report.plan import text_chunks
 
-            with paused_gc():
-                for piece in text_chunks(the_plan, redact=redact, color=color):
-                    emit(piece, nl=False)
+            for piece in text_chunks(the_plan, redact=redact, color=color):
+                emit(piece, nl=False)
         else:
             emit(render_plan(the_plan, shown_format, redact=redact, color=color), nl=False)
         if drift is not None:
@@ -198,6 +200,13 @@ def plan(
         raise RefusedError("this plan passes a safety threshold: " + how_to_proceed(the_plan))
     drifted = drift is not None and drift.detected
     return 2 if detailed_exitcode and (not the_plan.empty or drifted) else 0
+
+
+def _echoed(pieces: Iterable[str]) -> Iterator[str]:
+    """The pieces, each printed on stdout as it passes."""
+    for piece in pieces:
+        click.echo(piece, nl=False)
+        yield piece
 
 
 def _refresh(

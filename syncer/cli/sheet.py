@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
@@ -12,9 +11,6 @@ from syncer.cli.main import cli
 from syncer.cli.options import redact_option, root_display, root_option
 from syncer.cli.output import say
 from syncer.text import inert_lines, plural
-
-if TYPE_CHECKING:
-    pass
 
 
 @cli.group()

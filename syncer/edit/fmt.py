@@ -16,6 +16,7 @@ load is refused with its location and nothing at all is written.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Sequence
@@ -220,7 +221,11 @@ def format_root(root: Path, *, root_display: str, paths: Sequence[Path] | None =
             found.append(loaded)
         else:
             texts.append((path, display, *loaded))
-    if catalog_path.is_file() and not catalog_path.is_symlink():
+    read = next((text for path, _display, text, _bom in texts if path == catalog_path), None)
+    if read is not None:  # being formatted: read above once (a problem of it is format_text's to report)
+        with contextlib.suppress(LoadError):
+            catalog_tree = parse(read, catalog_shown)
+    elif catalog_path.is_file() and not catalog_path.is_symlink():
         try:  # the order data files follow, even when only they are formatted
             body = read_text_bytes(catalog_path, catalog_shown, max_bytes=settings.max_file_bytes)
             catalog_tree = parse(body.decode("utf-8"), catalog_shown)

@@ -33,7 +33,6 @@ class _Span:
     end: int
     style: str | None  # None: plain; '"', "'", '|', '>'
     flow: bool  # inside a flow collection
-    anchored: bool
 
 
 class DataFileEditor:
@@ -57,9 +56,7 @@ class DataFileEditor:
             assert m is not None and end is not None
             where = (m.line + 1, m.column + 1)
             if isinstance(event, yaml.ScalarEvent):
-                self._scalars[where] = _Span(
-                    m.index, end.index, event.style or None, flow_depth > 0, event.anchor is not None
-                )
+                self._scalars[where] = _Span(m.index, end.index, event.style or None, flow_depth > 0)
                 if event.anchor is not None:
                     self._anchored.add(where)
             elif isinstance(event, yaml.CollectionStartEvent):

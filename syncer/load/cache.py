@@ -121,11 +121,8 @@ class CheckCache:
         try:
             with open(self._path(display), "rb") as fh:
                 blob = fh.read()
-            payload = blob[len(ENTRY_MAGIC) + 32 :]
-            if (
-                blob[: len(ENTRY_MAGIC)] != ENTRY_MAGIC
-                or blob[len(ENTRY_MAGIC) : len(ENTRY_MAGIC) + 32] != hashlib.sha256(payload).digest()
-            ):
+            head, digest_, payload = blob[:_HEAD], blob[_HEAD : _HEAD + 32], blob[_HEAD + 32 :]
+            if head != ENTRY_MAGIC or digest_ != hashlib.sha256(payload).digest():
                 return None  # torn, damaged or not ours: never handed to marshal
             doc = marshal.loads(payload)
             if type(doc) is not dict:

@@ -9,10 +9,7 @@ from collections.abc import Callable
 from syncer.load.settings import Safety
 from syncer.model import Identity
 from syncer.plan.model import Change, Quarantined, SafetyBreach, StateRef, Targeting
-
-_encode_str: Callable[[str], str] = getattr(json.encoder, "c_encode_basestring", None) or (
-    json.encoder.py_encode_basestring
-)
+from syncer.text import encode_json_str
 
 
 def _dumps(obj: object) -> str:
@@ -76,7 +73,7 @@ def checksum(
     def enc(s: str) -> str:
         e = encoded.get(s)
         if e is None:
-            e = encoded[s] = _encode_str(s)
+            e = encoded[s] = encode_json_str(s)
         return e
 
     digest = _value_digest(key)

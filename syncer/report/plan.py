@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Literal, overload
 
 from syncer.perf import paused_gc
@@ -24,13 +24,10 @@ from syncer.report.annotations import Annotated, Level, annotation
 from syncer.report.markdown import code, md
 from syncer.report.plan_json import plan_json
 from syncer.report.problems import counts_line
-from syncer.text import plural, safe
+from syncer.text import encode_json_str, plural, safe
 
 PlanFormat = Literal["text", "markdown", "json", "github"]
 REDACTED = "(redacted)"
-_encode_str: Callable[[str], str] = getattr(json.encoder, "c_encode_basestring", None) or (
-    json.encoder.py_encode_basestring
-)
 MARKER = "<!-- syncer:plan -->"
 RETRY_HINT = (
     "They are sent again by themselves once what would be sent changes (their values, their fields' types, "
@@ -88,7 +85,7 @@ def _quote(value: str | None, *, redact: bool) -> str:
         return ""
     if redact:
         return REDACTED
-    return safe(_encode_str(value))  # json.dumps(value, ensure_ascii=False), without its overhead
+    return safe(encode_json_str(value))  # json.dumps(value, ensure_ascii=False), without its overhead
 
 
 def _shown(plan: Plan, value: str | None, *, redact: bool) -> str:
@@ -210,13 +207,17 @@ def _summary_lines(plan: Plan, style: _Style) -> list[str]:
 
 
 def render_text(plan: Plan, *, redact: bool, color: bool = False, details: bool = True) -> str:
-    with paused_gc():
-        return "".join(text_chunks(plan, redact=redact, color=color, details=details))
+    return "".join(text_chunks(plan, redact=redact, color=color, details=details))
 
 
 def text_chunks(plan: Plan, *, redact: bool, color: bool = False, details: bool = True) -> Iterator[str]:
     """The text plan in pieces of a few thousand lines, to be written as they come: a first plan of a
-    million values is never one string."""
+    million values is never one string. The cyclic GC is paused while it is being read."""
+    with paused_gc():
+        yield from _text_chunks(plan, redact=redact, color=color, details=details)
+
+
+def _text_chunks(plan: Plan, *, redact: bool, color: bool, details: bool) -> Iterator[str]:
     style = _Style(color)
     lines = _header(plan)
     if details and plan.changes:

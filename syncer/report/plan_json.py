@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from syncer.load.schema import schema_url
@@ -13,12 +13,9 @@ from syncer.model import Source
 from syncer.plan.model import FORGET_MEANING, Plan
 from syncer.plan.safety import how_to_proceed
 from syncer.plan.summary import summary_line
+from syncer.text import encode_json_str
 
 PLAN_SCHEMA = "plan.schema.json"
-
-_encode_str: Callable[[str], str] = getattr(json.encoder, "c_encode_basestring", None) or (
-    json.encoder.py_encode_basestring
-)
 
 
 def _source(s: Source | None) -> dict[str, Any] | None:
@@ -170,7 +167,7 @@ def plan_chunks(plan: Plan, *, redact: bool) -> Iterator[str]:
             return "null"
         e = encoded.get(text)
         if e is None:
-            e = _encode_str(text)
+            e = encode_json_str(text)
             if len(encoded) < 1 << 16:
                 encoded[text] = e
         return e

@@ -31,7 +31,7 @@ from syncer.edit.values import DataFileEditor, NotEditable
 from syncer.errors import RefusedError
 from syncer.fsio import atomic_write
 from syncer.load.data import HUNDRED, DataChecker
-from syncer.load.files import CATALOG_FILE, SETTINGS_FILE
+from syncer.load.files import CATALOG_FILE, SETTINGS_FILE, glob_matches
 from syncer.load.validate import PeopleSourceFactory, ValidationResult, validate_root
 from syncer.load.yamlio import Mapping, Scalar, parse
 from syncer.model import DesiredValue, FieldDef, MetricDef, RowKey, ValueKey
@@ -701,11 +701,7 @@ class _Planner(_Importer):
         path = self.root / rel
         if path.exists() or path.is_symlink():
             return None, f"{rel!r} exists but is not a data file syncer reads (excluded in syncer.yaml?)"
-        import fnmatch
-
-        from syncer.load.files import _glob_match
-
-        if any(fnmatch.fnmatchcase(rel, pat) or _glob_match(rel, pat) for pat in self.settings.exclude):
+        if any(glob_matches(rel, pat) for pat in self.settings.exclude):
             return None, f"{rel!r} matches an exclude: glob of syncer.yaml, so syncer would not read it"
         return rel, ""
 

@@ -8,10 +8,10 @@ import codecs
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from syncer.load.catalog import RAW_ID
+from syncer.load.catalog import RAW_ID, SEMESTER_ID
 from syncer.load.files import CATALOG_FILE, SETTINGS_FILE, display_path, walk_files
 from syncer.load.validate import ValidationResult
-from syncer.load.yamlio import Mapping, Scalar, parse, read_text_bytes
+from syncer.load.yamlio import Mapping, Scalar, check_utf8, parse
 from syncer.model import Catalog, MetricDef, RowKey
 
 
@@ -63,7 +63,7 @@ class Resolver:
         sid = self.semesters.get(text)
         if sid is not None:
             return sid
-        return text if text.isdigit() and len(text) <= 19 else None
+        return text if SEMESTER_ID.match(text) else None  # as validation reads a raw semester ID
 
     def semester_label(self, sid: str) -> str:
         for a, s in self.catalog.semesters.items():
@@ -90,8 +90,8 @@ def index_root(root: Path, root_display: str, result: ValidationResult) -> RootI
     for path in paths:
         rel = path.relative_to(root).as_posix()
         display = display_path(root_display, rel)
-        raw = path.read_bytes()
-        data = read_text_bytes(path, display, max_bytes=settings.max_file_bytes)
+        raw = path.read_bytes()  # once: the root was just validated, sizes and links included
+        data = check_utf8(raw, display)
         text = data.decode("utf-8")
         tree = parse(text, display)
         assert isinstance(tree, Mapping), "a valid data file is a mapping"

@@ -9,7 +9,6 @@ backend's branch keeps its earlier states as commits)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal, NamedTuple, Protocol, runtime_checkable
 
@@ -81,7 +80,3 @@ def last_changes(state: State | None, selection: Selection, *, kept: str = LAST_
         out.append(Change(*key, "set", value, batch.time if batch else "", batch))
     out.sort(key=lambda c: (c.semester, c.reviewee, c.metric, c.field, c.at))
     return History(tuple(out), False, kept)
-
-
-def select(changes: Iterable[Change], selection: Selection) -> tuple[Change, ...]:
-    return tuple(c for c in changes if (c.semester, c.reviewee, c.metric, c.field) in selection)

@@ -26,12 +26,6 @@ from tests.sheet.helpers import (
 
 
 @pytest.fixture
-def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    return copy_example(tmp_path / "metrics")
-
-
-@pytest.fixture
 def book(root: Path, tmp_path: Path) -> Path:
     return export(root, tmp_path / "book.xlsx", "--semester", "2026-H2")
 

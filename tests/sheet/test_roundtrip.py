@@ -10,7 +10,6 @@ import openpyxl
 import pytest
 
 from tests.cli.test_plan import apply_all
-from tests.example import copy_example
 from tests.sheet.helpers import (
     cells_of,
     edit_workbook,
@@ -21,12 +20,6 @@ from tests.sheet.helpers import (
     set_number,
     snapshot,
 )
-
-
-@pytest.fixture
-def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    return copy_example(tmp_path / "metrics")
 
 
 @pytest.mark.parametrize("suffix", [".xlsx", ".csv"])

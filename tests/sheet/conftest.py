@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.example import copy_example
+
+
+@pytest.fixture
+def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the example as the root, the working directory above it (sheets name files from there)."""
+    monkeypatch.chdir(tmp_path)
+    return copy_example(tmp_path / "metrics")
