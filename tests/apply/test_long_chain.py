@@ -39,7 +39,9 @@ CHUNK = 6.0 * math.ceil(BATCHES / 4)
 
 
 def git(*args: str, cwd: Path | None = None) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
+    p = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
+    assert p.returncode == 0, f"git {' '.join(args)}: exit {p.returncode}: {p.stderr.strip()}"
+    return p.stdout.strip()
 
 
 @pytest.fixture
@@ -50,6 +52,9 @@ def origin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.delenv(var, raising=False)
     bare = tmp_path / "remote.git"
     git("init", "-q", "--bare", "-b", "main", str(bare))
+    # Thousands of pushes pass git's threshold for an automatic gc, which a local bare repository runs in
+    # the background, racing the next run's clone; a hosting service never shows its maintenance so.
+    git("config", "gc.autoDetach", "false", cwd=bare)
     seed = tmp_path / "seed"
     git("clone", "-q", str(bare), str(seed))
     root = make_root(seed, BATCHES * 50)
