@@ -53,8 +53,9 @@ def origin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     bare = tmp_path / "remote.git"
     git("init", "-q", "--bare", "-b", "main", str(bare))
     # Thousands of pushes pass git's threshold for an automatic gc, which a local bare repository runs in
-    # the background, racing the next run's clone; a hosting service never shows its maintenance so.
-    git("config", "gc.autoDetach", "false", cwd=bare)
+    # the background, racing the next run's clone (and in the foreground, at every push, since the squashed
+    # writes stay loose): a hosting service does its maintenance out of the push path, so none here.
+    git("config", "gc.auto", "0", cwd=bare)
     seed = tmp_path / "seed"
     git("clone", "-q", str(bare), str(seed))
     root = make_root(seed, BATCHES * 50)
