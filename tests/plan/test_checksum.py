@@ -4,9 +4,15 @@ state's secret key so that a redacted plan gives no value away to brute force.""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 
+import pytest
+
+from syncer.load.settings import Safety
+from syncer.model import ValueKey
 from syncer.plan.checksum import checksum
+from syncer.plan.model import Action, Change, StateRef
 from syncer.report.plan_json import plan_json
 from syncer.state.format import new_plan_key
 from syncer.state.model import State
@@ -45,3 +51,65 @@ def test_two_states_with_other_keys_give_other_checksums() -> None:
     values = {k(SEM, 0, REV, "2"): "40"}
     wanted = desired({k(SEM, 0, REV, "2"): "45"})
     assert plan_of(wanted, _keyed_state(values)).checksum != plan_of(wanted, _keyed_state(values)).checksum
+
+
+def _reference(state: StateRef, safety: Safety, changes: list[Change], key: str | None) -> str:
+    """The checksum as its definition reads: sha256 over the canonical JSON of the header, then of each
+    change on a line of its own, values as (keyed) hashes. One json.dumps per change: slow, and plain."""
+
+    def dumps(obj: object) -> str:
+        return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+    def hashed(v: str | None) -> str | None:
+        if v is None:
+            return None
+        if key is None:
+            return hashlib.sha256(v.encode()).hexdigest()[:32]
+        return hashlib.blake2b(v.encode(), key=bytes.fromhex(key), digest_size=16).hexdigest()
+
+    header = {
+        "format": 2,
+        "state": {"lineage": state.lineage, "serial": state.serial},
+        "target": IDENT._asdict(),
+        "safety": {
+            "max_update_ratio": safety.max_update_ratio,
+            "max_forget_ratio": safety.max_forget_ratio,
+            "min_existing": safety.min_existing,
+        },
+        "breaches": [],
+        "quarantined": [],
+    }
+    text = dumps(header) + "".join(
+        "\n" + dumps([c.action, *c.key, hashed(c.old), hashed(c.new), c.batch]) for c in changes
+    )
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+@pytest.mark.parametrize("keyed", [False, True])
+@pytest.mark.parametrize("kept", [2, 200_000])
+def test_the_checksum_is_the_sha256_of_the_canonical_json_line_by_line(
+    keyed: bool, kept: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fast path (a row's part encoded once, values' hashes kept up to a bound) hashes exactly the bytes
+    of one json.dumps per change: with quotes, backslashes, non-ASCII and control characters in the IDs and
+    values, rows of several fields, equal IDs that are distinct objects, repeated values, and more distinct
+    values than the bound keeps."""
+    monkeypatch.setattr("syncer.plan.checksum._KEPT_HASHES", kept)
+    key = new_plan_key() if keyed else None
+    odd = ['ou_"quoted"', "ou_back\\slash", "ou_名前", "ou_\x1b[31m", "".join(["ou_", "same"])]
+    changes: list[Change] = []
+    for i, rev in enumerate([*odd, "".join(["ou_", "same"]), "ou_z"]):
+        steps: list[tuple[Action, str | None, str | None]] = [
+            ("create", None, "40"),
+            ("update", "40", "45"),
+            ("forget", f"a\n{i}", None),
+            ("update", '"', "é\u2028"),
+        ]
+        for f, (action, old, new) in enumerate(steps):
+            batch = None if action == "create" else i * 10 + f
+            changes.append(Change(action, ValueKey(SEM, rev, REV, str(f + 2)), old, new, None, batch))
+    changes.sort(key=lambda c: c.key)
+    state = StateRef("./.syncer-state", True, "lineage-1", 7, IDENT, None)
+    got = checksum(2, state, IDENT, DEFAULT_SAFETY, tuple(changes), (), (), key=key)
+    assert got == _reference(state, DEFAULT_SAFETY, changes, key)
+    assert got != checksum(2, state, IDENT, DEFAULT_SAFETY, tuple(changes[:-1]), (), (), key=key)

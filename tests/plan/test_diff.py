@@ -418,3 +418,15 @@ def test_renaming_aliases_changes_nothing(
     doc_a, doc_b = plan_document(p, redact=False), plan_document(renamed, redact=False)
     doc_a.pop("names"), doc_b.pop("names")
     assert doc_a == doc_b
+
+
+def test_the_plan_names_the_people_it_shows_and_only_them() -> None:
+    """Names hold an alias for each reviewee and each person ID among the old and new values that the
+    catalog knows, none for the people the plan does not show, and none for a person known by email only
+    (no ID yet), whatever the values hold (None for a create's old value)."""
+    cat = catalog()
+    people = {**cat.people, "pending": PersonDef("pending", None, "pending@example.com")}
+    cat = dataclasses.replace(cat, people=people)
+    values = {k(SEM, 0, REV, "2"): "40", k(SEM, 1, REV, "2"): PEOPLE[5], k(SEM, 2, REV, "2"): "x"}
+    p = plan_of(desired(values, cat=cat), state_of({k(SEM, 2, REV, "2"): PEOPLE[7]}))
+    assert p.names.people == {PEOPLE[i]: f"p{i}" for i in (0, 1, 2, 5, 7)}
