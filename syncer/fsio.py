@@ -1,15 +1,23 @@
-"""Durable file writes for the local backend: atomic replace and append, each step a named fault point.
+"""Durable file writes for the local backend: atomic replace and append, each step a named fault point;
+and the sealed entries of syncer's caches.
 
 `atomic_write`: temp file in the same directory, write, fsync, rename over the target, fsync the directory
 (pre-commit's store.py, made durable). `durable_append`: write the whole line to an append-only file, then
 fsync. A `Faults` callback is called with the name of each step before it runs; tests make it raise to
 simulate a process killed at that instant.
+
+Caches (the check cache, the decoded state cache): `private_dir` says whether a directory is this user's
+own and nobody else's to write; `write_sealed` replaces an entry (0600, through a rename, no fsync: a lost
+entry is only a miss) as a magic line, the sha256 of the payload and the payload; `read_sealed` gives the
+payload back only when the magic and the digest match, so that a torn or damaged entry is never decoded.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -114,3 +122,44 @@ def remove_durably(path: Path, *, faults: Faults = no_faults) -> None:
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
     fsync_dir(path.parent)
+
+
+def private_dir(directory: Path) -> bool:
+    """Create the directory (0700) if need be; True only when it is a real directory owned by this user
+    that nobody else may write to (what a cache may be trusted from)."""
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = os.lstat(directory)
+    except OSError:
+        return False
+    if not stat.S_ISDIR(st.st_mode) or st.st_mode & 0o022:
+        return False
+    return not hasattr(os, "getuid") or st.st_uid == os.getuid()
+
+
+def write_sealed(path: Path, magic: bytes, payload: bytes) -> None:
+    """Replace the entry at `path` (0600) with `magic`, sha256(payload) and `payload`, through a temporary
+    file and a rename: a reader sees the old entry or the new one. No fsync."""
+    fd, tmp = tempfile.mkstemp(prefix=".entry.", suffix=".tmp", dir=path.parent)  # 0600
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(magic + hashlib.sha256(payload).digest() + payload)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def read_sealed(path: Path, magic: bytes) -> bytes | None:
+    """The payload of the entry at `path`; None when it is absent, unreadable, not `magic`'s, torn or
+    damaged (its digest does not match)."""
+    try:
+        with open(path, "rb") as fh:
+            blob = fh.read()
+    except OSError:
+        return None
+    head, digest, payload = blob[: len(magic)], blob[len(magic) : len(magic) + 32], blob[len(magic) + 32 :]
+    if head != magic or digest != hashlib.sha256(payload).digest():
+        return None
+    return payload

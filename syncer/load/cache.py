@@ -24,13 +24,10 @@ never handed to marshal. In CI, restore a saved cache only from runs of the trus
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import marshal
 import os
-import stat
 import sys
-import tempfile
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from itertools import repeat
@@ -39,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from syncer import __version__
+from syncer.fsio import private_dir, read_sealed, write_sealed
 from syncer.load.data import FileResult
 from syncer.load.people import EmailPeople
 from syncer.load.settings import Settings
@@ -49,7 +47,6 @@ from syncer.problems import Problem
 #: (the version is in the context too).
 CACHE_FORMAT = 1
 ENTRY_MAGIC = b"syncer-check-cache\n"
-_HEAD = len(ENTRY_MAGIC)
 _SEVERITIES = ("error", "warning")
 _TYPES: tuple[FieldType, ...] = ("text", "number", "percentage", "person")
 _ROW_COLUMNS = ("reviewee", "metric", "line", "col", "typed_reviewee", "typed_metric")
@@ -94,7 +91,7 @@ class CheckCache:
         self.context = context
         self.hits = 0
         self.misses = 0
-        self._usable = _own_private_dir(directory)
+        self._usable = private_dir(directory)
 
     @classmethod
     def open(cls, base: Path, root: Path, settings: Settings, catalog: Catalog, emails: EmailPeople) -> CheckCache:
@@ -118,12 +115,10 @@ class CheckCache:
         return result
 
     def _read(self, display: str, digest: str) -> FileResult | None:
+        payload = read_sealed(self._path(display), ENTRY_MAGIC)  # torn, damaged or not ours: never unmarshalled
+        if payload is None:
+            return None
         try:
-            with open(self._path(display), "rb") as fh:
-                blob = fh.read()
-            head, digest_, payload = blob[:_HEAD], blob[_HEAD : _HEAD + 32], blob[_HEAD + 32 :]
-            if head != ENTRY_MAGIC or digest_ != hashlib.sha256(payload).digest():
-                return None  # torn, damaged or not ours: never handed to marshal
             doc = marshal.loads(payload)
             if type(doc) is not dict:
                 return None
@@ -139,7 +134,7 @@ class CheckCache:
         doc = {"context": self.context, "sha256": digest, "file": display, **self._encode(result)}
         try:
             payload = marshal.dumps(doc)
-            _replace(self._path(display), ENTRY_MAGIC + hashlib.sha256(payload).digest() + payload)
+            write_sealed(self._path(display), ENTRY_MAGIC, payload)
         except (OSError, ValueError):
             self._usable = False  # a full disk or a read-only home: stop trying, the run goes on cold
 
@@ -232,30 +227,3 @@ class CheckCache:
         if not all(t.is_finite() for t in out.weights.values()):
             raise ValueError("a weight sum that is not a number")
         return out
-
-
-def _replace(path: Path, data: bytes) -> None:
-    """Write through a temporary file and a rename: a reader sees the old entry or the new one. No fsync:
-    an entry lost or torn by a crash is only a miss."""
-    fd, tmp = tempfile.mkstemp(prefix=".entry.", suffix=".tmp", dir=path.parent)  # 0600
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _own_private_dir(directory: Path) -> bool:
-    """Create the directory (0700) if need be; use it only when it is a real directory owned by this user
-    that nobody else may write to."""
-    try:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        st = os.lstat(directory)
-    except OSError:
-        return False
-    if not stat.S_ISDIR(st.st_mode) or st.st_mode & 0o022:
-        return False
-    return not hasattr(os, "getuid") or st.st_uid == os.getuid()
