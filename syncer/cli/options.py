@@ -49,13 +49,15 @@ def cache_option(f: F) -> F:
         "--no-cache",
         "no_cache",
         is_flag=True,
-        help="Check every data file again instead of reusing the check cache (also SYNCER_CACHE=0). The cache "
-        "lives outside the repository ($SYNCER_CACHE_DIR, else ~/.cache/syncer) and is safe to delete.",
+        help="Check every data file again instead of reusing the check cache, and (plan) decode the state's "
+        "files again (also SYNCER_CACHE=0). The cache lives outside the repository ($SYNCER_CACHE_DIR, else "
+        "~/.cache/syncer) and is safe to delete.",
     )(f)
 
 
 def check_cache_dir(no_cache: bool) -> Path | None:
-    """Where validation keeps each data file's checked contents; None when turned off."""
+    """Where validation keeps each data file's checked contents (and plan the state's decoded shards); None
+    when turned off."""
     if no_cache:
         return None
     from syncer.load.cache import cache_base

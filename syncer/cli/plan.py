@@ -111,13 +111,14 @@ def plan(
     from syncer.plan.targeting import resolve as resolve_targeting
     from syncer.report.plan import render_markdown_problems, render_plan
     from syncer.report.problems import counts_line, render_problems
-    from syncer.state import load_checked, target_identity
+    from syncer.state import load_checked, target_identity, use_read_cache
     from syncer.urls import resolve_base_url
 
     shown_format = cast(PlanFormat, fmt or default_format(["text", "markdown", "json", "github"]))
     shown_root = root_display(root)
     opener = StateOpener(root, state_path)
-    result = validate_root(root, root_display=shown_root, people=opener.people, cache_dir=check_cache_dir(no_cache))
+    cache_dir = check_cache_dir(no_cache)
+    result = validate_root(root, root_display=shown_root, people=opener.people, cache_dir=cache_dir)
     if not result.ok or result.desired is None:
         if shown_format == "markdown":
             click.echo(render_markdown_problems(result.problems, redact=redact), nl=False)
@@ -132,6 +133,8 @@ def plan(
             click.echo(render_problems(result.problems, "text", redact=redact), err=True)
     targeting = resolve_targeting(result.desired, semesters=target_semesters, paths=target_paths, root=shown_root)
     store = opener(result.settings)
+    if cache_dir is not None:
+        use_read_cache(store, cache_dir)
     target = target_identity(
         result.settings,
         base_url=resolve_base_url(flag=None, settings_base_url=result.settings.target.base_url),

@@ -74,6 +74,21 @@ def open_store(
     return LocalStateStore(path, clock=clock)
 
 
+def use_read_cache(store: object, base: Path) -> None:
+    """Let a command that only reads the state (plan) keep its decoded shards under the cache directory
+    `base` (syncer.state.readcache). The local and git backends use it; PostgreSQL has no shards."""
+    from syncer.state.local import LocalStateStore
+    from syncer.state.readcache import ShardCache
+
+    if isinstance(store, LocalStateStore):
+        store.read_cache = ShardCache.under(base, str(store.path.resolve()))
+        return
+    from syncer.state.git import GitStateStore
+
+    if isinstance(store, GitStateStore):
+        store.read_cache = ShardCache.under(base, f"{store.repo.resolve()}\0{store.location}")
+
+
 def target_identity(settings: Settings, *, base_url: str | None = None, app_id: str | None = None) -> Identity:
     """The target of this run: `base_url` (the --base-url flag, else FEISHU_BASE_URL, as the CLI decides)
     over syncer.yaml's; `app_id` from FEISHU_APP_ID when set."""

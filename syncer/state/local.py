@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -42,6 +43,7 @@ from syncer.state.model import (
     format_time,
     utc_now,
 )
+from syncer.state.readcache import ShardCache
 
 LOCK = "lock"
 JSONObj = dict[str, Any]
@@ -61,9 +63,12 @@ class LocalStateStore:
         compact_after_bytes: int = 16 << 20,
         chunk: int = 1 << 20,
         log_segments: bool = False,
+        read_cache: ShardCache | None = None,
     ) -> None:
         """`log_segments`: write each log operation to a file of its own (files.segment_name) instead of
-        appending to log.jsonl: what the git backend commits after every write. Reading takes both."""
+        appending to log.jsonl: what the git backend commits after every write. Reading takes both.
+        `read_cache`: decoded shards kept between runs (syncer.state.readcache), used only while the store
+        is not locked."""
         self.path = Path(path)
         self._clock = clock
         self._faults = faults
@@ -72,6 +77,7 @@ class LocalStateStore:
         self._compact_after_bytes = compact_after_bytes
         self._chunk = chunk
         self._segments = log_segments
+        self.read_cache = read_cache
         self._lock: LockInfo | None = None
         self._data: image.StateData | None = None
         self._log_ops = 0
@@ -111,10 +117,15 @@ class LocalStateStore:
             meta = files.meta_from_json(meta_text, where=str(self.path / files.META))
             data = image.StateData(meta=meta)
             shards = self.path / files.SEMESTERS
+            cache = self.read_cache if self._lock is None else None
             if shards.is_dir():
                 for shard in sorted(shards.glob("*" + files.SHARD_SUFFIX)):
                     name = f"{files.SEMESTERS}/{shard.name}"
-                    files.decode_shard(data, files.shard_semester(shard.name), self._text(name) or "", where=str(shard))
+                    semester = files.shard_semester(shard.name)
+                    if cache is not None and semester not in data.per_semester:
+                        self._read_shard(data, semester, name, cache)
+                    else:
+                        files.decode_shard(data, semester, self._text(name) or "", where=str(shard))
             for name, decode in (
                 (files.BATCHES, files.decode_batches),
                 (files.REJECTIONS, files.decode_rejections),
@@ -163,6 +174,37 @@ class LocalStateStore:
             self._data = data
             return data
         raise StateError(f"{self.path}: the state kept changing while being read; try again")
+
+    def _read_shard(self, data: image.StateData, semester: str, name: str, cache: ShardCache) -> None:
+        """Add a shard's rows to `data` from the read cache when it holds these very bytes decoded; else
+        decode them (as decode_shard does) and keep the result."""
+        raw = self._bytes(name) or b""
+        digest = hashlib.sha256(raw).hexdigest()
+        found = cache.get(semester, digest)
+        if found is None:
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise StateDamaged(str(self.path / name), f"not UTF-8 text (byte {exc.start})") from None
+            del raw
+            part = image.StateData(meta=data.meta)
+            files.decode_shard(part, semester, text, where=str(self.path / name))
+            found = part.rows, part.per_semester.get(semester, 0)
+            cache.put(semester, digest, *found)
+        rows, count = found
+        data.rows.update(rows)
+        if count:
+            data.per_semester[semester] = count
+
+    def _bytes(self, name: str) -> bytes | None:
+        """A state file's bytes; None when it does not exist."""
+        path = self.path / name
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StateError(f"{path}: cannot be read: {exc.strerror or exc}") from None
 
     def _text(self, name: str) -> str | None:
         """A state file's text; None when it does not exist."""

@@ -80,6 +80,25 @@ def test_nothing_to_do_after_apply(root: Path) -> None:
     assert "FEISHU_APP_ID is not set" in r.output  # compared what it could, and says so
 
 
+def test_plan_reads_the_state_through_its_cache_and_never_a_stale_one(root: Path, tmp_path: Path) -> None:
+    """The decoded state is kept with the check cache: the next plan against the same state files reuses
+    it, a state an apply rewrote is decoded again, and --no-cache plans the same without it."""
+    env = {"SYNCER_CACHE_DIR": str(tmp_path / "cache")}
+    state = root / ".syncer" / "state"
+    apply_all(root, state)
+    first = run("plan", "--root", str(root), "--detailed-exitcode", env=env)
+    assert first.exit_code == 0, first.output
+    assert len(list((tmp_path / "cache" / "state").glob("*/*.entry"))) == 1
+    support = root / "teams" / "support.yaml"
+    support.write_text(support.read_text().replace("actual: 44", "actual: 45"))
+    changed = run("plan", "--root", str(root), "--detailed-exitcode", env=env)
+    assert changed.exit_code == 2 and '~ nps.actual: "44" -> "45"' in changed.output
+    assert run("plan", "--root", str(root), "--no-cache", env=env).output == changed.output
+    apply_all(root, state)  # the shard is rewritten: the entry is for other bytes now
+    after = run("plan", "--root", str(root), "--detailed-exitcode", env=env)
+    assert after.exit_code == 0 and "No changes" in after.output, after.output
+
+
 def test_changes_and_forgets_exit_2(root: Path) -> None:
     state = root / ".syncer" / "state"
     apply_all(root, state)

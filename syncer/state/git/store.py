@@ -55,6 +55,7 @@ from syncer.state.model import (
     VKey,
     utc_now,
 )
+from syncer.state.readcache import ShardCache
 
 
 class GitStateStore:
@@ -100,6 +101,7 @@ class GitStateStore:
             lease=lease,
         )
         self._trees = TreeWriter(self._git)
+        self.read_cache: ShardCache | None = None  # decoded shards for `load` without the lock (plan)
         # While locked:
         self._held: tuple[str, LockInfo] | None = None  # our lock commit on the remote, and what it says
         self._renewed = 0.0  # when our lease was last pushed (timestamp)
@@ -154,7 +156,7 @@ class GitStateStore:
         with tempfile.TemporaryDirectory(prefix="read-", dir=self.path) as tmp:
             write_files(Path(tmp), blobs)
             try:
-                return LocalStateStore(Path(tmp), clock=self._clock).load()
+                return LocalStateStore(Path(tmp), clock=self._clock, read_cache=self.read_cache).load()
             except StateDamaged as exc:
                 where = exc.where.replace(tmp, f"{self.location} ({tip[:12]})")
                 raise StateDamaged(where, exc.what, advice=StateDamaged.GIT) from None
