@@ -3,7 +3,7 @@
 A million-value state is one shard of some 30 MB: parsing its JSON and building its rows takes longer than
 all the rest of a cached one-file plan but the diff itself. An entry holds one shard's rows as stdlib
 `marshal` data, with the sha256 of the shard's bytes it was decoded from: it is used only for those very
-bytes (and this syncer version and entry format), so a hit is exactly what decoding the shard would give,
+bytes (and this syncer version, Python and entry format), so a hit is exactly what decoding the shard would give,
 and an apply that rewrites the shard makes the next plan decode it again (and replace the entry: one entry
 per semester of a state). Writers never use it: under the lock the state is always read from its files.
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import marshal
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,8 @@ from syncer.state.model import RKey, Row
 ENTRY_MAGIC = b"syncer-state-cache\n"
 #: Bump when what a shard decodes to changes in a way the version would not show.
 ENTRY_FORMAT = 1
+#: The syncer and the Python that wrote an entry (marshal's format is Python's own).
+_VERSION = f"{__version__} {sys.implementation.cache_tag} {marshal.version}"
 
 
 class ShardCache:
@@ -71,7 +74,7 @@ class ShardCache:
         if (
             type(doc) is not dict
             or doc.get("format") != ENTRY_FORMAT
-            or doc.get("version") != __version__
+            or doc.get("version") != _VERSION
             or doc.get("semester") != semester
             or doc.get("sha256") != digest
             or type(doc.get("rows")) is not dict
@@ -85,7 +88,7 @@ class ShardCache:
             return
         doc = {
             "format": ENTRY_FORMAT,
-            "version": __version__,
+            "version": _VERSION,
             "semester": semester,
             "sha256": digest,
             "rows": rows,

@@ -75,7 +75,7 @@ def test_an_entry_that_is_damaged_or_of_another_version_is_a_miss(tmp_path: Path
     payload = read_sealed(other, ENTRY_MAGIC)
     assert payload is not None
     doc = marshal.loads(payload)
-    doc["version"] = "0.0.1"
+    doc["version"] = "0.0.1 cpython-311 4"
     doc["rows"] = {(SEM2, BOB, REV): ({"2": "forged"}, 3)}
     write_sealed(other, ENTRY_MAGIC, marshal.dumps(doc))
     store = reader(tmp_path / "state", tmp_path / "cache")
