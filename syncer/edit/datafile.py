@@ -4,13 +4,12 @@ anything is written, then written (never over an existing file) and checked with
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from syncer.edit.scalars import double_quoted, key, misread, scalar
+from syncer.edit.scalars import double_quoted, fmt_key, misread, scalar
 from syncer.errors import RefusedError, SyncerError
 from syncer.fsio import atomic_write
 from syncer.load.data import DataChecker
@@ -39,11 +38,6 @@ def _reviewee_key(rid: str, catalog: Catalog) -> str:
     return rid
 
 
-def _quoted_key(text: str) -> str:
-    """A key or ID as `syncer fmt` writes it: quoted when made of digits or misread by other YAML readers."""
-    return double_quoted(text) if re.fullmatch(r"[0-9]+", text) or misread(text) else key(text)
-
-
 def render_file(
     *,
     semester_label: str,
@@ -52,15 +46,15 @@ def render_file(
 ) -> str:
     """A data file: `reviewees` is [(reviewee key, [(metric alias, {field alias: text})])], in order."""
     lines = [f"# {h}" for h in header]
-    lines.append(f"semester: {_quoted_key(semester_label)}")
+    lines.append(f"semester: {fmt_key(semester_label)}")
     lines.append("reviewees:")
     for rkey, metrics in reviewees:
-        lines.append(f"  {_quoted_key(rkey)}:")
+        lines.append(f"  {fmt_key(rkey)}:")
         for malias, fields in metrics:
-            lines.append(f"    {_quoted_key(malias)}:")
+            lines.append(f"    {fmt_key(malias)}:")
             for falias, text in fields.items():
                 value = double_quoted(text) if misread(text) else scalar(text, indent=6)
-                lines.append(f"      {_quoted_key(falias)}: {value}")
+                lines.append(f"      {fmt_key(falias)}: {value}")
     return "\n".join(lines) + "\n"
 
 

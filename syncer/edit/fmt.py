@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from syncer.edit.layout import Path as KeyPath
 from syncer.edit.layout import Rules, render
-from syncer.edit.scalars import misread
+from syncer.edit.scalars import digits, key_needs_quotes, misread
 from syncer.errors import LoadError, SyncerError
 from syncer.fsio import atomic_write
 from syncer.load.files import CATALOG_FILE, SETTINGS_FILE, display_path, walk_files
@@ -44,8 +43,6 @@ from syncer.load.yamlio import (
 from syncer.model import Source
 from syncer.problems import Problem, sort_problems
 
-_DIGITS = re.compile(r"[0-9]+")
-
 # The schema's order of properties (a test holds them to schemas/catalog.schema.json and data.schema.json).
 CATALOG_ORDER = ("semesters", "metrics", "people")
 SEMESTER_ORDER = ("id", "closed")
@@ -55,12 +52,8 @@ PERSON_ORDER = ("id", "email")
 DATA_ORDER = ("semester", "reviewees")
 
 
-def _digits(text: str) -> bool:
-    return _DIGITS.fullmatch(text) is not None
-
-
 def _key_needs_quotes(path: KeyPath, text: str) -> bool:
-    return _digits(text) or misread(text)
+    return key_needs_quotes(text)
 
 
 def catalog_rules() -> Rules:
@@ -82,7 +75,7 @@ def catalog_rules() -> Rules:
         return False
 
     def quote(path: KeyPath, text: str) -> bool:
-        return is_id(path) and _digits(text)
+        return is_id(path) and digits(text)
 
     def aligned(path: KeyPath) -> bool:
         return len(path) == 3 and path[0] == "metrics" and path[2] == "fields"
@@ -132,7 +125,7 @@ def data_rules(catalog: CatalogOrder) -> Rules:
         if path == ("semester",) or (
             len(path) == 4 and path[0] == "reviewees" and (str(path[2]), str(path[3])) in catalog.person_fields
         ):
-            return _digits(text) or misread(text)
+            return digits(text) or misread(text)
         return misread(text)
 
     return Rules(order=order, quote=quote, quote_key=_key_needs_quotes)

@@ -131,3 +131,22 @@ def misread(text: str) -> bool:
         return True
     tag: str = _RESOLVER.resolve(ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
     return tag != "tag:yaml.org,2002:str"
+
+
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def digits(text: str) -> bool:
+    """Made of digits only: an ID that other YAML readers would take for a number, so `syncer fmt` quotes it."""
+    return _DIGITS.fullmatch(text) is not None
+
+
+def key_needs_quotes(text: str) -> bool:
+    """Whether `syncer fmt` writes a mapping key quoted: made of digits (an ID) or misread by other readers."""
+    return digits(text) or misread(text)
+
+
+def fmt_key(text: str) -> str:
+    """A mapping key as `syncer fmt` writes it (what every writer of data files uses, so that `fmt --check`
+    passes on what they wrote)."""
+    return double_quoted(text) if key_needs_quotes(text) else key(text)

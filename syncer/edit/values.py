@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import yaml
 
 from syncer.edit.lines import TextEdits
-from syncer.edit.scalars import double_quoted, key, misread, plain_ok, scalar
+from syncer.edit.scalars import double_quoted, fmt_key, misread, plain_ok, scalar
 from syncer.load.yamlio import Mapping, Scalar
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -149,7 +149,7 @@ class DataFileEditor:
         indent = reviewees.items[0][0].col - 1
         first = reviewees.items[0][1]
         step = _step(first, indent)
-        lines = [" " * indent + f"{_key(reviewee)}:"]
+        lines = [" " * indent + f"{fmt_key(reviewee)}:"]
         for alias, fields in metrics:
             lines += _metric_lines(indent + step, step, alias, fields)
         self._insert_lines(reviewees_key.line, reviewees, indent, lines)
@@ -208,15 +208,11 @@ def _value(text: str, *, indent: int) -> str:
     return double_quoted(text) if plain_ok(text) and misread(text) else scalar(text, indent=indent)
 
 
-def _key(text: str) -> str:
-    return double_quoted(text) if plain_ok(text) and misread(text) else key(text)
-
-
 def _field_line(indent: int, alias: str, text: str) -> str:
-    return " " * indent + f"{_key(alias)}: {_value(text, indent=indent)}"
+    return " " * indent + f"{fmt_key(alias)}: {_value(text, indent=indent)}"
 
 
 def _metric_lines(indent: int, step: int, alias: str, fields: MappingOf[str, str]) -> list[str]:
-    lines = [" " * indent + f"{_key(alias)}:"]
+    lines = [" " * indent + f"{fmt_key(alias)}:"]
     lines += [_field_line(indent + step, f, t) for f, t in fields.items()]
     return lines

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from syncer.edit.fmt import CatalogOrder, data_rules, format_text
 from syncer.edit.values import DataFileEditor, NotEditable
 from syncer.load.yamlio import Mapping, Scalar, parse
 
@@ -86,3 +87,19 @@ def test_anchored_values_and_flow_mappings_that_need_entries_are_refused() -> No
     _, _, _, fkey, fnps = nodes(flow)
     with pytest.raises(NotEditable, match="flow style"):
         DataFileEditor(flow).add_field(fkey, fnps, "target", "45")
+
+
+@pytest.mark.parametrize("reviewee", ["12345", "007", "no", "alice", "2026-01-01", "a: b", "ou_1"])
+def test_what_the_editor_adds_is_what_fmt_would_write(reviewee: str) -> None:
+    """A reviewee key the editor adds is quoted exactly as `syncer fmt` quotes it (an ID of digits, a word
+    other YAML readers misread), so that `fmt --check` passes after a sheet import."""
+    text = "semester: 2026-H2\nreviewees:\n  zed:\n    nps:\n      target: 45\n"
+    tree = parse(text, "t.yaml")
+    assert isinstance(tree, Mapping)
+    reviewees, rk = tree.get("reviewees"), tree.key("reviewees")
+    assert isinstance(reviewees, Mapping) and rk is not None
+    ed = DataFileEditor(text)
+    ed.add_reviewee(rk, reviewees, reviewee, [("nps", {"target": "46"})])
+    out = ed.render()
+    assert out != text
+    assert format_text(out, "t.yaml", data_rules(CatalogOrder())) == out
