@@ -80,13 +80,16 @@ def use_read_cache(store: object, base: Path) -> None:
     from syncer.state.local import LocalStateStore
     from syncer.state.readcache import ShardCache
 
-    if isinstance(store, LocalStateStore):
-        store.read_cache = ShardCache.under(base, str(store.path.resolve()))
-        return
-    from syncer.state.git import GitStateStore
+    try:  # a path that cannot be resolved (a symbolic link loop) is the store's to report, not the cache's
+        if isinstance(store, LocalStateStore):
+            store.read_cache = ShardCache.under(base, str(store.path.resolve()))
+            return
+        from syncer.state.git import GitStateStore
 
-    if isinstance(store, GitStateStore):
-        store.read_cache = ShardCache.under(base, f"{store.repo.resolve()}\0{store.location}")
+        if isinstance(store, GitStateStore):
+            store.read_cache = ShardCache.under(base, f"{store.repo.resolve()}\0{store.location}")
+    except (OSError, RuntimeError):
+        return
 
 
 def target_identity(settings: Settings, *, base_url: str | None = None, app_id: str | None = None) -> Identity:

@@ -187,6 +187,8 @@ class LocalStateStore:
             except UnicodeDecodeError as exc:
                 raise StateDamaged(str(self.path / name), f"not UTF-8 text (byte {exc.start})") from None
             del raw
+            if "\r" in text:  # line ends as _text reads them (universal newlines)
+                text = text.replace("\r\n", "\n").replace("\r", "\n")
             part = image.StateData(meta=data.meta)
             files.decode_shard(part, semester, text, where=str(self.path / name))
             found = part.rows, part.per_semester.get(semester, 0)

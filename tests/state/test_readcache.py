@@ -127,3 +127,22 @@ def test_the_git_backend_reads_its_branch_through_the_cache(tmp_path: Path) -> N
     assert cached[0].load() == truth and cached[1].load() == truth
     assert truth is not None and truth.get((SEM, ALICE, REV, "4")) == ("1000", 1)
     assert [(s.read_cache.hits, s.read_cache.misses) for s in cached if s.read_cache] == [(0, 1), (1, 0)]
+
+
+def test_line_ends_are_read_as_the_plain_reader_reads_them(tmp_path: Path) -> None:
+    """A shard whose lines end in CRLF or a lone CR (an editor's doing) reads the same with the cache."""
+    two_semesters(tmp_path / "state")
+    for shard in (tmp_path / "state" / "semesters").glob("*.jsonl"):
+        shard.write_bytes(shard.read_bytes().replace(b"\n", b"\r"))
+    truth = LocalStateStore(tmp_path / "state").load()
+    assert truth is not None and truth.per_semester == {SEM: 4, SEM2: 1}
+    assert reader(tmp_path / "state", tmp_path / "cache").load() == truth
+    assert reader(tmp_path / "state", tmp_path / "cache").load() == truth
+
+
+def test_a_state_path_that_cannot_be_resolved_is_left_to_the_store(tmp_path: Path) -> None:
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    store = LocalStateStore(loop)
+    use_read_cache(store, tmp_path / "cache")
+    assert store.read_cache is None
