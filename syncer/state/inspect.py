@@ -142,6 +142,21 @@ def resolve_ids(wanted: Iterable[str], aliases: Mapping[str, str]) -> set[str]:
     return {aliases.get(w, w) for w in wanted}
 
 
+def resolve_selectors(
+    catalog: Catalog | None, semesters: Iterable[str], reviewees: Iterable[str], metrics: Iterable[str]
+) -> tuple[set[str], set[str], set[str]]:
+    """--semester, --reviewee and --metric as IDs: the catalog's aliases resolved (`resolve_ids`), anything
+    else (and everything, without a catalog) taken as an ID."""
+    sems, revs, mets = set(semesters), set(reviewees), set(metrics)
+    if catalog is None:
+        return sems, revs, mets
+    return (
+        resolve_ids(sems, {a: s.id for a, s in catalog.semesters.items()}),
+        resolve_ids(revs, {a: p.id for a, p in catalog.people.items() if p.id}),
+        resolve_ids(mets, {a: m.id for a, m in catalog.metrics.items()}),
+    )
+
+
 def select_keys(
     state: State,
     *,
@@ -151,13 +166,9 @@ def select_keys(
     catalog: Catalog | None = None,
 ) -> list[ValueKey]:
     """The managed keys matching every given selector (each selector: any of its aliases or IDs)."""
-    sems, revs, mets = set(semesters), set(reviewees), set(metrics)
+    sems, revs, mets = resolve_selectors(catalog, semesters, reviewees, metrics)
     if not (sems or revs or mets):
         raise StateError("choose what to stop managing with --semester, --reviewee and/or --metric")
-    if catalog is not None:
-        sems = resolve_ids(sems, {a: s.id for a, s in catalog.semesters.items()})
-        revs = resolve_ids(revs, {a: p.id for a, p in catalog.people.items() if p.id})
-        mets = resolve_ids(mets, {a: m.id for a, m in catalog.metrics.items()})
     out: list[ValueKey] = []
     for (sem, rev, met), row in state.rows.items():
         if (sems and sem not in sems) or (revs and rev not in revs) or (mets and met not in mets):
@@ -177,11 +188,9 @@ def history_selection(
 ) -> Selection:
     """`state history`'s selectors as IDs: aliases of the catalog (a field alias: that field of every
     metric that has it), anything else taken as an ID."""
-    sems, revs, mets, fids = set(semesters), set(reviewees), set(metrics), set(fields)
+    sems, revs, mets = resolve_selectors(catalog, semesters, reviewees, metrics)
+    fids = set(fields)
     if catalog is not None:
-        sems = resolve_ids(sems, {a: s.id for a, s in catalog.semesters.items()})
-        revs = resolve_ids(revs, {a: p.id for a, p in catalog.people.items() if p.id})
-        mets = resolve_ids(mets, {a: m.id for a, m in catalog.metrics.items()})
         by_alias: dict[str, set[str]] = {}
         for m in catalog.metrics.values():
             for alias, f in m.fields.items():

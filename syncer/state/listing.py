@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from syncer.model import Catalog, ValueKey
-from syncer.state.inspect import resolve_ids
+from syncer.state.inspect import resolve_selectors
 from syncer.state.model import BatchInfo, State, row_batch
 
 
@@ -64,11 +64,7 @@ class Selection:
         metrics: Iterable[str] = (),
         catalog: Catalog | None = None,
     ) -> Selection:
-        sems, revs, mets = set(semesters), set(reviewees), set(metrics)
-        if catalog is not None:
-            sems = resolve_ids(sems, {a: s.id for a, s in catalog.semesters.items()})
-            revs = resolve_ids(revs, {a: p.id for a, p in catalog.people.items() if p.id})
-            mets = resolve_ids(mets, {a: m.id for a, m in catalog.metrics.items()})
+        sems, revs, mets = resolve_selectors(catalog, semesters, reviewees, metrics)
         return cls(frozenset(sems), frozenset(revs), frozenset(mets))
 
     @property
