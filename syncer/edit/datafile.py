@@ -4,12 +4,12 @@ anything is written, then written (never over an existing file) and checked with
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from syncer.edit.scalars import double_quoted, fmt_key, misread, scalar
+from syncer.edit.scalars import fmt_key, fmt_value
 from syncer.errors import RefusedError, SyncerError
 from syncer.fsio import atomic_write
 from syncer.load.data import DataChecker
@@ -38,13 +38,21 @@ def _reviewee_key(rid: str, catalog: Catalog) -> str:
     return rid
 
 
+def person_fields(catalog: Catalog) -> frozenset[tuple[str, str]]:
+    """(metric alias, field alias) of the catalog's fields of people: where `syncer fmt` quotes a raw ID of
+    digits, so every writer does."""
+    return frozenset((m.alias, a) for m in catalog.metrics.values() for a, f in m.fields.items() if f.type == "person")
+
+
 def render_file(
     *,
     semester_label: str,
     reviewees: Sequence[tuple[str, Sequence[tuple[str, Mapping[str, str]]]]],
     header: Sequence[str],
+    person_fields: Collection[tuple[str, str]] = (),
 ) -> str:
-    """A data file: `reviewees` is [(reviewee key, [(metric alias, {field alias: text})])], in order."""
+    """A data file: `reviewees` is [(reviewee key, [(metric alias, {field alias: text})])], in order;
+    `person_fields` the (metric alias, field alias) of fields of people (see `person_fields`)."""
     lines = [f"# {h}" for h in header]
     lines.append(f"semester: {fmt_key(semester_label)}")
     lines.append("reviewees:")
@@ -53,7 +61,7 @@ def render_file(
         for malias, fields in metrics:
             lines.append(f"    {fmt_key(malias)}:")
             for falias, text in fields.items():
-                value = double_quoted(text) if misread(text) else scalar(text, indent=6)
+                value = fmt_value(text, indent=6, id_field=(malias, falias) in person_fields)
                 lines.append(f"      {fmt_key(falias)}: {value}")
     return "\n".join(lines) + "\n"
 
@@ -122,6 +130,7 @@ def plan_files(
     order = sorted(by_reviewee, key=lambda rid: (keys[rid] == rid, keys[rid]))
     metric_order = {m.id: i for i, m in enumerate(catalog.metrics.values())}
     metrics = {m.id: m for m in catalog.metrics.values()}
+    people = person_fields(catalog)
     stem = slug(semester_label, sep="-", keep_case=True) or "semester"
     schema = root / ".schemas" / "data.schema.json"
     files: list[DataFile] = []
@@ -152,9 +161,8 @@ def plan_files(
                 expected[r] = canonical[r]
             body.append((keys[rid], entries))
         display = display_path(root_display, f"{out_rel}/{path.name}" if out_rel not in ("", ".") else path.name)
-        files.append(
-            DataFile(path, display, render_file(semester_label=semester_label, reviewees=body, header=header), expected)
-        )
+        text = render_file(semester_label=semester_label, reviewees=body, header=header, person_fields=people)
+        files.append(DataFile(path, display, text, expected))
     return files
 
 

@@ -150,3 +150,11 @@ def fmt_key(text: str) -> str:
     """A mapping key as `syncer fmt` writes it (what every writer of data files uses, so that `fmt --check`
     passes on what they wrote)."""
     return double_quoted(text) if key_needs_quotes(text) else key(text)
+
+
+def fmt_value(text: str, *, indent: int, id_field: bool = False) -> str:
+    """A value after `key: ` as `syncer fmt` writes it: quoted when another YAML reader would misread it
+    plain, and, in a field of people (`id_field`), when made of digits (a raw user ID)."""
+    if (id_field and digits(text)) or (plain_ok(text) and misread(text)):
+        return double_quoted(text)
+    return scalar(text, indent=indent)

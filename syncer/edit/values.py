@@ -9,14 +9,14 @@ Whoever uses this should load the result back and compare (as `syncer sheet impo
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from collections.abc import Mapping as MappingOf
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import yaml
 
 from syncer.edit.lines import TextEdits
-from syncer.edit.scalars import double_quoted, fmt_key, misread, plain_ok, scalar
+from syncer.edit.scalars import digits, double_quoted, fmt_key, fmt_value, misread, plain_ok
 from syncer.load.yamlio import Mapping, Scalar
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -38,8 +38,11 @@ class _Span:
 class DataFileEditor:
     """Edits of one data file's text, collected and applied at once by `render`."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, *, person_fields: Collection[tuple[str, str]] = ()) -> None:
+        """`person_fields`: (metric alias, field alias) of the catalog's fields of people, whose raw IDs of
+        digits are quoted as `syncer fmt` quotes them."""
         self.text = text
+        self.person_fields = frozenset(person_fields)
         self.newline = "\r\n" if "\r\n" in text else "\n"
         self._lines = TextEdits(text)
         self._starts = _line_starts(text)
@@ -88,28 +91,43 @@ class DataFileEditor:
 
     # --- edits -------------------------------------------------------------------------------------------
 
-    def set_value(self, value: Scalar, field_key: Scalar, text: str, *, parents: Sequence[Mapping] = ()) -> None:
-        """Replace the value `value` (of `field_key`) by `text`, in its own quoting style when it can be."""
+    def set_value(
+        self,
+        value: Scalar,
+        field_key: Scalar,
+        text: str,
+        *,
+        parents: Sequence[Mapping] = (),
+        metric: str | None = None,
+    ) -> None:
+        """Replace the value `value` (of `field_key`, of the metric `metric`) by `text`, in its own quoting
+        style when it can be."""
         self._shared(value, *parents)
         span = self._scalars.get((value.line, value.col))
         if span is None or value.text is None:  # pragma: no cover - the loader and the scan see one file
             raise NotEditable(f"the value at line {value.line} could not be found in the file's text")
-        new = self._render(text, span, indent=field_key.col - 1)
+        id_field = (metric, field_key.text) in self.person_fields
+        new = self._render(text, span, indent=field_key.col - 1, id_field=id_field)
         old = self.text[span.start : span.end]
         if old.endswith(("\n", "\r")):  # a block scalar's span takes its last line break
             new += self.newline
         self._edit(span.start, span.end, new)
 
-    def _render(self, text: str, span: _Span, *, indent: int) -> str:
+    def _render(self, text: str, span: _Span, *, indent: int, id_field: bool) -> str:
         if span.style == "'" and "\n" not in text and all(ch.isprintable() for ch in text):
             return "'" + text.replace("'", "''") + "'"
         if span.style == '"':
             return double_quoted(text)
         if span.flow:
-            if plain_ok(text) and not misread(text) and not (_FLOW_INDICATORS & set(text)):
+            if (
+                plain_ok(text)
+                and not misread(text)
+                and not (id_field and digits(text))
+                and not (_FLOW_INDICATORS & set(text))
+            ):
                 return text
             return double_quoted(text)
-        return _value(text, indent=indent).replace("\n", self.newline)
+        return fmt_value(text, indent=indent, id_field=id_field).replace("\n", self.newline)
 
     def add_field(
         self, metric_key: Scalar, metric: Mapping, alias: str, text: str, *, parents: Sequence[Mapping] = ()
@@ -118,7 +136,8 @@ class DataFileEditor:
         self._shared(metric, *parents)
         self._block(metric, f"metric {metric_key.text!r}")
         indent = metric.items[0][0].col - 1 if metric.items else metric_key.col + 1
-        self._insert_lines(metric_key.line, metric, indent, [_field_line(indent, alias, text)])
+        line = _field_line(indent, alias, text, id_field=(metric_key.text, alias) in self.person_fields)
+        self._insert_lines(metric_key.line, metric, indent, [line])
 
     def add_metric(
         self,
@@ -134,7 +153,9 @@ class DataFileEditor:
         self._block(reviewee, f"reviewee {reviewee_key.text!r}")
         indent = reviewee.items[0][0].col - 1
         step = _step(reviewee.items[0][1], indent)
-        self._insert_lines(reviewee_key.line, reviewee, indent, _metric_lines(indent, step, alias, fields))
+        self._insert_lines(
+            reviewee_key.line, reviewee, indent, _metric_lines(indent, step, alias, fields, self.person_fields)
+        )
 
     def add_reviewee(
         self,
@@ -151,7 +172,7 @@ class DataFileEditor:
         step = _step(first, indent)
         lines = [" " * indent + f"{fmt_key(reviewee)}:"]
         for alias, fields in metrics:
-            lines += _metric_lines(indent + step, step, alias, fields)
+            lines += _metric_lines(indent + step, step, alias, fields, self.person_fields)
         self._insert_lines(reviewees_key.line, reviewees, indent, lines)
 
     def _insert_lines(self, start_line: int, node: Mapping, indent: int, lines: list[str]) -> None:
@@ -203,16 +224,13 @@ def _step(metric_or_fields: object, indent: int) -> int:
     return 2
 
 
-def _value(text: str, *, indent: int) -> str:
-    """A value as `syncer fmt` would write it: quoted when another YAML reader would misread it plain."""
-    return double_quoted(text) if plain_ok(text) and misread(text) else scalar(text, indent=indent)
+def _field_line(indent: int, alias: str, text: str, *, id_field: bool) -> str:
+    return " " * indent + f"{fmt_key(alias)}: {fmt_value(text, indent=indent, id_field=id_field)}"
 
 
-def _field_line(indent: int, alias: str, text: str) -> str:
-    return " " * indent + f"{fmt_key(alias)}: {_value(text, indent=indent)}"
-
-
-def _metric_lines(indent: int, step: int, alias: str, fields: MappingOf[str, str]) -> list[str]:
+def _metric_lines(
+    indent: int, step: int, alias: str, fields: MappingOf[str, str], person_fields: Collection[tuple[str, str]]
+) -> list[str]:
     lines = [" " * indent + f"{fmt_key(alias)}:"]
-    lines += [_field_line(indent + step, f, t) for f, t in fields.items()]
+    lines += [_field_line(indent + step, f, t, id_field=(alias, f) in person_fields) for f, t in fields.items()]
     return lines

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from syncer.edit.datafile import render_file
+from syncer.edit.datafile import person_fields, render_file
 from syncer.edit.values import DataFileEditor, NotEditable
 from syncer.errors import RefusedError
 from syncer.fsio import atomic_write
@@ -835,14 +835,19 @@ class _Planner(_Importer):
             header.append(
                 "Written by `syncer sheet import`: edit the values here or in a sheet, then review `syncer plan`."
             )
-            return render_file(semester_label=label, reviewees=list(grouped.items()), header=header), None
+            people = person_fields(self.catalog)
+            text = render_file(
+                semester_label=label, reviewees=list(grouped.items()), header=header, person_fields=people
+            )
+            return text, None
         info = w.info
-        editor = DataFileEditor(info.text)
+        editor = DataFileEditor(info.text, person_fields=person_fields(self.catalog))
         for row_info, alias, text, _ in w.updates:
             node = row_info.value(alias)
             fkey = row_info.metric_node.key(alias)
             assert node is not None and fkey is not None
-            editor.set_value(node, fkey, text, parents=(row_info.reviewee_node, row_info.metric_node))
+            parents = (row_info.reviewee_node, row_info.metric_node)
+            editor.set_value(node, fkey, text, parents=parents, metric=row_info.metric.alias)
         for row_info, alias, text, _ in w.fields:
             editor.add_field(row_info.metric_key, row_info.metric_node, alias, text, parents=(row_info.reviewee_node,))
         by_reviewee: dict[str, list[tuple[_Row, dict[str, str]]]] = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from syncer.edit.datafile import render_file
 from syncer.edit.fmt import CatalogOrder, data_rules, format_text
 from syncer.edit.values import DataFileEditor, NotEditable
 from syncer.load.yamlio import Mapping, Scalar, parse
@@ -103,3 +104,47 @@ def test_what_the_editor_adds_is_what_fmt_would_write(reviewee: str) -> None:
     out = ed.render()
     assert out != text
     assert format_text(out, "t.yaml", data_rules(CatalogOrder())) == out
+
+
+@pytest.mark.parametrize("owner", ["12345", "007", "ou_1", "no", "bob"])
+def test_a_person_field_the_editor_writes_is_quoted_as_fmt_quotes_it(owner: str) -> None:
+    """A raw user ID of digits in a field of people is quoted as `syncer fmt` quotes it, whether the
+    editor sets the value, adds the field, adds a metric or adds a reviewee; other fields keep digits plain."""
+    text = "semester: 2026-H2\nreviewees:\n  zed:\n    revenue:\n      owner: x\n    nps:\n      target: 45\n"
+    tree = parse(text, "t.yaml")
+    assert isinstance(tree, Mapping)
+    reviewees, rk = tree.get("reviewees"), tree.key("reviewees")
+    assert isinstance(reviewees, Mapping) and rk is not None
+    zkey, zed = reviewees.items[0]
+    assert isinstance(zed, Mapping)
+    revenue, nps = zed.get("revenue"), zed.get("nps")
+    nps_key = zed.key("nps")
+    assert isinstance(revenue, Mapping) and isinstance(nps, Mapping) and nps_key is not None
+    value, fkey = revenue.get("owner"), revenue.key("owner")
+    assert isinstance(value, Scalar) and fkey is not None
+    people = frozenset({("revenue", "owner"), ("nps", "owner"), ("sales", "owner")})
+    ed = DataFileEditor(text, person_fields=people)
+    ed.set_value(value, fkey, owner, metric="revenue")
+    ed.add_field(nps_key, nps, "owner", owner)
+    ed.add_metric(zkey, zed, "sales", {"owner": owner, "target": "12345"})
+    ed.add_reviewee(rk, reviewees, "amy", [("revenue", {"owner": owner})])
+    out2 = ed.render()
+    order = CatalogOrder(
+        (("revenue", ("owner",)), ("nps", ("target", "owner")), ("sales", ("owner", "target"))), people
+    )
+    assert format_text(out2, "t.yaml", data_rules(order)) == out2
+    assert "target: 12345" in out2  # not a field of people: digits stay plain
+    if owner == "12345":
+        assert out2.count('owner: "12345"') == 4
+
+
+def test_a_new_data_file_quotes_ids_in_fields_of_people_as_fmt_does() -> None:
+    text = render_file(
+        semester_label="2026-H2",
+        reviewees=[("12345", [("revenue", {"owner": "67890", "target": "100"})])],
+        header=["a header"],
+        person_fields={("revenue", "owner")},
+    )
+    order = CatalogOrder((("revenue", ("owner", "target")),), frozenset({("revenue", "owner")}))
+    assert format_text(text, "t.yaml", data_rules(order)) == text
+    assert '  "12345":' in text and 'owner: "67890"' in text and "target: 100" in text
