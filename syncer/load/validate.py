@@ -7,14 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from syncer.errors import LoadError, StateError, StateUnavailable
+from syncer.errors import StateError, StateUnavailable
 from syncer.load.cache import CheckCache
 from syncer.load.catalog import load_catalog
 from syncer.load.data import DataChecker, FileResult
 from syncer.load.files import CATALOG_FILE, SETTINGS_FILE, display_path, walk_files
 from syncer.load.people import PeopleCache, PeopleSource, email_check, email_people, read_cache
 from syncer.load.settings import Settings, load_settings
-from syncer.load.yamlio import load_tree, parse, problem_of, read_text_bytes, symlink_problem
+from syncer.load.yamlio import load_tree, parse_tree, read_tree_bytes, symlink_problem
 from syncer.model import Catalog, DesiredState
 from syncer.perf import paused_gc
 from syncer.problems import Problem, sort_problems
@@ -193,25 +193,20 @@ def _validate_root(
 def _checked(checker: DataChecker, cache: CheckCache | None, path: Path, display: str, max_bytes: int) -> FileResult:
     """One data file, checked on its own: from the cache when its bytes and context are known, else loaded
     and checked (and kept). A file that does not load is its load problem and is not checked further."""
-    if path.is_symlink():
-        return FileResult(display, problems=[symlink_problem(path, display)])
-    try:
-        data = read_text_bytes(path, display, max_bytes=max_bytes)
-    except LoadError as exc:
-        return FileResult(display, problems=[problem_of(exc, display)])
+    data = read_tree_bytes(path, display, max_bytes=max_bytes)
+    if isinstance(data, Problem):
+        return FileResult(display, problems=[data])
     digest = ""
     if cache is not None:
         digest = cache.digest(data)
         hit = cache.get(display, digest)
         if hit is not None:
             return hit
-    duplicates: list[LoadError] = []
-    try:
-        tree = parse(data, display, duplicates=duplicates)
-    except LoadError as exc:
-        return FileResult(display, problems=[problem_of(exc, display)])
+    tree, problems = parse_tree(data, display)
+    if problems and tree is None:  # it did not parse (an empty file is no tree and no problem)
+        return FileResult(display, problems=problems)
     result = checker.check_one(tree, display)
-    result.problems[:0] = [problem_of(d, display) for d in duplicates]
+    result.problems[:0] = problems
     if cache is not None:
         cache.put(display, digest, result)
     return result

@@ -404,11 +404,28 @@ def symlink_problem(path: Path, display: str, what: str = "file") -> Problem:
 
 def load_tree(path: Path, display: str, *, max_bytes: int) -> tuple[Node | None, list[Problem]]:
     """Load a YAML file, turning load failures and duplicate keys into problems (a link is one)."""
+    data = read_tree_bytes(path, display, max_bytes=max_bytes)
+    if isinstance(data, Problem):
+        return None, [data]
+    return parse_tree(data, display)
+
+
+def read_tree_bytes(path: Path, display: str, *, max_bytes: int) -> bytes | Problem:
+    """The first half of `load_tree`: the file's bytes, or the problem that keeps it from being read (a
+    symbolic link, too big, not UTF-8, unreadable)."""
     if path.is_symlink():
-        return None, [symlink_problem(path, display)]
+        return symlink_problem(path, display)
+    try:
+        return read_text_bytes(path, display, max_bytes=max_bytes)
+    except LoadError as exc:
+        return problem_of(exc, display)
+
+
+def parse_tree(data: bytes, display: str) -> tuple[Node | None, list[Problem]]:
+    """The second half of `load_tree`: the tree, and its duplicate keys or the failure to parse as problems."""
     duplicates: list[LoadError] = []
     try:
-        tree = load_file(path, display, max_bytes=max_bytes, duplicates=duplicates)
+        tree = parse(data, display, duplicates=duplicates)
     except LoadError as exc:
         return None, [problem_of(exc, display)]
     return tree, [problem_of(d, display) for d in duplicates]
