@@ -8,6 +8,7 @@ from typing import Any
 
 from syncer.model import Catalog
 from syncer.state.history import Change, History
+from syncer.state.listing import ListNames
 from syncer.text import inert_lines, plural
 
 REDACTED = "(redacted)"
@@ -17,14 +18,9 @@ class Names:
     """The catalog's aliases of the IDs a history names."""
 
     def __init__(self, catalog: Catalog | None) -> None:
-        self.ids: dict[str, str] = {}
-        self.fields: dict[tuple[str, str], str] = {}
-        if catalog is not None:
-            self.ids.update({s.id: a for a, s in catalog.semesters.items()})
-            self.ids.update({p.id: a for a, p in catalog.people.items() if p.id})
-            for alias, m in catalog.metrics.items():
-                self.ids[m.id] = alias
-                self.fields.update({(m.id, f.id): fa for fa, f in m.fields.items()})
+        names = ListNames.of(catalog)  # one ID namespace: semesters, then people, then metrics
+        self.ids: dict[str, str] = {**names.semesters, **names.people, **names.metrics}
+        self.fields: dict[tuple[str, str], str] = names.fields
 
     def of(self, some_id: str) -> str | None:
         return self.ids.get(some_id)
