@@ -16,11 +16,11 @@ from dataclasses import dataclass
 import yaml
 
 from syncer.edit.lines import TextEdits
-from syncer.edit.scalars import digits, double_quoted, fmt_key, fmt_value, misread, plain_ok
+from syncer.edit.scalars import digits, double_quoted, fmt_key, fmt_value, misread, plain_ok, scalar
 from syncer.load.yamlio import Mapping, Scalar
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_FLOW_INDICATORS = frozenset(",[]{}")
+_FLOW_INDICATORS = frozenset(",[]{}:#")  # what `syncer fmt` quotes in a flow collection
 
 
 class NotEditable(ValueError):
@@ -117,6 +117,10 @@ class DataFileEditor:
         if span.style == "'" and "\n" not in text and all(ch.isprintable() for ch in text):
             return "'" + text.replace("'", "''") + "'"
         if span.style == '"':
+            if not span.flow and "\n" in text:  # as `syncer fmt` writes it: a literal block where one can be
+                written = scalar(text, indent=indent)
+                if written.startswith("|"):
+                    return written.replace("\n", self.newline)
             return double_quoted(text)
         if span.flow:
             if (

@@ -856,13 +856,17 @@ class _Planner(_Importer):
             by_reviewee.setdefault(row.reviewee_id, []).append((row, texts))
         reviewees_key = info.tree.key("reviewees")
         assert reviewees_key is not None
+        # Metrics of reviewees the file holds before new reviewees: the last reviewee's new metric and a new
+        # reviewee go in at the same place, and the editor keeps edits at one place in the order made.
+        held_by = {rid: next((r for r in info.rows if r.key.reviewee == rid), None) for rid in by_reviewee}
         for rid, entries in by_reviewee.items():
-            held = next((r for r in info.rows if r.key.reviewee == rid), None)
+            held = held_by[rid]
             if held is not None:
                 for row, texts in entries:
                     assert row.metric is not None
                     editor.add_metric(held.reviewee_key, held.reviewee_node, row.metric.alias, texts)
-            else:
+        for rid, entries in by_reviewee.items():
+            if held_by[rid] is None:
                 first = entries[0][0]
                 assert first.reviewee is not None
                 editor.add_reviewee(

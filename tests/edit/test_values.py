@@ -148,3 +148,29 @@ def test_a_new_data_file_quotes_ids_in_fields_of_people_as_fmt_does() -> None:
     order = CatalogOrder((("revenue", ("owner", "target")),), frozenset({("revenue", "owner")}))
     assert format_text(text, "t.yaml", data_rules(order)) == text
     assert '  "12345":' in text and 'owner: "67890"' in text and "target: 100" in text
+
+
+@pytest.mark.parametrize("note", ["see http://x#y", "a:b", "plain words"])
+def test_a_value_in_a_flow_mapping_is_quoted_as_fmt_quotes_it(note: str) -> None:
+    """In `{...}` fmt quotes a text holding `:` or `#` too (not only `,[]{}`): so does the editor."""
+    text = "semester: 2026-H2\nreviewees:\n  zed:\n    nps: {weight: 40%, note: x}\n"
+    _, _, _, _, nps = nodes(text)
+    node, key = nps.get("note"), nps.key("note")
+    assert isinstance(node, Scalar) and key is not None
+    ed = DataFileEditor(text)
+    ed.set_value(node, key, note)
+    out = ed.render()
+    assert format_text(out, "t.yaml", data_rules(CatalogOrder())) == out
+    assert (f'note: "{note}"' in out) == (note != "plain words")
+
+
+def test_a_quoted_value_given_lines_becomes_a_literal_block_as_fmt_writes_it() -> None:
+    text = 'semester: 2026-H2\nreviewees:\n  zed:\n    nps:\n      note: "quoted"\n      target: 4\n'
+    _, _, _, _, nps = nodes(text)
+    node, key = nps.get("note"), nps.key("note")
+    assert isinstance(node, Scalar) and key is not None
+    ed = DataFileEditor(text)
+    ed.set_value(node, key, "line one\nline two")
+    out = ed.render()
+    assert "      note: |-\n        line one\n        line two\n      target: 4\n" in out
+    assert format_text(out, "t.yaml", data_rules(CatalogOrder())) == out

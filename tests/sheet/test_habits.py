@@ -342,3 +342,31 @@ def test_a_text_other_yaml_readers_would_misread_is_written_quoted(root: Path, b
     result = validate_root(root)
     assert result.desired is not None
     assert "no" in {v.value for v in result.desired.values.values()}
+
+
+def test_a_new_reviewee_before_a_new_metric_of_the_files_last_reviewee_lands_where_each_belongs(
+    root: Path, tmp_path: Path
+) -> None:
+    """Both go in at the end of the file: the new metric under the reviewee the file ends with, the new
+    reviewee after it, whatever the order of their rows in the sheet."""
+    path = export(root, tmp_path / "book.csv", "--semester", "2026-H2")
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"), newline="")))
+    head = rows[0]
+
+    def row(**cells: str) -> list[str]:
+        new = [""] * len(head)
+        for name, text in {"semester": "2026-H2", "file": "teams/engineering.yaml", **cells}.items():
+            new[head.index(name)] = text
+        return new
+
+    newcomer = row(reviewee="sam.lead", metric="incidents", weight="100", target="1")
+    last = row(reviewee="he.jun", metric="nps", weight="20", target="40")
+    out = io.StringIO()
+    csv.writer(out).writerows([head, newcomer, last, *rows[1:]])
+    path.write_text(out.getvalue(), encoding="utf-8")
+    imported(root, path)
+    text = (root / "teams" / "engineering.yaml").read_text(encoding="utf-8")
+    he_jun, sam = text.index("\n  he.jun:\n"), text.index("\n  sam.lead:\n")
+    assert he_jun < text.index("\n    nps:\n      weight: 20\n      target: 40\n", he_jun) < sam
+    assert text.endswith("  sam.lead:\n    incidents:\n      weight: 100\n      target: 1\n")
+    assert run("fmt", "--check", "--root", str(root)).exit_code == 0
