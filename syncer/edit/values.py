@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from syncer.edit.lines import TextEdits
+from syncer.edit.lines import TextEdits, is_content
 from syncer.edit.scalars import digits, double_quoted, fmt_key, fmt_value, misread, plain_ok, scalar
 from syncer.load.yamlio import Mapping, Scalar
 
@@ -134,14 +134,31 @@ class DataFileEditor:
         return fmt_value(text, indent=indent, id_field=id_field).replace("\n", self.newline)
 
     def add_field(
-        self, metric_key: Scalar, metric: Mapping, alias: str, text: str, *, parents: Sequence[Mapping] = ()
+        self,
+        metric_key: Scalar,
+        metric: Mapping,
+        alias: str,
+        text: str,
+        *,
+        parents: Sequence[Mapping] = (),
+        order: Sequence[str] = (),
     ) -> None:
-        """A new `alias: text` line after the metric's last field."""
+        """A new `alias: text` line among the metric's fields: where `order` (the catalog's order of the
+        metric's fields, which `syncer fmt` keeps) puts it, before the comments and blank lines of the field
+        it goes before; after the last field when `order` does not say."""
         self._shared(metric, *parents)
         self._block(metric, f"metric {metric_key.text!r}")
         indent = metric.items[0][0].col - 1 if metric.items else metric_key.col + 1
         line = _field_line(indent, alias, text, id_field=(metric_key.text, alias) in self.person_fields)
-        self._insert_lines(metric_key.line, metric, indent, [line])
+        rank = {a: i for i, a in enumerate(order)}
+        after = [k for k, _ in metric.items if alias in rank and rank.get(k.text or "", -1) > rank[alias]]
+        if not after:
+            self._insert_lines(metric_key.line, metric, indent, [line])
+            return
+        index = after[0].line - 1  # the line of the field it goes before (0-based)
+        while index > metric_key.line and not is_content(self._lines.lines[index - 1]):
+            index -= 1  # its own comments and blank lines stay with it
+        self._edit(self._starts[index], self._starts[index], line + self.newline)
 
     def add_metric(
         self,

@@ -849,7 +849,10 @@ class _Planner(_Importer):
             parents = (row_info.reviewee_node, row_info.metric_node)
             editor.set_value(node, fkey, text, parents=parents, metric=row_info.metric.alias)
         for row_info, alias, text, _ in w.fields:
-            editor.add_field(row_info.metric_key, row_info.metric_node, alias, text, parents=(row_info.reviewee_node,))
+            order = list(row_info.metric.fields)  # the catalog's order, which fmt keeps
+            editor.add_field(
+                row_info.metric_key, row_info.metric_node, alias, text, parents=(row_info.reviewee_node,), order=order
+            )
         by_reviewee: dict[str, list[tuple[_Row, dict[str, str]]]] = {}
         for row, texts in w.rows:
             assert row.reviewee_id is not None

@@ -174,3 +174,27 @@ def test_a_quoted_value_given_lines_becomes_a_literal_block_as_fmt_writes_it() -
     out = ed.render()
     assert "      note: |-\n        line one\n        line two\n      target: 4\n" in out
     assert format_text(out, "t.yaml", data_rules(CatalogOrder())) == out
+
+
+def test_a_field_is_added_where_the_catalog_order_puts_it_before_the_next_fields_comments() -> None:
+    """fmt keeps fields in the catalog's order: the editor adds one there, and the comment and blank line
+    above the field it goes before stay with that field."""
+    text = (
+        "semester: 2026-H2\nreviewees:\n  zed:\n    nps:\n      weight: 40%\n\n"
+        "      # measured quarterly\n      actual: 5  # so far\n"
+    )
+    _, _, _, mkey, nps = nodes(text)
+    order = ("weight", "target", "actual", "note")
+    ed = DataFileEditor(text)
+    ed.add_field(mkey, nps, "target", "45", order=order)
+    ed.add_field(mkey, nps, "note", "x", order=order)
+    out = ed.render()
+    assert out == (
+        "semester: 2026-H2\nreviewees:\n  zed:\n    nps:\n      weight: 40%\n      target: 45\n\n"
+        "      # measured quarterly\n      actual: 5  # so far\n      note: x\n"
+    )
+    rules = data_rules(CatalogOrder((("nps", order),)))
+    assert format_text(out, "t.yaml", rules) == out
+    first = DataFileEditor(text)
+    first.add_field(mkey, nps, "weight2", "1", order=order)  # a field the order does not name: at the end
+    assert first.render().endswith("      actual: 5  # so far\n      weight2: 1\n")

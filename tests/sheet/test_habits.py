@@ -370,3 +370,21 @@ def test_a_new_reviewee_before_a_new_metric_of_the_files_last_reviewee_lands_whe
     assert he_jun < text.index("\n    nps:\n      weight: 20\n      target: 40\n", he_jun) < sam
     assert text.endswith("  sam.lead:\n    incidents:\n      weight: 100\n      target: 1\n")
     assert run("fmt", "--check", "--root", str(root)).exit_code == 0
+
+
+def test_a_field_a_sheet_adds_goes_where_fmt_keeps_it(root: Path, tmp_path: Path) -> None:
+    """A note for a row that had none goes before `owner`, as the catalog orders the fields: `syncer fmt
+    --check` has nothing to say after the import."""
+    path = export(root, tmp_path / "book.csv", "--semester", "2026-H2")
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"), newline="")))
+    head = rows[0]
+    for r in rows[1:]:
+        if r[head.index("reviewee")] == "huang.tao" and r[head.index("metric")] == "on_time_delivery":
+            r[head.index("note")] = "on track"
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    path.write_text(out.getvalue(), encoding="utf-8")
+    imported(root, path)
+    text = (root / "teams" / "engineering.yaml").read_text(encoding="utf-8")
+    assert "      actual: 95\n      note: on track\n      owner: hiro.lead\n" in text
+    assert run("fmt", "--check", "--root", str(root)).exit_code == 0
