@@ -18,7 +18,7 @@ import bisect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from syncer.edit.scalars import double_quoted, plain_ok, scalar
+from syncer.edit.scalars import double_quoted, plain_in, scalar
 from syncer.load.yamlio import Comment, Layout, Mapping, Node, Scalar, line_starts
 from syncer.load.yamlio import Sequence as YSequence
 
@@ -187,7 +187,7 @@ class _Writer:
 
     def _key(self, k: Scalar, path: Path, *, flow: bool) -> str:
         text = k.text or ""
-        if k.quoted or self.rules.quote_key(path, text) or not _plain(text, flow=flow):
+        if k.quoted or self.rules.quote_key(path, text) or not plain_in(text, flow=flow):
             return double_quoted(text)
         return text
 
@@ -257,7 +257,7 @@ class _Writer:
             text = node.text
             if text is None:
                 return "null" if flow else ""
-            if node.quoted or self.rules.quote(path, text) or not _plain(text, flow=flow):
+            if node.quoted or self.rules.quote(path, text) or not plain_in(text, flow=flow):
                 if not flow and "\n" in text:
                     written = scalar(text, indent=indent)
                     if written.startswith("|"):
@@ -275,10 +275,3 @@ class _Writer:
             for k, v in self._entries(node, path)
         ]
         return "{" + ", ".join(parts) + "}"
-
-
-def _plain(text: str, *, flow: bool) -> bool:
-    """Plain is safe: it reads back as `text` (in a flow collection, with none of its indicators in it)."""
-    if not plain_ok(text):
-        return False
-    return not (flow and any(ch in ",[]{}:#" for ch in text))

@@ -61,6 +61,12 @@ def plain_ok(text: str) -> bool:
     return not text.startswith(("---", "..."))
 
 
+def plain_in(text: str, *, flow: bool) -> bool:
+    """Plain is safe where it goes: it reads back as `text` (in a flow collection, with none of the
+    indicators `syncer fmt` quotes there)."""
+    return plain_ok(text) and not (flow and any(ch in ",[]{}:#" for ch in text))
+
+
 def double_quoted(text: str) -> str:
     out = []
     for ch in text:

@@ -16,11 +16,10 @@ from dataclasses import dataclass
 import yaml
 
 from syncer.edit.lines import TextEdits, is_content
-from syncer.edit.scalars import digits, double_quoted, fmt_key, fmt_value, misread, plain_ok, scalar
+from syncer.edit.scalars import digits, double_quoted, fmt_key, fmt_value, misread, plain_in, scalar
 from syncer.load.yamlio import Mapping, Scalar
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_FLOW_INDICATORS = frozenset(",[]{}:#")  # what `syncer fmt` quotes in a flow collection
 
 
 class NotEditable(ValueError):
@@ -123,12 +122,7 @@ class DataFileEditor:
                     return written.replace("\n", self.newline)
             return double_quoted(text)
         if span.flow:
-            if (
-                plain_ok(text)
-                and not misread(text)
-                and not (id_field and digits(text))
-                and not (_FLOW_INDICATORS & set(text))
-            ):
+            if plain_in(text, flow=True) and not misread(text) and not (id_field and digits(text)):
                 return text
             return double_quoted(text)
         return fmt_value(text, indent=indent, id_field=id_field).replace("\n", self.newline)

@@ -83,7 +83,7 @@ def checksum(
         return e
 
     value_digest = _value_digest(key)
-    hashed: dict[str, str] = {"": f'"{value_digest("")}"'}
+    hashed: dict[str, str] = {}
     get = hashed.get
 
     def digest(v: str) -> str:

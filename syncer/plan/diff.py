@@ -170,7 +170,8 @@ def _make_plan(
     changes.sort(key=itemgetter(1))  # by key
     quarantined.sort(key=lambda q: q.row)
 
-    summaries = _summaries(changes, quarantined, values, state, closed)
+    keys = list(map(itemgetter(1), changes))  # for the counts and the names, taken once
+    summaries = _summaries(changes, keys, quarantined, values, state, closed)
     breaches = find_breaches(summaries, safety)
     if targeted is not None and whole_state is not None:
         breaches += _whole_semester_breaches(summaries, whole_state, safety)
@@ -185,7 +186,7 @@ def _make_plan(
         identity=state.identity if state else None,
         last_apply=state.meta.last_apply if state else None,
     )
-    names = _names(desired.catalog, changes, quarantined, summaries, targeting)
+    names = _names(desired.catalog, changes, keys, quarantined, summaries, targeting)
     all_notes = list(notes)
     if released:
         all_notes.append(
@@ -340,13 +341,14 @@ def _hold_back_rejected(
 
 def _summaries(
     changes: list[Change],
+    keys: list[ValueKey],
     quarantined: list[Quarantined],
     values: Mapping[ValueKey, DesiredValue],
     state: State | None,
     closed: frozenset[str],
 ) -> list[SemesterSummary]:
-    # Counted with C-level iterators (map, zip, itemgetter): a first plan has a million changes.
-    keys = list(map(itemgetter(1), changes))
+    # Counted with C-level iterators (map, zip, itemgetter): a first plan has a million changes. `keys`:
+    # the changes' keys, in their order.
     actions = list(map(itemgetter(0), changes))
     by_action: dict[tuple[str, str], int] = Counter(zip(map(itemgetter(0), keys), actions, strict=True))
     sent = keys if "forget" not in actions else [k for k, a in zip(keys, actions, strict=True) if a != "forget"]
@@ -406,13 +408,13 @@ def _counts(changes: list[Change], quarantined: list[Quarantined], summaries: li
 def _names(
     catalog: Catalog,
     changes: list[Change],
+    keys: list[ValueKey],
     quarantined: list[Quarantined],
     summaries: list[SemesterSummary],
     targeting: Targeting | None,
 ) -> Names:
     # The catalog's people that the plan names (reviewees, and person IDs among the values): the catalog's
     # IDs looked up in the changes, never a set of a million values built.
-    keys = list(map(itemgetter(1), changes))
     known = {p.id for p in catalog.people.values() if p.id}  # people known by email only have none yet
     people_ids = known.intersection(map(itemgetter(1), keys))
     people_ids |= known.intersection(map(itemgetter(3), changes))

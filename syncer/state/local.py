@@ -182,13 +182,8 @@ class LocalStateStore:
         digest = hashlib.sha256(raw).hexdigest()
         found = cache.get(semester, digest)
         if found is None:
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise StateDamaged(str(self.path / name), f"not UTF-8 text (byte {exc.start})") from None
+            text = self._decoded(name, raw)
             del raw
-            if "\r" in text:  # line ends as _text reads them (universal newlines)
-                text = text.replace("\r\n", "\n").replace("\r", "\n")
             part = image.StateData(meta=data.meta)
             files.decode_shard(part, semester, text, where=str(self.path / name))
             found = part.rows, part.per_semester.get(semester, 0)
@@ -210,15 +205,16 @@ class LocalStateStore:
 
     def _text(self, name: str) -> str | None:
         """A state file's text; None when it does not exist."""
-        path = self.path / name
+        raw = self._bytes(name)
+        return None if raw is None else self._decoded(name, raw)
+
+    def _decoded(self, name: str, raw: bytes) -> str:
+        """A state file's bytes as text, line ends read as universal newlines (CRLF and a lone CR: LF)."""
         try:
-            return path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return None
+            text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise StateDamaged(str(path), f"not UTF-8 text (byte {exc.start})") from None
-        except OSError as exc:
-            raise StateError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+            raise StateDamaged(str(self.path / name), f"not UTF-8 text (byte {exc.start})") from None
+        return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
     def _segment_names(self) -> list[str]:
         """The log segments present, in serial order (their names sort so)."""
