@@ -6,15 +6,16 @@ works against it unchanged. It knows nothing of syncer. See docs/emulator.md.
     client = httpx.Client(transport=EmulatorTransport(emu), base_url="https://open.feishu.cn")
 
 Modules: `tenant` (the model) and `loader` (the tenant file and its schema); then, in the order a request
-meets them, `app` (routing, auth, envelope), `ratelimit`, `faults`, `rules` (the import), `reads` (the
-other endpoints), `store` (the state) and `admin` (`/_emulator/...`); `clock` (injectable time);
-`transport` (httpx, in process) and `server` (loopback HTTP).
+meets them, `routes` (the endpoints served), `app` (auth and dispatch), `ratelimit`, `faults`, `rules` (the
+import), `reads` (the other endpoints), `store` (the state), `envelope` (the answers as bytes) and `admin`
+(`/_emulator/...`); `clock` (injectable time); `transport` (httpx, in process) and `server` (loopback HTTP).
 """
 
 from __future__ import annotations
 
-from syncer.emulator.app import Emulator, Response
+from syncer.emulator.app import Emulator
 from syncer.emulator.clock import ManualClock
+from syncer.emulator.envelope import Response
 from syncer.emulator.faults import FaultInjector, Hold, ResponseLost
 from syncer.emulator.loader import TenantError, default_tenant_path, load_tenant, parse_tenant
 from syncer.emulator.server import EmulatorServer, is_loopback, run_until_stopped

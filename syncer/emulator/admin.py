@@ -22,13 +22,13 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from syncer.emulator.envelope import Response
+
 if TYPE_CHECKING:
-    from syncer.emulator.app import Emulator, Response
+    from syncer.emulator.app import Emulator
 
 
 def _json(status: int, payload: Any) -> Response:
-    from syncer.emulator.app import Response
-
     body = json.dumps(payload, ensure_ascii=False, indent=2).encode("utf-8")
     return Response(status, {"content-type": "application/json; charset=utf-8"}, body)
 

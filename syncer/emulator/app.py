@@ -16,70 +16,35 @@ import json
 import re
 import secrets
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
-from urllib.parse import parse_qsl
 
-from syncer.emulator import reads, rules
+from syncer.emulator import rules
 from syncer.emulator.clock import Clock, Sleep, system_clock, system_sleep
+from syncer.emulator.envelope import (
+    AUTH_BAD_SECRET,
+    AUTH_INVALID_PARAM,
+    AUTH_MSG,
+    NOT_FOUND,
+    RATE_LIMITED,
+    TOKEN_INVALID,
+    TOKEN_MALFORMED,
+    TOKEN_MISSING,
+    Response,
+    dumps,
+    envelope,
+    error,
+    ok,
+    rate_limited,
+)
 from syncer.emulator.faults import FaultInjector, FaultPlan, ResponseLost
 from syncer.emulator.loader import load_tenant
 from syncer.emulator.ratelimit import SlidingWindowLimiter
+from syncer.emulator.routes import ROUTES, Query, Route, parse_query
 from syncer.emulator.store import ImportRecord, LogEntry, Store, StoredValue, Token
 from syncer.emulator.tenant import Tenant
 
-JSON_TYPE = "application/json; charset=utf-8"
-RATE_LIMITED = 99991400
-TOKEN_MISSING = 99991661
-TOKEN_INVALID = 99991663
-TOKEN_MALFORMED = 99991671
-AUTH_INVALID_PARAM = 10003
-AUTH_BAD_SECRET = 10014
-NOT_FOUND = 404  # paths the emulator does not serve: a JSON envelope, as clients expect from Feishu
-AUTH_MSG = {
-    TOKEN_MISSING: "Missing access token for authorization. Please make a request with token attached.",
-    TOKEN_INVALID: "Invalid access token for authorization. Please make a request with token attached.",
-    TOKEN_MALFORMED: "Invalid access token format. The token must look like 't-...'.",
-}
 _TOKEN_SHAPE = re.compile(r"[tu]-[0-9A-Za-z_\-.]{4,256}")
-
-Query = str | Mapping[str, str] | Sequence[tuple[str, str]] | None
-
-
-class Response(NamedTuple):
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body.decode("utf-8"))
-
-
-Handler = Callable[[Tenant, Store, Mapping[str, str], bytes], "reads.Data | rules.Rejection"]
-
-
-@dataclass(frozen=True, slots=True)
-class Route:
-    endpoint: str
-    performance: bool  # subject to the licence
-    handler: Handler | None  # None: handled by the emulator itself
-
-
-ROUTES: dict[tuple[str, str], Route] = {
-    ("POST", "/open-apis/auth/v3/tenant_access_token/internal"): Route("auth.tenant_access_token", False, None),
-    ("POST", "/open-apis/performance/v2/metric_details/import"): Route("metric_details.import", True, None),
-    ("POST", "/open-apis/performance/v2/metric_details/query"): Route(
-        "metric_details.query", True, reads.metric_details_query
-    ),
-    ("POST", "/open-apis/performance/v2/metric_fields/query"): Route(
-        "metric_fields.query", True, reads.metric_fields_query
-    ),
-    ("POST", "/open-apis/performance/v2/metric_libs/query"): Route("metric_libs.query", True, reads.metric_libs_query),
-    ("POST", "/open-apis/performance/v2/reviewees/query"): Route("reviewees.query", True, reads.reviewees_query),
-    ("GET", "/open-apis/performance/v1/semesters"): Route("semesters.list", True, reads.semesters_list),
-    ("POST", "/open-apis/contact/v3/users/batch_get_id"): Route("users.batch_get_id", False, reads.batch_get_id),
-}
 
 
 @dataclass(slots=True)
@@ -93,29 +58,6 @@ class _Outcome:
     record: ImportRecord | None = None
     success: bool = False
     fault: str | None = None
-
-
-def _dumps(obj: Any) -> bytes:
-    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate (a test's hostile message): JSON's own escapes carry it
-        return json.dumps(obj, separators=(",", ":")).encode("ascii")
-
-
-def parse_query(query: Query) -> dict[str, str]:
-    """The first value of each parameter."""
-    if query is None:
-        return {}
-    pairs = (
-        parse_qsl(query, keep_blank_values=True)
-        if isinstance(query, str)
-        else (list(query.items()) if isinstance(query, Mapping) else list(query))
-    )
-    out: dict[str, str] = {}
-    for k, v in pairs:
-        out.setdefault(str(k), str(v))
-    return out
 
 
 class Emulator:
@@ -175,7 +117,7 @@ class Emulator:
             seq = self._seq
             plan = self.faults.plan(route.endpoint) if route else FaultPlan()
         if route is None:
-            resp = self._envelope(seq, 404, {"code": NOT_FOUND, "msg": "404 page not found", "data": {}})
+            resp = envelope(seq, 404, {"code": NOT_FOUND, "msg": "404 page not found", "data": {}})
             self._log(seq, method, path, None, q, body, _Outcome(resp, None))
             return resp
         if plan.latency > 0:
@@ -192,7 +134,7 @@ class Emulator:
                 for hook in self.faults.hooks():
                     hook(out.record)
             if post == "error_after_commit":
-                out.response = self._error(seq, 500, 1580101, rules.MSG[1580101], "injected after commit")
+                out.response = error(seq, 500, 1580101, rules.MSG[1580101], "injected after commit")
                 out.code, out.fault = 1580101, post
             elif post == "lost_response" or lose:
                 lose, out.fault = True, "lost_response"
@@ -216,26 +158,26 @@ class Emulator:
         else:
             auth = self._authenticate(h)
             if isinstance(auth, int):
-                return _Outcome(self._error(seq, 400, auth, AUTH_MSG[auth]), auth)
+                return _Outcome(error(seq, 400, auth, AUTH_MSG[auth]), auth)
             app_id = auth
         windows = tenant.rate_limits.get(route.endpoint)
         decision = self._limiter.check(app_id or "", route.endpoint, windows.windows() if windows else ())
         if not decision.allowed:
-            return _Outcome(self._rate_limited(seq, decision.limit, decision.reset), RATE_LIMITED, app_id)
+            return _Outcome(rate_limited(seq, decision.limit, decision.reset), RATE_LIMITED, app_id)
         if plan.pre == "rate_limited":
             limit = windows.windows()[0][0] if windows and windows.windows() else 0
-            o = _Outcome(self._rate_limited(seq, limit, plan.reset), RATE_LIMITED, app_id)
+            o = _Outcome(rate_limited(seq, limit, plan.reset), RATE_LIMITED, app_id)
             o.fault = "rate_limited"
             return o
         if plan.pre == "error":
-            o = _Outcome(self._error(seq, 500, 1580101, rules.MSG[1580101], "injected"), 1580101, app_id)
+            o = _Outcome(error(seq, 500, 1580101, rules.MSG[1580101], "injected"), 1580101, app_id)
             o.fault = "error"
             return o
         if route.endpoint == "auth.tenant_access_token":
             return self._issue(seq, body)
         if route.performance and not tenant.licence:
             return _Outcome(
-                self._reject(seq, rules.Rejection(1580901, "the tenant has no performance licence")),
+                _reject(seq, rules.Rejection(1580901, "the tenant has no performance licence")),
                 1580901,
                 app_id,
             )
@@ -244,8 +186,8 @@ class Emulator:
         assert route.handler is not None
         result = route.handler(tenant, self._store, q, body)
         if isinstance(result, rules.Rejection):
-            return _Outcome(self._reject(seq, result), result.code, app_id)
-        return _Outcome(self._ok(seq, result), 0, app_id, success=True)
+            return _Outcome(_reject(seq, result), result.code, app_id)
+        return _Outcome(ok(seq, result), 0, app_id, success=True)
 
     def _authenticate(self, h: Mapping[str, str]) -> str | int:
         """The app of the request's tenant token, or the error code."""
@@ -272,10 +214,10 @@ class Emulator:
         except (UnicodeDecodeError, json.JSONDecodeError):
             data = None
         if not isinstance(data, dict) or not isinstance(data.get("app_id"), str) or data.get("app_id") != app.app_id:
-            resp = self._envelope(seq, 200, {"code": AUTH_INVALID_PARAM, "msg": "invalid param"})
+            resp = envelope(seq, 200, {"code": AUTH_INVALID_PARAM, "msg": "invalid param"})
             return _Outcome(resp, AUTH_INVALID_PARAM)
         if data.get("app_secret") != app.app_secret:
-            resp = self._envelope(seq, 200, {"code": AUTH_BAD_SECRET, "msg": "app secret invalid"})
+            resp = envelope(seq, 200, {"code": AUTH_BAD_SECRET, "msg": "app secret invalid"})
             return _Outcome(resp, AUTH_BAD_SECRET, app.app_id)
         now = self._clock()
         current = self._store.tokens.get(self._store.latest_token.get(app.app_id, ""))
@@ -286,7 +228,7 @@ class Emulator:
             self._store.tokens[token.token] = token
             self._store.latest_token[app.app_id] = token.token
         expire = max(0, int(token.expires_at - now))
-        resp = self._envelope(seq, 200, {"code": 0, "msg": "ok", "tenant_access_token": token.token, "expire": expire})
+        resp = envelope(seq, 200, {"code": 0, "msg": "ok", "tenant_access_token": token.token, "expire": expire})
         return _Outcome(resp, 0, app.app_id, success=True)
 
     def _import(self, seq: int, app_id: str, q: Mapping[str, str], body: bytes) -> _Outcome:
@@ -298,7 +240,7 @@ class Emulator:
         def reject(r: rules.Rejection) -> _Outcome:
             if remember and token_ok and r.code != 1580110:
                 store.client_tokens.setdefault((app_id, token or ""), f"rejected:{r.code}")
-            return _Outcome(self._reject(seq, r), r.code, app_id, token)
+            return _Outcome(_reject(seq, r), r.code, app_id, token)
 
         parsed = rules.parse_import(q, body, tenant.switches)
         if isinstance(parsed, rules.Rejection):
@@ -318,46 +260,8 @@ class Emulator:
         record = rules_record(plan, record_id, now_ms)
         store.records.append(record)
         store.client_tokens[key] = record_id
-        resp = self._ok(seq, {"import_record_id": record_id})
+        resp = ok(seq, {"import_record_id": record_id})
         return _Outcome(resp, 0, app_id, token, record=record, success=True)
-
-    # -- responses ---------------------------------------------------------------------------------------
-
-    def _envelope(
-        self, seq: int, status: int, payload: Mapping[str, Any], extra: Mapping[str, str] | None = None
-    ) -> Response:
-        headers = {
-            "Content-Type": JSON_TYPE,
-            "X-Tt-Logid": self._log_id(seq),
-            "X-Request-Id": self._log_id(seq),
-        }
-        headers.update(extra or {})
-        return Response(status, headers, _dumps(payload))
-
-    def _ok(self, seq: int, data: Mapping[str, Any]) -> Response:
-        return self._envelope(seq, 200, {"code": 0, "msg": "success", "data": data})
-
-    def _error(
-        self, seq: int, status: int, code: int, msg: str, detail: str | None = None, field: str | None = None
-    ) -> Response:
-        error: dict[str, Any] = {"log_id": self._log_id(seq)}
-        if detail:
-            error["details"] = [{"key": "reason", "value": detail}]
-        if field:
-            error["field_violations"] = [{"field": field, "description": detail or msg}]
-        return self._envelope(seq, status, {"code": code, "msg": msg, "data": {}, "error": error})
-
-    def _reject(self, seq: int, r: rules.Rejection) -> Response:
-        return self._error(seq, r.http_status, r.code, r.msg, r.detail, r.field)
-
-    def _rate_limited(self, seq: int, limit: int, reset: int) -> Response:
-        headers = {"x-ogw-ratelimit-limit": str(limit), "x-ogw-ratelimit-reset": str(reset)}
-        payload = {"code": RATE_LIMITED, "msg": "request trigger frequency limit", "data": {}}
-        return self._envelope(seq, 429, payload, headers)
-
-    @staticmethod
-    def _log_id(seq: int) -> str:
-        return f"20260101000000EMULATOR{seq:010d}"
 
     def _log(
         self,
@@ -419,7 +323,7 @@ class Emulator:
     def issue_token(self) -> str:
         """A valid tenant token for the tenant's app, without an HTTP round trip."""
         app = self._tenant.app
-        body = _dumps({"app_id": app.app_id, "app_secret": app.app_secret})
+        body = dumps({"app_id": app.app_id, "app_secret": app.app_secret})
         with self._lock:
             out = self._issue(0, body)
         token: str = json.loads(out.response.body)["tenant_access_token"]
@@ -446,6 +350,10 @@ class Emulator:
     def rate_count(self, endpoint: str, window: float = 60.0) -> int:
         with self._lock:
             return self._limiter.count(self._tenant.app.app_id, endpoint, window)
+
+
+def _reject(seq: int, r: rules.Rejection) -> Response:
+    return error(seq, r.http_status, r.code, r.msg, r.detail, r.field)
 
 
 def rules_record(plan: rules.ImportPlan, record_id: str, now_ms: int) -> ImportRecord:

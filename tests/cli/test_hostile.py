@@ -14,8 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from syncer.cli import cli
-from syncer.emulator import Emulator, EmulatorServer
-from syncer.emulator.app import Emulator as EmulatorApp
+from syncer.emulator import Emulator, EmulatorServer, envelope
 from syncer.text import WORKFLOW_COMMAND_LINE
 from tests.example import copy_example
 
@@ -133,12 +132,12 @@ def test_hostile_values_forge_nothing_in_apply_state_and_drift(served: tuple[Pat
 
 
 def test_hostile_feishu_messages_forge_nothing(served: tuple[Path, Emulator], monkeypatch: pytest.MonkeyPatch) -> None:
-    real = EmulatorApp._error
+    real = envelope.error
 
-    def hostile(self: Any, seq: int, status: int, code: int, msg: str, *rest: Any) -> Any:
-        return real(self, seq, status, code, msg + PAYLOAD, *(r + PAYLOAD if r else r for r in rest))
+    def hostile(seq: int, status: int, code: int, msg: str, *rest: Any) -> Any:
+        return real(seq, status, code, msg + PAYLOAD, *(r + PAYLOAD if r else r for r in rest))
 
-    monkeypatch.setattr(EmulatorApp, "_error", hostile)
+    monkeypatch.setattr("syncer.emulator.app.error", hostile)  # the name app answers errors through
     code, out = run("apply", "--auto-approve")  # alice's rows are refused: the refusal carries the payload
     assert code == 4, out
     assert_inert(out)
