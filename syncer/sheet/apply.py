@@ -19,7 +19,6 @@ import codecs
 import contextlib
 import difflib
 import posixpath
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ from syncer.load.files import CATALOG_FILE, SETTINGS_FILE, glob_matches
 from syncer.load.validate import PeopleSourceFactory, ValidationResult, validate_root
 from syncer.load.yamlio import Mapping, Scalar, parse
 from syncer.model import DesiredValue, FieldDef, MetricDef, RowKey, ValueKey
-from syncer.problems import REDACTED, Problem, Severity
+from syncer.problems import Problem, Severity
 from syncer.sheet.cells import Kind, Read, Unreadable, read_cell
 from syncer.sheet.index import DataFileInfo, Resolver, RootIndex, RowInfo
 from syncer.sheet.model import FILE, KEY_COLUMNS, METRIC, REVIEWEE, SEMESTER, Book, Cell, SheetProblem, Table
@@ -998,29 +997,3 @@ def write_changes(
             with contextlib.suppress(OSError):
                 d.rmdir()
         raise
-
-
-_VALUE_LINE = re.compile(r"^(?P<head>[ +-]\s*(?:-\s+)?[^#\s][^#]*?:)(?P<value>\s+\S.*)$")
-
-
-def redact_diff(diff: str) -> str:
-    """A diff with every value hidden: what follows `key:` on a line, and lines that are a value's
-    continuation, become `(redacted)`; keys, comments and file names stay."""
-    out = []
-    for line in diff.split("\n"):
-        if line.startswith(("---", "+++", "@@", "\\")) or not line:
-            out.append(line)
-            continue
-        body = line[1:]
-        stripped = body.strip()
-        if not stripped or stripped.startswith("#"):
-            out.append(line)
-            continue
-        m = _VALUE_LINE.match(line)
-        if m:
-            out.append(f"{m.group('head')} {REDACTED}")
-        elif stripped.endswith(":"):
-            out.append(line)
-        else:
-            out.append(f"{line[0]}{body[: len(body) - len(body.lstrip())]}{REDACTED}")
-    return "\n".join(out)
