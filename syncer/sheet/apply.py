@@ -15,53 +15,28 @@ rows the sheet does not hold. Every problem is collected; with any error nothing
 
 from __future__ import annotations
 
-import codecs
-import contextlib
 import difflib
 import posixpath
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 from syncer.edit.datafile import person_fields, render_file
 from syncer.edit.values import DataFileEditor, NotEditable
-from syncer.errors import RefusedError
-from syncer.fsio import atomic_write
 from syncer.load.data import HUNDRED, DataChecker
 from syncer.load.files import CATALOG_FILE, SETTINGS_FILE, glob_matches
-from syncer.load.validate import PeopleSourceFactory, ValidationResult, validate_root
+from syncer.load.validate import ValidationResult
 from syncer.load.yamlio import Mapping, Scalar, parse
 from syncer.model import DesiredValue, FieldDef, MetricDef, RowKey, ValueKey
-from syncer.problems import Problem, Severity
+from syncer.problems import Severity
 from syncer.sheet.cells import Kind, Read, Unreadable, read_cell
+from syncer.sheet.change import FileChange
 from syncer.sheet.index import DataFileInfo, Resolver, RootIndex, RowInfo
 from syncer.sheet.model import FILE, KEY_COLUMNS, METRIC, REVIEWEE, SEMESTER, Book, Cell, SheetProblem, Table
 
 KINDS: dict[str, Kind] = {"number": "number", "percentage": "percentage", "text": "text", "person": "key"}
 IGNORED_PREFIX = "#"  # a column whose header starts with # holds notes of the sheet's own, never read
-
-
-@dataclass(frozen=True, slots=True)
-class FileChange:
-    path: Path
-    rel: str
-    display: str
-    old: str | None  # None: a new file
-    new: str
-    bom: bool
-    updated: int
-    added: int
-    rows_added: int
-
-    def diff(self) -> str:
-        old = (self.old or "").splitlines(keepends=True)
-        new = self.new.splitlines(keepends=True)
-        lines = difflib.unified_diff(
-            old, new, fromfile="/dev/null" if self.old is None else f"a/{self.display}", tofile=f"b/{self.display}"
-        )
-        return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 
 
 @dataclass(frozen=True, slots=True)
@@ -941,59 +916,3 @@ def plan_import(
     planner = _Planner(book, root, result, index, into)
     planner.root_display = root_display
     return planner.plan()
-
-
-class ImportInvalid(RefusedError):
-    """The written files made the root invalid; they were put back as they were."""
-
-    def __init__(self, problems: Sequence[Problem], message: str) -> None:
-        super().__init__(message)
-        self.problems = tuple(problems)
-
-
-def _bytes(text: str, bom: bool) -> bytes:
-    return (codecs.BOM_UTF8 if bom else b"") + text.encode("utf-8")
-
-
-def write_changes(
-    changes: Sequence[FileChange], *, root: Path, root_display: str, people: PeopleSourceFactory | None
-) -> None:
-    """Write every change (each file atomically), then validate the root; on any failure put every file
-    back as it was. Refused before anything is written when a file changed since it was read."""
-    for c in changes:
-        if c.old is None:
-            if c.path.exists() or c.path.is_symlink():
-                raise RefusedError(f"{c.display} appeared while importing; nothing was written")
-        elif not c.path.is_file() or c.path.read_bytes() != _bytes(c.old, c.bom):
-            raise RefusedError(f"{c.display} changed while importing; nothing was written: run the import again")
-    written: list[FileChange] = []
-    made: list[Path] = []
-    try:
-        for c in changes:
-            parent = c.path.parent
-            missing = []
-            while not parent.exists():
-                missing.append(parent)
-                parent = parent.parent
-            for d in reversed(missing):
-                d.mkdir()
-                made.append(d)
-            atomic_write(c.path, _bytes(c.new, c.bom))
-            written.append(c)
-        check = validate_root(root, root_display=root_display, people=people)
-        if not check.ok:
-            raise ImportInvalid(
-                check.errors,
-                "with the edits the metrics root is invalid (the problems are listed above); every file was put "
-                "back as it was",
-            )
-    except BaseException:
-        for c in reversed(written):
-            if c.old is None:
-                c.path.unlink(missing_ok=True)
-            else:
-                atomic_write(c.path, _bytes(c.old, c.bom))
-        for d in reversed(made):
-            with contextlib.suppress(OSError):
-                d.rmdir()
-        raise
