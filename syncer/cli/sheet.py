@@ -109,10 +109,12 @@ def sheet_import(file: Path, root: Path, into: Path | None, dry_run: bool, redac
     validate's rules, and nothing is written while any error stands. Then the root is validated.
     """
     from syncer.errors import RefusedError, SyncerError
+    from syncer.report.diff import redact_diff
     from syncer.report.problems import render_text
-    from syncer.sheet.apply import ImportInvalid, plan_import, redact_diff, write_changes
     from syncer.sheet.index import index_root
     from syncer.sheet.model import sort_sheet_problems
+    from syncer.sheet.plan import plan_import
+    from syncer.sheet.write import ImportInvalid, write_changes
 
     shown_file = file.as_posix()
     suffix = file.suffix.lower()

@@ -7,6 +7,7 @@ import io
 import re
 import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,10 @@ import openpyxl
 from click.testing import CliRunner, Result
 
 from syncer.cli import cli
+from syncer.load.validate import ValidationResult, validate_root
+from syncer.model import DesiredState
+from syncer.sheet.index import Resolver, RootIndex, index_root
+from syncer.sheet.model import Book, Cell, CellValue, Table, column_letter
 
 
 def run(*args: str) -> Result:
@@ -79,3 +84,42 @@ def set_cell_xml(xml: str, coord: str, inner: str) -> str:
         return f'<c r="{coord}"{style.group() if style else ""}>{inner}</c>'
 
     return re.sub(rf'<c r="{coord}"([^>]*?)(?:/>|>.*?</c>)', one, xml, count=1)
+
+
+def table(name: str | None, header: list[str], *rows: list[CellValue], merged: dict[str, str] | None = None) -> Table:
+    """A sheet as a reader gives it: the header in row 1, each later row's cells from column A; `merged`
+    puts a cell (e.g. "A2") in a merged range (e.g. "A2:A3")."""
+    merged = merged or {}
+
+    def cell(r: int, c: int, value: CellValue) -> Cell:
+        return Cell(r, c, value, merged=merged.get(f"{column_letter(c)}{r}"))
+
+    return Table(
+        name,
+        tuple(cell(1, c, v) for c, v in enumerate(header, 1)),
+        tuple(tuple(cell(r, c, v) for c, v in enumerate(row, 1)) for r, row in enumerate(rows, 2)),
+    )
+
+
+def book(*tables: Table) -> Book:
+    return Book("book.xlsx", "xlsx", tables)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A root as an import sees it: validated, indexed, its aliases resolvable."""
+
+    result: ValidationResult
+    index: RootIndex
+    resolve: Resolver
+
+    @property
+    def desired(self) -> DesiredState:
+        assert self.result.desired is not None
+        return self.result.desired
+
+
+def load(root: Path) -> Loaded:
+    result = validate_root(root, root_display="metrics")
+    assert result.ok, result.errors
+    return Loaded(result, index_root(root, "metrics", result), Resolver(result.catalog, "open_id"))

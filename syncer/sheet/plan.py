@@ -1,0 +1,94 @@
+"""`syncer sheet import`: a sheet read into edits of the data files, checked whole before anything is
+written.
+
+Each row is (semester, reviewee, metric): the semester comes from a `semester` column, else from the
+sheet's name. A row the data files hold is updated where it is written (syncer.edit.values: comments and
+layout kept); a new row goes to the data file its `file` cell names (else `--into`), after that file's
+rows. A cell whose value means what the YAML holds (`0.4` with a percent format and `40%`, `1310000.0` and
+`1310000`, an alias and its raw ID) is no change: an export imported unchanged changes no byte. A blank
+cell changes nothing when the YAML has no value there, and is an error where it has one (the API cannot
+delete a value; remove it from the data file by hand). Rows the sheet does not hold are left alone.
+
+The rules are validate's (syncer.load.data checks the cells, located at their row and column), plus the
+sheet's own: readable cells (syncer.sheet.cells), known columns, one row per key, weight sums with the
+rows the sheet does not hold. Every problem is collected; with any error nothing is written.
+
+The steps, one module each: read (the header, the rows and their keys), check (validate's rules at the
+cells), edits (what changes where), weights (sums with the rows the sheet does not hold), render (the
+files' new text, read back); write (syncer.sheet.write) puts them on disk."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from syncer.load.validate import ValidationResult
+from syncer.sheet.change import FileChange
+from syncer.sheet.check import check_rows
+from syncer.sheet.edits import decide_edits
+from syncer.sheet.index import Resolver, RootIndex
+from syncer.sheet.log import ProblemLog
+from syncer.sheet.model import Book, SheetProblem
+from syncer.sheet.read import read_book
+from syncer.sheet.render import render_changes
+from syncer.sheet.weights import check_weights
+
+
+@dataclass(frozen=True, slots=True)
+class ImportPlan:
+    problems: tuple[SheetProblem, ...]
+    changes: tuple[FileChange, ...]
+    rows: int  # rows read (blank rows aside)
+    unchanged: int  # rows read that change nothing
+
+    @property
+    def errors(self) -> list[SheetProblem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+def plan_import(
+    book: Book,
+    *,
+    root: Path,
+    root_display: str,
+    result: ValidationResult,
+    index: RootIndex,
+    into: str | None = None,
+) -> ImportPlan:
+    """The edits a sheet makes to a valid root, or the problems that stop it (nothing is written here)."""
+    settings, catalog = result.settings, result.catalog
+    assert result.desired is not None
+    desired = result.desired
+    resolve = Resolver(catalog, settings.target.user_id_type)
+    log = ProblemLog(book.display)
+    rows = read_book(book, catalog=catalog, resolve=resolve, log=log)
+    values = check_rows(rows, settings=settings, catalog=catalog, index=index, log=log)
+    edits = decide_edits(
+        rows,
+        values,
+        tables=book.tables,
+        index=index,
+        desired=desired,
+        settings=settings,
+        resolve=resolve,
+        root=root,
+        into=into,
+        log=log,
+    )
+    check_weights(rows, values, catalog=catalog, desired=desired, index=index, log=log)
+    changes: list[FileChange] = []
+    if not log.has_errors:
+        changes = render_changes(
+            edits.files,
+            book=book,
+            root=root,
+            root_display=root_display,
+            index=index,
+            settings=settings,
+            catalog=catalog,
+            resolve=resolve,
+            log=log,
+        )
+    if log.has_errors:
+        changes = []  # the root with the edits has an error
+    return ImportPlan(tuple(log.problems), tuple(changes), len(rows), len(rows) - edits.changed_rows)

@@ -1,0 +1,112 @@
+"""validate's rules through a sheet: the rows as the tree a data file would give (each node at its cell,
+so a problem names the cell), one row per key, and an edited file read back before anything is written."""
+
+from __future__ import annotations
+
+import pytest
+
+from syncer.errors import SyncerError
+from syncer.load.yamlio import Mapping, Scalar
+from syncer.model import RowKey, ValueKey
+from syncer.sheet.check import as_tree, check_root, check_rows, verify_file
+from syncer.sheet.log import ProblemLog
+from syncer.sheet.model import Table
+from syncer.sheet.read import SheetRow, read_book
+from tests.sheet.helpers import Loaded, book, table
+
+H2 = "7293040702907514899"
+ALICE = "ou_3245842393d09e9428ad4655da6e30b3"
+REVENUE = "7272580325522276372"
+
+
+def _rows(loaded: Loaded, t: Table, log: ProblemLog) -> list[SheetRow]:
+    return read_book(book(t), catalog=loaded.result.catalog, resolve=loaded.resolve, log=log)
+
+
+def _check(loaded: Loaded, t: Table) -> tuple[list[SheetRow], dict[ValueKey, str], ProblemLog]:
+    log = ProblemLog("book.xlsx")
+    rows = _rows(loaded, t, log)
+    values = check_rows(
+        rows, settings=loaded.result.settings, catalog=loaded.result.catalog, index=loaded.index, log=log
+    )
+    return rows, {k: v.value for k, v in values.items()}, log
+
+
+def test_the_tree_puts_each_node_at_its_cell(loaded: Loaded) -> None:
+    log = ProblemLog("book.xlsx")
+    rows = _rows(loaded, table("2026-H2", ["metric", "reviewee", "actual"], ["revenue", "alice", "7"]), log)
+    tree = as_tree(H2, rows)
+    reviewees = tree.get("reviewees")
+    assert isinstance(reviewees, Mapping)
+    [(rkey, rnode)] = reviewees.items
+    assert (rkey.text, rkey.line, rkey.col) == ("alice", 2, 2)
+    assert isinstance(rnode, Mapping)
+    [(mkey, mnode)] = rnode.items
+    assert (mkey.text, mkey.line, mkey.col) == ("revenue", 2, 1)
+    assert isinstance(mnode, Mapping)
+    actual = mnode.get("actual")
+    assert isinstance(actual, Scalar)
+    assert (actual.text, actual.line, actual.col) == ("7", 2, 3)
+    semester = tree.get("semester")
+    assert isinstance(semester, Scalar) and semester.text == H2
+
+
+def test_the_values_are_canonical_by_key(loaded: Loaded) -> None:
+    _, values, log = _check(
+        loaded, table("2026-H2", ["reviewee", "metric", "weight", "actual"], ["alice", "revenue", "60%", "1055000"])
+    )
+    assert log.problems == []
+    assert values[ValueKey(H2, ALICE, REVENUE, "5")] == "1055000"
+    assert ValueKey(H2, ALICE, REVENUE, "2") in values
+
+
+def test_a_value_validate_refuses_is_logged_at_its_cell(loaded: Loaded) -> None:
+    t = table("2026-H2", ["reviewee", "metric", "unit"], ["alice", "revenue", "x" * 21])
+    _, values, log = _check(loaded, t)
+    [p] = log.problems
+    assert (p.book, p.sheet, p.row, p.col, p.severity) == ("book.xlsx", "2026-H2", 2, 3, "error")
+    assert ValueKey(H2, ALICE, REVENUE, "3") not in values
+
+
+def test_a_key_in_two_rows_is_logged_at_the_second_rows_metric_and_loses_its_key(loaded: Loaded) -> None:
+    t = table("2026-H2", ["reviewee", "metric", "actual"], ["alice", "revenue", "1"], ["alice", "revenue", "2"])
+    rows, values, log = _check(loaded, t)
+    [p] = log.problems
+    assert (p.row, p.col, p.code) == (3, 2, "duplicate-row")
+    assert "is also in row 2" in p.message
+    assert [r.key for r in rows] == [RowKey(H2, ALICE, REVENUE), None]
+    assert values[ValueKey(H2, ALICE, REVENUE, "5")] == "1"
+
+
+def _expected(loaded: Loaded, rel: str) -> dict[RowKey, dict[str, str]]:
+    info = loaded.index.files[rel]
+    keys = {r.key for r in info.rows}
+    out: dict[RowKey, dict[str, str]] = {}
+    for k, dv in loaded.desired.values.items():
+        if k.row in keys:
+            out.setdefault(k.row, {})[k.field] = dv.value
+    return out
+
+
+def test_a_file_that_reads_back_as_expected_passes(loaded: Loaded) -> None:
+    info = loaded.index.files["teams/sales.yaml"]
+    settings, catalog = loaded.result.settings, loaded.result.catalog
+    verify_file(info.text, info.display, _expected(loaded, "teams/sales.yaml"), settings=settings, catalog=catalog)
+
+
+def test_a_file_that_reads_back_otherwise_stops_the_import_as_a_bug(loaded: Loaded) -> None:
+    info = loaded.index.files["teams/sales.yaml"]
+    expected = _expected(loaded, "teams/sales.yaml")
+    expected[RowKey(H2, ALICE, REVENUE)]["5"] = "1"
+    with pytest.raises(SyncerError, match="would not read back as the sheet says"):
+        verify_file(info.text, info.display, expected, settings=loaded.result.settings, catalog=loaded.result.catalog)
+
+
+def test_the_root_with_the_edits_is_checked_whole_and_its_errors_named_at_their_file(loaded: Loaded) -> None:
+    settings, catalog = loaded.result.settings, loaded.result.catalog
+    assert check_root({}, settings=settings, catalog=catalog, index=loaded.index, root_display="metrics") == []
+    text = loaded.index.files["teams/sales.yaml"].text.replace("actual: 1055000", "actual: lots", 1)
+    texts = {"teams/sales.yaml": text}
+    [p] = check_root(texts, settings=settings, catalog=catalog, index=loaded.index, root_display="metrics")
+    assert (p.book, p.sheet, p.severity) == ("metrics/teams/sales.yaml", None, "error")
+    assert p.row == text.splitlines().index("      actual: lots") + 1
