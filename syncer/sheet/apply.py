@@ -29,6 +29,7 @@ from pathlib import Path
 from syncer.edit.datafile import person_fields, render_file
 from syncer.edit.values import DataFileEditor, NotEditable
 from syncer.errors import RefusedError
+from syncer.fieldtypes import field_type
 from syncer.fsio import atomic_write
 from syncer.load.data import HUNDRED, DataChecker
 from syncer.load.files import CATALOG_FILE, SETTINGS_FILE, glob_matches
@@ -36,11 +37,10 @@ from syncer.load.validate import PeopleSourceFactory, ValidationResult, validate
 from syncer.load.yamlio import Mapping, Scalar, parse
 from syncer.model import DesiredValue, FieldDef, MetricDef, RowKey, ValueKey
 from syncer.problems import REDACTED, Problem, Severity
-from syncer.sheet.cells import Kind, Read, Unreadable, read_cell
+from syncer.sheet.cells import Read, Unreadable, read_cell
 from syncer.sheet.index import DataFileInfo, Resolver, RootIndex, RowInfo
 from syncer.sheet.model import FILE, KEY_COLUMNS, METRIC, REVIEWEE, SEMESTER, Book, Cell, SheetProblem, Table
 
-KINDS: dict[str, Kind] = {"number": "number", "percentage": "percentage", "text": "text", "person": "key"}
 IGNORED_PREFIX = "#"  # a column whose header starts with # holds notes of the sheet's own, never read
 
 
@@ -301,7 +301,7 @@ class _Importer:
             if name in KEY_COLUMNS:
                 continue
             fdef = row.metric.fields.get(name) if row.metric is not None else None
-            kind = KINDS[fdef.type] if fdef is not None else "text"
+            kind = field_type(fdef.type).cell if fdef is not None else "text"
             try:
                 read = read_cell(cell, kind)
             except Unreadable as exc:
@@ -310,7 +310,7 @@ class _Importer:
                 continue
             if read is None:
                 continue
-            if fdef is not None and fdef.type == "person" and read.composed:
+            if fdef is not None and field_type(fdef.type).person and read.composed:
                 fixed = self.zeros(sheet, cell, read.text, self.resolve.people)
                 if fixed is None:
                     row.failed.add(name)
@@ -516,7 +516,7 @@ def _unknown_semester(text: str, aliases: dict[str, str]) -> str:
 
 def _same(a: str, b: str, ftype: str) -> bool:
     """Whether two canonical values are one value: numbers and percentages by their decimal."""
-    if ftype in ("number", "percentage"):
+    if field_type(ftype).numeric:
         return Decimal(a) == Decimal(b)
     return a == b
 
@@ -708,7 +708,7 @@ class _Planner(_Importer):
     def styled(self, read: Read, old: str | None, fdef: FieldDef) -> str:
         """The text to write: as read; a percentage the workbook held as a number in the file's own style
         (`40%` or `40`, after the value it replaces, else after target.percentage_format)."""
-        if fdef.type != "percentage" or not read.composed:
+        if not field_type(fdef.type).percent or not read.composed:
             return read.text
         bare = read.text.removesuffix("%")
         with_sign = old.endswith("%") if old is not None else self.settings.target.percentage_format == "40%"
