@@ -54,8 +54,8 @@ class Refusal:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FieldTypeDef:
-    """One field type. Its behaviour follows from these facts; the methods are the only readers of them
-    besides the flags callers ask (`person`, `numeric`, `percent`)."""
+    """One field type, as facts: the methods read the grammar and messages; callers ask the flags (`person`,
+    `numeric`, `percent`, `limited`) and the sheet's forms (`cell`, `column`), never the name."""
 
     name: str  # as the catalog writes it
     code: str  # the check cache's code: fixed forever, never reused for another type

@@ -71,8 +71,8 @@ class DesiredValue(NamedTuple):
     """A value as the YAML holds it, canonical for comparison.
 
     `value` is the canonical text: percentages without their `%` (so `40` and `40%` are one value), person
-    fields as the resolved user ID, everything else exactly as typed (line breaks normalised to `\\n`).
-    The wire form is decided when a request is built (see `target.percentage_format`).
+    fields as the resolved user ID, everything else exactly as typed (line breaks normalised to `\\n`): each
+    type's own (syncer.fieldtypes). The wire form is decided when a request is built (`target.percentage_format`).
     """
 
     value: str
