@@ -10,26 +10,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
-FieldType = Literal["text", "number", "percentage", "person"]
+from syncer.fieldtypes import render_value
+
+#: A field type's name: a key of syncer.fieldtypes.FIELD_TYPES (the catalog's schema allows no other).
+FieldType = str
 UserIdType = Literal["open_id", "union_id", "user_id", "people_admin_id"]
 
 #: metric_details/import takes 1 to 50 rows (reviewee, metric) a request, each with 1 to 99 fields: the plan
 #: counts requests by the first, batching and the client enforce both.
 ROWS_PER_IMPORT = 50
 FIELDS_PER_ROW = 99
-
-
-#: How percentages go on the wire (`target.percentage_format`): "40%" or "40".
-PERCENTAGE_FORMATS = ("40%", "40")
-
-
-def render_value(value: str, *, field_type: FieldType, percentage_format: str) -> str:
-    """The wire form of a canonical value: percentages per `target.percentage_format`, the rest as is (a
-    person field's value is the user ID, sent as is)."""
-    if field_type != "percentage":
-        return value
-    bare = value[:-1] if value.endswith("%") else value
-    return bare + "%" if percentage_format == "40%" else bare
 
 
 def request_count(rows: int, *, batch_size: int = ROWS_PER_IMPORT) -> int:
@@ -81,8 +71,8 @@ class DesiredValue(NamedTuple):
     """A value as the YAML holds it, canonical for comparison.
 
     `value` is the canonical text: percentages without their `%` (so `40` and `40%` are one value), person
-    fields as the resolved user ID, everything else exactly as typed (line breaks normalised to `\\n`).
-    The wire form is decided when a request is built (see `target.percentage_format`).
+    fields as the resolved user ID, everything else exactly as typed (line breaks normalised to `\\n`): each
+    type's own (syncer.fieldtypes). The wire form is decided when a request is built (`target.percentage_format`).
     """
 
     value: str

@@ -19,7 +19,8 @@ from syncer.feishu.records import (
     ImportedMetricField,
     import_body,
 )
-from syncer.model import PERCENTAGE_FORMATS, Catalog, DesiredValue, MetricDef, RowKey, render_value
+from syncer.fieldtypes import PERCENTAGE_FORMATS, field_type, render_value
+from syncer.model import Catalog, DesiredValue, MetricDef, RowKey
 
 LOWER, KEEP, RAISE = -1, 0, 1
 
@@ -86,7 +87,7 @@ def build_item(
         if definition is None:
             raise ValueError(f"field {field_id} is not a field of metric {row.metric} in the catalog")
         value = values[field_id].value
-        if definition.type == "person":
+        if field_type(definition.type).person:
             # The API wants person fields in `field_value_person` (required for them). `field_value` gets
             # the same ID: the seed page's example sends both keys on that very person field (its
             # field_value "100" being a placeholder), and every SDK models field_value as a plain string;

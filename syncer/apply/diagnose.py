@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from syncer.fieldtypes import field_type
 from syncer.model import FieldDef, MetricDef
 
 
@@ -29,7 +30,7 @@ def _names(fields: Iterable[tuple[MetricDef, FieldDef]]) -> str:
 
 def likely_cause(code: int, fields: list[tuple[MetricDef, FieldDef]], *, percentage_format: str) -> str:
     """The setting or catalog entry most likely behind a refusal that every row shares."""
-    percentages = [(m, f) for m, f in fields if f.type == "percentage"]
+    percentages = [(m, f) for m, f in fields if field_type(f.type).percent]
     metrics = sorted({m.alias for m, _ in fields})
     if code == 1580301:
         if percentages:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from syncer.edit.scalars import fmt_key, fmt_value
 from syncer.errors import RefusedError, SyncerError
+from syncer.fieldtypes import field_type
 from syncer.fsio import atomic_write
 from syncer.load.data import DataChecker
 from syncer.load.files import display_path
@@ -41,7 +42,9 @@ def _reviewee_key(rid: str, catalog: Catalog) -> str:
 def person_fields(catalog: Catalog) -> frozenset[tuple[str, str]]:
     """(metric alias, field alias) of the catalog's fields of people: where `syncer fmt` quotes a raw ID of
     digits, so every writer does."""
-    return frozenset((m.alias, a) for m in catalog.metrics.values() for a, f in m.fields.items() if f.type == "person")
+    return frozenset(
+        (m.alias, a) for m in catalog.metrics.values() for a, f in m.fields.items() if field_type(f.type).person
+    )
 
 
 def render_file(

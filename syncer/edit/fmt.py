@@ -26,6 +26,7 @@ from syncer.edit.layout import Path as KeyPath
 from syncer.edit.layout import Rules, render
 from syncer.edit.scalars import digits, key_needs_quotes, misread
 from syncer.errors import LoadError, SyncerError
+from syncer.fieldtypes import FIELD_TYPES
 from syncer.fsio import atomic_write
 from syncer.load.files import CATALOG_FILE, SETTINGS_FILE, display_path, walk_files
 from syncer.load.settings import load_settings
@@ -106,7 +107,8 @@ class CatalogOrder:
             fields.append((alias, tuple(k.text or "" for k, _ in fnode.items)))
             for fkey, fdef in fnode.items:
                 ftype = fdef.get("type") if isinstance(fdef, Mapping) else None
-                if isinstance(ftype, Scalar) and ftype.text == "person":
+                known = FIELD_TYPES.get(ftype.text or "") if isinstance(ftype, Scalar) else None
+                if known is not None and known.person:
                     people.add((alias, fkey.text or ""))
         return cls(tuple(fields), frozenset(people))
 

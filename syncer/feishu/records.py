@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any, NotRequired, TypedDict
 
 from syncer.feishu.errors import BadResponseError
+from syncer.fieldtypes import feishu_type_name
 from syncer.model import FIELDS_PER_ROW, ROWS_PER_IMPORT, UserIdType
 
 
@@ -68,7 +69,7 @@ class RevieweeMetrics:
 class MetricFieldInfo:
     field_id: str
     name: Mapping[str, str]
-    type: str  # text | number | percentage | person (the platform's "pencentage" normalised), else as sent
+    type: str  # a name of syncer.fieldtypes.FIELD_TYPES (the platform's "pencentage" mapped), else lowercased
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,9 +216,6 @@ def parse_metric_details(data: Mapping[str, Any]) -> list[RevieweeMetrics]:
     return out
 
 
-_FIELD_TYPES = {"pencentage": "percentage", "percentage": "percentage"}
-
-
 def parse_metric_fields(data: Mapping[str, Any]) -> list[MetricFieldInfo]:
     out = []
     for item in _objects(data.get("items"), "items[]"):
@@ -226,7 +224,7 @@ def parse_metric_fields(data: Mapping[str, Any]) -> list[MetricFieldInfo]:
             MetricFieldInfo(
                 field_id=_id(item.get("field_id"), "field_id"),
                 name=_i18n(item.get("name")),
-                type=_FIELD_TYPES.get(raw_type.lower(), raw_type.lower()),
+                type=feishu_type_name(raw_type),
             )
         )
     return out

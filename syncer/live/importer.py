@@ -25,6 +25,7 @@ from syncer.errors import RefusedError, SyncerError
 from syncer.feishu.client import METRIC_DETAILS_QUERY, REVIEWEES_QUERY
 from syncer.feishu.records import RemoteField, RevieweeMetrics
 from syncer.feishu.values import Unrepresentable, canonical_remote
+from syncer.fieldtypes import field_type
 from syncer.gitinfo import GitInfo
 from syncer.live.reader import PAGE_SIZE, LiveReader, requests_for
 from syncer.load.catalog import RAW_ID, SEMESTER_ID
@@ -226,15 +227,16 @@ def _map_fields(
             continue
         if value is None:
             continue
-        if fdef.type == "person":
+        ftype = field_type(fdef.type)
+        if ftype.person:
             shown = alias_of.get(value) or (value if _is_raw(raw, value) else None)
             if shown is None:
                 rows.skipped[
                     f"values of {metric.alias}.{fdef.alias} naming a person with no alias in catalog.yaml"
                 ] += 1
                 continue
-        elif fdef.type == "percentage":
-            shown = value + "%"
+        elif ftype.percent:
+            shown = ftype.written(value)
         else:
             if not _encodable(value):
                 rows.skipped[f"values of {metric.alias}.{fdef.alias} syncer cannot write: not valid Unicode"] += 1

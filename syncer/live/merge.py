@@ -19,12 +19,12 @@ from typing import Literal
 from syncer.edit.lines import TextEdits
 from syncer.errors import ConfigError, LoadError
 from syncer.feishu.records import Semester
+from syncer.fieldtypes import FIELD_TYPES
 from syncer.load.catalog import ANY_RAW_ID, SEMESTER_ID
 from syncer.load.yamlio import Mapping as YMapping
 from syncer.load.yamlio import Node, Scalar, parse
 from syncer.text import slug
 
-FIELD_TYPES = ("text", "number", "percentage", "person")
 INPUT_SETTINGS = ("admin", "data_source_inputter", "reviewee")
 WEIGHT_FIELD_ID = "2"  # the built-in weight field (docs/feishu-api.md; UNCONFIRMED today)
 #: syncer's short aliases for Feishu's built-in fields, by their IDs (docs/feishu-api.md; UNCONFIRMED today).
@@ -37,7 +37,7 @@ _NULL_LINE = re.compile(r"^(?P<head>\s*[^#\s][^#]*?:)\s*(?:~|null|Null|NULL)?\s*
 class PulledField:
     field_id: str
     name: Mapping[str, str]
-    type: str | None  # text | number | percentage | person; None when metric_fields/query did not say
+    type: str | None  # as syncer.feishu.records names it; None when metric_fields/query did not say
     input_setting: str | None
 
 

@@ -36,19 +36,21 @@ from pathlib import Path
 from typing import Any
 
 from syncer import __version__
+from syncer.fieldtypes import FIELD_TYPES
 from syncer.fsio import private_dir, read_sealed, write_sealed
 from syncer.load.data import FileResult
 from syncer.load.people import EmailPeople
 from syncer.load.settings import Settings
-from syncer.model import Catalog, DesiredValue, FieldType, RowKey, Source, ValueKey
+from syncer.model import Catalog, DesiredValue, RowKey, Source, ValueKey
 from syncer.problems import Problem
 
 #: Bump when FileResult, its encoding or what a check computes changes in a way the version would not show
 #: (the version is in the context too).
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: a value's type by its fixed code (syncer.fieldtypes), no longer by a list index
 ENTRY_MAGIC = b"syncer-check-cache\n"
 _SEVERITIES = ("error", "warning")
-_TYPES: tuple[FieldType, ...] = ("text", "number", "percentage", "person")
+_CODE_OF = {name: t.code for name, t in FIELD_TYPES.items()}
+_TYPE_OF = {t.code: name for name, t in FIELD_TYPES.items()}
 _ROW_COLUMNS = ("reviewee", "metric", "line", "col", "typed_reviewee", "typed_metric")
 _VALUE_COLUMNS = ("row", "field", "value", "line", "col", "type")
 
@@ -154,7 +156,7 @@ class CheckCache:
     # Columns, so that decoding is a few C-level passes rather than a Python loop per value:
     # {"semester": S|null, "problems": [[line, col, severity, code, message, value, detail], ...],
     #  "rows": {"reviewee", "metric", "line", "col", "typed_reviewee", "typed_metric": [...]},
-    #  "values": {"row": [row index], "field", "value", "line", "col": [...], "type": [type code]},
+    #  "values": {"row": [row index], "field", "value", "line", "col": [...], "type": [the type's code]},
     #  "weights": [value index, ...]}
     # The file and the semester are written once, each row's IDs once.
 
@@ -184,7 +186,7 @@ class CheckCache:
                 "value": [dv.value for dv in result.values],
                 "line": [dv.line for dv in result.values],
                 "col": [dv.col for dv in result.values],
-                "type": [_TYPES.index(dv.type) for dv in result.values],
+                "type": [_CODE_OF[dv.type] for dv in result.values],
             },
             "weights": {"reviewee": [r for _s, r in result.weights], "sum": [str(t) for t in result.weights.values()]},
         }
@@ -215,7 +217,7 @@ class CheckCache:
             raise ValueError("a row twice")
         prefixes = map(keys.__getitem__, values["row"])  # IndexError on a row that is not there
         out.keys = list(map(tuple.__new__, repeat(ValueKey), map(add, prefixes, zip(values["field"]))))
-        types = map(_TYPES.__getitem__, values["type"])
+        types = map(_TYPE_OF.__getitem__, values["type"])  # KeyError on a code no type has
         out.values = list(
             map(
                 tuple.__new__,

@@ -6,14 +6,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import cast
 
 from syncer.errors import LoadError
+from syncer.fieldtypes import field_type
 from syncer.load.files import CATALOG_FILE, display_path
 from syncer.load.schema import check
 from syncer.load.settings import Settings
 from syncer.load.yamlio import Mapping, Node, Scalar, load_tree, parse, problem_of, text_of
-from syncer.model import Catalog, FieldDef, FieldType, MetricDef, PersonDef, SemesterDef
+from syncer.model import Catalog, FieldDef, MetricDef, PersonDef, SemesterDef
 from syncer.problems import Problem
 
 #: Checks an email-only person of the catalog: (alias, email) -> (problem code, message) or None when fine.
@@ -131,7 +131,7 @@ def _build_catalog(
         for fkey, fdef in fnode.items:
             assert isinstance(fdef, Mapping) and fkey.text is not None
             fid = text_of(fdef.get("id")) or ""
-            ftype = cast(FieldType, text_of(fdef.get("type")))
+            ftype = text_of(fdef.get("type")) or ""  # one of FIELD_TYPES: the schema allows no other
             if fid in seen_field:
                 err(
                     fkey,
@@ -155,9 +155,9 @@ def _build_catalog(
             max_len_node = fdef.get("max_length")
             if role == "weight":
                 weights.append(fkey)
-                if ftype not in ("percentage", "number"):
+                if not field_type(ftype).numeric:
                     err(fkey, "weight-type", f"the weight field {fkey.text!r} must be of type percentage")
-            if max_len_node is not None and ftype != "text":
+            if max_len_node is not None and not field_type(ftype).limited:
                 err(max_len_node, "max-length-type", "max_length applies to text fields only; remove it")
             fields[fkey.text] = FieldDef(
                 alias=fkey.text,

@@ -11,18 +11,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from syncer.fieldtypes import Refusal, field_type
 from syncer.load.catalog import RAW_ID, SEMESTER_ID
 from syncer.load.people import EmailPeople
 from syncer.load.settings import Settings
 from syncer.load.yamlio import Mapping, Node, Scalar, kind
 from syncer.model import Catalog, DesiredValue, FieldDef, MetricDef, RowKey, Source, ValueKey
 from syncer.problems import DETAIL_SLOT, VALUE_SLOT, Problem, Severity
-
-NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?\Z")
-
-
-PERCENTAGE = re.compile(r"(-?[0-9]+(?:\.[0-9]+)?)%?\Z")
-
 
 HUNDRED = Decimal(100)
 ZERO = Decimal(0)
@@ -356,32 +351,8 @@ class DataChecker:
                 )
 
     def _value(self, fdef: FieldDef, text: str, node: Scalar, file: str, metric: str | None) -> str | None:
-        t = fdef.type
-        if t == "number":
-            if NUMBER.match(text):
-                return text
-            self._add(
-                file,
-                node,
-                "bad-number",
-                f"{{value}} is not a number for {fdef.alias!r}: write digits "
-                "with an optional minus sign and decimal point, e.g. 1200000 or -3.5",
-                text,
-            )
-            return None
-        if t == "percentage":
-            m = PERCENTAGE.match(text)
-            if m:
-                return m.group(1)
-            self._add(
-                file,
-                node,
-                "bad-percentage",
-                f"{{value}} is not a percentage for {fdef.alias!r}: write e.g. 40% or 40 (the same value)",
-                text,
-            )
-            return None
-        if t == "person":
+        ftype = field_type(fdef.type)
+        if ftype.person:
             pid = self._person(text)
             if pid is not None:
                 return pid
@@ -393,17 +364,11 @@ class DataChecker:
                 text,
             )
             return None
-        if len(text) > fdef.max_length:
-            self._add(
-                file,
-                node,
-                "too-long",
-                f"{fdef.alias!r} is {len(text)} characters long, more than its "
-                f"max_length {fdef.max_length}; shorten it",
-                text,
-            )
+        value = ftype.parse(text, alias=fdef.alias, max_length=fdef.max_length)
+        if isinstance(value, Refusal):
+            self._add(file, node, value.code, value.message, text)
             return None
-        return text
+        return value
 
     def finish(self) -> None:
         """The rules across files: weight sums per reviewee and semester. The weights of a sum over 100 are

@@ -25,9 +25,9 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Literal
 
+from syncer.fieldtypes import CellKind
 from syncer.sheet.model import Cell
 
-Kind = Literal["key", "text", "number", "percentage"]
 #: Significant decimal digits a workbook's number holds (IEEE doubles as Excel shows them).
 DIGITS = 15
 
@@ -98,7 +98,7 @@ def number_text(value: float | int) -> str:
     return _plain(format(decimal_of(value), "f"))
 
 
-def read_cell(cell: Cell, kind: Kind) -> Read | None:
+def read_cell(cell: Cell, kind: CellKind) -> Read | None:
     """The text of `cell` for a column of `kind`, or None when it is blank (nothing, or only spaces)."""
     value = cell.value
     if cell.error:

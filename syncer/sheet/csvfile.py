@@ -8,7 +8,7 @@ import csv
 import io
 
 from syncer.errors import LoadError, SyncerError
-from syncer.load.data import NUMBER
+from syncer.fieldtypes import NUMBER
 from syncer.load.yamlio import check_utf8
 from syncer.sheet.model import Book, Cell, Table
 from syncer.sheet.table import OutTable

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from syncer.fieldtypes import field_type
 from syncer.load.files import CATALOG_FILE, SETTINGS_FILE, glob_matches
 from syncer.load.settings import Settings
 from syncer.model import DesiredState, DesiredValue, FieldDef, RowKey, ValueKey
@@ -253,7 +254,7 @@ class _Decider:
 def styled(read: Read, old: str | None, fdef: FieldDef, *, percentage_format: str) -> str:
     """The text to write: as read; a percentage the workbook held as a number in the file's own style
     (`40%` or `40`, after the value it replaces, else after target.percentage_format)."""
-    if fdef.type != "percentage" or not read.composed:
+    if not field_type(fdef.type).percent or not read.composed:
         return read.text
     bare = read.text.removesuffix("%")
     with_sign = old.endswith("%") if old is not None else percentage_format == "40%"
@@ -273,6 +274,6 @@ def normal_path(text: str) -> str | None:
 
 def same_value(a: str, b: str, ftype: str) -> bool:
     """Whether two canonical values are one value: numbers and percentages by their decimal."""
-    if ftype in ("number", "percentage"):
+    if field_type(ftype).numeric:
         return Decimal(a) == Decimal(b)
     return a == b

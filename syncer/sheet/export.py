@@ -7,6 +7,7 @@ import fnmatch
 from pathlib import Path
 
 from syncer.errors import SyncerError
+from syncer.fieldtypes import field_type
 from syncer.load.validate import ValidationResult
 from syncer.model import Catalog
 from syncer.sheet.index import Resolver, RootIndex
@@ -33,7 +34,7 @@ def field_columns(catalog: Catalog) -> list[str]:
 def column_kinds(catalog: Catalog, fields: list[str]) -> list[ColumnKind]:
     kinds: list[ColumnKind] = []
     for alias in fields:
-        types = {m.fields[alias].type for m in catalog.metrics.values() if alias in m.fields}
+        types = {field_type(m.fields[alias].type).column for m in catalog.metrics.values() if alias in m.fields}
         kinds.append(types.pop() if len(types) == 1 else "text")
     return kinds
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
+from syncer.fieldtypes import field_type
 from syncer.model import Catalog, MetricDef, RowKey
-from syncer.sheet.cells import Kind, Read, Unreadable, read_cell
+from syncer.sheet.cells import Read, Unreadable, read_cell
 from syncer.sheet.index import Resolver
 from syncer.sheet.log import ProblemLog
 from syncer.sheet.model import FILE, KEY_COLUMNS, METRIC, REVIEWEE, SEMESTER, Book, Cell, Table, column_letter
 
-KINDS: dict[str, Kind] = {"number": "number", "percentage": "percentage", "text": "text", "person": "key"}
 IGNORED_PREFIX = "#"  # a column whose header starts with # holds notes of the sheet's own, never read
 
 
@@ -234,7 +234,7 @@ class _Reader:
             if name in KEY_COLUMNS:
                 continue
             fdef = row.metric.fields.get(name) if row.metric is not None else None
-            kind = KINDS[fdef.type] if fdef is not None else "text"
+            kind = field_type(fdef.type).cell if fdef is not None else "text"
             try:
                 read = read_cell(cell, kind)
             except Unreadable as exc:
@@ -243,7 +243,7 @@ class _Reader:
                 continue
             if read is None:
                 continue
-            if fdef is not None and fdef.type == "person" and read.composed:
+            if fdef is not None and field_type(fdef.type).person and read.composed:
                 fixed = self.zeros(sheet, cell, read.text, self.resolve.people)
                 if fixed is None:
                     row.failed.add(name)

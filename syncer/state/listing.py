@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from syncer.fieldtypes import field_type
 from syncer.model import Catalog, ValueKey
 from syncer.state.inspect import resolve_selectors
 from syncer.state.model import BatchInfo, State, row_batch
@@ -34,7 +35,7 @@ class ListNames:
             metrics={m.id: a for a, m in catalog.metrics.items()},
             fields={(m.id, f.id): a for m in catalog.metrics.values() for a, f in m.fields.items()},
             person_fields=frozenset(
-                (m.id, f.id) for m in catalog.metrics.values() for f in m.fields.values() if f.type == "person"
+                (m.id, f.id) for m in catalog.metrics.values() for f in m.fields.values() if field_type(f.type).person
             ),
         )
 

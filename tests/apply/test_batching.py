@@ -19,7 +19,7 @@ from syncer.apply.batching import (
     id_sort_key,
     weight_direction,
 )
-from syncer.model import Catalog, DesiredValue, FieldDef, FieldType, MetricDef, RowKey, render_value, request_count
+from syncer.model import Catalog, DesiredValue, FieldDef, FieldType, MetricDef, RowKey, request_count
 
 REVENUE = "7272580325522276372"
 OWNER = "7283776005142675476"
@@ -83,14 +83,6 @@ def test_item_shape_percentages_persons_and_field_order() -> None:
         "import_record_name": "syncer abc",
         "imported_metrics": list(request.items),
     }
-
-
-def test_render_value() -> None:
-    assert render_value("40", field_type="percentage", percentage_format="40%") == "40%"
-    assert render_value("40.5", field_type="percentage", percentage_format="40") == "40.5"
-    assert render_value("40%", field_type="percentage", percentage_format="40") == "40"
-    assert render_value("40", field_type="number", percentage_format="40%") == "40"
-    assert render_value("40%", field_type="text", percentage_format="40") == "40%"
 
 
 def test_packing_counts() -> None:

@@ -299,3 +299,51 @@ def test_the_cli_keeps_the_cache_outside_the_root_and_can_do_without(root: Path,
     for extra, env2 in ((["--no-cache"], env), ([], {**env, "SYNCER_CACHE": "0"})):
         result = CliRunner().invoke(cli, ["validate", "--root", str(root), *extra], env=env2)
         assert result.exit_code == 0 and not cache.exists()
+
+
+def _entries(cache: Path) -> list[Path]:
+    (entries,) = [d for d in cache.iterdir() if d.is_dir()]
+    return sorted(entries.glob("*.entry"))
+
+
+def _rewrite(path: Path, doc: dict[str, object]) -> None:
+    payload = marshal.dumps(doc)
+    path.write_bytes(ENTRY_MAGIC + hashlib.sha256(payload).digest() + payload)
+
+
+def test_an_entry_stores_each_values_type_by_its_fixed_code(root: Path, tmp_path: Path) -> None:
+    from syncer.fieldtypes import FIELD_TYPES
+
+    cache = tmp_path / "cache"
+    cached(root, cache)
+    codes = {t.code for t in FIELD_TYPES.values()}
+    for path in _entries(cache):
+        doc = marshal.loads(path.read_bytes()[len(ENTRY_MAGIC) + 32 :])
+        assert set(doc["values"]["type"]) <= codes
+
+
+@pytest.mark.parametrize("types", ["list-index", "unknown-code"])
+def test_an_entry_whose_types_are_not_codes_is_ignored_not_misread(root: Path, tmp_path: Path, types: str) -> None:
+    """Format 1 stored a type by its index in a list (0 text, 1 number...): such an entry, or one with a code
+    no type has, is checked again, never read as some other type."""
+    cache = tmp_path / "cache"
+    want = outcome(cached(root, cache))
+    for path in _entries(cache):
+        doc = marshal.loads(path.read_bytes()[len(ENTRY_MAGIC) + 32 :])
+        doc["values"]["type"] = [1 if types == "list-index" else "?" for _ in doc["values"]["type"]]
+        if not doc["values"]["type"]:
+            doc["values"] = None
+        _rewrite(path, doc)
+    result = cached(root, cache)
+    assert result.cached_files == 0
+    assert outcome(result) == want
+
+
+def test_the_cache_format_is_part_of_the_key(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from syncer.load import cache
+    from syncer.load.people import EmailPeople
+
+    result = cold(root)
+    now = cache.context_digest(result.settings, result.catalog, EmailPeople())
+    monkeypatch.setattr(cache, "CACHE_FORMAT", cache.CACHE_FORMAT - 1)
+    assert cache.context_digest(result.settings, result.catalog, EmailPeople()) != now
