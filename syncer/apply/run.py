@@ -23,7 +23,7 @@ from syncer.gitinfo import GitInfo
 from syncer.load.settings import Settings
 from syncer.model import DesiredState, Identity, RowKey
 from syncer.plan.diff import make_plan
-from syncer.plan.model import PLAN_FORMAT, LiveView, Plan, Targeting
+from syncer.plan.model import PLAN_FORMAT, LiveView, Plan, PlanOptions, Targeting
 from syncer.plan.safety import check_safety
 from syncer.plan.targeting import flags, from_document
 from syncer.state import load_checked
@@ -309,17 +309,19 @@ def _plan(
     return make_plan(
         desired,
         state,
-        safety=settings.safety,
-        git=git,
-        target=target,
-        state_location=store.location,
-        root=root,
-        notes=notes,
-        retry_rejected=options.retry_rejected,
-        force=options.force,
-        live=live,
-        percentage_format=settings.target.percentage_format,
-        targeting=options.targeting,
+        PlanOptions(
+            safety=settings.safety,
+            git=git,
+            target=target,
+            state_location=store.location,
+            root=root,
+            notes=notes,
+            retry_rejected=options.retry_rejected,
+            force=options.force,
+            live=live,
+            percentage_format=settings.target.percentage_format,
+            targeting=options.targeting,
+        ),
     )
 
 

@@ -15,14 +15,11 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from operator import itemgetter
 
-from syncer import __version__
-from syncer.gitinfo import GitInfo
 from syncer.load.settings import Safety
 from syncer.model import (
     Catalog,
     DesiredState,
     DesiredValue,
-    Identity,
     RowKey,
     Source,
     ValueKey,
@@ -38,6 +35,7 @@ from syncer.plan.model import (
     LiveView,
     Names,
     Plan,
+    PlanOptions,
     Quarantined,
     Refresh,
     SafetyBreach,
@@ -51,63 +49,18 @@ from syncer.state.model import State, row_batch, row_digest
 from syncer.text import plural
 
 
-def make_plan(
-    desired: DesiredState,
-    state: State | None,
-    *,
-    safety: Safety,
-    git: GitInfo,
-    target: Identity,
-    state_location: str,
-    root: str = "",
-    notes: Iterable[str] = (),
-    retry_rejected: bool = False,
-    force: bool = False,
-    live: LiveView | None = None,
-    percentage_format: str = "40%",
-    version: str = __version__,
-    targeting: Targeting | None = None,
-) -> Plan:
+def make_plan(desired: DesiredState, state: State | None, options: PlanOptions) -> Plan:
     """Desired minus state. Pure: the same inputs give the same plan and the same checksum.
 
-    With `targeting` (--semester, --path), only the part of the YAML and of the state in the target is
-    compared (syncer.plan.targeting): the rest is left out, and the plan counts it."""
+    With `options.targeting` (--semester, --path), only the part of the YAML and of the state in the target
+    is compared (syncer.plan.targeting): the rest is left out, and the plan counts it."""
     with paused_gc():  # a first plan holds a million new objects: the cyclic GC would only slow it down
-        return _make_plan(
-            desired,
-            state,
-            safety=safety,
-            git=git,
-            target=target,
-            state_location=state_location,
-            root=root,
-            notes=notes,
-            retry_rejected=retry_rejected,
-            force=force,
-            live=live,
-            percentage_format=percentage_format,
-            version=version,
-            targeting=targeting or None,
-        )
+        return _make_plan(desired, state, options)
 
 
-def _make_plan(
-    desired: DesiredState,
-    state: State | None,
-    *,
-    safety: Safety,
-    git: GitInfo,
-    target: Identity,
-    state_location: str,
-    root: str,
-    notes: Iterable[str],
-    retry_rejected: bool,
-    force: bool,
-    live: LiveView | None,
-    percentage_format: str,
-    version: str,
-    targeting: Targeting | None,
-) -> Plan:
+def _make_plan(desired: DesiredState, state: State | None, options: PlanOptions) -> Plan:
+    safety, state_location, root = options.safety, options.state_location, options.root
+    targeting, live, percentage_format = options.targeting or None, options.live, options.percentage_format
     values: Mapping[ValueKey, DesiredValue] = desired.open_values()
     closed = desired.closed_semesters
     targeted = None
@@ -162,7 +115,7 @@ def _make_plan(
 
     quarantined: list[Quarantined] = []
     released = 0
-    if state is not None and state.rejections and not retry_rejected:
+    if state is not None and state.rejections and not options.retry_rejected:
         changes, quarantined, released = _hold_back_rejected(
             changes, values, state, desired.rows, percentage_format=percentage_format
         )
@@ -187,7 +140,7 @@ def _make_plan(
         last_apply=state.meta.last_apply if state else None,
     )
     names = _names(desired.catalog, changes, keys, quarantined, summaries, targeting)
-    all_notes = list(notes)
+    all_notes = list(options.notes)
     if released:
         all_notes.append(
             f"{plural(released, 'row')} held back by a refusal every row seemed to share are sent again: "
@@ -199,7 +152,7 @@ def _make_plan(
     digest = checksum(
         PLAN_FORMAT,
         ref,
-        target,
+        options.target,
         safety,
         plan_changes,
         tuple(quarantined),
@@ -209,11 +162,11 @@ def _make_plan(
     )
     return Plan(
         format=PLAN_FORMAT,
-        syncer_version=version,
+        syncer_version=options.version,
         root=root,
-        git=git,
+        git=options.git,
         state=ref,
-        target=target,
+        target=options.target,
         safety=safety,
         changes=plan_changes,
         quarantined=tuple(quarantined),
@@ -223,7 +176,7 @@ def _make_plan(
         batches=batches,
         names=names,
         notes=tuple(all_notes),
-        forced=force,
+        forced=options.force,
         checksum=digest,
         refreshed=None if live is None else Refresh(live.scope, live.reviewees_checked, live.complete),
         targeting=targeted,

@@ -83,6 +83,7 @@ import json, sys, time
 from pathlib import Path
 from syncer.gitinfo import NO_GIT
 from syncer.plan.diff import make_plan
+from syncer.plan.model import PlanOptions
 from syncer.report.plan import render_plan
 from syncer.model import Identity
 from syncer.state.local import LocalStateStore
@@ -92,8 +93,8 @@ result = validate_root(Path(sys.argv[1]))
 t1 = time.perf_counter()
 state = LocalStateStore(Path(sys.argv[2])).load()
 t2 = time.perf_counter()
-plan = make_plan(result.desired, state, safety=result.settings.safety, git=NO_GIT, state_location=sys.argv[2],
-                 target=Identity("open.feishu.cn", "cli_bench", "open_id"))
+plan = make_plan(result.desired, state, PlanOptions(safety=result.settings.safety, git=NO_GIT,
+                 state_location=sys.argv[2], target=Identity("open.feishu.cn", "cli_bench", "open_id")))
 t3 = time.perf_counter()
 render_plan(plan, "text", redact=False)
 t4 = time.perf_counter()

@@ -16,6 +16,7 @@ from syncer.gitinfo import NO_GIT
 from syncer.load.validate import validate_root
 from syncer.model import Identity, RowKey
 from syncer.plan.diff import desired_fields, desired_rows, make_plan, sent_digest
+from syncer.plan.model import PlanOptions
 from syncer.state.local import LocalStateStore
 from syncer.state.model import BatchRecord, Rejection
 from tests.paths import GOLDEN, SCHEMAS
@@ -51,11 +52,9 @@ def apply_all(root: Path, state: Path, *, identity: Identity = IDENT) -> None:
         plan = make_plan(
             result.desired,
             store.load(),
-            safety=result.settings.safety,
-            git=NO_GIT,
-            target=identity,
-            state_location=str(state),
-            force=True,
+            PlanOptions(
+                safety=result.settings.safety, git=NO_GIT, target=identity, state_location=str(state), force=True
+            ),
         )
         rows = desired_rows(result.desired.values, [r for rs in plan.rows_by_semester().values() for r in rs])
         for sem, sem_rows in plan.rows_by_semester().items():

@@ -33,7 +33,7 @@ from syncer.model import (
     ValueKey,
 )
 from syncer.plan.diff import desired_rows, make_plan
-from syncer.plan.model import Plan
+from syncer.plan.model import Plan, PlanOptions
 from syncer.plan.safety import check_safety
 from syncer.plan.summary import summary_line
 from syncer.report.plan_json import plan_document
@@ -111,7 +111,9 @@ def state_of(
 
 
 def plan_of(d: DesiredState, s: State | None, *, safety: Safety = DEFAULT_SAFETY, **kw: Any) -> Plan:
-    return make_plan(d, s, safety=safety, git=GIT, target=IDENT, state_location="/state", root="metrics", **kw)
+    return make_plan(
+        d, s, PlanOptions(safety=safety, git=GIT, target=IDENT, state_location="/state", root="metrics", **kw)
+    )
 
 
 def k(sem: str, person: int, metric: str, field: str) -> tuple[str, str, str, str]:
@@ -289,7 +291,9 @@ def test_the_checksum_ignores_presentation_but_not_content() -> None:
     assert plan_of(d, s, notes=("x",), force=True).checksum == p.checksum
     assert (
         make_plan(
-            d, s, safety=Safety(), git=GitInfo("c" * 40, "c", True), target=IDENT, state_location="/elsewhere"
+            d,
+            s,
+            PlanOptions(safety=Safety(), git=GitInfo("c" * 40, "c", True), target=IDENT, state_location="/elsewhere"),
         ).checksum
         == p.checksum
     )
