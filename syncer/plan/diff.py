@@ -43,7 +43,7 @@ from syncer.plan.model import (
     StateRef,
     Targeting,
 )
-from syncer.plan.safety import breaches as find_breaches
+from syncer.plan.safety import judge
 from syncer.plan.targeting import restrict
 from syncer.state.model import State, row_batch, row_digest
 from syncer.text import plural
@@ -125,9 +125,10 @@ def _make_plan(desired: DesiredState, state: State | None, options: PlanOptions)
 
     keys = list(map(itemgetter(1), changes))  # for the counts and the names, taken once
     summaries = _summaries(changes, keys, quarantined, values, state, closed)
-    breaches = find_breaches(summaries, safety)
+    summaries, breaches = judge(summaries, safety)
     if targeted is not None and whole_state is not None:
-        breaches += _whole_semester_breaches(summaries, whole_state, safety)
+        summaries, whole = _whole_semester_breaches(summaries, whole_state, safety)
+        breaches += whole
     counts = _counts(changes, quarantined, summaries)
     batch_ids = {c.batch for c in changes if c.batch is not None}
     batches = {b: state.batches[b] for b in sorted(batch_ids) if state is not None and b in state.batches}
@@ -183,26 +184,28 @@ def _make_plan(desired: DesiredState, state: State | None, options: PlanOptions)
     )
 
 
-def _whole_semester_breaches(summaries: list[SemesterSummary], whole: State, safety: Safety) -> list[SafetyBreach]:
+def _whole_semester_breaches(
+    summaries: list[SemesterSummary], whole: State, safety: Safety
+) -> tuple[list[SemesterSummary], list[SafetyBreach]]:
     """A targeted part under min_existing is judged against all its semester manages, as the untargeted
-    plan of the same changes would be: pieces too small to be guarded cannot pass a threshold."""
-    out: list[SafetyBreach] = []
-    for i, s in enumerate(summaries):
+    plan of the same changes would be: pieces too small to be guarded cannot pass a threshold. Returns the
+    summaries (those judged so marked guarded) and the thresholds passed."""
+    out: list[SemesterSummary] = []
+    found: list[SafetyBreach] = []
+    for s in summaries:
         managed = whole.managed(s.semester)
         if s.guarded or managed <= s.values_managed:
+            out.append(s)
             continue
-        probe = [
-            s._replace(
-                values_managed=managed,
-                update_ratio=(s.values_to_update + s.values_to_repair) / managed,
-                forget_ratio=s.values_to_forget / managed,
-            )
-        ]
-        found = find_breaches(probe, safety)
-        if found:
-            summaries[i] = s._replace(guarded=True)
-            out += found
-    return out
+        probe = s._replace(
+            values_managed=managed,
+            update_ratio=(s.values_to_update + s.values_to_repair) / managed,
+            forget_ratio=s.values_to_forget / managed,
+        )
+        passed = judge([probe], safety)[1]
+        out.append(s._replace(guarded=True) if passed else s)
+        found += passed
+    return out, found
 
 
 def _repairs(
