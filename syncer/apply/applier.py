@@ -27,9 +27,9 @@ from syncer.apply.request import send_request
 from syncer.apply.settle import settle
 from syncer.errors import SyncerError
 from syncer.model import RowKey
-from syncer.plan.diff import desired_fields
 from syncer.plan.model import Plan
 from syncer.plan.safety import check_safety
+from syncer.plan.sent import desired_fields
 from syncer.state.model import State
 from syncer.text import plural
 

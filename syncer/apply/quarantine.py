@@ -13,8 +13,8 @@ from syncer.apply.isolate import Isolated, SharedRefusal
 from syncer.apply.outcome import RejectedRow, SharedStop
 from syncer.feishu.codes import describe
 from syncer.model import RowKey
-from syncer.plan.diff import sent_digest
 from syncer.plan.model import Plan
+from syncer.plan.sent import sent_digest
 from syncer.state.model import SHARED_REFUSAL, Rejection, format_time
 from syncer.text import plural
 

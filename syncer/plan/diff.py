@@ -3,7 +3,8 @@
 The unit of change is the value: `create`, `update` (last applied -> new), `forget` (managed, now gone from
 the YAML: the API cannot delete, so the value stays in Feishu and syncer stops managing it). The unit of
 requests is the row (semester, reviewee, metric): a changed row is sent whole, 50 rows to a request, per
-semester. Closed semesters are left out. Rows Feishu rejected are held back until their values change.
+semester. Closed semesters are left out. Rows Feishu rejected are held back until their values change
+(syncer.plan.sent).
 
 Everything here is pure: `make_plan` takes the desired state, the state and what describes the run, and
 returns a `Plan`; renderers (syncer.report.plan) turn it into text, and `plan_document` is its JSON form.
@@ -12,7 +13,7 @@ returns a `Plan`; renderers (syncer.report.plan) turn it into text, and `plan_do
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from operator import itemgetter
 
 from syncer.load.settings import Safety
@@ -24,7 +25,6 @@ from syncer.model import (
     Source,
     ValueKey,
     request_count,
-    wire_fields,
 )
 from syncer.perf import paused_gc
 from syncer.plan.checksum import checksum
@@ -44,8 +44,9 @@ from syncer.plan.model import (
     Targeting,
 )
 from syncer.plan.safety import judge
+from syncer.plan.sent import hold_back_rejected
 from syncer.plan.targeting import restrict
-from syncer.state.model import State, row_batch, row_digest
+from syncer.state.model import State, row_batch
 from syncer.text import plural
 
 
@@ -116,7 +117,7 @@ def _make_plan(desired: DesiredState, state: State | None, options: PlanOptions)
     quarantined: list[Quarantined] = []
     released = 0
     if state is not None and state.rejections and not options.retry_rejected:
-        changes, quarantined, released = _hold_back_rejected(
+        changes, quarantined, released = hold_back_rejected(
             changes, values, state, desired.rows, percentage_format=percentage_format
         )
 
@@ -229,70 +230,6 @@ def _repairs(
             if now != applied:
                 out.append(Change("repair", key, now, applied, dv.source, row_batch(r, f)))
     return out
-
-
-def desired_fields(
-    values: Mapping[ValueKey, DesiredValue], rows: Iterable[RowKey]
-) -> dict[RowKey, dict[str, DesiredValue]]:
-    """The desired values of some rows (field id -> value, with its type): what apply sends for them."""
-    wanted = {tuple(r) for r in rows}
-    out: dict[RowKey, dict[str, DesiredValue]] = {}
-    if not wanted:
-        return out
-    for k, dv in values.items():
-        rk = k[:3]
-        if rk in wanted:
-            out.setdefault(RowKey(*rk), {})[k[3]] = dv
-    return out
-
-
-def desired_rows(values: Mapping[ValueKey, DesiredValue], rows: Iterable[RowKey]) -> dict[RowKey, dict[str, str]]:
-    """The canonical desired values of some rows (field id -> value), as the state records them."""
-    return {r: {f: dv.value for f, dv in fields.items()} for r, fields in desired_fields(values, rows).items()}
-
-
-def sent_digest(values: Mapping[str, DesiredValue], *, percentage_format: str) -> str:
-    """The digest of a row as an import sends it: what a rejection keeps, and what decides whether the row
-    changed since (its values, their types, or the percentage format)."""
-    return row_digest(wire_fields(values, percentage_format=percentage_format))
-
-
-def _hold_back_rejected(
-    changes: list[Change],
-    values: Mapping[ValueKey, DesiredValue],
-    state: State,
-    row_sources: Mapping[RowKey, Source],
-    *,
-    percentage_format: str,
-) -> tuple[list[Change], list[Quarantined], int]:
-    """Changes minus the rows Feishu rejected whose sent form has not changed since; how many rows held by
-    a shared refusal are released because a later batch of their semester was accepted."""
-    rejections = state.rejections
-    sent = {RowKey(*c.key[:3]) for c in changes if c.action != "forget"}
-    candidates = [r for r in rejections if r in sent]
-    if not candidates:
-        return changes, [], 0
-    current = desired_fields(values, candidates)
-    held = {
-        r
-        for r in candidates
-        if sent_digest(current.get(r, {}), percentage_format=percentage_format) == rejections[r].digest
-    }
-    accepted_since: dict[str, str] = {}  # per semester, the time of its last accepted batch
-    for b in state.batches.values():
-        if b.time > accepted_since.get(b.semester, ""):
-            accepted_since[b.semester] = b.time
-    refuted = {r for r in held if rejections[r].shared and accepted_since.get(r.semester, "") > rejections[r].at}
-    held -= refuted
-    if not held:
-        return changes, [], len(refuted)
-    per_row = Counter(c.key[:3] for c in changes if c.action != "forget" and c.key[:3] in held)
-    kept = [c for c in changes if c.action == "forget" or c.key[:3] not in held]
-    quarantined = [
-        Quarantined(r, rejections[r].code, rejections[r].at, rejections[r].message, per_row[r], row_sources.get(r))
-        for r in held
-    ]
-    return kept, quarantined, len(refuted)
 
 
 def _summaries(

@@ -33,7 +33,7 @@ FILL = """
 import json, sys, time
 from datetime import UTC, datetime
 from pathlib import Path
-from syncer.plan.diff import desired_rows
+from syncer.plan.sent import desired_fields
 from syncer.state.model import BatchRecord
 from syncer.model import Identity
 from syncer.state.local import LocalStateStore
@@ -41,7 +41,8 @@ from syncer.load.validate import validate_root
 root, state, every = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 result = validate_root(root)
 assert result.desired is not None, result.problems[:5]
-rows = desired_rows(result.desired.values, result.desired.rows)
+sendable = desired_fields(result.desired.values, result.desired.rows)
+rows = {r: {f: dv.value for f, dv in fs.items()} for r, fs in sendable.items()}
 t = time.perf_counter()
 store = LocalStateStore(state, compact_after_ops=10**9)
 store.lock()
