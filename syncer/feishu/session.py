@@ -57,7 +57,7 @@ class RequestGate(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class Answer:
+class HttpAnswer:
     """One HTTP answer, its body parsed."""
 
     status: int
@@ -79,7 +79,7 @@ class Answer:
 Step = Literal["done", "rate-limited", "reauth", "not-json", "no-code", "retry", "fail"]
 
 
-def next_step(answer: Answer, *, authed: bool) -> Step:
+def next_step(answer: HttpAnswer, *, authed: bool) -> Step:
     """What an answer calls for: done (the envelope says success), wait out a rate limit, fetch a new
     tenant token (only for calls that carry one), refuse an answer that is not the envelope, retry a
     transient failure, or fail with the code's error. Pure: the order of the checks is the decision."""
@@ -239,7 +239,7 @@ class Session:
             ) from None  # not chained: the text of an httpx exception is not ours to vouch for
         self._backoff(endpoint, tally.failures, reason)
 
-    def _wait_rate_limit(self, endpoint: str, answer: Answer, tally: _Tally, gate: RequestGate | None) -> None:
+    def _wait_rate_limit(self, endpoint: str, answer: HttpAnswer, tally: _Tally, gate: RequestGate | None) -> None:
         """A 429: wait what Feishu asks (through the gate when there is one), or raise RateLimitedError when
         the call's rate-limit budget would be passed."""
         policy = self._retry
@@ -264,7 +264,7 @@ class Session:
         else:
             self._sleep(wait)
 
-    def _reauthenticate(self, endpoint: str, answer: Answer, tally: _Tally) -> None:
+    def _reauthenticate(self, endpoint: str, answer: HttpAnswer, tally: _Tally) -> None:
         """The tenant token was refused: drop it (the next attempt fetches a new one), once per call."""
         if tally.reauthed:
             raise AuthError(
@@ -279,7 +279,7 @@ class Session:
         logger.info("%s: tenant token refused (code %s); fetching a new one", endpoint, answer.code)
         self._tokens.drop()
 
-    def _server_failed(self, endpoint: str, answer: Answer, tally: _Tally) -> None:
+    def _server_failed(self, endpoint: str, answer: HttpAnswer, tally: _Tally) -> None:
         """A transient failure Feishu reported (5xx, 1580101): back off and try again, or raise ServerError
         when attempts are spent. The attempt may have landed."""
         code, status = answer.code, answer.status
@@ -296,7 +296,7 @@ class Session:
             )
         self._backoff(endpoint, tally.failures, f"code {code}, HTTP {status}")
 
-    def _failure(self, endpoint: str, answer: Answer, step: Step, tally: _Tally, *, authed: bool) -> Exception:
+    def _failure(self, endpoint: str, answer: HttpAnswer, step: Step, tally: _Tally, *, authed: bool) -> Exception:
         """The error that ends a call: an answer that is not the envelope, no token for an unauthed call, or
         the error class of the code (1580110 saying whether an earlier attempt may have landed)."""
         status, log_id, msg = answer.status, answer.headers.get(LOG_ID_HEADER), self._msg(answer)
@@ -328,7 +328,7 @@ class Session:
             err.after_retry = tally.maybe_landed
         return err
 
-    def _msg(self, answer: Answer) -> str:
+    def _msg(self, answer: HttpAnswer) -> str:
         """The envelope's `msg`, scrubbed."""
         return self._scrub(str(answer.body.get("msg", ""))) if answer.body is not None else ""
 
@@ -340,7 +340,7 @@ class Session:
         params: Mapping[str, str] | None,
         payload: Mapping[str, Any] | None,
         headers: Mapping[str, str],
-    ) -> Answer:
+    ) -> HttpAnswer:
         content = None
         all_headers = dict(headers)
         if payload is not None:
@@ -352,7 +352,7 @@ class Session:
         except (ValueError, UnicodeDecodeError):
             parsed = None
         body = parsed if isinstance(parsed, Mapping) else None
-        return Answer(response.status_code, response.headers, body)
+        return HttpAnswer(response.status_code, response.headers, body)
 
     def _backoff(self, endpoint: str, failures: int, reason: str) -> None:
         policy = self._retry

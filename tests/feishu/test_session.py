@@ -9,11 +9,11 @@ import httpx
 import pytest
 
 from syncer.feishu.codes import RATE_LIMITED
-from syncer.feishu.session import Answer, Step, next_step
+from syncer.feishu.session import HttpAnswer, Step, next_step
 
 
-def answer(status: int, body: dict[str, Any] | None) -> Answer:
-    return Answer(status, httpx.Headers(), body)
+def answer(status: int, body: dict[str, Any] | None) -> HttpAnswer:
+    return HttpAnswer(status, httpx.Headers(), body)
 
 
 @pytest.mark.parametrize(
