@@ -21,6 +21,7 @@ from syncer.feishu.auth import Credentials
 from syncer.gitinfo import NO_GIT
 from syncer.load.validate import ValidationResult, validate_root
 from syncer.plan.diff import make_plan
+from syncer.plan.model import PlanOptions
 from syncer.plan.summary import summary_line
 from syncer.report.apply import render_summary
 from syncer.report.plan import render_plan
@@ -146,12 +147,14 @@ def _plan(root: Path, result: ValidationResult, echo: Echo, *, show: bool) -> No
     plan = make_plan(
         result.desired,
         store.load(),
-        safety=result.settings.safety,
-        git=NO_GIT,
-        target=target,
-        state_location=store.location,
-        root="metrics",
-        percentage_format=result.settings.target.percentage_format,
+        PlanOptions(
+            safety=result.settings.safety,
+            git=NO_GIT,
+            target=target,
+            state_location=store.location,
+            root="metrics",
+            percentage_format=result.settings.target.percentage_format,
+        ),
     )
     if show:
         echo(render_plan(plan, "text", redact=False, color=False).rstrip())

@@ -1,5 +1,7 @@
 """Changed rows -> import requests. Pure: rows in, requests out, in a deterministic order.
 
+- `plan_requests` takes a plan's changed rows (with the YAML and the state) to `build_requests`' input.
+
 - Every row is sent with every managed field of that row (chosen by the caller), fields sorted by ID.
 - Rows are packed `batch_size` (50) to a request, per semester: exactly ceil(rows/50) requests.
 - Within a reviewee, rows that lower a weight go no later than rows that raise one, so that Feishu's
@@ -21,6 +23,7 @@ from syncer.feishu.records import (
 )
 from syncer.fieldtypes import PERCENTAGE_FORMATS, field_type, render_value
 from syncer.model import Catalog, DesiredValue, MetricDef, RowKey
+from syncer.state.model import State
 
 LOWER, KEEP, RAISE = -1, 0, 1
 
@@ -155,3 +158,24 @@ def build_requests(
                 )
             )
     return requests
+
+
+def plan_requests(
+    by_row: Mapping[RowKey, Mapping[str, DesiredValue]],
+    state: State | None,
+    *,
+    catalog: Catalog,
+    percentage_format: str,
+) -> list[ImportRequest]:
+    """The requests that send a plan's changed rows: `by_row` holds every managed field of each (the YAML's
+    values for that row); the state gives the weight last applied to each, for the order of weights."""
+    weight_fields = {m.id: f.id for m in catalog.metrics.values() for f in m.fields.values() if f.role == "weight"}
+    changed: dict[RowKey, ChangedRow] = {}
+    for rk, fields in by_row.items():
+        last = None
+        wf = weight_fields.get(rk.metric)
+        if state is not None and wf is not None:
+            applied = state.get((rk.semester, rk.reviewee, rk.metric, wf))
+            last = applied[0] if applied is not None else None
+        changed[rk] = ChangedRow(fields, last)
+    return build_requests(changed, catalog=catalog, percentage_format=percentage_format)

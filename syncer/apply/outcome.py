@@ -1,5 +1,6 @@
 """What an apply reports: its outcome as plain data (for the summaries, the step summary, `--report FILE`
-and the exit code), its progress events, and the stop request that SIGINT/SIGTERM make."""
+and the exit code), its progress events, the stop request that SIGINT/SIGTERM make, and the exceptions that
+end a semester or the run early (raised by the steps, caught by the loop in syncer.apply.applier)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from syncer.errors import RefusedError
+from syncer.feishu.errors import FeishuAPIError
 from syncer.model import RowKey, Source
 
 Outcome = Literal["accepted", "landed-earlier", "rejected", "not-landed", "unconfirmed", "not-sent"]
@@ -76,10 +79,6 @@ class ApplyReport:
         return [r for r in self.rejected if r.new]
 
     @property
-    def import_record_ids(self) -> list[str]:
-        return [b.import_record_id for b in self.batches if b.import_record_id]
-
-    @property
     def plan_batches(self) -> list[Batch]:
         """The batches of this run's plan (without those settled from the journal)."""
         return [b for b in self.batches if not b.settled]
@@ -131,3 +130,33 @@ class StopRequest:
             return False
         self.reason = reason
         return True
+
+
+class DurationReached(Exception):
+    """--max-duration: the next request would end too late. Nothing is open: the state is consistent."""
+
+
+class Stopped(Exception):
+    """A stop was asked for (SIGINT, SIGTERM) and honoured between requests: the state is consistent."""
+
+
+class SharedStopped(Exception):
+    """A refusal every probed part of a batch shared stopped its semester (the report's SharedStop)."""
+
+    def __init__(self, stop: SharedStop) -> None:
+        super().__init__(stop.cause)
+        self.stop = stop
+
+
+class SemesterStopped(RefusedError):
+    """A request-wide code stopped a semester's apply (never split)."""
+
+    def __init__(self, semester: str, cause: FeishuAPIError, *, note: str = "") -> None:
+        detail = f" (Feishu said: {cause.msg})" if cause.msg and not cause.known else ""
+        violations = "".join(f"; {v}" for v in cause.violations)
+        super().__init__(
+            f"semester {semester}: Feishu refused the request with {cause.code} ({cause.meaning}){detail}"
+            f"{violations}; {cause.remedy}" + (f" [{note}]" if note else "")
+        )
+        self.semester = semester
+        self.cause = cause

@@ -9,8 +9,8 @@ from datetime import datetime
 from syncer.feishu.client import QUERY_CHUNK, ReadClient
 from syncer.load.settings import Settings
 from syncer.model import DesiredState, RowKey
-from syncer.plan.diff import desired_fields, sent_digest
 from syncer.plan.model import Plan
+from syncer.plan.sent import desired_fields, sent_digest
 from syncer.state.model import Rejection, format_time
 from syncer.state.protocols import ApplyLog
 

@@ -11,8 +11,9 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from syncer.apply.applier import Applier, Stopped, now_utc
-from syncer.apply.outcome import ApplyReport, ProgressFn, RejectedRow, StepHook, StopRequest
+from syncer.apply.applier import Applier
+from syncer.apply.context import ApplyOptions, Collaborators, Listeners, now_utc
+from syncer.apply.outcome import ApplyReport, ProgressFn, RejectedRow, StepHook, Stopped, StopRequest
 from syncer.apply.preflight import PREFLIGHT_MESSAGE, READABLE_ID_TYPES, preflight_reviewees
 from syncer.errors import RefusedError
 from syncer.feishu.codes import describe
@@ -22,7 +23,7 @@ from syncer.gitinfo import GitInfo
 from syncer.load.settings import Settings
 from syncer.model import DesiredState, Identity, RowKey
 from syncer.plan.diff import make_plan
-from syncer.plan.model import PLAN_FORMAT, LiveView, Plan, Targeting
+from syncer.plan.model import PLAN_FORMAT, LiveView, Plan, PlanOptions, Targeting
 from syncer.plan.safety import check_safety
 from syncer.plan.targeting import flags, from_document
 from syncer.state import load_checked
@@ -236,22 +237,18 @@ def run_apply(
         shared = store.import_quota(target) if isinstance(store, SharedPacing) else None
         pacer = pacer_for(settings, state, clock=clocks.timer, sleep=clocks.sleep, shared=shared)
         applier = Applier(
-            store=store,
-            client=client,
-            settings=settings,
-            desired=desired,
-            pacer=pacer,
-            record_name=render_record_name(
-                settings.import_record_name, commit=git.commit, short=git.short, now=clocks.clock()
+            ApplyOptions(
+                settings=settings,
+                desired=desired,
+                record_name=render_record_name(
+                    settings.import_record_name, commit=git.commit, short=git.short, now=clocks.clock()
+                ),
+                commit=git.commit,
+                max_duration=options.max_duration,
+                force=options.force,
             ),
-            commit=git.commit,
-            max_duration=options.max_duration,
-            force=options.force,
-            stop=stop,
-            clock=clocks.clock,
-            timer=clocks.timer,
-            progress=progress,
-            step_hook=step_hook,
+            Collaborators(store=store, client=client, pacer=pacer, clock=clocks.clock, timer=clocks.timer),
+            Listeners(stop=stop, progress=progress, step_hook=step_hook),
         )
         try:
             if state is not None and state.journal:
@@ -312,17 +309,19 @@ def _plan(
     return make_plan(
         desired,
         state,
-        safety=settings.safety,
-        git=git,
-        target=target,
-        state_location=store.location,
-        root=root,
-        notes=notes,
-        retry_rejected=options.retry_rejected,
-        force=options.force,
-        live=live,
-        percentage_format=settings.target.percentage_format,
-        targeting=options.targeting,
+        PlanOptions(
+            safety=settings.safety,
+            git=git,
+            target=target,
+            state_location=store.location,
+            root=root,
+            notes=notes,
+            retry_rejected=options.retry_rejected,
+            force=options.force,
+            live=live,
+            percentage_format=settings.target.percentage_format,
+            targeting=options.targeting,
+        ),
     )
 
 

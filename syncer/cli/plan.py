@@ -107,6 +107,7 @@ def plan(
     from syncer.fsio import atomic_write
     from syncer.load.validate import validate_root
     from syncer.plan.diff import make_plan
+    from syncer.plan.model import PlanOptions
     from syncer.plan.safety import how_to_proceed
     from syncer.plan.targeting import resolve as resolve_targeting
     from syncer.report.plan import render_markdown_problems, render_plan
@@ -148,16 +149,18 @@ def plan(
         return make_plan(
             desired,
             state,
-            safety=result.settings.safety,
-            git=git,
-            target=target,
-            state_location=store.location,
-            root=shown_root,
-            notes=notes,
-            force=force,
-            live=live,
-            percentage_format=result.settings.target.percentage_format,
-            targeting=targeting,
+            PlanOptions(
+                safety=result.settings.safety,
+                git=git,
+                target=target,
+                state_location=store.location,
+                root=shown_root,
+                notes=notes,
+                force=force,
+                live=live,
+                percentage_format=result.settings.target.percentage_format,
+                targeting=targeting,
+            ),
         )
 
     the_plan = planned()

@@ -35,14 +35,6 @@ def first_slot(*, now: float, last_request_at: float | None, interval: float) ->
     return max(now, min(last_request_at, now) + interval)
 
 
-def schedule(n: int, *, now: float, last_request_at: float | None, interval: float) -> list[float]:
-    """The start times of `n` requests sent as early as the pace allows."""
-    if n < 0:
-        raise ValueError("n must be >= 0")
-    start = first_slot(now=now, last_request_at=last_request_at, interval=interval)
-    return [start + i * interval for i in range(n)]
-
-
 def eta(n: int, *, now: float, last_request_at: float | None, interval: float) -> float:
     """Seconds from `now` until the last of `n` requests starts (0 for none); add one request's own
     duration for the time it is done."""

@@ -1,4 +1,5 @@
-"""Retry arithmetic, pure: capped exponential backoff with full jitter, and the wait a 429 asks for."""
+"""Retry arithmetic, pure: capped exponential backoff with full jitter, the wait a 429 asks for, and when
+a call stops waiting for rate limits."""
 
 from __future__ import annotations
 
@@ -59,3 +60,15 @@ def rate_limit_wait(headers: Mapping[str, str], *, fallback: float) -> float:
     if not math.isfinite(value) or value < 0:
         return fallback
     return max(value, 1.0)
+
+
+def rate_limit_refusal(policy: RetryPolicy, *, waits: int, wait: float, waited: float) -> str | None:
+    """Why a rate-limited call stops instead of waiting `wait` s more, or None to wait. `waits` counts the
+    429s of the call so far, this one included; `waited` is the seconds already waited for them."""
+    if waits > policy.max_rate_limited:
+        return f"still rate limited after {policy.max_rate_limited} waits"
+    if wait > policy.max_rate_limit_wait:
+        return f"Feishu asked to wait {wait:g} s, more than the {policy.max_rate_limit_wait:g} s allowed"
+    if waited + wait > policy.max_rate_limit_total:
+        return f"waiting {wait:g} s more would pass {policy.max_rate_limit_total:g} s of waits in all"
+    return None

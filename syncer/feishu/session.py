@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import httpx
 
@@ -30,7 +30,7 @@ from syncer.feishu.errors import (
     ServerError,
     error_class,
 )
-from syncer.feishu.retry import RetryPolicy, backoff_delay, rate_limit_wait
+from syncer.feishu.retry import RetryPolicy, backoff_delay, rate_limit_refusal, rate_limit_wait
 
 logger = logging.getLogger("syncer.feishu")
 
@@ -57,10 +57,57 @@ class RequestGate(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class _Answer:
+class HttpAnswer:
+    """One HTTP answer, its body parsed."""
+
     status: int
     headers: httpx.Headers
     body: Mapping[str, Any] | None  # None: not a JSON object
+
+    @property
+    def code(self) -> int | None:
+        """The envelope's integer `code` (None: absent, or not an integer)."""
+        raw = self.body.get("code") if self.body is not None else None
+        return raw if isinstance(raw, int) and not isinstance(raw, bool) else None
+
+    @property
+    def success(self) -> bool:
+        return self.code == 0 and 200 <= self.status < 300 and self.body is not None
+
+
+#: What to do with an answer, in the order the checks are made.
+Step = Literal["done", "rate-limited", "reauth", "not-json", "no-code", "retry", "fail"]
+
+
+def next_step(answer: HttpAnswer, *, authed: bool) -> Step:
+    """What an answer calls for: done (the envelope says success), wait out a rate limit, fetch a new
+    tenant token (only for calls that carry one), refuse an answer that is not the envelope, retry a
+    transient failure, or fail with the code's error. Pure: the order of the checks is the decision."""
+    status, code = answer.status, answer.code
+    if answer.success:
+        return "done"
+    if status == 429 or code == RATE_LIMITED:
+        return "rate-limited"
+    if authed and code in REAUTH_CODES:
+        return "reauth"
+    if answer.body is None and status < 500:
+        return "not-json"
+    if code is None and 200 <= status < 300:
+        return "no-code"
+    if describe(code if code != 0 else None, http_status=status).scope == "retry":
+        return "retry"
+    return "fail"
+
+
+@dataclass(slots=True)
+class _Tally:
+    """What one call went through so far: the loop's counters (mutable, one per call)."""
+
+    failures: int = 0  # transient failures so far
+    rate_waits: int = 0
+    rate_waited: float = 0.0  # seconds waited for rate limits in this call
+    reauthed: bool = False
+    maybe_landed: bool = False  # an earlier attempt may have reached Feishu
 
 
 class Session:
@@ -153,13 +200,9 @@ class Session:
         authed: bool,
         gate: RequestGate | None,
     ) -> Mapping[str, Any]:
+        """One logical request: attempts until an answer settles it (next_step), each step named below."""
         endpoint = f"{method} {path}"
-        policy = self._retry
-        failures = 0  # transient failures so far
-        rate_waits = 0
-        rate_waited = 0.0  # seconds slept for rate limits in this call
-        reauthed = False
-        maybe_landed = False  # an earlier attempt may have reached Feishu
+        tally = _Tally()
         while True:
             headers = {"Authorization": f"Bearer {self.token()}"} if authed else {}
             if gate is not None:
@@ -167,116 +210,127 @@ class Session:
             try:
                 answer = self._send(method, path, params=params, payload=payload, headers=headers)
             except _RETRYABLE_TRANSPORT as exc:
-                failures += 1
-                maybe_landed = maybe_landed or not isinstance(exc, _UNSENT)
-                reason = f"{type(exc).__name__}: {self._scrub(str(exc)) or 'no detail'}"
-                if failures >= policy.max_attempts:
-                    raise NetworkError(
-                        f"{endpoint} failed after {failures} attempts; last: {reason}. Check the network "
-                        f"to {self.base_url} and run again"
-                    ) from None  # not chained: the text of an httpx exception is not ours to vouch for
-                self._backoff(endpoint, failures, reason)
+                self._transport_failed(endpoint, exc, tally)
                 continue
             except httpx.HTTPError as exc:
                 raise NetworkError(f"{endpoint} failed: {type(exc).__name__}: {self._scrub(str(exc))}") from None
+            step = next_step(answer, authed=authed)
+            if step == "done":
+                assert answer.body is not None
+                return answer.body
+            if step == "rate-limited":
+                self._wait_rate_limit(endpoint, answer, tally, gate)
+            elif step == "reauth":
+                self._reauthenticate(endpoint, answer, tally)
+            elif step == "retry":
+                self._server_failed(endpoint, answer, tally)
+            else:
+                raise self._failure(endpoint, answer, step, tally, authed=authed)
 
-            body, status = answer.body, answer.status
-            raw_code = body.get("code") if body is not None else None
-            code = raw_code if isinstance(raw_code, int) and not isinstance(raw_code, bool) else None
-            msg = self._scrub(str(body.get("msg", ""))) if body is not None else ""
-            log_id = answer.headers.get(LOG_ID_HEADER)
+    def _transport_failed(self, endpoint: str, exc: Exception, tally: _Tally) -> None:
+        """A network failure or timeout: back off and try again, or raise NetworkError when attempts are spent."""
+        tally.failures += 1
+        tally.maybe_landed = tally.maybe_landed or not isinstance(exc, _UNSENT)
+        reason = f"{type(exc).__name__}: {self._scrub(str(exc)) or 'no detail'}"
+        if tally.failures >= self._retry.max_attempts:
+            raise NetworkError(
+                f"{endpoint} failed after {tally.failures} attempts; last: {reason}. Check the network "
+                f"to {self.base_url} and run again"
+            ) from None  # not chained: the text of an httpx exception is not ours to vouch for
+        self._backoff(endpoint, tally.failures, reason)
 
-            if code == 0 and 200 <= status < 300 and body is not None:
-                return body
+    def _wait_rate_limit(self, endpoint: str, answer: HttpAnswer, tally: _Tally, gate: RequestGate | None) -> None:
+        """A 429: wait what Feishu asks (through the gate when there is one), or raise RateLimitedError when
+        the call's rate-limit budget would be passed."""
+        policy = self._retry
+        tally.rate_waits += 1
+        wait = rate_limit_wait(answer.headers, fallback=policy.rate_limit_fallback)
+        note = rate_limit_refusal(policy, waits=tally.rate_waits, wait=wait, waited=tally.rate_waited)
+        if note is not None:
+            code = answer.code
+            raise RateLimitedError(
+                code=code if code is not None else RATE_LIMITED,
+                http_status=answer.status,
+                msg=self._msg(answer),
+                endpoint=endpoint,
+                attempts=tally.failures + tally.rate_waits,
+                log_id=answer.headers.get(LOG_ID_HEADER),
+                note=note,
+            )
+        tally.rate_waited += wait
+        logger.warning("%s rate limited (HTTP %s); waiting %.1f s", endpoint, answer.status, wait)
+        if gate is not None:
+            gate.defer(wait)
+        else:
+            self._sleep(wait)
 
-            if status == 429 or code == RATE_LIMITED:
-                rate_waits += 1
-                wait = rate_limit_wait(answer.headers, fallback=policy.rate_limit_fallback)
-                note = None
-                if rate_waits > policy.max_rate_limited:
-                    note = f"still rate limited after {policy.max_rate_limited} waits"
-                elif wait > policy.max_rate_limit_wait:
-                    limit = policy.max_rate_limit_wait
-                    note = f"Feishu asked to wait {wait:g} s, more than the {limit:g} s allowed"
-                elif rate_waited + wait > policy.max_rate_limit_total:
-                    note = f"waiting {wait:g} s more would pass {policy.max_rate_limit_total:g} s of waits in all"
-                if note is not None:
-                    raise RateLimitedError(
-                        code=code if code is not None else RATE_LIMITED,
-                        http_status=status,
-                        msg=msg,
-                        endpoint=endpoint,
-                        attempts=failures + rate_waits,
-                        log_id=log_id,
-                        note=note,
-                    )
-                rate_waited += wait
-                logger.warning("%s rate limited (HTTP %s); waiting %.1f s", endpoint, status, wait)
-                if gate is not None:
-                    gate.defer(wait)
-                else:
-                    self._sleep(wait)
-                continue
+    def _reauthenticate(self, endpoint: str, answer: HttpAnswer, tally: _Tally) -> None:
+        """The tenant token was refused: drop it (the next attempt fetches a new one), once per call."""
+        if tally.reauthed:
+            raise AuthError(
+                code=answer.code,
+                http_status=answer.status,
+                msg=self._msg(answer),
+                endpoint=endpoint,
+                log_id=answer.headers.get(LOG_ID_HEADER),
+                note="refused again right after fetching a new tenant token",
+            )
+        tally.reauthed = True
+        logger.info("%s: tenant token refused (code %s); fetching a new one", endpoint, answer.code)
+        self._tokens.drop()
 
-            if authed and code in REAUTH_CODES:
-                if reauthed:
-                    raise AuthError(
-                        code=code,
-                        http_status=status,
-                        msg=msg,
-                        endpoint=endpoint,
-                        log_id=log_id,
-                        note="refused again right after fetching a new tenant token",
-                    )
-                reauthed = True
-                logger.info("%s: tenant token refused (code %s); fetching a new one", endpoint, code)
-                self._tokens.drop()
-                continue
+    def _server_failed(self, endpoint: str, answer: HttpAnswer, tally: _Tally) -> None:
+        """A transient failure Feishu reported (5xx, 1580101): back off and try again, or raise ServerError
+        when attempts are spent. The attempt may have landed."""
+        code, status = answer.code, answer.status
+        tally.failures += 1
+        tally.maybe_landed = True
+        if tally.failures >= self._retry.max_attempts:
+            raise ServerError(
+                code=code or None,
+                http_status=status,
+                msg=self._msg(answer),
+                endpoint=endpoint,
+                attempts=tally.failures,
+                log_id=answer.headers.get(LOG_ID_HEADER),
+            )
+        self._backoff(endpoint, tally.failures, f"code {code}, HTTP {status}")
 
-            if body is None and status < 500:
-                raise BadResponseError(f"{endpoint}: HTTP {status} with an answer that is not a JSON object")
-            if code is None and 200 <= status < 300:
-                raise BadResponseError(f"{endpoint}: HTTP {status} with an answer that has no integer `code`")
-
-            if describe(code if code != 0 else None, http_status=status).scope == "retry":
-                failures += 1
-                maybe_landed = True
-                if failures >= policy.max_attempts:
-                    raise ServerError(
-                        code=code or None,
-                        http_status=status,
-                        msg=msg,
-                        endpoint=endpoint,
-                        attempts=failures,
-                        log_id=log_id,
-                    )
-                self._backoff(endpoint, failures, f"code {code}, HTTP {status}")
-                continue
-
-            if code == 0 or code is None:
-                code = None  # an HTTP error with a success (or no) code
-            if not authed:
-                raise AuthError(
-                    code=code,
-                    http_status=status,
-                    msg=msg,
-                    endpoint=endpoint,
-                    log_id=log_id,
-                    note="could not get a tenant access token",
-                )
-            cls = error_class(code, http_status=status)
-            err: FeishuAPIError = cls(
+    def _failure(self, endpoint: str, answer: HttpAnswer, step: Step, tally: _Tally, *, authed: bool) -> Exception:
+        """The error that ends a call: an answer that is not the envelope, no token for an unauthed call, or
+        the error class of the code (1580110 saying whether an earlier attempt may have landed)."""
+        status, log_id, msg = answer.status, answer.headers.get(LOG_ID_HEADER), self._msg(answer)
+        if step == "not-json":
+            return BadResponseError(f"{endpoint}: HTTP {status} with an answer that is not a JSON object")
+        if step == "no-code":
+            return BadResponseError(f"{endpoint}: HTTP {status} with an answer that has no integer `code`")
+        code = answer.code or None  # an HTTP error with a success (or no) code has none
+        if not authed:
+            return AuthError(
                 code=code,
                 http_status=status,
                 msg=msg,
                 endpoint=endpoint,
-                attempts=failures + 1,
                 log_id=log_id,
-                violations=self._violations(body),
+                note="could not get a tenant access token",
             )
-            if code == DUPLICATE_TOKEN and isinstance(err, DuplicateTokenError):
-                err.after_retry = maybe_landed
-            raise err
+        cls = error_class(code, http_status=status)
+        err: FeishuAPIError = cls(
+            code=code,
+            http_status=status,
+            msg=msg,
+            endpoint=endpoint,
+            attempts=tally.failures + 1,
+            log_id=log_id,
+            violations=self._violations(answer.body),
+        )
+        if code == DUPLICATE_TOKEN and isinstance(err, DuplicateTokenError):
+            err.after_retry = tally.maybe_landed
+        return err
+
+    def _msg(self, answer: HttpAnswer) -> str:
+        """The envelope's `msg`, scrubbed."""
+        return self._scrub(str(answer.body.get("msg", ""))) if answer.body is not None else ""
 
     def _send(
         self,
@@ -286,7 +340,7 @@ class Session:
         params: Mapping[str, str] | None,
         payload: Mapping[str, Any] | None,
         headers: Mapping[str, str],
-    ) -> _Answer:
+    ) -> HttpAnswer:
         content = None
         all_headers = dict(headers)
         if payload is not None:
@@ -298,7 +352,7 @@ class Session:
         except (ValueError, UnicodeDecodeError):
             parsed = None
         body = parsed if isinstance(parsed, Mapping) else None
-        return _Answer(response.status_code, response.headers, body)
+        return HttpAnswer(response.status_code, response.headers, body)
 
     def _backoff(self, endpoint: str, failures: int, reason: str) -> None:
         policy = self._retry

@@ -3,7 +3,8 @@
 The unit of change is the value: `create`, `update` (last applied -> new), `forget` (managed, now gone from
 the YAML: the API cannot delete, so the value stays in Feishu and syncer stops managing it). The unit of
 requests is the row (semester, reviewee, metric): a changed row is sent whole, 50 rows to a request, per
-semester. Closed semesters are left out. Rows Feishu rejected are held back until their values change.
+semester. Closed semesters are left out. Rows Feishu rejected are held back until their values change
+(syncer.plan.sent).
 
 Everything here is pure: `make_plan` takes the desired state, the state and what describes the run, and
 returns a `Plan`; renderers (syncer.report.plan) turn it into text, and `plan_document` is its JSON form.
@@ -12,22 +13,18 @@ returns a `Plan`; renderers (syncer.report.plan) turn it into text, and `plan_do
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from operator import itemgetter
 
-from syncer import __version__
-from syncer.gitinfo import GitInfo
 from syncer.load.settings import Safety
 from syncer.model import (
     Catalog,
     DesiredState,
     DesiredValue,
-    Identity,
     RowKey,
     Source,
     ValueKey,
     request_count,
-    wire_fields,
 )
 from syncer.perf import paused_gc
 from syncer.plan.checksum import checksum
@@ -38,6 +35,7 @@ from syncer.plan.model import (
     LiveView,
     Names,
     Plan,
+    PlanOptions,
     Quarantined,
     Refresh,
     SafetyBreach,
@@ -45,69 +43,25 @@ from syncer.plan.model import (
     StateRef,
     Targeting,
 )
-from syncer.plan.safety import breaches as find_breaches
+from syncer.plan.safety import judge
+from syncer.plan.sent import hold_back_rejected
 from syncer.plan.targeting import restrict
-from syncer.state.model import State, row_batch, row_digest
+from syncer.state.model import State, row_batch
 from syncer.text import plural
 
 
-def make_plan(
-    desired: DesiredState,
-    state: State | None,
-    *,
-    safety: Safety,
-    git: GitInfo,
-    target: Identity,
-    state_location: str,
-    root: str = "",
-    notes: Iterable[str] = (),
-    retry_rejected: bool = False,
-    force: bool = False,
-    live: LiveView | None = None,
-    percentage_format: str = "40%",
-    version: str = __version__,
-    targeting: Targeting | None = None,
-) -> Plan:
+def make_plan(desired: DesiredState, state: State | None, options: PlanOptions) -> Plan:
     """Desired minus state. Pure: the same inputs give the same plan and the same checksum.
 
-    With `targeting` (--semester, --path), only the part of the YAML and of the state in the target is
-    compared (syncer.plan.targeting): the rest is left out, and the plan counts it."""
+    With `options.targeting` (--semester, --path), only the part of the YAML and of the state in the target
+    is compared (syncer.plan.targeting): the rest is left out, and the plan counts it."""
     with paused_gc():  # a first plan holds a million new objects: the cyclic GC would only slow it down
-        return _make_plan(
-            desired,
-            state,
-            safety=safety,
-            git=git,
-            target=target,
-            state_location=state_location,
-            root=root,
-            notes=notes,
-            retry_rejected=retry_rejected,
-            force=force,
-            live=live,
-            percentage_format=percentage_format,
-            version=version,
-            targeting=targeting or None,
-        )
+        return _make_plan(desired, state, options)
 
 
-def _make_plan(
-    desired: DesiredState,
-    state: State | None,
-    *,
-    safety: Safety,
-    git: GitInfo,
-    target: Identity,
-    state_location: str,
-    root: str,
-    notes: Iterable[str],
-    retry_rejected: bool,
-    force: bool,
-    live: LiveView | None,
-    percentage_format: str,
-    version: str,
-    targeting: Targeting | None,
-) -> Plan:
+def _make_plan(desired: DesiredState, state: State | None, options: PlanOptions) -> Plan:
+    safety, state_location, root = options.safety, options.state_location, options.root
+    targeting, live, percentage_format = options.targeting or None, options.live, options.percentage_format
     values: Mapping[ValueKey, DesiredValue] = desired.open_values()
     closed = desired.closed_semesters
     targeted = None
@@ -162,8 +116,8 @@ def _make_plan(
 
     quarantined: list[Quarantined] = []
     released = 0
-    if state is not None and state.rejections and not retry_rejected:
-        changes, quarantined, released = _hold_back_rejected(
+    if state is not None and state.rejections and not options.retry_rejected:
+        changes, quarantined, released = hold_back_rejected(
             changes, values, state, desired.rows, percentage_format=percentage_format
         )
 
@@ -172,9 +126,10 @@ def _make_plan(
 
     keys = list(map(itemgetter(1), changes))  # for the counts and the names, taken once
     summaries = _summaries(changes, keys, quarantined, values, state, closed)
-    breaches = find_breaches(summaries, safety)
+    summaries, breaches = judge(summaries, safety)
     if targeted is not None and whole_state is not None:
-        breaches += _whole_semester_breaches(summaries, whole_state, safety)
+        summaries, whole = _whole_semester_breaches(summaries, whole_state, safety)
+        breaches += whole
     counts = _counts(changes, quarantined, summaries)
     batch_ids = {c.batch for c in changes if c.batch is not None}
     batches = {b: state.batches[b] for b in sorted(batch_ids) if state is not None and b in state.batches}
@@ -187,7 +142,7 @@ def _make_plan(
         last_apply=state.meta.last_apply if state else None,
     )
     names = _names(desired.catalog, changes, keys, quarantined, summaries, targeting)
-    all_notes = list(notes)
+    all_notes = list(options.notes)
     if released:
         all_notes.append(
             f"{plural(released, 'row')} held back by a refusal every row seemed to share are sent again: "
@@ -199,7 +154,7 @@ def _make_plan(
     digest = checksum(
         PLAN_FORMAT,
         ref,
-        target,
+        options.target,
         safety,
         plan_changes,
         tuple(quarantined),
@@ -209,11 +164,11 @@ def _make_plan(
     )
     return Plan(
         format=PLAN_FORMAT,
-        syncer_version=version,
+        syncer_version=options.version,
         root=root,
-        git=git,
+        git=options.git,
         state=ref,
-        target=target,
+        target=options.target,
         safety=safety,
         changes=plan_changes,
         quarantined=tuple(quarantined),
@@ -223,33 +178,35 @@ def _make_plan(
         batches=batches,
         names=names,
         notes=tuple(all_notes),
-        forced=force,
+        forced=options.force,
         checksum=digest,
         refreshed=None if live is None else Refresh(live.scope, live.reviewees_checked, live.complete),
         targeting=targeted,
     )
 
 
-def _whole_semester_breaches(summaries: list[SemesterSummary], whole: State, safety: Safety) -> list[SafetyBreach]:
+def _whole_semester_breaches(
+    summaries: list[SemesterSummary], whole: State, safety: Safety
+) -> tuple[list[SemesterSummary], list[SafetyBreach]]:
     """A targeted part under min_existing is judged against all its semester manages, as the untargeted
-    plan of the same changes would be: pieces too small to be guarded cannot pass a threshold."""
-    out: list[SafetyBreach] = []
-    for i, s in enumerate(summaries):
+    plan of the same changes would be: pieces too small to be guarded cannot pass a threshold. Returns the
+    summaries (those judged so marked guarded) and the thresholds passed."""
+    out: list[SemesterSummary] = []
+    found: list[SafetyBreach] = []
+    for s in summaries:
         managed = whole.managed(s.semester)
         if s.guarded or managed <= s.values_managed:
+            out.append(s)
             continue
-        probe = [
-            s._replace(
-                values_managed=managed,
-                update_ratio=(s.values_to_update + s.values_to_repair) / managed,
-                forget_ratio=s.values_to_forget / managed,
-            )
-        ]
-        found = find_breaches(probe, safety)
-        if found:
-            summaries[i] = s._replace(guarded=True)
-            out += found
-    return out
+        probe = s._replace(
+            values_managed=managed,
+            update_ratio=(s.values_to_update + s.values_to_repair) / managed,
+            forget_ratio=s.values_to_forget / managed,
+        )
+        passed = judge([probe], safety)[1]
+        out.append(s._replace(guarded=True) if passed else s)
+        found += passed
+    return out, found
 
 
 def _repairs(
@@ -273,70 +230,6 @@ def _repairs(
             if now != applied:
                 out.append(Change("repair", key, now, applied, dv.source, row_batch(r, f)))
     return out
-
-
-def desired_fields(
-    values: Mapping[ValueKey, DesiredValue], rows: Iterable[RowKey]
-) -> dict[RowKey, dict[str, DesiredValue]]:
-    """The desired values of some rows (field id -> value, with its type): what apply sends for them."""
-    wanted = {tuple(r) for r in rows}
-    out: dict[RowKey, dict[str, DesiredValue]] = {}
-    if not wanted:
-        return out
-    for k, dv in values.items():
-        rk = k[:3]
-        if rk in wanted:
-            out.setdefault(RowKey(*rk), {})[k[3]] = dv
-    return out
-
-
-def desired_rows(values: Mapping[ValueKey, DesiredValue], rows: Iterable[RowKey]) -> dict[RowKey, dict[str, str]]:
-    """The canonical desired values of some rows (field id -> value), as the state records them."""
-    return {r: {f: dv.value for f, dv in fields.items()} for r, fields in desired_fields(values, rows).items()}
-
-
-def sent_digest(values: Mapping[str, DesiredValue], *, percentage_format: str) -> str:
-    """The digest of a row as an import sends it: what a rejection keeps, and what decides whether the row
-    changed since (its values, their types, or the percentage format)."""
-    return row_digest(wire_fields(values, percentage_format=percentage_format))
-
-
-def _hold_back_rejected(
-    changes: list[Change],
-    values: Mapping[ValueKey, DesiredValue],
-    state: State,
-    row_sources: Mapping[RowKey, Source],
-    *,
-    percentage_format: str,
-) -> tuple[list[Change], list[Quarantined], int]:
-    """Changes minus the rows Feishu rejected whose sent form has not changed since; how many rows held by
-    a shared refusal are released because a later batch of their semester was accepted."""
-    rejections = state.rejections
-    sent = {RowKey(*c.key[:3]) for c in changes if c.action != "forget"}
-    candidates = [r for r in rejections if r in sent]
-    if not candidates:
-        return changes, [], 0
-    current = desired_fields(values, candidates)
-    held = {
-        r
-        for r in candidates
-        if sent_digest(current.get(r, {}), percentage_format=percentage_format) == rejections[r].digest
-    }
-    accepted_since: dict[str, str] = {}  # per semester, the time of its last accepted batch
-    for b in state.batches.values():
-        if b.time > accepted_since.get(b.semester, ""):
-            accepted_since[b.semester] = b.time
-    refuted = {r for r in held if rejections[r].shared and accepted_since.get(r.semester, "") > rejections[r].at}
-    held -= refuted
-    if not held:
-        return changes, [], len(refuted)
-    per_row = Counter(c.key[:3] for c in changes if c.action != "forget" and c.key[:3] in held)
-    kept = [c for c in changes if c.action == "forget" or c.key[:3] not in held]
-    quarantined = [
-        Quarantined(r, rejections[r].code, rejections[r].at, rejections[r].message, per_row[r], row_sources.get(r))
-        for r in held
-    ]
-    return kept, quarantined, len(refuted)
 
 
 def _summaries(

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
+from syncer import __version__
 from syncer.gitinfo import GitInfo
 from syncer.load.settings import Safety
 from syncer.model import Identity, RowKey, Source, ValueKey
@@ -20,10 +21,6 @@ Action = Literal["create", "update", "repair", "forget"]
 
 
 FORGET_MEANING = "forget: the value stays in Feishu (the API cannot delete it) and syncer stops managing it"
-REPAIR_MEANING = (
-    "repair: Feishu holds another value than syncer last applied (changed outside syncer); the YAML's value "
-    "is sent again"
-)
 
 
 class LiveView(NamedTuple):
@@ -169,6 +166,25 @@ class Targeting:
     def key(self) -> dict[str, list[str]]:
         """What the targeting is, as the checksum and the plan document hold it."""
         return {"semesters": sorted(self.semesters), "paths": list(self.paths)}
+
+
+@dataclass(frozen=True, slots=True)
+class PlanOptions:
+    """What a plan is made with besides the YAML and the state: the run it describes (the safety settings,
+    git, the target, where the state lives, the root as shown) and what was asked of it (the flags)."""
+
+    safety: Safety
+    git: GitInfo
+    target: Identity
+    state_location: str
+    root: str = ""
+    notes: tuple[str, ...] = ()  # said before the plan's own notes
+    retry_rejected: bool = False  # --retry-rejected: rejected rows are not held back
+    force: bool = False  # --force: recorded in the plan (apply then goes past the thresholds)
+    live: LiveView | None = None  # what --refresh read: the values Feishu holds otherwise become repairs
+    percentage_format: str = "40%"  # how a rejected row's sent form is digested
+    version: str = __version__
+    targeting: Targeting | None = None  # --semester, --path: only that part is compared
 
 
 class TargetingSummary(NamedTuple):

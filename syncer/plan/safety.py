@@ -4,40 +4,40 @@ than `safety.max_*_ratio` of the values a semester manages, once it manages at l
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from syncer.errors import RefusedError
 from syncer.load.settings import Safety
 from syncer.plan.model import Plan, SafetyBreach, SemesterSummary
 
 
-def breaches(summaries: list[SemesterSummary], safety: Safety) -> list[SafetyBreach]:
+def judge(summaries: Iterable[SemesterSummary], safety: Safety) -> tuple[list[SemesterSummary], list[SafetyBreach]]:
+    """The summaries, each marked `guarded` when its semester manages enough values to be judged, and the
+    thresholds the guarded ones pass (per semester: updates, then forgets). The input is left as it is."""
+    judged: list[SemesterSummary] = []
+    found: list[SafetyBreach] = []
+    for s in summaries:
+        s = s._replace(guarded=s.values_managed >= safety.min_existing and s.values_managed > 0)
+        judged.append(s)
+        if s.guarded:
+            found += _passed(s, safety)
+    return judged, found
+
+
+def _passed(s: SemesterSummary, safety: Safety) -> list[SafetyBreach]:
     out = []
-    for i, s in enumerate(summaries):
-        guarded = s.values_managed >= safety.min_existing and s.values_managed > 0
-        summaries[i] = s._replace(guarded=guarded)
-        if not guarded:
-            continue
-        if s.update_ratio > safety.max_update_ratio:
-            out.append(
-                SafetyBreach(
-                    s.semester,
-                    "update",
-                    s.values_to_update,
-                    s.values_managed,
-                    s.update_ratio,
-                    safety.max_update_ratio,
-                )
+    if s.update_ratio > safety.max_update_ratio:
+        out.append(
+            SafetyBreach(
+                s.semester, "update", s.values_to_update, s.values_managed, s.update_ratio, safety.max_update_ratio
             )
-        if s.forget_ratio > safety.max_forget_ratio:
-            out.append(
-                SafetyBreach(
-                    s.semester,
-                    "forget",
-                    s.values_to_forget,
-                    s.values_managed,
-                    s.forget_ratio,
-                    safety.max_forget_ratio,
-                )
+        )
+    if s.forget_ratio > safety.max_forget_ratio:
+        out.append(
+            SafetyBreach(
+                s.semester, "forget", s.values_to_forget, s.values_managed, s.forget_ratio, safety.max_forget_ratio
             )
+        )
     return out
 
 

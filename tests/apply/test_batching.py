@@ -17,9 +17,11 @@ from syncer.apply.batching import (
     ImportRequest,
     build_requests,
     id_sort_key,
+    plan_requests,
     weight_direction,
 )
-from syncer.model import Catalog, DesiredValue, FieldDef, FieldType, MetricDef, RowKey, request_count
+from syncer.model import Catalog, DesiredValue, FieldDef, FieldType, Identity, MetricDef, RowKey, request_count
+from syncer.state.model import State, StateMeta
 
 REVENUE = "7272580325522276372"
 OWNER = "7283776005142675476"
@@ -263,3 +265,27 @@ def test_lowering_rows_never_come_after_raising_rows(rows: dict[RowKey, ChangedR
         for high, h in rows.items():
             if high.reviewee == low.reviewee and weight_direction(h.values["2"].value, h.last_weight) == RAISE:
                 assert position[low] <= position[high]
+
+
+def _state_with_weight(key: RowKey, weight: str) -> State:
+    meta = StateMeta(
+        format=1,
+        lineage="0123456789abcdef",
+        serial=1,
+        created="2026-01-01T00:00:00.000Z",
+        identity=Identity("open.feishu.cn", "cli_x", "open_id"),
+    )
+    rows = {(key.semester, key.reviewee, key.metric): ({"2": weight}, 1)}
+    return State(meta=meta, rows=rows, batches={}, rejections={}, journal={}, per_semester={key.semester: 1})
+
+
+def test_plan_requests_orders_weights_by_what_the_state_last_applied() -> None:
+    """A plan's rows go out with the weight the state last applied to each: a row lowering its weight
+    (40% -> 10%) goes before a create of the same reviewee, whatever the metric IDs say."""
+    cut = RowKey(H2, ALICE, REVENUE)
+    create = RowKey(H2, ALICE, "15")
+    by_row = {create: {"2": dv("30", "2")}, cut: {"2": dv("10", "2")}}
+    [request] = plan_requests(by_row, _state_with_weight(cut, "40"), catalog=CATALOG, percentage_format="40%")
+    assert request.rows == (cut, create)
+    [unknown] = plan_requests(by_row, None, catalog=CATALOG, percentage_format="40%")
+    assert unknown.rows == (create, cut)  # no state: both are raises, by metric ID

@@ -24,6 +24,7 @@ from syncer.gitinfo import NO_GIT
 from syncer.load.validate import validate_root
 from syncer.model import Identity
 from syncer.plan.diff import make_plan
+from syncer.plan.model import PlanOptions
 from syncer.state import open_store
 from tests.bench.bench_apply import SEMESTER, bench_tenant, make_root
 from tests.emulated import emulator_client
@@ -126,10 +127,12 @@ def test_a_first_apply_of_thousands_of_batches_chains_across_runs(origin: Path, 
     plan = make_plan(
         result.desired,
         store.load(),
-        safety=result.settings.safety,
-        git=NO_GIT,
-        target=Identity("127.0.0.1", "cli_emulator", "open_id"),
-        state_location=store.location,
+        PlanOptions(
+            safety=result.settings.safety,
+            git=NO_GIT,
+            target=Identity("127.0.0.1", "cli_emulator", "open_id"),
+            state_location=store.location,
+        ),
     )
     assert plan.changes == () and plan.counts.values_managed == rows * 4
     assert len(state_commits(origin)) == len(runs)  # one squashed commit an apply

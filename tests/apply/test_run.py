@@ -26,6 +26,7 @@ from syncer.feishu.write import WriteClient
 from syncer.gitinfo import NO_GIT, GitInfo
 from syncer.load.validate import validate_root
 from syncer.plan.diff import make_plan
+from syncer.plan.model import PlanOptions
 from syncer.report.apply import render_summary
 from syncer.report.plan_json import plan_json
 from syncer.state import open_store, target_identity
@@ -86,11 +87,13 @@ class World:
         return make_plan(
             result.desired,
             store.load(),
-            safety=result.settings.safety,
-            git=NO_GIT,
-            target=target,
-            state_location=store.location,
-            percentage_format=result.settings.target.percentage_format,
+            PlanOptions(
+                safety=result.settings.safety,
+                git=NO_GIT,
+                target=target,
+                state_location=store.location,
+                percentage_format=result.settings.target.percentage_format,
+            ),
         )
 
     def imports(self) -> list[Any]:

@@ -33,7 +33,7 @@ FILL = """
 import json, sys, time
 from datetime import UTC, datetime
 from pathlib import Path
-from syncer.plan.diff import desired_rows
+from syncer.plan.sent import desired_fields
 from syncer.state.model import BatchRecord
 from syncer.model import Identity
 from syncer.state.local import LocalStateStore
@@ -41,7 +41,8 @@ from syncer.load.validate import validate_root
 root, state, every = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 result = validate_root(root)
 assert result.desired is not None, result.problems[:5]
-rows = desired_rows(result.desired.values, result.desired.rows)
+sendable = desired_fields(result.desired.values, result.desired.rows)
+rows = {r: {f: dv.value for f, dv in fs.items()} for r, fs in sendable.items()}
 t = time.perf_counter()
 store = LocalStateStore(state, compact_after_ops=10**9)
 store.lock()
@@ -83,6 +84,7 @@ import json, sys, time
 from pathlib import Path
 from syncer.gitinfo import NO_GIT
 from syncer.plan.diff import make_plan
+from syncer.plan.model import PlanOptions
 from syncer.report.plan import render_plan
 from syncer.model import Identity
 from syncer.state.local import LocalStateStore
@@ -92,8 +94,8 @@ result = validate_root(Path(sys.argv[1]))
 t1 = time.perf_counter()
 state = LocalStateStore(Path(sys.argv[2])).load()
 t2 = time.perf_counter()
-plan = make_plan(result.desired, state, safety=result.settings.safety, git=NO_GIT, state_location=sys.argv[2],
-                 target=Identity("open.feishu.cn", "cli_bench", "open_id"))
+plan = make_plan(result.desired, state, PlanOptions(safety=result.settings.safety, git=NO_GIT,
+                 state_location=sys.argv[2], target=Identity("open.feishu.cn", "cli_bench", "open_id")))
 t3 = time.perf_counter()
 render_plan(plan, "text", redact=False)
 t4 = time.perf_counter()

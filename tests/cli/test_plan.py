@@ -15,7 +15,9 @@ from syncer.cli import cli
 from syncer.gitinfo import NO_GIT
 from syncer.load.validate import validate_root
 from syncer.model import Identity, RowKey
-from syncer.plan.diff import desired_fields, desired_rows, make_plan, sent_digest
+from syncer.plan.diff import make_plan
+from syncer.plan.model import PlanOptions
+from syncer.plan.sent import desired_fields, sent_digest
 from syncer.state.local import LocalStateStore
 from syncer.state.model import BatchRecord, Rejection
 from tests.paths import GOLDEN, SCHEMAS
@@ -51,13 +53,12 @@ def apply_all(root: Path, state: Path, *, identity: Identity = IDENT) -> None:
         plan = make_plan(
             result.desired,
             store.load(),
-            safety=result.settings.safety,
-            git=NO_GIT,
-            target=identity,
-            state_location=str(state),
-            force=True,
+            PlanOptions(
+                safety=result.settings.safety, git=NO_GIT, target=identity, state_location=str(state), force=True
+            ),
         )
-        rows = desired_rows(result.desired.values, [r for rs in plan.rows_by_semester().values() for r in rs])
+        sent = desired_fields(result.desired.values, [r for rs in plan.rows_by_semester().values() for r in rs])
+        rows = {r: {f: dv.value for f, dv in fields.items()} for r, fields in sent.items()}
         for sem, sem_rows in plan.rows_by_semester().items():
             store.record_batch(BatchRecord(sem, f"tok-{sem}", "rec", "nogit", "n", T0, {r: rows[r] for r in sem_rows}))
         store.forget(plan.forgotten())

@@ -26,7 +26,7 @@ from syncer.live.drift import Drift, choose, compute_drift, fetch_remote, refres
 from syncer.live.reader import LiveReader
 from syncer.load.validate import validate_root
 from syncer.plan.diff import make_plan
-from syncer.plan.model import LiveView, Plan, Targeting
+from syncer.plan.model import LiveView, Plan, PlanOptions, Targeting
 from syncer.report.drift import catalog_names, drift_document, render_github, render_markdown, render_text
 from syncer.state import open_store, target_identity
 from tests.emulated import emulator_client
@@ -87,13 +87,15 @@ class World:
         plan = make_plan(
             result.desired,
             state,
-            safety=result.settings.safety,
-            git=NO_GIT,
-            target=target,
-            state_location=store.location,
-            force=True,
-            root="m",
-            targeting=targeting,
+            PlanOptions(
+                safety=result.settings.safety,
+                git=NO_GIT,
+                target=target,
+                state_location=store.location,
+                force=True,
+                root="m",
+                targeting=targeting,
+            ),
         )
         with LiveReader(
             base_url="http://127.0.0.1",
@@ -349,7 +351,11 @@ def test_repairs_count_against_the_update_threshold(world: World) -> None:
     safety = dataclasses.replace(result.settings.safety, max_update_ratio=0.0, min_existing=1)
 
     def plan_with(live: LiveView | None) -> Plan:
-        return make_plan(result.desired, state, safety=safety, git=NO_GIT, target=target, state_location="s", live=live)  # type: ignore[arg-type]
+        return make_plan(
+            result.desired,  # type: ignore[arg-type]
+            state,
+            PlanOptions(safety=safety, git=NO_GIT, target=target, state_location="s", live=live),
+        )
 
     first = plan_with(None)
     assert first.empty and not first.breaches

@@ -25,7 +25,7 @@ from syncer.load.validate import validate_root
 from syncer.load.yamlio import parse
 from syncer.model import Identity
 from syncer.plan.diff import make_plan
-from syncer.plan.model import Plan
+from syncer.plan.model import Plan, PlanOptions
 from syncer.state import open_store, target_identity
 from tests.emulated import emulator_client
 from tests.example import copy_example
@@ -97,10 +97,7 @@ class World:
         return make_plan(
             result.desired,
             store.load(),
-            safety=result.settings.safety,
-            git=NO_GIT,
-            target=self.target(),
-            state_location=store.location,
+            PlanOptions(safety=result.settings.safety, git=NO_GIT, target=self.target(), state_location=store.location),
         )
 
     def raw_import(self, *rows: tuple[str, str, dict[str, str]], token: str = "raw-1") -> None:

@@ -20,6 +20,7 @@ from syncer.load.settings import Safety
 from syncer.load.validate import ValidationResult, validate_root
 from syncer.model import Identity
 from syncer.plan.diff import make_plan
+from syncer.plan.model import PlanOptions
 from tests.example import copy_example
 
 DATA = ("teams/sales.yaml", "teams/support.yaml", "teams/engineering.yaml", "archive/2026-H1-sales.yaml")
@@ -30,7 +31,9 @@ def outcome(result: ValidationResult) -> tuple[object, ...]:
     """Everything a run gives that later stages use, with the plan's checksum when it is valid."""
     checksum = None
     if result.desired is not None:
-        plan = make_plan(result.desired, None, safety=Safety(), git=NO_GIT, target=TARGET, state_location="s")
+        plan = make_plan(
+            result.desired, None, PlanOptions(safety=Safety(), git=NO_GIT, target=TARGET, state_location="s")
+        )
         checksum = plan.checksum
     desired = (result.desired.values, result.desired.rows, result.desired.files) if result.desired is not None else None
     return (result.problems, desired, result.files, result.value_count, result.closed_value_count, checksum)

@@ -6,7 +6,7 @@ import dataclasses
 import json
 import random
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,9 +32,10 @@ from syncer.model import (
     SemesterDef,
     ValueKey,
 )
-from syncer.plan.diff import desired_rows, make_plan
-from syncer.plan.model import Plan
+from syncer.plan.diff import make_plan
+from syncer.plan.model import Plan, PlanOptions
 from syncer.plan.safety import check_safety
+from syncer.plan.sent import desired_fields
 from syncer.plan.summary import summary_line
 from syncer.report.plan_json import plan_document
 from syncer.state.local import LocalStateStore
@@ -111,7 +112,9 @@ def state_of(
 
 
 def plan_of(d: DesiredState, s: State | None, *, safety: Safety = DEFAULT_SAFETY, **kw: Any) -> Plan:
-    return make_plan(d, s, safety=safety, git=GIT, target=IDENT, state_location="/state", root="metrics", **kw)
+    return make_plan(
+        d, s, PlanOptions(safety=safety, git=GIT, target=IDENT, state_location="/state", root="metrics", **kw)
+    )
 
 
 def k(sem: str, person: int, metric: str, field: str) -> tuple[str, str, str, str]:
@@ -171,7 +174,12 @@ def test_an_empty_plan_says_so() -> None:
     assert summary_line(p) == expected + "`--refresh` compares with it)."
 
 
-def test_desired_rows_give_every_field_of_a_row() -> None:
+def desired_rows(values: Mapping[ValueKey, DesiredValue], rows: Iterable[RowKey]) -> dict[RowKey, dict[str, str]]:
+    """The canonical desired values of some rows (field id -> value), as the state records them."""
+    return {r: {f: dv.value for f, dv in fields.items()} for r, fields in desired_fields(values, rows).items()}
+
+
+def test_desired_fields_give_every_field_of_a_row() -> None:
     d = desired({k(SEM, 0, REV, "2"): "40", k(SEM, 0, REV, "4"): "1", k(SEM, 1, REV, "2"): "3"})
     row = RowKey(SEM, PEOPLE[0], REV)
     assert desired_rows(d.values, [row]) == {row: {"2": "40", "4": "1"}}
@@ -289,7 +297,9 @@ def test_the_checksum_ignores_presentation_but_not_content() -> None:
     assert plan_of(d, s, notes=("x",), force=True).checksum == p.checksum
     assert (
         make_plan(
-            d, s, safety=Safety(), git=GitInfo("c" * 40, "c", True), target=IDENT, state_location="/elsewhere"
+            d,
+            s,
+            PlanOptions(safety=Safety(), git=GitInfo("c" * 40, "c", True), target=IDENT, state_location="/elsewhere"),
         ).checksum
         == p.checksum
     )

@@ -29,7 +29,7 @@ from syncer.model import (
     ValueKey,
 )
 from syncer.plan.diff import make_plan
-from syncer.plan.model import Plan, Targeting
+from syncer.plan.model import Plan, PlanOptions, Targeting
 from syncer.report.markdown import md
 from syncer.report.plan import PlanFormat, render_markdown, render_plan
 from syncer.state.model import BatchInfo, Rejection, Row, State, StateMeta, row_digest
@@ -146,17 +146,20 @@ def sample_plan(*, force: bool = False, targeting: Targeting | None = None) -> P
     return make_plan(
         desired,
         state,
-        safety=Safety(max_update_ratio=0.3, max_forget_ratio=0.3, min_existing=10),
-        git=GitInfo("d" * 40, "ddddddd", False),
-        target=IDENT._replace(app_id=None),
-        state_location=".syncer/state",
-        root="metrics",
-        notes=(
-            "FEISHU_APP_ID is not set: host and user_id_type match the state; its app ID (cli_a1b2) was not compared",
+        PlanOptions(
+            safety=Safety(max_update_ratio=0.3, max_forget_ratio=0.3, min_existing=10),
+            git=GitInfo("d" * 40, "ddddddd", False),
+            target=IDENT._replace(app_id=None),
+            state_location=".syncer/state",
+            root="metrics",
+            notes=(
+                "FEISHU_APP_ID is not set: host and user_id_type match the state; "
+                "its app ID (cli_a1b2) was not compared",
+            ),
+            force=force,
+            version="0.0.0+golden",  # the golden files do not change with each release
+            targeting=targeting,
         ),
-        force=force,
-        version="0.0.0+golden",  # the golden files do not change with each release
-        targeting=targeting,
     )
 
 
@@ -240,10 +243,9 @@ def _big_plan(n: int) -> Plan:
     return make_plan(
         desired,
         None,
-        safety=Safety(),
-        git=GitInfo("d" * 40, "ddddddd", False),
-        target=IDENT,
-        state_location=".syncer/state",
+        PlanOptions(
+            safety=Safety(), git=GitInfo("d" * 40, "ddddddd", False), target=IDENT, state_location=".syncer/state"
+        ),
     )
 
 

@@ -13,6 +13,7 @@ from syncer.gitinfo import GitInfo
 from syncer.load.validate import validate_root
 from syncer.model import Identity, RowKey
 from syncer.plan.diff import make_plan
+from syncer.plan.model import PlanOptions
 from syncer.report.plan import render_markdown
 from tests.bench.generate import generate_root
 
@@ -67,11 +68,13 @@ def test_comment_with_nothing_to_change(tmp_path: Path) -> None:
     plan = make_plan(
         result.desired,
         state,
-        safety=result.settings.safety,
-        git=GIT,
-        target=TARGET,
-        state_location="metrics/.syncer/state",
-        root="metrics",
+        PlanOptions(
+            safety=result.settings.safety,
+            git=GIT,
+            target=TARGET,
+            state_location="metrics/.syncer/state",
+            root="metrics",
+        ),
     )
     assert plan.empty
     text = render_markdown(plan, redact=True)
@@ -86,11 +89,13 @@ def test_comment_with_100000_changes_is_cut_with_exact_counts(big_root: Path) ->
     plan = make_plan(
         result.desired,
         None,
-        safety=result.settings.safety,
-        git=GIT,
-        target=TARGET,
-        state_location="metrics/.syncer/state",
-        root="metrics",
+        PlanOptions(
+            safety=result.settings.safety,
+            git=GIT,
+            target=TARGET,
+            state_location="metrics/.syncer/state",
+            root="metrics",
+        ),
     )
     text = render_markdown(plan, redact=False)
     assert len(text) <= 60_000

@@ -27,6 +27,7 @@ from syncer.gitinfo import NO_GIT
 from syncer.load.validate import ValidationResult, validate_root
 from syncer.model import Identity, RowKey, ValueKey
 from syncer.plan.diff import make_plan
+from syncer.plan.model import PlanOptions
 from syncer.report.state import render_state
 from syncer.state.inspect import summarize
 from syncer.state.local import LocalStateStore
@@ -168,10 +169,12 @@ def _use(path: Path, result: ValidationResult) -> None:
     make_plan(
         result.desired,
         state,
-        safety=result.settings.safety,
-        git=NO_GIT,
-        target=Identity("127.0.0.1", "cli_emulator", "open_id"),
-        state_location=str(path),
+        PlanOptions(
+            safety=result.settings.safety,
+            git=NO_GIT,
+            target=Identity("127.0.0.1", "cli_emulator", "open_id"),
+            state_location=str(path),
+        ),
     )
     pacer_for(result.settings, state)
     state.iter_values()

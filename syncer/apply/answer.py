@@ -1,0 +1,95 @@
+"""One import request under its client_token, and what Feishu said to it, classified: accepted, the token
+already known (1580110), rows rejected, or the request refused. The pacing mark is recorded whatever
+happened, once a request may have gone out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Literal, NamedTuple
+
+from syncer.apply.context import RunContext
+from syncer.apply.isolate import Rejected
+from syncer.apply.outcome import StopRequest
+from syncer.feishu.errors import DuplicateTokenError, FeishuAPIError, RevieweeRejected, RowRejected
+from syncer.feishu.pacing import Pacer
+from syncer.feishu.records import ImportedMetric
+
+
+class Answer(NamedTuple):
+    """What Feishu said to one import request (the client's retries under its token included)."""
+
+    kind: Literal["accepted", "known-token", "rejected", "refused"]
+    record_id: str = ""
+    error: FeishuAPIError | None = None
+
+    def rejection(self) -> Rejected:
+        assert self.error is not None
+        scope = "reviewee" if isinstance(self.error, RevieweeRejected) else "row"
+        # Feishu's own `msg` is not kept: it could echo a value, and rejections are shown in plans.
+        return Rejected(self.error.code or 0, scope, self.error.meaning)
+
+
+class _Gate:
+    """The pacer as the client's gate for one request: the wait before its first attempt gives way to a stop
+    request (nothing is sent yet); the waits before retries do not (the request is in flight)."""
+
+    def __init__(self, pacer: Pacer, stop: StopRequest | None) -> None:
+        self.pacer = pacer
+        self.stop = stop
+        self.first = True
+
+    def wait_turn(self) -> float:
+        if self.first and self.stop is not None:
+            self.first = False
+            stop = self.stop
+            return self.pacer.wait_turn(give_up=lambda: stop.reason is not None)
+        self.first = False
+        return self.pacer.wait_turn()
+
+    def defer(self, seconds: float) -> None:
+        self.pacer.defer(seconds)
+
+
+def ask(run: RunContext, semester: str, token: str, name: str, items: Sequence[ImportedMetric]) -> Answer:
+    """Send one import under `token` and classify the answer. Failures that are neither a rejection nor a
+    refusal (retries exhausted, the network) are raised: the journal entry stays open and the next apply
+    settles it. A stop asked during the first pacing wait raises WaitAbandoned (nothing was sent)."""
+    world = run.world
+    if run.first_request is None:
+        run.first_request = world.timer()
+    gate = _Gate(world.pacer, run.listeners.stop)
+    try:
+        record_id = world.client.import_metric_details(
+            semester_id=semester,
+            import_record_name=name,
+            imported_metrics=items,
+            client_token=token,
+            user_id_type=run.options.settings.target.user_id_type,
+            gate=gate,
+        )
+    except DuplicateTokenError as exc:
+        return _answered(run, Answer("known-token", error=exc))
+    except (RowRejected, RevieweeRejected) as exc:
+        return _answered(run, Answer("rejected", error=exc))
+    except FeishuAPIError as exc:
+        if exc.scope in ("request", "bug"):
+            return _answered(run, Answer("refused", error=exc))
+        raise
+    finally:
+        _paced(run)
+    run.report.requests_accepted += 1
+    return _answered(run, Answer("accepted", record_id))
+
+
+def _answered(run: RunContext, answer: Answer) -> Answer:
+    run.report.requests += 1
+    if run.settling:
+        run.report.settle_requests += 1
+    return answer
+
+
+def _paced(run: RunContext) -> None:
+    last = run.world.pacer.last_request_at
+    if last is not None:
+        run.world.store.record_import_request(datetime.fromtimestamp(last, UTC))

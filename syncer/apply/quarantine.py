@@ -1,0 +1,79 @@
+"""Quarantine bookkeeping: rows Feishu rejected are recorded in the state (code, time, a digest of what was
+sent, the message) and listed in the report, so that they are held back until what would be sent changes.
+Three sources: rows an isolation pinned down, the whole batch of a refusal every row shared, and the rows a
+plan already holds back from an earlier run."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from syncer.apply.context import RunContext
+from syncer.apply.diagnose import likely_cause, sent_fields
+from syncer.apply.isolate import Isolated, SharedRefusal
+from syncer.apply.outcome import RejectedRow, SharedStop
+from syncer.feishu.codes import describe
+from syncer.model import RowKey
+from syncer.plan.model import Plan
+from syncer.plan.sent import sent_digest
+from syncer.state.model import SHARED_REFUSAL, Rejection, format_time
+from syncer.text import plural
+
+
+def note_quarantined(run: RunContext, plan: Plan) -> None:
+    """List the rows held back because Feishu rejected them before and they have not changed."""
+    known = {r.row for r in run.report.rejected}
+    for q in plan.quarantined:
+        if q.row not in known:
+            info = describe(q.code)
+            shared = q.message.startswith(SHARED_REFUSAL)  # its remedy is the diagnosis, not "fix the value"
+            remedy = q.message.removeprefix(f"{SHARED_REFUSAL}: ") if shared else info.remedy
+            run.report.rejected.append(RejectedRow(q.row, q.code, info.meaning, remedy, q.message, q.source, new=False))
+
+
+def quarantine(run: RunContext, semester: str, culprit: Isolated[RowKey]) -> None:
+    """Record the rows an isolation found at fault as rejected, and count them done."""
+    at = format_time(run.world.clock())
+    info = describe(culprit.code)
+    run.world.store.record_rejected(
+        [Rejection(row, culprit.code, at, _digest(run, row), culprit.message) for row in culprit.rows]
+    )
+    rows = run.options.desired.rows
+    for row in culprit.rows:
+        run.report.rejected.append(
+            RejectedRow(row, culprit.code, info.meaning, info.remedy, culprit.message, rows.get(row), new=True)
+        )
+    run.rows_done += len(culprit.rows)
+    run.progress(
+        run.event(
+            "rejected",
+            semester,
+            0,
+            f"{plural(len(culprit.rows), 'row')} rejected with {culprit.code}: {info.meaning}",
+        )
+    )
+
+
+def shared_stop(
+    run: RunContext, semester: str, rows: Sequence[RowKey], exc: SharedRefusal, *, requests: int
+) -> SharedStop:
+    """Hold the refused batch's rows back (released when what would be sent changes: a settings fix does
+    that) and say what to change."""
+    options = run.options
+    percentage_format = options.settings.target.percentage_format
+    metrics = {m.id: m for m in options.desired.catalog.metrics.values()}
+    sent = sent_fields((metrics[r.metric], run.by_row.get(r, {}).keys()) for r in rows if r.metric in metrics)
+    cause = likely_cause(exc.code, sent, percentage_format=percentage_format)
+    info = describe(exc.code)
+    at = format_time(run.world.clock())
+    message = f"{SHARED_REFUSAL}: {cause}"
+    run.world.store.record_rejected([Rejection(row, exc.code, at, _digest(run, row), message) for row in rows])
+    for row in rows:
+        run.report.rejected.append(
+            RejectedRow(row, exc.code, info.meaning, cause, message, options.desired.rows.get(row), new=True)
+        )
+    run.rows_done += len(rows)
+    return SharedStop(semester, exc.code, info.meaning, cause, len(rows), 0, requests)
+
+
+def _digest(run: RunContext, row: RowKey) -> str:
+    return sent_digest(run.by_row.get(row, {}), percentage_format=run.options.settings.target.percentage_format)

@@ -1,0 +1,80 @@
+"""Settling the journal: every batch a killed run left open is sent again (same body, same token), and
+what Feishu answers decides its outcome. Accepted: recorded. Rejected or refused: closed as rejected. The
+token already known (1580110): the rows are read back; only values seen there are recorded (landed
+earlier), otherwise the entry is closed unrecorded and its rows stay changes for the plan."""
+
+from __future__ import annotations
+
+import json
+
+from syncer.apply.answer import ask
+from syncer.apply.context import RunContext
+from syncer.apply.outcome import Outcome, Progress, Stopped
+from syncer.apply.request import read_rows_back, record
+from syncer.feishu.pacing import WaitAbandoned
+from syncer.state.model import JournalEntry, State
+from syncer.text import plural
+
+
+def settle(run: RunContext, state: State) -> None:
+    """Settle every open journal entry, oldest first; a stop is honoured between entries (raises Stopped)."""
+    run.settling = True
+    try:
+        for token, entry in sorted(state.journal.items(), key=lambda kv: kv[1].opened):
+            if run.stop_asked():
+                raise Stopped()
+            outcome = settle_one(run, entry)
+            run.report.settled.append((token, outcome))
+            run.progress(
+                Progress(
+                    "settle",
+                    entry.semester,
+                    0,
+                    0,
+                    0,
+                    0.0,
+                    f"settled an interrupted batch ({plural(len(entry.rows()), 'row')}): {outcome}",
+                )
+            )
+    finally:
+        run.settling = False
+
+
+def settle_one(run: RunContext, entry: JournalEntry) -> Outcome:
+    """Send one journal entry again under its own token and settle it by the answer."""
+    store = run.world.store
+    body = json.loads(entry.body)
+    rows = entry.rows()
+    try:
+        answer = ask(
+            run, body["semester_id"], entry.client_token, body.get("import_record_name", ""), body["imported_metrics"]
+        )
+    except WaitAbandoned:
+        raise Stopped() from None
+    if answer.kind == "known-token":
+        verdict = read_rows_back(run, entry.semester, rows)
+        if verdict.kind == "held":
+            record(
+                run, entry.semester, entry.client_token, "", rows, commit=entry.commit, name=entry.import_record_name
+            )
+            return "landed-earlier"
+        # The token is known, the values are not there (or cannot be seen): not recorded. The rows stay
+        # changes for the plan, and go out again under new tokens.
+        outcome: Outcome = "not-landed" if verdict.kind == "absent" else "unconfirmed"
+        store.settle_journal(entry.client_token, outcome=outcome)
+        run.note(entry.semester, f"an interrupted batch was not confirmed ({verdict.why}): its rows are sent again")
+        return outcome
+    if answer.kind in ("rejected", "refused"):
+        assert answer.error is not None
+        store.settle_journal(entry.client_token, outcome=f"rejected {answer.error.code}")
+        return "rejected"
+    record(
+        run,
+        entry.semester,
+        entry.client_token,
+        answer.record_id,
+        rows,
+        commit=entry.commit,
+        name=entry.import_record_name,
+    )
+    return "accepted"

@@ -1,0 +1,50 @@
+"""The safety thresholds as a pure judgement (syncer.plan.safety.judge): which semesters are guarded, and
+which thresholds the guarded ones pass. The summaries given are not changed."""
+
+from __future__ import annotations
+
+from syncer.load.settings import Safety
+from syncer.plan.model import SafetyBreach, SemesterSummary
+from syncer.plan.safety import judge
+
+SAFETY = Safety(max_update_ratio=0.3, max_forget_ratio=0.3, min_existing=10)
+
+
+def summary(semester: str, managed: int, *, update: int = 0, forget: int = 0) -> SemesterSummary:
+    return SemesterSummary(
+        semester=semester,
+        values_managed=managed,
+        values_desired=managed,
+        values_to_create=0,
+        values_to_update=update,
+        values_to_forget=forget,
+        values_to_repair=0,
+        rows_to_send=0,
+        requests_min=0,
+        rows_quarantined=0,
+        update_ratio=update / managed if managed else 0.0,
+        forget_ratio=forget / managed if managed else 0.0,
+        guarded=False,
+    )
+
+
+def test_judge_marks_the_guarded_and_lists_what_they_pass() -> None:
+    given = [summary("1", 20, update=8, forget=7), summary("2", 9, update=9), summary("3", 0)]
+    judged, breaches = judge(given, SAFETY)
+    assert [s.guarded for s in judged] == [True, False, False]
+    assert breaches == [
+        SafetyBreach("1", "update", 8, 20, 0.4, 0.3),
+        SafetyBreach("1", "forget", 7, 20, 0.35, 0.3),
+    ]
+
+
+def test_judge_leaves_its_argument_alone() -> None:
+    given = [summary("1", 20, update=10)]
+    judge(given, SAFETY)
+    assert given == [summary("1", 20, update=10)]
+    assert not given[0].guarded
+
+
+def test_at_the_threshold_is_not_past_it() -> None:
+    judged, breaches = judge([summary("1", 10, update=3, forget=3)], SAFETY)
+    assert judged[0].guarded and breaches == []
