@@ -30,10 +30,23 @@ class SnapshotReader(Protocol):
         """The state, or None when none was created yet. Raises StateError (newer format, damage)."""
         ...
 
+    def exists(self) -> bool:
+        """Whether a state was created here."""
+        ...
+
 
 class Locker(Protocol):
     @property
     def location(self) -> str: ...
+
+    def lock(self, *, command: str) -> LockInfo:
+        """Take the state's lock (raises StateError naming the holder when it is taken); `unlock` gives it
+        back. `locked` is the pair around a body."""
+        ...
+
+    def unlock(self) -> LockInfo | None:
+        """Release this store's own lock, publishing what is left; None when it holds none."""
+        ...
 
     def locked(self, *, command: str) -> AbstractContextManager[LockInfo]:
         """Hold the state's lock for the body (raises StateError naming the holder when it is taken). What

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from syncer.errors import StateDamaged, StateError
+from syncer.fsio import Faults, no_faults
 from syncer.model import Identity
 from syncer.state import format as files
 from syncer.state.git.cmd import Git
@@ -77,7 +78,10 @@ class GitStateStore:
         alive: Callable[[int], bool] = pid_alive,
         push_attempts: int = 3,
         lease: float = 900.0,
+        faults: Faults = no_faults,
     ) -> None:
+        """`faults`: called with the name of each step of a write before it runs (the working directory's
+        file steps, then `push`), for the tests that kill a writer at every step."""
         self.repo = Path(repo)
         self.path = Path(private)  # the private working directory (never part of the metrics root)
         self.branch = branch
@@ -88,6 +92,7 @@ class GitStateStore:
         self._pid = pid
         self._alive = alive
         self._push_attempts = max(1, push_attempts)
+        self._faults = faults
         self.remote = Remote(self._git, remote)
         self._lock = RefLock(
             self._git,
@@ -245,6 +250,7 @@ class GitStateStore:
             clock=self._clock,
             lockfile=LockFile(self.path / "work.lock", clock=self._clock),
             log_segments=True,
+            faults=self._faults,
         )
         local.lock(command=command)  # compacts a long log: published below
         self._local = local
@@ -392,6 +398,7 @@ class GitStateStore:
             clock=self._clock,
             lockfile=LockFile(self.path / "work.lock", clock=self._clock),
             log_segments=True,
+            faults=self._faults,
         )
         self._local.lock(command="state migrate")
         self._session.append(f"migrated from the local state at {source}")
@@ -426,6 +433,7 @@ class GitStateStore:
         parent = self._base if squash else self._tip
         commit = make_commit(self._git, tree, parent, f"syncer: {message}", when=self._clock())
         try:
+            self._faults("push")
             self._push_state(commit)
         except RemoteRefused as exc:
             if not squash:
