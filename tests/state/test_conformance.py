@@ -171,7 +171,7 @@ class PostgresBackend:
         state = src.load()
         assert state is not None
         with dst.locked(command="apply"):
-            dst.adopt(state, people=src.read_people())  # type: ignore[attr-defined]
+            dst.adopt(state, people=src.read_people())
 
     def die(self, store: StateStore) -> None:
         from syncer.state.postgres.store import PostgresStateStore
@@ -466,6 +466,22 @@ def test_a_reader_sees_a_whole_state_while_a_write_is_under_way(backend: Backend
 
 
 # --- failures -------------------------------------------------------------------------------------------------
+
+
+def test_a_newer_format_is_refused(backend: Backend) -> None:
+    import dataclasses
+
+    from syncer.state.model import StateMeta
+
+    with created(backend) as store:
+        state = loaded(store)
+    newer = dataclasses.replace(state, meta=dataclasses.replace(state.meta, format=STATE_FORMAT + 1))
+    assert isinstance(newer.meta, StateMeta)
+    target = backend.store("newer")
+    with pytest.raises(StateError, match="newer"):  # on writing it (git reads it back), or on reading it
+        with target.locked(command="apply"):
+            target.adopt(newer, people=None)
+        backend.store("newer").load()
 
 
 def test_a_failed_write_leaves_the_store_usable_and_the_state_whole(backend: Backend) -> None:

@@ -24,7 +24,7 @@ from syncer.state.git import GitStateStore, open_git_store
 from syncer.state.git.cmd import Git, auth_config, config_env, scrub, secrets_of, token_for
 from syncer.state.git.remote import parse_push
 from syncer.state.local import LocalStateStore
-from syncer.state.migrate import migrate_to_git, migrate_to_local
+from syncer.state.migrate import migrate
 from syncer.state.model import BatchRecord, JournalEntry
 from tests.state.gitrepo import Repo, git, isolate_git
 
@@ -225,8 +225,8 @@ def test_one_lock_at_a_time_and_only_our_own_is_released(repo: Repo) -> None:
         b.lock()
     assert b.lock_holder() == (held, "alive")
     with pytest.raises(StateError, match="still running on this host"):
-        b.unlock()
-    assert b.unlock(force=True) == held  # `state unlock --force`
+        b.break_lock()
+    assert b.break_lock(force=True) == held  # `state unlock --force`
     taken = b.lock(command="state rm")
     a.unlock()  # a's lock is gone: releasing must not delete b's
     assert repo.ref("refs/syncer/lock/syncer-state") not in (None, lock_sha)
@@ -296,23 +296,22 @@ def test_migrate_local_to_git_and_back(repo: Repo, tmp_path: Path) -> None:
     before = local.load()
     assert before is not None
     branch = store_of(repo.clone("a"))
-    moved = migrate_to_git(local, branch)
+    moved = migrate(local, branch, to="git")
     assert (moved.meta.lineage, moved.meta.serial) == (before.meta.lineage, before.meta.serial)
     assert set(moved.journal) == {"tok-open"} and dict(moved.rows) == dict(before.rows)
     with pytest.raises(StateError, match=r"already holds a state.*refusing"):
-        migrate_to_git(local, store_of(repo.clone("b")))
+        migrate(local, store_of(repo.clone("b")), to="git")
     back = LocalStateStore(tmp_path / "back")
-    again = migrate_to_local(store_of(repo.clone("c")), back)
+    again = migrate(store_of(repo.clone("c")), back, to="local")
     assert (again.meta.lineage, again.meta.serial) == (before.meta.lineage, before.meta.serial)
     assert set(again.journal) == {"tok-open"}
     with pytest.raises(StateError, match="already holds a state"):
-        migrate_to_local(store_of(repo.tmp / "c" / "metrics"), back)
+        migrate(store_of(repo.tmp / "c" / "metrics"), back, to="local")
 
 
 def test_migrate_git_to_postgres_and_back_is_lossless(repo: Repo, pg_dsn: str) -> None:
     """The state branch into the database and out again onto another branch: the same state, open journal
     entry and people cache included."""
-    from syncer.state.migrate import migrate_from_postgres, migrate_to_postgres
     from syncer.state.postgres import open_postgres_store
     from tests.state.test_postgres import image
 
@@ -322,14 +321,14 @@ def test_migrate_git_to_postgres_and_back_is_lossless(repo: Repo, pg_dsn: str) -
         source.record_people(PEOPLE)
     before = store_of(repo.clone("b")).load()
     database = open_postgres_store(Settings(state=StateSettings(backend="postgres", name="sales")))
-    moved = migrate_to_postgres(store_of(repo.tmp / "b" / "metrics"), database)
+    moved = migrate(store_of(repo.tmp / "b" / "metrics"), database, to="postgres")
     assert image(moved) == image(before) and database.read_people() == PEOPLE
     other = open_git_store(repo.clone("c"), Settings(state=StateSettings(backend="git", branch="other-state")))
-    again = migrate_from_postgres(database, other)
+    again = migrate(database, other, to="git")
     assert image(again) == image(before)
     assert json.loads(git("show", "other-state:people.json", cwd=repo.bare)) == PEOPLE
     with pytest.raises(StateError, match="already holds a state"):
-        migrate_from_postgres(database, other)
+        migrate(database, other, to="git")
 
 
 # --- the people cache -----------------------------------------------------------------------------------------
@@ -371,10 +370,10 @@ def test_the_people_cache_is_committed_pushed_and_read_from_a_fresh_clone(repo: 
     assert state is not None and state.meta.serial == 4  # create, journal, batch; the cache bumped it
     assert state.get((SEM, ALICE, REV, "4")) == ("1000", 1)  # the rest of the state is untouched
     back = LocalStateStore(tmp_path / "back")
-    migrate_to_local(store_of(repo.clone("c")), back)  # the cache travels with the state, both ways
+    migrate(store_of(repo.clone("c")), back, to="local")  # the cache travels with the state, both ways
     assert back.read_people() == PEOPLE
     other = open_git_store(repo.clone("d"), Settings(state=StateSettings(backend="git", branch="other-state")))
-    migrate_to_git(back, other)
+    migrate(back, other, to="git")
     assert json.loads(git("show", "other-state:people.json", cwd=repo.bare)) == PEOPLE
 
 
