@@ -17,7 +17,6 @@ from syncer.text import plural
 if TYPE_CHECKING:
     from syncer.load.settings import Settings
     from syncer.model import Catalog
-    from syncer.state.git.store import GitStateStore
     from syncer.state.protocols import StateStore
 
 
@@ -211,7 +210,7 @@ def state_migrate(root: Path, state_path: Path | None, to: str) -> int:
     from syncer.state import state_path as local_state_path
     from syncer.state.git import open_git_store
     from syncer.state.local import LocalStateStore
-    from syncer.state.migrate import migrate_to_git, migrate_to_local
+    from syncer.state.migrate import migrate
 
     settings, _ = load_config(root, root_display(root))
     if to == "postgres" or settings.state.backend == "postgres":
@@ -219,7 +218,7 @@ def state_migrate(root: Path, state_path: Path | None, to: str) -> int:
     local = LocalStateStore(local_state_path(root, settings, override=state_path))
     branch = open_git_store(root, settings)
     if to == "git":
-        moved = migrate_to_git(local, branch)
+        moved = migrate(local, branch, to="git")
         say(
             f"Migrated the state (lineage {moved.meta.lineage}, serial {moved.meta.serial}) from "
             f"{local.location} to {branch.location}."
@@ -229,7 +228,7 @@ def state_migrate(root: Path, state_path: Path | None, to: str) -> int:
             f"the local directory {local.location} can be deleted."
         )
     else:
-        moved = migrate_to_local(branch, local)
+        moved = migrate(branch, local, to="local")
         say(
             f"Migrated the state (lineage {moved.meta.lineage}, serial {moved.meta.serial}) from "
             f"{branch.location} to {local.location}."
@@ -247,11 +246,11 @@ def _migrate_postgres(root: Path, settings: Settings, state_path: Path | None, t
     from syncer.state import state_path as local_state_path
     from syncer.state.git import open_git_store
     from syncer.state.local import LocalStateStore
-    from syncer.state.migrate import migrate_from_postgres, migrate_to_postgres
+    from syncer.state.migrate import migrate
     from syncer.state.postgres import open_postgres_store
 
     database = open_postgres_store(settings)
-    files: LocalStateStore | GitStateStore
+    files: StateStore
     if settings.state.backend == "git" and state_path is None and to in ("postgres", "git"):
         files = open_git_store(root, settings)
     else:
@@ -262,10 +261,10 @@ def _migrate_postgres(root: Path, settings: Settings, state_path: Path | None, t
                 "state.backend is postgres already: to copy a local state in, point at it with --state PATH "
                 "(or set state.backend to where the state is now)"
             )
-        moved = migrate_to_postgres(files, database)
+        moved = migrate(files, database, to="postgres")
         source, dest, backend = files.location, database.location, "postgres"
     else:
-        moved = migrate_from_postgres(database, files)
+        moved = migrate(database, files, to=to)
         source, dest, backend = database.location, files.location, to
     say(f"Migrated the state (lineage {moved.meta.lineage}, serial {moved.meta.serial}) from {source} to {dest}.")
     say(
@@ -306,19 +305,10 @@ def state_history(
     --field target: alice's targets). --redact-values leaves the values out.
     """
     from syncer.report.history import render_history
-    from syncer.state.history import LAST_SET_ONLY, HistoryReader, last_changes
     from syncer.state.inspect import history_selection
 
     store, catalog = _state_context(root, state_path)
     selection = history_selection(catalog, semesters=semesters, reviewees=reviewees, metrics=metrics, fields=fields)
-    if isinstance(store, HistoryReader):
-        history = store.history(selection)
-    else:
-        from syncer.state.git.store import GitStateStore
-
-        kept = LAST_SET_ONLY
-        if isinstance(store, GitStateStore):
-            kept += f" (the commits of {store.location} hold the state as each apply left it)"
-        history = last_changes(store.load(), selection, kept=kept)
+    history = store.history(selection)
     click.echo(render_history(history, catalog=catalog, fmt=fmt, redact=redact), nl=False)
     return 0

@@ -8,20 +8,15 @@ roots); `migrate` moves a state between them.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from syncer.errors import StateError
 from syncer.load.settings import Settings
 from syncer.model import Identity
 from syncer.state.model import Clock, State, check_identity, utc_now
-from syncer.state.protocols import SnapshotReader
+from syncer.state.protocols import SnapshotReader, StateStore
 from syncer.urls import host_of
-
-if TYPE_CHECKING:
-    from syncer.state.git.store import GitStateStore
-    from syncer.state.local import LocalStateStore
-    from syncer.state.postgres.store import PostgresStateStore
 
 
 def state_path(root: Path, settings: Settings, *, override: Path | None = None) -> Path:
@@ -39,57 +34,62 @@ def local_dir(root: Path, settings: Settings, *, override: Path | None = None) -
     return state_path(root, settings, override=override)
 
 
-def open_store(
-    root: Path, settings: Settings, *, override: Path | None = None, clock: Clock = utc_now
-) -> LocalStateStore | GitStateStore | PostgresStateStore:
+def _open_local(root: Path, settings: Settings, clock: Clock) -> StateStore:
+    from syncer.state.local import LocalStateStore
+
+    here = Path(root)  # under the root, the state follows the root's rule: no symbolic links
+    for part in Path(settings.state.path).parts:
+        here = here / part
+        if here.is_symlink():
+            raise StateError(
+                f"{here} is a symbolic link (to {os.readlink(here)!r}): syncer follows no links under a root; "
+                "set state.path to the directory it points to, or use --state PATH"
+            )
+    return LocalStateStore(state_path(root, settings), clock=clock)
+
+
+def _open_git(root: Path, settings: Settings, clock: Clock) -> StateStore:
+    from syncer.state.git import open_git_store
+
+    return open_git_store(root, settings, clock=clock)
+
+
+def _open_postgres(root: Path, settings: Settings, clock: Clock) -> StateStore:
+    from syncer.state.postgres import open_postgres_store
+
+    return open_postgres_store(settings, clock=clock)
+
+
+#: The backends, by their name in `state.backend`: each opens the store of a metrics root.
+BACKENDS: dict[str, Callable[[Path, Settings, Clock], StateStore]] = {
+    "local": _open_local,
+    "git": _open_git,
+    "postgres": _open_postgres,
+}
+
+
+def open_store(root: Path, settings: Settings, *, override: Path | None = None, clock: Clock = utc_now) -> StateStore:
     """The store for a metrics root: `state.backend` of syncer.yaml (`local`; `git`: the state branch of
     the repository holding the root; `postgres`: the state `state.name` of the database in $`state.dsn_env`).
     `--state PATH` (override) always means a local directory."""
-    if override is None and settings.state.backend == "git":
-        from syncer.state.git import open_git_store
+    if override is not None:
+        from syncer.state.local import LocalStateStore
 
-        return open_git_store(root, settings, clock=clock)
-    if override is None and settings.state.backend == "postgres":
-        from syncer.state.postgres import open_postgres_store
-
-        return open_postgres_store(settings, clock=clock)
-    if override is None and settings.state.backend != "local":
+        return LocalStateStore(Path(override), clock=clock)
+    opener = BACKENDS.get(settings.state.backend)
+    if opener is None:
         raise StateError(
             f"state backend {settings.state.backend!r} is not available in this syncer; "
             "use `state: {backend: local}` (or `git`, `postgres`) in syncer.yaml, or point at a directory with "
             "--state PATH"
         )
-    from syncer.state.local import LocalStateStore
-
-    path = state_path(root, settings, override=override)
-    if override is None:  # under the root, the state follows the root's rule: no symbolic links
-        here = Path(root)
-        for part in Path(settings.state.path).parts:
-            here = here / part
-            if here.is_symlink():
-                raise StateError(
-                    f"{here} is a symbolic link (to {os.readlink(here)!r}): syncer follows no links under a root; "
-                    "set state.path to the directory it points to, or use --state PATH"
-                )
-    return LocalStateStore(path, clock=clock)
+    return opener(root, settings, clock)
 
 
-def use_read_cache(store: object, base: Path) -> None:
+def use_read_cache(store: StateStore, base: Path) -> None:
     """Let a command that only reads the state (plan) keep its decoded shards under the cache directory
-    `base` (syncer.state.readcache). The local and git backends use it; PostgreSQL has no shards."""
-    from syncer.state.local import LocalStateStore
-    from syncer.state.readcache import ShardCache
-
-    try:  # a path that cannot be resolved (a symbolic link loop) is the store's to report, not the cache's
-        if isinstance(store, LocalStateStore):
-            store.read_cache = ShardCache.under(base, str(store.path.resolve()))
-            return
-        from syncer.state.git import GitStateStore
-
-        if isinstance(store, GitStateStore):
-            store.read_cache = ShardCache.under(base, f"{store.repo.resolve()}\0{store.location}")
-    except (OSError, RuntimeError):
-        return
+    `base` (syncer.state.readcache), where the backend has shards (local and git)."""
+    store.keep_read_cache(base)
 
 
 def target_identity(settings: Settings, *, base_url: str | None = None, app_id: str | None = None) -> Identity:

@@ -10,7 +10,7 @@ backend's branch keeps its earlier states as commits)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, NamedTuple, Protocol, runtime_checkable
+from typing import Literal, NamedTuple, Protocol
 
 from syncer.state.model import BatchInfo, State
 
@@ -55,9 +55,9 @@ class History:
     kept: str  # what the backend keeps, in a sentence, for the output
 
 
-@runtime_checkable
 class HistoryReader(Protocol):
-    """A backend that keeps every change (postgres)."""
+    """`state history`: what a backend can tell of how the selected values changed (postgres keeps every
+    change; local and git each value's last, through `last_changes`)."""
 
     def history(self, selection: Selection) -> History: ...
 

@@ -1,3 +1,4 @@
+# Over 400 lines: reading (consistent snapshots, the read cache) and the log writes are not split yet.
 """The `local` backend: the state as a directory of text files (syncer.state.files) under `state.path`.
 
 Writes never rewrite the store: each operation (a journal entry, an accepted batch, rejected rows, a
@@ -15,21 +16,21 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
-import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from syncer.errors import StateDamaged, StateError
 from syncer.fsio import Faults, atomic_write, durable_append, fsync_dir, no_faults, remove_durably, truncate_torn
-from syncer.model import Identity, RowKey
+from syncer.model import Identity
 from syncer.perf import paused_gc
 from syncer.state import format as files
 from syncer.state import image
+from syncer.state.base import StoreBase, batch_rows, needs_lock, new_meta, no_state_yet
+from syncer.state.history import LAST_SET_ONLY, History, Selection, last_changes
 from syncer.state.lock import LockFile
 from syncer.state.model import (
-    STATE_FORMAT,
     BatchInfo,
     BatchRecord,
     Clock,
@@ -38,7 +39,6 @@ from syncer.state.model import (
     LockInfo,
     Rejection,
     State,
-    StateMeta,
     VKey,
     format_time,
     utc_now,
@@ -49,7 +49,7 @@ LOCK = "lock"
 JSONObj = dict[str, Any]
 
 
-class LocalStateStore:
+class LocalStateStore(StoreBase):
     """A state in a local directory. Construct it, `load()` to read; `lock()` before any write."""
 
     def __init__(
@@ -274,25 +274,17 @@ class LocalStateStore:
             raise
         return self._lock
 
-    def unlock(self, *, force: bool = False) -> LockInfo | None:
-        """Release our own lock; or, for `syncer state unlock`, clear another holder's (LockFile.clear)."""
-        if self._lock is not None:
-            held, self._lock = self._lock, None
-            self._lockfile.release(held)
-            return held
-        return self._lockfile.clear(force=force)
+    def unlock(self) -> LockInfo | None:
+        """Release our own lock (None: this store holds none)."""
+        if self._lock is None:
+            return None
+        held, self._lock = self._lock, None
+        self._lockfile.release(held)
+        return held
 
     def break_lock(self, *, force: bool = False) -> LockInfo | None:
         """`syncer state unlock`: clear another holder's lock (LockFile.clear)."""
         return self._lockfile.clear(force=force)
-
-    @contextlib.contextmanager
-    def locked(self, *, command: str = "apply") -> Iterator[LockInfo]:
-        info = self.lock(command=command)
-        try:
-            yield info
-        finally:
-            self.unlock()
 
     # --- writing ----------------------------------------------------------------------------------------
 
@@ -305,14 +297,7 @@ class LocalStateStore:
             raise StateDamaged(
                 str(self.path / files.META), f"missing, though {', '.join(left[:3])} are there; not starting over them"
             )
-        meta = StateMeta(
-            format=STATE_FORMAT,
-            lineage=uuid.uuid4().hex,
-            serial=1,
-            created=format_time(self._clock()),
-            identity=identity,
-            plan_key=files.new_plan_key(),
-        )
+        meta = new_meta(identity, now=self._clock())
         self._guard(
             lambda: atomic_write(
                 self.path / files.META, files.meta_to_json(meta), faults=self._faults, chunk=self._chunk
@@ -344,10 +329,7 @@ class LocalStateStore:
             import_record_name=batch.import_record_name,
             rows=len(batch.rows),
         )
-        rows = sorted((RowKey(*r), dict(f)) for r, f in batch.rows.items())
-        for row, _ in rows:
-            if row.semester != batch.semester:
-                raise ValueError(f"row {row} is not of the batch's semester {batch.semester}")
+        rows = batch_rows(batch)
         self._append(lambda s: image.batch_op(s, info, rows))
         return info
 
@@ -425,11 +407,54 @@ class LocalStateStore:
         self._guard(run)
         self._log_ops = self._log_bytes = 0
 
+    def adopt(self, state: State, *, people: Mapping[str, Any] | None) -> None:
+        """Write a whole state as it is (`state migrate`: lineage, serial, journal, people cache), compacted,
+        meta.json last. Needs the lock; refused where a state exists."""
+        self._require_lock()
+        if self.exists():
+            raise StateError(f"{self.path}: a state already exists here")
+        data = image.StateData(
+            meta=state.meta,
+            rows=dict(state.rows),
+            batches=dict(state.batches),
+            rejections=dict(state.rejections),
+            journal=dict(state.journal),
+            per_semester=dict(state.per_semester),
+        )
+        texts = {files.shard_name(sem): text for sem, text in files.encode_shards(data).items()}
+        texts[files.BATCHES] = files.encode_batches(data)
+        texts[files.REJECTIONS] = files.encode_rejections(data)
+        texts[files.JOURNAL] = files.encode_journal(data)
+        if people is not None:
+            texts[files.PEOPLE] = files.encode_people(people)
+        meta = dataclasses.replace(state.meta, values=dict(state.per_semester))
+
+        def write() -> None:
+            for name, text in sorted(texts.items()):
+                (self.path / name).parent.mkdir(parents=True, exist_ok=True)
+                atomic_write(self.path / name, text, faults=self._faults, chunk=self._chunk)
+            atomic_write(self.path / files.META, files.meta_to_json(meta), faults=self._faults, chunk=self._chunk)
+
+        self._guard(write)
+        self._data = None
+
+    # --- what plan and `state history` ask of every backend ----------------------------------------------
+
+    def keep_read_cache(self, base: Path) -> None:
+        """Keep decoded shards under `base` between runs (syncer.state.readcache), for a command that only
+        reads. A path that cannot be resolved (a symbolic link loop) is for `load` to report, not the cache."""
+        with contextlib.suppress(OSError, RuntimeError):
+            self.read_cache = ShardCache.under(base, str(self.path.resolve()))
+
+    def history(self, selection: Selection) -> History:
+        """Each managed value's last change: a directory keeps no more."""
+        return last_changes(self.load(), selection, kept=LAST_SET_ONLY)
+
     # --- internals --------------------------------------------------------------------------------------
 
     def _require_lock(self) -> LockInfo:
         if self._lock is None:
-            raise StateError(f"{self.path}: writing the state needs its lock (a bug in syncer)")
+            raise needs_lock(str(self.path))
         if not self._lockfile.holds(self._lock):
             raise StateError(
                 f"{self.path}: the state's lock was taken away (state unlock --force?) while "
@@ -440,7 +465,7 @@ class LocalStateStore:
     def _writable(self) -> image.StateData:
         self._require_lock()
         if self._data is None and self._read() is None:
-            raise StateError(f"{self.path}: no state here yet (create it first)")
+            raise no_state_yet(str(self.path))
         assert self._data is not None
         return self._data
 

@@ -6,6 +6,8 @@ it needs, so that nothing reaches past a protocol into a backend.
 - `Locker`: one writer at a time; who holds the lock and whether it still runs; breaking a dead one.
 - `ApplyLog`: the writes an apply (or an import, or `state rm`) makes, under the lock.
 - `PeopleStore`: the people cache kept with the state.
+- `Migratable`: `state migrate`: the whole state out of one backend (`export`), into another (`adopt`).
+- `HistoryReader` (syncer.state.history): `state history`.
 - `SharedPacing`: a backend that paces the imports of every state of one app together (postgres).
 """
 
@@ -14,9 +16,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from syncer.model import Identity
+from syncer.state.history import HistoryReader
 from syncer.state.model import BatchInfo, BatchRecord, JournalEntry, LockHolder, LockInfo, Rejection, State, VKey
 
 
@@ -30,12 +34,25 @@ class SnapshotReader(Protocol):
         """The state, or None when none was created yet. Raises StateError (newer format, damage)."""
         ...
 
+    def exists(self) -> bool:
+        """Whether a state was created here."""
+        ...
+
 
 class Locker(Protocol):
     @property
     def location(self) -> str: ...
 
-    def locked(self, *, command: str) -> AbstractContextManager[LockInfo]:
+    def lock(self, *, command: str = "apply") -> LockInfo:
+        """Take the state's lock (raises StateError naming the holder when it is taken); `unlock` gives it
+        back. `locked` is the pair around a body."""
+        ...
+
+    def unlock(self) -> LockInfo | None:
+        """Release this store's own lock, publishing what is left; None when it holds none."""
+        ...
+
+    def locked(self, *, command: str = "apply") -> AbstractContextManager[LockInfo]:
         """Hold the state's lock for the body (raises StateError naming the holder when it is taken). What
         the body wrote is published before the lock is released, also when the body fails."""
         ...
@@ -103,12 +120,29 @@ class PeopleStore(Protocol):
         ...
 
 
+class Migratable(Protocol):
+    """A whole state in and out, unchanged (lineage, serial, batches, journal, rejections, people cache)."""
+
+    def export(self) -> tuple[State, dict[str, Any] | None] | None:
+        """The state and its people cache (None: there is no state here)."""
+        ...
+
+    def adopt(self, state: State, *, people: Mapping[str, Any] | None) -> None:
+        """Write `state` as it is, under the lock; refused where a state exists."""
+        ...
+
+
 class WritableStore(SnapshotReader, Locker, ApplyLog, Protocol):
     """What apply, import and `state rm` use: read, lock, write."""
 
 
-class StateStore(WritableStore, PeopleStore, Protocol):
+class StateStore(WritableStore, PeopleStore, Migratable, HistoryReader, Protocol):
     """Everything a backend offers (what `open_store` returns)."""
+
+    def keep_read_cache(self, base: Path) -> None:
+        """Let a command that only reads (plan) keep decoded state under the cache directory `base`, where the
+        backend has anything to decode (syncer.state.readcache); a no-op elsewhere."""
+        ...
 
 
 @runtime_checkable

@@ -243,7 +243,7 @@ def test_killed_at_each_step_then_everything_lands_once(each_backend: World, ste
 
     with pytest.raises(Crash):
         world.apply(hook=kill)
-    open_store(world.root, validate_root(world.root).settings).unlock(force=True)  # the dead run's lock
+    open_store(world.root, validate_root(world.root).settings).break_lock(force=True)  # the dead run's lock
     run = world.apply()
     assert run.report.exit_code == 0
     assert world.held_values() == world.expected_values()
@@ -273,7 +273,7 @@ def test_killed_while_the_server_commits(each_backend: World) -> None:
     with pytest.raises(Crash):
         world.apply()
     world.emu.faults.remove_commit_hook(die)
-    open_store(world.root, validate_root(world.root).settings).unlock(force=True)
+    open_store(world.root, validate_root(world.root).settings).break_lock(force=True)
     run = world.apply()
     assert [o for _, o in run.report.settled] == ["landed-earlier"]
     assert world.held_values() == world.expected_values()
@@ -325,7 +325,7 @@ def test_a_lost_rejection_is_not_recorded_as_applied_on_settle(tmp_path: Path) -
     with pytest.raises(Crash):
         w.apply()
     w.transport_wrapper = None
-    open_store(w.root, validate_root(w.root).settings).unlock(force=True)
+    open_store(w.root, validate_root(w.root).settings).break_lock(force=True)
     run = w.apply()
     assert "not-landed" in [o for _, o in run.report.settled]
     assert (FORMER, 1580306) in {(r.row.reviewee, r.code) for r in run.report.rejected}

@@ -24,8 +24,9 @@ from syncer.state.git import GitStateStore, open_git_store
 from syncer.state.git.cmd import Git, auth_config, config_env, scrub, secrets_of, token_for
 from syncer.state.git.remote import parse_push
 from syncer.state.local import LocalStateStore
-from syncer.state.migrate import migrate_to_git, migrate_to_local
+from syncer.state.migrate import migrate
 from syncer.state.model import BatchRecord, JournalEntry
+from tests.state.gitrepo import Repo, git, isolate_git
 
 SEM = "7293040702907514899"
 ALICE = "ou_3245842393d09e9428ad4655da6e30b3"
@@ -36,68 +37,9 @@ GIT_SETTINGS = Settings(state=StateSettings(backend="git"))
 TOKEN = "ghs_s3cretT0kenValue1234567890"
 
 
-def git(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True, env=env).stdout.strip()
-
-
 @pytest.fixture(autouse=True)
 def _git_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No user or system git config, a fixed identity, and no tokens or GitHub Actions variables."""
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "gitconfig"))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for var in ("GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME"):
-        monkeypatch.setenv(var, "Test")
-    for var in ("GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"):
-        monkeypatch.setenv(var, "test@example.com")
-    for var in (
-        "GITHUB_TOKEN",
-        "SYNCER_GIT_TOKEN",
-        "GITHUB_SERVER_URL",
-        "GITHUB_REPOSITORY",
-        "GITHUB_RUN_ID",
-        "GIT_CONFIG_COUNT",
-        "http_proxy",
-        "https_proxy",
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-    ):
-        monkeypatch.delenv(var, raising=False)
-
-
-class Repo:
-    """A bare remote with a `main` branch holding metrics/, and clones of it."""
-
-    def __init__(self, tmp: Path) -> None:
-        self.tmp = tmp
-        self.bare = tmp / "remote.git"
-        git("init", "-q", "--bare", "-b", "main", str(self.bare))
-        seed = tmp / "seed"
-        git("clone", "-q", str(self.bare), str(seed))
-        (seed / "metrics").mkdir()
-        (seed / "metrics" / "syncer.yaml").write_text("state:\n  backend: git\n")
-        git("add", "-A", cwd=seed)
-        git("commit", "-q", "-m", "metrics", cwd=seed)
-        git("push", "-q", "origin", "main", cwd=seed)
-
-    def clone(self, name: str, *, shallow: bool = False) -> Path:
-        dest = self.tmp / name
-        if shallow:
-            git("clone", "-q", "--depth", "1", f"file://{self.bare}", str(dest))
-            git("checkout", "-q", "--detach", cwd=dest)
-        else:
-            git("clone", "-q", str(self.bare), str(dest))
-        return dest / "metrics"
-
-    def branch_commits(self, branch: str = "syncer-state") -> list[str]:
-        out = git("rev-list", branch, cwd=self.bare)
-        return out.split() if out else []
-
-    def ref(self, ref: str) -> str | None:
-        p = subprocess.run(
-            ["git", "rev-parse", "--verify", "-q", ref], cwd=self.bare, capture_output=True, text=True, check=False
-        )
-        return p.stdout.strip() or None
+    isolate_git(monkeypatch, tmp_path)
 
 
 @pytest.fixture
@@ -283,8 +225,8 @@ def test_one_lock_at_a_time_and_only_our_own_is_released(repo: Repo) -> None:
         b.lock()
     assert b.lock_holder() == (held, "alive")
     with pytest.raises(StateError, match="still running on this host"):
-        b.unlock()
-    assert b.unlock(force=True) == held  # `state unlock --force`
+        b.break_lock()
+    assert b.break_lock(force=True) == held  # `state unlock --force`
     taken = b.lock(command="state rm")
     a.unlock()  # a's lock is gone: releasing must not delete b's
     assert repo.ref("refs/syncer/lock/syncer-state") not in (None, lock_sha)
@@ -354,23 +296,22 @@ def test_migrate_local_to_git_and_back(repo: Repo, tmp_path: Path) -> None:
     before = local.load()
     assert before is not None
     branch = store_of(repo.clone("a"))
-    moved = migrate_to_git(local, branch)
+    moved = migrate(local, branch, to="git")
     assert (moved.meta.lineage, moved.meta.serial) == (before.meta.lineage, before.meta.serial)
     assert set(moved.journal) == {"tok-open"} and dict(moved.rows) == dict(before.rows)
     with pytest.raises(StateError, match=r"already holds a state.*refusing"):
-        migrate_to_git(local, store_of(repo.clone("b")))
+        migrate(local, store_of(repo.clone("b")), to="git")
     back = LocalStateStore(tmp_path / "back")
-    again = migrate_to_local(store_of(repo.clone("c")), back)
+    again = migrate(store_of(repo.clone("c")), back, to="local")
     assert (again.meta.lineage, again.meta.serial) == (before.meta.lineage, before.meta.serial)
     assert set(again.journal) == {"tok-open"}
     with pytest.raises(StateError, match="already holds a state"):
-        migrate_to_local(store_of(repo.tmp / "c" / "metrics"), back)
+        migrate(store_of(repo.tmp / "c" / "metrics"), back, to="local")
 
 
 def test_migrate_git_to_postgres_and_back_is_lossless(repo: Repo, pg_dsn: str) -> None:
     """The state branch into the database and out again onto another branch: the same state, open journal
     entry and people cache included."""
-    from syncer.state.migrate import migrate_from_postgres, migrate_to_postgres
     from syncer.state.postgres import open_postgres_store
     from tests.state.test_postgres import image
 
@@ -380,14 +321,14 @@ def test_migrate_git_to_postgres_and_back_is_lossless(repo: Repo, pg_dsn: str) -
         source.record_people(PEOPLE)
     before = store_of(repo.clone("b")).load()
     database = open_postgres_store(Settings(state=StateSettings(backend="postgres", name="sales")))
-    moved = migrate_to_postgres(store_of(repo.tmp / "b" / "metrics"), database)
+    moved = migrate(store_of(repo.tmp / "b" / "metrics"), database, to="postgres")
     assert image(moved) == image(before) and database.read_people() == PEOPLE
     other = open_git_store(repo.clone("c"), Settings(state=StateSettings(backend="git", branch="other-state")))
-    again = migrate_from_postgres(database, other)
+    again = migrate(database, other, to="git")
     assert image(again) == image(before)
     assert json.loads(git("show", "other-state:people.json", cwd=repo.bare)) == PEOPLE
     with pytest.raises(StateError, match="already holds a state"):
-        migrate_from_postgres(database, other)
+        migrate(database, other, to="git")
 
 
 # --- the people cache -----------------------------------------------------------------------------------------
@@ -429,10 +370,10 @@ def test_the_people_cache_is_committed_pushed_and_read_from_a_fresh_clone(repo: 
     assert state is not None and state.meta.serial == 4  # create, journal, batch; the cache bumped it
     assert state.get((SEM, ALICE, REV, "4")) == ("1000", 1)  # the rest of the state is untouched
     back = LocalStateStore(tmp_path / "back")
-    migrate_to_local(store_of(repo.clone("c")), back)  # the cache travels with the state, both ways
+    migrate(store_of(repo.clone("c")), back, to="local")  # the cache travels with the state, both ways
     assert back.read_people() == PEOPLE
     other = open_git_store(repo.clone("d"), Settings(state=StateSettings(backend="git", branch="other-state")))
-    migrate_to_git(back, other)
+    migrate(back, other, to="git")
     assert json.loads(git("show", "other-state:people.json", cwd=repo.bare)) == PEOPLE
 
 

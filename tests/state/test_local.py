@@ -537,7 +537,7 @@ def test_two_writers_cannot_hold_the_lock(tmp_path: Path) -> None:
     with pytest.raises(StateError, match=rf"locked by apply \(pid {os.getpid()} on .*alive\)"):
         second.lock()
     with pytest.raises(StateError, match="still running"):
-        second.unlock()  # `syncer state unlock` refuses an alive holder
+        second.break_lock()  # `syncer state unlock` refuses an alive holder
     first.unlock()
     with second.locked(command="state rm") as info:
         assert info.command == "state rm" and second.lock_holder() == (info, "alive")
@@ -566,7 +566,7 @@ def test_a_dead_writers_lock_is_taken_over_and_named(tmp_path: Path) -> None:
         assert store.taken_over is not None and store.taken_over.pid == dead
     assert not (path / "lock").exists() and store.lock_holder() is None
     (path / "lock").write_text(json.dumps({"pid": dead, "host": "ci-runner-7", "time": "t", "command": "apply"}))
-    cleared = store.unlock()  # `syncer state unlock` forgets a dead holder without --force
+    cleared = store.break_lock()  # `syncer state unlock` forgets a dead holder without --force
     assert cleared is not None and cleared.host == "ci-runner-7" and store.lock_holder() is None
 
 
@@ -587,7 +587,7 @@ def test_a_killed_holder_releases_the_lock_with_its_process(tmp_path: Path) -> N
         with pytest.raises(StateError, match=rf"locked by apply \(pid {holder.pid} on .*alive\)"):
             store.lock()
         with pytest.raises(StateError, match="still running"):
-            store.unlock()
+            store.break_lock()
         holder.kill()  # SIGKILL: no finally, no unlock
         holder.wait()
         assert store.lock_holder().status == "dead"  # type: ignore[union-attr]
@@ -603,7 +603,7 @@ def test_a_killed_holder_releases_the_lock_with_its_process(tmp_path: Path) -> N
 def test_force_unlock_under_a_live_holder_stops_it_before_its_next_write(tmp_path: Path) -> None:
     stuck = new_store(tmp_path / "s")
     other = LocalStateStore(tmp_path / "s", clock=clock)
-    assert other.unlock(force=True) is not None  # a person sure the holder is stuck
+    assert other.break_lock(force=True) is not None  # a person sure the holder is stuck
     with pytest.raises(StateError, match="taken away"):
         stuck.record_batch(batch({(SEM, ALICE, REV): {"2": "1"}}, token="late"))
     other.lock()  # the lock is free for the next writer

@@ -10,7 +10,8 @@ from syncer.fsio import read_sealed, write_sealed
 from syncer.state import use_read_cache
 from syncer.state.local import LocalStateStore
 from syncer.state.readcache import ENTRY_MAGIC, ShardCache
-from tests.state.test_git import Repo, _git_env, seed_state, store_of  # noqa: F401 - _git_env: autouse
+from tests.state.gitrepo import Repo
+from tests.state.test_git import _git_env, seed_state, store_of  # noqa: F401 - _git_env: autouse
 from tests.state.test_local import IDENT, NPS, REV, SEM, SEM2, batch, clock
 
 ALICE = "ou_3245842393d09e9428ad4655da6e30b3"

@@ -1,3 +1,4 @@
+# Over 400 lines: the lock session, the writes and publishing (commit, push, squash) are not split yet.
 """The `git` backend: the local backend's very files, committed to a branch of the metrics repository.
 
 `state.backend: git` keeps the state on `state.branch` (default `syncer-state`, an orphan branch nobody
@@ -35,12 +36,15 @@ from pathlib import Path
 from typing import Any
 
 from syncer.errors import StateDamaged, StateError
+from syncer.fsio import Faults, no_faults
 from syncer.model import Identity
 from syncer.state import format as files
+from syncer.state.base import StoreBase, needs_lock
 from syncer.state.git.cmd import Git
 from syncer.state.git.lock import RefLock
 from syncer.state.git.remote import Remote, RemoteRefused
-from syncer.state.git.tree import STATE_FILES, TreeWriter, make_commit, state_entries, state_files, write_files
+from syncer.state.git.tree import TreeWriter, make_commit, state_entries, state_files, write_files
+from syncer.state.history import LAST_SET_ONLY, History, Selection, last_changes
 from syncer.state.local import LocalStateStore
 from syncer.state.lock import LockFile, pid_alive
 from syncer.state.model import (
@@ -58,7 +62,7 @@ from syncer.state.model import (
 from syncer.state.readcache import ShardCache
 
 
-class GitStateStore:
+class GitStateStore(StoreBase):
     """A state kept on a branch of a git remote. Construct with `open_git_store`; `load()` to read;
     `locked()` around any write. Implements `syncer.state.protocols.StateStore`."""
 
@@ -77,7 +81,10 @@ class GitStateStore:
         alive: Callable[[int], bool] = pid_alive,
         push_attempts: int = 3,
         lease: float = 900.0,
+        faults: Faults = no_faults,
     ) -> None:
+        """`faults`: called with the name of each step of a write before it runs (the working directory's
+        file steps, then `push`), for the tests that kill a writer at every step."""
         self.repo = Path(repo)
         self.path = Path(private)  # the private working directory (never part of the metrics root)
         self.branch = branch
@@ -88,6 +95,7 @@ class GitStateStore:
         self._pid = pid
         self._alive = alive
         self._push_attempts = max(1, push_attempts)
+        self._faults = faults
         self.remote = Remote(self._git, remote)
         self._lock = RefLock(
             self._git,
@@ -245,24 +253,27 @@ class GitStateStore:
             clock=self._clock,
             lockfile=LockFile(self.path / "work.lock", clock=self._clock),
             log_segments=True,
+            faults=self._faults,
         )
         local.lock(command=command)  # compacts a long log: published below
         self._local = local
         if tip is not None:
             self._publish("compact the log", record=False)
 
-    def unlock(self, *, force: bool = False) -> LockInfo | None:
-        """Release our own lock (pushing what is left, then deleting the lock ref if it is still ours); or,
-        for `syncer state unlock`, clear another holder's lock."""
+    def unlock(self) -> LockInfo | None:
+        """Release our own lock (pushing what is left, then deleting the lock ref if it is still ours); None
+        when this store holds none."""
         if self._held is None:
-            return self._lock.clear(force=force)
+            return None
         return self._release(quiet=False)
 
     def break_lock(self, *, force: bool = False) -> LockInfo | None:
+        """`syncer state unlock`: delete a dead holder's lock ref (any holder's with `force`)."""
         return self._lock.clear(force=force)
 
     @contextlib.contextmanager
     def locked(self, *, command: str = "apply") -> Iterator[LockInfo]:
+        """As StoreBase's, but a body that fails releases quietly: its exception is the one to report."""
         info = self.lock(command=command)
         try:
             yield info
@@ -307,22 +318,22 @@ class GitStateStore:
     # --- writing ----------------------------------------------------------------------------------------
 
     def create(self, identity: Identity) -> State:
-        state = self._writer().create(identity)
+        state = self._writer_renewing_lease().create(identity)
         self._publish(f"create the state for {identity.host} ({identity.user_id_type})")
         return state
 
     def open_journal(self, entry: JournalEntry) -> None:
-        self._writer().open_journal(entry)
+        self._writer_renewing_lease().open_journal(entry)
         self._publish(
             f"journal {entry.client_token[:12]}: {len(entry.rows())} rows of semester {entry.semester} about to be sent"
         )
 
     def settle_journal(self, client_token: str, *, outcome: str) -> None:
-        self._writer().settle_journal(client_token, outcome=outcome)
+        self._writer_renewing_lease().settle_journal(client_token, outcome=outcome)
         self._publish(f"settle {client_token[:12]}: {outcome}")
 
     def record_batch(self, batch: BatchRecord) -> BatchInfo:
-        info = self._writer().record_batch(batch)
+        info = self._writer_renewing_lease().record_batch(batch)
         self._publish(
             f"batch {info.id}: {info.rows} rows of semester {info.semester} accepted "
             f"(import record {info.import_record_id or 'unknown'})"
@@ -330,22 +341,22 @@ class GitStateStore:
         return info
 
     def record_rejected(self, rejections: Sequence[Rejection]) -> None:
-        self._writer().record_rejected(rejections)
+        self._writer_renewing_lease().record_rejected(rejections)
         if rejections:
             self._publish(f"{len(rejections)} rows rejected ({', '.join(sorted({str(r.code) for r in rejections}))})")
 
     def record_import_request(self, at: datetime) -> None:
-        self._writer().record_import_request(at)
+        self._writer_renewing_lease().record_import_request(at)
         self._pending = True  # a pacing mark: pushed with the next write, or when the lock is released
 
     def forget(self, keys: Iterable[VKey], *, reason: str = "apply") -> int:
-        n = self._writer().forget(keys, reason=reason)
+        n = self._writer_renewing_lease().forget(keys, reason=reason)
         if n:
             self._publish(f"forget {n} values ({reason})")
         return n
 
     def record_people(self, people: Mapping[str, Any]) -> bool:
-        changed = self._writer().record_people(people)
+        changed = self._writer_renewing_lease().record_people(people)
         if changed:
             entries = people.get("people")
             count = f" ({len(entries)} addresses)" if isinstance(entries, Mapping) else ""
@@ -354,7 +365,7 @@ class GitStateStore:
 
     def compact(self) -> None:
         """Fold the log into the files, and squash this lock session's commits into one."""
-        local = self._writer()
+        local = self._writer_renewing_lease()
         log = self.work / files.LOG
         segments = self.work / files.LOG_SEGMENTS
         if (
@@ -375,32 +386,32 @@ class GitStateStore:
             self._publish(message, record=False)
         self._session = []
 
-    def adopt(self, source: Path) -> None:
-        """Replace the working directory's files with a local state's (migration), under the lock."""
-        local = self._writer()
-        local.unlock()
-        for name in STATE_FILES:
-            if (source / name).is_file():
-                shutil.copyfile(source / name, self.work / name)
-        shard_dir = source / files.SEMESTERS
-        if shard_dir.is_dir():
-            (self.work / files.SEMESTERS).mkdir(exist_ok=True)
-            for shard in sorted(shard_dir.glob("*" + files.SHARD_SUFFIX)):
-                shutil.copyfile(shard, self.work / files.SEMESTERS / shard.name)
-        self._local = LocalStateStore(
-            self.work,
-            clock=self._clock,
-            lockfile=LockFile(self.path / "work.lock", clock=self._clock),
-            log_segments=True,
-        )
-        self._local.lock(command="state migrate")
-        self._session.append(f"migrated from the local state at {source}")
+    def adopt(self, state: State, *, people: Mapping[str, Any] | None) -> None:
+        """Write a whole state as it is (`state migrate`), under the lock, as the branch's compacted commit.
+        Refused where the branch holds a state."""
+        self._writer_renewing_lease().adopt(state, people=people)
+        self._session.append(f"migrated a state in (lineage {state.meta.lineage}, serial {state.meta.serial})")
+        self.compact()
+
+    # --- what plan and `state history` ask of every backend ----------------------------------------------
+
+    def keep_read_cache(self, base: Path) -> None:
+        """Keep decoded shards of the branch under `base` between runs (syncer.state.readcache), for `plan`."""
+        with contextlib.suppress(OSError, RuntimeError):  # an unresolvable path: `load` reports it
+            self.read_cache = ShardCache.under(base, f"{self.repo.resolve()}\0{self.location}")
+
+    def history(self, selection: Selection) -> History:
+        """Each managed value's last change; the branch's commits hold the state as each apply left it."""
+        kept = LAST_SET_ONLY + f" (the commits of {self.location} hold the state as each apply left it)"
+        return last_changes(self.load(), selection, kept=kept)
 
     # --- internals --------------------------------------------------------------------------------------
 
-    def _writer(self) -> LocalStateStore:
+    def _writer_renewing_lease(self) -> LocalStateStore:
+        """The working directory's writer, for a write under the lock; first renews the lock's lease when a
+        third of it has passed (a renewal that fails stops this and every later write)."""
         if self._local is None or self._held is None:
-            raise StateError(f"{self.location}: writing the state needs its lock (a bug in syncer)")
+            raise needs_lock(self.location)
         if self._broken is not None:
             raise StateError(
                 f"{self.location}: an earlier write could not be pushed ({self._broken}); "
@@ -426,6 +437,7 @@ class GitStateStore:
         parent = self._base if squash else self._tip
         commit = make_commit(self._git, tree, parent, f"syncer: {message}", when=self._clock())
         try:
+            self._faults("push")
             self._push_state(commit)
         except RemoteRefused as exc:
             if not squash:
