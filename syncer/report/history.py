@@ -7,11 +7,10 @@ import json
 from typing import Any
 
 from syncer.model import Catalog
+from syncer.problems import REDACTED
 from syncer.state.history import Change, History
 from syncer.state.listing import ListNames
 from syncer.text import inert_lines, plural
-
-REDACTED = "(redacted)"
 
 
 class Names:

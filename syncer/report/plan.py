@@ -19,7 +19,7 @@ from syncer.perf import paused_gc
 from syncer.plan.model import FORGET_MEANING, Change, Plan
 from syncer.plan.safety import how_to_proceed
 from syncer.plan.summary import summary_line, targeting_line
-from syncer.problems import Problem
+from syncer.problems import REDACTED, Problem
 from syncer.report.annotations import Annotated, Level, annotation
 from syncer.report.markdown import code, md
 from syncer.report.plan_json import plan_json
@@ -27,7 +27,6 @@ from syncer.report.problems import counts_line
 from syncer.text import encode_json_str, plural, safe
 
 PlanFormat = Literal["text", "markdown", "json", "github"]
-REDACTED = "(redacted)"
 MARKER = "<!-- syncer:plan -->"
 RETRY_HINT = (
     "They are sent again by themselves once what would be sent changes (their values, their fields' types, "
@@ -303,7 +302,7 @@ def _md_value(plan: Plan, value: str | None, *, redact: bool) -> str:
     if value is None:
         return ""
     if redact:
-        return "*(redacted)*"
+        return f"*{REDACTED}*"
     cut = value if len(value) <= MAX_MD_VALUE else value[:MAX_MD_VALUE] + "…"
     text = md(json.dumps(cut, ensure_ascii=False)) if cut != cut.strip() or not cut else md(cut)
     alias = plan.names.alias(value)

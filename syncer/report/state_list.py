@@ -14,11 +14,11 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
+from syncer.problems import REDACTED
 from syncer.state.listing import ListNames, ManagedValue
 from syncer.text import plural, safe
 
 ListFormat = Literal["text", "json"]
-REDACTED = "(redacted)"
 
 
 def render_list(
