@@ -110,7 +110,8 @@ def plan(
     from syncer.plan.model import PlanOptions
     from syncer.plan.safety import how_to_proceed
     from syncer.plan.targeting import resolve as resolve_targeting
-    from syncer.report.plan import render_markdown_problems, render_plan
+    from syncer.report.plan import render_plan
+    from syncer.report.plan_markdown import render_markdown_problems
     from syncer.report.problems import counts_line, render_problems
     from syncer.state import load_checked, target_identity, use_read_cache
     from syncer.urls import resolve_base_url
@@ -190,7 +191,7 @@ def plan(
     elif not streamed:
         color = shown_format == "text" and stdout_color()
         if shown_format == "text":  # streamed, as the JSON is
-            from syncer.report.plan import text_chunks
+            from syncer.report.plan_text import text_chunks
 
             for piece in text_chunks(the_plan, redact=redact, color=color):
                 emit(piece, nl=False)
