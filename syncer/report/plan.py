@@ -1,24 +1,15 @@
-"""A plan in a named format: plain data in (syncer.plan.model.Plan), text out.
-
-- `text` (syncer.report.plan_text): for terminals, grouped by semester and reviewee, ANSI colour when asked.
-- `markdown` (syncer.report.plan_markdown): for pull-request comments.
-- `json` (syncer.report.plan_json): the plan document itself (schemas/plan.schema.json).
-- `github` (syncer.report.plan_github): annotations for what blocks an apply, then the text summary.
+"""A plan in one piece, in a named format (syncer.report.formats), for callers that want a value:
+`syncer apply` before it asks, the demo, tests. `syncer plan` writes a renderer's pieces as they come.
 """
 
 from __future__ import annotations
 
 from typing import Literal, overload
 
-from syncer.perf import paused_gc
 from syncer.plan.model import Plan
 from syncer.report.annotations import Annotated
-from syncer.report.plan_github import render_github
-from syncer.report.plan_json import plan_json
-from syncer.report.plan_markdown import MAX_COMMENT_CHARS, render_markdown
-from syncer.report.plan_text import render_text
-
-PlanFormat = Literal["text", "markdown", "json", "github"]
+from syncer.report.formats import FormatName, renderer_for
+from syncer.report.renderer import MAX_COMMENT_CHARS
 
 
 @overload
@@ -31,20 +22,21 @@ def render_plan(
 ) -> Annotated: ...
 @overload
 def render_plan(
-    plan: Plan, fmt: PlanFormat, *, redact: bool, color: bool = ..., max_chars: int = ...
+    plan: Plan, fmt: FormatName, *, redact: bool, color: bool = ..., max_chars: int = ...
 ) -> str | Annotated: ...
 def render_plan(
-    plan: Plan, fmt: PlanFormat, *, redact: bool, color: bool = False, max_chars: int = MAX_COMMENT_CHARS
+    plan: Plan, fmt: FormatName, *, redact: bool, color: bool = False, max_chars: int = MAX_COMMENT_CHARS
 ) -> str | Annotated:
-    with paused_gc():
-        return _render(plan, fmt, redact=redact, color=color, max_chars=max_chars)
-
-
-def _render(plan: Plan, fmt: PlanFormat, *, redact: bool, color: bool, max_chars: int) -> str | Annotated:
-    if fmt == "json":
-        return plan_json(plan, redact=redact)
-    if fmt == "markdown":
-        return render_markdown(plan, redact=redact, max_chars=max_chars)
-    if fmt == "github":
-        return render_github(plan, redact=redact)
-    return render_text(plan, redact=redact, color=color)
+    """The pieces joined: the annotations of every piece first, then their text."""
+    commands: list[str] = []
+    texts: list[str] = []
+    annotated = False
+    for piece in renderer_for(fmt, "plan").plan(plan, redact=redact, color=color, max_chars=max_chars):
+        if isinstance(piece, Annotated):
+            annotated = True
+            commands.extend(piece.commands)
+            texts.append(piece.text)
+        else:
+            texts.append(piece)
+    text = "".join(texts)
+    return Annotated(tuple(commands), text) if annotated else text

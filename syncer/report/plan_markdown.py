@@ -13,10 +13,10 @@ from syncer.problems import REDACTED, Problem
 from syncer.report.markdown import code, md
 from syncer.report.plan_parts import RETRY_HINT, SYMBOL, batch_note, groups
 from syncer.report.problems import counts_line
+from syncer.report.renderer import MAX_COMMENT_CHARS
 from syncer.text import plural
 
 MARKER = "<!-- syncer:plan -->"
-MAX_COMMENT_CHARS = 60_000
 MAX_MD_VALUE = 300
 
 
