@@ -1,6 +1,9 @@
 """The output formats by name: the one list `--format` takes its choices from (`plan`, `validate`), each
 name mapped to its renderer (syncer.report.renderer). Adding a format is a module with its renderer and
 its name here; a command offers it where the renderer says it renders what the command prints.
+
+The state commands print the state (its summary, its values, their history) as text or JSON, nothing
+else: `STATE_FORMATS`, which their renderers (syncer.report.state, state_list, history) each take.
 """
 
 from __future__ import annotations
@@ -20,6 +23,19 @@ FORMATS: dict[FormatName, Renderer] = {
     "json": JsonFormat(),
     "github": GithubFormat(),
 }
+
+
+#: The formats of `syncer state show|list|history`: the state as text for people, as JSON for tools.
+StateFormat = Literal["text", "json"]
+STATE_FORMATS: tuple[StateFormat, ...] = ("text", "json")
+
+
+def state_format(name: str) -> StateFormat:
+    """`name` as one of `STATE_FORMATS`."""
+    for known in STATE_FORMATS:
+        if known == name:
+            return known
+    raise FormatError(f"unknown state output format {name!r}: one of {', '.join(STATE_FORMATS)}")
 
 
 def format_names(subject: Subject) -> list[str]:

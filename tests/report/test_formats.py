@@ -14,7 +14,7 @@ from syncer.live.drift import Drift
 from syncer.plan.model import Names
 from syncer.problems import Problem
 from syncer.report.annotations import Annotated
-from syncer.report.formats import FORMATS, FormatName, format_names, renderer_for
+from syncer.report.formats import FORMATS, STATE_FORMATS, FormatName, format_names, renderer_for, state_format
 from syncer.report.plan import render_plan
 from syncer.report.problems import render_problems
 from syncer.report.renderer import FormatError, Output, Refreshed, Subject
@@ -100,3 +100,11 @@ def test_an_unknown_format_is_refused_never_text(subject: Subject) -> None:
 def test_the_command_line_offers_the_registry() -> None:
     assert _choices("plan") == format_names("plan")
     assert _choices("validate") == format_names("problems")
+
+
+def test_the_state_commands_take_text_or_json_and_nothing_else() -> None:
+    assert [state_format(name) for name in STATE_FORMATS] == ["text", "json"]
+    with pytest.raises(FormatError, match="unknown state output format 'markdown': one of text, json"):
+        state_format("markdown")
+    for command in ("show", "list", "history"):
+        assert _choices(command, "state") == list(STATE_FORMATS)
