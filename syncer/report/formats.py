@@ -16,6 +16,7 @@ from syncer.report.format_markdown import MarkdownFormat
 from syncer.report.format_text import TextFormat
 from syncer.report.renderer import FormatError, Renderer, Subject, refuse
 
+#: The keys of FORMATS, for code that names a format (render_plan, render_problems): tests keep them equal.
 FormatName = Literal["text", "markdown", "json", "github"]
 FORMATS: dict[FormatName, Renderer] = {
     "text": TextFormat(),
