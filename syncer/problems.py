@@ -10,7 +10,7 @@ from typing import Literal
 from syncer.text import safe
 
 Severity = Literal["error", "warning"]
-REDACTED = "(redacted)"
+REDACTED = "(redacted)"  # shown in place of every value with --redact-values, in every output
 VALUE_SLOT = "{value}"
 DETAIL_SLOT = "{detail}"  # more that would tell the value (a close alias), left out when values are redacted
 

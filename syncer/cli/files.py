@@ -10,6 +10,7 @@ from syncer.cli.context import StateOpener
 from syncer.cli.main import cli
 from syncer.cli.options import cache_option, check_cache_dir, default_format, redact_option, root_display, root_option
 from syncer.cli.output import emit, say
+from syncer.report.formats import format_names
 from syncer.text import plural
 
 
@@ -18,7 +19,7 @@ from syncer.text import plural
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "github"]),
+    type=click.Choice(format_names("problems")),
     default=None,
     help="Output format. Default: github under GitHub Actions (GITHUB_ACTIONS=true), else text.",
 )
@@ -34,7 +35,7 @@ def validate(root: Path, fmt: str | None, redact: bool, no_cache: bool) -> int:
     from syncer.load.validate import validate_root
     from syncer.report.problems import counts_line, render_json, render_problems
 
-    fmt = fmt or default_format(["text", "json", "github"])
+    fmt = fmt or default_format(format_names("problems"))
     result = validate_root(
         root,
         root_display=root_display(root),

@@ -18,6 +18,7 @@ from syncer.cli.options import (
 )
 from syncer.cli.output import say
 from syncer.cli.progress import Printer
+from syncer.problems import REDACTED
 from syncer.text import inert_lines, plural
 
 
@@ -117,7 +118,6 @@ def people_resolve(root: Path, state_path: Path | None, refresh: bool, base_url:
     from syncer.errors import RefusedError, StateError, StateUnavailable
     from syncer.live.people import resolve_people, write_cache
     from syncer.load.people import CACHE_FILE, read_cache
-    from syncer.problems import REDACTED
     from syncer.state import load_checked, open_store, target_identity
     from syncer.urls import resolve_base_url
 
@@ -326,4 +326,4 @@ def import_values(
 def _shown_value(value: str | None, redact: bool) -> str:
     if value is None:
         return "(none)"
-    return "(redacted)" if redact else repr(value)
+    return REDACTED if redact else repr(value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, cast
+from typing import TYPE_CHECKING, Literal
 
 import click
 
@@ -24,17 +24,14 @@ from syncer.cli.options import (
 )
 from syncer.cli.output import emit, say
 from syncer.cli.progress import Printer
+from syncer.report.formats import format_names, renderer_for
 from syncer.text import plural
 
 if TYPE_CHECKING:
-    from syncer.live.drift import Drift, RemoteSnapshot
+    from syncer.live.drift import RemoteSnapshot
     from syncer.load.validate import ValidationResult
-    from syncer.model import Catalog
     from syncer.plan.model import LiveView, Plan
-    from syncer.report.annotations import Annotated
     from syncer.state.model import State
-
-PlanFormat = Literal["text", "markdown", "json", "github"]
 
 
 @cli.command()
@@ -43,7 +40,7 @@ PlanFormat = Literal["text", "markdown", "json", "github"]
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "markdown", "json", "github"]),
+    type=click.Choice(format_names("plan")),
     default=None,
     help="Output format: text (terminal), markdown (PR comment), json (the plan data), github "
     "(annotations and a summary). Default: github under GitHub Actions, else text.",
@@ -110,21 +107,20 @@ def plan(
     from syncer.plan.model import PlanOptions
     from syncer.plan.safety import how_to_proceed
     from syncer.plan.targeting import resolve as resolve_targeting
-    from syncer.report.plan import render_markdown_problems, render_plan
     from syncer.report.problems import counts_line, render_problems
     from syncer.state import load_checked, target_identity, use_read_cache
     from syncer.urls import resolve_base_url
 
-    shown_format = cast(PlanFormat, fmt or default_format(["text", "markdown", "json", "github"]))
+    shown_format = fmt or default_format(format_names("plan"))
+    renderer = (
+        renderer_for(shown_format, "plan", "drift") if refresh or refresh_all else renderer_for(shown_format, "plan")
+    )
     shown_root = root_display(root)
     opener = StateOpener(root, state_path)
     cache_dir = check_cache_dir(no_cache)
     result = validate_root(root, root_display=shown_root, people=opener.people, cache_dir=cache_dir)
     if not result.ok or result.desired is None:
-        if shown_format == "markdown":
-            click.echo(render_markdown_problems(result.problems, redact=redact), nl=False)
-        else:
-            emit(render_problems(result.problems, shown_format, redact=redact))
+        emit(renderer.no_plan(result.problems, redact=redact), nl=False)
         say(f"{shown_root}: INVALID: {counts_line(result.problems)}; no plan", err=True)
         return 1
     if result.problems:  # warnings only: annotations on stdout for GitHub, else on stderr
@@ -185,19 +181,15 @@ def plan(
         else:
             for _ in pieces:
                 pass
-    if drift is not None and shown_format == "json":
-        click.echo(_plan_json_with_drift(the_plan, drift, redact=redact, detailed_exitcode=detailed_exitcode), nl=False)
-    elif not streamed:
-        color = shown_format == "text" and stdout_color()
-        if shown_format == "text":  # streamed, as the JSON is
-            from syncer.report.plan import text_chunks
-
-            for piece in text_chunks(the_plan, redact=redact, color=color):
-                emit(piece, nl=False)
-        else:
-            emit(render_plan(the_plan, shown_format, redact=redact, color=color), nl=False)
+    if not streamed:
+        refreshed = None
         if drift is not None:
-            emit(_render_drift(drift, result.catalog, shown_format, redact=redact), nl=False)
+            from syncer.report.drift import catalog_names
+            from syncer.report.renderer import Refreshed
+
+            refreshed = Refreshed(drift, catalog_names(result.catalog), detailed_exitcode=detailed_exitcode)
+        for piece in renderer.plan(the_plan, redact=redact, color=stdout_color(), refreshed=refreshed):
+            emit(piece, nl=False)
         if shown_format == "text":
             from syncer.cli.hints import after_plan
 
@@ -243,25 +235,3 @@ def _refresh(
         )
     printer.close()
     return found
-
-
-def _plan_json_with_drift(the_plan: Plan, drift: Drift, *, redact: bool, detailed_exitcode: bool) -> str:
-    import json
-
-    from syncer.report.drift import drift_document
-    from syncer.report.plan_json import plan_document
-
-    doc = plan_document(the_plan, redact=redact)
-    doc["drift"] = drift_document(drift, redact=redact, detailed_exitcode=detailed_exitcode)
-    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
-
-
-def _render_drift(drift: Drift, catalog: Catalog, fmt: PlanFormat, *, redact: bool) -> str | Annotated:
-    from syncer.report import drift as report
-
-    names = report.catalog_names(catalog)
-    if fmt == "markdown":
-        return report.render_markdown(drift, names, redact=redact)
-    if fmt == "github":
-        return report.render_github(drift, names, redact=redact)
-    return report.render_text(drift, names, redact=redact)

@@ -12,6 +12,7 @@ from syncer.cli.context import load_config
 from syncer.cli.main import cli
 from syncer.cli.options import redact_option, root_display, root_option, state_option
 from syncer.cli.output import say
+from syncer.report.formats import STATE_FORMATS, state_format
 from syncer.text import plural
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ def _state_context(root: Path, state_path: Path | None) -> tuple[StateStore, Cat
 @root_option
 @state_option
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format."
+    "--format", "fmt", type=click.Choice(STATE_FORMATS), default="text", show_default=True, help="Output format."
 )
 def state_show(root: Path, state_path: Path | None, fmt: str) -> int:
     """Show what is managed: counts per semester, identity, lineage, serial, last apply, rejected rows, the
@@ -53,7 +54,7 @@ def state_show(root: Path, state_path: Path | None, fmt: str) -> int:
     cache = read_cache(store)
     people = None if cache is None else summarize_people(cache, location=f"{store.location}/{CACHE_FILE}")
     summary = summarize(store.load(), location=store.location, catalog=catalog, lock=store.lock_holder(), people=people)
-    click.echo(render_state(summary, "json" if fmt == "json" else "text"), nl=False)
+    click.echo(render_state(summary, state_format(fmt)), nl=False)
     return 0
 
 
@@ -68,7 +69,7 @@ def state_show(root: Path, state_path: Path | None, fmt: str) -> int:
 )
 @click.option("--metric", "metrics", multiple=True, metavar="ALIAS|ID", help="List values of this metric (repeatable).")
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format."
+    "--format", "fmt", type=click.Choice(STATE_FORMATS), default="text", show_default=True, help="Output format."
 )
 @redact_option
 def state_list(
@@ -98,7 +99,7 @@ def state_list(
     pieces = render_list(
         managed_values(loaded, chosen) if loaded is not None else iter(()),
         ListNames.of(catalog),
-        "json" if fmt == "json" else "text",
+        state_format(fmt),
         location=store.location,
         redact=redact,
     )
@@ -285,7 +286,7 @@ def _migrate_postgres(root: Path, settings: Settings, state_path: Path | None, t
 @click.option("--metric", "metrics", multiple=True, metavar="ALIAS|ID", help="Only this metric (repeatable).")
 @click.option("--field", "fields", multiple=True, metavar="ALIAS|ID", help="Only this field, e.g. target (repeatable).")
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format."
+    "--format", "fmt", type=click.Choice(STATE_FORMATS), default="text", show_default=True, help="Output format."
 )
 @redact_option
 def state_history(
@@ -310,5 +311,5 @@ def state_history(
     store, catalog = _state_context(root, state_path)
     selection = history_selection(catalog, semesters=semesters, reviewees=reviewees, metrics=metrics, fields=fields)
     history = store.history(selection)
-    click.echo(render_history(history, catalog=catalog, fmt=fmt, redact=redact), nl=False)
+    click.echo(render_history(history, catalog=catalog, fmt=state_format(fmt), redact=redact), nl=False)
     return 0

@@ -17,11 +17,11 @@ from typing import Any
 from syncer.live.drift import Drift, DriftEntry
 from syncer.model import Catalog
 from syncer.plan.model import Names
+from syncer.problems import REDACTED
 from syncer.report.annotations import Annotated, annotation
 from syncer.report.markdown import code, md
 from syncer.text import inert_lines, plural
 
-REDACTED = "(redacted)"
 MAX_MD_ROWS = 100
 _WHAT = {
     "changed": "changed in Feishu outside syncer",
@@ -128,7 +128,7 @@ def render_github(drift: Drift, names: Names, *, redact: bool) -> Annotated:
 def _md(value: str | None, *, redact: bool) -> str:
     if value is None:
         return ""
-    return "*(redacted)*" if redact else code(value)
+    return f"*{REDACTED}*" if redact else code(value)
 
 
 def render_markdown(drift: Drift, names: Names, *, redact: bool) -> str:

@@ -4,14 +4,14 @@ redacting; aliases of the catalog are shown next to the IDs."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, assert_never
 
 from syncer.model import Catalog
+from syncer.problems import REDACTED
+from syncer.report.formats import StateFormat
 from syncer.state.history import Change, History
 from syncer.state.listing import ListNames
 from syncer.text import inert_lines, plural
-
-REDACTED = "(redacted)"
 
 
 class Names:
@@ -29,11 +29,13 @@ class Names:
         return self.fields.get((metric, field_id))
 
 
-def render_history(history: History, *, catalog: Catalog | None, fmt: str, redact: bool) -> str:
+def render_history(history: History, *, catalog: Catalog | None, fmt: StateFormat, redact: bool) -> str:
     names = Names(catalog)
     if fmt == "json":
         return json.dumps(history_document(history, names, redact=redact), ensure_ascii=False, indent=2) + "\n"
-    return render_text(history, names, redact=redact)
+    if fmt == "text":
+        return render_text(history, names, redact=redact)
+    assert_never(fmt)
 
 
 def _change(c: Change, names: Names, *, redact: bool) -> dict[str, Any]:

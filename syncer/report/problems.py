@@ -8,9 +8,8 @@ from typing import Literal, overload
 
 from syncer.problems import Problem
 from syncer.report.annotations import Annotated, annotation
+from syncer.report.formats import FormatName, renderer_for
 from syncer.text import plural
-
-ProblemFormat = Literal["text", "json", "github"]
 
 
 def counts_line(problems: Sequence[Problem]) -> str:
@@ -61,10 +60,7 @@ def render_problems(problems: Sequence[Problem], fmt: Literal["text", "json"], *
 @overload
 def render_problems(problems: Sequence[Problem], fmt: Literal["github"], *, redact: bool) -> Annotated: ...
 @overload
-def render_problems(problems: Sequence[Problem], fmt: ProblemFormat, *, redact: bool) -> str | Annotated: ...
-def render_problems(problems: Sequence[Problem], fmt: ProblemFormat, *, redact: bool) -> str | Annotated:
-    if fmt == "json":
-        return render_json(problems, redact=redact)
-    if fmt == "github":
-        return render_github(problems, redact=redact)
-    return render_text(problems, redact=redact)
+def render_problems(problems: Sequence[Problem], fmt: FormatName, *, redact: bool) -> str | Annotated: ...
+def render_problems(problems: Sequence[Problem], fmt: FormatName, *, redact: bool) -> str | Annotated:
+    """The problems in a named format (syncer.report.formats) that lists problems."""
+    return renderer_for(fmt, "problems").problems(problems, redact=redact)

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Any, assert_never
 
+from syncer.report.formats import StateFormat
 from syncer.state.inspect import PeopleCacheSummary, StateSummary
 from syncer.text import inert_lines, plural
-
-StateFormat = Literal["text", "json"]
 
 
 def render_state(summary: StateSummary, fmt: StateFormat) -> str:
     if fmt == "json":
         return json.dumps(state_document(summary), ensure_ascii=False, indent=2) + "\n"
-    return render_text(summary)
+    if fmt == "text":
+        return render_text(summary)
+    assert_never(fmt)
 
 
 def state_document(s: StateSummary) -> dict[str, Any]:

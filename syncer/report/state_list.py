@@ -12,21 +12,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from typing import Any, Literal
+from typing import Any, assert_never
 
+from syncer.problems import REDACTED
+from syncer.report.formats import StateFormat
 from syncer.state.listing import ListNames, ManagedValue
 from syncer.text import plural, safe
 
-ListFormat = Literal["text", "json"]
-REDACTED = "(redacted)"
-
 
 def render_list(
-    values: Iterable[ManagedValue], names: ListNames, fmt: ListFormat, *, location: str, redact: bool
+    values: Iterable[ManagedValue], names: ListNames, fmt: StateFormat, *, location: str, redact: bool
 ) -> Iterator[str]:
     if fmt == "json":
         return _json(values, names, location=location, redact=redact)
-    return _text(values, names, redact=redact)
+    if fmt == "text":
+        return _text(values, names, redact=redact)
+    assert_never(fmt)
 
 
 def _text(values: Iterable[ManagedValue], names: ListNames, *, redact: bool) -> Iterator[str]:

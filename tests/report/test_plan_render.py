@@ -30,8 +30,10 @@ from syncer.model import (
 )
 from syncer.plan.diff import make_plan
 from syncer.plan.model import Plan, PlanOptions, Targeting
+from syncer.report.formats import FormatName as PlanFormat
 from syncer.report.markdown import md
-from syncer.report.plan import PlanFormat, render_markdown, render_plan
+from syncer.report.plan import render_plan
+from syncer.report.plan_markdown import render_markdown
 from syncer.state.model import BatchInfo, Rejection, Row, State, StateMeta, row_digest
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "plan"

@@ -14,7 +14,7 @@ from syncer.load.validate import validate_root
 from syncer.model import Identity, RowKey
 from syncer.plan.diff import make_plan
 from syncer.plan.model import PlanOptions
-from syncer.report.plan import render_markdown
+from syncer.report.plan_markdown import render_markdown
 from tests.bench.generate import generate_root
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "pr-comment"

@@ -1,0 +1,42 @@
+"""The `text` output format: for terminals and logs (syncer.report.plan_text, syncer.report.problems,
+syncer.report.drift), colour when asked."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+from syncer.report.renderer import MAX_COMMENT_CHARS, Output, Refreshed, Subject, with_newline
+
+if TYPE_CHECKING:
+    from syncer.plan.model import Plan
+    from syncer.problems import Problem
+
+
+class TextFormat:
+    renders: frozenset[Subject] = frozenset({"plan", "problems", "drift"})
+
+    def plan(
+        self,
+        plan: Plan,
+        *,
+        redact: bool,
+        color: bool = False,
+        max_chars: int = MAX_COMMENT_CHARS,
+        refreshed: Refreshed | None = None,
+    ) -> Iterator[Output]:
+        from syncer.report.plan_text import text_chunks
+
+        yield from text_chunks(plan, redact=redact, color=color)
+        if refreshed is not None:
+            from syncer.report.drift import render_text
+
+            yield render_text(refreshed.drift, refreshed.names, redact=redact)
+
+    def no_plan(self, problems: Sequence[Problem], *, redact: bool) -> Output:
+        return with_newline(self.problems(problems, redact=redact))
+
+    def problems(self, problems: Sequence[Problem], *, redact: bool) -> Output:
+        from syncer.report.problems import render_text
+
+        return render_text(problems, redact=redact)
