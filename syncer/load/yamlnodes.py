@@ -25,7 +25,8 @@ class Scalar:
 
 class MapNode:
     """A mapping: `items` keeps the document's order; keys are scalars with non-null, unique text. `size`
-    counts the nodes below it, itself included (what an alias to it would expand to)."""
+    counts the collections in it, itself included, and what the aliases in it add: what an alias to it
+    costs of the alias budget (yamlparse)."""
 
     __slots__ = ("col", "items", "line", "size")
 

@@ -150,3 +150,18 @@ def test_fuzz_yaml_like_text_raises_only_our_errors(text: str) -> None:
         assert exc.source is not None and exc.source.line >= 1 and exc.source.col >= 1
     else:
         to_plain(tree)
+
+
+def test_an_alias_adds_the_anchored_nodes_size_to_its_parents() -> None:
+    tree = parse(b"base: &b {t: 1, u: [2, 3]}\nx: *b\n", "t.yaml")
+    assert isinstance(tree, MapNode)
+    base = tree.get("base")
+    assert isinstance(base, MapNode) and base.size == 2  # itself and its list: a size counts collections
+    assert tree.size == 1 + 2 + 2  # the root, base, and base again through the alias
+
+
+def test_a_duplicate_keys_value_is_dropped_and_the_mapping_reads_on() -> None:
+    duplicates: list[LoadError] = []
+    tree = parse(b"m:\n  a: 1\n  a: [2]\n  b: 3\nn: 4\n", "t.yaml", duplicates=duplicates)
+    assert to_plain(tree) == {"m": {"a": "1", "b": "3"}, "n": "4"}
+    assert [(d.source.line, d.source.col) for d in duplicates if d.source] == [(3, 3)]
