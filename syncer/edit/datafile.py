@@ -16,7 +16,7 @@ from syncer.fsio import atomic_write
 from syncer.load.data import DataChecker
 from syncer.load.files import display_path
 from syncer.load.validate import PeopleSourceFactory, ValidationResult, validate_root
-from syncer.load.yamlio import parse
+from syncer.load.yamlparse import parse
 from syncer.model import Catalog, RowKey
 from syncer.problems import Problem
 from syncer.text import slug

@@ -25,22 +25,15 @@ from pathlib import Path
 from syncer.edit.layout import Path as KeyPath
 from syncer.edit.layout import Rules, render
 from syncer.edit.scalars import digits, key_needs_quotes, misread
+from syncer.edit.scan import scan_layout
 from syncer.errors import LoadError, SyncerError
 from syncer.fieldtypes import FIELD_TYPES
 from syncer.fsio import atomic_write
 from syncer.load.files import CATALOG_FILE, SETTINGS_FILE, display_path, walk_files
 from syncer.load.settings import load_settings
-from syncer.load.yamlio import (
-    Mapping,
-    Node,
-    Scalar,
-    parse,
-    problem_of,
-    read_text_bytes,
-    scan_layout,
-    symlink_problem,
-    to_plain,
-)
+from syncer.load.yamlnodes import MapNode, Node, Scalar, to_plain
+from syncer.load.yamlparse import parse
+from syncer.load.yamlread import problem_of, read_text_bytes, symlink_problem
 from syncer.model import Source
 from syncer.problems import Problem, sort_problems
 
@@ -94,19 +87,19 @@ class CatalogOrder:
 
     @classmethod
     def of(cls, tree: Node | None) -> CatalogOrder:
-        metrics = tree.get("metrics") if isinstance(tree, Mapping) else None
-        if not isinstance(metrics, Mapping):
+        metrics = tree.get("metrics") if isinstance(tree, MapNode) else None
+        if not isinstance(metrics, MapNode):
             return cls()
         fields: list[tuple[str, tuple[str, ...]]] = []
         people: set[tuple[str, str]] = set()
         for mkey, mnode in metrics.items:
             alias = mkey.text or ""
-            fnode = mnode.get("fields") if isinstance(mnode, Mapping) else None
-            if not isinstance(fnode, Mapping):
+            fnode = mnode.get("fields") if isinstance(mnode, MapNode) else None
+            if not isinstance(fnode, MapNode):
                 continue
             fields.append((alias, tuple(k.text or "" for k, _ in fnode.items)))
             for fkey, fdef in fnode.items:
-                ftype = fdef.get("type") if isinstance(fdef, Mapping) else None
+                ftype = fdef.get("type") if isinstance(fdef, MapNode) else None
                 known = FIELD_TYPES.get(ftype.text or "") if isinstance(ftype, Scalar) else None
                 if known is not None and known.person:
                     people.add((alias, fkey.text or ""))

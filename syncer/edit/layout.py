@@ -1,4 +1,5 @@
-"""One layout for a YAML document, comments kept: the tree (syncer.load.yamlio) written out again.
+"""One layout for a YAML document, comments kept: the tree (syncer.load.yamlnodes) written out again, with
+what the tree does not keep (syncer.edit.scan).
 
 Block mappings and lists are indented two spaces a level, flow collections (`{...}`, `[...]`) stay flow on
 one line, keys follow the order `Rules` gives, and each scalar is written plain when it reads back as the
@@ -19,8 +20,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from syncer.edit.scalars import double_quoted, plain_in, scalar
-from syncer.load.yamlio import Comment, Layout, Mapping, Node, Scalar, line_starts
-from syncer.load.yamlio import Sequence as YSequence
+from syncer.edit.scan import Comment, Layout, line_starts
+from syncer.load.yamlnodes import MapNode, Node, Scalar, SeqNode
 
 Path = tuple[str | int, ...]
 
@@ -93,14 +94,14 @@ class _Writer:
     def _collect(self, node: Node, depth: int, parent: _Anchor | None) -> None:
         if isinstance(node, Scalar) or self._flow(node):
             return
-        children = [(k, v) for k, v in node.items] if isinstance(node, Mapping) else [(v, v) for v in node.items]
+        children = [(k, v) for k, v in node.items] if isinstance(node, MapNode) else [(v, v) for v in node.items]
         for at, value in children:
             anchor = _Anchor(at.line, at.col, depth, parent, self._blank_before(at.line))
             self.anchors[id(at)] = anchor
             self.order.append(anchor)
             self._collect(value, depth + 1, anchor)
 
-    def _flow(self, node: Mapping | YSequence) -> bool:
+    def _flow(self, node: MapNode | SeqNode) -> bool:
         return (node.line, node.col) in self.layout.flows
 
     def _attach(self) -> None:
@@ -139,9 +140,9 @@ class _Writer:
             self._line("---")
         self._comments(self.head, 0)
         node = self.tree
-        if isinstance(node, Mapping) and not self._flow(node):
+        if isinstance(node, MapNode) and not self._flow(node):
             self._mapping(node, 0, ())
-        elif isinstance(node, YSequence) and not self._flow(node):
+        elif isinstance(node, SeqNode) and not self._flow(node):
             self._sequence(node, 0, ())
         elif node is not None:
             self._line(self._inline(node, (), flow=False, indent=0))
@@ -180,7 +181,7 @@ class _Writer:
             self.out.append(extra)
             self.opened = False
 
-    def _entries(self, m: Mapping, path: Path) -> list[tuple[Scalar, Node]]:
+    def _entries(self, m: MapNode, path: Path) -> list[tuple[Scalar, Node]]:
         first = {k: i for i, k in enumerate(self.rules.order(path))}
         ranked = sorted(enumerate(m.items), key=lambda t: (first.get(t[1][0].text or "", len(first)), t[0]))
         return [kv for _, kv in ranked]
@@ -194,7 +195,7 @@ class _Writer:
     def _is_block(self, node: Node) -> bool:
         return not isinstance(node, Scalar) and not self._flow(node)
 
-    def _mapping(self, m: Mapping, indent: int, path: Path, *, first_prefix: str | None = None) -> None:
+    def _mapping(self, m: MapNode, indent: int, path: Path, *, first_prefix: str | None = None) -> None:
         entries = self._entries(m, path)
         width = 0
         if self.rules.aligned(path):
@@ -214,10 +215,10 @@ class _Writer:
             ktext = self._key(k, path, flow=False)
             sub = (*path, k.text or "")
             head = f"{prefix}{ktext}:"
-            if isinstance(v, Mapping) and not self._flow(v):
+            if isinstance(v, MapNode) and not self._flow(v):
                 self._head(anchor, head, opens=True)
                 self._mapping(v, indent + 2, sub)
-            elif isinstance(v, YSequence) and not self._flow(v):
+            elif isinstance(v, SeqNode) and not self._flow(v):
                 self._head(anchor, head, opens=True)
                 self._sequence(v, indent + 2, sub)
             else:
@@ -227,16 +228,16 @@ class _Writer:
                 self._head(anchor, head + spaces + first, opens=False, more=more)
             self._comments(anchor.trailers, indent)
 
-    def _sequence(self, s: YSequence, indent: int, path: Path) -> None:
+    def _sequence(self, s: SeqNode, indent: int, path: Path) -> None:
         pad = " " * indent
         for i, item in enumerate(s.items):
             anchor = self.anchors[id(item)]
             self._comments(anchor.leading, indent)
             self._gap(anchor.blank_before)
             sub = (*path, i)
-            if isinstance(item, Mapping) and not self._flow(item) and item.items:
+            if isinstance(item, MapNode) and not self._flow(item) and item.items:
                 self._item_mapping(anchor, item, indent, sub)
-            elif isinstance(item, YSequence) and not self._flow(item):
+            elif isinstance(item, SeqNode) and not self._flow(item):
                 self._head(anchor, f"{pad}-", opens=True)
                 self._sequence(item, indent + 2, sub)
             else:
@@ -244,7 +245,7 @@ class _Writer:
                 self._head(anchor, f"{pad}- {first}".rstrip(" "), opens=False, more=more)
             self._comments(anchor.trailers, indent)
 
-    def _item_mapping(self, anchor: _Anchor, item: Mapping, indent: int, path: Path) -> None:
+    def _item_mapping(self, anchor: _Anchor, item: MapNode, indent: int, path: Path) -> None:
         """A mapping as a list item: its first entry on the `- ` line (the item's comments go with it)."""
         entries = self._entries(item, path)
         first = self.anchors[id(entries[0][0])]
@@ -264,7 +265,7 @@ class _Writer:
                         return written
                 return double_quoted(text)
             return text
-        if isinstance(node, YSequence):
+        if isinstance(node, SeqNode):
             return (
                 "["
                 + ", ".join(self._inline(n, (*path, i), flow=True, indent=0) for i, n in enumerate(node.items))

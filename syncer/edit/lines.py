@@ -1,19 +1,19 @@
 """Editing a YAML file as text, so that everything the user wrote (comments, order, quoting, spacing) stays
 exactly as it was: insertions and line replacements are collected, placed with the line numbers the loader
-keeps (syncer.load.yamlio), and applied bottom-up so that the numbers stay valid."""
+keeps (syncer.load.yamlnodes), and applied bottom-up so that the numbers stay valid."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from syncer.load.yamlio import Mapping, Node, Scalar
+from syncer.load.yamlnodes import MapNode, Node, Scalar
 
 
 def last_line(node: Node) -> int:
     if isinstance(node, Scalar):
         return node.line
     best = node.line
-    children: Iterable[Node] = [n for kv in node.items for n in kv] if isinstance(node, Mapping) else node.items
+    children: Iterable[Node] = [n for kv in node.items for n in kv] if isinstance(node, MapNode) else node.items
     for child in children:
         best = max(best, last_line(child))
     return best

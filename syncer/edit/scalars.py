@@ -1,4 +1,4 @@
-"""Writing YAML scalars that syncer's loader (syncer.yamlio) reads back as exactly the same text.
+"""Writing YAML scalars that syncer's loader (syncer.load.yamlparse) reads back as exactly the same text.
 
 The loader takes every plain scalar as its text (no implicit typing), except the null words and the empty
 scalar. So a value is written plain when nothing in it could change how it is read, as a literal block
@@ -13,7 +13,7 @@ import re
 from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver
 
-from syncer.load.yamlio import NULL_PLAIN
+from syncer.load.yamlparse import NULL_PLAIN
 
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
 _ESCAPES = {

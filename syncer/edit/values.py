@@ -17,7 +17,7 @@ import yaml
 
 from syncer.edit.lines import TextEdits, is_content
 from syncer.edit.scalars import digits, double_quoted, fmt_key, fmt_value, misread, plain_in, scalar
-from syncer.load.yamlio import Mapping, Scalar
+from syncer.load.yamlnodes import MapNode, Scalar
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -73,7 +73,7 @@ class DataFileEditor:
 
     # --- checks ------------------------------------------------------------------------------------------
 
-    def _shared(self, *nodes: Scalar | Mapping) -> None:
+    def _shared(self, *nodes: Scalar | MapNode) -> None:
         for node in nodes:
             if (node.line, node.col) in self._anchored:
                 raise NotEditable(
@@ -81,7 +81,7 @@ class DataFileEditor:
                     "it; edit this value in the data file by hand"
                 )
 
-    def _block(self, node: Mapping, what: str) -> None:
+    def _block(self, node: MapNode, what: str) -> None:
         if (node.line, node.col) in self._flow_maps:
             raise NotEditable(
                 f"{what} at line {node.line} is written in flow style ({{...}}); add the entry in the data file "
@@ -96,7 +96,7 @@ class DataFileEditor:
         field_key: Scalar,
         text: str,
         *,
-        parents: Sequence[Mapping] = (),
+        parents: Sequence[MapNode] = (),
         metric: str | None = None,
     ) -> None:
         """Replace the value `value` (of `field_key`, of the metric `metric`) by `text`, in its own quoting
@@ -130,11 +130,11 @@ class DataFileEditor:
     def add_field(
         self,
         metric_key: Scalar,
-        metric: Mapping,
+        metric: MapNode,
         alias: str,
         text: str,
         *,
-        parents: Sequence[Mapping] = (),
+        parents: Sequence[MapNode] = (),
         order: Sequence[str] = (),
     ) -> None:
         """A new `alias: text` line among the metric's fields: where `order` (the catalog's order of the
@@ -157,11 +157,11 @@ class DataFileEditor:
     def add_metric(
         self,
         reviewee_key: Scalar,
-        reviewee: Mapping,
+        reviewee: MapNode,
         alias: str,
         fields: MappingOf[str, str],
         *,
-        parents: Sequence[Mapping] = (),
+        parents: Sequence[MapNode] = (),
     ) -> None:
         """A new metric with its fields after the reviewee's last metric, indented like its others."""
         self._shared(reviewee, *parents)
@@ -175,7 +175,7 @@ class DataFileEditor:
     def add_reviewee(
         self,
         reviewees_key: Scalar,
-        reviewees: Mapping,
+        reviewees: MapNode,
         reviewee: str,
         metrics: Sequence[tuple[str, MappingOf[str, str]]],
     ) -> None:
@@ -190,7 +190,7 @@ class DataFileEditor:
             lines += _metric_lines(indent + step, step, alias, fields, self.person_fields)
         self._insert_lines(reviewees_key.line, reviewees, indent, lines)
 
-    def _insert_lines(self, start_line: int, node: Mapping, indent: int, lines: list[str]) -> None:
+    def _insert_lines(self, start_line: int, node: MapNode, indent: int, lines: list[str]) -> None:
         index = self._lines.end_of_block(start_line, node, indent)
         offset = self._starts[index] if index < len(self._starts) else len(self.text)
         body = "\n".join(lines) + "\n"
@@ -232,7 +232,7 @@ def _line_starts(text: str) -> list[int]:
 
 def _step(metric_or_fields: object, indent: int) -> int:
     """The indentation step the file uses below `indent` (2 when it cannot be seen)."""
-    if isinstance(metric_or_fields, Mapping) and metric_or_fields.items:
+    if isinstance(metric_or_fields, MapNode) and metric_or_fields.items:
         col = metric_or_fields.items[0][0].col - 1
         if col > indent:
             return col - indent

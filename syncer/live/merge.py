@@ -21,8 +21,8 @@ from syncer.errors import ConfigError, LoadError
 from syncer.feishu.records import Semester
 from syncer.fieldtypes import FIELD_TYPES
 from syncer.load.catalog import ANY_RAW_ID, SEMESTER_ID
-from syncer.load.yamlio import Mapping as YMapping
-from syncer.load.yamlio import Node, Scalar, parse
+from syncer.load.yamlnodes import MapNode, Node, Scalar
+from syncer.load.yamlparse import parse
 from syncer.text import slug
 
 INPUT_SETTINGS = ("admin", "data_source_inputter", "reviewee")
@@ -141,7 +141,7 @@ def _comment(names: Iterable[str], extra: str = "") -> str:
 def _ids(node: Node | None) -> str | None:
     if isinstance(node, Scalar):
         return node.text
-    if isinstance(node, YMapping):
+    if isinstance(node, MapNode):
         inner = node.get("id")
         return inner.text if isinstance(inner, Scalar) else None
     return None
@@ -175,7 +175,7 @@ def merge_catalog(
     tree = parse(source, display, duplicates=duplicates)
     if duplicates:
         raise ConfigError(f"{duplicates[0]}; fix the duplicate keys of {display} before pulling")
-    if tree is not None and not isinstance(tree, YMapping):
+    if tree is not None and not isinstance(tree, MapNode):
         raise ConfigError(f"{display} must be a mapping with semesters:, metrics: and people:; fix it first")
     plan = _decide(tree, pulled, now_ms=now_ms if now_ms is not None else int(time.time() * 1000))
     doc = TextEdits(source)
@@ -185,14 +185,14 @@ def merge_catalog(
     return MergeResult(new_text, additions, tuple(plan.notes))
 
 
-def _section(tree: YMapping | None, name: str) -> tuple[Scalar | None, Node | None]:
+def _section(tree: MapNode | None, name: str) -> tuple[Scalar | None, Node | None]:
     if tree is None:
         return None, None
     return tree.key(name), tree.get(name)
 
 
 def _items(node: Node | None) -> list[tuple[Scalar, Node]]:
-    return node.items if isinstance(node, YMapping) else []
+    return node.items if isinstance(node, MapNode) else []
 
 
 def _usable_fields(metric: PulledMetric, notes: list[str], label: str) -> list[PulledField]:
@@ -210,7 +210,7 @@ def _known_field_aliases(met_node: Node | None) -> dict[str, str]:
     """Field ID -> the alias the catalog gives it (its first metric's, in the file's order)."""
     known: dict[str, str] = {}
     for _, v in _items(met_node):
-        fnode = v.get("fields") if isinstance(v, YMapping) else None
+        fnode = v.get("fields") if isinstance(v, MapNode) else None
         for k, fdef in _items(fnode):
             fid = _ids(fdef)
             if fid is not None and k.text:
@@ -218,7 +218,7 @@ def _known_field_aliases(met_node: Node | None) -> dict[str, str]:
     return known
 
 
-def _decide(tree: YMapping | None, pulled: PulledCatalog, *, now_ms: int) -> _Plan:
+def _decide(tree: MapNode | None, pulled: PulledCatalog, *, now_ms: int) -> _Plan:
     plan = _Plan(now_ms=now_ms)
     _, sem_node = _section(tree, "semesters")
     sem_taken = {k.text or "" for k, _ in _items(sem_node)}
@@ -280,7 +280,7 @@ def _decide(tree: YMapping | None, pulled: PulledCatalog, *, now_ms: int) -> _Pl
 def _existing_fields(
     plan: _Plan, alias: str, node: Node, metric: PulledMetric, known_fields: Mapping[str, str]
 ) -> None:
-    fnode = node.get("fields") if isinstance(node, YMapping) else None
+    fnode = node.get("fields") if isinstance(node, MapNode) else None
     known: dict[str, tuple[str, Node]] = {}
     for k, v in _items(fnode):
         fid = _ids(v)
@@ -311,7 +311,7 @@ def _existing_fields(
 
 
 def _compare(notes: list[str], alias: str, falias: str, fdef: Node, f: PulledField) -> None:
-    if not isinstance(fdef, YMapping):
+    if not isinstance(fdef, MapNode):
         return
     ftype = _ids(fdef.get("type"))
     if f.type in FIELD_TYPES and ftype is not None and ftype != f.type:
@@ -332,10 +332,10 @@ def _compare(notes: list[str], alias: str, falias: str, fdef: Node, f: PulledFie
 # --- placing the additions in the text --------------------------------------------------------------------
 
 
-def _step(tree: YMapping | None) -> int:
+def _step(tree: MapNode | None) -> int:
     for name in SECTIONS:
         key, node = _section(tree, name)
-        if key is not None and isinstance(node, YMapping) and node.items:
+        if key is not None and isinstance(node, MapNode) and node.items:
             first = node.items[0][0]
             if first.line > key.line and first.col > key.col:
                 return first.col - key.col
@@ -343,7 +343,7 @@ def _step(tree: YMapping | None) -> int:
 
 
 def _is_closed(node: Node) -> bool:
-    flag = node.get("closed") if isinstance(node, YMapping) else None
+    flag = node.get("closed") if isinstance(node, MapNode) else None
     return isinstance(flag, Scalar) and flag.text in ("true", "True", "TRUE")
 
 
@@ -380,7 +380,7 @@ def _metric_lines(plan: _Plan) -> list[tuple[int, str]]:
     return out
 
 
-def _place(doc: TextEdits, tree: YMapping | None, plan: _Plan) -> None:
+def _place(doc: TextEdits, tree: MapNode | None, plan: _Plan) -> None:
     step = _step(tree)
     top = tree.items[0][0].col - 1 if tree is not None and tree.items else 0
     wanted = {"semesters": _semester_lines(plan), "metrics": _metric_lines(plan)}
@@ -396,16 +396,16 @@ def _place(doc: TextEdits, tree: YMapping | None, plan: _Plan) -> None:
         new = plan.fields.get(k.text or "")
         if not new:
             continue
-        fkey = v.key("fields") if isinstance(v, YMapping) else None
+        fkey = v.key("fields") if isinstance(v, MapNode) else None
         lines = [(0, _field_line(a, f)) for a, f in new]
         group = f"metric:{k.text}"
-        if fkey is None or not isinstance(v, YMapping) or _is_flow(doc, v):
+        if fkey is None or not isinstance(v, MapNode) or _is_flow(doc, v):
             _manual(plan, f"metric {k.text!r}", lines, group)
             continue
         _into(doc, fkey, v.get("fields"), lines, step=step, plan=plan, what=f"metric {k.text!r}", group=group)
 
 
-def _is_flow(doc: TextEdits, node: YMapping) -> bool:
+def _is_flow(doc: TextEdits, node: MapNode) -> bool:
     return doc.char_at(node.line, node.col) == "{"
 
 
@@ -433,13 +433,13 @@ def _into(
     group: str,
 ) -> None:
     """Append items to the mapping that is the value of `key`."""
-    if isinstance(node, YMapping) and node.items and not _is_flow(doc, node):
+    if isinstance(node, MapNode) and node.items and not _is_flow(doc, node):
         indent = node.items[0][0].col - 1
         doc.insert(doc.end_of_block(key.line, node, indent), _render(lines, indent, step))
         return
     indent = key.col - 1 + step
     line = doc.lines[key.line - 1]
-    if isinstance(node, YMapping) and not node.items and _is_flow(doc, node) and node.line == key.line:
+    if isinstance(node, MapNode) and not node.items and _is_flow(doc, node) and node.line == key.line:
         start = node.col - 1
         close = line.find("}", start)
         if close != -1 and not line[start + 1 : close].strip():
@@ -457,7 +457,7 @@ def _into(
 
 
 def _new_section(
-    doc: TextEdits, tree: YMapping | None, name: str, lines: list[tuple[int, str]], *, top: int, step: int
+    doc: TextEdits, tree: MapNode | None, name: str, lines: list[tuple[int, str]], *, top: int, step: int
 ) -> None:
     block = [" " * top + f"{name}:", *_render(lines, top + step, step)]
     later = [k for n in SECTIONS[SECTIONS.index(name) + 1 :] if (k := _section(tree, n)[0]) is not None]

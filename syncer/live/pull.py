@@ -18,7 +18,7 @@ from syncer.live.reader import PAGE_SIZE, LiveReader, requests_for
 from syncer.load.catalog import catalog_from_text
 from syncer.load.files import CATALOG_FILE, display_path
 from syncer.load.settings import Settings
-from syncer.load.yamlio import read_text_bytes
+from syncer.load.yamlread import read_text_bytes
 from syncer.model import UserIdType
 from syncer.problems import Problem
 

@@ -12,7 +12,9 @@ from syncer.fieldtypes import field_type
 from syncer.load.files import CATALOG_FILE, display_path
 from syncer.load.schema import check
 from syncer.load.settings import Settings
-from syncer.load.yamlio import Mapping, Node, Scalar, load_tree, parse, problem_of, text_of
+from syncer.load.yamlnodes import MapNode, Node, Scalar, text_of
+from syncer.load.yamlparse import load_tree, parse
+from syncer.load.yamlread import problem_of
 from syncer.model import Catalog, FieldDef, MetricDef, PersonDef, SemesterDef
 from syncer.problems import Problem
 
@@ -64,7 +66,7 @@ def _catalog_from_tree(
     tree: Node | None, display: str, settings: Settings, email_check: EmailCheck | None
 ) -> tuple[Catalog, list[Problem]]:
     problems = check("catalog", tree, display)
-    if problems or not isinstance(tree, Mapping):
+    if problems or not isinstance(tree, MapNode):
         if tree is None:
             problems = [
                 Problem(display, 1, 1, "error", "empty-file", "catalog.yaml is empty; it needs semesters: and metrics:")
@@ -74,19 +76,19 @@ def _catalog_from_tree(
 
 
 def _build_catalog(
-    tree: Mapping, display: str, settings: Settings, problems: list[Problem], email_check: EmailCheck | None = None
+    tree: MapNode, display: str, settings: Settings, problems: list[Problem], email_check: EmailCheck | None = None
 ) -> tuple[Catalog, list[Problem]]:
     def err(node: Node, code: str, message: str, value: str | None = None) -> None:
         problems.append(Problem(display, node.line, node.col, "error", code, message, value))
 
     semesters: dict[str, SemesterDef] = {}
     sem_node = tree.get("semesters")
-    assert isinstance(sem_node, Mapping)
+    assert isinstance(sem_node, MapNode)
     seen_sem: dict[str, Scalar] = {}
     for key, node in sem_node.items:
         alias = key.text or ""
-        id_node = node.get("id") if isinstance(node, Mapping) else node
-        closed_node = node.get("closed") if isinstance(node, Mapping) else None
+        id_node = node.get("id") if isinstance(node, MapNode) else node
+        closed_node = node.get("closed") if isinstance(node, MapNode) else None
         sid = text_of(id_node) or ""
         if SEMESTER_ID.match(alias):
             err(
@@ -111,9 +113,9 @@ def _build_catalog(
     # types a field ID sets it for the catalog.
     typed: dict[str, tuple[str, str, Scalar]] = {}  # field ID -> (type, metric alias, its field key)
     met_node = tree.get("metrics")
-    assert isinstance(met_node, Mapping)
+    assert isinstance(met_node, MapNode)
     for key, node in met_node.items:
-        assert isinstance(node, Mapping) and key.text is not None
+        assert isinstance(node, MapNode) and key.text is not None
         mid = text_of(node.get("id")) or ""
         if mid in seen_metric:
             err(
@@ -127,9 +129,9 @@ def _build_catalog(
         seen_field: dict[str, Scalar] = {}
         weights: list[Scalar] = []
         fnode = node.get("fields")
-        assert isinstance(fnode, Mapping)
+        assert isinstance(fnode, MapNode)
         for fkey, fdef in fnode.items:
-            assert isinstance(fdef, Mapping) and fkey.text is not None
+            assert isinstance(fdef, MapNode) and fkey.text is not None
             fid = text_of(fdef.get("id")) or ""
             ftype = text_of(fdef.get("type")) or ""  # one of FIELD_TYPES: the schema allows no other
             if fid in seen_field:
@@ -180,12 +182,12 @@ def _build_catalog(
     people: dict[str, PersonDef] = {}
     ppl_node = tree.get("people")
     shape = RAW_ID.get(settings.target.user_id_type)
-    if isinstance(ppl_node, Mapping):
+    if isinstance(ppl_node, MapNode):
         for key, node in ppl_node.items:
             assert key.text is not None
-            id_node = node.get("id") if isinstance(node, Mapping) else node
+            id_node = node.get("id") if isinstance(node, MapNode) else node
             pid = text_of(id_node)
-            email = text_of(node.get("email")) if isinstance(node, Mapping) else None
+            email = text_of(node.get("email")) if isinstance(node, MapNode) else None
             if ANY_RAW_ID.match(key.text):
                 err(
                     key,

@@ -15,7 +15,7 @@ from syncer.fieldtypes import Refusal, field_type
 from syncer.load.catalog import RAW_ID, SEMESTER_ID
 from syncer.load.people import EmailPeople
 from syncer.load.settings import Settings
-from syncer.load.yamlio import Mapping, Node, Scalar, kind
+from syncer.load.yamlnodes import MapNode, Node, Scalar, kind
 from syncer.model import Catalog, DesiredValue, FieldDef, MetricDef, RowKey, Source, ValueKey
 from syncer.problems import DETAIL_SLOT, VALUE_SLOT, Problem, Severity
 
@@ -145,7 +145,7 @@ class DataChecker:
                 )
             )
             return
-        if not isinstance(tree, Mapping):
+        if not isinstance(tree, MapNode):
             self._add(
                 file, tree, "schema", f"a data file must be a mapping with semester: and reviewees:, not {kind(tree)}"
             )
@@ -166,7 +166,7 @@ class DataChecker:
         if rev_node is None:
             self._add(file, tree, "schema", "reviewees: is missing; add the reviewees and their metric values")
             return
-        if not isinstance(rev_node, Mapping):
+        if not isinstance(rev_node, MapNode):
             self._add(file, rev_node, "schema", f"reviewees: must be a mapping of reviewees, not {kind(rev_node)}")
             return
         if not rev_node.items:
@@ -235,7 +235,7 @@ class DataChecker:
             self._unknown_person(
                 file, rkey, rkey.text, f"unknown reviewee {rkey.text!r}: {self._person_hint(rkey.text)}"
             )
-        if not isinstance(rnode, Mapping):
+        if not isinstance(rnode, MapNode):
             self._add(
                 file,
                 rnode,
@@ -264,7 +264,7 @@ class DataChecker:
                     f"{_did_you_mean(mkey.text, metrics)}",
                 )
                 continue
-            if not isinstance(mnode, Mapping):
+            if not isinstance(mnode, MapNode):
                 self._add(
                     file, mnode, "schema", f"metric {mkey.text!r} must map field aliases to values, not {kind(mnode)}"
                 )
@@ -295,7 +295,7 @@ class DataChecker:
                     self._file.typed[row] = (rkey.text, mkey.text)
             self._fields(row, metric, mkey, mnode, file)
 
-    def _fields(self, row: RowKey | None, metric: MetricDef, mkey: Scalar, mnode: Mapping, file: str) -> None:
+    def _fields(self, row: RowKey | None, metric: MetricDef, mkey: Scalar, mnode: MapNode, file: str) -> None:
         fields = metric.fields
         keys, values, weights = self._file.keys, self._file.values, self._file.weights
         for fkey, vnode in mnode.items:

@@ -15,7 +15,7 @@ from typing import Any
 import jsonschema
 
 from syncer import __version__
-from syncer.load.yamlio import Mapping, Node, Scalar, Sequence, locate
+from syncer.load.yamlnodes import MapNode, Node, Scalar, SeqNode, locate
 from syncer.problems import Problem
 
 #: Where a release's schemas can be read: the repository's files at the release's tag (`v` + the version).
@@ -84,7 +84,7 @@ def typed(node: Node | None) -> Any:
         if _FLOAT.match(t):
             return float(t)
         return t
-    if isinstance(node, Sequence):
+    if isinstance(node, SeqNode):
         return [typed(n) for n in node.items]
     return {k.text: typed(v) for k, v in node.items}
 
@@ -120,13 +120,13 @@ def check(name: str, tree: Node | None, display: str) -> list[Problem]:
 def _key_node(tree: Node | None, path: list[Any], key: str) -> Scalar | None:
     node = tree
     for part in path:
-        if isinstance(node, Mapping) and isinstance(part, str):
+        if isinstance(node, MapNode) and isinstance(part, str):
             node = node.get(part)
-        elif isinstance(node, Sequence) and isinstance(part, int) and 0 <= part < len(node.items):
+        elif isinstance(node, SeqNode) and isinstance(part, int) and 0 <= part < len(node.items):
             node = node.items[part]
         else:
             return None
-    return node.key(key) if isinstance(node, Mapping) else None
+    return node.key(key) if isinstance(node, MapNode) else None
 
 
 def _describe(err: jsonschema.ValidationError) -> tuple[str, str | None]:

@@ -10,7 +10,8 @@ from typing import cast
 from syncer.errors import InsecureBaseURLError
 from syncer.load.files import SETTINGS_FILE, display_path
 from syncer.load.schema import check
-from syncer.load.yamlio import Mapping, Scalar, Sequence, load_tree, text_of
+from syncer.load.yamlnodes import MapNode, Scalar, SeqNode, text_of
+from syncer.load.yamlparse import load_tree
 from syncer.model import UserIdType
 from syncer.problems import Problem
 from syncer.urls import check_base_url
@@ -72,11 +73,11 @@ def load_settings(root: Path, root_display: str) -> tuple[Settings, list[Problem
     if problems or tree is None:
         return Settings(), problems
     problems = check("syncer", tree, display)
-    if problems or not isinstance(tree, Mapping):
+    if problems or not isinstance(tree, MapNode):
         return Settings(), problems
     s = Settings()
     target = tree.get("target")
-    if isinstance(target, Mapping):
+    if isinstance(target, MapNode):
         t = s.target
         base_url = text_of(target.get("base_url"))
         if base_url is not None:
@@ -101,12 +102,12 @@ def load_settings(root: Path, root_display: str) -> tuple[Settings, list[Problem
     if (v := text_of(tree.get("import_record_name"))) is not None:
         s = replace(s, import_record_name=v)
     exclude = tree.get("exclude")
-    if isinstance(exclude, Sequence):
+    if isinstance(exclude, SeqNode):
         s = replace(s, exclude=tuple(n.text for n in exclude.items if isinstance(n, Scalar) and n.text))
     if (v := text_of(tree.get("max_file_bytes"))) is not None:
         s = replace(s, max_file_bytes=_int(v))
     state = tree.get("state")
-    if isinstance(state, Mapping):
+    if isinstance(state, MapNode):
         st = StateSettings()
         texts = {
             key: v
@@ -126,7 +127,7 @@ def load_settings(root: Path, root_display: str) -> tuple[Settings, list[Problem
             st = replace(st, lock_lease=_int(v))
         s = replace(s, state=st)
     safety = tree.get("safety")
-    if isinstance(safety, Mapping):
+    if isinstance(safety, MapNode):
         sa = Safety()
         if (v := text_of(safety.get("max_update_ratio"))) is not None:
             sa = replace(sa, max_update_ratio=float(v))

@@ -14,7 +14,8 @@ from syncer.load.data import DataChecker, FileResult
 from syncer.load.files import CATALOG_FILE, SETTINGS_FILE, display_path, walk_files
 from syncer.load.people import PeopleCache, PeopleSource, email_check, email_people, read_cache
 from syncer.load.settings import Settings, load_settings
-from syncer.load.yamlio import load_tree, parse_tree, read_tree_bytes, symlink_problem
+from syncer.load.yamlparse import load_tree, parse_tree
+from syncer.load.yamlread import read_tree_bytes, symlink_problem
 from syncer.model import Catalog, DesiredState
 from syncer.perf import paused_gc
 from syncer.problems import Problem, sort_problems

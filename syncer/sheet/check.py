@@ -10,7 +10,8 @@ from syncer.errors import SyncerError
 from syncer.load.data import DataChecker
 from syncer.load.files import display_path
 from syncer.load.settings import Settings
-from syncer.load.yamlio import Mapping, Scalar, parse
+from syncer.load.yamlnodes import MapNode, Scalar
+from syncer.load.yamlparse import parse
 from syncer.model import Catalog, DesiredValue, RowKey, ValueKey
 from syncer.sheet.index import RootIndex
 from syncer.sheet.log import ProblemLog
@@ -91,20 +92,20 @@ def _cell_changes(row: SheetRow, col: int, index: RootIndex) -> bool:
     return False
 
 
-def as_tree(semester: str, rows: list[SheetRow]) -> Mapping:
+def as_tree(semester: str, rows: list[SheetRow]) -> MapNode:
     """The rows as the tree a data file would give, each node at its cell."""
-    root = Mapping(1, 1)
+    root = MapNode(1, 1)
     root.items.append((Scalar("semester", 1, 1, False), Scalar(semester, 1, 1, True)))
-    reviewees = Mapping(1, 1)
+    reviewees = MapNode(1, 1)
     root.items.append((Scalar("reviewees", 1, 1, False), reviewees))
     for r in rows:
         rcell = r.cells[REVIEWEE]
         mcell = r.cells[METRIC]
         mtext = r.metric_text or ""
-        metric = Mapping(mcell.row, mcell.col)
+        metric = MapNode(mcell.row, mcell.col)
         for alias, (read, cell) in r.reads.items():
             metric.items.append((Scalar(alias, cell.row, cell.col, False), Scalar(read.text, cell.row, cell.col, True)))
-        rnode = Mapping(rcell.row, rcell.col)
+        rnode = MapNode(rcell.row, rcell.col)
         rnode.items.append((Scalar(mtext, mcell.row, mcell.col, False), metric))
         reviewees.items.append((Scalar(r.reviewee, rcell.row, rcell.col, False), rnode))
     return root

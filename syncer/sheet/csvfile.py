@@ -9,7 +9,7 @@ import io
 
 from syncer.errors import LoadError, SyncerError
 from syncer.fieldtypes import NUMBER
-from syncer.load.yamlio import check_utf8
+from syncer.load.yamlread import check_utf8
 from syncer.sheet.model import Book, Cell, Table
 from syncer.sheet.table import OutTable
 

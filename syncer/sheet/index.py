@@ -11,7 +11,9 @@ from pathlib import Path
 from syncer.load.catalog import RAW_ID, SEMESTER_ID
 from syncer.load.files import CATALOG_FILE, SETTINGS_FILE, display_path, walk_files
 from syncer.load.validate import ValidationResult
-from syncer.load.yamlio import Mapping, Scalar, check_utf8, parse
+from syncer.load.yamlnodes import MapNode, Scalar
+from syncer.load.yamlparse import parse
+from syncer.load.yamlread import check_utf8
 from syncer.model import Catalog, MetricDef, RowKey
 
 
@@ -22,9 +24,9 @@ class DataFileInfo:
     display: str
     text: str
     bom: bool
-    tree: Mapping
+    tree: MapNode
     semester_id: str
-    reviewees: Mapping
+    reviewees: MapNode
     rows: list[RowInfo] = field(default_factory=list)
 
 
@@ -33,9 +35,9 @@ class RowInfo:
     key: RowKey
     file: DataFileInfo
     reviewee_key: Scalar
-    reviewee_node: Mapping
+    reviewee_node: MapNode
     metric_key: Scalar
-    metric_node: Mapping
+    metric_node: MapNode
     metric: MetricDef
 
     def value(self, alias: str) -> Scalar | None:
@@ -94,19 +96,19 @@ def index_root(root: Path, root_display: str, result: ValidationResult) -> RootI
         data = check_utf8(raw, display)
         text = data.decode("utf-8")
         tree = parse(text, display)
-        assert isinstance(tree, Mapping), "a valid data file is a mapping"
+        assert isinstance(tree, MapNode), "a valid data file is a mapping"
         sem, rev = tree.get("semester"), tree.get("reviewees")
-        assert isinstance(sem, Scalar) and sem.text is not None and isinstance(rev, Mapping)
+        assert isinstance(sem, Scalar) and sem.text is not None and isinstance(rev, MapNode)
         sid = resolve.semester(sem.text)
         assert sid is not None
         info = DataFileInfo(path, rel, display, text, raw.startswith(codecs.BOM_UTF8), tree, sid, rev)
         files[rel] = info
         for rkey, rnode in rev.items:
-            assert rkey.text is not None and isinstance(rnode, Mapping)
+            assert rkey.text is not None and isinstance(rnode, MapNode)
             pid = resolve.person(rkey.text)
             assert pid is not None
             for mkey, mnode in rnode.items:
-                assert mkey.text is not None and isinstance(mnode, Mapping)
+                assert mkey.text is not None and isinstance(mnode, MapNode)
                 metric = catalog.metrics[mkey.text]
                 key = RowKey(sid, pid, metric.id)
                 row = RowInfo(key, info, rkey, rnode, mkey, mnode, metric)

@@ -28,12 +28,13 @@ from syncer.edit.fmt import (
 )
 from syncer.errors import LoadError, SyncerError
 from syncer.load.validate import validate_root
-from syncer.load.yamlio import load_file, parse, to_plain
+from syncer.load.yamlnodes import to_plain
+from syncer.load.yamlparse import parse
 from syncer.scaffold import init_root
 from tests.example import EXAMPLE, copy_example
 from tests.paths import SCHEMAS
 
-EXAMPLE_ORDER = CatalogOrder.of(load_file(EXAMPLE / "catalog.yaml", max_bytes=1 << 20))
+EXAMPLE_ORDER = CatalogOrder.of(parse((EXAMPLE / "catalog.yaml").read_bytes(), "catalog.yaml"))
 
 
 def data(text: str) -> str:

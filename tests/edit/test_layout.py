@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 
 from syncer.edit.layout import Path, Rules, render
 from syncer.edit.scalars import plain_ok
-from syncer.load.yamlio import parse, scan_layout, to_plain
+from syncer.edit.scan import scan_layout
+from syncer.load.yamlnodes import to_plain
+from syncer.load.yamlparse import parse
 
 
 def fmt(text: str, rules: Rules | None = None) -> str:

@@ -8,7 +8,8 @@ import pytest
 from syncer.edit.datafile import render_file
 from syncer.edit.fmt import CatalogOrder, data_rules, format_text
 from syncer.edit.values import DataFileEditor, NotEditable
-from syncer.load.yamlio import Mapping, Scalar, parse
+from syncer.load.yamlnodes import MapNode, Scalar
+from syncer.load.yamlparse import parse
 
 TEXT = """\
 # a comment that stays
@@ -25,15 +26,15 @@ reviewees:
 """
 
 
-def nodes(text: str) -> tuple[Mapping, Scalar, Mapping, Scalar, Mapping]:
+def nodes(text: str) -> tuple[MapNode, Scalar, MapNode, Scalar, MapNode]:
     tree = parse(text, "t.yaml")
-    assert isinstance(tree, Mapping)
+    assert isinstance(tree, MapNode)
     reviewees = tree.get("reviewees")
-    assert isinstance(reviewees, Mapping)
+    assert isinstance(reviewees, MapNode)
     rkey, alice = reviewees.items[0]
-    assert isinstance(alice, Mapping)
+    assert isinstance(alice, MapNode)
     mkey, revenue = alice.items[0]
-    assert isinstance(revenue, Mapping)
+    assert isinstance(revenue, MapNode)
     return reviewees, rkey, alice, mkey, revenue
 
 
@@ -46,7 +47,7 @@ def test_values_are_replaced_in_their_own_style_and_nothing_else_moves() -> None
         assert isinstance(node, Scalar) and key is not None
         ed.set_value(node, key, new)
     nps = alice.get("nps")
-    assert isinstance(nps, Mapping)
+    assert isinstance(nps, MapNode)
     w, wk = nps.get("weight"), nps.key("weight")
     assert isinstance(w, Scalar) and wk is not None
     ed.set_value(w, wk, "50%, really")  # a flow mapping: quoted where plain would break it
@@ -63,7 +64,7 @@ def test_fields_metrics_and_reviewees_are_added_after_their_siblings() -> None:
     ed.add_field(mkey, revenue, "owner", "bob")
     ed.add_metric(rkey, alice, "nps", {"weight": "40%"})
     tree = parse(text, "t.yaml")
-    assert isinstance(tree, Mapping)
+    assert isinstance(tree, MapNode)
     rk = tree.key("reviewees")
     assert rk is not None
     ed.add_reviewee(rk, reviewees, "007", [("nps", {"target": "0012"})])
@@ -74,13 +75,13 @@ def test_fields_metrics_and_reviewees_are_added_after_their_siblings() -> None:
 def test_anchored_values_and_flow_mappings_that_need_entries_are_refused() -> None:
     text = "semester: 2026-H2\nreviewees:\n  alice:\n    nps: &std {weight: 40%}\n  bob:\n    nps: *std\n"
     tree = parse(text, "t.yaml")
-    assert isinstance(tree, Mapping)
+    assert isinstance(tree, MapNode)
     reviewees = tree.get("reviewees")
-    assert isinstance(reviewees, Mapping)
+    assert isinstance(reviewees, MapNode)
     alice = reviewees.items[0][1]
-    assert isinstance(alice, Mapping)
+    assert isinstance(alice, MapNode)
     mkey, nps = alice.items[0]
-    assert isinstance(nps, Mapping)
+    assert isinstance(nps, MapNode)
     ed = DataFileEditor(text)
     with pytest.raises(NotEditable, match="anchor"):
         ed.add_field(mkey, nps, "target", "45")
@@ -96,9 +97,9 @@ def test_what_the_editor_adds_is_what_fmt_would_write(reviewee: str) -> None:
     other YAML readers misread), so that `fmt --check` passes after a sheet import."""
     text = "semester: 2026-H2\nreviewees:\n  zed:\n    nps:\n      target: 45\n"
     tree = parse(text, "t.yaml")
-    assert isinstance(tree, Mapping)
+    assert isinstance(tree, MapNode)
     reviewees, rk = tree.get("reviewees"), tree.key("reviewees")
-    assert isinstance(reviewees, Mapping) and rk is not None
+    assert isinstance(reviewees, MapNode) and rk is not None
     ed = DataFileEditor(text)
     ed.add_reviewee(rk, reviewees, reviewee, [("nps", {"target": "46"})])
     out = ed.render()
@@ -112,14 +113,14 @@ def test_a_person_field_the_editor_writes_is_quoted_as_fmt_quotes_it(owner: str)
     editor sets the value, adds the field, adds a metric or adds a reviewee; other fields keep digits plain."""
     text = "semester: 2026-H2\nreviewees:\n  zed:\n    revenue:\n      owner: x\n    nps:\n      target: 45\n"
     tree = parse(text, "t.yaml")
-    assert isinstance(tree, Mapping)
+    assert isinstance(tree, MapNode)
     reviewees, rk = tree.get("reviewees"), tree.key("reviewees")
-    assert isinstance(reviewees, Mapping) and rk is not None
+    assert isinstance(reviewees, MapNode) and rk is not None
     zkey, zed = reviewees.items[0]
-    assert isinstance(zed, Mapping)
+    assert isinstance(zed, MapNode)
     revenue, nps = zed.get("revenue"), zed.get("nps")
     nps_key = zed.key("nps")
-    assert isinstance(revenue, Mapping) and isinstance(nps, Mapping) and nps_key is not None
+    assert isinstance(revenue, MapNode) and isinstance(nps, MapNode) and nps_key is not None
     value, fkey = revenue.get("owner"), revenue.key("owner")
     assert isinstance(value, Scalar) and fkey is not None
     people = frozenset({("revenue", "owner"), ("nps", "owner"), ("sales", "owner")})

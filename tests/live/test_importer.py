@@ -22,7 +22,7 @@ from syncer.gitinfo import NO_GIT
 from syncer.live.importer import ImportConflict, ImportOptions, ImportReport, run_import
 from syncer.live.reader import LiveReader
 from syncer.load.validate import validate_root
-from syncer.load.yamlio import parse
+from syncer.load.yamlparse import parse
 from syncer.model import Identity
 from syncer.plan.diff import make_plan
 from syncer.plan.model import Plan, PlanOptions

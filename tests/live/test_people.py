@@ -20,7 +20,7 @@ from syncer.load.people import PeopleCache, PeopleSource, email_people, read_cac
 from syncer.load.schema import check
 from syncer.load.settings import Settings, load_settings
 from syncer.load.validate import validate_root
-from syncer.load.yamlio import parse
+from syncer.load.yamlparse import parse
 from syncer.model import Identity
 from syncer.state import open_store
 from syncer.state.local import LocalStateStore

@@ -105,7 +105,7 @@ def test_a_cached_run_gives_what_a_cold_run_gives(tmp_path_factory: pytest.TempP
 def cache_entry_possible(root: Path, display: str) -> bool:
     """A file that does not load is not kept (its problem is found again at once)."""
     from syncer.errors import LoadError
-    from syncer.load.yamlio import parse
+    from syncer.load.yamlparse import parse
 
     try:
         parse((root / display.removeprefix("m/")).read_bytes(), display, duplicates=[])

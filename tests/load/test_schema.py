@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from syncer.load.data import DataChecker
 from syncer.load.schema import check, schema_files, schema_url, typed, validator
 from syncer.load.validate import validate_root
-from syncer.load.yamlio import parse
+from syncer.load.yamlparse import parse
 from tests.paths import REPO
 
 

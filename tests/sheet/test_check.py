@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from syncer.errors import SyncerError
-from syncer.load.yamlio import Mapping, Scalar
+from syncer.load.yamlnodes import MapNode, Scalar
 from syncer.model import RowKey, ValueKey
 from syncer.sheet.check import as_tree, check_root, check_rows, verify_file
 from syncer.sheet.log import ProblemLog
@@ -37,13 +37,13 @@ def test_the_tree_puts_each_node_at_its_cell(loaded: Loaded) -> None:
     rows = _rows(loaded, table("2026-H2", ["metric", "reviewee", "actual"], ["revenue", "alice", "7"]), log)
     tree = as_tree(H2, rows)
     reviewees = tree.get("reviewees")
-    assert isinstance(reviewees, Mapping)
+    assert isinstance(reviewees, MapNode)
     [(rkey, rnode)] = reviewees.items
     assert (rkey.text, rkey.line, rkey.col) == ("alice", 2, 2)
-    assert isinstance(rnode, Mapping)
+    assert isinstance(rnode, MapNode)
     [(mkey, mnode)] = rnode.items
     assert (mkey.text, mkey.line, mkey.col) == ("revenue", 2, 1)
-    assert isinstance(mnode, Mapping)
+    assert isinstance(mnode, MapNode)
     actual = mnode.get("actual")
     assert isinstance(actual, Scalar)
     assert (actual.text, actual.line, actual.col) == ("7", 2, 3)

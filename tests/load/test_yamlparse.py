@@ -1,23 +1,22 @@
 from __future__ import annotations
 
-import codecs
 import contextlib
 import re
 import time
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from syncer.errors import LoadError
-from syncer.load.files import walk_files
-from syncer.load.yamlio import Mapping, Scalar, Sequence, load_file, locate, parse, to_plain
+from syncer.load.yamlnodes import MapNode, Scalar, SeqNode, locate, to_plain
+from syncer.load.yamlparse import parse
+from syncer.load.yamlread import check_utf8
 
 
 def values(text: str) -> dict[str, str | None]:
     tree = parse(text.encode(), "t.yaml")
-    assert isinstance(tree, Mapping)
+    assert isinstance(tree, MapNode)
     return {k.text: (v.text if isinstance(v, Scalar) else None) for k, v in tree.items}  # type: ignore[misc]
 
 
@@ -44,13 +43,13 @@ def test_nulls_and_quoted_null() -> None:
 
 def test_block_and_quoted_scalars_keep_text_and_line_breaks_are_normalised() -> None:
     tree = parse(b'a: |\r\n  one\r\n  two\r\nb: "x\\r\\ny"\r\nc: >\r\n  f\r\n  g\r\n', "t.yaml")
-    assert isinstance(tree, Mapping)
+    assert isinstance(tree, MapNode)
     assert to_plain(tree) == {"a": "one\ntwo\n", "b": "x\ny", "c": "f g\n"}
 
 
 def test_locations_are_one_based() -> None:
     tree = parse(b"top:\n  key: value\n", "t.yaml")
-    assert isinstance(tree, Mapping)
+    assert isinstance(tree, MapNode)
     assert locate(tree, ["top", "key"]) == (2, 8)
     assert locate(tree, ["top", "missing"]) == (1, 1)
 
@@ -86,7 +85,7 @@ def test_alias_bomb_is_refused_quickly_and_never_expanded() -> None:
 
 def test_a_few_aliases_are_fine_and_shared() -> None:
     tree = parse(b"base: &b {target: 1}\nx: *b\ny: *b\n", "t.yaml")
-    assert isinstance(tree, Mapping)
+    assert isinstance(tree, MapNode)
     assert tree.get("x") is tree.get("base")
 
 
@@ -126,74 +125,13 @@ def test_empty_documents_are_none() -> None:
 
 def test_sequences() -> None:
     tree = parse(b"- a\n- [b, ~]\n", "t.yaml")
-    assert isinstance(tree, Sequence)
+    assert isinstance(tree, SeqNode)
     assert to_plain(tree) == ["a", ["b", None]]
-
-
-def test_utf8_bom_is_accepted(tmp_path: Path) -> None:
-    p = tmp_path / "bom.yaml"
-    p.write_bytes(codecs.BOM_UTF8 + "名字: 值\n".encode())
-    assert to_plain(load_file(p, max_bytes=1000)) == {"名字": "值"}
-
-
-@pytest.mark.parametrize(
-    ("data", "message"),
-    [
-        (codecs.BOM_UTF16_LE + "a: 1\n".encode("utf-16-le"), "UTF-16"),
-        (codecs.BOM_UTF32_BE + "a: 1\n".encode("utf-32-be"), "UTF-32"),
-    ],
-)
-def test_other_encodings_are_refused(tmp_path: Path, data: bytes, message: str) -> None:
-    p = tmp_path / "x.yaml"
-    p.write_bytes(data)
-    with pytest.raises(LoadError, match=message):
-        load_file(p, max_bytes=1000)
-
-
-def test_invalid_utf8_is_located(tmp_path: Path) -> None:
-    p = tmp_path / "x.yaml"
-    p.write_bytes(b"a: 1\nb: caf\xe9\n")
-    with pytest.raises(LoadError) as exc:
-        load_file(p, "x.yaml", max_bytes=1000)
-    assert exc.value.source is not None
-    assert (exc.value.source.line, exc.value.source.col) == (2, 7)
-    assert "not valid UTF-8" in exc.value.message
-
-
-def test_max_file_bytes(tmp_path: Path) -> None:
-    p = tmp_path / "big.yaml"
-    p.write_bytes(b"a: " + b"x" * 200 + b"\n")
-    with pytest.raises(LoadError, match="more than max_file_bytes"):
-        load_file(p, max_bytes=100)
-    assert load_file(p, max_bytes=1000) is not None
-
-
-def test_walk_files_skips_dot_directories_excluded_and_top_files(tmp_path: Path) -> None:
-    for rel in [
-        "syncer.yaml",
-        "catalog.yaml",
-        "a.yaml",
-        "b/c.yml",
-        ".syncer/state.yaml",
-        "b/.hidden/x.yaml",
-        "drafts/d.yaml",
-        "drafts/deep/e.yaml",
-        "notes.txt",
-        "x.tmpl.yaml",
-    ]:
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text("a: 1\n")
-    found, linked = walk_files(
-        tmp_path, exclude=("drafts/**", "*.tmpl.yaml"), skip=frozenset({"syncer.yaml", "catalog.yaml"})
-    )
-    assert [p.relative_to(tmp_path).as_posix() for p in found] == ["a.yaml", "b/c.yml"] and linked == []
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=300))
 def test_fuzz_bytes_raise_only_our_errors(data: bytes) -> None:
-    from syncer.load.yamlio import check_utf8
-
     with contextlib.suppress(LoadError):
         parse(check_utf8(data, "f.yaml"), "f.yaml")
 
@@ -212,3 +150,18 @@ def test_fuzz_yaml_like_text_raises_only_our_errors(text: str) -> None:
         assert exc.source is not None and exc.source.line >= 1 and exc.source.col >= 1
     else:
         to_plain(tree)
+
+
+def test_an_alias_adds_the_anchored_nodes_size_to_its_parents() -> None:
+    tree = parse(b"base: &b {t: 1, u: [2, 3]}\nx: *b\n", "t.yaml")
+    assert isinstance(tree, MapNode)
+    base = tree.get("base")
+    assert isinstance(base, MapNode) and base.size == 2  # itself and its list: a size counts collections
+    assert tree.size == 1 + 2 + 2  # the root, base, and base again through the alias
+
+
+def test_a_duplicate_keys_value_is_dropped_and_the_mapping_reads_on() -> None:
+    duplicates: list[LoadError] = []
+    tree = parse(b"m:\n  a: 1\n  a: [2]\n  b: 3\nn: 4\n", "t.yaml", duplicates=duplicates)
+    assert to_plain(tree) == {"m": {"a": "1", "b": "3"}, "n": "4"}
+    assert [(d.source.line, d.source.col) for d in duplicates if d.source] == [(3, 3)]
