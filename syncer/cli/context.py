@@ -100,7 +100,7 @@ def stop_on_signals(stop: StopRequest, printer: Printer) -> Iterator[None]:
     SIGINT as KeyboardInterrupt (exit 130), SIGTERM as exit 143."""
     names = {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM"}
 
-    def handler(signum: int, frame: object) -> None:
+    def handler(signum: int, _frame: object) -> None:
         name = names.get(signal.Signals(signum), "SIGINT")
         if stop.request(name):
             printer.line(

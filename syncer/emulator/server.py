@@ -164,7 +164,7 @@ def run_until_stopped(
     stop = stop or threading.Event()
     previous: dict[signal.Signals, Any] = {}
 
-    def on_signal(signum: int, frame: FrameType | None) -> None:
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
         stop.set()
 
     if threading.current_thread() is threading.main_thread():

@@ -195,8 +195,3 @@ def plan_chunks(plan: Plan, *, redact: bool) -> Iterator[str]:
             pieces.clear()
     yield "".join(pieces)
     yield "]" + tail + "\n"
-
-
-def plan_json(plan: Plan, *, redact: bool) -> str:
-    """The plan document as compact JSON (see plan_chunks)."""
-    return "".join(plan_chunks(plan, redact=redact))

@@ -68,10 +68,6 @@ class Selection:
         sems, revs, mets = resolve_selectors(catalog, semesters, reviewees, metrics)
         return cls(frozenset(sems), frozenset(revs), frozenset(mets))
 
-    @property
-    def everything(self) -> bool:
-        return not (self.semesters or self.reviewees or self.metrics)
-
 
 def managed_values(state: State, selection: Selection = Selection()) -> Iterator[ManagedValue]:
     """The managed values the selection picks, sorted by (semester, reviewee, metric, field) IDs."""

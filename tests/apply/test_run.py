@@ -28,7 +28,7 @@ from syncer.load.validate import validate_root
 from syncer.plan.diff import make_plan
 from syncer.plan.model import PlanOptions
 from syncer.report.apply import render_summary
-from syncer.report.plan_json import plan_json
+from syncer.report.plan_json import plan_chunks
 from syncer.state import open_store, target_identity
 from tests.emulated import emulator_client
 from tests.example import copy_example
@@ -364,17 +364,17 @@ def test_max_duration_stops_before_a_batch_that_would_overrun(world: World) -> N
 
 
 def test_saved_plan_must_still_match(world: World, tmp_path: Path) -> None:
-    saved = json.loads(plan_json(world.plan(), redact=True))
+    saved = json.loads("".join(plan_chunks(world.plan(), redact=True)))
     sales = world.root / "teams" / "sales.yaml"
     sales.write_text(sales.read_text().replace("unit: CNY", "unit: RMB", 1))
     with pytest.raises(RefusedError, match="the saved plan is stale"):
         world.apply(saved_plan=saved)
     assert world.imports() == []
-    saved = json.loads(plan_json(world.plan(), redact=True))
+    saved = json.loads("".join(plan_chunks(world.plan(), redact=True)))
     assert world.apply(saved_plan=saved).report.exit_code == 0
     with pytest.raises(RefusedError, match="made before this state existed"):
         world.apply(saved_plan=saved)
-    saved = json.loads(plan_json(world.plan(), redact=True))
+    saved = json.loads("".join(plan_chunks(world.plan(), redact=True)))
     sales.write_text(sales.read_text().replace("unit: RMB", "unit: USD", 1))
     world.apply()
     sales.write_text(sales.read_text().replace("unit: USD", "unit: RMB", 1))

@@ -13,7 +13,7 @@ from syncer.load.settings import Safety
 from syncer.model import ValueKey
 from syncer.plan.checksum import checksum
 from syncer.plan.model import Action, Change, StateRef
-from syncer.report.plan_json import plan_json
+from syncer.report.plan_json import plan_chunks
 from syncer.state.format import new_plan_key
 from syncer.state.model import State
 from tests.plan.test_diff import DEFAULT_SAFETY, IDENT, REV, SEM, desired, k, plan_of, state_of
@@ -27,9 +27,9 @@ def _keyed_state(values: dict[tuple[str, str, str, str], str]) -> State:
 def test_redacted_and_unredacted_plans_of_one_state_share_the_checksum() -> None:
     state = _keyed_state({k(SEM, 0, REV, "2"): "40"})
     p = plan_of(desired({k(SEM, 0, REV, "2"): "45"}), state)
-    full, redacted = json.loads(plan_json(p, redact=False)), json.loads(plan_json(p, redact=True))
+    full, redacted = json.loads("".join(plan_chunks(p, redact=False))), json.loads("".join(plan_chunks(p, redact=True)))
     assert full["checksum"] == redacted["checksum"] == p.checksum
-    assert state.meta.plan_key is not None and state.meta.plan_key not in plan_json(p, redact=False)
+    assert state.meta.plan_key is not None and state.meta.plan_key not in "".join(plan_chunks(p, redact=False))
 
 
 def test_a_redacted_plan_cannot_be_brute_forced_back_to_its_value() -> None:
