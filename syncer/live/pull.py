@@ -13,7 +13,8 @@ from pathlib import Path
 
 from syncer.feishu.client import METRIC_FIELDS_QUERY, METRIC_LIBS_QUERY, SEMESTERS_LIST
 from syncer.fsio import atomic_write
-from syncer.live.merge import Addition, PulledCatalog, PulledField, PulledMetric, merge_catalog
+from syncer.live.merge import merge_catalog
+from syncer.live.pulled import Addition, PulledCatalog, PulledField, PulledMetric
 from syncer.live.reader import PAGE_SIZE, LiveReader, requests_for
 from syncer.load.catalog import catalog_from_text
 from syncer.load.files import CATALOG_FILE, display_path

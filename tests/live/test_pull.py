@@ -13,8 +13,9 @@ import pytest
 from syncer.emulator import Emulator, EmulatorTransport, ManualClock
 from syncer.feishu.auth import Credentials
 from syncer.feishu.records import Semester
-from syncer.live.merge import PulledCatalog, PulledField, PulledMetric, merge_catalog, new_alias
+from syncer.live.merge import merge_catalog, new_alias
 from syncer.live.pull import fetch_catalog, merge_into_root, write_catalog
+from syncer.live.pulled import PulledCatalog, PulledField, PulledMetric
 from syncer.live.reader import LiveReader
 from syncer.load.catalog import catalog_from_text
 from syncer.load.settings import Settings, load_settings
