@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -17,6 +18,7 @@ from syncer.fieldtypes import (
     FieldTypeDef,
     Refusal,
     UnknownFieldType,
+    _registry,
     feishu_type_name,
     field_type,
     render_value,
@@ -209,3 +211,20 @@ def test_text_read_live_equals_the_text_yaml_holds(text: str, newline: str, perc
     canonical = parse(TEXT, in_yaml)
     assert TEXT.live(live) == canonical
     assert TEXT.wire(in_yaml, percentage_format=percentage_format) == in_yaml
+
+
+@pytest.mark.parametrize(
+    ("second", "shared"),
+    [
+        ({"name": "text", "code": "x", "feishu_names": ("x",)}, "share a name"),
+        ({"name": "x", "code": "t", "feishu_names": ("x",)}, "share a code"),
+        ({"name": "x", "code": "x", "feishu_names": ("text",)}, "share a name of Feishu's"),
+    ],
+)
+def test_the_registry_refuses_two_types_that_share_a_name_a_code_or_a_feishu_name(
+    second: dict[str, Any], shared: str
+) -> None:
+    first = FIELD_TYPES["text"]
+    with pytest.raises(ValueError, match=shared):
+        _registry(first, FieldTypeDef(**second))
+    assert list(_registry(first, FieldTypeDef(name="x", code="x", feishu_names=("x",)))) == ["text", "x"]
