@@ -80,7 +80,7 @@ class LocalBackend:
         self.tmp = tmp
 
     def store(self, state: str = "s", *, victim: bool = False, faults: Faults = no_faults) -> StateStore:
-        from syncer.state.local import LocalStateStore
+        from syncer.state.local.store import LocalStateStore
 
         return LocalStateStore(self.tmp / state, clock=clock, faults=faults, chunk=64)
 
@@ -89,7 +89,7 @@ class LocalBackend:
         subprocess.run(["cp", "-a", str(self.tmp / source), str(self.tmp / dest)], check=True)
 
     def die(self, store: StateStore) -> None:
-        from syncer.state.local import LocalStateStore
+        from syncer.state.local.store import LocalStateStore
 
         assert isinstance(store, LocalStateStore)
         store._lock = None

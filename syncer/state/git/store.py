@@ -45,7 +45,7 @@ from syncer.state.git.lock import RefLock
 from syncer.state.git.remote import Remote, RemoteRefused
 from syncer.state.git.tree import TreeWriter, make_commit, state_entries, state_files, write_files
 from syncer.state.history import LAST_SET_ONLY, History, Selection, last_changes
-from syncer.state.local import LocalStateStore
+from syncer.state.local.store import LocalStateStore
 from syncer.state.lock import LockFile, pid_alive
 from syncer.state.model import (
     BatchInfo,
