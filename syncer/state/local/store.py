@@ -212,7 +212,9 @@ class LocalStateStore(StoreBase):
         return info
 
     def record_rejected(self, rejections: Sequence[Rejection]) -> None:
-        """Record rows Feishu rejected (code, time, digest of the rejected values)."""
+        """Record rows Feishu rejected (code, time, digest of the rejected values). Needs the lock, with none
+        to record too (as every write)."""
+        self._require_lock()
         if rejections:
             rows = [image.rejection_to_list(r) for r in rejections]
             self._append(lambda s: {"s": s, "op": "reject", "rows": rows})

@@ -246,6 +246,7 @@ class PostgresStateStore(StoreBase):
         conn.execute(sql.INSERT_SET_HISTORY, (self.name, serial, at, batch, *columns))
 
     def record_rejected(self, rejections: Sequence[Rejection]) -> None:
+        self._locked_conn()  # with none to record too, as every write
         if not rejections:
             return
         with self._write("recording rejected rows") as (conn, _serial), conn.cursor() as cur:
@@ -289,7 +290,9 @@ class PostgresStateStore(StoreBase):
         return True
 
     def compact(self) -> None:
-        """Nothing to fold: every write is in its tables when it returns."""
+        """Nothing to fold: every write is in its tables when it returns. Needs the lock all the same, as every
+        write does on every backend."""
+        self._locked_conn()
 
     def keep_read_cache(self, base: Path) -> None:
         """Nothing to keep: the database has no shards to decode."""
