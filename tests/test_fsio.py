@@ -14,7 +14,7 @@ import pytest
 
 from syncer.fsio import atomic_write, durable_append
 from syncer.model import Identity, RowKey
-from syncer.state.local import LocalStateStore
+from syncer.state.local.store import LocalStateStore
 from syncer.state.model import BatchRecord
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

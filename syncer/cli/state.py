@@ -210,7 +210,7 @@ def state_migrate(root: Path, state_path: Path | None, to: str) -> int:
     """
     from syncer.state import state_path as local_state_path
     from syncer.state.git import open_git_store
-    from syncer.state.local import LocalStateStore
+    from syncer.state.local.store import LocalStateStore
     from syncer.state.migrate import migrate
 
     settings, _ = load_config(root, root_display(root))
@@ -246,7 +246,7 @@ def _migrate_postgres(root: Path, settings: Settings, state_path: Path | None, t
     from syncer.errors import StateError
     from syncer.state import state_path as local_state_path
     from syncer.state.git import open_git_store
-    from syncer.state.local import LocalStateStore
+    from syncer.state.local.store import LocalStateStore
     from syncer.state.migrate import migrate
     from syncer.state.postgres import open_postgres_store
 

@@ -35,7 +35,7 @@ def local_dir(root: Path, settings: Settings, *, override: Path | None = None) -
 
 
 def _open_local(root: Path, settings: Settings, clock: Clock) -> StateStore:
-    from syncer.state.local import LocalStateStore
+    from syncer.state.local.store import LocalStateStore
 
     here = Path(root)  # under the root, the state follows the root's rule: no symbolic links
     for part in Path(settings.state.path).parts:
@@ -73,7 +73,7 @@ def open_store(root: Path, settings: Settings, *, override: Path | None = None, 
     the repository holding the root; `postgres`: the state `state.name` of the database in $`state.dsn_env`).
     `--state PATH` (override) always means a local directory."""
     if override is not None:
-        from syncer.state.local import LocalStateStore
+        from syncer.state.local.store import LocalStateStore
 
         return LocalStateStore(Path(override), clock=clock)
     opener = BACKENDS.get(settings.state.backend)

@@ -73,7 +73,9 @@ class Locker(Protocol):
 
 
 class ApplyLog(Protocol):
-    """Writes, each durable when it returns. The caller holds the lock."""
+    """Writes, each durable when it returns. The caller holds the lock: every write checks it, also one with
+    nothing to write (no rows, no managed keys, a compaction with nothing to fold), and without it raises the
+    same StateError (base.needs_lock) as one that would change the state."""
 
     def create(self, identity: Identity) -> State:
         """Create an empty state for `identity` (lineage random, serial 1)."""

@@ -12,7 +12,7 @@ from syncer.feishu.pacing import Pacer
 from syncer.feishu.write import WriteClient
 from syncer.load.settings import Settings
 from syncer.model import Catalog, DesiredState
-from syncer.state.local import LocalStateStore
+from syncer.state.local.store import LocalStateStore
 
 
 class Clock:

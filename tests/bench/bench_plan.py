@@ -36,7 +36,7 @@ from pathlib import Path
 from syncer.plan.sent import desired_fields
 from syncer.state.model import BatchRecord
 from syncer.model import Identity
-from syncer.state.local import LocalStateStore
+from syncer.state.local.store import LocalStateStore
 from syncer.load.validate import validate_root
 root, state, every = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 result = validate_root(root)
@@ -71,7 +71,7 @@ print(json.dumps({"seconds": time.perf_counter() - t, "append_seconds": appended
 LOAD = """
 import json, resource, sys, time
 from pathlib import Path
-from syncer.state.local import LocalStateStore
+from syncer.state.local.store import LocalStateStore
 t = time.perf_counter()
 state = LocalStateStore(Path(sys.argv[1])).load()
 dt = time.perf_counter() - t
@@ -87,7 +87,7 @@ from syncer.plan.diff import make_plan
 from syncer.plan.model import PlanOptions
 from syncer.report.plan import render_plan
 from syncer.model import Identity
-from syncer.state.local import LocalStateStore
+from syncer.state.local.store import LocalStateStore
 from syncer.load.validate import validate_root
 t0 = time.perf_counter()
 result = validate_root(Path(sys.argv[1]))

@@ -163,7 +163,7 @@ SEM_H2 = "7293040702907514899"
 
 
 def _managed(root: Path) -> dict[tuple[str, str, str, str], str]:
-    from syncer.state.local import LocalStateStore
+    from syncer.state.local.store import LocalStateStore
 
     state = LocalStateStore(root / ".syncer" / "state").load()
     assert state is not None

@@ -18,7 +18,7 @@ from syncer.model import Identity, RowKey
 from syncer.plan.diff import make_plan
 from syncer.plan.model import PlanOptions
 from syncer.plan.sent import desired_fields, sent_digest
-from syncer.state.local import LocalStateStore
+from syncer.state.local.store import LocalStateStore
 from syncer.state.model import BatchRecord, Rejection
 from tests.paths import GOLDEN, SCHEMAS
 

@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 
 from syncer.cli import cli
 from syncer.model import Identity, RowKey
-from syncer.state.local import LocalStateStore
+from syncer.state.local.store import LocalStateStore
 from syncer.state.model import BatchRecord, Rejection
 from tests.paths import GOLDEN
 

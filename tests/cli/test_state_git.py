@@ -24,7 +24,7 @@ from syncer.load.validate import validate_root
 from syncer.model import Identity
 from syncer.state import open_store
 from syncer.state.git.store import GitStateStore
-from syncer.state.local import LocalStateStore
+from syncer.state.local.store import LocalStateStore
 from syncer.state.model import BatchRecord, parse_time
 from tests.emulated import emulator_client
 from tests.example import copy_example

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from syncer.cli import cli
 from syncer.emulator import Emulator, EmulatorServer
 from syncer.gitinfo import GitInfo
-from syncer.state.local import LocalStateStore
+from syncer.state.local.store import LocalStateStore
 from tests.apply.test_run import World, use_postgres, world
 
 __all__ = ["world"]  # the fixture: the example root and an emulator on a ManualClock

@@ -23,7 +23,7 @@ from syncer.load.validate import validate_root
 from syncer.load.yamlparse import parse
 from syncer.model import Identity
 from syncer.state import open_store
-from syncer.state.local import LocalStateStore
+from syncer.state.local.store import LocalStateStore
 from tests.example import copy_example
 
 CREDS = Credentials("cli_emulator", "emulator_secret")

@@ -38,7 +38,7 @@ from syncer.plan.safety import check_safety
 from syncer.plan.sent import desired_fields
 from syncer.plan.summary import summary_line
 from syncer.report.plan_json import plan_document
-from syncer.state.local import LocalStateStore
+from syncer.state.local.store import LocalStateStore
 from syncer.state.model import SHARED_REFUSAL, BatchInfo, BatchRecord, Rejection, State, StateMeta, row_digest
 from tests.paths import SCHEMAS
 

@@ -39,7 +39,7 @@ def big_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_comment_with_nothing_to_change(tmp_path: Path) -> None:
-    from syncer.state.local import LocalStateStore
+    from syncer.state.local.store import LocalStateStore
     from syncer.state.model import BatchRecord, utc_now
 
     generate_root(tmp_path / "m", reviewees=3, metrics=2, fields=2, files=1)

@@ -80,7 +80,7 @@ class LocalBackend:
         self.tmp = tmp
 
     def store(self, state: str = "s", *, victim: bool = False, faults: Faults = no_faults) -> StateStore:
-        from syncer.state.local import LocalStateStore
+        from syncer.state.local.store import LocalStateStore
 
         return LocalStateStore(self.tmp / state, clock=clock, faults=faults, chunk=64)
 
@@ -89,7 +89,7 @@ class LocalBackend:
         subprocess.run(["cp", "-a", str(self.tmp / source), str(self.tmp / dest)], check=True)
 
     def die(self, store: StateStore) -> None:
-        from syncer.state.local import LocalStateStore
+        from syncer.state.local.store import LocalStateStore
 
         assert isinstance(store, LocalStateStore)
         store._lock = None
@@ -276,6 +276,29 @@ def test_writes_need_the_lock(backend: Backend) -> None:
         with pytest.raises(StateError, match="needs its lock"):
             write()
     assert loaded(backend.store()).meta.serial == 1
+
+
+def test_a_write_that_would_change_nothing_needs_the_lock_all_the_same(backend: Backend) -> None:
+    """No rows rejected, no keys (or none managed) forgotten, the people cache it already holds, a compaction:
+    without the lock each is refused with the very error its write that changes something gets."""
+    people = {"people": {"a@example.com": {"user_id": "ou_1", "status": "active"}}}
+    with created(backend) as store:
+        store.record_people(people)
+    serial = loaded(backend.store()).meta.serial
+    store = backend.store()
+    cases: list[tuple[Callable[[], object], Callable[[], object]]] = [
+        (lambda: store.record_rejected([rejection((SEM, ALICE, REV), "t")]), lambda: store.record_rejected([])),
+        (lambda: store.forget([(SEM, ALICE, REV, "2")]), lambda: store.forget([])),
+        (lambda: store.record_people({"people": {}}), lambda: store.record_people(people)),
+        (lambda: store.record_import_request(T0), lambda: store.compact()),
+    ]
+    for changing, idle in cases:
+        with pytest.raises(StateError, match="needs its lock") as refused:
+            changing()
+        with pytest.raises(StateError, match="needs its lock") as idle_refused:
+            idle()
+        assert str(idle_refused.value) == str(refused.value)
+    assert loaded(backend.store()).meta.serial == serial
 
 
 def test_create_refuses_an_existing_state(backend: Backend) -> None:

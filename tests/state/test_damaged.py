@@ -30,7 +30,7 @@ from syncer.plan.diff import make_plan
 from syncer.plan.model import PlanOptions
 from syncer.report.state import render_state
 from syncer.state.inspect import summarize
-from syncer.state.local import LocalStateStore
+from syncer.state.local.store import LocalStateStore
 from syncer.state.model import BatchRecord, JournalEntry, Rejection
 from tests.example import copy_example
 

@@ -23,7 +23,7 @@ from syncer.state import open_store
 from syncer.state.git import GitStateStore, open_git_store
 from syncer.state.git.cmd import Git, auth_config, config_env, scrub, secrets_of, token_for
 from syncer.state.git.remote import parse_push
-from syncer.state.local import LocalStateStore
+from syncer.state.local.store import LocalStateStore
 from syncer.state.migrate import migrate
 from syncer.state.model import BatchRecord, JournalEntry
 from tests.state.gitrepo import Repo, git, isolate_git

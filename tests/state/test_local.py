@@ -21,7 +21,7 @@ from syncer.load.settings import Settings, Target
 from syncer.model import Identity, RowKey, ValueKey
 from syncer.state import format as files
 from syncer.state import load_checked, target_identity
-from syncer.state.local import LocalStateStore
+from syncer.state.local.store import LocalStateStore
 from syncer.state.lock import pid_alive
 from syncer.state.model import STATE_FORMAT, BatchRecord, JournalEntry, Rejection, State, check_identity, row_digest
 from syncer.urls import host_of
@@ -575,7 +575,7 @@ def test_a_killed_holder_releases_the_lock_with_its_process(tmp_path: Path) -> N
     new_store(path).unlock()
     code = (
         "import os, sys\n"
-        "from syncer.state.local import LocalStateStore\n"
+        "from syncer.state.local.store import LocalStateStore\n"
         f"s = LocalStateStore({str(path)!r}); s.lock(command='apply'); print('locked', flush=True)\n"
         "sys.stdin.readline()\n"
     )

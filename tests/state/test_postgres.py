@@ -19,7 +19,7 @@ from syncer.errors import StateError, StateUnavailable
 from syncer.load.settings import Settings, StateSettings
 from syncer.model import Identity, RowKey, ValueKey
 from syncer.state.history import Selection
-from syncer.state.local import LocalStateStore
+from syncer.state.local.store import LocalStateStore
 from syncer.state.model import BatchRecord, JournalEntry, Rejection, State
 from syncer.state.postgres import MISSING, open_postgres_store
 from syncer.state.postgres.db import Database

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from syncer.fsio import read_sealed, write_sealed
 from syncer.state import use_read_cache
-from syncer.state.local import LocalStateStore
+from syncer.state.local.store import LocalStateStore
 from syncer.state.readcache import ENTRY_MAGIC, ShardCache
 from tests.state.gitrepo import Repo
 from tests.state.test_git import _git_env, seed_state, store_of  # noqa: F401 - _git_env: autouse

@@ -1,5 +1,6 @@
 """The git state backend: the state on a branch of the metrics repository (`store`), with its lock ref
-(`lock`), the remote it talks to (`remote`), tree plumbing (`tree`) and the git runner (`cmd`)."""
+(`lock`), the working copy a lock session writes and publishes (`working`), the remote it talks to
+(`remote`), tree plumbing (`tree`) and the git runner (`cmd`)."""
 
 from __future__ import annotations
 

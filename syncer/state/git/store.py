@@ -1,4 +1,3 @@
-# Over 400 lines: the lock session, the writes and publishing (commit, push, squash) are not split yet.
 """The `git` backend: the local backend's very files, committed to a branch of the metrics repository.
 
 `state.backend: git` keeps the state on `state.branch` (default `syncer-state`, an orphan branch nobody
@@ -20,13 +19,15 @@ edits) of `state.remote` (default `origin`). See docs/state.md, "The git backend
   one commit per apply. Where the remote refuses a rewrite (a protected branch), a plain commit is added.
 - **The people cache** (`people.json`, written by `syncer people resolve` under the lock) is committed and
   pushed like any other write; `read_people` reads it from the fetched branch without the lock.
+
+This module is the store: reading, the lock (and its lease) and the protocol's methods; the working copy and
+its commits, pushes and squashes are syncer.state.git.working.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import socket
 import tempfile
 import time
@@ -42,10 +43,11 @@ from syncer.state import format as files
 from syncer.state.base import StoreBase, needs_lock
 from syncer.state.git.cmd import Git
 from syncer.state.git.lock import RefLock
-from syncer.state.git.remote import Remote, RemoteRefused
-from syncer.state.git.tree import TreeWriter, make_commit, state_entries, state_files, write_files
+from syncer.state.git.remote import Remote
+from syncer.state.git.tree import state_entries, state_files, write_files
+from syncer.state.git.working import WorkingCopy
 from syncer.state.history import LAST_SET_ONLY, History, Selection, last_changes
-from syncer.state.local import LocalStateStore
+from syncer.state.local.store import LocalStateStore
 from syncer.state.lock import LockFile, pid_alive
 from syncer.state.model import (
     BatchInfo,
@@ -94,7 +96,6 @@ class GitStateStore(StoreBase):
         self._hostname = hostname
         self._pid = pid
         self._alive = alive
-        self._push_attempts = max(1, push_attempts)
         self._faults = faults
         self.remote = Remote(self._git, remote)
         self._lock = RefLock(
@@ -108,20 +109,25 @@ class GitStateStore(StoreBase):
             alive=lambda p: self._alive(p),
             lease=lease,
         )
-        self._trees = TreeWriter(self._git)
+        self._copy = WorkingCopy(
+            self._git,
+            self.remote,
+            work=self.work,
+            branch_ref=self.branch_ref,
+            tracking_ref=self.tracking_ref,
+            location=self.location,
+            clock=lambda: self._clock(),
+            faults=lambda step: self._faults(step),
+            sleep=lambda seconds: self._sleep(seconds),
+            push_attempts=push_attempts,
+        )
         self.read_cache: ShardCache | None = None  # decoded shards for `load` without the lock (plan)
         # While locked:
         self._held: tuple[str, LockInfo] | None = None  # our lock commit on the remote, and what it says
         self._renewed = 0.0  # when our lease was last pushed (timestamp)
         self._clone_lockfile = LockFile(self.path / "clone.lock", clock=clock)
         self._clone_lock: LockInfo | None = None
-        self._local: LocalStateStore | None = None
-        self._base: str | None = None  # the branch's tip when the lock was taken (squash parent)
-        self._tip: str | None = None  # the branch's tip as we last pushed or found it
-        self._tip_tree: str | None = None
-        self._pending = False  # written locally, not pushed yet (pacing marks)
-        self._session: list[str] = []  # what this lock session pushed, for the compaction commit
-        self._broken: str | None = None
+        self._local: LocalStateStore | None = None  # the working copy's writer
 
     # --- names ------------------------------------------------------------------------------------------
 
@@ -144,7 +150,7 @@ class GitStateStore(StoreBase):
     @property
     def tip(self) -> str | None:
         """While locked: the commit of the state branch this store builds on (None: no branch yet)."""
-        return self._tip
+        return self._copy.tip
 
     # --- reading ----------------------------------------------------------------------------------------
 
@@ -238,27 +244,10 @@ class GitStateStore(StoreBase):
         self.path.mkdir(parents=True, exist_ok=True)
         self._clone_lock = self._clone_lockfile.acquire(command=command)
         tip = self._fetch_tip()
-        blobs = self.tree_files(tip) if tip else {}
-        fresh = Path(tempfile.mkdtemp(prefix="work-", dir=self.path))
-        write_files(fresh, blobs)
-        if self.work.exists():
-            shutil.rmtree(self.work)
-        fresh.rename(self.work)
-        self._trees.clear()
-        self._base = self._tip = tip
-        self._tip_tree = self._git.text("rev-parse", f"{tip}^{{tree}}") if tip else None
-        self._session, self._pending, self._broken = [], False, None
-        local = LocalStateStore(
-            self.work,
-            clock=self._clock,
-            lockfile=LockFile(self.path / "work.lock", clock=self._clock),
-            log_segments=True,
-            faults=self._faults,
-        )
-        local.lock(command=command)  # compacts a long log: published below
-        self._local = local
+        self._copy.check_out(tip, self.tree_files(tip) if tip else {})
+        self._local = self._copy.writer(command)  # compacts a long log: published below
         if tip is not None:
-            self._publish("compact the log", record=False)
+            self._copy.publish("compact the log", record=False)
 
     def unlock(self) -> LockInfo | None:
         """Release our own lock (pushing what is left, then deleting the lock ref if it is still ours); None
@@ -291,8 +280,8 @@ class GitStateStore(StoreBase):
         sha, info = self._held
         problems: list[StateError] = []
         try:
-            if self._pending and self._broken is None and self._local is not None:
-                self._publish("pacing", record=False)
+            if self._copy.pending and self._copy.broken is None and self._local is not None:
+                self._copy.publish("pacing", record=False)
         except StateError as exc:
             problems.append(exc)
         if self._local is not None:
@@ -319,22 +308,22 @@ class GitStateStore(StoreBase):
 
     def create(self, identity: Identity) -> State:
         state = self._writer_renewing_lease().create(identity)
-        self._publish(f"create the state for {identity.host} ({identity.user_id_type})")
+        self._copy.publish(f"create the state for {identity.host} ({identity.user_id_type})")
         return state
 
     def open_journal(self, entry: JournalEntry) -> None:
         self._writer_renewing_lease().open_journal(entry)
-        self._publish(
+        self._copy.publish(
             f"journal {entry.client_token[:12]}: {len(entry.rows())} rows of semester {entry.semester} about to be sent"
         )
 
     def settle_journal(self, client_token: str, *, outcome: str) -> None:
         self._writer_renewing_lease().settle_journal(client_token, outcome=outcome)
-        self._publish(f"settle {client_token[:12]}: {outcome}")
+        self._copy.publish(f"settle {client_token[:12]}: {outcome}")
 
     def record_batch(self, batch: BatchRecord) -> BatchInfo:
         info = self._writer_renewing_lease().record_batch(batch)
-        self._publish(
+        self._copy.publish(
             f"batch {info.id}: {info.rows} rows of semester {info.semester} accepted "
             f"(import record {info.import_record_id or 'unknown'})"
         )
@@ -343,16 +332,18 @@ class GitStateStore(StoreBase):
     def record_rejected(self, rejections: Sequence[Rejection]) -> None:
         self._writer_renewing_lease().record_rejected(rejections)
         if rejections:
-            self._publish(f"{len(rejections)} rows rejected ({', '.join(sorted({str(r.code) for r in rejections}))})")
+            self._copy.publish(
+                f"{len(rejections)} rows rejected ({', '.join(sorted({str(r.code) for r in rejections}))})"
+            )
 
     def record_import_request(self, at: datetime) -> None:
         self._writer_renewing_lease().record_import_request(at)
-        self._pending = True  # a pacing mark: pushed with the next write, or when the lock is released
+        self._copy.pending = True  # a pacing mark: pushed with the next write, or when the lock is released
 
     def forget(self, keys: Iterable[VKey], *, reason: str = "apply") -> int:
         n = self._writer_renewing_lease().forget(keys, reason=reason)
         if n:
-            self._publish(f"forget {n} values ({reason})")
+            self._copy.publish(f"forget {n} values ({reason})")
         return n
 
     def record_people(self, people: Mapping[str, Any]) -> bool:
@@ -360,37 +351,18 @@ class GitStateStore(StoreBase):
         if changed:
             entries = people.get("people")
             count = f" ({len(entries)} addresses)" if isinstance(entries, Mapping) else ""
-            self._publish(f"people cache{count}")
+            self._copy.publish(f"people cache{count}")
         return changed
 
     def compact(self) -> None:
         """Fold the log into the files, and squash this lock session's commits into one."""
-        local = self._writer_renewing_lease()
-        log = self.work / files.LOG
-        segments = self.work / files.LOG_SEGMENTS
-        if (
-            not self._session
-            and not self._pending
-            and (not log.exists() or log.stat().st_size == 0)
-            and not (segments.is_dir() and any(segments.iterdir()))
-        ):
-            return  # nothing was written since the last compaction
-        local.compact()
-        state = local.load()
-        serial = state.meta.serial if state is not None else 0
-        lines = "".join(f"- {s}\n" for s in self._session)
-        message = f"compact the state (serial {serial})\n\n{lines}"
-        try:
-            self._publish(message, squash=True, record=False)
-        except RemoteRefused:  # a branch protected against rewrites: keep the history, add a commit
-            self._publish(message, record=False)
-        self._session = []
+        self._copy.fold(self._writer_renewing_lease())
 
     def adopt(self, state: State, *, people: Mapping[str, Any] | None) -> None:
         """Write a whole state as it is (`state migrate`), under the lock, as the branch's compacted commit.
         Refused where the branch holds a state."""
         self._writer_renewing_lease().adopt(state, people=people)
-        self._session.append(f"migrated a state in (lineage {state.meta.lineage}, serial {state.meta.serial})")
+        self._copy.note(f"migrated a state in (lineage {state.meta.lineage}, serial {state.meta.serial})")
         self.compact()
 
     # --- what plan and `state history` ask of every backend ----------------------------------------------
@@ -412,54 +384,13 @@ class GitStateStore(StoreBase):
         third of it has passed (a renewal that fails stops this and every later write)."""
         if self._local is None or self._held is None:
             raise needs_lock(self.location)
-        if self._broken is not None:
-            raise StateError(
-                f"{self.location}: an earlier write could not be pushed ({self._broken}); "
-                "stopping. Run apply again: it starts from the branch and settles the journal"
-            )
+        self._copy.check_unbroken()
         if self._clock().timestamp() - self._renewed > self._lock.lease / 3:
             sha, info = self._held
             try:
                 self._held = self._lock.renew(sha, info)
             except StateError as exc:
-                self._broken = str(exc)
+                self._copy.broken = str(exc)
                 raise
             self._renewed = self._clock().timestamp()
         return self._local
-
-    def _publish(self, message: str, *, squash: bool = False, record: bool = True) -> None:
-        """Commit the working directory on the tip (or, squashing, on the tip found at lock time) and push
-        it compare-and-swap on the tip we built on. `record`: list the write in the compaction's message."""
-        tree = self._trees.write(self.work)
-        if tree == self._tip_tree and (not squash or self._tip == self._base):
-            self._pending = False
-            return
-        parent = self._base if squash else self._tip
-        commit = make_commit(self._git, tree, parent, f"syncer: {message}", when=self._clock())
-        try:
-            self._faults("push")
-            self._push_state(commit)
-        except RemoteRefused as exc:
-            if not squash:
-                self._broken = str(exc)
-            raise
-        except StateError as exc:
-            self._broken = str(exc)
-            raise
-        self._git.run("update-ref", self.tracking_ref, commit)
-        self._tip, self._tip_tree, self._pending = commit, tree, False
-        if squash:
-            self._base = commit
-        elif record:
-            self._session.append(message)
-
-    def _push_state(self, commit: str) -> None:
-        self.remote.push_over(
-            self.branch_ref,
-            commit,
-            expect=self._tip,
-            location=self.location,
-            attempts=self._push_attempts,
-            sleep=self._sleep,
-            kept=f"what this run recorded since its last push is kept in {self.work}; nothing was overwritten",
-        )

@@ -1,4 +1,3 @@
-# Over 400 lines: reading (consistent snapshots, the read cache) and the log writes are not split yet.
 """The `local` backend: the state as a directory of text files (syncer.state.files) under `state.path`.
 
 Writes never rewrite the store: each operation (a journal entry, an accepted batch, rejected rows, a
@@ -9,26 +8,29 @@ log; the lock compacts a long log, and apply compacts once at its end. Readers n
 
 The people cache (`people.json`, syncer.people) is replaced whole and atomically by `record_people`, which
 bumps the serial and compacts so that `meta.json` records it; `read_people` reads it without a lock.
+
+This module is the store: the lock and the protocol's methods. Reading a snapshot is
+syncer.state.local.read, the log's appends and compaction syncer.state.local.log.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from syncer.errors import StateDamaged, StateError
-from syncer.fsio import Faults, atomic_write, durable_append, fsync_dir, no_faults, remove_durably, truncate_torn
+from syncer.fsio import Faults, atomic_write, no_faults, truncate_torn
 from syncer.model import Identity
-from syncer.perf import paused_gc
 from syncer.state import format as files
 from syncer.state import image
 from syncer.state.base import StoreBase, batch_rows, needs_lock, new_meta, no_state_yet
 from syncer.state.history import LAST_SET_ONLY, History, Selection, last_changes
+from syncer.state.local import log
+from syncer.state.local.read import Directory, read_state
 from syncer.state.lock import LockFile
 from syncer.state.model import (
     BatchInfo,
@@ -47,6 +49,7 @@ from syncer.state.readcache import ShardCache
 
 LOCK = "lock"
 JSONObj = dict[str, Any]
+T = TypeVar("T")
 
 
 class LocalStateStore(StoreBase):
@@ -70,6 +73,7 @@ class LocalStateStore(StoreBase):
         `read_cache`: decoded shards kept between runs (syncer.state.readcache), used only while the store
         is not locked."""
         self.path = Path(path)
+        self._files = Directory(self.path)
         self._clock = clock
         self._faults = faults
         self._lockfile = lockfile or LockFile(self.path / LOCK, clock=clock)
@@ -99,149 +103,23 @@ class LocalStateStore(StoreBase):
         return data.snapshot()
 
     def _read(self) -> image.StateData | None:
-        with paused_gc():  # millions of acyclic objects: the cyclic GC would only slow the load down
-            return self._read_consistent()
-
-    def _read_consistent(self) -> image.StateData | None:
-        for _attempt in range(10):
-            meta_text = self._text(files.META)
-            if meta_text is None:
-                left = [n for n in self._leftovers() if n != files.PEOPLE]
-                if left:
-                    raise StateDamaged(
-                        str(self.path / files.META),
-                        f"missing, though the state's other files are there ({', '.join(left[:3])}"
-                        f"{', ...' if len(left) > 3 else ''}); syncer will not start a new state over them",
-                    )
-                return None
-            meta = files.meta_from_json(meta_text, where=str(self.path / files.META))
-            data = image.StateData(meta=meta)
-            shards = self.path / files.SEMESTERS
-            cache = self.read_cache if self._lock is None else None
-            if shards.is_dir():
-                for shard in sorted(shards.glob("*" + files.SHARD_SUFFIX)):
-                    name = f"{files.SEMESTERS}/{shard.name}"
-                    semester = files.shard_semester(shard.name)
-                    if cache is not None and semester not in data.per_semester:
-                        self._read_shard(data, semester, name, cache)
-                    else:
-                        files.decode_shard(data, semester, self._text(name) or "", where=str(shard))
-            for name, decode in (
-                (files.BATCHES, files.decode_batches),
-                (files.REJECTIONS, files.decode_rejections),
-                (files.JOURNAL, files.decode_journal),
-            ):
-                text = self._text(name)
-                if text:
-                    decode(data, text, where=str(self.path / name))
-            log_text = self._text(files.LOG) or ""
-            ops, complete = files.parse_log(log_text, where=str(self.path / files.LOG))
-            for name in self._segment_names():
-                seg_ops, _ = files.parse_log(self._text(name) or "", where=str(self.path / name))
-                ops += seg_ops
-            if len(ops) > 1:
-                ops.sort(key=lambda item: item[1].get("s", 0) if isinstance(item[1].get("s"), int) else 0)
-            # With no log left to replay, the shards are what the last compaction wrote (a compaction cut
-            # short leaves its log behind, and shards newer than meta.json's counts: not checked then).
-            if not ops and meta.values is not None and dict(data.per_semester) != dict(meta.values):
-                sem = min(s for s in set(meta.values) | set(data.per_semester)
-                          if meta.values.get(s) != data.per_semester.get(s))  # fmt: skip
-                try:
-                    where = str(self.path / files.shard_name(sem))
-                except StateError:
-                    where = str(self.path / files.SEMESTERS)
-                raise StateDamaged(
-                    where,
-                    f"it holds {data.per_semester.get(sem, 0)} values, where {files.META} says the last compaction "
-                    f"wrote {meta.values.get(sem, 0)} (emptied or cut short since?)",
-                )
-            compacted_serial = meta.serial
-            data.dirty.clear()
-            for n, op in ops:
-                try:
-                    if image.int_field(op["s"], "the operation's serial") > compacted_serial:
-                        data.apply(op)
-                except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                    raise StateDamaged(
-                        f"{self.path / files.LOG}:{n}", f"a malformed operation ({files.why(exc)})"
-                    ) from None
-            if self._text(files.META) != meta_text:
-                continue  # a compaction happened while we read: read again
-            if self._lock is not None:
-                truncate_torn(self.path / files.LOG, complete)
-            self._log_ops = len(ops)
-            self._log_bytes = complete
-            self._data = data
-            return data
-        raise StateError(f"{self.path}: the state kept changing while being read; try again")
-
-    def _read_shard(self, data: image.StateData, semester: str, name: str, cache: ShardCache) -> None:
-        """Add a shard's rows to `data` from the read cache when it holds these very bytes decoded; else
-        decode them (as decode_shard does) and keep the result."""
-        raw = self._bytes(name) or b""
-        digest = hashlib.sha256(raw).hexdigest()
-        found = cache.get(semester, digest)
-        if found is None:
-            text = self._decoded(name, raw)
-            del raw
-            part = image.StateData(meta=data.meta)
-            files.decode_shard(part, semester, text, where=str(self.path / name))
-            found = part.rows, part.per_semester.get(semester, 0)
-            cache.put(semester, digest, *found)
-        rows, count = found
-        data.rows.update(rows)
-        if count:
-            data.per_semester[semester] = count
-
-    def _bytes(self, name: str) -> bytes | None:
-        """A state file's bytes; None when it does not exist."""
-        path = self.path / name
-        try:
-            return path.read_bytes()
-        except FileNotFoundError:
+        """Read the state from its files (the read cache only while unlocked); a writer also cuts a torn last
+        line off the log and keeps what it read for its writes."""
+        read = read_state(self._files, cache=self.read_cache if self._lock is None else None)
+        if read is None:
             return None
-        except OSError as exc:
-            raise StateError(f"{path}: cannot be read: {exc.strerror or exc}") from None
-
-    def _text(self, name: str) -> str | None:
-        """A state file's text; None when it does not exist."""
-        raw = self._bytes(name)
-        return None if raw is None else self._decoded(name, raw)
-
-    def _decoded(self, name: str, raw: bytes) -> str:
-        """A state file's bytes as text, line ends read as universal newlines (CRLF and a lone CR: LF)."""
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise StateDamaged(str(self.path / name), f"not UTF-8 text (byte {exc.start})") from None
-        return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
-
-    def _segment_names(self) -> list[str]:
-        """The log segments present, in serial order (their names sort so)."""
-        top = self.path / files.LOG_SEGMENTS
-        if not top.is_dir():
-            return []
-        names = [p.relative_to(self.path).as_posix() for p in top.glob("*/*/*")]
-        for name in names:
-            if not files.is_segment(name):
-                raise StateDamaged(str(self.path / name), "a file syncer never writes among the log segments")
-        return sorted(names)
-
-    def _leftovers(self) -> list[str]:
-        """State files other than meta.json that are present: with no meta.json they are a damaged state,
-        never an empty directory to start afresh in."""
-        names = [files.LOG, files.BATCHES, files.REJECTIONS, files.JOURNAL, files.PEOPLE]
-        found = [n for n in names if (self.path / n).exists()] + self._segment_names()
-        shards = self.path / files.SEMESTERS
-        if shards.is_dir():
-            found += [f"{files.SEMESTERS}/{p.name}" for p in sorted(shards.glob("*" + files.SHARD_SUFFIX))]
-        return found
+        if self._lock is not None:
+            truncate_torn(self.path / files.LOG, read.log_bytes)
+        self._log_ops = read.log_ops
+        self._log_bytes = read.log_bytes
+        self._data = read.data
+        return read.data
 
     def read_people(self) -> dict[str, Any] | None:
         """The people cache as stored (None: there is none). Needs no lock."""
         where = self.path / files.PEOPLE
         try:
-            text = self._text(files.PEOPLE)
+            text = self._files.text(files.PEOPLE)
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
             raise StateError(f"{where}: cannot read the people cache: {reason}") from exc
@@ -292,7 +170,7 @@ class LocalStateStore(StoreBase):
         self._require_lock()
         if self.exists():
             raise StateError(f"{self.path}: a state already exists here")
-        left = [n for n in self._leftovers() if n != files.PEOPLE]
+        left = [n for n in self._files.leftovers() if n != files.PEOPLE]
         if left:
             raise StateDamaged(
                 str(self.path / files.META), f"missing, though {', '.join(left[:3])} are there; not starting over them"
@@ -334,7 +212,9 @@ class LocalStateStore(StoreBase):
         return info
 
     def record_rejected(self, rejections: Sequence[Rejection]) -> None:
-        """Record rows Feishu rejected (code, time, digest of the rejected values)."""
+        """Record rows Feishu rejected (code, time, digest of the rejected values). Needs the lock, with none
+        to record too (as every write)."""
+        self._require_lock()
         if rejections:
             rows = [image.rejection_to_list(r) for r in rejections]
             self._append(lambda s: {"s": s, "op": "reject", "rows": rows})
@@ -364,7 +244,7 @@ class LocalStateStore(StoreBase):
         the change. False, and nothing written, when the cache already holds exactly this."""
         data = self._writable()
         text = files.encode_people(people)
-        if self._text(files.PEOPLE) == text:
+        if self._files.text(files.PEOPLE) == text:
             return False
         self._guard(lambda: atomic_write(self.path / files.PEOPLE, text, faults=self._faults, chunk=self._chunk))
         data.meta = dataclasses.replace(data.meta, serial=data.meta.serial + 1)
@@ -375,36 +255,7 @@ class LocalStateStore(StoreBase):
         """Fold the log into the files: changed semesters' shards, batches, rejections, journal, then meta
         (generation + 1), then an empty log. Interrupted anywhere, the next load replays the log again."""
         data = self._writable()
-        faults, chunk = self._faults, self._chunk
-        shard_dir = self.path / files.SEMESTERS
-
-        def run() -> None:
-            shards = files.encode_shards(data, only=set(data.dirty))
-            if shards:
-                shard_dir.mkdir(exist_ok=True)
-            for sem, text in sorted(shards.items()):
-                atomic_write(self.path / files.shard_name(sem), text, faults=faults, chunk=chunk)
-            for sem in sorted(data.dirty - shards.keys()):
-                remove_durably(self.path / files.shard_name(sem), faults=faults)
-            atomic_write(self.path / files.BATCHES, files.encode_batches(data), faults=faults, chunk=chunk)
-            atomic_write(self.path / files.REJECTIONS, files.encode_rejections(data), faults=faults, chunk=chunk)
-            atomic_write(self.path / files.JOURNAL, files.encode_journal(data), faults=faults, chunk=chunk)
-            meta = data.meta
-            if meta.plan_key is None:  # a state made before plan keys: keyed now (a new serial: plans change)
-                meta = dataclasses.replace(meta, plan_key=files.new_plan_key(), serial=meta.serial + 1)
-            data.meta = dataclasses.replace(meta, generation=meta.generation + 1, values=dict(data.per_semester))
-            atomic_write(self.path / files.META, files.meta_to_json(data.meta), faults=faults, chunk=chunk)
-            atomic_write(self.path / files.LOG, "", faults=faults, chunk=chunk)
-            for name in self._segment_names():  # folded into the files above
-                remove_durably(self.path / name, faults=faults)
-            top = self.path / files.LOG_SEGMENTS
-            if top.is_dir():
-                for leaf in sorted(top.glob("*/*"), reverse=True) + sorted(top.glob("*")) + [top]:
-                    with contextlib.suppress(OSError):
-                        leaf.rmdir()
-            data.dirty.clear()
-
-        self._guard(run)
+        self._guard(lambda: log.fold(self._files, data, faults=self._faults, chunk=self._chunk))
         self._log_ops = self._log_bytes = 0
 
     def adopt(self, state: State, *, people: Mapping[str, Any] | None) -> None:
@@ -470,33 +321,28 @@ class LocalStateStore(StoreBase):
         return self._data
 
     def _append(self, build: Callable[[int], JSONObj]) -> None:
+        """Write the operation `build` makes for the next serial, then apply it to what we hold."""
         data = self._writable()
         op = build(data.meta.serial + 1)
-        line = image.dumps(op) + "\n"
-        log = self.path / files.LOG
-
-        def write() -> None:
-            if self._segments:
-                segment = self.path / files.segment_name(op["s"])
-                if not segment.parent.is_dir():
-                    segment.parent.mkdir(parents=True)
-                    for made in (segment.parent.parent, segment.parent.parent.parent, self.path):
-                        fsync_dir(made)
-                atomic_write(segment, line, faults=self._faults, chunk=self._chunk)
-                return
-            truncate_torn(log, self._log_bytes)
-            durable_append(log, line, faults=self._faults, chunk=self._chunk)
-
-        self._guard(write)
+        size = self._guard(
+            lambda: log.append(
+                self.path,
+                op,
+                segments=self._segments,
+                log_bytes=self._log_bytes,
+                faults=self._faults,
+                chunk=self._chunk,
+            )
+        )
         data.apply(op)
         self._log_ops += 1
-        self._log_bytes += len(line.encode("utf-8"))
+        self._log_bytes += size
 
-    def _guard(self, write: Callable[[], object]) -> None:
+    def _guard(self, write: Callable[[], T]) -> T:
         """Run a write; if it fails midway, forget what we hold in memory (the disk is the truth: the next
         write reloads it, ignoring a torn line)."""
         try:
-            write()
+            return write()
         except BaseException:
             self._data = None
             raise
