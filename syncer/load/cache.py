@@ -46,7 +46,7 @@ from syncer.problems import Problem
 
 #: Bump when FileResult, its encoding or what a check computes changes in a way the version would not show
 #: (the version is in the context too).
-CACHE_FORMAT = 2  # 2: a value's type by its fixed code (syncer.fieldtypes), no longer by a list index
+CACHE_FORMAT = 3  # 2: a value's type by its fixed code (syncer.fieldtypes); 3: bad-character refuses values
 ENTRY_MAGIC = b"syncer-check-cache\n"
 _SEVERITIES = ("error", "warning")
 _CODE_OF = {name: t.code for name, t in FIELD_TYPES.items()}
