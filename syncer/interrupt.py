@@ -1,0 +1,55 @@
+"""Signals that stop a command at once: SIGINT and SIGTERM as exceptions that every `finally` and context
+manager sees (a lock is released, a temporary file removed), turned into one line and exit 130 or 143.
+
+The command's entry point installs the handlers before it imports anything else, so that a signal that
+arrives while syncer is still starting (importing, validating, planning) stops it as cleanly as one that
+arrives later. `syncer apply` replaces them while it sends (syncer.cli.context.stop_on_signals: stop
+between requests) and puts them back. Imports nothing of syncer: it runs first.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from types import FrameType
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, stopping at once. A KeyboardInterrupt, so that whatever cleans up after Ctrl-C cleans up after
+    it too, and nothing that catches Exception swallows it."""
+
+
+def exit_code(exc: KeyboardInterrupt) -> int:
+    """130 for SIGINT (Ctrl-C), 143 for SIGTERM: 128 and the signal's number, as a shell reports them."""
+    return 128 + signal.SIGTERM if isinstance(exc, Terminated) else 128 + signal.SIGINT
+
+
+def stopped_line(exc: KeyboardInterrupt) -> str:
+    """The one line a command stopped at once prints."""
+    return "Terminated (SIGTERM)." if isinstance(exc, Terminated) else "Interrupted."
+
+
+def stop_at_once(signum: int, _frame: FrameType | None) -> None:
+    """A signal handler: SIGTERM raises Terminated, any other signal KeyboardInterrupt."""
+    if signum == signal.SIGTERM:
+        raise Terminated
+    raise KeyboardInterrupt
+
+
+def install() -> None:
+    """SIGINT and SIGTERM stop at once (SIGTERM would otherwise kill the process with no cleanup and no word)."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, stop_at_once)
+
+
+def finish(exc: KeyboardInterrupt) -> int:
+    """After a stop: further signals are ignored (a second Ctrl-C while the line is written must not show a
+    traceback), the line is written to stderr, and the exit code returned."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+    try:
+        sys.stderr.write(stopped_line(exc) + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):  # stderr closed, or a broken pipe: the exit code still says it
+        pass
+    return exit_code(exc)
