@@ -9,9 +9,20 @@ between requests) and puts them back. Imports nothing of syncer: it runs first.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
+import threading
+from collections.abc import Callable
 from types import FrameType
+
+_Hook = Callable[["sys.UnraisableHookArgs"], None]
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT, stopping at once. A subclass, not KeyboardInterrupt itself: CPython (3.11) remembers a bare
+    KeyboardInterrupt that escapes code run from a string (dataclasses and namedtuple build their methods so)
+    and then ends the process killed by SIGINT, whatever exit code syncer chose after catching it."""
 
 
 class Terminated(KeyboardInterrupt):
@@ -30,16 +41,34 @@ def stopped_line(exc: KeyboardInterrupt) -> str:
 
 
 def stop_at_once(signum: int, _frame: FrameType | None) -> None:
-    """A signal handler: SIGTERM raises Terminated, any other signal KeyboardInterrupt."""
+    """A signal handler: SIGTERM raises Terminated, any other signal Interrupted."""
     if signum == signal.SIGTERM:
         raise Terminated
-    raise KeyboardInterrupt
+    raise Interrupted
 
 
 def install() -> None:
     """SIGINT and SIGTERM stop at once (SIGTERM would otherwise kill the process with no cleanup and no word)."""
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, stop_at_once)
+    sys.unraisablehook = _redelivered(sys.unraisablehook)
+
+
+def _redelivered(previous: _Hook) -> _Hook:
+    """An unraisable hook that delivers a swallowed stop again. A handler runs between any two bytecodes, also
+    in a callback whose exceptions Python ignores (a weak reference's, such as the import system's module
+    locks): the stop would be printed as "Exception ignored" and lost. The signal is sent again a moment
+    later instead, from a thread, so that it arrives once the callback is over."""
+
+    def hook(unraisable: sys.UnraisableHookArgs) -> None:
+        exc = unraisable.exc_value
+        if isinstance(exc, KeyboardInterrupt):
+            sig = signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT
+            threading.Timer(0.01, os.kill, (os.getpid(), sig)).start()
+            return
+        previous(unraisable)
+
+    return hook
 
 
 def finish(exc: KeyboardInterrupt) -> int:

@@ -266,7 +266,7 @@ def _handles(pid: int, sig: signal.Signals) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc/PID/status (Linux)")
-@pytest.mark.parametrize("delay", [0.0, 0.01, 0.03, 0.08, 0.15])
+@pytest.mark.parametrize("delay", [0.0, 0.01, 0.03, 0.08, 0.15, 0.3])
 @pytest.mark.parametrize(
     ("sig", "code", "line"), [(signal.SIGINT, 130, "Interrupted."), (signal.SIGTERM, 143, "Terminated (SIGTERM).")]
 )
@@ -274,7 +274,7 @@ def test_a_signal_while_apply_starts_stops_it_with_one_line_and_no_traceback(
     served: tuple[Path, Emulator], sig: signal.Signals, code: int, line: str, delay: float
 ) -> None:
     """A signal while syncer imports, validates and plans (before any request): one line, exit 130 (SIGINT)
-    or 143 (SIGTERM), no traceback, nothing sent, and the next apply runs. The clock starts once the process
+    or 143 (SIGTERM), no traceback, and the next apply runs. The clock starts once the process
     handles SIGTERM itself: the first thing syncer's entry point does (before that, the interpreter is still
     starting, and the signal is the interpreter's)."""
     root, emu = served
@@ -297,9 +297,11 @@ def test_a_signal_while_apply_starts_stops_it_with_one_line_and_no_traceback(
         if proc.poll() is None:
             proc.kill()
     assert early, "syncer handled SIGTERM only once it had imported its modules"
-    assert emu.requests("metric_details.import") == [], "the signal came too late for this test: raise no delay"
-    assert "Traceback" not in err and "internal error" not in err, err
+    assert "Traceback" not in err and "Exception ignored" not in err and "internal error" not in err, err
     assert proc.returncode == code, (out, err)
-    assert err.strip().splitlines()[-1] == line, err
+    if emu.requests("metric_details.import"):  # a fast run was sending already: it stopped between requests
+        assert f"Interrupted by {sig.name}" in out, (out, err)
+    else:
+        assert err.strip().splitlines()[-1] == line, err
     done, text = run("apply", "--root", str(root), "--auto-approve")
     assert done == 0, text
