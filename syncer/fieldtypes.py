@@ -38,6 +38,23 @@ NUMBER = re.compile(rf"({_DECIMAL})\Z")
 PERCENTAGE = re.compile(rf"({_DECIMAL})%?\Z")
 
 
+#: Characters no value may hold, whatever its type: the C0 controls other than tab, LF and CR (U+0000 among
+#: them), and lone surrogates. Feishu takes them, but a backend of the state cannot record every one of them
+#: (PostgreSQL's text refuses U+0000, UTF-8 cannot encode a lone surrogate), and a value sent that cannot be
+#: recorded would block every later apply.
+UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+
+
+def unstorable(text: str) -> str | None:
+    """None when `text` may be sent and recorded; else the first character it may not hold, named for a message
+    (`a control character (U+0000)`, `a lone surrogate (U+D800)`)."""
+    m = UNSTORABLE.search(text)
+    if m is None:
+        return None
+    code = ord(m.group())
+    return f"{'a lone surrogate' if code >= 0xD800 else 'a control character'} (U+{code:04X})"
+
+
 def normalise_text(text: str) -> str:
     """Line breaks as the YAML loader gives them: `\\r\\n` and `\\r` become `\\n`."""
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
@@ -46,10 +63,29 @@ def normalise_text(text: str) -> str:
 @dataclass(frozen=True, slots=True)
 class Refusal:
     """Why a text is not a value of a type: a problem code and its message. In the messages of a data
-    file's value, `{value}` marks where the value goes (it is redactable)."""
+    file's value, `{value}` marks where the value goes (it is redactable), and `{detail}` where `detail` goes
+    (more that would tell the value, left out with the value)."""
 
     code: str
     message: str
+    detail: str = ""
+
+
+def unstorable_refusal(text: str, *, what: str) -> Refusal | None:
+    """The `bad-character` refusal of a text that holds a character no value may hold (`what` says whose
+    text it is: "'note'"); None when it holds none. `{value}` marks the (redactable) text, `{detail}` the
+    character's code point."""
+    m = UNSTORABLE.search(text)
+    if m is None:
+        return None
+    code = ord(m.group())
+    kind = "a lone surrogate" if code >= 0xD800 else "a control character"
+    return Refusal(
+        "bad-character",
+        f"{{value}} in {what} holds {kind}{{detail}}: Feishu would take it, but syncer could not record it; "
+        "remove the character (tab and line breaks are fine)",
+        f" (U+{code:04X})",
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -79,6 +115,9 @@ class FieldTypeDef:
 
     def parse(self, text: str, *, alias: str, max_length: int) -> str | Refusal:
         """The canonical form of a data file's text for a field `alias` of this type, or why it is not one."""
+        bad = unstorable_refusal(text, what=repr(alias))
+        if bad is not None:
+            return bad
         if self.grammar is not None:
             m = self.grammar.match(text)
             if m is None:

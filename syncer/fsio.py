@@ -15,6 +15,7 @@ payload back only when the magic and the digest match, so that a torn or damaged
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import stat
@@ -124,13 +125,38 @@ def remove_durably(path: Path, *, faults: Faults = no_faults) -> None:
     fsync_dir(path.parent)
 
 
-def private_dir(directory: Path) -> bool:
+#: What to do about the failures of a write that are the machine's, not syncer's.
+_REMEDIES = {
+    errno.ENOSPC: "free some space",
+    errno.EDQUOT: "free some space or ask for a larger disk quota",
+    errno.EROFS: "the file system is read-only: write to another place",
+    errno.EACCES: "write to a place you may write to, or fix its permissions",
+    errno.EPERM: "write to a place you may write to, or fix its permissions",
+    errno.EIO: "the disk or network file system failed: check it",
+}
+
+
+def os_error_text(exc: OSError) -> str:
+    """An operating system's refusal in words, and what to do about it: `No space left on device [ENOSPC]:
+    free some space`. Names no path (the caller's message does)."""
+    reason = exc.strerror or type(exc).__name__
+    code = errno.errorcode.get(exc.errno, "") if isinstance(exc.errno, int) else ""
+    if code:
+        reason = f"{reason} [{code}]"
+    remedy = _REMEDIES.get(exc.errno) if isinstance(exc.errno, int) else None
+    return f"{reason}: {remedy}" if remedy else reason
+
+
+def private_dir(directory: Path, *, failures: list[OSError] | None = None) -> bool:
     """Create the directory (0700) if need be; True only when it is a real directory owned by this user
-    that nobody else may write to (what a cache may be trusted from)."""
+    that nobody else may write to (what a cache may be trusted from). With `failures`, an error of the
+    operating system that made it False is appended there (for a warning)."""
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         st = os.lstat(directory)
-    except OSError:
+    except OSError as exc:
+        if failures is not None:
+            failures.append(exc)
         return False
     if not stat.S_ISDIR(st.st_mode) or st.st_mode & 0o022:
         return False

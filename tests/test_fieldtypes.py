@@ -22,6 +22,7 @@ from syncer.fieldtypes import (
     feishu_type_name,
     field_type,
     render_value,
+    unstorable,
 )
 from tests.paths import SCHEMAS
 
@@ -209,6 +210,9 @@ def test_text_read_live_equals_the_text_yaml_holds(text: str, newline: str, perc
     in_yaml = text.replace("\r", "")
     live = in_yaml.replace("\n", newline)
     canonical = parse(TEXT, in_yaml)
+    if isinstance(canonical, Refusal):  # a character no value may hold: YAML can't give it as a value
+        assert canonical.code == "bad-character"
+        return
     assert TEXT.live(live) == canonical
     assert TEXT.wire(in_yaml, percentage_format=percentage_format) == in_yaml
 
@@ -228,3 +232,26 @@ def test_the_registry_refuses_two_types_that_share_a_name_a_code_or_a_feishu_nam
     with pytest.raises(ValueError, match=shared):
         _registry(first, FieldTypeDef(**second))
     assert list(_registry(first, FieldTypeDef(name="x", code="x", feishu_names=("x",)))) == ["text", "x"]
+
+
+# --- characters no value may hold -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("t", list(FIELD_TYPES.values()), ids=list(FIELD_TYPES))
+@pytest.mark.parametrize("ch", ["\x00", "\x01", "\x08", "\x0b", "\x0c", "\x0e", "\x1b", "\x1f", "\ud800", "\udfff"])
+def test_every_type_refuses_what_no_backend_can_record(t: FieldTypeDef, ch: str) -> None:
+    # U+0000 (PostgreSQL's text refuses it), the other C0 controls, and lone surrogates (UTF-8 cannot
+    # encode them): refused first, whatever the type's grammar would say.
+    refused = parse(t, f"4{ch}0")
+    assert isinstance(refused, Refusal) and refused.code == "bad-character"
+    assert "{value}" in refused.message and "{detail}" in refused.message
+    assert refused.detail == f" (U+{ord(ch):04X})"
+    kind = "a lone surrogate" if ord(ch) >= 0xD800 else "a control character"
+    assert kind in refused.message
+    assert unstorable(f"x{ch}") == f"{kind} (U+{ord(ch):04X})"
+
+
+@pytest.mark.parametrize("ok", ["a\tb", "a\nb", "a\rb", "\x7f", "\x85", "\U0001f600", "汉字"])
+def test_tab_line_breaks_and_the_rest_of_unicode_are_values(ok: str) -> None:
+    assert unstorable(ok) is None
+    assert parse(TEXT, ok) == ok

@@ -196,15 +196,19 @@ def apply(
     if hint is not None:
         say(hint)
     if report_file is not None:
-        from syncer.fsio import atomic_write
+        from syncer.fsio import atomic_write, os_error_text
         from syncer.report.apply import apply_json
 
         try:
             atomic_write(
                 report_file, apply_json(run.report, run.plan.counts, checksum=run.plan.checksum, redact=redact)
             )
-        except OSError as exc:
-            say(f"error: could not write --report {report_file}: {exc.strerror or exc}", err=True)
+        except OSError as exc:  # what was applied is recorded: only the report is missing
+            say(
+                f"error: could not write --report {report_file}: {os_error_text(exc)}; what was applied is "
+                "recorded in the state (`syncer state show`)",
+                err=True,
+            )
             code = code or 1
     return code
 
@@ -253,8 +257,18 @@ def _report_apply(run: ApplyRun) -> int:
         say(f"error: {run.report.aborted}", err=True)
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_file:
-        with open(summary_file, "a", encoding="utf-8") as fh:
-            fh.write(render_step_summary(run.report, run.plan.names, run.plan.counts))
+        try:
+            with open(summary_file, "a", encoding="utf-8") as fh:
+                fh.write(render_step_summary(run.report, run.plan.names, run.plan.counts))
+        except OSError as exc:  # what was applied is recorded: only the step's summary is missing
+            from syncer.fsio import os_error_text
+
+            say(
+                f"error: could not write the step summary GITHUB_STEP_SUMMARY={summary_file}: {os_error_text(exc)}; "
+                "what was applied is recorded in the state (`syncer state show`)",
+                err=True,
+            )
+            return int(run.report.exit_code) or 1
     return int(run.report.exit_code)
 
 

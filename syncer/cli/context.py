@@ -10,6 +10,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING
 
 import click
@@ -97,10 +98,12 @@ def live_reader(settings: Settings, base_url: str | None, printer: Printer) -> L
 def stop_on_signals(stop: StopRequest, printer: Printer) -> Iterator[None]:
     """While the body runs, SIGINT and SIGTERM ask `stop` to stop between import requests (the request in
     flight is finished and recorded). When nothing is being sent, or on a second signal, they stop at once:
-    SIGINT as KeyboardInterrupt (exit 130), SIGTERM as exit 143."""
+    SIGINT as KeyboardInterrupt (exit 130), SIGTERM as syncer.interrupt.Terminated (exit 143)."""
+    from syncer.interrupt import stop_at_once
+
     names = {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM"}
 
-    def handler(signum: int, _frame: object) -> None:
+    def handler(signum: int, _frame: FrameType | None) -> None:
         name = names.get(signal.Signals(signum), "SIGINT")
         if stop.request(name):
             printer.line(
@@ -108,9 +111,7 @@ def stop_on_signals(stop: StopRequest, printer: Printer) -> Iterator[None]:
                 "apply settles what is left open)"
             )
             return
-        if signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        raise SystemExit(128 + signum)
+        stop_at_once(signum, _frame)
 
     if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
         yield

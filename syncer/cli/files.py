@@ -42,6 +42,8 @@ def validate(root: Path, fmt: str | None, redact: bool, no_cache: bool) -> int:
         people=StateOpener(root, None).people,
         cache_dir=check_cache_dir(no_cache),
     )
+    if result.cache_trouble:  # the result is whole: the cache only saves time
+        say(f"warning: {result.cache_trouble}", err=True)
     summary = f"{plural(len(result.files), 'data file')}, {plural(result.value_count, 'value')}" + (
         f" ({result.closed_value_count} in closed semesters, left out of plans)" if result.closed_value_count else ""
     )

@@ -15,6 +15,7 @@ import click
 from syncer import __version__
 from syncer.cli.output import guarded_output
 from syncer.errors import SyncerError
+from syncer.interrupt import exit_code, stopped_line
 from syncer.text import inert_lines, safe
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -49,9 +50,12 @@ class SyncerGroup(click.Group):
                 args=argv, prog_name=prog_name or "syncer", complete_var=complete_var, standalone_mode=False, **extra
             )
         except click.exceptions.Abort as exc:
-            if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
-                click.echo("Interrupted.", err=True)
-                _exit(130, standalone_mode)
+            cause = exc.__cause__ or exc.__context__
+            if isinstance(
+                cause, KeyboardInterrupt
+            ):  # click turns Ctrl-C (and SIGTERM: interrupt.Terminated) into Abort
+                click.echo(stopped_line(cause), err=True)
+                _exit(exit_code(cause), standalone_mode)
             click.echo("Aborted.", err=True)
             _exit(1, standalone_mode)
         except click.ClickException as exc:
@@ -69,9 +73,9 @@ class SyncerGroup(click.Group):
             text = f"error: {exc}"
             click.echo(inert_lines(text.split("\n")) if exc.multiline else safe(text) + "\n", err=True, nl=False)
             _exit(exc.exit_code, standalone_mode)
-        except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
-            _exit(130, standalone_mode)
+        except KeyboardInterrupt as exc:
+            click.echo(stopped_line(exc), err=True)
+            _exit(exit_code(exc), standalone_mode)
         except Exception as exc:
             if debug:
                 _traceback()

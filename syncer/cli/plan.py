@@ -100,8 +100,8 @@ def plan(
     state as it is; the safety thresholds judge the targeted part; a saved targeted plan applies only as
     targeted.
     """
-    from syncer.errors import RefusedError
-    from syncer.fsio import atomic_write
+    from syncer.errors import RefusedError, SyncerError
+    from syncer.fsio import atomic_write, os_error_text
     from syncer.load.validate import validate_root
     from syncer.plan.diff import make_plan
     from syncer.plan.model import PlanOptions
@@ -119,6 +119,8 @@ def plan(
     opener = StateOpener(root, state_path)
     cache_dir = check_cache_dir(no_cache)
     result = validate_root(root, root_display=shown_root, people=opener.people, cache_dir=cache_dir)
+    if result.cache_trouble:  # the result is whole: the cache only saves time
+        say(f"warning: {result.cache_trouble}", err=True)
     if not result.ok or result.desired is None:
         emit(renderer.no_plan(result.problems, redact=redact), nl=False)
         say(f"{shown_root}: INVALID: {counts_line(result.problems)}; no plan", err=True)
@@ -177,7 +179,12 @@ def plan(
         if streamed:  # made once, for stdout and the file alike
             pieces = _echoed(pieces)
         if out is not None:
-            atomic_write(out, pieces)
+            try:
+                atomic_write(out, pieces)
+            except OSError as exc:
+                raise SyncerError(
+                    f"could not write --out {out}: {os_error_text(exc)}, then run the plan again"
+                ) from None
         else:
             for _ in pieces:
                 pass

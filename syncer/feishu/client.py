@@ -78,6 +78,7 @@ class ReadClient:
         sleep: Sleep = time.sleep,
         random: Random = _random.random,
         retry: RetryPolicy | None = None,
+        wall: Clock = time.time,
     ) -> None:
         self.base_url = check_base_url(base_url)
         self.app_id = credentials.app_id
@@ -91,6 +92,7 @@ class ReadClient:
             sleep=sleep,
             random=random,
             retry=retry,
+            wall=wall,
         )
 
     @classmethod

@@ -31,8 +31,12 @@ class FeishuAPIError(FeishuError):
         log_id: str | None = None,
         note: str | None = None,
         violations: tuple[str, ...] = (),
+        meaning: str | None = None,
+        remedy: str | None = None,
     ) -> None:
         info = describe(code, http_status=http_status)
+        if meaning is not None or remedy is not None:  # what this failure means here, over the code's table entry
+            info = CodeInfo(meaning or info.meaning, remedy or info.remedy, info.scope)
         self.http_status = http_status
         self.msg = msg
         self.known = code in CODES  # documented: the meaning and remedy are syncer's own

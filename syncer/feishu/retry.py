@@ -47,19 +47,23 @@ def backoff_delay(retry: int, *, base: float, cap: float, rand: float) -> float:
     return max(0.0, min(1.0, rand)) * ceiling
 
 
-def rate_limit_wait(headers: Mapping[str, str], *, fallback: float) -> float:
-    """Seconds to wait after a 429: `x-ogw-ratelimit-reset` when it is a finite number >= 0, else
-    `fallback`. A reset of 0 still waits a second so that the retry does not land in the same instant."""
+def rate_limit_reset(headers: Mapping[str, str]) -> float | None:
+    """The seconds `x-ogw-ratelimit-reset` asks to wait, when it is a finite number >= 0; else None."""
     raw = headers.get(RESET_HEADER)
     if raw is None:
-        return fallback
+        return None
     try:
         value = float(raw.strip())
     except ValueError:
-        return fallback
-    if not math.isfinite(value) or value < 0:
-        return fallback
-    return max(value, 1.0)
+        return None
+    return value if math.isfinite(value) and value >= 0 else None
+
+
+def rate_limit_wait(headers: Mapping[str, str], *, fallback: float) -> float:
+    """Seconds to wait after a 429: `x-ogw-ratelimit-reset` when it is a finite number >= 0, else
+    `fallback`. A reset of 0 still waits a second so that the retry does not land in the same instant."""
+    value = rate_limit_reset(headers)
+    return fallback if value is None else max(value, 1.0)
 
 
 def rate_limit_refusal(policy: RetryPolicy, *, waits: int, wait: float, waited: float) -> str | None:

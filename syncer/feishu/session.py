@@ -12,6 +12,7 @@ import random as _random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal, Protocol
 
@@ -30,7 +31,14 @@ from syncer.feishu.errors import (
     ServerError,
     error_class,
 )
-from syncer.feishu.retry import RetryPolicy, backoff_delay, rate_limit_refusal, rate_limit_wait
+from syncer.feishu.retry import (
+    RESET_HEADER,
+    RetryPolicy,
+    backoff_delay,
+    rate_limit_refusal,
+    rate_limit_reset,
+    rate_limit_wait,
+)
 
 logger = logging.getLogger("syncer.feishu")
 
@@ -123,15 +131,20 @@ class Session:
         sleep: Sleep = time.sleep,
         random: Random = _random.random,
         retry: RetryPolicy | None = None,
+        wall: Clock = time.time,
     ) -> None:
+        """`clock` measures intervals (monotonic); `wall` is the time of day (seconds since the epoch), for
+        messages that say until when Feishu asked to wait."""
         self.base_url = base_url
         self._credentials = credentials
         self._allowed = allowed_paths | {TOKEN_PATH}
         self._clock = clock
+        self._wall = wall
         self._sleep = sleep
         self._random = random
         self._retry = retry or RetryPolicy()
         self._tokens = TokenCache()
+        self._had_token = False  # a token was obtained in this run: a later refusal is not a wrong secret
         self._secrets = {credentials.app_secret}  # and every token fetched: scrubbed from any message
         self._http = httpx.Client(
             base_url=base_url,
@@ -163,6 +176,7 @@ class Session:
             raise BadResponseError(f"POST {TOKEN_PATH}: the answer has no tenant_access_token or expire")
         self._secrets.add(token)
         self._tokens.store(token, expire=float(expire), now=now)
+        self._had_token = True
         return token
 
     def call(
@@ -256,6 +270,7 @@ class Session:
                 attempts=tally.failures + tally.rate_waits,
                 log_id=answer.headers.get(LOG_ID_HEADER),
                 note=note,
+                remedy=self._rate_limit_remedy(answer),
             )
         tally.rate_waited += wait
         logger.warning("%s rate limited (HTTP %s); waiting %.1f s", endpoint, answer.status, wait)
@@ -263,6 +278,21 @@ class Session:
             gate.defer(wait)
         else:
             self._sleep(wait)
+
+    def _rate_limit_remedy(self, answer: HttpAnswer) -> str:
+        """What to do when syncer stops waiting: how long Feishu asked to wait, and until when (UTC)."""
+        reset = rate_limit_reset(answer.headers)
+        if reset is None:
+            return (
+                f"Feishu gave no time to wait ({RESET_HEADER}); wait a minute and run again; another job may be "
+                "sharing the app's quota"
+            )
+        until = datetime.fromtimestamp(self._wall() + reset, tz=UTC)
+        day = "" if reset < 12 * 3600 else f"{until:%Y-%m-%d} "
+        return (
+            f"Feishu asked to wait {reset:g} s: run again after {day}{until:%H:%M:%S} UTC; another job may be "
+            "sharing the app's quota"
+        )
 
     def _reauthenticate(self, endpoint: str, answer: HttpAnswer, tally: _Tally) -> None:
         """The tenant token was refused: drop it (the next attempt fetches a new one), once per call."""
@@ -305,6 +335,22 @@ class Session:
         if step == "no-code":
             return BadResponseError(f"{endpoint}: HTTP {status} with an answer that has no integer `code`")
         code = answer.code or None  # an HTTP error with a success (or no) code has none
+        if not authed and self._had_token:
+            # The same credentials were accepted earlier in this run: whatever the code says, the secret was
+            # right then. The app was disabled or its secret reset meanwhile, or something on the way answers.
+            return AuthError(
+                code=code,
+                http_status=status,
+                msg=msg,
+                endpoint=endpoint,
+                log_id=log_id,
+                meaning="re-authentication failed after the first tenant token of this run was obtained",
+                remedy=(
+                    "FEISHU_APP_ID and FEISHU_APP_SECRET were accepted earlier in this run, so check the app's "
+                    "status in the developer console (disabled, or its secret reset since) and the network to "
+                    f"{self.base_url}, then run again"
+                ),
+            )
         if not authed:
             return AuthError(
                 code=code,

@@ -25,7 +25,7 @@ from syncer.errors import RefusedError, SyncerError
 from syncer.feishu.client import METRIC_DETAILS_QUERY, REVIEWEES_QUERY
 from syncer.feishu.records import RemoteField, RevieweeMetrics
 from syncer.feishu.values import Unrepresentable, canonical_remote
-from syncer.fieldtypes import field_type
+from syncer.fieldtypes import field_type, unstorable
 from syncer.gitinfo import GitInfo
 from syncer.live.reader import PAGE_SIZE, LiveReader, requests_for
 from syncer.load.catalog import RAW_ID, SEMESTER_ID
@@ -240,6 +240,12 @@ def _map_fields(
         else:
             if not _encodable(value):
                 rows.skipped[f"values of {metric.alias}.{fdef.alias} syncer cannot write: not valid Unicode"] += 1
+                continue
+            if unstorable(value) is not None:
+                rows.skipped[
+                    f"values of {metric.alias}.{fdef.alias} holding a control character, which syncer's state "
+                    "cannot record"
+                ] += 1
                 continue
             if len(value) > fdef.max_length:
                 rows.skipped[

@@ -11,6 +11,7 @@ from typing import cast
 
 from syncer.errors import StateError
 from syncer.feishu.client import BATCH_GET_ID, QUERY_CHUNK
+from syncer.fieldtypes import unstorable
 from syncer.live.reader import LiveReader
 from syncer.load.people import CachedPerson, PeopleCache, Status, cache_document
 from syncer.model import Catalog, Identity, PersonDef, UserIdType
@@ -128,10 +129,16 @@ def _lookup(
     for a in answers:
         if a.email:
             key = a.email.strip().lower()
-            out[key] = a.user_id or out.get(key)
+            out[key] = _storable(a.user_id) or out.get(key)
     if not any(a.email for a in answers) and len(answers) == len(asked):  # answers without emails: in order
-        out = {e.strip().lower(): a.user_id for e, a in zip(asked, answers, strict=True)}
+        out = {e.strip().lower(): _storable(a.user_id) for e, a in zip(asked, answers, strict=True)}
     return out
+
+
+def _storable(user_id: str | None) -> str | None:
+    """A user ID Feishu answered, or None (not found) when it holds a character the state cannot record
+    (syncer.fieldtypes.UNSTORABLE): such an ID could be neither kept in the people cache nor sent."""
+    return user_id if user_id and unstorable(user_id) is None else None
 
 
 def write_cache(store: PeopleStore, cache: PeopleCache) -> bool:

@@ -37,7 +37,7 @@ from typing import Any
 
 from syncer import __version__
 from syncer.fieldtypes import FIELD_TYPES
-from syncer.fsio import private_dir, read_sealed, write_sealed
+from syncer.fsio import os_error_text, private_dir, read_sealed, write_sealed
 from syncer.load.data import FileResult
 from syncer.load.people import EmailPeople
 from syncer.load.settings import Settings
@@ -46,7 +46,7 @@ from syncer.problems import Problem
 
 #: Bump when FileResult, its encoding or what a check computes changes in a way the version would not show
 #: (the version is in the context too).
-CACHE_FORMAT = 2  # 2: a value's type by its fixed code (syncer.fieldtypes), no longer by a list index
+CACHE_FORMAT = 3  # 2: a value's type by its fixed code (syncer.fieldtypes); 3: bad-character refuses values
 ENTRY_MAGIC = b"syncer-check-cache\n"
 _SEVERITIES = ("error", "warning")
 _CODE_OF = {name: t.code for name, t in FIELD_TYPES.items()}
@@ -93,7 +93,21 @@ class CheckCache:
         self.context = context
         self.hits = 0
         self.misses = 0
-        self._usable = private_dir(directory)
+        #: Why the cache could not be used (its directory could not be made, an entry could not be written):
+        #: said once as a warning; the run goes on cold.
+        self.trouble: str | None = None
+        failures: list[OSError] = []
+        self._usable = private_dir(directory, failures=failures)
+        if failures:
+            self._failed(failures[0])
+
+    def _failed(self, exc: OSError) -> None:
+        self._usable = False
+        if self.trouble is None:
+            self.trouble = (
+                f"the check cache in {self.directory} cannot be written ({os_error_text(exc)}); this run goes on "
+                "without it (set SYNCER_CACHE_DIR to another directory, or SYNCER_CACHE=0 to turn it off)"
+            )
 
     @classmethod
     def open(cls, base: Path, root: Path, settings: Settings, catalog: Catalog, emails: EmailPeople) -> CheckCache:
@@ -137,8 +151,10 @@ class CheckCache:
         try:
             payload = marshal.dumps(doc)
             write_sealed(self._path(display), ENTRY_MAGIC, payload)
-        except (OSError, ValueError):
-            self._usable = False  # a full disk or a read-only home: stop trying, the run goes on cold
+        except OSError as exc:  # a full disk or a read-only home: stop trying, say so once, the run goes on cold
+            self._failed(exc)
+        except ValueError:  # marshal cannot hold it: stop trying
+            self._usable = False
 
     def prune(self, displays: Iterable[str]) -> None:
         """Remove the entries of files that are gone (a renamed or deleted data file)."""

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from syncer.errors import LoadError
-from syncer.fieldtypes import field_type
+from syncer.fieldtypes import field_type, unstorable_refusal
 from syncer.load.files import CATALOG_FILE, display_path
 from syncer.load.schema import check
 from syncer.load.settings import Settings
@@ -65,7 +65,7 @@ def catalog_from_text(text: str, display: str, settings: Settings) -> tuple[Cata
 def _catalog_from_tree(
     tree: Node | None, display: str, settings: Settings, email_check: EmailCheck | None
 ) -> tuple[Catalog, list[Problem]]:
-    problems = check("catalog", tree, display)
+    problems = check("catalog", tree, display) + unstorable_scalars(tree, display)
     if problems or not isinstance(tree, MapNode):
         if tree is None:
             problems = [
@@ -73,6 +73,28 @@ def _catalog_from_tree(
             ]
         return Catalog(), problems
     return _build_catalog(tree, display, settings, problems, email_check)
+
+
+def unstorable_scalars(tree: Node | None, display: str) -> list[Problem]:
+    """`bad-character` at every key and value of a file that holds a character no value may hold (see
+    syncer.fieldtypes.UNSTORABLE): the catalog's aliases, IDs and emails are sent to Feishu or kept in the
+    state (the people cache), so they are refused as a data file's values are."""
+    found: list[Problem] = []
+    todo: list[tuple[str, Node]] = [("this value", tree)] if tree is not None else []
+    while todo:
+        what, node = todo.pop()
+        if isinstance(node, Scalar):
+            bad = unstorable_refusal(node.text, what=what) if node.text is not None else None
+            if bad is not None:
+                found.append(
+                    Problem(display, node.line, node.col, "error", bad.code, bad.message, node.text, bad.detail)
+                )
+        elif isinstance(node, MapNode):
+            for key, value in node.items:
+                todo += [("this key", key), ("this value", value)]
+        else:
+            todo += [("this value", item) for item in node.items]
+    return sorted(found)
 
 
 def _build_catalog(

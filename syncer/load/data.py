@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from syncer.fieldtypes import Refusal, field_type
+from syncer.fieldtypes import Refusal, field_type, unstorable_refusal
 from syncer.load.catalog import RAW_ID, SEMESTER_ID
 from syncer.load.people import EmailPeople
 from syncer.load.settings import Settings
@@ -352,6 +352,10 @@ class DataChecker:
 
     def _value(self, fdef: FieldDef, text: str, node: Scalar, file: str, metric: str | None) -> str | None:
         ftype = field_type(fdef.type)
+        bad = unstorable_refusal(text, what=repr(fdef.alias))
+        if bad is not None:
+            self._add(file, node, bad.code, bad.message, text, detail=bad.detail)
+            return None
         if ftype.person:
             pid = self._person(text)
             if pid is not None:
@@ -366,7 +370,7 @@ class DataChecker:
             return None
         value = ftype.parse(text, alias=fdef.alias, max_length=fdef.max_length)
         if isinstance(value, Refusal):
-            self._add(file, node, value.code, value.message, text)
+            self._add(file, node, value.code, value.message, text, detail=value.detail)
             return None
         return value
 

@@ -35,6 +35,7 @@ class ValidationResult:
     value_count: int = 0
     closed_value_count: int = 0
     cached_files: int = 0  # data files whose checked contents came from the check cache
+    cache_trouble: str | None = None  # why the check cache could not be written (a warning; the result is whole)
 
     @property
     def errors(self) -> list[Problem]:
@@ -188,6 +189,7 @@ def _validate_root(
         value_count=len(checker.values),
         closed_value_count=closed_count,
         cached_files=checks.hits if checks is not None else 0,
+        cache_trouble=checks.trouble if checks is not None else None,
     )
 
 

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -254,3 +255,53 @@ def test_the_readmes_targeting_and_state_list_commands_work(served: tuple[Path, 
     (listing,) = [line for line in loop.splitlines() if line.startswith("syncer state list")]
     code, out = run(*shlex.split(listing.split("#", 1)[0])[1:])
     assert code == 0 and out.startswith("2026-H2  alice  ") and out.endswith("managed values in 2 rows.\n")
+
+
+def _handles(pid: int, sig: signal.Signals) -> bool:
+    """Whether process `pid` has a handler of its own for `sig` (Linux: /proc/PID/status, SigCgt)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) >> (sig - 1) & 1)
+    return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc/PID/status (Linux)")
+@pytest.mark.parametrize("delay", [0.0, 0.01, 0.03, 0.08, 0.15, 0.3])
+@pytest.mark.parametrize(
+    ("sig", "code", "line"), [(signal.SIGINT, 130, "Interrupted."), (signal.SIGTERM, 143, "Terminated (SIGTERM).")]
+)
+def test_a_signal_while_apply_starts_stops_it_with_one_line_and_no_traceback(
+    served: tuple[Path, Emulator], sig: signal.Signals, code: int, line: str, delay: float
+) -> None:
+    """A signal while syncer imports, validates and plans (before any request): one line, exit 130 (SIGINT)
+    or 143 (SIGTERM), no traceback, and the next apply runs. The clock starts once the process
+    handles SIGTERM itself: the first thing syncer's entry point does (before that, the interpreter is still
+    starting, and the signal is the interpreter's)."""
+    root, emu = served
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "syncer", "apply", "--root", str(root), "--auto-approve"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not _handles(proc.pid, signal.SIGTERM) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.001)
+        # The handlers come before the imports: the YAML reader's C extension is not loaded yet.
+        early = "_yaml" not in Path(f"/proc/{proc.pid}/maps").read_text()
+        time.sleep(delay)
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert early, "syncer handled SIGTERM only once it had imported its modules"
+    assert "Traceback" not in err and "Exception ignored" not in err and "internal error" not in err, err
+    assert proc.returncode == code, (out, err)
+    if emu.requests("metric_details.import"):  # a fast run was sending already: it stopped between requests
+        assert f"Interrupted by {sig.name}" in out, (out, err)
+    else:
+        assert err.strip().splitlines()[-1] == line, err
+    done, text = run("apply", "--root", str(root), "--auto-approve")
+    assert done == 0, text

@@ -22,9 +22,11 @@ from tests.example import copy_example
 # breaks lines there too), the legacy `##[` prefix, a terminal escape, a Unicode line separator and a bidi
 # override. Every forged command names FORGED in its properties or as its command.
 PAYLOAD = "\n::error file=FORGED::x\r::warning::FORGED ##[add-mask]FORGED \x1b[2J\u2028\u202e\ud800"
-YAML_PAYLOAD = "\\n::error file=FORGED::x\\r::warning::FORGED ##[add-mask]FORGED \\e[2J\\u2028\\u202e"
-EVIL_ALIAS = "::warning::FORGED-alias##[add-mask]\x1b[31m"
-EVIL_ALIAS_YAML = '"::warning::FORGED-alias##[add-mask]\\e[31m"'
+# In the root, the terminal escape is the 8-bit CSI (U+009B): a C0 control (ESC) is no value syncer takes
+# (bad-character: the state could not record it), so a valid root cannot hold one.
+YAML_PAYLOAD = "\\n::error file=FORGED::x\\r::warning::FORGED ##[add-mask]FORGED \\x9b2J\\u2028\\u202e"
+EVIL_ALIAS = "::warning::FORGED-alias##[add-mask]\x9b31m"
+EVIL_ALIAS_YAML = '"::warning::FORGED-alias##[add-mask]\\x9b31m"'
 EVIL_FILE = "x\n::warning file=FORGED::forged ##[add-mask]y.yaml"
 RAW_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 LINES = re.compile(r"\r\n|\r|\n")
@@ -100,9 +102,14 @@ def test_the_hostile_root_is_valid_so_every_command_renders_it(served: tuple[Pat
 @pytest.mark.parametrize("fmt", ["text", "json", "github"])
 def test_hostile_file_names_and_values_forge_nothing_in_validate(served: tuple[Path, Emulator], fmt: str) -> None:
     evil = served[0] / "teams" / EVIL_FILE
-    evil.write_text(evil.read_text() + f"  nobody{YAML_PAYLOAD[:2]}x:\n    csat: {{weight: 1}}\n")
+    # an ESC in a value and in a key is refused (bad-character), and quoted escaped in the refusal
+    text = (
+        evil.read_text().replace("\\x9b2J", "\\e[2J").replace(EVIL_ALIAS_YAML, EVIL_ALIAS_YAML.replace("\\x9b", "\\e["))
+    )
+    evil.write_text(text + f"  nobody{YAML_PAYLOAD[:2]}x:\n    csat: {{weight: 1}}\n")
     code, out = run("validate", "--format", fmt)
     assert code == 1
+    assert "bad-character" in out
     assert_inert(out)
     if fmt == "github":
         assert any(line.startswith("::error file=") for line in out.splitlines())

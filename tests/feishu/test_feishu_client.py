@@ -593,3 +593,59 @@ def test_paged_reads_ask_for_at_most_the_documented_page_size(server: FakeFeishu
     for path in (REVIEWEES_QUERY, METRIC_LIBS_QUERY):
         (call,) = server.calls(path)
         assert 1 <= int(call.url.params["page_size"]) <= 50
+
+
+# --- messages that say what happened ----------------------------------------------------------------------------
+
+WALL = 1_796_736_600.0  # 2026-12-08 13:30:00 UTC
+
+
+@pytest.mark.parametrize(
+    ("reset", "policy", "told"),
+    [
+        ("3600", RetryPolicy(), "Feishu asked to wait 3600 s: run again after 14:30:00 UTC"),
+        ("86400", RetryPolicy(), "Feishu asked to wait 86400 s: run again after 2026-12-09 13:30:00 UTC"),
+        ("250", RetryPolicy(max_rate_limit_total=300), "Feishu asked to wait 250 s: run again after 13:34:10 UTC"),
+        ("7", RetryPolicy(max_rate_limited=0), "Feishu asked to wait 7 s: run again after 13:30:07 UTC"),
+    ],
+)
+def test_a_rate_limit_syncer_will_not_wait_out_says_how_long_and_until_when(
+    reset: str, policy: RetryPolicy, told: str, server: FakeFeishu, fake_time: FakeTime, make_client: Any
+) -> None:
+    limited = fail(99991400, status=429, headers={"x-ogw-ratelimit-reset": reset})
+    server.script(SEMESTERS_LIST, *[limited] * 3)
+    with pytest.raises(RateLimitedError) as info:
+        make_client(ReadClient, retry=policy, wall=lambda: WALL).list_semesters()
+    assert told in str(info.value)
+    assert "wait and run again" not in str(info.value)
+
+
+def test_a_rate_limit_without_a_reset_says_feishu_gave_no_time(server: FakeFeishu, make_client: Any) -> None:
+    server.script(SEMESTERS_LIST, httpx.Response(429, text="slow down"))
+    with pytest.raises(RateLimitedError) as info:
+        make_client(ReadClient, retry=RetryPolicy(max_rate_limited=0), wall=lambda: WALL).list_semesters()
+    assert "Feishu gave no time to wait (x-ogw-ratelimit-reset); wait a minute and run again" in str(info.value)
+
+
+@pytest.mark.parametrize("code", [10014, 10003])
+def test_a_token_refused_mid_run_is_not_called_a_wrong_secret(
+    code: int, server: FakeFeishu, fake_time: FakeTime, make_client: Any
+) -> None:
+    client = make_client(ReadClient)
+    client.list_semesters()  # the first token: the credentials are accepted
+    fake_time.now += 7200  # due for a refresh
+    server.script(TOKEN_PATH, fail(code, "app is disabled", status=200))
+    with pytest.raises(AuthError) as info:
+        client.list_semesters()
+    text = str(info.value)
+    assert info.value.code == code and f"code {code}" in text
+    assert "re-authentication failed after the first tenant token of this run was obtained" in text
+    assert "were accepted earlier in this run" in text and "the app's status" in text and "network" in text
+    assert "the app secret is invalid" not in text and "check FEISHU_APP_ID" not in text
+
+
+def test_a_token_refused_at_the_start_still_names_the_secret(server: FakeFeishu, make_client: Any) -> None:
+    server.script(TOKEN_PATH, fail(10014, "app secret invalid", status=200))
+    with pytest.raises(AuthError) as info:
+        make_client(ReadClient).list_semesters()
+    assert "the app secret is invalid" in str(info.value) and "earlier in this run" not in str(info.value)

@@ -4,7 +4,7 @@ with the state, and what validation says before and after."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from syncer.cli import cli
 from syncer.emulator import Emulator, EmulatorServer, EmulatorTransport, ManualClock
 from syncer.feishu.auth import Credentials
+from syncer.feishu.records import UserLookup
 from syncer.live.people import resolve_people, write_cache
 from syncer.live.reader import LiveReader
 from syncer.load.catalog import load_catalog
@@ -21,7 +22,7 @@ from syncer.load.schema import check
 from syncer.load.settings import Settings, load_settings
 from syncer.load.validate import validate_root
 from syncer.load.yamlparse import parse
-from syncer.model import Identity
+from syncer.model import Identity, UserIdType
 from syncer.state import open_store
 from syncer.state.local.store import LocalStateStore
 from tests.example import copy_example
@@ -320,3 +321,33 @@ def test_cli_people_resolve_refuses_the_state_of_another_target(served_ok: tuple
     assert result.exit_code == 1 and "belongs to another target" in result.output, result.output
     assert emu.requests("users.batch_get_id") == []  # refused before any request
     assert store.read_people() is None
+
+
+def test_a_user_id_the_state_could_not_record_is_not_kept(
+    tmp_path: Path, emu: tuple[Emulator, ManualClock], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An ID with U+0000 or another control character could be neither kept in the people cache (PostgreSQL
+    # refuses U+0000) nor sent: the address stays unresolved, as one Feishu did not find.
+    emulator, clock = emu
+    root = _root(tmp_path, failing=False)
+    settings, _ = load_settings(root, "m")
+    catalog, _ = load_catalog(root, "m", settings)
+    with LiveReader(
+        base_url="http://127.0.0.1",
+        credentials=CREDS,
+        transport=EmulatorTransport(emulator),
+        clock=clock,
+        sleep=clock.sleep,
+    ) as reader:
+        asked = reader.client.batch_get_user_ids
+
+        def hostile(*, emails: Sequence[str], include_resigned: bool, user_id_type: UserIdType) -> list[UserLookup]:
+            found = asked(emails=emails, include_resigned=include_resigned, user_id_type=user_id_type)
+            return [UserLookup(f"{a.user_id}\x00" if a.user_id == GRACE else a.user_id, a.email) for a in found]
+
+        monkeypatch.setattr(reader.client, "batch_get_user_ids", hostile)
+        report = resolve_people(catalog, reader, identity=TARGET, cache=None)
+    statuses = {r.alias: (r.status, r.user_id) for r in report.resolved}
+    assert statuses["grace.lead"] == ("unknown", None)
+    assert statuses["dev.patel"] == ("active", DEV)
+    assert all("\x00" not in (e.user_id or "") for e in report.cache.entries.values())

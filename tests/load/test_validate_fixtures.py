@@ -67,3 +67,16 @@ def test_settings_fixture(name: str, fixture_root: Path) -> None:
     shutil.copy(src, fixture_root / "syncer.yaml")
     result = validate_root(fixture_root, root_display="m")
     check(result.problems, expectations(src) or [], "m/syncer.yaml")
+
+
+def test_a_bad_character_is_redacted_with_its_value(fixture_root: Path) -> None:
+    # The value is personal data: with --redact-values neither it nor its code point is shown.
+    shutil.copy(FIXTURES / "data" / "bad-character.yaml", fixture_root / "bad-character.yaml")
+    result = validate_root(fixture_root, root_display="m")
+    found = [p for p in result.problems if p.code == "bad-character"]
+    assert len(found) == 4
+    for p in found:
+        shown, hidden = p.text(redact=False), p.text(redact=True)
+        assert "(U+00" in shown and "(U+00" not in hidden
+        assert hidden.startswith("(redacted) in ") and "holds a control character:" in hidden
+    assert "'a\\x00b'" in found[0].text(redact=False) and "a\\x00b" not in found[0].text(redact=True)

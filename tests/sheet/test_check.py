@@ -110,3 +110,16 @@ def test_the_root_with_the_edits_is_checked_whole_and_its_errors_named_at_their_
     [p] = check_root(texts, settings=settings, catalog=catalog, index=loaded.index, root_display="metrics")
     assert (p.book, p.sheet, p.severity) == ("metrics/teams/sales.yaml", None, "error")
     assert p.row == text.splitlines().index("      actual: lots") + 1
+
+
+@pytest.mark.parametrize(("column", "cell"), [("unit", "kg\x00"), ("note", "\x1b[31m"), ("actual", "7\x00")])
+def test_a_cell_holding_a_character_no_backend_can_record_is_refused_at_the_cell(
+    loaded: Loaded, column: str, cell: str
+) -> None:
+    # validate's bad-character rule, through the rows: the cell is named, the value is left out.
+    t = table("2026-H2", ["reviewee", "metric", column], ["alice", "revenue", cell])
+    _, values, log = _check(loaded, t)
+    [p] = log.problems
+    assert (p.sheet, p.row, p.col, p.severity, p.code) == ("2026-H2", 2, 3, "error", "bad-character")
+    assert f"in {column!r} holds a control character" in p.message
+    assert not any(k.metric == REVENUE and k.reviewee == ALICE for k in values)

@@ -1,0 +1,170 @@
+"""Failures of the operating system outside the state (a full disk, a quota, a read-only file system, no
+permission, an I/O error) are a user's problem to fix: one line naming the path and what to do, exit 1,
+never "internal error"; a cache that cannot be written is only a warning, said once."""
+
+from __future__ import annotations
+
+import errno
+import importlib
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+from click.testing import CliRunner
+
+from syncer.cli import cli
+from syncer.emulator import Emulator, EmulatorServer
+from tests.example import copy_example
+
+REMEDY = {
+    errno.ENOSPC: "No space left on device [ENOSPC]: free some space",
+    errno.EDQUOT: "[EDQUOT]: free some space or ask for a larger disk quota",
+    errno.EROFS: "Read-only file system [EROFS]: the file system is read-only: write to another place",
+    errno.EACCES: "Permission denied [EACCES]: write to a place you may write to, or fix its permissions",
+    errno.EIO: "Input/output error [EIO]: the disk or network file system failed: check it",
+}
+ERRNOS = pytest.mark.parametrize("err", list(REMEDY), ids=[errno.errorcode[e] for e in REMEDY])
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.output
+
+
+def refuse_replace(monkeypatch: pytest.MonkeyPatch, err: int, hit: Callable[[Path], bool]) -> list[Path]:
+    """os.replace fails with `err` for the targets `hit` picks (the last step of every atomic write)."""
+    real = os.replace
+    refused: list[Path] = []
+
+    def replace(src: Any, dst: Any, **kw: Any) -> None:
+        if hit(Path(dst)):
+            refused.append(Path(dst))
+            raise OSError(err, os.strerror(err))
+        real(src, dst, **kw)
+
+    monkeypatch.setattr(os, "replace", replace)
+    return refused
+
+
+def assert_one_error_line(out: str, *needles: str) -> None:
+    assert "Traceback" not in out and "internal error" not in out and "bug in syncer" not in out, out
+    lines = [line for line in out.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1, out
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+
+
+@pytest.fixture
+def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = copy_example(tmp_path / "metrics")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SYNCER_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("SYNCER_CACHE", raising=False)
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    return root
+
+
+@ERRNOS
+def test_plan_out_that_cannot_be_written(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, err: int) -> None:
+    out = tmp_path / "plan.json"
+    refused = refuse_replace(monkeypatch, err, lambda p: p == out)
+    code, text = run("plan", "--root", str(root), "--out", str(out))
+    assert refused == [out]
+    assert code == 1, text
+    assert_one_error_line(text, f"could not write --out {out}", REMEDY[err], "then run the plan again")
+    assert not out.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".plan.json.")]
+
+
+@ERRNOS
+def test_a_check_cache_that_cannot_be_written_is_a_warning_said_once(
+    root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, err: int
+) -> None:
+    cache = tmp_path / "cache"
+    refused = refuse_replace(monkeypatch, err, lambda p: cache in p.parents)
+    for command in ("validate", "plan"):
+        code, text = run(command, "--root", str(root))
+        assert code == 0, text
+        assert "Traceback" not in text and "error:" not in text, text
+        warnings = [line for line in text.splitlines() if line.startswith("warning:")]
+        assert len(warnings) == 1, text
+        assert "the check cache in" in warnings[0] and REMEDY[err] in warnings[0]
+        assert "this run goes on without it" in warnings[0] and "SYNCER_CACHE=0" in warnings[0]
+    assert len(refused) == 2  # one attempt a run: the first refusal turns the cache off for the run
+    monkeypatch.undo()
+    monkeypatch.setenv("SYNCER_CACHE_DIR", str(cache))
+    code, text = run("validate", "--root", str(root))
+    assert code == 0 and "warning:" not in text, text
+
+
+@pytest.mark.parametrize("err", [errno.EROFS, errno.EACCES, errno.ENOSPC], ids=["EROFS", "EACCES", "ENOSPC"])
+def test_a_check_cache_directory_that_cannot_be_made_is_a_warning(
+    root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, err: int
+) -> None:
+    cache = tmp_path / "cache"
+    real = os.mkdir
+
+    def mkdir(path: Any, *args: Any, **kw: Any) -> None:
+        if Path(path) == cache or cache in Path(path).parents:
+            raise OSError(err, os.strerror(err))
+        real(path, *args, **kw)
+
+    monkeypatch.setattr(os, "mkdir", mkdir)
+    code, text = run("validate", "--root", str(root))
+    assert code == 0, text
+    [warning] = [line for line in text.splitlines() if line.startswith("warning:")]
+    assert REMEDY[err] in warning and "this run goes on without it" in warning
+
+
+# --- apply: the report and the step summary ----------------------------------------------------------------
+
+
+@pytest.fixture
+def served(root: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Emulator]]:
+    settings = root / "syncer.yaml"
+    settings.write_text(settings.read_text().replace("import_per_minute: 10", "import_per_minute: 1000"))
+    emu = Emulator(import_per_minute=1000)
+    with EmulatorServer(emu) as server:
+        monkeypatch.setenv("FEISHU_BASE_URL", server.url)
+        monkeypatch.setenv("FEISHU_APP_ID", "cli_emulator")
+        monkeypatch.setenv("FEISHU_APP_SECRET", "emulator_secret")
+        yield root, emu
+
+
+@ERRNOS
+def test_apply_report_that_cannot_be_written(
+    served: tuple[Path, Emulator], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, err: int
+) -> None:
+    root, emu = served
+    report = tmp_path / "report.json"
+    refused = refuse_replace(monkeypatch, err, lambda p: p == report)
+    code, text = run("apply", "--root", str(root), "--auto-approve", "--report", str(report))
+    assert refused == [report]
+    assert code == 1, text
+    assert_one_error_line(text, f"could not write --report {report}", REMEDY[err], "recorded in the state")
+    assert len(emu.requests("metric_details.import")) == 2  # applied and recorded all the same
+    code, text = run("plan", "--root", str(root), "--detailed-exitcode")
+    assert code == 0 and "No changes" in text, text
+
+
+@ERRNOS
+def test_a_step_summary_that_cannot_be_written(
+    served: tuple[Path, Emulator], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, err: int
+) -> None:
+    root, _ = served
+    summary = tmp_path / "step-summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    opened: list[str] = []
+
+    def refusing_open(file: str, mode: str = "r", encoding: str | None = None) -> IO[str]:
+        opened.append(file)
+        raise OSError(err, os.strerror(err))
+
+    # `open` as syncer.cli.apply sees it: the step summary is the only file it opens itself
+    monkeypatch.setattr(importlib.import_module("syncer.cli.apply"), "open", refusing_open, raising=False)
+    code, text = run("apply", "--root", str(root), "--auto-approve")
+    assert code == 1, text
+    assert_one_error_line(text, f"GITHUB_STEP_SUMMARY={summary}", REMEDY[err], "recorded in the state")
+    assert "Applied 215 value changes" in text
+    assert opened == [str(summary)]
