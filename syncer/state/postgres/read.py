@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from psycopg.rows import class_row
+from psycopg.rows import args_row, class_row
 
 from syncer.errors import StateError
 from syncer.model import RowKey
@@ -79,15 +79,18 @@ def _values(conn: Conn, name: str) -> tuple[dict[RKey, Row], dict[str, int]]:
             ids = set(batches_of.values())
             rows[current] = (fields, ids.pop() if len(ids) == 1 else dict(batches_of))
 
-    with conn.cursor(row_factory=class_row(sql.ValueRow)) as cur:
-        for v in cur.execute(sql.SELECT_VALUES, (name,)):
-            key = (v.semester, v.reviewee, v.metric)
+    # The hot path of a million values: ValueRow made from each row's values in the order SELECT_VALUES
+    # lists its columns (built from ValueRow's fields), then unpacked: class_row, which passes keywords, made a
+    # load of 200,000 values about a third slower than the index-based reader this replaced.
+    with conn.cursor(row_factory=args_row(sql.ValueRow)) as cur:
+        for semester, reviewee, metric, field, value, batch in cur.execute(sql.SELECT_VALUES, (name,)):
+            key = (semester, reviewee, metric)
             if key != current:
                 close_row()
                 current, fields, batches_of = key, {}, {}
-            fields[v.field] = v.value
-            batches_of[v.field] = v.batch
-            per_semester[v.semester] = per_semester.get(v.semester, 0) + 1
+            fields[field] = value
+            batches_of[field] = batch
+            per_semester[semester] = per_semester.get(semester, 0) + 1
         close_row()
     return rows, per_semester
 
