@@ -1,3 +1,4 @@
+# Over 400 lines: one checker walks every data file; its steps share the problems, the catalog and the rows seen.
 """The data files: each checked by hand-written code that mirrors `schemas/data.schema.json` (a test keeps
 the two in agreement; jsonschema is far too slow for a million values), then the rules across files
 (duplicate rows on resolved IDs, weight sums). Every problem is collected, with its file, line and column."""
