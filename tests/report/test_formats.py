@@ -108,3 +108,10 @@ def test_the_state_commands_take_text_or_json_and_nothing_else() -> None:
         state_format("markdown")
     for command in ("show", "list", "history"):
         assert _choices(command, "state") == list(STATE_FORMATS)
+
+
+def test_a_name_is_looked_up_by_its_text_not_by_identity() -> None:
+    """A name from the command line is a new string, never the registry's own object."""
+    text, js = "".join(["te", "xt"]), "".join(["js", "on"])
+    assert renderer_for(text) is FORMATS["text"]
+    assert state_format(js) == "json"
