@@ -397,6 +397,26 @@ def test_values_from_several_batches_and_semesters_round_trip(backend: Backend) 
     assert state.meta.last_apply is not None and state.meta.last_apply.batch == 3 and state.identity == IDENT
 
 
+def test_export_and_adopt_move_a_whole_state_and_its_people(backend: Backend) -> None:
+    """What `state migrate` is made of: any backend's export, any backend's adopt (here a state of the same
+    backend), and the state arrives whole: values, batches, rejections, an open journal entry, people."""
+    assert backend.store("empty").export() is None
+    people = {"people": {"a@example.com": {"user_id": "ou_1", "status": "active"}}}
+    with created(backend, "from") as source:
+        source.record_batch(batch({(SEM, ALICE, REV): {"2": "60"}, (SEM, BOB, NPS): {"5": "42"}}, token="a"))
+        source.record_rejected([rejection((SEM2, BOB, NPS), "b")])
+        source.open_journal(journal("c"))
+        source.record_people(people)
+        exported = source.export()
+    assert exported is not None
+    state, cache = exported
+    dest = backend.store("to")
+    with dest.locked(command="state migrate"):
+        dest.adopt(state, people=cache)
+    assert image(loaded(backend.store("to"))) == image(loaded(backend.store("from")))
+    assert backend.store("to").read_people() == people
+
+
 # --- the lock -------------------------------------------------------------------------------------------------
 
 
