@@ -32,6 +32,7 @@ from syncer.feishu.pacing import WaitAbandoned
 from syncer.feishu.records import ImportedMetric, import_body
 from syncer.model import RowKey, ValueKey
 from syncer.state.model import BatchRecord, JournalEntry, format_time
+from syncer.text import plural
 
 
 def new_token() -> str:
@@ -41,13 +42,18 @@ def new_token() -> str:
 
 def send_request(run: RunContext, request: ImportRequest, *, requests_left: int) -> None:
     """Send one planned request; when Feishu rejects it, isolate the rows at fault and quarantine them.
-    Raises SharedStopped when every probed part was refused alike, SemesterStopped for request-wide codes."""
+    Raises SharedStopped when every probed part was refused alike (the rows not refused on their own left
+    pending), SemesterStopped for request-wide codes."""
     items = dict(zip(request.rows, request.items, strict=True))
     semester = request.semester_id
     before = run.report.requests
+    landed: set[RowKey] = set()
 
     def send_rows(rows: Sequence[RowKey]) -> Rejected | None:
-        return send(run, semester, list(rows), [items[r] for r in rows])
+        answer = send(run, semester, list(rows), [items[r] for r in rows])
+        if answer is None:
+            landed.update(rows)
+        return answer
 
     found: list[Isolated[RowKey]] = []  # culprits, kept even when a stop ends the isolation half-way
     try:
@@ -69,13 +75,26 @@ def send_request(run: RunContext, request: ImportRequest, *, requests_left: int)
             run.progress(run.event("stop", semester, requests_left, exc.message))
         raise
     except SharedRefusal as exc:
-        stop = shared_stop(run, semester, request.rows, exc, requests=run.report.requests - before)
+        for culprit in found:  # the units refused on their own: only they are rejected
+            quarantine(run, semester, culprit)
+        refused = {r for c in found for r in c.rows}
+        pending = [r for r in request.rows if r not in refused and r not in landed]
+        stop = shared_stop(
+            run,
+            semester,
+            request.rows,
+            exc,
+            rejected=len(refused),
+            pending=len(pending),
+            requests=run.report.requests - before,
+        )
         run.progress(
             run.event(
                 "stop",
                 semester,
                 requests_left,
-                f"semester {semester} stopped: every part of a batch was refused alike with {exc.code}",
+                f"semester {semester} stopped: every probed part of a batch was refused alike with {exc.code}; "
+                f"{plural(len(pending), 'row')} not refused on their own left pending for the next apply",
             )
         )
         raise SharedStopped(stop) from None

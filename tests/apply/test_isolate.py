@@ -30,6 +30,10 @@ class FakeFeishu:
         self.accepted.extend(batch)
         return None
 
+    def send_answer(self, batch: Sequence[RowKey]) -> Rejected | None:
+        """What `send` would answer, without sending."""
+        return Rejected(self.code, self.scope, "bad") if any(r in self.bad for r in batch) else None
+
 
 BUDGET = 2 * math.ceil(math.log2(50))  # 12 extra requests for one bad row among 50
 
@@ -146,9 +150,12 @@ def test_every_row_refused_alike_is_a_shared_refusal_after_6_requests() -> None:
     fake = FakeFeishu(set(batch))
     first = fake.send(batch)
     assert first is not None
+    found: list[Isolated[RowKey]] = []
     with pytest.raises(SharedRefusal):
-        isolate(batch, first, fake.send, detect_shared=True)
+        isolate(batch, first, fake.send, detect_shared=True, found=found)
     assert len(fake.requests) == 6 and fake.accepted == []
+    # Only the two rows sent on their own are culprits: the 48 others are the caller's to leave pending.
+    assert [c.rows for c in found] == [(batch[0],), (batch[37],)]
 
 
 def test_a_stop_half_way_through_an_isolation_keeps_the_culprits_already_found() -> None:
@@ -171,3 +178,54 @@ def test_a_stop_half_way_through_an_isolation_keeps_the_culprits_already_found()
     with pytest.raises(Stop):
         isolate(batch, first, send, found=found)
     assert [c.rows for c in found] == [(batch[0],)]
+
+
+def test_bad_rows_where_the_probes_look_condemn_only_the_rows_refused_alone() -> None:
+    """Three unknown reviewees in a batch of 25, as the 1st, 6th and 20th row: exactly where the shared-refusal
+    probe looks, so the batch looks refused alike and the isolation stops. Only the two rows Feishu refused on
+    their own are culprits; the 6th row (refused only with others) and the 22 good rows are not."""
+    batch = rows(25)
+    bad = {batch[0], batch[5], batch[19]}
+    fake = FakeFeishu(bad, code=1580306, scope="reviewee")
+    first = fake.send(batch)
+    assert first is not None
+    found: list[Isolated[RowKey]] = []
+    with pytest.raises(SharedRefusal):
+        isolate(batch, first, fake.send, detect_shared=True, found=found)
+    assert [c.rows for c in found] == [(batch[0],), (batch[19],)]
+    assert all(c.code == 1580306 for c in found)
+    assert fake.accepted == [] and len(fake.requests) == 6
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 50), st.sampled_from([1, 2, 3]), st.data())
+def test_property_a_culprit_was_always_refused_alone_and_never_a_good_row(
+    n: int, per_reviewee: int, data: st.DataObject
+) -> None:
+    """Whatever the bad rows and wherever they sit, with or without the shared-refusal probe: every culprit is
+    a unit Feishu refused in a request of that unit alone, no good row is ever a culprit, and when the
+    isolation runs to its end every bad row is found and every good row accepted exactly once."""
+    batch = rows(n, per_reviewee)
+    scope = data.draw(st.sampled_from(["row", "reviewee"]))
+    picked = data.draw(st.lists(st.sampled_from(batch), min_size=1, max_size=n))
+    bad = {r for r in batch if r.reviewee in {p.reviewee for p in picked}} if scope == "reviewee" else set(picked)
+    fake = FakeFeishu(bad, code=1580306 if scope == "reviewee" else 1580301, scope=scope)
+    first = fake.send(batch)
+    assert first is not None
+    found: list[Isolated[RowKey]] = []
+    shared = False
+    try:
+        isolate(batch, first, fake.send, detect_shared=data.draw(st.booleans()), found=found)
+    except SharedRefusal:
+        shared = True
+    refused = {req for req in fake.requests if fake.send_answer(req) is not None}
+    for c in found:  # a request of that one unit, refused
+        assert c.rows in refused and set(c.rows) <= bad
+        assert len({r.reviewee for r in c.rows}) == 1 and (scope == "reviewee" or len(c.rows) == 1)
+    assert len(set(fake.accepted)) == len(fake.accepted)
+    assert not set(fake.accepted) & bad
+    if not shared:
+        assert {r for c in found for r in c.rows} == bad
+        assert sorted(fake.accepted) == sorted(set(batch) - bad)
+    else:
+        assert fake.accepted == [] and len(found) == 2 and len(fake.requests) == 6

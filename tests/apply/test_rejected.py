@@ -317,10 +317,14 @@ def test_weights_over_100_counting_a_metric_the_yaml_no_longer_holds(world: Worl
     assert run.report.exit_code == 4
 
 
-def test_a_refusal_every_row_shares_stops_early_then_a_settings_fix_releases_the_rows(tmp_path: Path) -> None:
+def test_a_refusal_every_row_shares_stops_early_leaves_the_rest_pending_then_a_settings_fix_sends_it(
+    tmp_path: Path,
+) -> None:
     """Feishu wants percentages without their % sign: every row with a weight is refused alike (1580301).
-    The apply stops the semester after 6 requests (not 2 x rows), says which setting to change, holds the
-    refused batch back; once target.percentage_format is fixed, the next apply sends everything by itself."""
+    The apply stops the semester after 6 requests (not 2 x rows) and says which setting to change. Only the
+    two rows refused on their own are rejected; the batch's 48 other rows and the semester's 10 unsent rows
+    are pending (not rejected), so the apply exits 3 (work left) and the plan still has them as changes.
+    Once target.percentage_format is fixed, the next apply sends everything."""
     root = tmp_path / "metrics"
     copy_example(root)
     clock = ManualClock()
@@ -328,14 +332,22 @@ def test_a_refusal_every_row_shares_stops_early_then_a_settings_fix_releases_the
     world = World(root, clock, emu)
     run = world.apply()
     report = run.report
-    assert report.exit_code == 4
+    assert report.exit_code == 3
     assert len(world.imports()) == 6 and all(e.code == 1580301 for e in world.imports())
     (stop,) = report.shared
-    assert stop.code == 1580301 and stop.rows_held == 50 and stop.rows_unsent == 10 and stop.requests == 6
+    assert (stop.code, stop.rows_rejected, stop.rows_pending, stop.rows_unsent, stop.requests) == (
+        1580301,
+        2,
+        48,
+        10,
+        6,
+    )
     assert 'target.percentage_format: "40"' in stop.cause
+    assert len(report.new_rejections) == 2 and report.rows_pending == 58
     assert world.held_values() == {}
     plan = world.plan()
-    assert plan.counts.rows_quarantined == 50  # held back, and the plan says so (and how to retry)
+    assert plan.counts.rows_quarantined == 2  # only the rows refused alone
+    assert plan.counts.rows_to_send == 58  # the pending rows are still changes
     settings = root / "syncer.yaml"
     settings.write_text(settings.read_text().replace('percentage_format: "40%"', 'percentage_format: "40"'))
     assert world.plan().counts.rows_quarantined == 0  # what would be sent changed: released by itself
