@@ -13,16 +13,17 @@ reviewee's weight decreases still go no later than its increases), and the halve
 A row is found at fault only when it was refused ALONE: in a request of that one unit (a row, or one
 reviewee's rows under a reviewee-level code). A larger request's refusal condemns none of its rows.
 
-The cost, in requests beyond the batch's own: at most 2 x ceil(log2 u) per bad unit among u units (one bad
-row among 50 costs at most 12); request-wide codes are never split (the caller stops). When every row shares
-the cause (a setting, say: 1580301 on every percentage), `detect_shared` stops after 5 extra requests (both
-halves and a unit of each, all refused alike) instead of the 2 x 50 - 1 = 99 requests a full split would
-spend. That stop is a guess, and bad rows placed where the probes look can make it: so it condemns only the
-two units refused alone, and every other row of the batch is left to the caller as PENDING (neither applied
-nor rejected: sent again by the next apply). Such a stop needs three bad units (the two probed and one in
-the rest of the first half) and takes two of them out, so rows with b bad units among them stop at most
-floor((b - 1) / 2) times before they are isolated in full. The function is pure apart
-from `send`, which the caller supplies.
+The cost, in requests beyond the batch's own: at most 2 x ceil(log2 u) per bad unit among u units (one bad row
+among 50 costs at most 12), plus 1 with `detect_shared` (the probe of the first unit, which a plain split
+would not send: one bad row among 50 then costs at most 13); request-wide codes are never split (the caller
+stops). When every row shares the cause (a setting, say: 1580301 on every percentage), `detect_shared` stops
+after 5 extra requests (both halves and a unit of each, all refused alike) instead of the 2 x 50 - 1 = 99
+requests a full split would spend. That stop is a guess, and bad rows placed where the probes look can make
+it: so it condemns only the two units refused alone, and every other row of the batch is left to the caller as
+PENDING (neither applied nor rejected: sent again by the next apply). Such a stop needs three bad units (the
+two probed and one in the rest of the first half) and takes two of them out, so rows with b bad units among
+them stop at most floor((b - 1) / 2) times before they are isolated in full. The function is pure apart from
+`send`, which the caller supplies.
 """
 
 from __future__ import annotations

@@ -229,3 +229,27 @@ def test_property_a_culprit_was_always_refused_alone_and_never_a_good_row(
         assert sorted(fake.accepted) == sorted(set(batch) - bad)
     else:
         assert fake.accepted == [] and len(found) == 2 and len(fake.requests) == 6
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 50), st.sampled_from([1, 2, 3]), st.data())
+def test_property_the_documented_budget_holds_with_the_shared_refusal_probe(
+    n: int, per_reviewee: int, data: st.DataObject
+) -> None:
+    """isolate's documented cost: beyond the batch's own request, at most 1 + 2 x ceil(log2 u) per bad unit
+    among u units (the probe that tells a shared refusal costs the 1), and exactly 5 when it stops."""
+    batch = rows(n, per_reviewee)
+    scope = data.draw(st.sampled_from(["row", "reviewee"]))
+    picked = data.draw(st.lists(st.sampled_from(batch), min_size=1, max_size=n))
+    bad = {r for r in batch if r.reviewee in {p.reviewee for p in picked}} if scope == "reviewee" else set(picked)
+    units = len({r.reviewee for r in batch}) if scope == "reviewee" else n
+    bad_units = len({r.reviewee for r in bad}) if scope == "reviewee" else len(bad)
+    fake = FakeFeishu(bad, scope=scope)
+    first = fake.send(batch)
+    assert first is not None
+    try:
+        isolate(batch, first, fake.send, detect_shared=True)
+    except SharedRefusal:
+        assert len(fake.requests) - 1 == 5
+        return
+    assert len(fake.requests) - 1 <= 1 + bad_units * 2 * max(1, math.ceil(math.log2(units)))
