@@ -19,7 +19,7 @@ import json
 import secrets
 from collections.abc import Mapping, Sequence
 
-from syncer.apply.answer import ask
+from syncer.apply.answer import Answer, Unconfirmed, ask
 from syncer.apply.batching import ImportRequest
 from syncer.apply.context import RunContext
 from syncer.apply.isolate import Isolated, Rejected, SharedRefusal, isolate
@@ -144,7 +144,7 @@ def send(
                 f"a batch whose answer was lost was not confirmed ({verdict.why}): sent again under a new token",
             )
             return send(run, semester, rows, items, again=True)
-    elif answer.kind in ("rejected", "refused"):
+    elif answer.kind in ("rejected", "refused") and not landed_anyway(run, semester, token, row_values, answer):
         assert answer.error is not None
         store.settle_journal(token, outcome=f"rejected {answer.error.code}")
         if answer.kind == "refused":
@@ -154,6 +154,26 @@ def send(
     record(run, semester, token, answer.record_id, row_values, commit=run.options.commit, name=name)
     run.step("recorded", token)
     return None
+
+
+def landed_anyway(
+    run: RunContext, semester: str, token: str, rows: Mapping[RowKey, Mapping[str, str]], answer: Answer
+) -> bool:
+    """Whether a rejected or refused import landed all the same: only when an earlier attempt under its token
+    may have (`answer.maybe_landed`) and the rows read back hold its values. Values not there: not landed. When
+    the rows cannot be read, a row- or reviewee-level code still says not landed (Feishu judged the rows, and
+    answers a token it accepted with 1580110); a request-wide one cannot tell, and raises Unconfirmed (the
+    journal entry stays open for the next apply)."""
+    if not answer.maybe_landed:
+        return False
+    verdict = read_rows_back(run, semester, rows)
+    if verdict.kind == "held":
+        run.note(semester, "a batch whose answer was lost had landed (its values read back): recorded")
+        return True
+    if verdict.kind == "unknown" and answer.kind == "refused":
+        assert answer.error is not None
+        raise Unconfirmed(semester, token, len(rows), answer.error)
+    return False
 
 
 def read_rows_back(run: RunContext, semester: str, rows: Mapping[RowKey, Mapping[str, str]]) -> Verdict:
