@@ -143,3 +143,21 @@ def test_the_settling_run_meeting_the_same_refusal_keeps_the_entry_open_and_send
     assert run.report.settled == [(token, "landed-earlier")] and run.report.exit_code == 0
     assert accepted(world, token) == 1 and len(world.emu.import_records()) == 2
     assert world.held_values() == world.expected_values()
+
+
+@pytest.mark.parametrize("code", [1580306, 1580309])
+def test_a_rejection_after_a_lost_answer_is_read_back_and_a_landed_batch_is_recorded(world: World, code: int) -> None:
+    """The first batch lands, its answer is lost, and the retry under its token is answered with a documented
+    rejection (a row-level or a request-wide one). Feishu's own checks answered, but the batch may have landed
+    all the same: the rows are read back, hold the batch's values, and the batch is recorded as landed; its
+    rows are neither sent again nor quarantined."""
+    world.emu.faults.inject("lost_response")
+    world.transport_wrapper = lambda inner: Scripted(inner, status=400, code=code, times=1, armed=False)
+    run = world.apply()
+    world.transport_wrapper = None
+    assert run.report.exit_code == 0, run.report
+    assert run.report.rejected == [] and run.report.failures == []
+    assert len(run.report.batches) == 2 and run.report.batches[0].import_record_id == ""
+    assert len(world.emu.import_records()) == 2  # each batch accepted once, none under a new token
+    assert world.held_values() == world.expected_values()
+    assert open_entries(world) == [] and world.apply().report.requests == 0
