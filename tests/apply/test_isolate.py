@@ -25,8 +25,8 @@ class FakeFeishu:
 
     def send(self, batch: Sequence[RowKey]) -> Rejected | None:
         self.requests.append(tuple(batch))
-        if any(r in self.bad for r in batch):
-            return Rejected(self.code, self.scope, "bad")
+        if any(r in self.bad for r in batch):  # a code parsed from JSON: equal to the last one, not the same object
+            return Rejected(int(str(self.code)), self.scope, "bad")
         self.accepted.extend(batch)
         return None
 
@@ -253,3 +253,96 @@ def test_property_the_documented_budget_holds_with_the_shared_refusal_probe(
         assert len(fake.requests) - 1 == 5
         return
     assert len(fake.requests) - 1 <= 1 + bad_units * 2 * max(1, math.ceil(math.log2(units)))
+
+
+class PriorityFeishu:
+    """Feishu documents no order for its checks: this one answers the code of the highest priority among the
+    bad rows of a request (earlier in `priority` first), wherever they sit, so that a part of a batch can be
+    refused with another code than the batch was."""
+
+    def __init__(self, bad: dict[RowKey, int], priority: Sequence[int]) -> None:
+        self.bad, self.priority = bad, list(priority)
+        self.requests: list[tuple[RowKey, ...]] = []
+        self.accepted: list[RowKey] = []
+
+    def answer(self, batch: Sequence[RowKey]) -> Rejected | None:
+        codes = {self.bad[r] for r in batch if r in self.bad}
+        if not codes:
+            return None
+        code = min(codes, key=self.priority.index)
+        return Rejected(code, "reviewee" if code in (1580112, 1580306) else "row", f"bad {code}")
+
+    def send(self, batch: Sequence[RowKey]) -> Rejected | None:
+        self.requests.append(tuple(batch))
+        answer = self.answer(batch)
+        if answer is None:
+            self.accepted.extend(batch)
+        return answer
+
+
+MIXED = [1580306, 1580112, 1580301, 1580303]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.integers(3, 50), st.data())
+def test_property_mixed_codes_in_any_order_each_culprit_keeps_its_own_code(n: int, data: st.DataObject) -> None:
+    """Bad rows of several codes, Feishu choosing which code to answer by a priority of its own: each culprit
+    is a row refused alone with its own code; the shared-refusal stop comes only when both rows probed alone
+    were refused with the batch's code (6 requests, nothing accepted); otherwise every bad row is found and
+    every good row accepted once, within the documented budget."""
+    batch = rows(n)
+    picked = data.draw(st.lists(st.sampled_from(batch), min_size=1, max_size=n, unique=True))
+    bad = {r: data.draw(st.sampled_from(MIXED)) for r in picked}
+    fake = PriorityFeishu(bad, data.draw(st.permutations(MIXED)))
+    first = fake.send(batch)
+    assert first is not None
+    found: list[Isolated[RowKey]] = []
+    try:
+        isolate(batch, first, fake.send, detect_shared=True, found=found)
+    except SharedRefusal:
+        assert len(fake.requests) == 6 and fake.accepted == []
+        assert len(found) == 2 and all(c.code == first.code for c in found)
+    else:
+        assert {r for c in found for r in c.rows} == set(bad)
+        assert sorted(fake.accepted) == sorted(set(batch) - set(bad))
+        assert len(fake.requests) - 1 <= 1 + len(bad) * 2 * max(1, math.ceil(math.log2(n)))
+    for c in found:
+        assert c.rows in fake.requests and len(c.rows) == 1 and c.code == bad[c.rows[0]]
+    assert len(set(fake.accepted)) == len(fake.accepted)
+
+
+def test_a_first_half_refused_for_another_cause_is_isolated_at_once_without_a_probe() -> None:
+    """The batch is refused with one code, its first half with another: that half is no evidence of a shared
+    refusal, so it is split at once (its first row is not probed on its own first)."""
+    batch = rows(8)
+    fake = PriorityFeishu({batch[1]: 1580303, batch[6]: 1580306}, priority=[1580306, 1580303])
+    first = fake.send(batch)
+    assert first is not None and first.code == 1580306
+    found = isolate(batch, first, fake.send, detect_shared=True)
+    assert [(c.rows, c.code) for c in found] == [((batch[1],), 1580303), ((batch[6],), 1580306)]
+    assert fake.requests[1:4] == [tuple(batch[:4]), tuple(batch[:2]), (batch[0],)]  # half, quarter, its first row
+
+
+def test_a_first_half_of_one_reviewee_refused_for_another_cause_is_not_sent_again() -> None:
+    """A reviewee holding most of the batch is its first half on its own: refused on its own with another code
+    than the batch, it is a culprit as it stands (sending it again would learn nothing)."""
+    a = [RowKey("s", "ou_a", f"m{i}") for i in range(10)]
+    batch = [*a, RowKey("s", "ou_b", "m0"), RowKey("s", "ou_c", "m0")]
+    fake = PriorityFeishu({a[3]: 1580306, batch[11]: 1580112}, priority=[1580112, 1580306])
+    first = fake.send(batch)
+    assert first is not None and first.code == 1580112
+    found = isolate(batch, first, fake.send, detect_shared=True)
+    assert [(c.rows, c.code) for c in found] == [(tuple(a), 1580306), ((batch[11],), 1580112)]
+    assert fake.requests.count(tuple(a)) == 1
+
+
+def test_when_the_last_reviewee_holds_most_rows_the_cut_falls_just_before_it() -> None:
+    """Cuts keep a reviewee whole and balance the rows as well as they can: three one-row reviewees then one
+    of ten rows is cut after the third (no cut can balance it better), so the big reviewee goes alone."""
+    d = [RowKey("s", "ou_d", f"m{i}") for i in range(10)]
+    batch = [RowKey("s", "ou_a", "m0"), RowKey("s", "ou_b", "m0"), RowKey("s", "ou_c", "m0"), *d]
+    fake = FakeFeishu(set(d), code=1580306, scope="reviewee")
+    first = fake.send(batch)
+    assert first is not None
+    assert [c.rows for c in isolate(batch, first, fake.send)] == [tuple(d)]
+    assert fake.requests == [tuple(batch), tuple(batch[:3]), tuple(d)]

@@ -355,3 +355,40 @@ def test_a_refusal_every_row_shares_stops_early_leaves_the_rest_pending_then_a_s
     run = world.apply()
     assert run.report.exit_code == 0 and len(world.imports()) == n + 2
     assert world.held_values() == world.expected_values()
+
+
+def test_a_row_an_older_shared_refusal_holds_back_is_listed_with_that_diagnosis(world: World) -> None:
+    """A state written before rows were rejected only on their own may hold a row rejected with a refusal
+    its batch shared: the apply that skips it shows the diagnosis (what to change) as its remedy, while a row
+    rejected on its own shows its code's remedy."""
+    from syncer.feishu.codes import describe
+    from syncer.load.validate import validate_root
+    from syncer.state import open_store
+    from syncer.state.model import SHARED_REFUSAL
+
+    world.apply()
+    store = open_store(world.root, validate_root(world.root).settings)
+    with store.locked(command="test"):
+        state = store.load()
+        assert state is not None
+        former = next(r for r in state.rejections.values() if r.row.reviewee == FORMER)
+        later = "2099-01-01T00:00:00.000Z"  # after every batch: no acceptance since has released it
+        store.record_rejected([former._replace(at=later, message=f"{SHARED_REFUSAL}: check the semester")])
+        store.compact()
+    run = world.apply()
+    assert run.report.requests == 0
+    by_reviewee = {r.row.reviewee: r for r in run.report.rejected}
+    assert by_reviewee[FORMER].remedy == "check the semester" and not by_reviewee[FORMER].new
+    assert by_reviewee[PENDING].remedy == describe(1580306).remedy
+
+
+def test_a_rejection_says_so_as_it_happens_without_an_eta_of_its_own(world: World) -> None:
+    """The progress display gets one event per rejected unit: its code and meaning, and no requests left
+    counted for it (so no ETA is shown on that line)."""
+    from syncer.apply.outcome import Progress
+
+    events: list[Progress] = []
+    world.apply(progress=events.append)
+    rejected = [e for e in events if e.kind == "rejected"]
+    assert len(rejected) == 4
+    assert all(e.requests_left == 0 and e.eta_seconds == 0.0 and "rejected with 158" in e.message for e in rejected)
