@@ -39,8 +39,8 @@ class SharedStop:
     cause: str  # the setting or catalog entry most likely at fault
     rows_rejected: int  # the batch's rows refused on their own, held back until what would be sent changes
     rows_pending: int  # the batch's other rows: not shown to be refused, sent again by the next apply
-    rows_unsent: int  # the semester's other rows, not sent in this run
     requests: int  # spent on the batch before stopping
+    rows_unsent: int = 0  # the semester's other rows, not sent in this run (counted by the loop)
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,7 +73,7 @@ def shared_stop(
     sent = sent_fields((metrics[r.metric], run.by_row.get(r, {}).keys()) for r in rows if r.metric in metrics)
     cause = likely_cause(exc.code, sent, percentage_format=percentage_format)
     run.rows_done += pending
-    return SharedStop(semester, exc.code, describe(exc.code).meaning, cause, rejected, pending, 0, requests)
+    return SharedStop(semester, exc.code, describe(exc.code).meaning, cause, rejected, pending, requests)
 
 
 def _digest(run: RunContext, row: RowKey) -> str:

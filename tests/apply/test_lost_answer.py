@@ -19,9 +19,10 @@ from syncer.emulator.faults import FaultKind
 from syncer.emulator.store import ImportRecord
 from syncer.load.validate import validate_root
 from syncer.state import open_store
-from tests.apply.test_run import World
+from tests.apply.test_run import AnswerLost, Crash, World
 from tests.example import copy_example
 
+FORMER = "ou_3075461c0c8eacfece00a926b0ea15f1"  # a user the semester does not list: 1580306
 UNKNOWN = 1580999  # a code of the import's range that syncer does not know
 
 
@@ -161,3 +162,52 @@ def test_a_rejection_after_a_lost_answer_is_read_back_and_a_landed_batch_is_reco
     assert len(world.emu.import_records()) == 2  # each batch accepted once, none under a new token
     assert world.held_values() == world.expected_values()
     assert open_entries(world) == [] and world.apply().report.requests == 0
+
+
+def former_world(tmp_path: Path) -> World:
+    """The example plus one reviewee the semester does not list (1580306); refused tokens are not remembered."""
+    root = tmp_path / "former"
+    copy_example(root)
+    cat = root / "catalog.yaml"
+    cat.write_text(cat.read_text() + f"  former.employee: {FORMER}\n")
+    (root / "teams" / "former.yaml").write_text(
+        "semester: 2026-H2\nreviewees:\n  former.employee:\n    revenue: {weight: 10%, target: 100}\n"
+    )
+    clock = ManualClock()
+    return World(root, clock, Emulator(clock=clock, sleep=clock.sleep))
+
+
+def test_an_open_entry_feishu_rejects_on_settling_is_read_back_then_closed_and_isolated(tmp_path: Path) -> None:
+    """Killed right after Feishu rejected a batch (1580306), its answer never seen: the next apply settles the
+    entry under its token, is rejected again, reads the rows back (not there), closes it as rejected, and
+    the plan isolates the row at fault; every other row lands once."""
+    world = former_world(tmp_path)
+    world.transport_wrapper = lambda t: AnswerLost(t, code=1580306, exc=Crash("killed after the rejection"))
+    with pytest.raises(Crash):
+        world.apply()
+    world.transport_wrapper = None
+    open_store(world.root, validate_root(world.root).settings).break_lock(force=True)
+    (token,) = open_entries(world)
+    run = world.apply()
+    assert run.report.settled == [(token, "rejected")] and open_entries(world) == []
+    assert [(r.row.reviewee, r.code) for r in run.report.new_rejections] == [(FORMER, 1580306)]
+    assert world.held_values() == {k: v for k, v in world.expected_values().items() if k[1] != FORMER}
+    imported = [(row.reviewee_user_id, row.metric_id) for r in world.emu.import_records() for row in r.rows]
+    assert len(imported) == len(set(imported)) == 60  # every good row imported once
+
+
+def test_an_open_entry_that_landed_and_is_then_rejected_on_settling_is_recorded(world: World) -> None:
+    """Killed after Feishu accepted a batch, its answer never seen; settling it, Feishu answers a documented
+    rejection instead of 1580110: the rows read back hold its values, so it is recorded as landed earlier and
+    none of its rows is sent again."""
+    world.transport_wrapper = lambda t: AnswerLost(t, code=0, exc=Crash("killed after the acceptance"))
+    with pytest.raises(Crash):
+        world.apply()
+    open_store(world.root, validate_root(world.root).settings).break_lock(force=True)
+    (token,) = open_entries(world)
+    world.transport_wrapper = lambda inner: Scripted(inner, status=400, code=1580306, times=1, armed=True)
+    run = world.apply()
+    assert run.report.settled == [(token, "landed-earlier")] and run.report.exit_code == 0
+    assert run.report.rejected == []
+    assert accepted(world, token) == 1 and len(world.emu.import_records()) == 2
+    assert world.held_values() == world.expected_values()
