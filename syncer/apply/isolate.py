@@ -85,14 +85,14 @@ def isolate(
     innocent ones. Returns the isolated culprits in order; `found`, when given, is that list, filled as
     they are found, so that a stop half-way (an exception from `send`) keeps those already found.
 
-    With `detect_shared`, a batch of three units or more is probed in order: its first half, the first unit
+    With `detect_shared`, a batch of four units or more is probed in order: its first half, the first unit
     of that half, the rest of that half, the second half, then its middle unit. Refused alike every time,
     SharedRefusal is raised after those 5 requests (6 with the batch's own), instead of isolating every
     row; the two units refused alone are then in `found`, and nothing of the batch was accepted."""
     culprits: list[Isolated[T]] = [] if found is None else found  # filled as they are found: a stop keeps them
     rows = list(rows)
     groups = _groups(rows, first.scope, reviewee)
-    if not detect_shared or len(groups) < 3:
+    if not detect_shared or len(groups) < 4:  # three units: a full split (4 requests) costs less than the probe
         _split(rows, first, send, reviewee, culprits)
         return culprits
     half = _balanced_cut(groups)

@@ -311,15 +311,18 @@ def test_property_mixed_codes_in_any_order_each_culprit_keeps_its_own_code(n: in
     assert len(set(fake.accepted)) == len(fake.accepted)
 
 
-def test_a_first_half_refused_for_another_cause_is_isolated_at_once_without_a_probe() -> None:
+@pytest.mark.parametrize(("in_first_half", "batch_code"), [(1580303, 1580306), (1580306, 1580303)])
+def test_a_first_half_refused_for_another_cause_is_isolated_at_once_without_a_probe(
+    in_first_half: int, batch_code: int
+) -> None:
     """The batch is refused with one code, its first half with another: that half is no evidence of a shared
     refusal, so it is split at once (its first row is not probed on its own first)."""
     batch = rows(8)
-    fake = PriorityFeishu({batch[1]: 1580303, batch[6]: 1580306}, priority=[1580306, 1580303])
+    fake = PriorityFeishu({batch[1]: in_first_half, batch[6]: batch_code}, priority=[batch_code, in_first_half])
     first = fake.send(batch)
-    assert first is not None and first.code == 1580306
+    assert first is not None and first.code == batch_code
     found = isolate(batch, first, fake.send, detect_shared=True)
-    assert [(c.rows, c.code) for c in found] == [((batch[1],), 1580303), ((batch[6],), 1580306)]
+    assert [(c.rows, c.code) for c in found] == [((batch[1],), in_first_half), ((batch[6],), batch_code)]
     assert fake.requests[1:4] == [tuple(batch[:4]), tuple(batch[:2]), (batch[0],)]  # half, quarter, its first row
 
 
@@ -346,3 +349,81 @@ def test_when_the_last_reviewee_holds_most_rows_the_cut_falls_just_before_it() -
     assert first is not None
     assert [c.rows for c in isolate(batch, first, fake.send)] == [tuple(d)]
     assert fake.requests == [tuple(batch), tuple(batch[:3]), tuple(d)]
+
+
+def test_three_units_are_split_in_full_not_probed() -> None:
+    """Three rows all refused alike: a full split costs 4 requests and finds all three, less than the 5 of the
+    shared-refusal probe (which would also leave one pending); four rows are probed."""
+    batch = rows(3)
+    fake = FakeFeishu(set(batch))
+    first = fake.send(batch)
+    assert first is not None
+    found = isolate(batch, first, fake.send, detect_shared=True)
+    assert [c.rows for c in found] == [(r,) for r in batch] and len(fake.requests) - 1 == 4
+    batch = rows(4)
+    fake = FakeFeishu(set(batch))
+    first = fake.send(batch)
+    assert first is not None
+    with pytest.raises(SharedRefusal):
+        isolate(batch, first, fake.send, detect_shared=True)
+    assert len(fake.requests) - 1 == 5
+
+
+@pytest.mark.parametrize(("batch_code", "second_code"), [(1580306, 1580303), (1580303, 1580306)])
+def test_a_second_half_row_refused_for_another_cause_is_no_shared_refusal(batch_code: int, second_code: int) -> None:
+    """The first half refused alike (a row of it alone too), the second half too, but the row probed alone in the
+    second half is refused with another code: not a shared refusal. That row is a culprit with its own code,
+    and the isolation goes on to the end."""
+    batch = rows(8)
+    bad = {batch[0]: batch_code, batch[1]: batch_code, batch[4]: batch_code, batch[6]: second_code}
+    fake = PriorityFeishu(bad, priority=[batch_code, second_code])
+    first = fake.send(batch)
+    assert first is not None and first.code == batch_code
+    found = isolate(batch, first, fake.send, detect_shared=True)
+    assert {(c.rows, c.code) for c in found} == {((r,), code) for r, code in bad.items()}
+    assert sorted(fake.accepted) == sorted(set(batch) - set(bad))
+
+
+def test_a_second_half_presumed_guilty_is_sent_alone_before_it_is_condemned() -> None:
+    """Four rows, the first three bad: the first half and its rows refused alike, the second half refused, but
+    its probed row accepted. The row left of that half is presumed guilty (its sibling went through), and is
+    sent on its own before it is a culprit: every culprit was refused alone."""
+    batch = rows(4)
+    fake = FakeFeishu(set(batch[:3]))
+    first = fake.send(batch)
+    assert first is not None
+    found = isolate(batch, first, fake.send, detect_shared=True)
+    assert sorted(c.rows for c in found) == sorted((r,) for r in batch[:3])
+    assert all(c.rows in fake.requests for c in found) and fake.accepted == [batch[3]]
+
+
+def test_a_half_presumed_guilty_after_its_sibling_went_through_is_sent_alone_first() -> None:
+    """Three rows, the last bad: the first two go through, so the last is presumed guilty, and is sent on its
+    own before it is a culprit (the sibling may have changed what Feishu holds)."""
+    batch = rows(3)
+    fake = FakeFeishu({batch[2]})
+    first = fake.send(batch)
+    assert first is not None
+    assert [c.rows for c in isolate(batch, first, fake.send, detect_shared=True)] == [(batch[2],)]
+    assert fake.requests == [tuple(batch), tuple(batch[:2]), (batch[2],)]
+
+
+def test_cuts_are_balanced_halves() -> None:
+    """Four rows, the last bad: halves of two, then of one; every request is in order."""
+    batch = rows(4)
+    fake = FakeFeishu({batch[3]})
+    first = fake.send(batch)
+    assert first is not None
+    isolate(batch, first, fake.send)
+    assert fake.requests == [tuple(batch), tuple(batch[:2]), (batch[2],), (batch[3],)]
+
+
+def test_a_reviewee_level_code_never_groups_two_reviewees_whatever_their_order() -> None:
+    """Units are runs of one reviewee's rows, compared for equality: reviewees in descending order are still
+    units of their own."""
+    batch = [RowKey("s", "ou_b", "m0"), RowKey("s", "ou_b", "m1"), RowKey("s", "ou_a", "m0")]
+    fake = FakeFeishu({batch[2]}, code=1580306, scope="reviewee")
+    first = fake.send(batch)
+    assert first is not None
+    assert [c.rows for c in isolate(batch, first, fake.send)] == [(batch[2],)]
+    assert fake.accepted == batch[:2]
