@@ -19,7 +19,7 @@ from syncer.emulator.faults import FaultKind
 from syncer.emulator.store import ImportRecord
 from syncer.load.validate import validate_root
 from syncer.state import open_store
-from tests.apply.test_run import AnswerLost, Crash, World
+from tests.apply.test_run import H2, AnswerLost, Crash, World
 from tests.example import copy_example
 
 FORMER = "ou_3075461c0c8eacfece00a926b0ea15f1"  # a user the semester does not list: 1580306
@@ -211,3 +211,22 @@ def test_an_open_entry_that_landed_and_is_then_rejected_on_settling_is_recorded(
     assert run.report.rejected == []
     assert accepted(world, token) == 1 and len(world.emu.import_records()) == 2
     assert world.held_values() == world.expected_values()
+
+
+def test_settling_says_so_as_it_happens(world: World) -> None:
+    """Each settled entry is one progress event: how many rows and what became of it, counting none of this
+    plan's rows or requests (it is an earlier run's batch)."""
+    from syncer.apply.outcome import Progress
+
+    world.transport_wrapper = lambda t: AnswerLost(t, code=0, exc=Crash("killed after the acceptance"))
+    with pytest.raises(Crash):
+        world.apply()
+    world.transport_wrapper = None
+    open_store(world.root, validate_root(world.root).settings).break_lock(force=True)
+    (token,) = open_entries(world)
+    events: list[Progress] = []
+    run = world.apply(progress=events.append)
+    assert run.report.settled == [(token, "landed-earlier")]
+    assert [e for e in events if e.kind == "settle"] == [
+        Progress("settle", H2, 0, 0, 0, 0.0, "settled an interrupted batch (50 rows): landed-earlier")
+    ]
