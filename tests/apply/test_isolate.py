@@ -326,28 +326,33 @@ def test_a_first_half_refused_for_another_cause_is_isolated_at_once_without_a_pr
     assert fake.requests[1:4] == [tuple(batch[:4]), tuple(batch[:2]), (batch[0],)]  # half, quarter, its first row
 
 
-def test_a_first_half_of_one_reviewee_refused_for_another_cause_is_not_sent_again() -> None:
+@pytest.mark.parametrize(("its_code", "batch_code"), [(1580306, 1580112), (1580112, 1580306)])
+def test_a_first_half_of_one_reviewee_refused_for_another_cause_is_not_sent_again(
+    its_code: int, batch_code: int
+) -> None:
     """A reviewee holding most of the batch is its first half on its own: refused on its own with another code
     than the batch, it is a culprit as it stands (sending it again would learn nothing)."""
     a = [RowKey("s", "ou_a", f"m{i}") for i in range(10)]
-    batch = [*a, RowKey("s", "ou_b", "m0"), RowKey("s", "ou_c", "m0")]
-    fake = PriorityFeishu({a[3]: 1580306, batch[11]: 1580112}, priority=[1580112, 1580306])
+    batch = [*a, RowKey("s", "ou_b", "m0"), RowKey("s", "ou_c", "m0"), RowKey("s", "ou_d", "m0")]
+    fake = PriorityFeishu({a[3]: its_code, batch[12]: batch_code}, priority=[batch_code, its_code])
     first = fake.send(batch)
-    assert first is not None and first.code == 1580112
+    assert first is not None and first.code == batch_code
     found = isolate(batch, first, fake.send, detect_shared=True)
-    assert [(c.rows, c.code) for c in found] == [(tuple(a), 1580306), ((batch[11],), 1580112)]
+    assert [(c.rows, c.code) for c in found] == [(tuple(a), its_code), ((batch[12],), batch_code)]
     assert fake.requests.count(tuple(a)) == 1
 
 
-def test_when_the_last_reviewee_holds_most_rows_the_cut_falls_just_before_it() -> None:
+@pytest.mark.parametrize("detect_shared", [False, True])
+def test_when_the_last_reviewee_holds_most_rows_the_cut_falls_just_before_it(detect_shared: bool) -> None:
     """Cuts keep a reviewee whole and balance the rows as well as they can: three one-row reviewees then one
-    of ten rows is cut after the third (no cut can balance it better), so the big reviewee goes alone."""
+    of ten rows is cut after the third (no cut can balance it better). The first three go through, and the
+    big reviewee, presumed guilty, is sent on its own before it is a culprit."""
     d = [RowKey("s", "ou_d", f"m{i}") for i in range(10)]
     batch = [RowKey("s", "ou_a", "m0"), RowKey("s", "ou_b", "m0"), RowKey("s", "ou_c", "m0"), *d]
     fake = FakeFeishu(set(d), code=1580306, scope="reviewee")
     first = fake.send(batch)
     assert first is not None
-    assert [c.rows for c in isolate(batch, first, fake.send)] == [tuple(d)]
+    assert [c.rows for c in isolate(batch, first, fake.send, detect_shared=detect_shared)] == [tuple(d)]
     assert fake.requests == [tuple(batch), tuple(batch[:3]), tuple(d)]
 
 
@@ -427,3 +432,33 @@ def test_a_reviewee_level_code_never_groups_two_reviewees_whatever_their_order()
     assert first is not None
     assert [c.rows for c in isolate(batch, first, fake.send)] == [(batch[2],)]
     assert fake.accepted == batch[:2]
+
+
+@pytest.mark.parametrize(("batch_code", "rest_code"), [(1580306, 1580303), (1580303, 1580306)])
+def test_the_rest_of_the_first_half_refused_for_another_cause_is_no_shared_refusal(
+    batch_code: int, rest_code: int
+) -> None:
+    """The first half refused alike and its first row alone too, but the rest of that half refused with another
+    code: not a shared refusal, even if the second half and its middle row then look alike. Every bad row is
+    found with its own code."""
+    batch = rows(8)
+    bad = {batch[0]: batch_code, batch[2]: rest_code, batch[4]: batch_code, batch[6]: batch_code}
+    fake = PriorityFeishu(bad, priority=[batch_code, rest_code])
+    first = fake.send(batch)
+    assert first is not None and first.code == batch_code
+    found = isolate(batch, first, fake.send, detect_shared=True)
+    assert {(c.rows, c.code) for c in found} == {((r,), code) for r, code in bad.items()}
+    assert sorted(fake.accepted) == sorted(set(batch) - set(bad))
+
+
+def test_a_second_half_refused_for_another_cause_is_split_at_once_without_a_probe() -> None:
+    """The first half refused alike, its first row and its rest too; the second half refused with another code:
+    no evidence of a shared refusal, so that half is split at once (its middle row is not probed alone)."""
+    batch = rows(8)
+    bad = {batch[0]: 1580306, batch[1]: 1580306, batch[5]: 1580303}
+    fake = PriorityFeishu(bad, priority=[1580306, 1580303])
+    first = fake.send(batch)
+    assert first is not None
+    found = isolate(batch, first, fake.send, detect_shared=True)
+    assert {(c.rows, c.code) for c in found} == {((r,), code) for r, code in bad.items()}
+    assert (batch[6],) not in fake.requests
