@@ -230,3 +230,31 @@ def test_settling_says_so_as_it_happens(world: World) -> None:
     assert [e for e in events if e.kind == "settle"] == [
         Progress("settle", H2, 0, 0, 0, 0.0, "settled an interrupted batch (50 rows): landed-earlier")
     ]
+
+
+class ReadRefused(httpx.BaseTransport):
+    """The emulator, except that every metric_details/query is refused (no permission to read)."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/metric_details/query"):
+            return httpx.Response(400, json={"code": 99991672, "msg": "scripted", "data": {}})
+        return self.inner.handle_request(request)
+
+
+def test_an_open_entry_whose_token_is_known_but_whose_rows_cannot_be_read_is_not_recorded(world: World) -> None:
+    """Settling, Feishu answers 1580110 (the token was received), and the read-back that would tell whether the
+    batch was accepted is refused: the entry is closed as unconfirmed, not recorded, and its rows stay changes
+    for the plan."""
+    world.transport_wrapper = lambda t: AnswerLost(t, code=0, exc=Crash("killed after the acceptance"))
+    with pytest.raises(Crash):
+        world.apply()
+    open_store(world.root, validate_root(world.root).settings).break_lock(force=True)
+    (token,) = open_entries(world)
+    world.transport_wrapper = ReadRefused
+    run = world.apply()
+    assert run.report.settled == [(token, "unconfirmed")]
+    assert [b for b in run.report.batches if b.settled] == []
+    assert open_entries(world) == []
