@@ -451,12 +451,15 @@ def test_the_rest_of_the_first_half_refused_for_another_cause_is_no_shared_refus
     assert sorted(fake.accepted) == sorted(set(batch) - set(bad))
 
 
-def test_a_second_half_refused_for_another_cause_is_split_at_once_without_a_probe() -> None:
+@pytest.mark.parametrize(("batch_code", "right_code"), [(1580306, 1580303), (1580303, 1580306)])
+def test_a_second_half_refused_for_another_cause_is_split_at_once_without_a_probe(
+    batch_code: int, right_code: int
+) -> None:
     """The first half refused alike, its first row and its rest too; the second half refused with another code:
     no evidence of a shared refusal, so that half is split at once (its middle row is not probed alone)."""
     batch = rows(8)
-    bad = {batch[0]: 1580306, batch[1]: 1580306, batch[5]: 1580303}
-    fake = PriorityFeishu(bad, priority=[1580306, 1580303])
+    bad = {batch[0]: batch_code, batch[1]: batch_code, batch[5]: right_code}
+    fake = PriorityFeishu(bad, priority=[batch_code, right_code])
     first = fake.send(batch)
     assert first is not None
     found = isolate(batch, first, fake.send, detect_shared=True)
