@@ -78,7 +78,11 @@ class RefusedError(SyncerError):
 
 
 class FeishuError(SyncerError):
-    """The Feishu API (or the network to it) failed in a way a retry does not fix."""
+    """The Feishu API (or the network to it) failed in a way a retry does not fix. `maybe_landed`: an earlier
+    attempt of the failed call may have reached Feishu (its answer was lost, or was a 5xx), so what this
+    failure says is not what became of the call."""
+
+    maybe_landed: bool = False
 
     def __init__(self, message: str, *, code: int | None = None, source: Source | None = None) -> None:
         super().__init__(message, source=source)

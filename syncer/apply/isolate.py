@@ -10,11 +10,20 @@ reviewee's weight decreases still go no later than its increases), and the halve
 - a reviewee-level code (1580112, 1580304, 1580306, 1580312) cuts only between reviewees, so the culprit
   is found as a whole reviewee (all its rows are under suspicion first); a row-level code cuts anywhere.
 
-One bad row among 50 costs at most 2 x ceil(log2 50) = 12 extra requests; request-wide codes are never
-split (the caller stops). When every row shares the cause (a setting, say: 1580301 on every percentage),
-`detect_shared` stops after 5 extra requests (both halves and a row of each, all refused alike) instead of
-the 2 x 50 - 1 = 99 requests a full split would spend. The function is pure apart from `send`, which the
-caller supplies.
+A row is found at fault only when it was refused ALONE: in a request of that one unit (a row, or one
+reviewee's rows under a reviewee-level code). A larger request's refusal condemns none of its rows.
+
+The cost, in requests beyond the batch's own: at most 2 x ceil(log2 u) per bad unit among u units (one bad row
+among 50 costs at most 12), plus 1 with `detect_shared` (the probe of the first unit, which a plain split
+would not send: one bad row among 50 then costs at most 13); request-wide codes are never split (the caller
+stops). When every row shares the cause (a setting, say: 1580301 on every percentage), `detect_shared` stops
+after 5 extra requests (both halves and a unit of each, all refused alike) instead of the 2 x 50 - 1 = 99
+requests a full split would spend. That stop is a guess, and bad rows placed where the probes look can make
+it: so it condemns only the two units refused alone, and every other row of the batch is left to the caller as
+PENDING (neither applied nor rejected: sent again by the next apply). Such a stop needs three bad units (the
+two probed and one in the rest of the first half) and takes two of them out, so rows with b bad units among
+them stop at most floor((b - 1) / 2) times before they are isolated in full. The function is pure apart from
+`send`, which the caller supplies.
 """
 
 from __future__ import annotations
@@ -51,9 +60,10 @@ def reviewee_of(row: object) -> object:
 
 
 class SharedRefusal(Exception):
-    """Both halves of a batch and a single row of each were refused with the code the batch was: a cause every
-    row shares (a setting, a catalog out of step with Feishu), not one bad row. Splitting further would spend
-    a request per row to learn nothing: the caller stops and says what to change."""
+    """Both halves of a batch and a single unit of each were refused with the code the batch was: most likely a
+    cause every row shares (a setting, a catalog out of step with Feishu), not one bad row. Splitting further
+    would spend a request per row to learn nothing: the caller stops and says what to change. Only the two
+    units refused alone are culprits (in `found`); the batch's other rows are pending, not rejected."""
 
     def __init__(self, code: int, scope: str, message: str) -> None:
         super().__init__(f"every probed part of the batch was refused with {code}")
@@ -75,14 +85,14 @@ def isolate(
     innocent ones. Returns the isolated culprits in order; `found`, when given, is that list, filled as
     they are found, so that a stop half-way (an exception from `send`) keeps those already found.
 
-    With `detect_shared`, a batch of three units or more is probed in order: its first half, the first unit
+    With `detect_shared`, a batch of four units or more is probed in order: its first half, the first unit
     of that half, the rest of that half, the second half, then its middle unit. Refused alike every time,
     SharedRefusal is raised after those 5 requests (6 with the batch's own), instead of isolating every
-    row."""
+    row; the two units refused alone are then in `found`, and nothing of the batch was accepted."""
     culprits: list[Isolated[T]] = [] if found is None else found  # filled as they are found: a stop keeps them
     rows = list(rows)
     groups = _groups(rows, first.scope, reviewee)
-    if not detect_shared or len(groups) < 3:
+    if not detect_shared or len(groups) < 4:  # three units: a full split (4 requests) costs less than the probe
         _split(rows, first, send, reviewee, culprits)
         return culprits
     half = _balanced_cut(groups)
@@ -118,10 +128,10 @@ def isolate(
         right_units = _groups(right, on_right.scope, reviewee)
         second = right_units[len(right_units) // 2]
         on_second = send(second)
-        if on_second is not None and on_second.code == first.code:
-            raise SharedRefusal(first.code, first.scope, first.message)
-        if on_second is not None:
+        if on_second is not None:  # refused alone: a culprit, whatever is decided for the rest
             culprits.append(Isolated(tuple(second), on_second.code, on_second.message))
+            if on_second.code == first.code:
+                raise SharedRefusal(first.code, first.scope, first.message)
         right = [r for g in right_units if g is not second for r in g]
         if not right:
             on_right = None

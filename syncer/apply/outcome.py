@@ -30,15 +30,17 @@ class RejectedRow:
 
 @dataclass(frozen=True, slots=True)
 class SharedStop:
-    """A semester stopped because Feishu refused every probed part of a batch alike."""
+    """A semester stopped because Feishu refused every probed part of a batch alike. Only the rows refused on
+    their own are rejected; the others are pending: neither applied nor rejected, sent by the next apply."""
 
     semester: str
     code: int
     meaning: str
     cause: str  # the setting or catalog entry most likely at fault
-    rows_held: int  # the refused batch's rows, held back until what would be sent changes
-    rows_unsent: int  # the semester's other rows, not sent in this run
+    rows_rejected: int  # the batch's rows refused on their own, held back until what would be sent changes
+    rows_pending: int  # the batch's other rows: not shown to be refused, sent again by the next apply
     requests: int  # spent on the batch before stopping
+    rows_unsent: int = 0  # the semester's other rows, not sent in this run (counted by the loop)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,11 @@ class ApplyReport:
         return [r for r in self.rejected if r.new]
 
     @property
+    def rows_pending(self) -> int:
+        """Rows a stopped semester left neither applied nor rejected (refused alike with others, not alone)."""
+        return sum(s.rows_pending + s.rows_unsent for s in self.shared)
+
+    @property
     def plan_batches(self) -> list[Batch]:
         """The batches of this run's plan (without those settled from the journal)."""
         return [b for b in self.batches if not b.settled]
@@ -89,9 +96,9 @@ class ApplyReport:
             return 1
         if self.interrupted is not None:
             return SIGNAL_EXIT.get(self.interrupted, 130)
-        if self.stopped_early:
+        if self.stopped_early or self.shared:  # work left: a shared stop leaves rows pending
             return 3
-        if self.new_rejections or self.shared:
+        if self.new_rejections:
             return 4
         return 0
 

@@ -1,7 +1,8 @@
 """Quarantine bookkeeping: rows Feishu rejected are recorded in the state (code, time, a digest of what was
 sent, the message) and listed in the report, so that they are held back until what would be sent changes.
-Three sources: rows an isolation pinned down, the whole batch of a refusal every row shared, and the rows a
-plan already holds back from an earlier run."""
+A row is quarantined only when Feishu refused it on its own (a request of that row, or of its reviewee's
+rows): the rows an isolation pinned down, and the rows a plan already holds back from an earlier run. A
+refusal that only looked shared quarantines nothing more: the batch's other rows stay pending."""
 
 from __future__ import annotations
 
@@ -54,25 +55,25 @@ def quarantine(run: RunContext, semester: str, culprit: Isolated[RowKey]) -> Non
 
 
 def shared_stop(
-    run: RunContext, semester: str, rows: Sequence[RowKey], exc: SharedRefusal, *, requests: int
+    run: RunContext,
+    semester: str,
+    rows: Sequence[RowKey],
+    exc: SharedRefusal,
+    *,
+    rejected: int,
+    pending: int,
+    requests: int,
 ) -> SharedStop:
-    """Hold the refused batch's rows back (released when what would be sent changes: a settings fix does
-    that) and say what to change."""
+    """Say what to change after a batch was refused alike. Nothing is recorded here: the units refused on
+    their own (`rejected` rows) were quarantined by the caller, and the `pending` rows are neither applied
+    nor rejected, so the next apply sends them again (and isolates them if they are refused)."""
     options = run.options
     percentage_format = options.settings.target.percentage_format
     metrics = {m.id: m for m in options.desired.catalog.metrics.values()}
     sent = sent_fields((metrics[r.metric], run.by_row.get(r, {}).keys()) for r in rows if r.metric in metrics)
     cause = likely_cause(exc.code, sent, percentage_format=percentage_format)
-    info = describe(exc.code)
-    at = format_time(run.world.clock())
-    message = f"{SHARED_REFUSAL}: {cause}"
-    run.world.store.record_rejected([Rejection(row, exc.code, at, _digest(run, row), message) for row in rows])
-    for row in rows:
-        run.report.rejected.append(
-            RejectedRow(row, exc.code, info.meaning, cause, message, options.desired.rows.get(row), new=True)
-        )
-    run.rows_done += len(rows)
-    return SharedStop(semester, exc.code, info.meaning, cause, len(rows), 0, requests)
+    run.rows_done += pending
+    return SharedStop(semester, exc.code, describe(exc.code).meaning, cause, rejected, pending, requests)
 
 
 def _digest(run: RunContext, row: RowKey) -> str:

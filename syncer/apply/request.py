@@ -19,7 +19,7 @@ import json
 import secrets
 from collections.abc import Mapping, Sequence
 
-from syncer.apply.answer import ask
+from syncer.apply.answer import Answer, Unconfirmed, ask
 from syncer.apply.batching import ImportRequest
 from syncer.apply.context import RunContext
 from syncer.apply.isolate import Isolated, Rejected, SharedRefusal, isolate
@@ -32,6 +32,7 @@ from syncer.feishu.pacing import WaitAbandoned
 from syncer.feishu.records import ImportedMetric, import_body
 from syncer.model import RowKey, ValueKey
 from syncer.state.model import BatchRecord, JournalEntry, format_time
+from syncer.text import plural
 
 
 def new_token() -> str:
@@ -41,13 +42,18 @@ def new_token() -> str:
 
 def send_request(run: RunContext, request: ImportRequest, *, requests_left: int) -> None:
     """Send one planned request; when Feishu rejects it, isolate the rows at fault and quarantine them.
-    Raises SharedStopped when every probed part was refused alike, SemesterStopped for request-wide codes."""
+    Raises SharedStopped when every probed part was refused alike (the rows not refused on their own left
+    pending), SemesterStopped for request-wide codes."""
     items = dict(zip(request.rows, request.items, strict=True))
     semester = request.semester_id
     before = run.report.requests
+    landed: set[RowKey] = set()
 
     def send_rows(rows: Sequence[RowKey]) -> Rejected | None:
-        return send(run, semester, list(rows), [items[r] for r in rows])
+        answer = send(run, semester, list(rows), [items[r] for r in rows])
+        if answer is None:
+            landed.update(rows)
+        return answer
 
     found: list[Isolated[RowKey]] = []  # culprits, kept even when a stop ends the isolation half-way
     try:
@@ -69,13 +75,26 @@ def send_request(run: RunContext, request: ImportRequest, *, requests_left: int)
             run.progress(run.event("stop", semester, requests_left, exc.message))
         raise
     except SharedRefusal as exc:
-        stop = shared_stop(run, semester, request.rows, exc, requests=run.report.requests - before)
+        for culprit in found:  # the units refused on their own: only they are rejected
+            quarantine(run, semester, culprit)
+        refused = {r for c in found for r in c.rows}
+        pending = [r for r in request.rows if r not in refused and r not in landed]
+        stop = shared_stop(
+            run,
+            semester,
+            request.rows,
+            exc,
+            rejected=len(refused),
+            pending=len(pending),
+            requests=run.report.requests - before,
+        )
         run.progress(
             run.event(
                 "stop",
                 semester,
                 requests_left,
-                f"semester {semester} stopped: every part of a batch was refused alike with {exc.code}",
+                f"semester {semester} stopped: every probed part of a batch was refused alike with {exc.code}; "
+                f"{plural(len(pending), 'row')} not refused on their own left pending for the next apply",
             )
         )
         raise SharedStopped(stop) from None
@@ -125,7 +144,7 @@ def send(
                 f"a batch whose answer was lost was not confirmed ({verdict.why}): sent again under a new token",
             )
             return send(run, semester, rows, items, again=True)
-    elif answer.kind in ("rejected", "refused"):
+    elif answer.kind in ("rejected", "refused") and not landed_anyway(run, semester, token, row_values, answer):
         assert answer.error is not None
         store.settle_journal(token, outcome=f"rejected {answer.error.code}")
         if answer.kind == "refused":
@@ -135,6 +154,26 @@ def send(
     record(run, semester, token, answer.record_id, row_values, commit=run.options.commit, name=name)
     run.step("recorded", token)
     return None
+
+
+def landed_anyway(
+    run: RunContext, semester: str, token: str, rows: Mapping[RowKey, Mapping[str, str]], answer: Answer
+) -> bool:
+    """Whether a rejected or refused import landed all the same: only when an earlier attempt under its token
+    may have (`answer.maybe_landed`) and the rows read back hold its values. Values not there: not landed. When
+    the rows cannot be read, a row- or reviewee-level code still says not landed (Feishu judged the rows, and
+    answers a token it accepted with 1580110); a request-wide one cannot tell, and raises Unconfirmed (the
+    journal entry stays open for the next apply)."""
+    if not answer.maybe_landed:
+        return False
+    verdict = read_rows_back(run, semester, rows)
+    if verdict.kind == "held":
+        run.note(semester, "a batch whose answer was lost had landed (its values read back): recorded")
+        return True
+    if verdict.kind == "unknown" and answer.kind == "refused":
+        assert answer.error is not None
+        raise Unconfirmed(semester, token, len(rows), answer.error)
+    return False
 
 
 def read_rows_back(run: RunContext, semester: str, rows: Mapping[RowKey, Mapping[str, str]]) -> Verdict:

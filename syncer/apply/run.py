@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from syncer.apply.answer import Unconfirmed
 from syncer.apply.applier import Applier
 from syncer.apply.context import ApplyOptions, Collaborators, Listeners, now_utc
 from syncer.apply.outcome import ApplyReport, ProgressFn, RejectedRow, StepHook, Stopped, StopRequest
@@ -258,6 +259,11 @@ def run_apply(
         except Stopped:
             applier.report.interrupted = stop.reason if stop is not None and stop.reason else "SIGINT"
             store.compact()
+            return ApplyRun(_plan(desired, state, settings, git, target, store, root, notes, options), applier.report)
+        except Unconfirmed as exc:  # an open entry may have landed: nothing is planned or sent until it is settled
+            applier.report.aborted = str(exc)
+            store.compact()
+            state = store.load()
             return ApplyRun(_plan(desired, state, settings, git, target, store, root, notes, options), applier.report)
         check_ancestry(state, commit=git.commit, is_ancestor=commit_is_ancestor, force=options.force)
         plan = _plan(desired, state, settings, git, target, store, root, notes, options)

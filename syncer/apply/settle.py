@@ -1,7 +1,11 @@
 """Settling the journal: every batch a killed run left open is sent again (same body, same token), and
-what Feishu answers decides its outcome. Accepted: recorded. Rejected or refused: closed as rejected. The
-token already known (1580110): the rows are read back; only values seen there are recorded (landed
-earlier), otherwise the entry is closed unrecorded and its rows stay changes for the plan."""
+what Feishu answers decides its outcome. An open entry may have landed, so only evidence settles it.
+Accepted: recorded. The token already known (1580110): the rows are read back; only values seen there are
+recorded (landed earlier), otherwise the entry is closed unrecorded and its rows stay changes for the plan.
+Rejected or refused with a 1580xxx code: read back too (syncer.apply.request.landed_anyway), and closed as
+rejected unless its values are there. Anything else (a rate limit, authentication, an unknown code, a 5xx,
+the network) raises Unconfirmed and leaves the entry open: the apply stops before planning, so its rows
+are never sent under a new token while it may have landed."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import json
 from syncer.apply.answer import ask
 from syncer.apply.context import RunContext
 from syncer.apply.outcome import Outcome, Progress, Stopped
-from syncer.apply.request import read_rows_back, record
+from syncer.apply.request import landed_anyway, read_rows_back, record
 from syncer.feishu.pacing import WaitAbandoned
 from syncer.state.model import JournalEntry, State
 from syncer.text import plural
@@ -47,7 +51,12 @@ def settle_one(run: RunContext, entry: JournalEntry) -> Outcome:
     rows = entry.rows()
     try:
         answer = ask(
-            run, body["semester_id"], entry.client_token, body.get("import_record_name", ""), body["imported_metrics"]
+            run,
+            body["semester_id"],
+            entry.client_token,
+            body.get("import_record_name", ""),
+            body["imported_metrics"],
+            sent_before=True,
         )
     except WaitAbandoned:
         raise Stopped() from None
@@ -66,6 +75,11 @@ def settle_one(run: RunContext, entry: JournalEntry) -> Outcome:
         return outcome
     if answer.kind in ("rejected", "refused"):
         assert answer.error is not None
+        if landed_anyway(run, entry.semester, entry.client_token, rows, answer):
+            record(
+                run, entry.semester, entry.client_token, "", rows, commit=entry.commit, name=entry.import_record_name
+            )
+            return "landed-earlier"
         store.settle_journal(entry.client_token, outcome=f"rejected {answer.error.code}")
         return "rejected"
     record(

@@ -19,6 +19,7 @@ from typing import Any, Literal, Protocol
 import httpx
 
 from syncer import __version__
+from syncer.errors import FeishuError
 from syncer.feishu.auth import TOKEN_PATH, Credentials, TokenCache
 from syncer.feishu.codes import DUPLICATE_TOKEN, RATE_LIMITED, REAUTH_CODES, describe
 from syncer.feishu.errors import (
@@ -214,9 +215,28 @@ class Session:
         authed: bool,
         gate: RequestGate | None,
     ) -> Mapping[str, Any]:
-        """One logical request: attempts until an answer settles it (next_step), each step named below."""
-        endpoint = f"{method} {path}"
+        """One logical request: attempts until an answer settles it (next_step), each step named below. The
+        error that ends it says whether an earlier attempt may have landed (`maybe_landed`)."""
         tally = _Tally()
+        try:
+            return self._attempts(method, path, params=params, payload=payload, authed=authed, gate=gate, tally=tally)
+        except FeishuError as exc:
+            exc.maybe_landed = exc.maybe_landed or tally.maybe_landed  # whatever ended the call, after a lost answer
+            raise
+
+    def _attempts(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None,
+        payload: Mapping[str, Any] | None,
+        authed: bool,
+        gate: RequestGate | None,
+        tally: _Tally,
+    ) -> Mapping[str, Any]:
+        """The attempts of `_loop`, counted in `tally`."""
+        endpoint = f"{method} {path}"
         while True:
             headers = {"Authorization": f"Bearer {self.token()}"} if authed else {}
             if gate is not None:

@@ -94,8 +94,7 @@ def render_summary(report: ApplyReport, names: Names, counts: Counts | None = No
             "the YAML (they stay in Feishu as they are)."
         )
     lines += [f"Note: {n}" for n in report.notes]
-    shared = {r.row for s in report.shared for r in report.new_rejections if r.row.semester == s.semester}
-    new = [r for r in report.new_rejections if r.row not in shared]
+    new = report.new_rejections
     old = [r for r in report.rejected if not r.new]
     if new:
         lines.append(
@@ -110,8 +109,9 @@ def render_summary(report: ApplyReport, names: Names, counts: Counts | None = No
         lines.append(
             f"\nSTOPPED {names.semester(s.semester)} after {plural(s.requests, 'request')}: Feishu refused every "
             f"part of a batch alike with {s.code} ({s.meaning}), so the YAML is most likely right and this is "
-            f"not: {s.cause}. {plural(s.rows_held, 'row')} held back until what would be sent changes (a "
-            f"settings fix does that) or --retry-rejected; {plural(s.rows_unsent, 'more row')} not sent."
+            f"not: {s.cause}. {plural(s.rows_rejected, 'row')} refused on their own held back (listed above); "
+            f"{plural(s.rows_pending + s.rows_unsent, 'row')} pending: neither applied nor rejected, sent again "
+            "by the next apply (exit 3 until every row is applied or refused on its own)."
         )
     for semester, why in report.failures:
         lines.append(f"\nSTOPPED {names.semester(semester)}: {why}")
@@ -155,7 +155,9 @@ def render_step_summary(
     status = {
         0: "applied",
         1: "FAILED",
-        3: "stopped at --max-duration (a follow-up run continues)",
+        3: "stopped at --max-duration (a follow-up run continues)"
+        if report.stopped_early
+        else "stopped with rows pending (a follow-up run sends them)",
         4: "applied, with rejected rows",
         130: "interrupted (SIGINT)",
         143: "interrupted (SIGTERM)",

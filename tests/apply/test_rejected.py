@@ -317,10 +317,14 @@ def test_weights_over_100_counting_a_metric_the_yaml_no_longer_holds(world: Worl
     assert run.report.exit_code == 4
 
 
-def test_a_refusal_every_row_shares_stops_early_then_a_settings_fix_releases_the_rows(tmp_path: Path) -> None:
+def test_a_refusal_every_row_shares_stops_early_leaves_the_rest_pending_then_a_settings_fix_sends_it(
+    tmp_path: Path,
+) -> None:
     """Feishu wants percentages without their % sign: every row with a weight is refused alike (1580301).
-    The apply stops the semester after 6 requests (not 2 x rows), says which setting to change, holds the
-    refused batch back; once target.percentage_format is fixed, the next apply sends everything by itself."""
+    The apply stops the semester after 6 requests (not 2 x rows) and says which setting to change. Only the
+    two rows refused on their own are rejected; the batch's 48 other rows and the semester's 10 unsent rows
+    are pending (not rejected), so the apply exits 3 (work left) and the plan still has them as changes.
+    Once target.percentage_format is fixed, the next apply sends everything."""
     root = tmp_path / "metrics"
     copy_example(root)
     clock = ManualClock()
@@ -328,14 +332,22 @@ def test_a_refusal_every_row_shares_stops_early_then_a_settings_fix_releases_the
     world = World(root, clock, emu)
     run = world.apply()
     report = run.report
-    assert report.exit_code == 4
+    assert report.exit_code == 3
     assert len(world.imports()) == 6 and all(e.code == 1580301 for e in world.imports())
     (stop,) = report.shared
-    assert stop.code == 1580301 and stop.rows_held == 50 and stop.rows_unsent == 10 and stop.requests == 6
+    assert (stop.code, stop.rows_rejected, stop.rows_pending, stop.rows_unsent, stop.requests) == (
+        1580301,
+        2,
+        48,
+        10,
+        6,
+    )
     assert 'target.percentage_format: "40"' in stop.cause
+    assert len(report.new_rejections) == 2 and report.rows_pending == 58
     assert world.held_values() == {}
     plan = world.plan()
-    assert plan.counts.rows_quarantined == 50  # held back, and the plan says so (and how to retry)
+    assert plan.counts.rows_quarantined == 2  # only the rows refused alone
+    assert plan.counts.rows_to_send == 58  # the pending rows are still changes
     settings = root / "syncer.yaml"
     settings.write_text(settings.read_text().replace('percentage_format: "40%"', 'percentage_format: "40"'))
     assert world.plan().counts.rows_quarantined == 0  # what would be sent changed: released by itself
@@ -343,3 +355,40 @@ def test_a_refusal_every_row_shares_stops_early_then_a_settings_fix_releases_the
     run = world.apply()
     assert run.report.exit_code == 0 and len(world.imports()) == n + 2
     assert world.held_values() == world.expected_values()
+
+
+def test_a_row_an_older_shared_refusal_holds_back_is_listed_with_that_diagnosis(world: World) -> None:
+    """A state written before rows were rejected only on their own may hold a row rejected with a refusal
+    its batch shared: the apply that skips it shows the diagnosis (what to change) as its remedy, while a row
+    rejected on its own shows its code's remedy."""
+    from syncer.feishu.codes import describe
+    from syncer.load.validate import validate_root
+    from syncer.state import open_store
+    from syncer.state.model import SHARED_REFUSAL
+
+    world.apply()
+    store = open_store(world.root, validate_root(world.root).settings)
+    with store.locked(command="test"):
+        state = store.load()
+        assert state is not None
+        former = next(r for r in state.rejections.values() if r.row.reviewee == FORMER)
+        later = "2099-01-01T00:00:00.000Z"  # after every batch: no acceptance since has released it
+        store.record_rejected([former._replace(at=later, message=f"{SHARED_REFUSAL}: check the semester")])
+        store.compact()
+    run = world.apply()
+    assert run.report.requests == 0
+    by_reviewee = {r.row.reviewee: r for r in run.report.rejected}
+    assert by_reviewee[FORMER].remedy == "check the semester" and not by_reviewee[FORMER].new
+    assert by_reviewee[PENDING].remedy == describe(1580306).remedy
+
+
+def test_a_rejection_says_so_as_it_happens_without_an_eta_of_its_own(world: World) -> None:
+    """The progress display gets one event per rejected unit: its code and meaning, and no requests left
+    counted for it (so no ETA is shown on that line)."""
+    from syncer.apply.outcome import Progress
+
+    events: list[Progress] = []
+    world.apply(progress=events.append)
+    rejected = [e for e in events if e.kind == "rejected"]
+    assert len(rejected) == 4
+    assert all(e.requests_left == 0 and e.eta_seconds == 0.0 and "rejected with 158" in e.message for e in rejected)

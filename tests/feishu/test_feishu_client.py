@@ -24,6 +24,7 @@ from syncer.feishu.errors import (
     AuthError,
     BadResponseError,
     DuplicateTokenError,
+    FeishuAPIError,
     NetworkError,
     RateLimitedError,
     RequestBugError,
@@ -301,6 +302,46 @@ def test_duplicate_token_on_first_sent_attempt(first: Exception | None, server: 
     with pytest.raises(DuplicateTokenError) as info:
         do_import(make_client())
     assert info.value.after_retry is False
+
+
+LONG_429 = fail(99991400, status=429, headers={"x-ogw-ratelimit-reset": "3600"})
+
+
+@pytest.mark.parametrize(
+    ("then", "raised"),
+    [
+        ([LONG_429], RateLimitedError),
+        ([fail(1580999, "new code")], RequestRejected),
+        ([fail(99991663), fail(99991663)], AuthError),
+        ([fail(1580101, status=500)] * 4, ServerError),
+        ([httpx.ReadTimeout("lost")] * 4, NetworkError),
+    ],
+)
+def test_the_error_that_ends_a_call_after_a_lost_answer_says_it_may_have_landed(
+    then: list[Any], raised: type[Exception], server: FakeFeishu, make_client: Any
+) -> None:
+    """A lost answer (a read timeout: the request may have been processed), then a failure that says nothing
+    about the token: the error carries `maybe_landed`, so that the caller does not close the batch as not
+    landed."""
+    server.script(METRIC_DETAILS_IMPORT, httpx.ReadTimeout("lost"), *then)
+    with pytest.raises(raised) as info:
+        do_import(make_client())
+    assert isinstance(info.value, FeishuError) and info.value.maybe_landed is True
+
+
+@pytest.mark.parametrize("first", [LONG_429, fail(1580999), fail(1580306)])
+def test_a_first_attempt_refused_did_not_land(first: Any, server: FakeFeishu, make_client: Any) -> None:
+    server.script(METRIC_DETAILS_IMPORT, first)
+    with pytest.raises(FeishuAPIError) as info:
+        do_import(make_client())
+    assert info.value.maybe_landed is False
+
+
+def test_a_connect_error_never_reached_feishu(server: FakeFeishu, make_client: Any) -> None:
+    server.script(METRIC_DETAILS_IMPORT, httpx.ConnectError("refused"), LONG_429)
+    with pytest.raises(RateLimitedError) as info:
+        do_import(make_client())
+    assert info.value.maybe_landed is False
 
 
 # --- rate limits ----------------------------------------------------------------------------------------
