@@ -96,9 +96,11 @@ class ApplyReport:
             return 1
         if self.interrupted is not None:
             return SIGNAL_EXIT.get(self.interrupted, 130)
-        if self.stopped_early or self.shared:  # work left: a shared stop leaves rows pending
+        if self.stopped_early:
             return 3
-        if self.new_rejections:
+        # A shared stop rejected rows in this run and leaves the others pending for the next apply. Not 3:
+        # CI dispatches a follow-up run on 3, which a cause that is really shared (a setting) would repeat.
+        if self.new_rejections or self.shared:
             return 4
         return 0
 

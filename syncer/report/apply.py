@@ -111,7 +111,7 @@ def render_summary(report: ApplyReport, names: Names, counts: Counts | None = No
             f"part of a batch alike with {s.code} ({s.meaning}), so the YAML is most likely right and this is "
             f"not: {s.cause}. {plural(s.rows_rejected, 'row')} refused on their own held back (listed above); "
             f"{plural(s.rows_pending + s.rows_unsent, 'row')} pending: neither applied nor rejected, sent again "
-            "by the next apply (exit 3 until every row is applied or refused on its own)."
+            "by the next apply (exit 4 until every row is applied or refused on its own)."
         )
     for semester, why in report.failures:
         lines.append(f"\nSTOPPED {names.semester(semester)}: {why}")
@@ -155,10 +155,10 @@ def render_step_summary(
     status = {
         0: "applied",
         1: "FAILED",
-        3: "stopped at --max-duration (a follow-up run continues)"
-        if report.stopped_early
-        else "stopped with rows pending (a follow-up run sends them)",
-        4: "applied, with rejected rows",
+        3: "stopped at --max-duration (a follow-up run continues)",
+        4: "applied, with rejected rows"
+        if not report.shared
+        else "stopped a semester, with rejected rows and rows pending (the next apply sends them)",
         130: "interrupted (SIGINT)",
         143: "interrupted (SIGTERM)",
     }.get(report.exit_code, f"exit {report.exit_code}")

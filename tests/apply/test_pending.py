@@ -91,12 +91,12 @@ def landed(world: World) -> set[str]:
 
 def test_the_issue_three_unknown_reviewees_where_the_probe_looks_take_no_good_row_with_them(tmp_path: Path) -> None:
     """25 rows, unknown reviewees (1580306) as the 1st, 6th and 20th: the batch looks refused alike. The first
-    apply stops (exit 3) with only the 1st and 20th rejected (each refused alone), the 22 good rows and the
+    apply stops (exit 4) with only the 1st and 20th rejected (each refused alone), the 22 good rows and the
     6th pending: not in the state's rejections, still changes for the plan. The second apply lands the 22 and
     isolates the 6th (exit 4); the third has nothing to do (exit 0)."""
     world = make_world(tmp_path, {0: "left", 5: "left", 19: "left"}, 25)
     first = world.apply()
-    assert first.report.exit_code == 3
+    assert first.report.exit_code == 4 and first.report.shared
     (stop,) = first.report.shared
     assert (stop.code, stop.rows_rejected, stop.rows_pending, stop.requests) == (1580306, 2, 23, 6)
     assert rejections(world) == {row(0, 25): 1580306, row(19, 25): 1580306}
@@ -105,7 +105,7 @@ def test_the_issue_three_unknown_reviewees_where_the_probe_looks_take_no_good_ro
     assert plan.counts.rows_to_send == 23 and plan.counts.rows_quarantined == 2  # detailed-exitcode: 2
 
     second = world.apply()
-    assert second.report.exit_code == 4
+    assert second.report.exit_code == 4 and not second.report.shared
     assert rejections(world) == {row(0, 25): 1580306, row(5, 25): 1580306, row(19, 25): 1580306}
     assert landed(world) == set(reviewees(25)) - {reviewees(25)[i] for i in (0, 5, 19)}
 
@@ -116,9 +116,10 @@ def test_the_issue_three_unknown_reviewees_where_the_probe_looks_take_no_good_ro
 def test_out_of_scope_reviewees_where_the_probe_looks_are_held_alone_too(tmp_path: Path) -> None:
     """The same with 1580112: reviewees outside the app's data scope."""
     world = make_world(tmp_path, {0: "scope", 5: "scope", 19: "scope"}, 25)
-    assert world.apply().report.exit_code == 3
+    assert world.apply().report.shared
     assert rejections(world) == {row(0, 25): 1580112, row(19, 25): 1580112}
-    assert world.apply().report.exit_code == 4
+    again = world.apply().report
+    assert again.exit_code == 4 and not again.shared
     assert set(rejections(world)) == {row(0, 25), row(5, 25), row(19, 25)}
     assert landed(world) == set(reviewees(25)) - {reviewees(25)[i] for i in (0, 5, 19)}
 
@@ -169,9 +170,9 @@ def test_property_good_rows_land_bad_rows_are_held_with_their_own_code(
         sent = run.plan.counts.rows_to_send
         quarantined = {q.row for q in run.plan.quarantined}
         assert run.report.requests <= request_bound(sent, sum(1 for i in bad if row(i, n) not in quarantined))
-        if run.report.exit_code != 3:
+        if not run.report.shared:
             break
-    assert run.report.exit_code in (0, 4), f"still work left after {limit} applies"
+    assert run.report.exit_code in (0, 4) and not run.report.shared, f"still work left after {limit} applies"
     assert landed(world) == good
     assert rejections(world) == {row(i, n): CODES[kind] for i, kind in bad.items()}
     last = world.apply()

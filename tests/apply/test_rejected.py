@@ -323,7 +323,7 @@ def test_a_refusal_every_row_shares_stops_early_leaves_the_rest_pending_then_a_s
     """Feishu wants percentages without their % sign: every row with a weight is refused alike (1580301).
     The apply stops the semester after 6 requests (not 2 x rows) and says which setting to change. Only the
     two rows refused on their own are rejected; the batch's 48 other rows and the semester's 10 unsent rows
-    are pending (not rejected), so the apply exits 3 (work left) and the plan still has them as changes.
+    are pending (not rejected): the apply exits 4 and the plan still has them as changes.
     Once target.percentage_format is fixed, the next apply sends everything."""
     root = tmp_path / "metrics"
     copy_example(root)
@@ -332,7 +332,7 @@ def test_a_refusal_every_row_shares_stops_early_leaves_the_rest_pending_then_a_s
     world = World(root, clock, emu)
     run = world.apply()
     report = run.report
-    assert report.exit_code == 3
+    assert report.exit_code == 4 and report.shared
     assert len(world.imports()) == 6 and all(e.code == 1580301 for e in world.imports())
     (stop,) = report.shared
     assert (stop.code, stop.rows_rejected, stop.rows_pending, stop.rows_unsent, stop.requests) == (

@@ -158,7 +158,7 @@ def refused_alike(tmp: Path, reviewees: int) -> tuple[int, int, int]:
     emu = Emulator(tenant, clock=clock, sleep=clock.sleep)
     client = emulator_client(emu, clock, random=REAL_JITTER)
     run = apply(root, client, clocks=Clocks(timer=clock, sleep=clock.sleep))
-    assert run.report.exit_code == 3 and run.report.shared, run.report
+    assert run.report.exit_code == 4 and run.report.shared, run.report
     return reviewees, len(emu.requests(IMPORT)), 2 * reviewees - 1
 
 
