@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 RESET_HEADER = "x-ogw-ratelimit-reset"
 
@@ -76,3 +77,19 @@ def rate_limit_refusal(policy: RetryPolicy, *, waits: int, wait: float, waited: 
     if waited + wait > policy.max_rate_limit_total:
         return f"waiting {wait:g} s more would pass {policy.max_rate_limit_total:g} s of waits in all"
     return None
+
+
+def rate_limit_remedy(reset: float | None, *, now: float) -> str:
+    """What to do when syncer stops waiting out a 429: how long Feishu asked to wait (`reset` seconds, None:
+    it did not say) and until when, in UTC, from the wall clock's `now`."""
+    if reset is None:
+        return (
+            f"Feishu gave no time to wait ({RESET_HEADER}); wait a minute and run again; another job may be "
+            "sharing the app's quota"
+        )
+    until = datetime.fromtimestamp(now + reset, tz=UTC)
+    day = "" if reset < 12 * 3600 else f"{until:%Y-%m-%d} "
+    return (
+        f"Feishu asked to wait {reset:g} s: run again after {day}{until:%H:%M:%S} UTC; another job may be "
+        "sharing the app's quota"
+    )

@@ -12,16 +12,16 @@ import random as _random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import httpx
 
 from syncer import __version__
 from syncer.errors import FeishuError
+from syncer.feishu.answer import HttpAnswer, Step, next_step
 from syncer.feishu.auth import TOKEN_PATH, Credentials, TokenCache
-from syncer.feishu.codes import DUPLICATE_TOKEN, RATE_LIMITED, REAUTH_CODES, describe
+from syncer.feishu.codes import DUPLICATE_TOKEN, RATE_LIMITED
 from syncer.feishu.errors import (
     AuthError,
     BadResponseError,
@@ -33,10 +33,10 @@ from syncer.feishu.errors import (
     error_class,
 )
 from syncer.feishu.retry import (
-    RESET_HEADER,
     RetryPolicy,
     backoff_delay,
     rate_limit_refusal,
+    rate_limit_remedy,
     rate_limit_reset,
     rate_limit_wait,
 )
@@ -63,49 +63,6 @@ class RequestGate(Protocol):
     def wait_turn(self) -> float: ...
 
     def defer(self, seconds: float) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class HttpAnswer:
-    """One HTTP answer, its body parsed."""
-
-    status: int
-    headers: httpx.Headers
-    body: Mapping[str, Any] | None  # None: not a JSON object
-
-    @property
-    def code(self) -> int | None:
-        """The envelope's integer `code` (None: absent, or not an integer)."""
-        raw = self.body.get("code") if self.body is not None else None
-        return raw if isinstance(raw, int) and not isinstance(raw, bool) else None
-
-    @property
-    def success(self) -> bool:
-        return self.code == 0 and 200 <= self.status < 300 and self.body is not None
-
-
-#: What to do with an answer, in the order the checks are made.
-Step = Literal["done", "rate-limited", "reauth", "not-json", "no-code", "retry", "fail"]
-
-
-def next_step(answer: HttpAnswer, *, authed: bool) -> Step:
-    """What an answer calls for: done (the envelope says success), wait out a rate limit, fetch a new
-    tenant token (only for calls that carry one), refuse an answer that is not the envelope, retry a
-    transient failure, or fail with the code's error. Pure: the order of the checks is the decision."""
-    status, code = answer.status, answer.code
-    if answer.success:
-        return "done"
-    if status == 429 or code == RATE_LIMITED:
-        return "rate-limited"
-    if authed and code in REAUTH_CODES:
-        return "reauth"
-    if answer.body is None and status < 500:
-        return "not-json"
-    if code is None and 200 <= status < 300:
-        return "no-code"
-    if describe(code if code != 0 else None, http_status=status).scope == "retry":
-        return "retry"
-    return "fail"
 
 
 @dataclass(slots=True)
@@ -301,18 +258,7 @@ class Session:
 
     def _rate_limit_remedy(self, answer: HttpAnswer) -> str:
         """What to do when syncer stops waiting: how long Feishu asked to wait, and until when (UTC)."""
-        reset = rate_limit_reset(answer.headers)
-        if reset is None:
-            return (
-                f"Feishu gave no time to wait ({RESET_HEADER}); wait a minute and run again; another job may be "
-                "sharing the app's quota"
-            )
-        until = datetime.fromtimestamp(self._wall() + reset, tz=UTC)
-        day = "" if reset < 12 * 3600 else f"{until:%Y-%m-%d} "
-        return (
-            f"Feishu asked to wait {reset:g} s: run again after {day}{until:%H:%M:%S} UTC; another job may be "
-            "sharing the app's quota"
-        )
+        return rate_limit_remedy(rate_limit_reset(answer.headers), now=self._wall())
 
     def _reauthenticate(self, endpoint: str, answer: HttpAnswer, tally: _Tally) -> None:
         """The tenant token was refused: drop it (the next attempt fetches a new one), once per call."""
@@ -388,7 +334,7 @@ class Session:
             endpoint=endpoint,
             attempts=tally.failures + 1,
             log_id=log_id,
-            violations=self._violations(answer.body),
+            violations=tuple(self._scrub(v) for v in answer.violations()),
         )
         if code == DUPLICATE_TOKEN and isinstance(err, DuplicateTokenError):
             err.after_retry = tally.maybe_landed
@@ -432,19 +378,6 @@ class Session:
             delay,
         )
         self._sleep(delay)
-
-    def _violations(self, body: Mapping[str, Any] | None) -> tuple[str, ...]:
-        """The gateway's `error.field_violations` (99992402 and others), as "field: description" (scrubbed)."""
-        error = body.get("error") if body is not None else None
-        found = error.get("field_violations") if isinstance(error, Mapping) else None
-        if not isinstance(found, list):
-            return ()
-        out = []
-        for v in found[:10]:
-            if isinstance(v, Mapping):
-                name, why = str(v.get("field", "?")), str(v.get("description", "") or v.get("value", ""))
-                out.append(self._scrub(f"{name}: {why}" if why else name))
-        return tuple(out)
 
     def _scrub(self, text: str) -> str:
         """Hide the secret and the token should Feishu (or a proxy) ever echo them."""

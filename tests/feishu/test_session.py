@@ -1,4 +1,4 @@
-"""The session's decisions, pure: what an answer calls for (syncer.feishu.session.next_step), in the order
+"""The session's decisions, pure: what an answer calls for (syncer.feishu.answer.next_step), in the order
 the checks are made. The loop that acts on them is covered end to end in test_feishu_client."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
+from syncer.feishu.answer import HttpAnswer, Step, next_step
 from syncer.feishu.codes import RATE_LIMITED
-from syncer.feishu.session import HttpAnswer, Step, next_step
 
 
 def answer(status: int, body: dict[str, Any] | None) -> HttpAnswer:
