@@ -3,9 +3,12 @@ which thresholds the guarded ones pass. The summaries given are not changed."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from syncer.load.settings import Safety
 from syncer.plan.model import SafetyBreach, SemesterSummary
-from syncer.plan.safety import judge
+from syncer.plan.safety import how_to_proceed, judge
+from tests.report.test_plan_render import sample_plan
 
 SAFETY = Safety(max_update_ratio=0.3, max_forget_ratio=0.3, min_existing=10)
 
@@ -48,3 +51,25 @@ def test_judge_leaves_its_argument_alone() -> None:
 def test_at_the_threshold_is_not_past_it() -> None:
     judged, breaches = judge([summary("1", 10, update=3, forget=3)], SAFETY)
     assert judged[0].guarded and breaches == []
+
+
+def test_one_managed_value_is_enough_to_be_guarded_and_none_is_never() -> None:
+    lax = Safety(max_update_ratio=0.3, max_forget_ratio=0.3, min_existing=0)
+    judged, breaches = judge([summary("1", 1, update=1), summary("2", 0)], lax)
+    assert [s.guarded for s in judged] == [True, False]
+    assert breaches == [SafetyBreach("1", "update", 1, 1, 1.0, 0.3)]
+
+
+def test_the_advice_names_the_threshold_each_breach_passes() -> None:
+    plan = sample_plan()
+    semester = plan.breaches[0].semester
+    plan = dataclasses.replace(
+        plan,
+        breaches=(
+            SafetyBreach(semester, "update", 4, 12, 0.33, 0.3),
+            SafetyBreach(semester, "forget", 5, 12, 0.42, 0.4),
+        ),
+    )
+    advice = how_to_proceed(plan)
+    assert "updates 4 of 12 managed values (33.0%), over safety.max_update_ratio 0.3" in advice
+    assert "forgets 5 of 12 managed values (42.0%), over safety.max_forget_ratio 0.4" in advice

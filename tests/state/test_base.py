@@ -10,7 +10,7 @@ from syncer.model import RowKey
 from syncer.state.base import batch_rows
 from syncer.state.model import BatchRecord
 
-SEM, OTHER = "7000000000000000001", "7000000000000000002"
+EARLIER, SEM, OTHER = "7000000000000000000", "7000000000000000001", "7000000000000000002"
 
 
 def _batch(*semesters: str) -> BatchRecord:
@@ -27,5 +27,6 @@ def test_a_batchs_rows_come_sorted_with_their_fields() -> None:
 
 
 def test_a_row_of_another_semester_is_refused() -> None:
-    with pytest.raises(ValueError, match="is not of the batch's semester"):
-        batch_rows(_batch(SEM, OTHER))
+    for other in (OTHER, EARLIER):
+        with pytest.raises(ValueError, match="is not of the batch's semester"):
+            batch_rows(_batch(SEM, other))
