@@ -252,7 +252,9 @@ def _migrate_postgres(root: Path, settings: Settings, state_path: Path | None, t
 
     database = open_postgres_store(settings)
     files: StateStore
-    if settings.state.backend == "git" and state_path is None and to in ("postgres", "git"):
+    # The store on the other side: the state branch when moving to git (or from git, when state.backend is git
+    # and no --state PATH names a directory); else the local directory.
+    if state_path is None and (to == "git" or (settings.state.backend == "git" and to == "postgres")):
         files = open_git_store(root, settings)
     else:
         files = LocalStateStore(local_state_path(root, settings, override=state_path))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,12 +18,15 @@ from click.testing import CliRunner
 from syncer.cli import cli
 from syncer.emulator import Emulator, EmulatorServer
 from syncer.gitinfo import GitInfo
+from syncer.load.settings import Settings, StateSettings
+from syncer.state.git import open_git_store
 from syncer.state.local.store import LocalStateStore
 from tests.apply.test_run import World, use_postgres, world
 
 __all__ = ["world"]  # the fixture: the example root and an emulator on a ManualClock
 from tests.apply.test_shared_quota import IMPORT, make_roots, scaled_emulator
 from tests.bench.generate import open_id
+from tests.state.gitrepo import Repo, isolate_git
 from tests.state.test_postgres import image
 
 ALICE = "ou_3245842393d09e9428ad4655da6e30b3"
@@ -150,3 +154,25 @@ def test_two_applies_at_once_one_sigkilled_no_429_and_no_lock_left(two_roots: tu
     code, out = run("state", "history", "--root", str(roots[0]), "--reviewee", open_id(0), "--format", "json")
     changes = json.loads(out)["changes"]
     assert changes and {c["import_record_name"] for c in changes} == {"syncer sales"}
+
+
+def test_migrate_from_postgres_to_git_pushes_the_state_branch(
+    world: World, pg_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With state.backend postgres, `--to git` copies the database's state onto state.branch of the remote
+    (it once wrote a local directory instead, and said to switch to git)."""
+    world.apply(git=GitInfo("a" * 40, "aaaaaaa", False))
+    use_postgres(world.root)
+    source = LocalStateStore(world.root / ".syncer" / "state")
+    code, out = run("state", "migrate", "--root", str(world.root), "--to", "postgres", "--state", str(source.path))
+    assert code == 0, out
+    isolate_git(monkeypatch, tmp_path)
+    repo = Repo(tmp_path / "git")
+    root = repo.clone("runner")
+    shutil.rmtree(root)
+    shutil.copytree(world.root, root, ignore=shutil.ignore_patterns(".syncer"))
+    code, out = run("state", "migrate", "--root", str(root), "--to", "git")
+    assert code == 0 and "to git:" in out, out
+    assert repo.branch_commits("syncer-state") and not (root / ".syncer").exists()
+    branch = open_git_store(root, Settings(state=StateSettings(backend="git"))).load()
+    assert image(branch) == image(source.load())
