@@ -7,14 +7,14 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from syncer.perf import paused_gc
-from syncer.report.renderer import MAX_COMMENT_CHARS, Output, Refreshed, Subject, with_newline
+from syncer.report.renderer import MAX_COMMENT_CHARS, Output, Refreshed, Renderer, Subject
 
 if TYPE_CHECKING:
     from syncer.plan.model import Plan
     from syncer.problems import Problem
 
 
-class GithubFormat:
+class GithubFormat(Renderer):
     renders: frozenset[Subject] = frozenset({"plan", "problems", "drift"})
 
     def plan(
@@ -35,9 +35,6 @@ class GithubFormat:
             from syncer.report.drift import render_github as drift_github
 
             yield drift_github(refreshed.drift, refreshed.names, redact=redact)
-
-    def no_plan(self, problems: Sequence[Problem], *, redact: bool) -> Output:
-        return with_newline(self.problems(problems, redact=redact))
 
     def problems(self, problems: Sequence[Problem], *, redact: bool) -> Output:
         from syncer.report.problems import render_github

@@ -7,14 +7,14 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from syncer.report.renderer import MAX_COMMENT_CHARS, Output, Refreshed, Subject, with_newline
+from syncer.report.renderer import MAX_COMMENT_CHARS, Output, Refreshed, Renderer, Subject
 
 if TYPE_CHECKING:
     from syncer.plan.model import Plan
     from syncer.problems import Problem
 
 
-class JsonFormat:
+class JsonFormat(Renderer):
     renders: frozenset[Subject] = frozenset({"plan", "problems", "drift"})
 
     def plan(
@@ -37,9 +37,6 @@ class JsonFormat:
         doc = plan_document(plan, redact=redact)
         doc["drift"] = drift_document(refreshed.drift, redact=redact, detailed_exitcode=refreshed.detailed_exitcode)
         yield json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
-
-    def no_plan(self, problems: Sequence[Problem], *, redact: bool) -> Output:
-        return with_newline(self.problems(problems, redact=redact))
 
     def problems(self, problems: Sequence[Problem], *, redact: bool) -> Output:
         from syncer.report.problems import render_json

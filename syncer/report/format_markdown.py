@@ -8,14 +8,14 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from syncer.perf import paused_gc
-from syncer.report.renderer import MAX_COMMENT_CHARS, Output, Refreshed, Subject, refuse
+from syncer.report.renderer import MAX_COMMENT_CHARS, Output, Refreshed, Renderer, Subject, refuse
 
 if TYPE_CHECKING:
     from syncer.plan.model import Plan
     from syncer.problems import Problem
 
 
-class MarkdownFormat:
+class MarkdownFormat(Renderer):
     renders: frozenset[Subject] = frozenset({"plan", "drift"})
 
     def plan(

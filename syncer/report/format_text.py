@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from syncer.report.renderer import MAX_COMMENT_CHARS, Output, Refreshed, Subject, with_newline
+from syncer.report.renderer import MAX_COMMENT_CHARS, Output, Refreshed, Renderer, Subject
 
 if TYPE_CHECKING:
     from syncer.plan.model import Plan
     from syncer.problems import Problem
 
 
-class TextFormat:
+class TextFormat(Renderer):
     renders: frozenset[Subject] = frozenset({"plan", "problems", "drift"})
 
     def plan(
@@ -32,9 +32,6 @@ class TextFormat:
             from syncer.report.drift import render_text
 
             yield render_text(refreshed.drift, refreshed.names, redact=redact)
-
-    def no_plan(self, problems: Sequence[Problem], *, redact: bool) -> Output:
-        return with_newline(self.problems(problems, redact=redact))
 
     def problems(self, problems: Sequence[Problem], *, redact: bool) -> Output:
         from syncer.report.problems import render_text

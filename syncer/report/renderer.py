@@ -64,8 +64,9 @@ class Renderer(Protocol):
         ...
 
     def no_plan(self, problems: Sequence[Problem], *, redact: bool) -> Output:
-        """What `syncer plan` prints instead of a plan when the YAML is invalid, newline included."""
-        ...
+        """What `syncer plan` prints instead of a plan when the YAML is invalid, newline included: by default
+        the problems as `syncer validate` lists them (a format that subclasses Renderer inherits this)."""
+        return with_newline(self.problems(problems, redact=redact))
 
     def problems(self, problems: Sequence[Problem], *, redact: bool) -> Output:
         """Validation problems as `syncer validate` lists them (no trailing newline)."""
