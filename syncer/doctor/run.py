@@ -232,8 +232,7 @@ def _live_checks(reader: LiveReader, inputs: DoctorInputs, *, wrong_ids: bool) -
                 )
                 rev_failed = rev_failed or failed
                 seen.update(i for r in found or () if (i := r.user.get(uid)))
-            if rev_failed is None:
-                visible[semester_id] = seen
+            visible[semester_id] = seen
 
     details_failed: Finding | None = None
     first = next(((s, sorted(v)[0]) for s, v in visible.items() if v), None)

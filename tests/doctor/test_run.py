@@ -227,3 +227,40 @@ def test_an_admin_owned_field_the_catalog_does_not_mark_is_a_warning(root: Path)
     (finding,) = c.findings
     assert finding.severity == "warning" and "input_setting: admin" in finding.message and "1580311" in finding.message
     assert c.status == "warning" and report.ok  # an apply could run: Feishu refuses only those rows
+
+
+def test_a_host_that_does_not_answer_as_feishu_is_named(root: Path) -> None:
+    def html(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, text="<html>a login page</html>")
+
+    report, _ = doctor(load_tenant(), inputs(root), transport=httpx.MockTransport(html))
+    (line,) = lines(check(report, "credentials"))
+    assert "does not answer as Feishu does" in line and "https://open.larksuite.com" in line
+
+
+def test_an_invalid_root_is_a_problem_and_leaves_the_data_scope_unchecked(root: Path) -> None:
+    (root / "teams" / "broken.yaml").write_text("semester: 2026-H2\nreviewees:\n  nobody: {revenue: {weight: 1%}}\n")
+    report, emu = doctor(load_tenant(), inputs(root))
+    (line,) = lines(check(report, "root"))
+    assert "the root has 1 validation errors" in line and "syncer validate" in line
+    assert check(report, "data scope").summary == "not checked: the root does not validate (above)"
+    assert not emu.requests("reviewees.query") and not report.ok
+
+
+def test_a_refused_reviewee_read_leaves_the_data_scope_unchecked_not_empty(root: Path) -> None:
+    others = {s for s in ALL_SCOPES if s.startswith("performance:performance")} | {"performance:semester_user:read"}
+    report, _ = doctor(granted(load_tenant(), ALL_SCOPES - others), inputs(root))
+    assert check(report, "data scope").summary == "not checked: reviewees/query was refused (above)"
+    assert check(report, "performance:metric:read").status == "unchecked"  # no visible reviewee to read
+
+
+def test_open_ids_under_user_id_are_named_and_not_looked_up_as_user_ids(root: Path) -> None:
+    settings = root / "syncer.yaml"
+    settings.write_text(settings.read_text().replace("user_id_type: open_id", "user_id_type: user_id"))
+    given = inputs(root)
+    assert given.root_errors == 0  # user_id IDs have no shape: validation cannot tell
+    report, emu = doctor(load_tenant(), given)
+    (line,) = lines(check(report, "user ID type"))
+    assert "look like open_id, but target.user_id_type is user_id" in line
+    assert check(report, "data scope").summary == "not checked: the IDs are not of target.user_id_type (above)"
+    assert not emu.requests("reviewees.query") and not report.ok
