@@ -221,7 +221,8 @@ def _live_checks(reader: LiveReader, inputs: DoctorInputs, *, wrong_ids: bool) -
         field_infos, fields_failed = probe("metric_fields", lambda: client.query_metric_fields(field_ids=field_ids))
 
     visible: dict[str, set[str]] = {}
-    reviewees = inputs.reviewees or {}
+    listed = {s.id for s in semesters} if semesters is not None else None
+    reviewees = {s: ids for s, ids in (inputs.reviewees or {}).items() if listed is None or s in listed}
     rev_failed: Finding | None = None
     if usable:
         for semester_id, ids in reviewees.items():
@@ -316,6 +317,11 @@ def _data_scope_checks(
     out: list[Check] = []
     for semester_id, ids in inputs.reviewees.items():
         label = f"{aliases.get(semester_id, semester_id)} ({semester_id})"
+        if semester_id not in visible:
+            out.append(
+                Check(f"data scope {label}", "not checked: Feishu does not list the semester (above)", checked=False)
+            )
+            continue
         hidden = [i for i in ids if i not in visible.get(semester_id, set())]
         findings: tuple[Finding, ...] = ()
         if hidden:

@@ -264,3 +264,13 @@ def test_open_ids_under_user_id_are_named_and_not_looked_up_as_user_ids(root: Pa
     assert "look like open_id, but target.user_id_type is user_id" in line
     assert check(report, "data scope").summary == "not checked: the IDs are not of target.user_id_type (above)"
     assert not emu.requests("reviewees.query") and not report.ok
+
+
+def test_a_semester_feishu_does_not_list_is_named_and_not_read(root: Path) -> None:
+    edit_catalog(root, H2, "7293040702900000000")
+    report, emu = doctor(load_tenant(), inputs(root))
+    (line,) = lines(check(report, "catalog against Feishu"))
+    assert "semester 2026-H2 (7293040702900000000) is not among the semesters Feishu lists" in line
+    c = check(report, "data scope 2026-H2 (7293040702900000000)")
+    assert c.summary == "not checked: Feishu does not list the semester (above)"
+    assert not emu.requests("reviewees.query") and report.requests == len(emu.requests()) <= report.budget
