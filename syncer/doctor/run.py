@@ -33,6 +33,7 @@ from syncer.feishu.records import LibraryMetric, Reviewee
 from syncer.live.reader import LiveReader
 from syncer.load.validate import ValidationResult
 from syncer.model import Catalog, UserIdType
+from syncer.text import plural
 
 _T = TypeVar("_T")
 
@@ -48,9 +49,6 @@ TOKEN_REMEDIES: Mapping[int, tuple[str, str]] = {
         "Basic Info; it changes when someone resets it)",
     ),
 }
-
-
-NO_CREDENTIALS = "no credentials"
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,32 +116,34 @@ def _scope_check(scope: str, probes: Sequence[tuple[Endpoint, Finding | None, bo
     return Check(scope, summary, findings)
 
 
-def _token_check(reader_factory: Callable[[], LiveReader], base_url: str) -> tuple[LiveReader | None, Check]:
+def _token_check(reader_factory: Callable[[], LiveReader], base_url: str) -> tuple[LiveReader | None, Check, int]:
+    """The reader with its token, or None and why not; and the requests that took (the token's is not paced,
+    so the reader does not count it)."""
     try:
         reader = reader_factory()
     except ConfigError as exc:  # FEISHU_APP_ID / FEISHU_APP_SECRET not set
-        return None, Check("credentials", NO_CREDENTIALS, (Finding(exc.message, "export both, then run again"),))
+        return None, Check("credentials", "no credentials", (Finding(exc.message, "export both, then run again"),)), 0
     try:
         reader.client.authenticate()
     except FeishuAPIError as exc:
         reader.close()
         meaning, remedy = TOKEN_REMEDIES.get(exc.code or 0, (f"no tenant token: {exc.message}", exc.remedy))
-        return None, Check("credentials", "no tenant token", (Finding(meaning, remedy),))
+        return None, Check("credentials", "no tenant token", (Finding(meaning, remedy),)), 1
     except NetworkError as exc:
         reader.close()
         finding = Finding(
             f"the token endpoint of {base_url} cannot be reached: {exc.message}",
             "check target.base_url (or FEISHU_BASE_URL, --base-url) and the network (proxy, firewall), then run again",
         )
-        return None, Check("credentials", "no tenant token", (finding,))
+        return None, Check("credentials", "no tenant token", (finding,)), 1
     except BadResponseError as exc:
         reader.close()
         finding = Finding(
             f"{base_url} does not answer as Feishu does: {exc.message}",
             "check target.base_url (or FEISHU_BASE_URL, --base-url): https://open.feishu.cn or https://open.larksuite.com",
         )
-        return None, Check("credentials", "no tenant token", (finding,))
-    return reader, Check("credentials", f"a tenant token was issued to app {reader.client.app_id}")
+        return None, Check("credentials", "no tenant token", (finding,)), 1
+    return reader, Check("credentials", f"a tenant token was issued to app {reader.client.app_id}"), 1
 
 
 def run_doctor(inputs: DoctorInputs, reader_factory: Callable[[], LiveReader]) -> DoctorReport:
@@ -154,26 +154,23 @@ def run_doctor(inputs: DoctorInputs, reader_factory: Callable[[], LiveReader]) -
     offline = [
         Check(
             "root",
-            "valid" if not inputs.root_errors else f"{inputs.root_errors} validation errors",
+            "valid" if not inputs.root_errors else plural(inputs.root_errors, "validation error"),
             ()
             if not inputs.root_errors
-            else (
-                Finding(f"the root has {inputs.root_errors} validation errors", "run `syncer validate` and fix them"),
-            ),
+            else (Finding(f"the root has {plural(inputs.root_errors, 'validation error')}", "run `syncer validate`"),),
         ),
         Check("user ID type", f"{uid}, against the IDs of {len(people_ids)} people in catalog.yaml", id_findings),
     ]
-    reader, token = _token_check(reader_factory, inputs.base_url)
+    reader, token, sent = _token_check(reader_factory, inputs.base_url)
     if reader is None:
         skipped = [
             Check(name, "not checked: no tenant token", checked=False)
             for name in ("permissions", "catalog against Feishu", "data scope")
         ]
-        sent = 0 if token.summary == NO_CREDENTIALS else 1
         return DoctorReport(inputs.base_url, None, uid, (token, *offline, *skipped, *_unknowable()), sent, budget=1)
     with reader:
         live, budget = _live_checks(reader, inputs, wrong_ids=bool(id_findings))
-        sent = reader.requests + 1  # the token's request is not paced, so the reader does not count it
+        sent += reader.requests
     return DoctorReport(
         inputs.base_url, reader.client.app_id, uid, (token, *offline, *live, *_unknowable()), sent, budget
     )
@@ -183,8 +180,8 @@ def _unknowable() -> tuple[Check, ...]:
     return (
         Check(
             WRITE_SCOPE,
-            "cannot be checked without writing: the reads accept it but do not need it, and doctor never imports; "
-            "without it the first import is refused with 99991672, which names it",
+            "cannot be checked without writing: it opens the reads too, so no read tells whether it is granted, and "
+            "doctor never imports; without it the first import is refused with 99991672, which names it",
             checked=False,
         ),
         Check(

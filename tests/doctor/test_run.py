@@ -242,7 +242,7 @@ def test_an_invalid_root_is_a_problem_and_leaves_the_data_scope_unchecked(root: 
     (root / "teams" / "broken.yaml").write_text("semester: 2026-H2\nreviewees:\n  nobody: {revenue: {weight: 1%}}\n")
     report, emu = doctor(load_tenant(), inputs(root))
     (line,) = lines(check(report, "root"))
-    assert "the root has 1 validation errors" in line and "syncer validate" in line
+    assert "the root has 1 validation error" in line and "syncer validate" in line
     assert check(report, "data scope").summary == "not checked: the root does not validate (above)"
     assert not emu.requests("reviewees.query") and not report.ok
 
