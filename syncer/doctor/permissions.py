@@ -84,7 +84,7 @@ ENDPOINTS: Mapping[str, Endpoint] = {
 COMMANDS: Mapping[str, tuple[str, ...]] = {
     "apply": ("import", "metric_details"),
     "apply --preflight": ("reviewees",),
-    "plan --refresh, plan --refresh-all": ("metric_details",),
+    "plan --refresh": ("metric_details",),  # and --refresh-all
     "catalog pull": ("semesters", "metric_libs", "metric_fields"),
     "import": ("reviewees", "metric_details"),
     "people resolve": ("batch_get_id",),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -83,3 +83,57 @@ def test_the_help_states_the_requests_it_spends() -> None:
     assert code == 0
     assert "1 reviewees/query per 50 reviewees" in " ".join(out.split())
     assert "performance:metric:write cannot be checked without writing" in " ".join(out.split())
+
+
+def without_scope(tenant: Tenant) -> Tenant:
+    from syncer.emulator.scopes import ENDPOINT_SCOPES
+
+    every = {s for scopes in ENDPOINT_SCOPES.values() for s in scopes}
+    kept = frozenset(s for s in every if s not in ("performance:metric:read", "performance:metric:write"))
+    return dataclasses.replace(tenant, app=dataclasses.replace(tenant.app, scopes=kept))
+
+
+@pytest.mark.parametrize(
+    ("fault", "edit", "tenant_of", "expected"),
+    [
+        (
+            "missing scope",
+            None,
+            without_scope,
+            "the app may not call metric_details/query (99991672), which `syncer apply`, `syncer plan --refresh`, "
+            "`syncer import` need: add the permission performance:metric:read",
+        ),
+        (
+            "wrong ID type",
+            ("syncer.yaml", "user_id_type: open_id", "user_id_type: people_admin_id"),
+            None,
+            "but target.user_id_type is people_admin_id: set target.user_id_type: open_id in syncer.yaml",
+        ),
+        (
+            "unknown field",
+            ("catalog.yaml", 'note:   {id: "7"', 'note:   {id: "7999"'),
+            None,
+            "field revenue.note (7999) is not a field of that metric in Feishu (an import answers 1580305): fix",
+        ),
+    ],
+)
+def test_each_fault_is_named_with_its_remedy_and_exits_1(
+    root: str,
+    monkeypatch: pytest.MonkeyPatch,
+    fault: str,
+    edit: tuple[str, str, str] | None,
+    tenant_of: Callable[[Tenant], Tenant] | None,
+    expected: str,
+) -> None:
+    if edit is not None:
+        path = Path(root) / edit[0]
+        text = path.read_text()
+        assert edit[1] in text, fault
+        path.write_text(text.replace(edit[1], edit[2], 1))
+    tenant = load_tenant()
+    if tenant_of is not None:
+        tenant = tenant_of(tenant)
+    for _ in serve(tenant, monkeypatch):
+        code, out = doctor("--root", root)
+        assert code == 1, out
+        assert expected in " ".join(out.split()), out
