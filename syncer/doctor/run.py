@@ -105,11 +105,13 @@ class _Probe:
             return None, Finding(f"{endpoint.name} failed: {exc.message}", "check the network, then run again")
 
 
-def _scope_check(scope: str, probes: Sequence[tuple[Endpoint, Finding | None, bool]]) -> Check:
+def _scope_check(
+    scope: str, probes: Sequence[tuple[Endpoint, Finding | None, bool]], why_not: str = "nothing to ask"
+) -> Check:
     """One scope, from the reads that need it: (endpoint, what went wrong, whether it was read at all)."""
     ran = [(e, f) for e, f, asked in probes if asked]
     if not ran:
-        return Check(scope, "not checked: nothing needed " + " or ".join(e.name for e, _, _ in probes), checked=False)
+        return Check(scope, f"not checked: {why_not}", checked=False)
     findings = tuple(f for _, f in ran if f is not None)
     answered = [e.name for e, f in ran if f is None]
     summary = f"{', '.join(answered)} answered" if answered else "refused"
@@ -202,13 +204,14 @@ def _live_checks(reader: LiveReader, inputs: DoctorInputs, *, wrong_ids: bool) -
     employee: Finding | None = None
     if uid == "user_id" and semesters is not None:  # the same read with user_id: only that scope differs
         _, employee = probe("semesters", lambda: client.list_semesters(user_id_type="user_id"))
-        if "semesters" in probe.denied:
+        if "semesters" in probe.denied:  # the first call was answered: only the user_id differs
             employee = Finding(
                 "the app may not use user_id_type user_id (99991672 with it, an answer without it)",
                 f"add the permission {EMPLOYEE_ID_SCOPE} to the app in the Feishu developer console, then publish "
                 "a new version of the app",
             )
-    usable = not wrong_ids and employee is None  # requests naming people can be answered
+    no_user_id = "semesters" in probe.denied
+    usable = not wrong_ids and not no_user_id  # requests naming people can be answered
 
     library: list[LibraryMetric] | None
     library, lib_failed = probe("metric_libs", lambda: client.query_metric_libs(user_id_type="open_id"))
@@ -252,9 +255,21 @@ def _live_checks(reader: LiveReader, inputs: DoctorInputs, *, wrong_ids: bool) -
             "performance:metric_lib:read",
             [(e["metric_libs"], lib_failed, True), (e["metric_fields"], fields_failed, bool(field_ids))],
         ),
-        _scope_check("performance:semester_user:read", [(e["reviewees"], rev_failed, bool(reviewees) and usable)]),
-        _scope_check("performance:metric:read", [(e["metric_details"], details_failed, first is not None)]),
-        _scope_check("contact:user.id:readonly", [(e["batch_get_id"], contact_failed, bool(emails))]),
+        _scope_check(
+            "performance:semester_user:read",
+            [(e["reviewees"], rev_failed, bool(reviewees) and usable)],
+            "no reviewee of an open semester Feishu lists to ask about (see data scope)",
+        ),
+        _scope_check(
+            "performance:metric:read",
+            [(e["metric_details"], details_failed, first is not None)],
+            "no reviewee the app can see to ask about",
+        ),
+        _scope_check(
+            "contact:user.id:readonly",
+            [(e["batch_get_id"], contact_failed, bool(emails))],
+            "nobody in catalog.yaml is given by email (only `syncer people resolve` needs it)",
+        ),
     ]
     if uid == "user_id":
         asked = semesters is not None

@@ -274,3 +274,15 @@ def test_a_semester_feishu_does_not_list_is_named_and_not_read(root: Path) -> No
     c = check(report, "data scope 2026-H2 (7293040702900000000)")
     assert c.summary == "not checked: Feishu does not list the semester (above)"
     assert not emu.requests("reviewees.query") and report.requests == len(emu.requests()) <= report.budget
+
+
+def test_without_people_given_by_email_the_contact_scope_is_not_asked_for(root: Path) -> None:
+    from syncer.model import PersonDef
+
+    given = inputs(root)
+    people = {a: PersonDef(a, p.id) for a, p in given.catalog.people.items() if p.id}
+    given = dataclasses.replace(given, catalog=dataclasses.replace(given.catalog, people=people))
+    report, emu = doctor(load_tenant(), given)
+    c = check(report, "contact:user.id:readonly")
+    assert c.status == "unchecked" and "nobody in catalog.yaml is given by email" in c.summary
+    assert not emu.requests("users.batch_get_id") and report.requests == report.budget == 6
