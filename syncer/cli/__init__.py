@@ -5,7 +5,7 @@ One module per group of commands; importing them registers their commands on the
 
 from __future__ import annotations
 
-from syncer.cli import apply, emulator, files, fmt, live, plan, sheet, state  # noqa: F401 (registers the commands)
+from syncer.cli import apply, doctor, emulator, files, fmt, live, plan, sheet, state  # noqa: F401 (registers the commands)
 from syncer.cli.main import cli, main
 
 __all__ = ["cli", "main"]

@@ -41,6 +41,7 @@ from syncer.emulator.faults import FaultInjector, FaultPlan, ResponseLost
 from syncer.emulator.loader import load_tenant
 from syncer.emulator.ratelimit import SlidingWindowLimiter
 from syncer.emulator.routes import ROUTES, Query, Route, parse_query
+from syncer.emulator.scopes import MISSING_SCOPE, denied_message, missing_scopes
 from syncer.emulator.store import ImportRecord, LogEntry, Store, StoredValue, Token
 from syncer.emulator.tenant import Tenant
 
@@ -175,6 +176,9 @@ class Emulator:
             return o
         if route.endpoint == "auth.tenant_access_token":
             return self._issue(seq, body)
+        lacking = missing_scopes(tenant.app.scopes, route.endpoint, q.get("user_id_type"))
+        if lacking:
+            return _Outcome(error(seq, 400, MISSING_SCOPE, denied_message(lacking)), MISSING_SCOPE, app_id)
         if route.performance and not tenant.licence:
             return _Outcome(
                 _reject(seq, rules.Rejection(1580901, "the tenant has no performance licence")),

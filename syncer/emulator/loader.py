@@ -185,6 +185,7 @@ def _build(data: dict[str, Any], problems: list[str]) -> Tenant:
         token_refresh_window_seconds=app_d.get("token_refresh_window_seconds", 1800),
         data_scope=None if include == "all" else frozenset(include),
         data_scope_exclude=frozenset(scope.get("exclude", [])),
+        scopes=frozenset(app_d["scopes"]) if "scopes" in app_d else None,
     )
     switches = Switches(**(data.get("switches") or {}))
     limits = dict(DEFAULT_RATE_LIMITS)

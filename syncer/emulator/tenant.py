@@ -176,6 +176,7 @@ class App:
     token_refresh_window_seconds: int = 1800
     data_scope: frozenset[str] | None = None  # open_ids; None: every user
     data_scope_exclude: frozenset[str] = frozenset()
+    scopes: frozenset[str] | None = None  # the permission scopes granted; None: every scope (scopes.py)
 
     def in_scope(self, open_id: str) -> bool:
         if open_id in self.data_scope_exclude:
