@@ -465,6 +465,37 @@ def test_metric_details_chunks_reviewees_by_50(server: FakeFeishu, make_client: 
     assert sizes == [50, 50, 20]
 
 
+def test_reviewees_query_sends_at_most_50_user_ids_a_request_and_pages_each(
+    server: FakeFeishu, make_client: Any
+) -> None:
+    """reviewees/query documents at most 50 user_ids: 120 go as 50, 50 and 20, each request paged."""
+    server.script(
+        REVIEWEES_QUERY,
+        ok({"reviewees": [{"reviewee_user_id": {"open_id": "ou_1"}}], "has_more": True, "page_token": "p2"}),
+        ok({"reviewees": [{"reviewee_user_id": {"open_id": "ou_2"}}], "has_more": False}),
+    )
+    ids = [f"ou_{i:032x}" for i in range(120)]
+    make_client(ReadClient).query_reviewees(semester_id="1", user_ids=ids)
+    calls = server.calls(REVIEWEES_QUERY)
+    sizes = [len(json.loads(r.content)["user_ids"]) for r in calls]
+    assert sizes == [50, 50, 50, 20]  # the first 50 took two pages
+    assert [json.loads(r.content)["user_ids"] for r in calls[1:]] == [ids[:50], ids[50:100], ids[100:]]
+
+
+@pytest.mark.parametrize(
+    ("uid_type", "sent"),
+    [("open_id", "open_id"), ("union_id", "union_id"), ("user_id", "user_id"), ("people_admin_id", None)],
+)
+def test_semesters_are_asked_with_a_documented_user_id_type_only(
+    server: FakeFeishu, make_client: Any, uid_type: Any, sent: str | None
+) -> None:
+    """v1 semesters documents open_id, union_id and user_id: with people_admin_id the parameter is left out."""
+    server.defaults[SEMESTERS_LIST] = {"items": []}
+    make_client(ReadClient).list_semesters(user_id_type=uid_type)
+    [request] = server.calls(SEMESTERS_LIST)
+    assert request.url.params.get("user_id_type") == sent
+
+
 def test_floats_never_reach_ids(server: FakeFeishu, make_client: Any) -> None:
     server.script(
         METRIC_FIELDS_QUERY,
