@@ -65,5 +65,8 @@ def likely_cause(code: int, fields: list[tuple[MetricDef, FieldDef]], *, percent
     if code == 1580306:
         return "the reviewees are not in this semester's evaluation, or its project has not started: check the semester"
     if code == 1580312:
-        return f"the reviewees' metric templates do not hold metrics {', '.join(metrics)}: check the templates"
+        return (
+            f"Feishu finds no metric {', '.join(metrics)} for these reviewees: check the metric IDs in catalog.yaml "
+            "(compare with `syncer catalog pull`) and the reviewees' metric templates"
+        )
     return "see the code's meaning"

@@ -7,7 +7,7 @@ reviewee's weight decreases still go no later than its increases), and the halve
 - the first half is sent; when it is accepted, the fault is in the second half, which is split again
   without being sent whole (one request saved per level);
 - when the first half is rejected, it is split further, and the second half is still sent whole;
-- a reviewee-level code (1580112, 1580304, 1580306, 1580312) cuts only between reviewees, so the culprit
+- a reviewee-level code (1580112, 1580304, 1580306) cuts only between reviewees, so the culprit
   is found as a whole reviewee (all its rows are under suspicion first); a row-level code cuts anywhere.
 
 A row is found at fault only when it was refused ALONE: in a request of that one unit (a row, or one

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from syncer.feishu.client import QUERY_CHUNK, ReadClient
+from syncer.feishu.client import ReadClient
 from syncer.load.settings import Settings
 from syncer.model import DesiredState, RowKey
 from syncer.plan.model import Plan
@@ -14,8 +14,6 @@ from syncer.plan.sent import desired_fields, sent_digest
 from syncer.state.model import Rejection, format_time
 from syncer.state.protocols import ApplyLog
 
-#: The user ID types the read APIs (metric_details/query, reviewees/query) answer with.
-READABLE_ID_TYPES = ("open_id", "user_id")
 PREFLIGHT_MESSAGE = (
     "pre-flight: reviewees/query does not list this reviewee in the semester (left, never "
     "enrolled, or outside the app's data scope)"
@@ -38,14 +36,11 @@ def preflight_reviewees(
     at = format_time(clock())
     for semester, rows in per_semester.items():
         reviewees = sorted({r.reviewee for r in rows})
-        found: set[str] = set()
         uid = settings.target.user_id_type
-        for start in range(0, len(reviewees), QUERY_CHUNK):
-            chunk = reviewees[start : start + QUERY_CHUNK]
-            for rv in client.query_reviewees(semester_id=semester, user_ids=chunk, user_id_type=uid):
-                got = rv.user.get(uid)
-                if got:
-                    found.add(got)
+        answered = client.query_reviewees(semester_id=semester, user_ids=reviewees, user_id_type=uid)
+        found = {rv.user.get(uid) for rv in answered}
+        if None in found:  # an answer without the reviewee's ID of the type cannot say who is missing
+            continue
         missing = [r for r in rows if r.reviewee not in found]
         if missing:
             values = desired_fields(desired.values, missing)

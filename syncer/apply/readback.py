@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal, NamedTuple
 
-from syncer.apply.preflight import READABLE_ID_TYPES
 from syncer.errors import FeishuError, SyncerError
 from syncer.feishu.client import QUERY_CHUNK
 from syncer.feishu.errors import RevieweeRejected, RowRejected
@@ -31,8 +30,6 @@ def read_back(
     """Read the rows back (metric_details/query, 50 reviewees a request) and compare them with what the
     batch sent. A reviewee the read refuses by name is left out (its rows cannot be judged); a value that
     is not there settles it: absent."""
-    if uid not in READABLE_ID_TYPES:
-        return Verdict("unknown", f"the read API names reviewees by open_id and user_id, not {uid}")
     reviewees = sorted({r.reviewee for r in rows})
     answers: list[RevieweeMetrics] = []
     unread: set[str] = set()
@@ -58,7 +55,9 @@ def read_back(
     held: dict[RowKey, dict[str, str | None]] = {}
     metrics = {m.id: m for m in catalog.metrics.values()}
     for rm in answers:
-        rid = rm.reviewee.get(uid) or ""
+        rid = rm.reviewee.get(uid)
+        if not rid:  # an answer that does not say whose values these are settles nothing
+            return Verdict("unknown", f"the read answer names a reviewee without its {uid}")
         for metric in rm.metrics:
             mdef = metrics.get(metric.metric_id)
             row = RowKey(semester, rid, metric.metric_id)

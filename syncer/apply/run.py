@@ -15,7 +15,7 @@ from syncer.apply.answer import Unconfirmed
 from syncer.apply.applier import Applier
 from syncer.apply.context import ApplyOptions, Collaborators, Listeners, now_utc
 from syncer.apply.outcome import ApplyReport, ProgressFn, RejectedRow, StepHook, Stopped, StopRequest
-from syncer.apply.preflight import PREFLIGHT_MESSAGE, READABLE_ID_TYPES, preflight_reviewees
+from syncer.apply.preflight import PREFLIGHT_MESSAGE, preflight_reviewees
 from syncer.errors import RefusedError
 from syncer.feishu.codes import describe
 from syncer.feishu.pacing import Pacer, SharedQuota
@@ -281,7 +281,7 @@ def run_apply(
         if state is None:  # created only now, so that a plan saved before the first apply still matches
             state = store.create(target)
         skip: frozenset[RowKey] = frozenset()
-        if options.preflight and settings.target.user_id_type in READABLE_ID_TYPES:
+        if options.preflight:
             moved = preflight_reviewees(
                 plan, client=client, store=store, settings=settings, desired=desired, clock=clocks.clock
             )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from syncer.emulator.rules import Rejection, parse_id, user_id_type_of
@@ -18,6 +18,7 @@ Data = dict[str, Any]
 GATEWAY_INVALID = 99992402  # the gateway's "field validation failed", with field_violations
 CONTACT_BAD_REQUEST = GATEWAY_INVALID
 CONTACT_ID_TYPES = ("open_id", "union_id", "user_id")
+SEMESTER_ID_TYPES = CONTACT_ID_TYPES  # v1 semesters documents these three only
 MAX_QUERY_REVIEWEES = 50
 MAX_FIELD_IDS = 50
 DEFAULT_PAGE_SIZE = 20
@@ -29,13 +30,17 @@ def _bad(detail: str, field: str | None = None) -> Rejection:
     return Rejection(1580102, detail, field)
 
 
-def user_json(user: User, user_id_type: str) -> dict[str, str]:
-    """A user as the performance API returns one: {open_id, user_id} (the SDK's `User`), plus the ID of
-    the request's user_id_type when that is union_id or people_admin_id (emulator's guess)."""
-    out = {"open_id": user.open_id, "user_id": user.user_id}
-    if user_id_type in ("union_id", "people_admin_id"):
-        out[user_id_type] = user.id_of(user_id_type)
-    return out
+def user_json(user: User, user_id_type: str, shape: str = "documented") -> dict[str, str]:
+    """A user as the performance API returns one: {open_id, user_id} (the SDK's `User`). `documented`: its
+    `user_id` holds the ID of the request's user_id_type (the endpoint pages: 与入参 user_id_type 类型一致);
+    `typed_key` (the other reading): `user_id` is the employee ID, and a union_id or people_admin_id request
+    adds that ID under its own key."""
+    if shape == "typed_key":
+        out = {"open_id": user.open_id, "user_id": user.user_id}
+        if user_id_type in ("union_id", "people_admin_id"):
+            out[user_id_type] = user.id_of(user_id_type)
+        return out
+    return {"open_id": user.open_id, "user_id": user.id_of(user_id_type)}
 
 
 def _body(body: bytes, *, required: bool = True) -> dict[str, Any] | Rejection:
@@ -108,7 +113,9 @@ def _metric_detail(
         if v.field_value is not None:
             f["field_value"] = v.field_value
         if v.field_value_person is not None:
-            f["field_value_person"] = user_json(tenant.users[v.field_value_person], uid_type)
+            f["field_value_person"] = user_json(
+                tenant.users[v.field_value_person], uid_type, tenant.switches.user_object
+            )
         fields.append(f)
     dim_id, dim_name, dim_weight = tpl_dimension
     return {
@@ -177,7 +184,10 @@ def metric_details_query(tenant: Tenant, store: Store, query: Mapping[str, str],
             _metric_detail(tenant, store, semester.id, user, tenant.metrics[mid], dim, uid_type)
             for mid in tpl.metric_ids
         ]
-        head: Data = {"reviewee_user_id": user_json(user, uid_type), "metric_template_id": tpl.id}
+        head: Data = {
+            "reviewee_user_id": user_json(user, uid_type, tenant.switches.user_object),
+            "metric_template_id": tpl.id,
+        }
         if tenant.switches.metric_details_shape == "list":
             out.append({**head, "metric_details": details, "reviewee_stage_statuses": []})
         else:
@@ -264,7 +274,7 @@ def reviewees_query(tenant: Tenant, store: Store, query: Mapping[str, str], body
     if isinstance(request, Rejection):
         return request
     uid_type, data, semester_id = request
-    user_ids = _str_list(data.get("user_ids"), "user_ids")
+    user_ids = _str_list(data.get("user_ids"), "user_ids", max_items=MAX_QUERY_REVIEWEES)
     activity_ids = _str_list(data.get("activity_ids"), "activity_ids")
     if isinstance(user_ids, Rejection):
         return user_ids
@@ -287,7 +297,7 @@ def reviewees_query(tenant: Tenant, store: Store, query: Mapping[str, str], body
         user = tenant.users[r.reviewee_user_id]
         items.append(
             {
-                "reviewee_user_id": user_json(user, uid_type),
+                "reviewee_user_id": user_json(user, uid_type, tenant.switches.user_object),
                 "activity_ids": list(r.activity_ids),
                 "reviewprofile_url": f"https://performance.feishu.cn/reviewprofile?semester_id={semester.id}"
                 f"&user_id={user.user_id}",
@@ -300,9 +310,10 @@ def reviewees_query(tenant: Tenant, store: Store, query: Mapping[str, str], body
 
 
 def semesters_list(tenant: Tenant, store: Store, query: Mapping[str, str], body: bytes) -> Data | Rejection:
-    uid_check = _uid_type(query)
-    if isinstance(uid_check, Rejection):
-        return uid_check
+    uid_type = query.get("user_id_type") or "open_id"
+    if uid_type not in SEMESTER_ID_TYPES:
+        # Documented as open_id | union_id | user_id only; the gateway checks a declared enum.
+        return Rejection(GATEWAY_INVALID, "user_id_type must be open_id, union_id or user_id", "user_id_type")
     filters: dict[str, int] = {}
     for key in ("start_time", "end_time", "year"):
         text = query.get(key)
@@ -310,6 +321,7 @@ def semesters_list(tenant: Tenant, store: Store, query: Mapping[str, str], body:
             if not text.isdigit():
                 return _bad(f"{key} must be an integer", key)
             filters[key] = int(text)
+    time: Callable[[int], int | str] = int if tenant.switches.semester_times == "int" else str
     items: list[Data] = []
     for s in tenant.semesters.values():
         if "year" in filters and s.year != filters["year"]:
@@ -328,12 +340,12 @@ def semesters_list(tenant: Tenant, store: Store, query: Mapping[str, str], body:
                 "year": s.year,
                 "type_group": s.type_group,
                 "type": s.type,
-                "name": s.name.to_json(),
+                "name": s.name.to_json(tenant.switches.semester_names),
                 "progress": s.progress,
-                "start_time": str(s.start_time),
-                "end_time": str(s.end_time),
-                "create_time": str(s.start_time),
-                "modify_time": str(s.start_time),
+                "start_time": time(s.start_time),
+                "end_time": time(s.end_time),
+                "create_time": time(s.start_time),
+                "modify_time": time(s.start_time),
             }
         )
     return {"items": items}

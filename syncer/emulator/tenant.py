@@ -37,7 +37,10 @@ class I18n:
     zh_cn: str
     en_us: str
 
-    def to_json(self) -> dict[str, str]:
+    def to_json(self, keys: Literal["zh-CN", "zh_cn"] = "zh_cn") -> dict[str, str]:
+        """`keys`: the SDK models' `zh_cn`/`en_us`, or the `zh-CN`/`en-US` of v1 semesters' documented example."""
+        if keys == "zh-CN":
+            return {"zh-CN": self.zh_cn, "en-US": self.en_us}
         return {"zh_cn": self.zh_cn, "en_us": self.en_us}
 
 
@@ -194,6 +197,9 @@ class Switches:
     percentage_wire_format: Literal["40%", "40", "both"] = "both"
     accept_numeric_ids: bool = False
     admin_fields: Literal["entered", "always"] = "entered"
+    user_object: Literal["documented", "typed_key"] = "documented"
+    semester_names: Literal["zh-CN", "zh_cn"] = "zh-CN"
+    semester_times: Literal["string", "int"] = "string"
 
 
 @dataclass(frozen=True, slots=True)

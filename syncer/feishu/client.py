@@ -49,7 +49,8 @@ READ_PATHS = frozenset(
     }
 )
 
-QUERY_CHUNK = 50  # reviewee_user_ids, field_ids, emails and mobiles per read request
+QUERY_CHUNK = 50  # reviewee_user_ids, user_ids, field_ids, emails and mobiles per read request
+SEMESTER_ID_TYPES: frozenset[str] = frozenset({"open_id", "union_id", "user_id"})  # v1 semesters' documented ones
 DEFAULT_PAGE_SIZE = 50  # the documented maximum of reviewees/query (1-50); the metric library too
 _MAX_PAGES = 10_000
 
@@ -166,19 +167,23 @@ class ReadClient:
         page_size: int = DEFAULT_PAGE_SIZE,
     ) -> list[Reviewee]:
         """The reviewees of a semester, every page."""
-        payload: dict[str, Any] = {"semester_id": semester_id}
-        if user_ids:
-            payload["user_ids"] = list(user_ids)
-        if activity_ids:
-            payload["activity_ids"] = list(activity_ids)
-        items = self._paged(
-            REVIEWEES_QUERY, user_id_type=user_id_type, payload=payload, key="reviewees", page_size=page_size
-        )
+        items: list[Mapping[str, Any]] = []
+        for chunk in list(_chunks(user_ids, QUERY_CHUNK)) or [[]]:  # at most 50 user_ids a request
+            payload: dict[str, Any] = {"semester_id": semester_id}
+            if chunk:
+                payload["user_ids"] = chunk
+            if activity_ids:
+                payload["activity_ids"] = list(activity_ids)
+            items += self._paged(
+                REVIEWEES_QUERY, user_id_type=user_id_type, payload=payload, key="reviewees", page_size=page_size
+            )
         return self._parse(REVIEWEES_QUERY, parse_reviewees, items)
 
     def list_semesters(self, *, user_id_type: UserIdType = "open_id") -> list[Semester]:
-        """GET /open-apis/performance/v1/semesters."""
-        data = self._session.call("GET", SEMESTERS_LIST, params={"user_id_type": user_id_type})
+        """GET /open-apis/performance/v1/semesters. Its user_id_type is documented as open_id, union_id or
+        user_id: with people_admin_id it is left out (Feishu's default, open_id; syncer reads no user of it)."""
+        params = {} if user_id_type not in SEMESTER_ID_TYPES else {"user_id_type": user_id_type}
+        data = self._session.call("GET", SEMESTERS_LIST, params=params)
         return self._parse(SEMESTERS_LIST, parse_semesters, data)
 
     def batch_get_user_ids(

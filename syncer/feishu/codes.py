@@ -76,7 +76,11 @@ CODES: dict[int, CodeInfo] = {
         "drop the field from the YAML or ask the admin",
         "row",
     ),
-    1580312: CodeInfo("the reviewee's metrics were not found", "check the reviewee's metric template", "reviewee"),
+    1580312: CodeInfo(
+        "the reviewee's metric was not found",
+        "check the metric ID in catalog.yaml, and that the metric is in the reviewee's metric template",
+        "row",
+    ),
     1580901: CodeInfo(
         "the tenant has no performance licence", "ask the tenant admin to enable Performance seats", "request"
     ),

@@ -97,11 +97,11 @@ class RateLimitedError(RequestRejected):
 
 
 class RevieweeRejected(FeishuAPIError):
-    """A reviewee's rows are refused (1580112, 1580304, 1580306, 1580312): isolate that reviewee."""
+    """A reviewee's rows are refused (1580112, 1580304, 1580306): isolate that reviewee."""
 
 
 class RowRejected(FeishuAPIError):
-    """A row is refused (1580301-1580303, 1580305, 1580311): isolate that row."""
+    """A row is refused (1580301-1580303, 1580305, 1580311, 1580312): isolate that row."""
 
 
 class RequestBugError(FeishuAPIError):

@@ -27,7 +27,8 @@ class ImportedMetric(TypedDict):
 
 @dataclass(frozen=True, slots=True)
 class UserIds:
-    """A user as the read APIs name it (`{open_id, user_id}`, maybe more)."""
+    """A user as the read APIs name it: `{open_id, user_id}`, where `user_id` holds the ID of the request's
+    user_id_type (docs/feishu-api.md); a key named after the type is taken first if one ever appears."""
 
     open_id: str | None = None
     user_id: str | None = None
@@ -35,8 +36,11 @@ class UserIds:
     people_admin_id: str | None = None
 
     def get(self, user_id_type: UserIdType) -> str | None:
-        value: str | None = getattr(self, user_id_type)
-        return value
+        """The user's ID of `user_id_type` (the type the request asked for), None when the answer has none."""
+        typed: str | None = getattr(self, user_id_type)
+        if typed or user_id_type == "open_id":
+            return typed
+        return self.user_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,9 +169,11 @@ def _objects(value: object, what: str) -> list[Mapping[str, Any]]:
 
 
 def _i18n(value: object) -> dict[str, str]:
+    """A name by language, keyed `zh_cn`/`en_us` whether Feishu writes `zh_cn` (the SDK models) or `zh-CN`
+    (v1 semesters' documented example)."""
     if isinstance(value, str):
         return {"zh_cn": value}
-    return {k: v for k, v in _obj(value, "name").items() if isinstance(v, str)}
+    return {k.lower().replace("-", "_"): v for k, v in _obj(value, "name").items() if isinstance(v, str)}
 
 
 def _user(value: object) -> UserIds:

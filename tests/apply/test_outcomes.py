@@ -2,8 +2,8 @@
 
 The matrix: the answer of an import is lost (a timeout the client retries, or a kill between the answer and
 the record, settled by the next apply) after Feishu accepted or refused it; Feishu remembers the tokens of
-refused requests or not; the read-back works, fails, or is blind (union_id: the read API names users by
-open_id and user_id only). Whatever the combination, the runs end with every good value in Feishu, the
+refused requests or not; the read-back works, fails, or is blind (union_id, and answers that name users by
+open_id alone). Whatever the combination, the runs end with every good value in Feishu, the
 refused rows quarantined, and no value in the state that Feishu does not hold."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 from syncer.emulator import Emulator, ManualClock
 from syncer.load.validate import validate_root
 from syncer.state import open_store
-from tests.apply.test_run import AnswerLost, Crash, World, use_postgres
+from tests.apply.test_run import AnswerLost, Crash, Nameless, World, use_postgres
 from tests.example import copy_example
 
 OUTSIDE = "ou_78120b254976fdd6d756c249c1ecaf8a"  # enrolled, outside the app's data scope: 1580112
@@ -37,7 +37,7 @@ def _world(tmp_path: Path, *, remember: bool, readback: Readback, outside: bool)
         (root / "teams" / "outside.yaml").write_text(
             "semester: 2026-H2\nreviewees:\n  outside.scope:\n    revenue: {weight: 10%, target: 100}\n"
         )
-    if readback == "blind":  # the same people by union_id, which the read API cannot answer with
+    if readback == "blind":  # the same people by union_id, which the answers below do not give
         for user in tenant.users.values():
             text = text.replace(user.open_id, user.union_id)
         settings = root / "syncer.yaml"
@@ -46,7 +46,7 @@ def _world(tmp_path: Path, *, remember: bool, readback: Readback, outside: bool)
     emu = Emulator(tenant, clock=clock, sleep=clock.sleep)
     if readback == "failing":
         emu.faults.inject("error", endpoint="metric_details.query", times=1000)
-    return World(root, clock, emu)
+    return World(root, clock, emu, answers_wrapper=Nameless if readback == "blind" else None)
 
 
 def _state_values(w: World) -> dict[tuple[str, str, str, str], str]:
@@ -124,12 +124,12 @@ def test_a_lost_refusal_is_never_recorded_as_applied(
 
 @pytest.mark.parametrize("remember", [False, True])
 def test_a_blind_read_back_resends_rather_than_guessing(tmp_path: Path, remember: bool) -> None:
-    """With union_id nothing can be read back: a lost acceptance is sent once more under a new token (one
-    extra request), never recorded on the strength of 1580110 alone."""
+    """Answers without the reviewees' union_ids settle nothing: a lost acceptance is sent once more under a
+    new token (one extra request), never recorded on the strength of 1580110 alone."""
     w = _world(tmp_path, remember=remember, readback="blind", outside=False)
     _lose(w, code=0, when="retry")
     run = w.apply()
-    assert any("not confirmed" in n for n in run.report.notes), run.report.notes
+    assert any("not confirmed (the read answer names a reviewee without its union_id)" in n for n in run.report.notes)
     assert len(w.emu.import_records()) == 3  # 2 batches, the first one twice (same values)
     assert _state_values(w) == _held(w)
 

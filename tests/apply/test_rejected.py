@@ -285,6 +285,24 @@ def test_row_and_reviewee_level_codes_are_isolated(world: World, code: int) -> N
     assert world.apply().report.exit_code == 0
 
 
+def test_1580312_condemns_the_row_whose_metric_feishu_does_not_find_and_lands_the_reviewees_other_rows(
+    world: World,
+) -> None:
+    """1580312 is documented as "the reviewee's metric was not found: check the metric ID": the row's
+    problem. alice's incidents row (not in her template) is refused alone; her revenue and nps rows land."""
+    (world.root / "teams" / "leavers.yaml").unlink()
+    support = world.root / "teams" / "support.yaml"
+    support.write_text(support.read_text().replace('      calibration: "Self-assessed: exceeded"\n', ""))
+    alice = _setup_code(world, 1580312)
+    run = world.apply()
+    assert [(r.row.reviewee, r.code) for r in run.report.rejected] == [(alice, 1580312)]
+    (bad,) = [r.row for r in run.report.rejected]
+    assert "metric ID" in run.report.rejected[0].remedy
+    held = {k for k in world.held_values() if k[1] == alice}
+    expected = {k for k in world.expected_values() if k[1] == alice and k[2] != bad.metric}
+    assert expected and held == expected  # every other row of alice landed
+
+
 def test_weights_over_100_counting_a_metric_the_yaml_no_longer_holds(world: World) -> None:
     """1580304: alice's nps weight (40%) stays in Feishu after `state rm`; raising revenue to 70% passes 100%."""
     from syncer.load.validate import validate_root

@@ -51,9 +51,13 @@ class World:
     runs: list[ApplyRun] = field(default_factory=list)
 
     transport_wrapper: Callable[[httpx.BaseTransport], httpx.BaseTransport] | None = None
+    # Rewrites Feishu's answers for every apply (a reading the emulator has no switch for); applied first.
+    answers_wrapper: Callable[[httpx.BaseTransport], httpx.BaseTransport] | None = None
 
     def client(self) -> WriteClient:
         transport: httpx.BaseTransport = EmulatorTransport(self.emu)
+        if self.answers_wrapper is not None:
+            transport = self.answers_wrapper(transport)
         if self.transport_wrapper is not None:
             transport = self.transport_wrapper(transport)
         return emulator_client(self.emu, self.clock, transport=transport)
@@ -295,6 +299,28 @@ class AnswerLost(httpx.BaseTransport):
                 self.fired = True
                 raise self.exc
         return response
+
+
+class Nameless(httpx.BaseTransport):
+    """Answers of the read APIs that name users by open_id alone: no ID of any other type to read."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        if not request.url.path.endswith(("/metric_details/query", "/reviewees/query")):
+            return response
+        body = json.loads(response.read())
+
+        def strip(node: Any) -> Any:
+            if isinstance(node, dict):
+                if "open_id" in node:
+                    return {"open_id": node["open_id"]}
+                return {k: strip(v) for k, v in node.items()}
+            return [strip(v) for v in node] if isinstance(node, list) else node
+
+        return httpx.Response(response.status_code, headers=response.headers, json=strip(body))
 
 
 def _former_world(tmp_path: Path) -> World:

@@ -58,7 +58,7 @@ def test_the_schema_names_every_endpoint_and_switch() -> None:
     assert set(schema["properties"]["rate_limits"]["properties"]) == set(ENDPOINTS)
     assert set(schema["properties"]["switches"]["properties"]) == {
         "metric_details_shape", "remember_rejected_tokens", "partial_rows", "percentage_wire_format",
-        "accept_numeric_ids", "admin_fields",
+        "accept_numeric_ids", "admin_fields", "user_object", "semester_names", "semester_times",
     }  # fmt: skip
 
 

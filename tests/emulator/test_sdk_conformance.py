@@ -185,7 +185,9 @@ def test_sdk_read_models_parse_the_answers(server: EmulatorServer) -> None:
     assert reviewees.success() and REVIEWEE in {r.reviewee_user_id.open_id for r in reviewees.data.reviewees}
 
     semesters = client.performance.v1.semester.list(ListSemesterRequest.builder().user_id_type("open_id").build())
-    assert semesters.success() and semesters.data.items[0].name.en_us == "2026 H2"
+    assert semesters.success() and semesters.data.items[0].id == SEMESTER
+    # The documentation's example keys names zh-CN/en-US; the SDK's I18n model reads zh_cn/en_us and finds none.
+    assert semesters.data.items[0].name.en_us is None
 
     users = client.contact.v3.user.batch_get_id(
         BatchGetIdUserRequest.builder().user_id_type("open_id")
@@ -193,6 +195,13 @@ def test_sdk_read_models_parse_the_answers(server: EmulatorServer) -> None:
     )  # fmt: skip
     assert users.success() and users.data.user_list[0].user_id == "ou_0a1b2c3d4e5f60718293a4b5c6d7e8f9"
     assert users.data.user_list[0].status.is_resigned is False
+
+
+def test_the_sdk_reads_semester_names_and_integer_times_in_its_own_reading(tenant: Tenant) -> None:
+    with make_server(tenant.with_switches(semester_names="zh_cn", semester_times="int")) as server:
+        semesters = sdk(server).performance.v1.semester.list(ListSemesterRequest.builder().build())
+    assert semesters.success() and semesters.data.items[0].name.en_us == "2026 H2"
+    assert isinstance(semesters.data.items[0].start_time, int)
 
 
 def test_the_list_shape_switch_is_what_the_sdk_cannot_parse(tenant: Tenant) -> None:

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from syncer import __version__
+from syncer.emulator import Emulator, EmulatorTransport
 from syncer.errors import FeishuError
 from syncer.feishu.auth import TOKEN_PATH
 from syncer.feishu.client import (
@@ -36,6 +37,7 @@ from syncer.feishu.errors import (
 from syncer.feishu.pacing import Pacer
 from syncer.feishu.retry import RetryPolicy
 from syncer.feishu.write import METRIC_DETAILS_IMPORT, WriteClient
+from tests.emulated import EMULATOR_CREDENTIALS
 from tests.feishu.fakefeishu import APP_SECRET, FakeFeishu, FakeTime, fail, ok
 
 ITEM: Any = {
@@ -463,6 +465,50 @@ def test_metric_details_chunks_reviewees_by_50(server: FakeFeishu, make_client: 
     make_client(ReadClient).query_metric_details(semester_id="1", reviewee_user_ids=ids)
     sizes = [len(json.loads(r.content)["reviewee_user_ids"]) for r in server.calls(METRIC_DETAILS_QUERY)]
     assert sizes == [50, 50, 20]
+
+
+def test_reviewees_query_sends_at_most_50_user_ids_a_request_and_pages_each(
+    server: FakeFeishu, make_client: Any
+) -> None:
+    """reviewees/query documents at most 50 user_ids: 120 go as 50, 50 and 20, each request paged."""
+    server.script(
+        REVIEWEES_QUERY,
+        ok({"reviewees": [{"reviewee_user_id": {"open_id": "ou_1"}}], "has_more": True, "page_token": "p2"}),
+        ok({"reviewees": [{"reviewee_user_id": {"open_id": "ou_2"}}], "has_more": False}),
+    )
+    ids = [f"ou_{i:032x}" for i in range(120)]
+    make_client(ReadClient).query_reviewees(semester_id="1", user_ids=ids)
+    calls = server.calls(REVIEWEES_QUERY)
+    sizes = [len(json.loads(r.content)["user_ids"]) for r in calls]
+    assert sizes == [50, 50, 50, 20]  # the first 50 took two pages
+    assert [json.loads(r.content)["user_ids"] for r in calls[1:]] == [ids[:50], ids[50:100], ids[100:]]
+
+
+def test_the_emulator_which_refuses_51_user_ids_answers_every_request_of_a_long_list() -> None:
+    emu = Emulator()
+    enrolled = list(emu.tenant.semesters["7293040702907514899"].reviewees)
+    ids = [f"ou_{i:032x}" for i in range(60)] + enrolled  # 60 unknown users, then the semester's reviewees
+    with ReadClient(
+        base_url="http://127.0.0.1", credentials=EMULATOR_CREDENTIALS, transport=EmulatorTransport(emu)
+    ) as c:
+        found = c.query_reviewees(semester_id="7293040702907514899", user_ids=ids)
+    assert {r.user.open_id for r in found} == {i for i in enrolled if emu.tenant.app.in_scope(i)}
+    sizes = [len(json.loads(e.body)["user_ids"]) for e in emu.requests("reviewees.query")]
+    assert max(sizes) == 50 and sum(sizes) == len(ids)
+
+
+@pytest.mark.parametrize(
+    ("uid_type", "sent"),
+    [("open_id", "open_id"), ("union_id", "union_id"), ("user_id", "user_id"), ("people_admin_id", None)],
+)
+def test_semesters_are_asked_with_a_documented_user_id_type_only(
+    server: FakeFeishu, make_client: Any, uid_type: Any, sent: str | None
+) -> None:
+    """v1 semesters documents open_id, union_id and user_id: with people_admin_id the parameter is left out."""
+    server.defaults[SEMESTERS_LIST] = {"items": []}
+    make_client(ReadClient).list_semesters(user_id_type=uid_type)
+    [request] = server.calls(SEMESTERS_LIST)
+    assert request.url.params.get("user_id_type") == sent
 
 
 def test_floats_never_reach_ids(server: FakeFeishu, make_client: Any) -> None:

@@ -102,7 +102,7 @@ EXPECTED_SCOPES = {
     1580309: "request",
     1580310: "request",
     1580311: "row",
-    1580312: "reviewee",
+    1580312: "row",
     1580901: "request",
     10003: "request",
     10014: "request",
