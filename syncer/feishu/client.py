@@ -79,7 +79,9 @@ class ReadClient:
         random: Random = _random.random,
         retry: RetryPolicy | None = None,
         wall: Clock = time.time,
+        redact: bool = False,
     ) -> None:
+        """`redact` (--redact-values): Feishu's words never show a value the request they answer sent."""
         self.base_url = check_base_url(base_url)
         self.app_id = credentials.app_id
         self._session = Session(
@@ -93,6 +95,7 @@ class ReadClient:
             random=random,
             retry=retry,
             wall=wall,
+            redact=redact,
         )
 
     @classmethod
