@@ -201,7 +201,8 @@ class ReadClient:
                 payload["emails"] = email_chunks[i]
             if i < len(mobile_chunks):
                 payload["mobiles"] = mobile_chunks[i]
-            data = self._session.call("POST", BATCH_GET_ID, params={"user_id_type": user_id_type}, payload=payload)
+            params, asked = {"user_id_type": user_id_type}, [*payload.get("emails", ()), *payload.get("mobiles", ())]
+            data = self._session.call("POST", BATCH_GET_ID, params=params, payload=payload, echoes=asked)
             out.extend(self._parse(BATCH_GET_ID, parse_user_ids, data))
         return out
 

@@ -164,3 +164,14 @@ def test_without_redaction_feishus_words_are_shown_as_sent_made_inert(
     exit_code, out, _ = echoing_apply(served, emu, tmp_path, 1234567)
     assert exit_code == 1, out
     assert f'"field_value":"{ACTUAL}"' in out and "sécurité" in out and "(redacted)" not in out, out
+
+
+def test_a_refusal_of_people_resolve_repeating_the_addresses_asked_shows_none(
+    served: tuple[Path, Path], emu: Emulator
+) -> None:
+    emu.faults.configure(echo_body=True)
+    emu.faults.inject("refuse", endpoint="users.batch_get_id", code=1234567, times=10)
+    code, out = run("people", "resolve")
+    assert code == 1 and "1234567" in out and "(redacted)" in out, out
+    assert all(e in emu.requests("users.batch_get_id")[0].body for e in EMAILS)
+    assert_redacted(out)
