@@ -151,7 +151,8 @@ def test_feishus_words_never_show_a_value_of_the_request_they_answer(
     logs = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith(("syncer.feishu", "syncer.apply")))
     for text in (out, (tmp_path / "report.json").read_text(), summary.read_text(), logs):
         assert_redacted(text, *sent, "sécurité", "s\\u00e9curit\\u00e9", "918273645.0")
-    for args in (["state", "show"], ["state", "show", "--format", "json"], ["plan", "--format", "json"]):
+    plans = [["plan", "--format", fmt] for fmt in ("text", "json", "markdown", "github")]
+    for args in (["state", "show"], ["state", "show", "--format", "json"], *plans):
         assert_redacted(run(*args)[1], *sent, "sécurité", "918273645.0")
     for f in (root / ".syncer").rglob("*"):
         assert not f.is_file() or "fault injection" not in f.read_text(errors="replace"), f

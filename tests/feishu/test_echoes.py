@@ -33,6 +33,10 @@ def test_a_value_is_masked_wherever_it_stands_in_any_case() -> None:
     assert mask("value 'Sev-2 note' refused; SEV-2 NOTE again", "Sev-2 note") == f"value '{R}' refused; {R} again"
 
 
+def test_letters_whose_lower_case_is_longer_do_not_shift_the_mask() -> None:
+    assert mask("İİ note: SECRET", "secret") == f"İİ note: {R}"  # "İ".lower() is two characters
+
+
 def test_a_value_is_masked_however_short_even_inside_words() -> None:
     """A one-letter grade is personal data: the message may read badly, the value never shows."""
     assert mask("grade A refused", "A") == f"gr{R}de {R} refused"
