@@ -132,7 +132,7 @@ def sent_values(emu: Emulator) -> set[str]:
 def echoing_apply(served: tuple[Path, Path], emu: Emulator, tmp_path: Path, code: int) -> tuple[int, str, set[str]]:
     """An apply whose every import Feishu refuses with `code`, repeating the request in its answer; the
     values it sent that are distinctive enough to look for in the outputs (short numbers like `2` stand
-    in any count), NOTE and ACTUAL among them."""
+    in any count), ACTUAL and the echoed note among them."""
     root, _ = served
     eng = root / "teams" / "engineering.yaml"
     eng.write_text(eng.read_text().replace("Sev-2 on the billing path in October;", ECHOED_NOTE))
@@ -140,7 +140,7 @@ def echoing_apply(served: tuple[Path, Path], emu: Emulator, tmp_path: Path, code
     emu.faults.inject("refuse", code=code, times=1000)
     code_, out = run("apply", "--auto-approve", "--report", str(tmp_path / "report.json"))
     sent = sent_values(emu)
-    assert {ACTUAL} | {v for v in sent if "sécurité" in v} <= sent and any("sécurité" in v for v in sent)
+    assert ACTUAL in sent and any("sécurité" in v for v in sent)
     assert any(e.fault == "refuse" for e in emu.requests("metric_details.import"))
     return code_, out, {v for v in sent if len(v) >= 4}
 
@@ -163,13 +163,14 @@ def test_feishus_words_never_show_a_value_of_the_request_they_answer(
         assert_none_sent(text, sent)
     plans = [["plan", "--format", fmt] for fmt in ("text", "json", "markdown", "github")]
     for args in (["state", "show"], ["state", "show", "--format", "json"], *plans):
-        assert_redacted(run(*args)[1], "sécurité", "918273645.0")
-        assert_none_sent(run(*args)[1], sent)
+        shown = run(*args)[1]
+        assert_redacted(shown, "sécurité", "918273645.0")
+        assert_none_sent(shown, sent)
     for f in (root / ".syncer").rglob("*"):
         assert not f.is_file() or "fault injection" not in f.read_text(errors="replace"), f
 
 
-def test_without_redaction_feishus_words_are_shown_as_sent_made_inert(
+def test_without_redaction_feishus_words_are_shown_as_sent(
     served: tuple[Path, Path], emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("SYNCER_REDACT")
