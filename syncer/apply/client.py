@@ -12,6 +12,7 @@ __all__ = ["WriteClient", "write_client"]
 
 
 def write_client(
-    *, base_url: str, credentials: Credentials, transport: httpx.BaseTransport | None = None
+    *, base_url: str, credentials: Credentials, transport: httpx.BaseTransport | None = None, redact: bool = False
 ) -> WriteClient:
-    return WriteClient(base_url=base_url, credentials=credentials, transport=transport)
+    """`redact` (--redact-values): what Feishu says to an import never shows a value the import sent."""
+    return WriteClient(base_url=base_url, credentials=credentials, transport=transport, redact=redact)

@@ -142,7 +142,7 @@ def apply(
         raise SyncerError(f"--report {report_file}: its directory does not exist or cannot be written")
     settings = result.settings
     url = resolve_base_url(flag=base_url, settings_base_url=settings.target.base_url)
-    client = write_client(base_url=url, credentials=credentials_from_env())
+    client = write_client(base_url=url, credentials=credentials_from_env(), redact=redact)
     store = opener(settings)
 
     def ancestor(a: str, b: str) -> bool | None:

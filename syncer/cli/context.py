@@ -83,15 +83,16 @@ class StateOpener:
         return git_info(self.root, exclude=[state_dir] if state_dir is not None else [])
 
 
-def live_reader(settings: Settings, base_url: str | None, printer: Printer) -> LiveReader:
+def live_reader(settings: Settings, base_url: str | None, printer: Printer, *, redact: bool = False) -> LiveReader:
     """A paced read client for the target: --base-url, FEISHU_BASE_URL, then target.base_url; credentials
-    from FEISHU_APP_ID / FEISHU_APP_SECRET only."""
+    from FEISHU_APP_ID / FEISHU_APP_SECRET only. `redact`: Feishu's words never show an address asked
+    (users/batch_get_id; the other reads send no values)."""
     from syncer.feishu.auth import credentials_from_env
     from syncer.live.reader import LiveReader
     from syncer.urls import resolve_base_url
 
     url = resolve_base_url(flag=base_url, settings_base_url=settings.target.base_url)
-    return LiveReader(base_url=url, credentials=credentials_from_env(), progress=printer.read_event)
+    return LiveReader(base_url=url, credentials=credentials_from_env(), progress=printer.read_event, redact=redact)
 
 
 @contextlib.contextmanager

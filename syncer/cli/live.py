@@ -134,7 +134,7 @@ def people_resolve(root: Path, state_path: Path | None, refresh: bool, base_url:
         say(f"note: {exc}; starting a new cache", err=True)
         cache = None
     printer = Printer()
-    with live_reader(settings, base_url, printer) as reader:
+    with live_reader(settings, base_url, printer, redact=redact) as reader:
         report = resolve_people(cat, reader, identity=target, cache=cache, refresh=refresh)
     printer.close()
     with store.locked(command="people resolve"):  # the answers are written under the lock, like any write

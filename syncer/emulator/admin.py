@@ -7,7 +7,7 @@
 | GET  /_emulator/values          | stored values (`?semester_id=`, `?reviewee_user_id=` open_id)     |
 | GET  /_emulator/import_records  | accepted imports with their rows                                  |
 | GET  /_emulator/faults          | the fault settings and the scripted faults still pending          |
-| POST /_emulator/faults          | `{"kind", "endpoint", "times", "reset"}` scripts a fault;         |
+| POST /_emulator/faults          | `{"kind", "endpoint", "times", "reset", "code"}` scripts a fault; |
 |                                 | `{"settings": {...}}` replaces the random-fault settings          |
 | POST /_emulator/tokens/expire   | expire every tenant token (the next call answers 99991663)        |
 | POST /_emulator/reset           | back to the tenant as loaded                                      |
@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from syncer.emulator.envelope import Response
+from syncer.emulator.faults import REFUSE_CODE
 
 if TYPE_CHECKING:
     from syncer.emulator.app import Emulator
@@ -77,6 +78,7 @@ def _post_faults(emu: Emulator, body: bytes) -> Response:
             endpoint=str(data.get("endpoint", "metric_details.import")),
             times=int(data.get("times", 1)),
             reset=float(data.get("reset", 1)),
+            code=int(data.get("code", REFUSE_CODE)),
         )
     except (TypeError, ValueError) as exc:
         return _json(400, {"error": str(exc)})

@@ -32,6 +32,7 @@ from syncer.emulator.envelope import (
     TOKEN_MISSING,
     Response,
     dumps,
+    echoed,
     envelope,
     error,
     ok,
@@ -125,6 +126,8 @@ class Emulator:
             self._sleep(plan.latency)
         with self._lock:
             out = self._process(seq, route, q, h, body, plan)
+            if out.code not in (None, 0, RATE_LIMITED) and self.faults.echoes(route.endpoint):
+                out.response = echoed(out.response, body)  # a refusal quoting the request (`echo_body`)
             hold = self.faults.take_hold(route.endpoint) if out.success else None
             post = self.faults.after_success(route.endpoint, plan) if out.success else None
         lose = False
@@ -169,6 +172,10 @@ class Emulator:
             limit = windows.windows()[0][0] if windows and windows.windows() else 0
             o = _Outcome(rate_limited(seq, limit, plan.reset), RATE_LIMITED, app_id)
             o.fault = "rate_limited"
+            return o
+        if plan.pre == "refuse":
+            o = _Outcome(error(seq, 400, plan.code, "refused on purpose (fault injection)"), plan.code, app_id)
+            o.fault = "refuse"
             return o
         if plan.pre == "error":
             o = _Outcome(error(seq, 500, 1580101, rules.MSG[1580101], "injected"), 1580101, app_id)

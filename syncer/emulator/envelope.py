@@ -7,10 +7,12 @@ nothing here reads the tenant or the store."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 JSON_TYPE = "application/json; charset=utf-8"
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 RATE_LIMITED = 99991400
 TOKEN_MISSING = 99991661
 TOKEN_INVALID = 99991663
@@ -66,6 +68,43 @@ def error(seq: int, status: int, code: int, msg: str, detail: str | None = None,
     if field:
         err["field_violations"] = [{"field": field, "description": detail or msg}]
     return envelope(seq, status, {"code": code, "msg": msg, "data": {}, "error": err})
+
+
+def echoed(response: Response, body: bytes) -> Response:
+    """A refusal that repeats the request it refused, as a gateway quoting what it checked does: `msg` ends
+    with the body as received, `error.details` holds it once more, and `error.field_violations` quote each
+    field value of an import (`imported_metrics[].fields[]`): a number with one decimal place more (`95` as
+    `95.0`), any other text as a JSON string in ASCII escapes cut in two entries at its middle."""
+    payload = response.json()
+    text = body.decode("utf-8", errors="replace")
+    payload["msg"] = f"{payload.get('msg', '')}: {text}"
+    error = payload.setdefault("error", {})
+    error["details"] = [*error.get("details", []), {"key": "request_body", "value": text}]
+    try:
+        items = json.loads(text).get("imported_metrics", [])
+    except (ValueError, AttributeError):
+        items = []
+    violations = list(error.get("field_violations", []))
+    for i, item in enumerate(items if isinstance(items, list) else []):
+        for j, f in enumerate(item.get("fields", []) if isinstance(item, dict) else []):
+            for key in ("field_value", "field_value_person"):
+                value = f.get(key) if isinstance(f, dict) else None
+                if not isinstance(value, str) or not value:
+                    continue
+                where = f"imported_metrics[{i}].fields[{j}].{key}"
+                if _NUMBER.fullmatch(value):
+                    violations.append(
+                        {"field": where, "description": f"invalid value {value}{'' if '.' in value else '.'}0"}
+                    )
+                    continue
+                quoted = json.dumps(value)
+                half = len(quoted) // 2
+                violations += [
+                    {"field": where, "description": f"invalid value {quoted[:half]}"},
+                    {"field": where, "description": quoted[half:]},
+                ]
+    error["field_violations"] = violations
+    return Response(response.status, response.headers, dumps(payload))
 
 
 def rate_limited(seq: int, limit: int, reset: int) -> Response:

@@ -17,6 +17,10 @@ Kinds, and when they strike:
 | `rate_limited`       | before anything is done    | HTTP 429, code 99991400, `x-ogw-ratelimit-*` headers |
 | `lost_response`      | after a success is stored  | no response: the connection closes / transport raises |
 | `error_after_commit` | after a success is stored  | HTTP 500, code 1580101 (but the import is stored)    |
+| `refuse`             | before anything is done    | HTTP 400 with the scripted `code` (nothing stored)   |
+
+With the setting `echo_body`, every refusal of an endpoint the faults apply to repeats the request body, as
+a gateway that quotes what it refused does (see syncer.emulator.envelope.echoed).
 
 Deterministic kill points: `hold_next()` parks the next committed import until the test releases it, and
 `add_commit_hook(fn)` calls `fn(record)` right after a commit, in the request's thread (raise from it to
@@ -36,8 +40,9 @@ from typing import Any, Literal
 from syncer.emulator.store import ImportRecord
 from syncer.emulator.tenant import FaultSettings
 
-FaultKind = Literal["error", "rate_limited", "lost_response", "error_after_commit"]
-PRE_KINDS = frozenset({"error", "rate_limited"})
+FaultKind = Literal["error", "rate_limited", "lost_response", "error_after_commit", "refuse"]
+PRE_KINDS = frozenset({"error", "rate_limited", "refuse"})
+REFUSE_CODE = 99992402  # a scripted refusal's default code: the gateway's field validation
 POST_KINDS = frozenset({"lost_response", "error_after_commit"})
 AUTH_ENDPOINT = "auth.tenant_access_token"
 
@@ -57,8 +62,9 @@ class FaultPlan:
     """What happens to one request: latency first, then maybe a fault before or after processing."""
 
     latency: float = 0.0  # seconds
-    pre: str | None = None  # "error" | "rate_limited"
+    pre: str | None = None  # "error" | "rate_limited" | "refuse"
     reset: int = 1  # x-ogw-ratelimit-reset of an injected 429
+    code: int = REFUSE_CODE  # the code of an injected refusal
     post: str | None = None  # "lost_response" | "error_after_commit", applied only on success
 
 
@@ -99,7 +105,7 @@ class FaultInjector:
         self._lock = threading.RLock()
         self._settings = settings or FaultSettings()
         self._rng = random.Random(self._settings.seed)
-        self._pre: dict[str, deque[tuple[str, float]]] = {}  # scripted, by endpoint
+        self._pre: dict[str, deque[tuple[str, float, int]]] = {}  # scripted, by endpoint
         self._post: dict[str, deque[str]] = {}
         self._storms: dict[str, int] = {}
         self._holds: dict[str, deque[Hold]] = {}
@@ -128,15 +134,21 @@ class FaultInjector:
             return self._settings
 
     def inject(
-        self, kind: FaultKind, *, endpoint: str = "metric_details.import", times: int = 1, reset: float = 1
+        self,
+        kind: FaultKind,
+        *,
+        endpoint: str = "metric_details.import",
+        times: int = 1,
+        reset: float = 1,
+        code: int = REFUSE_CODE,
     ) -> None:
         """Script `times` faults of `kind` for the next requests of `endpoint` (pre-kinds strike the next
-        requests whatever they are; post-kinds the next successful ones)."""
+        requests whatever they are; post-kinds the next successful ones). `code`: a `refuse`'s code."""
         with self._lock:
             if kind not in PRE_KINDS | POST_KINDS:
                 raise ValueError(f"unknown fault kind {kind!r}; use one of {sorted(PRE_KINDS | POST_KINDS)}")
             if kind in PRE_KINDS:
-                self._pre.setdefault(endpoint, deque()).extend([(kind, reset)] * times)
+                self._pre.setdefault(endpoint, deque()).extend([(kind, reset, code)] * times)
             else:
                 self._post.setdefault(endpoint, deque()).extend([kind] * times)
 
@@ -175,7 +187,7 @@ class FaultInjector:
         with self._lock:
             out: dict[str, list[str]] = {}
             for ep, pre in self._pre.items():
-                out.setdefault(ep, []).extend(k for k, _ in pre)
+                out.setdefault(ep, []).extend(k for k, _, _ in pre)
             for ep, post in self._post.items():
                 out.setdefault(ep, []).extend(post)
             return {ep: kinds for ep, kinds in out.items() if kinds}
@@ -187,7 +199,7 @@ class FaultInjector:
             s = self._settings
             # Always the same five draws per request: changing one rate never shifts the others.
             u_latency, u_error, u_storm, u_lost, u_eac = (self._rng.random() for _ in range(5))
-            applies = endpoint in s.endpoints if s.endpoints else endpoint != AUTH_ENDPOINT
+            applies = self._applies(endpoint)
             latency = 0.0
             pre: str | None = None
             reset = max(0, s.storm_reset_seconds)
@@ -207,11 +219,21 @@ class FaultInjector:
                     post = "lost_response"
                 elif u_eac < s.error_after_commit_rate:
                     post = "error_after_commit"
+            code = REFUSE_CODE
             q = self._pre.get(endpoint)
             if q:
-                kind, r = q.popleft()
+                kind, r, code = q.popleft()
                 pre, reset = kind, int(r)
-            return FaultPlan(latency=latency, pre=pre, reset=reset, post=post)
+            return FaultPlan(latency=latency, pre=pre, reset=reset, post=post, code=code)
+
+    def echoes(self, endpoint: str) -> bool:
+        """Whether the refusals of `endpoint` repeat the request body (the setting `echo_body`)."""
+        with self._lock:
+            return self._settings.echo_body and self._applies(endpoint)
+
+    def _applies(self, endpoint: str) -> bool:
+        s = self._settings
+        return endpoint in s.endpoints if s.endpoints else endpoint != AUTH_ENDPOINT
 
     def after_success(self, endpoint: str, plan: FaultPlan) -> str | None:
         """The post-commit fault of a successful request, if any (a scripted one is consumed)."""

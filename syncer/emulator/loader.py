@@ -358,6 +358,7 @@ def _build(data: dict[str, Any], problems: list[str]) -> Tenant:
         storm_length=f.get("storm_length", 5),
         storm_reset_seconds=f.get("storm_reset_seconds", 1),
         endpoints=tuple(f.get("endpoints", [])),
+        echo_body=bool(f.get("echo_body", False)),
     )
     return Tenant(
         app=app,

@@ -215,6 +215,7 @@ class FaultSettings:
     storm_length: int = 5
     storm_reset_seconds: int = 1
     endpoints: tuple[str, ...] = ()  # empty: every endpoint except auth
+    echo_body: bool = False  # every refusal repeats the request body (msg, error details, field violations)
 
 
 @dataclass(frozen=True, slots=True)

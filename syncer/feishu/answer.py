@@ -3,7 +3,7 @@ loop (syncer.feishu.session), tested apart from any transport."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -30,19 +30,18 @@ class HttpAnswer:
     def success(self) -> bool:
         return self.code == 0 and 200 <= self.status < 300 and self.body is not None
 
-    def violations(self) -> tuple[str, ...]:
-        """The gateway's `error.field_violations` (99992402 and others), as "field: description", at most 10,
-        as Feishu wrote them (the session scrubs them)."""
+    def violations(self, said: Callable[[Sequence[str]], Sequence[str]] = tuple) -> tuple[str, ...]:
+        """The gateway's `error.field_violations` (99992402 and others), as "field: description", at most 10.
+        `said` makes Feishu's words showable (the session's scrubbing and masking): it is given the names,
+        then the descriptions, each list as one text cut in parts (a value may be cut across entries)."""
         error = self.body.get("error") if self.body is not None else None
         found = error.get("field_violations") if isinstance(error, Mapping) else None
         if not isinstance(found, list):
             return ()
-        out = []
-        for v in found[:10]:
-            if isinstance(v, Mapping):
-                name, why = str(v.get("field", "?")), str(v.get("description", "") or v.get("value", ""))
-                out.append(f"{name}: {why}" if why else name)
-        return tuple(out)
+        entries = [v for v in found[:10] if isinstance(v, Mapping)]
+        names = said([str(v.get("field", "?")) for v in entries])
+        whys = said([str(v.get("description", "") or v.get("value", "")) for v in entries])
+        return tuple(f"{name}: {why}" if why else name for name, why in zip(names, whys, strict=True))
 
 
 #: What to do with an answer, in the order the checks are made.

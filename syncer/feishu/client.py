@@ -80,7 +80,9 @@ class ReadClient:
         random: Random = _random.random,
         retry: RetryPolicy | None = None,
         wall: Clock = time.time,
+        redact: bool = False,
     ) -> None:
+        """`redact` (--redact-values): Feishu's words never show a value the request they answer sent."""
         self.base_url = check_base_url(base_url)
         self.app_id = credentials.app_id
         self._session = Session(
@@ -94,6 +96,7 @@ class ReadClient:
             random=random,
             retry=retry,
             wall=wall,
+            redact=redact,
         )
 
     @classmethod
@@ -203,7 +206,8 @@ class ReadClient:
                 payload["emails"] = email_chunks[i]
             if i < len(mobile_chunks):
                 payload["mobiles"] = mobile_chunks[i]
-            data = self._session.call("POST", BATCH_GET_ID, params={"user_id_type": user_id_type}, payload=payload)
+            params, asked = {"user_id_type": user_id_type}, [*payload.get("emails", ()), *payload.get("mobiles", ())]
+            data = self._session.call("POST", BATCH_GET_ID, params=params, payload=payload, echoes=asked)
             out.extend(self._parse(BATCH_GET_ID, parse_user_ids, data))
         return out
 

@@ -1,7 +1,8 @@
 """Failures of the Feishu API as `FeishuError` subclasses, one per scope of codes.py.
 
-Messages never hold the app secret or a tenant token: the session scrubs the server's `msg` before it
-gets here, and nothing here formats a header or a request body.
+Messages never hold the app secret or a tenant token: the session scrubs the server's `msg` (and, with values
+redacted, masks the values of the request it answers: syncer.feishu.echoes) before it gets here, and nothing
+here formats a header or a request body.
 """
 
 from __future__ import annotations

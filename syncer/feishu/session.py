@@ -10,7 +10,7 @@ import json
 import logging
 import random as _random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
@@ -22,6 +22,7 @@ from syncer.errors import FeishuError
 from syncer.feishu.answer import HttpAnswer, Step, next_step
 from syncer.feishu.auth import TOKEN_PATH, Credentials, TokenCache
 from syncer.feishu.codes import DUPLICATE_TOKEN, RATE_LIMITED
+from syncer.feishu.echoes import mask_echoes
 from syncer.feishu.errors import (
     AuthError,
     BadResponseError,
@@ -69,6 +70,7 @@ class RequestGate(Protocol):
 class _Tally:
     """What one call went through so far: the loop's counters (mutable, one per call)."""
 
+    echoes: tuple[str, ...] = ()  # values it sent, masked out of what Feishu says (none unless redacting)
     failures: int = 0  # transient failures so far
     rate_waits: int = 0
     rate_waited: float = 0.0  # seconds waited for rate limits in this call
@@ -90,9 +92,11 @@ class Session:
         random: Random = _random.random,
         retry: RetryPolicy | None = None,
         wall: Clock = time.time,
+        redact: bool = False,
     ) -> None:
         """`clock` measures intervals (monotonic); `wall` is the time of day (seconds since the epoch), for
-        messages that say until when Feishu asked to wait."""
+        messages that say until when Feishu asked to wait. `redact` (--redact-values): the values a call
+        sends (its `echoes`) are masked out of Feishu's `msg` and field violations as they are received."""
         self.base_url = base_url
         self._credentials = credentials
         self._allowed = allowed_paths | {TOKEN_PATH}
@@ -100,6 +104,7 @@ class Session:
         self._wall = wall
         self._sleep = sleep
         self._random = random
+        self._redact = redact
         self._retry = retry or RetryPolicy()
         self._tokens = TokenCache()
         self._had_token = False  # a token was obtained in this run: a later refusal is not a wrong secret
@@ -145,11 +150,13 @@ class Session:
         params: Mapping[str, str] | None = None,
         payload: Mapping[str, Any] | None = None,
         gate: RequestGate | None = None,
+        echoes: Collection[str] = (),
     ) -> Mapping[str, Any]:
-        """Send one logical request and return the envelope's `data` ({} when absent)."""
+        """Send one logical request and return the envelope's `data` ({} when absent). `echoes`: the
+        per-employee values it carries, masked out of Feishu's words when values are redacted."""
         if path not in self._allowed:
             raise PermissionError(f"this client may not call {method} {path} (a ReadClient cannot write)")
-        body = self._loop(method, path, params=params, payload=payload, authed=True, gate=gate)
+        body = self._loop(method, path, params=params, payload=payload, authed=True, gate=gate, echoes=echoes)
         data = body.get("data")
         if data is None:
             return {}
@@ -171,10 +178,11 @@ class Session:
         payload: Mapping[str, Any] | None,
         authed: bool,
         gate: RequestGate | None,
+        echoes: Collection[str] = (),
     ) -> Mapping[str, Any]:
         """One logical request: attempts until an answer settles it (next_step), each step named below. The
         error that ends it says whether an earlier attempt may have landed (`maybe_landed`)."""
-        tally = _Tally()
+        tally = _Tally(echoes=tuple(echoes) if self._redact else ())
         try:
             return self._attempts(method, path, params=params, payload=payload, authed=authed, gate=gate, tally=tally)
         except FeishuError as exc:
@@ -242,7 +250,7 @@ class Session:
             raise RateLimitedError(
                 code=code if code is not None else RATE_LIMITED,
                 http_status=answer.status,
-                msg=self._msg(answer),
+                msg=self._msg(answer, tally),
                 endpoint=endpoint,
                 attempts=tally.failures + tally.rate_waits,
                 log_id=answer.headers.get(LOG_ID_HEADER),
@@ -266,7 +274,7 @@ class Session:
             raise AuthError(
                 code=answer.code,
                 http_status=answer.status,
-                msg=self._msg(answer),
+                msg=self._msg(answer, tally),
                 endpoint=endpoint,
                 log_id=answer.headers.get(LOG_ID_HEADER),
                 note="refused again right after fetching a new tenant token",
@@ -285,7 +293,7 @@ class Session:
             raise ServerError(
                 code=code or None,
                 http_status=status,
-                msg=self._msg(answer),
+                msg=self._msg(answer, tally),
                 endpoint=endpoint,
                 attempts=tally.failures,
                 log_id=answer.headers.get(LOG_ID_HEADER),
@@ -295,7 +303,7 @@ class Session:
     def _failure(self, endpoint: str, answer: HttpAnswer, step: Step, tally: _Tally, *, authed: bool) -> Exception:
         """The error that ends a call: an answer that is not the envelope, no token for an unauthed call, or
         the error class of the code (1580110 saying whether an earlier attempt may have landed)."""
-        status, log_id, msg = answer.status, answer.headers.get(LOG_ID_HEADER), self._msg(answer)
+        status, log_id, msg = answer.status, answer.headers.get(LOG_ID_HEADER), self._msg(answer, tally)
         if step == "not-json":
             return BadResponseError(f"{endpoint}: HTTP {status} with an answer that is not a JSON object")
         if step == "no-code":
@@ -334,15 +342,20 @@ class Session:
             endpoint=endpoint,
             attempts=tally.failures + 1,
             log_id=log_id,
-            violations=tuple(self._scrub(v) for v in answer.violations()),
+            violations=answer.violations(lambda parts: self._said(parts, tally)),
         )
         if code == DUPLICATE_TOKEN and isinstance(err, DuplicateTokenError):
             err.after_retry = tally.maybe_landed
         return err
 
-    def _msg(self, answer: HttpAnswer) -> str:
-        """The envelope's `msg`, scrubbed."""
-        return self._scrub(str(answer.body.get("msg", ""))) if answer.body is not None else ""
+    def _msg(self, answer: HttpAnswer, tally: _Tally) -> str:
+        """The envelope's `msg`, as the error may show it."""
+        return self._said([str(answer.body.get("msg", ""))], tally)[0] if answer.body is not None else ""
+
+    def _said(self, parts: Sequence[str], tally: _Tally) -> tuple[str, ...]:
+        """Feishu's words (its `msg`, or the parts of its field violations read as one text) as an error may
+        show them: the secrets scrubbed and, with values redacted, the values of the call masked out."""
+        return mask_echoes([self._scrub(p) for p in parts], tally.echoes)
 
     def _send(
         self,

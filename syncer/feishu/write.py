@@ -49,6 +49,7 @@ class WriteClient(ReadClient):
             params={"client_token": client_token, "user_id_type": user_id_type},
             payload=body,
             gate=gate,
+            echoes=sent_values(imported_metrics),
         )
         record_id = data.get("import_record_id")
         if isinstance(record_id, int) and not isinstance(record_id, bool):
@@ -56,3 +57,15 @@ class WriteClient(ReadClient):
         if not isinstance(record_id, str) or not record_id:
             raise BadResponseError(f"POST {METRIC_DETAILS_IMPORT}: the answer has no import_record_id")
         return record_id
+
+
+def sent_values(imported_metrics: Sequence[ImportedMetric]) -> list[str]:
+    """The per-employee values an import sends (every field's value and person), what `--redact-values`
+    hides in Feishu's answer to it; the IDs it sends (semester, reviewees, metrics, fields) stay visible."""
+    out: list[str] = []
+    for item in imported_metrics:
+        for f in item["fields"]:
+            out.append(f["field_value"])
+            if "field_value_person" in f:
+                out.append(f["field_value_person"])
+    return out

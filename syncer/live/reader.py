@@ -108,11 +108,12 @@ class LiveReader:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         progress: ProgressFn | None = None,
+        redact: bool = False,
     ) -> None:
         inner = transport if transport is not None else httpx.HTTPTransport(trust_env=False)
         self._paced = PacedTransport(inner, clock=clock, sleep=sleep, on_answer=self._answered)
         self.client = ReadClient(
-            base_url=base_url, credentials=credentials, transport=self._paced, clock=clock, sleep=sleep
+            base_url=base_url, credentials=credentials, transport=self._paced, clock=clock, sleep=sleep, redact=redact
         )
         self._progress = progress
         self.planned: dict[str, int] = {}

@@ -65,6 +65,10 @@ def test_fault_control_over_http(api: Api) -> None:
     r = api.client.post("/_emulator/faults", json={"settings": {"seed": 9, "error_rate": 1.0}})
     assert r.json()["settings"]["error_rate"] == 1.0
     assert api.query(ALICE).status_code == 500
+    r = api.client.post("/_emulator/faults", json={"kind": "refuse", "code": 1580309})
+    assert r.json()["pending"] == {"metric_details.import": ["refuse"]}
+    api.emu.faults.configure(error_rate=0.0)
+    assert code_of(api.import_(item(ALICE, REVENUE, field(TARGET, "1")))) == 1580309
     assert api.client.post("/_emulator/faults", json={"kind": "nope"}).status_code == 400
     assert api.client.post("/_emulator/faults", json={"settings": {"no_such_setting": 1}}).status_code == 400
     assert api.client.post("/_emulator/faults", content=b"{").status_code == 400

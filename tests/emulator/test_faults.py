@@ -1,7 +1,9 @@
-"""Fault injection: latency, 5xx, 429 storms, lost responses, errors after commit, holds and commit hooks."""
+"""Fault injection: latency, 5xx, 429 storms, lost responses, errors after commit, scripted refusals, refusals
+that repeat the request (echo_body), holds and commit hooks."""
 
 from __future__ import annotations
 
+import json
 import threading
 
 import httpx
@@ -10,7 +12,7 @@ import pytest
 from syncer.emulator import Emulator, ImportRecord, ManualClock, Tenant, parse_tenant
 from syncer.emulator.loader import default_tenant_path
 
-from .helpers import ALICE, BOB, REVENUE, TARGET, Api, code_of, field, item
+from .helpers import ALICE, BOB, NOTE, REVENUE, TARGET, UNIT, Api, code_of, field, item
 
 
 def one(n: int = 1) -> dict[str, object]:
@@ -66,6 +68,38 @@ def test_an_injected_5xx_stores_nothing(api: Api) -> None:
     assert resp.json()["code"] == 1580101 and resp.json()["msg"] == "internal error"
     assert api.stored(ALICE, REVENUE) == {}
     assert code_of(api.import_(one(), client_token="t")) == 0  # the token was not used up
+
+
+def test_a_scripted_refusal_answers_its_code_and_stores_nothing(api: Api) -> None:
+    api.emu.faults.inject("refuse", code=1234567, times=2)
+    api.emu.faults.inject("refuse")  # the gateway's field validation by default
+    resps = [api.import_(one(), client_token=f"t{i}") for i in range(4)]
+    assert [(r.status_code, r.json()["code"]) for r in resps] == [
+        (400, 1234567),
+        (400, 1234567),
+        (400, 99992402),
+        (200, 0),
+    ]
+    assert api.emu.requests("metric_details.import")[0].fault == "refuse"
+    assert code_of(api.import_(one(), client_token="t0")) == 0  # nothing was stored, no token used up
+
+
+def test_echo_body_makes_every_refusal_repeat_the_request(api: Api) -> None:
+    """In msg and error details as sent; in field violations a number one decimal place longer, and any
+    other text JSON-quoted in ASCII escapes, cut in two entries."""
+    api.emu.faults.configure(echo_body=True)
+    rows = item(ALICE, REVENUE, field(TARGET, "95"), field(NOTE, 'été "x"'), field(UNIT, ""))
+    resp = api.import_(item(BOB, "7100000000000000001", field(TARGET, "1")), rows)  # an old metric: 1580310
+    body = resp.json()
+    assert body["code"] == 1580310
+    assert '"field_value":"95"' in body["msg"] and 'été \\"x\\"' in body["msg"]
+    assert json.loads(body["error"]["details"][-1]["value"])["imported_metrics"][1] == rows
+    whys = [v["description"] for v in body["error"]["field_violations"]]
+    assert "invalid value 1.0" in whys and "invalid value 95.0" in whys
+    assert "".join(whys).count(json.dumps('été "x"')) == 1 and json.dumps('été "x"') not in whys[-1]
+    assert code_of(api.query(ALICE)) == 0  # a success is not touched
+    api.emu.faults.configure(echo_body=False)
+    assert "95" not in api.import_(item(BOB, "7100000000000000001", field(TARGET, "95"))).json()["msg"]
 
 
 def test_scripted_429s(api: Api) -> None:
@@ -192,10 +226,12 @@ def test_faults_from_the_tenant_file(clock: ManualClock) -> None:
         "latency_ms": [1, 2],
         "error_rate": 1.0,
         "endpoints": ["metric_details.import"],
+        "echo_body": True,
     }
     emu = Emulator(parse_tenant(data), clock=clock, sleep=clock.sleep)
     api = Api(emu)
-    assert api.import_(one()).status_code == 500
+    refused = api.import_(one())
+    assert refused.status_code == 500 and '"field_value":"1"' in refused.json()["msg"]
     assert api.query(ALICE).status_code == 200
     assert len(clock.slept) == 1 and 0.001 <= clock.slept[0] <= 0.002
 
