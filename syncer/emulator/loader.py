@@ -20,9 +20,11 @@ import yaml
 import syncer
 from syncer.emulator.tenant import (
     DEFAULT_RATE_LIMITS,
+    TOTAL_RULE,
     USER_ID_TYPES,
     AdminValue,
     App,
+    Dimension,
     FaultSettings,
     FieldDef,
     I18n,
@@ -286,7 +288,19 @@ def _build(data: dict[str, Any], problems: list[str]) -> Tenant:
             if "dimension_name" in t
             else I18n("关键指标", "Key metrics"),
             dimension_weight=t.get("dimension_weight", "100%"),
+            metric_weight_method=t.get("metric_weight_method", TOTAL_RULE),
+            dimensions=tuple(
+                Dimension(
+                    d["metric_dimension_id"],
+                    _i18n(d.get("name"), d["metric_dimension_id"]),
+                    d.get("dimension_weight", ""),
+                    tuple(d["metric_ids"]),
+                )
+                for d in t.get("dimensions", [])
+            ),
         )
+        if tpl.dimensions and sorted(m for d in tpl.dimensions for m in d.metric_ids) != sorted(tpl.metric_ids):
+            problems.append(f"metric_templates[{i}].dimensions: each of metric_ids must be in exactly one dimension")
         if tpl.id in templates:
             problems.append(f"metric_templates[{i}].id: {tpl.id!r} appears twice")
         templates[tpl.id] = tpl

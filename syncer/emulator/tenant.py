@@ -26,6 +26,7 @@ ENDPOINTS: tuple[str, ...] = (
     "metric_details.query",
     "metric_fields.query",
     "metric_libs.query",
+    "metric_templates.query",
     "reviewees.query",
     "semesters.list",
     "users.batch_get_id",
@@ -97,14 +98,41 @@ class Metric:
         return None
 
 
+#: Feishu's metric_weight_method values (docs/feishu-api.md, "Metric templates").
+TOTAL_RULE = "total_sum_of_all_metric_weight_equals_1"
+PER_DIMENSION_RULE = "sum_of_metric_weights_for_each_dimension_equals_1"
+
+
+@dataclass(frozen=True, slots=True)
+class Dimension:
+    metric_dimension_id: str
+    name: I18n
+    dimension_weight: str
+    metric_ids: tuple[str, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class MetricTemplate:
+    """A metric template: its metrics, split into dimensions (one, from the dimension_* fields, unless
+    `dimensions` is given), and its weight rule: one total, or each dimension on its own (1580304)."""
+
     id: str
     name: I18n
     metric_ids: tuple[str, ...]
     dimension_id: str = "1"
     dimension_name: I18n = I18n("关键指标", "Key metrics")
     dimension_weight: str = "100%"
+    metric_weight_method: str = TOTAL_RULE
+    dimensions: tuple[Dimension, ...] = ()
+
+    def all_dimensions(self) -> tuple[Dimension, ...]:
+        if self.dimensions:
+            return self.dimensions
+        return (Dimension(self.dimension_id, self.dimension_name, self.dimension_weight, self.metric_ids),)
+
+    def dimension_of(self, metric_id: str) -> Dimension:
+        dims = self.all_dimensions()
+        return next((d for d in dims if metric_id in d.metric_ids), dims[0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +190,7 @@ DEFAULT_RATE_LIMITS: Mapping[str, RateLimit] = {
     "metric_details.query": RateLimit(per_minute=20),
     "metric_fields.query": RateLimit(per_minute=20),
     "metric_libs.query": RateLimit(per_minute=20),
+    "metric_templates.query": RateLimit(per_minute=20),
     "reviewees.query": RateLimit(per_minute=20),
     "semesters.list": RateLimit(per_minute=10),
     "users.batch_get_id": RateLimit(per_minute=1000, per_second=50),
