@@ -38,7 +38,7 @@ from syncer.model import Source
 from syncer.problems import Problem, sort_problems
 
 # The schema's order of properties (a test holds them to schemas/catalog.schema.json and data.schema.json).
-CATALOG_ORDER = ("semesters", "metrics", "people", "templates")
+CATALOG_ORDER = ("semesters", "metrics", "templates", "people")
 SEMESTER_ORDER = ("id", "closed")
 METRIC_ORDER = ("id", "fields")
 FIELD_ORDER = ("id", "type", "role", "max_length", "required", "input_setting")
