@@ -22,6 +22,7 @@ from syncer.emulator.tenant import (
     DEFAULT_RATE_LIMITS,
     TOTAL_RULE,
     USER_ID_TYPES,
+    Activity,
     AdminValue,
     App,
     Dimension,
@@ -354,7 +355,17 @@ def _build(data: dict[str, Any], problems: list[str]) -> Tenant:
             input_deadline=None if s.get("input_deadline") is None else _ms(s["input_deadline"]),
             reviewees=reviewees,
             admin_values=tuple(admin_values),
+            activities={
+                a["id"]: Activity(
+                    a["id"], _i18n(a.get("name"), a["id"]), a.get("progress", "enabled"), a.get("mode", "normal")
+                )
+                for a in s.get("activities", [])
+            },
         )
+        for r in reviewees.values():
+            for a in r.activity_ids if semester.activities else ():
+                if a not in semester.activities:
+                    problems.append(f"semesters[{i}]: {r.reviewee_user_id!r} is in project {a!r}, not in `activities`")
         if semester.id in semesters:
             problems.append(f"semesters[{i}].id: {semester.id!r} appears twice")
         semesters[semester.id] = semester

@@ -35,6 +35,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/open-apis/performance/v2/metric_templates/query"): Route(
         "metric_templates.query", True, setup_reads.metric_templates_query
     ),
+    ("POST", "/open-apis/performance/v2/activity/query"): Route("activity.query", True, setup_reads.activity_query),
     ("POST", "/open-apis/performance/v2/reviewees/query"): Route("reviewees.query", True, reads.reviewees_query),
     ("GET", "/open-apis/performance/v1/semesters"): Route("semesters.list", True, reads.semesters_list),
     ("POST", "/open-apis/contact/v3/users/batch_get_id"): Route("users.batch_get_id", False, reads.batch_get_id),

@@ -314,7 +314,7 @@ def check_import(
         enrolled = semester.reviewees.get(user.open_id)
         if enrolled is None:
             return Rejection(1580306, f"{rwhere}: reviewee is not in semester {semester.id}", rwhere)
-        if not enrolled.project_started:
+        if not semester.started(enrolled):
             return Rejection(1580306, f"{rwhere}: the reviewee's evaluation project has not started", rwhere)
         template = tenant.templates[enrolled.metric_template_id]
         metric: Metric | None = tenant.metrics.get(item.metric_id)

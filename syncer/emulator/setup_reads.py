@@ -69,3 +69,30 @@ def metric_templates_query(tenant: Tenant, store: Store, query: Mapping[str, str
     if isinstance(paging, Rejection):
         return paging
     return _page(items, *paging, key="items")
+
+
+def activity_query(tenant: Tenant, store: Store, query: Mapping[str, str], body: bytes) -> Data | Rejection:
+    """The projects of the semesters asked for (all when none), or of the projects asked for; not paged."""
+    uid_type = _uid_type(query)
+    if isinstance(uid_type, Rejection):
+        return uid_type
+    data = _body(body, required=False)
+    if isinstance(data, Rejection):
+        return data
+    semester_ids = _str_list(data.get("semester_ids"), "semester_ids")
+    if isinstance(semester_ids, Rejection):
+        return semester_ids
+    activity_ids = _str_list(data.get("activity_ids"), "activity_ids")
+    if isinstance(activity_ids, Rejection):
+        return activity_ids
+    out: list[Data] = []
+    for s in tenant.semesters.values():
+        if semester_ids and s.id not in semester_ids:
+            continue
+        for a in s.activities.values():
+            if activity_ids and a.id not in activity_ids:
+                continue
+            out.append(
+                {"id": a.id, "name": a.name.to_json(), "semester_id": s.id, "mode": a.mode, "progress": a.progress}
+            )
+    return {"activities": out}

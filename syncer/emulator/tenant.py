@@ -27,6 +27,7 @@ ENDPOINTS: tuple[str, ...] = (
     "metric_fields.query",
     "metric_libs.query",
     "metric_templates.query",
+    "activity.query",
     "reviewees.query",
     "semesters.list",
     "users.batch_get_id",
@@ -154,6 +155,21 @@ class AdminValue:
     field_value_person: str | None = None  # open_id
 
 
+#: Projects in these progress states are not running: their reviewees are refused with 1580306 (the
+#: emulator's reading of activity/query's values, docs/feishu-api.md "Projects").
+NOT_STARTED = frozenset({"initiating", "configurable", "unable"})
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """A project (Feishu's `activity`) of a semester and its progress."""
+
+    id: str
+    name: I18n
+    progress: str = "enabled"
+    mode: str = "normal"
+
+
 @dataclass(frozen=True, slots=True)
 class Semester:
     id: str
@@ -167,6 +183,13 @@ class Semester:
     input_deadline: int | None  # ms; None: no deadline
     reviewees: Mapping[str, Reviewee]  # by open_id
     admin_values: tuple[AdminValue, ...] = ()
+    activities: Mapping[str, Activity] = field(default_factory=dict)  # by id
+
+    def started(self, reviewee: Reviewee) -> bool:
+        """False when the reviewee's project has not started: `project_started: false`, or every one of
+        their projects in a not-started progress."""
+        acts = [self.activities[a] for a in reviewee.activity_ids if a in self.activities]
+        return reviewee.project_started and not (acts and all(a.progress in NOT_STARTED for a in acts))
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +214,7 @@ DEFAULT_RATE_LIMITS: Mapping[str, RateLimit] = {
     "metric_fields.query": RateLimit(per_minute=20),
     "metric_libs.query": RateLimit(per_minute=20),
     "metric_templates.query": RateLimit(per_minute=20),
+    "activity.query": RateLimit(per_minute=10),
     "reviewees.query": RateLimit(per_minute=20),
     "semesters.list": RateLimit(per_minute=10),
     "users.batch_get_id": RateLimit(per_minute=1000, per_second=50),

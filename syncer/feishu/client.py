@@ -28,7 +28,7 @@ from syncer.feishu.records import (
 )
 from syncer.feishu.retry import RetryPolicy
 from syncer.feishu.session import DEFAULT_TIMEOUT, Clock, Random, Session, Sleep
-from syncer.feishu.setup_records import MetricTemplateInfo, parse_metric_templates
+from syncer.feishu.setup_records import Activity, MetricTemplateInfo, parse_activities, parse_metric_templates
 from syncer.model import UserIdType
 from syncer.urls import check_base_url
 
@@ -169,6 +169,13 @@ class ReadClient:
             METRIC_TEMPLATES_QUERY, user_id_type=user_id_type, payload={}, key="items", page_size=page_size
         )
         return self._parse(METRIC_TEMPLATES_QUERY, parse_metric_templates, items)
+
+    def query_activities(self, *, semester_ids: Sequence[str], user_id_type: UserIdType = "open_id") -> list[Activity]:
+        """The projects of semesters with their progress (one request; not paged)."""
+        data = self._session.call(
+            "POST", ACTIVITY_QUERY, params={"user_id_type": user_id_type}, payload={"semester_ids": list(semester_ids)}
+        )
+        return self._parse(ACTIVITY_QUERY, parse_activities, data)
 
     def query_reviewees(
         self,

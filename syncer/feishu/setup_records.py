@@ -40,6 +40,16 @@ class MetricTemplateInfo:
     groups: Mapping[str, str]  # group ID -> name (templates set per group of people)
 
 
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """A project (项目) of a semester and its progress (initiating, enabled, ...)."""
+
+    id: str
+    name: Mapping[str, str]
+    semester_id: str | None
+    progress: str | None
+
+
 def parse_metric_templates(items: list[Mapping[str, Any]]) -> list[MetricTemplateInfo]:
     out = []
     for item in items:
@@ -87,3 +97,15 @@ def parse_metric_templates(items: list[Mapping[str, Any]]) -> list[MetricTemplat
             )
         )
     return out
+
+
+def parse_activities(data: Mapping[str, Any]) -> list[Activity]:
+    return [
+        Activity(
+            id=_id(item.get("id"), "id"),
+            name=_i18n(item.get("name")),
+            semester_id=_opt_id(item.get("semester_id"), "semester_id") or None,
+            progress=_opt_text(item.get("progress"), "progress"),
+        )
+        for item in _objects(data.get("activities"), "activities[]")
+    ]
