@@ -9,7 +9,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import NamedTuple
 
-from syncer.apply.projects import activity_problems, blocking_project
+from syncer.apply.projects import ProjectProblem, activity_problems, blocking_project
+from syncer.errors import FeishuError
 from syncer.feishu.client import QUERY_CHUNK, ReadClient
 from syncer.load.settings import Settings
 from syncer.model import DesiredState, RowKey
@@ -32,6 +33,16 @@ class Moved(NamedTuple):
 
     message: str
     remedy: str | None = None
+
+
+def _not_started(client: ReadClient, semester: str) -> list[ProjectProblem]:
+    """The semester's projects that are not started; none when activity/query fails (the app may lack its
+    scope, performance:semester_activity:read): the import then answers 1580306 for those reviewees, and
+    the diagnosis says what it can."""
+    try:
+        return activity_problems(client.query_activities(semester_ids=[semester]), semester_id=semester)
+    except FeishuError:
+        return []
 
 
 def preflight_reviewees(
@@ -61,7 +72,7 @@ def preflight_reviewees(
                     found[got] = rv.activity_ids
         why = {r: Moved(PREFLIGHT_MESSAGE) for r in rows if r.reviewee not in found}
         if any(found.values()):
-            problems = activity_problems(client.query_activities(semester_ids=[semester]), semester_id=semester)
+            problems = _not_started(client, semester)
             for r in rows:
                 blocked = blocking_project(found.get(r.reviewee, ()), problems)
                 if blocked is not None:
