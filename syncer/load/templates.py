@@ -135,8 +135,9 @@ def _over(reviewee: str, where: list[Source], total: Decimal, code: str, scope: 
 def load_templates(
     node: Node | None, metrics: Mapping[str, MetricDef], display: str
 ) -> tuple[dict[str, TemplateDef], list[Problem]]:
-    """The `templates:` section (already checked against the schema): metric aliases resolved to IDs, an
-    unknown alias or a metric in two dimensions of one template reported where it is written."""
+    """The `templates:` section (already checked against the schema): metric aliases resolved to IDs; an
+    unknown metric or field alias, or a metric in two dimensions of one template, reported where it is
+    written."""
     problems: list[Problem] = []
     out: dict[str, TemplateDef] = {}
 
@@ -180,6 +181,16 @@ def load_templates(
                 placed[mid] = dkey.text
                 ids.append(mid)
             dims.append(DimensionDef(dkey.text, text_of(dim.get("id")), tuple(ids)))
+        for section in ("input_settings", "scores"):  # shown, not checked; but their names must exist
+            snode = tnode.get(section)
+            for mkey, inner in snode.items if isinstance(snode, MapNode) else []:
+                known = metrics.get(mkey.text or "")
+                if known is None:
+                    metric_id(mkey, key.text)
+                elif section == "input_settings" and isinstance(inner, MapNode):
+                    for fkey, _ in inner.items:
+                        if (fkey.text or "") not in known.fields:
+                            err(fkey, "unknown-field", f"metric {mkey.text!r} has no field {fkey.text!r}")
         rule = text_of(tnode.get("weight_rule"))
         out[key.text] = TemplateDef(
             alias=key.text,
