@@ -106,15 +106,18 @@ def weight_problems(
             continue
         for b in breaches:
             where = [s for m, _, s in weights if m in b.metric_ids]
-            if b.dimension is None:
-                out.append(_over(reviewee, where, b.total, "weights-over-100", f" under template {b.template!r}"))
-            else:
-                scope = (
-                    f" in dimension {b.dimension!r} of template {b.template!r} (its rule: each dimension's "
-                    "weights sum to at most 100%)"
-                )
-                out.append(_over(reviewee, where, b.total, "dimension-weights-over-100", scope))
+            out.append(_over(reviewee, where, b.total, *breach_code(b)))
     return out
+
+
+def breach_code(b: WeightBreach) -> tuple[str, str]:
+    """The problem code of a breach and the words that place it ("in this semester{scope} sum to ...")."""
+    if b.dimension is None:
+        return "weights-over-100", f" under template {b.template!r}"
+    return "dimension-weights-over-100", (
+        f" in dimension {b.dimension!r} of template {b.template!r} (its rule: each dimension's weights sum to at "
+        "most 100%)"
+    )
 
 
 def _over(reviewee: str, where: list[Source], total: Decimal, code: str, scope: str) -> Problem:
