@@ -54,6 +54,7 @@ def decide_templates(
     metrics and those this pull adds; template metrics outside them are left out, with a note."""
     _, node = section(tree, "templates")
     have = {tid for _, v in items(node) if (tid := _text(v)) is not None}
+    _compare(plan, node, pulled)
     taken = {k.text or "" for k, _ in items(node)}
     library = {m.metric_id: {f.field_id: f.input_setting for f in m.fields} for m in pulled.metrics}
     out: list[NewTemplate] = []
@@ -105,6 +106,26 @@ def decide_templates(
                 continue
             out.append(new)
     return out
+
+
+def _compare(plan: MergePlan, node: Node | None, pulled: PulledCatalog) -> None:
+    """Notes on the catalog's templates where Feishu says otherwise: another weight rule, or no such template."""
+    remote = {t.id: t for t in pulled.templates}
+    for k, v in items(node):
+        tid = _text(v)
+        if tid is None:
+            continue
+        info = remote.get(tid)
+        if info is None:
+            plan.notes.append(f"template {k.text!r} ({tid}) is not among Feishu's metric templates; kept as is")
+            continue
+        rule = "per_dimension" if info.weight_method == PER_DIMENSION_METHOD else "total"
+        have = _text(v.get("weight_rule")) if isinstance(v, MapNode) else None
+        if have is not None and have != rule:
+            plan.notes.append(
+                f"template {k.text!r}: Feishu's weight rule is {rule}, the catalog says {have}; "
+                f"set `weight_rule: {rule}` by hand"
+            )
 
 
 def template_lines(templates: list[NewTemplate]) -> list[tuple[int, str]]:

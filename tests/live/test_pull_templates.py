@@ -137,3 +137,13 @@ def test_template_answers_are_read_as_the_documentation_gives_them() -> None:
         "100",
         "7296753366268215316",
     )
+
+
+def test_a_template_already_in_the_catalog_is_kept_and_differences_are_noted() -> None:
+    text, _ = _pull(CATALOG, _template())
+    changed = text.replace("weight_rule: per_dimension", "weight_rule: total")
+    again, notes = _pull(changed, _template(), _template(id="701", metrics=()))
+    assert again.startswith(changed)
+    assert "template 'sales': Feishu's weight rule is per_dimension, the catalog says total" in "\n".join(notes)
+    gone, notes = _pull(changed)
+    assert gone == changed and any("'sales' (700) is not among Feishu's metric templates" in n for n in notes)
