@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from syncer.feishu.setup_records import MetricTemplateInfo
-from syncer.live.pulled import MergePlan, PulledCatalog, feishu_names, items, names_comment, section
+from syncer.live.pulled import INPUT_SETTINGS, MergePlan, PulledCatalog, feishu_names, items, names_comment, section
 from syncer.load.yamlnodes import MapNode, Node, Scalar
 
 #: Feishu's metric_weight_method of the per-dimension rule; any other reads as one total (docs/feishu-api.md).
@@ -90,7 +90,7 @@ def decide_templates(
                 lib = library.get(m.metric_id, {})
                 for fid, setting in sorted(m.input_settings.items()):
                     falias = field_aliases.get(fid)
-                    if falias is not None and lib.get(fid) != setting:
+                    if falias is not None and setting in INPUT_SETTINGS and lib.get(fid) != setting:
                         new.input_settings.setdefault(malias, {})[falias] = setting
                 if m.score_min is not None or m.score_max is not None:
                     new.scores[malias] = (m.score_min, m.score_max)

@@ -51,7 +51,8 @@ def _template(**changes: object) -> MetricTemplateInfo:
             TemplateDimension("72", {"en_us": "Voice"}, "30"),
         ),
         metrics=(
-            TemplateMetric("10", "71", {"2": "data_source_inputter", "4": "admin"}, "0", "120"),
+            TemplateMetric("10", "71", {"2": "data_source_inputter", "4": "admin", "9": "admin"}, "0", "120"),
+            # (field 9 is not in the catalog: left out; an unknown setting would be too)
             TemplateMetric("11", "72", {"2": "data_source_inputter"}),
             TemplateMetric("99", "72", {}),
         ),
@@ -147,3 +148,10 @@ def test_a_template_already_in_the_catalog_is_kept_and_differences_are_noted() -
     assert "template 'sales': Feishu's weight rule is per_dimension, the catalog says total" in "\n".join(notes)
     gone, notes = _pull(changed)
     assert gone == changed and any("'sales' (700) is not among Feishu's metric templates" in n for n in notes)
+
+
+def test_an_input_setting_the_catalog_cannot_hold_is_left_out() -> None:
+    odd = _template(metrics=(TemplateMetric("10", "71", {"4": "formula_owner"}),))
+    text, _ = _pull(CATALOG, odd)
+    assert "formula_owner" not in text and "input_settings" not in text
+    assert catalog_from_text(text, "catalog.yaml", Settings())[1] == []
