@@ -124,11 +124,41 @@ class PersonDef:
     email: str | None = None
 
 
+#: How a metric template bounds its metrics' weights (Feishu's metric_weight_method; docs/feishu-api.md): the
+#: weights of all its metrics together, or those of each dimension on their own, make at most 100%.
+WeightRule = Literal["total", "per_dimension"]
+
+
+@dataclass(frozen=True, slots=True)
+class DimensionDef:
+    """A dimension (指标维度) of a metric template and the metrics it holds (IDs). Its share of the score, like
+    a template's input settings and score bounds, stays in catalog.yaml for people to read: no rule uses it."""
+
+    alias: str
+    id: str | None
+    metric_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateDef:
+    """A metric template (指标模板): its weight rule and dimensions."""
+
+    alias: str
+    id: str
+    weight_rule: WeightRule
+    dimensions: tuple[DimensionDef, ...]
+
+    @property
+    def metric_ids(self) -> frozenset[str]:
+        return frozenset(m for d in self.dimensions for m in d.metric_ids)
+
+
 @dataclass(frozen=True, slots=True)
 class Catalog:
     semesters: dict[str, SemesterDef] = field(default_factory=dict)  # by alias
     metrics: dict[str, MetricDef] = field(default_factory=dict)  # by alias
     people: dict[str, PersonDef] = field(default_factory=dict)  # by alias
+    templates: dict[str, TemplateDef] = field(default_factory=dict)  # by alias; none: one total per reviewee
 
     def metric_by_id(self, metric_id: str) -> MetricDef | None:
         for m in self.metrics.values():

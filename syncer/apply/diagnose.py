@@ -4,7 +4,7 @@ one sentence out."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from syncer.fieldtypes import field_type
 from syncer.model import FieldDef, MetricDef
@@ -28,8 +28,12 @@ def _names(fields: Iterable[tuple[MetricDef, FieldDef]]) -> str:
     return ", ".join(shown[:6]) + (f" and {len(shown) - 6} more" if len(shown) > 6 else "")
 
 
-def likely_cause(code: int, fields: list[tuple[MetricDef, FieldDef]], *, percentage_format: str) -> str:
-    """The setting or catalog entry most likely behind a refusal that every row shares."""
+def likely_cause(
+    code: int, fields: list[tuple[MetricDef, FieldDef]], *, percentage_format: str, not_started: Sequence[str] = ()
+) -> str:
+    """The setting or catalog entry most likely behind a refusal that every row shares. `not_started`: what
+    to say of the semester's projects that are not started (syncer.apply.projects), the cause of a 1580306
+    when there are any."""
     percentages = [(m, f) for m, f in fields if field_type(f.type).percent]
     metrics = sorted({m.alias for m, _ in fields})
     if code == 1580301:
@@ -63,6 +67,8 @@ def likely_cause(code: int, fields: list[tuple[MetricDef, FieldDef]], *, percent
     if code == 1580304:
         return "weights Feishu holds outside the YAML push these reviewees over 100%: check their metric templates"
     if code == 1580306:
+        if not_started:
+            return "; ".join(not_started)
         return "the reviewees are not in this semester's evaluation, or its project has not started: check the semester"
     if code == 1580312:
         return (

@@ -1,11 +1,16 @@
 """Pre-flight: before spending import quota, ask reviewees/query which of the plan's reviewees each semester
-holds, and quarantine (code 1580306) the rows of those it does not. One read request per 50 reviewees."""
+holds, and activity/query whether their projects have started, and quarantine (code 1580306) the rows of those
+the semester does not hold or whose projects are not started. One read request per 50 reviewees, and one per
+semester whose reviewees belong to projects."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import NamedTuple
 
+from syncer.apply.projects import ProjectProblem, activity_problems, blocking_project
+from syncer.errors import FeishuError
 from syncer.feishu.client import ReadClient
 from syncer.load.settings import Settings
 from syncer.model import DesiredState, RowKey
@@ -20,6 +25,24 @@ PREFLIGHT_MESSAGE = (
 )
 
 
+class Moved(NamedTuple):
+    """Why the pre-flight held a row back: the message recorded with it, and what to do about it (None:
+    the general advice of 1580306)."""
+
+    message: str
+    remedy: str | None = None
+
+
+def _not_started(client: ReadClient, semester: str) -> list[ProjectProblem]:
+    """The semester's projects that are not started; none when activity/query fails (the app may lack its
+    scope, performance:semester_activity:read): the import then answers 1580306 for those reviewees, and
+    the diagnosis says what it can."""
+    try:
+        return activity_problems(client.query_activities(semester_ids=[semester]), semester_id=semester)
+    except FeishuError:
+        return []
+
+
 def preflight_reviewees(
     plan: Plan,
     *,
@@ -28,28 +51,41 @@ def preflight_reviewees(
     settings: Settings,
     desired: DesiredState,
     clock: Callable[[], datetime],
-) -> list[RowKey]:
-    """Before spending import quota: ask reviewees/query which of the plan's reviewees each semester holds,
-    and quarantine (code 1580306) the rows of those it does not."""
-    moved: list[RowKey] = []
+) -> dict[RowKey, Moved]:
+    """Before spending import quota: ask reviewees/query which of the plan's reviewees each semester holds
+    and activity/query whether their projects have started, and quarantine (code 1580306) the rows of those
+    the semester does not hold or whose every project is not started. The rows moved, each with its reason."""
+    moved: dict[RowKey, Moved] = {}
     per_semester = plan.rows_by_semester()
     at = format_time(clock())
     for semester, rows in per_semester.items():
         reviewees = sorted({r.reviewee for r in rows})
         uid = settings.target.user_id_type
         answered = client.query_reviewees(semester_id=semester, user_ids=reviewees, user_id_type=uid)
-        found = {rv.user.get(uid) for rv in answered}
-        if None in found:  # an answer without the reviewee's ID of the type cannot say who is missing
-            continue
-        missing = [r for r in rows if r.reviewee not in found]
-        if missing:
-            values = desired_fields(desired.values, missing)
+        found: dict[str, tuple[str, ...]] = {}  # reviewee -> their projects
+        blind = False
+        for rv in answered:
+            got = rv.user.get(uid)
+            if got is None:
+                blind = True
+            else:
+                found[got] = rv.activity_ids
+        # an answer without the reviewee's ID of the type cannot say who is missing
+        why = {} if blind else {r: Moved(PREFLIGHT_MESSAGE) for r in rows if r.reviewee not in found}
+        if any(found.values()):
+            problems = _not_started(client, semester)
+            for r in rows:
+                blocked = blocking_project(found.get(r.reviewee, ()), problems)
+                if blocked is not None:
+                    why[r] = Moved(f"pre-flight: {blocked.message}", blocked.message)
+        if why:
+            values = desired_fields(desired.values, list(why))
             pf = settings.target.percentage_format
             store.record_rejected(
                 [
-                    Rejection(r, 1580306, at, sent_digest(values.get(r, {}), percentage_format=pf), PREFLIGHT_MESSAGE)
-                    for r in missing
+                    Rejection(r, 1580306, at, sent_digest(values.get(r, {}), percentage_format=pf), m.message)
+                    for r, m in why.items()
                 ]
             )
-            moved += missing
+            moved.update(why)
     return moved

@@ -12,6 +12,8 @@ from syncer.apply.context import RunContext
 from syncer.apply.diagnose import likely_cause, sent_fields
 from syncer.apply.isolate import Isolated, SharedRefusal
 from syncer.apply.outcome import RejectedRow, SharedStop
+from syncer.apply.projects import ProjectProblem, activity_problems
+from syncer.errors import FeishuError
 from syncer.feishu.codes import describe
 from syncer.model import RowKey
 from syncer.plan.model import Plan
@@ -71,9 +73,20 @@ def shared_stop(
     percentage_format = options.settings.target.percentage_format
     metrics = {m.id: m for m in options.desired.catalog.metrics.values()}
     sent = sent_fields((metrics[r.metric], run.by_row.get(r, {}).keys()) for r in rows if r.metric in metrics)
-    cause = likely_cause(exc.code, sent, percentage_format=percentage_format)
+    not_started = [p.message for p in _projects_not_started(run, semester)] if exc.code == 1580306 else []
+    cause = likely_cause(exc.code, sent, percentage_format=percentage_format, not_started=not_started)
     run.rows_done += pending
     return SharedStop(semester, exc.code, describe(exc.code).meaning, cause, rejected, pending, requests)
+
+
+def _projects_not_started(run: RunContext, semester: str) -> list[ProjectProblem]:
+    """The semester's projects that are not started (one activity/query request), or none when Feishu
+    cannot say: the diagnosis then keeps its general advice."""
+    try:
+        activities = run.world.client.query_activities(semester_ids=[semester])
+    except FeishuError:
+        return []
+    return activity_problems(activities, semester_id=semester)
 
 
 def _digest(run: RunContext, row: RowKey) -> str:

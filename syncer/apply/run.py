@@ -15,7 +15,7 @@ from syncer.apply.answer import Unconfirmed
 from syncer.apply.applier import Applier
 from syncer.apply.context import ApplyOptions, Collaborators, Listeners, now_utc
 from syncer.apply.outcome import ApplyReport, ProgressFn, RejectedRow, StepHook, Stopped, StopRequest
-from syncer.apply.preflight import PREFLIGHT_MESSAGE, preflight_reviewees
+from syncer.apply.preflight import preflight_reviewees
 from syncer.errors import RefusedError
 from syncer.feishu.codes import describe
 from syncer.feishu.pacing import Pacer, SharedQuota
@@ -286,11 +286,10 @@ def run_apply(
                 plan, client=client, store=store, settings=settings, desired=desired, clock=clocks.clock
             )
             info = describe(1580306)
-            for row in moved:
+            for row, why in moved.items():
+                remedy = why.remedy or info.remedy
                 applier.report.rejected.append(
-                    RejectedRow(
-                        row, 1580306, info.meaning, info.remedy, PREFLIGHT_MESSAGE, desired.rows.get(row), new=True
-                    )
+                    RejectedRow(row, 1580306, info.meaning, remedy, why.message, desired.rows.get(row), new=True)
                 )
             skip = frozenset(moved)
         with _armed(stop):

@@ -38,11 +38,13 @@ from syncer.model import Source
 from syncer.problems import Problem, sort_problems
 
 # The schema's order of properties (a test holds them to schemas/catalog.schema.json and data.schema.json).
-CATALOG_ORDER = ("semesters", "metrics", "people")
+CATALOG_ORDER = ("semesters", "metrics", "templates", "people")
 SEMESTER_ORDER = ("id", "closed")
 METRIC_ORDER = ("id", "fields")
 FIELD_ORDER = ("id", "type", "role", "max_length", "required", "input_setting")
 PERSON_ORDER = ("id", "email")
+TEMPLATE_ORDER = ("id", "weight_rule", "dimensions", "input_settings", "scores")
+DIMENSION_ORDER = ("id", "weight", "metrics")
 DATA_ORDER = ("semester", "reviewees")
 
 
@@ -55,17 +57,21 @@ def catalog_rules() -> Rules:
         if not path:
             return CATALOG_ORDER
         if len(path) == 2:
-            return {"semesters": SEMESTER_ORDER, "metrics": METRIC_ORDER, "people": PERSON_ORDER}.get(str(path[0]), ())
+            orders = {"semesters": SEMESTER_ORDER, "metrics": METRIC_ORDER, "people": PERSON_ORDER}
+            return {**orders, "templates": TEMPLATE_ORDER}.get(str(path[0]), ())
         if len(path) == 4 and path[0] == "metrics" and path[2] == "fields":
             return FIELD_ORDER
+        if len(path) == 4 and path[0] == "templates" and path[2] == "dimensions":
+            return DIMENSION_ORDER
         return ()
 
     def is_id(path: KeyPath) -> bool:
         section = path[0] if path else None
         if section in ("semesters", "people"):
             return len(path) == 2 or (len(path) == 3 and path[2] == "id")
-        if section == "metrics":
-            return (len(path) == 3 and path[2] == "id") or (len(path) == 5 and path[2] == "fields" and path[4] == "id")
+        if section in ("metrics", "templates"):
+            inner = "fields" if section == "metrics" else "dimensions"
+            return (len(path) == 3 and path[2] == "id") or (len(path) == 5 and path[2] == inner and path[4] == "id")
         return False
 
     def quote(path: KeyPath, text: str) -> bool:

@@ -20,9 +20,12 @@ import yaml
 import syncer
 from syncer.emulator.tenant import (
     DEFAULT_RATE_LIMITS,
+    TOTAL_RULE,
     USER_ID_TYPES,
+    Activity,
     AdminValue,
     App,
+    Dimension,
     FaultSettings,
     FieldDef,
     I18n,
@@ -287,7 +290,19 @@ def _build(data: dict[str, Any], problems: list[str]) -> Tenant:
             if "dimension_name" in t
             else I18n("关键指标", "Key metrics"),
             dimension_weight=t.get("dimension_weight", "100%"),
+            metric_weight_method=t.get("metric_weight_method", TOTAL_RULE),
+            dimensions=tuple(
+                Dimension(
+                    d["metric_dimension_id"],
+                    _i18n(d.get("name"), d["metric_dimension_id"]),
+                    d.get("dimension_weight", ""),
+                    tuple(d["metric_ids"]),
+                )
+                for d in t.get("dimensions", [])
+            ),
         )
+        if tpl.dimensions and sorted(m for d in tpl.dimensions for m in d.metric_ids) != sorted(tpl.metric_ids):
+            problems.append(f"metric_templates[{i}].dimensions: each of metric_ids must be in exactly one dimension")
         if tpl.id in templates:
             problems.append(f"metric_templates[{i}].id: {tpl.id!r} appears twice")
         templates[tpl.id] = tpl
@@ -341,7 +356,17 @@ def _build(data: dict[str, Any], problems: list[str]) -> Tenant:
             input_deadline=None if s.get("input_deadline") is None else _ms(s["input_deadline"]),
             reviewees=reviewees,
             admin_values=tuple(admin_values),
+            activities={
+                a["id"]: Activity(
+                    a["id"], _i18n(a.get("name"), a["id"]), a.get("progress", "enabled"), a.get("mode", "normal")
+                )
+                for a in s.get("activities", [])
+            },
         )
+        for r in reviewees.values():
+            for a in r.activity_ids if semester.activities else ():
+                if a not in semester.activities:
+                    problems.append(f"semesters[{i}]: {r.reviewee_user_id!r} is in project {a!r}, not in `activities`")
         if semester.id in semesters:
             problems.append(f"semesters[{i}].id: {semester.id!r} appears twice")
         semesters[semester.id] = semester

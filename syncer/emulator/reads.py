@@ -179,11 +179,11 @@ def metric_details_query(tenant: Tenant, store: Store, query: Mapping[str, str],
         if enrolled is None:
             continue
         tpl = tenant.templates[enrolled.metric_template_id]
-        dim = (tpl.dimension_id, tpl.dimension_name.to_json(), tpl.dimension_weight)
-        details = [
-            _metric_detail(tenant, store, semester.id, user, tenant.metrics[mid], dim, uid_type)
-            for mid in tpl.metric_ids
-        ]
+        details = []
+        for mid in tpl.metric_ids:
+            d = tpl.dimension_of(mid)
+            dim = (d.metric_dimension_id, d.name.to_json(), d.dimension_weight)
+            details.append(_metric_detail(tenant, store, semester.id, user, tenant.metrics[mid], dim, uid_type))
         head: Data = {
             "reviewee_user_id": user_json(user, uid_type, tenant.switches.user_object),
             "metric_template_id": tpl.id,

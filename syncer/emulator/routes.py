@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
-from syncer.emulator import reads, rules
+from syncer.emulator import reads, rules, setup_reads
 from syncer.emulator.store import Store
 from syncer.emulator.tenant import Tenant
 
@@ -32,6 +32,10 @@ ROUTES: dict[tuple[str, str], Route] = {
         "metric_fields.query", True, reads.metric_fields_query
     ),
     ("POST", "/open-apis/performance/v2/metric_libs/query"): Route("metric_libs.query", True, reads.metric_libs_query),
+    ("POST", "/open-apis/performance/v2/metric_templates/query"): Route(
+        "metric_templates.query", True, setup_reads.metric_templates_query
+    ),
+    ("POST", "/open-apis/performance/v2/activity/query"): Route("activity.query", True, setup_reads.activity_query),
     ("POST", "/open-apis/performance/v2/reviewees/query"): Route("reviewees.query", True, reads.reviewees_query),
     ("GET", "/open-apis/performance/v1/semesters"): Route("semesters.list", True, reads.semesters_list),
     ("POST", "/open-apis/contact/v3/users/batch_get_id"): Route("users.batch_get_id", False, reads.batch_get_id),

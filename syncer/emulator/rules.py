@@ -17,7 +17,8 @@ docs/emulator.md:
    not in the metric, 1580311 over an admin-entered value, 1580302 required field left empty, 1580301
    wrong value shape (number, percentage, person), 1580303 too long.
 6. 1580304: per reviewee, the weights of all their metrics in the semester after the import (stored
-   metrics the request does not touch included) pass 100%.
+   metrics the request does not touch included) pass 100%; under a template whose rule is per dimension,
+   the weights of one dimension's metrics do.
 """
 
 from __future__ import annotations
@@ -30,7 +31,15 @@ from decimal import Decimal
 from typing import Any
 
 from syncer.emulator.store import ImportedField, ImportedRow, Row, Store, StoredValue
-from syncer.emulator.tenant import USER_ID_TYPES, Metric, MetricField, Switches, Tenant
+from syncer.emulator.tenant import (
+    PER_DIMENSION_RULE,
+    USER_ID_TYPES,
+    Metric,
+    MetricField,
+    MetricTemplate,
+    Switches,
+    Tenant,
+)
 
 MSG = {
     1580101: "internal error",
@@ -211,6 +220,24 @@ def weight_of(value: StoredValue | None) -> Decimal:
     return Decimal(text) if _NUMBER.fullmatch(text) else Decimal(0)
 
 
+def weights_over(tenant: Tenant, template: MetricTemplate, rows: Mapping[str, Row]) -> str | None:
+    """How a reviewee's weights after an import (their rows by metric ID) break their template's rule, or
+    None: all their metrics together, or each dimension's on its own (sum_of_metric_weights_for_each_
+    dimension_equals_1), sum to at most 100%. Metrics outside the template count in the total."""
+    per_dimension = template.metric_weight_method == PER_DIMENSION_RULE
+    sums: dict[str, Decimal] = {}
+    for metric_id, row in rows.items():
+        m = tenant.metrics.get(metric_id)
+        if m is not None and m.weight_field is not None:
+            group = template.dimension_of(metric_id).metric_dimension_id if per_dimension else ""
+            sums[group] = sums.get(group, Decimal(0)) + weight_of(row.get(m.weight_field))
+    for group, total in sums.items():
+        if total > 100:
+            scope = f" in dimension {group}" if per_dimension else ""
+            return f"would sum to {total.normalize():f}%{scope}"
+    return None
+
+
 def _check_value(
     tenant: Tenant, mf: MetricField, f: FieldIn, uid_type: str, where: str
 ) -> tuple[str | None, str | None] | Rejection:
@@ -287,7 +314,7 @@ def check_import(
         enrolled = semester.reviewees.get(user.open_id)
         if enrolled is None:
             return Rejection(1580306, f"{rwhere}: reviewee is not in semester {semester.id}", rwhere)
-        if not enrolled.project_started:
+        if not semester.started(enrolled):
             return Rejection(1580306, f"{rwhere}: the reviewee's evaluation project has not started", rwhere)
         template = tenant.templates[enrolled.metric_template_id]
         metric: Metric | None = tenant.metrics.get(item.metric_id)
@@ -346,16 +373,11 @@ def check_import(
         first_item.setdefault(user.open_id, i)
 
     for open_id, changed in touched.items():
-        total = Decimal(0)
         metrics_after = dict(store.reviewee_rows(semester.id, open_id))
         metrics_after.update(changed)
-        for metric_id, row in metrics_after.items():
-            m = tenant.metrics.get(metric_id)
-            if m is not None and m.weight_field is not None:
-                total += weight_of(row.get(m.weight_field))
-        if total > 100:
+        template = tenant.templates[semester.reviewees[open_id].metric_template_id]
+        over = weights_over(tenant, template, metrics_after)
+        if over is not None:
             where = f"imported_metrics[{first_item[open_id]}].reviewee_user_id"
-            return Rejection(
-                1580304, f"{where}: the reviewee's metric weights would sum to {total.normalize():f}%", where
-            )
+            return Rejection(1580304, f"{where}: the reviewee's metric weights {over}", where)
     return ImportPlan(p, tuple(rows), tuple(new_rows))

@@ -26,6 +26,8 @@ ENDPOINTS: tuple[str, ...] = (
     "metric_details.query",
     "metric_fields.query",
     "metric_libs.query",
+    "metric_templates.query",
+    "activity.query",
     "reviewees.query",
     "semesters.list",
     "users.batch_get_id",
@@ -100,14 +102,41 @@ class Metric:
         return None
 
 
+#: Feishu's metric_weight_method values (docs/feishu-api.md, "Metric templates").
+TOTAL_RULE = "total_sum_of_all_metric_weight_equals_1"
+PER_DIMENSION_RULE = "sum_of_metric_weights_for_each_dimension_equals_1"
+
+
+@dataclass(frozen=True, slots=True)
+class Dimension:
+    metric_dimension_id: str
+    name: I18n
+    dimension_weight: str
+    metric_ids: tuple[str, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class MetricTemplate:
+    """A metric template: its metrics, split into dimensions (one, from the dimension_* fields, unless
+    `dimensions` is given), and its weight rule: one total, or each dimension on its own (1580304)."""
+
     id: str
     name: I18n
     metric_ids: tuple[str, ...]
     dimension_id: str = "1"
     dimension_name: I18n = I18n("关键指标", "Key metrics")
     dimension_weight: str = "100%"
+    metric_weight_method: str = TOTAL_RULE
+    dimensions: tuple[Dimension, ...] = ()
+
+    def all_dimensions(self) -> tuple[Dimension, ...]:
+        if self.dimensions:
+            return self.dimensions
+        return (Dimension(self.dimension_id, self.dimension_name, self.dimension_weight, self.metric_ids),)
+
+    def dimension_of(self, metric_id: str) -> Dimension:
+        dims = self.all_dimensions()
+        return next((d for d in dims if metric_id in d.metric_ids), dims[0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +158,21 @@ class AdminValue:
     field_value_person: str | None = None  # open_id
 
 
+#: Projects in these progress states are not running: their reviewees are refused with 1580306 (the
+#: emulator's reading of activity/query's values, docs/feishu-api.md "Projects").
+NOT_STARTED = frozenset({"initiating", "configurable", "unable"})
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """A project (Feishu's `activity`) of a semester and its progress."""
+
+    id: str
+    name: I18n
+    progress: str = "enabled"
+    mode: str = "normal"
+
+
 @dataclass(frozen=True, slots=True)
 class Semester:
     id: str
@@ -142,6 +186,13 @@ class Semester:
     input_deadline: int | None  # ms; None: no deadline
     reviewees: Mapping[str, Reviewee]  # by open_id
     admin_values: tuple[AdminValue, ...] = ()
+    activities: Mapping[str, Activity] = field(default_factory=dict)  # by id
+
+    def started(self, reviewee: Reviewee) -> bool:
+        """False when the reviewee's project has not started: `project_started: false`, or every one of
+        their projects in a not-started progress."""
+        acts = [self.activities[a] for a in reviewee.activity_ids if a in self.activities]
+        return reviewee.project_started and not (acts and all(a.progress in NOT_STARTED for a in acts))
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +216,8 @@ DEFAULT_RATE_LIMITS: Mapping[str, RateLimit] = {
     "metric_details.query": RateLimit(per_minute=20),
     "metric_fields.query": RateLimit(per_minute=20),
     "metric_libs.query": RateLimit(per_minute=20),
+    "metric_templates.query": RateLimit(per_minute=20),
+    "activity.query": RateLimit(per_minute=10),
     "reviewees.query": RateLimit(per_minute=20),
     "semesters.list": RateLimit(per_minute=10),
     "users.batch_get_id": RateLimit(per_minute=1000, per_second=50),

@@ -28,12 +28,15 @@ from syncer.feishu.records import (
 )
 from syncer.feishu.retry import RetryPolicy
 from syncer.feishu.session import DEFAULT_TIMEOUT, Clock, Random, Session, Sleep
+from syncer.feishu.setup_records import Activity, MetricTemplateInfo, parse_activities, parse_metric_templates
 from syncer.model import UserIdType
 from syncer.urls import check_base_url
 
 METRIC_DETAILS_QUERY = "/open-apis/performance/v2/metric_details/query"
 METRIC_FIELDS_QUERY = "/open-apis/performance/v2/metric_fields/query"
 METRIC_LIBS_QUERY = "/open-apis/performance/v2/metric_libs/query"
+METRIC_TEMPLATES_QUERY = "/open-apis/performance/v2/metric_templates/query"
+ACTIVITY_QUERY = "/open-apis/performance/v2/activity/query"
 REVIEWEES_QUERY = "/open-apis/performance/v2/reviewees/query"
 SEMESTERS_LIST = "/open-apis/performance/v1/semesters"
 BATCH_GET_ID = "/open-apis/contact/v3/users/batch_get_id"
@@ -43,6 +46,8 @@ READ_PATHS = frozenset(
         METRIC_DETAILS_QUERY,
         METRIC_FIELDS_QUERY,
         METRIC_LIBS_QUERY,
+        METRIC_TEMPLATES_QUERY,
+        ACTIVITY_QUERY,
         REVIEWEES_QUERY,
         SEMESTERS_LIST,
         BATCH_GET_ID,
@@ -159,6 +164,22 @@ class ReadClient:
         """The whole metric library, every page."""
         items = self._paged(METRIC_LIBS_QUERY, user_id_type=user_id_type, payload={}, key="items", page_size=page_size)
         return self._parse(METRIC_LIBS_QUERY, parse_metric_libs, items)
+
+    def query_metric_templates(
+        self, *, user_id_type: UserIdType = "open_id", page_size: int = DEFAULT_PAGE_SIZE
+    ) -> list[MetricTemplateInfo]:
+        """Every metric template (weight rule, dimensions, metrics), every page."""
+        items = self._paged(
+            METRIC_TEMPLATES_QUERY, user_id_type=user_id_type, payload={}, key="items", page_size=page_size
+        )
+        return self._parse(METRIC_TEMPLATES_QUERY, parse_metric_templates, items)
+
+    def query_activities(self, *, semester_ids: Sequence[str], user_id_type: UserIdType = "open_id") -> list[Activity]:
+        """The projects of semesters with their progress (one request; not paged)."""
+        data = self._session.call(
+            "POST", ACTIVITY_QUERY, params={"user_id_type": user_id_type}, payload={"semester_ids": list(semester_ids)}
+        )
+        return self._parse(ACTIVITY_QUERY, parse_activities, data)
 
     def query_reviewees(
         self,

@@ -1,4 +1,4 @@
-"""Merging what Feishu's metric library holds into catalog.yaml, as text: never a re-dump.
+"""Merging what Feishu's metric library and templates hold into catalog.yaml, as text: never a re-dump.
 
 The user's catalog is theirs: comments, aliases, order, quoting and spacing stay exactly as written.
 Entries are matched by ID; those already present are left alone (differences are reported as notes), and
@@ -31,6 +31,7 @@ from syncer.live.pulled import (
     items,
     section,
 )
+from syncer.live.templates import decide_templates, template_lines
 from syncer.load.catalog import ANY_RAW_ID, SEMESTER_ID
 from syncer.load.yamlnodes import MapNode, Node, Scalar
 from syncer.load.yamlparse import parse
@@ -187,6 +188,24 @@ def _decide(tree: MapNode | None, pulled: PulledCatalog, *, now_ms: int) -> Merg
                 f"metric {alias!r} ({mid}) is not in Feishu's metric library (old-version metrics "
                 "are left out of it); kept as is"
             )
+    aliases: dict[str, tuple[str, dict[str, str]]] = {}
+    for mid, (alias, node) in existing.items():
+        fnode = node.get("fields") if isinstance(node, MapNode) else None
+        known = {fid: k.text for k, v in items(fnode) if (fid := _ids(v)) is not None and k.text is not None}
+        known.update((f.field_id, fa) for fa, f in plan.fields.get(alias, []))
+        aliases[mid] = (alias, known)
+    for alias, m, fields in plan.metrics:
+        aliases[m.metric_id] = (alias, {f.field_id: fa for fa, f in fields})
+    new = decide_templates(
+        plan,
+        tree,
+        pulled,
+        aliases,
+        lambda names, taken, fallback: new_alias(names, taken=taken, fallback=fallback, sep="_"),
+    )
+    plan.templates = template_lines(new)
+    for t in new:
+        plan.add("templates", Addition("template", t.alias, t.info.id))
     return plan
 
 

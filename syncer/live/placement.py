@@ -71,8 +71,8 @@ def _metric_lines(plan: MergePlan) -> list[tuple[int, str]]:
 def place(doc: TextEdits, tree: MapNode | None, plan: MergePlan) -> None:
     step = _step(tree)
     top = tree.items[0][0].col - 1 if tree is not None and tree.items else 0
-    wanted = {"semesters": _semester_lines(plan), "metrics": _metric_lines(plan)}
-    for name in ("semesters", "metrics"):
+    wanted = {"semesters": _semester_lines(plan), "metrics": _metric_lines(plan), "templates": plan.templates}
+    for name in ("semesters", "metrics", "templates"):
         if wanted[name]:
             key, node = section(tree, name)
             if key is None:

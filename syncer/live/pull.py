@@ -1,8 +1,9 @@
-"""`syncer catalog pull`: Feishu's semesters and metric library (with each field's type and input setting)
-merged into catalog.yaml without touching what the user wrote (syncer.catalog_merge does the text).
+"""`syncer catalog pull`: Feishu's semesters, metric library (with each field's type and input setting) and
+metric templates (weight rule, dimensions) merged into catalog.yaml without touching what the user wrote
+(syncer.live.merge does the text).
 
-Requests: v1 semesters (1, at 10 a minute), metric_libs/query (one per page of 100), metric_fields/query
-(one per 50 field IDs of the library), each paced at its quota by `LiveReader`.
+Requests: v1 semesters (1, at 10 a minute), metric_libs/query and metric_templates/query (one per page of
+50 each), metric_fields/query (one per 50 field IDs of the library), each paced at its quota by `LiveReader`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
-from syncer.feishu.client import METRIC_FIELDS_QUERY, METRIC_LIBS_QUERY, SEMESTERS_LIST
+from syncer.feishu.client import METRIC_FIELDS_QUERY, METRIC_LIBS_QUERY, METRIC_TEMPLATES_QUERY, SEMESTERS_LIST
 from syncer.fsio import atomic_write
 from syncer.live.merge import merge_catalog
 from syncer.live.pulled import Addition, PulledCatalog, PulledField, PulledMetric
@@ -32,9 +33,11 @@ def fetch_catalog(reader: LiveReader, *, user_id_type: UserIdType) -> PulledCata
     """Read the semesters, the metric library (every page) and the library's field definitions."""
     reader.expect(SEMESTERS_LIST, 1)
     reader.expect(METRIC_LIBS_QUERY, 1)
+    reader.expect(METRIC_TEMPLATES_QUERY, 1)
     client = reader.client
     semesters = client.list_semesters(user_id_type=user_id_type)
     library = client.query_metric_libs(user_id_type=user_id_type, page_size=PAGE_SIZE)
+    templates = client.query_metric_templates(user_id_type=user_id_type, page_size=PAGE_SIZE)
     ids = sorted({f.field_id for m in library for f in m.fields}, key=_id_key)
     types: dict[str, tuple[dict[str, str], str]] = {}
     if ids:
@@ -58,7 +61,7 @@ def fetch_catalog(reader: LiveReader, *, user_id_type: UserIdType) -> PulledCata
         )
         for m in library
     )
-    return PulledCatalog(semesters=tuple(semesters), metrics=metrics)
+    return PulledCatalog(semesters=tuple(semesters), metrics=metrics, templates=tuple(templates))
 
 
 @dataclass(frozen=True, slots=True)

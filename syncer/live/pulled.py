@@ -10,13 +10,14 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from syncer.feishu.records import Semester
+from syncer.feishu.setup_records import MetricTemplateInfo
 from syncer.load.yamlnodes import MapNode, Node, Scalar
 
 INPUT_SETTINGS = ("admin", "data_source_inputter", "reviewee")
 WEIGHT_FIELD_ID = "2"  # the built-in weight field (docs/feishu-api.md; UNCONFIRMED today)
 #: syncer's short aliases for Feishu's built-in fields, by their IDs (docs/feishu-api.md; UNCONFIRMED today).
 BUILTIN_FIELD_ALIASES = {"2": "weight", "3": "unit", "4": "target", "5": "actual", "7": "note"}
-SECTIONS = ("semesters", "metrics", "people")
+SECTIONS = ("semesters", "metrics", "templates", "people")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,15 +38,17 @@ class PulledMetric:
 
 @dataclass(frozen=True, slots=True)
 class PulledCatalog:
-    """What Feishu says: its semesters and its metric library with each field's type and input setting."""
+    """What Feishu says: its semesters, its metric library with each field's type and input setting, and its
+    metric templates."""
 
     semesters: tuple[Semester, ...]
     metrics: tuple[PulledMetric, ...]
+    templates: tuple[MetricTemplateInfo, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Addition:
-    kind: Literal["semester", "metric", "field"]
+    kind: Literal["semester", "metric", "field", "template"]
     alias: str
     id: str
     metric: str | None = None  # the metric alias of a field
@@ -66,6 +69,7 @@ class MergePlan:
     semesters: list[tuple[str, Semester]] = field(default_factory=list)
     metrics: list[tuple[str, PulledMetric, list[tuple[str, PulledField]]]] = field(default_factory=list)
     fields: dict[str, list[tuple[str, PulledField]]] = field(default_factory=dict)  # existing metric alias ->
+    templates: list[tuple[int, str]] = field(default_factory=list)  # the new templates' lines (depth, text)
     notes: list[str] = field(default_factory=list)
     additions: dict[str, list[Addition]] = field(default_factory=dict)  # by group: semesters, metrics, a metric
 

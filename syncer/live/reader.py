@@ -20,11 +20,13 @@ import httpx
 
 from syncer.feishu.auth import Credentials
 from syncer.feishu.client import (
+    ACTIVITY_QUERY,
     BATCH_GET_ID,
     DEFAULT_PAGE_SIZE,
     METRIC_DETAILS_QUERY,
     METRIC_FIELDS_QUERY,
     METRIC_LIBS_QUERY,
+    METRIC_TEMPLATES_QUERY,
     QUERY_CHUNK,
     REVIEWEES_QUERY,
     SEMESTERS_LIST,
@@ -37,6 +39,8 @@ READ_QUOTAS: Mapping[str, tuple[str, int]] = {
     METRIC_DETAILS_QUERY: ("metric_details/query", 20),
     METRIC_FIELDS_QUERY: ("metric_fields/query", 20),
     METRIC_LIBS_QUERY: ("metric_libs/query", 20),
+    METRIC_TEMPLATES_QUERY: ("metric_templates/query", 20),
+    ACTIVITY_QUERY: ("activity/query", 10),
     REVIEWEES_QUERY: ("reviewees/query", 20),
     SEMESTERS_LIST: ("semesters", 10),
     BATCH_GET_ID: ("users/batch_get_id", 1000),  # and 50 a second: 1000 a minute is 17 a second

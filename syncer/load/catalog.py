@@ -1,5 +1,6 @@
-"""catalog.yaml: semesters, metrics with their fields, and people aliases. Schema checks, then the
-catalog's own rules (aliases that look like IDs, duplicate IDs, one weight field, `max_length` on text)."""
+"""catalog.yaml: semesters, metrics with their fields, people aliases and metric templates. Schema checks, then
+the catalog's own rules (aliases that look like IDs, duplicate IDs, one weight field, `max_length` on text,
+templates naming known metrics: syncer.load.templates)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from syncer.fieldtypes import field_type, unstorable_refusal
 from syncer.load.files import CATALOG_FILE, display_path
 from syncer.load.schema import check
 from syncer.load.settings import Settings
+from syncer.load.templates import load_templates
 from syncer.load.yamlnodes import MapNode, Node, Scalar, text_of
 from syncer.load.yamlparse import load_tree, parse
 from syncer.load.yamlread import problem_of
@@ -230,7 +232,9 @@ def _build_catalog(
                 if found is not None:
                     err(key, found[0], found[1], email)
             people[key.text] = PersonDef(key.text, pid, email)  # id None: given by email only
-    return Catalog(semesters=semesters, metrics=metrics, people=people), problems
+    templates, template_problems = load_templates(tree.get("templates"), metrics, display)
+    problems += template_problems
+    return Catalog(semesters=semesters, metrics=metrics, people=people, templates=templates), problems
 
 
 def _int(text: str) -> int:

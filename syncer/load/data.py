@@ -1,4 +1,3 @@
-# Over 400 lines: one checker walks every data file; its steps share the problems, the catalog and the rows seen.
 """The data files: each checked by hand-written code that mirrors `schemas/data.schema.json` (a test keeps
 the two in agreement; jsonschema is far too slow for a million values), then the rules across files
 (duplicate rows on resolved IDs, weight sums). Every problem is collected, with its file, line and column."""
@@ -7,7 +6,6 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -16,6 +14,7 @@ from syncer.fieldtypes import Refusal, field_type, unstorable_refusal
 from syncer.load.catalog import RAW_ID, SEMESTER_ID
 from syncer.load.people import EmailPeople
 from syncer.load.settings import Settings
+from syncer.load.templates import weight_problems
 from syncer.load.yamlnodes import MapNode, Node, Scalar, kind
 from syncer.model import Catalog, DesiredValue, FieldDef, MetricDef, RowKey, Source, ValueKey
 from syncer.problems import DETAIL_SLOT, VALUE_SLOT, Problem, Severity
@@ -376,32 +375,10 @@ class DataChecker:
         return value
 
     def finish(self) -> None:
-        """The rules across files: weight sums per reviewee and semester. The weights of a sum over 100 are
-        looked up only then, to name them."""
-        over = {key: total for key, total in self.weights.items() if total > HUNDRED}
-        if not over:
-            return
-        named: dict[tuple[str, str], list[tuple[Decimal, Source]]] = defaultdict(list)
-        for k, v in self.values.items():
-            if k[:2] in over and (k.metric, k.field) in self._weight_fields:
-                named[k[:2]].append((Decimal(v.value), v.source))
-        for (semester, reviewee), total in over.items():
-            items = named[(semester, reviewee)]
-            items.sort(key=lambda i: (i[1].file, i[1].line))
-            first = items[0][1]
-            others = ", ".join(f"{s.file}:{s.line}" for _, s in items[1:]) or "none"
-            self.problems.append(
-                Problem(
-                    first.file,
-                    first.line,
-                    first.col,
-                    "error",
-                    "weights-over-100",
-                    f"the weights of reviewee {reviewee} in this semester sum to {{value}}, over 100% "
-                    f"(the other weights: {others}); lower them",
-                    f"{total.normalize():f}%",
-                )
-            )
+        """The rules across files: weight sums per reviewee and semester (syncer.load.templates)."""
+        self.problems += weight_problems(
+            self.values, self.rows, self.weights, self._weight_fields, list(self.catalog.templates.values())
+        )
 
 
 def _did_you_mean(text: str, choices: Iterable[str]) -> str:

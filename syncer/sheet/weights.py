@@ -1,5 +1,6 @@
-"""The weight rule of a sheet import: one reviewee's weights in a semester sum to at most 100%, the rows
-the sheet does not hold included (validate cannot see them in the sheet's rows alone)."""
+"""The weight rule of a sheet import: one reviewee's weights in a semester sum to at most 100%, or by the
+rule of their metric template when the catalog has templates (syncer.load.templates), the rows the sheet
+does not hold included (validate cannot see them in the sheet's rows alone)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from collections import defaultdict
 from decimal import Decimal
 
 from syncer.load.data import HUNDRED
-from syncer.model import Catalog, DesiredState, DesiredValue, RowKey, ValueKey
+from syncer.load.templates import breach_code, reviewee_breaches
+from syncer.model import Catalog, DesiredState, DesiredValue, RowKey, TemplateDef, ValueKey
 from syncer.sheet.index import RootIndex
 from syncer.sheet.log import ProblemLog
 from syncer.sheet.model import Cell, column_letter
@@ -45,14 +47,20 @@ def check_weights(
         f = weight_field.get(vk.metric)
         if f is not None and vk.field == f.id and (vk.semester, vk.reviewee) in sheet_cells:
             yaml_weights[(vk.semester, vk.reviewee)][vk.row] = Decimal(dv.value)
+    templates = list(catalog.templates.values())
+    held_metrics: dict[tuple[str, str], set[str]] = defaultdict(set)  # the reviewee's metrics, YAML and sheet
+    for k in [*index.rows, *(r.key for r in rows if r.key is not None)] if templates else ():
+        if k[:2] in sheet_cells:
+            held_metrics[k[:2]].add(k.metric)
     for who, cells in sheet_cells.items():
         before = yaml_weights.get(who, {})
         after = dict(before)
         for k, d, _, _ in cells:
             after[k] = d
-        total = sum(after.values(), Decimal(0))
-        if total <= HUNDRED or total == sum(before.values(), Decimal(0)):
+        over = _over(templates, held_metrics[who], after)
+        if over is None or over == _over(templates, held_metrics[who], before):
             continue
+        code, total, scope = over
         first = cells[0]
         others = [f"{column_letter(c.col)}{c.row}" for _, _, _, c in cells[1:]]
         held = {k for k, _, _, _ in cells}
@@ -65,8 +73,23 @@ def check_weights(
             first[2].sheet,
             first[3].row,
             first[3].col,
-            "weights-over-100",
-            f"the weights of reviewee {first[2].reviewee!r} in this semester sum to {{value}}, over 100% "
+            code,
+            f"the weights of reviewee {first[2].reviewee!r} in this semester{scope} sum to {{value}}, over 100% "
             f"(the other weights: {', '.join(others) or 'none'}); lower them",
             f"{total.normalize():f}%",
         )
+
+
+def _over(
+    templates: list[TemplateDef], metrics: set[str], weights: dict[RowKey, Decimal]
+) -> tuple[str, Decimal, str] | None:
+    """The first rule `weights` break (code, sum, the words that place it), or None."""
+    by_metric = {k.metric: d for k, d in weights.items()}
+    breaches = reviewee_breaches(templates, metrics | set(by_metric), by_metric) if templates else None
+    if breaches is None:
+        total = sum(by_metric.values(), Decimal(0))
+        return ("weights-over-100", total, "") if total > HUNDRED else None
+    if not breaches:
+        return None
+    code, scope = breach_code(breaches[0])
+    return code, breaches[0].total, scope

@@ -184,7 +184,7 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 def _catalog_add_metric(world: World, text: str) -> None:
     cat = world.root / "catalog.yaml"
-    _edit(cat, "\npeople:\n", text + "\npeople:\n")
+    _edit(cat, "\ntemplates:\n", "\n" + text + "templates:\n")  # metrics: ends where the templates begin
 
 
 def _setup_code(world: World, code: int) -> str:

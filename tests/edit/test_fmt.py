@@ -15,10 +15,12 @@ from hypothesis import strategies as st
 from syncer.edit.fmt import (
     CATALOG_ORDER,
     DATA_ORDER,
+    DIMENSION_ORDER,
     FIELD_ORDER,
     METRIC_ORDER,
     PERSON_ORDER,
     SEMESTER_ORDER,
+    TEMPLATE_ORDER,
     CatalogOrder,
     catalog_rules,
     data_rules,
@@ -71,6 +73,9 @@ def test_the_key_orders_are_the_schemas() -> None:
     assert _props(metric) == METRIC_ORDER
     assert _props(metric["properties"]["fields"], "additionalProperties") == FIELD_ORDER
     assert _object_of(props["people"]["additionalProperties"]) == PERSON_ORDER
+    template = props["templates"]["additionalProperties"]
+    assert _props(template) == TEMPLATE_ORDER
+    assert _props(template["properties"]["dimensions"], "additionalProperties") == DIMENSION_ORDER
     assert _props(json.loads((SCHEMAS / "data.schema.json").read_text())) == DATA_ORDER
 
 

@@ -52,6 +52,18 @@ def test_data_fixture(name: str, fixture_root: Path) -> None:
     assert result.ok == all(e[2] != "error" for e in expectations(src) or [])
 
 
+@pytest.mark.parametrize("name", sorted(p.name for p in (FIXTURES / "templates" / "data").glob("*.yaml")))
+def test_template_fixture(name: str, tmp_path: Path) -> None:
+    # The root of these fixtures has metric templates: weights follow each reviewee's template.
+    root = tmp_path / "m"
+    shutil.copytree(FIXTURES / "templates" / "root", root)
+    src = FIXTURES / "templates" / "data" / name
+    shutil.copy(src, root / name)
+    result = validate_root(root, root_display="m")
+    check(result.problems, expectations(src) or [], f"m/{name}")
+    assert result.ok == all(e[2] != "error" for e in expectations(src) or [])
+
+
 @pytest.mark.parametrize("name", sorted(p.name for p in (FIXTURES / "catalog").glob("*.yaml")))
 def test_catalog_fixture(name: str, tmp_path: Path) -> None:
     src = FIXTURES / "catalog" / name

@@ -3,12 +3,14 @@ included; logged where the sheet raises the sum, naming the other weights."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from syncer.sheet.check import check_rows
 from syncer.sheet.log import ProblemLog
 from syncer.sheet.model import Table
 from syncer.sheet.read import read_book
 from syncer.sheet.weights import check_weights
-from tests.sheet.helpers import Loaded, book, table
+from tests.sheet.helpers import Loaded, book, load, table
 
 
 def _weights(loaded: Loaded, t: Table) -> ProblemLog:
@@ -46,3 +48,32 @@ def test_rows_without_a_weight_cell_are_not_summed_again(loaded: Loaded) -> None
     assert (
         _weights(loaded, table("2026-H2", ["reviewee", "metric", "actual"], ["alice", "revenue", "1"])).problems == []
     )
+
+
+def _per_dimension(root: Path) -> Loaded:
+    # The example's template sales (revenue, nps) with one dimension each, by the per-dimension rule.
+    catalog = root / "catalog.yaml"
+    old = (
+        "    weight_rule: total\n    dimensions:\n"
+        '      key_metrics: {id: "1", weight: "100%", metrics: [revenue, nps]}\n'
+    )
+    new = (
+        "    weight_rule: per_dimension\n    dimensions:\n"
+        "      money: {metrics: [revenue]}\n      voice: {metrics: [nps]}\n"
+    )
+    assert old in catalog.read_text()
+    catalog.write_text(catalog.read_text().replace(old, new))
+    return load(root)
+
+
+def test_a_per_dimension_template_allows_each_dimension_up_to_100(root: Path) -> None:
+    # alice: revenue 100% and nps 40% make 140% in all, and neither dimension passes 100%
+    t = table("2026-H2", ["reviewee", "metric", "weight"], ["alice", "revenue", "100%"])
+    assert _weights(_per_dimension(root), t).problems == []
+
+
+def test_a_dimension_one_step_over_100_is_logged_with_its_template(root: Path) -> None:
+    t = table("2026-H2", ["reviewee", "metric", "weight"], ["alice", "revenue", "100.01%"])
+    [p] = _weights(_per_dimension(root), t).problems
+    assert (p.code, p.value) == ("dimension-weights-over-100", "100.01%")
+    assert "in dimension 'money' of template 'sales'" in p.message

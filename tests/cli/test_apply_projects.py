@@ -1,0 +1,64 @@
+"""A semester whose project is not started, through the real CLI against the emulator on loopback: the
+pre-flight names the project before any import is spent, and without it the diagnosis of the shared 1580306
+names it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from syncer.cli import cli
+from syncer.emulator import Emulator, EmulatorServer, parse_tenant
+from syncer.emulator.loader import default_tenant_path
+from tests.example import copy_example
+
+H2 = "7293040702907514899"
+PROJECT = "7500000000000000001"
+SAYS = f"the project 'H2 review' ('{PROJECT}') is not started (Feishu: initiating): a Performance admin starts it"
+
+
+@pytest.fixture
+def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
+    """The example root against a tenant whose 2026-H2 reviewees are all in one project, not started."""
+    root = tmp_path / "metrics"
+    copy_example(root)
+    settings = root / "syncer.yaml"
+    settings.write_text(settings.read_text().replace("import_per_minute: 10", "import_per_minute: 1000"))
+    data = yaml.safe_load(default_tenant_path().read_text(encoding="utf-8"))
+    h2 = next(s for s in data["semesters"] if s["id"] == H2)
+    h2["activities"] = [
+        {"id": PROJECT, "name": {"zh_cn": "下半年考核", "en_us": "H2 review"}, "progress": "initiating"}
+    ]
+    for r in h2["reviewees"]:
+        r["activity_ids"] = [PROJECT]
+    emu = Emulator(parse_tenant(data), import_per_minute=1000)
+    with EmulatorServer(emu) as server:
+        monkeypatch.setenv("FEISHU_BASE_URL", server.url)
+        monkeypatch.setenv("FEISHU_APP_ID", "cli_emulator")
+        monkeypatch.setenv("FEISHU_APP_SECRET", "emulator_secret")
+        monkeypatch.chdir(tmp_path)
+        yield emu
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.output
+
+
+def test_the_preflight_names_the_project_and_spends_no_import(served: Emulator) -> None:
+    code, out = run("apply", "--auto-approve", "--preflight")
+    assert code == 4, out
+    assert SAYS in out, out
+    assert served.requests("metric_details.import") == []
+    assert len(served.requests("activity.query")) == 1  # one read for the semester
+
+
+def test_without_preflight_the_shared_1580306_names_the_project(served: Emulator) -> None:
+    code, out = run("apply", "--auto-approve", "--no-preflight")
+    assert code == 4, out
+    assert SAYS in out, out
+    assert served.requests("metric_details.import")  # spent: that is what the pre-flight saves
