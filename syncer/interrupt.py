@@ -9,12 +9,14 @@ between requests) and puts them back. Imports nothing of syncer: it runs first.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import FrameType
+from typing import Any
 
 _Hook = Callable[["sys.UnraisableHookArgs"], None]
 
@@ -52,6 +54,39 @@ def install() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, stop_at_once)
     sys.unraisablehook = _redelivered(sys.unraisablehook)
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """SIGINT and SIGTERM held back while the body runs, then delivered as the handlers in place would have had
+    them: for a step that must not be cut in two, such as pushing a lock and remembering that it is ours (a stop
+    between the two would leave a lock nobody releases). A body that waits on the network delays the stop by as
+    much. Outside the main thread (which alone has signal handlers) the body simply runs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[signal.Signals] = []
+
+    def hold(signum: int, _frame: FrameType | None) -> None:
+        caught.append(signal.Signals(signum))
+
+    previous = {sig: signal.signal(sig, hold) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if caught:
+            _deliver(caught[0], previous[caught[0]])
+
+
+def _deliver(signum: int, handler: Any) -> None:
+    """A signal held back, to the handler that was in place: called here (it raises, or records a stop), or
+    sent again, for the default action (or for nothing, when it is ignored)."""
+    if callable(handler):
+        handler(signum, None)
+    else:
+        os.kill(os.getpid(), signum)
 
 
 def _redelivered(previous: _Hook) -> _Hook:

@@ -45,6 +45,7 @@ from syncer.state.image import (
     time_field,
 )
 from syncer.state.model import STATE_FORMAT, LastApply, StateMeta
+from syncer.state.seal import SEALED, record_text, records, seal, seal_file, seal_meta, torn_tail, unseal, unseal_meta
 
 META = "meta.json"
 BATCHES = "batches.jsonl"
@@ -73,8 +74,8 @@ def is_segment(path: str) -> bool:
 
 #: Migrations of older formats, by the format they upgrade *from*: each takes the parsed meta.json of
 #: format N and returns it in format N+1 (the files they read are then written anew by the next
-#: compaction). Format 1 is the first, so there is nothing to migrate yet.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+#: compaction). Format 2 added checksums to the files (syncer.state.seal), not to what meta.json holds.
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: lambda obj: obj}
 
 JSONObj = dict[str, Any]
 
@@ -125,15 +126,21 @@ def meta_to_json(meta: StateMeta) -> str:
         obj["plan_key"] = meta.plan_key
     if meta.values is not None:
         obj["values"] = dict(sorted(meta.values.items()))
-    return json.dumps(obj, ensure_ascii=False, indent=2) + "\n"
+    return seal_meta(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
 
 
 def meta_from_json(text: str, *, where: str) -> StateMeta:
+    """meta.json read, its checksum checked; `format` is the format of the files as found (older ones are
+    read as they are and written anew in this syncer's format by the next compaction)."""
+    text, checked = unseal_meta(text, where=where)
     try:
         obj = object_field(loads(text), "the metadata")
         fmt = int_field(obj["format"], "the state format")
     except (ValueError, KeyError) as exc:
         raise StateDamaged(where, f"unreadable metadata ({why(exc)})") from None
+    on_disk = fmt
+    if fmt >= SEALED and not checked and fmt <= STATE_FORMAT:
+        raise StateDamaged(where, "the metadata has lost its checksum")
     if fmt > STATE_FORMAT:
         raise StateError(
             f"{where}: state format {fmt} is newer than this syncer understands "
@@ -162,7 +169,7 @@ def meta_from_json(text: str, *, where: str) -> StateMeta:
         if key is not None and not (type(key) is str and len(key) == 64 and all(c in HEX for c in key)):
             raise ValueError("the plan key is not 64 hex digits")
         return StateMeta(
-            format=fmt,
+            format=on_disk,
             lineage=text_field(obj["lineage"], "the lineage"),
             serial=int_field(obj["serial"], "the serial"),
             created=time_field(obj["created"], "the creation time"),
@@ -211,13 +218,15 @@ def encode_shards(data: StateData, *, only: set[str] | None = None) -> dict[str,
     out = {}
     for sem, lines in grouped.items():
         lines.sort(key=lambda line: line[:3])
-        out[sem] = "".join(dumps(list(line)) + "\n" for line in lines)
+        out[sem] = seal_file([dumps(list(line)) for line in lines])
     return out
 
 
-def decode_shard(data: StateData, semester: str, text: str, *, where: str) -> None:
-    """Add a shard's rows to `data`. Fast path: the whole file is parsed as one JSON array, and rows keep
-    the field dicts the parser built (their keys are shared by the parser)."""
+def decode_shard(data: StateData, semester: str, text: str, *, where: str, sealed: bool = True) -> None:
+    """Add a shard's rows to `data`, its checksums checked (`sealed`: it must have them). Fast path: the
+    whole file is parsed as one JSON array, and rows keep the field dicts the parser built (their keys are
+    shared by the parser)."""
+    text = record_text(text, where=where, sealed=sealed)
     body = text.rstrip("\n")
     if not body:
         return
@@ -281,11 +290,11 @@ def why(exc: BaseException) -> str:
 
 
 def encode_batches(data: StateData) -> str:
-    return "".join(dumps(b._asdict()) + "\n" for _, b in sorted(data.batches.items()))
+    return seal_file([dumps(b._asdict()) for _, b in sorted(data.batches.items())])
 
 
-def decode_batches(data: StateData, text: str, *, where: str) -> None:
-    for n, line in _lines(text, where):
+def decode_batches(data: StateData, text: str, *, where: str, sealed: bool = True) -> None:
+    for n, line in _lines(text, where, sealed):
         try:
             info = batch_from_json(loads(line))
         except (ValueError, KeyError, TypeError) as exc:
@@ -294,11 +303,11 @@ def decode_batches(data: StateData, text: str, *, where: str) -> None:
 
 
 def encode_rejections(data: StateData) -> str:
-    return "".join(dumps(rejection_to_list(r)) + "\n" for _, r in sorted(data.rejections.items()))
+    return seal_file([dumps(rejection_to_list(r)) for _, r in sorted(data.rejections.items())])
 
 
-def decode_rejections(data: StateData, text: str, *, where: str) -> None:
-    for n, line in _lines(text, where):
+def decode_rejections(data: StateData, text: str, *, where: str, sealed: bool = True) -> None:
+    for n, line in _lines(text, where, sealed):
         try:
             rej = rejection_from_list(loads(line))
         except (ValueError, KeyError, TypeError) as exc:
@@ -307,39 +316,55 @@ def decode_rejections(data: StateData, text: str, *, where: str) -> None:
 
 
 def encode_journal(data: StateData) -> str:
-    return "".join(dumps(journal_op(0, e)["entry"]) + "\n" for _, e in sorted(data.journal.items()))
+    return seal_file([dumps(journal_op(0, e)["entry"]) for _, e in sorted(data.journal.items())])
 
 
-def decode_journal(data: StateData, text: str, *, where: str) -> None:
-    for n, line in _lines(text, where):
+def decode_journal(data: StateData, text: str, *, where: str, sealed: bool = True) -> None:
+    for n, line in _lines(text, where, sealed):
         try:
             data._op_journal({"entry": loads(line)})
         except (ValueError, KeyError, TypeError) as exc:
             raise StateDamaged(f"{where}:{n}", f"a malformed journal entry ({why(exc)})") from None
 
 
-def _lines(text: str, where: str) -> Iterator[tuple[int, str]]:
-    for n, line in enumerate(text.split("\n"), 1):
+def _lines(text: str, where: str, sealed: bool) -> Iterator[tuple[int, str]]:
+    for n, line in enumerate(records(text, where=where, sealed=sealed), 1):
         if line.strip():
             yield n, line
 
 
-def parse_log(text: str, *, where: str) -> tuple[list[tuple[int, JSONObj]], int]:
-    """The complete operations of a log, and the byte length they span. A last line without its newline
-    is a write torn by a crash: it is ignored (the batch it described was not recorded, so its journal
-    entry, written before it, settles it). Any other unreadable line is corruption and refused."""
+def encode_op(op: JSONObj) -> str:
+    """One operation as a line of the log (or a segment), sealed."""
+    return seal(dumps(op))
+
+
+def parse_log(text: str, *, where: str, sealed: bool = True, folded: int = 0) -> tuple[list[tuple[int, JSONObj]], int]:
+    """The complete operations of a log, and the byte length they span, each line's checksum checked. A last
+    line without its newline is a write torn by a crash: it is ignored (the batch it described was not
+    recorded, so its journal entry, written before it, settles it), when it can be one (seal.torn_tail). Any
+    other unreadable line is corruption and refused. `sealed`: lines must have checksums, but for those of
+    operations at or below `folded` (meta.json's serial), left by a compaction that upgraded the files and
+    was killed before it emptied the log: they are not replayed."""
     ops: list[tuple[int, JSONObj]] = []
     end = text.rfind("\n") + 1  # everything after the last newline is torn
     complete = text[:end]
-    for n, line in enumerate(complete.split("\n")[:-1], 1):
+    lines = complete.split("\n")[:-1]
+    if not torn_tail(text[end:]):
+        raise StateDamaged(f"{where}:{len(lines) + 1}", "the last line does not end as syncer writes it")
+    for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
+        record = unseal(line, where=where, n=n)
         try:
-            op = loads(line)
+            op = loads(line if record is None else record)
             if not isinstance(op, dict) or "op" not in op or "s" not in op:
                 raise ValueError("not an operation")
         except ValueError as exc:
             raise StateDamaged(f"{where}:{n}", f"an unreadable log line ({why(exc)})") from None
+        if record is None and sealed:
+            if type(op["s"]) is int and op["s"] <= folded:
+                continue
+            raise StateDamaged(f"{where}:{n}", "a line without its checksum")
         ops.append((n, op))
     return ops, len(complete.encode("utf-8"))
 

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from syncer.apply.run import read_saved_plan
 from syncer.cli import cli
 from syncer.errors import RefusedError
+from syncer.state.seal import seal_file
 from tests.example import copy_example
 
 
@@ -175,7 +176,7 @@ def test_a_base_url_whose_host_cannot_be_reached_is_located_too(root: Path, url:
 
 def test_json_nested_too_deeply_in_a_state_file_is_damage(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     state = _applied(root, monkeypatch)
-    (state / "batches.jsonl").write_text("[" * 100_000 + "]" * 100_000 + "\n")
+    (state / "batches.jsonl").write_text(seal_file(["[" * 100_000 + "]" * 100_000]))
     refused(*run("state", "show"), "batches.jsonl:1: the state is damaged", "nested too deeply")
 
 
@@ -183,9 +184,28 @@ def test_an_emptied_shard_is_damage_not_a_state_with_nothing_applied(
     root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     state = _applied(root, monkeypatch)
-    (state / "semesters" / "7293040702907514899.jsonl").write_text("")
+    shard = state / "semesters" / "7293040702907514899.jsonl"
+    shard.write_text("")
+    for args in (["plan"], ["state", "show"]):
+        refused(*run(*args), "7293040702907514899.jsonl:1: the state is damaged: the end line is missing")
+    shard.write_text(seal_file([]))  # emptied by someone who knows the format: meta.json's counts tell
     for args in (["plan"], ["state", "show"]):
         refused(*run(*args), "7293040702907514899.jsonl: the state is damaged: it holds 0 values", "meta.json says")
+
+
+def test_a_shard_digit_edited_to_equal_the_new_yaml_value_is_damage_not_no_changes(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = _applied(root, monkeypatch)
+    _set(root / "teams" / "sales.yaml", "actual: 1055000", "actual: 1055001")  # alice's revenue, one digit
+    shard = state / "semesters" / "7293040702907514899.jsonl"
+    lines = shard.read_text().split("\n")
+    [n] = [i for i, line in enumerate(lines, 1) if '"1055000"' in line]
+    lines[n - 1] = lines[n - 1].replace('"1055000"', '"1055001"')  # the state edited by hand to match
+    shard.write_text("\n".join(lines))
+    code, out = run("plan", "--detailed-exitcode")
+    refused(code, out, f"7293040702907514899.jsonl:{n}: the state is damaged: the line does not match its checksum")
+    assert "No changes" not in out and "restore the state directory from a backup" in out
 
 
 def test_a_lock_file_that_is_not_text_is_shown_and_cleared(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:

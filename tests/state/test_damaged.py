@@ -32,6 +32,7 @@ from syncer.report.state import render_state
 from syncer.state.inspect import summarize
 from syncer.state.local.store import LocalStateStore
 from syncer.state.model import BatchRecord, JournalEntry, Rejection
+from syncer.state.seal import END, seal, seal_file, seal_meta, unseal_meta
 from tests.example import copy_example
 
 ALICE = "ou_3245842393d09e9428ad4655da6e30b3"
@@ -98,7 +99,7 @@ def baseline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Baseline]:
 
 
 def _files(path: Path) -> list[Path]:
-    return sorted(p for p in path.rglob("*") if p.is_file() and p.name != "lock" and p.read_text().strip())
+    return sorted(p for p in path.rglob("*") if p.is_file() and p.name != "lock" and any(_records(p)))
 
 
 JSON = st.recursive(
@@ -133,12 +134,39 @@ def _mutate(value: Any, draw: Callable[[Any], Any]) -> Any:
     return draw(JSON)
 
 
+def _records(target: Path) -> list[str]:
+    """A state file's records: its lines without their checksums (meta.json: the document without its own)."""
+    text = target.read_text()
+    if target.suffix == ".json":
+        return [unseal_meta(text, where=str(target))[0]]
+    return [x.rpartition("\t")[0] for x in text.split("\n") if x.strip() and not x.startswith(END)]
+
+
+def _resealed(target: Path, lines: list[str]) -> str:
+    """The records written back with checksums that match them: a hand edit that knows the format (bytes
+    that are not UTF-8 are left as they are: no checksum is needed to refuse them)."""
+    try:
+        if target.suffix == ".json":
+            if not lines:
+                return ""
+            try:
+                doc = json.loads(lines[0])
+            except ValueError:
+                return lines[0]
+            return seal_meta(json.dumps(doc, ensure_ascii=False, indent=2) + "\n") if type(doc) is dict else lines[0]
+        if target.name == "log.jsonl":
+            return "".join(seal(x) for x in lines)
+        return seal_file(lines)
+    except UnicodeEncodeError:
+        return "".join(x + "\n" for x in lines)
+
+
 @st.composite
 def damage(draw: Callable[[Any], Any], files: list[Path]) -> tuple[Path, str]:
-    """One file of the state with one line (one document, for meta.json) damaged."""
+    """One file of the state with one record (the document, for meta.json) damaged, and the checksums made to
+    match: what is behind them is read strictly too (the checksums are pinned by test_seal.py)."""
     target = draw(st.sampled_from(files))
-    text = target.read_text()
-    lines = [text] if target.suffix == ".json" else [x for x in text.split("\n") if x.strip()]
+    lines = _records(target)
     i = draw(st.integers(0, len(lines) - 1))
     kind = draw(st.sampled_from(["json", "json", "json", "raw-cut", "raw-huge", "drop-line", "binary"]))
     line = lines[i]
@@ -154,7 +182,7 @@ def damage(draw: Callable[[Any], Any], files: list[Path]) -> tuple[Path, str]:
         del lines[i]
     else:
         lines[i] = line[:3] + "\udcff\x00" + line[3:]
-    return target, "".join(x + "\n" for x in lines)
+    return target, _resealed(target, lines)
 
 
 def _use(path: Path, result: ValidationResult) -> None:

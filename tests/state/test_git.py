@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -134,6 +135,26 @@ def test_a_branch_edited_by_hand_is_refused(repo: Repo) -> None:
     git("push", "-q", "origin", "edit:syncer-state", cwd=work)
     with pytest.raises(StateError, match="never writes there"):
         store_of(repo.clone("b")).load()
+
+
+def test_a_value_changed_on_the_branch_is_damage_named_with_the_branchs_advice(repo: Repo) -> None:
+    seed_state(repo.clone("a"))
+    work = repo.tmp / "a"
+    git("fetch", "-q", "origin", "syncer-state", cwd=work)
+    git("checkout", "-q", "-b", "edit", "FETCH_HEAD", cwd=work)
+    shard = work / "semesters" / f"{SEM}.jsonl"
+    text = shard.read_text()
+    assert text.count('"1000"') == 1
+    shard.write_text(text.replace('"1000"', '"1001"'))  # one digit, the checksum left as it was
+    git("commit", "-q", "-am", "by hand", cwd=work)
+    git("push", "-q", "origin", "edit:syncer-state", cwd=work)
+    with pytest.raises(StateError) as caught:
+        store_of(repo.clone("b")).load()
+    assert re.match(
+        rf"git:origin/syncer-state \(\w+\)/semesters/{SEM}\.jsonl:1: the state is damaged: the line does not match its "
+        r"checksum .*; the state branch keeps every apply: push back its last good commit",
+        str(caught.value),
+    ), caught.value
 
 
 def test_refuses_the_checked_out_branch_and_a_root_outside_git(repo: Repo, tmp_path: Path) -> None:

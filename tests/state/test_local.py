@@ -21,9 +21,11 @@ from syncer.load.settings import Settings, Target
 from syncer.model import Identity, RowKey, ValueKey
 from syncer.state import format as files
 from syncer.state import load_checked, target_identity
+from syncer.state.local import log as local_log
 from syncer.state.local.store import LocalStateStore
 from syncer.state.lock import pid_alive
 from syncer.state.model import STATE_FORMAT, BatchRecord, JournalEntry, Rejection, State, check_identity, row_digest
+from syncer.state.seal import seal, seal_file, seal_meta
 from syncer.urls import host_of
 
 SEM = "7293040702907514899"
@@ -135,7 +137,8 @@ def test_recording_a_batch_appends_one_line_and_rewrites_nothing(tmp_path: Path)
     changed = {name for name in before if before[name] != after[name]}
     assert changed == {"log.jsonl"}
     added = (path / "log.jsonl").read_text()[len(log_before) :]
-    assert added.count("\n") == 1 and json.loads(added)["op"] == "batch"
+    record = added.rpartition("\t")[0]
+    assert added == seal(record) and json.loads(record)["op"] == "batch"
 
 
 def test_compaction_writes_diff_friendly_shards(tmp_path: Path) -> None:
@@ -146,13 +149,15 @@ def test_compaction_writes_diff_friendly_shards(tmp_path: Path) -> None:
     image_before = image(path)
     store.compact()
     assert (path / "log.jsonl").read_text() == ""
-    shard = (path / "semesters" / f"{SEM}.jsonl").read_text().splitlines()
-    assert shard == [
-        json.dumps([BOB, REV, 1, {"2": "60", "4": "1"}], separators=(",", ":")),  # sorted by ID
-        json.dumps([ALICE, REV, 1, {"2": "40"}], separators=(",", ":")),
-    ]
+    shard = (path / "semesters" / f"{SEM}.jsonl").read_text()
+    assert shard == seal_file(
+        [
+            json.dumps([BOB, REV, 1, {"2": "60", "4": "1"}], separators=(",", ":")),  # sorted by ID
+            json.dumps([ALICE, REV, 1, {"2": "40"}], separators=(",", ":")),
+        ]
+    )
     assert (path / "semesters" / f"{SEM2}.jsonl").exists()
-    assert len((path / "batches.jsonl").read_text().splitlines()) == 2
+    assert len((path / "batches.jsonl").read_text().splitlines()) == 2 + 1  # and the end line
     assert image(path) == image_before
     meta = json.loads((path / "meta.json").read_text())
     assert meta["format"] == STATE_FORMAT and meta["generation"] == 1
@@ -186,7 +191,7 @@ def test_rows_with_values_from_several_batches_round_trip(tmp_path: Path) -> Non
     assert values_of(LocalStateStore(path).load()) == expected
     store.compact()
     assert values_of(LocalStateStore(path).load()) == expected
-    assert len((path / "semesters" / f"{SEM}.jsonl").read_text().splitlines()) == 2
+    assert len((path / "semesters" / f"{SEM}.jsonl").read_text().splitlines()) == 2 + 1  # and the end line
     assert LocalStateStore(path).load().managed(SEM) == 3  # type: ignore[union-attr]
 
 
@@ -241,7 +246,7 @@ def test_journal_entries_survive_until_settled(tmp_path: Path) -> None:
     store.settle_journal("tok-2", outcome="not sent")
     assert LocalStateStore(path).load().journal == {}  # type: ignore[union-attr]
     store.compact()
-    assert (path / "journal.jsonl").read_text() == ""
+    assert (path / "journal.jsonl").read_text() == seal_file([])
 
 
 def test_last_import_request_is_kept_for_pacing(tmp_path: Path) -> None:
@@ -398,7 +403,7 @@ def test_a_torn_last_line_is_ignored_then_cut_by_the_next_writer(tmp_path: Path)
     store = LocalStateStore(path, clock=clock)
     store.lock()
     store.record_batch(batch({(SEM, BOB, REV): {"2": "50"}}, token="x"))
-    assert all(json.loads(line) for line in (path / "log.jsonl").read_text().splitlines())
+    assert all(json.loads(line.rpartition("\t")[0]) for line in (path / "log.jsonl").read_text().splitlines())
     assert len(values_of(LocalStateStore(path).load())) == 2
 
 
@@ -419,11 +424,11 @@ def test_a_corrupt_shard_names_its_line(tmp_path: Path) -> None:
     store.record_batch(batch({(SEM, ALICE, REV): {"2": "40"}, (SEM, BOB, REV): {"2": "1"}}))
     store.compact()
     shard = path / "semesters" / f"{SEM}.jsonl"
-    lines = shard.read_text().splitlines()
-    shard.write_text(lines[0] + "\n" + lines[1][:-3] + "\n")
+    lines = [line.rpartition("\t")[0] for line in shard.read_text().splitlines()]
+    shard.write_text(seal_file([lines[0], lines[1][:-3]]))  # checksums that match: the rows are read strictly
     with pytest.raises(StateError, match=rf"{SEM}.jsonl:2: the state is damaged: not a row syncer writes"):
         LocalStateStore(path).load()
-    shard.write_text('["a","b","c",{"2":1}]\n[1,2]\n')
+    shard.write_text(seal_file(['["a","b","c",{"2":1}]', "[1,2]"]))
     with pytest.raises(StateError, match="malformed row"):
         LocalStateStore(path).load()
 
@@ -467,33 +472,35 @@ def test_an_older_format_is_migrated(tmp_path: Path, monkeypatch: pytest.MonkeyP
     store.record_batch(batch({(SEM, ALICE, REV): {"2": "40"}}))
     store.compact()
     store.unlock()
-    # Pretend this syncer writes format 2 and knows how to read format 1: identity's key was renamed.
+    # Pretend this syncer writes format 3 and knows how to read format 2: identity's key was renamed.
     meta = json.loads((path / "meta.json").read_text())
+    del meta["crc32"]
     meta["identity"]["base_host"] = meta["identity"].pop("host")
-    (path / "meta.json").write_text(json.dumps(meta))
+    (path / "meta.json").write_text(seal_meta(json.dumps(meta, indent=2) + "\n"))
 
-    def one_to_two(obj: dict[str, object]) -> dict[str, object]:
+    def two_to_three(obj: dict[str, object]) -> dict[str, object]:
         ident = dict(obj["identity"])  # type: ignore[call-overload]
         ident["host"] = ident.pop("base_host")
         return {**obj, "identity": ident}
 
-    monkeypatch.setattr(files, "STATE_FORMAT", 2)
-    monkeypatch.setattr(files, "MIGRATIONS", {1: one_to_two})
+    monkeypatch.setattr(files, "STATE_FORMAT", 3)
+    monkeypatch.setattr(local_log, "STATE_FORMAT", 3)  # what compaction writes
+    monkeypatch.setattr(files, "MIGRATIONS", {2: two_to_three})
     store = LocalStateStore(path, clock=clock)
     state = store.load()
-    assert state is not None and state.meta.format == 2 and state.identity == IDENT
+    assert state is not None and state.meta.format == 2 and state.identity == IDENT  # the format found
     store.lock()
     store.compact()  # the next write stores the new format
-    assert json.loads((path / "meta.json").read_text())["format"] == 2
+    assert json.loads((path / "meta.json").read_text())["format"] == 3
 
 
 def test_an_unknown_or_malformed_operation_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "s"
     new_store(path).unlock()
-    (path / "log.jsonl").write_text('{"s":9,"op":"teleport"}\n')
+    (path / "log.jsonl").write_text(seal('{"s":9,"op":"teleport"}'))
     with pytest.raises(StateError, match="unknown state operation 'teleport'"):
         LocalStateStore(path).load()
-    (path / "log.jsonl").write_text('{"s":9,"op":"batch","batch":{"id":1}}\n')
+    (path / "log.jsonl").write_text(seal('{"s":9,"op":"batch","batch":{"id":1}}'))
     with pytest.raises(StateError, match=r"log.jsonl:1: the state is damaged: a malformed operation"):
         LocalStateStore(path).load()
 

@@ -87,6 +87,8 @@ class RefLock:
                 )
             if held is None:
                 continue  # released between our push and our look: try again
+            if held[1].id == info.id:  # ours: the push landed though its answer was lost (git was killed)
+                return held[0], info
             status = self.status(held[1])
             if status == "dead":
                 self.delete(held[0], quiet=True)

@@ -36,6 +36,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from syncer import interrupt
 from syncer.errors import StateDamaged, StateError
 from syncer.fsio import Faults, no_faults
 from syncer.model import Identity
@@ -231,12 +232,14 @@ class GitStateStore(StoreBase):
         the working directory."""
         if self._held is not None:
             raise StateError(f"{self.location}: this process already holds the lock")
-        self._held = self._lock.take(command)
-        self._renewed = self._clock().timestamp()
         try:
+            with interrupt.deferred():  # a stop between the push and `_held` would leave the ref to its lease
+                self._held = self._lock.take(command)
+            self._renewed = self._clock().timestamp()
             self._checkout(command)
         except BaseException:
-            self._release(quiet=True)
+            if self._held is not None:
+                self._release(quiet=True)
             raise
         return self._held[1]
 

@@ -18,12 +18,13 @@ from syncer.fsio import Faults, atomic_write, durable_append, fsync_dir, remove_
 from syncer.state import format as files
 from syncer.state import image
 from syncer.state.local.read import Directory
+from syncer.state.model import STATE_FORMAT
 
 
 def append(path: Path, op: dict[str, Any], *, segments: bool, log_bytes: int, faults: Faults, chunk: int) -> int:
     """Write the operation `op` durably into the state directory `path`, as a segment or appended to the log
     (of which `log_bytes` are whole lines); the bytes it took."""
-    line = image.dumps(op) + "\n"
+    line = files.encode_op(op)
     if segments:
         segment = path / files.segment_name(op["s"])
         if not segment.parent.is_dir():
@@ -56,7 +57,9 @@ def fold(directory: Directory, data: image.StateData, *, faults: Faults, chunk: 
     meta = data.meta
     if meta.plan_key is None:  # a state made before plan keys: keyed now (a new serial: plans change)
         meta = dataclasses.replace(meta, plan_key=files.new_plan_key(), serial=meta.serial + 1)
-    data.meta = dataclasses.replace(meta, generation=meta.generation + 1, values=dict(data.per_semester))
+    data.meta = dataclasses.replace(
+        meta, format=STATE_FORMAT, generation=meta.generation + 1, values=dict(data.per_semester)
+    )
     atomic_write(path / files.META, files.meta_to_json(data.meta), faults=faults, chunk=chunk)
     atomic_write(path / files.LOG, "", faults=faults, chunk=chunk)
     for name in directory.segment_names():  # folded into the files above

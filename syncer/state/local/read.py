@@ -17,6 +17,7 @@ from syncer.perf import paused_gc
 from syncer.state import format as files
 from syncer.state import image
 from syncer.state.readcache import ShardCache
+from syncer.state.seal import SEALED
 
 
 class Directory:
@@ -102,27 +103,32 @@ def _read_consistent(directory: Directory, cache: ShardCache | None) -> Snapshot
             return None
         meta = files.meta_from_json(meta_text, where=str(path / files.META))
         data = image.StateData(meta=meta)
+        sealed = meta.format >= SEALED  # else files written before checksums: all rewritten at the next compaction
+        found: set[str] = set()
         shards = path / files.SEMESTERS
         if shards.is_dir():
             for shard in sorted(shards.glob("*" + files.SHARD_SUFFIX)):
                 name = f"{files.SEMESTERS}/{shard.name}"
                 semester = files.shard_semester(shard.name)
+                found.add(semester)
                 if cache is not None and semester not in data.per_semester:
-                    _read_shard(directory, data, semester, name, cache)
+                    _read_shard(directory, data, semester, name, cache, sealed=sealed)
                 else:
-                    files.decode_shard(data, semester, directory.text(name) or "", where=str(shard))
+                    text = directory.text(name) or ""
+                    files.decode_shard(data, semester, text, where=str(shard), sealed=sealed)
         for name, decode in (
             (files.BATCHES, files.decode_batches),
             (files.REJECTIONS, files.decode_rejections),
             (files.JOURNAL, files.decode_journal),
         ):
-            text = directory.text(name)
-            if text:
-                decode(data, text, where=str(path / name))
+            found_text = directory.text(name)
+            if found_text:
+                decode(data, found_text, where=str(path / name), sealed=sealed)
         log_text = directory.text(files.LOG) or ""
-        ops, complete = files.parse_log(log_text, where=str(path / files.LOG))
+        ops, complete = files.parse_log(log_text, where=str(path / files.LOG), sealed=sealed, folded=meta.serial)
         for name in directory.segment_names():
-            seg_ops, _ = files.parse_log(directory.text(name) or "", where=str(path / name))
+            text = directory.text(name) or ""
+            seg_ops, _ = files.parse_log(text, where=str(path / name), sealed=sealed, folded=meta.serial)
             ops += seg_ops
         if len(ops) > 1:
             ops.sort(key=lambda item: item[1].get("s", 0) if isinstance(item[1].get("s"), int) else 0)
@@ -150,11 +156,15 @@ def _read_consistent(directory: Directory, cache: ShardCache | None) -> Snapshot
                 raise StateDamaged(f"{path / files.LOG}:{n}", f"a malformed operation ({files.why(exc)})") from None
         if directory.text(files.META) != meta_text:
             continue  # a compaction happened while we read: read again
+        if not sealed:
+            data.dirty |= found  # a writer's next compaction writes them anew, with checksums
         return Snapshot(data, len(ops), complete)
     raise StateError(f"{path}: the state kept changing while being read; try again")
 
 
-def _read_shard(directory: Directory, data: image.StateData, semester: str, name: str, cache: ShardCache) -> None:
+def _read_shard(
+    directory: Directory, data: image.StateData, semester: str, name: str, cache: ShardCache, *, sealed: bool
+) -> None:
     """Add a shard's rows to `data` from the read cache when it holds these very bytes decoded; else decode
     them (as decode_shard does) and keep the result."""
     raw = directory.raw(name) or b""
@@ -164,7 +174,7 @@ def _read_shard(directory: Directory, data: image.StateData, semester: str, name
         text = directory.decoded(name, raw)
         del raw
         part = image.StateData(meta=data.meta)
-        files.decode_shard(part, semester, text, where=str(directory.path / name))
+        files.decode_shard(part, semester, text, where=str(directory.path / name), sealed=sealed)
         found = part.rows, part.per_semester.get(semester, 0)
         cache.put(semester, digest, *found)
     rows, count = found

@@ -33,6 +33,7 @@ from syncer.state.local import log
 from syncer.state.local.read import Directory, read_state
 from syncer.state.lock import LockFile
 from syncer.state.model import (
+    STATE_FORMAT,
     BatchInfo,
     BatchRecord,
     Clock,
@@ -278,7 +279,10 @@ class LocalStateStore(StoreBase):
         texts[files.JOURNAL] = files.encode_journal(data)
         if people is not None:
             texts[files.PEOPLE] = files.encode_people(people)
-        meta = dataclasses.replace(state.meta, values=dict(state.per_semester))
+        # The files are written with checksums: an older state's format says so (a newer one stays refused).
+        meta = dataclasses.replace(
+            state.meta, format=max(state.meta.format, STATE_FORMAT), values=dict(state.per_semester)
+        )
 
         def write() -> None:
             for name, text in sorted(texts.items()):
