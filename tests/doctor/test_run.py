@@ -1,7 +1,7 @@
 """`syncer doctor`'s reads against the emulator (in process, on a manual clock): a clean tenant passes, and
 each fault a first contact with a tenant meets — a wrong secret or app ID, an unreachable host, a missing
-scope, a narrow data scope, IDs of another type, a catalog field the library lacks — is named with its remedy
-and fails the run; the requests stay within the budget the run states."""
+scope, a narrow data scope, a project not started, IDs of another type, a catalog field the library lacks — is
+named with its remedy and fails the run; the requests stay within the budget the run states."""
 
 from __future__ import annotations
 
