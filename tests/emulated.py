@@ -3,13 +3,15 @@ app, its transport, and (when given) a ManualClock for time and sleep, with the 
 
 from __future__ import annotations
 
+import dataclasses
 import random as _random
 import time
 from collections.abc import Callable
 
 import httpx
 
-from syncer.emulator import Emulator, EmulatorTransport, ManualClock
+from syncer.emulator import Emulator, EmulatorTransport, ManualClock, Tenant
+from syncer.emulator.tenant import Activity
 from syncer.feishu.auth import Credentials
 from syncer.feishu.write import WriteClient
 
@@ -39,3 +41,16 @@ def emulator_client(
 
 
 REAL_JITTER = _random.random
+
+
+def in_one_project(tenant: Tenant, semester_id: str, project: Activity) -> Tenant:
+    """`tenant` with every reviewee of the semester in `project` (and in no other)."""
+    semester = tenant.semesters[semester_id]
+    reviewees = {k: dataclasses.replace(r, activity_ids=(project.id,)) for k, r in semester.reviewees.items()}
+    changed = dataclasses.replace(semester, reviewees=reviewees, activities={project.id: project})
+    return dataclasses.replace(tenant, semesters={**tenant.semesters, semester_id: changed})
+
+
+def granted(tenant: Tenant, scopes: frozenset[str]) -> Tenant:
+    """`tenant` whose app is granted exactly `scopes`."""
+    return dataclasses.replace(tenant, app=dataclasses.replace(tenant.app, scopes=scopes))

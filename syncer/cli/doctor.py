@@ -28,18 +28,20 @@ def doctor(root: Path, base_url: str | None, fmt: str, redact: bool) -> int:
 
     Checks the tenant token (a wrong app ID, a wrong secret, an unreachable host), each permission scope a
     command needs (by a minimal read of each endpoint: performance:semester:read, performance:metric_lib:read,
-    performance:semester_user:read, performance:metric:read, contact:user.id:readonly, and
-    contact:user.employee_id:readonly under user_id; performance:metric:write cannot be checked without
-    writing), the data scope (the reviewees of each open semester the data files name that the app cannot
-    see, counted and listed), target.user_id_type against the catalog's IDs, and the catalog's semesters,
-    metrics and fields against Feishu's (missing, other types, admin-owned). The percentage format cannot be
-    told without writing; project status is not read yet.
+    performance:semester_user:read, performance:semester_activity:read, performance:metric:read,
+    contact:user.id:readonly, and contact:user.employee_id:readonly under user_id; performance:metric:write
+    cannot be checked without writing), the data scope (the reviewees of each open semester the data files
+    name that the app cannot see, counted and listed), the projects not started (named, with the reviewees
+    they block), target.user_id_type against the catalog's IDs, and the catalog's semesters, metrics and
+    fields against Feishu's (missing, other types, admin-owned). The percentage format cannot be told without
+    writing.
 
     Requests, each paced at its endpoint's quota: 1 token, 1 v1 semesters (2 under user_id), 1
-    metric_libs/query per 50 library metrics, 1 metric_fields/query per 50 catalog field IDs, 1
-    reviewees/query per 50 reviewees an open semester's data files name, 1 metric_details/query, and 1
-    users/batch_get_id when someone is given by email: 6 or 7 for a small root. Exit 0 when an apply could
-    run (warnings allowed), 1 otherwise; a line per problem says what to do.
+    metric_libs/query per 50 library metrics, 1 metric_templates/query per 50 templates, 1
+    metric_fields/query per 50 catalog field IDs, 1 reviewees/query per 50 reviewees an open semester's data
+    files name, 1 activity/query per open semester whose visible reviewees are in projects, 1
+    metric_details/query, and 1 users/batch_get_id when someone is given by email: 7 to 9 for a small root.
+    Exit 0 when an apply could run (warnings allowed), 1 otherwise; a line per problem says what to do.
     """
     from syncer.cli.context import StateOpener
     from syncer.cli.progress import Printer

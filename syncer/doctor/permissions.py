@@ -12,10 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from syncer.feishu.client import (
+    ACTIVITY_QUERY,
     BATCH_GET_ID,
     METRIC_DETAILS_QUERY,
     METRIC_FIELDS_QUERY,
     METRIC_LIBS_QUERY,
+    METRIC_TEMPLATES_QUERY,
     REVIEWEES_QUERY,
     SEMESTERS_LIST,
 )
@@ -59,6 +61,18 @@ ENDPOINTS: Mapping[str, Endpoint] = {
         ("performance:metric_lib:read", "performance:metric:read", WRITE_SCOPE),
         f"{_DOCS}/uAjLw4CM/ukTMukTMukTM/performance-v2/metric_field/query",
     ),
+    "metric_templates": Endpoint(
+        "metric_templates/query",
+        METRIC_TEMPLATES_QUERY,
+        ("performance:metric_lib:read", "performance:metric:read", WRITE_SCOPE),
+        f"{_DOCS}/uAjLw4CM/ukTMukTMukTM/performance-v2/metric_template/query",
+    ),
+    "activity": Endpoint(
+        "activity/query",
+        ACTIVITY_QUERY,
+        ("performance:semester_activity:read", "performance:performance:readonly", "performance:performance"),
+        f"{_DOCS}/uAjLw4CM/ukTMukTMukTM/performance-v2/activity/query",
+    ),
     "reviewees": Endpoint(
         "reviewees/query",
         REVIEWEES_QUERY,
@@ -80,15 +94,25 @@ ENDPOINTS: Mapping[str, Endpoint] = {
 }
 
 #: Command -> the endpoints it calls (and so the scopes it needs); plus EMPLOYEE_ID_SCOPE everywhere under
-#: `user_id_type: user_id`.
+#: `user_id_type: user_id`. activity/query is read by the pre-flight and by an apply's diagnosis of a shared
+#: 1580306; both go without the project status when it is refused, so `apply` itself does not need it.
 COMMANDS: Mapping[str, tuple[str, ...]] = {
     "apply": ("import", "metric_details"),
-    "apply --preflight": ("reviewees",),
+    "apply --preflight": ("reviewees", "activity"),
     "plan --refresh": ("metric_details",),  # and --refresh-all
-    "catalog pull": ("semesters", "metric_libs", "metric_fields"),
+    "catalog pull": ("semesters", "metric_libs", "metric_templates", "metric_fields"),
     "import": ("reviewees", "metric_details"),
     "people resolve": ("batch_get_id",),
-    "doctor": ("semesters", "metric_libs", "metric_fields", "reviewees", "metric_details", "batch_get_id"),
+    "doctor": (
+        "semesters",
+        "metric_libs",
+        "metric_templates",
+        "metric_fields",
+        "reviewees",
+        "activity",
+        "metric_details",
+        "batch_get_id",
+    ),
 }
 
 

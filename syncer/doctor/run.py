@@ -5,14 +5,15 @@ import method."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
 from syncer.doctor.checks import (
+    data_scope_checks,
     id_type_findings,
     library_findings,
-    projects_not_started,
     request_budget,
     semester_findings,
 )
@@ -30,6 +31,7 @@ from syncer.errors import ConfigError, FeishuError
 from syncer.feishu.client import QUERY_CHUNK, ReadClient
 from syncer.feishu.errors import BadResponseError, FeishuAPIError, NetworkError
 from syncer.feishu.records import LibraryMetric, Reviewee
+from syncer.feishu.setup_records import Activity
 from syncer.live.reader import LiveReader
 from syncer.load.validate import ValidationResult
 from syncer.model import Catalog, UserIdType
@@ -215,25 +217,40 @@ def _live_checks(reader: LiveReader, inputs: DoctorInputs, *, wrong_ids: bool) -
 
     library: list[LibraryMetric] | None
     library, lib_failed = probe("metric_libs", lambda: client.query_metric_libs(user_id_type="open_id"))
+    templates, tmpl_failed = probe("metric_templates", lambda: client.query_metric_templates(user_id_type="open_id"))
     field_ids = sorted({f.id for m in catalog.metrics.values() for f in m.fields.values()})
     field_infos, fields_failed = (None, None)
     if field_ids:
         field_infos, fields_failed = probe("metric_fields", lambda: client.query_metric_fields(field_ids=field_ids))
 
-    visible: dict[str, set[str]] = {}
+    visible: dict[str, dict[str, tuple[str, ...]]] = {}  # semester -> reviewee the app sees -> their projects
     listed = {s.id for s in semesters} if semesters is not None else None
     reviewees = {s: ids for s, ids in (inputs.reviewees or {}).items() if listed is None or s in listed}
     rev_failed: Finding | None = None
     if usable:
         for semester_id, ids in reviewees.items():
-            seen: set[str] = set()
+            seen: dict[str, tuple[str, ...]] = {}
             for start in range(0, len(ids), QUERY_CHUNK):
                 found, failed = probe(
                     "reviewees", _reviewees_read(client, semester_id, ids[start : start + QUERY_CHUNK], uid)
                 )
                 rev_failed = rev_failed or failed
-                seen.update(i for r in found or () if (i := r.user.get(uid)))
+                seen.update((i, r.activity_ids) for r in found or () if (i := r.user.get(uid)))
             visible[semester_id] = seen
+
+    projects: dict[str, list[Activity] | None] = {}  # semester -> its projects (None: refused)
+    act_failed: Finding | None = None
+    for semester_id, seen in visible.items():
+        if any(seen.values()):  # reviewees/query put some of them in projects: one activity/query
+            projects[semester_id], failed = probe("activity", _activities_read(client, semester_id))
+            act_failed = act_failed or failed
+    if act_failed is not None:  # the pre-flight and the diagnosis of 1580306 go without: an apply can run
+        act_failed = dataclasses.replace(
+            act_failed,
+            message=f"{act_failed.message}; projects are not checked, and the pre-flight cannot name a project "
+            "that is not started",
+            severity="warning",
+        )
 
     details_failed: Finding | None = None
     first = next(((s, sorted(v)[0]) for s, v in visible.items() if v), None)
@@ -253,12 +270,21 @@ def _live_checks(reader: LiveReader, inputs: DoctorInputs, *, wrong_ids: bool) -
         _scope_check("performance:semester:read", [(e["semesters"], sem_failed, True)]),
         _scope_check(
             "performance:metric_lib:read",
-            [(e["metric_libs"], lib_failed, True), (e["metric_fields"], fields_failed, bool(field_ids))],
+            [
+                (e["metric_libs"], lib_failed, True),
+                (e["metric_templates"], tmpl_failed, True),
+                (e["metric_fields"], fields_failed, bool(field_ids)),
+            ],
         ),
         _scope_check(
             "performance:semester_user:read",
             [(e["reviewees"], rev_failed, bool(reviewees) and usable)],
             "no reviewee of an open semester Feishu lists to ask about (see data scope)",
+        ),
+        _scope_check(
+            "performance:semester_activity:read",
+            [(e["activity"], act_failed, bool(projects))],
+            "reviewees/query puts no reviewee the app can see in a project",
         ),
         _scope_check(
             "performance:metric:read",
@@ -294,10 +320,21 @@ def _live_checks(reader: LiveReader, inputs: DoctorInputs, *, wrong_ids: bool) -
         )
 
     why = "the IDs are not of target.user_id_type" if wrong_ids else f"the app may not use {EMPLOYEE_ID_SCOPE}"
-    checks.extend(_data_scope_checks(inputs, visible, unusable=None if usable else why, refused=rev_failed is not None))
+    checks.extend(
+        data_scope_checks(
+            catalog,
+            inputs.reviewees,
+            visible,
+            projects,
+            unusable=None if usable else why,
+            refused=rev_failed is not None,
+        )
+    )
     budget = request_budget(
         user_id_type=uid,
         library_metrics=len(library or ()),
+        templates=len(templates or ()),
+        project_reads=len(projects),  # one activity/query per semester asked
         catalog_fields=len(field_ids),
         reviewees={s: len(ids) for s, ids in reviewees.items()} if usable else {},
         emails=bool(emails),
@@ -312,47 +349,6 @@ def _reviewees_read(
     return lambda: client.query_reviewees(semester_id=semester_id, user_ids=user_ids, user_id_type=uid)
 
 
-def _data_scope_checks(
-    inputs: DoctorInputs, visible: Mapping[str, set[str]], *, unusable: str | None, refused: bool
-) -> list[Check]:
-    catalog = inputs.catalog
-    aliases = {s.id: a for a, s in catalog.semesters.items()}
-    names = {p.id: a for a, p in sorted(catalog.people.items(), reverse=True) if p.id}
-    if inputs.reviewees is None:
-        return [Check("data scope", "not checked: the root does not validate (above)", checked=False)]
-    if unusable is not None:
-        return [Check("data scope", f"not checked: {unusable} (above)", checked=False)]
-    if refused:
-        return [Check("data scope", "not checked: reviewees/query was refused (above)", checked=False)]
-    if not inputs.reviewees:
-        return [Check("data scope", "not checked: the data files name no reviewee in an open semester", checked=False)]
-    out: list[Check] = []
-    for semester_id, ids in inputs.reviewees.items():
-        label = f"{aliases.get(semester_id, semester_id)} ({semester_id})"
-        if semester_id not in visible:
-            out.append(
-                Check(f"data scope {label}", "not checked: Feishu does not list the semester (above)", checked=False)
-            )
-            continue
-        hidden = [i for i in ids if i not in visible.get(semester_id, set())]
-        findings: tuple[Finding, ...] = ()
-        if hidden:
-            findings = (
-                Finding(
-                    f"{len(hidden)} of the {len(ids)} reviewees the data files name in {label} are not among the "
-                    "semester's reviewees the app can see (an import answers 1580112 or 1580306 for them)",
-                    "widen the app's data scope in the Feishu developer console (or add them to the semester)",
-                    people=tuple(names.get(i, i) for i in hidden),
-                ),
-            )
-        extra = projects_not_started(semester_id, sorted(visible.get(semester_id, ())))
-        out.append(Check(f"data scope {label}", f"{len(ids) - len(hidden)} of {len(ids)} reviewees visible", findings))
-        out.append(
-            Check(
-                f"projects {label}",
-                "not checked: syncer does not read project status (activity/query) yet",
-                extra,
-                checked=False,
-            )
-        )
-    return out
+def _activities_read(client: ReadClient, semester_id: str) -> Callable[[], list[Activity]]:
+    """One activity/query: the semester's projects with their progress."""
+    return lambda: client.query_activities(semester_ids=[semester_id])

@@ -23,6 +23,8 @@ ENDPOINT_SCOPES: Mapping[str, tuple[str, ...]] = {
     "metric_details.query": ("performance:metric:write", "performance:metric:read"),
     "metric_fields.query": _METRIC_LIB,
     "metric_libs.query": _METRIC_LIB,
+    "metric_templates.query": _METRIC_LIB,
+    "activity.query": (*_PERFORMANCE, "performance:semester_activity:read"),
     "reviewees.query": (*_PERFORMANCE, "performance:semester_user:read"),
     "semesters.list": (*_PERFORMANCE, "performance:semester:read"),
     "users.batch_get_id": ("contact:user.id:readonly",),

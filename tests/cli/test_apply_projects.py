@@ -21,8 +21,15 @@ PROJECT = "7500000000000000001"
 SAYS = f"the project 'H2 review' ('{PROJECT}') is not started (Feishu: initiating): a Performance admin starts it"
 
 
+@pytest.fixture(params=[None])
+def scopes(request: pytest.FixtureRequest) -> list[str] | None:
+    """The app's granted scopes (None: every scope)."""
+    granted: list[str] | None = request.param
+    return granted
+
+
 @pytest.fixture
-def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
+def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scopes: list[str] | None) -> Iterator[Emulator]:
     """The example root against a tenant whose 2026-H2 reviewees are all in one project, not started."""
     root = tmp_path / "metrics"
     copy_example(root)
@@ -35,6 +42,8 @@ def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator
     ]
     for r in h2["reviewees"]:
         r["activity_ids"] = [PROJECT]
+    if scopes is not None:
+        data.setdefault("app", {})["scopes"] = scopes
     emu = Emulator(parse_tenant(data), import_per_minute=1000)
     with EmulatorServer(emu) as server:
         monkeypatch.setenv("FEISHU_BASE_URL", server.url)
@@ -62,3 +71,21 @@ def test_without_preflight_the_shared_1580306_names_the_project(served: Emulator
     assert code == 4, out
     assert SAYS in out, out
     assert served.requests("metric_details.import")  # spent: that is what the pre-flight saves
+
+
+WITHOUT_ACTIVITY_SCOPE = [
+    "performance:metric:write",
+    "performance:metric:read",
+    "performance:metric_lib:read",
+    "performance:semester:read",
+    "performance:semester_user:read",
+]
+
+
+@pytest.mark.parametrize("scopes", [WITHOUT_ACTIVITY_SCOPE], indirect=True)
+def test_without_the_activity_scope_the_preflight_runs_without_project_status(served: Emulator) -> None:
+    code, out = run("apply", "--auto-approve", "--preflight")
+    assert len(served.requests("activity.query")) >= 1  # asked, and refused with 99991672
+    assert "Traceback" not in out and SAYS not in out, out
+    assert served.requests("metric_details.import")  # the pre-flight held nothing back for the project
+    assert code == 4, out  # the import's shared 1580306 stops the semester, with the general advice

@@ -14,9 +14,11 @@ from click.testing import CliRunner
 
 from syncer.cli import cli
 from syncer.emulator import Emulator, EmulatorServer, Tenant, load_tenant
+from tests.emulated import in_one_project
 from tests.example import copy_example
 
 ALICE = "ou_3245842393d09e9428ad4655da6e30b3"
+H2 = "7293040702907514899"
 
 
 def serve(tenant: Tenant, monkeypatch: pytest.MonkeyPatch, secret: str = "emulator_secret") -> Iterator[Emulator]:
@@ -42,11 +44,11 @@ def test_a_clean_tenant_exits_0(root: str, monkeypatch: pytest.MonkeyPatch) -> N
     for emu in serve(load_tenant(), monkeypatch):
         code, out = doctor("--root", root)
         assert code == 0, out
-        assert "No problems (0 warnings): an apply could run. 7 requests (at most 7 for this root)." in out
-        assert len(emu.requests()) == 7
+        assert "No problems (0 warnings): an apply could run. 8 requests (at most 8 for this root)." in out
+        assert len(emu.requests()) == 8
         code, out = doctor("--root", root, "--format", "json")
         doc = json.loads(out[out.index("{") :])
-        assert code == 0 and doc["ok"] is True and doc["requests"] == 7
+        assert code == 0 and doc["ok"] is True and doc["requests"] == 8
 
 
 def test_a_wrong_secret_exits_1_with_its_remedy_and_never_prints_the_secret(
@@ -82,7 +84,14 @@ def test_the_help_states_the_requests_it_spends() -> None:
     code, out = doctor("--help")
     assert code == 0
     assert "1 reviewees/query per 50 reviewees" in " ".join(out.split())
+    assert "1 activity/query per open semester whose visible reviewees are in projects" in " ".join(out.split())
     assert "performance:metric:write cannot be checked without writing" in " ".join(out.split())
+
+
+def project_not_started(tenant: Tenant) -> Tenant:
+    from syncer.emulator.tenant import Activity, I18n
+
+    return in_one_project(tenant, H2, Activity("7500000000000000001", I18n("下半年考核", "H2 review"), "initiating"))
 
 
 def without_scope(tenant: Tenant) -> Tenant:
@@ -102,6 +111,13 @@ def without_scope(tenant: Tenant) -> Tenant:
             without_scope,
             "the app may not call metric_details/query (99991672), which `syncer apply`, `syncer plan --refresh`, "
             "`syncer import` need: add the permission performance:metric:read",
+        ),
+        (
+            "project not started",
+            None,
+            project_not_started,
+            "error: the project 'H2 review' ('7500000000000000001') of 2026-H2 (7293040702907514899) is not started "
+            "(Feishu: initiating): 30 of the 30 reviewees",
         ),
         (
             "wrong ID type",

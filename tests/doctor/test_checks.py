@@ -1,10 +1,18 @@
 """The pure checks of `syncer doctor`: IDs against `user_id_type` by their shape, the catalog against the
-library, and the request budget at its page boundaries."""
+library, the projects not started and whom they block, and the request budget at its page boundaries."""
 
 from __future__ import annotations
 
-from syncer.doctor.checks import id_kind, id_type_findings, library_findings, request_budget, semester_findings
+from syncer.doctor.checks import (
+    id_kind,
+    id_type_findings,
+    library_findings,
+    projects_not_started,
+    request_budget,
+    semester_findings,
+)
 from syncer.feishu.records import LibraryField, LibraryMetric, Semester
+from syncer.feishu.setup_records import Activity
 from syncer.model import Catalog, FieldDef, MetricDef, SemesterDef
 
 OPEN = "ou_3245842393d09e9428ad4655da6e30b3"
@@ -74,21 +82,62 @@ def test_a_switched_off_metric_is_a_warning() -> None:
 
 
 def budget(
-    reviewees: dict[str, int], *, uid: str = "open_id", library: int = 50, fields: int = 50, emails: bool = False
+    reviewees: dict[str, int],
+    *,
+    uid: str = "open_id",
+    library: int = 50,
+    templates: int = 50,
+    fields: int = 50,
+    emails: bool = False,
+    projects: int = 0,
 ) -> int:
     return request_budget(
-        user_id_type=uid, library_metrics=library, catalog_fields=fields, reviewees=reviewees, emails=emails
+        user_id_type=uid,
+        library_metrics=library,
+        catalog_fields=fields,
+        reviewees=reviewees,
+        emails=emails,
+        templates=templates,
+        project_reads=projects,
     )
 
 
 def test_the_budget_counts_a_request_per_50_at_each_boundary() -> None:
-    # token + semesters + library page + fields + reviewees + details
-    assert budget({"1": 50}) == 1 + 1 + 1 + 1 + 1 + 1
-    assert budget({"1": 51}) == 7
-    assert budget({"1": 50}, library=51) == 7
-    assert budget({"1": 50}, fields=51) == 7
-    assert budget({}, library=0, fields=0) == 3  # an empty library is still one page; no reviewee, no details
+    # token + semesters + library page + templates page + fields + reviewees + details
+    assert budget({"1": 50}) == 1 + 1 + 1 + 1 + 1 + 1 + 1
+    assert budget({"1": 51}) == 8
+    assert budget({"1": 50}, library=51) == 8
+    assert budget({"1": 50}, templates=51) == 8
+    assert budget({"1": 50}, fields=51) == 8
+    # an empty library or template list is still one page each; no reviewee, no details
+    assert budget({}, library=0, templates=0, fields=0) == 4
+
+
+def test_the_budget_adds_an_activity_read_per_semester_with_projects() -> None:
+    assert budget({"1": 50, "2": 50}, projects=2) == budget({"1": 50, "2": 50}) + 2
 
 
 def test_the_budget_adds_the_user_id_probe_and_the_email_lookup() -> None:
-    assert budget({"1": 1, "2": 1}, uid="user_id", emails=True) == 1 + 2 + 1 + 1 + 2 + 1 + 1
+    assert budget({"1": 1, "2": 1}, uid="user_id", emails=True) == 1 + 2 + 1 + 1 + 1 + 2 + 1 + 1
+
+
+def test_a_project_not_started_blocks_only_the_reviewees_in_no_started_project() -> None:
+    waiting = Activity("p1", {"en_us": "Waiting"}, "S", "initiating")
+    running = Activity("p2", {"en_us": "Running"}, "S", "enabled")
+    projects_of = {"ou_a": ("p1",), "ou_b": ("p1", "p2"), "ou_c": ("p2",)}
+    (f,) = projects_not_started(
+        [waiting, running], semester_id="S", label="H2 (S)", projects_of=projects_of, named=4, names={"ou_a": "alice"}
+    )
+    assert f.severity == "error" and f.people == ("alice",)
+    assert f.message.startswith(
+        "the project 'Waiting' ('p1') of H2 (S) is not started (Feishu: initiating): 1 of the 4"
+    )
+
+
+def test_a_project_not_started_that_blocks_nobody_is_a_warning() -> None:
+    waiting = Activity("p1", {"en_us": "Waiting"}, "S", "configurable")
+    (f,) = projects_not_started(
+        [waiting], semester_id="S", label="H2 (S)", projects_of={"ou_c": ("p2",)}, named=1, names={}
+    )
+    assert f.severity == "warning" and "it holds none of the reviewees the data files name" in f.message
+    assert f.people == ()

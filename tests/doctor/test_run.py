@@ -1,7 +1,7 @@
 """`syncer doctor`'s reads against the emulator (in process, on a manual clock): a clean tenant passes, and
 each fault a first contact with a tenant meets — a wrong secret or app ID, an unreachable host, a missing
-scope, a narrow data scope, IDs of another type, a catalog field the library lacks — is named with its remedy
-and fails the run; the requests stay within the budget the run states."""
+scope, a narrow data scope, a project not started, IDs of another type, a catalog field the library lacks — is
+named with its remedy and fails the run; the requests stay within the budget the run states."""
 
 from __future__ import annotations
 
@@ -15,13 +15,16 @@ from syncer.doctor.model import Check, DoctorReport
 from syncer.doctor.run import DoctorInputs, inputs_from, run_doctor
 from syncer.emulator import Emulator, EmulatorTransport, ManualClock, Tenant, load_tenant
 from syncer.emulator.scopes import ENDPOINT_SCOPES
+from syncer.emulator.tenant import Activity, I18n
 from syncer.feishu.auth import Credentials
 from syncer.live.reader import LiveReader
 from syncer.load.validate import validate_root
+from tests.emulated import granted, in_one_project
 from tests.example import copy_example
 
 ALICE = "ou_3245842393d09e9428ad4655da6e30b3"
 H2 = "7293040702907514899"
+PROJECT = "7500000000000000001"
 ALL_SCOPES = frozenset(s for scopes in ENDPOINT_SCOPES.values() for s in scopes) | {"contact:user.employee_id:readonly"}
 
 
@@ -66,16 +69,18 @@ def lines(c: Check) -> list[str]:
     return [f"{f.message}: {f.remedy}" for f in c.findings]
 
 
-def granted(tenant: Tenant, scopes: frozenset[str]) -> Tenant:
-    return dataclasses.replace(tenant, app=dataclasses.replace(tenant.app, scopes=scopes))
+def with_project(progress: str, tenant: Tenant | None = None) -> Tenant:
+    """Every 2026-H2 reviewee in one project, of `progress`."""
+    return in_one_project(tenant or load_tenant(), H2, Activity(PROJECT, I18n("下半年考核", "H2 review"), progress))
 
 
 def test_a_clean_tenant_passes_within_the_stated_budget(root: Path) -> None:
     report, emu = doctor(load_tenant(), inputs(root))
     assert report.ok, [(c.name, lines(c)) for c in report.checks if c.findings]
     assert {c.status for c in report.checks} == {"ok", "unchecked"}
-    assert report.requests == len(emu.requests()) <= report.budget == 7  # token, semesters, libs, fields,
-    assert not emu.requests("metric_details.import")  # reviewees, details, batch_get_id; never a write
+    # token, semesters, libs, templates, fields, reviewees, details, batch_get_id; never a write
+    assert report.requests == len(emu.requests()) <= report.budget == 8
+    assert not emu.requests("metric_details.import")
     assert check(report, "data scope 2026-H2 (7293040702907514899)").summary == "30 of 30 reviewees visible"
 
 
@@ -84,8 +89,6 @@ def test_what_cannot_be_told_without_writing_is_said_not_passed(root: Path) -> N
     assert check(report, "performance:metric:write").status == "unchecked"
     assert "cannot be checked without writing" in check(report, "performance:metric:write").summary
     assert check(report, "percentage format").status == "unchecked"
-    projects = check(report, "projects 2026-H2 (7293040702907514899)")
-    assert projects.status == "unchecked" and "does not read project status" in projects.summary
 
 
 def test_a_wrong_secret_is_named_with_its_remedy(root: Path) -> None:
@@ -152,6 +155,7 @@ def test_the_library_scope_covers_both_library_reads(root: Path) -> None:
     report, _ = doctor(granted(load_tenant(), ALL_SCOPES - lib), inputs(root))
     c = check(report, "performance:metric_lib:read")
     assert c.status == "problem" and "the app may not call metric_libs/query (99991672)" in lines(c)[0]
+    assert "the app may not call metric_templates/query (99991672), which `syncer catalog pull` need" in lines(c)[1]
     assert check(report, "catalog against Feishu").status == "unchecked"
 
 
@@ -285,4 +289,48 @@ def test_without_people_given_by_email_the_contact_scope_is_not_asked_for(root: 
     report, emu = doctor(load_tenant(), given)
     c = check(report, "contact:user.id:readonly")
     assert c.status == "unchecked" and "nobody in catalog.yaml is given by email" in c.summary
-    assert not emu.requests("users.batch_get_id") and report.requests == report.budget == 6
+    assert not emu.requests("users.batch_get_id") and report.requests == report.budget == 7
+
+
+def test_a_project_not_started_is_named_with_the_reviewees_it_blocks(root: Path) -> None:
+    report, emu = doctor(with_project("initiating"), inputs(root))
+    assert not report.ok
+    c = check(report, "projects 2026-H2 (7293040702907514899)")
+    assert c.summary == "1 of the semester's 1 project not started"
+    (finding,) = c.findings
+    assert finding.message.startswith(
+        f"the project 'H2 review' ('{PROJECT}') of 2026-H2 (7293040702907514899) is not started (Feishu: initiating): "
+        "30 of the 30 reviewees the data files name in 2026-H2 (7293040702907514899) are in no project that has "
+        "started (an import answers 1580306"
+    )
+    assert "alice" in finding.people and "a Performance admin starts it in Feishu" in finding.remedy
+    assert len(emu.requests("activity.query")) == 1  # one read for the semester, counted in the budget
+    assert report.requests == len(emu.requests()) <= report.budget == 9
+
+
+def test_a_started_project_passes(root: Path) -> None:
+    report, _ = doctor(with_project("enabled"), inputs(root))
+    assert report.ok, [(c.name, lines(c)) for c in report.checks if c.findings]
+    c = check(report, "projects 2026-H2 (7293040702907514899)")
+    assert c.status == "ok" and c.summary == "0 of the semester's 1 project not started"
+    assert check(report, "performance:semester_activity:read").status == "ok"
+
+
+def test_without_projects_in_the_answer_they_are_not_read(root: Path) -> None:
+    report, emu = doctor(load_tenant(), inputs(root))
+    c = check(report, "projects 2026-H2 (7293040702907514899)")
+    assert c.status == "unchecked" and "puts none of the visible reviewees in a project" in c.summary
+    assert not emu.requests("activity.query")
+
+
+def test_a_missing_activity_scope_is_named_and_leaves_projects_unchecked(root: Path) -> None:
+    others = {s for s in ALL_SCOPES if s.startswith("performance:performance")}
+    tenant = granted(with_project("initiating"), ALL_SCOPES - others - {"performance:semester_activity:read"})
+    report, _ = doctor(tenant, inputs(root))
+    (finding,) = check(report, "performance:semester_activity:read").findings
+    assert "the app may not call activity/query (99991672), which `syncer apply --preflight` need" in finding.message
+    assert "projects are not checked" in finding.message and finding.severity == "warning"
+    assert "add the permission performance:semester_activity:read" in finding.remedy
+    c = check(report, "projects 2026-H2 (7293040702907514899)")
+    assert c.status == "unchecked" and c.summary == "not checked: activity/query was refused (above)"
+    assert report.ok  # the pre-flight goes without project status: an apply can run
