@@ -64,6 +64,21 @@ class StateUnavailable(StateError):
     is damaged. Readers that can do without it (validation's people cache) carry on with a warning."""
 
 
+class StateWriteError(StateError):
+    """The operating system refused a write of the state (a full disk, a quota, a read-only file system, no
+    permission, an I/O error): the message names the file and what to do. Every write before it is whole in
+    the state. `told`: the message already says what the apply had recorded (said once, by the innermost
+    caller that knows)."""
+
+    def __init__(self, message: str, *, told: bool = False) -> None:
+        super().__init__(message)
+        self.told = told
+
+    def telling(self, what: str) -> StateWriteError:
+        """This error with what was recorded and what happens next added (once: a told error stays as it is)."""
+        return self if self.told else StateWriteError(f"{self.message}. {what}", told=True)
+
+
 class InsecureBaseURLError(ConfigError):
     """The base URL is not https (and not loopback), or is not a plain scheme://host[:port] URL
     (`insecure` False: malformed rather than unsafe)."""

@@ -36,8 +36,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from syncer.errors import StateDamaged, StateError
-from syncer.fsio import Faults, no_faults
+from syncer.errors import StateDamaged, StateError, StateWriteError
+from syncer.fsio import Faults, no_faults, os_error_text
 from syncer.model import Identity
 from syncer.state import format as files
 from syncer.state.base import StoreBase, needs_lock
@@ -166,16 +166,22 @@ class GitStateStore(StoreBase):
         if tip is None:
             return None
         blobs = self.tree_files(tip)
-        self.path.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix="read-", dir=self.path) as tmp:
-            write_files(Path(tmp), blobs)
-            try:
-                return LocalStateStore(Path(tmp), clock=self._clock, read_cache=self.read_cache).load()
-            except StateDamaged as exc:
-                where = exc.where.replace(tmp, f"{self.location} ({tip[:12]})")
-                raise StateDamaged(where, exc.what, advice=StateDamaged.GIT) from None
-            except StateError as exc:
-                raise StateError(str(exc).replace(tmp, f"{self.location} ({tip[:12]})")) from None
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(prefix="read-", dir=self.path) as tmp:
+                write_files(Path(tmp), blobs)
+                try:
+                    return LocalStateStore(Path(tmp), clock=self._clock, read_cache=self.read_cache).load()
+                except StateDamaged as exc:
+                    where = exc.where.replace(tmp, f"{self.location} ({tip[:12]})")
+                    raise StateDamaged(where, exc.what, advice=StateDamaged.GIT) from None
+                except StateError as exc:
+                    raise StateError(str(exc).replace(tmp, f"{self.location} ({tip[:12]})")) from None
+        except OSError as exc:  # the branch's files are written out to be read: a full disk, say
+            raise StateWriteError(
+                f"{self.path}: cannot write out the files of {self.location} to read them: {os_error_text(exc)}, "
+                "then run again"
+            ) from exc
 
     def read_people(self) -> dict[str, Any] | None:
         """The people cache of the state branch (fetched; read-only, no lock), or, while this store holds the
@@ -241,10 +247,16 @@ class GitStateStore(StoreBase):
         return self._held[1]
 
     def _checkout(self, command: str) -> None:
-        self.path.mkdir(parents=True, exist_ok=True)
-        self._clone_lock = self._clone_lockfile.acquire(command=command)
-        tip = self._fetch_tip()
-        self._copy.check_out(tip, self.tree_files(tip) if tip else {})
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            self._clone_lock = self._clone_lockfile.acquire(command=command)
+            tip = self._fetch_tip()
+            self._copy.check_out(tip, self.tree_files(tip) if tip else {})
+        except OSError as exc:  # a full disk, say: the working copy cannot be written
+            raise StateWriteError(
+                f"{self.work}: cannot write the working copy of {self.location}: {os_error_text(exc)}, then run "
+                "again (nothing was written)"
+            ) from exc
         self._local = self._copy.writer(command)  # compacts a long log: published below
         if tip is not None:
             self._copy.publish("compact the log", record=False)
