@@ -3,7 +3,7 @@ anything else is a bug and is reported as one (with `--debug` for the traceback)
 
 from __future__ import annotations
 
-from syncer.model import Source
+from syncer.model import Source, ValueKey
 
 
 class SyncerError(Exception):
@@ -77,6 +77,17 @@ class StateWriteError(StateError):
     def telling(self, what: str) -> StateWriteError:
         """This error with what was recorded and what happens next added (once: a told error stays as it is)."""
         return self if self.told else StateWriteError(f"{self.message}. {what}", told=True)
+
+
+class UnstorableValue(StateError):
+    """A backend cannot store a value (postgres: a text its text type cannot hold, as U+0000). Nothing of the
+    write that met it was stored; `key` names the value (semester, reviewee, metric, field) and `backend` the
+    store, for the caller to set its row aside (docs/state.md, "A value the state cannot hold")."""
+
+    def __init__(self, message: str, *, key: ValueKey, backend: str) -> None:
+        super().__init__(message)
+        self.key = key
+        self.backend = backend
 
 
 class InsecureBaseURLError(ConfigError):

@@ -24,9 +24,9 @@ from syncer.apply.batching import ImportRequest
 from syncer.apply.context import RunContext
 from syncer.apply.isolate import Isolated, Rejected, SharedRefusal, isolate
 from syncer.apply.outcome import Batch, DurationReached, SemesterStopped, SharedStopped, Stopped
-from syncer.apply.quarantine import quarantine, shared_stop
+from syncer.apply.quarantine import quarantine, set_aside, shared_stop
 from syncer.apply.readback import Verdict, read_back
-from syncer.errors import StateError, StateWriteError, SyncerError
+from syncer.errors import StateError, StateWriteError, SyncerError, UnstorableValue
 from syncer.feishu.errors import DuplicateTokenError
 from syncer.feishu.pacing import WaitAbandoned
 from syncer.feishu.records import ImportedMetric, import_body
@@ -223,18 +223,26 @@ def record(
     commit: str,
     name: str,
 ) -> None:
-    """Record an accepted batch in the state (its journal entry settled in the same write) and count it."""
-    run.world.store.record_batch(
-        BatchRecord(
-            semester=semester,
-            client_token=token,
-            import_record_id=record_id,
-            commit=commit,
-            import_record_name=name,
-            time=run.world.clock(),
-            rows=rows,
-        )
-    )
+    """Record an accepted batch in the state (its journal entry settled in the same write) and count it. A row
+    the backend cannot hold (UnstorableValue) is set aside first (syncer.apply.quarantine.set_aside) and the
+    rest recorded: the batch landed, so nothing of it is sent again, and nothing unstored is called applied."""
+    rows = dict(rows)
+    while True:
+        try:
+            run.world.store.record_batch(
+                BatchRecord(
+                    semester=semester,
+                    client_token=token,
+                    import_record_id=record_id,
+                    commit=commit,
+                    import_record_name=name,
+                    time=run.world.clock(),
+                    rows=rows,
+                )
+            )
+            break
+        except UnstorableValue as exc:  # the batch is recorded all the same (it landed), with fewer rows or none
+            set_aside(run, token, dict(rows.pop(exc.key.row)), exc)
     report = run.report
     values = sum(len(v) for v in rows.values())
     report.batches.append(Batch(semester, record_id, len(rows), values, token, settled=run.settling))
