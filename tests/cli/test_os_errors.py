@@ -121,6 +121,29 @@ def test_a_check_cache_directory_that_cannot_be_made_is_a_warning(
     assert REMEDY[err] in warning and "this run goes on without it" in warning
 
 
+@ERRNOS
+def test_a_state_read_cache_that_cannot_be_written_is_a_warning_said_once(
+    served: tuple[Path, Emulator], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, err: int
+) -> None:
+    root, _ = served
+    code, text = run("apply", "--root", str(root), "--auto-approve")
+    assert code == 0, text
+    shards = tmp_path / "cache" / "state"  # the check cache keeps its own entries: only this one is refused
+    refused = refuse_replace(monkeypatch, err, lambda p: shards in p.parents)
+    code, text = run("plan", "--root", str(root))
+    assert code == 0 and "No changes" in text and "error:" not in text, text
+    [warning] = [line for line in text.splitlines() if line.startswith("warning:")]
+    assert warning.startswith(f"warning: the state's read cache in {shards}/") and REMEDY[err] in warning
+    assert "this run goes on without it" in warning and len(refused) == 1
+    fresh = tmp_path / "fresh-cache"  # both caches refused: the one disk is told of once
+    monkeypatch.setenv("SYNCER_CACHE_DIR", str(fresh))
+    refused = refuse_replace(monkeypatch, err, lambda p: fresh in p.parents)
+    code, text = run("plan", "--root", str(root))
+    assert code == 0 and "No changes" in text, text
+    [warning] = [line for line in text.splitlines() if line.startswith("warning:")]
+    assert "the check cache in" in warning and any(shards.name in p.parts for p in refused)
+
+
 # --- apply: the report and the step summary ----------------------------------------------------------------
 
 

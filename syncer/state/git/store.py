@@ -379,10 +379,11 @@ class GitStateStore(StoreBase):
 
     # --- what plan and `state history` ask of every backend ----------------------------------------------
 
-    def keep_read_cache(self, base: Path) -> None:
+    def keep_read_cache(self, base: Path) -> ShardCache | None:
         """Keep decoded shards of the branch under `base` between runs (syncer.state.readcache), for `plan`."""
         with contextlib.suppress(OSError, RuntimeError):  # an unresolvable path: `load` reports it
             self.read_cache = ShardCache.under(base, f"{self.repo.resolve()}\0{self.location}")
+        return self.read_cache
 
     def history(self, selection: Selection) -> History:
         """Each managed value's last change; the branch's commits hold the state as each apply left it."""

@@ -301,11 +301,12 @@ class LocalStateStore(StoreBase):
 
     # --- what plan and `state history` ask of every backend ----------------------------------------------
 
-    def keep_read_cache(self, base: Path) -> None:
+    def keep_read_cache(self, base: Path) -> ShardCache | None:
         """Keep decoded shards under `base` between runs (syncer.state.readcache), for a command that only
         reads. A path that cannot be resolved (a symbolic link loop) is for `load` to report, not the cache."""
         with contextlib.suppress(OSError, RuntimeError):
             self.read_cache = ShardCache.under(base, str(self.path.resolve()))
+        return self.read_cache
 
     def history(self, selection: Selection) -> History:
         """Each managed value's last change: a directory keeps no more."""

@@ -320,6 +320,7 @@ class PostgresStateStore(StoreBase):
 
     def keep_read_cache(self, base: Path) -> None:
         """Nothing to keep: the database has no shards to decode."""
+        return None
 
     # --- moving a state in (state migrate) ----------------------------------------------------------------
 
