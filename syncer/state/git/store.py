@@ -36,11 +36,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from syncer.errors import StateDamaged, StateError, StateWriteError
-from syncer.fsio import Faults, no_faults, os_error_text
+from syncer.errors import StateDamaged, StateError
+from syncer.fsio import Faults, no_faults
 from syncer.model import Identity
 from syncer.state import format as files
-from syncer.state.base import StoreBase, needs_lock
+from syncer.state.base import StoreBase, needs_lock, system_refusals
 from syncer.state.git.cmd import Git
 from syncer.state.git.lock import RefLock
 from syncer.state.git.remote import Remote
@@ -166,7 +166,7 @@ class GitStateStore(StoreBase):
         if tip is None:
             return None
         blobs = self.tree_files(tip)
-        try:
+        with system_refusals(self.path, f"write out the files of {self.location} to read them"):
             self.path.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryDirectory(prefix="read-", dir=self.path) as tmp:
                 write_files(Path(tmp), blobs)
@@ -177,11 +177,6 @@ class GitStateStore(StoreBase):
                     raise StateDamaged(where, exc.what, advice=StateDamaged.GIT) from None
                 except StateError as exc:
                     raise StateError(str(exc).replace(tmp, f"{self.location} ({tip[:12]})")) from None
-        except OSError as exc:  # the branch's files are written out to be read: a full disk, say
-            raise StateWriteError(
-                f"{self.path}: cannot write out the files of {self.location} to read them: {os_error_text(exc)}, "
-                "then run again"
-            ) from exc
 
     def read_people(self) -> dict[str, Any] | None:
         """The people cache of the state branch (fetched; read-only, no lock), or, while this store holds the
@@ -247,16 +242,11 @@ class GitStateStore(StoreBase):
         return self._held[1]
 
     def _checkout(self, command: str) -> None:
-        try:
+        with system_refusals(self.work, f"write the working copy of {self.location}", then=" (nothing was written)"):
             self.path.mkdir(parents=True, exist_ok=True)
             self._clone_lock = self._clone_lockfile.acquire(command=command)
             tip = self._fetch_tip()
             self._copy.check_out(tip, self.tree_files(tip) if tip else {})
-        except OSError as exc:  # a full disk, say: the working copy cannot be written
-            raise StateWriteError(
-                f"{self.work}: cannot write the working copy of {self.location}: {os_error_text(exc)}, then run "
-                "again (nothing was written)"
-            ) from exc
         self._local = self._copy.writer(command)  # compacts a long log: published below
         if tip is not None:
             self._copy.publish("compact the log", record=False)

@@ -22,12 +22,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from syncer.errors import StateDamaged, StateError, StateWriteError
-from syncer.fsio import Faults, atomic_write, no_faults, os_error_text, truncate_torn
+from syncer.errors import StateDamaged, StateError
+from syncer.fsio import Faults, atomic_write, no_faults, truncate_torn
 from syncer.model import Identity
 from syncer.state import format as files
 from syncer.state import image
-from syncer.state.base import StoreBase, batch_rows, needs_lock, new_meta, no_state_yet
+from syncer.state.base import StoreBase, batch_rows, needs_lock, new_meta, no_state_yet, system_refusals
 from syncer.state.history import LAST_SET_ONLY, History, Selection, last_changes
 from syncer.state.local import log
 from syncer.state.local.read import Directory, read_state
@@ -140,14 +140,9 @@ class LocalStateStore(StoreBase):
         """Take the lock (creating the state directory if needed); compacts a long log."""
         if self._lock is not None:
             raise StateError(f"{self.path}: this process already holds the lock")
-        try:
+        with system_refusals(self._lockfile.path, "take the state's lock", then=" (nothing was written)"):
             self.path.mkdir(parents=True, exist_ok=True)
             self._lock = self._lockfile.acquire(command=command)
-        except OSError as exc:
-            raise StateWriteError(
-                f"{self._lockfile.path}: cannot take the state's lock: {os_error_text(exc)}, then run again "
-                "(nothing was written)"
-            ) from exc
         try:
             if self._read() is not None and (
                 self._log_ops > self._compact_after_ops or self._log_bytes > self._compact_after_bytes
@@ -356,12 +351,8 @@ class LocalStateStore(StoreBase):
         disk is the truth: the next write reloads it, ignoring a torn line). The operating system's refusal (a
         full disk, a read-only file system, ...) is the user's to fix: a StateWriteError naming `where`."""
         try:
-            return write()
-        except BaseException as exc:
+            with system_refusals(where, "write the state", then=" (every earlier write is kept whole)"):
+                return write()
+        except BaseException:
             self._data = None
-            if isinstance(exc, OSError):
-                raise StateWriteError(
-                    f"{where}: cannot write the state: {os_error_text(exc)}, then run again (every earlier write "
-                    "is kept whole)"
-                ) from exc
             raise
