@@ -3,7 +3,7 @@ anything else is a bug and is reported as one (with `--debug` for the traceback)
 
 from __future__ import annotations
 
-from syncer.model import Source
+from syncer.model import Source, ValueKey
 
 
 class SyncerError(Exception):
@@ -62,6 +62,32 @@ class StateDamaged(StateError):
 class StateUnavailable(StateError):
     """The state could not be reached (a remote that does not answer, no git work tree): nothing says it
     is damaged. Readers that can do without it (validation's people cache) carry on with a warning."""
+
+
+class StateWriteError(StateError):
+    """The operating system refused a write of the state (a full disk, a quota, a read-only file system, no
+    permission, an I/O error): the message names the file and what to do. Every write before it is whole in
+    the state. `told`: the message already says what the apply had recorded (said once, by the innermost
+    caller that knows)."""
+
+    def __init__(self, message: str, *, told: bool = False) -> None:
+        super().__init__(message)
+        self.told = told
+
+    def telling(self, what: str) -> StateWriteError:
+        """This error with what was recorded and what happens next added (once: a told error stays as it is)."""
+        return self if self.told else StateWriteError(f"{self.message}. {what}", told=True)
+
+
+class UnstorableValue(StateError):
+    """A backend cannot store a value (postgres: a text its text type cannot hold, as U+0000). Nothing of the
+    write that met it was stored; `key` names the value (semester, reviewee, metric, field) and `backend` the
+    store, for the caller to set its row aside (docs/state.md, "A value the state cannot hold")."""
+
+    def __init__(self, message: str, *, key: ValueKey, backend: str) -> None:
+        super().__init__(message)
+        self.key = key
+        self.backend = backend
 
 
 class InsecureBaseURLError(ConfigError):

@@ -128,10 +128,11 @@ def ask(
         if isinstance(exc, FeishuAPIError) and exc.scope in ("request", "bug"):
             return _answered(run, Answer("refused", error=exc, maybe_landed=maybe_landed))
         raise
+    else:  # counted before the pacing mark is written: a mark the state cannot take does not unsay the answer
+        run.report.requests_accepted += 1
+        return _answered(run, Answer("accepted", record_id))
     finally:
         _paced(run)
-    run.report.requests_accepted += 1
-    return _answered(run, Answer("accepted", record_id))
 
 
 def _answered(run: RunContext, answer: Answer) -> Answer:

@@ -11,6 +11,7 @@ from typing import Literal
 from syncer.errors import RefusedError
 from syncer.feishu.errors import FeishuAPIError
 from syncer.model import RowKey, Source
+from syncer.state.model import UNRECORDED
 
 Outcome = Literal["accepted", "landed-earlier", "rejected", "not-landed", "unconfirmed", "not-sent"]
 #: Exit codes of an interrupted apply, by signal: 128 + the signal number, as shells report them.
@@ -26,6 +27,11 @@ class RejectedRow:
     message: str
     source: Source | None
     new: bool  # rejected in this run (False: a quarantined row skipped again)
+
+    @property
+    def unrecorded(self) -> bool:
+        """Not rejected: landed in Feishu, but the state could not record it (set aside, state.model.UNRECORDED)."""
+        return self.message.startswith(UNRECORDED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +84,12 @@ class ApplyReport:
 
     @property
     def new_rejections(self) -> list[RejectedRow]:
-        return [r for r in self.rejected if r.new]
+        return [r for r in self.rejected if r.new and not r.unrecorded]
+
+    @property
+    def unrecorded(self) -> list[RejectedRow]:
+        """Rows Feishu holds that the state could not record, set aside in this run or an earlier one."""
+        return [r for r in self.rejected if r.unrecorded]
 
     @property
     def rows_pending(self) -> int:
@@ -92,7 +103,7 @@ class ApplyReport:
 
     @property
     def exit_code(self) -> int:
-        if self.failures or self.aborted:
+        if self.failures or self.aborted or self.unrecorded:  # set-aside rows: 1 until their values change
             return 1
         if self.interrupted is not None:
             return SIGNAL_EXIT.get(self.interrupted, 130)

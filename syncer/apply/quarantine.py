@@ -13,12 +13,12 @@ from syncer.apply.diagnose import likely_cause, sent_fields
 from syncer.apply.isolate import Isolated, SharedRefusal
 from syncer.apply.outcome import RejectedRow, SharedStop
 from syncer.apply.projects import ProjectProblem, activity_problems
-from syncer.errors import FeishuError
+from syncer.errors import FeishuError, UnstorableValue
 from syncer.feishu.codes import describe
 from syncer.model import RowKey
 from syncer.plan.model import Plan
-from syncer.plan.sent import sent_digest
-from syncer.state.model import SHARED_REFUSAL, Rejection, format_time
+from syncer.plan.sent import desired_fields, sent_digest
+from syncer.state.model import SHARED_REFUSAL, UNRECORDED, Rejection, format_time
 from syncer.text import plural
 
 
@@ -26,7 +26,9 @@ def note_quarantined(run: RunContext, plan: Plan) -> None:
     """List the rows held back because Feishu rejected them before and they have not changed."""
     known = {r.row for r in run.report.rejected}
     for q in plan.quarantined:
-        if q.row not in known:
+        if q.row not in known and q.message.startswith(UNRECORDED):
+            run.report.rejected.append(RejectedRow(q.row, 0, *_UNRECORDED, q.message, q.source, new=False))
+        elif q.row not in known:
             info = describe(q.code)
             shared = q.message.startswith(SHARED_REFUSAL)  # its remedy is the diagnosis, not "fix the value"
             remedy = q.message.removeprefix(f"{SHARED_REFUSAL}: ") if shared else info.remedy
@@ -54,6 +56,36 @@ def quarantine(run: RunContext, semester: str, culprit: Isolated[RowKey]) -> Non
             f"{plural(len(culprit.rows), 'row')} rejected with {culprit.code}: {info.meaning}",
         )
     )
+
+
+#: The meaning and remedy of a row set aside (landed in Feishu, not recorded).
+_UNRECORDED = (
+    "landed in Feishu, but the state could not record it",
+    "Set aside: not recorded as applied, not sent again until its values change (apply exits 1 until then). "
+    "Change the value to one the state can hold, or to what you want Feishu to hold now",
+)
+
+
+def set_aside(run: RunContext, token: str, values: dict[str, str], exc: UnstorableValue) -> None:
+    """Record a row Feishu accepted (under `token`, with `values`) that the state cannot hold as set aside: kept
+    as a rejection is, with code 0 and a message beginning UNRECORDED, so that it is held back until its
+    values change (never sent again as it is) and never recorded as applied. The digest is of what the
+    YAML wants now when that is what landed, else empty (what the YAML wants now is sent)."""
+    row = exc.key.row
+    percentage_format = run.options.settings.target.percentage_format
+    wanted = desired_fields(run.options.desired.values, [row]).get(row, {})
+    same = {f: v.value for f, v in wanted.items()} == values
+    digest = sent_digest(wanted, percentage_format=percentage_format) if same else ""
+    metric = run.options.desired.catalog.metric_by_id(row.metric)
+    fdef = metric.field_by_id(exc.key.field) if metric is not None else None
+    field = f"{fdef.alias} ({fdef.id})" if fdef is not None else exc.key.field
+    message = f"{UNRECORDED} in the {exc.backend} state (field {field}): {exc.message}"
+    run.world.store.record_rejected([Rejection(row, 0, format_time(run.world.clock()), digest, message, token)])
+    source = run.options.desired.rows.get(row)
+    run.report.rejected.append(RejectedRow(row, 0, *_UNRECORDED, message, source, new=True))
+    if row in run.by_row:  # a row of this run's plan: done with
+        run.rows_done += 1
+    run.progress(run.event("rejected", row.semester, 0, f"1 row set aside: {_UNRECORDED[0]}"))
 
 
 def shared_stop(

@@ -24,9 +24,9 @@ from syncer.apply.batching import ImportRequest
 from syncer.apply.context import RunContext
 from syncer.apply.isolate import Isolated, Rejected, SharedRefusal, isolate
 from syncer.apply.outcome import Batch, DurationReached, SemesterStopped, SharedStopped, Stopped
-from syncer.apply.quarantine import quarantine, shared_stop
+from syncer.apply.quarantine import quarantine, set_aside, shared_stop
 from syncer.apply.readback import Verdict, read_back
-from syncer.errors import StateError, SyncerError
+from syncer.errors import StateError, StateWriteError, SyncerError, UnstorableValue
 from syncer.feishu.errors import DuplicateTokenError
 from syncer.feishu.pacing import WaitAbandoned
 from syncer.feishu.records import ImportedMetric, import_body
@@ -118,10 +118,41 @@ def send(
     values = tuple(
         (ValueKey(r.semester, r.reviewee, r.metric, f), v) for r in rows for f, v in sorted(row_values[r].items())
     )
-    store.open_journal(
-        JournalEntry(token, semester, format_time(run.world.clock()), text, values, name, run.options.commit)
-    )
+    try:
+        store.open_journal(
+            JournalEntry(token, semester, format_time(run.world.clock()), text, values, name, run.options.commit)
+        )
+    except StateWriteError as exc:
+        raise exc.telling(f"{recorded(run)}; the next batch was not sent") from exc
     run.step("journaled", token)
+    try:
+        return _sent(run, semester, rows, items, token, text, row_values, again=again)
+    except StateWriteError as exc:
+        raise exc.telling(
+            f"{recorded(run)}; the batch in flight is kept open in the journal and will be checked on the next run"
+        ) from exc
+
+
+def recorded(run: RunContext) -> str:
+    """What an apply stopped by a state write has recorded, in words."""
+    batches = run.report.plan_batches
+    return f"{plural(len(batches), 'batch', 'batches')} of this apply {'is' if len(batches) == 1 else 'are'} recorded"
+
+
+def _sent(
+    run: RunContext,
+    semester: str,
+    rows: list[RowKey],
+    items: list[ImportedMetric],
+    token: str,
+    text: str,
+    row_values: dict[RowKey, dict[str, str]],
+    *,
+    again: bool,
+) -> Rejected | None:
+    """The rest of `send` once the journal entry of `token` and `text` is written: send, settle or record."""
+    store = run.world.store
+    name = run.options.record_name
     try:
         answer = ask(run, semester, token, name, json.loads(text)["imported_metrics"])
     except WaitAbandoned:
@@ -192,18 +223,26 @@ def record(
     commit: str,
     name: str,
 ) -> None:
-    """Record an accepted batch in the state (its journal entry settled in the same write) and count it."""
-    run.world.store.record_batch(
-        BatchRecord(
-            semester=semester,
-            client_token=token,
-            import_record_id=record_id,
-            commit=commit,
-            import_record_name=name,
-            time=run.world.clock(),
-            rows=rows,
-        )
-    )
+    """Record an accepted batch in the state (its journal entry settled in the same write) and count it. A row
+    the backend cannot hold (UnstorableValue) is set aside first (syncer.apply.quarantine.set_aside) and the
+    rest recorded: the batch landed, so nothing of it is sent again, and nothing unstored is called applied."""
+    rows = dict(rows)
+    while True:
+        try:
+            run.world.store.record_batch(
+                BatchRecord(
+                    semester=semester,
+                    client_token=token,
+                    import_record_id=record_id,
+                    commit=commit,
+                    import_record_name=name,
+                    time=run.world.clock(),
+                    rows=rows,
+                )
+            )
+            break
+        except UnstorableValue as exc:  # the batch is recorded all the same (it landed), with fewer rows or none
+            set_aside(run, token, dict(rows.pop(exc.key.row)), exc)
     report = run.report
     values = sum(len(v) for v in rows.values())
     report.batches.append(Batch(semester, record_id, len(rows), values, token, settled=run.settling))

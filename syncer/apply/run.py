@@ -16,7 +16,7 @@ from syncer.apply.applier import Applier
 from syncer.apply.context import ApplyOptions, Collaborators, Listeners, now_utc
 from syncer.apply.outcome import ApplyReport, ProgressFn, RejectedRow, StepHook, Stopped, StopRequest
 from syncer.apply.preflight import preflight_reviewees
-from syncer.errors import RefusedError
+from syncer.errors import RefusedError, StateWriteError
 from syncer.feishu.codes import describe
 from syncer.feishu.pacing import Pacer, SharedQuota
 from syncer.feishu.write import WriteClient
@@ -258,11 +258,11 @@ def run_apply(
                 state = store.load()
         except Stopped:
             applier.report.interrupted = stop.reason if stop is not None and stop.reason else "SIGINT"
-            store.compact()
+            _compact(store, applier.report)
             return ApplyRun(_plan(desired, state, settings, git, target, store, root, notes, options), applier.report)
         except Unconfirmed as exc:  # an open entry may have landed: nothing is planned or sent until it is settled
             applier.report.aborted = str(exc)
-            store.compact()
+            _compact(store, applier.report)
             state = store.load()
             return ApplyRun(_plan(desired, state, settings, git, target, store, root, notes, options), applier.report)
         check_ancestry(state, commit=git.commit, is_ancestor=commit_is_ancestor, force=options.force)
@@ -274,7 +274,7 @@ def run_apply(
         check_safety(plan, force=options.force)
         if plan.empty:
             applier.note_quarantined(plan)
-            store.compact()
+            _compact(store, applier.report)
             return ApplyRun(plan, applier.report)
         if not confirm(plan):
             raise RefusedError("apply cancelled: nothing was sent")
@@ -294,8 +294,22 @@ def run_apply(
             skip = frozenset(moved)
         with _armed(stop):
             report = applier.apply(plan, state, skip=skip)
-        store.compact()
+        _compact(store, report)
         return ApplyRun(plan, report)
+
+
+def _compact(store: WritableStore, report: ApplyReport) -> None:
+    """Compact the state at the end of a run. The operating system refusing it (a full disk) loses nothing, as
+    every write of the run is in the state's log already, but it is a failure all the same: the run says so and
+    exits 1 (unless it stopped on a failure of its own, which is the one to tell)."""
+    try:
+        store.compact()
+    except StateWriteError as exc:
+        if report.aborted is None:
+            report.aborted = (
+                f"{exc}. Everything this run applied is recorded in the state's log; only compacting it failed, "
+                "and the next run compacts it"
+            )
 
 
 def _plan(

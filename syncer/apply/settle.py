@@ -15,6 +15,7 @@ from syncer.apply.answer import ask
 from syncer.apply.context import RunContext
 from syncer.apply.outcome import Outcome, Progress, Stopped
 from syncer.apply.request import landed_anyway, read_rows_back, record
+from syncer.errors import StateWriteError
 from syncer.feishu.pacing import WaitAbandoned
 from syncer.state.model import JournalEntry, State
 from syncer.text import plural
@@ -27,7 +28,13 @@ def settle(run: RunContext, state: State) -> None:
         for token, entry in sorted(state.journal.items(), key=lambda kv: kv[1].opened):
             if run.stop_asked():
                 raise Stopped()
-            outcome = settle_one(run, entry)
+            try:
+                outcome = settle_one(run, entry)
+            except StateWriteError as exc:
+                raise exc.telling(
+                    f"the journal entry {token[:12]} left by an interrupted apply stays open and will be checked "
+                    "again on the next run; nothing of this run's plan was sent"
+                ) from exc
             run.report.settled.append((token, outcome))
             run.progress(
                 Progress(

@@ -23,7 +23,7 @@ from syncer.cli.options import (
 )
 from syncer.cli.output import emit, say
 from syncer.cli.progress import Printer
-from syncer.text import inert_lines
+from syncer.text import inert_lines, plural
 
 if TYPE_CHECKING:
     from syncer.apply.run import ApplyRun, Refresher
@@ -255,6 +255,16 @@ def _report_apply(run: ApplyRun) -> int:
     click.echo(render_summary(run.report, run.plan.names, run.plan.counts), nl=False)
     if run.report.aborted:
         say(f"error: {run.report.aborted}", err=True)
+    elif run.report.unrecorded:
+        from syncer.report.apply import row_label
+
+        aside = run.report.unrecorded
+        more = f" (and {len(aside) - 1} more listed above)" if len(aside) > 1 else ""
+        say(
+            f"error: {plural(len(aside), 'row')} set aside, the rest applied: {row_label(aside[0], run.plan.names)}: "
+            f"{aside[0].message}{more}; change the value to one the state can hold",
+            err=True,
+        )
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_file:
         try:

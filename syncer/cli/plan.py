@@ -132,14 +132,15 @@ def plan(
             click.echo(render_problems(result.problems, "text", redact=redact), err=True)
     targeting = resolve_targeting(result.desired, semesters=target_semesters, paths=target_paths, root=shown_root)
     store = opener(result.settings)
-    if cache_dir is not None:
-        use_read_cache(store, cache_dir)
+    shards = use_read_cache(store, cache_dir) if cache_dir is not None else None
     target = target_identity(
         result.settings,
         base_url=resolve_base_url(flag=None, settings_base_url=result.settings.target.base_url),
         app_id=os.environ.get("FEISHU_APP_ID") or None,
     )
     state, notes = load_checked(store, target=target)
+    if shards is not None and shards.trouble and not result.cache_trouble:  # one warning for the same disk
+        say(f"warning: {shards.trouble}", err=True)
     git = opener.git_info(result.settings)
     desired = result.desired
 

@@ -46,7 +46,7 @@ from syncer.plan.model import (
 from syncer.plan.safety import judge
 from syncer.plan.sent import hold_back_rejected
 from syncer.plan.targeting import restrict
-from syncer.state.model import State, row_batch
+from syncer.state.model import UNRECORDED, State, row_batch
 from syncer.text import plural
 
 
@@ -116,9 +116,14 @@ def _make_plan(desired: DesiredState, state: State | None, options: PlanOptions)
 
     quarantined: list[Quarantined] = []
     released = 0
-    if state is not None and state.rejections and not options.retry_rejected:
+    if state is not None and state.rejections:
         changes, quarantined, released = hold_back_rejected(
-            changes, values, state, desired.rows, percentage_format=percentage_format
+            changes,
+            values,
+            state,
+            desired.rows,
+            percentage_format=percentage_format,
+            unrecorded_only=options.retry_rejected,  # a row that landed is never sent again as it is
         )
 
     changes.sort(key=itemgetter(1))  # by key
@@ -150,6 +155,12 @@ def _make_plan(desired: DesiredState, state: State | None, options: PlanOptions)
         )
     if state is None:
         all_notes.append(f"no state at {state_location} yet: every value is a create")
+    aside = sum(1 for q in quarantined if q.message.startswith(UNRECORDED))
+    if aside:
+        all_notes.append(
+            f"{plural(aside, 'row')} landed in Feishu but could not be recorded in the state: set aside (held back, "
+            "not sent again) until its values change, and apply exits 1 until then (`syncer state show` lists them)"
+        )
     plan_changes = tuple(changes)
     digest = checksum(
         PLAN_FORMAT,

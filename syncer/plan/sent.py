@@ -40,10 +40,14 @@ def hold_back_rejected(
     row_sources: Mapping[RowKey, Source],
     *,
     percentage_format: str,
+    unrecorded_only: bool = False,
 ) -> tuple[list[Change], list[Quarantined], int]:
     """Changes minus the rows Feishu rejected whose sent form has not changed since; how many rows held by
-    a shared refusal are released because a later batch of their semester was accepted."""
+    a shared refusal are released because a later batch of their semester was accepted. `unrecorded_only`
+    (--retry-rejected): only the rows that landed but could not be recorded are held back."""
     rejections = state.rejections
+    if unrecorded_only:
+        rejections = {r: j for r, j in rejections.items() if j.unrecorded}
     sent = {RowKey(*c.key[:3]) for c in changes if c.action != "forget"}
     candidates = [r for r in rejections if r in sent]
     if not candidates:

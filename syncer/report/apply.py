@@ -95,7 +95,13 @@ def render_summary(report: ApplyReport, names: Names, counts: Counts | None = No
         )
     lines += [f"Note: {n}" for n in report.notes]
     new = report.new_rejections
-    old = [r for r in report.rejected if not r.new]
+    old = [r for r in report.rejected if not r.new and not r.unrecorded]
+    if report.unrecorded:
+        lines.append(
+            f"\n{plural(len(report.unrecorded), 'row')} landed in Feishu but could not be recorded in the state (set "
+            "aside: not recorded as applied, not sent again until its values change; apply exits 1 until then):"
+        )
+        lines += [_set_aside_line(r, names) for r in report.unrecorded]
     if new:
         lines.append(
             f"\nFeishu rejected {plural(len(new), 'row')} in this run (held back: not sent again until what "
@@ -146,6 +152,11 @@ def _tally(items: Any) -> list[tuple[str, int]]:
 def _rejected_line(r: RejectedRow, names: Names) -> str:
     where = f"{r.source.file}:{r.source.line}" if r.source else "(not in the YAML)"
     return f"  {where}: {row_label(r, names)}: {r.code} {r.meaning}. {r.remedy}"
+
+
+def _set_aside_line(r: RejectedRow, names: Names) -> str:
+    where = f"{r.source.file}:{r.source.line}" if r.source else "(not in the YAML)"
+    return f"  {where}: {row_label(r, names)}: {r.message}. Change the value to one the state can hold"
 
 
 def render_step_summary(

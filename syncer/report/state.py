@@ -140,9 +140,13 @@ def render_text(s: StateSummary) -> str:
             lines.append(f"  rejected rows ({len(s.rejections)}; not sent again until their values change):")
             for r in s.rejections:
                 msg = f" ({r.message})" if r.message else ""
+                what = (
+                    f"set aside on {r.date}: {r.message}"
+                    if r.unrecorded
+                    else f"rejected on {r.date} with {r.code}{msg}"
+                )
                 lines.append(
-                    f"    {_name(s, r.row.semester)} {_name(s, r.row.reviewee)} "
-                    f"{_name(s, r.row.metric)}: rejected on {r.date} with {r.code}{msg}"
+                    f"    {_name(s, r.row.semester)} {_name(s, r.row.reviewee)} {_name(s, r.row.metric)}: {what}"
                 )
         lines.append(_people_line(s.people))
         if s.journal:

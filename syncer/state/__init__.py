@@ -16,6 +16,7 @@ from syncer.load.settings import Settings
 from syncer.model import Identity
 from syncer.state.model import Clock, State, check_identity, utc_now
 from syncer.state.protocols import SnapshotReader, StateStore
+from syncer.state.readcache import ShardCache
 from syncer.urls import host_of
 
 
@@ -86,10 +87,10 @@ def open_store(root: Path, settings: Settings, *, override: Path | None = None, 
     return opener(root, settings, clock)
 
 
-def use_read_cache(store: StateStore, base: Path) -> None:
+def use_read_cache(store: StateStore, base: Path) -> ShardCache | None:
     """Let a command that only reads the state (plan) keep its decoded shards under the cache directory
-    `base` (syncer.state.readcache), where the backend has shards (local and git)."""
-    store.keep_read_cache(base)
+    `base` (syncer.state.readcache), where the backend has shards (local and git): that cache, if any."""
+    return store.keep_read_cache(base)
 
 
 def target_identity(settings: Settings, *, base_url: str | None = None, app_id: str | None = None) -> Identity:

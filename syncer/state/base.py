@@ -9,9 +9,11 @@ import contextlib
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from syncer.errors import StateError
+from syncer.errors import StateError, StateWriteError
+from syncer.fsio import os_error_text
 from syncer.model import Identity, RowKey
 from syncer.state import format as files
 from syncer.state.model import STATE_FORMAT, BatchRecord, LockInfo, State, StateMeta, format_time
@@ -36,6 +38,17 @@ def new_meta(identity: Identity, *, now: datetime) -> StateMeta:
         identity=identity,
         plan_key=files.new_plan_key(),
     )
+
+
+@contextlib.contextmanager
+def system_refusals(where: Path, doing: str, *, then: str = "") -> Iterator[None]:
+    """The operating system refusing a write of the body (a full disk, a quota, a read-only file system, no
+    permission, an I/O error) as the user's to fix: a StateWriteError `where: cannot DOING: reason [ERRNO]:
+    remedy, then run again` and `then`."""
+    try:
+        yield
+    except OSError as exc:
+        raise StateWriteError(f"{where}: cannot {doing}: {os_error_text(exc)}, then run again{then}") from exc
 
 
 def batch_rows(batch: BatchRecord) -> list[tuple[RowKey, dict[str, str]]]:

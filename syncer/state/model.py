@@ -94,6 +94,10 @@ class BatchInfo(NamedTuple):
 
 #: How a rejection recorded by a refusal every row of a batch shared begins (see syncer.apply.isolate).
 SHARED_REFUSAL = "refused alike with every row of its batch"
+#: How the record of a row begins that landed in Feishu but that the state could not hold (code 0: Feishu
+#: accepted it). Kept as a rejection is, held back as one (not sent again until its values change, not even by
+#: --retry-rejected), and never recorded as applied (docs/state.md, "A value the state cannot hold").
+UNRECORDED = "landed in Feishu, could not be recorded"
 
 
 class Rejection(NamedTuple):
@@ -115,6 +119,11 @@ class Rejection(NamedTuple):
     @property
     def shared(self) -> bool:
         return self.message.startswith(SHARED_REFUSAL)
+
+    @property
+    def unrecorded(self) -> bool:
+        """A row Feishu holds that the state could not record (UNRECORDED): set aside, not rejected."""
+        return self.message.startswith(UNRECORDED)
 
 
 class JournalEntry(NamedTuple):

@@ -22,6 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 from syncer.model import Identity
 from syncer.state.history import HistoryReader
 from syncer.state.model import BatchInfo, BatchRecord, JournalEntry, LockHolder, LockInfo, Rejection, State, VKey
+from syncer.state.readcache import ShardCache
 
 
 class SnapshotReader(Protocol):
@@ -141,9 +142,9 @@ class WritableStore(SnapshotReader, Locker, ApplyLog, Protocol):
 class StateStore(WritableStore, PeopleStore, Migratable, HistoryReader, Protocol):
     """Everything a backend offers (what `open_store` returns)."""
 
-    def keep_read_cache(self, base: Path) -> None:
+    def keep_read_cache(self, base: Path) -> ShardCache | None:
         """Let a command that only reads (plan) keep decoded state under the cache directory `base`, where the
-        backend has anything to decode (syncer.state.readcache); a no-op elsewhere."""
+        backend has anything to decode (syncer.state.readcache): that cache (None: a no-op here)."""
         ...
 
 

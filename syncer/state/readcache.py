@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from syncer import __version__
-from syncer.fsio import private_dir, read_sealed, write_sealed
+from syncer.fsio import os_error_text, private_dir, read_sealed, write_sealed
 from syncer.state.model import RKey, Row
 
 ENTRY_MAGIC = b"syncer-state-cache\n"
@@ -40,6 +40,9 @@ class ShardCache:
         self.hits = 0
         self.misses = 0
         self._usable: bool | None = None  # checked at the first use
+        #: Why the cache could not be used (its directory could not be made, an entry could not be written): for
+        #: the command to say once as a warning; the run goes on without it.
+        self.trouble: str | None = None
 
     @classmethod
     def under(cls, base: Path, location: str) -> ShardCache:
@@ -48,8 +51,18 @@ class ShardCache:
 
     def _ready(self) -> bool:
         if self._usable is None:
-            self._usable = private_dir(self.directory)
+            failures: list[OSError] = []
+            self._usable = private_dir(self.directory, failures=failures)
+            if failures:
+                self._failed(failures[0])
         return self._usable
+
+    def _failed(self, exc: OSError) -> None:
+        self._usable = False
+        self.trouble = (
+            f"the state's read cache in {self.directory} cannot be written ({os_error_text(exc)}); this run goes "
+            "on without it (set SYNCER_CACHE_DIR to another directory, or SYNCER_CACHE=0 to turn it off)"
+        )
 
     def _path(self, semester: str) -> Path:
         return self.directory / (hashlib.sha256(semester.encode("utf-8", "surrogatepass")).hexdigest()[:32] + ".entry")
@@ -96,5 +109,7 @@ class ShardCache:
         }
         try:
             write_sealed(self._path(semester), ENTRY_MAGIC, marshal.dumps(doc))
-        except (OSError, ValueError):
-            self._usable = False  # a full disk or a read-only home: the runs go on without it
+        except OSError as exc:  # a full disk or a read-only home: the run goes on without it, and says so
+            self._failed(exc)
+        except ValueError:
+            self._usable = False

@@ -4,7 +4,9 @@ and `state migrate`."""
 
 from __future__ import annotations
 
+import errno
 import math
+import os
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -29,6 +31,7 @@ from syncer.state.model import BatchRecord, parse_time
 from tests.emulated import emulator_client
 from tests.example import copy_example
 from tests.gitenv import isolate_git, state_commits
+from tests.oserrors import Refuse
 
 IMPORT = "metric_details.import"
 H2 = "7293040702907514899"
@@ -135,6 +138,46 @@ def test_apply_in_a_ci_checkout_then_plan_in_a_fresh_clone_has_nothing_to_do(ori
     assert code == 2 and "alice" in out, out  # her values are creates again
     for text in (out, show, again, rm):
         assert SECRET not in text
+
+
+def test_a_working_copy_write_the_system_refuses_is_one_line_and_the_rerun_finishes(
+    origin: Origin, served: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The git backend writes the state's files in its working copy as the local backend does: a refusal of
+    the system is the same one line, and the branch stays whole for the next run."""
+    ci = origin.clone("ci")
+
+    def segment(p: Path) -> bool:
+        return "work" in p.parts and "log.d" in p.parts
+
+    with pytest.MonkeyPatch.context() as faults:
+        Refuse(faults, errno.EDQUOT, "replace", segment, 3)  # the first accepted batch's record
+        code, out = cli_run("apply", "--root", str(ci), "--auto-approve")
+    assert code == 1, out
+    [line] = [x for x in out.splitlines() if x.startswith("error:")]
+    assert "/work/log.d/" in line and "cannot write the state: Disk quota exceeded [EDQUOT]" in line, line
+    assert "0 batches of this apply are recorded; the batch in flight is kept open in the journal" in line
+    assert origin.lock_ref() == ""  # released all the same
+    code, out = cli_run("apply", "--root", str(origin.clone("next")), "--auto-approve")
+    assert code == 0 and "1 landed-earlier" in out, out
+    assert len(served.import_records()) == 2
+    code, out = cli_run("plan", "--root", str(origin.clone("reviewer")), "--detailed-exitcode")
+    assert code == 0 and "No changes" in out, out
+
+    def refused(directory: Path, blobs: object) -> None:
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr("syncer.state.git.store.write_files", refused)  # reading: the branch's files written out
+    code, out = cli_run("plan", "--root", str(ci))
+    assert code == 1 and "Traceback" not in out, out
+    assert "cannot write out the files of git:origin/syncer-state to read them: Read-only file system" in out
+    monkeypatch.undo()
+    isolate_git(monkeypatch, origin.tmp)
+    monkeypatch.setattr("syncer.state.git.working.write_files", refused)  # writing: the working copy
+    code, out = cli_run("state", "rm", "--root", str(ci), "--reviewee", "alice", "--yes")
+    assert code == 1 and "Traceback" not in out, out
+    assert "/work: cannot write the working copy of git:origin/syncer-state: Read-only file system [EROFS]" in out
+    assert "(nothing was written)" in out and origin.lock_ref() == ""
 
 
 def test_state_migrate_to_git_and_back(origin: Origin, tmp_path: Path) -> None:

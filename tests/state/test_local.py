@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from syncer.errors import StateError
+from syncer.errors import StateError, StateWriteError
 from syncer.load.settings import Settings, Target
 from syncer.model import Identity, RowKey, ValueKey
 from syncer.state import format as files
@@ -25,7 +25,7 @@ from syncer.state.local import log as local_log
 from syncer.state.local.store import LocalStateStore
 from syncer.state.lock import pid_alive
 from syncer.state.model import STATE_FORMAT, BatchRecord, JournalEntry, Rejection, State, check_identity, row_digest
-from syncer.state.seal import seal, seal_file, seal_meta
+from syncer.state.seal import seal, seal_file, seal_meta, unseal
 from syncer.urls import host_of
 
 SEM = "7293040702907514899"
@@ -405,6 +405,80 @@ def test_a_torn_last_line_is_ignored_then_cut_by_the_next_writer(tmp_path: Path)
     store.record_batch(batch({(SEM, BOB, REV): {"2": "50"}}, token="x"))
     assert all(json.loads(line.rpartition("\t")[0]) for line in (path / "log.jsonl").read_text().splitlines())
     assert len(values_of(LocalStateStore(path).load())) == 2
+
+
+@pytest.mark.parametrize("fail_at", range(5))
+def test_an_append_the_system_refuses_midway_leaves_the_log_whole_for_the_next_write(
+    tmp_path: Path, fail_at: int
+) -> None:
+    """A full disk in the middle of an append (its open, any chunk of its line, its fsync): the write fails as
+    a StateWriteError naming the log, and the next write on the same store object lands on a whole log."""
+    path = tmp_path / "s"
+    steps: list[str] = []
+
+    def faults(step: str) -> None:
+        if steps is armed and step.startswith("log.jsonl:"):
+            steps.append(step)
+            if len(steps) == fail_at + 1:
+                raise OSError(28, "No space left on device")
+
+    armed: list[str] = []
+    store = new_store(path, faults=faults, chunk=128)
+    store.record_batch(batch({(SEM, ALICE, REV): {"2": "40"}}, token="a"))
+    armed = steps  # the next append's steps: open, the 3 chunks of its line, fsync
+    with pytest.raises(StateWriteError) as caught:
+        store.record_batch(batch({(SEM, BOB, REV): {"2": "failed"}}, token="failed"))
+    assert steps == ["log.jsonl:open", *["log.jsonl:append"] * 3, "log.jsonl:fsync"][: fail_at + 1]
+    assert str(caught.value).startswith(
+        f"{path / 'log.jsonl'}: cannot write the state: No space left on device [ENOSPC]: free some space, then run"
+    )
+    store.record_batch(batch({(SEM, BOB, NPS): {"2": "next"}}, token="next"))
+    lines = (path / "log.jsonl").read_text().split("\n")
+    records = [unseal(line, where="log.jsonl", n=n) for n, line in enumerate(lines[:-1], 1)]
+    assert lines[-1] == "" and all(r is not None and json.loads(r) for r in records)
+    state = LocalStateStore(path).load()
+    assert state is not None and state.get((SEM, BOB, NPS, "2")) is not None
+    assert state.get((SEM, ALICE, REV, "2")) == ("40", 1)
+    if fail_at < 4:  # the line was never whole: not recorded (past it, only the fsync failed: it may be)
+        assert state.get((SEM, BOB, REV, "2")) is None
+
+
+def test_a_torn_tail_that_cannot_be_cut_is_one_error_and_the_lock_is_given_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "s"
+    new_store(path).unlock()
+    with open(path / "log.jsonl", "a", encoding="utf-8") as f:
+        f.write('{"s":3,"op":"batch"')  # a crash mid-append
+
+    def refused(log: Path, size: int) -> None:
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr("syncer.state.local.store.truncate_torn", refused)
+    store = LocalStateStore(path, clock=clock)
+    with pytest.raises(StateWriteError, match=r"log\.jsonl: cannot write the state: Read-only file system \[EROFS\]"):
+        store.lock()
+    monkeypatch.undo()
+    store.lock()  # given back: taken again, and the torn tail cut
+    assert (path / "log.jsonl").read_text() == ""
+
+
+def test_a_lock_the_system_refuses_is_one_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "s"
+    real = os.open
+
+    def refused(file: object, *args: object, **kw: object) -> int:
+        if str(file).endswith("/lock"):
+            raise OSError(13, "Permission denied")
+        return real(file, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", refused)
+    with pytest.raises(StateWriteError) as caught:
+        LocalStateStore(path, clock=clock).lock()
+    assert str(caught.value) == (
+        f"{path / 'lock'}: cannot take the state's lock: Permission denied [EACCES]: write to a place you may "
+        "write to, or fix its permissions, then run again (nothing was written)"
+    )
 
 
 def test_a_corrupt_line_inside_the_log_is_refused(tmp_path: Path) -> None:

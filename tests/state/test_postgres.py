@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from syncer.errors import StateError, StateUnavailable
+from syncer.errors import StateError, StateUnavailable, UnstorableValue
 from syncer.load.settings import Settings, StateSettings
 from syncer.model import Identity, RowKey, ValueKey
 from syncer.state.history import Selection
@@ -122,6 +122,35 @@ def test_each_write_bumps_the_serial_and_create_refuses_an_existing_state(pg_dsn
     state = store.load()
     assert state is not None and state.meta.serial == 3 and state.meta.last_apply is not None
     assert state.meta.last_apply.batch == 1 and state.identity == IDENT
+
+
+def test_a_value_the_database_cannot_hold_is_named_and_nothing_of_the_batch_is_stored(
+    pg_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """U+0000 (which validation refuses) in an accepted batch: the write is refused whole, as UnstorableValue
+    naming the value's key and the backend, for apply to set its row aside (docs/state.md). A refusal of
+    the data that no single value explains is a StateError as any other, never swallowed."""
+    store = pg_store(pg_dsn)
+    with store.locked():
+        store.create(IDENT)
+        store.record_batch(batch({(SEM, ALICE, REV): {"2": "40"}}, token="a"))
+        before = image(store.load())
+        with pytest.raises(UnstorableValue) as caught:
+            store.record_batch(batch({(SEM, ALICE, NPS): {"2": "30"}, (SEM, BOB, NPS): {"7": "a\0b"}}, token="b"))
+        assert caught.value.key == ValueKey(SEM, BOB, NPS, "7") and caught.value.backend == "postgres"
+        assert str(caught.value) == (
+            f"postgres:sales: the postgres backend cannot store the value of field 7 of reviewee {BOB}, metric "
+            f"{NPS} (semester {SEM}): PostgreSQL text fields cannot contain NUL (0x00) bytes"
+        )
+        assert image(store.load()) == before
+        store.record_batch(batch({(SEM, ALICE, NPS): {"2": "30"}}, token="b"))  # the store goes on
+        bad_sql = "SELECT 1/0, %s, %s, %s::text[], %s::text[], %s::text[], %s::text[], %s::text[]"
+        monkeypatch.setattr("syncer.state.postgres.rows.UPSERT_VALUES", bad_sql)  # a DataError of no one value
+        with pytest.raises(StateError, match=r"division by zero \(SQLSTATE 22012\)") as other:
+            store.record_batch(batch({(SEM, BOB, REV): {"2": "1"}}, token="c"))
+        assert not isinstance(other.value, UnstorableValue)
+    state = store.load()
+    assert state is not None and state.get((SEM, ALICE, NPS, "2")) is not None and (SEM, BOB, REV) not in state.rows
 
 
 def test_writes_need_the_lock(pg_dsn: str) -> None:

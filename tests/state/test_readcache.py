@@ -147,3 +147,13 @@ def test_a_state_path_that_cannot_be_resolved_is_left_to_the_store(tmp_path: Pat
     store = LocalStateStore(loop)
     use_read_cache(store, tmp_path / "cache")
     assert store.read_cache is None
+
+
+def test_trouble_with_the_cache_is_kept_to_be_told_and_the_cache_turns_off(tmp_path: Path) -> None:
+    (tmp_path / "home").write_text("a file where the cache's directory would go")
+    cache = ShardCache(tmp_path / "home" / "state")
+    assert cache.get("s", "d") is None and cache.trouble is not None
+    assert cache.trouble.startswith(f"the state's read cache in {tmp_path / 'home' / 'state'} cannot be written (")
+    assert "[ENOTDIR]" in cache.trouble and cache.trouble.endswith("SYNCER_CACHE=0 to turn it off)")
+    cache.put("s", "d", {}, 0)  # nothing written, nothing raised
+    assert not (tmp_path / "home" / "state").exists()

@@ -41,7 +41,7 @@ from syncer.errors import StateDamaged, StateError
 from syncer.fsio import Faults, no_faults
 from syncer.model import Identity
 from syncer.state import format as files
-from syncer.state.base import StoreBase, needs_lock
+from syncer.state.base import StoreBase, needs_lock, system_refusals
 from syncer.state.git.cmd import Git
 from syncer.state.git.lock import RefLock
 from syncer.state.git.remote import Remote
@@ -167,16 +167,17 @@ class GitStateStore(StoreBase):
         if tip is None:
             return None
         blobs = self.tree_files(tip)
-        self.path.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix="read-", dir=self.path) as tmp:
-            write_files(Path(tmp), blobs)
-            try:
-                return LocalStateStore(Path(tmp), clock=self._clock, read_cache=self.read_cache).load()
-            except StateDamaged as exc:
-                where = exc.where.replace(tmp, f"{self.location} ({tip[:12]})")
-                raise StateDamaged(where, exc.what, advice=StateDamaged.GIT) from None
-            except StateError as exc:
-                raise StateError(str(exc).replace(tmp, f"{self.location} ({tip[:12]})")) from None
+        with system_refusals(self.path, f"write out the files of {self.location} to read them"):
+            self.path.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(prefix="read-", dir=self.path) as tmp:
+                write_files(Path(tmp), blobs)
+                try:
+                    return LocalStateStore(Path(tmp), clock=self._clock, read_cache=self.read_cache).load()
+                except StateDamaged as exc:
+                    where = exc.where.replace(tmp, f"{self.location} ({tip[:12]})")
+                    raise StateDamaged(where, exc.what, advice=StateDamaged.GIT) from None
+                except StateError as exc:
+                    raise StateError(str(exc).replace(tmp, f"{self.location} ({tip[:12]})")) from None
 
     def read_people(self) -> dict[str, Any] | None:
         """The people cache of the state branch (fetched; read-only, no lock), or, while this store holds the
@@ -244,10 +245,11 @@ class GitStateStore(StoreBase):
         return self._held[1]
 
     def _checkout(self, command: str) -> None:
-        self.path.mkdir(parents=True, exist_ok=True)
-        self._clone_lock = self._clone_lockfile.acquire(command=command)
-        tip = self._fetch_tip()
-        self._copy.check_out(tip, self.tree_files(tip) if tip else {})
+        with system_refusals(self.work, f"write the working copy of {self.location}", then=" (nothing was written)"):
+            self.path.mkdir(parents=True, exist_ok=True)
+            self._clone_lock = self._clone_lockfile.acquire(command=command)
+            tip = self._fetch_tip()
+            self._copy.check_out(tip, self.tree_files(tip) if tip else {})
         self._local = self._copy.writer(command)  # compacts a long log: published below
         if tip is not None:
             self._copy.publish("compact the log", record=False)
@@ -370,10 +372,11 @@ class GitStateStore(StoreBase):
 
     # --- what plan and `state history` ask of every backend ----------------------------------------------
 
-    def keep_read_cache(self, base: Path) -> None:
+    def keep_read_cache(self, base: Path) -> ShardCache | None:
         """Keep decoded shards of the branch under `base` between runs (syncer.state.readcache), for `plan`."""
         with contextlib.suppress(OSError, RuntimeError):  # an unresolvable path: `load` reports it
             self.read_cache = ShardCache.under(base, f"{self.repo.resolve()}\0{self.location}")
+        return self.read_cache
 
     def history(self, selection: Selection) -> History:
         """Each managed value's last change; the branch's commits hold the state as each apply left it."""

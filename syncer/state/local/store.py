@@ -27,7 +27,7 @@ from syncer.fsio import Faults, atomic_write, no_faults, truncate_torn
 from syncer.model import Identity
 from syncer.state import format as files
 from syncer.state import image
-from syncer.state.base import StoreBase, batch_rows, needs_lock, new_meta, no_state_yet
+from syncer.state.base import StoreBase, batch_rows, needs_lock, new_meta, no_state_yet, system_refusals
 from syncer.state.history import LAST_SET_ONLY, History, Selection, last_changes
 from syncer.state.local import log
 from syncer.state.local.read import Directory, read_state
@@ -110,7 +110,7 @@ class LocalStateStore(StoreBase):
         if read is None:
             return None
         if self._lock is not None:
-            truncate_torn(self.path / files.LOG, read.log_bytes)
+            self._guard(lambda: truncate_torn(self.path / files.LOG, read.log_bytes), where=self.path / files.LOG)
         self._log_ops = read.log_ops
         self._log_bytes = read.log_bytes
         self._data = read.data
@@ -141,8 +141,9 @@ class LocalStateStore(StoreBase):
         """Take the lock (creating the state directory if needed); compacts a long log."""
         if self._lock is not None:
             raise StateError(f"{self.path}: this process already holds the lock")
-        self.path.mkdir(parents=True, exist_ok=True)
-        self._lock = self._lockfile.acquire(command=command)
+        with system_refusals(self._lockfile.path, "take the state's lock", then=" (nothing was written)"):
+            self.path.mkdir(parents=True, exist_ok=True)
+            self._lock = self._lockfile.acquire(command=command)
         try:
             if self._read() is not None and (
                 self._log_ops > self._compact_after_ops or self._log_bytes > self._compact_after_bytes
@@ -180,7 +181,8 @@ class LocalStateStore(StoreBase):
         self._guard(
             lambda: atomic_write(
                 self.path / files.META, files.meta_to_json(meta), faults=self._faults, chunk=self._chunk
-            )
+            ),
+            where=self.path / files.META,
         )
         self._data = image.StateData(meta=meta)
         self._log_ops = self._log_bytes = 0
@@ -247,7 +249,10 @@ class LocalStateStore(StoreBase):
         text = files.encode_people(people)
         if self._files.text(files.PEOPLE) == text:
             return False
-        self._guard(lambda: atomic_write(self.path / files.PEOPLE, text, faults=self._faults, chunk=self._chunk))
+        self._guard(
+            lambda: atomic_write(self.path / files.PEOPLE, text, faults=self._faults, chunk=self._chunk),
+            where=self.path / files.PEOPLE,
+        )
         data.meta = dataclasses.replace(data.meta, serial=data.meta.serial + 1)
         self.compact()  # meta.json gets the new serial; the log (all below it) is folded first
         return True
@@ -256,7 +261,7 @@ class LocalStateStore(StoreBase):
         """Fold the log into the files: changed semesters' shards, batches, rejections, journal, then meta
         (generation + 1), then an empty log. Interrupted anywhere, the next load replays the log again."""
         data = self._writable()
-        self._guard(lambda: log.fold(self._files, data, faults=self._faults, chunk=self._chunk))
+        self._guard(lambda: log.fold(self._files, data, faults=self._faults, chunk=self._chunk), where=self.path)
         self._log_ops = self._log_bytes = 0
 
     def adopt(self, state: State, *, people: Mapping[str, Any] | None) -> None:
@@ -290,16 +295,17 @@ class LocalStateStore(StoreBase):
                 atomic_write(self.path / name, text, faults=self._faults, chunk=self._chunk)
             atomic_write(self.path / files.META, files.meta_to_json(meta), faults=self._faults, chunk=self._chunk)
 
-        self._guard(write)
+        self._guard(write, where=self.path)
         self._data = None
 
     # --- what plan and `state history` ask of every backend ----------------------------------------------
 
-    def keep_read_cache(self, base: Path) -> None:
+    def keep_read_cache(self, base: Path) -> ShardCache | None:
         """Keep decoded shards under `base` between runs (syncer.state.readcache), for a command that only
         reads. A path that cannot be resolved (a symbolic link loop) is for `load` to report, not the cache."""
         with contextlib.suppress(OSError, RuntimeError):
             self.read_cache = ShardCache.under(base, str(self.path.resolve()))
+        return self.read_cache
 
     def history(self, selection: Selection) -> History:
         """Each managed value's last change: a directory keeps no more."""
@@ -328,6 +334,7 @@ class LocalStateStore(StoreBase):
         """Write the operation `build` makes for the next serial, then apply it to what we hold."""
         data = self._writable()
         op = build(data.meta.serial + 1)
+        target = self.path / (files.segment_name(op["s"]) if self._segments else files.LOG)
         size = self._guard(
             lambda: log.append(
                 self.path,
@@ -336,17 +343,20 @@ class LocalStateStore(StoreBase):
                 log_bytes=self._log_bytes,
                 faults=self._faults,
                 chunk=self._chunk,
-            )
+            ),
+            where=target,
         )
         data.apply(op)
         self._log_ops += 1
         self._log_bytes += size
 
-    def _guard(self, write: Callable[[], T]) -> T:
-        """Run a write; if it fails midway, forget what we hold in memory (the disk is the truth: the next
-        write reloads it, ignoring a torn line)."""
+    def _guard(self, write: Callable[[], T], *, where: Path) -> T:
+        """Run a write of the file (or directory) `where`; if it fails midway, forget what we hold in memory (the
+        disk is the truth: the next write reloads it, ignoring a torn line). The operating system's refusal (a
+        full disk, a read-only file system, ...) is the user's to fix: a StateWriteError naming `where`."""
         try:
-            return write()
+            with system_refusals(where, "write the state", then=" (every earlier write is kept whole)"):
+                return write()
         except BaseException:
             self._data = None
             raise

@@ -120,6 +120,8 @@ SELECT_VALUES = _select(
     ValueRow._fields, "FROM syncer_values WHERE state = %s ORDER BY semester, reviewee, metric, field"
 )
 #: (state, batch, semesters[], reviewees[], metrics[], fields[], values[]).
+#: (value): whether the database holds a text value (one value of a batch it refused).
+PROBE_TEXT = "SELECT %s::text"
 UPSERT_VALUES = (
     "INSERT INTO syncer_values (state, semester, reviewee, metric, field, value, batch) "
     "SELECT %s, s, r, m, f, v, %s FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[]) "

@@ -28,8 +28,8 @@ from typing import Any
 
 import psycopg
 
-from syncer.errors import StateError
-from syncer.model import Identity
+from syncer.errors import StateError, UnstorableValue
+from syncer.model import Identity, ValueKey
 from syncer.state import format as files
 from syncer.state.base import StoreBase, batch_rows, needs_lock, new_meta, no_state_yet
 from syncer.state.history import History, Selection
@@ -227,13 +227,37 @@ class PostgresStateStore(StoreBase):
             )
             conn.execute(sql.INSERT_BATCH, sql.batch_params(self.name, info))
             keys = [(r.semester, r.reviewee, r.metric, f, v) for r, fields in rows for f, v in sorted(fields.items())]
-            self._set_values(conn, keys, batch=info.id, serial=serial, at=at)
+            self._set_batch_values(conn, keys, batch=info.id, serial=serial, at=at)
             if rows:
                 keys_of_rows = [list(c) for c in zip(*(r for r, _ in rows), strict=True)]
                 conn.execute(sql.DELETE_REJECTIONS, (self.name, *keys_of_rows))
             conn.execute(sql.DELETE_JOURNAL, (self.name, batch.client_token))
             conn.execute(sql.SET_LAST_APPLY, (info.id + 1, info.time, info.commit, info.id, self.name))
         return info
+
+    def _set_batch_values(
+        self, conn: Conn, keys: Sequence[tuple[str, str, str, str, str]], *, batch: int, serial: int, at: str
+    ) -> None:
+        """`_set_values` for an accepted batch. A value the database cannot hold (a DataError: U+0000, say) is
+        found, one value at a time, and named as UnstorableValue; the write's transaction is then rolled back
+        whole."""
+        try:
+            with conn.transaction():  # a savepoint: the transaction stays usable for the search below
+                self._set_values(conn, keys, batch=batch, serial=serial, at=at)
+        except psycopg.DataError:
+            for key in keys:
+                try:
+                    with conn.transaction():
+                        conn.execute(sql.PROBE_TEXT, (key[4],))
+                except psycopg.DataError as refused:
+                    why = str(refused).split("\n")[0]  # psycopg's own words (a text is checked as it is sent)
+                    raise UnstorableValue(
+                        f"{self.location}: the postgres backend cannot store the value of field {key[3]} of "
+                        f"reviewee {key[1]}, metric {key[2]} (semester {key[0]}): {self.db.secrets.scrub(why)}",
+                        key=ValueKey(*key[:4]),
+                        backend="postgres",
+                    ) from None
+            raise
 
     def _set_values(
         self, conn: Conn, keys: Sequence[tuple[str, str, str, str, str]], *, batch: int, serial: int, at: str
@@ -296,6 +320,7 @@ class PostgresStateStore(StoreBase):
 
     def keep_read_cache(self, base: Path) -> None:
         """Nothing to keep: the database has no shards to decode."""
+        return None
 
     # --- moving a state in (state migrate) ----------------------------------------------------------------
 
