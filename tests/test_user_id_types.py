@@ -6,7 +6,8 @@ The metrics root is the example's with its people named by the type under test (
 through the emulator's `/_emulator/values`), after which a plan has nothing to do and `plan --refresh-all`
 finds no drift, and finds the one value changed in Feishu by hand; `apply --preflight` after an edit; an
 answer lost after its import landed, settled on the rerun by reading the rows back, no row imported twice;
-`import` of one reviewee into a root that has none; `doctor` exits 0.
+`import` of one reviewee into a root that has none; `doctor` exits 0; a person given by email only is
+resolved by `people resolve`, or (people_admin_id, which the contact API cannot answer) asked for by ID.
 
 Pacing: the emulator runs on the real clock, with the import limit raised (as the settings say) so that no
 case waits for a slot; the reads stay within their real quotas."""
@@ -29,6 +30,7 @@ from tests.example import copy_example_as
 
 H2 = "7293040702907514899"
 ALICE = "ou_3245842393d09e9428ad4655da6e30b3"
+BOB = "ou_0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 REVENUE = "7272580325522276372"
 TYPES: list[UserIdType] = ["open_id", "union_id", "user_id", "people_admin_id"]
 READINGS = ["documented", "typed_key"]
@@ -188,3 +190,29 @@ def test_import_writes_a_reviewee_into_a_root_without_data(served: Served, tmp_p
 def test_doctor_finds_nothing_to_fix(served: Served) -> None:
     code, out = run("doctor")
     assert code == 0 and "No problems" in out, out
+
+
+def test_a_person_given_by_email_is_resolved_or_asked_for_by_id(served: Served) -> None:
+    """`people resolve` looks an email-only person up by the type under test; contact cannot answer
+    people_admin_id, so under it validate asks for the ID in catalog.yaml, and `people resolve` says why it
+    cannot help, sending nothing."""
+    s = served
+    catalog = s.root / "catalog.yaml"
+    bob = s.as_uid(BOB)
+    quoted = f'"{bob}"' if s.uid == "people_admin_id" else bob  # as copy_example_as writes it
+    given = f"bob: {{id: {quoted}, email: bob@example.com}}"
+    text = catalog.read_text()
+    assert text.count(given) == 1
+    catalog.write_text(text.replace(given, "bob: {email: bob@example.com}"))
+    code, out = run("validate")
+    assert code == 1 and "'bob' is given by email only in catalog.yaml and its user ID is not resolved yet" in out
+    code, resolved = run("people", "resolve")
+    if s.uid == "people_admin_id":
+        assert "give its id there (Feishu's contact API cannot look up a people_admin_id by email)" in out, out
+        assert code == 1 and "cannot answer people_admin_id" in resolved and "Traceback" not in resolved, resolved
+        assert s.emu.requests("users.batch_get_id") == []
+        return
+    assert "run `syncer people resolve`" in out, out
+    assert code == 0 and f"bob  bob@example.com  {bob}" in resolved, resolved
+    code, out = run("validate")
+    assert code == 0, out
