@@ -4,10 +4,11 @@ object (docs/emulator.md, "Two readings"), against the emulator's default tenant
 The metrics root is the example's with its people named by the type under test (tests/example.py,
 `copy_example_as`). Under each: `validate`; `plan` lists the changes; `apply` lands every value (read back
 through the emulator's `/_emulator/values`), after which a plan has nothing to do and `plan --refresh-all`
-finds no drift, and finds the one value changed in Feishu by hand; `apply --preflight` after an edit; an
-answer lost after its import landed, settled on the rerun by reading the rows back, no row imported twice;
-`import` of one reviewee into a root that has none; `doctor` exits 0; a person given by email only is
-resolved by `people resolve`, or (people_admin_id, which the contact API cannot answer) asked for by ID.
+finds no drift, and finds the one value changed in Feishu by hand; after an edit, `plan --refresh` reads the
+row and finds no drift, and `apply --preflight` lands it; an answer lost after its import landed, settled on
+the rerun by reading the rows back, no row imported twice; `import` of one reviewee into a root that has
+none; `doctor` exits 0; a person given by email only is resolved by `people resolve`, or (people_admin_id,
+which the contact API cannot answer) asked for by ID.
 
 Pacing: the emulator runs on the real clock, with the import limit raised (as the settings say) so that no
 case waits for a slot; the reads stay within their real quotas."""
@@ -127,6 +128,10 @@ def test_validate_plan_apply_refresh_preflight_and_a_lost_answer(served: Served)
     assert len(s.emu.requests("metric_details.query")) > n  # the rows were read
 
     edit_alice_revenue_actual(s, "1055000", "1100000")
+    n = len(s.emu.requests("metric_details.query"))
+    code, out = run("plan", "--refresh")  # reads the row the plan touches
+    assert code == 0 and "Drift: 0 values changed" in out and "1 to update" in out, out
+    assert len(s.emu.requests("metric_details.query")) > n
     n = len(s.emu.requests("reviewees.query"))
     out = apply("--preflight")
     assert len(s.emu.requests("reviewees.query")) > n  # the pre-flight ran, and held nobody back
