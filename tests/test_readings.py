@@ -29,7 +29,7 @@ from syncer.load.validate import validate_root
 from syncer.model import UserIdType
 from syncer.state import open_store, target_identity
 from tests.apply.test_run import AnswerLost, Nameless, World
-from tests.example import copy_example
+from tests.example import copy_example_as
 
 H2 = "7293040702907514899"
 ALICE = "ou_3245842393d09e9428ad4655da6e30b3"
@@ -49,18 +49,7 @@ def _world(tmp: Path, reading: str, uid: UserIdType, *, name: str = "metrics", d
     """The example root with its people named by `uid`, against a tenant answering in `reading`."""
     clock = ManualClock()
     tenant = load_tenant().with_switches(**READINGS[reading])
-    root = copy_example(tmp / name)
-    if not data:
-        for path in root.rglob("*.yaml"):
-            if path.name not in ("catalog.yaml", "syncer.yaml"):
-                path.unlink()
-    settings = root / "syncer.yaml"
-    settings.write_text(settings.read_text().replace("user_id_type: open_id", f"user_id_type: {uid}"))
-    for path in root.rglob("*.yaml"):
-        text = path.read_text()
-        for user in tenant.users.values():
-            text = text.replace(user.open_id, f'"{user.id_of(uid)}"' if uid == "people_admin_id" else user.id_of(uid))
-        path.write_text(text)
+    root = copy_example_as(tmp / name, uid, tenant=tenant, data=data)
     return World(root, clock, Emulator(tenant, clock=clock, sleep=clock.sleep))
 
 

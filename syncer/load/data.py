@@ -208,12 +208,16 @@ class DataChecker:
             return  # a resigned or unknown address: reported at the catalog's line
         if text in self.emails.pending:
             who = VALUE_SLOT if value is not None else repr(text)
+            todo = (
+                "give its id there (Feishu's contact API cannot look up a people_admin_id by email)"
+                if self.settings.target.user_id_type == "people_admin_id"
+                else "run `syncer people resolve`"
+            )
             self._add(
                 file,
                 node,
                 "unresolved-person",
-                f"{who} is given by email only in catalog.yaml and its user ID is not resolved yet: "
-                "run `syncer people resolve`",
+                f"{who} is given by email only in catalog.yaml and its user ID is not resolved yet: {todo}",
                 value,
             )
             return
