@@ -134,9 +134,10 @@ def sheet_import(file: Path, root: Path, into: Path | None, dry_run: bool, redac
     if size > result.settings.max_file_bytes:
         raise SyncerError(f"{shown_file} is {size:,} bytes, more than max_file_bytes of syncer.yaml")
     if suffix == ".csv":
-        from syncer.sheet.csvfile import read_csv
+        from syncer.sheet.csvfile import read_csv, sheet_columns
 
-        book = read_csv(file.read_bytes(), shown_file)
+        book, detected = read_csv(file.read_bytes(), shown_file, columns=sheet_columns(result.catalog))
+        say(detected.note(shown_file), err=True)
     else:
         from syncer.sheet.xlsx import read_xlsx
 
