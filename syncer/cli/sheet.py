@@ -107,6 +107,9 @@ def sheet_import(file: Path, root: Path, into: Path | None, dry_run: bool, redac
     nothing; blank cells change nothing, and are an error where the YAML has a value; rows the sheet does
     not hold are left alone. Every problem is listed at its cell (FILE!Sheet!C12, csv FILE:12:3) with
     validate's rules, and nothing is written while any error stands. Then the root is validated.
+
+    csv: UTF-8 (BOM or not), UTF-16 with a BOM or GB18030/GBK, separated by commas, semicolons or tabs, as
+    the header shows; what was found is printed (docs/csv.md).
     """
     from syncer.errors import RefusedError, SyncerError
     from syncer.report.diff import redact_diff
