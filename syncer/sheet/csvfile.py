@@ -17,6 +17,7 @@ from syncer.sheet.model import KEY_COLUMNS, Book, Cell, Table
 from syncer.sheet.table import OutTable
 
 BOM = "\ufeff"
+HEADER_SPAN = 1 << 16  # the characters sniffed for the header: the file's size does not matter
 SEPARATORS = (",", ";", "\t")  # what Excel, WPS and LibreOffice write: the list separator of the locale, tabs
 #: A text that starts with one of these is run as a formula by a spreadsheet that opens a csv file (a
 #: minus sign too, unless a number follows).
@@ -139,10 +140,9 @@ def _sniff(encoding: str, text: str, columns: frozenset[str]) -> _Reading:
 
 
 def _first_record(text: str, sep: str) -> tuple[str, ...]:
-    try:
-        return tuple(next(csv.reader(io.StringIO(text, newline=""), delimiter=sep), []))
-    except csv.Error:
-        return ()  # a header that does not parse this way names nothing this way
+    """The header split at `sep`, read from the text's first HEADER_SPAN characters (a longer header is cut,
+    below csv's field size limit, and names what its start names)."""
+    return tuple(next(csv.reader(io.StringIO(text[:HEADER_SPAN], newline=""), delimiter=sep), []))
 
 
 def _choose(readings: list[_Reading], display: str) -> _Reading:
