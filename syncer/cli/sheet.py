@@ -107,6 +107,9 @@ def sheet_import(file: Path, root: Path, into: Path | None, dry_run: bool, redac
     nothing; blank cells change nothing, and are an error where the YAML has a value; rows the sheet does
     not hold are left alone. Every problem is listed at its cell (FILE!Sheet!C12, csv FILE:12:3) with
     validate's rules, and nothing is written while any error stands. Then the root is validated.
+
+    csv: UTF-8 (BOM or not), UTF-16 with a BOM or GB18030/GBK, separated by commas, semicolons or tabs, as
+    the header shows; what was found is printed (docs/csv.md).
     """
     from syncer.errors import RefusedError, SyncerError
     from syncer.report.diff import redact_diff
@@ -134,9 +137,10 @@ def sheet_import(file: Path, root: Path, into: Path | None, dry_run: bool, redac
     if size > result.settings.max_file_bytes:
         raise SyncerError(f"{shown_file} is {size:,} bytes, more than max_file_bytes of syncer.yaml")
     if suffix == ".csv":
-        from syncer.sheet.csvfile import read_csv
+        from syncer.sheet.csvfile import read_csv, sheet_columns
 
-        book = read_csv(file.read_bytes(), shown_file)
+        book, detected = read_csv(file.read_bytes(), shown_file, columns=sheet_columns(result.catalog))
+        say(detected.note(shown_file), err=True)
     else:
         from syncer.sheet.xlsx import read_xlsx
 

@@ -243,13 +243,6 @@ def test_csv_problems_are_located_file_line_col(root: Path, tmp_path: Path) -> N
     refused(root, path, before, f"book.csv:4:{col + 1}: error: 'lots' is not a number for 'actual'")
 
 
-def test_csv_that_is_not_utf8_says_how_to_save_it(root: Path, tmp_path: Path) -> None:
-    path = tmp_path / "book.csv"
-    path.write_bytes("semester,file,reviewee,metric\n2026-H2,x.yaml,张三,nps\n".encode("gb18030"))
-    r = run("sheet", "import", str(path), "--root", str(root))
-    assert r.exit_code == 1 and "CSV UTF-8" in r.output, r.output
-
-
 def test_a_workbook_written_by_another_program_imports(root: Path, tmp_path: Path) -> None:
     """Built with openpyxl's own API: styles, a percent format, floats, a formula with its saved result,
     columns in an order of its own, a title-case header; new rows go to --into."""
