@@ -56,6 +56,7 @@ _.errorStyle
 _.showErrorMessage
 _.errorTitle
 _.sheet_state
+_.protection  # a sheet's and a cell's (syncer.sheet.protect: what may not change is locked)
 
 # state/postgres/schema.py: schema_sql(), the DDL a DBA runs by hand (docs/state.md, "The postgres backend").
 _.schema_sql

@@ -53,8 +53,10 @@ def sheet_export(
     Columns: file (the data file, relative to the root), reviewee and metric (their aliases as written),
     then every field of the catalog by alias; csv puts the semester first, a workbook has a sheet per
     semester. Every value is the text the YAML holds, as a text cell (never a float). A workbook has a
-    frozen header, drop-downs for metrics and people and number checks on the value columns; csv is UTF-8
-    with a byte order mark. With --redact-values the value cells are left blank (the structure alone).
+    frozen header, drop-downs for metrics and people and number checks on the value columns, and its
+    sheets are protected (no password): a closed semester, admin-only fields and the key cells of the rows
+    are locked and grey; csv is UTF-8 with a byte order mark. With --redact-values the value cells are left
+    blank (the structure alone).
     """
     from syncer.errors import SyncerError
     from syncer.fsio import atomic_write
@@ -105,7 +107,9 @@ def sheet_import(file: Path, root: Path, into: Path | None, dry_run: bool, redac
     Rows the data files hold are updated where they are written (comments and layout kept); new rows go
     to the data file their file cell names (else --into). Cells that mean what the YAML holds change
     nothing; blank cells change nothing, and are an error where the YAML has a value; rows the sheet does
-    not hold are left alone. Every problem is listed at its cell (FILE!Sheet!C12, csv FILE:12:3) with
+    not hold are left alone (counted). Closed semesters, fields admins enter in Feishu (input_setting:
+    admin) and the reviewee and metric of exported rows are protected: an edit of one is refused at its
+    cell. Every problem is listed at its cell (FILE!Sheet!C12, csv FILE:12:3) with
     validate's rules, and nothing is written while any error stands. Then the root is validated.
 
     csv: UTF-8 (BOM or not), UTF-16 with a BOM or GB18030/GBK, separated by commas, semicolons or tabs, as
@@ -153,6 +157,7 @@ def sheet_import(file: Path, root: Path, into: Path | None, dry_run: bool, redac
         click.echo(inert_lines(p.render(redact=redact) for p in problems), err=True, nl=False)
     errors = len(plan.errors)
     if errors:
+        say(f"{shown_file}: {plan.summary()}", err=True)
         raise RefusedError(f"{shown_file}: {plural(errors, 'error')} (listed above); nothing was written")
     updated = sum(c.updated for c in plan.changes)
     added = sum(c.added for c in plan.changes)
@@ -162,13 +167,13 @@ def sheet_import(file: Path, root: Path, into: Path | None, dry_run: bool, redac
         f"({plural(new_rows, 'new row')}) in {plural(len(plan.changes), 'file')}"
     )
     if not plan.changes:
-        say(f"{shown_file}: {plural(plan.rows, 'row')} read; nothing to change.")
+        say(f"{shown_file}: {plan.summary()}; nothing to change.")
         return 0
     if dry_run:
         for c in plan.changes:
             diff = c.diff()
             click.echo(inert_lines((redact_diff(diff) if redact else diff).rstrip("\n").split("\n")), nl=False)
-        say(f"Dry run: {what}. Run again without --dry-run to write.")
+        say(f"Dry run: {what}; {plan.summary()}. Run again without --dry-run to write.")
         return 0
     try:
         write_changes(plan.changes, root=root, root_display=shown, people=StateOpener(root, None).people)
@@ -179,5 +184,5 @@ def sheet_import(file: Path, root: Path, into: Path | None, dry_run: bool, redac
         raise RefusedError(f"could not write the data files ({exc}); every file was put back as it was") from exc
     for c in plan.changes:
         say(f"{'wrote' if c.old is not None else 'created'} {c.display}")
-    say(f"Imported {shown_file}: {what}. Next: syncer plan --root {shown}, then open a pull request.")
+    say(f"Imported {shown_file}: {what}; {plan.summary()}. Next: syncer plan --root {shown}, then open a pull request.")
     return 0

@@ -4,7 +4,8 @@ anything is written, then written (never over an existing file) and checked with
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Mapping, Sequence
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +23,27 @@ from syncer.problems import Problem
 from syncer.text import slug
 
 DEFAULT_OUT_DIR = "imported"
+#: The comment that points an editor (the YAML language server) at a file's JSON Schema, as `syncer init`
+#: writes it on the first line.
+SCHEMA_COMMENT = re.compile(r"\A(?:\ufeff)?#\s*yaml-language-server:\s*\$schema=(\S+)[ \t]*$", re.M)
+
+
+def schema_comment(root: Path, out_dir: Path, neighbours: Iterable[tuple[Path, str]] = ()) -> str | None:
+    """The `yaml-language-server: $schema=` comment (without its `# `) for a new data file in `out_dir`: at
+    the schema the first of `neighbours` (data files of the root: path, text) that opens with such a line
+    points at, when that file exists, made relative to `out_dir`; else at the
+    root's `.schemas/data.schema.json` (where `syncer init` puts it) when it exists; else None."""
+    for path, text in neighbours:
+        m = SCHEMA_COMMENT.match(text)
+        if m is None:
+            continue
+        schema = path.parent / m.group(1)
+        if schema.is_file():
+            return f"yaml-language-server: $schema={Path(_relpath(schema, out_dir)).as_posix()}"
+    schema = root / ".schemas" / "data.schema.json"
+    if schema.is_file():
+        return f"yaml-language-server: $schema={Path(_relpath(schema, out_dir)).as_posix()}"
+    return None
 
 
 class ImportInvalid(RefusedError):
@@ -135,7 +157,6 @@ def plan_files(
     metrics = {m.id: m for m in catalog.metrics.values()}
     people = person_fields(catalog)
     stem = slug(semester_label, sep="-", keep_case=True) or "semester"
-    schema = root / ".schemas" / "data.schema.json"
     files: list[DataFile] = []
     number = 0
     total = len(order)
@@ -146,8 +167,9 @@ def plan_files(
             number += 1
         path = out_dir / f"{stem}-{number:03d}.yaml"
         header = []
-        if schema.is_file():
-            header.append(f"yaml-language-server: $schema={Path(_relpath(schema, out_dir)).as_posix()}")
+        comment = schema_comment(root, out_dir)
+        if comment is not None:
+            header.append(comment)
         header += [
             f"Imported from Feishu by `syncer import` on {now:%Y-%m-%d}: semester {semester_label}, "
             f"reviewees {start + 1}-{start + len(chunk)} of {total}.",

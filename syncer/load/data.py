@@ -14,7 +14,7 @@ from syncer.fieldtypes import Refusal, field_type, unstorable_refusal
 from syncer.load.catalog import RAW_ID, SEMESTER_ID
 from syncer.load.people import EmailPeople
 from syncer.load.settings import Settings
-from syncer.load.templates import weight_problems
+from syncer.load.templates import fraction_problems, weight_problems
 from syncer.load.yamlnodes import MapNode, Node, Scalar, kind
 from syncer.model import Catalog, DesiredValue, FieldDef, MetricDef, RowKey, Source, ValueKey
 from syncer.problems import DETAIL_SLOT, VALUE_SLOT, Problem, Severity
@@ -379,10 +379,12 @@ class DataChecker:
         return value
 
     def finish(self) -> None:
-        """The rules across files: weight sums per reviewee and semester (syncer.load.templates)."""
+        """The rules across files: weight sums per reviewee and semester, and weights that look like fractions
+        (syncer.load.templates)."""
         self.problems += weight_problems(
             self.values, self.rows, self.weights, self._weight_fields, list(self.catalog.templates.values())
         )
+        self.problems += fraction_problems(self.values, self.weights, self._weight_fields)
 
 
 def _did_you_mean(text: str, choices: Iterable[str]) -> str:

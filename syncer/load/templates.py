@@ -21,6 +21,8 @@ from syncer.model import DesiredValue, DimensionDef, MetricDef, RowKey, Source, 
 from syncer.problems import Problem
 
 HUNDRED = Decimal(100)
+ZERO = Decimal(0)
+FRACTION_CODE = "weight-looks-like-fraction"
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +109,63 @@ def weight_problems(
         for b in breaches:
             where = [s for m, _, s in weights if m in b.metric_ids]
             out.append(_over(reviewee, where, b.total, *breach_code(b)))
+    return out
+
+
+ONE = Decimal(1)
+
+
+def looks_like_fraction(weight: Decimal, others: Iterable[Decimal]) -> bool:
+    """Whether a weight reads like a fraction typed for a percentage (0.4 meant as 40%): it is between 0 and
+    1 (both excluded), and either the reviewee's other weights are all whole numbers (there is at least one),
+    or all the reviewee's weights together sum to at most 1 (0.6 and 0.4). Weights are percentages, so 0.4 is
+    0.4%; a warning, never an error (0.5% can be meant)."""
+    if not ZERO < weight < ONE:
+        return False
+    rest = list(others)
+    if rest and all(w == w.to_integral_value() for w in rest):
+        return True
+    return weight + sum(rest, ZERO) <= ONE
+
+
+def may_hold_fraction(total: Decimal) -> bool:
+    """Whether a reviewee whose weights sum to `total` can hold a weight looks_like_fraction flags: one that is
+    not whole beside whole ones makes the sum not whole; otherwise the sum is at most 1."""
+    return total != total.to_integral_value() or ZERO < total <= ONE
+
+
+def fraction_hint(weight: Decimal) -> tuple[str, str, str]:
+    """The message of a weight that looks like a fraction, with its value and what was likely meant."""
+    meant = (weight * HUNDRED).normalize()
+    return (
+        "weight {value}{detail} (a weight is a percentage: a number below 1 is less than 1%)",
+        f"{weight.normalize():f}%",
+        f" — did you mean {meant:f}%?",
+    )
+
+
+def fraction_problems(
+    values: Mapping[ValueKey, DesiredValue],
+    sums: Mapping[tuple[str, str], Decimal],
+    weight_fields: frozenset[tuple[str, str]],
+) -> list[Problem]:
+    """A warning (`weight-looks-like-fraction`) at each weight looks_like_fraction flags. The values are
+    looked up only when some reviewee's sum could hold one (may_hold_fraction)."""
+    suspects = {key for key, total in sums.items() if may_hold_fraction(total)}
+    if not suspects:
+        return []
+    found: dict[tuple[str, str], list[DesiredValue]] = defaultdict(list)
+    for k, v in values.items():
+        if k[:2] in suspects and (k.metric, k.field) in weight_fields:
+            found[k[:2]].append(v)
+    out: list[Problem] = []
+    for weights in found.values():
+        numbers = [Decimal(v.value) for v in weights]
+        for i, v in enumerate(weights):
+            if looks_like_fraction(numbers[i], numbers[:i] + numbers[i + 1 :]):
+                message, shown, meant = fraction_hint(numbers[i])
+                src = v.source
+                out.append(Problem(src.file, src.line, src.col, "warning", FRACTION_CODE, message, shown, meant))
     return out
 
 

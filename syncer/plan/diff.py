@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Mapping
 from operator import itemgetter
 
+from syncer.fieldtypes import field_type
 from syncer.load.settings import Safety
 from syncer.model import (
     Catalog,
@@ -332,4 +333,11 @@ def _names(
         (m.id, f.id): f_alias for m in catalog.metrics.values() if m.id in metric_ids for f_alias, f in m.fields.items()
     }
     sems = {s.id: alias for alias, s in catalog.semesters.items() if s.id in sem_ids}
-    return Names(semesters=sems, people=people, metrics=metrics, fields=fields)
+    percent = frozenset(
+        (m.id, f.id)
+        for m in catalog.metrics.values()
+        if m.id in metric_ids
+        for f in m.fields.values()
+        if field_type(f.type).percent
+    )
+    return Names(semesters=sems, people=people, metrics=metrics, fields=fields, percent=percent)

@@ -122,6 +122,7 @@ class Names:
     people: Mapping[str, str] = field(default_factory=dict)
     metrics: Mapping[str, str] = field(default_factory=dict)
     fields: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (metric id, field id)
+    percent: frozenset[tuple[str, str]] = frozenset()  # (metric id, field id) of the percentage fields
 
     # The accessors give text for output: aliases and IDs come from files (a saved plan, the catalog), so
     # they are made inert here, once for every renderer.
@@ -146,6 +147,11 @@ class Names:
 
     def field(self, mid: str, fid: str) -> str:
         return safe(self.fields.get((mid, fid), fid))
+
+    def unit(self, mid: str, fid: str) -> str:
+        """What follows a value of the field when a plan shows it: `%` for a percentage (whose canonical
+        value is the bare number: `40` is shown as 40%), else nothing."""
+        return "%" if (mid, fid) in self.percent else ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,11 +20,12 @@ MARKER = "<!-- syncer:plan -->"
 MAX_MD_VALUE = 300
 
 
-def _md_value(plan: Plan, value: str | None, *, redact: bool) -> str:
+def _md_value(plan: Plan, value: str | None, *, redact: bool, unit: str = "") -> str:
     if value is None:
         return ""
     if redact:
         return f"*{REDACTED}*"
+    value += unit  # a percentage with its `%`
     cut = value if len(value) <= MAX_MD_VALUE else value[:MAX_MD_VALUE] + "…"
     text = md(json.dumps(cut, ensure_ascii=False)) if cut != cut.strip() or not cut else md(cut)
     alias = plan.names.alias(value)
@@ -60,13 +61,14 @@ def _md_groups(plan: Plan, *, redact: bool) -> Iterator[tuple[str, int]]:
         ]
         for c in changes:
             src = code(str(c.source)) if c.source else md(batch_note(plan, c.batch))
-            old = _md_value(plan, c.old, redact=redact)
+            unit = plan.names.unit(c.key.metric, c.key.field)
+            old = _md_value(plan, c.old, redact=redact, unit=unit)
             if c.action == "repair":  # the old cell holds what Feishu holds now, not what was last applied
                 old = f"in Feishu: {old}" if c.old is not None else "cleared in Feishu"
             lines.append(
                 f"| {SYMBOL[c.action]} {c.action} | {md(plan.names.metric(c.key.metric))} | "
                 f"{md(plan.names.field(c.key.metric, c.key.field))} | "
-                f"{old} | {_md_value(plan, c.new, redact=redact)} | {src} |"
+                f"{old} | {_md_value(plan, c.new, redact=redact, unit=unit)} | {src} |"
             )
         yield "\n".join(lines) + "\n", len(changes)
 

@@ -63,12 +63,15 @@ class _ChangeLines:
         self.names: dict[tuple[str, str], str] = {}
         self.files: dict[str, str] = {}
 
-    def shown(self, value: str | None) -> str:
-        """A value as text; a person ID is followed by its alias when the catalog knows it."""
+    def shown(self, value: str | None, unit: str = "") -> str:
+        """A value as text (a percentage with its `%`); a person ID is followed by its alias when the
+        catalog knows it."""
         if value is None:
             return ""
         if self.redact:
             return REDACTED
+        if unit:
+            return safe(encode_json_str(value + unit))
         text = safe(encode_json_str(value))  # json.dumps(value, ensure_ascii=False), without its overhead
         alias = self.people.get(value)
         return text if alias is None else f"{text} ({safe(alias)})"
@@ -79,16 +82,17 @@ class _ChangeLines:
         name = self.names.get(mf)
         if name is None:
             name = self.names[mf] = f"{self.plan.names.metric(k[2])}.{self.plan.names.field(k[2], k[3])}"
+        unit = self.plan.names.unit(*mf)
         shown = self.shown
         if action == "create":
-            body = f"{name} = {shown(new)}"
+            body = f"{name} = {shown(new, unit)}"
         elif action == "update":
-            body = f"{name}: {shown(old)} -> {shown(new)}"
+            body = f"{name}: {shown(old, unit)} -> {shown(new, unit)}"
         elif action == "repair":
-            live = "cleared" if old is None else shown(old)
-            body = f"{name}: {live} in Feishu -> {shown(new)} (repair: changed outside syncer)"
+            live = "cleared" if old is None else shown(old, unit)
+            body = f"{name}: {live} in Feishu -> {shown(new, unit)} (repair: changed outside syncer)"
         else:
-            body = f"{name} = {shown(old)} (forget: stays in Feishu, no longer managed)"
+            body = f"{name} = {shown(old, unit)} (forget: stays in Feishu, no longer managed)"
         if source:
             file = self.files.get(source[0])
             if file is None:

@@ -19,6 +19,7 @@ from syncer.sheet.cells import Read
 from syncer.sheet.index import DataFileInfo, Resolver, RootIndex, RowInfo
 from syncer.sheet.log import ProblemLog
 from syncer.sheet.model import FILE, METRIC, Cell, Table
+from syncer.sheet.protect import admin_fields, admin_reason, closed_reason
 from syncer.sheet.read import SheetRow
 
 
@@ -39,7 +40,8 @@ class FileWork:
 @dataclass(frozen=True, slots=True)
 class Edits:
     files: dict[str, FileWork]  # by rel
-    changed_rows: int  # rows of the sheet that change a value
+    changed_rows: int  # rows of the sheet the data files hold that change a value
+    added_rows: int  # rows of the sheet the data files do not hold, added to them
 
 
 def decide_edits(
@@ -58,7 +60,7 @@ def decide_edits(
     """The edits the rows make (`values`: their canonical values, as checked); what stops one is logged."""
     decider = _Decider(tables, index, desired, settings, resolve, root, into, log)
     files = decider.decide(rows, values)
-    return Edits(files, len(decider.changed_rows))
+    return Edits(files, len(decider.changed_rows), len(decider.added_rows))
 
 
 @dataclass(slots=True)
@@ -74,6 +76,7 @@ class _Decider:
     into: str | None
     log: ProblemLog
     changed_rows: set[tuple[str | None, int]] = field(default_factory=set)
+    added_rows: set[tuple[str | None, int]] = field(default_factory=set)
 
     @property
     def percentage_format(self) -> str:
@@ -126,6 +129,7 @@ class _Decider:
                 f"this row is written in {info.file.rel} (line {info.metric_key.line}), not in {row.file!r}: "
                 "correct the file cell or leave it blank (import does not move rows between files)",
             )
+            self.log.refused.add((row.sheet, row.number))
             return
         for alias, fdef in row.metric.fields.items():
             node = info.value(alias)
@@ -148,6 +152,10 @@ class _Decider:
                 continue  # its problem is reported
             old = self.desired.values.get(ValueKey(*row.key, fdef.id))
             if node is not None and old is not None and same_value(old.value, new.value, fdef.type):
+                continue
+            why = self.protected(row, alias)
+            if why is not None:
+                self.log.refuse(row.sheet, cell.row, cell.col, why)
                 continue
             text = styled(read, node.text if node is not None else None, fdef, percentage_format=self.percentage_format)
             w = self._work(info.file.rel, info.file, info.file.semester_id, work)
@@ -191,13 +199,21 @@ class _Decider:
             return
         texts: dict[str, str] = {}
         canonical: dict[str, str] = {}
+        refused = False
         for alias, fdef in row.metric.fields.items():
             got = row.reads.get(alias)
             new = values.get(ValueKey(*row.key, fdef.id)) if got is not None else None
             if got is None or new is None:
                 continue
+            reason = self.protected(row, alias)
+            if reason is not None:
+                self.log.refuse(row.sheet, got[1].row, got[1].col, reason)
+                refused = True
+                continue
             texts[alias] = styled(got[0], None, fdef, percentage_format=self.percentage_format)
             canonical[fdef.id] = new.value
+        if refused:
+            return
         if not texts:
             if not row.failed and not any(a not in row.metric.fields for a in row.reads):
                 self.log.add(
@@ -211,7 +227,16 @@ class _Decider:
         w = self._work(rel, info, semester, work)
         w.rows.append((row, texts))
         w.expected[row.key] = canonical
-        self.changed_rows.add((row.sheet, row.number))
+        self.added_rows.add((row.sheet, row.number))
+
+    def protected(self, row: SheetRow, alias: str) -> str | None:
+        """Why the row's `alias` cell may not change (syncer.sheet.protect), or None."""
+        assert row.metric is not None
+        if row.semester in self.desired.closed_semesters:
+            return closed_reason(self.resolve.semester_label(row.semester or ""))
+        if alias in admin_fields(row.metric):
+            return admin_reason(alias)
+        return None
 
     def target(self, text: str) -> tuple[str | None, str]:
         """The data file a new row goes to, relative to the root; or None and why not."""

@@ -12,6 +12,7 @@ from syncer.load.validate import ValidationResult
 from syncer.model import Catalog
 from syncer.sheet.index import Resolver, RootIndex
 from syncer.sheet.model import FILE, KEY_COLUMNS, METRIC, REVIEWEE, SEMESTER
+from syncer.sheet.protect import admin_fields
 from syncer.sheet.table import ColumnKind, Lists, OutTable
 
 
@@ -64,14 +65,14 @@ def export_tables(
     key_kinds: list[ColumnKind] = ["key" for _ in keys[:-2]]
     key_kinds += ["person", "metric"]
     kinds = tuple(key_kinds + column_kinds(catalog, fields))
-    by_semester: dict[str, tuple[list[tuple[str | None, ...]], list[str]]] = {}
+    by_semester: dict[str, tuple[list[tuple[str | None, ...]], list[str], list[frozenset[str]]]] = {}
     for rel in sorted(index.files):
         info = index.files[rel]
         if wanted is not None and info.semester_id != wanted:
             continue
         if path_glob is not None and not fnmatch.fnmatchcase(rel, path_glob):
             continue
-        rows, sources = by_semester.setdefault(info.semester_id, ([], []))
+        rows, sources, admin = by_semester.setdefault(info.semester_id, ([], [], []))
         label = resolve.semester_label(info.semester_id)
         for row in info.rows:
             head: list[str | None] = [label, rel] if with_semester_column else [rel]
@@ -82,11 +83,14 @@ def export_tables(
                 values.append(None if node is None or redact else node.text)
             rows.append(tuple(head + values))
             sources.append(f"{info.display}:{row.metric_key.line}:{row.metric_key.col}")
+            admin.append(admin_fields(row.metric))
     order = {s.id: i for i, s in enumerate(catalog.semesters.values())}
     tables = []
     for sid in sorted(by_semester, key=lambda s: (order.get(s, len(order)), s)):
-        rows, sources = by_semester[sid]
-        tables.append(OutTable(resolve.semester_label(sid), sid, columns, kinds, tuple(rows), tuple(sources)))
+        rows, sources, admin = by_semester[sid]
+        label = resolve.semester_label(sid)
+        closed = sid in catalog.closed_semester_ids()
+        tables.append(OutTable(label, sid, columns, kinds, tuple(rows), tuple(sources), closed, tuple(admin)))
     return tables
 
 

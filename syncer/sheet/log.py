@@ -14,6 +14,7 @@ from syncer.sheet.model import Cell, SheetProblem
 class ProblemLog:
     book: str  # the book's name as messages give it
     problems: list[SheetProblem] = field(default_factory=list)
+    refused: set[tuple[str | None, int]] = field(default_factory=set)  # (sheet, row) of the rows refused
 
     def add(
         self,
@@ -28,6 +29,12 @@ class ProblemLog:
     ) -> None:
         """A problem at a cell of the book (row and column 0: the sheet as a whole)."""
         self.problems.append(SheetProblem(self.book, sheet, row, col, severity, code, message, value, detail))
+
+    def refuse(self, sheet: str | None, row: int, col: int, message: str) -> None:
+        """An edit of a cell the sheet may not change (syncer.sheet.protect): an error at the cell, and its
+        row counted as refused."""
+        self.add(sheet, row, col, "sheet-protected", message)
+        self.refused.add((sheet, row))
 
     def unreadable(self, sheet: str | None, cell: Cell, exc: Unreadable) -> None:
         """A cell syncer.sheet.cells would not read, at the cell."""

@@ -3,7 +3,8 @@ format, and problems located at a cell (`FILE!Sheet!C12` in a workbook, `FILE:12
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from syncer.problems import Problem, Severity
@@ -15,6 +16,9 @@ SEMESTER, FILE, REVIEWEE, METRIC = "semester", "file", "reviewee", "metric"
 KEY_COLUMNS = (SEMESTER, FILE, REVIEWEE, METRIC)
 #: The hidden sheet that holds the drop-down lists of a workbook (never read as data).
 LISTS_SHEET = "_syncer_lists"
+#: The very hidden sheet of an exported workbook that holds the key of each row it wrote (sheet, row,
+#: reviewee, metric), so that an import can refuse an edit of one (syncer.sheet.protect); never read as data.
+KEYS_SHEET = "_syncer_keys"
 
 CellValue = str | int | float | bool | datetime | date | time | timedelta | None
 
@@ -50,6 +54,8 @@ class Book:
     format: str  # "xlsx" | "csv"
     tables: tuple[Table, ...]
     problems: tuple[SheetProblem, ...] = ()  # what made a sheet unreadable as a whole (merged cells, ...)
+    #: The rows an export wrote, as the workbook records them: sheet -> (reviewee, metric) as written, in order.
+    exported: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
 
 def column_letter(col: int) -> str:

@@ -29,9 +29,11 @@ from syncer.sheet.edits import decide_edits
 from syncer.sheet.index import Resolver, RootIndex
 from syncer.sheet.log import ProblemLog
 from syncer.sheet.model import Book, SheetProblem
-from syncer.sheet.read import read_book
+from syncer.sheet.protect import check_exported_keys
+from syncer.sheet.read import SheetRow, read_book
 from syncer.sheet.render import render_changes
 from syncer.sheet.weights import check_weights
+from syncer.text import plural
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,11 +41,21 @@ class ImportPlan:
     problems: tuple[SheetProblem, ...]
     changes: tuple[FileChange, ...]
     rows: int  # rows read (blank rows aside)
-    unchanged: int  # rows read that change nothing
+    changed: int  # rows the data files hold that the sheet changes
+    added: int  # rows the sheet adds to the data files
+    left_alone: int  # rows of the data files the sheet's rows come from that the sheet does not hold
+    refused: int  # rows with an edit of a protected cell (syncer.sheet.protect)
 
     @property
     def errors(self) -> list[SheetProblem]:
         return [p for p in self.problems if p.severity == "error"]
+
+    def summary(self) -> str:
+        """The rows counted: what the import does with each."""
+        return (
+            f"{plural(self.rows, 'row')} read: {self.changed} changed, {self.added} added, {self.refused} refused; "
+            f"{plural(self.left_alone, 'row')} of the data files left alone (not in the sheet)"
+        )
 
 
 def plan_import(
@@ -62,6 +74,7 @@ def plan_import(
     resolve = Resolver(catalog, settings.target.user_id_type)
     log = ProblemLog(book.display)
     rows = read_book(book, catalog=catalog, resolve=resolve, log=log)
+    check_exported_keys(rows, book, log)
     values = check_rows(rows, settings=settings, catalog=catalog, index=index, log=log)
     edits = decide_edits(
         rows,
@@ -91,4 +104,20 @@ def plan_import(
         )
     if log.has_errors:
         changes = []  # the root with the edits has an error
-    return ImportPlan(tuple(log.problems), tuple(changes), len(rows), len(rows) - edits.changed_rows)
+    return ImportPlan(
+        tuple(log.problems),
+        tuple(changes),
+        len(rows),
+        edits.changed_rows,
+        edits.added_rows,
+        left_alone(rows, index),
+        len(log.refused),
+    )
+
+
+def left_alone(rows: list[SheetRow], index: RootIndex) -> int:
+    """The rows of the data files that the sheet's rows come from which the sheet does not hold (deleted
+    from the sheet, or never exported: import leaves them as they are)."""
+    held = {r.key for r in rows if r.key is not None}
+    files = {index.rows[k].file.rel for k in held if k in index.rows}
+    return sum(1 for rel in files for r in index.files[rel].rows if r.key not in held)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from syncer.edit.datafile import person_fields, render_file
+from syncer.edit.datafile import person_fields, render_file, schema_comment
 from syncer.edit.values import DataFileEditor, NotEditable
 from syncer.load.files import display_path
 from syncer.load.settings import Settings
@@ -38,7 +38,7 @@ def render_changes(
     for rel in sorted(files):
         w = files[rel]
         try:
-            new, old = render_work(w, root=root, catalog=catalog, resolve=resolve)
+            new, old = render_work(w, root=root, catalog=catalog, resolve=resolve, index=index)
         except NotEditable as exc:
             cell = _first_cell(w, book)
             log.add(cell[0], cell[1], cell[2], "sheet-edit", f"{rel}: {exc}")
@@ -66,7 +66,9 @@ def render_changes(
     return changes
 
 
-def render_work(w: FileWork, *, root: Path, catalog: Catalog, resolve: Resolver) -> tuple[str, str | None]:
+def render_work(
+    w: FileWork, *, root: Path, catalog: Catalog, resolve: Resolver, index: RootIndex
+) -> tuple[str, str | None]:
     """The file's text with its edits, and its text before (None: a new file). Raises NotEditable."""
     if w.info is None:
         label = resolve.semester_label(w.semester)
@@ -75,10 +77,10 @@ def render_work(w: FileWork, *, root: Path, catalog: Catalog, resolve: Resolver)
             assert row.reviewee is not None and row.metric is not None
             grouped.setdefault(row.reviewee, []).append((row.metric.alias, texts))
         header = []
-        schema = root / ".schemas" / "data.schema.json"
-        if schema.is_file():
-            depth = w.rel.count("/")
-            header.append(f"yaml-language-server: $schema={'../' * depth}.schemas/data.schema.json")
+        neighbours = ((index.files[rel].path, index.files[rel].text) for rel in sorted(index.files))
+        comment = schema_comment(root, (root / w.rel).parent, neighbours)
+        if comment is not None:  # as the root's other data files have it, or as `syncer init` writes it
+            header.append(comment)
         header.append(
             "Written by `syncer sheet import`: edit the values here or in a sheet, then review `syncer plan`."
         )

@@ -18,6 +18,8 @@ class OutTable:
     kinds: tuple[ColumnKind, ...]
     rows: tuple[tuple[str | None, ...], ...]
     sources: tuple[str, ...]  # per row: where it is written (file:line:col), for messages
+    closed: bool = False  # a closed semester: nothing of it may change (syncer.sheet.protect)
+    admin: tuple[frozenset[str], ...] = ()  # per row: the fields admins enter in Feishu, which may not change
 
 
 @dataclass(frozen=True, slots=True)

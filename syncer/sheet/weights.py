@@ -1,6 +1,7 @@
-"""The weight rule of a sheet import: one reviewee's weights in a semester sum to at most 100%, or by the
+"""The weight rules of a sheet import: one reviewee's weights in a semester sum to at most 100%, or by the
 rule of their metric template when the catalog has templates (syncer.load.templates), the rows the sheet
-does not hold included (validate cannot see them in the sheet's rows alone)."""
+does not hold included (validate cannot see them in the sheet's rows alone); and a weight the sheet changes
+that looks like a fraction (0.4 meant as 40%) is a warning at its cell."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from syncer.load.data import HUNDRED
-from syncer.load.templates import breach_code, reviewee_breaches
+from syncer.load.templates import FRACTION_CODE, breach_code, fraction_hint, looks_like_fraction, reviewee_breaches
 from syncer.model import Catalog, DesiredState, DesiredValue, RowKey, TemplateDef, ValueKey
 from syncer.sheet.index import RootIndex
 from syncer.sheet.log import ProblemLog
@@ -57,6 +58,7 @@ def check_weights(
         after = dict(before)
         for k, d, _, _ in cells:
             after[k] = d
+        _fractions(cells, before, after, log)
         over = _over(templates, held_metrics[who], after)
         if over is None or over == _over(templates, held_metrics[who], before):
             continue
@@ -78,6 +80,22 @@ def check_weights(
             f"(the other weights: {', '.join(others) or 'none'}); lower them",
             f"{total.normalize():f}%",
         )
+
+
+def _fractions(
+    cells: list[tuple[RowKey, Decimal, SheetRow, Cell]],
+    before: dict[RowKey, Decimal],
+    after: dict[RowKey, Decimal],
+    log: ProblemLog,
+) -> None:
+    """A warning at each weight the sheet changes that looks like a fraction typed for a percentage, beside
+    the reviewee's other weights, the rows the sheet does not hold included (syncer.load.templates)."""
+    for k, d, row, cell in cells:
+        if before.get(k) == d:
+            continue
+        if looks_like_fraction(d, [w for other, w in after.items() if other != k]):
+            message, value, detail = fraction_hint(d)
+            log.add(row.sheet, cell.row, cell.col, FRACTION_CODE, message, value, "warning", detail)
 
 
 def _over(

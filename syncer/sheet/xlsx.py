@@ -3,7 +3,10 @@ only here and only when a workbook is read or written.
 
 Written: a sheet per semester, every value a text cell (format `@`, so that the workbook never turns an ID
 or a number into a float), a bold frozen header with a filter, drop-downs for metrics and people (their
-lists on a hidden sheet when they are long) and number checks on the value columns.
+lists on a hidden sheet when they are long) and number checks on the value columns. Every sheet is
+protected without a password: what may not change (syncer.sheet.protect: a closed semester's sheet whole,
+the key cells of the rows written, the fields admins enter) is locked and greyed, with a note on its header;
+the rest, and the rows below for new ones, is open. The keys written are kept on a very hidden sheet.
 
 Read: every cell with its number format; formulas by their saved result (the workbook is read twice:
 once for the formulas, once for their results); merged ranges named on each cell they cover.
@@ -16,7 +19,19 @@ import zipfile
 from typing import TYPE_CHECKING, Any
 
 from syncer.errors import SyncerError
-from syncer.sheet.model import LISTS_SHEET, Book, Cell, Table, column_letter
+from syncer.sheet.model import (
+    FILE,
+    KEYS_SHEET,
+    LISTS_SHEET,
+    METRIC,
+    REVIEWEE,
+    SEMESTER,
+    Book,
+    Cell,
+    Table,
+    column_letter,
+)
+from syncer.sheet.protect import KEY_NOTE, admin_reason, closed_reason
 from syncer.sheet.table import Lists, OutTable
 
 if TYPE_CHECKING:
@@ -30,6 +45,8 @@ UNPACKED_RATIO = 8  # a workbook may unpack to this many times max_file_bytes (i
 INLINE_LIST_LIMIT = 255  # characters Excel allows in a list written into the validation itself
 CHECKED_ROWS = 1000  # rows past the data that keep the drop-downs and checks, for new rows
 _BAD_TITLE = frozenset("[]:*?/\\")
+GREY = "D9D9D9"  # the fill of the cells that may not change
+_KEYS = (SEMESTER, FILE, REVIEWEE, METRIC)
 
 
 def _openpyxl() -> Any:
@@ -49,7 +66,7 @@ def sheet_title(alias: str, semester_id: str, taken: set[str]) -> str:
         and not alias.startswith("'")
         and not alias.endswith("'")
         and alias.lower() not in taken
-        and alias != LISTS_SHEET
+        and alias not in (LISTS_SHEET, KEYS_SHEET)
         and alias.isprintable()
     )
     title = alias if ok else semester_id
@@ -75,8 +92,10 @@ def render_xlsx(tables: list[OutTable], lists: Lists) -> bytes:
     list_refs = _lists_sheet(wb, lists)
     bold = Font(bold=True)
     taken: set[str] = set()
+    keys: list[tuple[str, int, str | None, str | None]] = []
     for table in tables:
         ws: Worksheet = wb.create_sheet(sheet_title(table.semester, table.semester_id, taken))
+        _protect(ws, table, keys)
         widths = [len(c) for c in table.columns]
         for col, name in enumerate(table.columns, start=1):
             cell = ws.cell(row=1, column=col)
@@ -132,6 +151,7 @@ def render_xlsx(tables: list[OutTable], lists: Lists) -> bytes:
             dv.errorTitle = table.columns[col - 1]
             ws.add_data_validation(dv)
             dv.add(rng)
+    _keys_sheet(wb, keys)
     if LISTS_SHEET in wb.sheetnames:  # after the semesters' sheets
         wb.move_sheet(LISTS_SHEET, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(LISTS_SHEET))
     if not tables:
@@ -139,6 +159,65 @@ def render_xlsx(tables: list[OutTable], lists: Lists) -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def _protect(ws: Any, table: OutTable, keys: list[tuple[str, int, str | None, str | None]]) -> None:
+    """The sheet protected without a password, its cells written: what may not change locked and greyed,
+    the rest open (the columns too, for the rows typed below), a note on the header of what is locked; the
+    keys of the rows go to `keys`. Called before the cells are filled, which keep these styles."""
+    from openpyxl.comments import Comment
+    from openpyxl.styles import PatternFill, Protection
+    from openpyxl.worksheet.protection import SheetProtection
+
+    grey = PatternFill("solid", fgColor=GREY)
+    unlocked = Protection(locked=False)
+    # No password: a guard against slips, not a lock. Allowed: filtering, and sizing rows and columns.
+    ws.protection = SheetProtection(sheet=True, autoFilter=False, formatColumns=False, formatRows=False)
+    names = table.columns
+    admin_cols = {alias for row in table.admin for alias in row}
+    for col, name in enumerate(names, start=1):
+        note = None
+        if table.closed:
+            note = closed_reason(table.semester) if col == 1 else None
+        elif name in _KEYS:
+            note = KEY_NOTE
+        elif name in admin_cols:
+            note = "Protected where greyed: " + admin_reason(name)
+        if note is not None:
+            ws.cell(row=1, column=col).comment = Comment(note, "syncer", width=320, height=120)
+        if not table.closed:
+            ws.column_dimensions[column_letter(col)].protection = unlocked
+    rev, met = names.index(REVIEWEE), names.index(METRIC)
+    for r, row in enumerate(table.rows, start=2):
+        keys.append((ws.title, r, row[rev], row[met]))
+        admin = table.admin[r - 2] if table.admin else frozenset()
+        for col, name in enumerate(names, start=1):
+            cell = ws.cell(row=r, column=col)
+            if table.closed or name in _KEYS or name in admin:
+                cell.fill = grey
+            else:
+                cell.protection = unlocked
+
+
+def _keys_sheet(wb: Any, keys: list[tuple[str, int, str | None, str | None]]) -> None:
+    """The key of every row written (sheet, row, reviewee, metric), on a very hidden sheet."""
+    if not keys:
+        return
+    ws = wb.create_sheet(KEYS_SHEET)
+    ws.sheet_state = "veryHidden"
+    for sheet, row, reviewee, metric in keys:
+        ws.append([sheet, row, reviewee, metric])
+
+
+def _read_keys(ws: Any) -> dict[str, tuple[tuple[str, str], ...]]:
+    """What _keys_sheet wrote, each sheet's keys in row order; a row that is not (text, whole number, text,
+    text) is left out."""
+    found: dict[str, list[tuple[int, str, str]]] = {}
+    for values in ws.iter_rows(max_col=4, values_only=True):
+        sheet, row, reviewee, metric = (*values, None, None, None, None)[:4]
+        if isinstance(sheet, str) and isinstance(row, int) and isinstance(reviewee, str) and isinstance(metric, str):
+            found.setdefault(sheet, []).append((row, reviewee, metric))
+    return {sheet: tuple((r, m) for _, r, m in sorted(rows)) for sheet, rows in found.items()}
 
 
 def _lists_sheet(wb: Any, lists: Lists) -> dict[str, str | None]:
@@ -184,11 +263,13 @@ def read_xlsx(data: bytes, display: str, *, max_bytes: int | None = None) -> Boo
             raise SyncerError(f"{display} is not a readable .xlsx workbook: {exc}") from None
         raise
     tables = []
+    exported: dict[str, tuple[tuple[str, str], ...]] = {}
     for ws in values.worksheets:
-        if ws.title == LISTS_SHEET:
-            continue
-        tables.append(_table(ws, formulas[ws.title]))
-    return Book(display, "xlsx", tuple(tables))
+        if ws.title == KEYS_SHEET:
+            exported = _read_keys(ws)
+        elif ws.title != LISTS_SHEET:
+            tables.append(_table(ws, formulas[ws.title]))
+    return Book(display, "xlsx", tuple(tables), exported=exported)
 
 
 def _check_unpacked(data: bytes, display: str, limit: int) -> None:

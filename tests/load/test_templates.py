@@ -1,12 +1,25 @@
 """The weight rule of a metric template (syncer.load.templates): a total of at most 100%, or at most 100% in
-each dimension, and which templates can be a reviewee's."""
+each dimension, and which templates can be a reviewee's; and the warning at a weight that looks like a
+fraction typed for a percentage."""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
-from syncer.load.templates import reviewee_breaches, template_rule_check, templates_for
+import pytest
+from click.testing import CliRunner
+
+from syncer.cli import cli
+from syncer.load.templates import (
+    looks_like_fraction,
+    may_hold_fraction,
+    reviewee_breaches,
+    template_rule_check,
+    templates_for,
+)
 from syncer.model import DimensionDef, TemplateDef, WeightRule
+from tests.example import copy_example
 
 
 def _template(alias: str, rule: WeightRule, **dims: tuple[str, ...]) -> TemplateDef:
@@ -65,3 +78,47 @@ def test_weights_that_one_candidate_allows_are_fine() -> None:
 def test_weights_every_candidate_refuses_are_reported_by_the_first() -> None:
     [breach] = reviewee_breaches([SALES, SUPPORT], ["c"], _w(c="100.5")) or []
     assert (breach.template, breach.dimension) == ("sales", "service")
+
+
+# A weight typed as a fraction (0.4 meant as 40%): looks_like_fraction, and the warning at validate and plan.
+
+
+@pytest.mark.parametrize(
+    ("weight", "others", "flagged"),
+    [
+        ("0.4", ["60"], True),  # beside whole weights
+        ("0.4", ["60", "30.5"], False),  # an other weight is not whole
+        ("0.6", ["0.4"], True),  # the sum is exactly 1
+        ("0.6", ["0.41"], False),  # the sum is 1.01
+        ("0.5", [], True),  # alone, below 1
+        ("1", ["60"], False),  # 1 is no fraction
+        ("0", ["60"], False),
+        ("0.99", ["1"], True),
+    ],
+)
+def test_looks_like_fraction_at_its_boundaries(weight: str, others: list[str], flagged: bool) -> None:
+    assert looks_like_fraction(Decimal(weight), [Decimal(o) for o in others]) is flagged
+    if flagged:  # the reviewee's sum is one the lookup keeps
+        assert may_hold_fraction(Decimal(weight) + sum((Decimal(o) for o in others), Decimal(0)))
+
+
+def test_a_fraction_weight_is_a_warning_at_validate_and_in_the_plan(tmp_path: Path) -> None:
+    root = copy_example(tmp_path / "metrics")
+    sales = root / "teams" / "sales.yaml"
+    text = sales.read_text(encoding="utf-8")
+    assert "    nps:\n      weight: 40%\n" in text
+    sales.write_text(
+        text.replace("    nps:\n      weight: 40%\n", "    nps:\n      weight: 0.4\n", 1), encoding="utf-8"
+    )
+    line = sales.read_text(encoding="utf-8").split("\n").index("      weight: 0.4") + 1
+    where = f"{root.as_posix()}/teams/sales.yaml:{line}:15: warning: weight '0.4%' — did you mean 40%?"
+    runner = CliRunner()
+    v = runner.invoke(cli, ["validate", "--root", str(root)])
+    assert v.exit_code == 0, v.output  # a warning, not an error
+    assert where in v.output and "[weight-looks-like-fraction]" in v.output
+    p = runner.invoke(cli, ["plan", "--root", str(root), "--state", str(tmp_path / "state")])
+    assert p.exit_code == 0, p.output
+    assert where in p.output
+    assert '+ nps.weight = "0.4%"' in p.output  # the plan shows the percentage with its %
+    redacted = runner.invoke(cli, ["validate", "--root", str(root), "--redact-values"])
+    assert "weight (redacted) (a weight is a percentage" in redacted.output and "40%" not in redacted.output

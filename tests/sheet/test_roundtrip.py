@@ -73,7 +73,7 @@ def test_a_newcomers_two_excel_edits_are_exactly_two_updates_in_the_plan(root: P
     assert "2 values updated, 0 values added" in r.output
     plan = run("plan", "--root", str(root), "--detailed-exitcode")
     assert plan.exit_code == 2, plan.output
-    assert '~ incidents.weight: "30" -> "45"' in plan.output
+    assert '~ incidents.weight: "30%" -> "45%"' in plan.output
     assert '~ revenue.actual: "1499000" -> "1310000"' in plan.output
     assert "Plan: 2 values changed (0 to create, 2 to update, 0 to forget)" in plan.output
 

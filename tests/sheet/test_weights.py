@@ -1,16 +1,22 @@
 """check_weights: a reviewee's weights in a semester sum to at most 100%, the rows the sheet does not hold
-included; logged where the sheet raises the sum, naming the other weights."""
+included; logged where the sheet raises the sum, naming the other weights. A weight the sheet changes that
+looks like a fraction (0.4 meant as 40%) is a warning at its cell."""
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from syncer.sheet.check import check_rows
 from syncer.sheet.log import ProblemLog
 from syncer.sheet.model import Table
 from syncer.sheet.read import read_book
 from syncer.sheet.weights import check_weights
-from tests.sheet.helpers import Loaded, book, load, table
+from tests.sheet.helpers import Loaded, book, cells_of, edit_workbook, export, load, run, table
 
 
 def _weights(loaded: Loaded, t: Table) -> ProblemLog:
@@ -77,3 +83,35 @@ def test_a_dimension_one_step_over_100_is_logged_with_its_template(root: Path) -
     [p] = _weights(_per_dimension(root), t).problems
     assert (p.code, p.value) == ("dimension-weights-over-100", "100.01%")
     assert "in dimension 'money' of template 'sales'" in p.message
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_a_weight_typed_as_a_fraction_is_a_warning_at_its_cell(root: Path, tmp_path: Path, suffix: str) -> None:
+    # alice's nps weight typed 0.4 beside her revenue weight of 60%: written (a warning), and said at the cell.
+    book_path = export(root, tmp_path / f"book{suffix}")
+    if suffix == ".xlsx":
+        coords: list[str] = []
+
+        def change(wb: Any) -> None:
+            cell = cells_of(wb["2026-H2"], "alice", "nps")["weight"]
+            cell.value = "0.4"
+            coords.append(f"book.xlsx!2026-H2!{cell.coordinate}")
+
+        edit_workbook(book_path, change)
+        where = coords[0]
+    else:
+        rows = list(csv.reader(io.StringIO(book_path.read_text(encoding="utf-8-sig"))))
+        at = next(i for i, r in enumerate(rows) if r[:5] == ["2026-H2", "teams/sales.yaml", "alice", "nps", "40%"])
+        rows[at][4] = "0.4"
+        out = io.StringIO()
+        csv.writer(out).writerows(rows)
+        book_path.write_text(out.getvalue(), encoding="utf-8-sig")
+        where = f"book.csv:{at + 1}:5"
+    r = run("sheet", "import", str(book_path), "--root", str(root))
+    assert r.exit_code == 0, r.output
+    assert f"{where}: warning: weight '0.4%' — did you mean 40%? " in r.output
+    assert "[weight-looks-like-fraction]" in r.output and "1 value updated" in r.output
+    again = run("sheet", "import", str(export(root, tmp_path / f"again{suffix}")), "--root", str(root))
+    assert again.exit_code == 0, again.output
+    assert "weight '0.4%'" in again.output  # validate's warning, at the data file's line...
+    assert not [line for line in again.output.splitlines() if f"again{suffix}" in line and "warning" in line]
