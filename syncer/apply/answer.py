@@ -41,10 +41,17 @@ class Unconfirmed(SyncerError):
     """An import that may have landed (an attempt's answer was lost, or an earlier run left its journal entry
     open) met a failure that says nothing about its token. Its journal entry stays open."""
 
-    def __init__(self, semester: str, token: str, rows: int, cause: FeishuError) -> None:
+    def __init__(self, semester: str, token: str, rows: int, cause: FeishuError, *, read_back: str = "") -> None:
+        why = f"Feishu's last answer cannot tell ({cause})"
+        if read_back:  # 1580110 says the token is known, not that it was accepted: only its rows can tell
+            why = (
+                f"Feishu knows its token ({cause}) and its rows could not be read back ({read_back}; if they never "
+                f"can be, look in Feishu, and when its values are not there, `syncer state settle {token[:12]} "
+                "--not-landed` closes the entry)"
+            )
         super().__init__(
-            f"semester {semester}: a batch of {rows} rows may have landed (an answer was lost) and Feishu's "
-            f"last answer cannot tell ({cause}). Its journal entry (client_token {token}) stays open: the next "
+            f"semester {semester}: a batch of {rows} rows may have landed (an answer was lost) and {why}. "
+            f"Its journal entry (client_token {token}) stays open: the next "
             "apply settles it first, re-sending it under the same token (recorded once Feishu accepts it, or "
             "answers 1580110 and the rows read back hold its values), before its rows are sent again"
         )

@@ -166,8 +166,10 @@ def _sent(
         # An earlier attempt of this very request reached Feishu and its answer was lost. 1580110 says the
         # token is known, not that the attempt was accepted: only the rows read back can tell.
         verdict = read_rows_back(run, semester, row_values)
-        if verdict.kind != "held":
-            store.settle_journal(token, outcome="not-landed" if verdict.kind == "absent" else "unconfirmed")
+        if verdict.kind == "unknown":  # it may have landed: the entry stays open, nothing is sent again
+            raise Unconfirmed(semester, token, len(rows), answer.error, read_back=verdict.why)
+        if verdict.kind == "absent":
+            store.settle_journal(token, outcome="not-landed")
             if again:
                 raise SemesterStopped(semester, answer.error, note=f"twice unconfirmed ({verdict.why})")
             run.note(

@@ -1,7 +1,8 @@
 """Settling the journal: every batch a killed run left open is sent again (same body, same token), and
 what Feishu answers decides its outcome. An open entry may have landed, so only evidence settles it.
 Accepted: recorded. The token already known (1580110): the rows are read back; only values seen there are
-recorded (landed earlier), otherwise the entry is closed unrecorded and its rows stay changes for the plan.
+recorded (landed earlier); values seen not there close the entry unrecorded, its rows staying changes for
+the plan; rows that cannot be read leave it open (Unconfirmed), since it may have landed.
 Rejected or refused with a 1580xxx code: read back too (syncer.apply.request.landed_anyway), and closed as
 rejected unless its values are there. Anything else (a rate limit, authentication, an unknown code, a 5xx,
 the network) raises Unconfirmed and leaves the entry open: the apply stops before planning, so its rows
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-from syncer.apply.answer import ask
+from syncer.apply.answer import Unconfirmed, ask
 from syncer.apply.context import RunContext
 from syncer.apply.outcome import Outcome, Progress, Stopped
 from syncer.apply.request import landed_anyway, read_rows_back, record
@@ -74,12 +75,14 @@ def settle_one(run: RunContext, entry: JournalEntry) -> Outcome:
                 run, entry.semester, entry.client_token, "", rows, commit=entry.commit, name=entry.import_record_name
             )
             return "landed-earlier"
-        # The token is known, the values are not there (or cannot be seen): not recorded. The rows stay
-        # changes for the plan, and go out again under new tokens.
-        outcome: Outcome = "not-landed" if verdict.kind == "absent" else "unconfirmed"
-        store.settle_journal(entry.client_token, outcome=outcome)
+        if verdict.kind == "unknown":  # the token is known and the rows cannot be seen: it may have landed
+            assert answer.error is not None
+            raise Unconfirmed(entry.semester, entry.client_token, len(rows), answer.error, read_back=verdict.why)
+        # The token is known and the values are not there: not recorded. The rows stay changes for the plan,
+        # and go out again under new tokens.
+        store.settle_journal(entry.client_token, outcome="not-landed")
         run.note(entry.semester, f"an interrupted batch was not confirmed ({verdict.why}): its rows are sent again")
-        return outcome
+        return "not-landed"
     if answer.kind in ("rejected", "refused"):
         assert answer.error is not None
         if landed_anyway(run, entry.semester, entry.client_token, rows, answer):

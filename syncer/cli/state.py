@@ -1,4 +1,4 @@
-"""`syncer state show|rm|unlock|migrate|history`: inspect and repair the state."""
+"""`syncer state show|rm|unlock|settle|migrate|history`: inspect and repair the state."""
 
 from __future__ import annotations
 
@@ -180,6 +180,48 @@ def state_unlock(root: Path, state_path: Path | None, force: bool) -> int:
         say(f"The state at {store.location} is not locked.")
     else:
         say(f"Cleared the lock of pid {held.pid} on {held.host} (since {held.time}).")
+    return 0
+
+
+@state.command("settle")
+@root_option
+@state_option
+@click.argument("token")
+@click.option(
+    "--not-landed", "not_landed", is_flag=True, required=True, help="Required: the batch's values are not in Feishu."
+)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (required without a terminal).")
+def state_settle(root: Path, state_path: Path | None, token: str, not_landed: bool, yes: bool) -> int:
+    """Close an open journal entry by hand: its rows go out again under a new token.
+
+    For an entry no apply can settle: Feishu knows its client_token (1580110) and its rows cannot be read
+    back (no read permission, or answers that do not name reviewees by the user_id_type). Look in Feishu
+    first: close it only when the batch's values are not there, or a second import of the same values is
+    acceptable. TOKEN is the client_token, or a prefix of it, as `syncer state show` lists it.
+    """
+    from syncer.errors import RefusedError, StateError
+
+    del not_landed  # required: the one judgement this command records
+    store, _ = _state_context(root, state_path)
+    with store.locked(command="state settle"):
+        loaded = store.load()
+        if loaded is None:
+            raise StateError(f"no state at {store.location}: no journal entry is open")
+        found = sorted(t for t in loaded.journal if t.startswith(token)) if token else []
+        if len(found) != 1:
+            what = "no open journal entry" if not found else f"{len(found)} open journal entries"
+            raise RefusedError(f"{what} with a client_token starting {token!r}: `syncer state show` lists them")
+        entry = loaded.journal[found[0]]
+        say(
+            f"The journal entry {found[0]} ({plural(len(entry.rows()), 'row')} of semester {entry.semester}) will "
+            "be closed as not landed: the next apply sends its rows again under a new token."
+        )
+        if not yes:
+            if not sys.stdin.isatty():
+                raise RefusedError("no terminal to confirm on: pass --yes")
+            click.confirm("Close it?", abort=True)
+        store.settle_journal(found[0], outcome="not-landed (settled by hand)")
+    say("Closed.")
     return 0
 
 

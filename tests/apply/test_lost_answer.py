@@ -244,17 +244,45 @@ class ReadRefused(httpx.BaseTransport):
         return self.inner.handle_request(request)
 
 
-def test_an_open_entry_whose_token_is_known_but_whose_rows_cannot_be_read_is_not_recorded(world: World) -> None:
+def test_an_open_entry_whose_token_is_known_but_whose_rows_cannot_be_read_stays_open(world: World) -> None:
     """Settling, Feishu answers 1580110 (the token was received), and the read-back that would tell whether the
-    batch was accepted is refused: the entry is closed as unconfirmed, not recorded, and its rows stay changes
-    for the plan."""
+    batch was accepted is refused: the entry stays open, nothing is planned or sent, the apply exits non-zero
+    saying why; once the rows can be read, the next apply records it as landed, and no row went out twice."""
     world.transport_wrapper = lambda t: AnswerLost(t, code=0, exc=Crash("killed after the acceptance"))
     with pytest.raises(Crash):
         world.apply()
     open_store(world.root, validate_root(world.root).settings).break_lock(force=True)
     (token,) = open_entries(world)
     world.transport_wrapper = ReadRefused
+    n = len(world.imports())
     run = world.apply()
-    assert run.report.settled == [(token, "unconfirmed")]
-    assert [b for b in run.report.batches if b.settled] == []
-    assert open_entries(world) == []
+    assert run.report.settled == [] and run.report.exit_code == 1
+    assert run.report.aborted is not None and "could not be read back" in run.report.aborted
+    assert "stays open" in run.report.aborted
+    assert open_entries(world) == [token]
+    assert {e.client_token for e in world.imports()[n:]} == {token}  # only the same token, again
+    assert accepted(world, token) == 1 and len(world.emu.import_records()) == 1
+    world.transport_wrapper = None
+    run = world.apply()
+    assert run.report.settled == [(token, "landed-earlier")] and run.report.exit_code == 0
+    assert accepted(world, token) == 1 and len(world.emu.import_records()) == 2
+    assert world.held_values() == world.expected_values()
+
+
+def test_a_lost_answer_then_1580110_with_rows_that_cannot_be_read_is_never_sent_under_a_new_token(
+    world: World,
+) -> None:
+    """Within one apply: the batch lands, its answer is lost, the retry under its token answers 1580110, and the
+    rows cannot be read back. It may have landed, so the entry stays open and the apply stops: no new token."""
+    world.emu.faults.inject("lost_response")
+    world.transport_wrapper = ReadRefused
+    run = world.apply()
+    assert run.report.exit_code == 1
+    assert run.report.aborted is not None and "could not be read back" in run.report.aborted
+    (token,) = open_entries(world)
+    assert {e.client_token for e in world.imports()} == {token}
+    assert accepted(world, token) == 1 and len(world.emu.import_records()) == 1
+    world.transport_wrapper = None
+    run = world.apply()
+    assert run.report.settled == [(token, "landed-earlier")] and run.report.exit_code == 0
+    assert len(world.emu.import_records()) == 2 and world.held_values() == world.expected_values()

@@ -14,9 +14,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from syncer.cli import cli
-from syncer.model import Identity, RowKey
+from syncer.model import Identity, RowKey, ValueKey
 from syncer.state.local.store import LocalStateStore
-from syncer.state.model import BatchRecord, Rejection
+from syncer.state.model import BatchRecord, JournalEntry, Rejection
 from tests.paths import GOLDEN
 
 ROOT = GOLDEN / "plan" / "root"
@@ -245,3 +245,47 @@ def test_show_describes_the_people_cache(root: Path) -> None:
     doc = json.loads(run("state", "show", "--root", str(root), "--format", "json").output)["people_cache"]
     assert (doc["people"], doc["active"], doc["resigned"], doc["unknown"]) == (2, 1, 1, 0)
     assert doc["last_resolved"] == "2026-05-03T09:00:00.000Z"
+
+
+def _open_entries(root: Path, *tokens: str) -> LocalStateStore:
+    store = LocalStateStore(root / ".syncer" / "state", clock=lambda: T0)
+    with store.locked():
+        for token in tokens:
+            body = '{"semester_id":"x"}'
+            store.open_journal(
+                JournalEntry(token, SEM, "2026-05-01T12:00:00.000Z", body, ((ValueKey(SEM, BOB, NPS, "2"), "30"),))
+            )
+    return store
+
+
+def test_state_settle_closes_one_open_entry_by_its_token_prefix(root: Path) -> None:
+    """The hand's way out of an entry no apply can settle: it is closed as not landed, so the next apply sends
+    its rows again; the other entries stay open."""
+    store = _open_entries(root, "abcdef0123456789", "fedcba9876543210")
+    result = run("state", "settle", "abcdef01", "--not-landed", "--yes", "--root", str(root))
+    assert result.exit_code == 0, result.output
+    assert "abcdef0123456789 (1 row of semester" in result.output and "Closed." in result.output
+    state = store.load()
+    assert state is not None and sorted(state.journal) == ["fedcba9876543210"]
+
+
+@pytest.mark.parametrize(
+    ("prefix", "says"),
+    [("0000", "no open journal entry with a client_token starting '0000'"), ("abcdef", "2 open journal entries")],
+)
+def test_state_settle_refuses_a_token_that_names_no_single_entry(root: Path, prefix: str, says: str) -> None:
+    store = _open_entries(root, "abcdef0123456789", "abcdef9876543210")
+    result = run("state", "settle", prefix, "--not-landed", "--yes", "--root", str(root))
+    assert result.exit_code == 1 and says in result.output
+    state = store.load()
+    assert state is not None and len(state.journal) == 2
+
+
+def test_state_settle_needs_the_judgement_and_a_confirmation(root: Path) -> None:
+    store = _open_entries(root, "abcdef0123456789")
+    missing = run("state", "settle", "abcdef", "--yes", "--root", str(root))
+    assert missing.exit_code == 1 and "Missing option '--not-landed'" in missing.output
+    result = run("state", "settle", "abcdef", "--not-landed", "--root", str(root))
+    assert result.exit_code == 1 and "pass --yes" in result.output
+    state = store.load()
+    assert state is not None and list(state.journal) == ["abcdef0123456789"]
