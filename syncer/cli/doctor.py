@@ -66,7 +66,7 @@ def doctor(root: Path, base_url: str | None, fmt: str, redact: bool) -> int:
     printer = Printer()
 
     def reader() -> LiveReader:
-        return LiveReader(base_url=url, credentials=credentials_from_env(), progress=printer.read_event)
+        return LiveReader(base_url=url, credentials=credentials_from_env(), progress=printer.read_event, redact=redact)
 
     report = run_doctor(inputs, reader)
     printer.close()

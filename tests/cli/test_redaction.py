@@ -190,6 +190,19 @@ def test_a_refusal_of_people_resolve_repeating_the_addresses_asked_shows_none(
     assert_redacted(out)
 
 
+def test_doctor_redacting_shows_none_of_the_addresses_a_refusal_repeats(
+    served: tuple[Path, Path], emu: Emulator
+) -> None:
+    """doctor reads users/batch_get_id with the addresses of the catalog: a refusal that repeats them is masked
+    under redaction like any other read's."""
+    emu.faults.configure(echo_body=True)
+    emu.faults.inject("refuse", endpoint="users.batch_get_id", code=1234567, times=10)
+    code, out = run("doctor", "--redact-values")
+    assert code == 1 and "1234567" in out and "(redacted)" in out, out
+    assert any(e in emu.requests("users.batch_get_id")[0].body for e in EMAILS)  # what the refusal repeats
+    assert_redacted(out)
+
+
 def test_an_echoed_refusal_after_a_lost_answer_leaves_the_entry_open_and_shows_no_value(
     served: tuple[Path, Path], emu: Emulator, tmp_path: Path
 ) -> None:
