@@ -4,13 +4,14 @@ from files and Feishu only in plain_text elements and made inert, values only wh
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 
 from syncer.apply.outcome import ApplyReport, Batch, RejectedRow
 from syncer.model import RowKey, Source
 from syncer.notify.cards import build, card, size
-from syncer.notify.event import apply_event
+from syncer.notify.event import apply_event, drift_event
 from syncer.notify.links import Links
 from syncer.plan.model import Names
 from tests.paths import GOLDEN
@@ -87,7 +88,8 @@ def test_feishus_message_only_when_values_are_allowed() -> None:
 def test_text_from_files_and_feishu_is_plain_text_and_inert() -> None:
     hostile = '<at user_id="all">x</at> **b** [l](https://evil)\n\u202e\x1b[31m'
     names = Names(semesters={"S1": hostile}, people={}, metrics={"M1": hostile})
-    r = report(rejected=rejected(1, message=hostile))
+    row = dataclasses.replace(rejected(1, message=hostile)[0], source=Source("x\n\x1b.yaml", 1, 1), remedy=hostile)
+    r = report(rejected=[row])
     c = card(apply_event(r, names, commit="c", values_allowed=True), Links(), values_allowed=True, limit=20_000)
     for e in c["elements"]:
         if e["tag"] == "div":
@@ -95,3 +97,24 @@ def test_text_from_files_and_feishu_is_plain_text_and_inert() -> None:
             assert "\n" not in e["text"]["content"] and "\u202e" not in e["text"]["content"]
             assert "\x1b" not in e["text"]["content"]
     assert not any(e["tag"] == "action" for e in c["elements"])  # no link but the CI's
+
+
+def test_a_drift_card_counts_per_semester_and_shows_values_only_when_allowed_and_inert() -> None:
+    from syncer.live.drift import Drift, DriftEntry
+    from syncer.model import ValueKey
+
+    def entry(kind: str, reviewee: str) -> DriftEntry:
+        key = ValueKey("S1", reviewee, "M1", "5")
+        return DriftEntry(kind, key, "10\n::error::x", "11\u202e", "10", Source("t\x1b.yaml", 4, 7), 1)  # type: ignore[arg-type]
+
+    drift = Drift("all", (entry("changed", "ou_1"), entry("cleared", "ou_2"), entry("admin", "ou_3")), (), 3, 3, 1, 5)
+    hidden = card(
+        drift_event(drift, NAMES, commit="c", values_allowed=False), Links(), values_allowed=False, limit=20_000
+    )
+    texts = [e["text"]["content"] for e in hidden["elements"] if e["tag"] == "div"]
+    assert "2026-H2: 1 value changed in Feishu, 1 value cleared in Feishu" in texts  # admin fields are no drift
+    assert texts[-2].startswith("t\\x1b.yaml:4: 2026-H2 / alice / revenue / 5: changed in Feishu: apply with --refresh")
+    assert "10" not in texts[-2].split("revenue / 5")[1]
+    shown = card(drift_event(drift, NAMES, commit="c", values_allowed=True), Links(), values_allowed=True, limit=20_000)
+    line = [e["text"]["content"] for e in shown["elements"] if e["tag"] == "div"][-2]
+    assert line.endswith("(10\\n::error::x -> 11\\u202e)")
