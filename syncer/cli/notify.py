@@ -43,8 +43,11 @@ def _deliver(event: Event, settings: Settings, base_url: str, *, redact: bool) -
 
 
 def notify_apply(run: ApplyRun, settings: Settings, opener: StateOpener, base_url: str, *, redact: bool) -> None:
-    if not settings.notify.enabled:
-        return
+    report = run.report
+    if not settings.notify.enabled or (
+        run.plan.empty and not report.settled and not report.rejected and not report.exit_code
+    ):
+        return  # an apply with nothing to do is no news: no card
     from syncer.notify.event import apply_event
 
     event = apply_event(

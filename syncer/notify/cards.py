@@ -51,6 +51,8 @@ def headline(event: Event) -> str:
     applied = (
         f"Applied {plural(event.changes_applied, 'value change')} in {plural(event.rows_applied, 'row')} "
         f"with {plural(event.requests, 'import request')}."
+        if event.requests
+        else "Nothing was sent."
     )
     rejected = sum(n for s in event.semesters for k, n in s.figures if k == "rows_rejected")
     if event.outcome == "applied":

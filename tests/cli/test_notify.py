@@ -102,6 +102,10 @@ def test_applied(world: World) -> None:
     assert out.count("Feishu notification posted") == 2
     assert_both_posted(world, "applied")
     assert_quiet(out)
+    world.emu.chat.messages.clear()
+    code, out = run("apply", "--auto-approve")
+    assert code == 0 and "No changes" in out
+    assert world.cards() == []  # nothing to do is no news
 
 
 def test_rejected_rows_are_listed_with_file_line_and_remedy(world: World) -> None:

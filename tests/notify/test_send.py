@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from syncer.load.settings import NotifySettings
-from syncer.notify.send import post, sign
+from syncer.notify.send import deliver, post, sign
 
 HOOK = "https://open.feishu.cn/open-apis/bot/v2/hook/tok-123"
 ENV = {"HOOK": HOOK, "HOOK_SECRET": "sec", "FEISHU_APP_ID": "cli_x", "FEISHU_APP_SECRET": "app-secret"}
@@ -128,3 +128,26 @@ def test_missing_variables_and_a_plain_http_url_are_said_without_their_values() 
     ]
     warned, _ = send(NotifySettings(webhook_env="HOOK", secret_env="NOPE"), handler)
     assert "the variable NOPE (notify.secret_env) is not set" in warned[0]
+
+
+def test_deliver_posts_only_the_events_the_settings_ask_for() -> None:
+    from syncer.notify.event import Event, failed_event
+
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={"code": 0})
+
+    def deliver_to(settings: NotifySettings, event: Event) -> None:
+        deliver(event, settings, values_allowed=False, env=ENV, base_url="https://open.feishu.cn",
+                warn=lambda _: None, info=lambda _: None, transport=httpx.MockTransport(handler))  # fmt: skip
+
+    failed = failed_event("boom", commit="abc")
+    drift = Event(outcome="drift", semesters=(), rows=(), commit="abc")
+    deliver_to(NotifySettings(webhook_env="HOOK", events=frozenset({"drift"})), failed)
+    deliver_to(NotifySettings(webhook_env="", events=frozenset({"drift", "apply"})), drift)
+    assert sent == []
+    deliver_to(NotifySettings(webhook_env="HOOK", events=frozenset({"drift"})), drift)
+    deliver_to(NotifySettings(webhook_env="HOOK", events=frozenset({"apply"})), failed)
+    assert len(sent) == 2
