@@ -11,6 +11,7 @@ import click
 
 from syncer.cli.context import StateOpener, is_ci, live_reader, stdout_color, stop_on_signals
 from syncer.cli.main import cli
+from syncer.cli.notify import notify_apply, notify_failure
 from syncer.cli.options import (
     base_url_option,
     problems_format,
@@ -173,7 +174,7 @@ def apply(
         saved_plan=saved,
         targeting=targeting,
     )
-    with client, stop_on_signals(stop, printer):
+    with client, stop_on_signals(stop, printer), notify_failure(settings, opener, url, redact=redact):
         run = run_apply(
             store=store,
             client=client,
@@ -190,6 +191,7 @@ def apply(
         )
     printer.close()
     code = _report_apply(run)
+    notify_apply(run, settings, opener, url, redact=redact)
     from syncer.cli.hints import after_apply
 
     hint = after_apply(run, root=shown_root, state=state_path)

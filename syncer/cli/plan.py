@@ -202,6 +202,13 @@ def plan(
             from syncer.cli.hints import after_plan
 
             say(after_plan(the_plan, root=shown_root, state=state_path, out=out))
+    if drift is not None:
+        from syncer.cli.notify import notify_drift
+        from syncer.report.drift import catalog_names
+
+        settings = result.settings
+        url = resolve_base_url(flag=None, settings_base_url=settings.target.base_url)
+        notify_drift(drift, catalog_names(result.catalog), settings, the_plan.git.short, url, redact=redact)
     if the_plan.refused:
         raise RefusedError("this plan passes a safety threshold: " + how_to_proceed(the_plan))
     drifted = drift is not None and drift.detected

@@ -11,6 +11,9 @@
 |                                 | `{"settings": {...}}` replaces the random-fault settings          |
 | POST /_emulator/tokens/expire   | expire every tenant token (the next call answers 99991663)        |
 | POST /_emulator/reset           | back to the tenant as loaded                                      |
+| GET  /_emulator/messages        | the chat messages posted (custom bot webhooks and the app bot)    |
+| POST /_emulator/chat/hooks      | `{"token", "secret"}` registers a custom bot webhook              |
+| POST /_emulator/chat/chats      | `{"chat_id"}` puts the app bot in a chat                          |
 
 Answers are plain JSON (no Feishu envelope); errors are `{"error": "..."}` with HTTP 400 or 404.
 """
@@ -54,6 +57,10 @@ def handle_admin(emu: Emulator, method: str, path: str, q: Mapping[str, str], bo
         return _post_faults(emu, body)
     if route == ("POST", "/_emulator/tokens/expire"):
         return _json(200, {"expired": emu.expire_tokens()})
+    if route == ("GET", "/_emulator/messages"):
+        return _json(200, {"messages": [dataclasses.asdict(m) for m in emu.chat_messages()]})
+    if route in (("POST", "/_emulator/chat/hooks"), ("POST", "/_emulator/chat/chats")):
+        return _post_chat(emu, route[1], body)
     if route == ("POST", "/_emulator/reset"):
         emu.reset()
         return _json(200, {"ok": True})
@@ -83,3 +90,21 @@ def _post_faults(emu: Emulator, body: bytes) -> Response:
     except (TypeError, ValueError) as exc:
         return _json(400, {"error": str(exc)})
     return _json(200, {"pending": emu.faults.pending()})
+
+
+def _post_chat(emu: Emulator, path: str, body: bytes) -> Response:
+    try:
+        data = json.loads(body.decode("utf-8") or "{}")
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        data = None
+    key = "token" if path.endswith("hooks") else "chat_id"
+    if not isinstance(data, dict) or not isinstance(data.get(key), str) or not data[key]:
+        return _json(400, {"error": f"the body must be a JSON object with {key}"})
+    secret = data.get("secret")
+    if secret is not None and not isinstance(secret, str):
+        return _json(400, {"error": "secret must be a string"})
+    if key == "token":
+        emu.add_hook(data[key], secret)
+    else:
+        emu.add_chat(data[key])
+    return _json(200, {"ok": True})

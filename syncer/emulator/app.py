@@ -19,7 +19,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from syncer.emulator import rules
+from syncer.emulator import chat, rules
 from syncer.emulator.clock import Clock, Sleep, system_clock, system_sleep
 from syncer.emulator.envelope import (
     AUTH_BAD_SECRET,
@@ -43,7 +43,7 @@ from syncer.emulator.loader import load_tenant
 from syncer.emulator.ratelimit import SlidingWindowLimiter
 from syncer.emulator.routes import ROUTES, Query, Route, parse_query
 from syncer.emulator.scopes import MISSING_SCOPE, denied_message, missing_scopes
-from syncer.emulator.store import ImportRecord, LogEntry, Store, StoredValue, Token
+from syncer.emulator.store import ImportRecord, LogEntry, Store, StoredValue, Token, import_record
 from syncer.emulator.tenant import Tenant
 
 _TOKEN_SHAPE = re.compile(r"[tu]-[0-9A-Za-z_\-.]{4,256}")
@@ -86,6 +86,7 @@ class Emulator:
         self._store = Store(tenant)
         self._limiter = SlidingWindowLimiter(self._clock)
         self.faults = FaultInjector(tenant.faults)
+        self.chat = chat.Chat()  # the chat endpoints' hooks, chats and the messages posted (syncer.emulator.chat)
         self._seq = 0
 
     # -- the entry point -------------------------------------------------------------------------------
@@ -113,6 +114,8 @@ class Emulator:
             from syncer.emulator.admin import handle_admin
 
             return handle_admin(self, method, path, q, body)
+        if method == "POST" and (path.startswith(chat.WEBHOOK_PREFIX) or path == chat.MESSAGES_PATH):
+            return self._chat(path, q, h, body)
         route = ROUTES.get((method, path))
         with self._lock:
             self._seq += 1
@@ -150,6 +153,20 @@ class Emulator:
         if lose:
             raise ResponseLost(route.endpoint, out.record)
         return out.response
+
+    def _chat(self, path: str, q: Mapping[str, str], h: Mapping[str, str], body: bytes) -> Response:
+        endpoint = chat.MESSAGE if path == chat.MESSAGES_PATH else chat.WEBHOOK
+        with self._lock:
+            self._seq += 1
+            seq, plan = self._seq, self.faults.plan(endpoint)
+            auth = self._authenticate(h) if endpoint == chat.MESSAGE else None
+            resp = self.chat.serve(path, q, body, auth=auth, fault=plan.pre, now=self._clock(), limiter=self._limiter)
+            lose = resp.status == 200 and self.faults.after_success(endpoint, plan) == "lost_response"
+        shown = path if endpoint == chat.MESSAGE else chat.WEBHOOK_PREFIX + "(token)"  # the token is a credential
+        self._log(seq, "POST", shown, endpoint, q, body, _Outcome(resp, None, fault="lost_response" if lose else None))
+        if lose:
+            raise ResponseLost(endpoint)
+        return resp
 
     # -- processing (under the lock) -------------------------------------------------------------------
 
@@ -268,7 +285,7 @@ class Emulator:
         store.new_record_id()
         for open_id, metric_id, row in plan.new_rows:
             store.replace_row(parsed.semester_id, open_id, metric_id, row)
-        record = rules_record(plan, record_id, now_ms)
+        record = import_record(plan, record_id, now_ms)
         store.records.append(record)
         store.client_tokens[key] = record_id
         resp = ok(seq, {"import_record_id": record_id})
@@ -327,6 +344,19 @@ class Emulator:
         with self._lock:
             return self._store.row(semester_id, reviewee_open_id, metric_id).get(field_id)
 
+    def add_hook(self, token: str, secret: str | None = None) -> None:
+        """A custom bot webhook at /open-apis/bot/v2/hook/<token>, signed when `secret` is given."""
+        with self._lock:
+            self.chat.add_hook(token, secret)
+
+    def add_chat(self, chat_id: str) -> None:
+        with self._lock:
+            self.chat.chats.add(chat_id)
+
+    def chat_messages(self) -> list[chat.Message]:
+        with self._lock:
+            return list(self.chat.messages)
+
     def import_records(self) -> list[ImportRecord]:
         with self._lock:
             return list(self._store.records)
@@ -354,6 +384,7 @@ class Emulator:
         tenant file's again."""
         with self._lock:
             self._store = Store(self._tenant)
+            self.chat = chat.Chat()
             self._limiter.reset()
             self.faults.clear()
             self.faults.configure(self._tenant.faults)
@@ -365,16 +396,3 @@ class Emulator:
 
 def _reject(seq: int, r: rules.Rejection) -> Response:
     return error(seq, r.http_status, r.code, r.msg, r.detail, r.field)
-
-
-def rules_record(plan: rules.ImportPlan, record_id: str, now_ms: int) -> ImportRecord:
-    p = plan.parsed
-    return ImportRecord(
-        import_record_id=record_id,
-        semester_id=p.semester_id,
-        name=p.name,
-        created_at=now_ms,
-        client_token=p.client_token,
-        user_id_type=p.user_id_type,
-        rows=plan.rows,
-    )

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from syncer.emulator.tenant import Tenant
+
+if TYPE_CHECKING:
+    from syncer.emulator.rules import ImportPlan
 
 FIRST_IMPORT_RECORD_ID = 7_400_000_000_000_000_001  # 19 digits, like Feishu's
 
@@ -136,3 +139,17 @@ class Store:
         rid = str(self.next_record_id)
         self.next_record_id += 1
         return rid
+
+
+def import_record(plan: ImportPlan, record_id: str, now_ms: int) -> ImportRecord:
+    """The record of an accepted import."""
+    p = plan.parsed
+    return ImportRecord(
+        import_record_id=record_id,
+        semester_id=p.semester_id,
+        name=p.name,
+        created_at=now_ms,
+        client_token=p.client_token,
+        user_id_type=p.user_id_type,
+        rows=plan.rows,
+    )

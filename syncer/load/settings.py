@@ -47,6 +47,22 @@ class Safety:
 
 
 @dataclass(frozen=True, slots=True)
+class NotifySettings:
+    """`notify:`: where cards go. The webhook URL and its secret are read from the environment variables named
+    here, never from a file (syncer.notify.send); off when neither transport is set."""
+
+    webhook_env: str = ""  # the variable holding the custom bot's webhook URL
+    secret_env: str = ""  # the variable holding its signing secret (optional)
+    chat_id: str = ""  # the app bot posts to this group
+    events: frozenset[str] = frozenset({"apply", "drift"})
+    timeout_seconds: float = 5.0
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.webhook_env or self.chat_id)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     target: Target = field(default_factory=Target)
     import_record_name: str = "syncer {short_sha}"
@@ -54,6 +70,7 @@ class Settings:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     state: StateSettings = field(default_factory=StateSettings)
     safety: Safety = field(default_factory=Safety)
+    notify: NotifySettings = field(default_factory=NotifySettings)
 
 
 def _int(text: str) -> int:
@@ -136,4 +153,20 @@ def load_settings(root: Path, root_display: str) -> tuple[Settings, list[Problem
         if (v := text_of(safety.get("min_existing"))) is not None:
             sa = replace(sa, min_existing=_int(v))
         s = replace(s, safety=sa)
+    notify = tree.get("notify")
+    if isinstance(notify, MapNode):
+        s = replace(s, notify=_notify(notify))
     return s, problems
+
+
+def _notify(node: MapNode) -> NotifySettings:
+    n = NotifySettings()
+    texts = {key: v for key in ("webhook_env", "secret_env", "chat_id") if (v := text_of(node.get(key))) is not None}
+    n = replace(n, webhook_env=texts.get("webhook_env", ""), secret_env=texts.get("secret_env", ""))
+    n = replace(n, chat_id=texts.get("chat_id", ""))
+    events = node.get("events")
+    if isinstance(events, SeqNode):
+        n = replace(n, events=frozenset(i.text for i in events.items if isinstance(i, Scalar) and i.text))
+    if (v := text_of(node.get("timeout_seconds"))) is not None:
+        n = replace(n, timeout_seconds=float(v))
+    return n

@@ -1,0 +1,229 @@
+"""Feishu notifications through the real CLI against the emulator on loopback: each outcome of an apply, and drift
+found by `plan --refresh`, posts its card through both transports (the custom bot webhook, signed, and the app
+bot); a chat that fails or refuses is one warning and never changes the exit code; no URL or secret is printed.
+
+The cards are golden files (tests/golden/notify/); regenerate with SYNCER_UPDATE_GOLDEN=1 python3 -m pytest
+tests/cli/test_notify.py tests/notify."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from syncer.cli import cli
+from syncer.emulator import Emulator, EmulatorServer
+from tests.example import copy_example
+from tests.paths import REPO
+
+GOLDEN = REPO / "tests" / "golden" / "notify"
+UPDATE = os.environ.get("SYNCER_UPDATE_GOLDEN") == "1"
+HOOK, SECRET = "hook-3f9a", "s3cret-signing-key"
+CHAT = "oc_hrgroup"
+NOTIFY = f"""
+notify:
+  webhook_env: SYNCER_TEST_HOOK
+  secret_env: SYNCER_TEST_HOOK_SECRET
+  chat_id: {CHAT}
+"""
+
+
+class World:
+    def __init__(self, root: Path, emu: Emulator, url: str) -> None:
+        self.root, self.emu, self.url = root, emu, url
+
+    def cards(self) -> list[Any]:
+        return [m.card for m in self.emu.chat_messages()]
+
+    def vias(self) -> list[tuple[str, str]]:
+        return [(m.via, m.to) for m in self.emu.chat_messages()]
+
+
+@pytest.fixture
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    root = tmp_path / "metrics"
+    copy_example(root)
+    settings = root / "syncer.yaml"
+    settings.write_text(settings.read_text().replace("import_per_minute: 10", "import_per_minute: 1000") + NOTIFY)
+    emu = Emulator(import_per_minute=1000)
+    emu.add_hook(HOOK, SECRET)
+    emu.add_chat(CHAT)
+    with EmulatorServer(emu) as server:
+        monkeypatch.setenv("FEISHU_BASE_URL", server.url)
+        monkeypatch.setenv("FEISHU_APP_ID", "cli_emulator")
+        monkeypatch.setenv("FEISHU_APP_SECRET", "emulator_secret")
+        monkeypatch.setenv("SYNCER_TEST_HOOK", f"{server.url}/open-apis/bot/v2/hook/{HOOK}")
+        monkeypatch.setenv("SYNCER_TEST_HOOK_SECRET", SECRET)
+        monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.example")
+        monkeypatch.setenv("GITHUB_REPOSITORY", "hr/metrics")
+        monkeypatch.setenv("GITHUB_RUN_ID", "4242")
+        monkeypatch.setenv("GITHUB_REF", "refs/pull/17/merge")
+        monkeypatch.chdir(tmp_path)
+        yield World(root, emu, server.url)
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.output
+
+
+def assert_golden(name: str, card: Any) -> None:
+    path = GOLDEN / f"{name}.json"
+    text = json.dumps(card, ensure_ascii=False, indent=2) + "\n"
+    if UPDATE:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), f"{name} differs: SYNCER_UPDATE_GOLDEN=1 if intended"
+
+
+def assert_both_posted(world: World, name: str) -> None:
+    """One card through each transport, the same card, as the golden file has it."""
+    assert world.vias() == [("webhook", HOOK), ("app", CHAT)]
+    first, second = world.cards()
+    assert first == second
+    assert_golden(name, first)
+
+
+def assert_quiet(out: str) -> None:
+    """Nothing of the webhook's URL, its token or secret, or the app secret reaches the output."""
+    for secret in (HOOK, SECRET, "emulator_secret", "/bot/v2/hook"):
+        assert secret not in out
+
+
+def test_applied(world: World) -> None:
+    code, out = run("apply", "--auto-approve")
+    assert code == 0, out
+    assert out.count("Feishu notification posted") == 2
+    assert_both_posted(world, "applied")
+    assert_quiet(out)
+    world.emu.chat.messages.clear()
+    code, out = run("apply", "--auto-approve")
+    assert code == 0 and "No changes" in out
+    assert world.cards() == []  # nothing to do is no news
+
+
+def test_rejected_rows_are_listed_with_file_line_and_remedy(world: World) -> None:
+    support = world.root / "teams" / "support.yaml"
+    support.write_text(
+        support.read_text().replace("  tang.rui:\n    csat:\n", "  tang.rui:\n    csat:\n      calibration: mine\n", 1)
+    )
+    code, out = run("apply", "--auto-approve")
+    assert code == 4, out
+    assert_both_posted(world, "rejected")
+    assert "mine" not in json.dumps(world.cards())
+
+
+def test_stopped_by_max_duration(world: World) -> None:
+    settings = world.root / "syncer.yaml"
+    settings.write_text(settings.read_text().replace("import_per_minute: 1000", "import_per_minute: 10"))
+    code, out = run("apply", "--auto-approve", "--max-duration", "1")
+    assert code == 3, out
+    assert_both_posted(world, "stopped")
+
+
+def test_failed_when_feishu_refuses_every_request(world: World) -> None:
+    world.emu.faults.inject("refuse", endpoint="metric_details.import", times=20, code=1580102)
+    code, out = run("apply", "--auto-approve")
+    assert code == 1, out
+    assert_both_posted(world, "failed")
+
+
+def test_failed_before_a_report_posts_too(world: World) -> None:
+    code, out = run("apply")  # no terminal to confirm on, and no --auto-approve
+    assert code == 1 and "--auto-approve" in out
+    assert_both_posted(world, "refused")
+
+
+def test_drift_found_by_plan_refresh(world: World) -> None:
+    assert run("apply", "--auto-approve")[0] == 0
+    world.emu.chat.messages.clear()
+    assert run("plan", "--refresh-all")[0] == 0
+    assert world.cards() == []  # no drift: no card
+    _change_behind_syncers_back(world.url)
+    code, out = run("plan", "--refresh-all")
+    assert code == 0, out
+    assert_both_posted(world, "drift")
+    assert "1500000" not in json.dumps(world.cards())  # values hidden unless SYNCER_REDACT=0
+
+
+def test_values_only_when_explicitly_allowed(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert run("apply", "--auto-approve")[0] == 0
+    _change_behind_syncers_back(world.url)
+    world.emu.chat.messages.clear()
+    monkeypatch.setenv("SYNCER_REDACT", "0")
+    assert run("plan", "--refresh-all")[0] == 0
+    shown = json.dumps(world.cards())
+    assert "1499000 -> 1500000" in shown and "values hidden" not in shown
+    world.emu.chat.messages.clear()
+    assert run("plan", "--refresh-all", "--redact-values")[0] == 0
+    assert "1500000" not in json.dumps(world.cards()) and world.cards()
+
+
+def test_a_failing_chat_is_one_warning_and_the_exit_code_stays(world: World) -> None:
+    world.emu.faults.inject("error", endpoint="bot.webhook", times=2)  # the attempt and its one retry
+    code, out = run("apply", "--auto-approve")
+    assert code == 0, out
+    warnings = [line for line in out.splitlines() if line.startswith("warning: Feishu notification")]
+    assert warnings == [
+        "warning: Feishu notification (custom bot webhook) not posted: HTTP 500; syncer's outcome is unchanged"
+    ]
+    assert world.vias() == [("app", CHAT)]
+    assert_quiet(out)
+
+
+def test_one_retry_posts_once_even_when_the_first_answer_was_lost(world: World) -> None:
+    world.emu.faults.inject("error", endpoint="bot.webhook", times=1)
+    world.emu.faults.inject("lost_response", endpoint="im.message.create", times=1)
+    code, out = run("apply", "--auto-approve")
+    assert code == 0, out
+    assert "warning" not in out
+    assert world.vias() == [("webhook", HOOK), ("app", CHAT)]  # the lost one was posted once: same uuid
+    assert len(world.emu.requests("im.message.create")) == 2
+
+
+def test_a_wrong_secret_is_refused_by_the_emulator_and_warned(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SYNCER_TEST_HOOK_SECRET", "not-the-secret")
+    code, out = run("apply", "--auto-approve")
+    assert code == 0, out
+    assert "not posted: Feishu answered HTTP 200, code 19021 (sign match fail" in out
+    assert world.vias() == [("app", CHAT)]
+    assert_quiet(out)
+    assert "not-the-secret" not in out
+
+
+def test_an_unset_variable_is_said_by_name(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SYNCER_TEST_HOOK")
+    code, out = run("apply", "--auto-approve")
+    assert code == 0
+    assert "the variable SYNCER_TEST_HOOK (notify.webhook_env) is not set" in out
+
+
+def _change_behind_syncers_back(url: str) -> None:
+    """bob's revenue actual set to 1500000 in Feishu by someone else (the YAML holds 1499000)."""
+    with httpx.Client(base_url=url) as http:
+        token = http.post(
+            "/open-apis/auth/v3/tenant_access_token/internal",
+            json={"app_id": "cli_emulator", "app_secret": "emulator_secret"},
+        ).json()["tenant_access_token"]
+        answer = http.post(
+            "/open-apis/performance/v2/metric_details/import",
+            params={"client_token": "by-hand"},
+            headers={"Authorization": f"Bearer {token}"},
+            json={
+                "semester_id": "7293040702907514899",
+                "imported_metrics": [
+                    {
+                        "reviewee_user_id": "ou_0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+                        "metric_id": "7272580325522276372",
+                        "fields": [{"field_id": "5", "field_value": "1500000"}],
+                    }
+                ],
+            },
+        )
+        assert answer.json()["code"] == 0
