@@ -297,3 +297,31 @@ def test_a_state_adopted_from_before_checksums_is_written_in_the_current_format(
     with store.locked(command="migrate"):
         store.adopt(state, people=None)
     assert json.loads((tmp_path / "adopted" / files.META).read_text())["format"] == STATE_FORMAT
+
+
+@pytest.mark.parametrize("name", [files.BATCHES, files.REJECTIONS, files.JOURNAL])
+@pytest.mark.parametrize("how", ["emptied", "deleted"])
+def test_a_compacted_file_emptied_or_deleted_is_damage_not_an_empty_list(
+    original: Path, tmp_path: Path, name: str, how: str
+) -> None:
+    """Every compaction writes batches, rejections and the journal, each with at least its end line: one emptied
+    or deleted afterwards would read as no batches, no held-back rows or no open entry (an open entry lost
+    means its rows go out again under a new token), so it is damage named by the file."""
+    path = tmp_path / "state"
+    shutil.copytree(original, path)
+    if how == "emptied":
+        (path / name).write_text("")
+    else:
+        (path / name).unlink()
+    with pytest.raises(StateDamaged) as caught:
+        LocalStateStore(path).load()
+    assert str(caught.value).startswith(f"{path / name}: the state is damaged: missing or empty")
+
+
+def test_a_new_state_never_compacted_reads_without_those_files(tmp_path: Path) -> None:
+    store = LocalStateStore(tmp_path / "state", clock=clock)
+    with store.locked(command="apply"):
+        store.create(IDENT)
+        store.record_batch(batch({(SEM, ALICE, REV): {"2": "60"}}, token="a"))
+    state = LocalStateStore(tmp_path / "state").load()
+    assert state is not None and [b.client_token for b in state.batches.values()] == ["a"]

@@ -124,6 +124,10 @@ def _read_consistent(directory: Directory, cache: ShardCache | None) -> Snapshot
             found_text = directory.text(name)
             if found_text:
                 decode(data, found_text, where=str(path / name), sealed=sealed)
+            elif sealed and meta.generation > 0:  # every compaction writes it, with at least its end line
+                raise StateDamaged(
+                    str(path / name), "missing or empty, though every compaction writes it (deleted or emptied since?)"
+                )
         log_text = directory.text(files.LOG) or ""
         ops, complete = files.parse_log(log_text, where=str(path / files.LOG), sealed=sealed, folded=meta.serial)
         for name in directory.segment_names():
