@@ -61,21 +61,33 @@ def deferred() -> Iterator[None]:
     """SIGINT and SIGTERM held back while the body runs, then delivered as the handlers in place would have had
     them: for a step that must not be cut in two, such as pushing a lock and remembering that it is ours (a stop
     between the two would leave a lock nobody releases). A body that waits on the network delays the stop by as
-    much. Outside the main thread (which alone has signal handlers) the body simply runs."""
+    much; a second signal is delivered at once, and the caller cleans up what the step left. Outside the main
+    thread (which alone has signal handlers) the body simply runs."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     caught: list[signal.Signals] = []
+    previous: dict[signal.Signals, Any] = {}
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
     def hold(signum: int, _frame: FrameType | None) -> None:
-        caught.append(signal.Signals(signum))
+        sig = signal.Signals(signum)
+        if caught and sig in previous:  # a second stop: at once (the caller gives back what the step took)
+            caught.clear()
+            restore()
+            _deliver(sig, previous[sig])
+            return
+        caught.append(sig)
 
-    previous = {sig: signal.signal(sig, hold) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous[sig] = signal.signal(sig, hold)
     try:
         yield
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        restore()
         if caught:
             _deliver(caught[0], previous[caught[0]])
 

@@ -122,3 +122,38 @@ def test_a_lock_push_whose_answer_was_lost_is_recognised_as_ours(tmp_path: Path)
     store._lock.delete(sha, quiet=False)
     assert repo.ref("refs/syncer/lock/syncer-state") is None
     assert info.command == "apply"
+
+
+def test_a_take_cut_short_after_its_push_landed_gives_the_lock_back(tmp_path: Path) -> None:
+    """A second stop goes through at once, also in the middle of the lock's push: when the push had landed, the
+    failing lock() deletes the ref it pushed (found by its id), so the next runner waits for nothing."""
+    repo = Repo(tmp_path)
+    store = open_git_store(repo.clone("runner"), SETTINGS)
+    remote = store._lock.remote
+    real_push = remote.push
+
+    def interrupted(ref: str, new: str | None, *, expect: str | None, what: str) -> PushResult:
+        landed = real_push(ref, new, expect=expect, what=what)
+        assert landed.ok
+        raise KeyboardInterrupt  # the second Ctrl-C, delivered at once, just after the push landed
+
+    remote.push = interrupted  # type: ignore[method-assign]
+    with pytest.raises(KeyboardInterrupt):
+        store.lock(command="apply")
+    remote.push = real_push  # type: ignore[method-assign]
+    assert repo.ref("refs/syncer/lock/syncer-state") is None
+    nxt = open_git_store(repo.clone("other"), SETTINGS)
+    nxt.lock(command="apply")
+    assert nxt.taken_over is None
+    nxt.unlock()
+
+
+def test_abandon_never_deletes_another_runners_lock(tmp_path: Path) -> None:
+    repo = Repo(tmp_path)
+    other = open_git_store(repo.clone("other"), SETTINGS)
+    other.lock(command="apply")
+    store = open_git_store(repo.clone("runner"), SETTINGS)
+    store._lock.pending = "not-the-holders-id"
+    store._lock.abandon()
+    assert repo.ref("refs/syncer/lock/syncer-state") is not None
+    other.unlock()

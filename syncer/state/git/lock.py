@@ -49,6 +49,7 @@ class RefLock:
         self._alive = alive
         self.lease = lease
         self.taken_over: LockInfo | None = None  # the dead holder whose lock the last `take` took over
+        self.pending: str | None = None  # the id of the lock the last `take` pushed (or tried to)
 
     def status(self, info: LockInfo) -> Liveness:
         return lease_liveness(info, now=self._clock().timestamp(), host=self._hostname(), alive=self._alive)
@@ -74,6 +75,7 @@ class RefLock:
         info = self._info(self._with_run(command))
         sha = self._commit(info)
         self.taken_over = None
+        self.pending = info.id  # until the caller holds it: `abandon` gives back a lock this take pushed
         for _attempt in range(3):
             result = self.remote.push(self.ref, sha, expect=None, what=f"taking the lock of {self.location}")
             if result.ok:
@@ -98,6 +100,20 @@ class RefLock:
                 f"the state on {self.location} is locked by {self.describe(held[1])}; {self._hint(status)}"
             )
         raise StateError(f"could not lock the state on {self.location}: the lock ref keeps changing")
+
+    def abandon(self) -> None:
+        """After a take cut short (a second stop during its push, an error after it): delete the lock ref if it
+        holds the lock this take pushed (by its id), so that nobody waits out its lease. Quiet: the caller is
+        already failing, and a lock left behind is named by the next runner as before."""
+        pending, self.pending = self.pending, None
+        if pending is None:
+            return
+        try:
+            held = self.read()
+            if held is not None and held[1].id == pending:
+                self.delete(held[0], quiet=True)
+        except StateError:
+            pass
 
     def renew(self, sha: str, info: LockInfo) -> tuple[str, LockInfo]:
         """Extend our lease: a new lock commit, pushed compare-and-swap on our current one. Raises StateError

@@ -241,6 +241,8 @@ class GitStateStore(StoreBase):
         except BaseException:
             if self._held is not None:
                 self._release(quiet=True)
+            else:  # cut short while taking it (a second stop): give back a lock the push may have left
+                self._lock.abandon()
             raise
         return self._held[1]
 
