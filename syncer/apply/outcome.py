@@ -75,6 +75,9 @@ class ApplyReport:
     settled: list[tuple[str, Outcome]] = field(default_factory=list)  # (client_token, outcome)
     failures: list[tuple[str, str]] = field(default_factory=list)  # (semester, why): request-wide refusals
     shared: list[SharedStop] = field(default_factory=list)
+    # Rows the pre-flight held back in this run (reviewees/query or activity/query say an import would be
+    # refused): not sent, not recorded; the next apply asks again.
+    held: list[RejectedRow] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     stopped_early: bool = False  # --max-duration reached with work left
     interrupted: str | None = None  # the signal that stopped it (SIGINT, SIGTERM)
@@ -109,9 +112,10 @@ class ApplyReport:
             return SIGNAL_EXIT.get(self.interrupted, 130)
         if self.stopped_early:
             return 3
-        # A shared stop rejected rows in this run and leaves the others pending for the next apply. Not 3:
+        # A shared stop rejected rows in this run and leaves the others pending for the next apply, as the
+        # pre-flight leaves the rows it held back. Not 3:
         # CI dispatches a follow-up run on 3, which a cause that is really shared (a setting) would repeat.
-        if self.new_rejections or self.shared:
+        if self.new_rejections or self.shared or self.held:
             return 4
         return 0
 

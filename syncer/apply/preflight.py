@@ -1,23 +1,19 @@
 """Pre-flight: before spending import quota, ask reviewees/query which of the plan's reviewees each semester
-holds, and activity/query whether their projects have started, and quarantine (code 1580306) the rows of those
-the semester does not hold or whose projects are not started. One read request per 50 reviewees, and one per
-semester whose reviewees belong to projects."""
+holds, and activity/query whether their projects have started, and hold back for this run the rows of those
+the semester does not hold or whose projects are not started. Held back, not rejected: Feishu refused none of
+them, so nothing is recorded; they stay changes, and the next apply asks again (and sends them once Feishu's
+answers change). One read request per 50 reviewees, and one per semester whose reviewees belong to projects."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import NamedTuple
 
 from syncer.apply.projects import ProjectProblem, activity_problems, blocking_project
 from syncer.errors import FeishuError
 from syncer.feishu.client import ReadClient
 from syncer.load.settings import Settings
-from syncer.model import DesiredState, RowKey
+from syncer.model import RowKey
 from syncer.plan.model import Plan
-from syncer.plan.sent import desired_fields, sent_digest
-from syncer.state.model import Rejection, format_time
-from syncer.state.protocols import ApplyLog
 
 PREFLIGHT_MESSAGE = (
     "pre-flight: reviewees/query does not list this reviewee in the semester (left, never "
@@ -43,22 +39,12 @@ def _not_started(client: ReadClient, semester: str) -> list[ProjectProblem]:
         return []
 
 
-def preflight_reviewees(
-    plan: Plan,
-    *,
-    client: ReadClient,
-    store: ApplyLog,
-    settings: Settings,
-    desired: DesiredState,
-    clock: Callable[[], datetime],
-) -> dict[RowKey, Moved]:
+def preflight_reviewees(plan: Plan, *, client: ReadClient, settings: Settings) -> dict[RowKey, Moved]:
     """Before spending import quota: ask reviewees/query which of the plan's reviewees each semester holds
-    and activity/query whether their projects have started, and quarantine (code 1580306) the rows of those
-    the semester does not hold or whose every project is not started. The rows moved, each with its reason."""
+    and activity/query whether their projects have started. The rows to hold back in this run (those the
+    semester does not hold, or whose every project is not started), each with its reason; nothing recorded."""
     moved: dict[RowKey, Moved] = {}
-    per_semester = plan.rows_by_semester()
-    at = format_time(clock())
-    for semester, rows in per_semester.items():
+    for semester, rows in plan.rows_by_semester().items():
         reviewees = sorted({r.reviewee for r in rows})
         uid = settings.target.user_id_type
         answered = client.query_reviewees(semester_id=semester, user_ids=reviewees, user_id_type=uid)
@@ -78,14 +64,5 @@ def preflight_reviewees(
                 blocked = blocking_project(found.get(r.reviewee, ()), problems)
                 if blocked is not None:
                     why[r] = Moved(f"pre-flight: {blocked.message}", blocked.message)
-        if why:
-            values = desired_fields(desired.values, list(why))
-            pf = settings.target.percentage_format
-            store.record_rejected(
-                [
-                    Rejection(r, 1580306, at, sent_digest(values.get(r, {}), percentage_format=pf), m.message)
-                    for r, m in why.items()
-                ]
-            )
-            moved.update(why)
+        moved.update(why)
     return moved

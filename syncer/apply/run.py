@@ -282,13 +282,11 @@ def run_apply(
             state = store.create(target)
         skip: frozenset[RowKey] = frozenset()
         if options.preflight:
-            moved = preflight_reviewees(
-                plan, client=client, store=store, settings=settings, desired=desired, clock=clocks.clock
-            )
+            moved = preflight_reviewees(plan, client=client, settings=settings)
             info = describe(1580306)
-            for row, why in moved.items():
+            for row, why in moved.items():  # held back for this run, not rejected: Feishu refused none of them
                 remedy = why.remedy or info.remedy
-                applier.report.rejected.append(
+                applier.report.held.append(
                     RejectedRow(row, 1580306, info.meaning, remedy, why.message, desired.rows.get(row), new=True)
                 )
             skip = frozenset(moved)

@@ -63,8 +63,9 @@ if TYPE_CHECKING:
 @click.option(
     "--preflight/--no-preflight",
     default=None,
-    help="Before importing, check the plan's reviewees with reviewees/query and quarantine those "
-    "the semester does not hold (default: on in CI, off elsewhere).",
+    help="Before importing, check the plan's reviewees with reviewees/query (and their projects with "
+    "activity/query) and hold back for this run, unrecorded, the rows of those an import would be refused "
+    "for (default: on in CI, off elsewhere).",
 )
 @refresh_options
 @click.option(

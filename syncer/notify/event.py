@@ -73,6 +73,9 @@ def apply_event(report: ApplyReport, names: Names, *, commit: str, values_allowe
     for stop in report.shared:
         s = per.setdefault(stop.semester, {})
         s["rows_pending"] = s.get("rows_pending", 0) + stop.rows_pending + stop.rows_unsent
+    for r in report.held:  # held back by the pre-flight: pending, not rejected
+        s = per.setdefault(r.row.semester, {})
+        s["rows_pending"] = s.get("rows_pending", 0) + 1
     reason = ""
     outcome: Outcome = "applied"
     if report.exit_code == 1:

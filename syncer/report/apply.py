@@ -111,6 +111,12 @@ def render_summary(report: ApplyReport, names: Names, counts: Counts | None = No
     if old:
         lines.append(f"\n{plural(len(old), 'row')} rejected earlier and unchanged since, not sent:")
         lines += [_rejected_line(r, names) for r in old]
+    if report.held:
+        lines.append(
+            f"\nThe pre-flight held back {plural(len(report.held), 'row')} (not sent and not recorded: Feishu refused "
+            "none of them; the next apply asks again, exit 4 until then):"
+        )
+        lines += [_held_line(r, names) for r in report.held]
     for s in report.shared:
         lines.append(
             f"\nSTOPPED {names.semester(s.semester)} after {plural(s.requests, 'request')}: Feishu refused every "
@@ -154,6 +160,12 @@ def _rejected_line(r: RejectedRow, names: Names) -> str:
     return f"  {where}: {row_label(r, names)}: {r.code} {r.meaning}. {r.remedy}"
 
 
+def _held_line(r: RejectedRow, names: Names) -> str:
+    where = f"{r.source.file}:{r.source.line}" if r.source else "(not in the YAML)"
+    why = r.message.removeprefix("pre-flight: ")
+    return f"  {where}: {row_label(r, names)}: {why}{'' if r.remedy in why else '. ' + r.remedy}"
+
+
 def _set_aside_line(r: RejectedRow, names: Names) -> str:
     where = f"{r.source.file}:{r.source.line}" if r.source else "(not in the YAML)"
     return f"  {where}: {row_label(r, names)}: {r.message}. Change the value to one the state can hold"
@@ -167,9 +179,11 @@ def render_step_summary(
         0: "applied",
         1: "FAILED",
         3: "stopped at --max-duration (a follow-up run continues)",
-        4: "applied, with rejected rows"
-        if not report.shared
-        else "stopped a semester, with rejected rows and rows pending (the next apply sends them)",
+        4: "stopped a semester, with rejected rows and rows pending (the next apply sends them)"
+        if report.shared
+        else "applied, with rejected rows"
+        if report.new_rejections
+        else "applied, with rows the pre-flight held back (the next apply asks again)",
         130: "interrupted (SIGINT)",
         143: "interrupted (SIGTERM)",
     }.get(report.exit_code, f"exit {report.exit_code}")
@@ -193,6 +207,12 @@ def render_step_summary(
                 f"| {md(row_label(r, names))} | {md(where)} | {r.code}{'' if r.new else ' (earlier)'} "
                 f"| {md(r.remedy)} |"
             )
+    if report.held:
+        out += ["", "| row held back by the pre-flight | file | why | what to do |", "|---|---|---|---|"]
+        for r in report.held:
+            where = f"{r.source.file}:{r.source.line}" if r.source else ""
+            why = r.message.removeprefix("pre-flight: ")
+            out.append(f"| {md(row_label(r, names))} | {md(where)} | {md(why)} | {md(r.remedy)} |")
     text = "\n".join(out) + "\n"
     if len(text.encode()) > limit:
         cut = text.encode()[: limit - 200].decode("utf-8", "ignore")
@@ -231,6 +251,17 @@ def apply_document(report: ApplyReport, counts: Counts | None, *, checksum: str,
                 "source": {"file": r.source.file, "line": r.source.line, "col": r.source.col} if r.source else None,
             }
             for r in report.rejected
+        ],
+        "held_by_preflight": [
+            {
+                "semester": r.row.semester,
+                "reviewee": r.row.reviewee,
+                "metric": r.row.metric,
+                "why": r.message,
+                "remedy": r.remedy,
+                "source": {"file": r.source.file, "line": r.source.line, "col": r.source.col} if r.source else None,
+            }
+            for r in report.held
         ],
         "stopped": [{"semester": s, "why": w} for s, w in report.failures],
         "refused_alike": [dataclasses.asdict(s) for s in report.shared],

@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from syncer.emulator import Emulator, ManualClock, parse_tenant
+from syncer.load.validate import validate_root
+from syncer.state import open_store
 from tests.apply.test_run import World
 from tests.emulator.test_activities import with_projects
 from tests.example import copy_example
@@ -24,12 +26,27 @@ def _world(tmp_path: Path, progress: str) -> World:
 def test_rows_of_a_reviewee_whose_every_project_is_not_started_are_held_back_before_any_import(tmp_path: Path) -> None:
     world = _world(tmp_path, "initiating")
     run = world.apply(preflight=True)
-    held = {r.row.reviewee: r for r in run.report.rejected if "project" in r.message}
+    held = {r.row.reviewee: r for r in run.report.held}
     assert set(held) == {ALICE}  # bob's other project runs
     assert held[ALICE].message.startswith("pre-flight: the project 'H2 review'") and held[ALICE].code == 1580306
     assert held[ALICE].remedy.endswith("a Performance admin starts it in Feishu, then apply again")
     assert not any(ALICE in e.body for e in world.imports())  # no import spent on her
     assert len(world.emu.requests("activity.query")) == 1
+    assert run.report.rejected == [] and run.report.exit_code == 4
+
+
+def test_once_the_project_starts_the_next_apply_sends_the_rows_it_held_back(tmp_path: Path) -> None:
+    """Held back, not rejected: nothing was recorded, so the apply after the project starts sends them (no
+    --retry-rejected, no change to the YAML)."""
+    world = _world(tmp_path, "initiating")
+    world.apply(preflight=True)
+    state = open_store(world.root, validate_root(world.root).settings).load()
+    assert state is not None and state.rejections == {}
+    clock = ManualClock()
+    started = World(world.root, clock, Emulator(parse_tenant(with_projects("enabled")), clock=clock, sleep=clock.sleep))
+    run = started.apply(preflight=True)
+    assert run.report.held == [] and run.report.exit_code == 0
+    assert any(ALICE in e.body for e in started.imports())
 
 
 def test_no_project_is_checked_when_activity_query_fails(tmp_path: Path) -> None:

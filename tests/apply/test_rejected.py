@@ -12,6 +12,8 @@ import pytest
 
 from syncer.emulator import Emulator, ManualClock
 from syncer.emulator.tenant import FieldDef, I18n, MetricField
+from syncer.load.validate import validate_root
+from syncer.state import open_store
 from tests.apply.test_run import IMPORT, World
 from tests.example import copy_example
 
@@ -96,13 +98,18 @@ def test_a_changed_value_is_sent_again_and_retry_rejected_forces_it(world: World
     assert {r.row.reviewee for r in run.report.new_rejections} == {OUTSIDE, PENDING, FORMER, TANG}
 
 
-def test_preflight_quarantines_non_reviewees_without_spending_import_quota(world: World) -> None:
+def test_preflight_holds_back_non_reviewees_without_spending_import_quota_or_recording_them(world: World) -> None:
     run = world.apply(preflight=True)
-    by_reviewee = {r.row.reviewee: r for r in run.report.rejected}
-    assert by_reviewee[FORMER].message.startswith("pre-flight") and by_reviewee[FORMER].new
+    by_reviewee = {r.row.reviewee: r for r in run.report.held}
+    assert by_reviewee[FORMER].message.startswith("pre-flight")
     assert by_reviewee[OUTSIDE].message.startswith("pre-flight")  # out of the app's scope: not listed either
+    assert {r.row.reviewee for r in run.report.rejected} == {PENDING, TANG}  # refused by the import itself
     assert len(world.emu.requests("reviewees.query")) >= 1
     assert run.report.exit_code == 4
+    state = open_store(world.root, validate_root(world.root).settings).load()
+    assert state is not None and {r.reviewee for r in state.rejections} == {PENDING, TANG}  # FORMER: not recorded
+    again = world.apply(preflight=True)  # asked again, held back again, still not recorded
+    assert {r.row.reviewee for r in again.report.held} == {FORMER, OUTSIDE} and again.report.exit_code == 4
     # Without pre-flight the same tenant costs more import requests (the isolation of FORMER and OUTSIDE).
     with_preflight = len(world.imports())
     clock = ManualClock()
