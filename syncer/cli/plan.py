@@ -198,7 +198,7 @@ def plan(
         else:
             for _ in pieces:
                 pass
-    if repeated and not streamed:
+    if repeated and not streamed and out is not None:
         from syncer.plan.summary import summary_line
 
         say(f"wrote {out.as_posix()}: {summary_line(the_plan)}")
