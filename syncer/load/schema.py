@@ -10,13 +10,15 @@ import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from syncer import __version__
+from syncer.load.schemavalid import Unsure, is_valid
 from syncer.load.yamlnodes import MapNode, Node, Scalar, SeqNode, locate
 from syncer.problems import Problem
+
+if TYPE_CHECKING:
+    import jsonschema
 
 #: Where a release's schemas can be read: the repository's files at the release's tag (`v` + the version).
 #: Each schema's `$id` is its own address there; a test holds them to syncer's version.
@@ -55,6 +57,9 @@ def load_schema(name: str) -> dict[str, Any]:
 
 @cache
 def validator(name: str) -> jsonschema.protocols.Validator:
+    """jsonschema's validator, imported only for a tree found invalid (for its messages): see schemavalid."""
+    import jsonschema
+
     schema = load_schema(name)
     cls = jsonschema.validators.validator_for(schema)
     return cls(schema, format_checker=cls.FORMAT_CHECKER)
@@ -91,8 +96,14 @@ def typed(node: Node | None) -> Any:
 
 def check(name: str, tree: Node | None, display: str) -> list[Problem]:
     """Validate a tree against schema `name`; every error located at the node it concerns."""
+    instance = typed(tree)
+    try:
+        if is_valid(load_schema(name), instance):
+            return []
+    except Unsure:
+        pass  # jsonschema decides
     problems = []
-    for err in validator(name).iter_errors(typed(tree)):
+    for err in validator(name).iter_errors(instance):
         path = list(err.absolute_path)
         line, col = locate(tree, path)
         where = ".".join(str(p) for p in path) or "(top level)"

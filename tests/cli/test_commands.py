@@ -8,12 +8,14 @@ import importlib
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
 
 from syncer.cli import cli
 from syncer.cli.commands import COMMANDS
+from tests.example import copy_example
 
 COMMAND_MODULES = sorted({entry.module for entry in COMMANDS.values()})
 LIBRARIES = ("jsonschema", "yaml", "httpx")  # a second of imports between them
@@ -79,3 +81,15 @@ def test_start_up_imports_no_command_module(args: list[str]) -> None:
 def test_a_command_imports_its_own_module_only() -> None:
     loaded = _modules_after(_run("fmt", "--help"))
     assert [m for m in loaded if m in COMMAND_MODULES] == ["syncer.cli.fmt"]
+
+
+def test_validate_of_a_valid_root_imports_no_json_schema_library(tmp_path: Path) -> None:
+    """The settings and the catalog are checked without jsonschema when they are valid (see
+    syncer.load.schemavalid); only an invalid one imports it, for its messages."""
+    root = tmp_path / "metrics"
+    copy_example(root)
+    loaded = _modules_after(_run("validate", "--root", str(root)))
+    assert "syncer.load.validate" in loaded
+    assert [m for m in loaded if m.split(".")[0] == "jsonschema"] == []
+    (root / "syncer.yaml").write_text((root / "syncer.yaml").read_text() + "unknown_key: 1\n")
+    assert "jsonschema" in _modules_after(_run("validate", "--root", str(root)))
