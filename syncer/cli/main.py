@@ -7,7 +7,6 @@ import importlib
 import io
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
@@ -112,6 +111,8 @@ class SyncerGroup(click.Group):
 
 def _traceback() -> None:
     """The traceback (--debug), each line escaped: exception texts quote paths and values."""
+    import traceback  # only for --debug: not on every command's start-up
+
     click.echo(inert_lines(traceback.format_exc().rstrip("\n").split("\n")), err=True, nl=False)
 
 
