@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import re
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +36,11 @@ def schema_url(name: str, *, version: str = __version__) -> str:
 
 
 def schema_dir() -> Path:
+    here = Path(__file__).resolve().parents[1] / "schemas"  # installed: importlib.resources not imported
+    if here.is_dir():
+        return here
+    from importlib import resources
+
     packaged = resources.files("syncer") / "schemas"
     if packaged.is_dir():
         return Path(str(packaged))
