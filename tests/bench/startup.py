@@ -2,7 +2,7 @@
 
     python tests/bench/startup.py [--runs 21] [--keep DIR]
 
-Times, each as a fresh process, the median of --runs after one warm-up run, in CPU time (user + system of
+Times, each as a fresh process, taking turns, the median of --runs after one warm-up run, in CPU time (user + system of
 the process: what a shared or busy machine changes least) and wall-clock time:
   python -c pass              the interpreter alone
   python -c "import click"    the interpreter and the command-line library
@@ -38,18 +38,22 @@ def syncer_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "syncer"]
 
 
-def medians_ms(argv: list[str], runs: int, env: dict[str, str]) -> tuple[float, float]:
-    """The median CPU time and the median wall-clock time of `argv`, in milliseconds."""
-    subprocess.run(argv, check=True, capture_output=True, env=env)  # warm-up: the file cache, the check cache
-    cpu, wall = [], []
-    for _ in range(runs):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        t = time.perf_counter()
+def medians_ms(commands: dict[str, list[str]], runs: int, env: dict[str, str]) -> dict[str, tuple[float, float]]:
+    """Each command's median CPU time and median wall-clock time, in milliseconds. The commands take turns,
+    one run each a round, so that a busy spell of a shared machine falls on all of them alike."""
+    for argv in commands.values():  # warm-up: the file cache, the bytecode, the check cache
         subprocess.run(argv, check=True, capture_output=True, env=env)
-        wall.append((time.perf_counter() - t) * 1000)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu.append((after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) * 1000)
-    return statistics.median(cpu), statistics.median(wall)
+    cpu: dict[str, list[float]] = {name: [] for name in commands}
+    wall: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, argv in commands.items():
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t = time.perf_counter()
+            subprocess.run(argv, check=True, capture_output=True, env=env)
+            wall[name].append((time.perf_counter() - t) * 1000)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu[name].append((after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) * 1000)
+    return {name: (statistics.median(cpu[name]), statistics.median(wall[name])) for name in commands}
 
 
 def main() -> None:
@@ -67,15 +71,17 @@ def main() -> None:
         env.pop("SYNCER_CACHE", None)
         env.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed syncer has its bytecode: compiling is not start-up
         syncer = syncer_command()
-        rows = {
-            "python -c pass": medians_ms([sys.executable, "-c", "pass"], a.runs, env),
-            'python -c "import click"': medians_ms([sys.executable, "-c", "import click"], a.runs, env),
-            "syncer --version": medians_ms([*syncer, "--version"], a.runs, env),
-            "syncer validate (2,000 values)": medians_ms([*syncer, "validate", "--root", str(root)], a.runs, env),
-            "syncer validate --no-cache": medians_ms(
-                [*syncer, "validate", "--root", str(root), "--no-cache"], a.runs, env
-            ),
-        }
+        rows = medians_ms(
+            {
+                "python -c pass": [sys.executable, "-c", "pass"],
+                'python -c "import click"': [sys.executable, "-c", "import click"],
+                "syncer --version": [*syncer, "--version"],
+                "syncer validate (2,000 values)": [*syncer, "validate", "--root", str(root)],
+                "syncer validate --no-cache": [*syncer, "validate", "--root", str(root), "--no-cache"],
+            },
+            a.runs,
+            env,
+        )
     print(f"medians of {a.runs} runs, {' '.join(syncer)} (Python {sys.version.split()[0]}):")
     print(f"  {'':32} {'CPU':>9}  {'wall':>9}  {'CPU / python -c pass':>20}")
     base = rows["python -c pass"][0]
