@@ -8,6 +8,10 @@ _ = object()
 # cli/output.py: the io protocol of the stream click writes to (it asks whether the stream is writable).
 _.writable
 
+# cli/main.py: click.Group methods click calls (the lazy group lists its commands from a table).
+_.list_commands
+_.format_commands
+
 # emulator/: the emulator's Python test interface, documented in docs/emulator.md and used by the tests.
 _.issue_token  # Emulator.issue_token: a tenant token without an HTTP round trip
 _.rate_count  # Emulator.rate_count: the accepted requests in the current window

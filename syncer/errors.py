@@ -3,7 +3,10 @@ anything else is a bug and is reported as one (with `--debug` for the traceback)
 
 from __future__ import annotations
 
-from syncer.model import Source, ValueKey
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only: `syncer --version` imports this module, not the model
+    from syncer.model import Source, ValueKey
 
 
 class SyncerError(Exception):

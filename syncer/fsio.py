@@ -19,7 +19,6 @@ import errno
 import hashlib
 import os
 import stat
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -68,6 +67,8 @@ def atomic_write(
     pieces = [text] if isinstance(text, str | bytes) else text
     name = path.name
     faults(f"{name}:tmp")
+    import tempfile  # with shutil and random: not on a run that writes nothing
+
     fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600: give the file the mode open() would
@@ -166,6 +167,8 @@ def private_dir(directory: Path, *, failures: list[OSError] | None = None) -> bo
 def write_sealed(path: Path, magic: bytes, payload: bytes) -> None:
     """Replace the entry at `path` (0600) with `magic`, sha256(payload) and `payload`, through a temporary
     file and a rename: a reader sees the old entry or the new one. No fsync."""
+    import tempfile  # with shutil and random: not on a run that writes nothing
+
     fd, tmp = tempfile.mkstemp(prefix=".entry.", suffix=".tmp", dir=path.parent)  # 0600
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -3,7 +3,6 @@ and ASCII aliases made from display names."""
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -89,7 +88,14 @@ def inert_line_start(segment: str) -> str:
 
 
 #: A string as JSON writes it (quoted, escaped, non-ASCII kept): json.dumps(s, ensure_ascii=False) without
-#: its per-call overhead, for the plans' millions of values.
-encode_json_str: Callable[[str], str] = getattr(json.encoder, "c_encode_basestring", None) or (
-    json.encoder.py_encode_basestring
-)
+#: its per-call overhead, for the plans' millions of values. Taken from json's C accelerator directly, as
+#: json.encoder does: this module is imported by every command's start-up, which need not import json.
+encode_json_str: Callable[[str], str]
+try:
+    import _json
+
+    encode_json_str = _json.encode_basestring
+except ImportError:  # pragma: no cover - a Python without the accelerator
+    import json.encoder
+
+    encode_json_str = json.encoder.py_encode_basestring

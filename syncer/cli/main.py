@@ -3,16 +3,17 @@
 
 from __future__ import annotations
 
+import importlib
 import io
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
 import click
 
 from syncer import __version__
+from syncer.cli.commands import COMMANDS
 from syncer.cli.output import guarded_output
 from syncer.errors import SyncerError
 from syncer.interrupt import exit_code, stopped_line
@@ -22,7 +23,24 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 
 
 class SyncerGroup(click.Group):
-    """A group whose usage errors exit 1 and whose failures are one line."""
+    """A group whose usage errors exit 1 and whose failures are one line, and whose commands are imported
+    when asked for (see syncer.cli.commands)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is not None and cmd_name not in self.commands:
+            importlib.import_module(entry.module)  # its decorators add its commands to this group
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """click's list of commands, each shortened as click does, from the table: no module imported."""
+        rows = [(name, click.Command(name, help=entry.help)) for name, entry in sorted(COMMANDS.items())]
+        limit = formatter.width - 6 - max(len(name) for name, _ in rows)
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, command.get_short_help_str(limit)) for name, command in rows])
 
     def main(
         self,
@@ -93,6 +111,8 @@ class SyncerGroup(click.Group):
 
 def _traceback() -> None:
     """The traceback (--debug), each line escaped: exception texts quote paths and values."""
+    import traceback  # only for --debug: not on every command's start-up
+
     click.echo(inert_lines(traceback.format_exc().rstrip("\n").split("\n")), err=True, nl=False)
 
 

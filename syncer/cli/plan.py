@@ -51,7 +51,14 @@ if TYPE_CHECKING:
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="Also write the JSON plan to FILE (atomically), for `syncer apply --plan FILE` and CI "
-    "artifacts. Values are left out when redacting.",
+    "artifacts. Values are left out when redacting. With --format json, stdout then gets one summary line "
+    "instead of the same document again (see --print).",
+)
+@click.option(
+    "--print",
+    "print_too",
+    is_flag=True,
+    help="With --out and --format json: print the JSON plan on stdout as well as writing it.",
 )
 @click.option(
     "--detailed-exitcode",
@@ -73,6 +80,7 @@ def plan(
     state_path: Path | None,
     fmt: str | None,
     out: Path | None,
+    print_too: bool,
     detailed_exitcode: bool,
     redact: bool,
     force: bool,
@@ -172,7 +180,8 @@ def plan(
         drift = compute_drift(
             plan=the_plan, state=state, desired=desired, remote=remote, user_id_type=result.settings.target.user_id_type
         )
-    streamed = shown_format == "json" and drift is None  # a million values are never one string
+    repeated = shown_format == "json" and drift is None  # stdout's document is the file's
+    streamed = repeated and (out is None or print_too)  # a million values are never one string
     if out is not None or streamed:
         from syncer.report.plan_json import plan_chunks
 
@@ -189,7 +198,11 @@ def plan(
         else:
             for _ in pieces:
                 pass
-    if not streamed:
+    if repeated and not streamed and out is not None:
+        from syncer.plan.summary import summary_line
+
+        say(f"wrote {out.as_posix()}: {summary_line(the_plan)}")
+    if not repeated:
         refreshed = None
         if drift is not None:
             from syncer.report.drift import catalog_names

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from syncer.errors import LoadError
 from syncer.fieldtypes import field_type, unstorable_refusal
@@ -15,10 +16,13 @@ from syncer.load.schema import check
 from syncer.load.settings import Settings
 from syncer.load.templates import load_templates
 from syncer.load.yamlnodes import MapNode, Node, Scalar, text_of
-from syncer.load.yamlparse import load_tree, parse
-from syncer.load.yamlread import problem_of
+from syncer.load.yamlparse import parse, parse_tree
+from syncer.load.yamlread import problem_of, read_tree_bytes
 from syncer.model import Catalog, FieldDef, MetricDef, PersonDef, SemesterDef
 from syncer.problems import Problem
+
+if TYPE_CHECKING:
+    from syncer.load.cache import SchemaVerdicts
 
 #: Checks an email-only person of the catalog: (alias, email) -> (problem code, message) or None when fine.
 EmailCheck = Callable[[str, str], "tuple[str, str] | None"]
@@ -29,10 +33,16 @@ ANY_RAW_ID = re.compile(r"o[un]_[0-9a-f]{32}\Z")
 
 
 def load_catalog(
-    root: Path, root_display: str, settings: Settings, *, email_check: EmailCheck | None = None
+    root: Path,
+    root_display: str,
+    settings: Settings,
+    *,
+    email_check: EmailCheck | None = None,
+    verdicts: SchemaVerdicts | None = None,
 ) -> tuple[Catalog, list[Problem]]:
     """catalog.yaml. `email_check` looks at people given by email only (see syncer.people): its answer
-    becomes a problem at the person's line."""
+    becomes a problem at the person's line. With `verdicts`, the schema check is skipped for the bytes an
+    earlier run found valid, and a valid catalog is remembered there."""
     path = root / CATALOG_FILE
     display = display_path(root_display, CATALOG_FILE)
     if not path.is_file() and not path.is_symlink():  # a link, even a dangling one, is reported as a link
@@ -46,10 +56,17 @@ def load_catalog(
                 "catalog.yaml not found; run `syncer init` or create it (see the README)",
             )
         ]
-    tree, problems = load_tree(path, display, max_bytes=settings.max_file_bytes)
+    data = read_tree_bytes(path, display, max_bytes=settings.max_file_bytes)
+    if isinstance(data, Problem):
+        return Catalog(), [data]
+    tree, problems = parse_tree(data, display)
     if problems:
         return Catalog(), problems
-    return _catalog_from_tree(tree, display, settings, email_check)
+    known = verdicts is not None and verdicts.valid("catalog", data)
+    catalog, problems = _catalog_from_tree(tree, display, settings, email_check, schema_valid=known)
+    if verdicts is not None and not known and not problems:
+        verdicts.remember("catalog", data)
+    return catalog, problems
 
 
 def catalog_from_text(text: str, display: str, settings: Settings) -> tuple[Catalog, list[Problem]]:
@@ -65,9 +82,9 @@ def catalog_from_text(text: str, display: str, settings: Settings) -> tuple[Cata
 
 
 def _catalog_from_tree(
-    tree: Node | None, display: str, settings: Settings, email_check: EmailCheck | None
+    tree: Node | None, display: str, settings: Settings, email_check: EmailCheck | None, *, schema_valid: bool = False
 ) -> tuple[Catalog, list[Problem]]:
-    problems = check("catalog", tree, display) + unstorable_scalars(tree, display)
+    problems = ([] if schema_valid else check("catalog", tree, display)) + unstorable_scalars(tree, display)
     if problems or not isinstance(tree, MapNode):
         if tree is None:
             problems = [

@@ -4,7 +4,6 @@ the two in agreement; jsonschema is far too slow for a million values), then the
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -389,5 +388,7 @@ class DataChecker:
 
 def _did_you_mean(text: str, choices: Iterable[str]) -> str:
     names = list(choices)
+    import difflib  # only for a name not found
+
     close = difflib.get_close_matches(text, names, n=1, cutoff=0.75) if len(names) < 5000 else []
     return f" (did you mean {close[0]!r}?)" if close else ""

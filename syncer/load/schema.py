@@ -8,15 +8,16 @@ from __future__ import annotations
 import json
 import re
 from functools import cache
-from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from syncer import __version__
+from syncer.load.schemavalid import Unsure, is_valid
 from syncer.load.yamlnodes import MapNode, Node, Scalar, SeqNode, locate
 from syncer.problems import Problem
+
+if TYPE_CHECKING:
+    import jsonschema
 
 #: Where a release's schemas can be read: the repository's files at the release's tag (`v` + the version).
 #: Each schema's `$id` is its own address there; a test holds them to syncer's version.
@@ -35,10 +36,15 @@ def schema_url(name: str, *, version: str = __version__) -> str:
 
 
 def schema_dir() -> Path:
-    packaged = resources.files("syncer") / "schemas"
-    if packaged.is_dir():
-        return Path(str(packaged))
-    return Path(__file__).resolve().parents[2] / "schemas"
+    """Beside the package when installed, else the checkout's; importlib.resources (8 ms of imports) only
+    for a package that is not files on disk (a zip)."""
+    package = Path(__file__).resolve().parents[1]
+    for candidate in (package / "schemas", package.parent / "schemas"):
+        if candidate.is_dir():
+            return candidate
+    from importlib import resources
+
+    return Path(str(resources.files("syncer") / "schemas"))
 
 
 def schema_files() -> list[Path]:
@@ -55,6 +61,9 @@ def load_schema(name: str) -> dict[str, Any]:
 
 @cache
 def validator(name: str) -> jsonschema.protocols.Validator:
+    """jsonschema's validator, imported only for a tree found invalid (for its messages): see schemavalid."""
+    import jsonschema
+
     schema = load_schema(name)
     cls = jsonschema.validators.validator_for(schema)
     return cls(schema, format_checker=cls.FORMAT_CHECKER)
@@ -91,8 +100,14 @@ def typed(node: Node | None) -> Any:
 
 def check(name: str, tree: Node | None, display: str) -> list[Problem]:
     """Validate a tree against schema `name`; every error located at the node it concerns."""
+    instance = typed(tree)
+    try:
+        if is_valid(load_schema(name), instance):
+            return []
+    except Unsure:
+        pass  # jsonschema decides
     problems = []
-    for err in validator(name).iter_errors(typed(tree)):
+    for err in validator(name).iter_errors(instance):
         path = list(err.absolute_path)
         line, col = locate(tree, path)
         where = ".".join(str(p) for p in path) or "(top level)"

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from syncer.errors import StateError, StateUnavailable
-from syncer.load.cache import CheckCache
+from syncer.load.cache import CheckCache, SchemaVerdicts
 from syncer.load.catalog import load_catalog
 from syncer.load.data import DataChecker, FileResult
 from syncer.load.files import CATALOG_FILE, SETTINGS_FILE, display_path, walk_files
@@ -132,7 +132,10 @@ def _validate_root(
     settings, problems = load_settings(root, shown)
     uid = settings.target.user_id_type
     lookup = _PeopleLookup(shown, settings, people)
-    catalog, catalog_problems = load_catalog(root, shown, settings, email_check=lookup.email_check(uid))
+    verdicts = SchemaVerdicts(cache_dir, root, settings) if cache_dir is not None else None
+    catalog, catalog_problems = load_catalog(
+        root, shown, settings, email_check=lookup.email_check(uid), verdicts=verdicts
+    )
     email_only = any(p.id is None and p.email for p in catalog.people.values())
     cache = lookup.cache() if email_only else None
     catalog_problems += lookup.problems

@@ -121,13 +121,26 @@ def test_changes_and_forgets_exit_2(root: Path) -> None:
 
 def test_json_out_and_schema(root: Path, tmp_path: Path) -> None:
     out = tmp_path / "plan.json"
-    r = run("plan", "--root", str(root), "--format", "json", "--out", str(out))
+    r = run("plan", "--root", str(root), "--format", "json", "--out", str(out), "--print")
     assert r.exit_code == 0
     doc = json.loads(r.output)
     assert json.loads(out.read_text()) == doc
     jsonschema.Draft202012Validator(SCHEMA).validate(doc)
     assert doc["counts"]["values_to_create"] == 18 and doc["counts"]["requests_min"] == 1
     assert doc["git"]["commit"] == "nogit" and doc["state"]["exists"] is False
+
+
+def test_json_out_writes_the_document_once_and_says_so_on_stdout(root: Path, tmp_path: Path) -> None:
+    """The file is the document; stdout gets one line, not the same JSON again (--print asks for both)."""
+    out = tmp_path / "plan.json"
+    r = run("plan", "--root", str(root), "--format", "json", "--out", str(out))
+    assert r.exit_code == 0, r.output
+    doc = json.loads(out.read_text())
+    assert r.stdout == f"wrote {out.as_posix()}: {doc['summary']}\n"
+    assert doc["summary"].startswith("Plan: 18 values changed")
+    assert json.loads(run("plan", "--root", str(root), "--format", "json").output) == doc  # no --out: stdout
+    md = run("plan", "--root", str(root), "--format", "markdown", "--out", str(out))  # CI's comment and artifact
+    assert md.stdout.startswith("<!-- syncer:plan -->") and json.loads(out.read_text()) == doc
 
 
 def test_redaction_by_flag_and_env(root: Path, tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import httpx
 from click.testing import CliRunner
 
@@ -72,7 +73,8 @@ def test_help_text_on_the_command_and_every_option() -> None:
     result = CliRunner().invoke(cli, ["emulator", "--help"])
     assert result.exit_code == 0
     assert "Run a local Feishu emulator" in result.output
-    emulator = cli.commands["emulator"]
+    emulator = cli.get_command(click.Context(cli), "emulator")
+    assert emulator is not None
     for param in emulator.params:
         if param.name != "help":
             assert param.help, param.name

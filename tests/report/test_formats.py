@@ -30,10 +30,11 @@ def _text(pieces: list[Output]) -> str:
 
 
 def _choices(command: str, *group: str) -> list[str]:
-    found: click.Command = cli
+    found: click.Command | None = cli
     for name in (*group, command):
         assert isinstance(found, click.Group)
-        found = found.commands[name]
+        found = found.get_command(click.Context(cli), name)
+    assert found is not None
     (option,) = (p for p in found.params if p.name == "fmt")
     assert isinstance(option.type, click.Choice)
     return list(option.type.choices)
