@@ -1,15 +1,21 @@
 """Workbooks (.xlsx), through openpyxl: an optional extra (`pip install 'feishu-syncer[sheet]'`), imported
 only here and only when a workbook is read or written.
 
-Written: a sheet per semester, every value a text cell (format `@`, so that the workbook never turns an ID
-or a number into a float), a bold frozen header with a filter, drop-downs for metrics and people (their
-lists on a hidden sheet when they are long) and number checks on the value columns. Every sheet is
-protected without a password: what may not change (syncer.sheet.protect: a closed semester's sheet whole,
-the key cells of the rows written, the fields admins enter) is locked and greyed, with a note on its header;
-the rest, and the rows below for new ones, is open. The keys written are kept on a very hidden sheet.
+Written: a sheet per semester, each value a text cell (format `@`, so that the workbook never turns an ID
+into a float), except a number that reads back as exactly its text (a number cell), and a percentage
+shown with its `%` (syncer.sheet.look); a bold frozen header with a filter, drop-downs for metrics and
+people (their lists on a hidden sheet when they are long) and checks that take what import takes on the
+value columns. How it looks (syncer.sheet.look): a named font and size, wrapped text aligned to the top,
+widths by display width and rows tall enough for their notes, landscape and one page wide with the header
+on every page and gridlines, Excel's "number stored as text" mark turned off. Every sheet is protected
+without a password: what may not change (syncer.sheet.protect: a closed semester's sheet whole, the key
+cells of the rows written, the fields admins enter) is locked and greyed, with a note on its header; the
+rest, and the rows below for new ones, is open. The keys written are kept on a very hidden sheet; a legend
+sheet (syncer.sheet.legend) explains the workbook.
 
 Read: every cell with its number format; formulas by their saved result (the workbook is read twice:
-once for the formulas, once for their results); merged ranges named on each cell they cover.
+once for the formulas, once for their results); merged ranges named on each cell they cover. The legend
+and the lists are never read as data.
 """
 
 from __future__ import annotations
@@ -19,9 +25,23 @@ import zipfile
 from typing import TYPE_CHECKING, Any
 
 from syncer.errors import SyncerError
+from syncer.sheet.legend import write_legend
+from syncer.sheet.look import (
+    CJK_FONT,
+    FONT,
+    FONT_SIZE,
+    check_formula,
+    column_width,
+    has_wide,
+    ignore_text_numbers,
+    number_cell,
+    row_height,
+    shown,
+)
 from syncer.sheet.model import (
     FILE,
     KEYS_SHEET,
+    LEGEND_SHEET,
     LISTS_SHEET,
     METRIC,
     REVIEWEE,
@@ -45,6 +65,10 @@ UNPACKED_RATIO = 8  # a workbook may unpack to this many times max_file_bytes (i
 INLINE_LIST_LIMIT = 255  # characters Excel allows in a list written into the validation itself
 CHECKED_ROWS = 1000  # rows past the data that keep the drop-downs and checks, for new rows
 _BAD_TITLE = frozenset("[]:*?/\\")
+NUMBER_ADVICE = (
+    "A number: digits with an optional minus sign and decimal point (e.g. 1200000 or -3.5); no 1,200 or 1 200."
+)
+PERCENTAGE_ADVICE = "A percentage: e.g. 40% or 40 (the same value), a decimal point, no spaces: no 40 % or 0,4."
 GREY = "D9D9D9"  # the fill of the cells that may not change
 _KEYS = (SEMESTER, FILE, REVIEWEE, METRIC)
 
@@ -66,7 +90,7 @@ def sheet_title(alias: str, semester_id: str, taken: set[str]) -> str:
         and not alias.startswith("'")
         and not alias.endswith("'")
         and alias.lower() not in taken
-        and alias not in (LISTS_SHEET, KEYS_SHEET)
+        and alias not in (LISTS_SHEET, KEYS_SHEET, LEGEND_SHEET)
         and alias.isprintable()
     )
     title = alias if ok else semester_id
@@ -84,81 +108,133 @@ def illegal(text: str) -> bool:
 def render_xlsx(tables: list[OutTable], lists: Lists) -> bytes:
     """The workbook's bytes."""
     openpyxl = _openpyxl()
-    from openpyxl.styles import Font
-    from openpyxl.worksheet.datavalidation import DataValidation
-
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
     list_refs = _lists_sheet(wb, lists)
-    bold = Font(bold=True)
     taken: set[str] = set()
     keys: list[tuple[str, int, str | None, str | None]] = []
+    ranges: dict[str, str] = {}
     for table in tables:
         ws: Worksheet = wb.create_sheet(sheet_title(table.semester, table.semester_id, taken))
         _protect(ws, table, keys)
-        widths = [len(c) for c in table.columns]
-        for col, name in enumerate(table.columns, start=1):
-            cell = ws.cell(row=1, column=col)
-            cell.value = name
-            cell.data_type = "s"
-            cell.number_format = "@"
-            cell.font = bold
-        for r, (row, where) in enumerate(zip(table.rows, table.sources, strict=True), start=2):
-            for col, text in enumerate(row, start=1):
-                cell = ws.cell(row=r, column=col)
-                cell.number_format = "@"
-                if text is None:
-                    continue
-                if illegal(text):
-                    raise SyncerError(
-                        f"{where}: a value of this row holds a control character that a workbook cannot hold; "
-                        "export as csv (--format csv) or change the value"
-                    )
-                cell.value = text
-                cell.data_type = "s"  # never a formula, a number or a date
-                widths[col - 1] = max(widths[col - 1], max(len(x) for x in text.split("\n")))
+        _fill(ws, table)
         last = len(table.rows) + 1 + CHECKED_ROWS
-        for col, width in enumerate(widths, start=1):
-            letter = column_letter(col)
-            ws.column_dimensions[letter].width = min(width + 2, 60)
-            ws.column_dimensions[letter].number_format = "@"  # new rows typed in stay text
+        ranges[ws.title] = f"A1:{column_letter(len(table.columns))}{last}"
         ws.freeze_panes = "A2"
         ws.auto_filter.ref = f"A1:{column_letter(len(table.columns))}{len(table.rows) + 1}"
-        for col, kind in enumerate(table.kinds, start=1):
-            letter = column_letter(col)
-            rng = f"{letter}2:{letter}{last}"
-            dv = None
-            if kind in ("metric", "person"):
-                ref = list_refs["metric" if kind == "metric" else "person"]
-                if ref is None:
-                    continue
-                dv = DataValidation(type="list", formula1=ref, allow_blank=True)
-                if kind == "person":  # raw IDs are allowed too: a warning, not a refusal
-                    dv.errorStyle = "warning"
-                    dv.error = "Not a people alias of catalog.yaml; a raw user ID is fine too."
-                else:
-                    dv.error = "Not a metric alias of catalog.yaml."
-            elif kind in ("number", "percentage"):
-                dv = DataValidation(type="custom", formula1=f"ISNUMBER(--{letter}2)", allow_blank=True)
-                dv.error = (
-                    "A number: digits with an optional minus sign and decimal point (e.g. 1200000 or -3.5)."
-                    if kind == "number"
-                    else "A percentage: e.g. 40% or 40 (the same value)."
-                )
-            if dv is None:
-                continue
-            dv.showErrorMessage = True
-            dv.errorTitle = table.columns[col - 1]
-            ws.add_data_validation(dv)
-            dv.add(rng)
+        _print_setup(ws)
+        _checks(ws, table, list_refs, last)
     _keys_sheet(wb, keys)
     if LISTS_SHEET in wb.sheetnames:  # after the semesters' sheets
         wb.move_sheet(LISTS_SHEET, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(LISTS_SHEET))
     if not tables:
         wb.create_sheet("empty")
+    _print_setup(write_legend(wb, GREY))
     out = io.BytesIO()
     wb.save(out)
-    return out.getvalue()
+    parts = {i: ranges[name] for i, name in enumerate(wb.sheetnames, start=1) if name in ranges}
+    return ignore_text_numbers(out.getvalue(), parts)
+
+
+def _fill(ws: Any, table: OutTable) -> None:
+    """The header and the cells, in the workbook's font, wrapped and aligned to the top; a value of a number
+    column that reads back exactly as a number cell, every other a text cell (a percentage with its `%`:
+    syncer.sheet.look); columns as wide as their widest line (East Asian wide characters count two), rows as tall as
+    their longest note. The columns carry the same styles, for the rows typed below."""
+    from openpyxl.styles import Alignment, Font
+
+    plain, cjk = Font(name=FONT, size=FONT_SIZE, family=2), Font(name=CJK_FONT, size=FONT_SIZE, family=2)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    right = Alignment(wrap_text=True, vertical="top", horizontal="right")  # numbers and percentages
+    aligns = [right if kind in ("number", "percentage") else wrap for kind in table.kinds]
+    lines: list[list[str]] = [[name + "   "] for name in table.columns]  # the filter's button covers the end
+    for col, name in enumerate(table.columns, start=1):
+        cell = ws.cell(row=1, column=col)
+        cell.value = name
+        cell.data_type = "s"
+        cell.number_format = "@"
+        cell.font = Font(name=CJK_FONT if has_wide(name) else FONT, size=FONT_SIZE, family=2, bold=True)
+        cell.alignment = wrap
+    for r, (row, where) in enumerate(zip(table.rows, table.sources, strict=True), start=2):
+        for col, text in enumerate(row, start=1):
+            cell = ws.cell(row=r, column=col)
+            cell.number_format = "@"
+            cell.alignment = aligns[col - 1]
+            cell.font = plain
+            if text is None:
+                continue
+            if illegal(text):
+                raise SyncerError(
+                    f"{where}: a value of this row holds a control character that a workbook cannot hold; "
+                    "export as csv (--format csv) or change the value"
+                )
+            kind = table.kinds[col - 1]
+            number = number_cell(text, kind)
+            if number is None:
+                cell.value = shown(text, kind)
+                cell.data_type = "s"  # never a formula, a number or a date
+            else:
+                cell.value = number
+                cell.number_format = "General"
+            lines[col - 1].append(shown(text, kind))
+            if has_wide(text):
+                cell.font = cjk
+    widths = [column_width(texts) for texts in lines]
+    for col, width in enumerate(widths, start=1):
+        dim = ws.column_dimensions[column_letter(col)]
+        dim.width = width
+        dim.number_format = "@"  # new rows typed in stay text
+        dim.alignment = aligns[col - 1]
+        dim.font = plain
+    for r, row in enumerate(table.rows, start=2):
+        height = row_height([(t, widths[c]) for c, t in enumerate(row) if t is not None])
+        if height is not None:
+            ws.row_dimensions[r].height = height
+
+
+def _print_setup(ws: Any) -> None:
+    """Landscape, as many pages tall as it takes and one page wide, the header row on every page, the
+    gridlines printed."""
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.print_title_rows = "1:1"
+    ws.print_options.gridLines = True
+
+
+def _checks(ws: Any, table: OutTable, list_refs: dict[str, str | None], last: int) -> None:
+    """Drop-downs of metrics and people; on number and percentage columns, the import's grammar
+    (syncer.sheet.look.check_formula)."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    for col, kind in enumerate(table.kinds, start=1):
+        letter = column_letter(col)
+        dv = None
+        if kind in ("metric", "person"):
+            ref = list_refs["metric" if kind == "metric" else "person"]
+            if ref is None:
+                continue
+            dv = DataValidation(type="list", formula1=ref, allow_blank=True)
+            if kind == "person":  # raw IDs are allowed too: a warning, not a refusal
+                dv.errorStyle = "warning"
+                dv.error = "Not a people alias of catalog.yaml; a raw user ID is fine too."
+            else:
+                dv.error = "Not a metric alias of catalog.yaml."
+        elif kind in ("number", "percentage"):
+            formula = check_formula(f"{letter}2", kind)
+            if formula is None:
+                continue
+            dv = DataValidation(type="custom", formula1=formula, allow_blank=True)
+            dv.error = NUMBER_ADVICE if kind == "number" else PERCENTAGE_ADVICE
+        if dv is None:
+            continue
+        dv.showErrorMessage = True
+        dv.errorTitle = table.columns[col - 1]
+        ws.add_data_validation(dv)
+        dv.add(f"{letter}2:{letter}{last}")
 
 
 def _protect(ws: Any, table: OutTable, keys: list[tuple[str, int, str | None, str | None]]) -> None:
@@ -267,7 +343,7 @@ def read_xlsx(data: bytes, display: str, *, max_bytes: int | None = None) -> Boo
     for ws in values.worksheets:
         if ws.title == KEYS_SHEET:
             exported = _read_keys(ws)
-        elif ws.title != LISTS_SHEET:
+        elif ws.title not in (LISTS_SHEET, LEGEND_SHEET):
             tables.append(_table(ws, formulas[ws.title]))
     return Book(display, "xlsx", tuple(tables), exported=exported)
 
