@@ -57,7 +57,7 @@ _.showErrorMessage
 _.errorTitle
 _.sheet_state
 _.protection  # a sheet's and a cell's (syncer.sheet.protect: what may not change is locked)
-# sheet/xlsx.py, sheet/legend.py: how the workbook looks and prints (syncer.sheet.look).
+# sheet/styles.py, sheet/legend.py: how the workbook looks and prints (syncer.sheet.look).
 _.alignment
 _.orientation
 _.fitToWidth

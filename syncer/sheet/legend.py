@@ -8,6 +8,7 @@ from typing import Any
 
 from syncer.sheet.look import FONT, FONT_SIZE, LINE_POINTS, line_count
 from syncer.sheet.model import LEGEND_SHEET
+from syncer.sheet.styles import print_setup
 
 #: (what, what it means); the first two rows' first cells are drawn as the cells they explain.
 ROWS = (
@@ -53,9 +54,9 @@ ROWS = (
 WIDTHS = (22, 90)
 
 
-def write_legend(wb: Any, grey: str) -> Any:
-    """The legend sheet, protected without a password, after every other sheet; returned, for its print
-    setup."""
+def write_legend(wb: Any, grey: str) -> None:
+    """The legend sheet, protected without a password, printed as the semesters' sheets are, after every
+    other sheet."""
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.worksheet.protection import SheetProtection
 
@@ -74,4 +75,4 @@ def write_legend(wb: Any, grey: str) -> Any:
             ws.row_dimensions[r].height = lines * LINE_POINTS
     ws["A2"].fill = PatternFill("solid", fgColor=grey)
     ws.protection = SheetProtection(sheet=True, formatColumns=False, formatRows=False)
-    return ws
+    print_setup(ws)

@@ -1,16 +1,17 @@
 """Workbooks (.xlsx), through openpyxl: an optional extra (`pip install 'feishu-syncer[sheet]'`), imported
-only here and only when a workbook is read or written.
+only here (and in syncer.sheet.styles and syncer.sheet.legend, which write parts of the workbook) and only
+when a workbook is read or written.
 
 Written: a sheet per semester, each value a text cell (format `@`, so that the workbook never turns an ID
 into a float), except a number that reads back as exactly its text (a number cell), and a percentage
-shown with its `%` (syncer.sheet.look); a bold frozen header with a filter, drop-downs for metrics and
-people (their lists on a hidden sheet when they are long) and checks that take what import takes on the
-value columns. How it looks (syncer.sheet.look): a named font and size, wrapped text aligned to the top,
-widths by display width and rows tall enough for their notes, landscape and one page wide with the header
-on every page and gridlines, Excel's "number stored as text" mark turned off. Every sheet is protected
-without a password: what may not change (syncer.sheet.protect: a closed semester's sheet whole, the key
-cells of the rows written, the fields admins enter) is locked and greyed, with a note on its header; the
-rest, and the rows below for new ones, is open. The keys written are kept on a very hidden sheet; a legend
+shown with its `%`; a bold frozen header with a filter, drop-downs for metrics and people (their lists on
+a hidden sheet when they are long) and checks that take what import takes on the value columns. How it
+looks is decided in syncer.sheet.look and applied in syncer.sheet.styles: a named font and size, wrapped
+text aligned to the top, widths by display width and rows tall enough for their notes, landscape and one
+page wide with the header on every page and gridlines, Excel's "number stored as text" mark turned off.
+Every sheet is protected without a password: what may not change (syncer.sheet.protect: a closed
+semester's sheet whole, the key cells of the rows written, the fields admins enter) is locked and greyed,
+with a note on its header; the rest, and the rows below for new ones, is open. The keys written are kept on a very hidden sheet; a legend
 sheet (syncer.sheet.legend) explains the workbook.
 
 Read: every cell with its number format; formulas by their saved result (the workbook is read twice:
@@ -26,18 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from syncer.errors import SyncerError
 from syncer.sheet.legend import write_legend
-from syncer.sheet.look import (
-    CJK_FONT,
-    FONT,
-    FONT_SIZE,
-    check_formula,
-    column_width,
-    has_wide,
-    ignore_text_numbers,
-    number_cell,
-    row_height,
-    shown,
-)
+from syncer.sheet.look import check_formula, ignore_text_numbers
 from syncer.sheet.model import (
     FILE,
     KEYS_SHEET,
@@ -52,6 +42,7 @@ from syncer.sheet.model import (
     column_letter,
 )
 from syncer.sheet.protect import KEY_NOTE, admin_reason, closed_reason
+from syncer.sheet.styles import fill_table, print_setup
 from syncer.sheet.table import Lists, OutTable
 
 if TYPE_CHECKING:
@@ -98,13 +89,6 @@ def sheet_title(alias: str, semester_id: str, taken: set[str]) -> str:
     return title
 
 
-def illegal(text: str) -> bool:
-    """Whether a workbook cannot hold `text` (control characters other than tab and line breaks)."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    return ILLEGAL_CHARACTERS_RE.search(text) is not None
-
-
 def render_xlsx(tables: list[OutTable], lists: Lists) -> bytes:
     """The workbook's bytes."""
     openpyxl = _openpyxl()
@@ -117,92 +101,23 @@ def render_xlsx(tables: list[OutTable], lists: Lists) -> bytes:
     for table in tables:
         ws: Worksheet = wb.create_sheet(sheet_title(table.semester, table.semester_id, taken))
         _protect(ws, table, keys)
-        _fill(ws, table)
+        fill_table(ws, table)
         last = len(table.rows) + 1 + CHECKED_ROWS
         ranges[ws.title] = f"A1:{column_letter(len(table.columns))}{last}"
         ws.freeze_panes = "A2"
         ws.auto_filter.ref = f"A1:{column_letter(len(table.columns))}{len(table.rows) + 1}"
-        _print_setup(ws)
+        print_setup(ws)
         _checks(ws, table, list_refs, last)
     _keys_sheet(wb, keys)
     if LISTS_SHEET in wb.sheetnames:  # after the semesters' sheets
         wb.move_sheet(LISTS_SHEET, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(LISTS_SHEET))
     if not tables:
         wb.create_sheet("empty")
-    _print_setup(write_legend(wb, GREY))
+    write_legend(wb, GREY)
     out = io.BytesIO()
     wb.save(out)
     parts = {i: ranges[name] for i, name in enumerate(wb.sheetnames, start=1) if name in ranges}
     return ignore_text_numbers(out.getvalue(), parts)
-
-
-def _fill(ws: Any, table: OutTable) -> None:
-    """The header and the cells, in the workbook's font, wrapped and aligned to the top; a value of a number
-    column that reads back exactly as a number cell, every other a text cell (a percentage with its `%`:
-    syncer.sheet.look); columns as wide as their widest line (East Asian wide characters count two), rows as tall as
-    their longest note. The columns carry the same styles, for the rows typed below."""
-    from openpyxl.styles import Alignment, Font
-
-    plain, cjk = Font(name=FONT, size=FONT_SIZE, family=2), Font(name=CJK_FONT, size=FONT_SIZE, family=2)
-    wrap = Alignment(wrap_text=True, vertical="top")
-    right = Alignment(wrap_text=True, vertical="top", horizontal="right")  # numbers and percentages
-    aligns = [right if kind in ("number", "percentage") else wrap for kind in table.kinds]
-    lines: list[list[str]] = [[name + "   "] for name in table.columns]  # the filter's button covers the end
-    for col, name in enumerate(table.columns, start=1):
-        cell = ws.cell(row=1, column=col)
-        cell.value = name
-        cell.data_type = "s"
-        cell.number_format = "@"
-        cell.font = Font(name=CJK_FONT if has_wide(name) else FONT, size=FONT_SIZE, family=2, bold=True)
-        cell.alignment = wrap
-    for r, (row, where) in enumerate(zip(table.rows, table.sources, strict=True), start=2):
-        for col, text in enumerate(row, start=1):
-            cell = ws.cell(row=r, column=col)
-            cell.number_format = "@"
-            cell.alignment = aligns[col - 1]
-            cell.font = plain
-            if text is None:
-                continue
-            if illegal(text):
-                raise SyncerError(
-                    f"{where}: a value of this row holds a control character that a workbook cannot hold; "
-                    "export as csv (--format csv) or change the value"
-                )
-            kind = table.kinds[col - 1]
-            number = number_cell(text, kind)
-            if number is None:
-                cell.value = shown(text, kind)
-                cell.data_type = "s"  # never a formula, a number or a date
-            else:
-                cell.value = number
-                cell.number_format = "General"
-            lines[col - 1].append(shown(text, kind))
-            if has_wide(text):
-                cell.font = cjk
-    widths = [column_width(texts) for texts in lines]
-    for col, width in enumerate(widths, start=1):
-        dim = ws.column_dimensions[column_letter(col)]
-        dim.width = width
-        dim.number_format = "@"  # new rows typed in stay text
-        dim.alignment = aligns[col - 1]
-        dim.font = plain
-    for r, row in enumerate(table.rows, start=2):
-        height = row_height([(t, widths[c]) for c, t in enumerate(row) if t is not None])
-        if height is not None:
-            ws.row_dimensions[r].height = height
-
-
-def _print_setup(ws: Any) -> None:
-    """Landscape, as many pages tall as it takes and one page wide, the header row on every page, the
-    gridlines printed."""
-    from openpyxl.worksheet.properties import PageSetupProperties
-
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    ws.print_title_rows = "1:1"
-    ws.print_options.gridLines = True
 
 
 def _checks(ws: Any, table: OutTable, list_refs: dict[str, str | None], last: int) -> None:
