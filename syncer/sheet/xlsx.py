@@ -11,8 +11,8 @@ text aligned to the top, widths by display width and rows tall enough for their 
 page wide with the header on every page and gridlines, Excel's "number stored as text" mark turned off.
 Every sheet is protected without a password: what may not change (syncer.sheet.protect: a closed
 semester's sheet whole, the key cells of the rows written, the fields admins enter) is locked and greyed,
-with a note on its header; the rest, and the rows below for new ones, is open. The keys written are kept on a very hidden sheet; a legend
-sheet (syncer.sheet.legend) explains the workbook.
+with a note on its header; the rest, and the rows below for new ones, is open. The keys written are kept
+on a very hidden sheet; a legend sheet (syncer.sheet.legend) explains the workbook.
 
 Read: every cell with its number format; formulas by their saved result (the workbook is read twice:
 once for the formulas, once for their results); merged ranges named on each cell they cover. The legend
