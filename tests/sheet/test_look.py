@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import shutil
-import subprocess
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -34,6 +33,7 @@ from syncer.sheet.look import (
 )
 from syncer.sheet.model import Cell
 from syncer.sheet.table import ColumnKind
+from tests.sheet.helpers import soffice
 
 
 def test_east_asian_wide_characters_count_two_columns() -> None:
@@ -134,17 +134,8 @@ def test_the_checks_take_exactly_what_the_import_takes_in_libreoffice(tmp_path: 
         ws.cell(row=r, column=2, value="=" + str(check_formula(f"A{r}", "number")))
         ws.cell(row=r, column=3, value="=" + str(check_formula(f"A{r}", "percentage")))
     wb.save(tmp_path / "checks.xlsx")
-    subprocess.run(
-        [
-            *("soffice", f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless"),
-            *("--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76"),  # comma, quote, UTF-8
-            *("--outdir", str(tmp_path), str(tmp_path / "checks.xlsx")),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    rows = list(csv.reader((tmp_path / "checks.csv").open(encoding="utf-8")))[1:]
+    out = soffice(tmp_path / "checks.xlsx", "csv:Text - txt - csv (StarCalc):44,34,76", tmp_path)  # UTF-8
+    rows = list(csv.reader(out.open(encoding="utf-8")))[1:]
     assert [r[0] for r in rows] == TYPED
     for text, number, percentage in rows:
         assert (number == "TRUE") == _grammar(text, "number"), text

@@ -14,19 +14,7 @@ from syncer.sheet.model import column_letter
 from syncer.sheet.table import ColumnKind
 from syncer.sheet.xlsx import CHECKED_ROWS
 from tests.example import copy_example
-from tests.sheet.helpers import cells_of, export, run
-
-NOTE = "销售目标说明：第一季度按新客户计算，续约另计入\\nsecond line\\nthird line"
-
-
-def _with_note(root: Path) -> None:
-    """alice's nps gets a three-line note whose first line is Chinese."""
-    path = root / "teams" / "sales.yaml"
-    text = path.read_text(encoding="utf-8")
-    assert "      actual: 42\n" in text
-    path.write_text(
-        text.replace("      actual: 42\n", f'      actual: 42\n      note: "{NOTE}"\n', 1), encoding="utf-8"
-    )
+from tests.sheet.helpers import cells_of, export, run, with_note
 
 
 def test_the_workbook_renders_right(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -36,7 +24,7 @@ def test_the_workbook_renders_right(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     stored as text" marks."""
     monkeypatch.chdir(tmp_path)
     root = copy_example(tmp_path / "metrics")
-    _with_note(root)
+    with_note(root)
     book = export(root, tmp_path / "book.xlsx", "--semester", "2026-H2")
     ws = openpyxl.load_workbook(book)["2026-H2"]
     header = {c.value: c for c in ws[1]}
