@@ -50,13 +50,15 @@ def with_note(root: Path) -> None:
     )
 
 
-def soffice(src: Path, target: str, outdir: Path) -> Path:
+def soffice(src: Path, target: str, outdir: Path, *, infilter: str | None = None) -> Path:
     """`src` converted by LibreOffice, headless, with a profile of its own (beside `outdir`), to `target`
-    (a suffix, with the filter's options after a colon); the converted file."""
+    (a suffix, with the filter's options after a colon; `infilter` reads `src` so, e.g. a csv file's
+    separator, quote and encoding); the converted file."""
     profile = outdir.parent / f"{outdir.name}-profile"
+    reading = [f"--infilter={infilter}"] if infilter is not None else []
     subprocess.run(
         [
-            *("soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless"),
+            *("soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless", *reading),
             *("--convert-to", target, "--outdir", str(outdir), str(src)),
         ],
         check=True,

@@ -1,6 +1,7 @@
 """The exported workbook as LibreOffice shows it (headless, a profile of its own): printed one page wide
-with the header row on every page of a semester and every line of a note, and saved again by LibreOffice,
-imported as nothing to change. Skipped where LibreOffice (soffice) or poppler's pdftotext is missing."""
+with the header row on every page of a semester and every line of a note; saved again by LibreOffice (a
+workbook, and a csv export with `;` separators), imported as nothing to change. Skipped where LibreOffice
+(soffice) or poppler's pdftotext is missing."""
 
 from __future__ import annotations
 
@@ -45,4 +46,18 @@ def test_a_workbook_saved_again_by_libreoffice_imports_as_nothing_to_change(root
     saved = soffice(export(root, tmp_path / "book.xlsx"), "xlsx", tmp_path / "out")
     r = run("sheet", "import", str(saved), "--root", str(root))
     assert r.exit_code == 0 and "nothing to change" in r.output, r.output
+    assert snapshot(root) == before
+
+
+def test_a_csv_export_saved_again_with_semicolons_imports_as_nothing_to_change(root: Path, tmp_path: Path) -> None:
+    """As LibreOffice saves csv where the list separator is `;`: it reads the export's cells as numbers and
+    percentages (`50%` comes back `50.00%`) and quotes the text; the values are the same."""
+    with_note(root)
+    before = snapshot(root)
+    book = export(root, tmp_path / "book.csv")
+    saved = soffice(book, "csv:Text - txt - csv (StarCalc):59,34,76,1", tmp_path / "out", infilter="CSV:44,34,76,1")
+    assert saved.read_text(encoding="utf-8").startswith('"semester";"file";')
+    r = run("sheet", "import", str(saved), "--root", str(root))
+    assert r.exit_code == 0 and "nothing to change" in r.output, r.output
+    assert "separated by ';'" in r.output
     assert snapshot(root) == before
