@@ -61,6 +61,14 @@ _.showErrorMessage
 _.errorTitle
 _.sheet_state
 _.protection  # a sheet's and a cell's (syncer.sheet.protect: what may not change is locked)
+# sheet/styles.py, sheet/legend.py: how the workbook looks and prints (syncer.sheet.look).
+_.alignment
+_.orientation
+_.fitToWidth
+_.fitToHeight
+_.pageSetUpPr
+_.print_title_rows
+_.gridLines
 
 # state/postgres/schema.py: schema_sql(), the DDL a DBA runs by hand (docs/state.md, "The postgres backend").
 _.schema_sql

@@ -52,11 +52,14 @@ def sheet_export(
 
     Columns: file (the data file, relative to the root), reviewee and metric (their aliases as written),
     then every field of the catalog by alias; csv puts the semester first, a workbook has a sheet per
-    semester. Every value is the text the YAML holds, as a text cell (never a float). A workbook has a
-    frozen header, drop-downs for metrics and people and number checks on the value columns, and its
-    sheets are protected (no password): a closed semester, admin-only fields and the key cells of the rows
-    are locked and grey; csv is UTF-8 with a byte order mark. With --redact-values the value cells are left
-    blank (the structure alone).
+    semester. Every value is the text the YAML holds: in a workbook, a number is a number cell where it
+    reads back as exactly that text, a percentage shows its % (30 as 30%), everything else is a text cell
+    (never a guessed float). A workbook has a frozen header, drop-downs for metrics and
+    people, checks on the value columns that take what import takes, wrapped notes, a print setup
+    (landscape, one page wide, the header on every page) and a legend sheet; its sheets are protected (no
+    password): a closed semester, admin-only fields and the key cells of the rows are locked and grey. csv
+    is UTF-8 with a byte order mark. With --redact-values the value cells are left blank (the structure
+    alone).
     """
     from syncer.errors import SyncerError
     from syncer.fsio import atomic_write

@@ -19,6 +19,9 @@ LISTS_SHEET = "_syncer_lists"
 #: The very hidden sheet of an exported workbook that holds the key of each row it wrote (sheet, row,
 #: reviewee, metric), so that an import can refuse an edit of one (syncer.sheet.protect); never read as data.
 KEYS_SHEET = "_syncer_keys"
+#: The sheet of an exported workbook that explains it to the people editing it (syncer.sheet.legend); never
+#: read as data.
+LEGEND_SHEET = "_syncer_legend"
 
 CellValue = str | int | float | bool | datetime | date | time | timedelta | None
 

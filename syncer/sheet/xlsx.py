@@ -1,15 +1,22 @@
 """Workbooks (.xlsx), through openpyxl: an optional extra (`pip install 'feishu-syncer[sheet]'`), imported
-only here and only when a workbook is read or written.
+only here (and in syncer.sheet.styles and syncer.sheet.legend, which write parts of the workbook) and only
+when a workbook is read or written.
 
-Written: a sheet per semester, every value a text cell (format `@`, so that the workbook never turns an ID
-or a number into a float), a bold frozen header with a filter, drop-downs for metrics and people (their
-lists on a hidden sheet when they are long) and number checks on the value columns. Every sheet is
-protected without a password: what may not change (syncer.sheet.protect: a closed semester's sheet whole,
-the key cells of the rows written, the fields admins enter) is locked and greyed, with a note on its header;
-the rest, and the rows below for new ones, is open. The keys written are kept on a very hidden sheet.
+Written: a sheet per semester, each value a text cell (format `@`, so that the workbook never turns an ID
+into a float), except a number that reads back as exactly its text (a number cell), and a percentage
+shown with its `%`; a bold frozen header with a filter, drop-downs for metrics and people (their lists on
+a hidden sheet when they are long) and checks that take what import takes on the value columns. How it
+looks is decided in syncer.sheet.look and applied in syncer.sheet.styles: a named font and size, wrapped
+text aligned to the top, widths by display width and rows tall enough for their notes, landscape and one
+page wide with the header on every page and gridlines, Excel's "number stored as text" mark turned off.
+Every sheet is protected without a password: what may not change (syncer.sheet.protect: a closed
+semester's sheet whole, the key cells of the rows written, the fields admins enter) is locked and greyed,
+with a note on its header; the rest, and the rows below for new ones, is open. The keys written are kept
+on a very hidden sheet; a legend sheet (syncer.sheet.legend) explains the workbook.
 
 Read: every cell with its number format; formulas by their saved result (the workbook is read twice:
-once for the formulas, once for their results); merged ranges named on each cell they cover.
+once for the formulas, once for their results); merged ranges named on each cell they cover. The legend
+and the lists are never read as data.
 """
 
 from __future__ import annotations
@@ -19,9 +26,12 @@ import zipfile
 from typing import TYPE_CHECKING, Any
 
 from syncer.errors import SyncerError
+from syncer.sheet.legend import write_legend
+from syncer.sheet.look import check_formula, ignore_text_numbers
 from syncer.sheet.model import (
     FILE,
     KEYS_SHEET,
+    LEGEND_SHEET,
     LISTS_SHEET,
     METRIC,
     REVIEWEE,
@@ -32,6 +42,7 @@ from syncer.sheet.model import (
     column_letter,
 )
 from syncer.sheet.protect import KEY_NOTE, admin_reason, closed_reason
+from syncer.sheet.styles import fill_table, print_setup
 from syncer.sheet.table import Lists, OutTable
 
 if TYPE_CHECKING:
@@ -45,6 +56,10 @@ UNPACKED_RATIO = 8  # a workbook may unpack to this many times max_file_bytes (i
 INLINE_LIST_LIMIT = 255  # characters Excel allows in a list written into the validation itself
 CHECKED_ROWS = 1000  # rows past the data that keep the drop-downs and checks, for new rows
 _BAD_TITLE = frozenset("[]:*?/\\")
+NUMBER_ADVICE = (
+    "A number: digits with an optional minus sign and decimal point (e.g. 1200000 or -3.5); no 1,200 or 1 200."
+)
+PERCENTAGE_ADVICE = "A percentage: e.g. 40% or 40 (the same value), a decimal point, no spaces: no 40 % or 0,4."
 GREY = "D9D9D9"  # the fill of the cells that may not change
 _KEYS = (SEMESTER, FILE, REVIEWEE, METRIC)
 
@@ -66,7 +81,7 @@ def sheet_title(alias: str, semester_id: str, taken: set[str]) -> str:
         and not alias.startswith("'")
         and not alias.endswith("'")
         and alias.lower() not in taken
-        and alias not in (LISTS_SHEET, KEYS_SHEET)
+        and alias not in (LISTS_SHEET, KEYS_SHEET, LEGEND_SHEET)
         and alias.isprintable()
     )
     title = alias if ok else semester_id
@@ -74,91 +89,67 @@ def sheet_title(alias: str, semester_id: str, taken: set[str]) -> str:
     return title
 
 
-def illegal(text: str) -> bool:
-    """Whether a workbook cannot hold `text` (control characters other than tab and line breaks)."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    return ILLEGAL_CHARACTERS_RE.search(text) is not None
-
-
 def render_xlsx(tables: list[OutTable], lists: Lists) -> bytes:
     """The workbook's bytes."""
     openpyxl = _openpyxl()
-    from openpyxl.styles import Font
-    from openpyxl.worksheet.datavalidation import DataValidation
-
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
     list_refs = _lists_sheet(wb, lists)
-    bold = Font(bold=True)
     taken: set[str] = set()
     keys: list[tuple[str, int, str | None, str | None]] = []
+    ranges: dict[str, str] = {}
     for table in tables:
         ws: Worksheet = wb.create_sheet(sheet_title(table.semester, table.semester_id, taken))
         _protect(ws, table, keys)
-        widths = [len(c) for c in table.columns]
-        for col, name in enumerate(table.columns, start=1):
-            cell = ws.cell(row=1, column=col)
-            cell.value = name
-            cell.data_type = "s"
-            cell.number_format = "@"
-            cell.font = bold
-        for r, (row, where) in enumerate(zip(table.rows, table.sources, strict=True), start=2):
-            for col, text in enumerate(row, start=1):
-                cell = ws.cell(row=r, column=col)
-                cell.number_format = "@"
-                if text is None:
-                    continue
-                if illegal(text):
-                    raise SyncerError(
-                        f"{where}: a value of this row holds a control character that a workbook cannot hold; "
-                        "export as csv (--format csv) or change the value"
-                    )
-                cell.value = text
-                cell.data_type = "s"  # never a formula, a number or a date
-                widths[col - 1] = max(widths[col - 1], max(len(x) for x in text.split("\n")))
+        fill_table(ws, table)
         last = len(table.rows) + 1 + CHECKED_ROWS
-        for col, width in enumerate(widths, start=1):
-            letter = column_letter(col)
-            ws.column_dimensions[letter].width = min(width + 2, 60)
-            ws.column_dimensions[letter].number_format = "@"  # new rows typed in stay text
+        ranges[ws.title] = f"A1:{column_letter(len(table.columns))}{last}"
         ws.freeze_panes = "A2"
         ws.auto_filter.ref = f"A1:{column_letter(len(table.columns))}{len(table.rows) + 1}"
-        for col, kind in enumerate(table.kinds, start=1):
-            letter = column_letter(col)
-            rng = f"{letter}2:{letter}{last}"
-            dv = None
-            if kind in ("metric", "person"):
-                ref = list_refs["metric" if kind == "metric" else "person"]
-                if ref is None:
-                    continue
-                dv = DataValidation(type="list", formula1=ref, allow_blank=True)
-                if kind == "person":  # raw IDs are allowed too: a warning, not a refusal
-                    dv.errorStyle = "warning"
-                    dv.error = "Not a people alias of catalog.yaml; a raw user ID is fine too."
-                else:
-                    dv.error = "Not a metric alias of catalog.yaml."
-            elif kind in ("number", "percentage"):
-                dv = DataValidation(type="custom", formula1=f"ISNUMBER(--{letter}2)", allow_blank=True)
-                dv.error = (
-                    "A number: digits with an optional minus sign and decimal point (e.g. 1200000 or -3.5)."
-                    if kind == "number"
-                    else "A percentage: e.g. 40% or 40 (the same value)."
-                )
-            if dv is None:
-                continue
-            dv.showErrorMessage = True
-            dv.errorTitle = table.columns[col - 1]
-            ws.add_data_validation(dv)
-            dv.add(rng)
+        print_setup(ws)
+        _checks(ws, table, list_refs, last)
     _keys_sheet(wb, keys)
     if LISTS_SHEET in wb.sheetnames:  # after the semesters' sheets
         wb.move_sheet(LISTS_SHEET, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(LISTS_SHEET))
     if not tables:
         wb.create_sheet("empty")
+    write_legend(wb, GREY)
     out = io.BytesIO()
     wb.save(out)
-    return out.getvalue()
+    parts = {i: ranges[name] for i, name in enumerate(wb.sheetnames, start=1) if name in ranges}
+    return ignore_text_numbers(out.getvalue(), parts)
+
+
+def _checks(ws: Any, table: OutTable, list_refs: dict[str, str | None], last: int) -> None:
+    """Drop-downs of metrics and people; on number and percentage columns, the import's grammar
+    (syncer.sheet.look.check_formula)."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    for col, kind in enumerate(table.kinds, start=1):
+        letter = column_letter(col)
+        dv = None
+        if kind in ("metric", "person"):
+            ref = list_refs["metric" if kind == "metric" else "person"]
+            if ref is None:
+                continue
+            dv = DataValidation(type="list", formula1=ref, allow_blank=True)
+            if kind == "person":  # raw IDs are allowed too: a warning, not a refusal
+                dv.errorStyle = "warning"
+                dv.error = "Not a people alias of catalog.yaml; a raw user ID is fine too."
+            else:
+                dv.error = "Not a metric alias of catalog.yaml."
+        elif kind in ("number", "percentage"):
+            formula = check_formula(f"{letter}2", kind)
+            if formula is None:
+                continue
+            dv = DataValidation(type="custom", formula1=formula, allow_blank=True)
+            dv.error = NUMBER_ADVICE if kind == "number" else PERCENTAGE_ADVICE
+        if dv is None:
+            continue
+        dv.showErrorMessage = True
+        dv.errorTitle = table.columns[col - 1]
+        ws.add_data_validation(dv)
+        dv.add(f"{letter}2:{letter}{last}")
 
 
 def _protect(ws: Any, table: OutTable, keys: list[tuple[str, int, str | None, str | None]]) -> None:
@@ -267,7 +258,7 @@ def read_xlsx(data: bytes, display: str, *, max_bytes: int | None = None) -> Boo
     for ws in values.worksheets:
         if ws.title == KEYS_SHEET:
             exported = _read_keys(ws)
-        elif ws.title != LISTS_SHEET:
+        elif ws.title not in (LISTS_SHEET, LEGEND_SHEET):
             tables.append(_table(ws, formulas[ws.title]))
     return Book(display, "xlsx", tuple(tables), exported=exported)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import subprocess
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +34,38 @@ def export(root: Path, out: Path, *extra: str) -> Path:
     r = run("sheet", "export", "--root", str(root), "--out", str(out), *extra)
     assert r.exit_code == 0, r.output
     return out
+
+
+#: A three-line note whose first line is Chinese (YAML double-quoted: \n is a line break).
+NOTE = "销售目标说明：第一季度按新客户计算，续约另计入\\nsecond line\\nthird line"
+
+
+def with_note(root: Path) -> None:
+    """alice's nps in the example gets NOTE."""
+    path = root / "teams" / "sales.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "      actual: 42\n" in text
+    path.write_text(
+        text.replace("      actual: 42\n", f'      actual: 42\n      note: "{NOTE}"\n', 1), encoding="utf-8"
+    )
+
+
+def soffice(src: Path, target: str, outdir: Path, *, infilter: str | None = None) -> Path:
+    """`src` converted by LibreOffice, headless, with a profile of its own (beside `outdir`), to `target`
+    (a suffix, with the filter's options after a colon; `infilter` reads `src` so, e.g. a csv file's
+    separator, quote and encoding); the converted file."""
+    profile = outdir.parent / f"{outdir.name}-profile"
+    reading = [f"--infilter={infilter}"] if infilter is not None else []
+    subprocess.run(
+        [
+            *("soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless", *reading),
+            *("--convert-to", target, "--outdir", str(outdir), str(src)),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    return outdir / f"{src.stem}.{target.split(':')[0]}"
 
 
 def cells_of(ws: Any, reviewee: str, metric: str) -> dict[str, Any]:

@@ -32,7 +32,7 @@ def test_export_then_import_changes_no_byte(root: Path, tmp_path: Path, suffix: 
     assert snapshot(root) == before
 
 
-def test_the_export_holds_the_yaml_text_as_text_cells(root: Path, tmp_path: Path) -> None:
+def test_the_export_holds_numbers_as_numbers_where_exact_and_the_rest_as_text_cells(root: Path, tmp_path: Path) -> None:
     book = export(root, tmp_path / "book.xlsx")
     wb = openpyxl.load_workbook(book)
     assert wb.sheetnames[:2] == ["2026-H2", "2026-H1"]
@@ -40,9 +40,11 @@ def test_the_export_holds_the_yaml_text_as_text_cells(root: Path, tmp_path: Path
     assert ws.freeze_panes == "A2"
     assert [c.value for c in ws[1]][:4] == ["file", "reviewee", "metric", "weight"]
     row = cells_of(ws, "dev.patel", "incidents")
-    assert row["weight"].value == "30" and row["weight"].data_type == "s" and row["weight"].number_format == "@"
-    assert cells_of(ws, "tang.rui", "csat")["actual"].value == "4.7"
+    assert row["weight"].value == "30%" and row["weight"].data_type == "s"  # the YAML's 30, with its %
+    assert cells_of(ws, "tang.rui", "csat")["actual"].value == 4.7
     assert cells_of(ws, "alice", "revenue")["weight"].value == "60%"
+    unit = cells_of(ws, "alice", "revenue")["unit"]
+    assert unit.value == "CNY" and unit.data_type == "s" and unit.number_format == "@"
     kinds = {str(dv.sqref)[0]: dv for dv in ws.data_validations.dataValidation}
     assert kinds["C"].type == "list"  # metric
     assert kinds["B"].type == "list" and kinds["B"].errorStyle == "warning"  # people: raw IDs allowed

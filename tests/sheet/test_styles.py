@@ -1,0 +1,87 @@
+"""The cells of an exported workbook as people see them: read back with openpyxl, each property asserted;
+the workbook still imports as nothing to change."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from syncer.sheet.look import check_formula
+from syncer.sheet.model import column_letter
+from syncer.sheet.table import ColumnKind
+from syncer.sheet.xlsx import CHECKED_ROWS
+from tests.example import copy_example
+from tests.sheet.helpers import cells_of, export, run, with_note
+
+
+def test_the_workbook_renders_right(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Named font and size, wrapped notes aligned to the top in rows tall enough for every line, widths by
+    display width, numbers as numbers and percentages with their % (both aligned right), landscape one page
+    wide with the header on every page and gridlines, a frozen header, the number checks, and no "number
+    stored as text" marks."""
+    monkeypatch.chdir(tmp_path)
+    root = copy_example(tmp_path / "metrics")
+    with_note(root)
+    book = export(root, tmp_path / "book.xlsx", "--semester", "2026-H2")
+    ws = openpyxl.load_workbook(book)["2026-H2"]
+    header = {c.value: c for c in ws[1]}
+    for c in header.values():
+        assert (c.font.name, c.font.sz, c.font.b) == ("Calibri", 11, True)
+    alice = cells_of(ws, "alice", "nps")
+    note = alice["note"]
+    assert note.value == "销售目标说明：第一季度按新客户计算，续约另计入\nsecond line\nthird line"
+    assert (note.font.name, note.font.sz) == ("Microsoft YaHei", 11)
+    assert (alice["target"].font.name, alice["target"].font.sz) == ("Calibri", 11)
+    assert note.alignment.wrap_text and note.alignment.vertical == "top"
+    assert alice["target"].alignment.wrap_text and alice["target"].alignment.vertical == "top"
+    letter = note.column_letter
+    assert ws.column_dimensions[letter].width == 23 * 2 + 2  # the Chinese line, each character two columns
+    assert ws.row_dimensions[note.row].height == 3 * 18  # three lines of Microsoft YaHei 11
+    assert ws.row_dimensions[cells_of(ws, "bob", "nps")["note"].row].height is None
+    weight = alice["weight"]
+    assert weight.value == "40%" and weight.data_type == "s" and weight.alignment.horizontal == "right"
+    assert alice["target"].value == 45 and alice["target"].data_type == "n"
+    assert alice["target"].alignment.horizontal == "right" and note.alignment.horizontal is None
+    assert ws.page_setup.orientation == "landscape"
+    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.print_title_rows == "$1:$1"
+    assert ws.print_options.gridLines
+    assert ws.freeze_panes == "A2"
+    checks = {str(dv.sqref).split(":")[0]: dv for dv in ws.data_validations.dataValidation}
+    kinds: tuple[tuple[str, ColumnKind], ...] = (("weight", "percentage"), ("target", "number"))
+    for name, kind in kinds:
+        col = header[name].column_letter
+        dv = checks[f"{col}2"]
+        assert dv.type == "custom" and dv.formula1 == check_formula(f"{col}2", kind) and dv.showErrorMessage
+    with zipfile.ZipFile(book) as z:
+        xml = z.read("xl/worksheets/sheet1.xml").decode()
+    every = f"A1:{column_letter(ws.max_column)}{ws.max_row + CHECKED_ROWS}"  # the rows typed below too
+    assert f'<ignoredError sqref="{every}" numberStoredAsText="1"/>' in xml
+    r = run("sheet", "import", str(book), "--root", str(root))
+    assert r.exit_code == 0 and "nothing to change" in r.output, r.output
+
+
+def test_a_percentage_written_without_its_sign_imports_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A weight the YAML writes as `59.5` is shown `59.5%` (a text cell, which no lost format can turn into
+    0.595 %); read back, it is the same value, and the file keeps its style."""
+    monkeypatch.chdir(tmp_path)
+    root = copy_example(tmp_path / "metrics")
+    path = root / "teams" / "sales.yaml"
+    before = path.read_text(encoding="utf-8")
+    path.write_text(
+        before.replace("weight: 60%", "weight: 59.5", 1).replace("weight: 40%", "weight: 40.5", 1), encoding="utf-8"
+    )
+    edited = path.read_bytes()
+    book = export(root, tmp_path / "book.xlsx", "--semester", "2026-H2")
+    ws = openpyxl.load_workbook(book)["2026-H2"]
+    assert cells_of(ws, "alice", "revenue")["weight"].value == "59.5%"
+    assert cells_of(ws, "bob", "revenue")["weight"].value == "60%"
+    r = run("sheet", "import", str(book), "--root", str(root))
+    assert r.exit_code == 0 and "nothing to change" in r.output, r.output
+    assert path.read_bytes() == edited
