@@ -5,6 +5,7 @@ sends nothing for them and exits 0."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
 from pathlib import Path
 
@@ -104,7 +105,8 @@ def test_preflight_holds_back_non_reviewees_without_spending_import_quota_or_rec
     assert by_reviewee[FORMER].message.startswith("pre-flight")
     assert by_reviewee[OUTSIDE].message.startswith("pre-flight")  # out of the app's scope: not listed either
     assert {r.row.reviewee for r in run.report.rejected} == {PENDING, TANG}  # refused by the import itself
-    assert len(world.emu.requests("reviewees.query")) >= 1
+    asked = {u for q in world.emu.requests("reviewees.query") for u in json.loads(q.body)["user_ids"]}
+    assert asked == {row.reviewee for rows in run.plan.rows_by_semester().values() for row in rows}
     assert run.report.exit_code == 4
     state = open_store(world.root, validate_root(world.root).settings).load()
     assert state is not None and {r.reviewee for r in state.rejections} == {PENDING, TANG}  # FORMER: not recorded
