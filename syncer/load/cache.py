@@ -105,6 +105,7 @@ class SchemaVerdicts:
     def __init__(self, base: Path, root: Path, settings: Settings) -> None:
         self.directory = entries_dir(base, root, settings)  # beside the check cache's entries of the root
         self._usable: bool | None = None  # the directory is made and checked when first needed
+        self.failure: OSError | None = None  # a refused write: the check cache says it, and stays off for the run
 
     def _path(self, name: str) -> Path:
         return self.directory / f"{name}.verdict"
@@ -131,8 +132,9 @@ class SchemaVerdicts:
             return
         try:
             write_sealed(self._path(name), VERDICT_MAGIC, self._digest(name, data, __version__))
-        except OSError:  # the check cache says so once (CheckCache.trouble); this only saves time
+        except OSError as exc:  # the check cache says so once (CheckCache.refused), and writes nothing more
             self._usable = False
+            self.failure = exc
 
 
 class CheckCache:
@@ -151,6 +153,10 @@ class CheckCache:
         self._usable = private_dir(directory, failures=failures)
         if failures:
             self._failed(failures[0])
+
+    def refused(self, exc: OSError) -> None:
+        """Another write of this run was refused (a schema verdict): said once, and no entry is written."""
+        self._failed(exc)
 
     def _failed(self, exc: OSError) -> None:
         self._usable = False

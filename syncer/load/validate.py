@@ -161,6 +161,8 @@ def _validate_root(
     checks = None
     if cache_dir is not None and catalog_ok:
         checks = CheckCache.open(cache_dir, root, settings, catalog, emails)
+        if verdicts is not None and verdicts.failure is not None:
+            checks.refused(verdicts.failure)
     for path in paths:
         display = display_path(shown, path.relative_to(root).as_posix())
         files.append(display)
