@@ -139,4 +139,5 @@ KEYWORDS: dict[str, Callable[[Any, Any, dict[str, Any]], bool]] = {
     "maxLength": lambda n, inst, _: not isinstance(inst, str) or len(inst) <= n,
     "minimum": lambda n, inst, _: not _number(inst) or inst >= n,
     "maximum": lambda n, inst, _: not _number(inst) or inst <= n,
+    "exclusiveMinimum": lambda n, inst, _: not _number(inst) or inst > n,
 }
