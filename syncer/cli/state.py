@@ -34,6 +34,17 @@ def _state_context(root: Path, state_path: Path | None) -> tuple[StateStore, Cat
     return open_store(root, settings, override=state_path), catalog
 
 
+def _confirm(question: str, *, yes: bool) -> None:
+    """Ask on a terminal (abort on no); without one, only --yes goes on."""
+    from syncer.errors import RefusedError
+
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise RefusedError("no terminal to confirm on: pass --yes")
+    click.confirm(question, abort=True)
+
+
 @state.command("show")
 @root_option
 @state_option
@@ -135,7 +146,7 @@ def state_rm(
     creates if the YAML still holds them). Selectors combine: --semester 2026-H2 --reviewee alice
     selects alice's values in 2026-H2.
     """
-    from syncer.errors import RefusedError, StateError
+    from syncer.errors import StateError
     from syncer.state.inspect import select_keys
 
     store, catalog = _state_context(root, state_path)
@@ -152,10 +163,7 @@ def state_rm(
             f"{plural(len(keys), 'value')} in {plural(len(rows), 'row')} will no longer be managed "
             "(Feishu is not touched)."
         )
-        if not yes:
-            if not sys.stdin.isatty():
-                raise RefusedError("no terminal to confirm on: pass --yes")
-            click.confirm("Stop managing them?", abort=True)
+        _confirm("Stop managing them?", yes=yes)
         removed = store.forget(keys, reason="rm")
         store.compact()
     say(f"Done: {plural(removed, 'value')} no longer managed.")
@@ -216,10 +224,7 @@ def state_settle(root: Path, state_path: Path | None, token: str, not_landed: bo
             f"The journal entry {found[0]} ({plural(len(entry.rows()), 'row')} of semester {entry.semester}) will "
             "be closed as not landed: the next apply sends its rows again under a new token."
         )
-        if not yes:
-            if not sys.stdin.isatty():
-                raise RefusedError("no terminal to confirm on: pass --yes")
-            click.confirm("Close it?", abort=True)
+        _confirm("Close it?", yes=yes)
         store.settle_journal(found[0], outcome="not-landed (settled by hand)")
     say("Closed.")
     return 0
