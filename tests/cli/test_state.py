@@ -1,4 +1,4 @@
-"""`syncer state show|rm|unlock` with click's CliRunner."""
+"""`syncer state show|rm|unlock|settle` with click's CliRunner."""
 
 from __future__ import annotations
 
