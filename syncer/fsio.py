@@ -91,6 +91,19 @@ def atomic_write(
     fsync_dir(path.parent)
 
 
+def write_output(path: Path, text: str | bytes | Iterable[str]) -> None:
+    """A file a user asked for (`--out`, `--report`): replaced atomically when it is a plain file or new, but
+    written in place when it is a device, a pipe or a symlink (`/dev/stdout`, a FIFO, a link the user keeps):
+    a rename would put a plain file where the device or the link was."""
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        pieces = [text] if isinstance(text, str | bytes) else text
+        with open(path, "wb") as f:
+            for piece in pieces:
+                f.write(piece if isinstance(piece, bytes) else piece.encode("utf-8"))
+        return
+    atomic_write(path, text)
+
+
 def durable_append(path: Path, text: str, *, faults: Faults = no_faults, chunk: int = 1 << 20) -> None:
     """Append `text` (whole lines) and fsync. A crash mid-write leaves a torn last line that readers
     ignore and the next writer truncates (see `truncate_torn`)."""

@@ -5,6 +5,7 @@ the old name). Each test records the system calls in order and fails when one of
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from syncer.fsio import atomic_write, durable_append
+from syncer.fsio import atomic_write, durable_append, write_output
 from syncer.model import Identity, RowKey
 from syncer.state.local.store import LocalStateStore
 from syncer.state.model import BatchRecord
@@ -98,3 +99,37 @@ def test_recording_a_batch_is_durable_when_it_returns(tmp_path: Path, calls: lis
             directory = os.path.dirname(calls[i][1])
             later = calls[i + 1 :]
             assert ("fsync", directory) in later, f"no directory fsync after replacing {calls[i][1]}"
+
+
+def test_write_output_replaces_a_plain_file_atomically_and_makes_a_new_one(tmp_path: Path) -> None:
+    target = tmp_path / "plan.json"
+    write_output(target, "one")
+    before = target.stat().st_ino
+    write_output(target, ["t", "wo"])
+    assert target.read_text() == "two" and target.stat().st_ino != before  # a new file renamed over the old
+
+
+def test_write_output_writes_through_a_symlink_and_keeps_it(tmp_path: Path) -> None:
+    """`--report latest.json` where latest.json links to a dated file: the link stays, the file behind it is
+    written (a rename would have put a plain file where the link was)."""
+    real = tmp_path / "2026-12-07.json"
+    real.write_text("old")
+    link = tmp_path / "latest.json"
+    link.symlink_to(real)
+    write_output(link, "new")
+    assert link.is_symlink() and real.read_text() == "new"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes (POSIX)")
+def test_write_output_writes_into_a_pipe_and_leaves_it_a_pipe(tmp_path: Path) -> None:
+    """`--out /dev/stdout` and process substitution hand syncer a device or a pipe: written in place, never
+    replaced by a plain file."""
+    fifo = tmp_path / "out"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # a reader first, so that opening to write does not wait
+    try:
+        write_output(fifo, b"plan")
+        assert os.read(reader, 100) == b"plan"
+    finally:
+        os.close(reader)
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)

@@ -199,11 +199,11 @@ def apply(
     if hint is not None:
         say(hint)
     if report_file is not None:
-        from syncer.fsio import atomic_write, os_error_text
+        from syncer.fsio import os_error_text, write_output
         from syncer.report.apply import apply_json
 
         try:
-            atomic_write(
+            write_output(
                 report_file, apply_json(run.report, run.plan.counts, checksum=run.plan.checksum, redact=redact)
             )
         except OSError as exc:  # what was applied is recorded: only the report is missing

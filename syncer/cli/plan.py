@@ -109,7 +109,7 @@ def plan(
     targeted.
     """
     from syncer.errors import RefusedError, SyncerError
-    from syncer.fsio import atomic_write, os_error_text
+    from syncer.fsio import os_error_text, write_output
     from syncer.load.validate import validate_root
     from syncer.plan.diff import make_plan
     from syncer.plan.model import PlanOptions
@@ -190,7 +190,7 @@ def plan(
             pieces = _echoed(pieces)
         if out is not None:
             try:
-                atomic_write(out, pieces)
+                write_output(out, pieces)
             except OSError as exc:
                 raise SyncerError(
                     f"could not write --out {out}: {os_error_text(exc)}, then run the plan again"

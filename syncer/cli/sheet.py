@@ -62,7 +62,7 @@ def sheet_export(
     alone).
     """
     from syncer.errors import SyncerError
-    from syncer.fsio import atomic_write
+    from syncer.fsio import write_output
     from syncer.sheet.export import default_format, export_tables, lists_of
     from syncer.sheet.index import index_root
 
@@ -77,11 +77,11 @@ def sheet_export(
     if kind == "xlsx":
         from syncer.sheet.xlsx import render_xlsx
 
-        atomic_write(out, render_xlsx(tables, lists_of(result.catalog)))
+        write_output(out, render_xlsx(tables, lists_of(result.catalog)))
     else:
         from syncer.sheet.csvfile import render_csv
 
-        atomic_write(out, render_csv(tables))
+        write_output(out, render_csv(tables))
     rows = sum(len(t.rows) for t in tables)
     where = f"{plural(len(tables), 'sheet')} ({', '.join(t.semester for t in tables)})" if kind == "xlsx" else "csv"
     say(
