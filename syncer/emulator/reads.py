@@ -130,6 +130,13 @@ def _metric_detail(
     }
 
 
+def _request(query: Mapping[str, str], body: bytes, *, required: bool) -> tuple[str, dict[str, Any]] | Rejection:
+    """A read's user_id_type (query) and JSON body, or the refusal of either."""
+    uid_type = _uid_type(query)
+    data = uid_type if isinstance(uid_type, Rejection) else _body(body, required=required)
+    return data if isinstance(data, Rejection) else (str(uid_type), data)
+
+
 def _uid_type(query: Mapping[str, str]) -> str | Rejection:
     uid_type = user_id_type_of(query)
     if uid_type is None:
@@ -141,12 +148,10 @@ def _semester_request(
     tenant: Tenant, query: Mapping[str, str], body: bytes
 ) -> tuple[str, dict[str, Any], str] | Rejection:
     """What the per-semester reads share: user_id_type, a JSON body, and its semester_id."""
-    uid_type = _uid_type(query)
-    if isinstance(uid_type, Rejection):
-        return uid_type
-    data = _body(body)
-    if isinstance(data, Rejection):
-        return data
+    request = _request(query, body, required=True)
+    if isinstance(request, Rejection):
+        return request
+    uid_type, data = request
     semester_id = parse_id(data.get("semester_id"), "semester_id", tenant.switches)
     if isinstance(semester_id, Rejection):
         return semester_id
@@ -219,12 +224,10 @@ def metric_fields_query(tenant: Tenant, store: Store, query: Mapping[str, str], 
 
 
 def metric_libs_query(tenant: Tenant, store: Store, query: Mapping[str, str], body: bytes) -> Data | Rejection:
-    uid_type = _uid_type(query)
-    if isinstance(uid_type, Rejection):
-        return uid_type
-    data = _body(body, required=False)
-    if isinstance(data, Rejection):
-        return data
+    request = _request(query, body, required=False)
+    if isinstance(request, Rejection):
+        return request
+    _, data = request
     is_active = data.get("is_active")
     if is_active is not None and not isinstance(is_active, bool):
         return _bad("is_active must be a boolean", "is_active")

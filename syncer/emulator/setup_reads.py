@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from syncer.emulator.reads import Data, _bad, _body, _page, _paging, _str_list, _uid_type
+from syncer.emulator.reads import Data, _bad, _page, _paging, _request, _str_list
 from syncer.emulator.rules import Rejection
 from syncer.emulator.store import Store
 from syncer.emulator.tenant import MetricTemplate, Tenant
@@ -48,12 +48,10 @@ def _template_json(tenant: Tenant, t: MetricTemplate) -> Data:
 
 
 def metric_templates_query(tenant: Tenant, store: Store, query: Mapping[str, str], body: bytes) -> Data | Rejection:
-    uid_type = _uid_type(query)
-    if isinstance(uid_type, Rejection):
-        return uid_type
-    data = _body(body, required=False)
-    if isinstance(data, Rejection):
-        return data
+    request = _request(query, body, required=False)
+    if isinstance(request, Rejection):
+        return request
+    _, data = request
     ids = _str_list(data.get("metrics_template_ids"), "metrics_template_ids")
     if isinstance(ids, Rejection):
         return ids
@@ -73,12 +71,10 @@ def metric_templates_query(tenant: Tenant, store: Store, query: Mapping[str, str
 
 def activity_query(tenant: Tenant, store: Store, query: Mapping[str, str], body: bytes) -> Data | Rejection:
     """The projects of the semesters asked for (all when none), or of the projects asked for; not paged."""
-    uid_type = _uid_type(query)
-    if isinstance(uid_type, Rejection):
-        return uid_type
-    data = _body(body, required=False)
-    if isinstance(data, Rejection):
-        return data
+    request = _request(query, body, required=False)
+    if isinstance(request, Rejection):
+        return request
+    _, data = request
     semester_ids = _str_list(data.get("semester_ids"), "semester_ids")
     if isinstance(semester_ids, Rejection):
         return semester_ids
