@@ -51,7 +51,7 @@ def test_chinese_is_read_from_its_catalogue_with_one_plural_form_and_contexts() 
     zh = translations("zh_CN")
     assert zh.gettext("Open the run") == "查看运行记录"
     assert {zh.ngettext("{count} row", "{count} rows", n) for n in (0, 1, 2, 5)} == {"{count} 行"}
-    assert zh.pgettext("list separator", ", ") == "，"
+    assert zh.pgettext("list separator", ", ") == "，" and zh.pgettext("column", "reviewee") == "被评估人"
     assert zh.gettext("a message the catalogue lacks") == "a message the catalogue lacks"  # English, never empty
     assert translations("zh_CN") is zh  # read once
 
