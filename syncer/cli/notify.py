@@ -29,6 +29,7 @@ def values_allowed(*, redact: bool) -> bool:
 
 
 def _deliver(event: Event, settings: Settings, base_url: str, *, redact: bool) -> None:
+    from syncer.i18n import language_from, translations
     from syncer.notify.send import deliver
 
     deliver(
@@ -39,6 +40,7 @@ def _deliver(event: Event, settings: Settings, base_url: str, *, redact: bool) -
         base_url=base_url,
         warn=lambda line: say(line, err=True),
         info=lambda line: say(line, err=True),
+        t=translations(language_from(settings.language, os.environ)),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -75,9 +76,11 @@ def sheet_export(
         index, result, semester=semester, path_glob=path_glob, redact=redact, with_semester_column=kind == "csv"
     )
     if kind == "xlsx":
+        from syncer.i18n import language_from, translations
         from syncer.sheet.xlsx import render_xlsx
 
-        write_output(out, render_xlsx(tables, lists_of(result.catalog)))
+        t = translations(language_from(result.settings.language, os.environ))
+        write_output(out, render_xlsx(tables, lists_of(result.catalog), t=t))
     else:
         from syncer.sheet.csvfile import render_csv
 

@@ -18,19 +18,20 @@ def illegal(text: str) -> bool:
     return ILLEGAL_CHARACTERS_RE.search(text) is not None
 
 
-def fill_table(ws: Any, table: OutTable) -> None:
-    """The header and the cells, in the workbook's font, wrapped and aligned to the top; a value of a number
-    column that reads back exactly as a number cell, every other a text cell (a percentage with its `%`:
-    syncer.sheet.look); columns as wide as their widest line (East Asian wide characters count two), rows as tall as
-    their longest note. The columns carry the same styles, for the rows typed below."""
+def fill_table(ws: Any, table: OutTable, headers: list[str]) -> None:
+    """The header (`headers`: the columns' names as the reader reads them) and the cells, in the workbook's font,
+    wrapped and aligned to the top; a value of a number column that reads back exactly as a number cell, every
+    other a text cell (a percentage with its `%`: syncer.sheet.look); columns as wide as their widest line (East
+    Asian wide characters count two), rows as tall as their longest note. The columns carry the same styles, for
+    the rows typed below."""
     from openpyxl.styles import Alignment, Font
 
     plain, cjk = Font(name=FONT, size=FONT_SIZE, family=2), Font(name=CJK_FONT, size=FONT_SIZE, family=2)
     wrap = Alignment(wrap_text=True, vertical="top")
     right = Alignment(wrap_text=True, vertical="top", horizontal="right")  # numbers and percentages
     aligns = [right if kind in ("number", "percentage") else wrap for kind in table.kinds]
-    lines: list[list[str]] = [[name + "   "] for name in table.columns]  # the filter's button covers the end
-    for col, name in enumerate(table.columns, start=1):
+    lines: list[list[str]] = [[name + "   "] for name in headers]  # the filter's button covers the end
+    for col, name in enumerate(headers, start=1):
         cell = ws.cell(row=1, column=col)
         cell.value = name
         cell.data_type = "s"

@@ -21,8 +21,10 @@ and the lists are never read as data.
 
 from __future__ import annotations
 
+import gettext
 import io
 import zipfile
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from syncer.errors import SyncerError
@@ -40,8 +42,9 @@ from syncer.sheet.model import (
     Cell,
     Table,
     column_letter,
+    header_of,
 )
-from syncer.sheet.protect import KEY_NOTE, admin_reason, closed_reason
+from syncer.sheet.protect import admin_note, closed_reason, key_note
 from syncer.sheet.styles import fill_table, print_setup
 from syncer.sheet.table import Lists, OutTable
 
@@ -56,10 +59,17 @@ UNPACKED_RATIO = 8  # a workbook may unpack to this many times max_file_bytes (i
 INLINE_LIST_LIMIT = 255  # characters Excel allows in a list written into the validation itself
 CHECKED_ROWS = 1000  # rows past the data that keep the drop-downs and checks, for new rows
 _BAD_TITLE = frozenset("[]:*?/\\")
-NUMBER_ADVICE = (
-    "A number: digits with an optional minus sign and decimal point (e.g. 1200000 or -3.5); no 1,200 or 1 200."
-)
-PERCENTAGE_ADVICE = "A percentage: e.g. 40% or 40 (the same value), a decimal point, no spaces: no 40 % or 0,4."
+#: What a cell's check says when it refuses a value, per column kind, in the reader's language.
+ADVICE: dict[str, Callable[[gettext.NullTranslations], str]] = {
+    "number": lambda t: t.gettext(
+        "A number: digits with an optional minus sign and decimal point (e.g. 1200000 or -3.5); no 1,200 or 1 200."
+    ),
+    "percentage": lambda t: t.gettext(
+        "A percentage: e.g. 40% or 40 (the same value), a decimal point, no spaces: no 40 % or 0,4."
+    ),
+    "person": lambda t: t.gettext("Not a people alias of catalog.yaml; a raw user ID is fine too."),
+    "metric": lambda t: t.gettext("Not a metric alias of catalog.yaml."),
+}
 GREY = "D9D9D9"  # the fill of the cells that may not change
 _KEYS = (SEMESTER, FILE, REVIEWEE, METRIC)
 
@@ -89,8 +99,9 @@ def sheet_title(alias: str, semester_id: str, taken: set[str]) -> str:
     return title
 
 
-def render_xlsx(tables: list[OutTable], lists: Lists) -> bytes:
-    """The workbook's bytes."""
+def render_xlsx(tables: list[OutTable], lists: Lists, *, t: gettext.NullTranslations) -> bytes:
+    """The workbook's bytes; its headers of key columns, notes, cell checks and legend in the language of `t`
+    (syncer.i18n.translations). Field aliases, sheet names and values are written as they are."""
     openpyxl = _openpyxl()
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
@@ -100,27 +111,27 @@ def render_xlsx(tables: list[OutTable], lists: Lists) -> bytes:
     ranges: dict[str, str] = {}
     for table in tables:
         ws: Worksheet = wb.create_sheet(sheet_title(table.semester, table.semester_id, taken))
-        _protect(ws, table, keys)
-        fill_table(ws, table)
+        _protect(ws, table, keys, t)
+        fill_table(ws, table, [header_of(c, t) for c in table.columns])
         last = len(table.rows) + 1 + CHECKED_ROWS
         ranges[ws.title] = f"A1:{column_letter(len(table.columns))}{last}"
         ws.freeze_panes = "A2"
         ws.auto_filter.ref = f"A1:{column_letter(len(table.columns))}{len(table.rows) + 1}"
         print_setup(ws)
-        _checks(ws, table, list_refs, last)
+        _checks(ws, table, list_refs, last, t)
     _keys_sheet(wb, keys)
     if LISTS_SHEET in wb.sheetnames:  # after the semesters' sheets
         wb.move_sheet(LISTS_SHEET, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(LISTS_SHEET))
     if not tables:
         wb.create_sheet("empty")
-    write_legend(wb, GREY)
+    write_legend(wb, GREY, t)
     out = io.BytesIO()
     wb.save(out)
     parts = {i: ranges[name] for i, name in enumerate(wb.sheetnames, start=1) if name in ranges}
     return ignore_text_numbers(out.getvalue(), parts)
 
 
-def _checks(ws: Any, table: OutTable, list_refs: dict[str, str | None], last: int) -> None:
+def _checks(ws: Any, table: OutTable, list_refs: dict[str, str | None], last: int, t: gettext.NullTranslations) -> None:
     """Drop-downs of metrics and people; on number and percentage columns, the import's grammar
     (syncer.sheet.look.check_formula)."""
     from openpyxl.worksheet.datavalidation import DataValidation
@@ -135,24 +146,23 @@ def _checks(ws: Any, table: OutTable, list_refs: dict[str, str | None], last: in
             dv = DataValidation(type="list", formula1=ref, allow_blank=True)
             if kind == "person":  # raw IDs are allowed too: a warning, not a refusal
                 dv.errorStyle = "warning"
-                dv.error = "Not a people alias of catalog.yaml; a raw user ID is fine too."
-            else:
-                dv.error = "Not a metric alias of catalog.yaml."
         elif kind in ("number", "percentage"):
             formula = check_formula(f"{letter}2", kind)
             if formula is None:
                 continue
             dv = DataValidation(type="custom", formula1=formula, allow_blank=True)
-            dv.error = NUMBER_ADVICE if kind == "number" else PERCENTAGE_ADVICE
         if dv is None:
             continue
+        dv.error = ADVICE[kind](t)
         dv.showErrorMessage = True
-        dv.errorTitle = table.columns[col - 1]
+        dv.errorTitle = header_of(table.columns[col - 1], t)
         ws.add_data_validation(dv)
         dv.add(f"{letter}2:{letter}{last}")
 
 
-def _protect(ws: Any, table: OutTable, keys: list[tuple[str, int, str | None, str | None]]) -> None:
+def _protect(
+    ws: Any, table: OutTable, keys: list[tuple[str, int, str | None, str | None]], t: gettext.NullTranslations
+) -> None:
     """The sheet protected without a password, its cells written: what may not change locked and greyed,
     the rest open (the columns too, for the rows typed below), a note on the header of what is locked; the
     keys of the rows go to `keys`. Called before the cells are filled, which keep these styles."""
@@ -169,11 +179,11 @@ def _protect(ws: Any, table: OutTable, keys: list[tuple[str, int, str | None, st
     for col, name in enumerate(names, start=1):
         note = None
         if table.closed:
-            note = closed_reason(table.semester) if col == 1 else None
+            note = closed_reason(table.semester, t) if col == 1 else None
         elif name in _KEYS:
-            note = KEY_NOTE
+            note = key_note(t)
         elif name in admin_cols:
-            note = "Protected where greyed: " + admin_reason(name)
+            note = admin_note(name, t)
         if note is not None:
             ws.cell(row=1, column=col).comment = Comment(note, "syncer", width=320, height=120)
         if not table.closed:

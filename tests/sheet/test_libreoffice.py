@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from syncer.sheet.legend import ROWS
+from syncer.i18n import translations
+from syncer.sheet.legend import legend_rows
 from tests.sheet.helpers import export, run, snapshot, soffice, with_note
 
 pytestmark = pytest.mark.skipif(
@@ -31,7 +32,7 @@ def test_printed_one_page_wide_with_the_header_on_every_page_and_notes_whole(roo
     pages = [p for p in text.split("\f") if p.strip()]
     legend = [p for p in pages if "How to read and edit this workbook" in p]
     semesters = [p for p in pages if p not in legend]
-    assert len(legend) == 1 and all(what in legend[0] for what, _ in ROWS)
+    assert len(legend) == 1 and all(what in legend[0] for what, _ in legend_rows(translations("en")))
     assert 2 <= len(semesters) <= 4, len(semesters)  # one page wide: a few pages tall, whatever the paper
     for page in semesters:
         assert page.lstrip().splitlines()[0].split() == list(HEADER)
