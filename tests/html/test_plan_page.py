@@ -1,0 +1,75 @@
+"""`syncer plan --format html` as a page: the plan's counts, its changes per team, targets and actuals
+moved, values escaped, masked when redacting (charts of counts only), details capped with a note."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import pytest
+
+from syncer.html import parts
+from syncer.html.plan_page import render_plan_html
+from syncer.problems import REDACTED
+from syncer.report.formats import renderer_for
+from tests.report.test_plan_render import sample_plan
+
+pytest.importorskip("jinja2")
+pytest.importorskip("pygal")
+
+
+def _charts(page: str) -> list[str]:
+    return [base64.b64decode(b).decode() for b in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', page)]
+
+
+def test_the_page_shows_the_plans_counts_and_the_changes_per_team() -> None:
+    plan = sample_plan()
+    page = render_plan_html(plan, redact=False)
+    for name, value in plan.counts._asdict().items():
+        if f'data-count="{name}"' in page:
+            assert f'data-count="{name}">{value}<' in page
+    assert 'data-count="values_changed">' in page and 'data-count="rows_quarantined">' in page
+    assert "teams/sales · " in page and "teams/new · " in page
+    assert "This plan passes a safety threshold" in page  # the sample is refused without --force
+    (held,) = plan.quarantined
+    assert f'<td>1580304</td><td>2026-04-20</td><td class="n">{held.values}</td>' in page
+
+
+def test_values_from_files_are_escaped() -> None:
+    page = render_plan_html(sample_plan(), redact=False)
+    assert "<a href=x>" not in page and "&lt;a href=x&gt;link&lt;/a&gt;" in page
+
+
+def test_targets_and_actuals_moved_are_drawn_before_and_after() -> None:
+    page = render_plan_html(sample_plan(), redact=False)
+    (changes, moves) = _charts(page)
+    assert "Changes per team and metric" in changes
+    assert "before" in moves and "after" in moves and "bob · revenue.target" in moves
+
+
+def test_redacted_the_page_shows_no_value_and_charts_count_only() -> None:
+    page = render_plan_html(sample_plan(), redact=True)
+    for value in ("1499000", "1200000", "1100000", "old note", "Closed"):
+        assert value not in page
+    assert REDACTED in page
+    charts = _charts(page)
+    assert len(charts) == 1 and "Changes per team and metric" in charts[0]  # no before -> after
+    assert "raised" in page  # how many moved, not how far
+
+
+def test_details_are_capped_with_a_note_and_the_counts_stay_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = sample_plan()
+    monkeypatch.setattr(parts, "MAX_DETAIL_ROWS", 2)
+    page = render_plan_html(plan, redact=False)
+    assert (
+        page.count('<td class="create">') + page.count('<td class="update">') + page.count('<td class="forget">') == 2
+    )
+    assert "not listed here (the page lists a bounded number of rows)" in page
+    assert f'data-count="values_changed">{plan.counts.values_changed}<' in page
+
+
+def test_the_html_format_renders_plans_and_drift_and_refuses_problems() -> None:
+    html = renderer_for("html", "plan", "drift")
+    assert "html" not in [n for n in ("text", "json", "github") if "problems" in html.renders]
+    page = "".join(str(p) for p in html.plan(sample_plan(), redact=False))
+    assert page.startswith("<!doctype html>") and page.endswith("</html>\n")
