@@ -153,8 +153,21 @@ def test_the_reusable_workflow_keeps_secrets_to_the_apply_job_and_installs_a_rel
     assert "secrets." not in yaml.safe_dump(jobs["plan"])
     for job in jobs.values():
         script = "\n".join(str(s.get("run", "")) for s in job["steps"])
-        assert 'pip install --disable-pip-version-check -q "feishu-syncer==$SYNCER_VERSION"' in script
+        extra = "[html]" if job is jobs["plan"] else ""  # the plan job also writes the HTML plan
+        assert f'pip install --disable-pip-version-check -q "feishu-syncer{extra}==$SYNCER_VERSION"' in script
         assert "pip install ." not in script
+
+
+def test_both_plan_workflows_upload_the_html_plan_and_link_it() -> None:
+    for workflow, job in (("metrics-plan.yml", "plan"), ("syncer.yml", "plan")):
+        steps = {s.get("name"): s for s in _jobs(workflow)[job]["steps"]}
+        assert "--format html --out plan.html" in steps["HTML plan"]["run"]
+        upload = steps["Upload the HTML plan"]
+        assert upload["with"]["path"] == "plan.html" and upload["id"] == "html"
+        link = "${{ steps.html.outputs.artifact-url }}"
+        assert steps["Link the HTML plan from the step summary"]["env"]["HTML_URL"] == link
+        comment = steps["Sticky PR comment"]
+        assert comment["env"]["HTML_URL"] == link and '"$HTML_URL" >> comment.md' in comment["run"]
 
 
 def test_the_composite_action_installs_a_pinned_release_and_leaves_python_alone() -> None:
