@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 from syncer.html import charts
 from syncer.html.parts import MAX_TEAMS, Budget, number, shown, team_of, words
 from syncer.html.render import environment, render_page
-from syncer.plan.model import Change, Plan
+from syncer.plan.model import Change, Names, Plan
 
 if TYPE_CHECKING:
-    from syncer.live.drift import Drift
+    from syncer.live.drift import Drift, DriftEntry
 
 ACTIONS = ("create", "update", "repair", "forget")
 #: The fields whose moves the before -> after chart shows (by alias, as the example catalog names them).
@@ -23,14 +23,23 @@ MOVED_FIELDS = ("target", "actual")
 
 
 def render_plan_html(
-    plan: Plan, *, redact: bool, drift: Drift | None = None, translations: gettext.NullTranslations | None = None
+    plan: Plan,
+    *,
+    redact: bool,
+    drift: Drift | None = None,
+    drift_names: Names | None = None,
+    translations: gettext.NullTranslations | None = None,
 ) -> str:
-    """The whole page (a plan of a million values makes a page of a few MiB: the details are capped)."""
+    """The whole page (about 0.5 MB at a million values: the details are capped). `drift_names`: display
+    names of every ID of the catalog, for drifted rows the plan does not name (default: the plan's)."""
     t = words(translations)
-    return render_page("plan.html", plan_context(plan, redact=redact, drift=drift, t=t), env=environment(t))
+    context = plan_context(plan, redact=redact, drift=drift, drift_names=drift_names or plan.names, t=t)
+    return render_page("plan.html", context, env=environment(t))
 
 
-def plan_context(plan: Plan, *, redact: bool, drift: Drift | None, t: gettext.NullTranslations) -> dict[str, Any]:
+def plan_context(
+    plan: Plan, *, redact: bool, drift: Drift | None, drift_names: Names, t: gettext.NullTranslations
+) -> dict[str, Any]:
     _ = t.gettext
     n = plan.names
     budget = Budget()
@@ -87,7 +96,7 @@ def plan_context(plan: Plan, *, redact: bool, drift: Drift | None, t: gettext.Nu
             for b in plan.breaches
         ],
         "details": details,
-        "drift": drift_context(drift, n, redact=redact, budget=budget) if drift is not None else None,
+        "drift": drift_context(drift, drift_names, redact=redact, budget=budget) if drift is not None else None,
         "redact": redact,
         "git": plan.git.describe(),
     }
@@ -146,23 +155,10 @@ def _moves(plan: Plan, *, redact: bool, t: gettext.NullTranslations) -> dict[str
     }
 
 
-def drift_context(drift: Drift, names: Any, *, redact: bool, budget: Budget) -> dict[str, Any]:
+def drift_context(drift: Drift, names: Names, *, redact: bool, budget: Budget) -> dict[str, Any]:
     """The drift after --refresh: counts per kind, then the entries (capped)."""
     kinds = Counter(e.kind for e in drift.entries)
-    rows = [
-        {
-            "kind": e.kind,
-            "semester": names.semester(e.key.semester),
-            "reviewee": names.person(e.key.reviewee),
-            "metric": names.metric(e.key.metric),
-            "field": names.field(e.key.metric, e.key.field),
-            "applied": shown(e.applied, names, redact=redact),
-            "live": shown(e.live, names, redact=redact),
-            "desired": shown(e.desired, names, redact=redact),
-            "source": str(e.source) if e.source else "",
-        }
-        for e in drift.entries
-    ]
+    rows = [_drift_row(e, names, names.unit(e.key.metric, e.key.field), redact=redact) for e in drift.entries]
     capped = budget.take(rows)
     return {
         "counts": {k: kinds[k] for k in ("changed", "cleared", "unmanaged", "admin")},
@@ -171,4 +167,18 @@ def drift_context(drift: Drift, names: Any, *, redact: bool, budget: Budget) -> 
         "in_scope": drift.reviewees_in_scope,
         "rows": capped.rows,
         "cut": capped.cut,
+    }
+
+
+def _drift_row(e: DriftEntry, names: Names, unit: str, *, redact: bool) -> dict[str, str]:
+    return {
+        "kind": e.kind,
+        "semester": names.semester(e.key.semester),
+        "reviewee": names.person(e.key.reviewee),
+        "metric": names.metric(e.key.metric),
+        "field": names.field(e.key.metric, e.key.field),
+        "applied": shown(e.applied, names, redact=redact, unit=unit),
+        "live": shown(e.live, names, redact=redact, unit=unit),
+        "desired": shown(e.desired, names, redact=redact, unit=unit),
+        "source": str(e.source) if e.source else "",
     }

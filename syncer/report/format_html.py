@@ -29,7 +29,10 @@ class HtmlFormat(Renderer):
     ) -> Iterator[Output]:
         from syncer.html.plan_page import render_plan_html
 
-        yield render_plan_html(plan, redact=redact, drift=refreshed.drift if refreshed else None)
+        if refreshed is None:
+            yield render_plan_html(plan, redact=redact)
+        else:
+            yield render_plan_html(plan, redact=redact, drift=refreshed.drift, drift_names=refreshed.names)
 
     def no_plan(self, problems: Sequence[Problem], *, redact: bool) -> Output:
         from syncer.report.problems import render_text

@@ -73,3 +73,21 @@ def test_the_html_format_renders_plans_and_drift_and_refuses_problems() -> None:
     assert "html" not in [n for n in ("text", "json", "github") if "problems" in html.renders]
     page = "".join(str(p) for p in html.plan(sample_plan(), redact=False))
     assert page.startswith("<!doctype html>") and page.endswith("</html>\n")
+
+
+def test_the_drift_section_names_rows_by_the_catalog_and_masks_values_when_redacting() -> None:
+    from syncer.live.drift import Drift, DriftEntry
+    from syncer.model import ValueKey
+    from syncer.plan.model import Names
+    from syncer.report.renderer import Refreshed
+
+    key = ValueKey("7293040702907514899", "ou_" + "e" * 32, "7272580325522276372", "5")
+    entry = DriftEntry("changed", key, applied="1499000", live="1500000", desired="1499000", source=None, batch=1)
+    drift = Drift("all", (entry,), (), reviewees_checked=3, reviewees_in_scope=3, requests=1, budget=20)
+    names = Names(people={key.reviewee: "王芳"})
+    html = renderer_for("html", "plan", "drift")
+    for redact in (False, True):
+        refreshed = Refreshed(drift, names, detailed_exitcode=False)
+        page = "".join(str(p) for p in html.plan(sample_plan(), redact=redact, refreshed=refreshed))
+        assert 'data-count="drift_changed">1<' in page and "<td>王芳</td>" in page
+        assert ("1500000" in page) is not redact
