@@ -125,6 +125,7 @@ def state_context(board: Dashboard, *, redact: bool, t: gettext.NullTranslations
         "teams": [_tally_row(team, per_team[team], redact=redact) for team in teams],
         "pairs": [_tally_row(f"{k[0]} · {k[1]}", per_pair[k], redact=redact) for k in sorted(per_pair)],
         "completion_chart": _completion_chart(teams, per_team, redact=redact, t=t),
+        "teams_cut": max(len(teams) - MAX_TEAMS, 0),
         "weights": budget.take(
             [
                 {

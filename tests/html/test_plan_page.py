@@ -91,3 +91,16 @@ def test_the_drift_section_names_rows_by_the_catalog_and_masks_values_when_redac
         page = "".join(str(p) for p in html.plan(sample_plan(), redact=redact, refreshed=refreshed))
         assert 'data-count="drift_changed">1<' in page and "<td>王芳</td>" in page
         assert ("1500000" in page) is not redact
+
+
+def test_charts_draw_the_largest_bars_and_say_how_many_they_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    from syncer.html import charts, plan_page
+
+    monkeypatch.setattr(plan_page, "MAX_TEAMS", 1)
+    monkeypatch.setattr(charts, "MAX_BARS", 1)
+    page = render_plan_html(sample_plan(), redact=False)
+    changes, moves = _charts(page)
+    assert set(re.findall(r"teams/\w+ · \w+", changes)) == {"teams/sales · revenue"}  # the most changes
+    assert re.search(r"\d+ more team and metric pairs? not drawn", page)
+    assert len(set(re.findall(r"\w+ · \w+\.\w+", moves))) == 1
+    assert re.search(r"\d+ smaller moves? not drawn", page)

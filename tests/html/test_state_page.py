@@ -90,3 +90,14 @@ def test_an_empty_state_says_nothing_was_applied(board: Dashboard) -> None:
     page = render_state_html(board, redact=False)
     assert "Nothing applied yet." in page and _count(page, "values_managed") == 0
     assert _count(page, "values_desired") == board.plan.counts.values_desired == 10
+
+
+def test_the_completion_chart_says_how_many_teams_it_left_out(
+    board: Dashboard, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from syncer.html import state_page
+
+    monkeypatch.setattr(state_page, "MAX_TEAMS", 0)
+    page = render_state_html(board, redact=False)
+    assert "1 more team not drawn (the fewest rows); the table lists every team." in page
+    assert "<td>teams/销售</td>" in page
