@@ -57,7 +57,7 @@ def plan_context(
         chart = charts.stacked_counts(
             _("Changes per team and metric"),
             [f"{team} · {metric}" for team, metric in shown_pairs],
-            {_(a): [per_team_metric[(team, metric, a)] for team, metric in shown_pairs] for a in ACTIONS},
+            {word: [per_team_metric[(team, metric, a)] for team, metric in shown_pairs] for a, word in _actions(t)},
         )
     details = []
     for team in sorted(by_team):
@@ -100,6 +100,13 @@ def plan_context(
         "redact": redact,
         "git": plan.git.describe(),
     }
+
+
+def _actions(t: gettext.NullTranslations) -> list[tuple[str, str]]:
+    """Each action and its word (written out, so that a catalogue's extraction finds every one)."""
+    _ = t.gettext
+    words = {"create": _("create"), "update": _("update"), "repair": _("repair"), "forget": _("forget")}
+    return [(a, words[a]) for a in ACTIONS]
 
 
 def _change_row(plan: Plan, c: Change, *, redact: bool) -> dict[str, str]:

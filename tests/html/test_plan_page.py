@@ -104,3 +104,16 @@ def test_charts_draw_the_largest_bars_and_say_how_many_they_left_out(monkeypatch
     assert re.search(r"\d+ more team and metric pairs? not drawn", page)
     assert len(set(re.findall(r"\w+ · \w+\.\w+", moves))) == 1
     assert re.search(r"\d+ smaller moves? not drawn", page)
+
+
+def test_every_word_of_the_page_and_its_charts_comes_from_the_translations() -> None:
+    import gettext
+
+    class Chinese(gettext.NullTranslations):
+        def gettext(self, message: str) -> str:
+            return {"update": "更新", "Changes per team and metric": "各团队各指标的变更"}.get(message, message)
+
+    page = render_plan_html(sample_plan(), redact=False, translations=Chinese())
+    assert '<td class="update">更新</td>' in page and "<h2>各团队各指标的变更</h2>" in page
+    changes = _charts(page)[0]
+    assert "各团队各指标的变更" in changes and "更新" in changes
