@@ -166,3 +166,15 @@ def test_the_pages_policy_blocks_every_request(applied: tuple[Path, str], tmp_pa
         server.server_close()
     assert _Canary.hits == []
     assert any("Content Security Policy" in line for line in opened.console)
+
+
+def test_without_chromium_the_browser_tests_skip_unless_ci_requires_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.html import browser
+
+    monkeypatch.setattr("tests.html.browser.shutil.which", lambda name: None)
+    monkeypatch.delenv("SYNCER_REQUIRE_CHROMIUM", raising=False)
+    with pytest.raises(pytest.skip.Exception):
+        browser.chromium()
+    monkeypatch.setenv("SYNCER_REQUIRE_CHROMIUM", "1")
+    with pytest.raises(pytest.fail.Exception, match="SYNCER_REQUIRE_CHROMIUM=1 but there is no chromium"):
+        browser.chromium()
