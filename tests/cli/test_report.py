@@ -63,3 +63,14 @@ def test_an_invalid_root_gives_the_problems_and_no_page(root: Path) -> None:
     assert code == 1 and "INVALID" in out and not Path("state.html").exists()
     code, out = run("plan", "--format", "html", "--out", "plan.html")
     assert code == 1 and "INVALID" in out and not Path("plan.html").exists()
+
+
+def test_a_page_that_cannot_be_written_is_one_line_saying_what_to_do(root: Path) -> None:
+    for args in (
+        ("report", "--html", "--out", "no/such/dir/s.html"),
+        ("plan", "--format", "html", "--out", "no/p.html"),
+    ):
+        code, out = run(*args)
+        assert code == 1 and "Traceback" not in out, out
+        (line,) = out.strip().splitlines()
+        assert line.startswith("error: could not write --out no/") and line.endswith("again")
