@@ -120,7 +120,8 @@ def test_the_reusable_workflow_keeps_secrets_to_apply_and_drift_and_installs_wit
     for job in jobs.values():
         (install,) = [s for s in job["steps"] if s.get("name") == "Install syncer"]
         assert install["uses"] == "$/.github/actions/syncer"  # this repository at the commit being run
-        assert install["with"] == {"version": "${{ inputs.syncer-version }}"}
+        extras = {"extras": "html"} if job is jobs["plan"] else {}  # the plan job also writes the HTML plan
+        assert install["with"] == {"version": "${{ inputs.syncer-version }}", **extras}
         assert "pip install" not in yaml.safe_dump(job)
 
 

@@ -11,7 +11,7 @@ from tests.paths import REPO
 from tests.workflowfiles import load
 
 
-def _run_install(tmp_path: Path, version: str, action_path: Path) -> subprocess.CompletedProcess[str]:
+def _run_install(tmp_path: Path, version: str, action_path: Path, extras: str = "") -> subprocess.CompletedProcess[str]:
     """The action's install step with a stand-in python3 that records what pip was asked to install."""
     action = load(REPO / ".github" / "actions" / "syncer" / "action.yml")
     (step,) = [s for s in action["runs"]["steps"] if s.get("id") == "install"]
@@ -34,6 +34,7 @@ def _run_install(tmp_path: Path, version: str, action_path: Path) -> subprocess.
         "GITHUB_PATH": str(tmp_path / "github_path"),
         "GITHUB_OUTPUT": str(tmp_path / "github_output"),
         "SYNCER_VERSION": version,
+        "SYNCER_EXTRAS": extras,
         "SYNCER_SOURCE": source,
     }
     return subprocess.run(["bash", "-e", "-c", step["run"]], env=env, capture_output=True, text=True)
@@ -55,6 +56,22 @@ def test_the_action_installs_a_release_when_given_one(tmp_path: Path) -> None:
     done = _run_install(tmp_path, "0.1.0", REPO / ".github" / "actions" / "syncer")
     assert done.returncode == 0, done.stdout + done.stderr
     assert _asked(tmp_path) == "feishu-syncer==0.1.0"
+
+
+def test_the_action_installs_the_extras_asked_for_with_the_source_or_a_release(tmp_path: Path) -> None:
+    done = _run_install(tmp_path, "", REPO / ".github" / "actions" / "syncer", extras="html,sheet")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert _asked(tmp_path) == f"{REPO}[html,sheet]"
+    done = _run_install(tmp_path, "0.1.0", REPO / ".github" / "actions" / "syncer", extras="html")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert _asked(tmp_path) == "feishu-syncer[html]==0.1.0"
+
+
+def test_the_action_refuses_extras_that_are_not_names(tmp_path: Path) -> None:
+    done = _run_install(tmp_path, "", REPO / ".github" / "actions" / "syncer", extras="html] @ https://evil")
+    assert done.returncode == 1
+    assert "extras must be names of syncer's optional features" in done.stdout
+    assert not (tmp_path / "syncer-venv").exists()
 
 
 def test_the_action_refuses_a_version_that_is_not_a_release(tmp_path: Path) -> None:

@@ -127,6 +127,20 @@ def test_the_plan_steps_and_the_failing_step_wait_for_a_change() -> None:
         assert fail.startswith("steps.changes.outputs.changed == 'true' && ("), workflow
 
 
+def test_both_plan_workflows_upload_the_html_plan_and_link_it() -> None:
+    for workflow in ("metrics-plan.yml", "syncer.yml"):
+        steps = {s.get("name"): s for s in workflow_jobs(workflow)["plan"]["steps"]}
+        assert "--format html --out plan.html" in steps["HTML plan"]["run"]
+        upload = steps["Upload the HTML plan"]
+        assert upload["with"]["path"] == "plan.html" and upload["id"] == "html"
+        link = "${{ steps.html.outputs.artifact-url }}"
+        assert steps["Link the HTML plan from the step summary"]["env"]["HTML_URL"] == link
+        comment = steps["Sticky PR comment"]
+        assert comment["env"]["HTML_URL"] == link and '"$HTML_URL" >> comment.md' in comment["run"]
+    install = {s.get("name"): s for s in workflow_jobs("syncer.yml")["plan"]["steps"]}["Install syncer"]
+    assert install["with"]["extras"] == "html"  # the page needs the html extra
+
+
 def test_the_release_builds_without_a_token_and_publishes_with_trusted_publishing() -> None:
     doc = load(REPO / ".github" / "workflows" / "release.yml")
     assert triggers(doc)["push"]["tags"] == ["v*"]

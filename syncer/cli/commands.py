@@ -40,6 +40,10 @@ COMMANDS: dict[str, Entry] = {
         "People of the catalog given by email: their user IDs, looked up in Feishu and cached.",
     ),
     "plan": Entry("syncer.cli.plan", "Validate, then show what an apply would change: desired values minus the state."),
+    "report": Entry(
+        "syncer.cli.report",
+        "The state as a dashboard: completion of targets per team and metric, weights, held-back rows, applies.",
+    ),
     "schema": Entry("syncer.cli.files", "The JSON Schemas of syncer's files (for editors and other tools)."),
     "sheet": Entry(
         "syncer.cli.sheet",

@@ -41,12 +41,12 @@ def _choices(command: str, *group: str) -> list[str]:
 
 
 def test_the_format_names_are_the_registry_keys() -> None:
-    assert list(get_args(FormatName)) == list(FORMATS) == ["text", "markdown", "json", "github"]
+    assert list(get_args(FormatName)) == list(FORMATS) == ["text", "markdown", "json", "github", "html"]
 
 
 def test_what_each_format_renders_today() -> None:
-    assert format_names("plan") == ["text", "markdown", "json", "github"]
-    assert format_names("drift") == ["text", "markdown", "json", "github"]
+    assert format_names("plan") == ["text", "markdown", "json", "github", "html"]
+    assert format_names("drift") == ["text", "markdown", "json", "github", "html"]
     assert format_names("problems") == ["text", "json", "github"]  # validate has no markdown
 
 
