@@ -195,6 +195,22 @@ def test_every_write_that_matters_is_pushed_and_compaction_squashes(repo: Repo) 
     assert repo.ref("refs/syncer/lock/syncer-state") is None
 
 
+def test_the_tracking_ref_follows_the_pushes_once_the_lock_is_released(repo: Repo) -> None:
+    """Pushes leave the clone's tracking ref alone (one git process less a write); releasing the lock moves it
+    to the branch's tip, so that the next read finds the tip here and fetches nothing."""
+    clone = repo.clone("a")
+    seed_state(clone)
+    tip = git("rev-parse", "refs/heads/syncer-state", cwd=repo.bare)
+    assert git("rev-parse", "refs/syncer/state/syncer-state", cwd=clone) == tip
+    store = store_of(clone)
+    store.lock()
+    store.open_journal(journal("tok-2"))
+    pushed = git("rev-parse", "refs/heads/syncer-state", cwd=repo.bare)
+    assert pushed != tip and git("rev-parse", "refs/syncer/state/syncer-state", cwd=clone) == tip
+    store.unlock()
+    assert git("rev-parse", "refs/syncer/state/syncer-state", cwd=clone) == pushed
+
+
 def test_a_compaction_with_nothing_written_pushes_nothing(repo: Repo) -> None:
     seed_state(repo.clone("a"))
     before = repo.branch_commits()

@@ -1,0 +1,115 @@
+"""The git backend's objects written in this process: blobs, trees and commits as loose objects in the
+repository's object directory, byte for byte what `git hash-object -w`, `git mktree` and `git commit-tree`
+would write, without a process for each (a batch of an apply writes about a dozen objects).
+
+The object format is git's own (docs/state.md, "The git backend", names the rules kept here):
+- an object is `<type> <size>\\0<content>`; its name is the SHA-1 (or SHA-256, in a repository made with
+  `--object-format=sha256`) of those bytes; stored zlib-deflated at `objects/<2 hex>/<rest>`;
+- a tree is its entries sorted by name, a directory's name compared as if it ended in `/`; an entry is
+  `<mode> <name>\\0<binary object name>`, a directory's mode written `40000`;
+- a commit is `tree`, `parent` lines, `author` and `committer` (`name <email> <seconds> +0000`), a blank line,
+  then the message.
+
+A new object is written to a temporary file beside its final name and renamed into place (as git does), so a
+reader never sees half an object; an object already present is not written again."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import zlib
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from syncer.state.git.cmd import Git, GitError
+
+#: The hashes of git's object formats, by the name `git rev-parse --show-object-format` prints.
+HASHES = {"sha1": hashlib.sha1, "sha256": hashlib.sha256}
+AUTHOR = ("syncer", "syncer@noreply.invalid")
+TREE_MODE = "040000"
+
+
+def tree_bytes(entries: Sequence[tuple[str, str, str, str]]) -> bytes:
+    """The content of a tree of (mode, type, hex name, file name) entries, in git's order."""
+
+    def order(entry: tuple[str, str, str, str]) -> bytes:
+        name = entry[3].encode("utf-8", "surrogateescape")
+        return name + b"/" if entry[0] == TREE_MODE else name
+
+    out = bytearray()
+    for mode, _kind, sha, name in sorted(entries, key=order):
+        out += mode.lstrip("0").encode("ascii") + b" " + name.encode("utf-8", "surrogateescape") + b"\0"
+        out += bytes.fromhex(sha)
+    return bytes(out)
+
+
+def person(name: str, email: str, seconds: int) -> bytes:
+    """An `author`/`committer` value: git drops what would break the line (`<`, `>` and line ends)."""
+
+    def clean(text: str) -> str:
+        return "".join(c for c in text if c not in "<>\n\r\0").strip(" \t.,:;\"'\\")
+
+    return f"{clean(name)} <{clean(email)}> {seconds} +0000".encode()
+
+
+def commit_bytes(tree: str, parent: str | None, author: bytes, committer: bytes, message: str) -> bytes:
+    """The content of a commit (no signature, no encoding header: the message is UTF-8)."""
+    head = f"tree {tree}\n" + (f"parent {parent}\n" if parent else "")
+    return head.encode("ascii") + b"author " + author + b"\ncommitter " + committer + b"\n\n" + message.encode()
+
+
+class ObjectStore:
+    """The loose objects of the repository `git` runs in."""
+
+    def __init__(self, git: Git) -> None:
+        self._git = git
+        self._dir: Path | None = None
+        self._hash = hashlib.sha1
+
+    def _directory(self) -> Path:
+        if self._dir is None:
+            fmt = self._git.text("rev-parse", "--show-object-format")
+            if fmt not in HASHES:
+                raise GitError(f"git object format {fmt!r} is not one syncer can write (sha1, sha256)")
+            self._hash = HASHES[fmt]
+            objects = self._git.text("rev-parse", "--git-path", "objects")
+            self._dir = (self._git.cwd / objects).resolve()
+        return self._dir
+
+    def write(self, kind: str, content: bytes) -> str:
+        """Store an object (if it is not there yet) and return its name."""
+        directory = self._directory()
+        raw = f"{kind} {len(content)}\0".encode("ascii") + content
+        sha = self._hash(raw).hexdigest()
+        final = directory / sha[:2] / sha[2:]
+        if final.exists():
+            return sha
+        final.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix="tmp_obj_", dir=final.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(zlib.compress(raw, 1))
+            os.chmod(tmp, 0o444)
+            os.replace(tmp, final)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return sha
+
+    def blob(self, data: bytes) -> str:
+        return self.write("blob", data)
+
+    def tree(self, entries: Sequence[tuple[str, str, str, str]]) -> str:
+        return self.write("tree", tree_bytes(entries))
+
+    def commit(self, tree: str, parent: str | None, message: str, *, when: datetime) -> str:
+        """A commit of `tree` on `parent` by syncer (or the identity the environment gives git), at `when`."""
+        env = self._git.environ
+        seconds = int(when.timestamp())
+        author = person(env.get("GIT_AUTHOR_NAME") or AUTHOR[0], env.get("GIT_AUTHOR_EMAIL") or AUTHOR[1], seconds)
+        committer = person(
+            env.get("GIT_COMMITTER_NAME") or AUTHOR[0], env.get("GIT_COMMITTER_EMAIL") or AUTHOR[1], seconds
+        )
+        return self.write("commit", commit_bytes(tree, parent, author, committer, message))
