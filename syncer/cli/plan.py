@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Literal
 
 import click
 
-from syncer.cli.context import StateOpener, live_reader, stdout_color
+from syncer.cli.context import StateOpener, live_reader, readers_language, stdout_color
 from syncer.cli.main import cli
 from syncer.cli.options import (
     cache_option,
@@ -266,7 +266,8 @@ def _write_html(
     refreshed = None
     if drift is not None:
         refreshed = Refreshed(drift, catalog_names(result.catalog), detailed_exitcode=detailed_exitcode)
-    pieces = (str(p) for p in renderer.plan(the_plan, redact=redact, refreshed=refreshed))
+    language = readers_language(result.settings)
+    pieces = (str(p) for p in renderer.plan(the_plan, redact=redact, refreshed=refreshed, language=language))
     try:
         write_output(out, pieces)
     except OSError as exc:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from syncer.cli.context import StateOpener
+from syncer.cli.context import StateOpener, readers_language
 from syncer.cli.main import cli
 from syncer.cli.options import redact_option, refresh_options, root_display, root_option, state_option
 from syncer.cli.output import say
@@ -122,7 +122,7 @@ def report(
         authors=commit_authors([b.commit for b in newest], cwd=root),
     )
     try:
-        write_output(out, render_state_html(board, redact=redact))
+        write_output(out, render_state_html(board, redact=redact, language=readers_language(result.settings)))
     except OSError as exc:
         raise SyncerError(f"could not write --out {out}: {os_error_text(exc)}, then run the report again") from None
     say(f"wrote {out.as_posix()}: the state report of {shown_root}")

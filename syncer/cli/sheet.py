@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
-from syncer.cli.context import StateOpener, load_root
+from syncer.cli.context import StateOpener, load_root, readers_language
 from syncer.cli.main import cli
 from syncer.cli.options import redact_option, root_display, root_option
 from syncer.cli.output import say
@@ -76,10 +75,10 @@ def sheet_export(
         index, result, semester=semester, path_glob=path_glob, redact=redact, with_semester_column=kind == "csv"
     )
     if kind == "xlsx":
-        from syncer.i18n import language_from, translations
+        from syncer.i18n import translations
         from syncer.sheet.xlsx import render_xlsx
 
-        t = translations(language_from(result.settings.language, os.environ))
+        t = translations(readers_language(result.settings))
         write_output(out, render_xlsx(tables, lists_of(result.catalog), t=t))
     else:
         from syncer.sheet.csvfile import render_csv

@@ -7,7 +7,6 @@ YAML no longer holds (a forget) has no file: its team is `NO_TEAM`."""
 
 from __future__ import annotations
 
-import gettext
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
@@ -20,11 +19,6 @@ MAX_DETAIL_ROWS = 2000
 NO_TEAM = "—"
 #: Bars in a chart of teams or of team and metric (the rest are summed up in the note below the chart).
 MAX_TEAMS = 30
-
-
-def words(translations: gettext.NullTranslations | None) -> gettext.NullTranslations:
-    """The translations the pages' words come from: English until a catalogue is given."""
-    return translations if translations is not None else gettext.NullTranslations()
 
 
 def team_of(file: str | None, root: str) -> str:

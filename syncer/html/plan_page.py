@@ -10,8 +10,9 @@ from collections import Counter, defaultdict
 from typing import TYPE_CHECKING, Any
 
 from syncer.html import charts
-from syncer.html.parts import MAX_TEAMS, Budget, number, shown, team_of, words
-from syncer.html.render import environment, render_page
+from syncer.html.parts import MAX_TEAMS, Budget, number, shown, team_of
+from syncer.html.render import render_page
+from syncer.i18n import Language, translations
 from syncer.plan.model import Change, Names, Plan
 
 if TYPE_CHECKING:
@@ -28,19 +29,19 @@ def render_plan_html(
     redact: bool,
     drift: Drift | None = None,
     drift_names: Names | None = None,
-    translations: gettext.NullTranslations | None = None,
+    language: Language = "en",
 ) -> str:
     """The whole page (about 0.5 MB at a million values: the details are capped). `drift_names`: display
-    names of every ID of the catalog, for drifted rows the plan does not name (default: the plan's)."""
-    t = words(translations)
+        names of every ID of the catalog, for drifted rows the plan does not name (default: the plan's). Its words
+    are in `language`, the words of its charts too."""
+    t = translations(language)
     context = plan_context(plan, redact=redact, drift=drift, drift_names=drift_names or plan.names, t=t)
-    return render_page("plan.html", context, env=environment(t))
+    return render_page("plan.html", context, language=language)
 
 
 def plan_context(
     plan: Plan, *, redact: bool, drift: Drift | None, drift_names: Names, t: gettext.NullTranslations
 ) -> dict[str, Any]:
-    _ = t.gettext
     n = plan.names
     budget = Budget()
     by_team: dict[str, list[Change]] = defaultdict(list)
@@ -55,7 +56,7 @@ def plan_context(
     chart = None
     if shown_pairs:
         chart = charts.stacked_counts(
-            _("Changes per team and metric"),
+            t.gettext("Changes per team and metric"),
             [f"{team} · {metric}" for team, metric in shown_pairs],
             {word: [per_team_metric[(team, metric, a)] for team, metric in shown_pairs] for a, word in _actions(t)},
         )
@@ -65,7 +66,7 @@ def plan_context(
         capped = budget.take(rows)
         details.append({"team": team, "count": len(rows), "rows": capped.rows, "cut": capped.cut})
     return {
-        "title": _("syncer plan"),
+        "title": t.gettext("syncer plan"),
         "plan": plan,
         "counts": plan.counts._asdict(),
         "semesters": [{**s._asdict(), "name": n.semester(s.semester)} for s in plan.semesters],
@@ -104,8 +105,12 @@ def plan_context(
 
 def _actions(t: gettext.NullTranslations) -> list[tuple[str, str]]:
     """Each action and its word (written out, so that a catalogue's extraction finds every one)."""
-    _ = t.gettext
-    words = {"create": _("create"), "update": _("update"), "repair": _("repair"), "forget": _("forget")}
+    words = {
+        "create": t.gettext("create"),
+        "update": t.gettext("update"),
+        "repair": t.gettext("repair"),
+        "forget": t.gettext("forget"),
+    }
     return [(a, words[a]) for a in ACTIONS]
 
 
@@ -127,7 +132,6 @@ def _change_row(plan: Plan, c: Change, *, redact: bool) -> dict[str, str]:
 def _moves(plan: Plan, *, redact: bool, t: gettext.NullTranslations) -> dict[str, Any]:
     """Targets and actuals updated: how many went up and down, and (unless redacting) a chart of the
     largest relative moves, before -> after."""
-    _ = t.gettext
     n = plan.names
     up: Counter[str] = Counter()
     down: Counter[str] = Counter()
@@ -149,11 +153,11 @@ def _moves(plan: Plan, *, redact: bool, t: gettext.NullTranslations) -> dict[str
     chart = None
     if top:
         chart = charts.before_after(
-            _("Largest moves of targets and actuals, before -> after"),
+            t.gettext("Largest moves of targets and actuals, before -> after"),
             [m[1] for m in top],
             [m[2] for m in top],
             [m[3] for m in top],
-            series=(_("before"), _("after")),
+            series=(t.gettext("before"), t.gettext("after")),
         )
     return {
         "fields": [{"field": f, "up": up[f], "down": down[f]} for f in MOVED_FIELDS if up[f] or down[f]],

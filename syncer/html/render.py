@@ -1,17 +1,18 @@
 """The one Jinja2 environment of the HTML reports: autoescape on for every template, every word through
-gettext (`jinja2.ext.i18n`), and the page's content security policy.
+gettext (`jinja2.ext.i18n`) in the readers' language (syncer.i18n), and the page's content security policy.
 
-`environment(translations)` is where a message catalogue plugs in: until one exists the words stay English
-(`gettext.NullTranslations`)."""
+Templates ask for their words as `_("...")` and `ngettext(...)` (jinja2's newstyle gettext: placeholders are
+`%(name)s`, a literal percent `%%`); tests/i18n/test_catalogue.py finds every one in the catalogues."""
 
 from __future__ import annotations
 
-import gettext
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
 import jinja2
+
+from syncer.i18n import TAGS, Language, translations
 
 #: Nothing the page names is fetched: no script, no font, no frame, no request; styles inline; images only
 #: from data: URLs (the charts). A report opened from a file or an artifact makes no request at all.
@@ -20,8 +21,10 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-def environment(translations: gettext.NullTranslations | None = None) -> jinja2.Environment:
-    """The environment the reports render with, its words from `translations` (English when None)."""
+@cache
+def environment(language: Language = "en") -> jinja2.Environment:
+    """The environment the reports render with, its words in `language` (the page's `lang` too); one a
+    language, made when first asked for."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("syncer.html", "templates"),
         autoescape=True,  # every template, whatever its name: values come from files and from Feishu
@@ -32,17 +35,13 @@ def environment(translations: gettext.NullTranslations | None = None) -> jinja2.
         keep_trailing_newline=True,
     )
     env.install_gettext_translations(  # type: ignore[attr-defined]  # added by the i18n extension
-        translations if translations is not None else gettext.NullTranslations(), newstyle=True
+        translations(language), newstyle=True
     )
+    env.globals["lang"] = TAGS[language]
     env.globals["csp"] = CONTENT_SECURITY_POLICY
     return env
 
 
-@cache
-def _default() -> jinja2.Environment:
-    return environment()
-
-
-def render_page(template: str, context: Mapping[str, Any], *, env: jinja2.Environment | None = None) -> str:
-    """`template` rendered with `context` (English unless `env` says otherwise)."""
-    return (env or _default()).get_template(template).render(context)
+def render_page(template: str, context: Mapping[str, Any], *, language: Language = "en") -> str:
+    """`template` rendered with `context`, its words in `language`."""
+    return environment(language).get_template(template).render(context)

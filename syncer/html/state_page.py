@@ -17,9 +17,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from syncer.html import charts
-from syncer.html.parts import MAX_TEAMS, NO_TEAM, Budget, number, team_of, words
+from syncer.html.parts import MAX_TEAMS, NO_TEAM, Budget, number, team_of
 from syncer.html.plan_page import drift_context
-from syncer.html.render import environment, render_page
+from syncer.html.render import render_page
+from syncer.i18n import Language, translations
 from syncer.model import DesiredState, RowKey
 from syncer.plan.model import Names, Plan
 from syncer.problems import REDACTED
@@ -60,9 +61,10 @@ class Dashboard:
     authors: dict[str, str] = field(default_factory=dict)  # commit -> author's name
 
 
-def render_state_html(board: Dashboard, *, redact: bool, translations: gettext.NullTranslations | None = None) -> str:
-    t = words(translations)
-    return render_page("state.html", state_context(board, redact=redact, t=t), env=environment(t))
+def render_state_html(board: Dashboard, *, redact: bool, language: Language = "en") -> str:
+    """The whole page, its words (those of its chart too) in `language`."""
+    context = state_context(board, redact=redact, t=translations(language))
+    return render_page("state.html", context, language=language)
 
 
 def _fields(desired: DesiredState) -> dict[str, dict[str, str]]:
@@ -76,7 +78,6 @@ def _fields(desired: DesiredState) -> dict[str, dict[str, str]]:
 
 
 def state_context(board: Dashboard, *, redact: bool, t: gettext.NullTranslations) -> dict[str, Any]:
-    _ = t.gettext
     n, desired, plan = board.names, board.desired, board.plan
     root = plan.root
     roles = _fields(desired)
@@ -108,7 +109,7 @@ def state_context(board: Dashboard, *, redact: bool, t: gettext.NullTranslations
     teams = sorted(per_team)
     budget = Budget()
     return {
-        "title": _("syncer state report"),
+        "title": t.gettext("syncer state report"),
         "version": plan.syncer_version,
         "redact": redact,
         "root": root,
@@ -157,21 +158,20 @@ def _tally_row(label: str, tally: _Tally, *, redact: bool) -> dict[str, Any]:
 def _completion_chart(
     teams: list[str], per_team: dict[str, _Tally], *, redact: bool, t: gettext.NullTranslations
 ) -> str | None:
-    _ = t.gettext
     shown = sorted(teams, key=lambda team: -per_team[team].rows)[:MAX_TEAMS]
     if not shown:
         return None
     if redact:  # counts only
         return charts.stacked_counts(
-            _("Rows at or above target, per team"),
+            t.gettext("Rows at or above target, per team"),
             shown,
             {
-                _("met"): [per_team[x].met for x in shown],
-                _("below"): [per_team[x].rows - per_team[x].met for x in shown],
+                t.gettext("met"): [per_team[x].met for x in shown],
+                t.gettext("below"): [per_team[x].rows - per_team[x].met for x in shown],
             },
         )
     return charts.percentages(
-        _("Completion per team (mean of actual / target)"), shown, [per_team[x].mean() for x in shown]
+        t.gettext("Completion per team (mean of actual / target)"), shown, [per_team[x].mean() for x in shown]
     )
 
 

@@ -22,6 +22,8 @@ LANGUAGES: tuple[Language, ...] = get_args(Language)[::-1]
 #: The values of `language:` in syncer.yaml (the settings schema's enum), each to the language it picks;
 #: `auto` (None) follows the environment's locale.
 SETTINGS: Mapping[str, Language | None] = {"auto": None, "zh-CN": "zh_CN", "en": "en"}
+#: Each language as a BCP 47 tag, as the setting spells it (an HTML page's `lang`).
+TAGS: Mapping[Language, str] = {"zh_CN": "zh-CN", "en": "en"}
 #: The locale variables in the order POSIX consults them for messages: the first one set wins.
 LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")
 DOMAIN = "syncer"

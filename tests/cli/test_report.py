@@ -74,3 +74,26 @@ def test_a_page_that_cannot_be_written_is_one_line_saying_what_to_do(root: Path)
         assert code == 1 and "Traceback" not in out, out
         (line,) = out.strip().splitlines()
         assert line.startswith("error: could not write --out no/") and line.endswith("again")
+
+
+@pytest.mark.parametrize(
+    ("setting", "lang", "lang_attr", "h1"),
+    [
+        ("language: zh-CN\n", "C.UTF-8", "zh-CN", ("<h1>变更计划</h1>", "<h1>状态报告</h1>")),
+        ("", "zh_CN.UTF-8", "zh-CN", ("<h1>变更计划</h1>", "<h1>状态报告</h1>")),  # auto: the locale alone
+        ("language: en\n", "zh_CN.UTF-8", "en", ("<h1>Plan</h1>", "<h1>State report</h1>")),  # the setting wins
+        ("", "C.UTF-8", "en", ("<h1>Plan</h1>", "<h1>State report</h1>")),
+    ],
+)
+def test_both_pages_are_in_the_readers_language_and_the_command_line_stays_english(
+    root: Path, monkeypatch: pytest.MonkeyPatch, setting: str, lang: str, lang_attr: str, h1: tuple[str, str]
+) -> None:
+    (root / "syncer.yaml").write_text((root / "syncer.yaml").read_text() + setting)
+    monkeypatch.setenv("LANG", lang)
+    code, out = run("plan", "--format", "html", "--out", "plan.html")
+    assert code == 0 and out.startswith("wrote plan.html: Plan: 215 values changed"), out
+    code, out = run("report", "--html", "--out", "state.html")
+    assert code == 0 and out == "wrote state.html: the state report of metrics\n"
+    for name, heading in zip(("plan.html", "state.html"), h1, strict=True):
+        page = Path(name).read_text(encoding="utf-8")
+        assert f'<html lang="{lang_attr}">' in page and heading in page, name

@@ -1,6 +1,7 @@
 """The HTML reports in a real browser (headless Chromium): the plan and the state report of the example
 root, applied to the emulator and then changed in the YAML and behind syncer's back in Feishu, render
-without a console message, show the plan's own counts, fetch nothing, and make the README's screenshots.
+without a console message (the plan page in Chinese too), show the plan's own counts, fetch nothing, and make
+the README's screenshots.
 
 SYNCER_UPDATE_SCREENSHOTS=1 copies the screenshots to docs/img/ (the README shows them)."""
 
@@ -111,6 +112,24 @@ def test_the_plan_page_renders_with_the_plans_counts(applied: tuple[Path, str], 
     png = tmp_path / "plan.png"
     assert screenshot(page, tmp_path / "profile", png, height=1500) == []
     _keep(png, "plan-report.png")
+
+
+def test_the_plan_page_in_chinese_renders_with_the_same_counts(applied: tuple[Path, str], tmp_path: Path) -> None:
+    root, _url = applied
+    settings = root / "syncer.yaml"
+    settings.write_text(settings.read_text(encoding="utf-8") + "language: zh-CN\n", encoding="utf-8")
+    page, plan_json = tmp_path / "plan.html", tmp_path / "plan.json"
+    assert run("plan", "--format", "html", "--out", str(page))[0] == 0
+    assert run("plan", "--format", "json", "--out", str(plan_json))[0] == 0
+    counts = json.loads(plan_json.read_text(encoding="utf-8"))["counts"]
+    opened = open_page(page, tmp_path / "profile")
+    assert opened.console == []
+    shown = _counts(opened.dom)
+    assert shown == {k: counts[k] for k in shown} and len(shown) == 8
+    assert '<html lang="zh-CN">' in opened.dom and "<h1>变更计划</h1>" in opened.dom and "陈静" in opened.dom
+    png = tmp_path / "plan.zh_CN.png"
+    assert screenshot(page, tmp_path / "profile", png, height=1500) == []
+    _keep(png, "plan-report.zh_CN.png")
 
 
 def test_the_state_report_shows_the_state_the_plan_and_the_drift(applied: tuple[Path, str], tmp_path: Path) -> None:

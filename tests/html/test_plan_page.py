@@ -1,5 +1,6 @@
 """`syncer plan --format html` as a page: the plan's counts, its changes per team, targets and actuals
-moved, values escaped, masked when redacting (charts of counts only), details capped with a note."""
+moved, values escaped, masked when redacting (charts of counts only), details capped with a note; in
+Chinese, every heading, label and chart word."""
 
 from __future__ import annotations
 
@@ -10,8 +11,13 @@ import pytest
 
 from syncer.html import parts
 from syncer.html.plan_page import render_plan_html
+from syncer.live.drift import Drift, DriftEntry
+from syncer.model import ValueKey
+from syncer.plan.model import Names
 from syncer.problems import REDACTED
 from syncer.report.formats import renderer_for
+from syncer.report.renderer import Refreshed
+from tests.html.headings import english, labels
 from tests.report.test_plan_render import sample_plan
 
 pytest.importorskip("jinja2")
@@ -75,19 +81,17 @@ def test_the_html_format_renders_plans_and_drift_and_refuses_problems() -> None:
     assert page.startswith("<!doctype html>") and page.endswith("</html>\n")
 
 
-def test_the_drift_section_names_rows_by_the_catalog_and_masks_values_when_redacting() -> None:
-    from syncer.live.drift import Drift, DriftEntry
-    from syncer.model import ValueKey
-    from syncer.plan.model import Names
-    from syncer.report.renderer import Refreshed
-
+def _refreshed() -> Refreshed:
     key = ValueKey("7293040702907514899", "ou_" + "e" * 32, "7272580325522276372", "5")
     entry = DriftEntry("changed", key, applied="1499000", live="1500000", desired="1499000", source=None, batch=1)
     drift = Drift("all", (entry,), (), reviewees_checked=3, reviewees_in_scope=3, requests=1, budget=20)
-    names = Names(people={key.reviewee: "王芳"})
+    return Refreshed(drift, Names(people={key.reviewee: "王芳"}), detailed_exitcode=False)
+
+
+def test_the_drift_section_names_rows_by_the_catalog_and_masks_values_when_redacting() -> None:
     html = renderer_for("html", "plan", "drift")
     for redact in (False, True):
-        refreshed = Refreshed(drift, names, detailed_exitcode=False)
+        refreshed = _refreshed()
         page = "".join(str(p) for p in html.plan(sample_plan(), redact=redact, refreshed=refreshed))
         assert 'data-count="drift_changed">1<' in page and "<td>王芳</td>" in page
         assert ("1500000" in page) is not redact
@@ -106,14 +110,24 @@ def test_charts_draw_the_largest_bars_and_say_how_many_they_left_out(monkeypatch
     assert re.search(r"\d+ smaller moves? not drawn", page)
 
 
-def test_every_word_of_the_page_and_its_charts_comes_from_the_translations() -> None:
-    import gettext
+def test_in_chinese_every_heading_label_and_chart_word_is_chinese() -> None:
+    page = render_plan_html(sample_plan(), redact=False, language="zh_CN")
+    assert '<html lang="zh-CN">' in page and "<h1>变更计划</h1>" in page and "<h2>各团队、各指标的变更</h2>" in page
+    assert '<td class="update">更新</td>' in page and "此计划超出了安全阈值" in page
+    found = labels(page)
+    assert "各团队、各指标的变更" in found and "变更前" in found  # a chart's title and a legend
+    assert english(found) == []
 
-    class Chinese(gettext.NullTranslations):
-        def gettext(self, message: str) -> str:
-            return {"update": "更新", "Changes per team and metric": "各团队各指标的变更"}.get(message, message)
 
-    page = render_plan_html(sample_plan(), redact=False, translations=Chinese())
-    assert '<td class="update">更新</td>' in page and "<h2>各团队各指标的变更</h2>" in page
-    changes = _charts(page)[0]
-    assert "各团队各指标的变更" in changes and "更新" in changes
+def test_in_english_the_same_headings_are_english() -> None:  # the check above can fail
+    page = render_plan_html(sample_plan(), redact=False)
+    assert '<html lang="en">' in page and "<h1>Plan</h1>" in page
+    assert {"Changes per team and metric", "before", "reviewee"} <= set(english(labels(page)))
+
+
+def test_the_drift_section_in_chinese() -> None:
+    html = renderer_for("html", "plan", "drift")
+    page = "".join(str(p) for p in html.plan(sample_plan(), redact=False, refreshed=_refreshed(), language="zh_CN"))
+    assert "<h2>数据不一致：在 syncer 之外于飞书中改动的值</h2>" in page and "<td>在飞书中被修改</td>" in page
+    assert "已从飞书读取 3 位被评估人中的 3 位。" in page
+    assert english(labels(page)) == []

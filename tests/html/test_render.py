@@ -1,15 +1,14 @@
 """The reports' one Jinja2 environment: everything escaped, the strict policy on every page, and the words
-taken from whatever translations it is given (where the message catalogue plugs in)."""
+in the language asked for, which the page's `lang` names."""
 
 from __future__ import annotations
-
-import gettext
 
 import pytest
 
 from syncer.errors import SyncerError
 from syncer.html import MISSING, require
 from syncer.html.render import CONTENT_SECURITY_POLICY, environment, render_page
+from syncer.i18n import Language
 
 pytest.importorskip("jinja2")
 
@@ -27,21 +26,16 @@ def test_every_page_carries_the_strict_policy_and_no_script() -> None:
     assert "<script" not in page and "Noto Sans CJK SC" in page
 
 
-WORDS = {
-    "en": "zh-Hans",
-    "Made by syncer %(version)s. This page fetches nothing: it works from a file, offline.": "由 syncer "
-    "%(version)s 生成。",
-}
+@pytest.mark.parametrize(
+    ("language", "lang", "footer"), [("en", "en", "Made by syncer 1."), ("zh_CN", "zh-CN", "由 syncer 1 生成。")]
+)
+def test_the_words_and_the_pages_lang_follow_the_language(language: Language, lang: str, footer: str) -> None:
+    page = render_page("base.html", {"title": "t", "version": "1"}, language=language)
+    assert f'<html lang="{lang}">' in page and footer in page
 
 
-class Chinese(gettext.NullTranslations):
-    def gettext(self, message: str) -> str:
-        return WORDS.get(message, message)
-
-
-def test_the_words_come_from_the_translations_given() -> None:
-    page = render_page("base.html", {"title": "t", "version": "1"}, env=environment(Chinese()))
-    assert "由 syncer 1 生成。" in page and 'lang="zh-Hans"' in page
+def test_each_language_has_its_own_environment() -> None:
+    assert environment("zh_CN") is environment("zh_CN") and environment("zh_CN") is not environment("en")
 
 
 def test_a_missing_extra_is_one_line_saying_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,6 +19,7 @@ from syncer.plan.model import PlanOptions
 from syncer.problems import REDACTED
 from syncer.report.drift import catalog_names
 from tests.example import copy_example
+from tests.html.headings import english, labels
 
 pytest.importorskip("jinja2")
 pytest.importorskip("pygal")
@@ -101,3 +102,14 @@ def test_the_completion_chart_says_how_many_teams_it_left_out(
     page = render_state_html(board, redact=False)
     assert "1 more team not drawn (the fewest rows); the table lists every team." in page
     assert "<td>teams/销售</td>" in page
+
+
+def test_in_chinese_every_heading_label_and_chart_word_is_chinese(board: Dashboard) -> None:
+    for redact in (False, True):  # two charts: completion, and rows at or above target
+        page = render_state_html(board, redact=redact, language="zh_CN")
+        assert '<html lang="zh-CN">' in page and "<h1>状态报告</h1>" in page and "尚未应用任何内容。" in page
+        assert "<h2>权重之和不为 100% 的被评估人</h2>" in page  # %% is a percent sign
+        assert "<td>teams/销售</td>" in page  # names stay as the files have them
+        found = labels(page)
+        assert ("各团队达成目标的行数" if redact else "各团队完成率（实际值 / 目标值的平均）") in found
+        assert english(found) == []

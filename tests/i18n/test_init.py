@@ -7,7 +7,7 @@ import gettext
 
 import pytest
 
-from syncer.i18n import LANGUAGES, language_from, translations
+from syncer.i18n import LANGUAGES, SETTINGS, TAGS, language_from, translations
 
 
 @pytest.mark.parametrize(
@@ -60,3 +60,9 @@ def test_every_language_is_there_and_another_is_refused() -> None:
     assert LANGUAGES == ("en", "zh_CN")
     with pytest.raises(ValueError, match="'fr'"):
         translations("fr")
+
+
+def test_each_language_has_a_tag_the_setting_spells_it_with() -> None:
+    assert set(TAGS) == set(LANGUAGES)
+    assert all(SETTINGS[TAGS[lang]] == lang for lang in LANGUAGES)  # zh_CN -> zh-CN -> zh_CN
+    assert TAGS["zh_CN"] == "zh-CN"  # an HTML page's lang: BCP 47 has a hyphen
