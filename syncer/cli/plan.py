@@ -44,7 +44,8 @@ if TYPE_CHECKING:
     type=click.Choice(format_names("plan")),
     default=None,
     help="Output format: text (terminal), markdown (PR comment), json (the plan data), github "
-    "(annotations and a summary), html (a page with charts, written to --out FILE: the html extra). "
+    "(annotations and a summary), html (a page with charts, written to --out FILE: the html extra), "
+    "gitlab (a Code Quality report of what blocks the apply). "
     "Default: github under GitHub Actions, else text.",
 )
 @click.option(
