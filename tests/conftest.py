@@ -40,6 +40,10 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPat
         "SYNCER_PG_DSN",
         "LC_ALL",
         "LC_MESSAGES",
+        "GITLAB_TOKEN",
+        "CI_API_V4_URL",
+        "CI_PROJECT_ID",
+        "CI_MERGE_REQUEST_IID",
     ):
         monkeypatch.delenv(var, raising=False)
 
