@@ -2,8 +2,9 @@
 `syncer emulator` and the GitLab API stand-in (tests/gitlab/standin.py), both on loopback, and a local bare
 git remote: a project built from the README's include (`local:` in place of `remote:`), a merge request
 whose first commit has a problem (the plan job fails, the problem is a Code Quality issue, the note says the
-YAML is invalid) and whose second fixes it (the same note updated: a plan), then the merge and the apply job
-(the state branch pushed), then a second apply (nothing to do).
+YAML is invalid) and whose second fixes it (the same note updated: a plan), then the merge and the apply job,
+stopped by max-duration (exit 3), the follow-up job (the trigger API called), the follow-up pipeline's
+apply (the rest applied, the state branch pushed), then another apply (nothing to do).
 
     python3 -m tests.gitlab.ci_local [--keep DIR]
 
@@ -27,7 +28,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "glpat-ci-local-test"
-ENV_OVERRIDES = "CI_PIPELINE_SOURCE,CI_API_V4_URL,CI_PROJECT_ID,CI_MERGE_REQUEST_IID"
+ENV_OVERRIDES = "CI_PIPELINE_SOURCE,CI_API_V4_URL,CI_PROJECT_ID,CI_MERGE_REQUEST_IID,CI_JOB_TOKEN"
 BAD_PERSON = "  nobody_known:\n    nps: {weight: 10%}\n"
 
 
@@ -89,11 +90,17 @@ def _artifact(proj: Path, job: str, name: str) -> Any:
     return json.loads((proj / ".gitlab-ci-local" / "artifacts" / job / name).read_text())
 
 
-def _notes(api_url: str) -> list[dict[str, Any]]:
+def _seen(api_url: str) -> dict[str, Any]:
+    """What the stand-in holds: notes by project and merge request, and the refs it triggered."""
     import urllib.request
 
     with urllib.request.urlopen(api_url.removesuffix("/api/v4") + "/_standin/notes") as resp:
-        notes: list[dict[str, Any]] = json.load(resp)["1"]["1"]
+        seen: dict[str, Any] = json.load(resp)
+    return seen
+
+
+def _notes(api_url: str) -> list[dict[str, Any]]:
+    notes: list[dict[str, Any]] = _seen(api_url)["1"]["1"]
     return notes
 
 
@@ -151,7 +158,7 @@ def run(work: Path) -> None:
         )
         _check("(redacted)" in again[0]["body"] or "values redacted" in again[0]["body"], "values redacted", out)
 
-        print("3. merged: syncer-apply on main")
+        print("3. merged: syncer-apply on main, stopped by max-duration (an 8 s budget, requests 6 s apart)")
         _git(proj, "checkout", "-q", "main")
         _git(proj, "merge", "-q", "--ff-only", "raise-alice")
         _git(proj, "push", "-q", "origin", "main")
@@ -160,15 +167,36 @@ def run(work: Path) -> None:
             "FEISHU_APP_ID": "cli_emulator",
             "FEISHU_APP_SECRET": "emulator_secret",
             "FEISHU_BASE_URL": emu_url,
+            "CI_API_V4_URL": api_url,
+            "CI_PROJECT_ID": "1",
+            "CI_JOB_TOKEN": "job-token-of-gitlab-ci-local",  # GitLab sets it; gitlab-ci-local does not
         }
+        rc, out, took = _job(proj, "syncer-apply", {**apply_vars, "MAX_DURATION": "8"})
+        print(f"  gitlab-ci-local exit {rc} in {took:.0f} s")
+        stopped = next((line for line in out.splitlines() if "max-duration" in line and "stopped" in line), "")
+        env = proj / ".gitlab-ci-local" / "artifacts" / "syncer-apply" / ".gitlab-ci-reports" / "dotenv"
+        _check(
+            rc == 0 and (env / "syncer-apply.env").read_text().strip() == "SYNCER_APPLY_RC=3",
+            f"exit 3 passed on as SYNCER_APPLY_RC=3: {stopped.partition('> ')[2]}",
+            out,
+        )
+
+        print("4. syncer-follow-up: the next pipeline triggered")
+        rc, out, took = _job(proj, "syncer-follow-up", apply_vars)
+        print(f"  gitlab-ci-local exit {rc} in {took:.0f} s")
+        _check(rc == 0 and _seen(api_url)["triggered"] == ["main"], "the trigger API called for main", out)
+
+        print("5. the follow-up pipeline's syncer-apply goes on")
         rc, out, took = _job(proj, "syncer-apply", apply_vars)
         print(f"  gitlab-ci-local exit {rc} in {took:.0f} s")
         applied = next((line for line in out.splitlines() if "Applied " in line), "")
         _check(rc == 0 and bool(applied), applied.partition("> ")[2], out)
         state = _git(work / "remote.git", "log", "--oneline", "-1", "syncer-state").strip()
         _check(bool(state), f"the state branch pushed to the bare remote: {state}", out)
+        rc, out, took = _job(proj, "syncer-follow-up", apply_vars)
+        _check(rc == 0 and _seen(api_url)["triggered"] == ["main"], "no further follow-up", out)
 
-        print("4. a second apply: nothing to do")
+        print("6. another apply: nothing to do")
         rc, out, took = _job(proj, "syncer-apply", apply_vars)
         print(f"  gitlab-ci-local exit {rc} in {took:.0f} s")
         _check(rc == 0 and "No changes" in out, "no changes", out)

@@ -45,6 +45,7 @@ class State:
     endless: bool = False  # every page names a next one (a broken proxy): the client must stop by itself
     next_id: int = 1000
     requests: list[str] = field(default_factory=list)  # "METHOD path?query", for the tests
+    triggered: list[str] = field(default_factory=list)  # the refs of pipelines started by the trigger API
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add_note(self, project: Project, iid: int, author: int, body: str, *, system: bool = False) -> int:
@@ -86,14 +87,27 @@ class _Handler(BaseHTTPRequestHandler):
         with st.lock:
             st.requests.append(f"{method} {self.path}")
             if parts.path == "/_standin/notes":
-                self._send(200, {str(p.id): p.notes for p in st.projects})
+                self._send(200, {**{str(p.id): p.notes for p in st.projects}, "triggered": st.triggered})
                 return
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if method == "POST" and parts.path.endswith("/trigger/pipeline"):
+                self._trigger(body)
+                return
             token = st.tokens.get(self.headers.get("PRIVATE-TOKEN", ""))
             if token is None:
                 self._send(401, {"message": "401 Unauthorized"})
                 return
             self._route(method, parts.path, parse_qs(parts.query), body, token)
+
+    def _trigger(self, raw: bytes) -> None:
+        """The pipeline trigger API: a form with `token` (a trigger or job token: any non-empty one here)
+        and `ref`; 201 with the new pipeline, 404 without a token (GitLab does not say more)."""
+        form = _form(self.headers.get("Content-Type", ""), raw)
+        if not form.get("token") or not form.get("ref"):
+            self._send(404, {"message": "404 Not Found"})
+            return
+        self.server.state.triggered.append(form["ref"])
+        self._send(201, {"id": 500 + len(self.server.state.triggered), "ref": form["ref"], "source": "pipeline"})
 
     def _route(self, method: str, path: str, query: dict[str, list[str]], raw: bytes, token: Token) -> None:
         st = self.server.state
@@ -163,6 +177,20 @@ class _Handler(BaseHTTPRequestHandler):
         if not self.server.state.link_only:
             headers["X-Next-Page"] = nxt
         self._send(200, chunk, headers)
+
+
+def _form(content_type: str, raw: bytes) -> dict[str, str]:
+    """The fields of a multipart/form-data or urlencoded body (what curl --form / --data send)."""
+    if "multipart/form-data" in content_type:
+        from email.parser import BytesParser
+        from email.policy import HTTP
+
+        message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + raw)
+        return {
+            str(part.get_param("name", header="content-disposition")): part.get_content().strip()
+            for part in message.iter_parts()
+        }
+    return {k: v[0] for k, v in parse_qs(raw.decode()).items()}
 
 
 class _Server(ThreadingHTTPServer):
