@@ -132,6 +132,11 @@ def plan(
         from syncer.html import require
 
         require()
+    if (refresh or refresh_all) and shown_format not in format_names("drift"):
+        raise click.UsageError(
+            f"--format {shown_format} has no drift section: with --refresh or --refresh-all use one of "
+            + ", ".join(format_names("drift"))
+        )
     renderer = (
         renderer_for(shown_format, "plan", "drift") if refresh or refresh_all else renderer_for(shown_format, "plan")
     )

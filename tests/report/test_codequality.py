@@ -139,3 +139,23 @@ def test_a_valid_root_is_an_empty_report(tmp_path: Any) -> None:
         cli, ["validate", "--root", str(copy_example(tmp_path / "metrics")), "--format", "gitlab"]
     )
     assert result.exit_code == 0 and _report(result.stdout) == []
+
+
+def test_plan_writes_the_report_on_stdout_and_refuses_a_drift_section(tmp_path: Any) -> None:
+    root = copy_example(tmp_path / "metrics")
+    runner = CliRunner()
+    result = runner.invoke(cli, ["plan", "--root", str(root), "--format", "gitlab"])
+    assert result.exit_code == 0 and _report(result.stdout) == []  # no state yet: nothing blocks the apply
+    refused = runner.invoke(cli, ["plan", "--root", str(root), "--format", "gitlab", "--refresh"])
+    assert refused.exit_code == 1 and "Traceback" not in refused.output
+    assert "--format gitlab has no drift section: with --refresh or --refresh-all use one of text" in refused.output
+
+
+def test_an_invalid_root_gives_plan_the_problems_report(tmp_path: Any) -> None:
+    root = copy_example(tmp_path / "metrics")
+    (root / "teams" / "zz-bad.yaml").write_text(
+        "semester: 2026-H2\nreviewees:\n  nobody_known: {revenue: {weight: 1}}\n"
+    )
+    result = CliRunner().invoke(cli, ["plan", "--root", str(root), "--format", "gitlab"])
+    assert result.exit_code == 1
+    assert [i["check_name"] for i in _report(result.stdout)] == ["syncer/unknown-person"]
