@@ -3,11 +3,13 @@ documented semantics (docs/gitlab.md): the `PRIVATE-TOKEN` header (an unknown to
 a merge request's notes listed with offset pagination (`page`, `per_page` 20 by default and at most 100,
 `X-Page`, `X-Per-Page`, `X-Total`, `X-Total-Pages`, `X-Next-Page` empty on the last page, a `Link` header
 with rel="next"), created (`POST`) and updated (`PUT`); a token without the `api` scope cannot write (403),
-a member below Reporter cannot comment (403), only a note's author may update it (403), a project or merge
-request the token cannot see is 404, a body over 1,000,000 characters is 400.
+only a note's author may update it (403), a project or merge request the token cannot see is 404, a body
+over 1,000,000 characters is 400; and the pipeline trigger API. A member below Reporter (the least role
+syncer asks for) is refused a write here (403).
 
 `python -m tests.gitlab.standin --token T --user-id 7 [--port 0]` serves it until killed (for the
-gitlab-ci-local script), prints its API URL first; `GET /_standin/notes` lists every note (no token)."""
+gitlab-ci-local script), prints its API URL first; `GET /_standin/notes` lists every note and the refs
+the trigger API was called for (no token)."""
 
 from __future__ import annotations
 
