@@ -83,7 +83,7 @@ def _job(proj: Path, job: str, variables: dict[str, str]) -> tuple[int, str, flo
     done = subprocess.run(
         args, cwd=proj, capture_output=True, text=True, env={**os.environ, "GCL_IGNORE_PREDEFINED_VARS": ENV_OVERRIDES}
     )
-    lines = [line for line in done.stdout.splitlines() if "WARNING: Location" not in line]
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if "WARNING: Location" not in line]
     return done.returncode, "\n".join(lines), time.monotonic() - start
 
 
