@@ -74,8 +74,11 @@ def _project(work: Path, api_url: str) -> Path:
     return proj
 
 
-def _job(proj: Path, job: str, variables: dict[str, str]) -> tuple[int, str, float]:
-    """Run `job` (jobs, separated by spaces, run in one pipeline) with the shell executor."""
+def _job(proj: Path, job: str, variables: dict[str, str], *, branch: str) -> tuple[int, str, float]:
+    """Run `job` (jobs, separated by spaces, run in one pipeline) on `branch` with the shell executor,
+    which runs them in the project's own directory: the apply's checkout of the default branch's tip
+    detaches it, so each run checks the branch out again (GitLab gives every job a clone of its own)."""
+    _git(proj, "checkout", "-q", branch)
     args = ["gitlab-ci-local", "--force-shell-executor", *job.split()]
     for k, v in variables.items():
         args += ["--variable", f"{k}={v}"]
@@ -131,7 +134,7 @@ def run(work: Path) -> None:
         _git(proj, "commit", "-qam", "alice's actual, and a person the catalog lacks")
 
         print("1. merge request, first commit (a person the catalog lacks): syncer-plan")
-        rc, out, took = _job(proj, "syncer-plan", mr)
+        rc, out, took = _job(proj, "syncer-plan", mr, branch="raise-alice")
         print(f"  gitlab-ci-local exit {rc} in {took:.0f} s")
         issues = _artifact(proj, "syncer-plan", "gl-code-quality-syncer.json")
         _check(rc != 0, "the plan job fails", out)
@@ -147,7 +150,7 @@ def run(work: Path) -> None:
         print("2. merge request, second commit (fixed): syncer-plan")
         sales.write_text(sales.read_text().replace(BAD_PERSON, ""))
         _git(proj, "commit", "-qam", "drop the unknown person")
-        rc, out, took = _job(proj, "syncer-plan", mr)
+        rc, out, took = _job(proj, "syncer-plan", mr, branch="raise-alice")
         print(f"  gitlab-ci-local exit {rc} in {took:.0f} s")
         _check(rc == 0, "the plan job passes", out)
         _check(_artifact(proj, "syncer-plan", "gl-code-quality-syncer.json") == [], "no Code Quality issue", out)
@@ -172,7 +175,7 @@ def run(work: Path) -> None:
             "CI_PROJECT_ID": "1",
             "CI_JOB_TOKEN": "job-token-of-gitlab-ci-local",  # GitLab sets it; gitlab-ci-local does not
         }
-        rc, out, took = _job(proj, "syncer-apply syncer-follow-up", {**apply_vars, "MAX_DURATION": "8"})
+        rc, out, took = _job(proj, "syncer-apply syncer-follow-up", {**apply_vars, "MAX_DURATION": "8"}, branch="main")
         print(f"  gitlab-ci-local exit {rc} in {took:.0f} s")
         stopped = next((line for line in out.splitlines() if "max-duration" in line and "stopped" in line), "")
         _check(rc == 0 and bool(stopped), f"syncer-apply: exit 3: {stopped.partition('> ')[2]}", out)
@@ -183,7 +186,7 @@ def run(work: Path) -> None:
         )
 
         print("4. the follow-up pipeline: syncer-apply goes on, syncer-follow-up has nothing to do")
-        rc, out, took = _job(proj, "syncer-apply syncer-follow-up", apply_vars)
+        rc, out, took = _job(proj, "syncer-apply syncer-follow-up", apply_vars, branch="main")
         print(f"  gitlab-ci-local exit {rc} in {took:.0f} s")
         applied = next((line for line in out.splitlines() if "Applied " in line), "")
         _check(rc == 0 and bool(applied), applied.partition("> ")[2], out)
@@ -196,7 +199,7 @@ def run(work: Path) -> None:
         )
 
         print("5. another apply: nothing to do")
-        rc, out, took = _job(proj, "syncer-apply", apply_vars)
+        rc, out, took = _job(proj, "syncer-apply", apply_vars, branch="main")
         print(f"  gitlab-ci-local exit {rc} in {took:.0f} s")
         _check(rc == 0 and "No changes" in out, "no changes", out)
     finally:
