@@ -30,6 +30,7 @@ COMMANDS: dict[str, Entry] = {
     ),
     "emulator": Entry("syncer.cli.emulator", "Run a local Feishu emulator until Ctrl-C or SIGTERM."),
     "fmt": Entry("syncer.cli.fmt", "Rewrite the catalog and the data files in syncer's one layout, comments kept."),
+    "gitlab": Entry("syncer.cli.gitlab", "GitLab CI: the plan as one sticky merge-request note."),
     "import": Entry(
         "syncer.cli.live",
         "Adopt the values Feishu already holds: write them as data files and record them as applied.",

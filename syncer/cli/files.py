@@ -21,7 +21,8 @@ from syncer.text import plural
     "fmt",
     type=click.Choice(format_names("problems")),
     default=None,
-    help="Output format. Default: github under GitHub Actions (GITHUB_ACTIONS=true), else text.",
+    help="Output format: text, json, github (annotations), gitlab (a Code Quality report: JSON on stdout, "
+    "the verdict on stderr). Default: github under GitHub Actions (GITHUB_ACTIONS=true), else text.",
 )
 @redact_option
 @cache_option
@@ -60,6 +61,10 @@ def validate(root: Path, fmt: str | None, redact: bool, no_cache: bool) -> int:
                 },
             )
         )
+    elif fmt == "gitlab":  # stdout is the report file's: the verdict goes to stderr
+        click.echo(render_problems(result.problems, "gitlab", redact=redact))
+        verdict = "valid" if result.ok else "INVALID"
+        say(f"{root_display(root)}: {verdict}: {summary}; {counts_line(result.problems)}", err=True)
     else:
         if result.problems:
             emit(render_problems(result.problems, "github" if fmt == "github" else "text", redact=redact))

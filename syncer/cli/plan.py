@@ -44,7 +44,8 @@ if TYPE_CHECKING:
     type=click.Choice(format_names("plan")),
     default=None,
     help="Output format: text (terminal), markdown (PR comment), json (the plan data), github "
-    "(annotations and a summary), html (a page with charts, written to --out FILE: the html extra). "
+    "(annotations and a summary), html (a page with charts, written to --out FILE: the html extra), "
+    "gitlab (a Code Quality report of what blocks the apply). "
     "Default: github under GitHub Actions, else text.",
 )
 @click.option(
@@ -131,6 +132,11 @@ def plan(
         from syncer.html import require
 
         require()
+    if (refresh or refresh_all) and shown_format not in format_names("drift"):
+        raise click.UsageError(
+            f"--format {shown_format} has no drift section: with --refresh or --refresh-all use one of "
+            + ", ".join(format_names("drift"))
+        )
     renderer = (
         renderer_for(shown_format, "plan", "drift") if refresh or refresh_all else renderer_for(shown_format, "plan")
     )
