@@ -1,0 +1,108 @@
+"""The pull request that issue 29 is done by, end to end through the CLI on the example root: lowering a
+target after the semester's start fails its plan, with the rule's name and the value's line in the PR
+comment; changing the rule in the same change lets the plan pass. (Apply refuses it: tests/plan/test_safety.py.)"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from syncer.cli import cli
+from tests.cli.test_plan import apply_all
+from tests.example import copy_example
+
+RULE = "target-not-lowered-after-start"
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    """The example root with its values applied (the state knows alice's revenue target, 1000000)."""
+    root = copy_example(tmp_path / "metrics")
+    apply_all(root, root / ".syncer" / "state")
+    return root
+
+
+def lower_target(root: Path) -> int:
+    """Lower alice's revenue target in sales.yaml; the line it is on."""
+    path = root / "teams" / "sales.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    line = next(i for i, text in enumerate(lines) if text == "      target: 1000000\n")
+    lines[line] = "      target: 900000\n"
+    path.write_text("".join(lines), encoding="utf-8")
+    return line + 1
+
+
+def test_a_lowered_target_fails_the_plan_at_its_line_and_passes_once_the_rule_is_changed(root: Path) -> None:
+    line = lower_target(root)
+    r = run("plan", "--root", str(root), "--format", "markdown")
+    assert r.exit_code == 1, r.output
+    assert f"`{root}/teams/sales.yaml:{line}:15` **{RULE}**" in r.output  # the value's file:line:col, the rule
+    assert "⛔ deny" in r.output and "apply will refuse this plan" in r.output
+    assert "this plan breaks a rule" in r.output and "--force does not override a rule" in r.output
+
+    rules = root / "rules.yaml"  # the same pull request relaxes the rule (reviewed like any change)
+    rules.write_text(rules.read_text(encoding="utf-8").replace("severity: deny", "severity: warn"), encoding="utf-8")
+    r = run("plan", "--root", str(root), "--format", "markdown")
+    assert r.exit_code == 0, r.output
+    assert f"⚠️ warn `{root}/teams/sales.yaml:{line}:15` **{RULE}**" in r.output
+
+
+def test_raising_a_target_passes(root: Path) -> None:
+    path = root / "teams" / "sales.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("target: 1000000\n", "target: 1100000\n", 1), encoding="utf-8")
+    r = run("plan", "--root", str(root), "--format", "markdown")
+    assert r.exit_code == 0, r.output
+    assert "Rules: 3 rules checked, no findings." in r.output
+
+
+HOSTILE = "<img src=x onerror=alert(1)> @everyone **x** | [l](http://e.vil) `tick`\u202e ::error::pwned %0A"
+
+
+def hostile_rule(root: Path) -> None:
+    text = (
+        "rules:\n  - name: every-target\n    scope: {fields: [target]}\n    condition: 'true'\n"
+        f'    severity: warn\n    message: "{HOSTILE}"\n'
+    )
+    (root / "rules.yaml").write_text(text, encoding="utf-8")
+
+
+def test_a_findings_text_is_escaped_in_the_comment(root: Path) -> None:
+    hostile_rule(root)
+    lower_target(root)
+    r = run("plan", "--root", str(root), "--format", "markdown")
+    assert r.exit_code == 0, r.output
+    finding = next(line for line in r.output.splitlines() if "**every-target**" in line)
+    assert "<img" not in finding and "&lt;img" in finding
+    assert "@everyone" not in finding and "**x**" not in finding and "[l](" not in finding
+    assert "\u202e" not in r.output
+
+
+def test_a_findings_text_cannot_inject_a_workflow_command(root: Path) -> None:
+    hostile_rule(root)
+    lower_target(root)
+    r = run("plan", "--root", str(root), "--format", "github")
+    assert r.exit_code == 0, r.output
+    lines = [line for line in r.output.splitlines() if line.startswith("::")]
+    assert lines and all(line.startswith("::warning file=") for line in lines)
+    assert "title=syncer rule%3A every-target::" in lines[0]  # the text after it is data: `::` there is inert
+    assert "%250A" in lines[0]  # the message's own `%` is escaped, so it cannot end the command
+
+
+def test_the_plans_checksum_changes_with_its_rules(root: Path) -> None:
+    def checksum() -> str:
+        r = run("plan", "--root", str(root), "--format", "json")
+        assert r.exit_code == 0, r.output
+        return str(json.loads(r.output)["checksum"])
+
+    before = checksum()
+    rules = root / "rules.yaml"
+    rules.write_text(rules.read_text(encoding="utf-8").replace("almost always a typo", "a typo"), encoding="utf-8")
+    assert checksum() != before
