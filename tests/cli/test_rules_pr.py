@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 from click.testing import CliRunner, Result
 
 from syncer.cli import cli
-from tests.cli.test_plan import apply_all
+from tests.cli.test_plan import SCHEMA, apply_all
 from tests.example import copy_example
 
 RULE = "target-not-lowered-after-start"
@@ -106,3 +107,22 @@ def test_the_plans_checksum_changes_with_its_rules(root: Path) -> None:
     rules = root / "rules.yaml"
     rules.write_text(rules.read_text(encoding="utf-8").replace("almost always a typo", "a typo"), encoding="utf-8")
     assert checksum() != before
+
+
+def test_the_json_plan_carries_the_rules_and_their_findings(root: Path) -> None:
+    line = lower_target(root)
+    r = run("plan", "--root", str(root), "--format", "json", "--redact-values")
+    assert r.exit_code == 1
+    doc = json.loads(r.output[: r.output.rindex("}") + 1])
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["safety"]["refused"] is True
+    rules = doc["rules"]
+    assert rules["checked"][0] == RULE and rules["denied"] is True
+    assert [(f["rule"], f["severity"], f["line"], f["col"]) for f in rules["findings"]] == [(RULE, "error", line, 15)]
+
+
+def test_a_plan_without_rules_has_no_rules_key(root: Path) -> None:
+    (root / "rules.yaml").unlink()
+    r = run("plan", "--root", str(root), "--format", "json")
+    assert r.exit_code == 0, r.output
+    assert "rules" not in json.loads(r.output)
