@@ -93,7 +93,9 @@ def rule_findings(
                 rel = relative_path(root, file)
                 in_file = files[file] = tuple(r.scope.file(rel) for r in rules.rules)
             judged = which[(sem, met, fid, file)] = tuple(
-                i for i, (sems, pairs) in enumerate(scopes) if in_file[i] and sem in sems and (met, fid) in pairs
+                i
+                for i, (sems, pairs) in enumerate(scopes)
+                if in_file[i] and (sems is None or sem in sems) and (met, fid) in pairs
             )
         if not judged:
             continue
@@ -118,9 +120,13 @@ def rule_findings(
     return found
 
 
-def _in_scope(rule: Rule, catalog: Catalog) -> tuple[frozenset[str], frozenset[tuple[str, str]]]:
-    """The semester IDs and (metric ID, field ID) pairs a rule's scope names."""
-    sems = frozenset(s.id for a, s in catalog.semesters.items() if rule.scope.names("semesters", a))
+def _in_scope(rule: Rule, catalog: Catalog) -> tuple[frozenset[str] | None, frozenset[tuple[str, str]]]:
+    """The semester IDs (None: every semester, a raw ID the catalog does not name too) and the (metric ID,
+    field ID) pairs a rule's scope names."""
+    if not rule.scope.semesters:
+        sems = None
+    else:
+        sems = frozenset(s.id for a, s in catalog.semesters.items() if rule.scope.names("semesters", a))
     pairs = frozenset(
         (m.id, f.id)
         for ma, m in catalog.metrics.items()

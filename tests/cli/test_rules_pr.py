@@ -1,6 +1,6 @@
 """The pull request that issue 29 is done by, end to end through the CLI on the example root: lowering a
 target after the semester's start fails its plan, with the rule's name and the value's line in the PR
-comment; changing the rule in the same change lets the plan pass. (Apply refuses it: tests/plan/test_safety.py.)"""
+comment; changing the rule in the same change lets the plan pass, and the apply of the merge."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from syncer.cli import cli
+from syncer.emulator import Emulator, EmulatorServer
 from tests.cli.test_plan import SCHEMA, apply_all
 from tests.example import copy_example
 
@@ -126,3 +127,29 @@ def test_a_plan_without_rules_has_no_rules_key(root: Path) -> None:
     r = run("plan", "--root", str(root), "--format", "json")
     assert r.exit_code == 0, r.output
     assert "rules" not in json.loads(r.output)
+
+
+def test_apply_refuses_a_denied_change_with_force_and_applies_it_once_the_rule_is_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the emulator: the merge's apply sends nothing while the rule denies, --force or not."""
+    root = copy_example(tmp_path / "metrics")
+    settings = root / "syncer.yaml"
+    settings.write_text(settings.read_text().replace("import_per_minute: 10", "import_per_minute: 1000"))
+    emu = Emulator(import_per_minute=1000)
+    with EmulatorServer(emu) as server:
+        monkeypatch.setenv("FEISHU_BASE_URL", server.url)
+        monkeypatch.setenv("FEISHU_APP_ID", "cli_emulator")
+        monkeypatch.setenv("FEISHU_APP_SECRET", "emulator_secret")
+        monkeypatch.chdir(tmp_path)
+        assert run("apply", "--auto-approve").exit_code == 0
+        sent = len(emu.requests("metric_details.import"))
+        lower_target(root)
+        r = run("apply", "--auto-approve", "--force")
+        assert r.exit_code == 1 and "the plan breaks a rule" in r.output and RULE in r.output
+        assert len(emu.requests("metric_details.import")) == sent
+        rules = root / "rules.yaml"
+        rules.write_text(rules.read_text(encoding="utf-8").replace("severity: deny", "severity: warn"), "utf-8")
+        r = run("apply", "--auto-approve")
+        assert r.exit_code == 0, r.output
+        assert len(emu.requests("metric_details.import")) == sent + 1

@@ -161,3 +161,13 @@ def test_what_a_condition_sees(tmp_path: Path) -> None:
     items: list[Item] = [(key, "70", "79.5", Source("metrics/teams/sales.yaml", 11, 15))]
     found = rule_findings(rules, desired.catalog, values, items, root="metrics", today=IN_H2)
     assert [(f.rule, f.problem.message) for f in found] == [("r0", "rule 'r0': m0")]
+
+
+def test_a_semester_the_catalog_does_not_name_is_judged_by_a_rule_without_a_semester_scope(tmp_path: Path) -> None:
+    rules, desired = rules_of(tmp_path, "semester.id == '42' && semester.name == '42'", scope="{fields: [target]}")
+    key = ValueKey("42", ALICE, REVENUE, TARGET)
+    values = {key: DesiredValue("1", "number", "m/raw.yaml", 3, 15)}
+    found = rule_findings(rules, desired.catalog, values, [(key, None, "1", values[key].source)], root="m", today=IN_H2)
+    assert [f.rule for f in found] == ["r0"]
+    named, _ = rules_of(tmp_path / "again", "true", scope="{semesters: ['2026-*'], fields: [target]}")
+    assert rule_findings(named, desired.catalog, values, [(key, None, "1", values[key].source)], root="m") == []

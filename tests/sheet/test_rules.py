@@ -49,3 +49,15 @@ def test_cells_the_sheet_does_not_change_are_not_judged(root: Path, tmp_path: Pa
     r = run("sheet", "import", str(sheet), "--root", str(root))
     assert r.exit_code == 0, r.output
     assert "rule '" not in r.output
+
+
+def test_rules_that_do_not_compile_refuse_the_import_in_one_line(root: Path, tmp_path: Path) -> None:
+    sheet, _ = edited(root, tmp_path, actual="1")
+    rules = root / "rules.yaml"
+    rules.write_text(rules.read_text(encoding="utf-8").replace("new > 3.0 * row.target", "new >"), encoding="utf-8")
+    before = snapshot(root)
+    r = run("sheet", "import", str(sheet), "--root", str(root))
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert "rules.yaml:14:16: error: rule 'actual-over-3x-target': the condition does not compile" in r.output
+    assert r.output.splitlines()[-1].endswith(": the rules are invalid (1 error, 0 warnings): fix them first")
+    assert snapshot(root) == before
