@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from syncer.errors import RefusedError
 from syncer.load.settings import Safety
 from syncer.plan.model import Plan, SafetyBreach, SemesterSummary
+from syncer.text import plural
 
 
 def judge(summaries: Iterable[SemesterSummary], safety: Safety) -> tuple[list[SemesterSummary], list[SafetyBreach]]:
@@ -71,7 +72,7 @@ def how_to_comply(plan: Plan) -> str:
     names = sorted({f.rule for f in denied})
     first = denied[0].problem.location if denied else ""
     return (
-        f"{len(denied)} value{'s' if len(denied) != 1 else ''} denied by {', '.join(names) or 'a rule'} "
+        f"{plural(len(denied), 'value')} denied by {', '.join(names)} "
         f"(first at {first}). Change the values, or change the rule in the same pull request; --force does not "
         "override a rule"
     )

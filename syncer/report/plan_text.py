@@ -140,7 +140,7 @@ def _summary_lines(plan: Plan, style: _Style, *, redact: bool) -> list[str]:
             )
     if plan.findings:
         lines.append("")
-        denied = "; apply will refuse this plan (change the values, or the rule in this change)" * plan.denied
+        denied = "; apply will refuse this plan (change the values, or the rule in this change)" if plan.denied else ""
         lines.append(style(f"Rules: {plural(len(plan.findings), 'finding')}{denied}:", "1;31" if plan.denied else "1"))
         found = (f.problem for f in plan.findings)
         lines.extend(f"  {p.location}: {p.severity}: {p.text(redact=redact)}" for p in found)

@@ -153,3 +153,11 @@ def test_apply_refuses_a_denied_change_with_force_and_applies_it_once_the_rule_i
         r = run("apply", "--auto-approve")
         assert r.exit_code == 0, r.output
         assert len(emu.requests("metric_details.import")) == sent + 1
+
+
+def test_the_text_plan_lists_the_findings_after_the_summary(root: Path) -> None:
+    line = lower_target(root)
+    r = run("plan", "--root", str(root), "--format", "text", "--redact-values")
+    assert r.exit_code == 1
+    assert "Rules: 1 finding; apply will refuse this plan (change the values, or the rule in this change):" in r.output
+    assert f"  {root}/teams/sales.yaml:{line}:15: error: rule '{RULE}': a target may not be lowered" in r.output
