@@ -153,7 +153,7 @@ def test_the_reusable_workflow_keeps_secrets_to_the_apply_job_and_installs_a_rel
     assert "secrets." not in yaml.safe_dump(jobs["plan"])
     for job in jobs.values():
         script = "\n".join(str(s.get("run", "")) for s in job["steps"])
-        assert 'pip install --disable-pip-version-check -q "feishu-syncer==$SYNCER_VERSION"' in script
+        assert 'pip install --disable-pip-version-check -q "feishu-syncer[rules]==$SYNCER_VERSION"' in script
         assert "pip install ." not in script
 
 
@@ -164,7 +164,7 @@ def test_the_composite_action_installs_a_pinned_release_and_leaves_python_alone(
     setup = [s for s in steps if str(s.get("uses", "")).startswith("actions/setup-python@")]
     assert [s.get("if") for s in setup] == ["inputs.setup-python == 'true'"]
     script = "\n".join(str(s.get("run", "")) for s in steps)
-    assert 'pip install --disable-pip-version-check -q "feishu-syncer==$version"' in script
+    assert 'pip install --disable-pip-version-check -q "feishu-syncer[rules]==$version"' in script
     assert 'python3 -m venv "$venv"' in script
     assert 'ln -sf "$venv/bin/syncer"' in script  # only the command on the PATH, not the venv's python
 
