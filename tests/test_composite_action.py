@@ -47,7 +47,7 @@ def _asked(tmp_path: Path) -> str:
 def test_the_action_installs_the_source_of_the_commit_it_is_pinned_to(tmp_path: Path) -> None:
     done = _run_install(tmp_path, "", REPO / ".github" / "actions" / "syncer")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert Path(_asked(tmp_path)) == REPO  # the repository the action came with, not the package index
+    assert _asked(tmp_path) == f"{REPO}[rules]"  # the repository the action came with, not the package index
     assert (tmp_path / "github_path").read_text() == f"{tmp_path}/syncer-bin\n"
     assert (tmp_path / "github_output").read_text() == "version=9.9.9\n"
 
@@ -55,16 +55,16 @@ def test_the_action_installs_the_source_of_the_commit_it_is_pinned_to(tmp_path: 
 def test_the_action_installs_a_release_when_given_one(tmp_path: Path) -> None:
     done = _run_install(tmp_path, "0.1.0", REPO / ".github" / "actions" / "syncer")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert _asked(tmp_path) == "feishu-syncer==0.1.0"
+    assert _asked(tmp_path) == "feishu-syncer[rules]==0.1.0"
 
 
 def test_the_action_installs_the_extras_asked_for_with_the_source_or_a_release(tmp_path: Path) -> None:
     done = _run_install(tmp_path, "", REPO / ".github" / "actions" / "syncer", extras="html,sheet")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert _asked(tmp_path) == f"{REPO}[html,sheet]"
+    assert _asked(tmp_path) == f"{REPO}[rules,html,sheet]"
     done = _run_install(tmp_path, "0.1.0", REPO / ".github" / "actions" / "syncer", extras="html")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert _asked(tmp_path) == "feishu-syncer[html]==0.1.0"
+    assert _asked(tmp_path) == "feishu-syncer[rules,html]==0.1.0"
 
 
 def test_the_action_refuses_extras_that_are_not_names(tmp_path: Path) -> None:

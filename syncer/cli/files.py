@@ -35,6 +35,7 @@ def validate(root: Path, fmt: str | None, redact: bool, no_cache: bool) -> int:
     """
     from syncer.load.validate import validate_root
     from syncer.report.problems import counts_line, render_json, render_problems
+    from syncer.rules.check import with_rules
 
     fmt = fmt or default_format(format_names("problems"))
     result = validate_root(
@@ -43,6 +44,7 @@ def validate(root: Path, fmt: str | None, redact: bool, no_cache: bool) -> int:
         people=StateOpener(root, None).people,
         cache_dir=check_cache_dir(no_cache),
     )
+    result = with_rules(result, root_display=root_display(root), judge_values=True)[0]
     if result.cache_trouble:  # the result is whole: the cache only saves time
         say(f"warning: {result.cache_trouble}", err=True)
     summary = f"{plural(len(result.files), 'data file')}, {plural(result.value_count, 'value')}" + (

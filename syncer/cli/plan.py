@@ -117,9 +117,10 @@ def plan(
     from syncer.load.validate import validate_root
     from syncer.plan.diff import make_plan
     from syncer.plan.model import PlanOptions
-    from syncer.plan.safety import how_to_proceed
+    from syncer.plan.safety import how_to_comply, how_to_proceed
     from syncer.plan.targeting import resolve as resolve_targeting
     from syncer.report.problems import counts_line, render_problems
+    from syncer.rules.check import with_rules
     from syncer.state import load_checked, target_identity, use_read_cache
     from syncer.urls import resolve_base_url
 
@@ -144,6 +145,7 @@ def plan(
     opener = StateOpener(root, state_path)
     cache_dir = check_cache_dir(no_cache)
     result = validate_root(root, root_display=shown_root, people=opener.people, cache_dir=cache_dir)
+    result, rules = with_rules(result, root_display=shown_root, judge_values=False)  # judged on the changes
     if result.cache_trouble:  # the result is whole: the cache only saves time
         say(f"warning: {result.cache_trouble}", err=True)
     if not result.ok or result.desired is None:
@@ -184,6 +186,7 @@ def plan(
                 live=live,
                 percentage_format=result.settings.target.percentage_format,
                 targeting=targeting,
+                rules=rules,
             ),
         )
 
@@ -246,6 +249,8 @@ def plan(
         settings = result.settings
         url = resolve_base_url(flag=None, settings_base_url=settings.target.base_url)
         notify_drift(drift, catalog_names(result.catalog), settings, the_plan.git.short, url, redact=redact)
+    if the_plan.denied:
+        raise RefusedError("this plan breaks a rule: " + how_to_comply(the_plan))
     if the_plan.refused:
         raise RefusedError("this plan passes a safety threshold: " + how_to_proceed(the_plan))
     drifted = drift is not None and drift.detected
