@@ -141,6 +141,28 @@ def test_both_plan_workflows_upload_the_html_plan_and_link_it() -> None:
     assert install["with"]["extras"] == "html"  # the page needs the html extra
 
 
+def test_the_apply_and_drift_steps_get_the_webhook_secrets_for_the_cards() -> None:
+    """The README's `notify: {webhook_env: SYNCER_FEISHU_WEBHOOK, ...}` works with the shipped workflows: the
+    steps that post cards get the variables from secrets; the plan job, which must hold no secret, does not."""
+    wanted = {
+        "SYNCER_FEISHU_WEBHOOK": "${{ secrets.SYNCER_FEISHU_WEBHOOK }}",
+        "SYNCER_FEISHU_WEBHOOK_SECRET": "${{ secrets.SYNCER_FEISHU_WEBHOOK_SECRET }}",
+    }
+    for workflow, job, step in (
+        ("syncer.yml", "apply", "Apply"),
+        ("syncer.yml", "drift", "Drift report"),
+        ("metrics-apply.yml", "apply", "Apply"),
+        ("metrics-drift.yml", "drift", "Drift report"),
+    ):
+        jobs = workflow_jobs(workflow)
+        steps = {s.get("name"): s for s in jobs[job]["steps"]}
+        env = steps[step]["env"]
+        assert {k: env.get(k) for k in wanted} == wanted, (workflow, job)
+    declared = triggers(load(REPO / ".github" / "workflows" / "syncer.yml"))["workflow_call"]["secrets"]
+    assert all(declared[k]["required"] is False for k in wanted)
+    assert "SYNCER_FEISHU_WEBHOOK" not in yaml.safe_dump(workflow_jobs("syncer.yml")["plan"])
+
+
 def test_the_release_builds_without_a_token_and_publishes_with_trusted_publishing() -> None:
     doc = load(REPO / ".github" / "workflows" / "release.yml")
     assert triggers(doc)["push"]["tags"] == ["v*"]
