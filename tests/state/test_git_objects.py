@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import zlib
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -161,3 +162,64 @@ def test_objects_go_where_git_keeps_them_in_a_worktree(tmp_path: Path, monkeypat
 def test_tree_bytes_writes_a_directory_mode_without_its_leading_zero() -> None:
     sha = "0" * 40
     assert tree_bytes([("040000", "tree", sha, "d")]) == b"40000 d\0" + bytes(20)
+
+
+@pytest.fixture
+def umask_077() -> Iterator[None]:
+    """A private umask (as a service running syncer may have): what git's own objects get too."""
+    old = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def test_an_object_and_a_new_fan_out_directory_follow_the_umask_as_gits_do(repo: Path, umask_077: None) -> None:
+    """The state's values are in these objects: under umask 077 git writes them 0400, never readable by others."""
+    sha = store(repo).blob(b"a private value")
+    ours = repo / ".git" / "objects" / sha[:2] / sha[2:]
+    theirs_sha = (
+        subprocess.run(
+            ["git", "hash-object", "-w", "--stdin"], cwd=repo, input=b"another", capture_output=True, check=True
+        )
+        .stdout.decode()
+        .strip()
+    )
+    theirs = repo / ".git" / "objects" / theirs_sha[:2] / theirs_sha[2:]
+    assert oct(ours.stat().st_mode & 0o777) == oct(theirs.stat().st_mode & 0o777) == "0o400"
+    assert oct(ours.parent.stat().st_mode & 0o777) == "0o700"
+
+
+def test_an_empty_object_file_left_by_a_power_cut_is_written_anew(repo: Path) -> None:
+    """An object's file that exists but is empty (its rename reached the disk, its data did not) is no object:
+    writing the object again repairs it, where trusting it would break every later read and push."""
+    objects = store(repo)
+    sha = objects.blob(b"warm up")
+    sha = objects.blob(b"the state")
+    path = repo / ".git" / "objects" / sha[:2] / sha[2:]
+    path.chmod(0o644)
+    path.write_bytes(b"")
+    assert objects.blob(b"the state") == sha
+    assert subprocess.run(["git", "cat-file", "blob", sha], cwd=repo, capture_output=True).stdout == b"the state"
+
+
+def test_an_object_is_fsynced_before_it_is_renamed_into_place(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Else a power cut may keep the name and lose the data: an empty object, which git calls corrupt."""
+    objects = store(repo)
+    objects.blob(b"warm up")  # the object directory is known
+    calls: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        calls.append("fsync")
+        real_fsync(fd)
+
+    def replace(src: str, dst: str) -> None:
+        calls.append("replace")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    objects.blob(b"durable")
+    assert "replace" in calls
+    assert "fsync" in calls[: calls.index("replace")], calls

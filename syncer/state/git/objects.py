@@ -10,14 +10,16 @@ The object format is git's own (docs/state.md, "The git backend", names the rule
 - a commit is `tree`, `parent` lines, `author` and `committer` (`name <email> <seconds> +0000`), a blank line,
   then the message.
 
-A new object is written to a temporary file beside its final name and renamed into place (as git does), so a
-reader never sees half an object; an object already present is not written again."""
+A new object is written to a temporary file beside its final name (read-only, mode 0444 less the umask, as
+git makes its objects), fsynced, and renamed into place, so a reader never sees half an object, nor an empty
+one after a power cut; an object already present is not written again."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
-import tempfile
+import secrets
 import zlib
 from collections.abc import Sequence
 from datetime import datetime
@@ -60,6 +62,17 @@ def commit_bytes(tree: str, parent: str | None, author: bytes, committer: bytes,
     return head.encode("ascii") + b"author " + author + b"\ncommitter " + committer + b"\n\n" + message.encode()
 
 
+def _create_temporary(directory: Path) -> tuple[Path, int]:
+    """A new temporary object file in `directory`, open for writing, created read-only as git creates its
+    objects: mode 0444 less the umask (a private umask keeps the state's values from other users)."""
+    while True:
+        path = directory / f"tmp_obj_{secrets.token_hex(6)}"
+        try:
+            return path, os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o444)
+        except FileExistsError:  # pragma: no cover - 48 random bits taken already
+            continue
+
+
 class ObjectStore:
     """The loose objects of the repository `git` runs in."""
 
@@ -79,22 +92,25 @@ class ObjectStore:
         return self._dir
 
     def write(self, kind: str, content: bytes) -> str:
-        """Store an object (if it is not there yet) and return its name."""
+        """Store an object (if it is not there yet) and return its name. An object file that is there but empty
+        (a power cut kept its name, not its data) is written anew: git would call it corrupt."""
         directory = self._directory()
         raw = f"{kind} {len(content)}\0".encode("ascii") + content
         sha = self._hash(raw).hexdigest()
         final = directory / sha[:2] / sha[2:]
-        if final.exists():
-            return sha
+        with contextlib.suppress(FileNotFoundError):
+            if final.stat().st_size > 0:
+                return sha
         final.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix="tmp_obj_", dir=final.parent)
+        tmp, fd = _create_temporary(final.parent)
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(zlib.compress(raw, 1))
-            os.chmod(tmp, 0o444)
+                f.flush()
+                os.fsync(f.fileno())  # the data on disk before the name: never an empty object after a power cut
             os.replace(tmp, final)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             raise
         return sha
 
