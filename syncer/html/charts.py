@@ -3,8 +3,10 @@ data: URL. An SVG shown as an image runs no script and fetches nothing, so the p
 security policy holds, and the chart shows the same from a file, an artifact or a mail client.
 
 Labels come from files (team and metric names); pygal writes them with an XML serializer (escaped), and an
-image cannot run what would slip through. Every chart takes at most `MAX_BARS` bars: the caller picks
-which (the largest first) and says what it left out."""
+image cannot run what would slip through. Controls and bidi overrides, which XML escaping leaves be (and a
+control character makes the SVG no document at all), are written as escapes first (syncer.text.safe).
+
+Every chart takes at most `MAX_BARS` bars: the caller picks which (the largest first) and says what it left out."""
 
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from typing import Any
 
 import pygal
 from pygal.style import Style
+
+from syncer.text import safe
 
 #: The fonts of the page and its charts: the platform's own first, then CJK families, so that Chinese names
 #: render on Windows, macOS and Linux alike.
@@ -48,8 +52,8 @@ _PAIRS = _style(COLOURS[4:])
 def _config(title: str, labels: Sequence[str], *, bars: int, style: Style = _STYLE) -> dict[str, Any]:
     """pygal's settings of every chart: no script fetched (pygal's inline one never runs in an image)."""
     return {
-        "title": title,
-        "x_labels": list(labels),
+        "title": safe(title),
+        "x_labels": [safe(label) for label in labels],  # a control character is no XML: no image at all
         "style": style,
         "js": [],
         "disable_xml_declaration": True,
