@@ -11,6 +11,7 @@ Every chart takes at most `MAX_BARS` bars: the caller picks which (the largest f
 from __future__ import annotations
 
 import base64
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -72,6 +73,12 @@ def _svg(chart: Any) -> str:
     return str(chart.render(is_unicode=True))
 
 
+def _finite(values: Sequence[float]) -> list[float | None]:
+    """Values as pygal takes them: one too large for a float (a number of 400 digits in a data file, a ratio over
+    a target of 0.000...1) is no bar (None) rather than an error."""
+    return [v if math.isfinite(v) else None for v in values]
+
+
 def data_url(svg: str) -> str:
     """An SVG document as a data: URL for an `<img src>`."""
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
@@ -95,13 +102,13 @@ def before_after(
 ) -> str:
     """Pairs of horizontal bars: a value before and after a change, the two named by `series`."""
     chart = pygal.HorizontalBar(**_config(title, labels, bars=2 * len(labels), style=_PAIRS))
-    chart.add(series[0], list(before))
-    chart.add(series[1], list(after))
+    chart.add(series[0], _finite(before))
+    chart.add(series[1], _finite(after))
     return data_url(_svg(chart))
 
 
 def percentages(title: str, labels: Sequence[str], values: Sequence[float]) -> str:
     """One horizontal bar a label, in percent (completion of targets)."""
     chart = pygal.HorizontalBar(**_config(title, labels, bars=len(labels)), show_legend=False)
-    chart.add("%", [round(v, 1) for v in values])
+    chart.add("%", [None if v is None else round(v, 1) for v in _finite(values)])
     return data_url(_svg(chart))
