@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from syncer.state.git.cmd import Git
+from syncer.state.git.cmd import Git, GitError
 from syncer.state.git.objects import ObjectStore, person, tree_bytes
 from tests.state.gitrepo import git, isolate_git
 
@@ -223,3 +223,54 @@ def test_an_object_is_fsynced_before_it_is_renamed_into_place(repo: Path, monkey
     objects.blob(b"durable")
     assert "replace" in calls
     assert "fsync" in calls[: calls.index("replace")], calls
+
+
+def _fresh_fan_out(repo: Path, prefix: str) -> bytes:
+    """Content whose blob lands in an object directory `objects/<2 hex>` that does not exist yet."""
+    taken = {p.name for p in (repo / ".git" / "objects").iterdir()}
+    for i in range(100000):
+        data = f"{prefix} {i}".encode()
+        sha = subprocess.run(
+            ["git", "hash-object", "--stdin"], cwd=repo, input=data, capture_output=True, check=True
+        ).stdout.decode()
+        if sha[:2] not in taken:
+            return data
+    raise AssertionError("no free fan-out directory")  # pragma: no cover
+
+
+@pytest.mark.parametrize(
+    ("shared", "file_mode", "dir_mode"),
+    [
+        ("group", "0o440", "0o2770"),
+        ("all", "0o444", "0o2775"),
+        ("0640", "0o440", "0o2750"),
+        ("false", "0o400", "0o700"),
+    ],
+)
+def test_a_shared_repository_gets_the_permissions_git_gives_its_objects(
+    repo: Path, umask_077: None, shared: str, file_mode: str, dir_mode: str
+) -> None:
+    """core.sharedRepository: the other members of the group (or everybody) read syncer's objects and write
+    beside them, as they do git's own; else their next git command in the clone is refused."""
+    git("config", "core.sharedRepository", shared, cwd=repo)
+    data = _fresh_fan_out(repo, "git's")
+    theirs = (
+        subprocess.run(["git", "hash-object", "-w", "--stdin"], cwd=repo, input=data, capture_output=True, check=True)
+        .stdout.decode()
+        .strip()
+    )
+    ours = store(repo).blob(_fresh_fan_out(repo, "syncer's"))
+    for sha in (theirs, ours):
+        path = repo / ".git" / "objects" / sha[:2] / sha[2:]
+        assert (oct(path.stat().st_mode & 0o7777), oct(path.parent.stat().st_mode & 0o7777)) == (file_mode, dir_mode)
+
+
+@pytest.mark.parametrize(("value", "said"), [("sometimes", "not a value git takes"), ("0400", "read and write")])
+def test_a_shared_repository_setting_git_does_not_take_is_refused(repo: Path, value: str, said: str) -> None:
+    """As git refuses it (`fatal: bad boolean config value`, `the owner of files must always have read and write
+    permissions`): no object is written with permissions nobody asked for."""
+    git("config", "core.sharedRepository", "0640", cwd=repo)
+    (repo / ".git" / "config").write_text((repo / ".git" / "config").read_text().replace("0640", value))
+    with pytest.raises(GitError, match=f"core.sharedRepository '{value}'.*{said}"):
+        store(repo).blob(b"x")
+    assert not list((repo / ".git" / "objects").rglob("tmp_obj_*"))
