@@ -3,17 +3,22 @@ data: URL. An SVG shown as an image runs no script and fetches nothing, so the p
 security policy holds, and the chart shows the same from a file, an artifact or a mail client.
 
 Labels come from files (team and metric names); pygal writes them with an XML serializer (escaped), and an
-image cannot run what would slip through. Every chart takes at most `MAX_BARS` bars: the caller picks
-which (the largest first) and says what it left out."""
+image cannot run what would slip through. Controls and bidi overrides, which XML escaping leaves be (and a
+control character makes the SVG no document at all), are written as escapes first (syncer.text.safe).
+
+Every chart takes at most `MAX_BARS` bars: the caller picks which (the largest first) and says what it left out."""
 
 from __future__ import annotations
 
 import base64
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pygal
 from pygal.style import Style
+
+from syncer.text import safe
 
 #: The fonts of the page and its charts: the platform's own first, then CJK families, so that Chinese names
 #: render on Windows, macOS and Linux alike.
@@ -48,8 +53,8 @@ _PAIRS = _style(COLOURS[4:])
 def _config(title: str, labels: Sequence[str], *, bars: int, style: Style = _STYLE) -> dict[str, Any]:
     """pygal's settings of every chart: no script fetched (pygal's inline one never runs in an image)."""
     return {
-        "title": title,
-        "x_labels": list(labels),
+        "title": safe(title),
+        "x_labels": [safe(label) for label in labels],  # a control character is no XML: no image at all
         "style": style,
         "js": [],
         "disable_xml_declaration": True,
@@ -66,6 +71,12 @@ def _svg(chart: Any) -> str:
     image of its own needs no uniqueness."""
     chart.uuid = "syncer"
     return str(chart.render(is_unicode=True))
+
+
+def _finite(values: Sequence[float]) -> list[float | None]:
+    """Values as pygal takes them: one too large for a float (a number of 400 digits in a data file, a ratio over
+    a target of 0.000...1) is no bar (None) rather than an error."""
+    return [v if math.isfinite(v) else None for v in values]
 
 
 def data_url(svg: str) -> str:
@@ -91,13 +102,13 @@ def before_after(
 ) -> str:
     """Pairs of horizontal bars: a value before and after a change, the two named by `series`."""
     chart = pygal.HorizontalBar(**_config(title, labels, bars=2 * len(labels), style=_PAIRS))
-    chart.add(series[0], list(before))
-    chart.add(series[1], list(after))
+    chart.add(series[0], _finite(before))
+    chart.add(series[1], _finite(after))
     return data_url(_svg(chart))
 
 
 def percentages(title: str, labels: Sequence[str], values: Sequence[float]) -> str:
     """One horizontal bar a label, in percent (completion of targets)."""
     chart = pygal.HorizontalBar(**_config(title, labels, bars=len(labels)), show_legend=False)
-    chart.add("%", [round(v, 1) for v in values])
+    chart.add("%", [None if v is None else round(v, 1) for v in _finite(values)])
     return data_url(_svg(chart))

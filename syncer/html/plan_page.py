@@ -1,7 +1,8 @@
 """`syncer plan --format html`: the plan as a page. Aggregates first (the counts, per semester, per team and
 metric, as a chart too), then how far targets and actuals move (a chart of the largest moves; counts only
 when redacting), the rows held back, the safety thresholds passed, the drift after --refresh, and last the
-changes themselves, folded per team and capped at MAX_DETAIL_ROWS with a note of what was cut."""
+changes themselves, folded per team; the changes, then the drifted values, then the rows held back, capped at
+MAX_DETAIL_ROWS together with a note of what was cut."""
 
 from __future__ import annotations
 
@@ -65,6 +66,21 @@ def plan_context(
         rows = [_change_row(plan, c, redact=redact) for c in by_team[team]]
         capped = budget.take(rows)
         details.append({"team": team, "count": len(rows), "rows": capped.rows, "cut": capped.cut})
+    drifted = drift_context(drift, drift_names, redact=redact, budget=budget) if drift is not None else None
+    held_back = budget.take(  # after the changes and the drift, within the same cap
+        [
+            {
+                "semester": n.semester(q.row.semester),
+                "reviewee": n.person(q.row.reviewee),
+                "metric": n.metric(q.row.metric),
+                "code": str(q.code),
+                "date": q.date,
+                "count": str(q.values),
+                "source": str(q.source) if q.source else "",
+            }
+            for q in plan.quarantined
+        ]
+    )
     return {
         "title": t.gettext("syncer plan"),
         "plan": plan,
@@ -73,18 +89,7 @@ def plan_context(
         "changes_chart": chart,
         "pairs_cut": len(pairs) - len(shown_pairs),
         "moves": _moves(plan, redact=redact, t=t),
-        "held_back": [
-            {
-                "semester": n.semester(q.row.semester),
-                "reviewee": n.person(q.row.reviewee),
-                "metric": n.metric(q.row.metric),
-                "code": q.code,
-                "date": q.date,
-                "count": q.values,
-                "source": str(q.source) if q.source else "",
-            }
-            for q in plan.quarantined
-        ],
+        "held_back": held_back,
         "breaches": [
             {
                 "semester": n.semester(b.semester),
@@ -97,7 +102,7 @@ def plan_context(
             for b in plan.breaches
         ],
         "details": details,
-        "drift": drift_context(drift, drift_names, redact=redact, budget=budget) if drift is not None else None,
+        "drift": drifted,
         "redact": redact,
         "git": plan.git.describe(),
     }

@@ -13,6 +13,7 @@ from typing import Any
 import jinja2
 
 from syncer.i18n import TAGS, Language, translations
+from syncer.text import inert_document
 
 #: Nothing the page names is fetched: no script, no font, no frame, no request; styles inline; images only
 #: from data: URLs (the charts). A report opened from a file or an artifact makes no request at all.
@@ -43,5 +44,6 @@ def environment(language: Language = "en") -> jinja2.Environment:
 
 
 def render_page(template: str, context: Mapping[str, Any], *, language: Language = "en") -> str:
-    """`template` rendered with `context`, its words in `language`."""
-    return environment(language).get_template(template).render(context)
+    """`template` rendered with `context`, its words in `language`; a control, zero-width or bidi character
+    of a name or value (HTML escaping leaves them be) written as its escape, as in every other output."""
+    return inert_document(environment(language).get_template(template).render(context))

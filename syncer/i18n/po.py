@@ -5,9 +5,10 @@ that the standard library's `gettext.GNUTranslations` reads, so that plural form
 Why the .po is read when syncer runs, not compiled into a committed .mo: the .po is the one copy, reviewed
 as text, and nothing can drift from it; reading ours (a few hundred entries) takes well under a
 millisecond. The subset read is what `msgfmt` accepts from translators: comments (`#, fuzzy` entries are
-left out, as msgfmt leaves them), `msgctxt`, `msgid`, `msgid_plural`, `msgstr`, `msgstr[N]`, strings
-continued over lines, C escapes (\\n, \\t, \\", \\\\). Entries whose translation is empty are left out, so
-gettext falls back to the English message. tests/i18n holds it to GNU msgfmt where that is installed."""
+left out, as msgfmt leaves them, but for a fuzzy header, which msgfmt keeps), `msgctxt`, `msgid`,
+`msgid_plural`, `msgstr`, `msgstr[N]`, strings continued over lines, C escapes (\\n, \\t, \\", \\\\). Entries
+whose translation is empty are left out, so gettext falls back to the English message.
+tests/i18n holds it to GNU msgfmt where that is installed."""
 
 from __future__ import annotations
 
@@ -118,7 +119,8 @@ def compile_mo(entries: list[Entry]) -> io.BytesIO:
     """The binary catalogue of `entries` (GNU .mo, little-endian, no hash table), translated ones only."""
     pairs: dict[bytes, bytes] = {}
     for e in entries:
-        if e.fuzzy or not e.msgstr or not all(e.msgstr):
+        header = e.msgid == "" and e.msgctxt is None  # kept when fuzzy, as msgfmt keeps it (its charset, plurals)
+        if (e.fuzzy and not header) or not e.msgstr or not all(e.msgstr):
             continue
         key = e.key if e.msgid_plural is None else f"{e.key}\x00{e.msgid_plural}"
         pairs[key.encode("utf-8")] = "\x00".join(e.msgstr).encode("utf-8")

@@ -5,6 +5,7 @@ Chinese, every heading, label and chart word."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
 
 import pytest
@@ -72,6 +73,23 @@ def test_details_are_capped_with_a_note_and_the_counts_stay_whole(monkeypatch: p
     )
     assert "not listed here (the page lists a bounded number of rows)" in page
     assert f'data-count="values_changed">{plan.counts.values_changed}<' in page
+
+
+def test_rows_held_back_are_capped_with_the_details(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A semester Feishu closed holds back every row of it: tens of thousands of rows, which the page lists
+    within the same cap as the changes (after them), with a note of how many it left out."""
+    plan = sample_plan()
+    (held,) = plan.quarantined
+    many = tuple(held._replace(row=held.row._replace(reviewee=f"{i:07d}")) for i in range(5))
+    monkeypatch.setattr(parts, "MAX_DETAIL_ROWS", len(plan.changes) + 2)
+    page = render_plan_html(dataclasses.replace(plan, quarantined=many), redact=False)
+    table = page.split('<table id="held-back">', 1)[1].split("</table>", 1)[0]
+
+    def table_and_after(page: str) -> str:  # the note under this table, not another's
+        return page.split('<table id="held-back">', 1)[1].split("<h2>", 1)[0]
+
+    assert table.count("<tr>") == 1 + 2  # the header and two rows
+    assert "3 more not listed (the page lists a bounded number of rows)." in table_and_after(page)
 
 
 def test_the_html_format_renders_plans_and_drift_and_refuses_problems() -> None:

@@ -44,3 +44,14 @@ def test_a_missing_extra_is_one_line_saying_what_to_install(monkeypatch: pytest.
     with pytest.raises(SyncerError) as err:
         require()
     assert str(err.value) == MISSING and "pip install 'feishu-syncer[html]'" in MISSING
+
+
+def test_controls_and_bidi_overrides_from_files_and_feishu_are_written_as_escapes() -> None:
+    """HTML escaping leaves them be: a right-to-left override in a file or person name would make the page read
+    other than it is, as it would a terminal's. Given to a template as a value or as a message's placeholder,
+    each shows as its escape, like in every other output (syncer.text.safe); the page's own lines stay."""
+    page = render_page("base.html", {"title": "sales\u202e.yaml", "version": "1\x1b[31m\u2066x"})
+    assert "\u202e" not in page and "\x1b" not in page and "\u2066" not in page
+    assert "<title>sales\\u202e.yaml</title>" in page
+    assert "Made by syncer 1\\x1b[31m\\u2066x." in page
+    assert "\n<head>\n" in page

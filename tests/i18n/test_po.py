@@ -52,6 +52,19 @@ def test_fuzzy_and_untranslated_entries_fall_back_to_the_english_message() -> No
     assert (t.gettext("a"), t.gettext("b"), t.ngettext("c", "cs", 1), t.gettext("d")) == ("a", "b", "c", "dee")
 
 
+def test_a_fuzzy_header_is_kept_as_msgfmt_keeps_it() -> None:
+    """A header marked fuzzy (as xgettext writes a template's) is still the catalogue's header: msgfmt keeps it
+    (with a warning). Left out, the catalogue had no Plural-Forms: in Chinese (one form) a count other than 1
+    got the English message."""
+    text = (
+        '#, fuzzy\nmsgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n'
+        '"Plural-Forms: nplurals=1; plural=0;\\n"\n\n'
+        'msgid "{count} row"\nmsgid_plural "{count} rows"\nmsgstr[0] "{count} 行"\n'
+    )
+    t = gettext.GNUTranslations(compile_mo(read_po(text)))
+    assert [t.ngettext("{count} row", "{count} rows", n) for n in (1, 2)] == ["{count} 行", "{count} 行"]
+
+
 @pytest.mark.parametrize(
     ("text", "said"),
     [

@@ -6,12 +6,13 @@ from __future__ import annotations
 import os
 import subprocess
 import zlib
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from syncer.state.git.cmd import Git
+from syncer.state.git.cmd import Git, GitError
 from syncer.state.git.objects import ObjectStore, person, tree_bytes
 from tests.state.gitrepo import git, isolate_git
 
@@ -161,3 +162,115 @@ def test_objects_go_where_git_keeps_them_in_a_worktree(tmp_path: Path, monkeypat
 def test_tree_bytes_writes_a_directory_mode_without_its_leading_zero() -> None:
     sha = "0" * 40
     assert tree_bytes([("040000", "tree", sha, "d")]) == b"40000 d\0" + bytes(20)
+
+
+@pytest.fixture
+def umask_077() -> Iterator[None]:
+    """A private umask (as a service running syncer may have): what git's own objects get too."""
+    old = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def test_an_object_and_a_new_fan_out_directory_follow_the_umask_as_gits_do(repo: Path, umask_077: None) -> None:
+    """The state's values are in these objects: under umask 077 git writes them 0400, never readable by others."""
+    sha = store(repo).blob(b"a private value")
+    ours = repo / ".git" / "objects" / sha[:2] / sha[2:]
+    theirs_sha = (
+        subprocess.run(
+            ["git", "hash-object", "-w", "--stdin"], cwd=repo, input=b"another", capture_output=True, check=True
+        )
+        .stdout.decode()
+        .strip()
+    )
+    theirs = repo / ".git" / "objects" / theirs_sha[:2] / theirs_sha[2:]
+    assert oct(ours.stat().st_mode & 0o777) == oct(theirs.stat().st_mode & 0o777) == "0o400"
+    assert oct(ours.parent.stat().st_mode & 0o777) == "0o700"
+
+
+def test_an_empty_object_file_left_by_a_power_cut_is_written_anew(repo: Path) -> None:
+    """An object's file that exists but is empty (its rename reached the disk, its data did not) is no object:
+    writing the object again repairs it, where trusting it would break every later read and push."""
+    objects = store(repo)
+    sha = objects.blob(b"warm up")
+    sha = objects.blob(b"the state")
+    path = repo / ".git" / "objects" / sha[:2] / sha[2:]
+    path.chmod(0o644)
+    path.write_bytes(b"")
+    assert objects.blob(b"the state") == sha
+    assert subprocess.run(["git", "cat-file", "blob", sha], cwd=repo, capture_output=True).stdout == b"the state"
+
+
+def test_an_object_is_fsynced_before_it_is_renamed_into_place(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Else a power cut may keep the name and lose the data: an empty object, which git calls corrupt."""
+    objects = store(repo)
+    objects.blob(b"warm up")  # the object directory is known
+    calls: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        calls.append("fsync")
+        real_fsync(fd)
+
+    def replace(src: str, dst: str) -> None:
+        calls.append("replace")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    objects.blob(b"durable")
+    assert "replace" in calls
+    assert "fsync" in calls[: calls.index("replace")], calls
+
+
+def _fresh_fan_out(repo: Path, prefix: str) -> bytes:
+    """Content whose blob lands in an object directory `objects/<2 hex>` that does not exist yet."""
+    taken = {p.name for p in (repo / ".git" / "objects").iterdir()}
+    for i in range(100000):
+        data = f"{prefix} {i}".encode()
+        sha = subprocess.run(
+            ["git", "hash-object", "--stdin"], cwd=repo, input=data, capture_output=True, check=True
+        ).stdout.decode()
+        if sha[:2] not in taken:
+            return data
+    raise AssertionError("no free fan-out directory")  # pragma: no cover
+
+
+@pytest.mark.parametrize(
+    ("shared", "file_mode", "dir_mode"),
+    [
+        ("group", "0o440", "0o2770"),
+        ("all", "0o444", "0o2775"),
+        ("0640", "0o440", "0o2750"),
+        ("false", "0o400", "0o700"),
+    ],
+)
+def test_a_shared_repository_gets_the_permissions_git_gives_its_objects(
+    repo: Path, umask_077: None, shared: str, file_mode: str, dir_mode: str
+) -> None:
+    """core.sharedRepository: the other members of the group (or everybody) read syncer's objects and write
+    beside them, as they do git's own; else their next git command in the clone is refused."""
+    git("config", "core.sharedRepository", shared, cwd=repo)
+    data = _fresh_fan_out(repo, "git's")
+    theirs = (
+        subprocess.run(["git", "hash-object", "-w", "--stdin"], cwd=repo, input=data, capture_output=True, check=True)
+        .stdout.decode()
+        .strip()
+    )
+    ours = store(repo).blob(_fresh_fan_out(repo, "syncer's"))
+    for sha in (theirs, ours):
+        path = repo / ".git" / "objects" / sha[:2] / sha[2:]
+        assert (oct(path.stat().st_mode & 0o7777), oct(path.parent.stat().st_mode & 0o7777)) == (file_mode, dir_mode)
+
+
+@pytest.mark.parametrize(("value", "said"), [("sometimes", "not a value git takes"), ("0400", "read and write")])
+def test_a_shared_repository_setting_git_does_not_take_is_refused(repo: Path, value: str, said: str) -> None:
+    """As git refuses it (`fatal: bad boolean config value`, `the owner of files must always have read and write
+    permissions`): no object is written with permissions nobody asked for."""
+    git("config", "core.sharedRepository", "0640", cwd=repo)
+    (repo / ".git" / "config").write_text((repo / ".git" / "config").read_text().replace("0640", value))
+    with pytest.raises(GitError, match=f"core.sharedRepository '{value}'.*{said}"):
+        store(repo).blob(b"x")
+    assert not list((repo / ".git" / "objects").rglob("tmp_obj_*"))

@@ -10,14 +10,17 @@ The object format is git's own (docs/state.md, "The git backend", names the rule
 - a commit is `tree`, `parent` lines, `author` and `committer` (`name <email> <seconds> +0000`), a blank line,
   then the message.
 
-A new object is written to a temporary file beside its final name and renamed into place (as git does), so a
-reader never sees half an object; an object already present is not written again."""
+A new object is written to a temporary file beside its final name (read-only, mode 0444 less the umask, as
+git makes its objects), fsynced, and renamed into place, so a reader never sees half an object, nor an empty
+one after a power cut; an object already present is not written again."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
-import tempfile
+import secrets
+import stat
 import zlib
 from collections.abc import Sequence
 from datetime import datetime
@@ -60,6 +63,53 @@ def commit_bytes(tree: str, parent: str | None, author: bytes, committer: bytes,
     return head.encode("ascii") + b"author " + author + b"\ncommitter " + committer + b"\n\n" + message.encode()
 
 
+def shared_permissions(value: str | None) -> int:
+    """`core.sharedRepository` as git reads it: 0 (the umask decides), 0o660 (`group`, `true`), 0o664 (`all`,
+    `world`, `everybody`), or minus an octal mode (`0640`). GitError for a value git refuses (it stops too)."""
+    value = (value or "").strip()
+    word = value.lower()
+    if word in ("", "umask", "false", "no", "off", "0"):
+        return 0
+    if word in ("group", "true", "yes", "on", "1"):
+        return 0o660
+    if word in ("all", "world", "everybody", "2"):
+        return 0o664
+    try:
+        mode = int(word, 8)
+    except ValueError:
+        raise GitError(
+            f"core.sharedRepository {value!r} is not a value git takes: fix the repository's config"
+        ) from None
+    if mode & 0o600 != 0o600:
+        raise GitError(
+            f"core.sharedRepository {value!r}: the owner of files must always have read and write permissions"
+        )
+    return -(mode & 0o666)
+
+
+def shared_mode(mode: int, shared: int) -> int:
+    """The mode git gives a file or directory of mode `mode` in a repository shared as `shared`
+    (shared_permissions): the group's (or everybody's) read and write bits added, or the explicit mode; read
+    bits copied to execute bits where the owner's is set; write bits dropped where the owner's is not."""
+    tweak = -shared if shared < 0 else shared
+    if not mode & stat.S_IWUSR:
+        tweak &= ~0o222
+    if mode & stat.S_IXUSR:
+        tweak |= (tweak & 0o444) >> 2
+    return (mode & ~0o777) | tweak if shared < 0 else mode | tweak
+
+
+def _create_temporary(directory: Path) -> tuple[Path, int]:
+    """A new temporary object file in `directory`, open for writing, created read-only as git creates its
+    objects: mode 0444 less the umask (a private umask keeps the state's values from other users)."""
+    while True:
+        path = directory / f"tmp_obj_{secrets.token_hex(6)}"
+        try:
+            return path, os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o444)
+        except FileExistsError:  # pragma: no cover - 48 random bits taken already
+            continue
+
+
 class ObjectStore:
     """The loose objects of the repository `git` runs in."""
 
@@ -67,6 +117,7 @@ class ObjectStore:
         self._git = git
         self._dir: Path | None = None
         self._hash = hashlib.sha1
+        self._shared = 0  # core.sharedRepository (shared_permissions)
 
     def _directory(self) -> Path:
         if self._dir is None:
@@ -75,28 +126,45 @@ class ObjectStore:
                 raise GitError(f"git object format {fmt!r} is not one syncer can write (sha1, sha256)")
             self._hash = HASHES[fmt]
             objects = self._git.text("rev-parse", "--git-path", "objects")
+            shared = self._git.run("config", "--get", "core.sharedRepository", check=False).stdout
+            self._shared = shared_permissions(shared.decode("utf-8", "replace") or None)
             self._dir = (self._git.cwd / objects).resolve()
         return self._dir
 
     def write(self, kind: str, content: bytes) -> str:
-        """Store an object (if it is not there yet) and return its name."""
+        """Store an object (if it is not there yet) and return its name. An object file that is there but empty
+        (a power cut kept its name, not its data) is written anew: git would call it corrupt."""
         directory = self._directory()
         raw = f"{kind} {len(content)}\0".encode("ascii") + content
         sha = self._hash(raw).hexdigest()
         final = directory / sha[:2] / sha[2:]
-        if final.exists():
-            return sha
-        final.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix="tmp_obj_", dir=final.parent)
+        with contextlib.suppress(FileNotFoundError):
+            if final.stat().st_size > 0:
+                return sha
+        self._fan_out(final.parent)
+        tmp, fd = _create_temporary(final.parent)
         try:
+            if self._shared:
+                os.fchmod(fd, shared_mode(os.fstat(fd).st_mode, self._shared))
             with os.fdopen(fd, "wb") as f:
                 f.write(zlib.compress(raw, 1))
-            os.chmod(tmp, 0o444)
+                f.flush()
+                os.fsync(f.fileno())  # the data on disk before the name: never an empty object after a power cut
             os.replace(tmp, final)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             raise
         return sha
+
+    def _fan_out(self, directory: Path) -> None:
+        """The directory `objects/<2 hex>`, made if missing; in a shared repository, made as git makes it
+        (group bits and set-group-ID, so that the group's members write beside syncer's objects)."""
+        try:
+            directory.mkdir()
+        except FileExistsError:
+            return
+        if self._shared:
+            os.chmod(directory, shared_mode(directory.stat().st_mode, self._shared) | stat.S_ISGID)
 
     def blob(self, data: bytes) -> str:
         return self.write("blob", data)
