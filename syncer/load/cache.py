@@ -33,7 +33,6 @@ import sys
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from itertools import repeat
-from operator import add
 from pathlib import Path
 from typing import Any
 
@@ -243,8 +242,19 @@ class CheckCache:
         out.typed = dict(zip(keys, zip(rows["typed_reviewee"], rows["typed_metric"], strict=True), strict=True))
         if len(out.rows) != n:
             raise ValueError("a row twice")
-        prefixes = map(keys.__getitem__, values["row"])  # IndexError on a row that is not there
-        out.keys = list(map(tuple.__new__, repeat(ValueKey), map(add, prefixes, zip(values["field"]))))
+        # Each key from one zip: its reviewee and metric the very objects of its row's key (make_plan compares
+        # them by identity), one tuple made a key (a row's prefix plus the field would be two).
+        at = values["row"]
+        if at and not 0 <= min(at) <= max(at) < n:
+            raise IndexError("a value of a row that is not there")
+        reviewees, metrics = rows["reviewee"], rows["metric"]
+        out.keys = list(
+            map(
+                tuple.__new__,
+                repeat(ValueKey),
+                zip(repeat(semester), map(reviewees.__getitem__, at), map(metrics.__getitem__, at), values["field"]),
+            )
+        )
         types = map(_TYPE_OF.__getitem__, values["type"])  # KeyError on a code no type has
         out.values = list(
             map(

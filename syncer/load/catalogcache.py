@@ -25,7 +25,7 @@ from typing import Any
 from syncer import __version__
 from syncer.fieldtypes import FIELD_TYPES
 from syncer.fsio import private_dir, read_sealed, write_sealed
-from syncer.load.schema import load_schema
+from syncer.load.schema import schema_bytes
 from syncer.load.settings import Settings
 from syncer.model import Catalog, DimensionDef, FieldDef, MetricDef, PersonDef, SemesterDef, TemplateDef
 
@@ -59,7 +59,7 @@ class CatalogCache:
         tags = f"{CATALOG_FORMAT} {__version__} {sys.implementation.cache_tag} {marshal.version}"
         h = hashlib.sha256(f"syncer-catalog {tags}\0".encode())
         h.update(repr(self.settings).encode("utf-8", "surrogatepass") + b"\0")
-        h.update(repr(load_schema("catalog")).encode("utf-8", "surrogatepass") + b"\0")
+        h.update(schema_bytes("catalog") + b"\0")
         h.update(data)
         return h.hexdigest()
 

@@ -17,7 +17,7 @@ from syncer.load.people import PeopleCache, PeopleSource, email_check, email_peo
 from syncer.load.settings import Settings, load_settings
 from syncer.load.yamlparse import load_tree, parse_tree
 from syncer.load.yamlread import read_tree_bytes, symlink_problem
-from syncer.model import Catalog, DesiredState
+from syncer.model import Catalog, DesiredState, PersonDef
 from syncer.perf import paused_gc
 from syncer.problems import Problem, sort_problems
 
@@ -149,7 +149,8 @@ def _validate_root(
         catalog = replace(
             catalog,
             people={
-                a: replace(p, id=emails.resolved[a]) if a in emails.resolved else p for a, p in catalog.people.items()
+                a: PersonDef(a, emails.resolved[a], p.email) if a in emails.resolved else p
+                for a, p in catalog.people.items()
             },
         )
     if emails.note:

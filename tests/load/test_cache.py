@@ -186,7 +186,18 @@ def test_two_targets_never_share_entries(root: Path, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "damage",
-    ["truncate", "garbage", "flipped", "wrong-shape", "other-file", "ragged", "bad-index", "bad-sum", "nan-sum"],
+    [
+        "truncate",
+        "garbage",
+        "flipped",
+        "wrong-shape",
+        "other-file",
+        "ragged",
+        "bad-index",
+        "negative-index",
+        "bad-sum",
+        "nan-sum",
+    ],
 )
 def test_a_damaged_entry_is_ignored_and_rewritten(root: Path, tmp_path: Path, damage: str) -> None:
     cache = tmp_path / "cache"
@@ -215,6 +226,8 @@ def test_a_damaged_entry_is_ignored_and_rewritten(root: Path, tmp_path: Path, da
             doc["values"]["value"].pop()
         elif damage == "bad-index":
             doc["values"]["row"] = [10**6 for _ in doc["values"]["row"]]
+        elif damage == "negative-index":  # a row counted from the end is no row of this entry either
+            doc["values"]["row"] = [-1 - i for i in doc["values"]["row"]]
         elif damage in ("bad-sum", "nan-sum"):
             doc["weights"]["sum"] = ["x" if damage == "bad-sum" else "NaN" for _ in doc["weights"]["sum"]]
             if not doc["weights"]["sum"]:

@@ -206,9 +206,11 @@ def test_a_torn_entry_is_not_used(root: Path, people: People, tmp_path: Path) ->
     assert outcome(run(root, people, cache)) == outcome(want)
 
 
-def test_settings_are_part_of_the_key() -> None:
-    from syncer.load.catalogcache import CatalogCache
+def test_the_bytes_the_settings_and_the_schema_are_part_of_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    import syncer.load.catalogcache as catalogcache
 
-    one = CatalogCache(Path("x"), Settings()).key(b"people: {}")
-    assert CatalogCache(Path("x"), Settings(exclude=("a.yaml",))).key(b"people: {}") != one
-    assert CatalogCache(Path("x"), Settings()).key(b"people: {a: b}") != one
+    one = catalogcache.CatalogCache(Path("x"), Settings()).key(b"people: {}")
+    assert catalogcache.CatalogCache(Path("x"), Settings(exclude=("a.yaml",))).key(b"people: {}") != one
+    assert catalogcache.CatalogCache(Path("x"), Settings()).key(b"people: {a: b}") != one
+    monkeypatch.setattr(catalogcache, "schema_bytes", lambda name: b'{"title": "another schema"}')
+    assert catalogcache.CatalogCache(Path("x"), Settings()).key(b"people: {}") != one
