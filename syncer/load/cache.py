@@ -8,8 +8,7 @@ to the whole on every run (DataChecker.merge), cached or not. A result is a pure
 which is what makes a cached run give the same problems, the same desired state and the same plan as a cold
 one.
 
-The catalog's schema check is kept beside the entries as a verdict (SchemaVerdicts): valid, for these
-bytes of it, this schema and this version.
+The catalog itself, built, is kept beside the entries (syncer.load.catalogcache).
 
 Where: `$SYNCER_CACHE_DIR`, else `$XDG_CACHE_HOME/syncer`, else `~/.cache/syncer`; below it one directory
 per metrics root (by absolute path) and target (base URL and user ID type), never shared between two; a
@@ -34,7 +33,6 @@ import sys
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from itertools import repeat
-from operator import add
 from pathlib import Path
 from typing import Any
 
@@ -43,16 +41,14 @@ from syncer.fieldtypes import FIELD_TYPES
 from syncer.fsio import os_error_text, private_dir, read_sealed, write_sealed
 from syncer.load.data import FileResult
 from syncer.load.people import EmailPeople
-from syncer.load.schema import load_schema
 from syncer.load.settings import Settings
-from syncer.model import Catalog, DesiredValue, RowKey, Source, ValueKey
+from syncer.model import DesiredValue, RowKey, Source, ValueKey
 from syncer.problems import Problem
 
 #: Bump when FileResult, its encoding or what a check computes changes in a way the version would not show
 #: (the version is in the context too).
 CACHE_FORMAT = 3  # 2: a value's type by its fixed code (syncer.fieldtypes); 3: bad-character refuses values
 ENTRY_MAGIC = b"syncer-check-cache\n"
-VERDICT_MAGIC = b"syncer-schema-verdict\n"
 _SEVERITIES = ("error", "warning")
 _CODE_OF = {name: t.code for name, t in FIELD_TYPES.items()}
 _TYPE_OF = {t.code: name for name, t in FIELD_TYPES.items()}
@@ -72,14 +68,16 @@ def cache_base(env: Mapping[str, str]) -> Path | None:
     return Path(home) / ".cache" / "syncer" if home else None
 
 
-def context_digest(settings: Settings, catalog: Catalog, emails: EmailPeople, *, version: str = __version__) -> str:
-    """What every entry of a run depends on besides its file. Frozen dataclasses, dicts and strings have a
-    deterministic repr; the email lookups are sorted."""
+def context_digest(settings: Settings, catalog_key: str, emails: EmailPeople, *, version: str = __version__) -> str:
+    """What every entry of a run depends on besides its file. The catalog is given by what it was built from
+    (syncer.load.catalogcache.CatalogCache.key: its bytes, the settings, its schema, syncer's version), not
+    walked: a repr of 50,000 people took a quarter of a cached run. Frozen dataclasses, dicts and strings
+    have a deterministic repr; the email lookups are sorted."""
     h = hashlib.sha256()
     for part in (
         f"syncer-check-cache {CACHE_FORMAT} {version} {sys.implementation.cache_tag} {marshal.version}",
         repr(settings),
-        repr(catalog),
+        catalog_key,
         repr(sorted(emails.resolved.items())),
         repr(sorted(emails.pending.items())),
         repr(sorted(emails.failed.items())),
@@ -93,48 +91,6 @@ def entries_dir(base: Path, root: Path, settings: Settings) -> Path:
     """The directory of one metrics root and target under the cache's top directory."""
     where = f"{root.resolve()}\0{settings.target.base_url}\0{settings.target.user_id_type}"
     return base / hashlib.sha256(where.encode("utf-8", "surrogatepass")).hexdigest()[:24]
-
-
-class SchemaVerdicts:
-    """That a file of one metrics root was valid against its schema, kept between runs by a digest of the
-    file's bytes, the schema and syncer's version: a catalog that names a company's 50,000 people takes a
-    third of a second to walk against its schema, on every command, when nothing changed. Only a valid
-    verdict is kept (a `NAME.verdict` file among the root's check-cache entries); like CheckCache, it
-    never raises: anything wrong makes the run check again."""
-
-    def __init__(self, base: Path, root: Path, settings: Settings) -> None:
-        self.directory = entries_dir(base, root, settings)  # beside the check cache's entries of the root
-        self._usable: bool | None = None  # the directory is made and checked when first needed
-        self.failure: OSError | None = None  # a refused write: the check cache says it, and stays off for the run
-
-    def _path(self, name: str) -> Path:
-        return self.directory / f"{name}.verdict"
-
-    @staticmethod
-    def _digest(name: str, data: bytes, version: str) -> bytes:
-        h = hashlib.sha256(f"syncer-schema-verdict {CACHE_FORMAT} {version} {name}\0".encode())
-        h.update(repr(load_schema(name)).encode("utf-8", "surrogatepass") + b"\0")
-        h.update(data)
-        return h.hexdigest().encode("ascii")
-
-    def _ready(self) -> bool:
-        """The directory is this user's own and nobody else may write to it: a verdict is trusted from there."""
-        if self._usable is None:
-            self._usable = private_dir(self.directory)
-        return self._usable
-
-    def valid(self, name: str, data: bytes) -> bool:
-        """True when these bytes were found valid against schema `name` by this version of syncer."""
-        return self._ready() and read_sealed(self._path(name), VERDICT_MAGIC) == self._digest(name, data, __version__)
-
-    def remember(self, name: str, data: bytes) -> None:
-        if not self._ready():
-            return
-        try:
-            write_sealed(self._path(name), VERDICT_MAGIC, self._digest(name, data, __version__))
-        except OSError as exc:  # the check cache says so once (CheckCache.refused), and writes nothing more
-            self._usable = False
-            self.failure = exc
 
 
 class CheckCache:
@@ -155,7 +111,7 @@ class CheckCache:
             self._failed(failures[0])
 
     def refused(self, exc: OSError) -> None:
-        """Another write of this run was refused (a schema verdict): said once, and no entry is written."""
+        """Another write of this run was refused (the built catalog): said once, and no entry is written."""
         self._failed(exc)
 
     def _failed(self, exc: OSError) -> None:
@@ -167,8 +123,8 @@ class CheckCache:
             )
 
     @classmethod
-    def open(cls, base: Path, root: Path, settings: Settings, catalog: Catalog, emails: EmailPeople) -> CheckCache:
-        return cls(entries_dir(base, root, settings), context_digest(settings, catalog, emails))
+    def open(cls, base: Path, root: Path, settings: Settings, catalog_key: str, emails: EmailPeople) -> CheckCache:
+        return cls(entries_dir(base, root, settings), context_digest(settings, catalog_key, emails))
 
     @staticmethod
     def digest(data: bytes) -> str:
@@ -286,8 +242,19 @@ class CheckCache:
         out.typed = dict(zip(keys, zip(rows["typed_reviewee"], rows["typed_metric"], strict=True), strict=True))
         if len(out.rows) != n:
             raise ValueError("a row twice")
-        prefixes = map(keys.__getitem__, values["row"])  # IndexError on a row that is not there
-        out.keys = list(map(tuple.__new__, repeat(ValueKey), map(add, prefixes, zip(values["field"]))))
+        # Each key from one zip: its reviewee and metric the very objects of its row's key (make_plan compares
+        # them by identity), one tuple made a key (a row's prefix plus the field would be two).
+        at = values["row"]
+        if at and not 0 <= min(at) <= max(at) < n:
+            raise IndexError("a value of a row that is not there")
+        reviewees, metrics = rows["reviewee"], rows["metric"]
+        out.keys = list(
+            map(
+                tuple.__new__,
+                repeat(ValueKey),
+                zip(repeat(semester), map(reviewees.__getitem__, at), map(metrics.__getitem__, at), values["field"]),
+            )
+        )
         types = map(_TYPE_OF.__getitem__, values["type"])  # KeyError on a code no type has
         out.values = list(
             map(

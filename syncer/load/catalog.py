@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from syncer.errors import LoadError
 from syncer.fieldtypes import field_type, unstorable_refusal
+from syncer.load.catalogcache import BuiltCatalog
 from syncer.load.files import CATALOG_FILE, display_path
 from syncer.load.schema import check
 from syncer.load.settings import Settings
@@ -23,7 +24,7 @@ from syncer.model import Catalog, FieldDef, MetricDef, PersonDef, SemesterDef
 from syncer.problems import Problem
 
 if TYPE_CHECKING:
-    from syncer.load.cache import SchemaVerdicts
+    from syncer.load.catalogcache import CatalogCache
 
 #: Checks an email-only person of the catalog: (alias, email) -> (problem code, message) or None when fine.
 EmailCheck = Callable[[str, str], "tuple[str, str] | None"]
@@ -39,11 +40,12 @@ def load_catalog(
     settings: Settings,
     *,
     email_check: EmailCheck | None = None,
-    verdicts: SchemaVerdicts | None = None,
+    cache: CatalogCache | None = None,
 ) -> tuple[Catalog, list[Problem]]:
     """catalog.yaml. `email_check` looks at people given by email only (see syncer.people): its answer
-    becomes a problem at the person's line. With `verdicts`, the schema check is skipped for the bytes an
-    earlier run found valid, and a valid catalog is remembered there."""
+    becomes a problem at the person's line. With `cache`, the catalog an earlier run built from the same
+    bytes (and found without problems) is used as it is, and a catalog without problems is kept there; the
+    email check runs either way."""
     path = root / CATALOG_FILE
     display = display_path(root_display, CATALOG_FILE)
     if not path.is_file() and not path.is_symlink():  # a link, even a dangling one, is reported as a link
@@ -60,14 +62,32 @@ def load_catalog(
     data = read_tree_bytes(path, display, max_bytes=settings.max_file_bytes)
     if isinstance(data, Problem):
         return Catalog(), [data]
+    built = cache.get(data) if cache is not None else None
+    if built is not None:
+        return built.catalog, email_problems(built, display, email_check)
     tree, problems = parse_tree(data, display)
     if problems:
         return Catalog(), problems
-    known = verdicts is not None and verdicts.valid("catalog", data)
-    catalog, problems = _catalog_from_tree(tree, display, settings, email_check, schema_valid=known)
-    if verdicts is not None and not known and not problems:
-        verdicts.remember("catalog", data)
-    return catalog, problems
+    catalog, problems, email_only = _catalog_from_tree(tree, display, settings)
+    built = BuiltCatalog(catalog, tuple(email_only))
+    if cache is not None and not problems:
+        cache.put(data, built)
+    return catalog, problems + email_problems(built, display, email_check)
+
+
+def email_problems(built: BuiltCatalog, display: str, email_check: EmailCheck | None) -> list[Problem]:
+    """What `email_check` says of each person given by email only, at the person's alias."""
+    if email_check is None:
+        return []
+    found = []
+    people = built.catalog.people
+    for alias, line, col in built.email_only:
+        email = people[alias].email
+        assert email is not None
+        said = email_check(alias, email)
+        if said is not None:
+            found.append(Problem(display, line, col, "error", said[0], said[1], email))
+    return found
 
 
 def catalog_from_text(text: str, display: str, settings: Settings) -> tuple[Catalog, list[Problem]]:
@@ -79,20 +99,23 @@ def catalog_from_text(text: str, display: str, settings: Settings) -> tuple[Cata
         return Catalog(), [problem_of(exc, display)]
     if duplicates:
         return Catalog(), [problem_of(d, display) for d in duplicates]
-    return _catalog_from_tree(tree, display, settings, None)
+    catalog, problems, _email_only = _catalog_from_tree(tree, display, settings)
+    return catalog, problems
 
 
-def _catalog_from_tree(
-    tree: Node | None, display: str, settings: Settings, email_check: EmailCheck | None, *, schema_valid: bool = False
-) -> tuple[Catalog, list[Problem]]:
-    problems = ([] if schema_valid else check("catalog", tree, display)) + unstorable_scalars(tree, display)
+#: Where each person given by email only is written: (alias, line, col) of the alias.
+EmailOnly = list[tuple[str, int, int]]
+
+
+def _catalog_from_tree(tree: Node | None, display: str, settings: Settings) -> tuple[Catalog, list[Problem], EmailOnly]:
+    problems = check("catalog", tree, display) + unstorable_scalars(tree, display)
     if problems or not isinstance(tree, MapNode):
         if tree is None:
             problems = [
                 Problem(display, 1, 1, "error", "empty-file", "catalog.yaml is empty; it needs semesters: and metrics:")
             ]
-        return Catalog(), problems
-    return _build_catalog(tree, display, settings, problems, email_check)
+        return Catalog(), problems, []
+    return _build_catalog(tree, display, settings, problems)
 
 
 def unstorable_scalars(tree: Node | None, display: str) -> list[Problem]:
@@ -118,8 +141,8 @@ def unstorable_scalars(tree: Node | None, display: str) -> list[Problem]:
 
 
 def _build_catalog(
-    tree: MapNode, display: str, settings: Settings, problems: list[Problem], email_check: EmailCheck | None = None
-) -> tuple[Catalog, list[Problem]]:
+    tree: MapNode, display: str, settings: Settings, problems: list[Problem]
+) -> tuple[Catalog, list[Problem], EmailOnly]:
     def err(node: Node, code: str, message: str, value: str | None = None) -> None:
         problems.append(Problem(display, node.line, node.col, "error", code, message, value))
 
@@ -223,6 +246,7 @@ def _build_catalog(
         metrics[key.text] = MetricDef(key.text, mid, fields)
 
     people: dict[str, PersonDef] = {}
+    email_only: EmailOnly = []
     ppl_node = tree.get("people")
     shape = RAW_ID.get(settings.target.user_id_type)
     if isinstance(ppl_node, MapNode):
@@ -246,14 +270,12 @@ def _build_catalog(
                     f"(expected {shape.pattern.removesuffix(chr(92) + 'Z')})",
                     pid,
                 )
-            if pid is None and email is not None and email_check is not None:
-                found = email_check(key.text, email)
-                if found is not None:
-                    err(key, found[0], found[1], email)
+            if pid is None and email is not None:
+                email_only.append((key.text, key.line, key.col))
             people[key.text] = PersonDef(key.text, pid, email)  # id None: given by email only
     templates, template_problems = load_templates(tree.get("templates"), metrics, display)
     problems += template_problems
-    return Catalog(semesters=semesters, metrics=metrics, people=people, templates=templates), problems
+    return Catalog(semesters=semesters, metrics=metrics, people=people, templates=templates), problems, email_only
 
 
 def _int(text: str) -> int:

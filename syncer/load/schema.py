@@ -53,9 +53,14 @@ def schema_files() -> list[Path]:
 
 
 @cache
+def schema_bytes(name: str) -> bytes:
+    """The schema file `name` as shipped (what a cache of a check against it is keyed by: no JSON read)."""
+    return (schema_dir() / SCHEMA_FILES.get(name, f"{name}.schema.json")).read_bytes()
+
+
+@cache
 def load_schema(name: str) -> dict[str, Any]:
-    path = schema_dir() / SCHEMA_FILES.get(name, f"{name}.schema.json")
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads(schema_bytes(name).decode("utf-8"))
     return data
 
 

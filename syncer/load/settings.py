@@ -54,7 +54,7 @@ class NotifySettings:
     webhook_env: str = ""  # the variable holding the custom bot's webhook URL
     secret_env: str = ""  # the variable holding its signing secret (optional)
     chat_id: str = ""  # the app bot posts to this group
-    events: frozenset[str] = frozenset({"apply", "drift"})
+    events: tuple[str, ...] = ("apply", "drift")  # sorted, once each: a repr the same in every process
     timeout_seconds: float = 5.0
 
     @property
@@ -169,7 +169,7 @@ def _notify(node: MapNode) -> NotifySettings:
     n = replace(n, chat_id=texts.get("chat_id", ""))
     events = node.get("events")
     if isinstance(events, SeqNode):
-        n = replace(n, events=frozenset(i.text for i in events.items if isinstance(i, Scalar) and i.text))
+        n = replace(n, events=tuple(sorted({i.text for i in events.items if isinstance(i, Scalar) and i.text})))
     if (v := text_of(node.get("timeout_seconds"))) is not None:
         n = replace(n, timeout_seconds=float(v))
     return n

@@ -8,15 +8,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from syncer.errors import StateError, StateUnavailable
-from syncer.load.cache import CheckCache, SchemaVerdicts
+from syncer.load.cache import CheckCache, entries_dir
 from syncer.load.catalog import load_catalog
+from syncer.load.catalogcache import CatalogCache
 from syncer.load.data import DataChecker, FileResult
 from syncer.load.files import CATALOG_FILE, NOT_DATA, display_path, walk_files
 from syncer.load.people import PeopleCache, PeopleSource, email_check, email_people, read_cache
 from syncer.load.settings import Settings, load_settings
 from syncer.load.yamlparse import load_tree, parse_tree
 from syncer.load.yamlread import read_tree_bytes, symlink_problem
-from syncer.model import Catalog, DesiredState
+from syncer.model import Catalog, DesiredState, PersonDef
 from syncer.perf import paused_gc
 from syncer.problems import Problem, sort_problems
 
@@ -104,8 +105,13 @@ class _PeopleLookup:
         return None
 
     def email_check(self, user_id_type: str) -> Callable[[str, str], tuple[str, str] | None]:
+        """The check of an email-only person, reading the people cache when first asked (made once)."""
+        made: list[Callable[[str, str], tuple[str, str] | None]] = []
+
         def check(alias: str, email: str) -> tuple[str, str] | None:
-            return email_check(self.cache(), user_id_type=user_id_type)(alias, email)
+            if not made:
+                made.append(email_check(self.cache(), user_id_type=user_id_type))
+            return made[0](alias, email)
 
         return check
 
@@ -132,10 +138,8 @@ def _validate_root(
     settings, problems = load_settings(root, shown)
     uid = settings.target.user_id_type
     lookup = _PeopleLookup(shown, settings, people)
-    verdicts = SchemaVerdicts(cache_dir, root, settings) if cache_dir is not None else None
-    catalog, catalog_problems = load_catalog(
-        root, shown, settings, email_check=lookup.email_check(uid), verdicts=verdicts
-    )
+    built = CatalogCache(entries_dir(cache_dir, root, settings), settings) if cache_dir is not None else None
+    catalog, catalog_problems = load_catalog(root, shown, settings, email_check=lookup.email_check(uid), cache=built)
     email_only = any(p.id is None and p.email for p in catalog.people.values())
     cache = lookup.cache() if email_only else None
     catalog_problems += lookup.problems
@@ -145,7 +149,8 @@ def _validate_root(
         catalog = replace(
             catalog,
             people={
-                a: replace(p, id=emails.resolved[a]) if a in emails.resolved else p for a, p in catalog.people.items()
+                a: PersonDef(a, emails.resolved[a], p.email) if a in emails.resolved else p
+                for a, p in catalog.people.items()
             },
         )
     if emails.note:
@@ -160,9 +165,10 @@ def _validate_root(
     catalog_ok = not catalog_problems
     checks = None
     if cache_dir is not None and catalog_ok:
-        checks = CheckCache.open(cache_dir, root, settings, catalog, emails)
-        if verdicts is not None and verdicts.failure is not None:
-            checks.refused(verdicts.failure)
+        assert built is not None and built.last_key is not None  # a catalog without problems was looked up
+        checks = CheckCache.open(cache_dir, root, settings, built.last_key, emails)
+        if built is not None and built.failure is not None:
+            checks.refused(built.failure)
     for path in paths:
         display = display_path(shown, path.relative_to(root).as_posix())
         files.append(display)

@@ -39,14 +39,17 @@ from syncer.model import Identity
 from syncer.state.local.store import LocalStateStore
 from syncer.load.validate import validate_root
 root, state, every = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
-result = validate_root(root)
+people = json.loads(Path(sys.argv[4]).read_text()) if len(sys.argv) > 4 else None  # the people cache, if any
+store = LocalStateStore(state, compact_after_ops=10**9)
+store.lock()
+store.create(Identity("open.feishu.cn", "cli_bench", "open_id"))
+if people is not None:
+    store.record_people(people)
+result = validate_root(root, people=lambda settings: store)
 assert result.desired is not None, result.problems[:5]
 sendable = desired_fields(result.desired.values, result.desired.rows)
 rows = {r: {f: dv.value for f, dv in fs.items()} for r, fs in sendable.items()}
 t = time.perf_counter()
-store = LocalStateStore(state, compact_after_ops=10**9)
-store.lock()
-store.create(Identity("open.feishu.cn", "cli_bench", "open_id"))
 now = datetime.now(UTC)
 keys = sorted(rows)
 changed = 0

@@ -3,6 +3,7 @@ where the name of its variable belongs is refused by the schema (the URL is a cr
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from syncer.load.settings import NotifySettings, load_settings
@@ -26,7 +27,7 @@ def test_notify_is_read_as_written(tmp_path: Path) -> None:
         "  events: [drift]\n  timeout_seconds: 2.5\n"
     )
     assert settings_of(tmp_path, text) == (
-        NotifySettings("HR_HOOK", "HR_HOOK_SECRET", "oc_abc", frozenset({"drift"}), 2.5),
+        NotifySettings("HR_HOOK", "HR_HOOK_SECRET", "oc_abc", ("drift",), 2.5),
         [],
     )
 
@@ -49,3 +50,27 @@ def test_language_is_auto_unless_set_and_only_what_syncer_speaks(tmp_path: Path)
         (tmp_path / "syncer.yaml").write_text(text, encoding="utf-8")
         s, found = load_settings(tmp_path, "m")
         assert (s.language, len(found)) == (language, problems), text
+
+
+def test_settings_read_the_same_in_every_process(tmp_path: Path) -> None:
+    """The check cache and the built catalog are keyed by the settings' repr: a set in it, printed in the
+    order of the process's string hashing, made every other command a cold one."""
+    import subprocess
+    import sys
+
+    root = tmp_path / "m"
+    root.mkdir()
+    (root / "syncer.yaml").write_text("notify:\n  chat_id: oc_abc\n  events: [drift, apply]\n")
+    code = "import sys; from pathlib import Path; from syncer.load.settings import load_settings; "
+    code += "settings, problems = load_settings(Path(sys.argv[1]), 'm'); assert not problems; print(repr(settings))"
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", code, str(root)],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in range(1, 9)
+    }
+    assert len(seen) == 1 and "events=('apply', 'drift')" in seen.pop()

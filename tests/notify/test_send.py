@@ -147,9 +147,9 @@ def test_deliver_posts_only_the_events_the_settings_ask_for() -> None:
 
     failed = failed_event("boom", commit="abc")
     drift = Event(outcome="drift", semesters=(), rows=(), commit="abc")
-    deliver_to(NotifySettings(webhook_env="HOOK", events=frozenset({"drift"})), failed)
-    deliver_to(NotifySettings(webhook_env="", events=frozenset({"drift", "apply"})), drift)
+    deliver_to(NotifySettings(webhook_env="HOOK", events=("drift",)), failed)
+    deliver_to(NotifySettings(webhook_env="", events=("apply", "drift")), drift)
     assert sent == []
-    deliver_to(NotifySettings(webhook_env="HOOK", events=frozenset({"drift"})), drift)
-    deliver_to(NotifySettings(webhook_env="HOOK", events=frozenset({"apply"})), failed)
+    deliver_to(NotifySettings(webhook_env="HOOK", events=("drift",)), drift)
+    deliver_to(NotifySettings(webhook_env="HOOK", events=("apply",)), failed)
     assert len(sent) == 2
