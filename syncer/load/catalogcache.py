@@ -30,7 +30,7 @@ from syncer.load.settings import Settings
 from syncer.model import Catalog, DimensionDef, FieldDef, MetricDef, PersonDef, SemesterDef, TemplateDef
 
 #: Bump when what a catalog is built into, or its encoding here, changes in a way the version would not show.
-CATALOG_FORMAT = 1
+CATALOG_FORMAT = 2  # 2: semesters keep their start and end dates
 CATALOG_MAGIC = b"syncer-catalog\n"
 _RULES = ("total", "per_dimension")
 
@@ -98,7 +98,7 @@ def _encode(built: BuiltCatalog) -> dict[str, Any]:
     c = built.catalog
     people = c.people.values()
     return {
-        "semesters": [[s.alias, s.id, s.closed] for s in c.semesters.values()],
+        "semesters": [[s.alias, s.id, s.closed, s.start, s.end] for s in c.semesters.values()],
         "metrics": [
             [
                 m.alias,
@@ -117,7 +117,7 @@ def _encode(built: BuiltCatalog) -> dict[str, Any]:
 
 
 def _decode(doc: dict[str, Any]) -> BuiltCatalog:
-    semesters = {a: SemesterDef(a, i, c) for a, i, c in doc["semesters"]}
+    semesters = {a: SemesterDef(a, i, c, start, end) for a, i, c, start, end in doc["semesters"]}
     metrics = {}
     for alias, mid, fields in doc["metrics"]:
         defs = {}
