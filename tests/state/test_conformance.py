@@ -24,6 +24,7 @@ from syncer.errors import StateError, StateWriteError
 from syncer.fsio import Faults, no_faults
 from syncer.load.settings import Settings, StateSettings
 from syncer.model import Identity, RowKey, ValueKey
+from syncer.state.history import Selection
 from syncer.state.lock import LockFile
 from syncer.state.model import STATE_FORMAT, BatchRecord, JournalEntry, Rejection, State, format_time
 from syncer.state.protocols import StateStore
@@ -506,6 +507,43 @@ def test_a_reader_sees_a_whole_state_while_a_write_is_under_way(backend: Backend
     after = image(loaded(backend.store()))
     assert len(seen) > 3
     assert set(map(repr, seen)) <= {repr(before), repr(middle), repr(after)}
+
+
+def test_history_tells_the_batch_that_last_set_each_selected_value(backend: Backend) -> None:
+    """`state history`: each selector narrows (empty: any); every backend names, for each selected value, the
+    batch that last set it (postgres keeps the earlier changes too, oldest first; local and git say they don't)."""
+    with created(backend) as store:
+        store.record_batch(batch({(SEM, ALICE, REV): {"2": "60", "4": "1000"}}, token="a"))
+        store.record_batch(batch({(SEM, ALICE, REV): {"4": "2000"}, (SEM, BOB, NPS): {"5": "42"}}, token="b"))
+        store.record_batch(batch({(SEM2, BOB, NPS): {"5": "7"}}, token="c", sem=SEM2))
+    reader = backend.store()
+
+    def last(**selectors: frozenset[str]) -> dict[tuple[str, ...], tuple[str | None, str]]:
+        history = reader.history(Selection(**selectors))
+        assert history.complete is (backend.name == "postgres")
+        assert all(c.op == "set" and c.batch is not None and c.at == c.batch.time for c in history.changes)
+        return {c[:4]: (c.value, c.batch.client_token if c.batch else "") for c in history.changes}
+
+    everything = last()
+    assert everything == {
+        (SEM, ALICE, REV, "2"): ("60", "a"),
+        (SEM, ALICE, REV, "4"): ("2000", "b"),
+        (SEM, BOB, NPS, "5"): ("42", "b"),
+        (SEM2, BOB, NPS, "5"): ("7", "c"),
+    }
+    assert last(semesters=frozenset({SEM}), fields=frozenset({"4"})) == {(SEM, ALICE, REV, "4"): ("2000", "b")}
+    assert last(semesters=frozenset({SEM2})) == {(SEM2, BOB, NPS, "5"): ("7", "c")}
+    assert last(reviewees=frozenset({BOB}), metrics=frozenset({NPS})) == {
+        (SEM, BOB, NPS, "5"): ("42", "b"),
+        (SEM2, BOB, NPS, "5"): ("7", "c"),
+    }
+    assert last(metrics=frozenset({REV}), fields=frozenset({"2"})) == {(SEM, ALICE, REV, "2"): ("60", "a")}
+    history = reader.history(Selection())
+    if backend.name == "postgres":
+        assert [c.value for c in history.changes if c[:4] == (SEM, ALICE, REV, "4")] == ["1000", "2000"]
+    else:
+        assert len(history.changes) == len(everything) and "last change only" in history.kept
+        assert ("hold the state as each apply left it" in history.kept) is (backend.name == "git")
 
 
 # --- failures -------------------------------------------------------------------------------------------------
