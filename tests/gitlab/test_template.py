@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -88,6 +89,42 @@ def test_the_follow_up_holds_no_secret_and_acts_only_on_exit_3() -> None:
     assert follow["needs"] == ["syncer-apply"] and follow["rules"] == ["!reference", "syncer-apply", "rules"]
     assert '[ "${SYNCER_APPLY_RC:-}" != 3 ]' in follow["script"][0]
     assert jobs["syncer-apply"]["artifacts"]["reports"]["dotenv"] == "syncer-apply.env"
+
+
+@pytest.mark.parametrize("trigger_token", ["glptt-trigger-s3cr3t", ""], ids=["trigger-token", "job-token"])
+def test_the_follow_up_sends_its_token_on_stdin_never_in_argv(tmp_path: Path, trigger_token: str) -> None:
+    # A command's arguments are readable by every process on the runner (ps, /proc): curl gets the token on
+    # its standard input (`--form token=<-`). A stand-in curl on PATH records what it was given.
+    _, jobs, _ = _documents()
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    curl = bindir / "curl"
+    curl.write_text('#!/bin/sh\nprintf \'%s\\n\' "$@" > "$SEEN_ARGV"\ncat > "$SEEN_STDIN"\n')
+    curl.chmod(0o755)
+    env = {
+        "PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}",
+        "SEEN_ARGV": str(tmp_path / "argv"),
+        "SEEN_STDIN": str(tmp_path / "stdin"),
+        "SYNCER_APPLY_RC": "3",
+        "SYNCER_TRIGGER_TOKEN": trigger_token,
+        "CI_JOB_TOKEN": "job-token-s3cr3t",
+        "CI_DEFAULT_BRANCH": "main",
+        "CI_API_V4_URL": "https://gitlab.example.com/api/v4",
+        "CI_PROJECT_ID": "42",
+    }
+    done = subprocess.run(
+        ["bash", "-eo", "pipefail", "-c", jobs["syncer-follow-up"]["script"][0]],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    argv = (tmp_path / "argv").read_text()
+    assert "s3cr3t" not in argv and "token=<-" in argv.splitlines()
+    assert "https://gitlab.example.com/api/v4/projects/42/trigger/pipeline" in argv.splitlines()
+    assert (tmp_path / "stdin").read_text() == (trigger_token or "job-token-s3cr3t")
 
 
 def test_plan_uploads_code_quality_and_the_drift_job_reads_only() -> None:
