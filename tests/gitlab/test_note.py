@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -130,6 +131,31 @@ def test_an_unknown_project_or_merge_request_is_404_naming_the_variables(standin
             with pytest.raises(GitlabError, match=r"HTTP 404.*CI_PROJECT_ID and CI_MERGE_REQUEST_IID"):
                 post_sticky(api, project=project, mr=mr, body=PLAN)
         assert post_sticky(api, project="group/metrics", mr=5, body=PLAN).action == "created"  # a path is encoded
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_redirect_is_not_followed_and_not_taken_for_an_answer(method: str) -> None:
+    # A moved API (http to https, a renamed host): following it would send the token where the URL did not
+    # say; taking the 3xx for success would report a note GitLab never wrote.
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/v4/user" and method == "POST":
+            return httpx.Response(200, json={"id": BOT})
+        if request.url.path.endswith("/notes") and request.method == "GET" and method == "POST":
+            return httpx.Response(200, json=[])
+        return httpx.Response(302, headers={"Location": "https://elsewhere.example/api/v4/x"}, json={"id": 1})
+
+    seen: list[str] = []
+
+    def recording(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return answer(request)
+
+    api = Gitlab(
+        "https://gitlab.example.com/api/v4", TOKEN, token_name="GITLAB_TOKEN", transport=httpx.MockTransport(recording)
+    )
+    with api, pytest.raises(GitlabError, match=r"HTTP 302.*elsewhere\.example") as err:
+        post_sticky(api, project="42", mr=5, body=PLAN)
+    assert TOKEN not in str(err.value) and all(url.startswith("https://gitlab.example.com/") for url in seen)
 
 
 def test_plain_http_is_refused_except_to_loopback() -> None:
