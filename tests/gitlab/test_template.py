@@ -127,6 +127,46 @@ def test_the_follow_up_sends_its_token_on_stdin_never_in_argv(tmp_path: Path, tr
     assert (tmp_path / "stdin").read_text() == (trigger_token or "job-token-s3cr3t")
 
 
+@pytest.mark.parametrize(
+    ("validate_rc", "plan_rc", "passes"),
+    [(0, 0, True), (0, 2, True), (0, 1, False), (1, 1, False), (0, 137, False), (0, 143, False)],
+)
+def test_the_plan_job_passes_only_on_a_plan_that_ran_to_its_end(
+    tmp_path: Path, validate_rc: int, plan_rc: int, passes: bool
+) -> None:
+    # 0 (no changes) and 2 (changes) are the only exits of a plan that ran to its end: a plan killed (137 by
+    # the kernel's OOM killer) must not pass a required pipeline with no plan to review.
+    _, jobs, _ = _documents()
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    syncer = bindir / "syncer"
+    syncer.write_text(
+        '#!/bin/sh\ncase "$1 $*" in\n'
+        '  validate*) echo "[]"; exit "$VALIDATE_RC" ;;\n'
+        '  *--format\\ markdown*) echo "<!-- syncer:plan -->"; exit "$PLAN_RC" ;;\n'
+        '  *) echo "[]"; exit 0 ;;\nesac\n'
+    )
+    syncer.chmod(0o755)
+    env = {
+        "PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}",
+        "SYNCER_ROOT": "metrics",
+        "SYNCER_NOTE_TOKEN_VARIABLE": "GITLAB_TOKEN",
+        "VALIDATE_RC": str(validate_rc),
+        "PLAN_RC": str(plan_rc),
+    }
+    done = subprocess.run(
+        ["bash", "-eo", "pipefail", "-c", jobs["syncer-plan"]["script"][0]],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert (done.returncode == 0) is passes, done.stdout + done.stderr
+    assert (tmp_path / "plan.md").read_text() == "<!-- syncer:plan -->\n"  # the steps after the plan ran
+
+
 def test_plan_uploads_code_quality_and_the_drift_job_reads_only() -> None:
     _, jobs, _ = _documents()
     reports = jobs["syncer-plan"]["artifacts"]["reports"]["codequality"]
