@@ -223,6 +223,19 @@ def test_user_mistakes_are_one_line_and_exit_1(
     assert _notes(standin) == []
 
 
+@pytest.mark.parametrize("token", ["glpat-中文-s3cr3t", "glpat-a\ns3cr3t", "glpat a s3cr3t"])
+def test_a_token_with_characters_no_token_has_is_one_line_without_it(
+    tmp_path: Path, standin: Standin, token: str
+) -> None:
+    # A pasted token with a line break, a space or a non-ASCII character cannot go in a header: one line
+    # saying so (not an internal error), and nothing of the token shown.
+    result = _run(tmp_path, standin, env={"GITLAB_TOKEN": token})
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.startswith("error: the variable GITLAB_TOKEN holds characters no token has")
+    assert len(result.output.strip().splitlines()) == 1 and "s3cr3t" not in result.output
+    assert standin.state.requests == []
+
+
 def test_a_refusal_through_the_command_is_one_line(tmp_path: Path, standin: Standin) -> None:
     result = _run(tmp_path, standin, env={"GITLAB_TOKEN": "glpat-not-known-0000"})
     assert result.exit_code == 1 and "HTTP 401" in result.output
