@@ -33,7 +33,9 @@ def _needed(value: str | None, what: str, flag: str, variable: str) -> str:
 @click.argument("body_file", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--api-url", help="GitLab's REST API, …/api/v4. Default: $CI_API_V4_URL.")
 @click.option("--project", help="The project's ID or path. Default: $CI_PROJECT_ID.")
-@click.option("--merge-request", "mr", type=int, help="The merge request's IID. Default: $CI_MERGE_REQUEST_IID.")
+@click.option(
+    "--merge-request", "mr", type=click.IntRange(min=1), help="The merge request's IID. Default: $CI_MERGE_REQUEST_IID."
+)
 @click.option(
     "--token-env",
     default="GITLAB_TOKEN",

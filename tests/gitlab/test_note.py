@@ -209,7 +209,9 @@ def test_the_command_reads_the_token_from_the_variable_named(tmp_path: Path, sta
         ((), {"GITLAB_TOKEN": ""}, PLAN, "the variable GITLAB_TOKEN is not set: store a project access token"),
         (("--token-env", "A-B"), {}, PLAN, "--token-env 'A-B' is not a variable name"),
         ((), {"CI_MERGE_REQUEST_IID": ""}, PLAN, "no merge request: run this in a merge request pipeline"),
-        ((), {"CI_MERGE_REQUEST_IID": "x1"}, PLAN, "is not a merge request number"),
+        ((), {"CI_MERGE_REQUEST_IID": "x1"}, PLAN, "CI_MERGE_REQUEST_IID 'x1' is not a merge request number"),
+        (("--merge-request", "-5"), {}, PLAN, "--merge-request"),  # the flag named, not the variable
+        (("--merge-request", "0"), {}, PLAN, "--merge-request"),
         ((), {}, "### syncer plan\n", "is not a syncer plan (it does not start with syncer's marker)"),
         ((), {}, "", "is not a syncer plan"),
     ],
