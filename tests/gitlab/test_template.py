@@ -63,6 +63,23 @@ def test_the_readme_includes_the_template_with_declared_inputs_only() -> None:
     assert set(include["inputs"]) <= set(inputs)
 
 
+def test_every_install_the_template_readme_and_ci_local_show_has_the_rules_extra() -> None:
+    # A metrics root with company rules fails validation without the CEL library (the rules extra): an
+    # install-spec copied from the README or run by ci_local must install it as the default install does.
+    inputs, jobs, _ = _documents()
+    assert '"${SYNCER_INSTALL:-feishu-syncer[rules]==$SYNCER_VERSION}"' in jobs[".syncer-base"]["before_script"][0]
+    readme = " ".join(
+        (REPO / "README.md").read_text().split("### From an empty project to applies on merge")[1].split()
+    )
+    ci_local = (REPO / "tests" / "gitlab" / "ci_local.py").read_text()
+    for where, text in (
+        ("the template's input", " ".join(inputs["install-spec"]["description"].split())),
+        ("the README", readme.split("`install-spec`", 1)[1][:200]),
+        ("ci_local.py", ci_local.split("install-spec:", 1)[1][:80]),
+    ):
+        assert "feishu-syncer[rules] @ git+" in text, where
+
+
 def test_plan_runs_on_every_merge_request_and_apply_only_on_the_default_branch() -> None:
     _, jobs, _ = _documents()
     assert jobs["syncer-plan"]["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'}]
