@@ -125,6 +125,8 @@ def test_the_plan_steps_and_the_failing_step_wait_for_a_change() -> None:
             assert str(steps[name]["if"]).startswith("steps.changes.outputs.changed == 'true'"), (workflow, name)
         fail = steps["Fail on invalid YAML or a plan apply would refuse"]["if"]
         assert fail.startswith("steps.changes.outputs.changed == 'true' && ("), workflow
+        # A plan that ran to its end exits 0 or 2: any other exit (1, or 137 when it was killed) fails.
+        assert "(steps.plan.outputs.rc != '0' && steps.plan.outputs.rc != '2')" in fail, workflow
 
 
 def test_both_plan_workflows_upload_the_html_plan_and_link_it() -> None:

@@ -13,7 +13,7 @@ import dataclasses
 from collections import Counter
 
 from syncer.apply.batching import plan_requests
-from syncer.apply.context import ApplyOptions, Collaborators, Listeners, RunContext
+from syncer.apply.context import REQUEST_ALLOWANCE, ApplyOptions, Collaborators, Listeners, RunContext
 from syncer.apply.outcome import (
     ApplyReport,
     DurationReached,
@@ -104,20 +104,20 @@ class Applier:
                 report.shared.append(dataclasses.replace(exc.stop, rows_unsent=unsent))
                 run.rows_done += unsent
             except (DurationReached, Stopped) as exc:
+                report.rows_left = max(0, run.rows_total - run.rows_done)
                 if isinstance(exc, Stopped):
                     report.interrupted = run.stop_asked() or "SIGINT"
-                else:
+                    why = f"stopped by {report.interrupted}: {plural(report.rows_left, 'row')} left for the next run"
+                elif report.requests:
                     report.stopped_early = True
-                report.rows_left = max(0, run.rows_total - run.rows_done)
-                why = f"stopped by {report.interrupted}" if isinstance(exc, Stopped) else "--max-duration reached"
-                run.progress(
-                    run.event(
-                        "stop",
-                        semester,
-                        len(requests) - i,
-                        f"{why}: {plural(report.rows_left, 'row')} left for the next run",
+                    why = f"--max-duration reached: {plural(report.rows_left, 'row')} left for the next run"
+                else:  # not 3: CI runs again on 3, and the next run would stop here again, forever
+                    report.aborted = (
+                        f"--max-duration of {run.options.max_duration or 0:g} s ran out before the first request "
+                        f"could be sent (one takes up to about {REQUEST_ALLOWANCE:g} s): raise --max-duration"
                     )
-                )
+                    why = f"stopped: {report.aborted}"
+                run.progress(run.event("stop", semester, len(requests) - i, why))
                 break
             except SyncerError as exc:  # the network, retries spent, the state store: stop, keep the report
                 report.aborted = str(exc)

@@ -104,10 +104,10 @@ def apply(
 
     Credentials come from FEISHU_APP_ID and FEISHU_APP_SECRET only. Requests are paced evenly to
     target.import_per_minute (10 a minute on Feishu), each journaled before it is sent so a killed run
-    loses nothing: the next apply settles it first. Exit 0: done; 1: error or refused; 3: stopped by
-    --max-duration with work left; 4: done, but Feishu rejected some rows (listed with file:line, code and
-    what to do; they are not sent again until they change); 130/143: stopped by SIGINT/SIGTERM after the
-    request in flight was recorded.
+    loses nothing: the next apply settles it first. Exit 0: done; 1: error or refused (or --max-duration
+    too short to send one request); 3: stopped by --max-duration with work left, after sending some; 4:
+    done, but Feishu rejected some rows (listed with file:line, code and what to do; they are not sent
+    again until they change); 130/143: stopped by SIGINT/SIGTERM after the request in flight was recorded.
 
     --semester and --path apply part of the root (see `syncer plan --help`); with --plan FILE the saved
     plan's own targeting is used, and other targeting flags are refused.

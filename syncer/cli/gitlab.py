@@ -12,6 +12,8 @@ from syncer.cli.main import cli
 from syncer.cli.output import say
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: Printable ASCII without spaces: what a GitLab token is made of, and what a header can carry.
+_TOKEN = re.compile(r"[!-~]+")
 
 
 @cli.group()
@@ -31,7 +33,9 @@ def _needed(value: str | None, what: str, flag: str, variable: str) -> str:
 @click.argument("body_file", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--api-url", help="GitLab's REST API, …/api/v4. Default: $CI_API_V4_URL.")
 @click.option("--project", help="The project's ID or path. Default: $CI_PROJECT_ID.")
-@click.option("--merge-request", "mr", type=int, help="The merge request's IID. Default: $CI_MERGE_REQUEST_IID.")
+@click.option(
+    "--merge-request", "mr", type=click.IntRange(min=1), help="The merge request's IID. Default: $CI_MERGE_REQUEST_IID."
+)
 @click.option(
     "--token-env",
     default="GITLAB_TOKEN",
@@ -58,6 +62,11 @@ def note(body_file: Path, api_url: str | None, project: str | None, mr: int | No
     token = os.environ.get(token_env, "").strip()
     if not token:
         raise ConfigError(f"the variable {token_env} is not set: store {TOKEN_ADVICE} in it (a masked CI/CD variable)")
+    if not _TOKEN.fullmatch(token):  # it could not go in a header; and none of it is shown
+        raise ConfigError(
+            f"the variable {token_env} holds characters no token has (a space, a line break, a non-ASCII "
+            "character): store the token exactly as GitLab showed it"
+        )
     url = _needed(api_url or os.environ.get("CI_API_V4_URL"), "GitLab API URL", "--api-url", "CI_API_V4_URL")
     where = _needed(project or os.environ.get("CI_PROJECT_ID"), "project", "--project", "CI_PROJECT_ID")
     iid_text = str(mr) if mr is not None else os.environ.get("CI_MERGE_REQUEST_IID")

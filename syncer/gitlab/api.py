@@ -3,8 +3,8 @@
 sources: docs/gitlab.md.
 
 The token goes in the `PRIVATE-TOKEN` header and nowhere else: it is never printed, never part of an
-error, and never sent anywhere but the API URL (https, or plain http to loopback only; redirects are not
-followed). A refusal is one `GitlabError` line saying which token GitLab wants."""
+error, and never sent anywhere but the API URL (https, or plain http to loopback only; a redirect is not
+followed, and is an error, never an answer). A refusal is one `GitlabError` line saying which token GitLab wants."""
 
 from __future__ import annotations
 
@@ -81,6 +81,13 @@ class Gitlab:
             ) from None
         if resp.status_code >= 400:
             raise self._refusal(resp, what)
+        if resp.status_code >= 300:  # not followed (the token would go where the URL did not say), not an answer
+            moved = urlsplit(resp.headers.get("location", ""))
+            to = f" to {safe(f'{moved.scheme}://{moved.netloc}{moved.path}'[:200])}" if moved.netloc else ""
+            raise GitlabError(
+                f"GitLab answered HTTP {resp.status_code}{to} ({what}): give the API URL it moved to "
+                "(--api-url, or CI_API_V4_URL), https and ending in /api/v4"
+            )
         return resp
 
     def _refusal(self, resp: httpx.Response, what: str) -> GitlabError:

@@ -389,6 +389,17 @@ def test_max_duration_stops_before_a_batch_that_would_overrun(world: World) -> N
     assert world.held_values() == world.expected_values()
 
 
+def test_a_max_duration_too_short_for_one_request_fails_rather_than_asking_for_a_follow_up(world: World) -> None:
+    # Exit 3 means "progress was made, run again": CI triggers the next run on it (GitLab's follow-up
+    # pipeline). A run that could not send one request would be followed by another just like it, forever.
+    run = world.apply(max_duration=2)  # shorter than one request's allowance
+    assert run.report.requests == 0 and world.imports() == []
+    assert run.report.exit_code == 1 and not run.report.stopped_early
+    assert "--max-duration of 2 s" in (run.report.aborted or "")
+    assert "STOPPED: --max-duration of 2 s" in render_summary(run.report, run.plan.names, run.plan.counts)
+    assert world.apply().report.exit_code == 0
+
+
 def test_saved_plan_must_still_match(world: World, tmp_path: Path) -> None:
     saved = json.loads("".join(plan_chunks(world.plan(), redact=True)))
     sales = world.root / "teams" / "sales.yaml"

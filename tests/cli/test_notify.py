@@ -140,7 +140,7 @@ def test_rejected_rows_are_listed_with_file_line_and_remedy(world: World) -> Non
 def test_stopped_by_max_duration(world: World) -> None:
     settings = world.root / "syncer.yaml"
     settings.write_text(settings.read_text().replace("import_per_minute: 1000", "import_per_minute: 10"))
-    code, out = run("apply", "--auto-approve", "--max-duration", "1")
+    code, out = run("apply", "--auto-approve", "--max-duration", "7")  # one request sent, the next 6 s later
     assert code == 3, out
     assert_both_posted(world, "stopped")
 

@@ -10,8 +10,9 @@ apply (the rest applied, the state branch pushed), then another apply (nothing t
 
 Needs `gitlab-ci-local` (npm install -g gitlab-ci-local; 4.65 runs on Node 20, later ones want Node 22)
 and rsync. Each job installs syncer from this checkout's HEAD through the template's `install-spec` input
-(`git+file://…@<commit>`, as a project pins a commit before a release exists): commit first. Prints what
-each step showed and the time it took; exits 1 on the first step that did not do what it should."""
+(`feishu-syncer[rules] @ git+file://localhost/…@<commit>`, as a project pins a commit before a release
+exists; pip refuses a named URL without a host, `file:///`): commit first. Prints what each step showed and
+the time it took; exits 1 on the first step that did not do what it should."""
 
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ def _project(work: Path, api_url: str) -> Path:
     shutil.copy(REPO / "templates" / "syncer.yml", proj / "ci" / "syncer.yml")
     head = _git(REPO, "rev-parse", "HEAD").strip()
     (proj / ".gitlab-ci.yml").write_text(
-        f'include:\n  - local: ci/syncer.yml\n    inputs:\n      install-spec: "git+file://{REPO}@{head}"\n'
+        f'include:\n  - local: ci/syncer.yml\n    inputs:\n      install-spec: "feishu-syncer[rules] @ git+file://localhost{REPO}@{head}"\n'
     )
     _git(proj, "add", "-A")
     _git(proj, "commit", "-qm", "metrics")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -132,6 +133,31 @@ def test_an_unknown_project_or_merge_request_is_404_naming_the_variables(standin
         assert post_sticky(api, project="group/metrics", mr=5, body=PLAN).action == "created"  # a path is encoded
 
 
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_redirect_is_not_followed_and_not_taken_for_an_answer(method: str) -> None:
+    # A moved API (http to https, a renamed host): following it would send the token where the URL did not
+    # say; taking the 3xx for success would report a note GitLab never wrote.
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/v4/user" and method == "POST":
+            return httpx.Response(200, json={"id": BOT})
+        if request.url.path.endswith("/notes") and request.method == "GET" and method == "POST":
+            return httpx.Response(200, json=[])
+        return httpx.Response(302, headers={"Location": "https://elsewhere.example/api/v4/x"}, json={"id": 1})
+
+    seen: list[str] = []
+
+    def recording(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return answer(request)
+
+    api = Gitlab(
+        "https://gitlab.example.com/api/v4", TOKEN, token_name="GITLAB_TOKEN", transport=httpx.MockTransport(recording)
+    )
+    with api, pytest.raises(GitlabError, match=r"HTTP 302.*elsewhere\.example") as err:
+        post_sticky(api, project="42", mr=5, body=PLAN)
+    assert TOKEN not in str(err.value) and all(url.startswith("https://gitlab.example.com/") for url in seen)
+
+
 def test_plain_http_is_refused_except_to_loopback() -> None:
     with pytest.raises(InsecureBaseURLError, match="plain http"):
         Gitlab("http://gitlab.example.com/api/v4", TOKEN, token_name="GITLAB_TOKEN")
@@ -183,7 +209,9 @@ def test_the_command_reads_the_token_from_the_variable_named(tmp_path: Path, sta
         ((), {"GITLAB_TOKEN": ""}, PLAN, "the variable GITLAB_TOKEN is not set: store a project access token"),
         (("--token-env", "A-B"), {}, PLAN, "--token-env 'A-B' is not a variable name"),
         ((), {"CI_MERGE_REQUEST_IID": ""}, PLAN, "no merge request: run this in a merge request pipeline"),
-        ((), {"CI_MERGE_REQUEST_IID": "x1"}, PLAN, "is not a merge request number"),
+        ((), {"CI_MERGE_REQUEST_IID": "x1"}, PLAN, "CI_MERGE_REQUEST_IID 'x1' is not a merge request number"),
+        (("--merge-request", "-5"), {}, PLAN, "--merge-request"),  # the flag named, not the variable
+        (("--merge-request", "0"), {}, PLAN, "--merge-request"),
         ((), {}, "### syncer plan\n", "is not a syncer plan (it does not start with syncer's marker)"),
         ((), {}, "", "is not a syncer plan"),
     ],
@@ -195,6 +223,19 @@ def test_user_mistakes_are_one_line_and_exit_1(
     assert result.exit_code == 1
     assert says in result.output and "Traceback" not in result.output and TOKEN not in result.output
     assert _notes(standin) == []
+
+
+@pytest.mark.parametrize("token", ["glpat-中文-s3cr3t", "glpat-a\ns3cr3t", "glpat a s3cr3t"])
+def test_a_token_with_characters_no_token_has_is_one_line_without_it(
+    tmp_path: Path, standin: Standin, token: str
+) -> None:
+    # A pasted token with a line break, a space or a non-ASCII character cannot go in a header: one line
+    # saying so (not an internal error), and nothing of the token shown.
+    result = _run(tmp_path, standin, env={"GITLAB_TOKEN": token})
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.startswith("error: the variable GITLAB_TOKEN holds characters no token has")
+    assert len(result.output.strip().splitlines()) == 1 and "s3cr3t" not in result.output
+    assert standin.state.requests == []
 
 
 def test_a_refusal_through_the_command_is_one_line(tmp_path: Path, standin: Standin) -> None:

@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -62,6 +63,23 @@ def test_the_readme_includes_the_template_with_declared_inputs_only() -> None:
     assert set(include["inputs"]) <= set(inputs)
 
 
+def test_every_install_the_template_readme_and_ci_local_show_has_the_rules_extra() -> None:
+    # A metrics root with company rules fails validation without the CEL library (the rules extra): an
+    # install-spec copied from the README or run by ci_local must install it as the default install does.
+    inputs, jobs, _ = _documents()
+    assert '"${SYNCER_INSTALL:-feishu-syncer[rules]==$SYNCER_VERSION}"' in jobs[".syncer-base"]["before_script"][0]
+    readme = " ".join(
+        (REPO / "README.md").read_text().split("### From an empty project to applies on merge")[1].split()
+    )
+    ci_local = (REPO / "tests" / "gitlab" / "ci_local.py").read_text()
+    for where, text in (
+        ("the template's input", " ".join(inputs["install-spec"]["description"].split())),
+        ("the README", readme.split("`install-spec`", 1)[1][:200]),
+        ("ci_local.py", ci_local.split("install-spec:", 1)[1][:80]),
+    ):
+        assert "feishu-syncer[rules] @ git+" in text, where
+
+
 def test_plan_runs_on_every_merge_request_and_apply_only_on_the_default_branch() -> None:
     _, jobs, _ = _documents()
     assert jobs["syncer-plan"]["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'}]
@@ -88,6 +106,82 @@ def test_the_follow_up_holds_no_secret_and_acts_only_on_exit_3() -> None:
     assert follow["needs"] == ["syncer-apply"] and follow["rules"] == ["!reference", "syncer-apply", "rules"]
     assert '[ "${SYNCER_APPLY_RC:-}" != 3 ]' in follow["script"][0]
     assert jobs["syncer-apply"]["artifacts"]["reports"]["dotenv"] == "syncer-apply.env"
+
+
+@pytest.mark.parametrize("trigger_token", ["glptt-trigger-s3cr3t", ""], ids=["trigger-token", "job-token"])
+def test_the_follow_up_sends_its_token_on_stdin_never_in_argv(tmp_path: Path, trigger_token: str) -> None:
+    # A command's arguments are readable by every process on the runner (ps, /proc): curl gets the token on
+    # its standard input (`--form token=<-`). A stand-in curl on PATH records what it was given.
+    _, jobs, _ = _documents()
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    curl = bindir / "curl"
+    curl.write_text('#!/bin/sh\nprintf \'%s\\n\' "$@" > "$SEEN_ARGV"\ncat > "$SEEN_STDIN"\n')
+    curl.chmod(0o755)
+    env = {
+        "PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}",
+        "SEEN_ARGV": str(tmp_path / "argv"),
+        "SEEN_STDIN": str(tmp_path / "stdin"),
+        "SYNCER_APPLY_RC": "3",
+        "SYNCER_TRIGGER_TOKEN": trigger_token,
+        "CI_JOB_TOKEN": "job-token-s3cr3t",
+        "CI_DEFAULT_BRANCH": "main",
+        "CI_API_V4_URL": "https://gitlab.example.com/api/v4",
+        "CI_PROJECT_ID": "42",
+    }
+    done = subprocess.run(
+        ["bash", "-eo", "pipefail", "-c", jobs["syncer-follow-up"]["script"][0]],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    argv = (tmp_path / "argv").read_text()
+    assert "s3cr3t" not in argv and "token=<-" in argv.splitlines()
+    assert "https://gitlab.example.com/api/v4/projects/42/trigger/pipeline" in argv.splitlines()
+    assert (tmp_path / "stdin").read_text() == (trigger_token or "job-token-s3cr3t")
+
+
+@pytest.mark.parametrize(
+    ("validate_rc", "plan_rc", "passes"),
+    [(0, 0, True), (0, 2, True), (0, 1, False), (1, 1, False), (0, 137, False), (0, 143, False)],
+)
+def test_the_plan_job_passes_only_on_a_plan_that_ran_to_its_end(
+    tmp_path: Path, validate_rc: int, plan_rc: int, passes: bool
+) -> None:
+    # 0 (no changes) and 2 (changes) are the only exits of a plan that ran to its end: a plan killed (137 by
+    # the kernel's OOM killer) must not pass a required pipeline with no plan to review.
+    _, jobs, _ = _documents()
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    syncer = bindir / "syncer"
+    syncer.write_text(
+        '#!/bin/sh\ncase "$1 $*" in\n'
+        '  validate*) echo "[]"; exit "$VALIDATE_RC" ;;\n'
+        '  *--format\\ markdown*) echo "<!-- syncer:plan -->"; exit "$PLAN_RC" ;;\n'
+        '  *) echo "[]"; exit 0 ;;\nesac\n'
+    )
+    syncer.chmod(0o755)
+    env = {
+        "PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}",
+        "SYNCER_ROOT": "metrics",
+        "SYNCER_NOTE_TOKEN_VARIABLE": "GITLAB_TOKEN",
+        "VALIDATE_RC": str(validate_rc),
+        "PLAN_RC": str(plan_rc),
+    }
+    done = subprocess.run(
+        ["bash", "-eo", "pipefail", "-c", jobs["syncer-plan"]["script"][0]],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert (done.returncode == 0) is passes, done.stdout + done.stderr
+    assert (tmp_path / "plan.md").read_text() == "<!-- syncer:plan -->\n"  # the steps after the plan ran
 
 
 def test_plan_uploads_code_quality_and_the_drift_job_reads_only() -> None:

@@ -22,8 +22,8 @@ from syncer.load.settings import Settings, StateSettings
 from syncer.model import Identity, RowKey, ValueKey
 from syncer.state import open_store
 from syncer.state.git import GitStateStore, open_git_store
-from syncer.state.git.cmd import Git, auth_config, config_env, credential_for, scrub, secrets_of
-from syncer.state.git.remote import parse_push
+from syncer.state.git.cmd import Git, GitError, auth_config, config_env, credential_for, scrub, secrets_of
+from syncer.state.git.remote import Remote, parse_push
 from syncer.state.local.store import LocalStateStore
 from syncer.state.migrate import migrate
 from syncer.state.model import BatchRecord, JournalEntry
@@ -463,6 +463,34 @@ def test_gitlabs_job_token_goes_only_to_the_gitlab_server_of_the_job_as_gitlab_c
     assert header == "AUTHORIZATION: basic " + base64.b64encode(b"gitlab-ci-token:job-token-value").decode()
     assert "job-token-value" not in scrub(f"fatal: {header} job-token-value", secrets_of(env))
     assert header.split()[-1] not in scrub(f"fatal: {header}", secrets_of(env))
+
+
+def test_no_token_goes_over_plain_http_except_to_loopback() -> None:
+    env = {
+        "SYNCER_GIT_TOKEN": "glpat-project",
+        "CI_JOB_TOKEN": "job-token-value",
+        "CI_SERVER_URL": "http://gitlab.internal",
+        "GITHUB_TOKEN": TOKEN,
+        "GITHUB_SERVER_URL": "http://ghe.internal",
+    }
+    for url in ("http://gitlab.internal/group/m.git", "http://ghe.internal/acme/m.git", "HTTP://git.example/m.git"):
+        assert credential_for(url, env) is None and auth_config(url, env) == [], url
+        assert credential_for(url, {k: v for k, v in env.items() if k != "SYNCER_GIT_TOKEN"}) is None, url
+    assert _token_for("http://127.0.0.1:9418/m.git", env) == "glpat-project"  # a test server on loopback
+    assert _token_for("https://gitlab.internal/group/m.git", env) == "glpat-project"
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("http://git.example/m.git", "sends none over plain http"),
+        ("https://git.example/m.git", "pass a token in GITHUB_TOKEN"),
+    ],
+)
+def test_an_auth_refusal_over_plain_http_says_to_use_https(tmp_path: Path, url: str, says: str) -> None:
+    refused = GitError("git push failed", stderr="fatal: Authentication failed for '" + url + "'")
+    explained = Remote(Git(tmp_path, environ={"SYNCER_GIT_TOKEN": "glpat-project"}), url).explain(refused)
+    assert says in str(explained) and "glpat-project" not in str(explained)
 
 
 def test_tokens_go_only_to_their_host_and_only_through_the_environment() -> None:

@@ -1,14 +1,15 @@
 """Running `git` for the git state backend: a quiet, non-interactive environment, credentials passed per
 command through the environment, and messages scrubbed of secrets.
 
-Credentials: for an http(s) remote, a token from `SYNCER_GIT_TOKEN` (any host), `GITHUB_TOKEN` (only the
-host of `GITHUB_SERVER_URL`, github.com by default) or GitLab's `CI_JOB_TOKEN` (only the host of
-`CI_SERVER_URL`) is passed as an `http.<scheme>://<host>/.extraheader` (`AUTHORIZATION: basic
-base64(USER:TOKEN)`, USER `x-access-token` as actions/checkout does, which GitLab accepts with an access
-token, or `gitlab-ci-token`, the one name GitLab takes with a job token) through git's
-`GIT_CONFIG_COUNT`/`GIT_CONFIG_KEY_n`/`GIT_CONFIG_VALUE_n` variables: never in argv (visible in `ps`), never
-written to `.git/config`, and never in a message (`scrub`). An empty value first resets any header a
-`persist-credentials: true` checkout left in `.git/config`, so that the request carries one Authorization.
+Credentials: for an https remote (plain http only to loopback: a token never travels unencrypted), a token
+from `SYNCER_GIT_TOKEN` (any host), `GITHUB_TOKEN` (only the host of `GITHUB_SERVER_URL`, github.com by
+default) or GitLab's `CI_JOB_TOKEN` (only the host of `CI_SERVER_URL`) is passed as an
+`http.<scheme>://<host>/.extraheader` (`AUTHORIZATION: basic base64(USER:TOKEN)`, USER `x-access-token` as
+actions/checkout does, which GitLab accepts with an access token, or `gitlab-ci-token`, the one name GitLab
+takes with a job token) through git's `GIT_CONFIG_COUNT`/`GIT_CONFIG_KEY_n`/`GIT_CONFIG_VALUE_n` variables:
+never in argv (visible in `ps`), never written to `.git/config`, and never in a message (`scrub`). An empty
+value first resets any header a `persist-credentials: true` checkout left in `.git/config`, so that the
+request carries one Authorization.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from syncer.errors import StateUnavailable
+from syncer.urls import is_loopback_host
 
 #: git 2.31 added GIT_CONFIG_COUNT (credentials without argv or files) and `rev-parse --path-format`.
 MIN_GIT = (2, 31)
@@ -100,12 +102,20 @@ def _url_prefix(url: str) -> str | None:
     return f"{scheme}://{host}{f':{port}' if port is not None else ''}/"
 
 
-def credential_for(url: str, environ: Mapping[str, str]) -> tuple[str, str] | None:
-    """The user name and token to send to the remote at `url`: SYNCER_GIT_TOKEN for any http(s) host, then
-    GITHUB_TOKEN only for the GitHub server the workflow runs on (GITHUB_SERVER_URL), then CI_JOB_TOKEN only
-    for the GitLab server the job runs on (CI_SERVER_URL); None for other remotes."""
+def plain_http(url: str) -> bool:
+    """Whether `url` is plain http to a host other than loopback: no token is sent there (it would travel
+    unencrypted), whichever variable holds it."""
     prefix = _url_prefix(url)
-    if prefix is None:
+    return prefix is not None and prefix.startswith("http://") and not is_loopback_host(urlsplit(url).hostname or "")
+
+
+def credential_for(url: str, environ: Mapping[str, str]) -> tuple[str, str] | None:
+    """The user name and token to send to the remote at `url`: SYNCER_GIT_TOKEN for any https host, then
+    GITHUB_TOKEN only for the GitHub server the workflow runs on (GITHUB_SERVER_URL), then CI_JOB_TOKEN only
+    for the GitLab server the job runs on (CI_SERVER_URL); None for other remotes, and for plain http except to
+    loopback."""
+    prefix = _url_prefix(url)
+    if prefix is None or plain_http(url):
         return None
     token = environ.get("SYNCER_GIT_TOKEN", "").strip()
     if token:

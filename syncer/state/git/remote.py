@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from syncer.errors import StateError
-from syncer.state.git.cmd import Git, GitError
+from syncer.state.git.cmd import Git, GitError, plain_http
 
 
 class RemoteRefused(StateError):
@@ -188,6 +188,11 @@ class Remote:
             )
         ):
             hint = f"the remote needs credentials that allow this: {token}"
+            if plain_http(self.url(push=True)) or plain_http(self.url()):
+                hint = (
+                    f"the remote needs credentials, and syncer sends none over plain http: give its https URL "
+                    f"in state.remote ({self.name}) in syncer.yaml"
+                )
         elif "repository not found" in low or "returned error: 404" in low:
             hint = f"check state.remote ({self.name}) in syncer.yaml; for a private repository, {token}"
         elif any(
