@@ -203,6 +203,13 @@ def run(work: Path) -> None:
         rc, out, took = _job(proj, "syncer-apply", apply_vars, branch="main")
         print(f"  gitlab-ci-local exit {rc} in {took:.0f} s")
         _check(rc == 0 and "No changes" in out, "no changes", out)
+
+        print("6. the default branch's own Code Quality report (what the merge request widget compares with)")
+        rc, out, took = _job(proj, "syncer-quality", {"CI_PIPELINE_SOURCE": "push"}, branch="main")
+        print(f"  gitlab-ci-local exit {rc} in {took:.0f} s")
+        _check(
+            rc == 0 and _artifact(proj, "syncer-quality", "gl-code-quality-syncer.json") == [], "an empty report", out
+        )
     finally:
         for proc in (emulator, standin):
             proc.terminate()

@@ -194,6 +194,20 @@ def test_plan_uploads_code_quality_and_the_drift_job_reads_only() -> None:
     assert "syncer apply" not in drift["script"][0] and "--refresh-all" in drift["script"][0]
 
 
+def test_the_default_branch_gets_its_own_code_quality_report_to_compare_with() -> None:
+    """The merge request widget compares with the target branch's latest report: each push to the default
+    branch makes one, from validate (offline: no environment, no secret), problems or not."""
+    _, jobs, _ = _documents()
+    quality = jobs["syncer-quality"]
+    assert quality["rules"][0] == {"if": '$SYNCER_MODE == "drift"', "when": "never"}
+    assert quality["rules"][1] == {"if": '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $CI_PIPELINE_SOURCE == "push"'}
+    assert quality["artifacts"]["reports"]["codequality"] == ["gl-code-quality-syncer.json"]
+    assert quality["artifacts"]["when"] == "always" and "environment" not in quality
+    script = quality["script"][0]
+    assert 'syncer validate --root "$SYNCER_ROOT" --format gitlab > gl-code-quality-syncer.json' in script
+    assert "syncer apply" not in script and "syncer plan" not in script
+
+
 def test_values_are_redacted_unless_the_project_opts_in() -> None:
     _, jobs, _ = _documents()
     install = jobs[".syncer-base"]["before_script"][0]
