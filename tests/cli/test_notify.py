@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -143,6 +146,40 @@ def test_stopped_by_max_duration(world: World) -> None:
     code, out = run("apply", "--auto-approve", "--max-duration", "7")  # one request sent, the next 6 s later
     assert code == 3, out
     assert_both_posted(world, "stopped")
+
+
+def test_interrupted_by_a_signal_posts_through_both_transports(world: World) -> None:
+    """`syncer apply` as a process, stopped by SIGTERM while it waits for its second request: the card says it
+    was interrupted, what it applied and how many rows are left, through the webhook and the app bot alike
+    (the card's words against a golden file: tests/notify/test_cards.py)."""
+    settings = world.root / "syncer.yaml"
+    settings.write_text(settings.read_text().replace("import_per_minute: 1000", "import_per_minute: 20"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "syncer", "apply", "--root", str(world.root), "--auto-approve"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+    )
+    assert proc.stderr is not None
+    try:
+        for line in proc.stderr:
+            if "rows 50/60 done" in line:
+                break
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 143, (out, err)
+    assert world.vias() == [("webhook", HOOK), ("app", CHAT)]
+    first, second = world.cards()
+    assert first == second
+    assert first["header"]["title"]["content"] == "syncer apply: interrupted"
+    assert first["header"]["template"] == "yellow"
+    words = json.dumps(first["elements"], ensure_ascii=False)
+    assert "Interrupted by SIGTERM with 10 rows left: run apply again." in words
+    assert_quiet(out + err)
 
 
 @pytest.mark.parametrize("language", ["en", "zh_CN"], indirect=True)
