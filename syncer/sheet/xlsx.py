@@ -22,12 +22,14 @@ and the lists are never read as data.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from syncer.errors import SyncerError
 from syncer.sheet.legend import write_legend
-from syncer.sheet.look import check_formula, ignore_text_numbers
+from syncer.sheet.look import check_formula
 from syncer.sheet.model import (
     FILE,
     KEYS_SHEET,
@@ -42,11 +44,8 @@ from syncer.sheet.model import (
     column_letter,
 )
 from syncer.sheet.protect import KEY_NOTE, admin_reason, closed_reason
-from syncer.sheet.styles import fill_table, print_setup
+from syncer.sheet.styles import fill_table, print_setup, take_placed
 from syncer.sheet.table import Lists, OutTable
-
-if TYPE_CHECKING:
-    from openpyxl.worksheet.worksheet import Worksheet
 
 MISSING = (
     "reading and writing .xlsx workbooks needs openpyxl, an optional extra: "
@@ -90,34 +89,33 @@ def sheet_title(alias: str, semester_id: str, taken: set[str]) -> str:
 
 
 def render_xlsx(tables: list[OutTable], lists: Lists) -> bytes:
-    """The workbook's bytes."""
+    """The workbook's bytes, written in openpyxl's write-only mode: each sheet streamed row by row, nothing
+    of it held as cells (syncer.sheet.styles)."""
     openpyxl = _openpyxl()
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    list_refs = _lists_sheet(wb, lists)
+    wb = openpyxl.Workbook(write_only=True)
+    list_refs = _list_refs(lists)
     taken: set[str] = set()
     keys: list[tuple[str, int, str | None, str | None]] = []
-    ranges: dict[str, str] = {}
     for table in tables:
-        ws: Worksheet = wb.create_sheet(sheet_title(table.semester, table.semester_id, taken))
-        _protect(ws, table, keys)
-        fill_table(ws, table)
+        ws = wb.create_sheet(sheet_title(table.semester, table.semester_id, taken))
         last = len(table.rows) + 1 + CHECKED_ROWS
-        ranges[ws.title] = f"A1:{column_letter(len(table.columns))}{last}"
         ws.freeze_panes = "A2"
         ws.auto_filter.ref = f"A1:{column_letter(len(table.columns))}{len(table.rows) + 1}"
         print_setup(ws)
         _checks(ws, table, list_refs, last)
+        notes = _protect(ws, table)
+        ignored = f"A1:{column_letter(len(table.columns))}{last}"
+        fill_table(ws, table, notes=notes, locked=_locked(table), grey=GREY, ignored=ignored)
+        rev, met = table.columns.index(REVIEWEE), table.columns.index(METRIC)
+        keys += [(ws.title, r, row[rev], row[met]) for r, row in enumerate(table.rows, start=2)]
     _keys_sheet(wb, keys)
-    if LISTS_SHEET in wb.sheetnames:  # after the semesters' sheets
-        wb.move_sheet(LISTS_SHEET, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(LISTS_SHEET))
+    _lists_sheet(wb, lists)  # after the semesters' sheets
     if not tables:
         wb.create_sheet("empty")
     write_legend(wb, GREY)
     out = io.BytesIO()
     wb.save(out)
-    parts = {i: ranges[name] for i, name in enumerate(wb.sheetnames, start=1) if name in ranges}
-    return ignore_text_numbers(out.getvalue(), parts)
+    return out.getvalue()
 
 
 def _checks(ws: Any, table: OutTable, list_refs: dict[str, str | None], last: int) -> None:
@@ -148,62 +146,87 @@ def _checks(ws: Any, table: OutTable, list_refs: dict[str, str | None], last: in
             continue
         dv.showErrorMessage = True
         dv.errorTitle = table.columns[col - 1]
-        ws.add_data_validation(dv)
         dv.add(f"{letter}2:{letter}{last}")
+        ws.data_validations.append(dv)
 
 
-def _protect(ws: Any, table: OutTable, keys: list[tuple[str, int, str | None, str | None]]) -> None:
-    """The sheet protected without a password, its cells written: what may not change locked and greyed,
-    the rest open (the columns too, for the rows typed below), a note on the header of what is locked; the
-    keys of the rows go to `keys`. Called before the cells are filled, which keep these styles."""
-    from openpyxl.comments import Comment
-    from openpyxl.styles import PatternFill, Protection
+def _protect(ws: Any, table: OutTable) -> dict[int, str]:
+    """The sheet protected without a password; the notes for the header of what is locked (by column,
+    1-based). Which cells are locked and greyed: _locked; the rest stays open (the columns too, for the
+    rows typed below)."""
     from openpyxl.worksheet.protection import SheetProtection
 
-    grey = PatternFill("solid", fgColor=GREY)
-    unlocked = Protection(locked=False)
     # No password: a guard against slips, not a lock. Allowed: filtering, and sizing rows and columns.
     ws.protection = SheetProtection(sheet=True, autoFilter=False, formatColumns=False, formatRows=False)
-    names = table.columns
     admin_cols = {alias for row in table.admin for alias in row}
-    for col, name in enumerate(names, start=1):
-        note = None
+    notes: dict[int, str] = {}
+    for col, name in enumerate(table.columns, start=1):
         if table.closed:
-            note = closed_reason(table.semester) if col == 1 else None
+            if col == 1:
+                notes[col] = closed_reason(table.semester)
         elif name in _KEYS:
-            note = KEY_NOTE
+            notes[col] = KEY_NOTE
         elif name in admin_cols:
-            note = "Protected where greyed: " + admin_reason(name)
-        if note is not None:
-            ws.cell(row=1, column=col).comment = Comment(note, "syncer", width=320, height=120)
-        if not table.closed:
-            ws.column_dimensions[column_letter(col)].protection = unlocked
-    rev, met = names.index(REVIEWEE), names.index(METRIC)
-    for r, row in enumerate(table.rows, start=2):
-        keys.append((ws.title, r, row[rev], row[met]))
-        admin = table.admin[r - 2] if table.admin else frozenset()
-        for col, name in enumerate(names, start=1):
-            cell = ws.cell(row=r, column=col)
-            if table.closed or name in _KEYS or name in admin:
-                cell.fill = grey
-            else:
-                cell.protection = unlocked
+            notes[col] = "Protected where greyed: " + admin_reason(name)
+    return notes
+
+
+def _locked(table: OutTable) -> Callable[[int], frozenset[int]]:
+    """The columns (0-based) of the i-th row that may not change: every one of a closed semester, else the
+    keys and the row's fields that admins enter."""
+    names = table.columns
+    if table.closed:
+        every = frozenset(range(len(names)))
+        return lambda i: every
+    keys = frozenset(c for c, name in enumerate(names) if name in _KEYS)
+    by_admin: dict[frozenset[str], frozenset[int]] = {frozenset(): keys}
+
+    def locked(i: int) -> frozenset[int]:
+        admin = table.admin[i] if table.admin else frozenset()
+        found = by_admin.get(admin)
+        if found is None:
+            found = by_admin[admin] = keys | {c for c, name in enumerate(names) if name in admin}
+        return found
+
+    return locked
 
 
 def _keys_sheet(wb: Any, keys: list[tuple[str, int, str | None, str | None]]) -> None:
     """The key of every row written (sheet, row, reviewee, metric), on a very hidden sheet."""
     if not keys:
         return
+    from openpyxl.cell.cell import Cell
+
     ws = wb.create_sheet(KEYS_SHEET)
     ws.sheet_state = "veryHidden"
-    for sheet, row, reviewee, metric in keys:
-        ws.append([sheet, row, reviewee, metric])
+    take_placed(ws)
+    for r, (sheet, row, reviewee, metric) in enumerate(keys, start=1):
+        cells = [Cell(ws, row=r, column=1, value=sheet), Cell(ws, row=r, column=2, value=row)]
+        for col, text in ((3, reviewee), (4, metric)):
+            if text is not None:
+                cells.append(Cell(ws, row=r, column=col, value=text))
+        for cell in cells:
+            if cell.data_type == "f":  # a text that starts with =: text all the same
+                cell.data_type = "s"
+        ws.append(cells)
+
+
+def _text(ws: Any, text: str | None) -> Any:
+    """A text cell of a write-only sheet: never a formula, whatever it starts with."""
+    from openpyxl.cell.cell import Cell
+
+    if text is None:
+        return None
+    cell = Cell(ws, row=1, column=1, value=text)  # placed by append
+    cell.data_type = "s"
+    return cell
 
 
 def _read_keys(ws: Any) -> dict[str, tuple[tuple[str, str], ...]]:
     """What _keys_sheet wrote, each sheet's keys in row order; a row that is not (text, whole number, text,
     text) is left out."""
     found: dict[str, list[tuple[int, str, str]]] = {}
+    ws.reset_dimensions()
     for values in ws.iter_rows(max_col=4, values_only=True):
         sheet, row, reviewee, metric = (*values, None, None, None, None)[:4]
         if isinstance(sheet, str) and isinstance(row, int) and isinstance(reviewee, str) and isinstance(metric, str):
@@ -211,40 +234,52 @@ def _read_keys(ws: Any) -> dict[str, tuple[tuple[str, str], ...]]:
     return {sheet: tuple((r, m) for _, r, m in sorted(rows)) for sheet, rows in found.items()}
 
 
-def _lists_sheet(wb: Any, lists: Lists) -> dict[str, str | None]:
-    """The drop-downs' sources: written inline when short and plain, else on a hidden sheet."""
+def _inline(items: tuple[str, ...]) -> bool:
+    """Whether a drop-down's choices can be written into the validation itself (short and plain)."""
+    return len(",".join(items)) <= INLINE_LIST_LIMIT and not any(ch in item for item in items for ch in ',"')
+
+
+def _list_refs(lists: Lists) -> dict[str, str | None]:
+    """The drop-downs' sources: written inline when short and plain, else a range of the hidden lists sheet
+    (written by _lists_sheet)."""
     refs: dict[str, str | None] = {}
-    hidden = None
     for col, (kind, items) in enumerate((("metric", lists.metrics), ("person", lists.people)), start=1):
+        letter = column_letter(col)
         if not items:
             refs[kind] = None
-            continue
-        inline = ",".join(items)
-        if len(inline) <= INLINE_LIST_LIMIT and not any(ch in item for item in items for ch in ',"'):
-            refs[kind] = f'"{inline}"'
-            continue
-        if hidden is None:
-            hidden = wb.create_sheet(LISTS_SHEET)
-            hidden.sheet_state = "hidden"
-        for row, item in enumerate(items, start=1):
-            cell = hidden.cell(row=row, column=col)
-            cell.value = item
-            cell.data_type = "s"
-        letter = column_letter(col)
-        refs[kind] = f"'{LISTS_SHEET}'!${letter}$1:${letter}${len(items)}"
+        elif _inline(items):
+            refs[kind] = f'"{",".join(items)}"'
+        else:
+            refs[kind] = f"'{LISTS_SHEET}'!${letter}$1:${letter}${len(items)}"
     return refs
+
+
+def _lists_sheet(wb: Any, lists: Lists) -> None:
+    """The hidden sheet of the choices too long to write inline: metrics in A, people in B."""
+    columns = [items if items and not _inline(items) else () for items in (lists.metrics, lists.people)]
+    if not any(columns):
+        return
+    ws = wb.create_sheet(LISTS_SHEET)
+    ws.sheet_state = "hidden"
+    metrics, people = columns
+    for r in range(max(len(metrics), len(people))):
+        ws.append([_text(ws, c[r]) if r < len(c) else None for c in (metrics, people)])
 
 
 def read_xlsx(data: bytes, display: str, *, max_bytes: int | None = None) -> Book:
     """Every sheet of a workbook (the hidden lists sheet of an export aside), each cell with its format;
     formulas carry their saved result. With `max_bytes` (max_file_bytes), a workbook whose members unpack
-    to more than UNPACKED_RATIO times it is refused before any is read (a small zip can unpack to gigabytes)."""
+    to more than UNPACKED_RATIO times it is refused before any is read (a small zip can unpack to gigabytes).
+
+    Read in openpyxl's read-only mode, row by row, nothing of it held but the cells that have a value: the
+    values with their saved results, and, only for a sheet whose XML holds a formula, a second pass that
+    says which cells are formulas (read-only mode gives a formula or its result, not both). Merged ranges,
+    which read-only mode does not give, are read from the sheet's XML."""
     openpyxl = _openpyxl()
     if max_bytes is not None:
         _check_unpacked(data, display, max_bytes * UNPACKED_RATIO)
     try:
-        formulas = openpyxl.load_workbook(io.BytesIO(data), data_only=False)
-        values = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
+        return _read(openpyxl, data, display)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
         raise SyncerError(
             f"{display} is not a workbook openpyxl can read ({type(exc).__name__}: {exc}); save it as .xlsx"
@@ -253,14 +288,67 @@ def read_xlsx(data: bytes, display: str, *, max_bytes: int | None = None) -> Boo
         if type(exc).__module__.startswith("openpyxl"):
             raise SyncerError(f"{display} is not a readable .xlsx workbook: {exc}") from None
         raise
+
+
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")  # a cell's <f> (not <formula1> of a check)
+_MERGED = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?ref="([A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)"')
+
+
+def _read(openpyxl: Any, data: bytes, display: str) -> Book:
+    values = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    formulas = None
     tables = []
     exported: dict[str, tuple[tuple[str, str], ...]] = {}
-    for ws in values.worksheets:
-        if ws.title == KEYS_SHEET:
-            exported = _read_keys(ws)
-        elif ws.title not in (LISTS_SHEET, LEGEND_SHEET):
-            tables.append(_table(ws, formulas[ws.title]))
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        for ws in values.worksheets:
+            if ws.title == KEYS_SHEET:
+                exported = _read_keys(ws)
+                continue
+            if ws.title in (LISTS_SHEET, LEGEND_SHEET):
+                continue
+            has_formula, merged = _scan(z, ws._worksheet_path)  # read-only mode's own name of the part
+            formula_cells: set[tuple[int, int]] = set()
+            if has_formula:
+                if formulas is None:
+                    formulas = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+                for row in formulas[ws.title].iter_rows():
+                    formula_cells.update((c.row, c.column) for c in row if c.data_type == "f")
+            tables.append(_table(ws, formula_cells, merged))
+    values.close()
+    if formulas is not None:
+        formulas.close()
     return Book(display, "xlsx", tuple(tables), exported=exported)
+
+
+def _scan(z: zipfile.ZipFile, part: str) -> tuple[bool, dict[tuple[int, int], str]]:
+    """Whether a sheet's XML holds a formula, and its merged ranges named on each cell they cover, read in
+    chunks (a sheet of a million values is hundreds of megabytes of XML)."""
+    has_formula = False
+    refs: list[str] = []
+    tail = b""
+    with z.open(part.lstrip("/")) as fh:
+        while chunk := fh.read(1 << 22):
+            text = tail + chunk
+            has_formula = has_formula or _FORMULA.search(text) is not None
+            cut = max(len(tail), len(text) - 256)  # a tag cut at the chunk's end is whole in the next
+            refs += [m.group(1).decode() for m in _MERGED.finditer(text) if m.start() < cut]
+            tail = text[cut:]
+    refs += [m.group(1).decode() for m in _MERGED.finditer(tail)]
+    merged: dict[tuple[int, int], str] = {}
+    for ref in refs:
+        lo, _, hi = ref.partition(":")
+        (r1, c1), (r2, c2) = _coordinate(lo), _coordinate(hi or lo)
+        for row in range(r1, r2 + 1):
+            for col in range(c1, c2 + 1):
+                merged[(row, col)] = ref
+    return has_formula, merged
+
+
+def _coordinate(ref: str) -> tuple[int, int]:
+    from openpyxl.utils.cell import coordinate_to_tuple
+
+    row, col = coordinate_to_tuple(ref)
+    return row, col
 
 
 def _check_unpacked(data: bytes, display: str, limit: int) -> None:
@@ -280,32 +368,30 @@ def _check_unpacked(data: bytes, display: str, limit: int) -> None:
         )
 
 
-def _table(ws: Any, fws: Any) -> Table:
-    merged: dict[tuple[int, int], str] = {}
-    for rng in ws.merged_cells.ranges:
-        name = str(rng.coord)
-        for row in range(rng.min_row, rng.max_row + 1):
-            for col in range(rng.min_col, rng.max_col + 1):
-                merged[(row, col)] = name
+def _table(ws: Any, formula_cells: set[tuple[int, int]], merged: dict[tuple[int, int], str]) -> Table:
     rows: dict[int, list[Cell]] = {}
-    for (row, col), cell in sorted(ws._cells.items()):  # the cells the file holds, never the empty rectangle
-        fcell = fws._cells.get((row, col))
-        is_formula = fcell is not None and fcell.data_type == "f"
-        value = cell.value
-        error = cell.data_type == "e"
-        if value is None and not is_formula and (row, col) not in merged:
-            continue
-        rows.setdefault(row, []).append(
-            Cell(
-                row=row,
-                col=col,
-                value=value,
-                number_format=cell.number_format or "General",
-                formula=is_formula,
-                error=error,
-                merged=merged.get((row, col)),
+    ws.reset_dimensions()  # the rows as the file holds them, whatever its dimension says
+    for cells in ws.iter_rows():
+        for cell in cells:
+            row = getattr(cell, "row", None)  # None: a gap in the row, no cell in the file
+            if row is None:
+                continue
+            col = cell.column
+            value = cell.value
+            is_formula = (row, col) in formula_cells
+            if value is None and not is_formula and (row, col) not in merged:
+                continue
+            rows.setdefault(row, []).append(
+                Cell(
+                    row=row,
+                    col=col,
+                    value=value,
+                    number_format=cell.number_format or "General",
+                    formula=is_formula,
+                    error=cell.data_type == "e",
+                    merged=merged.get((row, col)),
+                )
             )
-        )
     for (row, col), name in merged.items():  # covered cells the file does not list
         if row not in rows or all(c.col != col for c in rows[row]):
             rows.setdefault(row, []).append(Cell(row=row, col=col, value=None, merged=name))

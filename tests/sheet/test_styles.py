@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
+from xml.etree import ElementTree
 
 import openpyxl
 import pytest
@@ -15,6 +16,8 @@ from syncer.sheet.table import ColumnKind
 from syncer.sheet.xlsx import CHECKED_ROWS
 from tests.example import copy_example
 from tests.sheet.helpers import cells_of, export, run, with_note
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 
 def test_the_workbook_renders_right(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -60,7 +63,10 @@ def test_the_workbook_renders_right(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     with zipfile.ZipFile(book) as z:
         xml = z.read("xl/worksheets/sheet1.xml").decode()
     every = f"A1:{column_letter(ws.max_column)}{ws.max_row + CHECKED_ROWS}"  # the rows typed below too
-    assert f'<ignoredError sqref="{every}" numberStoredAsText="1"/>' in xml
+    tags = [el.tag.rpartition("}")[2] for el in ElementTree.fromstring(xml)]
+    ignored = ElementTree.fromstring(xml).find(f"{{{MAIN}}}ignoredErrors/{{{MAIN}}}ignoredError")
+    assert ignored is not None and ignored.attrib == {"sqref": every, "numberStoredAsText": "1"}
+    assert tags.index("ignoredErrors") < tags.index("legacyDrawing")  # where the schema orders it: Excel checks
     r = run("sheet", "import", str(book), "--root", str(root))
     assert r.exit_code == 0 and "nothing to change" in r.output, r.output
 
