@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -47,3 +49,32 @@ def test_a_workbook_that_unpacks_past_the_limit_is_refused_before_it_is_read(
     r = run("sheet", "import", str(book), "--root", str(root))
     assert r.exit_code == 1, r.output
     assert "unpacks to" in r.output and "max_file_bytes" in r.output and "Traceback" not in r.output
+
+
+def test_keys_and_values_that_start_with_an_equals_sign_are_written_as_text() -> None:
+    """An alias may start with `=` (any text without spaces): it is text on the sheet and on the keys sheet,
+    never a formula, so the keys read back and the row is known as the one exported."""
+    columns = ("file", "reviewee", "metric", "note")
+    table = OutTable(
+        "2026-H2", "1", columns, ("key", "person", "metric", "text"), (("t.yaml", "=bob", "=m", "=x"),), ("t.yaml:3:5",)
+    )
+    book = read_xlsx(render_xlsx([table], Lists(("=m",), ("=bob",))), "x.xlsx")
+    assert book.exported == {"2026-H2": (("=bob", "=m"),)}
+    assert [c.value for c in book.tables[0].rows[0]] == ["t.yaml", "=bob", "=m", "=x"]
+    assert not any(c.formula for c in book.tables[0].rows[0])
+
+
+def test_a_workbook_whose_dimension_is_wrong_is_read_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read-only reading trusts a sheet's <dimension> unless told not to, and a program may write a wrong
+    one: every row and cell the file holds is read all the same."""
+    monkeypatch.chdir(tmp_path)
+    root = copy_example(tmp_path / "metrics")
+    book = export(root, tmp_path / "book.xlsx", "--semester", "2026-H2")
+    before = read_xlsx(book.read_bytes(), "book.xlsx")
+    wrong = '<dimension ref="A1:B2"/>'  # two columns of two rows; openpyxl's write-only mode writes none
+    patch_sheet_xml(
+        book,
+        lambda xml: re.sub(r'<dimension ref="[^"]*"\s*/>', "", xml).replace("<sheetViews", wrong + "<sheetViews", 1),
+    )
+    assert wrong in zipfile.ZipFile(book).read("xl/worksheets/sheet1.xml").decode()
+    assert read_xlsx(book.read_bytes(), "book.xlsx").tables == before.tables
