@@ -149,7 +149,7 @@ def sheet_import(file: Path, root: Path, into: Path | None, dry_run: bool, redac
         book, detected = read_csv(file.read_bytes(), shown_file, columns=sheet_columns(result.catalog))
         say(detected.note(shown_file), err=True)
     else:
-        from syncer.sheet.xlsx import read_xlsx
+        from syncer.sheet.xlsxread import read_xlsx
 
         book = read_xlsx(file.read_bytes(), shown_file, max_bytes=result.settings.max_file_bytes)
     index = index_root(root, shown, result)
