@@ -78,7 +78,7 @@ def fill_table(
         dim.font = plain
         if not table.closed:
             dim.protection = unlocked
-    _start_rows(ws, ignored)
+    _start_rows(ws, ignored, f"A1:{column_letter(len(table.columns))}{len(table.rows) + 1}")
     header = []
     for col, name in enumerate(table.columns, start=1):
         cell = Cell(ws, row=1, column=col, value=name)
@@ -115,15 +115,20 @@ def fill_table(
         ws.append(cells)
 
 
-def _start_rows(ws: Any, ignored: str) -> None:
+def _start_rows(ws: Any, ignored: str, dimension: str) -> None:
     """Start the write-only sheet's stream (what comes before its rows, the widths included) with a writer
     that also writes the sheet's `ignoredErrors` over `ignored`, which openpyxl has no setting for: IDs and
     texts that look like numbers are text on purpose. It goes where the schema orders it: after the page
-    breaks, before the drawings (the notes' legacyDrawing) and table parts."""
+    breaks, before the drawings (the notes' legacyDrawing) and table parts. And the sheet's `dimension`
+    (the range its cells fill), which write-only mode leaves out: without it a reader in read-only mode
+    (openpyxl's, the import's) parses the whole sheet once more to look for it."""
     from openpyxl.worksheet._writer import WorksheetWriter
     from openpyxl.xml.functions import Element, SubElement
 
     class Writer(WorksheetWriter):  # type: ignore[misc]
+        def write_dimensions(self) -> None:
+            self.xf.send(Element("dimension", ref=dimension))
+
         def write_breaks(self) -> None:
             super().write_breaks()
             mark = Element("ignoredErrors")

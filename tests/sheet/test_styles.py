@@ -67,6 +67,8 @@ def test_the_workbook_renders_right(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     ignored = ElementTree.fromstring(xml).find(f"{{{MAIN}}}ignoredErrors/{{{MAIN}}}ignoredError")
     assert ignored is not None and ignored.attrib == {"sqref": every, "numberStoredAsText": "1"}
     assert tags.index("ignoredErrors") < tags.index("legacyDrawing")  # where the schema orders it: Excel checks
+    dimension = ElementTree.fromstring(xml).find(f"{{{MAIN}}}dimension")  # else a read-only reader parses twice
+    assert dimension is not None and dimension.attrib == {"ref": f"A1:{column_letter(ws.max_column)}{ws.max_row}"}
     r = run("sheet", "import", str(book), "--root", str(root))
     assert r.exit_code == 0 and "nothing to change" in r.output, r.output
 
