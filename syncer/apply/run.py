@@ -8,7 +8,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from syncer.apply.answer import Unconfirmed
@@ -27,6 +27,7 @@ from syncer.plan.diff import make_plan
 from syncer.plan.model import PLAN_FORMAT, LiveView, Plan, PlanOptions, Targeting
 from syncer.plan.safety import check_safety
 from syncer.plan.targeting import flags, from_document
+from syncer.rules.load import RuleSet
 from syncer.state import load_checked
 from syncer.state.model import State, parse_time
 from syncer.state.protocols import SharedPacing, WritableStore
@@ -43,6 +44,7 @@ class RunOptions:
     preflight: bool = False  # --preflight: check the reviewees before sending
     saved_plan: Mapping[str, object] | None = None  # --plan FILE: apply only if this is still the plan
     targeting: Targeting | None = None  # --semester, --path (or a saved plan's): apply only that part
+    rules: RuleSet = field(default_factory=RuleSet)  # not a flag: the root's rules, a deny refuses the plan
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,6 +340,7 @@ def _plan(
             live=live,
             percentage_format=settings.target.percentage_format,
             targeting=options.targeting,
+            rules=options.rules,
         ),
     )
 

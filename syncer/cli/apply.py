@@ -122,11 +122,13 @@ def apply(
     from syncer.plan.targeting import resolve as resolve_targeting
     from syncer.report.plan import render_plan
     from syncer.report.problems import counts_line, render_problems
+    from syncer.rules.check import with_rules
     from syncer.urls import resolve_base_url
 
     shown_root = root_display(root)
     opener = StateOpener(root, state_path)
     result = validate_root(root, root_display=shown_root, people=opener.people)
+    result, rules = with_rules(result, root_display=shown_root, judge_values=False)  # judged on the changes
     if not result.ok or result.desired is None:
         emit(render_problems(result.problems, problems_format(), redact=redact))
         raise RefusedError(f"{shown_root} is invalid ({counts_line(result.problems)}): nothing was applied")
@@ -174,6 +176,7 @@ def apply(
         preflight=is_ci() if preflight is None else preflight,
         saved_plan=saved,
         targeting=targeting,
+        rules=rules,
     )
     with client, stop_on_signals(stop, printer), notify_failure(settings, opener, url, redact=redact):
         run = run_apply(

@@ -30,6 +30,7 @@ COMMANDS: dict[str, Entry] = {
     ),
     "emulator": Entry("syncer.cli.emulator", "Run a local Feishu emulator until Ctrl-C or SIGTERM."),
     "fmt": Entry("syncer.cli.fmt", "Rewrite the catalog and the data files in syncer's one layout, comments kept."),
+    "gitlab": Entry("syncer.cli.gitlab", "GitLab CI: the plan as one sticky merge-request note."),
     "import": Entry(
         "syncer.cli.live",
         "Adopt the values Feishu already holds: write them as data files and record them as applied.",
@@ -40,6 +41,10 @@ COMMANDS: dict[str, Entry] = {
         "People of the catalog given by email: their user IDs, looked up in Feishu and cached.",
     ),
     "plan": Entry("syncer.cli.plan", "Validate, then show what an apply would change: desired values minus the state."),
+    "report": Entry(
+        "syncer.cli.report",
+        "The state as a dashboard: completion of targets per team and metric, weights, held-back rows, applies.",
+    ),
     "schema": Entry("syncer.cli.files", "The JSON Schemas of syncer's files (for editors and other tools)."),
     "sheet": Entry(
         "syncer.cli.sheet",

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from syncer.apply.outcome import StopRequest
     from syncer.cli.progress import Printer
     from syncer.gitinfo import GitInfo
+    from syncer.i18n import Language
     from syncer.live.reader import LiveReader
     from syncer.load.people import PeopleSource
     from syncer.load.settings import Settings
@@ -127,6 +128,14 @@ def stop_on_signals(stop: StopRequest, printer: Printer) -> Iterator[None]:
 
 def stdout_color() -> bool:
     return "NO_COLOR" not in os.environ and sys.stdout.isatty()
+
+
+def readers_language(settings: Settings) -> Language:
+    """The language of what syncer writes for people (cards, workbooks, HTML pages): the `language:`
+    setting, `auto` following this process's locale (docs/i18n.md)."""
+    from syncer.i18n import language_from
+
+    return language_from(settings.language, os.environ)
 
 
 def is_ci() -> bool:

@@ -21,7 +21,8 @@ from syncer.text import plural
     "fmt",
     type=click.Choice(format_names("problems")),
     default=None,
-    help="Output format. Default: github under GitHub Actions (GITHUB_ACTIONS=true), else text.",
+    help="Output format: text, json, github (annotations), gitlab (a Code Quality report: JSON on stdout, "
+    "the verdict on stderr). Default: github under GitHub Actions (GITHUB_ACTIONS=true), else text.",
 )
 @redact_option
 @cache_option
@@ -34,6 +35,7 @@ def validate(root: Path, fmt: str | None, redact: bool, no_cache: bool) -> int:
     """
     from syncer.load.validate import validate_root
     from syncer.report.problems import counts_line, render_json, render_problems
+    from syncer.rules.check import with_rules
 
     fmt = fmt or default_format(format_names("problems"))
     result = validate_root(
@@ -42,6 +44,7 @@ def validate(root: Path, fmt: str | None, redact: bool, no_cache: bool) -> int:
         people=StateOpener(root, None).people,
         cache_dir=check_cache_dir(no_cache),
     )
+    result = with_rules(result, root_display=root_display(root), judge_values=True)[0]
     if result.cache_trouble:  # the result is whole: the cache only saves time
         say(f"warning: {result.cache_trouble}", err=True)
     summary = f"{plural(len(result.files), 'data file')}, {plural(result.value_count, 'value')}" + (
@@ -60,6 +63,10 @@ def validate(root: Path, fmt: str | None, redact: bool, no_cache: bool) -> int:
                 },
             )
         )
+    elif fmt == "gitlab":  # stdout is the report file's: the verdict goes to stderr
+        click.echo(render_problems(result.problems, "gitlab", redact=redact))
+        verdict = "valid" if result.ok else "INVALID"
+        say(f"{root_display(root)}: {verdict}: {summary}; {counts_line(result.problems)}", err=True)
     else:
         if result.problems:
             emit(render_problems(result.problems, "github" if fmt == "github" else "text", redact=redact))

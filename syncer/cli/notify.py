@@ -8,6 +8,7 @@ import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from syncer.cli.context import readers_language
 from syncer.cli.output import say
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ def values_allowed(*, redact: bool) -> bool:
 
 
 def _deliver(event: Event, settings: Settings, base_url: str, *, redact: bool) -> None:
+    from syncer.i18n import translations
     from syncer.notify.send import deliver
 
     deliver(
@@ -39,6 +41,7 @@ def _deliver(event: Event, settings: Settings, base_url: str, *, redact: bool) -
         base_url=base_url,
         warn=lambda line: say(line, err=True),
         info=lambda line: say(line, err=True),
+        t=translations(readers_language(settings)),
     )
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Literal
 
 import click
 
-from syncer.cli.context import StateOpener, live_reader, stdout_color
+from syncer.cli.context import StateOpener, live_reader, readers_language, stdout_color
 from syncer.cli.main import cli
 from syncer.cli.options import (
     cache_option,
@@ -28,9 +28,10 @@ from syncer.report.formats import format_names, renderer_for
 from syncer.text import plural
 
 if TYPE_CHECKING:
-    from syncer.live.drift import RemoteSnapshot
+    from syncer.live.drift import Drift, RemoteSnapshot
     from syncer.load.validate import ValidationResult
     from syncer.plan.model import LiveView, Plan
+    from syncer.report.renderer import Renderer
     from syncer.state.model import State
 
 
@@ -43,7 +44,9 @@ if TYPE_CHECKING:
     type=click.Choice(format_names("plan")),
     default=None,
     help="Output format: text (terminal), markdown (PR comment), json (the plan data), github "
-    "(annotations and a summary). Default: github under GitHub Actions, else text.",
+    "(annotations and a summary), html (a page with charts, written to --out FILE: the html extra), "
+    "gitlab (a Code Quality report of what blocks the apply). "
+    "Default: github under GitHub Actions, else text.",
 )
 @click.option(
     "--out",
@@ -52,7 +55,8 @@ if TYPE_CHECKING:
     default=None,
     help="Also write the JSON plan to FILE (atomically), for `syncer apply --plan FILE` and CI "
     "artifacts. Values are left out when redacting. With --format json, stdout then gets one summary line "
-    "instead of the same document again (see --print).",
+    "instead of the same document again (see --print). With --format html, FILE gets the page instead "
+    "(required), and stdout the summary line.",
 )
 @click.option(
     "--print",
@@ -113,13 +117,27 @@ def plan(
     from syncer.load.validate import validate_root
     from syncer.plan.diff import make_plan
     from syncer.plan.model import PlanOptions
-    from syncer.plan.safety import how_to_proceed
+    from syncer.plan.safety import how_to_comply, how_to_proceed
     from syncer.plan.targeting import resolve as resolve_targeting
     from syncer.report.problems import counts_line, render_problems
+    from syncer.rules.check import with_rules
     from syncer.state import load_checked, target_identity, use_read_cache
     from syncer.urls import resolve_base_url
 
     shown_format = fmt or default_format(format_names("plan"))
+    if shown_format == "html" and (out is None or print_too):
+        raise click.UsageError(
+            "--format html writes a page to a file: add --out FILE (e.g. --out plan.html), without --print"
+        )
+    if shown_format == "html":
+        from syncer.html import require
+
+        require()
+    if (refresh or refresh_all) and shown_format not in format_names("drift"):
+        raise click.UsageError(
+            f"--format {shown_format} has no drift section: with --refresh or --refresh-all use one of "
+            + ", ".join(format_names("drift"))
+        )
     renderer = (
         renderer_for(shown_format, "plan", "drift") if refresh or refresh_all else renderer_for(shown_format, "plan")
     )
@@ -127,6 +145,7 @@ def plan(
     opener = StateOpener(root, state_path)
     cache_dir = check_cache_dir(no_cache)
     result = validate_root(root, root_display=shown_root, people=opener.people, cache_dir=cache_dir)
+    result, rules = with_rules(result, root_display=shown_root, judge_values=False)  # judged on the changes
     if result.cache_trouble:  # the result is whole: the cache only saves time
         say(f"warning: {result.cache_trouble}", err=True)
     if not result.ok or result.desired is None:
@@ -167,6 +186,7 @@ def plan(
                 live=live,
                 percentage_format=result.settings.target.percentage_format,
                 targeting=targeting,
+                rules=rules,
             ),
         )
 
@@ -175,14 +195,21 @@ def plan(
     if refresh or refresh_all:
         from syncer.live.drift import compute_drift
 
-        remote, live = _refresh(result, state, the_plan, scope="all" if refresh_all else "plan", budget=refresh_budget)
+        remote, live = refresh_live(
+            result, state, the_plan, scope="all" if refresh_all else "plan", budget=refresh_budget
+        )
         the_plan = planned(live)  # the values Feishu holds otherwise become repairs
         drift = compute_drift(
             plan=the_plan, state=state, desired=desired, remote=remote, user_id_type=result.settings.target.user_id_type
         )
+    if shown_format == "html":
+        assert out is not None
+        _write_html(
+            renderer, the_plan, out, redact=redact, drift=drift, result=result, detailed_exitcode=detailed_exitcode
+        )
     repeated = shown_format == "json" and drift is None  # stdout's document is the file's
     streamed = repeated and (out is None or print_too)  # a million values are never one string
-    if out is not None or streamed:
+    if shown_format != "html" and (out is not None or streamed):
         from syncer.report.plan_json import plan_chunks
 
         pieces = plan_chunks(the_plan, redact=redact)
@@ -202,7 +229,7 @@ def plan(
         from syncer.plan.summary import summary_line
 
         say(f"wrote {out.as_posix()}: {summary_line(the_plan)}")
-    if not repeated:
+    if not repeated and shown_format != "html":
         refreshed = None
         if drift is not None:
             from syncer.report.drift import catalog_names
@@ -222,10 +249,41 @@ def plan(
         settings = result.settings
         url = resolve_base_url(flag=None, settings_base_url=settings.target.base_url)
         notify_drift(drift, catalog_names(result.catalog), settings, the_plan.git.short, url, redact=redact)
+    if the_plan.denied:
+        raise RefusedError("this plan breaks a rule: " + how_to_comply(the_plan))
     if the_plan.refused:
         raise RefusedError("this plan passes a safety threshold: " + how_to_proceed(the_plan))
     drifted = drift is not None and drift.detected
     return 2 if detailed_exitcode and (not the_plan.empty or drifted) else 0
+
+
+def _write_html(
+    renderer: Renderer,
+    the_plan: Plan,
+    out: Path,
+    *,
+    redact: bool,
+    drift: Drift | None,
+    result: ValidationResult,
+    detailed_exitcode: bool,
+) -> None:
+    """The plan as a page in `out` (atomically), and its summary line on stdout."""
+    from syncer.errors import SyncerError
+    from syncer.fsio import os_error_text, write_output
+    from syncer.plan.summary import summary_line
+    from syncer.report.drift import catalog_names
+    from syncer.report.renderer import Refreshed
+
+    refreshed = None
+    if drift is not None:
+        refreshed = Refreshed(drift, catalog_names(result.catalog), detailed_exitcode=detailed_exitcode)
+    language = readers_language(result.settings)
+    pieces = (str(p) for p in renderer.plan(the_plan, redact=redact, refreshed=refreshed, language=language))
+    try:
+        write_output(out, pieces)
+    except OSError as exc:
+        raise SyncerError(f"could not write --out {out}: {os_error_text(exc)}, then run the plan again") from None
+    say(f"wrote {out.as_posix()}: {summary_line(the_plan)}")
 
 
 def _echoed(pieces: Iterable[str]) -> Iterator[str]:
@@ -235,7 +293,7 @@ def _echoed(pieces: Iterable[str]) -> Iterator[str]:
         yield piece
 
 
-def _refresh(
+def refresh_live(
     result: ValidationResult, state: State | None, the_plan: Plan, *, scope: Literal["plan", "all"], budget: int
 ) -> tuple[RemoteSnapshot, LiveView]:
     """Read the live values (paced, progress on stderr): the snapshot and its view for the plan."""

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from syncer.cli.context import StateOpener, load_root
+from syncer.cli.context import StateOpener, load_root, readers_language
 from syncer.cli.main import cli
-from syncer.cli.options import redact_option, root_display, root_option
-from syncer.cli.output import say
+from syncer.cli.options import problems_format, redact_option, root_display, root_option
+from syncer.cli.output import emit, say
 from syncer.text import inert_lines, plural
+
+if TYPE_CHECKING:
+    from syncer.load.validate import ValidationResult
+    from syncer.rules.load import RuleSet
 
 
 @cli.group()
@@ -75,9 +80,11 @@ def sheet_export(
         index, result, semester=semester, path_glob=path_glob, redact=redact, with_semester_column=kind == "csv"
     )
     if kind == "xlsx":
+        from syncer.i18n import translations
         from syncer.sheet.xlsx import render_xlsx
 
-        write_output(out, render_xlsx(tables, lists_of(result.catalog)))
+        t = translations(readers_language(result.settings))
+        write_output(out, render_xlsx(tables, lists_of(result.catalog), t=t))
     else:
         from syncer.sheet.csvfile import render_csv
 
@@ -134,6 +141,7 @@ def sheet_import(file: Path, root: Path, into: Path | None, dry_run: bool, redac
         raise SyncerError(f"{shown_file}: no such file")
     result = load_root(StateOpener(root, None), redact=redact)
     shown = root_display(root)
+    rules = _rules(result, shown, redact=redact)
     into_rel = None
     if into is not None:
         try:
@@ -153,7 +161,7 @@ def sheet_import(file: Path, root: Path, into: Path | None, dry_run: bool, redac
 
         book = read_xlsx(file.read_bytes(), shown_file, max_bytes=result.settings.max_file_bytes)
     index = index_root(root, shown, result)
-    plan = plan_import(book, root=root, root_display=shown, result=result, index=index, into=into_rel)
+    plan = plan_import(book, root=root, root_display=shown, result=result, index=index, into=into_rel, rules=rules)
     order: dict[str | None, int] = {t.name: i for i, t in enumerate(book.tables)}
     problems = sort_sheet_problems(list(plan.problems), order)
     if problems:
@@ -189,3 +197,16 @@ def sheet_import(file: Path, root: Path, into: Path | None, dry_run: bool, redac
         say(f"{'wrote' if c.old is not None else 'created'} {c.display}")
     say(f"Imported {shown_file}: {what}; {plan.summary()}. Next: syncer plan --root {shown}, then open a pull request.")
     return 0
+
+
+def _rules(result: ValidationResult, shown: str, *, redact: bool) -> RuleSet:
+    """The root's company rules, compiled; refused (their problems printed) when they do not compile."""
+    from syncer.errors import RefusedError
+    from syncer.report.problems import counts_line, render_problems
+    from syncer.rules.check import with_rules
+
+    checked, rules = with_rules(result, root_display=shown, judge_values=False)
+    if not checked.ok:
+        emit(render_problems(checked.errors, problems_format(), redact=redact), err=True)
+        raise RefusedError(f"{shown}: the rules are invalid ({counts_line(checked.errors)}): fix them first")
+    return rules

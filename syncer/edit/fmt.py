@@ -29,7 +29,7 @@ from syncer.edit.scan import scan_layout
 from syncer.errors import LoadError, SyncerError
 from syncer.fieldtypes import FIELD_TYPES
 from syncer.fsio import atomic_write
-from syncer.load.files import CATALOG_FILE, SETTINGS_FILE, display_path, walk_files
+from syncer.load.files import CATALOG_FILE, NOT_DATA, display_path, walk_files
 from syncer.load.settings import load_settings
 from syncer.load.yamlnodes import MapNode, Node, Scalar, to_plain
 from syncer.load.yamlparse import parse
@@ -39,7 +39,7 @@ from syncer.problems import Problem, sort_problems
 
 # The schema's order of properties (a test holds them to schemas/catalog.schema.json and data.schema.json).
 CATALOG_ORDER = ("semesters", "metrics", "templates", "people")
-SEMESTER_ORDER = ("id", "closed")
+SEMESTER_ORDER = ("id", "closed", "start", "end")
 METRIC_ORDER = ("id", "fields")
 FIELD_ORDER = ("id", "type", "role", "max_length", "required", "input_setting")
 PERSON_ORDER = ("id", "email")
@@ -191,7 +191,7 @@ def format_root(root: Path, *, root_display: str, paths: Sequence[Path] | None =
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         return FmtResult((), tuple(errors), ())
-    data, linked = walk_files(root, exclude=settings.exclude, skip=frozenset({SETTINGS_FILE, CATALOG_FILE}))
+    data, linked = walk_files(root, exclude=settings.exclude, skip=NOT_DATA)
     catalog_path = root / CATALOG_FILE
     catalog_shown = display_path(root_display, CATALOG_FILE)
     candidates = ([catalog_path] if catalog_path.exists() or catalog_path.is_symlink() else []) + data

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -146,7 +147,8 @@ def _build_catalog(
                 f"(line {seen_sem[sid].line}); keep one alias per semester",
             )
         seen_sem[sid] = key
-        semesters[alias] = SemesterDef(alias, sid, text_of(closed_node) in ("true", "True", "TRUE"))
+        dates = [_date(node.get(k), err) if isinstance(node, MapNode) else None for k in ("start", "end")]
+        semesters[alias] = SemesterDef(alias, sid, text_of(closed_node) in ("true", "True", "TRUE"), *dates)
 
     metrics: dict[str, MetricDef] = {}
     seen_metric: dict[str, Scalar] = {}
@@ -259,3 +261,16 @@ def _int(text: str) -> int:
     from decimal import Decimal
 
     return int(Decimal(text))
+
+
+def _date(node: Node | None, err: Callable[[Node, str, str], None]) -> str | None:
+    """A semester's start or end (the schema has checked its shape): a real date, or an error at it."""
+    text = text_of(node)
+    if text is None or node is None:
+        return None
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        err(node, "bad-date", f"{text!r} is not a date: write YYYY-MM-DD, e.g. 2026-07-01")
+        return None
+    return text

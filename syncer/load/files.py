@@ -13,6 +13,9 @@ from pathlib import Path, PurePosixPath
 
 SETTINGS_FILE = "syncer.yaml"
 CATALOG_FILE = "catalog.yaml"
+RULES_FILE = "rules.yaml"  # company rules (syncer.rules), when not in syncer.yaml
+#: The files of a root that are not data files.
+NOT_DATA = frozenset({SETTINGS_FILE, CATALOG_FILE, RULES_FILE})
 
 
 def display_path(root_display: str, rel: str) -> str:

@@ -71,6 +71,7 @@ class Settings:
     state: StateSettings = field(default_factory=StateSettings)
     safety: Safety = field(default_factory=Safety)
     notify: NotifySettings = field(default_factory=NotifySettings)
+    language: str = "auto"  # the readers' language: auto (the locale) | zh-CN | en (syncer.i18n.language_from)
 
 
 def _int(text: str) -> int:
@@ -121,6 +122,8 @@ def load_settings(root: Path, root_display: str) -> tuple[Settings, list[Problem
     exclude = tree.get("exclude")
     if isinstance(exclude, SeqNode):
         s = replace(s, exclude=tuple(n.text for n in exclude.items if isinstance(n, Scalar) and n.text))
+    if (v := text_of(tree.get("language"))) is not None:
+        s = replace(s, language=v)
     if (v := text_of(tree.get("max_file_bytes"))) is not None:
         s = replace(s, max_file_bytes=_int(v))
     state = tree.get("state")

@@ -11,7 +11,7 @@ from syncer.errors import StateError, StateUnavailable
 from syncer.load.cache import CheckCache, SchemaVerdicts
 from syncer.load.catalog import load_catalog
 from syncer.load.data import DataChecker, FileResult
-from syncer.load.files import CATALOG_FILE, SETTINGS_FILE, display_path, walk_files
+from syncer.load.files import CATALOG_FILE, NOT_DATA, display_path, walk_files
 from syncer.load.people import PeopleCache, PeopleSource, email_check, email_people, read_cache
 from syncer.load.settings import Settings, load_settings
 from syncer.load.yamlparse import load_tree, parse_tree
@@ -151,7 +151,7 @@ def _validate_root(
     if emails.note:
         problems.append(Problem(display_path(shown, CATALOG_FILE), 1, 1, "warning", "people-cache", emails.note))
     checker = DataChecker(settings=settings, catalog=catalog, emails=emails)
-    paths, linked = walk_files(root, exclude=settings.exclude, skip=frozenset({SETTINGS_FILE, CATALOG_FILE}))
+    paths, linked = walk_files(root, exclude=settings.exclude, skip=NOT_DATA)
     for link in linked:
         checker.problems.append(
             symlink_problem(link, display_path(shown, link.relative_to(root).as_posix()), "directory")

@@ -7,20 +7,23 @@ can't format, mention or link; links are buttons whose URLs syncer.notify.links 
 
 from __future__ import annotations
 
+import gettext
 import json
+from collections.abc import Callable
 from typing import Any
 
 from syncer.notify.event import Event, Row
 from syncer.notify.links import Links
-from syncer.text import plural
 
-TITLES = {
-    "applied": "syncer apply: applied",
-    "rejected": "syncer apply: applied, Feishu rejected some rows",
-    "stopped": "syncer apply: stopped at --max-duration",
-    "interrupted": "syncer apply: interrupted",
-    "failed": "syncer apply: FAILED",
-    "drift": "syncer plan --refresh: Feishu differs from the YAML",
+Translations = gettext.NullTranslations
+#: Each outcome's title, in the reader's language (syncer.i18n: every message is a literal where it is used).
+TITLES: dict[str, Callable[[Translations], str]] = {
+    "applied": lambda t: t.gettext("syncer apply: applied"),
+    "rejected": lambda t: t.gettext("syncer apply: applied, Feishu rejected some rows"),
+    "stopped": lambda t: t.gettext("syncer apply: stopped at --max-duration"),
+    "interrupted": lambda t: t.gettext("syncer apply: interrupted"),
+    "failed": lambda t: t.gettext("syncer apply: FAILED"),
+    "drift": lambda t: t.gettext("syncer plan --refresh: Feishu differs from the YAML"),
 }
 COLOURS = {
     "applied": "green",
@@ -30,50 +33,76 @@ COLOURS = {
     "failed": "red",
     "drift": "orange",
 }
-FIGURE_LABELS = {
-    "rows_applied": ("row applied", "rows applied"),
-    "values_sent": ("value sent", "values sent"),
-    "rows_rejected": ("row rejected", "rows rejected"),
-    "rows_pending": ("row pending", "rows pending"),
-    "values_changed": ("value changed in Feishu", "values changed in Feishu"),
-    "values_cleared": ("value cleared in Feishu", "values cleared in Feishu"),
-    "values_unmanaged": ("value in Feishu syncer does not manage", "values in Feishu syncer does not manage"),
+#: A per-semester figure with its count ("{count}" in each message).
+FIGURE_LABELS: dict[str, Callable[[Translations, int], str]] = {
+    "rows_applied": lambda t, n: t.ngettext("{count} row applied", "{count} rows applied", n),
+    "values_sent": lambda t, n: t.ngettext("{count} value sent", "{count} values sent", n),
+    "rows_rejected": lambda t, n: t.ngettext("{count} row rejected", "{count} rows rejected", n),
+    "rows_pending": lambda t, n: t.ngettext("{count} row pending", "{count} rows pending", n),
+    "values_changed": lambda t, n: t.ngettext("{count} value changed in Feishu", "{count} values changed in Feishu", n),
+    "values_cleared": lambda t, n: t.ngettext("{count} value cleared in Feishu", "{count} values cleared in Feishu", n),
+    "values_unmanaged": lambda t, n: t.ngettext(
+        "{count} value in Feishu syncer does not manage", "{count} values in Feishu syncer does not manage", n
+    ),
 }
-DRIFT_REMEDY = {
-    "changed": "changed in Feishu: apply with --refresh to write the YAML's value back, or edit the YAML",
-    "cleared": "cleared in Feishu: apply with --refresh to write the YAML's value back",
-    "unmanaged": "set in Feishu, not in the YAML: add it to the YAML to manage it",
+DRIFT_REMEDY: dict[str, Callable[[Translations], str]] = {
+    "changed": lambda t: t.gettext(
+        "changed in Feishu: apply with --refresh to write the YAML's value back, or edit the YAML"
+    ),
+    "cleared": lambda t: t.gettext("cleared in Feishu: apply with --refresh to write the YAML's value back"),
+    "unmanaged": lambda t: t.gettext("set in Feishu, not in the YAML: add it to the YAML to manage it"),
 }
 
 
-def headline(event: Event) -> str:
+def _rows(t: Translations, n: int) -> str:
+    return t.ngettext("{count} row", "{count} rows", n).format(count=n)
+
+
+def headline(event: Event, t: Translations) -> str:
     """What happened, in one line."""
+    n = event.changes_applied
     applied = (
-        f"Applied {plural(event.changes_applied, 'value change')} in {plural(event.rows_applied, 'row')} "
-        f"with {plural(event.requests, 'import request')}."
+        t.gettext("Applied {changes} in {rows} with {requests}.").format(
+            changes=t.ngettext("{count} value change", "{count} value changes", n).format(count=n),
+            rows=_rows(t, event.rows_applied),
+            requests=t.ngettext("{count} import request", "{count} import requests", event.requests).format(
+                count=event.requests
+            ),
+        )
         if event.requests
-        else "Nothing was sent."
+        else t.gettext("Nothing was sent.")
     )
     rejected = sum(n for s in event.semesters for k, n in s.figures if k == "rows_rejected")
     if event.outcome == "applied":
         return applied
     if event.outcome == "rejected":
-        return f"{applied} Feishu rejected {plural(rejected, 'row')}: someone needs to fix them (below)."
+        return t.gettext("{applied} Feishu rejected {rows}: someone needs to fix them (below).").format(
+            applied=applied, rows=_rows(t, rejected)
+        )
     if event.outcome == "stopped":
-        left = plural(event.rows_left, "row")
-        return f"{applied} Stopped before --max-duration with {left} left: the next run continues."
+        return t.gettext("{applied} Stopped before --max-duration with {rows} left: the next run continues.").format(
+            applied=applied, rows=_rows(t, event.rows_left)
+        )
     if event.outcome == "interrupted":
-        return f"{applied} Interrupted by {event.reason} with {plural(event.rows_left, 'row')} left: run apply again."
+        return t.gettext("{applied} Interrupted by {reason} with {rows} left: run apply again.").format(
+            applied=applied, reason=event.reason, rows=_rows(t, event.rows_left)
+        )
     if event.outcome == "failed":
-        return f"The apply failed: {event.reason}. What was applied before is recorded; see the run's log."
+        return t.gettext("The apply failed: {reason}. What was applied before is recorded; see the run's log.").format(
+            reason=event.reason
+        )
     found = sum(n for s in event.semesters for _, n in s.figures)
-    return f"Feishu no longer holds what syncer applied: {plural(found, 'value')} changed there since."
+    return t.ngettext(
+        "Feishu no longer holds what syncer applied: {count} value changed there since.",
+        "Feishu no longer holds what syncer applied: {count} values changed there since.",
+        found,
+    ).format(count=found)
 
 
-def _row_line(row: Row) -> str:
+def _row_line(row: Row, t: Translations) -> str:
     where = f"{row.where}: " if row.where else ""
     code = f"{row.code} " if row.code is not None else ""
-    remedy = DRIFT_REMEDY.get(row.remedy, row.remedy)
+    remedy = DRIFT_REMEDY[row.remedy](t) if row.remedy in DRIFT_REMEDY else row.remedy
     detail = f" ({row.detail})" if row.detail is not None else ""
     return f"{where}{row.label}: {code}{remedy}{detail}"
 
@@ -86,30 +115,45 @@ def _note(content: str) -> dict[str, Any]:
     return {"tag": "note", "elements": [{"tag": "plain_text", "content": content}]}
 
 
-def _semester_line(name: str, figures: tuple[tuple[str, int], ...]) -> str:
-    parts = [f"{n} {FIGURE_LABELS[k][0 if n == 1 else 1]}" for k, n in figures]
-    return f"{name}: {', '.join(parts) if parts else 'nothing sent'}"
+def _semester_line(name: str, figures: tuple[tuple[str, int], ...], t: Translations) -> str:
+    parts = [FIGURE_LABELS[k](t, n).format(count=n) for k, n in figures]
+    said = t.pgettext("list separator", ", ").join(parts) if parts else t.gettext("nothing sent")
+    return t.gettext("{semester}: {figures}").format(semester=name, figures=said)
 
 
-def build(event: Event, links: Links, *, values_allowed: bool, shown: int | None = None) -> dict[str, Any]:
-    """The card, with the first `shown` rows (all when None)."""
+def build(
+    event: Event, links: Links, *, values_allowed: bool, t: Translations, shown: int | None = None
+) -> dict[str, Any]:
+    """The card in the language of `t` (syncer.i18n.translations), with the first `shown` rows (all when None)."""
     rows = event.rows if shown is None else event.rows[:shown]
-    elements: list[dict[str, Any]] = [_text(headline(event))]
-    elements += [_text(_semester_line(s.semester, s.figures)) for s in event.semesters]
+    elements: list[dict[str, Any]] = [_text(headline(event, t))]
+    elements += [_text(_semester_line(s.semester, s.figures, t)) for s in event.semesters]
     if rows:
-        what = "Rows Feishu rejected" if event.outcome != "drift" else "Values that differ"
-        elements += [{"tag": "hr"}, _text(f"{what} (file:line, row, what to do):")]
-        elements += [_text(_row_line(r)) for r in rows]
+        what = (
+            t.gettext("Rows Feishu rejected (file:line, row, what to do):")
+            if event.outcome != "drift"
+            else t.gettext("Values that differ (file:line, row, what to do):")
+        )
+        elements += [{"tag": "hr"}, _text(what)]
+        elements += [_text(_row_line(r, t)) for r in rows]
     if len(rows) < len(event.rows):
         left = len(event.rows) - len(rows)
         elements.append(
-            _note(f"{plural(left, 'more row')} not shown (the card's size limit): the run's log lists all.")
+            _note(
+                t.ngettext(
+                    "{count} more row not shown (the card's size limit): the run's log lists all.",
+                    "{count} more rows not shown (the card's size limit): the run's log lists all.",
+                    left,
+                ).format(count=left)
+            )
         )
-    privacy = "" if values_allowed else " · values hidden (personal data)"
-    elements.append(_note(f"commit {event.commit}{privacy}"))
+    commit = (
+        t.gettext("commit {commit}") if values_allowed else t.gettext("commit {commit} · values hidden (personal data)")
+    )
+    elements.append(_note(commit.format(commit=event.commit)))
     buttons = [
         {"tag": "button", "text": {"tag": "plain_text", "content": label}, "type": "default", "url": url}
-        for label, url in (("Open the run", links.run), ("Open the pull request", links.change))
+        for label, url in ((t.gettext("Open the run"), links.run), (t.gettext("Open the pull request"), links.change))
         if url
     ]
     if buttons:
@@ -118,7 +162,7 @@ def build(event: Event, links: Links, *, values_allowed: bool, shown: int | None
         "config": {"wide_screen_mode": True},
         "header": {
             "template": COLOURS[event.outcome],
-            "title": {"tag": "plain_text", "content": TITLES[event.outcome]},
+            "title": {"tag": "plain_text", "content": TITLES[event.outcome](t)},
         },
         "elements": elements,
     }
@@ -128,16 +172,17 @@ def size(card: dict[str, Any]) -> int:
     return len(json.dumps(card, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
 
 
-def card(event: Event, links: Links, *, values_allowed: bool, limit: int) -> dict[str, Any]:
-    """The card within `limit` bytes: as many rows as fit (found by halving, then one by one)."""
-    full = build(event, links, values_allowed=values_allowed)
+def card(event: Event, links: Links, *, values_allowed: bool, limit: int, t: Translations) -> dict[str, Any]:
+    """The card in the language of `t` within `limit` bytes: as many rows as fit (found by halving, then one by
+    one)."""
+    full = build(event, links, values_allowed=values_allowed, t=t)
     if size(full) <= limit:
         return full
     lo, hi = 0, len(event.rows) - 1  # lo rows always fit (the card without rows is small)
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if size(build(event, links, values_allowed=values_allowed, shown=mid)) <= limit:
+        if size(build(event, links, values_allowed=values_allowed, t=t, shown=mid)) <= limit:
             lo = mid
         else:
             hi = mid - 1
-    return build(event, links, values_allowed=values_allowed, shown=lo)
+    return build(event, links, values_allowed=values_allowed, t=t, shown=lo)

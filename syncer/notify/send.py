@@ -9,6 +9,7 @@ is one line for `warn`, naming the transport and never the webhook URL, a secret
 from __future__ import annotations
 
 import base64
+import gettext
 import hashlib
 import hmac
 import json
@@ -161,13 +162,14 @@ def deliver(
     base_url: str,
     warn: Warn,
     info: Warn,
+    t: gettext.NullTranslations,
     transport: httpx.BaseTransport | None = None,
     clock: Callable[[], float] = time.time,
 ) -> None:
-    """The event's card, with the CI's links, posted where the settings say (nowhere when the event is not one
-    of `notify.events`)."""
+    """The event's card in the language of `t` (syncer.i18n.translations), with the CI's links, posted where the
+    settings say (nowhere when the event is not one of `notify.events`)."""
     kind = "drift" if event.outcome == "drift" else "apply"
     if kind not in settings.events:  # no transport set: `post` has nothing to do
         return
-    the_card = card(event, ci_links(env), values_allowed=values_allowed, limit=CARD_LIMIT)
+    the_card = card(event, ci_links(env), values_allowed=values_allowed, limit=CARD_LIMIT, t=t)
     post(the_card, settings, env=env, base_url=base_url, warn=warn, info=info, transport=transport, clock=clock)

@@ -40,6 +40,7 @@ def checksum(
     *,
     key: str | None = None,
     targeting: Targeting | None = None,
+    rules: tuple[str, list[list[str]]] | None = None,
 ) -> str:
     """sha256 over the canonical JSON of what the plan does: its format, the state it was made against,
     the target, the thresholds, every change (values as hashes, so redaction changes nothing), the rows
@@ -51,7 +52,10 @@ def checksum(
     a hundred possible values). A plan against no state has no key: its values are the YAML's own.
 
     A targeted plan (`targeting`) has its semesters and globs in the header too, so that it applies only as
-    targeted; an untargeted plan's header has no such key (its checksum is what it was before targeting)."""
+    targeted; an untargeted plan's header has no such key (its checksum is what it was before targeting).
+
+    A plan judged by rules (`rules`: their digest and the places they deny) has them in the header too: a
+    saved plan applies only under the rules that judged it. A root without rules has no such key."""
     h = hashlib.sha256()
     header = {
         "format": fmt,
@@ -67,6 +71,8 @@ def checksum(
     }
     if targeting:
         header["targeting"] = targeting.key()
+    if rules is not None:
+        header["rules"] = {"digest": rules[0], "denied": rules[1]}
     h.update(_dumps(header).encode("utf-8"))
     # One line per change: exactly `_dumps([action, semester, reviewee, metric, field, old hash, new hash,
     # batch])`, spelled out because json.dumps per change is a third of the time of a million-value plan.

@@ -47,6 +47,8 @@ from syncer.plan.model import (
 from syncer.plan.safety import judge
 from syncer.plan.sent import hold_back_rejected
 from syncer.plan.targeting import restrict
+from syncer.rules.judge import Item, rule_findings
+from syncer.rules.model import Finding
 from syncer.state.model import UNRECORDED, State, row_batch
 from syncer.text import plural
 
@@ -130,6 +132,7 @@ def _make_plan(desired: DesiredState, state: State | None, options: PlanOptions)
     changes.sort(key=itemgetter(1))  # by key
     quarantined.sort(key=lambda q: q.row)
 
+    findings = _judged(changes, desired, options)
     keys = list(map(itemgetter(1), changes))  # for the counts and the names, taken once
     summaries = _summaries(changes, keys, quarantined, values, state, closed)
     summaries, breaches = judge(summaries, safety)
@@ -173,6 +176,9 @@ def _make_plan(desired: DesiredState, state: State | None, options: PlanOptions)
         tuple(breaches),
         key=state.meta.plan_key if state is not None else None,
         targeting=targeting,
+        rules=(options.rules.digest, [[f.rule, *f.problem.location.rsplit(":", 2)] for f in findings if f.denies])
+        if options.rules
+        else None,
     )
     return Plan(
         format=PLAN_FORMAT,
@@ -194,7 +200,23 @@ def _make_plan(desired: DesiredState, state: State | None, options: PlanOptions)
         checksum=digest,
         refreshed=None if live is None else Refresh(live.scope, live.reviewees_checked, live.complete),
         targeting=targeted,
+        findings=findings,
+        rules=tuple(r.name for r in options.rules.rules),
     )
+
+
+def _judged(changes: list[Change], desired: DesiredState, options: PlanOptions) -> tuple[Finding, ...]:
+    """The rules' findings on the values the plan creates or updates (old: the value last applied), in the
+    order of their places. A repair puts back a value the rules judged when it was planned: not judged again."""
+    if not options.rules:
+        return ()
+    items: list[Item] = [
+        (c.key, c.old if c.action == "update" else None, c.new, c.source)
+        for c in changes
+        if c.action in ("create", "update") and c.new is not None and c.source is not None
+    ]
+    found = rule_findings(options.rules, desired.catalog, desired.values, items, root=options.root, today=options.today)
+    return tuple(sorted(found, key=lambda f: (f.problem.file, f.problem.line, f.problem.col, f.rule)))
 
 
 def _whole_semester_breaches(

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Literal, NamedTuple
 
 from syncer import __version__
 from syncer.gitinfo import GitInfo
 from syncer.load.settings import Safety
 from syncer.model import Identity, RowKey, Source, ValueKey
+from syncer.rules.load import RuleSet
+from syncer.rules.model import Finding
 from syncer.state.model import BatchInfo, LastApply
 from syncer.text import safe
 
@@ -191,6 +194,8 @@ class PlanOptions:
     percentage_format: str = "40%"  # how a rejected row's sent form is digested
     version: str = __version__
     targeting: Targeting | None = None  # --semester, --path: only that part is compared
+    rules: RuleSet = field(default_factory=RuleSet)  # the root's rules (syncer.rules), judged on the changes
+    today: date | None = None  # the date the rules see (None: today's)
 
 
 class TargetingSummary(NamedTuple):
@@ -234,6 +239,13 @@ class Plan:
     checksum: str
     refreshed: Refresh | None = None  # what was read from Feishu for this plan (None: Feishu was not read)
     targeting: TargetingSummary | None = None  # None: the plan covers every open semester and data file
+    findings: tuple[Finding, ...] = ()  # the rules' findings on the changes (sorted by place)
+    rules: tuple[str, ...] = ()  # the names of the rules that judged the plan
+
+    @property
+    def denied(self) -> bool:
+        """A `deny` rule found a change: apply refuses the plan, --force or not (change the rule instead)."""
+        return any(f.denies for f in self.findings)
 
     @property
     def empty(self) -> bool:
@@ -242,8 +254,9 @@ class Plan:
 
     @property
     def refused(self) -> bool:
-        """The plan passes a safety threshold and --force was not given: apply would refuse it."""
-        return bool(self.breaches) and not self.forced
+        """The plan passes a safety threshold and --force was not given, or a deny rule found a change:
+        apply would refuse it."""
+        return (bool(self.breaches) and not self.forced) or self.denied
 
     def rows_by_semester(self) -> dict[str, tuple[RowKey, ...]]:
         """The rows apply must send, per semester, sorted (forgets send nothing)."""

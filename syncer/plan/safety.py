@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from syncer.errors import RefusedError
 from syncer.load.settings import Safety
 from syncer.plan.model import Plan, SafetyBreach, SemesterSummary
+from syncer.text import plural
 
 
 def judge(summaries: Iterable[SemesterSummary], safety: Safety) -> tuple[list[SemesterSummary], list[SafetyBreach]]:
@@ -57,6 +58,21 @@ def how_to_proceed(plan: Plan) -> str:
 
 
 def check_safety(plan: Plan, *, force: bool) -> None:
-    """Refuse (RefusedError) a plan that passes a safety threshold, unless forced."""
+    """Refuse (RefusedError) a plan that a deny rule found a change in (--force or not: a rule is changed
+    in the reviewed files, never overridden by a flag), or that passes a safety threshold, unless forced."""
+    if plan.denied:
+        raise RefusedError("the plan breaks a rule: " + how_to_comply(plan))
     if plan.breaches and not force:
         raise RefusedError("the plan passes a safety threshold: " + how_to_proceed(plan))
+
+
+def how_to_comply(plan: Plan) -> str:
+    """What a user does about the deny findings of a plan (the rules are named; the values' places listed)."""
+    denied = [f for f in plan.findings if f.denies]
+    names = sorted({f.rule for f in denied})
+    first = denied[0].problem.location if denied else ""
+    return (
+        f"{plural(len(denied), 'value')} denied by {', '.join(names)} "
+        f"(first at {first}). Change the values, or change the rule in the same pull request; --force does not "
+        "override a rule"
+    )

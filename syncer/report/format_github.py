@@ -10,6 +10,7 @@ from syncer.perf import paused_gc
 from syncer.report.renderer import MAX_COMMENT_CHARS, Output, Refreshed, Renderer, Subject
 
 if TYPE_CHECKING:
+    from syncer.i18n import Language
     from syncer.plan.model import Plan
     from syncer.problems import Problem
 
@@ -25,6 +26,7 @@ class GithubFormat(Renderer):
         color: bool = False,
         max_chars: int = MAX_COMMENT_CHARS,
         refreshed: Refreshed | None = None,
+        language: Language = "en",
     ) -> Iterator[Output]:
         from syncer.report.plan_github import render_github
 

@@ -11,6 +11,7 @@ from syncer.perf import paused_gc
 from syncer.report.renderer import MAX_COMMENT_CHARS, Output, Refreshed, Renderer, Subject, refuse
 
 if TYPE_CHECKING:
+    from syncer.i18n import Language
     from syncer.plan.model import Plan
     from syncer.problems import Problem
 
@@ -26,6 +27,7 @@ class MarkdownFormat(Renderer):
         color: bool = False,
         max_chars: int = MAX_COMMENT_CHARS,
         refreshed: Refreshed | None = None,
+        language: Language = "en",
     ) -> Iterator[Output]:
         from syncer.report.plan_markdown import render_markdown
 

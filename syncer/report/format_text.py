@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from syncer.report.renderer import MAX_COMMENT_CHARS, Output, Refreshed, Renderer, Subject
 
 if TYPE_CHECKING:
+    from syncer.i18n import Language
     from syncer.plan.model import Plan
     from syncer.problems import Problem
 
@@ -24,6 +25,7 @@ class TextFormat(Renderer):
         color: bool = False,
         max_chars: int = MAX_COMMENT_CHARS,
         refreshed: Refreshed | None = None,
+        language: Language = "en",
     ) -> Iterator[Output]:
         from syncer.report.plan_text import text_chunks
 

@@ -11,18 +11,22 @@ from __future__ import annotations
 from typing import Literal
 
 from syncer.report.format_github import GithubFormat
+from syncer.report.format_gitlab import GitlabFormat
+from syncer.report.format_html import HtmlFormat
 from syncer.report.format_json import JsonFormat
 from syncer.report.format_markdown import MarkdownFormat
 from syncer.report.format_text import TextFormat
 from syncer.report.renderer import FormatError, Renderer, Subject, refuse
 
 #: The keys of FORMATS, for code that names a format (render_plan, render_problems): tests keep them equal.
-FormatName = Literal["text", "markdown", "json", "github"]
+FormatName = Literal["text", "markdown", "json", "github", "html", "gitlab"]
 FORMATS: dict[FormatName, Renderer] = {
     "text": TextFormat(),
     "markdown": MarkdownFormat(),
     "json": JsonFormat(),
     "github": GithubFormat(),
+    "html": HtmlFormat(),  # a page for --out FILE (syncer plan refuses it on the terminal)
+    "gitlab": GitlabFormat(),
 }
 
 

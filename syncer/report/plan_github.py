@@ -20,6 +20,11 @@ def render_github(plan: Plan, *, redact: bool) -> Annotated:
     if plan.breaches:
         level: Level = "warning" if plan.forced else "error"
         commands.append(annotation(level, how_to_proceed(plan), title="syncer plan: safety threshold"))
+    for f in plan.findings:
+        p = f.problem
+        level = "error" if f.denies else "warning"
+        text = p.text(redact=redact)
+        commands.append(annotation(level, text, title=f"syncer rule: {f.rule}", file=p.file, line=p.line, col=p.col))
     for q in plan.quarantined:
         src = q.source
         commands.append(

@@ -54,6 +54,7 @@ def _document(plan: Plan, *, redact: bool, rows: list[dict[str, Any]]) -> dict[s
             "last_apply": plan.state.last_apply._asdict() if plan.state.last_apply else None,
         },
         "notes": list(plan.notes),
+        **({"rules": _rules(plan, redact=redact)} if plan.rules else {}),
         "counts": plan.counts._asdict(),
         "safety": {
             "max_update_ratio": plan.safety.max_update_ratio,
@@ -195,3 +196,20 @@ def plan_chunks(plan: Plan, *, redact: bool) -> Iterator[str]:
             pieces.clear()
     yield "".join(pieces)
     yield "]" + tail + "\n"
+
+
+def _rules(plan: Plan, *, redact: bool) -> dict[str, Any]:
+    """The rules that judged the plan and their findings (a root without rules has no such key)."""
+    findings = [
+        {
+            "rule": f.rule,
+            "severity": p.severity,
+            "file": p.file,
+            "line": p.line,
+            "col": p.col,
+            "message": p.text(redact=redact),
+        }
+        for f in plan.findings
+        for p in (f.problem,)
+    ]
+    return {"checked": list(plan.rules), "denied": plan.denied, "findings": findings}

@@ -48,6 +48,31 @@ def _md_summary_table(plan: Plan) -> list[str]:
     return rows
 
 
+#: Findings listed in the comment (all are counted; the rest are in `syncer plan`'s output).
+MAX_MD_FINDINGS = 50
+
+
+def _md_rules(plan: Plan, *, redact: bool) -> list[str]:
+    """The rules' section: each finding at its file:line:col with its rule's name, the text escaped."""
+    if not plan.findings:
+        return [f"Rules: {plural(len(plan.rules), 'rule')} checked, no findings.", ""] if plan.rules else []
+    denied = sum(1 for f in plan.findings if f.denies)
+    lines = ["> [!CAUTION]" if denied else "> [!WARNING]"]
+    lines.append(
+        f"> **Rules: {plural(denied, 'value')} denied, {plural(len(plan.findings) - denied, 'warning')}**"
+        + (": apply will refuse this plan." if denied else ".")
+    )
+    for f in plan.findings[:MAX_MD_FINDINGS]:
+        p = f.problem
+        mark = "⛔ deny" if f.denies else "⚠️ warn"
+        lines.append(f"> - {mark} {code(p.location)} **{md(f.rule)}**: {md(p.text(redact=redact))}")
+    if len(plan.findings) > MAX_MD_FINDINGS:
+        lines.append(f"> - … {len(plan.findings) - MAX_MD_FINDINGS} more: run `syncer plan`")
+    if denied:
+        lines.append("> \n> To proceed, change the values, or the rule in this pull request (`--force` does not).")
+    return [*lines, ""]
+
+
 def _md_groups(plan: Plan, *, redact: bool) -> Iterator[tuple[str, int]]:
     """One block per (semester, reviewee): its text and how many changes it shows."""
     for (sem, rev), changes in groups(plan):
@@ -103,6 +128,7 @@ def render_markdown(plan: Plan, *, redact: bool, max_chars: int = MAX_COMMENT_CH
                 "`safety.max_forget_ratio` in syncer.yaml in this pull request."
             )
         head.append("")
+    head += _md_rules(plan, redact=redact)
     if plan.semesters:
         head.extend(_md_summary_table(plan))
         head.append("")

@@ -105,7 +105,7 @@ class _ChangeLines:
         return f"    {self.symbols[action]} {body}{where}"
 
 
-def _summary_lines(plan: Plan, style: _Style) -> list[str]:
+def _summary_lines(plan: Plan, style: _Style, *, redact: bool) -> list[str]:
     lines = []
     for s in plan.semesters:
         if not (
@@ -138,6 +138,12 @@ def _summary_lines(plan: Plan, style: _Style) -> list[str]:
             lines.append(
                 "  To proceed: apply with --force, or raise the threshold in syncer.yaml in the same pull request."
             )
+    if plan.findings:
+        lines.append("")
+        denied = "; apply will refuse this plan (change the values, or the rule in this change)" if plan.denied else ""
+        lines.append(style(f"Rules: {plural(len(plan.findings), 'finding')}{denied}:", "1;31" if plan.denied else "1"))
+        found = (f.problem for f in plan.findings)
+        lines.extend(f"  {p.location}: {p.severity}: {p.text(redact=redact)}" for p in found)
     if plan.notes:
         lines.append("")
         lines.extend(f"Note: {safe(n)}" for n in plan.notes)
@@ -190,7 +196,7 @@ def _text_chunks(plan: Plan, *, redact: bool, color: bool, details: bool) -> Ite
             )
         lines.append(f"  {RETRY_HINT}")
     lines.append("")
-    lines.extend(_summary_lines(plan, style))
+    lines.extend(_summary_lines(plan, style, redact=redact))
     lines.append("")
     lines.append(style(summary_line(plan), "1"))
     yield "\n".join(lines) + "\n"

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 from syncer.report.annotations import Annotated
 
 if TYPE_CHECKING:
+    from syncer.i18n import Language
     from syncer.live.drift import Drift
     from syncer.plan.model import Names, Plan
     from syncer.problems import Problem
@@ -58,9 +59,12 @@ class Renderer(Protocol):
         color: bool = ...,
         max_chars: int = ...,
         refreshed: Refreshed | None = ...,
+        language: Language = ...,
     ) -> Iterator[Output]:
         """The plan, then its drift section when `refreshed`, in pieces to be written in order (a plan of
-        a million values is never one string). `color` is for terminals; `max_chars` for comments."""
+        a million values is never one string). `color` is for terminals; `max_chars` for comments; `language`
+        is the readers' (docs/i18n.md) for a page written for them (html): the others are the command line's
+        output and stay English."""
         ...
 
     def no_plan(self, problems: Sequence[Problem], *, redact: bool) -> Output:

@@ -4,7 +4,9 @@ at its cell, so that a problem names the cell), each edited file read back, and 
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import ChainMap, defaultdict
+from collections.abc import Mapping
+from typing import cast
 
 from syncer.errors import SyncerError
 from syncer.load.data import DataChecker
@@ -12,7 +14,9 @@ from syncer.load.files import display_path
 from syncer.load.settings import Settings
 from syncer.load.yamlnodes import MapNode, Scalar
 from syncer.load.yamlparse import parse
-from syncer.model import Catalog, DesiredValue, RowKey, ValueKey
+from syncer.model import Catalog, DesiredState, DesiredValue, RowKey, Source, ValueKey
+from syncer.rules.judge import Item, rule_findings
+from syncer.rules.load import RuleSet
 from syncer.sheet.index import RootIndex
 from syncer.sheet.log import ProblemLog
 from syncer.sheet.model import METRIC, REVIEWEE, SheetProblem
@@ -148,3 +152,37 @@ def check_root(
         for p in checker.problems
         if p.severity == "error"
     ]
+
+
+def judge_cells(
+    rows: list[SheetRow],
+    values: Mapping[ValueKey, DesiredValue],
+    *,
+    rules: RuleSet,
+    desired: DesiredState,
+    index: RootIndex,
+    root_display: str,
+    log: ProblemLog,
+) -> None:
+    """The company rules (syncer.rules) on the cells the sheet changes, at the cell: `old` is the value the
+    data files hold (None for a new one); a row's other fields are as they will be after the import; a rule's
+    `files` scope is matched against the data file that holds the row (a row the sheet adds has none yet)."""
+    if not rules:
+        return
+    sheet_of = {r.key: r.sheet for r in rows if r.key is not None}
+    merged = ChainMap(cast(dict[ValueKey, DesiredValue], values), desired.values)
+    by_sheet: dict[str | None, list[Item]] = defaultdict(list)
+    for key, dv in values.items():
+        held = desired.values.get(key)
+        if held is not None and held.value == dv.value:
+            continue  # the sheet does not change this cell
+        at = index.rows.get(key.row)
+        file = display_path(root_display, at.file.rel) if at is not None else ""
+        source = Source(file, dv.line, dv.col)  # the cell's row and column
+        by_sheet[sheet_of.get(key.row)].append((key, None if held is None else held.value, dv.value, source))
+    for sheet, items in by_sheet.items():
+        for f in rule_findings(rules, desired.catalog, merged, items, root=root_display):
+            p = f.problem
+            log.problems.append(
+                SheetProblem(log.book, sheet, p.line, p.col, p.severity, p.code, p.message, detail=p.detail)
+            )

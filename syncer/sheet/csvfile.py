@@ -13,7 +13,7 @@ from typing import NamedTuple
 from syncer.errors import SyncerError
 from syncer.fieldtypes import NUMBER
 from syncer.model import Catalog, Source
-from syncer.sheet.model import KEY_COLUMNS, Book, Cell, Table
+from syncer.sheet.model import KEY_COLUMNS, Book, Cell, Table, key_headers
 from syncer.sheet.table import OutTable
 
 BOM = "\ufeff"
@@ -45,9 +45,10 @@ def render_csv(tables: list[OutTable]) -> str:
 
 
 def sheet_columns(catalog: Catalog) -> frozenset[str]:
-    """The names a sheet's header may hold, as a header is matched (case aside): the key columns and every
-    field alias of the catalog."""
-    return frozenset(n.casefold() for n in (*KEY_COLUMNS, *(a for m in catalog.metrics.values() for a in m.fields)))
+    """The names a sheet's header may hold, as a header is matched (case aside): the key columns (in every
+    language an export writes them) and every field alias of the catalog."""
+    fields = (a for m in catalog.metrics.values() for a in m.fields)
+    return frozenset(n.casefold() for n in (*KEY_COLUMNS, *fields)) | key_headers().keys()
 
 
 class Detected(NamedTuple):

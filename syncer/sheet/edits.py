@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from syncer.fieldtypes import field_type
-from syncer.load.files import CATALOG_FILE, SETTINGS_FILE, glob_matches
+from syncer.load.files import NOT_DATA, glob_matches
 from syncer.load.settings import Settings
 from syncer.model import DesiredState, DesiredValue, FieldDef, RowKey, ValueKey
 from syncer.sheet.cells import Read
@@ -246,7 +246,7 @@ class _Decider:
                 None,
                 f"{text!r} is not a path inside the metrics root: write it relative to the root, e.g. teams/sales.yaml",
             )
-        if not rel.endswith((".yaml", ".yml")) or rel in (SETTINGS_FILE, CATALOG_FILE):
+        if not rel.endswith((".yaml", ".yml")) or rel in NOT_DATA:
             return None, f"{rel!r} is not a data file: name a .yaml file other than syncer.yaml and catalog.yaml"
         if any(part.startswith(".") for part in rel.split("/")):
             return None, f"{rel!r} is in a dot-directory, where syncer reads no data files"

@@ -11,21 +11,23 @@ from syncer.fieldtypes import field_type
 from syncer.load.validate import ValidationResult
 from syncer.model import Catalog
 from syncer.sheet.index import Resolver, RootIndex
-from syncer.sheet.model import FILE, KEY_COLUMNS, METRIC, REVIEWEE, SEMESTER
+from syncer.sheet.model import FILE, KEY_COLUMNS, METRIC, REVIEWEE, SEMESTER, key_headers
 from syncer.sheet.protect import admin_fields
 from syncer.sheet.table import ColumnKind, Lists, OutTable
 
 
 def field_columns(catalog: Catalog) -> list[str]:
     """Every field alias of the catalog, in the order metrics first name them. A field alias that is also
-    one of the sheet's own column names cannot be told apart from it, and is refused."""
+    one of the sheet's own column names (in any language, syncer.sheet.model.key_headers) cannot be told apart
+    from it, and is refused."""
     out: list[str] = []
     for m in catalog.metrics.values():
         for alias in m.fields:
-            if alias in KEY_COLUMNS:
+            if alias in key_headers():  # the English names, and their translations
                 raise SyncerError(
                     f"catalog.yaml: metric {m.alias!r} has a field named {alias!r}, which is also a column of "
-                    f"every sheet ({', '.join(KEY_COLUMNS)}); rename the field alias to use sheets"
+                    f"every sheet ({', '.join(KEY_COLUMNS)}, in any language a workbook is written in); rename the "
+                    "field alias to use sheets"
                 )
             if alias not in out:
                 out.append(alias)

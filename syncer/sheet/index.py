@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from syncer.load.catalog import RAW_ID, SEMESTER_ID
-from syncer.load.files import CATALOG_FILE, SETTINGS_FILE, display_path, walk_files
+from syncer.load.files import NOT_DATA, display_path, walk_files
 from syncer.load.validate import ValidationResult
 from syncer.load.yamlnodes import MapNode, Scalar
 from syncer.load.yamlparse import parse
@@ -86,7 +86,7 @@ def index_root(root: Path, root_display: str, result: ValidationResult) -> RootI
     """Every data file of a root that validated (`result.ok`), read again with its text."""
     settings, catalog = result.settings, result.catalog
     resolve = Resolver(catalog, settings.target.user_id_type)
-    paths, _ = walk_files(root, exclude=settings.exclude, skip=frozenset({SETTINGS_FILE, CATALOG_FILE}))
+    paths, _ = walk_files(root, exclude=settings.exclude, skip=NOT_DATA)
     files: dict[str, DataFileInfo] = {}
     rows: dict[RowKey, RowInfo] = {}
     for path in paths:

@@ -3,10 +3,13 @@ format, and problems located at a cell (`FILE!Sheet!C12` in a workbook, `FILE:12
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+import gettext
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from syncer.i18n import LANGUAGES, translations
 from syncer.problems import Problem, Severity
 from syncer.text import safe
 
@@ -14,6 +17,28 @@ from syncer.text import safe
 #: the data file, the reviewee and the metric. Every other column is a field, named by its alias.
 SEMESTER, FILE, REVIEWEE, METRIC = "semester", "file", "reviewee", "metric"
 KEY_COLUMNS = (SEMESTER, FILE, REVIEWEE, METRIC)
+#: A key column's header in the reader's language (syncer.i18n); English writes the names above.
+KEY_HEADERS: dict[str, Callable[[gettext.NullTranslations], str]] = {
+    SEMESTER: lambda t: t.pgettext("column", "semester"),
+    FILE: lambda t: t.pgettext("column", "file"),
+    REVIEWEE: lambda t: t.pgettext("column", "reviewee"),
+    METRIC: lambda t: t.pgettext("column", "metric"),
+}
+
+
+def header_of(column: str, t: gettext.NullTranslations) -> str:
+    """The header an export writes for a column: a key column's name in the reader's language, a field alias
+    as it is."""
+    return KEY_HEADERS[column](t) if column in KEY_HEADERS else column
+
+
+@functools.cache
+def key_headers() -> dict[str, str]:
+    """Every header a key column has in any language syncer writes, casefolded -> the key column: an import
+    reads a workbook exported in any of them."""
+    return {KEY_HEADERS[k](translations(lang)).casefold(): k for lang in LANGUAGES for k in KEY_COLUMNS}
+
+
 #: The hidden sheet that holds the drop-down lists of a workbook (never read as data).
 LISTS_SHEET = "_syncer_lists"
 #: The very hidden sheet of an exported workbook that holds the key of each row it wrote (sheet, row,

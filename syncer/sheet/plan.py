@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from syncer.load.validate import ValidationResult
+from syncer.rules.load import RuleSet
 from syncer.sheet.change import FileChange
-from syncer.sheet.check import check_rows
+from syncer.sheet.check import check_rows, judge_cells
 from syncer.sheet.edits import decide_edits
 from syncer.sheet.index import Resolver, RootIndex
 from syncer.sheet.log import ProblemLog
@@ -66,6 +67,7 @@ def plan_import(
     result: ValidationResult,
     index: RootIndex,
     into: str | None = None,
+    rules: RuleSet | None = None,
 ) -> ImportPlan:
     """The edits a sheet makes to a valid root, or the problems that stop it (nothing is written here)."""
     settings, catalog = result.settings, result.catalog
@@ -89,6 +91,8 @@ def plan_import(
         log=log,
     )
     check_weights(rows, values, catalog=catalog, desired=desired, index=index, log=log)
+    if rules:
+        judge_cells(rows, values, rules=rules, desired=desired, index=index, root_display=root_display, log=log)
     changes: list[FileChange] = []
     if not log.has_errors:
         changes = render_changes(

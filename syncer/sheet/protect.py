@@ -12,6 +12,7 @@ as a new row, and the row it was as one left alone (both counted in the import's
 from __future__ import annotations
 
 import difflib
+import gettext
 from collections import defaultdict
 
 from syncer.model import MetricDef
@@ -19,19 +20,30 @@ from syncer.sheet.log import ProblemLog
 from syncer.sheet.model import METRIC, REVIEWEE, Book
 from syncer.sheet.read import SheetRow
 
+ENGLISH = gettext.NullTranslations()
 
-def closed_reason(semester: str) -> str:
-    return (
-        f"semester {semester!r} is closed (closed: true in catalog.yaml): syncer never applies its values, so an "
+
+def closed_reason(semester: str, t: gettext.NullTranslations = ENGLISH) -> str:
+    """Why a closed semester's cells may not change: the import's refusal (English, as every command-line
+    message), and the note on the workbook's header in the reader's language."""
+    return t.gettext(
+        "semester {semester} is closed (closed: true in catalog.yaml): syncer never applies its values, so an "
         "edit here would be written and then never sent; change values of an open semester"
-    )
+    ).format(semester=repr(semester))
 
 
-def admin_reason(alias: str) -> str:
-    return (
-        f"field {alias!r} is entered by admins in Feishu (input_setting: admin in catalog.yaml), and Feishu refuses "
+def admin_reason(alias: str, t: gettext.NullTranslations = ENGLISH) -> str:
+    """Why a field admins enter may not change (the import's refusal; the header's note in the reader's
+    language)."""
+    return t.gettext(
+        "field {field} is entered by admins in Feishu (input_setting: admin in catalog.yaml), and Feishu refuses "
         "to overwrite it (1580311); ask a Performance admin to change it in Feishu"
-    )
+    ).format(field=repr(alias))
+
+
+def admin_note(alias: str, t: gettext.NullTranslations) -> str:
+    """The note on the header of a column some of whose cells admins enter."""
+    return t.gettext("Protected where greyed: {reason}").format(reason=admin_reason(alias, t))
 
 
 def key_reason(name: str, exported: str) -> str:
@@ -41,11 +53,12 @@ def key_reason(name: str, exported: str) -> str:
     )
 
 
-#: The note on the header of a key column of a workbook.
-KEY_NOTE = (
-    "Protected on exported rows: the file, reviewee and metric say which row of the data files the values belong "
-    "to. To add a reviewee or metric, type a new row below the last one."
-)
+def key_note(t: gettext.NullTranslations) -> str:
+    """The note on the header of a key column of a workbook."""
+    return t.gettext(
+        "Protected on exported rows: the file, reviewee and metric say which row of the data files the values "
+        "belong to. To add a reviewee or metric, type a new row below the last one."
+    )
 
 
 def admin_fields(metric: MetricDef) -> frozenset[str]:

@@ -13,7 +13,18 @@ from syncer.model import Catalog, MetricDef, RowKey
 from syncer.sheet.cells import Read, Unreadable, read_cell
 from syncer.sheet.index import Resolver
 from syncer.sheet.log import ProblemLog
-from syncer.sheet.model import FILE, KEY_COLUMNS, METRIC, REVIEWEE, SEMESTER, Book, Cell, Table, column_letter
+from syncer.sheet.model import (
+    FILE,
+    KEY_COLUMNS,
+    METRIC,
+    REVIEWEE,
+    SEMESTER,
+    Book,
+    Cell,
+    Table,
+    column_letter,
+    key_headers,
+)
 
 IGNORED_PREFIX = "#"  # a column whose header starts with # holds notes of the sheet's own, never read
 
@@ -67,9 +78,10 @@ class _Reader:
         self.fields = {a for m in self.catalog.metrics.values() for a in m.fields}
 
     def header(self, table: Table) -> dict[int, str]:
-        """Row 1: column -> the key column or field alias it names (case aside); unknown, repeated, missing
+        """Row 1: column -> the key column (in any language syncer exports in) or field alias it names (case
+        aside; a field alias first); unknown, repeated, missing
         and unnamed columns are logged, and a column whose header starts with # is left out."""
-        names = {n.casefold(): n for n in (*KEY_COLUMNS, *sorted(self.fields))}
+        names = key_headers() | {n.casefold(): n for n in (*KEY_COLUMNS, *sorted(self.fields))}
         columns: dict[int, str] = {}
         seen: dict[str, int] = {}
         used = {c.col for row in table.rows for c in row if c.value is not None}

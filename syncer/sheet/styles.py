@@ -29,16 +29,18 @@ def illegal(text: str) -> bool:
 def fill_table(
     ws: Any,
     table: OutTable,
+    headers: list[str],
     *,
     notes: dict[int, str],
     locked: Callable[[int], frozenset[int]],
     grey: str,
     ignored: str,
 ) -> None:
-    """The header (`notes`: a note on the header cell of these columns, 1-based) and the cells, in the
-    workbook's font, wrapped and aligned to the top; a value of a number column that reads back exactly as a
-    number cell, every other a text cell (a percentage with its `%`: syncer.sheet.look); columns as wide as
-    their widest line (East Asian wide characters count two), rows as tall as their longest note. The cells
+    """The header (`headers`: the columns' names as the reader reads them; `notes`: a note on the header cell
+    of these columns, 1-based) and the cells, in the workbook's font, wrapped and aligned to the top; a value
+    of a number column that reads back exactly as a number cell, every other a text cell (a percentage with
+    its `%`: syncer.sheet.look); columns as wide as their widest line (East Asian wide characters count two),
+    rows as tall as their longest note. The cells
     of `locked(i)` (0-based columns of the i-th row) are greyed and stay locked, every other is unlocked;
     the columns are unlocked unless the table is closed, and carry the same styles, for the rows typed
     below; Excel's "number stored as text" mark is turned off over `ignored` (a range). Call once the
@@ -69,7 +71,7 @@ def fill_table(
             found = styles[key] = template._style
         return found
 
-    widths = _widths(table)
+    widths = _widths(table, headers)
     for col, width in enumerate(widths, start=1):
         dim = ws.column_dimensions[column_letter(col)]
         dim.width = width
@@ -80,7 +82,7 @@ def fill_table(
             dim.protection = unlocked
     _start_rows(ws, ignored, f"A1:{column_letter(len(table.columns))}{len(table.rows) + 1}")
     header = []
-    for col, name in enumerate(table.columns, start=1):
+    for col, name in enumerate(headers, start=1):
         cell = Cell(ws, row=1, column=col, value=name)
         cell.data_type = "s"
         cell.number_format = "@"
@@ -147,10 +149,10 @@ def take_placed(ws: Any) -> None:
     ws._values_to_row = lambda cells, _row: cells
 
 
-def _widths(table: OutTable) -> list[int]:
+def _widths(table: OutTable, headers: list[str]) -> list[int]:
     """Each column's width (syncer.sheet.look.column_width), the header's name with room for the filter's
     button; a value a workbook cannot hold is refused here, before anything is written."""
-    widest = [[name + "   "] for name in table.columns]  # the filter's button covers the end
+    widest = [[name + "   "] for name in headers]  # the filter's button covers the end
     for row, where in zip(table.rows, table.sources, strict=True):
         for col, text in enumerate(row):
             if text is None:

@@ -19,6 +19,7 @@ Read by syncer.sheet.xlsxread.
 
 from __future__ import annotations
 
+import gettext
 import io
 from collections.abc import Callable
 from typing import Any
@@ -35,8 +36,9 @@ from syncer.sheet.model import (
     REVIEWEE,
     SEMESTER,
     column_letter,
+    header_of,
 )
-from syncer.sheet.protect import KEY_NOTE, admin_reason, closed_reason
+from syncer.sheet.protect import admin_note, closed_reason, key_note
 from syncer.sheet.styles import fill_table, print_setup, take_placed
 from syncer.sheet.table import Lists, OutTable
 
@@ -48,10 +50,17 @@ UNPACKED_RATIO = 8  # a workbook may unpack to this many times max_file_bytes (i
 INLINE_LIST_LIMIT = 255  # characters Excel allows in a list written into the validation itself
 CHECKED_ROWS = 1000  # rows past the data that keep the drop-downs and checks, for new rows
 _BAD_TITLE = frozenset("[]:*?/\\")
-NUMBER_ADVICE = (
-    "A number: digits with an optional minus sign and decimal point (e.g. 1200000 or -3.5); no 1,200 or 1 200."
-)
-PERCENTAGE_ADVICE = "A percentage: e.g. 40% or 40 (the same value), a decimal point, no spaces: no 40 % or 0,4."
+#: What a cell's check says when it refuses a value, per column kind, in the reader's language.
+ADVICE: dict[str, Callable[[gettext.NullTranslations], str]] = {
+    "number": lambda t: t.gettext(
+        "A number: digits with an optional minus sign and decimal point (e.g. 1200000 or -3.5); no 1,200 or 1 200."
+    ),
+    "percentage": lambda t: t.gettext(
+        "A percentage: e.g. 40% or 40 (the same value), a decimal point, no spaces: no 40 % or 0,4."
+    ),
+    "person": lambda t: t.gettext("Not a people alias of catalog.yaml; a raw user ID is fine too."),
+    "metric": lambda t: t.gettext("Not a metric alias of catalog.yaml."),
+}
 GREY = "D9D9D9"  # the fill of the cells that may not change
 _KEYS = (SEMESTER, FILE, REVIEWEE, METRIC)
 
@@ -81,9 +90,11 @@ def sheet_title(alias: str, semester_id: str, taken: set[str]) -> str:
     return title
 
 
-def render_xlsx(tables: list[OutTable], lists: Lists) -> bytes:
+def render_xlsx(tables: list[OutTable], lists: Lists, *, t: gettext.NullTranslations) -> bytes:
     """The workbook's bytes, written in openpyxl's write-only mode: each sheet streamed row by row, nothing
-    of it held as cells (syncer.sheet.styles)."""
+    of it held as cells (syncer.sheet.styles); its headers of key columns, notes, cell checks and legend in
+    the language of `t` (syncer.i18n.translations). Field aliases, sheet names and values are written as
+    they are."""
     openpyxl = load_openpyxl()
     wb = openpyxl.Workbook(write_only=True)
     list_refs = _list_refs(lists)
@@ -95,23 +106,24 @@ def render_xlsx(tables: list[OutTable], lists: Lists) -> bytes:
         ws.freeze_panes = "A2"
         ws.auto_filter.ref = f"A1:{column_letter(len(table.columns))}{len(table.rows) + 1}"
         print_setup(ws)
-        _checks(ws, table, list_refs, last)
-        notes = _protect(ws, table)
+        _checks(ws, table, list_refs, last, t)
+        notes = _protect(ws, table, t)
         ignored = f"A1:{column_letter(len(table.columns))}{last}"
-        fill_table(ws, table, notes=notes, locked=_locked(table), grey=GREY, ignored=ignored)
+        headers = [header_of(c, t) for c in table.columns]
+        fill_table(ws, table, headers, notes=notes, locked=_locked(table), grey=GREY, ignored=ignored)
         rev, met = table.columns.index(REVIEWEE), table.columns.index(METRIC)
         keys += [(ws.title, r, row[rev], row[met]) for r, row in enumerate(table.rows, start=2)]
     _keys_sheet(wb, keys)
     _lists_sheet(wb, lists)  # after the semesters' sheets
     if not tables:
         wb.create_sheet("empty")
-    write_legend(wb, GREY)
+    write_legend(wb, GREY, t)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
 
 
-def _checks(ws: Any, table: OutTable, list_refs: dict[str, str | None], last: int) -> None:
+def _checks(ws: Any, table: OutTable, list_refs: dict[str, str | None], last: int, t: gettext.NullTranslations) -> None:
     """Drop-downs of metrics and people; on number and percentage columns, the import's grammar
     (syncer.sheet.look.check_formula)."""
     from openpyxl.worksheet.datavalidation import DataValidation
@@ -126,27 +138,24 @@ def _checks(ws: Any, table: OutTable, list_refs: dict[str, str | None], last: in
             dv = DataValidation(type="list", formula1=ref, allow_blank=True)
             if kind == "person":  # raw IDs are allowed too: a warning, not a refusal
                 dv.errorStyle = "warning"
-                dv.error = "Not a people alias of catalog.yaml; a raw user ID is fine too."
-            else:
-                dv.error = "Not a metric alias of catalog.yaml."
         elif kind in ("number", "percentage"):
             formula = check_formula(f"{letter}2", kind)
             if formula is None:
                 continue
             dv = DataValidation(type="custom", formula1=formula, allow_blank=True)
-            dv.error = NUMBER_ADVICE if kind == "number" else PERCENTAGE_ADVICE
         if dv is None:
             continue
+        dv.error = ADVICE[kind](t)
         dv.showErrorMessage = True
-        dv.errorTitle = table.columns[col - 1]
+        dv.errorTitle = header_of(table.columns[col - 1], t)
         dv.add(f"{letter}2:{letter}{last}")
         ws.data_validations.append(dv)
 
 
-def _protect(ws: Any, table: OutTable) -> dict[int, str]:
+def _protect(ws: Any, table: OutTable, t: gettext.NullTranslations) -> dict[int, str]:
     """The sheet protected without a password; the notes for the header of what is locked (by column,
-    1-based). Which cells are locked and greyed: _locked; the rest stays open (the columns too, for the
-    rows typed below)."""
+    1-based), in the language of `t`. Which cells are locked and greyed: _locked; the rest stays open (the
+    columns too, for the rows typed below)."""
     from openpyxl.worksheet.protection import SheetProtection
 
     # No password: a guard against slips, not a lock. Allowed: filtering, and sizing rows and columns.
@@ -156,11 +165,11 @@ def _protect(ws: Any, table: OutTable) -> dict[int, str]:
     for col, name in enumerate(table.columns, start=1):
         if table.closed:
             if col == 1:
-                notes[col] = closed_reason(table.semester)
+                notes[col] = closed_reason(table.semester, t)
         elif name in _KEYS:
-            notes[col] = KEY_NOTE
+            notes[col] = key_note(t)
         elif name in admin_cols:
-            notes[col] = "Protected where greyed: " + admin_reason(name)
+            notes[col] = admin_note(name, t)
     return notes
 
 

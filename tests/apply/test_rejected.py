@@ -202,7 +202,7 @@ def _setup_code(world: World, code: int) -> str:
     root = world.root
     sales = root / "teams" / "sales.yaml"
     if code == 1580105:  # a semester ID the tenant does not know
-        _edit(root / "catalog.yaml", '2026-H2: "7293040702907514899"', '2026-H2: "7293040702907514000"')
+        _edit(root / "catalog.yaml", 'id: "7293040702907514899"', 'id: "7293040702907514000"')
         return "*"
     if code == 1580309:  # the closed semester marked open again: its deadline has passed
         _edit(root / "catalog.yaml", "closed: true", "closed: false")

@@ -144,22 +144,33 @@ def one_size(work: Path, reviewees: int, *, rounds: int = 3) -> dict[str, dict[s
 
 
 def git_growth(batches: int) -> None:
+    """The git backend's cost per batch of a first apply: objects added (clone and remote, per 100 batches at
+    the start and at the end: flat is linear), and CPU per batch, with the remote a local path (its work, done
+    by git processes of ours, counted too) and behind `git daemon` on loopback (the client's CPU alone, as
+    against a server)."""
     from tests.bench.gitgrowth import first_apply
 
-    with tempfile.TemporaryDirectory() as tmp:
-        g = first_apply(Path(tmp), batches)
-    tenth = max(1, batches // 10)
-    first, last = g.seconds[:tenth], g.seconds[-tenth:]
-    mib = 1 << 20
+    mib, hundred = 1 << 20, min(100, batches // 2)
     print(f"\ngit backend, a first apply of {batches} batches of 50 rows (4 values a row):")
-    for label, series in (("clone", g.clone_bytes), ("remote", g.remote_bytes)):
-        half = series[batches // 2 - 1]
+    for served in (False, True):
+        with tempfile.TemporaryDirectory() as tmp:
+            g = first_apply(Path(tmp), batches, served=served)
+        if not served:
+            for label, series in (("clone", g.clone_bytes), ("remote", g.remote_bytes)):
+                first = series[hundred - 1]
+                last = series[-1] - series[-hundred - 1]
+                print(
+                    f"  {label:6} objects added: {series[-1] / mib:6.2f} MiB in all; per {hundred} batches "
+                    f"{first / mib:.3f} MiB first, {last / mib:.3f} MiB last (ratio {last / first:.2f}; flat: 1)"
+                )
+        tenth = max(1, batches // 10)
+        cpu_first, cpu_last = sum(g.cpu[:tenth]) / tenth, sum(g.cpu[-tenth:]) / tenth
+        wall = sum(g.seconds) / batches
+        where = "remote behind git daemon (client CPU)" if served else "remote a local path (both sides' CPU)"
         print(
-            f"  {label:6} objects added: {series[-1] / mib:6.2f} MiB in all, {series[-1] / batches / 1024:5.1f} KiB a "
-            f"batch; first half {half / mib:.2f} MiB, second half {(series[-1] - half) / mib:.2f} MiB (linear: equal)"
+            f"  {where}: CPU per batch {sum(g.cpu) / batches * 1000:.1f} ms (first tenth {cpu_first * 1000:.1f}, "
+            f"last tenth {cpu_last * 1000:.1f}), wall {wall * 1000:.0f} ms"
         )
-    a, b = sum(first) / len(first), sum(last) / len(last)
-    print(f"  time per batch: first tenth {a * 1000:.0f} ms, last tenth {b * 1000:.0f} ms (ratio {b / a:.2f})")
 
 
 def main() -> None:

@@ -11,10 +11,14 @@ batch grows with the chain."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import resource
+import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -47,10 +51,62 @@ class Growth:
     clone_bytes: list[int]  # after each batch (objects added since the first lock)
     remote_bytes: list[int]
     seconds: list[float]  # per batch
+    cpu: list[float]  # seconds of CPU per batch, this process and its children (git), the writes alone
 
 
-def first_apply(tmp: Path, batches: int, *, rows: int = 50, fields: int = 4) -> Growth:
-    """Write `batches` batches through a GitStateStore on a clone of a fresh bare remote."""
+def cpu_seconds() -> float:
+    """CPU time of this process and of its children that ended (git commands), user and system."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def daemon(base: Path) -> Iterator[str]:
+    """`git daemon` serving the bare repositories under `base` on loopback (pushes allowed): the URL prefix.
+    The remote's own work (receiving the pack, checking it) then runs in the daemon's processes, not in this
+    process's children, as it would on a server: the CPU measured is the client's alone."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            "git",
+            "daemon",
+            "--reuseaddr",
+            "--export-all",
+            "--enable=receive-pack",
+            f"--base-path={base}",
+            "--listen=127.0.0.1",
+            f"--port={port}",
+            str(base),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.1):
+                break
+            time.sleep(0.05)
+        yield f"git://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def first_apply(tmp: Path, batches: int, *, rows: int = 50, fields: int = 4, served: bool = False) -> Growth:
+    """Write `batches` batches through a GitStateStore on a clone of a fresh bare remote. `served`: the remote
+    behind `git daemon` on loopback (the client's CPU alone), else a path (the remote's work counted too)."""
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(daemon(tmp)) + "/remote.git" if served else None
+        return _first_apply(tmp, batches, rows=rows, fields=fields, url=url)
+
+
+def _first_apply(tmp: Path, batches: int, *, rows: int, fields: int, url: str | None) -> Growth:
     bare = tmp / "remote.git"
     git("init", "-q", "--bare", "-b", "main", str(bare))
     git("config", "gc.auto", "0", cwd=bare)  # measure every object a push adds, before any gc
@@ -63,16 +119,18 @@ def first_apply(tmp: Path, batches: int, *, rows: int = 50, fields: int = 4) -> 
     git("push", "-q", "origin", "main", cwd=seed)
     clone = tmp / "clone"
     git("clone", "-q", str(bare), str(clone))
+    if url is not None:
+        git("remote", "set-url", "origin", url, cwd=clone)
     settings = Settings(state=StateSettings(backend="git"))
     now = [T0]
     store = open_git_store(clone / "metrics", settings, clock=lambda: now[0])
     clone_0, remote_0 = objects_bytes(clone / ".git"), objects_bytes(bare)
-    clone_bytes, remote_bytes, seconds = [], [], []
+    clone_bytes, remote_bytes, seconds, cpu = [], [], [], []
     with store.locked(command="apply"):
         store.create(Identity("open.feishu.cn", "cli_bench", "open_id"))
         for b in range(batches):
             now[0] = T0 + timedelta(seconds=6 * b)
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), cpu_seconds()
             token = f"tok-{b:06d}"
             keys = {
                 RowKey(SEM, f"ou_{b * rows + r:032x}", METRIC): {str(f + 2): f"{b}.{r}.{f}" for f in range(fields)}
@@ -84,7 +142,8 @@ def first_apply(tmp: Path, batches: int, *, rows: int = 50, fields: int = 4) -> 
             store.record_import_request(now[0])
             store.record_batch(BatchRecord(SEM, token, f"74{b:017d}", "c" * 40, "syncer c", now[0], keys))
             seconds.append(time.perf_counter() - start)
+            cpu.append(cpu_seconds() - start_cpu)
             clone_bytes.append(objects_bytes(clone / ".git") - clone_0)
             remote_bytes.append(objects_bytes(bare) - remote_0)
         store.compact()
-    return Growth(batches, clone_bytes, remote_bytes, seconds)
+    return Growth(batches, clone_bytes, remote_bytes, seconds, cpu)

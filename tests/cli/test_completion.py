@@ -35,7 +35,7 @@ def test_each_shell_gets_a_script(shell: str, marker: str) -> None:
 
 @pytest.mark.parametrize(
     ("words", "cword", "expected"),
-    [("syncer f", "1", {"fmt"}), ("syncer validate --format ", "3", {"text", "json", "github"})],
+    [("syncer f", "1", {"fmt"}), ("syncer validate --format ", "3", {"text", "json", "github", "gitlab"})],
 )
 def test_commands_and_choices_complete(words: str, cword: str, expected: set[str]) -> None:
     env = _env(_SYNCER_COMPLETE="bash_complete", COMP_WORDS=words, COMP_CWORD=cword)

@@ -99,7 +99,7 @@ def test_the_hostile_root_is_valid_so_every_command_renders_it(served: tuple[Pat
     assert (served[0] / "teams" / EVIL_FILE).exists()
 
 
-@pytest.mark.parametrize("fmt", ["text", "json", "github"])
+@pytest.mark.parametrize("fmt", ["text", "json", "github", "gitlab"])
 def test_hostile_file_names_and_values_forge_nothing_in_validate(served: tuple[Path, Emulator], fmt: str) -> None:
     evil = served[0] / "teams" / EVIL_FILE
     # an ESC in a value and in a key is refused (bad-character), and quoted escaped in the refusal
@@ -115,7 +115,7 @@ def test_hostile_file_names_and_values_forge_nothing_in_validate(served: tuple[P
         assert any(line.startswith("::error file=") for line in out.splitlines())
 
 
-@pytest.mark.parametrize("fmt", ["text", "json", "github", "markdown"])
+@pytest.mark.parametrize("fmt", ["text", "json", "github", "markdown", "gitlab"])
 def test_hostile_file_names_aliases_and_values_forge_nothing_in_plan(served: tuple[Path, Emulator], fmt: str) -> None:
     code, out = run("plan", "--format", fmt)
     assert code == 0, out

@@ -35,8 +35,8 @@ notify:
 
 
 class World:
-    def __init__(self, root: Path, emu: Emulator, url: str) -> None:
-        self.root, self.emu, self.url = root, emu, url
+    def __init__(self, root: Path, emu: Emulator, url: str, language: str) -> None:
+        self.root, self.emu, self.url, self.language = root, emu, url, language
 
     def cards(self) -> list[Any]:
         return [m.card for m in self.emu.chat_messages()]
@@ -46,11 +46,17 @@ class World:
 
 
 @pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, language: str) -> Iterator[World]:
     root = tmp_path / "metrics"
     copy_example(root)
     settings = root / "syncer.yaml"
-    settings.write_text(settings.read_text().replace("import_per_minute: 10", "import_per_minute: 1000") + NOTIFY)
+    text = settings.read_text().replace("import_per_minute: 10", "import_per_minute: 1000") + NOTIFY
+    if language == "en":
+        monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+        text += "language: en\n"
+    else:
+        monkeypatch.setenv("LC_ALL", "zh_CN.UTF-8")
+    settings.write_text(text)
     emu = Emulator(import_per_minute=1000)
     emu.add_hook(HOOK, SECRET)
     emu.add_chat(CHAT)
@@ -65,7 +71,7 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         monkeypatch.setenv("GITHUB_RUN_ID", "4242")
         monkeypatch.setenv("GITHUB_REF", "refs/pull/17/merge")
         monkeypatch.chdir(tmp_path)
-        yield World(root, emu, server.url)
+        yield World(root, emu, server.url, language)
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -74,6 +80,7 @@ def run(*args: str) -> tuple[int, str]:
 
 
 def assert_golden(name: str, card: Any) -> None:
+    """The card as tests/golden/notify/NAME.json has it (NAME.zh_CN.json: in Chinese)."""
     path = GOLDEN / f"{name}.json"
     text = json.dumps(card, ensure_ascii=False, indent=2) + "\n"
     if UPDATE:
@@ -83,11 +90,19 @@ def assert_golden(name: str, card: Any) -> None:
 
 
 def assert_both_posted(world: World, name: str) -> None:
-    """One card through each transport, the same card, as the golden file has it."""
+    """One card through each transport, the same card, as the golden file of its language has it."""
     assert world.vias() == [("webhook", HOOK), ("app", CHAT)]
     first, second = world.cards()
     assert first == second
-    assert_golden(name, first)
+    assert_golden(name if world.language == "en" else f"{name}.{world.language}", first)
+
+
+@pytest.fixture
+def language(request: pytest.FixtureRequest) -> str:
+    """The readers' language of the world: English unless a test asks for both. The card tests run in both:
+    English set in syncer.yaml over a Chinese locale (the setting wins), and Chinese from the locale alone
+    (`language:` defaults to auto)."""
+    return str(getattr(request, "param", "en"))
 
 
 def assert_quiet(out: str) -> None:
@@ -96,6 +111,7 @@ def assert_quiet(out: str) -> None:
         assert secret not in out
 
 
+@pytest.mark.parametrize("language", ["en", "zh_CN"], indirect=True)
 def test_applied(world: World) -> None:
     code, out = run("apply", "--auto-approve")
     assert code == 0, out
@@ -108,6 +124,7 @@ def test_applied(world: World) -> None:
     assert world.cards() == []  # nothing to do is no news
 
 
+@pytest.mark.parametrize("language", ["en", "zh_CN"], indirect=True)
 def test_rejected_rows_are_listed_with_file_line_and_remedy(world: World) -> None:
     support = world.root / "teams" / "support.yaml"
     support.write_text(
@@ -119,6 +136,7 @@ def test_rejected_rows_are_listed_with_file_line_and_remedy(world: World) -> Non
     assert "mine" not in json.dumps(world.cards())
 
 
+@pytest.mark.parametrize("language", ["en", "zh_CN"], indirect=True)
 def test_stopped_by_max_duration(world: World) -> None:
     settings = world.root / "syncer.yaml"
     settings.write_text(settings.read_text().replace("import_per_minute: 1000", "import_per_minute: 10"))
@@ -127,6 +145,7 @@ def test_stopped_by_max_duration(world: World) -> None:
     assert_both_posted(world, "stopped")
 
 
+@pytest.mark.parametrize("language", ["en", "zh_CN"], indirect=True)
 def test_failed_when_feishu_refuses_every_request(world: World) -> None:
     world.emu.faults.inject("refuse", endpoint="metric_details.import", times=20, code=1580102)
     code, out = run("apply", "--auto-approve")
@@ -134,12 +153,14 @@ def test_failed_when_feishu_refuses_every_request(world: World) -> None:
     assert_both_posted(world, "failed")
 
 
+@pytest.mark.parametrize("language", ["en", "zh_CN"], indirect=True)
 def test_failed_before_a_report_posts_too(world: World) -> None:
     code, out = run("apply")  # no terminal to confirm on, and no --auto-approve
     assert code == 1 and "--auto-approve" in out
     assert_both_posted(world, "refused")
 
 
+@pytest.mark.parametrize("language", ["en", "zh_CN"], indirect=True)
 def test_drift_found_by_plan_refresh(world: World) -> None:
     assert run("apply", "--auto-approve")[0] == 0
     world.emu.chat.messages.clear()

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from syncer.cli.output import GuardedStream
 from syncer.report.annotations import annotation
-from syncer.text import safe
+from syncer.text import inert_document, safe
 
 
 def guarded(*writes: str) -> str:
@@ -106,3 +106,7 @@ def test_the_stream_has_no_byte_level_back_door() -> None:
 def test_safe_makes_every_control_visible_and_leaves_text_alone() -> None:
     assert safe("a\nb\rc\td\x1b[31me\x00f\u2028g\u202eh") == "a\\nb\\rc\\td\\x1b[31me\\x00f\\u2028g\\u202eh"
     assert safe("Zhao Lei 赵磊 50% ok") == "Zhao Lei 赵磊 50% ok"
+
+
+def test_a_document_keeps_its_line_breaks_and_tabs_and_escapes_the_rest() -> None:
+    assert inert_document("<p>\ta\u202eb\x1b\r</p>\n赵磊\n") == "<p>\ta\\u202eb\\x1b\\r</p>\n赵磊\n"

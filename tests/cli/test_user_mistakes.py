@@ -72,7 +72,7 @@ def test_a_base_url_from_the_environment_that_is_not_a_url_is_one_line(
 def test_an_unquoted_integer_past_pythons_conversion_limit_is_located(root: Path) -> None:
     _set(root / "syncer.yaml", r"import_per_minute: \d+", "import_per_minute: " + "9" * 5000)
     refused(*run("validate"), "metrics/syncer.yaml:6:22: error:")
-    _set(root / "catalog.yaml", r'2026-H2: "\d+"', "2026-H2: " + "7" * 5000)
+    _set(root / "catalog.yaml", r'2026-H2: \{id: "\d+"', "2026-H2: {id: " + "7" * 5000)
     refused(*run("state", "show"), "metrics/syncer.yaml:6:22")
 
 

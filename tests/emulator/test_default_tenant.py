@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from syncer.emulator import Tenant
+from syncer.load.files import NOT_DATA
 
 METRICS = Path(__file__).resolve().parents[2] / "metrics"
 
@@ -32,7 +33,7 @@ def catalog() -> dict[str, Any]:
 def data_files() -> list[Path]:
     return sorted(
         p for p in METRICS.rglob("*.y*ml")
-        if p.name not in ("catalog.yaml", "syncer.yaml") and not any(part.startswith(".") for part in p.parts)
+        if p.name not in NOT_DATA and not any(part.startswith(".") for part in p.parts)
     )  # fmt: skip
 
 

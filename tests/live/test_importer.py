@@ -21,6 +21,7 @@ from syncer.feishu.write import WriteClient
 from syncer.gitinfo import NO_GIT
 from syncer.live.importer import ImportConflict, ImportOptions, ImportReport, run_import
 from syncer.live.reader import LiveReader
+from syncer.load.files import NOT_DATA
 from syncer.load.validate import validate_root
 from syncer.load.yamlparse import parse
 from syncer.model import Identity
@@ -124,7 +125,7 @@ def _copy_example(dest: Path, *, data: bool, percentage_format: str = "40%") -> 
     copy_example(dest)
     if not data:
         for path in dest.rglob("*.yaml"):
-            if path.name not in ("catalog.yaml", "syncer.yaml"):
+            if path.name not in NOT_DATA:
                 path.unlink()
     settings_file = dest / "syncer.yaml"
     settings_file.write_text(

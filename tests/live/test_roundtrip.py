@@ -17,6 +17,7 @@ from syncer.cli import cli
 from syncer.edit.fmt import format_root
 from syncer.emulator import Emulator, EmulatorServer, parse_tenant
 from syncer.emulator.tenant import Tenant
+from syncer.load.files import NOT_DATA
 from syncer.load.validate import validate_root
 from tests.example import copy_example
 
@@ -98,7 +99,7 @@ def test_the_example_comes_back_from_the_default_tenant_with_its_own_names(
     run("init", "fresh")
     (tmp_path / "fresh" / "syncer.yaml").write_text(SETTINGS)
     for data in (tmp_path / "fresh").rglob("*.yaml"):
-        if data.name not in ("syncer.yaml", "catalog.yaml"):
+        if data.name not in NOT_DATA:
             data.unlink()  # the scaffold's example values: Feishu's are adopted instead
     out = adopt(tmp_path / "fresh", "2026-H2")
     assert "Imported 215 values" in out and "csat.calibration, which admins enter in Feishu" in out

@@ -13,7 +13,7 @@ from syncer.load.data import DataChecker
 from syncer.load.schema import check, schema_files, schema_url, typed, validator
 from syncer.load.validate import validate_root
 from syncer.load.yamlparse import parse
-from tests.paths import REPO
+from tests.paths import REPO, SCHEMAS
 
 
 @pytest.mark.parametrize("path", schema_files(), ids=lambda p: p.name)
@@ -44,11 +44,11 @@ def test_every_property_has_a_title_and_description(path: Path) -> None:
 
 
 def test_example_files_pass_their_schemas_as_an_editor_reads_them() -> None:
-    for name, rel in [("syncer", "syncer.yaml"), ("catalog", "catalog.yaml")]:
+    for name, rel in [("syncer", "syncer.yaml"), ("catalog", "catalog.yaml"), ("rules", "rules.yaml")]:
         tree = parse((REPO / "metrics" / rel).read_bytes(), rel)
         assert check(name, tree, rel) == []
     for path in (REPO / "metrics").rglob("*.yaml"):
-        if path.name not in ("syncer.yaml", "catalog.yaml"):
+        if path.name not in ("syncer.yaml", "catalog.yaml", "rules.yaml"):
             assert list(validator("data").iter_errors(typed(parse(path.read_bytes(), "x")))) == []
 
 
@@ -93,3 +93,9 @@ def test_hand_written_data_checks_refuse_what_the_schema_refuses(text: str) -> N
     errors = [p for p in checker.problems if p.severity == "error"]
     if schema_errors:
         assert errors, f"schema refuses {text!r} ({schema_errors[0].message}) but the checks accept it"
+
+
+def test_a_rule_is_the_same_in_syncer_yaml_and_rules_yaml() -> None:
+    """The rules may be in either file: one definition, copied (editors read each schema file alone)."""
+    settings = json.loads((SCHEMAS / "syncer.schema.json").read_text())["properties"]["rules"]
+    assert json.loads((SCHEMAS / "rules.schema.json").read_text())["properties"]["rules"] == settings

@@ -41,7 +41,7 @@ MUTANTS: list[Any] = [
 
 
 def _schema_of(path: Path) -> str:
-    if path.name in ("syncer.yaml", "catalog.yaml"):
+    if path.name in ("syncer.yaml", "catalog.yaml", "rules.yaml"):
         return path.stem
     return {"settings": "syncer", "catalog": "catalog"}.get(path.parent.name, "data")
 

@@ -35,3 +35,17 @@ def test_a_url_where_a_variable_name_belongs_is_refused(tmp_path: Path) -> None:
     notify, problems = settings_of(tmp_path, "notify:\n  webhook_env: https://open.feishu.cn/open-apis/bot/v2/hook/x\n")
     assert problems and not notify.enabled
     assert settings_of(tmp_path, "notify:\n  events: [plan]\n")[1]
+
+
+def test_language_is_auto_unless_set_and_only_what_syncer_speaks(tmp_path: Path) -> None:
+    """`language:` picks the readers' language (syncer.i18n.language_from): auto by default, zh-CN or en."""
+    assert load_settings(tmp_path, "m")[0].language == "auto"
+    for text, language, problems in (
+        ("language: zh-CN\n", "zh-CN", 0),
+        ("language: en\n", "en", 0),
+        ("language: zh_CN\n", "auto", 1),  # the setting's spelling is the schema's: zh-CN
+        ("language: fr\n", "auto", 1),
+    ):
+        (tmp_path / "syncer.yaml").write_text(text, encoding="utf-8")
+        s, found = load_settings(tmp_path, "m")
+        assert (s.language, len(found)) == (language, problems), text

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from syncer.i18n import translations
 from syncer.load.settings import NotifySettings
 from syncer.notify.send import deliver, post, sign
 
@@ -141,7 +142,8 @@ def test_deliver_posts_only_the_events_the_settings_ask_for() -> None:
 
     def deliver_to(settings: NotifySettings, event: Event) -> None:
         deliver(event, settings, values_allowed=False, env=ENV, base_url="https://open.feishu.cn",
-                warn=lambda _: None, info=lambda _: None, transport=httpx.MockTransport(handler))  # fmt: skip
+                warn=lambda _: None, info=lambda _: None, t=translations("en"),
+                transport=httpx.MockTransport(handler))  # fmt: skip
 
     failed = failed_event("boom", commit="abc")
     drift = Event(outcome="drift", semesters=(), rows=(), commit="abc")

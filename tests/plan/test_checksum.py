@@ -14,6 +14,7 @@ from syncer.model import ValueKey
 from syncer.plan.checksum import checksum
 from syncer.plan.model import Action, Change, StateRef
 from syncer.report.plan_json import plan_chunks
+from syncer.rules.model import Rule, Scope, rules_digest
 from syncer.state.format import new_plan_key
 from syncer.state.model import State
 from tests.plan.test_diff import DEFAULT_SAFETY, IDENT, REV, SEM, desired, k, plan_of, state_of
@@ -113,3 +114,27 @@ def test_the_checksum_is_the_sha256_of_the_canonical_json_line_by_line(
     got = checksum(2, state, IDENT, DEFAULT_SAFETY, tuple(changes), (), (), key=key)
     assert got == _reference(state, DEFAULT_SAFETY, changes, key)
     assert got != checksum(2, state, IDENT, DEFAULT_SAFETY, tuple(changes[:-1]), (), (), key=key)
+
+
+def test_the_checksum_covers_the_rules_that_judged_the_plan() -> None:
+    """A saved plan applies only under the rules that judged it: another rule, or a deny at another place,
+    is another checksum. A root without rules keeps the checksum it had before rules existed."""
+    base = Rule("r", "new < old", "deny", "m")
+    state = StateRef("s", True, "lin", 3, IDENT, None)
+    changes = (Change("create", ValueKey(SEM, "ou_a", REV, "4"), None, "1", None, None),)
+
+    def digest(rules: tuple[Rule, ...] | None, denied: list[list[str]] | None = None) -> str:
+        judged = None if rules is None else (rules_digest(rules), denied or [])
+        return checksum(2, state, IDENT, DEFAULT_SAFETY, changes, (), (), rules=judged)
+
+    plain = digest(None)
+    assert plain == checksum(2, state, IDENT, DEFAULT_SAFETY, changes, (), ())
+    others = [
+        digest((base,)),
+        digest((dataclasses.replace(base, condition="new <= old"),)),
+        digest((dataclasses.replace(base, severity="warn"),)),
+        digest((dataclasses.replace(base, scope=Scope(fields=("target",))),)),
+        digest((base,), [["r", "a.yaml", "3", "15"]]),
+    ]
+    assert len({plain, *others}) == 6
+    assert digest((dataclasses.replace(base, file="elsewhere.yaml", line=9),)) == others[0]  # where: not what

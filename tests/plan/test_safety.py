@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
+from syncer.errors import RefusedError
 from syncer.load.settings import Safety
-from syncer.plan.model import SafetyBreach, SemesterSummary
-from syncer.plan.safety import how_to_proceed, judge
+from syncer.plan.model import Plan, SafetyBreach, SemesterSummary
+from syncer.plan.safety import check_safety, how_to_proceed, judge
+from syncer.problems import Problem, Severity
+from syncer.rules.model import Finding
 from tests.report.test_plan_render import sample_plan
 
 SAFETY = Safety(max_update_ratio=0.3, max_forget_ratio=0.3, min_existing=10)
@@ -73,3 +78,24 @@ def test_the_advice_names_the_threshold_each_breach_passes() -> None:
     advice = how_to_proceed(plan)
     assert "updates 4 of 12 managed values (33.0%), over safety.max_update_ratio 0.3" in advice
     assert "forgets 5 of 12 managed values (42.0%), over safety.max_forget_ratio 0.4" in advice
+
+
+def _with_findings(*severities: Severity) -> Plan:
+    found = tuple(
+        Finding(f"rule-{i}", Problem("t.yaml", 3 + i, 15, sev, "rule", "m")) for i, sev in enumerate(severities)
+    )
+    return dataclasses.replace(sample_plan(), findings=found, breaches=())
+
+
+def test_a_deny_finding_refuses_the_plan_and_force_does_not_override_it() -> None:
+    plan = _with_findings("warning", "error")
+    assert plan.denied and plan.refused
+    for force in (False, True):
+        with pytest.raises(RefusedError, match=r"1 value denied by rule-1 \(first at t.yaml:4:15\).*--force does not"):
+            check_safety(plan, force=force)
+
+
+def test_warnings_alone_refuse_nothing() -> None:
+    plan = _with_findings("warning")
+    assert not plan.denied
+    check_safety(plan, force=False)

@@ -41,13 +41,13 @@ def _choices(command: str, *group: str) -> list[str]:
 
 
 def test_the_format_names_are_the_registry_keys() -> None:
-    assert list(get_args(FormatName)) == list(FORMATS) == ["text", "markdown", "json", "github"]
+    assert list(get_args(FormatName)) == list(FORMATS) == ["text", "markdown", "json", "github", "html", "gitlab"]
 
 
 def test_what_each_format_renders_today() -> None:
-    assert format_names("plan") == ["text", "markdown", "json", "github"]
-    assert format_names("drift") == ["text", "markdown", "json", "github"]
-    assert format_names("problems") == ["text", "json", "github"]  # validate has no markdown
+    assert format_names("plan") == ["text", "markdown", "json", "github", "html", "gitlab"]
+    assert format_names("drift") == ["text", "markdown", "json", "github", "html"]  # drift is no Code Quality issue
+    assert format_names("problems") == ["text", "json", "github", "gitlab"]  # validate has no markdown
 
 
 @pytest.mark.parametrize("name", list(FORMATS))
@@ -55,14 +55,19 @@ def test_a_format_renders_a_plan_where_it_claims_to(name: FormatName) -> None:
     renderer = FORMATS[name]
     assert "plan" in renderer.renders
     plain = _text(list(renderer_for(name, "plan").plan(sample_plan(), redact=False)))
-    assert plain.endswith("\n") and "drift" not in plain.lower()
+    assert plain.endswith("\n") and "drift" not in plain.lower()  # no drift section unless asked
     assert plain == str(render_plan(sample_plan(), name, redact=False))
 
 
 @pytest.mark.parametrize("name", list(FORMATS))
 def test_a_format_adds_the_drift_section_where_it_claims_to(name: FormatName) -> None:
-    assert "drift" in FORMATS[name].renders
     refreshed = Refreshed(DRIFT, Names(), detailed_exitcode=True)
+    if "drift" not in FORMATS[name].renders:
+        with pytest.raises(FormatError, match=f"the {name} output format does not render drift"):
+            renderer_for(name, "plan", "drift")
+        with pytest.raises(FormatError):
+            list(FORMATS[name].plan(sample_plan(), redact=False, refreshed=refreshed))
+        return
     out = _text(list(renderer_for(name, "plan", "drift").plan(sample_plan(), redact=False, refreshed=refreshed)))
     if name == "json":
         assert json.loads(out)["drift"]["exit_code"] == 0

@@ -4,7 +4,9 @@ spreadsheet program leaves them."""
 from __future__ import annotations
 
 import io
+import os
 import re
+import shutil
 import subprocess
 import zipfile
 from collections.abc import Callable
@@ -13,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pytest
 from click.testing import CliRunner, Result
 
 from syncer.cli import cli
@@ -50,12 +53,33 @@ def with_note(root: Path) -> None:
     )
 
 
-def soffice(src: Path, target: str, outdir: Path, *, infilter: str | None = None) -> Path:
+#: What the tests that look at a workbook through LibreOffice run: soffice converts it, poppler-utils'
+#: pdfinfo, pdftotext and pdftoppm read the PDF it prints.
+LIBREOFFICE_TOOLS = ("soffice", "pdfinfo", "pdftotext", "pdftoppm")
+#: Set to 1 by .ci/run, which installs the tools: a missing one fails those tests instead of skipping them.
+REQUIRE_LIBREOFFICE = "SYNCER_REQUIRE_LIBREOFFICE"
+
+
+def need_libreoffice(*tools: str) -> None:
+    """Skip the calling test (or fixture) where one of `tools` (default LIBREOFFICE_TOOLS) is not on PATH;
+    fail it instead under SYNCER_REQUIRE_LIBREOFFICE=1."""
+    missing = [t for t in tools or LIBREOFFICE_TOOLS if shutil.which(t) is None]
+    if not missing:
+        return
+    why = f"not installed: {', '.join(missing)} (Debian packages libreoffice-calc-nogui, poppler-utils)"
+    if os.environ.get(REQUIRE_LIBREOFFICE) == "1":
+        pytest.fail(f"{REQUIRE_LIBREOFFICE}=1 but {why}", pytrace=False)
+    pytest.skip(why)
+
+
+def soffice(src: Path, target: str, outdir: Path, *, infilter: str | None = None, locale: str | None = None) -> Path:
     """`src` converted by LibreOffice, headless, with a profile of its own (beside `outdir`), to `target`
     (a suffix, with the filter's options after a colon; `infilter` reads `src` so, e.g. a csv file's
-    separator, quote and encoding); the converted file."""
+    separator, quote and encoding), in the `locale` of the environment (e.g. de_DE.UTF-8; default this
+    process's); the converted file."""
     profile = outdir.parent / f"{outdir.name}-profile"
     reading = [f"--infilter={infilter}"] if infilter is not None else []
+    env = {**os.environ, "LC_ALL": locale, "LANG": locale} if locale is not None else None
     subprocess.run(
         [
             *("soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless", *reading),
@@ -64,6 +88,7 @@ def soffice(src: Path, target: str, outdir: Path, *, infilter: str | None = None
         check=True,
         capture_output=True,
         timeout=300,
+        env=env,
     )
     return outdir / f"{src.stem}.{target.split(':')[0]}"
 

@@ -171,3 +171,13 @@ def test_a_refused_csv_file_shows_its_location_once(root: Path, tmp_path: Path) 
         r.output == f"error: {path.as_posix()}:2:16: the file is neither UTF-8 nor GB18030 (byte 0x80): {SAVE_UTF8}\n"
     )
     assert snapshot(root) == before
+
+
+def test_a_header_of_key_columns_in_chinese_alone_is_read(root: Path, tmp_path: Path) -> None:
+    """A csv file whose header names only the key columns, in Chinese (as a Chinese workbook names them),
+    is known by them: its encoding and separator are found, and it imports as nothing to change."""
+    rows = _rows(root, tmp_path / "export.csv")
+    keys = [rows[0].index(c) for c in ("semester", "file", "reviewee", "metric")]
+    chinese = [["周期", "文件", "被评估人", "指标"]] + [[r[i] for i in keys] for r in rows[1:]]
+    out = _import(root, _write(tmp_path / "keys.csv", chinese, "gb18030", ";"))
+    assert "read keys.csv as GB18030, separated by ';'" in out and "nothing to change" in out, out

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import openpyxl
 
-from syncer.sheet.legend import ROWS
+from syncer.i18n import translations
+from syncer.sheet.legend import legend_rows
 from syncer.sheet.model import LEGEND_SHEET
 from syncer.sheet.xlsx import GREY, sheet_title
 from tests.sheet.helpers import export, run
@@ -21,7 +22,7 @@ def test_the_legend_sheet_explains_the_workbook(root: Path, tmp_path: Path) -> N
     assert ws.protection.sheet
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
     said = {ws.cell(row=r, column=1).value: ws.cell(row=r, column=2).value for r in range(2, ws.max_row + 1)}
-    assert list(said) == [what for what, _ in ROWS]
+    assert list(said) == [what for what, _ in legend_rows(translations("en"))]
     assert "closed semester" in said["grey"] and "admins" in said["grey"] and "reviewee" in said["grey"]
     assert "new row below the last one" in said["add a reviewee"]
     assert "1,200" in said["numbers"] and "40%" in said["percentages"]

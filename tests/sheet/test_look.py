@@ -5,7 +5,6 @@ typed text to the import's grammar, and Excel's "number stored as text" mark tur
 from __future__ import annotations
 
 import csv
-import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -30,7 +29,7 @@ from syncer.sheet.look import (
 )
 from syncer.sheet.model import Cell
 from syncer.sheet.table import ColumnKind
-from tests.sheet.helpers import soffice
+from tests.sheet.helpers import need_libreoffice, soffice
 
 
 def test_east_asian_wide_characters_count_two_columns() -> None:
@@ -118,10 +117,10 @@ def _grammar(text: str, kind: str) -> bool:
     return (NUMBER if kind == "number" else PERCENTAGE).match(text) is not None
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
 def test_the_checks_take_exactly_what_the_import_takes_in_libreoffice(tmp_path: Path) -> None:
     """The formulas evaluated by LibreOffice (headless, its own profile): true for exactly the texts the
     import's grammar takes. Excel's evaluation of the same functions cannot be run here."""
+    need_libreoffice("soffice")
     wb = openpyxl.Workbook()
     ws = wb.active
     assert ws is not None

@@ -22,7 +22,7 @@ from syncer.load.settings import Settings, StateSettings
 from syncer.model import Identity, RowKey, ValueKey
 from syncer.state import open_store
 from syncer.state.git import GitStateStore, open_git_store
-from syncer.state.git.cmd import Git, auth_config, config_env, scrub, secrets_of, token_for
+from syncer.state.git.cmd import Git, auth_config, config_env, credential_for, scrub, secrets_of
 from syncer.state.git.remote import parse_push
 from syncer.state.local.store import LocalStateStore
 from syncer.state.migrate import migrate
@@ -193,6 +193,22 @@ def test_every_write_that_matters_is_pushed_and_compaction_squashes(repo: Repo) 
     assert git("show", "syncer-state:log.jsonl", cwd=repo.bare) == ""
     store.unlock()
     assert repo.ref("refs/syncer/lock/syncer-state") is None
+
+
+def test_the_tracking_ref_follows_the_pushes_once_the_lock_is_released(repo: Repo) -> None:
+    """Pushes leave the clone's tracking ref alone (one git process less a write); releasing the lock moves it
+    to the branch's tip, so that the next read finds the tip here and fetches nothing."""
+    clone = repo.clone("a")
+    seed_state(clone)
+    tip = git("rev-parse", "refs/heads/syncer-state", cwd=repo.bare)
+    assert git("rev-parse", "refs/syncer/state/syncer-state", cwd=clone) == tip
+    store = store_of(clone)
+    store.lock()
+    store.open_journal(journal("tok-2"))
+    pushed = git("rev-parse", "refs/heads/syncer-state", cwd=repo.bare)
+    assert pushed != tip and git("rev-parse", "refs/syncer/state/syncer-state", cwd=clone) == tip
+    store.unlock()
+    assert git("rev-parse", "refs/syncer/state/syncer-state", cwd=clone) == pushed
 
 
 def test_a_compaction_with_nothing_written_pushes_nothing(repo: Repo) -> None:
@@ -431,8 +447,27 @@ def test_a_file_syncer_never_writes_is_refused_at_the_top_too(repo: Repo) -> Non
 # --- credentials --------------------------------------------------------------------------------------------
 
 
+def _token_for(url: str, env: dict[str, str]) -> str | None:
+    credential = credential_for(url, env)
+    return None if credential is None else credential[1]
+
+
+def test_gitlabs_job_token_goes_only_to_the_gitlab_server_of_the_job_as_gitlab_ci_token() -> None:
+    env = {"CI_JOB_TOKEN": "job-token-value", "CI_SERVER_URL": "https://gitlab.example.com"}
+    assert credential_for("https://gitlab.example.com/group/m.git", env) == ("gitlab-ci-token", "job-token-value")
+    assert credential_for("https://github.com/acme/m.git", env) is None  # the job token stays on its GitLab
+    assert credential_for("https://gitlab.example.com/m.git", {"CI_JOB_TOKEN": "job-token-value"}) is None
+    project_token = {**env, "SYNCER_GIT_TOKEN": "glpat-project"}  # a project access token comes first
+    assert credential_for("https://gitlab.example.com/m.git", project_token) == ("x-access-token", "glpat-project")
+    header = auth_config("https://gitlab.example.com/m.git", env)[1][1]
+    assert header == "AUTHORIZATION: basic " + base64.b64encode(b"gitlab-ci-token:job-token-value").decode()
+    assert "job-token-value" not in scrub(f"fatal: {header} job-token-value", secrets_of(env))
+    assert header.split()[-1] not in scrub(f"fatal: {header}", secrets_of(env))
+
+
 def test_tokens_go_only_to_their_host_and_only_through_the_environment() -> None:
     env = {"GITHUB_TOKEN": TOKEN}
+    token_for = _token_for
     assert token_for("https://github.com/acme/m.git", env) == TOKEN
     assert token_for("https://gitlab.example/acme/m.git", env) is None  # GITHUB_TOKEN stays on GitHub
     assert token_for("https://ghe.example/acme/m.git", {**env, "GITHUB_SERVER_URL": "https://ghe.example"}) == TOKEN

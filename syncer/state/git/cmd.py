@@ -1,9 +1,11 @@
 """Running `git` for the git state backend: a quiet, non-interactive environment, credentials passed per
 command through the environment, and messages scrubbed of secrets.
 
-Credentials: for an http(s) remote, a token from `SYNCER_GIT_TOKEN` (any host) or `GITHUB_TOKEN` (only the
-host of `GITHUB_SERVER_URL`, github.com by default) is passed as an `http.<scheme>://<host>/.extraheader`
-(`AUTHORIZATION: basic base64(x-access-token:TOKEN)`, as actions/checkout does) through git's
+Credentials: for an http(s) remote, a token from `SYNCER_GIT_TOKEN` (any host), `GITHUB_TOKEN` (only the
+host of `GITHUB_SERVER_URL`, github.com by default) or GitLab's `CI_JOB_TOKEN` (only the host of
+`CI_SERVER_URL`) is passed as an `http.<scheme>://<host>/.extraheader` (`AUTHORIZATION: basic
+base64(USER:TOKEN)`, USER `x-access-token` as actions/checkout does, which GitLab accepts with an access
+token, or `gitlab-ci-token`, the one name GitLab takes with a job token) through git's
 `GIT_CONFIG_COUNT`/`GIT_CONFIG_KEY_n`/`GIT_CONFIG_VALUE_n` variables: never in argv (visible in `ps`), never
 written to `.git/config`, and never in a message (`scrub`). An empty value first resets any header a
 `persist-credentials: true` checkout left in `.git/config`, so that the request carries one Authorization.
@@ -27,6 +29,12 @@ MIN_GIT = (2, 31)
 LOCAL_TIMEOUT = 60.0
 REMOTE_TIMEOUT = 300.0
 DEFAULT_GITHUB = "https://github.com"
+#: The environment variables a token for the remote may come from (credential_for says which goes where).
+TOKEN_VARIABLES = ("SYNCER_GIT_TOKEN", "GITHUB_TOKEN", "CI_JOB_TOKEN")
+#: The user name sent with an access token (GitHub's token, or a GitLab project or personal access token,
+#: with which GitLab takes any user name); GitLab takes a job token only with `gitlab-ci-token`.
+ACCESS_TOKEN_USER = "x-access-token"
+JOB_TOKEN_USER = "gitlab-ci-token"
 
 #: Settings every syncer git command runs with (no background gc or maintenance in a user's clone).
 BASE_CONFIG: tuple[tuple[str, str], ...] = (
@@ -50,16 +58,20 @@ class GitError(StateUnavailable):
 
 
 def _token_forms(token: str) -> list[str]:
-    raw = f"x-access-token:{token}".encode()
-    return [token, base64.b64encode(raw).decode("ascii"), base64.b64encode(token.encode()).decode("ascii")]
+    pairs = [f"{user}:{token}".encode() for user in (ACCESS_TOKEN_USER, JOB_TOKEN_USER)]
+    return [
+        token,
+        *(base64.b64encode(raw).decode("ascii") for raw in pairs),
+        base64.b64encode(token.encode()).decode("ascii"),
+    ]
 
 
 def secrets_of(environ: Mapping[str, str]) -> tuple[str, ...]:
     """Every form of every token the environment holds, longest first (what `scrub` hides)."""
     found: set[str] = set()
-    for name in ("SYNCER_GIT_TOKEN", "GITHUB_TOKEN"):
+    for name in TOKEN_VARIABLES:
         raw = environ.get(name, "")
-        for token in {raw, raw.strip()}:  # token_for sends the stripped form: hide both
+        for token in {raw, raw.strip()}:  # credential_for sends the stripped form: hide both
             if len(token) >= 4:
                 found.update(_token_forms(token))
     return tuple(sorted(found, key=len, reverse=True))
@@ -88,29 +100,34 @@ def _url_prefix(url: str) -> str | None:
     return f"{scheme}://{host}{f':{port}' if port is not None else ''}/"
 
 
-def token_for(url: str, environ: Mapping[str, str]) -> str | None:
-    """The token to send to the remote at `url`: SYNCER_GIT_TOKEN for any http(s) host, GITHUB_TOKEN only
-    for the GitHub server the workflow runs on (GITHUB_SERVER_URL); None for other remotes."""
+def credential_for(url: str, environ: Mapping[str, str]) -> tuple[str, str] | None:
+    """The user name and token to send to the remote at `url`: SYNCER_GIT_TOKEN for any http(s) host, then
+    GITHUB_TOKEN only for the GitHub server the workflow runs on (GITHUB_SERVER_URL), then CI_JOB_TOKEN only
+    for the GitLab server the job runs on (CI_SERVER_URL); None for other remotes."""
     prefix = _url_prefix(url)
     if prefix is None:
         return None
     token = environ.get("SYNCER_GIT_TOKEN", "").strip()
     if token:
-        return token
-    token = environ.get("GITHUB_TOKEN", "").strip()
-    server = _url_prefix(environ.get("GITHUB_SERVER_URL", "").strip() or DEFAULT_GITHUB)
-    if token and server is not None and server == prefix:
-        return token
+        return ACCESS_TOKEN_USER, token
+    for name, server_url, user in (
+        ("GITHUB_TOKEN", environ.get("GITHUB_SERVER_URL", "").strip() or DEFAULT_GITHUB, ACCESS_TOKEN_USER),
+        ("CI_JOB_TOKEN", environ.get("CI_SERVER_URL", "").strip(), JOB_TOKEN_USER),
+    ):
+        token = environ.get(name, "").strip()
+        if token and server_url and _url_prefix(server_url) == prefix:
+            return user, token
     return None
 
 
 def auth_config(url: str, environ: Mapping[str, str]) -> list[tuple[str, str]]:
     """The git config entries that authenticate to the remote at `url` (empty when no token applies)."""
-    token = token_for(url, environ)
+    credential = credential_for(url, environ)
     prefix = _url_prefix(url)
-    if token is None or prefix is None:
+    if credential is None or prefix is None:
         return []
-    basic = base64.b64encode(f"x-access-token:{token}".encode()).decode("ascii")
+    user, token = credential
+    basic = base64.b64encode(f"{user}:{token}".encode()).decode("ascii")
     key = f"http.{prefix}.extraheader"
     return [(key, ""), (key, f"AUTHORIZATION: basic {basic}")]
 

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 
 from syncer.errors import StateError
 from syncer.state.git.cmd import DEFAULT_GITHUB, Git
+from syncer.state.git.objects import ObjectStore
 from syncer.state.git.remote import Remote
-from syncer.state.git.tree import make_commit
 from syncer.state.lock import lease_liveness
 from syncer.state.model import Liveness, LockHolder, LockInfo, format_time
 
@@ -39,6 +39,7 @@ class RefLock:
         lease: float = 900.0,
     ) -> None:
         self.git = git
+        self._objects = ObjectStore(git)
         self.remote = remote
         self.branch = branch
         self.location = location
@@ -190,9 +191,9 @@ class RefLock:
         )
 
     def _commit(self, info: LockInfo) -> str:
-        tree = self.git.text("mktree", "-z", input=b"")
+        tree = self._objects.tree([])
         text = f"syncer lock: {info.command}\n\n{json.dumps(info._asdict(), sort_keys=True)}\n"
-        return make_commit(self.git, tree, None, text, when=self._clock())
+        return self._objects.commit(tree, None, text, when=self._clock())
 
     def _with_run(self, command: str) -> str:
         env = self.git.environ

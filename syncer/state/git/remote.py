@@ -169,7 +169,9 @@ class Remote:
         low = exc.stderr.lower()
         token = (
             "pass a token in GITHUB_TOKEN (in GitHub Actions: `env: GITHUB_TOKEN: ${{ github.token }}`, "
-            "with `permissions: contents: write` to apply) or in SYNCER_GIT_TOKEN"
+            "with `permissions: contents: write` to apply) or in SYNCER_GIT_TOKEN (on GitLab: a project access "
+            "token with the write_repository scope and the Developer role; CI_JOB_TOKEN pushes only where the project "
+            "allows Git pushes with the job token)"
         )
         if any(
             s in low

@@ -291,6 +291,10 @@ class GitStateStore(StoreBase):
                 self._copy.publish("pacing", record=False)
         except StateError as exc:
             problems.append(exc)
+        try:
+            self._copy.track()
+        except StateError as exc:
+            problems.append(exc)
         if self._local is not None:
             with contextlib.suppress(StateError, OSError):
                 self._local.unlock()

@@ -1,21 +1,21 @@
 """The git backend's plumbing: a state as the tree of a commit, and back. Reading refuses anything syncer
-never writes; writing hashes only the files that changed since the last tree."""
+never writes; writing hashes only the files that changed since the last tree, in this process
+(syncer.state.git.objects)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from pathlib import Path
 
 from syncer.errors import StateError
 from syncer.state import format as files
 from syncer.state.git.cmd import Git, GitError
+from syncer.state.git.objects import ObjectStore, tree_bytes
 
 #: The state files a branch may hold (and a migration copies), besides semesters/<semester>.jsonl. The people
 #: cache is optional: states written before it existed, or never resolved, have none.
 STATE_FILES = (files.META, files.BATCHES, files.REJECTIONS, files.JOURNAL, files.LOG, files.PEOPLE)
-AUTHOR = ("syncer", "syncer@noreply.invalid")
 Entry = tuple[str, str, str, str]  # (mode, type, sha, name)
 
 
@@ -45,11 +45,6 @@ def parse_cat_file_batch(out: bytes, shas: Sequence[str]) -> dict[str, bytes]:
         blobs[header[0]] = out[start : start + size]
         pos = start + size + 1
     return blobs
-
-
-def mktree_input(entries: Sequence[tuple[str, str, str, str]]) -> bytes:
-    """`git mktree -z` input for (mode, type, sha, name) entries."""
-    return b"".join(f"{mode} {kind} {sha}\t{name}".encode() + b"\0" for mode, kind, sha, name in entries)
 
 
 def state_entries(git: Git, commit: str, *, location: str) -> list[tuple[str, str]]:
@@ -90,28 +85,12 @@ def write_files(directory: Path, blobs: Mapping[str, bytes]) -> None:
         target.write_bytes(data)
 
 
-def make_commit(git: Git, tree: str, parent: str | None, message: str, *, when: datetime) -> str:
-    """A commit of `tree` on `parent` by syncer (or the identity the environment gives git), at `when`."""
-    env = git.environ
-    stamp = f"@{int(when.timestamp())} +0000"
-    extra = {
-        "GIT_AUTHOR_NAME": env.get("GIT_AUTHOR_NAME") or AUTHOR[0],
-        "GIT_AUTHOR_EMAIL": env.get("GIT_AUTHOR_EMAIL") or AUTHOR[1],
-        "GIT_COMMITTER_NAME": env.get("GIT_COMMITTER_NAME") or AUTHOR[0],
-        "GIT_COMMITTER_EMAIL": env.get("GIT_COMMITTER_EMAIL") or AUTHOR[1],
-        "GIT_AUTHOR_DATE": stamp,
-        "GIT_COMMITTER_DATE": stamp,
-    }
-    args = ["commit-tree", "--no-gpg-sign", tree] + (["-p", parent] if parent else [])
-    return git.text(*args, input=message.encode("utf-8"), extra_env=extra)
-
-
 class TreeWriter:
     """The tree of a working directory of state files: blobs hashed only when a file changed, and trees
     made only when their entries changed."""
 
-    def __init__(self, git: Git) -> None:
-        self.git = git
+    def __init__(self, objects: ObjectStore) -> None:
+        self.objects = objects
         self._hashes: dict[str, tuple[tuple[int, int, int, int], str]] = {}
         self._trees: dict[bytes, str] = {}
         self._leaves: dict[str, tuple[tuple[str, ...], str]] = {}
@@ -148,19 +127,15 @@ class TreeWriter:
             cached = self._hashes.get(str(p))
             if cached is None or cached[0] != key:
                 todo.append(p)
-        if todo:
-            out = self.git.text(
-                "hash-object", "-w", "--no-filters", "--stdin-paths", input="".join(f"{p}\n" for p in todo).encode()
-            )
-            for p, sha in zip(todo, out.split(), strict=True):
-                self._hashes[str(p)] = (keys[str(p)], sha)
+        for p in todo:
+            self._hashes[str(p)] = (keys[str(p)], self.objects.blob(p.read_bytes()))
         return [self._hashes[str(p)][1] for p in paths]
 
     def _tree(self, entries: list[Entry]) -> str:
-        data = mktree_input(entries)
+        data = tree_bytes(entries)
         sha = self._trees.get(data)
         if sha is None:
-            sha = self._trees[data] = self.git.text("mktree", "-z", input=data)
+            sha = self._trees[data] = self.objects.tree(entries)
         return sha
 
     def clear(self) -> None:
@@ -194,4 +169,4 @@ class TreeWriter:
         if segments is not None:
             top.append(("040000", "tree", segments, files.LOG_SEGMENTS))
         top.sort(key=lambda e: e[3])
-        return self.git.text("mktree", "-z", input=mktree_input(top))
+        return self.objects.tree(top)

@@ -18,8 +18,9 @@ from pathlib import Path
 from syncer.errors import StateError
 from syncer.state import format as files
 from syncer.state.git.cmd import Git
+from syncer.state.git.objects import ObjectStore
 from syncer.state.git.remote import Remote, RemoteRefused
-from syncer.state.git.tree import TreeWriter, make_commit, write_files
+from syncer.state.git.tree import TreeWriter, write_files
 from syncer.state.local.store import LocalStateStore
 from syncer.state.lock import LockFile
 
@@ -51,11 +52,13 @@ class WorkingCopy:
         self._faults = faults
         self._sleep = sleep
         self._push_attempts = max(1, push_attempts)
-        self._trees = TreeWriter(git)
+        self._objects = ObjectStore(git)
+        self._trees = TreeWriter(self._objects)
         self._base: str | None = None  # the branch's tip when the lock was taken (squash parent)
         self.tip: str | None = None  # the branch's tip as we last pushed or found it
         self._tip_tree: str | None = None
         self.pending = False  # written locally, not pushed yet (pacing marks)
+        self._tracked = True  # the tracking ref points at `tip` (moved once a session, not at every push)
         self._session: list[str] = []  # what this lock session pushed, for the compaction commit
         self.broken: str | None = None  # why a push failed: no later write of the session goes on
 
@@ -70,7 +73,7 @@ class WorkingCopy:
         self._trees.clear()
         self._base = self.tip = tip
         self._tip_tree = self._git.text("rev-parse", f"{tip}^{{tree}}") if tip else None
-        self._session, self.pending, self.broken = [], False, None
+        self._session, self.pending, self.broken, self._tracked = [], False, None, True
 
     def writer(self, command: str) -> LocalStateStore:
         """The working directory's writer (each log operation a segment file of its own: what is committed after
@@ -105,7 +108,7 @@ class WorkingCopy:
             self.pending = False
             return
         parent = self._base if squash else self.tip
-        commit = make_commit(self._git, tree, parent, f"syncer: {message}", when=self._clock())
+        commit = self._objects.commit(tree, parent, f"syncer: {message}", when=self._clock())
         try:
             self._faults("push")
             self._remote.push_over(
@@ -124,12 +127,19 @@ class WorkingCopy:
         except StateError as exc:
             self.broken = str(exc)
             raise
-        self._git.run("update-ref", self._tracking_ref, commit)
-        self.tip, self._tip_tree, self.pending = commit, tree, False
+        self.tip, self._tip_tree, self.pending, self._tracked = commit, tree, False, False
         if squash:
             self._base = commit
         elif record:
             self._session.append(message)
+
+    def track(self) -> None:
+        """Point the tracking ref at the tip this session pushed last, so that the next read of the branch
+        finds it here without a fetch. Once at the end of a session: a session cut short leaves the ref
+        behind, and the next read moves it (the commits are here already: no fetch)."""
+        if not self._tracked and self.tip is not None:
+            self._git.run("update-ref", self._tracking_ref, self.tip)
+        self._tracked = True
 
     def fold(self, local: LocalStateStore) -> None:
         """Compact the working directory's state (`local`, its writer) and squash this session's commits into

@@ -1,0 +1,109 @@
+"""Rule conditions compiled once per run with CEL (Google's Common Expression Language, through
+`cel-expr-python`, the binding of Google's C++ implementation: the `rules` extra). CEL is not Turing-complete:
+no loops but bounded comprehensions, a recursion limit of 32 and an iteration budget, so a hostile condition
+fails to compile or fails on a value, and never runs away.
+
+The variables are declared with types, so a condition that names an unknown variable or compares a date with
+a number is an error when the rules are loaded, at the rule's line, not a finding on every value."""
+
+from __future__ import annotations
+
+import re
+from types import ModuleType
+from typing import Any, Protocol
+
+#: How to get the CEL library (one line, said when rules exist and it is missing).
+INSTALL_HINT = "pip install 'feishu-syncer[rules]'"
+
+
+class Program(Protocol):
+    """A compiled condition: `holds(variables)` is True, False, or the text of a runtime error."""
+
+    def holds(self, variables: dict[str, object]) -> bool | str: ...
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The variables the condition names (a superset of those it reads)."""
+        ...
+
+
+class CompileError(Exception):
+    """A condition that does not parse or type-check; the message is CEL's, on one line."""
+
+
+class MissingLibrary(Exception):
+    """The rules need the CEL library and it is not installed."""
+
+
+def _cel() -> ModuleType:
+    try:
+        from cel_expr_python import cel
+    except ImportError as exc:  # an optional extra: a repo with rules and no library fails, never passes
+        raise MissingLibrary(f"the rules need the CEL library, which is not installed: {INSTALL_HINT}") from exc
+    module: ModuleType = cel
+    return module
+
+
+#: The variables a condition may use (docs/rules.md), each with its CEL type below.
+VARIABLES = ("new", "old", "field", "row", "metric", "reviewee", "semester", "today", "file")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class Compiler:
+    """The CEL environment, made once: the variables a condition may use, with their types."""
+
+    def __init__(self) -> None:
+        cel = _cel()
+        t = cel.Type
+        text_map = t.Map(t.STRING, t.STRING)
+        types = {"new": t.DYN, "old": t.DYN, "field": text_map, "row": t.Map(t.STRING, t.DYN), "metric": t.STRING}
+        types |= {"reviewee": t.STRING, "semester": t.Map(t.STRING, t.DYN), "today": t.STRING, "file": t.STRING}
+        assert tuple(types) == VARIABLES
+        self._env: Any = cel.NewEnv(variables=types)
+        self._bool = (t.BOOL, t.DYN)
+        self._error = t.ERROR
+
+    def compile(self, condition: str) -> Program:
+        try:
+            expr = self._env.compile(condition)
+        except RuntimeError as exc:
+            raise CompileError(_one_line(str(exc))) from None
+        kind = expr.return_type()
+        if kind not in self._bool:
+            raise CompileError(f"the condition must be true or false; this one gives {kind.name()}")
+        # Only the variables a condition names are handed to it: converting a value for CEL is most of an
+        # evaluation's cost. Every name in the text counts (in a string literal too): never one too few.
+        named = tuple(v for v in VARIABLES if v in set(_NAME.findall(condition)))
+        return _Compiled(expr, self._error, named)
+
+
+class _Compiled:
+    __slots__ = ("_error", "_expr", "_named")
+
+    def __init__(self, expr: Any, error: Any, named: tuple[str, ...]) -> None:
+        self._expr, self._error, self._named = expr, error, named
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self._named
+
+    def holds(self, variables: dict[str, object]) -> bool | str:
+        try:
+            result = self._expr.eval(data={name: variables[name] for name in self._named})
+        except RuntimeError as exc:  # the iteration budget, a value CEL cannot take
+            return _one_line(str(exc))
+        value = result.value()
+        if value is True or value is False:
+            return bool(value)
+        if result.type() == self._error:
+            return _one_line(str(value))
+        return "the condition gave neither true nor false"
+
+
+def _one_line(text: str) -> str:  # CEL's own words: never a value (its errors name types and keys)
+    """CEL's message without its status prefix and caret drawing: its first line, bounded."""
+    first = text.strip().splitlines()[0] if text.strip() else "error"
+    for prefix in ("INVALID_ARGUMENT: ", "NOT_FOUND: ", "UNKNOWN: ", "INTERNAL: ", "CANCELLED: ", "ERROR: "):
+        first = first.removeprefix(prefix)
+    first = first.removesuffix(" [INVALID_ARGUMENT]").removesuffix(" [CANCELLED]").removesuffix(" [INTERNAL]")
+    return first[:200]

@@ -1,0 +1,161 @@
+"""Rules judged on values: the desired values (validate), a plan's changes (with their old values) or a
+sheet's cells. Only the values in a rule's scope are evaluated (semesters, metrics and fields are matched once,
+as sets of IDs; files once per file), each condition once per value; a value a condition fails on (a division
+by zero, a missing field) is a finding of that rule for that value, never a crash and never a pass.
+
+What a condition sees: docs/rules.md. Numbers are CEL doubles (`3.0 * row.target`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date
+
+from syncer.fieldtypes import field_type
+from syncer.load.files import relative_path
+from syncer.model import Catalog, DesiredValue, FieldDef, SemesterDef, Source, ValueKey
+from syncer.problems import DETAIL_SLOT, Problem, Severity
+from syncer.rules.load import RuleSet
+from syncer.rules.model import FINDING_CODE, Finding, Rule
+
+#: One value to judge: its key, the value last applied (None: none), the new value and where it is written.
+Item = tuple[ValueKey, str | None, str, Source]
+
+
+Convert = Callable[[str], object]
+
+
+class _Catalog:
+    """The catalog by ID as conditions see it, made once: each field's facts and how its values convert."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.metrics = {m.id: m.alias for m in catalog.metrics.values()}
+        self.people = {p.id: a for a, p in catalog.people.items() if p.id}
+        self.semesters = {s.id: _semester(s) for s in catalog.semesters.values()}
+        self.fields: dict[tuple[str, str], tuple[Convert, dict[str, str]]] = {}
+        self.rows: dict[str, tuple[tuple[str, str, Convert], ...]] = {}  # metric id -> (alias, field id, convert)
+        for m in catalog.metrics.values():
+            for alias, f in m.fields.items():
+                self.fields[(m.id, f.id)] = (self._convert(f), {"name": alias, "type": f.type, "role": f.role or ""})
+            self.rows[m.id] = tuple((alias, f.id, self._convert(f)) for alias, f in m.fields.items())
+
+    def _convert(self, f: FieldDef) -> Convert:
+        """A value as a condition sees it: a number for a numeric field, a person's alias, else the text."""
+        kind = field_type(f.type)
+        if kind.numeric:
+            return float
+        if kind.person:
+            people = self.people
+            return lambda text: people.get(text, text)
+        return str
+
+
+def _semester(s: SemesterDef) -> dict[str, str]:
+    out = {"name": s.alias, "id": s.id}
+    if s.start:
+        out["start"] = s.start
+    if s.end:
+        out["end"] = s.end
+    return out
+
+
+def rule_findings(
+    rules: RuleSet,
+    catalog: Catalog,
+    values: Mapping[ValueKey, DesiredValue],
+    items: Iterable[Item],
+    *,
+    root: str,
+    today: date | None = None,
+) -> list[Finding]:
+    """The findings of `rules` on `items` (the row of each, its other fields, read from `values`): a `deny`
+    is an error, a `warn` a warning, each at the value's file:line:col and naming its rule.
+
+    A million values with the three example rules: which rules judge a value is looked up once per (semester,
+    metric, field, file); a row's fields are converted once per row, and only for rules that read `row`."""
+    if not rules:
+        return []
+    cat = _Catalog(catalog)
+    scopes = [_in_scope(rule, catalog) for rule in rules.rules]
+    programs, named = rules.programs, [p.names for p in rules.programs]
+    day = (today or date.today()).isoformat()
+    which: dict[tuple[str, str, str, str], tuple[int, ...]] = {}
+    files: dict[str, tuple[bool, ...]] = {}
+    found: list[Finding] = []
+    row_key: tuple[str, str, str] | None = None
+    row: dict[str, object] = {}
+    for key, old, new, source in items:
+        sem, rev, met, fid = key
+        file = source.file
+        judged = which.get((sem, met, fid, file))
+        if judged is None:
+            in_file = files.get(file)
+            if in_file is None:
+                rel = relative_path(root, file)
+                in_file = files[file] = tuple(r.scope.file(rel) for r in rules.rules)
+            judged = which[(sem, met, fid, file)] = tuple(
+                i
+                for i, (sems, pairs) in enumerate(scopes)
+                if in_file[i] and (sems is None or sem in sems) and (met, fid) in pairs
+            )
+        if not judged:
+            continue
+        convert, field = cat.fields[(met, fid)]
+        if (sem, rev, met) != row_key and any("row" in named[i] for i in judged):
+            row_key, row = (sem, rev, met), _row(cat, values, key)
+        variables: dict[str, object] = {
+            "new": convert(new),
+            "old": None if old is None else convert(old),
+            "field": field,
+            "row": row if (sem, rev, met) == row_key else {},
+            "metric": cat.metrics[met],
+            "reviewee": cat.people.get(rev, rev),
+            "semester": cat.semesters.get(sem) or {"name": sem, "id": sem},
+            "today": day,
+            "file": file,
+        }
+        for i in judged:
+            verdict = programs[i].holds(variables)
+            if verdict is not False:
+                found.append(_finding(rules.rules[i], source, None if verdict is True else verdict))
+    return found
+
+
+def _in_scope(rule: Rule, catalog: Catalog) -> tuple[frozenset[str] | None, frozenset[tuple[str, str]]]:
+    """The semester IDs (None: every semester, a raw ID the catalog does not name too) and the (metric ID,
+    field ID) pairs a rule's scope names."""
+    if not rule.scope.semesters:
+        sems = None
+    else:
+        sems = frozenset(s.id for a, s in catalog.semesters.items() if rule.scope.names("semesters", a))
+    pairs = frozenset(
+        (m.id, f.id)
+        for ma, m in catalog.metrics.items()
+        if rule.scope.names("metrics", ma)
+        for fa, f in m.fields.items()
+        if rule.scope.names("fields", fa)
+    )
+    return sems, pairs
+
+
+def _row(cat: _Catalog, values: Mapping[ValueKey, DesiredValue], key: ValueKey) -> dict[str, object]:
+    """The row's values as the YAML holds them, by field alias (a condition reads `row.target`)."""
+    sem, rev, met, _ = key
+    out: dict[str, object] = {}
+    get = values.get
+    for alias, fid, convert in cat.rows[met]:
+        dv = get((sem, rev, met, fid))  # type: ignore[call-overload]  # a ValueKey is this tuple
+        if dv is not None:
+            out[alias] = convert(dv[0])
+    return out
+
+
+def _finding(rule: Rule, source: Source, error: str | None) -> Finding:
+    severity: Severity = "error" if rule.severity == "deny" else "warning"
+    if error is None:
+        message = f"rule {rule.name!r}: {rule.message}"
+    else:  # CEL's words may quote a value: in the detail, left out with --redact-values
+        message = f"rule {rule.name!r} could not be evaluated on this value{DETAIL_SLOT}; fix the rule or the value"
+    detail = f" ({error})" if error else ""
+    return Finding(
+        rule.name, Problem(source.file, source.line, source.col, severity, FINDING_CODE, message, detail=detail)
+    )

@@ -1,0 +1,199 @@
+"""The HTML reports in a real browser (headless Chromium): the plan and the state report of the example
+root, applied to the emulator and then changed in the YAML and behind syncer's back in Feishu, render
+without a console message (the plan page in Chinese too), show the plan's own counts, fetch nothing, and make
+the README's screenshots.
+
+SYNCER_UPDATE_SCREENSHOTS=1 copies the screenshots to docs/img/ (the README shows them)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from syncer.cli import cli
+from syncer.emulator import Emulator, EmulatorServer
+from tests.example import REPO, copy_example
+from tests.html.browser import open_page, screenshot
+
+pytest.importorskip("jinja2")
+pytest.importorskip("pygal")
+
+COUNT = re.compile(r'data-count="(\w+)">(\d+)<')
+
+
+@pytest.fixture
+def applied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, str]]:
+    """The example root, with one person renamed to a Chinese alias, applied to an emulator; then a target
+    and two actuals raised in the YAML, and one value changed in Feishu."""
+    root = tmp_path / "metrics"
+    copy_example(root)
+    for path in [root / "catalog.yaml", *root.glob("*/*.yaml")]:
+        path.write_text(path.read_text(encoding="utf-8").replace("chen.jing", "陈静"), encoding="utf-8")
+    settings = root / "syncer.yaml"
+    settings.write_text(settings.read_text().replace("import_per_minute: 10", "import_per_minute: 1000"))
+    emu = Emulator(import_per_minute=1000)
+    with EmulatorServer(emu) as server:
+        monkeypatch.setenv("FEISHU_BASE_URL", server.url)
+        monkeypatch.setenv("FEISHU_APP_ID", "cli_emulator")
+        monkeypatch.setenv("FEISHU_APP_SECRET", "emulator_secret")
+        monkeypatch.chdir(tmp_path)
+        code, out = run("apply", "--auto-approve")
+        assert code == 0, out
+        sales = root / "teams" / "sales.yaml"
+        text = sales.read_text(encoding="utf-8")
+        text = text.replace("target: 1000000", "target: 1150000", 1).replace("actual: 850000", "actual: 990000", 1)
+        sales.write_text(text.replace("actual: 42\n", "actual: 47\n", 1), encoding="utf-8")
+        _change_in_feishu(server.url)
+        yield root, server.url
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.output
+
+
+def _change_in_feishu(url: str) -> None:
+    """bob's revenue actual set to 1500000 in Feishu by someone else (the YAML holds 1499000)."""
+    with httpx.Client(base_url=url) as http:
+        token = http.post(
+            "/open-apis/auth/v3/tenant_access_token/internal",
+            json={"app_id": "cli_emulator", "app_secret": "emulator_secret"},
+        ).json()["tenant_access_token"]
+        answer = http.post(
+            "/open-apis/performance/v2/metric_details/import",
+            params={"client_token": "by-hand"},
+            headers={"Authorization": f"Bearer {token}"},
+            json={
+                "semester_id": "7293040702907514899",
+                "imported_metrics": [
+                    {
+                        "reviewee_user_id": "ou_0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+                        "metric_id": "7272580325522276372",
+                        "fields": [{"field_id": "5", "field_value": "1500000"}],
+                    }
+                ],
+            },
+        )
+        assert answer.json()["code"] == 0
+
+
+def _counts(dom: str) -> dict[str, int]:
+    return {k: int(v) for k, v in COUNT.findall(dom)}
+
+
+def _keep(png: Path, name: str) -> None:
+    if os.environ.get("SYNCER_UPDATE_SCREENSHOTS") == "1":
+        shutil.copyfile(png, REPO / "docs" / "img" / name)
+
+
+def test_the_plan_page_renders_with_the_plans_counts(applied: tuple[Path, str], tmp_path: Path) -> None:
+    page, plan_json = tmp_path / "plan.html", tmp_path / "plan.json"
+    code, out = run("plan", "--format", "html", "--out", str(page))
+    assert code == 0 and out.startswith(f"wrote {page.as_posix()}: Plan: "), out
+    assert run("plan", "--format", "json", "--out", str(plan_json))[0] == 0
+    counts = json.loads(plan_json.read_text(encoding="utf-8"))["counts"]
+    opened = open_page(page, tmp_path / "profile")
+    assert opened.console == []
+    shown = _counts(opened.dom)
+    assert shown == {k: counts[k] for k in shown} and len(shown) == 8
+    assert counts["values_to_update"] == 3 and counts["values_changed"] == 3
+    assert "陈静" in opened.dom and "1150000" in opened.dom
+    png = tmp_path / "plan.png"
+    assert screenshot(page, tmp_path / "profile", png, height=1500) == []
+    _keep(png, "plan-report.png")
+
+
+def test_the_plan_page_in_chinese_renders_with_the_same_counts(applied: tuple[Path, str], tmp_path: Path) -> None:
+    root, _url = applied
+    settings = root / "syncer.yaml"
+    settings.write_text(settings.read_text(encoding="utf-8") + "language: zh-CN\n", encoding="utf-8")
+    page, plan_json = tmp_path / "plan.html", tmp_path / "plan.json"
+    assert run("plan", "--format", "html", "--out", str(page))[0] == 0
+    assert run("plan", "--format", "json", "--out", str(plan_json))[0] == 0
+    counts = json.loads(plan_json.read_text(encoding="utf-8"))["counts"]
+    opened = open_page(page, tmp_path / "profile")
+    assert opened.console == []
+    shown = _counts(opened.dom)
+    assert shown == {k: counts[k] for k in shown} and len(shown) == 8
+    assert '<html lang="zh-CN">' in opened.dom and "<h1>变更计划</h1>" in opened.dom and "陈静" in opened.dom
+    png = tmp_path / "plan.zh_CN.png"
+    assert screenshot(page, tmp_path / "profile", png, height=1500) == []
+    _keep(png, "plan-report.zh_CN.png")
+
+
+def test_the_state_report_shows_the_state_the_plan_and_the_drift(applied: tuple[Path, str], tmp_path: Path) -> None:
+    page, plan_json = tmp_path / "state.html", tmp_path / "plan.json"
+    code, out = run("report", "--html", "--out", str(page), "--refresh-all")
+    assert code == 0, out
+    assert run("plan", "--format", "json", "--out", str(plan_json))[0] == 0
+    counts = json.loads(plan_json.read_text(encoding="utf-8"))["counts"]
+    opened = open_page(page, tmp_path / "profile")
+    assert opened.console == []
+    shown = _counts(opened.dom)
+    assert shown["values_managed"] == counts["values_managed"] == 215
+    assert shown["values_desired"] == counts["values_desired"]
+    assert shown["values_changed"] == counts["values_changed"] + 1  # + the repair of the value changed in Feishu
+    assert shown["drift_changed"] == 1 and shown["rows_quarantined"] == counts["rows_quarantined"] == 0
+    assert "cli_emulator" not in opened.dom and "emulator_secret" not in opened.dom
+    png = tmp_path / "state.png"
+    assert screenshot(page, tmp_path / "profile", png, height=1700) == []
+    _keep(png, "state-report.png")
+
+
+class _Canary(BaseHTTPRequestHandler):
+    hits: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.hits.append(self.path)
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_the_pages_policy_blocks_every_request(applied: tuple[Path, str], tmp_path: Path) -> None:
+    """A request slipped into the page (an image, a style sheet, a script, a font) reaches nobody: the
+    content security policy blocks it, and the console says so."""
+    page = tmp_path / "plan.html"
+    assert run("plan", "--format", "html", "--out", str(page))[0] == 0
+    html = page.read_text(encoding="utf-8")
+    assert not re.search(r'\b(?:src|href)="(?!data:|#)', html)  # nothing of the page's own points outside
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Canary)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        slipped = (
+            f'<img src="{base}/img"><link rel="stylesheet" href="{base}/css"><script src="{base}/js"></script>'
+            f"<style>@font-face {{ font-family: x; src: url({base}/font); }} body {{ font-family: x; }}</style>"
+        )
+        (tmp_path / "slipped.html").write_text(html.replace("<body>", "<body>" + slipped, 1), encoding="utf-8")
+        opened = open_page(tmp_path / "slipped.html", tmp_path / "profile")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert _Canary.hits == []
+    assert any("Content Security Policy" in line for line in opened.console)
+
+
+def test_without_chromium_the_browser_tests_skip_unless_ci_requires_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.html import browser
+
+    monkeypatch.setattr("tests.html.browser.shutil.which", lambda name: None)
+    monkeypatch.delenv("SYNCER_REQUIRE_CHROMIUM", raising=False)
+    with pytest.raises(pytest.skip.Exception):
+        browser.chromium()
+    monkeypatch.setenv("SYNCER_REQUIRE_CHROMIUM", "1")
+    with pytest.raises(pytest.fail.Exception, match="SYNCER_REQUIRE_CHROMIUM=1 but there is no chromium"):
+        browser.chromium()
