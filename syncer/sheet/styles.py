@@ -80,7 +80,7 @@ def fill_table(
         dim.font = plain
         if not table.closed:
             dim.protection = unlocked
-    _start_rows(ws, ignored, f"A1:{column_letter(len(table.columns))}{len(table.rows) + 1}")
+    start_rows(ws, dimension=f"A1:{column_letter(len(table.columns))}{len(table.rows) + 1}", ignored=ignored)
     header = []
     for col, name in enumerate(headers, start=1):
         cell = Cell(ws, row=1, column=col, value=name)
@@ -92,6 +92,16 @@ def fill_table(
             cell.comment = Comment(notes[col], "syncer", width=320, height=120)
         header.append(cell)
     ws.append(header)
+    ids: dict[tuple[int, bool, bool, bool], str] = {}
+
+    def style_id(col: int, wide: bool, number: bool, is_grey: bool) -> str:
+        key = (col, wide, number, is_grey)
+        found = ids.get(key)
+        if found is None:
+            found = ids[key] = f' s="{ws.parent._cell_styles.add(style(*key))}"'
+        return found
+
+    letters = [column_letter(col) for col in range(1, len(table.columns) + 1)]
     for i, row in enumerate(table.rows):
         r = i + 2
         height = row_height([(t, widths[c]) for c, t in enumerate(row) if t is not None])
@@ -100,30 +110,50 @@ def fill_table(
         grey_columns = locked(i)
         cells = []
         for col, text in enumerate(row):
+            ref = f"{letters[col]}{r}"
             is_grey = col in grey_columns
             if text is None:
-                cells.append(Cell(ws, row=r, column=col + 1, style_array=style(col, False, False, is_grey)))
+                cells.append(f'<c r="{ref}"{style_id(col, False, False, is_grey)} t="n" />')
                 continue
             kind = table.kinds[col]
             number = number_cell(text, kind)
-            if number is None:
-                at = style(col, has_wide(text), False, is_grey)
-                cell = Cell(ws, row=r, column=col + 1, value=shown(text, kind), style_array=at)
-                cell.data_type = "s"  # never a formula, a number or a date
+            if number is None:  # never a formula, a number or a date
+                cells.append(text_cell(ref, style_id(col, has_wide(text), False, is_grey), shown(text, kind)))
             else:
-                at = style(col, has_wide(text), True, is_grey)
-                cell = Cell(ws, row=r, column=col + 1, value=number, style_array=at)
-            cells.append(cell)
-        ws.append(cells)
+                cells.append(number_cell_xml(ref, style_id(col, has_wide(text), True, is_grey), number))
+        ws.append(RawRow(("".join(cells),)))
 
 
-def _start_rows(ws: Any, ignored: str, dimension: str) -> None:
+class RawRow(tuple[str]):
+    """A row of a write-only sheet started by start_rows, given as the XML of its cells (text_cell,
+    number_cell_xml): written as it is, which is what openpyxl would write for the same cells, without its
+    cell objects and XML tree per cell (most of an export's time at a million values)."""
+
+
+def text_cell(ref: str, style: str, text: str) -> str:
+    """A text cell at `ref` (`style`: its ` s="N"` attribute, or empty), as openpyxl writes it."""
+    if not text:
+        return f'<c r="{ref}"{style} t="inlineStr" />'
+    stripped = text.strip()
+    space = ' xml:space="preserve"' if stripped and stripped != text else ""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{escaped}</t></is></c>'
+
+
+def number_cell_xml(ref: str, style: str, number: float) -> str:
+    """A number cell at `ref`, as openpyxl writes it."""
+    return f'<c r="{ref}"{style} t="n"><v>{number:.16g}</v></c>'
+
+
+def start_rows(ws: Any, *, dimension: str, ignored: str | None = None) -> None:
     """Start the write-only sheet's stream (what comes before its rows, the widths included) with a writer
-    that also writes the sheet's `ignoredErrors` over `ignored`, which openpyxl has no setting for: IDs and
-    texts that look like numbers are text on purpose. It goes where the schema orders it: after the page
-    breaks, before the drawings (the notes' legacyDrawing) and table parts. And the sheet's `dimension`
-    (the range its cells fill), which write-only mode leaves out: without it a reader in read-only mode
-    (openpyxl's, the import's) parses the whole sheet once more to look for it."""
+    that takes rows appended as cells already placed (their row and column set, none None; openpyxl would
+    try each as a value first, and format an exception for each) or as RawRow. It writes the sheet's
+    `dimension` (the range its cells fill), which write-only mode leaves out: without it a reader in
+    read-only mode (openpyxl's, the import's) parses the whole sheet once more to look for it. And, given
+    `ignored`, the sheet's `ignoredErrors` over that range, which openpyxl has no setting for: IDs and texts
+    that look like numbers are text on purpose. It goes where the schema orders it: after the page breaks,
+    before the drawings (the notes' legacyDrawing) and table parts."""
     from openpyxl.worksheet._writer import WorksheetWriter
     from openpyxl.xml.functions import Element, SubElement
 
@@ -133,19 +163,20 @@ def _start_rows(ws: Any, ignored: str, dimension: str) -> None:
 
         def write_breaks(self) -> None:
             super().write_breaks()
-            mark = Element("ignoredErrors")
-            SubElement(mark, "ignoredError", sqref=ignored, numberStoredAsText="1")
-            self.xf.send(mark)
+            if ignored is not None:
+                mark = Element("ignoredErrors")
+                SubElement(mark, "ignoredError", sqref=ignored, numberStoredAsText="1")
+                self.xf.send(mark)
+
+        def write_row(self, xf: Any, row: Any, row_idx: int) -> None:
+            if type(row) is not RawRow:
+                super().write_row(xf, row, row_idx)
+                return
+            attrs = {"r": f"{row_idx}", **dict(self.ws.row_dimensions.get(row_idx, {}))}
+            xf._file("<row" + "".join(f' {k}="{v}"' for k, v in attrs.items()) + ">" + row[0] + "</row>")
 
     ws._writer = Writer(ws)  # what WriteOnlyWorksheet._get_writer does on the first row, with this writer
     ws._writer.write_top()
-    take_placed(ws)
-
-
-def take_placed(ws: Any) -> None:
-    """Have a write-only sheet take the rows appended as cells already placed (their row and column set,
-    none None): openpyxl would try each as a value first, and format an exception for each (seconds at a
-    million cells)."""
     ws._values_to_row = lambda cells, _row: cells
 
 

@@ -39,7 +39,7 @@ from syncer.sheet.model import (
     header_of,
 )
 from syncer.sheet.protect import admin_note, closed_reason, key_note
-from syncer.sheet.styles import fill_table, print_setup, take_placed
+from syncer.sheet.styles import RawRow, fill_table, number_cell_xml, print_setup, start_rows, text_cell
 from syncer.sheet.table import Lists, OutTable
 
 MISSING = (
@@ -197,20 +197,15 @@ def _keys_sheet(wb: Any, keys: list[tuple[str, int, str | None, str | None]]) ->
     """The key of every row written (sheet, row, reviewee, metric), on a very hidden sheet."""
     if not keys:
         return
-    from openpyxl.cell.cell import Cell
-
     ws = wb.create_sheet(KEYS_SHEET)
     ws.sheet_state = "veryHidden"
-    take_placed(ws)
+    start_rows(ws, dimension=f"A1:D{len(keys)}")
     for r, (sheet, row, reviewee, metric) in enumerate(keys, start=1):
-        cells = [Cell(ws, row=r, column=1, value=sheet), Cell(ws, row=r, column=2, value=row)]
-        for col, text in ((3, reviewee), (4, metric)):
+        cells = [text_cell(f"A{r}", "", sheet), number_cell_xml(f"B{r}", "", row)]
+        for letter, text in (("C", reviewee), ("D", metric)):
             if text is not None:
-                cells.append(Cell(ws, row=r, column=col, value=text))
-        for cell in cells:
-            if cell.data_type == "f":  # a text that starts with =: text all the same
-                cell.data_type = "s"
-        ws.append(cells)
+                cells.append(text_cell(f"{letter}{r}", "", text))
+        ws.append(RawRow(("".join(cells),)))
 
 
 def _text(ws: Any, text: str | None) -> Any:
