@@ -74,7 +74,7 @@ def sheet_export(
     kind = default_format(out, fmt)
     if not out.parent.is_dir():
         raise SyncerError(f"--out {out.as_posix()}: the directory {out.parent.as_posix()} does not exist")
-    result = load_root(StateOpener(root, None), redact=redact)
+    result = load_root(StateOpener(root, None), redact=redact, keep_parsed=True)
     index = index_root(root, root_display(root), result)
     tables = export_tables(
         index, result, semester=semester, path_glob=path_glob, redact=redact, with_semester_column=kind == "csv"
@@ -139,7 +139,7 @@ def sheet_import(file: Path, root: Path, into: Path | None, dry_run: bool, redac
         raise SyncerError(f"{shown_file}: syncer reads .xlsx workbooks and .csv files; save the sheet as one")
     if not file.is_file():
         raise SyncerError(f"{shown_file}: no such file")
-    result = load_root(StateOpener(root, None), redact=redact)
+    result = load_root(StateOpener(root, None), redact=redact, keep_parsed=True)
     shown = root_display(root)
     rules = _rules(result, shown, redact=redact)
     into_rel = None
