@@ -69,6 +69,8 @@ _.fitToHeight
 _.pageSetUpPr
 _.print_title_rows
 _.gridLines
+_._values_to_row  # sheet/styles.py: a write-only sheet takes the cells appended as placed (no value lookup)
+_.write_dimensions  # sheet/styles.py: the writer of an exported sheet writes its <dimension> (write-only mode does not)
 
 # state/postgres/schema.py: schema_sql(), the DDL a DBA runs by hand (docs/state.md, "The postgres backend").
 _.schema_sql

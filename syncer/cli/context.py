@@ -142,8 +142,9 @@ def is_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true") or os.environ.get("GITHUB_ACTIONS") == "true"
 
 
-def load_root(opener: StateOpener, *, redact: bool) -> ValidationResult:
-    """Validate the root (the people cache of its state included); print the problems; refuse when invalid."""
+def load_root(opener: StateOpener, *, redact: bool, keep_parsed: bool = False) -> ValidationResult:
+    """Validate the root (the people cache of its state included); print the problems; refuse when invalid.
+    `keep_parsed`: validate_root's, for a command that reads the data files again."""
     from syncer.cli.options import problems_format, root_display
     from syncer.cli.output import emit
     from syncer.errors import RefusedError
@@ -151,7 +152,7 @@ def load_root(opener: StateOpener, *, redact: bool) -> ValidationResult:
     from syncer.report.problems import counts_line, render_problems
 
     shown = root_display(opener.root)
-    result = validate_root(opener.root, root_display=shown, people=opener.people)
+    result = validate_root(opener.root, root_display=shown, people=opener.people, keep_parsed=keep_parsed)
     if result.problems:
         emit(render_problems(result.problems, problems_format(), redact=redact), err=True)
     if not result.ok:

@@ -74,7 +74,7 @@ def sheet_export(
     kind = default_format(out, fmt)
     if not out.parent.is_dir():
         raise SyncerError(f"--out {out.as_posix()}: the directory {out.parent.as_posix()} does not exist")
-    result = load_root(StateOpener(root, None), redact=redact)
+    result = load_root(StateOpener(root, None), redact=redact, keep_parsed=True)
     index = index_root(root, root_display(root), result)
     tables = export_tables(
         index, result, semester=semester, path_glob=path_glob, redact=redact, with_semester_column=kind == "csv"
@@ -126,6 +126,7 @@ def sheet_import(file: Path, root: Path, into: Path | None, dry_run: bool, redac
     the header shows; what was found is printed (docs/csv.md).
     """
     from syncer.errors import RefusedError, SyncerError
+    from syncer.perf import paused_gc
     from syncer.report.diff import redact_diff
     from syncer.report.problems import render_text
     from syncer.sheet.index import index_root
@@ -139,7 +140,7 @@ def sheet_import(file: Path, root: Path, into: Path | None, dry_run: bool, redac
         raise SyncerError(f"{shown_file}: syncer reads .xlsx workbooks and .csv files; save the sheet as one")
     if not file.is_file():
         raise SyncerError(f"{shown_file}: no such file")
-    result = load_root(StateOpener(root, None), redact=redact)
+    result = load_root(StateOpener(root, None), redact=redact, keep_parsed=True)
     shown = root_display(root)
     rules = _rules(result, shown, redact=redact)
     into_rel = None
@@ -151,17 +152,18 @@ def sheet_import(file: Path, root: Path, into: Path | None, dry_run: bool, redac
     size = file.stat().st_size
     if size > result.settings.max_file_bytes:
         raise SyncerError(f"{shown_file} is {size:,} bytes, more than max_file_bytes of syncer.yaml")
-    if suffix == ".csv":
-        from syncer.sheet.csvfile import read_csv, sheet_columns
+    with paused_gc():  # a workbook of a million values is millions of small acyclic objects
+        if suffix == ".csv":
+            from syncer.sheet.csvfile import read_csv, sheet_columns
 
-        book, detected = read_csv(file.read_bytes(), shown_file, columns=sheet_columns(result.catalog))
-        say(detected.note(shown_file), err=True)
-    else:
-        from syncer.sheet.xlsx import read_xlsx
+            book, detected = read_csv(file.read_bytes(), shown_file, columns=sheet_columns(result.catalog))
+            say(detected.note(shown_file), err=True)
+        else:
+            from syncer.sheet.xlsxread import read_xlsx
 
-        book = read_xlsx(file.read_bytes(), shown_file, max_bytes=result.settings.max_file_bytes)
-    index = index_root(root, shown, result)
-    plan = plan_import(book, root=root, root_display=shown, result=result, index=index, into=into_rel, rules=rules)
+            book = read_xlsx(file.read_bytes(), shown_file, max_bytes=result.settings.max_file_bytes)
+        index = index_root(root, shown, result)
+        plan = plan_import(book, root=root, root_display=shown, result=result, index=index, into=into_rel, rules=rules)
     order: dict[str | None, int] = {t.name: i for i, t in enumerate(book.tables)}
     problems = sort_sheet_problems(list(plan.problems), order)
     if problems:

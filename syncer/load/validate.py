@@ -3,8 +3,8 @@ across files. Offline: the people cache is handed in, never fetched from a backe
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from syncer.errors import StateError, StateUnavailable
@@ -15,6 +15,7 @@ from syncer.load.data import DataChecker, FileResult
 from syncer.load.files import CATALOG_FILE, NOT_DATA, display_path, walk_files
 from syncer.load.people import PeopleCache, PeopleSource, email_check, email_people, read_cache
 from syncer.load.settings import Settings, load_settings
+from syncer.load.yamlnodes import Node
 from syncer.load.yamlparse import load_tree, parse_tree
 from syncer.load.yamlread import read_tree_bytes, symlink_problem
 from syncer.model import Catalog, DesiredState, PersonDef
@@ -37,6 +38,8 @@ class ValidationResult:
     closed_value_count: int = 0
     cached_files: int = 0  # data files whose checked contents came from the check cache
     cache_trouble: str | None = None  # why the check cache could not be written (a warning; the result is whole)
+    #: With keep_parsed: each data file parsed, by path: its bytes as parsed (UTF-8, no BOM) and its tree.
+    parsed: Mapping[Path, tuple[bytes, Node]] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Problem]:
@@ -57,6 +60,7 @@ def validate_root(
     root_display: str | None = None,
     people: PeopleSourceFactory | None = None,
     cache_dir: Path | None = None,
+    keep_parsed: bool = False,
 ) -> ValidationResult:
     """Load and check everything below `root`, offline. Never raises for a user mistake: problems are
     returned; `desired` is built only when there are no errors.
@@ -66,9 +70,12 @@ def validate_root(
     it, they are reported as unresolved. The catalog of the result carries the IDs found.
 
     With `cache_dir` (syncer.load.cache), each data file's checked contents are kept there and reused while
-    the file and everything its meaning depends on stay the same; the result is the same either way."""
+    the file and everything its meaning depends on stay the same; the result is the same either way.
+
+    With `keep_parsed`, the result keeps each data file's bytes and tree as parsed (`parsed`; not a file the
+    check cache answered for), for a caller that reads the files again (the sheet commands' index)."""
     with paused_gc():
-        return _validate_root(root, root_display, people, cache_dir)
+        return _validate_root(root, root_display, people, cache_dir, {} if keep_parsed else None)
 
 
 class _PeopleLookup:
@@ -122,7 +129,11 @@ def _unreachable(source: PeopleSource | None, exc: Exception) -> str:
 
 
 def _validate_root(
-    root: Path, root_display: str | None, people: PeopleSourceFactory | None, cache_dir: Path | None
+    root: Path,
+    root_display: str | None,
+    people: PeopleSourceFactory | None,
+    cache_dir: Path | None,
+    parsed: dict[Path, tuple[bytes, Node]] | None,
 ) -> ValidationResult:
     shown = root_display if root_display is not None else root.as_posix()
     if not root.is_dir():
@@ -173,7 +184,7 @@ def _validate_root(
         display = display_path(shown, path.relative_to(root).as_posix())
         files.append(display)
         if catalog_ok:
-            checker.merge(_checked(checker, checks, path, display, settings.max_file_bytes))
+            checker.merge(_checked(checker, checks, path, display, settings.max_file_bytes, parsed))
         else:  # the data cannot be checked without a catalog: only whether each file loads
             checker.problems += load_tree(path, display, max_bytes=settings.max_file_bytes)[1]
     if catalog_ok:
@@ -201,10 +212,18 @@ def _validate_root(
         closed_value_count=closed_count,
         cached_files=checks.hits if checks is not None else 0,
         cache_trouble=checks.trouble if checks is not None else None,
+        parsed=parsed if parsed is not None else {},
     )
 
 
-def _checked(checker: DataChecker, cache: CheckCache | None, path: Path, display: str, max_bytes: int) -> FileResult:
+def _checked(
+    checker: DataChecker,
+    cache: CheckCache | None,
+    path: Path,
+    display: str,
+    max_bytes: int,
+    parsed: dict[Path, tuple[bytes, Node]] | None,
+) -> FileResult:
     """One data file, checked on its own: from the cache when its bytes and context are known, else loaded
     and checked (and kept). A file that does not load is its load problem and is not checked further."""
     data = read_tree_bytes(path, display, max_bytes=max_bytes)
@@ -219,6 +238,8 @@ def _checked(checker: DataChecker, cache: CheckCache | None, path: Path, display
     tree, problems = parse_tree(data, display)
     if problems and tree is None:  # it did not parse (an empty file is no tree and no problem)
         return FileResult(display, problems=problems)
+    if parsed is not None and tree is not None:
+        parsed[path] = (data, tree)
     result = checker.check_one(tree, display)
     result.problems[:0] = problems
     if cache is not None:

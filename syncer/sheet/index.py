@@ -83,7 +83,8 @@ class Resolver:
 
 
 def index_root(root: Path, root_display: str, result: ValidationResult) -> RootIndex:
-    """Every data file of a root that validated (`result.ok`), read again with its text."""
+    """Every data file of a root that validated (`result.ok`), read again with its text; its tree the one
+    validation parsed when it kept it (validate_root's keep_parsed) for the same bytes, else parsed again."""
     settings, catalog = result.settings, result.catalog
     resolve = Resolver(catalog, settings.target.user_id_type)
     paths, _ = walk_files(root, exclude=settings.exclude, skip=NOT_DATA)
@@ -95,7 +96,8 @@ def index_root(root: Path, root_display: str, result: ValidationResult) -> RootI
         raw = path.read_bytes()  # once: the root was just validated, sizes and links included
         data = check_utf8(raw, display)
         text = data.decode("utf-8")
-        tree = parse(text, display)
+        kept = result.parsed.get(path)
+        tree = kept[1] if kept is not None and kept[0] == data else parse(text, display)
         assert isinstance(tree, MapNode), "a valid data file is a mapping"
         sem, rev = tree.get("semester"), tree.get("reviewees")
         assert isinstance(sem, Scalar) and sem.text is not None and isinstance(rev, MapNode)

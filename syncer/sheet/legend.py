@@ -77,8 +77,9 @@ WIDTHS = (22, 90)
 
 
 def write_legend(wb: Any, grey: str, t: gettext.NullTranslations) -> None:
-    """The legend sheet in the reader's language, protected without a password, printed as the semesters'
-    sheets are, after every other sheet."""
+    """The legend sheet of a write-only workbook in the reader's language, protected without a password,
+    printed as the semesters' sheets are, after every other sheet."""
+    from openpyxl.cell.cell import Cell
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.worksheet.protection import SheetProtection
 
@@ -86,17 +87,20 @@ def write_legend(wb: Any, grey: str, t: gettext.NullTranslations) -> None:
     font, bold = Font(name=FONT, size=FONT_SIZE, family=2), Font(name=FONT, size=FONT_SIZE, family=2, bold=True)
     wrap = Alignment(wrap_text=True, vertical="top")
     ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = WIDTHS
-    title = ws.cell(
-        row=1, column=1, value=t.gettext("How to read and edit this workbook (written by syncer sheet export)")
+    ws.protection = SheetProtection(sheet=True, formatColumns=False, formatRows=False)
+    print_setup(ws)
+    title = Cell(
+        ws, row=1, column=1, value=t.gettext("How to read and edit this workbook (written by syncer sheet export)")
     )
     title.font = bold
+    ws.append([title])
     for r, (what, meaning) in enumerate(legend_rows(t), start=2):
-        a, b = ws.cell(row=r, column=1, value=what), ws.cell(row=r, column=2, value=meaning)
+        a, b = Cell(ws, row=1, column=1, value=what), Cell(ws, row=1, column=1, value=meaning)
         a.font, b.font = bold, font
         a.alignment = b.alignment = wrap
+        if r == 2:
+            a.fill = PatternFill("solid", fgColor=grey)
         lines = line_count(meaning, WIDTHS[1])
         if lines > 1:
             ws.row_dimensions[r].height = lines * LINE_POINTS
-    ws["A2"].fill = PatternFill("solid", fgColor=grey)
-    ws.protection = SheetProtection(sheet=True, formatColumns=False, formatRows=False)
-    print_setup(ws)
+        ws.append([a, b])

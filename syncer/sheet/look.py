@@ -7,8 +7,8 @@ metrics, or another sans-serif), and a cell holding East Asian wide characters i
 which Windows and Office for Mac ship; where a program lacks it, it substitutes a CJK font of the system
 (LibreOffice on Linux: e.g. Noto Sans CJK). docs/workbook.md has the facts behind each choice.
 
-The ignoredErrors element that turns off Excel's "number stored as text" mark is written into the saved
-sheet's XML (ignore_text_numbers): openpyxl does not write it.
+The ignoredErrors element that turns off Excel's "number stored as text" mark has no setting in openpyxl:
+syncer.sheet.styles writes it into the sheet's XML as the sheet is written.
 
 A number becomes a number cell only when the workbook gives it back as the same text: its canonical
 decimal, at most 11 characters long (the General format shows it whole; a double holds 15 significant
@@ -19,10 +19,7 @@ that drops it), while the text survives any copy. Everything else stays a text c
 
 from __future__ import annotations
 
-import io
-import re
 import unicodedata
-import zipfile
 from decimal import Decimal
 
 from syncer.fieldtypes import NUMBER
@@ -46,11 +43,13 @@ def wide(ch: str) -> bool:
 
 def display_width(line: str) -> int:
     """Columns `line` takes: East Asian wide and full-width characters count two."""
+    if line.isascii():  # none is wide: the common case, without a lookup per character
+        return len(line)
     return sum(2 if wide(ch) else 1 for ch in line)
 
 
 def has_wide(text: str) -> bool:
-    return any(wide(ch) for ch in text)
+    return not text.isascii() and any(wide(ch) for ch in text)
 
 
 def column_width(texts: list[str]) -> int:
@@ -127,32 +126,3 @@ def check_formula(ref: str, kind: ColumnKind) -> str | None:
         f'OR(ISNUMBER({ref}),AND(TEXT(VALUE({z}),{shape})={z},LEFT(SUBSTITUTE({ref},"-",""))<>".",RIGHT({end})<>"."))'
     )
     return formula if len(formula) <= FORMULA_LIMIT else None
-
-
-_AFTER_IGNORED = re.compile(
-    r"<(?:smartTags|drawing|legacyDrawing|legacyDrawingHF|drawingHF|picture|oleObjects|controls|"
-    r"webPublishItems|tableParts|extLst)[\s>/]|</worksheet>"
-)
-
-
-def ignore_text_numbers(data: bytes, ranges: dict[int, str]) -> bytes:
-    """The workbook `data` with Excel's "number stored as text" mark turned off over `ranges` (the number of
-    a worksheet's part, xl/worksheets/sheetN.xml, to its range): IDs and texts that look like numbers are
-    text on purpose. openpyxl does not write the sheet's `ignoredErrors`; it goes where the schema orders
-    it, before the sheet's drawings and table parts, after everything else openpyxl writes."""
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for item in src.infolist():
-            part = src.read(item.filename)
-            m = re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", item.filename)
-            if m is not None and int(m.group(1)) in ranges:
-                xml = part.decode("utf-8")
-                tail = xml.index("<sheetData")
-                at = _AFTER_IGNORED.search(xml, tail)
-                assert at is not None  # every worksheet ends with </worksheet>
-                rng = ranges[int(m.group(1))]
-                mark = f'<ignoredErrors><ignoredError sqref="{rng}" numberStoredAsText="1"/></ignoredErrors>'
-                part = (xml[: at.start()] + mark + xml[at.start() :]).encode("utf-8")
-            dst.writestr(item, part)
-    return out.getvalue()

@@ -25,6 +25,7 @@ FLOOR = """
 import json, resource, sys, time
 from pathlib import Path
 import yaml
+from syncer.load.files import NOT_DATA
 files = sorted(p for p in Path(sys.argv[1]).rglob("*.yaml") if p.name not in NOT_DATA)
 t = time.perf_counter()
 n = 0
@@ -40,7 +41,6 @@ VALIDATE = """
 import json, resource, sys, time
 from click.testing import CliRunner
 from syncer.cli import cli
-from syncer.load.files import NOT_DATA
 t = time.perf_counter()
 res = CliRunner().invoke(cli, ["validate", "--root", sys.argv[1]])
 dt = time.perf_counter() - t

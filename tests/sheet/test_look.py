@@ -5,8 +5,6 @@ typed text to the import's grammar, and Excel's "number stored as text" mark tur
 from __future__ import annotations
 
 import csv
-import io
-import zipfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,7 +22,6 @@ from syncer.sheet.look import (
     check_formula,
     column_width,
     display_width,
-    ignore_text_numbers,
     line_count,
     number_cell,
     row_height,
@@ -139,22 +136,3 @@ def test_the_checks_take_exactly_what_the_import_takes_in_libreoffice(tmp_path: 
     for text, number, percentage in rows:
         assert (number == "TRUE") == _grammar(text, "number"), text
         assert (percentage == "TRUE") == _grammar(text, "percentage"), text
-
-
-def test_the_number_stored_as_text_mark_is_turned_off_where_the_schema_puts_it() -> None:
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws["A1"] = "0012"
-    ws.cell(row=1, column=1).comment = openpyxl.comments.Comment("note", "syncer")  # a legacyDrawing follows
-    wb.create_sheet("other")["A1"] = "7"
-    out = io.BytesIO()
-    wb.save(out)
-    patched = ignore_text_numbers(out.getvalue(), {1: "A1:C10"})
-    with zipfile.ZipFile(io.BytesIO(patched)) as z:
-        first = z.read("xl/worksheets/sheet1.xml").decode()
-        second = z.read("xl/worksheets/sheet2.xml").decode()
-    mark = '<ignoredErrors><ignoredError sqref="A1:C10" numberStoredAsText="1"/></ignoredErrors>'
-    assert mark in first and first.index(mark) < first.index("<legacyDrawing")
-    assert "ignoredErrors" not in second
-    assert openpyxl.load_workbook(io.BytesIO(patched))["Sheet"]["A1"].value == "0012"  # still a workbook

@@ -5,16 +5,22 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
+from xml.etree import ElementTree
 
 import openpyxl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from syncer.sheet.look import check_formula
 from syncer.sheet.model import column_letter
+from syncer.sheet.styles import illegal, number_cell_xml, text_cell
 from syncer.sheet.table import ColumnKind
 from syncer.sheet.xlsx import CHECKED_ROWS
 from tests.example import copy_example
 from tests.sheet.helpers import cells_of, export, run, with_note
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 
 def test_the_workbook_renders_right(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -60,7 +66,12 @@ def test_the_workbook_renders_right(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     with zipfile.ZipFile(book) as z:
         xml = z.read("xl/worksheets/sheet1.xml").decode()
     every = f"A1:{column_letter(ws.max_column)}{ws.max_row + CHECKED_ROWS}"  # the rows typed below too
-    assert f'<ignoredError sqref="{every}" numberStoredAsText="1"/>' in xml
+    tags = [el.tag.rpartition("}")[2] for el in ElementTree.fromstring(xml)]
+    ignored = ElementTree.fromstring(xml).find(f"{{{MAIN}}}ignoredErrors/{{{MAIN}}}ignoredError")
+    assert ignored is not None and ignored.attrib == {"sqref": every, "numberStoredAsText": "1"}
+    assert tags.index("ignoredErrors") < tags.index("legacyDrawing")  # where the schema orders it: Excel checks
+    dimension = ElementTree.fromstring(xml).find(f"{{{MAIN}}}dimension")  # else a read-only reader parses twice
+    assert dimension is not None and dimension.attrib == {"ref": f"A1:{column_letter(ws.max_column)}{ws.max_row}"}
     r = run("sheet", "import", str(book), "--root", str(root))
     assert r.exit_code == 0 and "nothing to change" in r.output, r.output
 
@@ -85,3 +96,36 @@ def test_a_percentage_written_without_its_sign_imports_unchanged(
     r = run("sheet", "import", str(book), "--root", str(root))
     assert r.exit_code == 0 and "nothing to change" in r.output, r.output
     assert path.read_bytes() == edited
+
+
+def _openpyxl_writes(value: str | int | float, *, style: bool) -> str:
+    """The XML openpyxl's own writer gives a cell of a write-only sheet holding `value` (text as text)."""
+    import io
+
+    from et_xmlfile import xmlfile  # type: ignore[import-untyped]
+    from openpyxl.cell._writer import etree_write_cell
+    from openpyxl.cell.cell import Cell
+    from openpyxl.styles import Font
+
+    ws = openpyxl.Workbook(write_only=True).create_sheet("s")
+    cell = Cell(ws, row=7, column=3, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    if style:
+        cell.font = Font(name="Calibri", size=11, family=2)
+    out = io.BytesIO()
+    with xmlfile(out) as xf, xf.element("row"):
+        etree_write_cell(xf, ws, cell, cell.has_style)
+    return out.getvalue().decode()
+
+
+@given(st.text(st.characters(codec="utf-8"), max_size=12).filter(lambda t: not illegal(t)))
+def test_a_text_cell_is_written_as_openpyxl_writes_it(text: str) -> None:
+    """Escaped, whitespace kept where it matters, empty as an empty cell, a formula's `=` as text."""
+    assert f"<row>{text_cell('C7', '', text)}</row>" == _openpyxl_writes(text, style=False)
+
+
+@pytest.mark.parametrize("number", [0, 7, -3, 1200000, 99999999999, 0.5, -3.25, 12345.678])
+def test_a_number_cell_is_written_as_openpyxl_writes_it(number: float) -> None:
+    written = number_cell_xml("C7", ' s="1"', number)  # the first style after the default one
+    assert f"<row>{written}</row>" == _openpyxl_writes(number, style=True)
