@@ -63,18 +63,26 @@ def _keep(png: Path, name: str) -> None:
         shutil.copyfile(png, REPO / "docs" / "img" / name)
 
 
-def test_the_plan_page_renders_with_the_plans_counts(applied: tuple[Path, str], tmp_path: Path) -> None:
+def _plan_page(tmp_path: Path) -> tuple[Path, str, dict[str, int], str]:
+    """The plan written as tmp_path/plan.html and opened: the page, what `plan` said, the plan's counts (from
+    its JSON) and the page's DOM, which logged no console message and shows the plan's own counts."""
     page, plan_json = tmp_path / "plan.html", tmp_path / "plan.json"
     code, out = run("plan", "--format", "html", "--out", str(page))
-    assert code == 0 and out.startswith(f"wrote {page.as_posix()}: Plan: "), out
+    assert code == 0, out
     assert run("plan", "--format", "json", "--out", str(plan_json))[0] == 0
-    counts = json.loads(plan_json.read_text(encoding="utf-8"))["counts"]
+    counts: dict[str, int] = json.loads(plan_json.read_text(encoding="utf-8"))["counts"]
     opened = open_page(page, tmp_path / "profile")
     assert opened.console == []
     shown = _counts(opened.dom)
     assert shown == {k: counts[k] for k in shown} and len(shown) == 8
+    return page, out, counts, opened.dom
+
+
+def test_the_plan_page_renders_with_the_plans_counts(applied: tuple[Path, str], tmp_path: Path) -> None:
+    page, out, counts, dom = _plan_page(tmp_path)
+    assert out.startswith(f"wrote {page.as_posix()}: Plan: "), out
     assert counts["values_to_update"] == 3 and counts["values_changed"] == 3
-    assert "陈静" in opened.dom and "1150000" in opened.dom
+    assert "陈静" in dom and "1150000" in dom
     png = tmp_path / "plan.png"
     assert screenshot(page, tmp_path / "profile", png, height=1500) == []
     _keep(png, "plan-report.png")
@@ -84,15 +92,8 @@ def test_the_plan_page_in_chinese_renders_with_the_same_counts(applied: tuple[Pa
     root, _url = applied
     settings = root / "syncer.yaml"
     settings.write_text(settings.read_text(encoding="utf-8") + "language: zh-CN\n", encoding="utf-8")
-    page, plan_json = tmp_path / "plan.html", tmp_path / "plan.json"
-    assert run("plan", "--format", "html", "--out", str(page))[0] == 0
-    assert run("plan", "--format", "json", "--out", str(plan_json))[0] == 0
-    counts = json.loads(plan_json.read_text(encoding="utf-8"))["counts"]
-    opened = open_page(page, tmp_path / "profile")
-    assert opened.console == []
-    shown = _counts(opened.dom)
-    assert shown == {k: counts[k] for k in shown} and len(shown) == 8
-    assert '<html lang="zh-CN">' in opened.dom and "<h1>变更计划</h1>" in opened.dom and "陈静" in opened.dom
+    page, _out, _plan_counts, dom = _plan_page(tmp_path)
+    assert '<html lang="zh-CN">' in dom and "<h1>变更计划</h1>" in dom and "陈静" in dom
     png = tmp_path / "plan.zh_CN.png"
     assert screenshot(page, tmp_path / "profile", png, height=1500) == []
     _keep(png, "plan-report.zh_CN.png")
