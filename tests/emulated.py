@@ -11,15 +11,18 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
-import pytest
 
 from syncer.emulator import Emulator, EmulatorServer, EmulatorTransport, ManualClock, Tenant
 from syncer.emulator.tenant import Activity
 from syncer.feishu.auth import Credentials
 from syncer.feishu.write import WriteClient
 from tests.example import copy_example, fast_imports
+
+if TYPE_CHECKING:  # the benchmarks import this module without pytest
+    import pytest
 
 EMULATOR_CREDENTIALS = Credentials("cli_emulator", "emulator_secret")
 
