@@ -24,15 +24,15 @@ import pytest
 from click.testing import CliRunner
 
 from syncer.cli import cli
-from syncer.emulator import Emulator, EmulatorServer, Tenant, load_tenant
+from syncer.emulator import Emulator, Tenant, load_tenant
 from syncer.load.validate import validate_root
 from syncer.model import UserIdType
+from tests.emulated import import_by_hand, served_example
 from tests.example import copy_example_as
 
 H2 = "7293040702907514899"
 ALICE = "ou_3245842393d09e9428ad4655da6e30b3"
 BOB = "ou_0a1b2c3d4e5f60718293a4b5c6d7e8f9"
-REVENUE = "7272580325522276372"
 TYPES: list[UserIdType] = ["open_id", "union_id", "user_id", "people_admin_id"]
 READINGS = ["documented", "typed_key"]
 Key = tuple[str, str, str, str]
@@ -81,15 +81,8 @@ def served(
     uid: UserIdType = request.param
     tenant = load_tenant().with_switches(user_object=reading)
     root = copy_example_as(tmp_path / "metrics", uid, tenant=tenant)
-    settings = root / "syncer.yaml"
-    settings.write_text(settings.read_text().replace("import_per_minute: 10", "import_per_minute: 1000"))
-    emu = Emulator(tenant, import_per_minute=1000)
-    with EmulatorServer(emu) as server:
-        monkeypatch.setenv("FEISHU_BASE_URL", server.url)
-        monkeypatch.setenv("FEISHU_APP_ID", "cli_emulator")
-        monkeypatch.setenv("FEISHU_APP_SECRET", "emulator_secret")
-        monkeypatch.chdir(tmp_path)
-        yield Served(root, tenant, emu, server.url, uid)
+    with served_example(tmp_path, monkeypatch, root=root, emulator=Emulator(tenant, import_per_minute=1000)) as s:
+        yield Served(s.root, tenant, s.emu, s.url, uid)
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -157,23 +150,8 @@ def test_validate_plan_apply_refresh_preflight_and_a_lost_answer(served: Served)
 def test_drift_names_the_value_changed_in_feishu_by_its_reviewee(served: Served) -> None:
     s = served
     apply()
-    with httpx.Client(base_url=s.url) as client:  # someone changes alice's revenue target in Feishu
-        token = client.post(
-            "/open-apis/auth/v3/tenant_access_token/internal",
-            json={"app_id": "cli_emulator", "app_secret": "emulator_secret"},
-        ).json()["tenant_access_token"]
-        answer = client.post(
-            "/open-apis/performance/v2/metric_details/import",
-            params={"client_token": "by-hand", "user_id_type": "open_id"},
-            headers={"Authorization": f"Bearer {token}"},
-            json={
-                "semester_id": H2,
-                "imported_metrics": [
-                    {"reviewee_user_id": ALICE, "metric_id": REVENUE, "fields": [{"field_id": "4", "field_value": "7"}]}
-                ],
-            },
-        ).json()
-    assert answer["code"] == 0, answer
+    # someone changes alice's revenue target in Feishu
+    import_by_hand(s.url, ALICE, field_id="4", value="7", params={"user_id_type": "open_id"})
     code, out = run("plan", "--refresh-all", "--detailed-exitcode")
     assert code == 2 and "Drift: 1 value changed" in out and f"alice ({s.as_uid(ALICE)})" in out, out
 

@@ -14,23 +14,14 @@ import pytest
 from click.testing import CliRunner
 
 from syncer.cli import cli
-from syncer.emulator import Emulator, EmulatorServer
-from tests.example import copy_example
+from syncer.emulator import Emulator
+from tests.emulated import served_example
 
 
 @pytest.fixture
 def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Emulator]]:
-    root = tmp_path / "metrics"
-    copy_example(root)
-    settings = root / "syncer.yaml"
-    settings.write_text(settings.read_text().replace("import_per_minute: 10", "import_per_minute: 1000"))
-    emu = Emulator(import_per_minute=1000)
-    with EmulatorServer(emu) as server:
-        monkeypatch.setenv("FEISHU_BASE_URL", server.url)
-        monkeypatch.setenv("FEISHU_APP_ID", "cli_emulator")
-        monkeypatch.setenv("FEISHU_APP_SECRET", "emulator_secret")
-        monkeypatch.chdir(tmp_path)
-        yield root, emu
+    with served_example(tmp_path, monkeypatch) as s:
+        yield s.root, s.emu
 
 
 def run(*args: str, input: str | None = None) -> tuple[int, str]:

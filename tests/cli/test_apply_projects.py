@@ -12,9 +12,9 @@ import yaml
 from click.testing import CliRunner
 
 from syncer.cli import cli
-from syncer.emulator import Emulator, EmulatorServer, parse_tenant
+from syncer.emulator import Emulator, parse_tenant
 from syncer.emulator.loader import default_tenant_path
-from tests.example import copy_example
+from tests.emulated import served_example
 
 H2 = "7293040702907514899"
 PROJECT = "7500000000000000001"
@@ -31,10 +31,6 @@ def scopes(request: pytest.FixtureRequest) -> list[str] | None:
 @pytest.fixture
 def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scopes: list[str] | None) -> Iterator[Emulator]:
     """The example root against a tenant whose 2026-H2 reviewees are all in one project, not started."""
-    root = tmp_path / "metrics"
-    copy_example(root)
-    settings = root / "syncer.yaml"
-    settings.write_text(settings.read_text().replace("import_per_minute: 10", "import_per_minute: 1000"))
     data = yaml.safe_load(default_tenant_path().read_text(encoding="utf-8"))
     h2 = next(s for s in data["semesters"] if s["id"] == H2)
     h2["activities"] = [
@@ -44,13 +40,8 @@ def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scopes: list[str] | 
         r["activity_ids"] = [PROJECT]
     if scopes is not None:
         data.setdefault("app", {})["scopes"] = scopes
-    emu = Emulator(parse_tenant(data), import_per_minute=1000)
-    with EmulatorServer(emu) as server:
-        monkeypatch.setenv("FEISHU_BASE_URL", server.url)
-        monkeypatch.setenv("FEISHU_APP_ID", "cli_emulator")
-        monkeypatch.setenv("FEISHU_APP_SECRET", "emulator_secret")
-        monkeypatch.chdir(tmp_path)
-        yield emu
+    with served_example(tmp_path, monkeypatch, emulator=Emulator(parse_tenant(data), import_per_minute=1000)) as s:
+        yield s.emu
 
 
 def run(*args: str) -> tuple[int, str]:

@@ -14,9 +14,10 @@ import pytest
 from click.testing import CliRunner
 
 from syncer.cli import cli
-from syncer.emulator import Emulator, EmulatorServer, envelope
+from syncer.emulator import Emulator, envelope
 from syncer.text import WORKFLOW_COMMAND_LINE
-from tests.example import copy_example
+from tests.emulated import served_example
+from tests.example import copy_example, fast_imports
 
 # What a hostile pull request or server would write: a line break then a command, a lone CR (the runner
 # breaks lines there too), the legacy `##[` prefix, a terminal escape, a Unicode line separator and a bidi
@@ -57,8 +58,7 @@ def unescape_property(text: str) -> str:
 def hostile_root(root: Path) -> Path:
     copy_example(root)
     (root / "archive" / "2026-H1-sales.yaml").unlink()
-    settings = root / "syncer.yaml"
-    settings.write_text(settings.read_text().replace("import_per_minute: 10", "import_per_minute: 1000"))
+    fast_imports(root)
     for path in [root / "catalog.yaml", *(root / "teams").glob("*.yaml")]:
         text = path.read_text()
         path.write_text(
@@ -78,14 +78,8 @@ def hostile_root(root: Path) -> Path:
 
 @pytest.fixture
 def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Emulator]]:
-    root = hostile_root(tmp_path / "metrics")
-    emu = Emulator(import_per_minute=1000)
-    with EmulatorServer(emu) as server:
-        monkeypatch.setenv("FEISHU_BASE_URL", server.url)
-        monkeypatch.setenv("FEISHU_APP_ID", "cli_emulator")
-        monkeypatch.setenv("FEISHU_APP_SECRET", "emulator_secret")
-        monkeypatch.chdir(tmp_path)
-        yield root, emu
+    with served_example(tmp_path, monkeypatch, root=hostile_root(tmp_path / "metrics")) as s:
+        yield s.root, s.emu
 
 
 def run(*args: str) -> tuple[int, str]:

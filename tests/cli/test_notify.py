@@ -16,12 +16,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from click.testing import CliRunner
 
 from syncer.cli import cli
-from syncer.emulator import Emulator, EmulatorServer
+from syncer.emulator import Emulator
+from tests.emulated import import_by_hand, served_example
 from tests.example import copy_example
 from tests.paths import REPO
 
@@ -50,10 +50,9 @@ class World:
 
 @pytest.fixture
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, language: str) -> Iterator[World]:
-    root = tmp_path / "metrics"
-    copy_example(root)
+    root = copy_example(tmp_path / "metrics")
     settings = root / "syncer.yaml"
-    text = settings.read_text().replace("import_per_minute: 10", "import_per_minute: 1000") + NOTIFY
+    text = settings.read_text() + NOTIFY
     if language == "en":
         monkeypatch.setenv("LANG", "zh_CN.UTF-8")
         text += "language: en\n"
@@ -63,18 +62,14 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, language: str) -> Ite
     emu = Emulator(import_per_minute=1000)
     emu.add_hook(HOOK, SECRET)
     emu.add_chat(CHAT)
-    with EmulatorServer(emu) as server:
-        monkeypatch.setenv("FEISHU_BASE_URL", server.url)
-        monkeypatch.setenv("FEISHU_APP_ID", "cli_emulator")
-        monkeypatch.setenv("FEISHU_APP_SECRET", "emulator_secret")
-        monkeypatch.setenv("SYNCER_TEST_HOOK", f"{server.url}/open-apis/bot/v2/hook/{HOOK}")
+    with served_example(tmp_path, monkeypatch, root=root, emulator=emu) as s:
+        monkeypatch.setenv("SYNCER_TEST_HOOK", f"{s.url}/open-apis/bot/v2/hook/{HOOK}")
         monkeypatch.setenv("SYNCER_TEST_HOOK_SECRET", SECRET)
         monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.example")
         monkeypatch.setenv("GITHUB_REPOSITORY", "hr/metrics")
         monkeypatch.setenv("GITHUB_RUN_ID", "4242")
         monkeypatch.setenv("GITHUB_REF", "refs/pull/17/merge")
-        monkeypatch.chdir(tmp_path)
-        yield World(root, emu, server.url, language)
+        yield World(root, emu, s.url, language)
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -203,7 +198,7 @@ def test_drift_found_by_plan_refresh(world: World) -> None:
     world.emu.chat.messages.clear()
     assert run("plan", "--refresh-all")[0] == 0
     assert world.cards() == []  # no drift: no card
-    _change_behind_syncers_back(world.url)
+    import_by_hand(world.url)
     code, out = run("plan", "--refresh-all")
     assert code == 0, out
     assert_both_posted(world, "drift")
@@ -212,7 +207,7 @@ def test_drift_found_by_plan_refresh(world: World) -> None:
 
 def test_values_only_when_explicitly_allowed(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     assert run("apply", "--auto-approve")[0] == 0
-    _change_behind_syncers_back(world.url)
+    import_by_hand(world.url)
     world.emu.chat.messages.clear()
     monkeypatch.setenv("SYNCER_REDACT", "0")
     assert run("plan", "--refresh-all")[0] == 0
@@ -260,28 +255,3 @@ def test_an_unset_variable_is_said_by_name(world: World, monkeypatch: pytest.Mon
     code, out = run("apply", "--auto-approve")
     assert code == 0
     assert "the variable SYNCER_TEST_HOOK (notify.webhook_env) is not set" in out
-
-
-def _change_behind_syncers_back(url: str) -> None:
-    """bob's revenue actual set to 1500000 in Feishu by someone else (the YAML holds 1499000)."""
-    with httpx.Client(base_url=url) as http:
-        token = http.post(
-            "/open-apis/auth/v3/tenant_access_token/internal",
-            json={"app_id": "cli_emulator", "app_secret": "emulator_secret"},
-        ).json()["tenant_access_token"]
-        answer = http.post(
-            "/open-apis/performance/v2/metric_details/import",
-            params={"client_token": "by-hand"},
-            headers={"Authorization": f"Bearer {token}"},
-            json={
-                "semester_id": "7293040702907514899",
-                "imported_metrics": [
-                    {
-                        "reviewee_user_id": "ou_0a1b2c3d4e5f60718293a4b5c6d7e8f9",
-                        "metric_id": "7272580325522276372",
-                        "fields": [{"field_id": "5", "field_value": "1500000"}],
-                    }
-                ],
-            },
-        )
-        assert answer.json()["code"] == 0

@@ -17,8 +17,9 @@ import pytest
 from click.testing import CliRunner
 
 from syncer.cli import cli
-from syncer.emulator import Emulator, EmulatorServer
+from syncer.emulator import Emulator
 from syncer.state.local.store import LocalStateStore
+from tests.emulated import served_example
 from tests.example import copy_example
 from tests.oserrors import Refuse
 
@@ -148,15 +149,9 @@ def test_a_state_read_cache_that_cannot_be_written_is_a_warning_said_once(
 
 
 @pytest.fixture
-def served(root: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Emulator]]:
-    settings = root / "syncer.yaml"
-    settings.write_text(settings.read_text().replace("import_per_minute: 10", "import_per_minute: 1000"))
-    emu = Emulator(import_per_minute=1000)
-    with EmulatorServer(emu) as server:
-        monkeypatch.setenv("FEISHU_BASE_URL", server.url)
-        monkeypatch.setenv("FEISHU_APP_ID", "cli_emulator")
-        monkeypatch.setenv("FEISHU_APP_SECRET", "emulator_secret")
-        yield root, emu
+def served(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Emulator]]:
+    with served_example(tmp_path, monkeypatch, root=root) as s:  # `root` has made tmp_path the working directory
+        yield s.root, s.emu
 
 
 @ERRNOS

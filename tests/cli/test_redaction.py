@@ -16,7 +16,8 @@ import pytest
 from click.testing import CliRunner
 
 from syncer.cli import cli
-from syncer.emulator import Emulator, EmulatorServer
+from syncer.emulator import Emulator
+from tests.emulated import served_example
 from tests.example import copy_example
 
 NOTE = "SECRET-NOTE-7731"
@@ -43,20 +44,14 @@ def emu() -> Emulator:
 @pytest.fixture
 def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, emu: Emulator) -> Iterator[tuple[Path, Path]]:
     root = copy_example(tmp_path / "metrics")
-    settings = root / "syncer.yaml"
-    settings.write_text(settings.read_text().replace("import_per_minute: 10", "import_per_minute: 1000"))
     sales = root / "teams" / "sales.yaml"
     sales.write_text(sales.read_text().replace("actual: 1055000", f"actual: {ACTUAL}", 1))
     eng = root / "teams" / "engineering.yaml"
     eng.write_text(eng.read_text().replace("Sev-2 on the billing path in October;", NOTE, 1))
     summary = tmp_path / "step-summary.md"
-    with EmulatorServer(emu) as server:
-        monkeypatch.setenv("FEISHU_BASE_URL", server.url)
-        monkeypatch.setenv("FEISHU_APP_ID", "cli_emulator")
-        monkeypatch.setenv("FEISHU_APP_SECRET", "emulator_secret")
+    with served_example(tmp_path, monkeypatch, root=root, emulator=emu):
         monkeypatch.setenv("SYNCER_REDACT", "1")
         monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
-        monkeypatch.chdir(tmp_path)
         yield root, summary
 
 

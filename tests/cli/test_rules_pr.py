@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from syncer.cli import cli
-from syncer.emulator import Emulator, EmulatorServer
 from tests.cli.test_plan import SCHEMA, apply_all
+from tests.emulated import served_example
 from tests.example import copy_example
 
 RULE = "target-not-lowered-after-start"
@@ -133,15 +133,8 @@ def test_apply_refuses_a_denied_change_with_force_and_applies_it_once_the_rule_i
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Through the emulator: the merge's apply sends nothing while the rule denies, --force or not."""
-    root = copy_example(tmp_path / "metrics")
-    settings = root / "syncer.yaml"
-    settings.write_text(settings.read_text().replace("import_per_minute: 10", "import_per_minute: 1000"))
-    emu = Emulator(import_per_minute=1000)
-    with EmulatorServer(emu) as server:
-        monkeypatch.setenv("FEISHU_BASE_URL", server.url)
-        monkeypatch.setenv("FEISHU_APP_ID", "cli_emulator")
-        monkeypatch.setenv("FEISHU_APP_SECRET", "emulator_secret")
-        monkeypatch.chdir(tmp_path)
+    with served_example(tmp_path, monkeypatch) as s:
+        root, emu = s.root, s.emu
         assert run("apply", "--auto-approve").exit_code == 0
         sent = len(emu.requests("metric_details.import"))
         lower_target(root)

@@ -15,13 +15,13 @@ import pytest
 from click.testing import CliRunner
 
 from syncer.cli import cli
-from syncer.emulator import Emulator, EmulatorServer
+from syncer.emulator import Emulator
 from syncer.errors import UnstorableValue
 from syncer.model import ValueKey
 from syncer.state.local.store import LocalStateStore
 from syncer.state.model import BatchInfo, BatchRecord
 from tests.apply.test_run import use_postgres
-from tests.example import copy_example
+from tests.emulated import served_example
 from tests.oserrors import Refuse
 
 H2 = "7293040702907514899"
@@ -42,18 +42,10 @@ def error_lines(out: str) -> list[str]:
 
 @pytest.fixture
 def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Emulator]]:
-    root = copy_example(tmp_path / "metrics")
-    monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SYNCER_CACHE", "0")
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
-    settings = root / "syncer.yaml"
-    settings.write_text(settings.read_text().replace("import_per_minute: 10", "import_per_minute: 1000"))
-    emu = Emulator(import_per_minute=1000)
-    with EmulatorServer(emu) as server:
-        monkeypatch.setenv("FEISHU_BASE_URL", server.url)
-        monkeypatch.setenv("FEISHU_APP_ID", "cli_emulator")
-        monkeypatch.setenv("FEISHU_APP_SECRET", "emulator_secret")
-        yield root, emu
+    with served_example(tmp_path, monkeypatch) as s:
+        yield s.root, s.emu
 
 
 def set_note(root: Path, text: str) -> None:

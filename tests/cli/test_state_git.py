@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from syncer.apply.run import ApplyRun, Clocks, run_apply
 from syncer.cli import cli
-from syncer.emulator import Emulator, EmulatorServer, ManualClock
+from syncer.emulator import Emulator, ManualClock
 from syncer.errors import StateError
 from syncer.feishu.write import WriteClient
 from syncer.gitinfo import NO_GIT
@@ -28,8 +28,8 @@ from syncer.state import open_store
 from syncer.state.git.store import GitStateStore
 from syncer.state.local.store import LocalStateStore
 from syncer.state.model import BatchRecord, parse_time
-from tests.emulated import emulator_client
-from tests.example import copy_example
+from tests.emulated import emulator_client, serving
+from tests.example import copy_example, fast_imports
 from tests.gitenv import isolate_git, state_commits
 from tests.oserrors import Refuse
 
@@ -87,10 +87,8 @@ def origin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Origin:
     seed = tmp_path / "seed"
     git("clone", "-q", str(bare), str(seed))
     copy_example(seed / "metrics", backend="git")
-    settings = seed / "metrics" / "syncer.yaml"
-    text = settings.read_text()
-    settings.write_text(text.replace("import_per_minute: 10", "import_per_minute: 1000"))
-    assert "backend: git" in settings.read_text()
+    fast_imports(seed / "metrics")
+    assert "backend: git" in (seed / "metrics" / "syncer.yaml").read_text()
     git("add", "-A", cwd=seed)
     git("commit", "-q", "-m", "metrics", cwd=seed)
     git("push", "-q", "origin", "main", cwd=seed)
@@ -103,10 +101,7 @@ def origin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Origin:
 @pytest.fixture
 def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
     emu = Emulator(import_per_minute=1000)
-    with EmulatorServer(emu) as server:
-        monkeypatch.setenv("FEISHU_BASE_URL", server.url)
-        monkeypatch.setenv("FEISHU_APP_ID", "cli_emulator")
-        monkeypatch.setenv("FEISHU_APP_SECRET", "emulator_secret")
+    with serving(emu, monkeypatch):
         yield emu
 
 

@@ -17,12 +17,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
 
-import httpx
 import pytest
 from click.testing import CliRunner
 
 from syncer.cli import cli
-from syncer.emulator import Emulator, EmulatorServer
+from tests.emulated import import_by_hand, served_example
 from tests.example import REPO, copy_example
 from tests.html.browser import open_page, screenshot
 
@@ -36,56 +35,23 @@ COUNT = re.compile(r'data-count="(\w+)">(\d+)<')
 def applied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, str]]:
     """The example root, with one person renamed to a Chinese alias, applied to an emulator; then a target
     and two actuals raised in the YAML, and one value changed in Feishu."""
-    root = tmp_path / "metrics"
-    copy_example(root)
+    root = copy_example(tmp_path / "metrics")
     for path in [root / "catalog.yaml", *root.glob("*/*.yaml")]:
         path.write_text(path.read_text(encoding="utf-8").replace("chen.jing", "陈静"), encoding="utf-8")
-    settings = root / "syncer.yaml"
-    settings.write_text(settings.read_text().replace("import_per_minute: 10", "import_per_minute: 1000"))
-    emu = Emulator(import_per_minute=1000)
-    with EmulatorServer(emu) as server:
-        monkeypatch.setenv("FEISHU_BASE_URL", server.url)
-        monkeypatch.setenv("FEISHU_APP_ID", "cli_emulator")
-        monkeypatch.setenv("FEISHU_APP_SECRET", "emulator_secret")
-        monkeypatch.chdir(tmp_path)
+    with served_example(tmp_path, monkeypatch, root=root) as s:
         code, out = run("apply", "--auto-approve")
         assert code == 0, out
         sales = root / "teams" / "sales.yaml"
         text = sales.read_text(encoding="utf-8")
         text = text.replace("target: 1000000", "target: 1150000", 1).replace("actual: 850000", "actual: 990000", 1)
         sales.write_text(text.replace("actual: 42\n", "actual: 47\n", 1), encoding="utf-8")
-        _change_in_feishu(server.url)
-        yield root, server.url
+        import_by_hand(s.url)  # bob's revenue actual
+        yield root, s.url
 
 
 def run(*args: str) -> tuple[int, str]:
     result = CliRunner().invoke(cli, list(args))
     return result.exit_code, result.output
-
-
-def _change_in_feishu(url: str) -> None:
-    """bob's revenue actual set to 1500000 in Feishu by someone else (the YAML holds 1499000)."""
-    with httpx.Client(base_url=url) as http:
-        token = http.post(
-            "/open-apis/auth/v3/tenant_access_token/internal",
-            json={"app_id": "cli_emulator", "app_secret": "emulator_secret"},
-        ).json()["tenant_access_token"]
-        answer = http.post(
-            "/open-apis/performance/v2/metric_details/import",
-            params={"client_token": "by-hand"},
-            headers={"Authorization": f"Bearer {token}"},
-            json={
-                "semester_id": "7293040702907514899",
-                "imported_metrics": [
-                    {
-                        "reviewee_user_id": "ou_0a1b2c3d4e5f60718293a4b5c6d7e8f9",
-                        "metric_id": "7272580325522276372",
-                        "fields": [{"field_id": "5", "field_value": "1500000"}],
-                    }
-                ],
-            },
-        )
-        assert answer.json()["code"] == 0
 
 
 def _counts(dom: str) -> dict[str, int]:
@@ -97,18 +63,26 @@ def _keep(png: Path, name: str) -> None:
         shutil.copyfile(png, REPO / "docs" / "img" / name)
 
 
-def test_the_plan_page_renders_with_the_plans_counts(applied: tuple[Path, str], tmp_path: Path) -> None:
+def _plan_page(tmp_path: Path) -> tuple[Path, str, dict[str, int], str]:
+    """The plan written as tmp_path/plan.html and opened: the page, what `plan` said, the plan's counts (from
+    its JSON) and the page's DOM, which logged no console message and shows the plan's own counts."""
     page, plan_json = tmp_path / "plan.html", tmp_path / "plan.json"
     code, out = run("plan", "--format", "html", "--out", str(page))
-    assert code == 0 and out.startswith(f"wrote {page.as_posix()}: Plan: "), out
+    assert code == 0, out
     assert run("plan", "--format", "json", "--out", str(plan_json))[0] == 0
-    counts = json.loads(plan_json.read_text(encoding="utf-8"))["counts"]
+    counts: dict[str, int] = json.loads(plan_json.read_text(encoding="utf-8"))["counts"]
     opened = open_page(page, tmp_path / "profile")
     assert opened.console == []
     shown = _counts(opened.dom)
     assert shown == {k: counts[k] for k in shown} and len(shown) == 8
+    return page, out, counts, opened.dom
+
+
+def test_the_plan_page_renders_with_the_plans_counts(applied: tuple[Path, str], tmp_path: Path) -> None:
+    page, out, counts, dom = _plan_page(tmp_path)
+    assert out.startswith(f"wrote {page.as_posix()}: Plan: "), out
     assert counts["values_to_update"] == 3 and counts["values_changed"] == 3
-    assert "陈静" in opened.dom and "1150000" in opened.dom
+    assert "陈静" in dom and "1150000" in dom
     png = tmp_path / "plan.png"
     assert screenshot(page, tmp_path / "profile", png, height=1500) == []
     _keep(png, "plan-report.png")
@@ -118,15 +92,8 @@ def test_the_plan_page_in_chinese_renders_with_the_same_counts(applied: tuple[Pa
     root, _url = applied
     settings = root / "syncer.yaml"
     settings.write_text(settings.read_text(encoding="utf-8") + "language: zh-CN\n", encoding="utf-8")
-    page, plan_json = tmp_path / "plan.html", tmp_path / "plan.json"
-    assert run("plan", "--format", "html", "--out", str(page))[0] == 0
-    assert run("plan", "--format", "json", "--out", str(plan_json))[0] == 0
-    counts = json.loads(plan_json.read_text(encoding="utf-8"))["counts"]
-    opened = open_page(page, tmp_path / "profile")
-    assert opened.console == []
-    shown = _counts(opened.dom)
-    assert shown == {k: counts[k] for k in shown} and len(shown) == 8
-    assert '<html lang="zh-CN">' in opened.dom and "<h1>变更计划</h1>" in opened.dom and "陈静" in opened.dom
+    page, _out, _plan_counts, dom = _plan_page(tmp_path)
+    assert '<html lang="zh-CN">' in dom and "<h1>变更计划</h1>" in dom and "陈静" in dom
     png = tmp_path / "plan.zh_CN.png"
     assert screenshot(page, tmp_path / "profile", png, height=1500) == []
     _keep(png, "plan-report.zh_CN.png")

@@ -11,14 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import jsonschema
 import pytest
 from click.testing import CliRunner
 
 from syncer.apply.run import Clocks, run_apply
 from syncer.cli import cli
-from syncer.emulator import Emulator, EmulatorServer, EmulatorTransport, ManualClock, load_tenant
+from syncer.emulator import Emulator, EmulatorTransport, ManualClock, load_tenant
 from syncer.feishu.auth import Credentials
 from syncer.feishu.write import WriteClient
 from syncer.gitinfo import NO_GIT
@@ -29,7 +28,7 @@ from syncer.plan.diff import make_plan
 from syncer.plan.model import LiveView, Plan, PlanOptions, Targeting
 from syncer.report.drift import catalog_names, drift_document, render_github, render_markdown, render_text
 from syncer.state import open_store, target_identity
-from tests.emulated import emulator_client
+from tests.emulated import emulator_client, import_by_hand, served_example
 from tests.example import copy_example
 from tests.paths import SCHEMAS
 
@@ -246,41 +245,8 @@ def test_renderers_redact_and_the_json_says_drift_exits_2(world: World) -> None:
 
 @pytest.fixture
 def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, str]]:
-    root = tmp_path / "metrics"
-    copy_example(root)
-    settings = root / "syncer.yaml"
-    settings.write_text(settings.read_text().replace("import_per_minute: 10", "import_per_minute: 1000"))
-    with EmulatorServer(Emulator(import_per_minute=1000)) as server:
-        monkeypatch.setenv("FEISHU_BASE_URL", server.url)
-        monkeypatch.setenv("FEISHU_APP_ID", "cli_emulator")
-        monkeypatch.setenv("FEISHU_APP_SECRET", "emulator_secret")
-        monkeypatch.chdir(tmp_path)
-        yield root, server.url
-
-
-def _raw_change(url: str) -> None:
-    """A value changed in Feishu outside syncer: a direct import with a plain httpx client."""
-    with httpx.Client(base_url=url) as http:
-        token = http.post(
-            "/open-apis/auth/v3/tenant_access_token/internal",
-            json={"app_id": "cli_emulator", "app_secret": "emulator_secret"},
-        ).json()
-        answer = http.post(
-            "/open-apis/performance/v2/metric_details/import",
-            params={"client_token": "by-hand"},
-            headers={"Authorization": f"Bearer {token['tenant_access_token']}"},
-            json={
-                "semester_id": H2,
-                "imported_metrics": [
-                    {
-                        "reviewee_user_id": BOB,
-                        "metric_id": REVENUE,
-                        "fields": [{"field_id": "5", "field_value": "1500000"}],
-                    }
-                ],
-            },
-        )
-        assert answer.json()["code"] == 0
+    with served_example(tmp_path, monkeypatch) as s:
+        yield s.root, s.url
 
 
 def test_cli_plan_refresh_shows_drift_and_exits_2(served: tuple[Path, str]) -> None:
@@ -290,7 +256,7 @@ def test_cli_plan_refresh_shows_drift_and_exits_2(served: tuple[Path, str]) -> N
     result = runner.invoke(cli, ["plan", "--refresh-all", "--detailed-exitcode"])
     assert result.exit_code == 0, result.output
     assert "Feishu holds what syncer applied" in result.output
-    _raw_change(url)
+    import_by_hand(url)
     result = runner.invoke(cli, ["plan", "--detailed-exitcode"])
     assert result.exit_code == 0  # without --refresh a plan never reads Feishu
     result = runner.invoke(cli, ["plan", "--refresh-all", "--detailed-exitcode"])
@@ -326,7 +292,7 @@ def test_cli_apply_refresh_repairs_drift_so_feishu_ends_equal_to_the_yaml(served
     root, url = served
     runner = CliRunner()
     assert runner.invoke(cli, ["apply", "--auto-approve"]).exit_code == 0
-    _raw_change(url)  # bob's revenue actual: 1500000 in Feishu, 1499000 in the YAML and the state
+    import_by_hand(url)  # bob's revenue actual: 1500000 in Feishu, 1499000 in the YAML and the state
     result = runner.invoke(cli, ["apply", "--auto-approve"])
     assert result.exit_code == 0 and "Feishu was not read" in result.output  # a plain apply cannot see it
     report = root.parent / "report.json"

@@ -16,7 +16,8 @@ import pytest
 from click.testing import CliRunner
 
 from syncer.cli import cli
-from syncer.emulator import Emulator, EmulatorServer
+from syncer.emulator import Emulator
+from tests.emulated import served_example
 from tests.example import copy_example
 
 H2 = "7293040702907514899"
@@ -38,24 +39,16 @@ SAMPLE_ROW = """  alice:
 def tenant(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
     """The emulator's default tenant, holding a team's values (entered before syncer: here by applying the
     example root, with alice's revenue as in the sample, under a state the new user never sees)."""
-    seed = tmp_path / "seed"
-    copy_example(seed)
-    settings = seed / "syncer.yaml"
-    settings.write_text(settings.read_text().replace("import_per_minute: 10", "import_per_minute: 1000"))
+    seed = copy_example(tmp_path / "seed")
     sales = seed / "teams" / "sales.yaml"
     text = sales.read_text()
     start = text.index("  alice:\n")
     end = text.index("    nps:", start)
     sales.write_text(text[:start] + SAMPLE_ROW + text[end:])
-    emu = Emulator(import_per_minute=1000)
-    with EmulatorServer(emu) as server:
-        monkeypatch.setenv("FEISHU_BASE_URL", server.url)
-        monkeypatch.setenv("FEISHU_APP_ID", "cli_emulator")
-        monkeypatch.setenv("FEISHU_APP_SECRET", "emulator_secret")
-        monkeypatch.chdir(tmp_path)
+    with served_example(tmp_path, monkeypatch, root=seed) as s:
         result = CliRunner().invoke(cli, ["apply", "--root", "seed", "--state", "seed-state", "--auto-approve"])
         assert result.exit_code == 0, result.output
-        yield emu
+        yield s.emu
 
 
 def run(*args: str) -> tuple[int, str]:

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from syncer.cli import cli
 from syncer.emulator import Emulator, EmulatorServer
+from tests.example import fast_imports
 from tests.gitenv import isolate_git, state_commits
 from tests.live.test_people import DEV, GRACE, email_root
 
@@ -76,8 +77,7 @@ def origin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Origin:
     seed = tmp_path / "seed"
     git("clone", "-q", str(bare), str(seed))
     root = email_root(seed / "metrics", failing=False, backend="git")
-    settings = root / "syncer.yaml"
-    settings.write_text(settings.read_text().replace("import_per_minute: 10", "import_per_minute: 1000"))
+    fast_imports(root)
     git("add", "-A", cwd=seed)
     git("commit", "-q", "-m", "metrics", cwd=seed)
     git("push", "-q", "origin", "main", cwd=seed)

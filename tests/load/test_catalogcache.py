@@ -80,6 +80,13 @@ def _counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return done
 
 
+def _filled(root: Path, people: People, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, list[str]]:
+    """tmp_path/cache filled by one run, and the catalog's parses and walks counted from then on."""
+    cache = tmp_path / "cache"
+    run(root, people, cache)
+    return cache, _counted(monkeypatch)
+
+
 def _entry(cache: Path) -> Path:
     (entry,) = cache.glob("*/catalog.built")
     return entry
@@ -106,9 +113,7 @@ def test_a_valid_catalog_is_neither_parsed_nor_walked_again(
 def test_what_the_people_cache_says_is_checked_on_every_run(
     root: Path, people: People, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cache = tmp_path / "cache"
-    run(root, people, cache)
-    done = _counted(monkeypatch)
+    cache, done = _filled(root, people, tmp_path, monkeypatch)
     people.status = "resigned"
     got = run(root, people, cache)
     assert done == []  # from the entry
@@ -119,9 +124,7 @@ def test_what_the_people_cache_says_is_checked_on_every_run(
 def test_a_changed_catalog_or_settings_are_built_again_and_an_invalid_catalog_every_time(
     root: Path, people: People, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cache = tmp_path / "cache"
-    run(root, people, cache)
-    done = _counted(monkeypatch)
+    cache, done = _filled(root, people, tmp_path, monkeypatch)
     settings = root / "syncer.yaml"
     text = settings.read_text(encoding="utf-8")
     assert "exclude: []" in text
@@ -140,9 +143,7 @@ def test_an_entry_of_another_syncer_version_or_from_a_shared_directory_is_not_us
 ) -> None:
     import syncer.load.catalogcache as catalogcache
 
-    cache = tmp_path / "cache"
-    run(root, people, cache)
-    done = _counted(monkeypatch)
+    cache, done = _filled(root, people, tmp_path, monkeypatch)
     monkeypatch.setattr(catalogcache, "__version__", "0.0.0-other")
     run(root, people, cache)
     run(root, people, cache)

@@ -21,7 +21,6 @@ from hypothesis import strategies as st
 
 from syncer.apply.run import pacer_for
 from syncer.cli import cli
-from syncer.emulator import Emulator, EmulatorServer
 from syncer.errors import StateError
 from syncer.gitinfo import NO_GIT
 from syncer.load.validate import ValidationResult, validate_root
@@ -33,6 +32,7 @@ from syncer.state.inspect import summarize
 from syncer.state.local.store import LocalStateStore
 from syncer.state.model import BatchRecord, JournalEntry, Rejection
 from syncer.state.seal import END, seal, seal_file, seal_meta, unseal_meta
+from tests.emulated import served_example
 from tests.example import copy_example
 
 ALICE = "ou_3245842393d09e9428ad4655da6e30b3"
@@ -54,15 +54,9 @@ class Baseline(NamedTuple):
 def baseline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Baseline]:
     """The example applied (one row refused), then log writes of every kind left uncompacted."""
     root = copy_example(tmp_path_factory.mktemp("damaged") / "metrics")
-    (root / "syncer.yaml").write_text(
-        (root / "syncer.yaml").read_text().replace("import_per_minute: 10", "import_per_minute: 1000")
-    )
     sales = root / "teams" / "sales.yaml"
     sales.write_text(sales.read_text().replace("  alice:\n", "  alice:\n    incidents: {weight: 0, target: 3}\n", 1))
-    with EmulatorServer(Emulator(import_per_minute=1000)) as server, pytest.MonkeyPatch.context() as mp:
-        mp.setenv("FEISHU_BASE_URL", server.url)
-        mp.setenv("FEISHU_APP_ID", "cli_emulator")
-        mp.setenv("FEISHU_APP_SECRET", "emulator_secret")
+    with pytest.MonkeyPatch.context() as mp, served_example(root.parent, mp, root=root):
         result = CliRunner().invoke(cli, ["apply", "--root", str(root), "--auto-approve"])
         assert result.exit_code == 4, result.output  # alice's incidents row is refused
     path = root / ".syncer" / "state"
