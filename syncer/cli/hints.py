@@ -42,6 +42,11 @@ def after_plan(plan: Plan, *, root: str, state: Path | None, out: Path | None) -
     from syncer.plan.targeting import flags as targeting_flags
 
     targeted = targeting_flags(plan.targeting.targeting, plan.names.semesters) if plan.targeting else ""
+    if plan.denied:  # before the thresholds: --force, which they take, does not override a rule
+        return (
+            "Next: change the values the rules deny, or change the rule (rules.yaml, or rules: in syncer.yaml) in "
+            "the same pull request, where it is reviewed with them; no flag overrides a rule."
+        )
     if plan.refused:
         forced = command("apply", root=root, state=state, extra=f"{targeted} --force".strip())
         return (

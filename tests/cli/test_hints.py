@@ -14,6 +14,8 @@ from syncer.apply.run import ApplyRun
 from syncer.cli import cli
 from syncer.cli.hints import after_apply, after_plan, after_validate, command
 from syncer.plan.model import Targeting
+from syncer.problems import Problem
+from syncer.rules.model import Finding
 from tests.paths import GOLDEN
 from tests.report.test_plan_render import sample_plan, targeted_plan
 
@@ -46,6 +48,19 @@ def test_after_plan_for_each_outcome() -> None:
     assert after_plan(targeted, root="metrics", state=None, out=None).startswith(
         "Next: `syncer apply --path teams/sales.yaml` applies it"
     )
+
+
+def test_after_a_plan_a_rule_denies_the_way_on_is_the_rule_never_force() -> None:
+    """--force overrides the thresholds, not a rule: a denied plan (with thresholds passed too, or forced)
+    is told to change the values or the rule, and no --force is offered."""
+    deny = Finding("no-lowering", Problem("teams/sales.yaml", 9, 15, "error", "rule-denied", "lowered"))
+    warn = Finding("typo", Problem("teams/sales.yaml", 10, 15, "warning", "rule-warned", "odd"))
+    for plan in (sample_plan(), sample_plan(force=True)):
+        denied = dataclasses.replace(plan, findings=(deny, warn))
+        said = after_plan(denied, root="metrics", state=None, out=None)
+        assert said.startswith("Next: change the values the rules deny, or change the rule") and "--force" not in said
+    warned = dataclasses.replace(sample_plan(force=True), findings=(warn,))
+    assert after_plan(warned, root="metrics", state=None, out=None).startswith("Next: `syncer apply` applies it")
 
 
 def test_after_apply_for_each_outcome() -> None:
