@@ -14,7 +14,9 @@ from syncer.state.git.remote import Remote
 
 TOKEN = (
     "pass a token in GITHUB_TOKEN (in GitHub Actions: `env: GITHUB_TOKEN: ${{ github.token }}`, "
-    "with `permissions: contents: write` to apply) or in SYNCER_GIT_TOKEN"
+    "with `permissions: contents: write` to apply) or in SYNCER_GIT_TOKEN (on GitLab: a project access "
+    "token with the write_repository scope and the Developer role; CI_JOB_TOKEN pushes only where the project "
+    "allows Git pushes with the job token)"
 )
 CREDENTIALS = f"the remote needs credentials that allow this: {TOKEN}"
 NAME = "check state.remote (origin) in syncer.yaml"
