@@ -107,3 +107,9 @@ def test_rules_with_a_scope_error_are_not_handed_on(tmp_path: Path) -> None:
     root = scoped(tmp_path, "{metrics: [revnue]}")
     result, rules = with_rules(validate_root(root), root_display=str(root), judge_values=False)
     assert not rules and not result.ok
+
+
+def test_an_empty_scope_list_is_an_error_not_every_value(tmp_path: Path) -> None:  # `files: []` read as "none"
+    r = validate(scoped(tmp_path, "{metrics: [nps], files: []}"))
+    assert r.exit_code == 1
+    assert f"{tmp_path}/m/rules.yaml:3:29: error: rules.0.scope.files: fails the schema's 'minItems' rule" in r.output
