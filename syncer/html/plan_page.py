@@ -1,8 +1,9 @@
-"""`syncer plan --format html`: the plan as a page. Aggregates first (the counts, per semester, per team and
-metric, as a chart too), then how far targets and actuals move (a chart of the largest moves; counts only
-when redacting), the rows held back, the safety thresholds passed, the drift after --refresh, and last the
-changes themselves, folded per team; the changes, then the drifted values, then the rows held back, capped at
-MAX_DETAIL_ROWS together with a note of what was cut."""
+"""`syncer plan --format html`: the plan as a page. Aggregates first (the counts, per semester, the safety
+thresholds passed and the company rules' findings, per team and metric, as a chart too), then how far targets
+and actuals move (a chart of the largest moves; counts only when redacting), the rows held back, the drift
+after --refresh, and last the changes themselves, folded per team; the changes, then the drifted values, then
+the rows held back, capped at MAX_DETAIL_ROWS together with a note of what was cut (the findings have a cap of
+their own)."""
 
 from __future__ import annotations
 
@@ -90,6 +91,17 @@ def plan_context(
         "pairs_cut": len(pairs) - len(shown_pairs),
         "moves": _moves(plan, redact=redact, t=t),
         "held_back": held_back,
+        "findings": Budget().take(  # a cap of their own: a warn over a million values lists a bounded number
+            [
+                {
+                    "place": f.problem.location,
+                    "rule": f.rule,
+                    "severity": "deny" if f.denies else "warn",
+                    "message": f.problem.text(redact=redact),
+                }
+                for f in plan.findings
+            ]
+        ),
         "breaches": [
             {
                 "semester": n.semester(b.semester),

@@ -129,6 +129,7 @@ KEYWORDS: dict[str, Callable[[Any, Any, dict[str, Any]], bool]] = {
     "propertyNames": lambda sub, inst, _: not isinstance(inst, dict) or all(is_valid(sub, k) for k in inst),
     "items": lambda sub, inst, _: not isinstance(inst, list) or all(is_valid(sub, i) for i in inst),
     "uniqueItems": _unique,
+    "minItems": lambda n, inst, _: not isinstance(inst, list) or len(inst) >= n,
     "anyOf": lambda subs, inst, _: any(is_valid(sub, inst) for sub in subs),
     "if": _if,
     "enum": lambda values, inst, _: any(_equal(v, inst) for v in values),

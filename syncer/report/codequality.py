@@ -81,7 +81,8 @@ def problem_issues(problems: Sequence[Problem], *, redact: bool) -> list[Issue]:
 
 def plan_issues(plan: Plan) -> list[Issue]:
     """What blocks or holds back an apply of this plan: a safety threshold passed (on syncer.yaml, where it is
-    raised), and each rejected row held back (where its values are written). Values are never shown."""
+    raised), each company rule's finding (at its value; a deny is critical) and each rejected row held back
+    (where its values are written). Values are never shown."""
     issues = []
     settings = safe(f"{plan.root}/syncer.yaml")
     if plan.breaches:
@@ -93,6 +94,18 @@ def plan_issues(plan: Plan) -> list[Issue]:
                 path=settings,
                 line=1,
                 about=",".join(f"{b.semester}:{b.kind}" for b in plan.breaches),
+            )
+        )
+    for f in plan.findings:  # a deny refuses the apply; CEL's words (which may quote a value) left out
+        p = f.problem
+        issues.append(
+            Issue(
+                check_name="syncer/rule",
+                description=p.text(redact=True),
+                severity=PROBLEM_SEVERITY[p.severity],
+                path=safe(p.file) or ".",
+                line=p.line,
+                about=f"{f.rule}\0{_LINE_CITED.sub('', p.message)}",
             )
         )
     for q in plan.quarantined:

@@ -42,11 +42,20 @@ class _Catalog:
         """A value as a condition sees it: a number for a numeric field, a person's alias, else the text."""
         kind = field_type(f.type)
         if kind.numeric:
-            return float
+            return _number
         if kind.person:
             people = self.people
             return lambda text: people.get(text, text)
         return str
+
+
+def _number(text: str) -> object:
+    """A numeric field's value as a double; text that is not a number (a value the state holds from when the
+    catalog typed the field otherwise) stays text: a condition comparing it fails on that value, a finding."""
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 def _semester(s: SemesterDef) -> dict[str, str]:

@@ -97,6 +97,7 @@ def _rules(node: SeqNode, display: str, problems: list[Problem]) -> list[Rule]:
                 scope=Scope(**{k: _names(scope, k) for k in ("semesters", "metrics", "fields", "files")}),
                 file=display,
                 line=item.line,
+                col=item.col,
             )
         )
     return rules

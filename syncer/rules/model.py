@@ -42,6 +42,7 @@ class Rule:
     scope: Scope = field(default_factory=Scope)
     file: str = ""  # where the rule is written (rules.yaml or syncer.yaml)
     line: int = 0
+    col: int = 0
 
     def canonical(self) -> list[object]:
         """What the rule decides, for the plan's checksum (where it is written is left out)."""

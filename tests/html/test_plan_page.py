@@ -14,7 +14,7 @@ from syncer.html import parts
 from syncer.html.plan_page import render_plan_html
 from syncer.live.drift import Drift, DriftEntry
 from syncer.model import ValueKey
-from syncer.plan.model import Names
+from syncer.plan.model import Names, Plan
 from syncer.problems import REDACTED
 from syncer.report.formats import renderer_for
 from syncer.report.renderer import Refreshed
@@ -149,3 +149,37 @@ def test_the_drift_section_in_chinese() -> None:
     assert "<h2>数据不一致：在 syncer 之外于飞书中改动的值</h2>" in page and "<td>在飞书中被修改</td>" in page
     assert "已从飞书读取 3 位被评估人中的 3 位。" in page
     assert english(labels(page)) == []
+
+
+def _denied() -> Plan:
+    from syncer.problems import Problem
+    from syncer.rules.model import Finding
+
+    message = "rule 'no-lowering': never <b>lower</b>{detail}"
+    found = Finding("no-lowering", Problem("m/teams/a.yaml", 7, 15, "error", "rule", message, detail=" (1234)"))
+    return dataclasses.replace(sample_plan(), findings=(found,), rules=("no-lowering",))
+
+
+def test_a_plan_a_rule_denies_says_so_and_lists_each_finding_at_its_value() -> None:
+    page = render_plan_html(_denied(), redact=False)
+    assert "This plan breaks a company rule: apply refuses it, --force or not." in page
+    assert (
+        "<tr><td><code>m/teams/a.yaml:7:15</code></td><td>no-lowering</td><td>deny</td>"
+        "<td>rule &#39;no-lowering&#39;: never &lt;b&gt;lower&lt;/b&gt; (1234)</td></tr>" in page
+    )
+    assert "(1234)" not in render_plan_html(_denied(), redact=True)  # CEL's words may quote a value
+    assert "no-lowering" not in render_plan_html(sample_plan(), redact=False)
+
+
+def test_the_rules_section_in_chinese() -> None:
+    page = render_plan_html(_denied(), redact=False, language="zh_CN")
+    assert "<h2>公司规则</h2>" in page and "<td>拒绝</td>" in page and "此计划违反了公司规则" in page
+
+
+def test_rule_findings_are_capped_on_their_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    one = _denied().findings[0]
+    plan = dataclasses.replace(_denied(), findings=(one,) * 3)
+    monkeypatch.setattr(parts, "MAX_DETAIL_ROWS", 2)
+    page = render_plan_html(plan, redact=False)
+    assert page.count("<td>no-lowering</td>") == 2
+    assert "1 more not listed (the page lists a bounded number of rows)." in page

@@ -159,3 +159,26 @@ def test_an_invalid_root_gives_plan_the_problems_report(tmp_path: Any) -> None:
     result = CliRunner().invoke(cli, ["plan", "--root", str(root), "--format", "gitlab"])
     assert result.exit_code == 1
     assert [i["check_name"] for i in _report(result.stdout)] == ["syncer/unknown-person"]
+
+
+def test_a_plan_reports_each_rule_finding_at_its_value_a_deny_critical() -> None:
+    from dataclasses import replace
+
+    from syncer.rules.model import Finding
+
+    secret = "could not be evaluated on this value{detail}; fix the rule or the value"
+    findings = (
+        Finding("no-lowering", Problem("m/teams/a.yaml", 7, 15, "error", "rule", "rule 'no-lowering': keep it")),
+        Finding(
+            "over-3x",
+            Problem("m/teams/a.yaml", 9, 15, "warning", "rule", "rule 'over-3x': " + secret, detail=' ("1234")'),
+        ),
+    )
+    plan = replace(sample_plan(), findings=findings, rules=("no-lowering", "over-3x"))
+    issues = [i for i in _report(render(plan_issues(plan))) if i["check_name"] == "syncer/rule"]
+    assert [(i["severity"], i["location"]["path"], i["location"]["lines"]["begin"]) for i in issues] == [
+        ("critical", "m/teams/a.yaml", 7),
+        ("minor", "m/teams/a.yaml", 9),
+    ]
+    assert issues[0]["description"] == "rule 'no-lowering': keep it"
+    assert "1234" not in issues[1]["description"]  # the report has no --redact-values: values never shown

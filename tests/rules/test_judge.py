@@ -171,3 +171,9 @@ def test_a_semester_the_catalog_does_not_name_is_judged_by_a_rule_without_a_seme
     assert [f.rule for f in found] == ["r0"]
     named, _ = rules_of(tmp_path / "again", "true", scope="{semesters: ['2026-*'], fields: [target]}")
     assert rule_findings(named, desired.catalog, values, [(key, None, "1", values[key].source)], root="m") == []
+
+
+def test_an_old_value_that_is_not_a_number_is_a_finding_never_a_crash(rules: RuleSet, example: DesiredState) -> None:
+    # the state holds text applied while the catalog typed the field otherwise: the condition fails on it
+    values = row(example, target="900", actual="900", note="n")
+    assert judged(rules, example, values, TARGET, old="n/a") == [("target-not-lowered-after-start", "error", 10)]
