@@ -109,9 +109,15 @@ def sheet_export(
     default=None,
     help="The data file (inside the root) for new rows whose file cell is blank; created when missing.",
 )
+@click.option(
+    "--semester",
+    default=None,
+    metavar="ALIAS|ID",
+    help="csv: the semester of a file without a semester column (one sheet of a workbook saved as csv).",
+)
 @click.option("--dry-run", is_flag=True, help="Print the edit (a unified diff per file) and write nothing.")
 @redact_option
-def sheet_import(file: Path, root: Path, into: Path | None, dry_run: bool, redact: bool) -> int:
+def sheet_import(file: Path, root: Path, into: Path | None, semester: str | None, dry_run: bool, redact: bool) -> int:
     """Write the values of a sheet (.xlsx or .csv) into the data files.
 
     Rows the data files hold are updated where they are written (comments and layout kept); new rows go
@@ -123,7 +129,8 @@ def sheet_import(file: Path, root: Path, into: Path | None, dry_run: bool, redac
     validate's rules, and nothing is written while any error stands. Then the root is validated.
 
     csv: UTF-8 (BOM or not), UTF-16 with a BOM or GB18030/GBK, separated by commas, semicolons or tabs, as
-    the header shows; what was found is printed (docs/csv.md).
+    the header shows; what was found is printed (docs/csv.md). One sheet of a workbook saved as csv has
+    no semester column: name its semester with --semester.
     """
     from syncer.errors import RefusedError, SyncerError
     from syncer.perf import paused_gc
@@ -163,7 +170,16 @@ def sheet_import(file: Path, root: Path, into: Path | None, dry_run: bool, redac
 
             book = read_xlsx(file.read_bytes(), shown_file, max_bytes=result.settings.max_file_bytes)
         index = index_root(root, shown, result)
-        plan = plan_import(book, root=root, root_display=shown, result=result, index=index, into=into_rel, rules=rules)
+        plan = plan_import(
+            book,
+            root=root,
+            root_display=shown,
+            result=result,
+            index=index,
+            into=into_rel,
+            rules=rules,
+            semester=semester,
+        )
     order: dict[str | None, int] = {t.name: i for i, t in enumerate(book.tables)}
     problems = sort_sheet_problems(list(plan.problems), order)
     if problems:

@@ -1,13 +1,14 @@
 """`syncer sheet import`: a sheet read into edits of the data files, checked whole before anything is
 written.
 
-Each row is (semester, reviewee, metric): the semester comes from a `semester` column, else from the
-sheet's name. A row the data files hold is updated where it is written (syncer.edit.values: comments and
-layout kept); a new row goes to the data file its `file` cell names (else `--into`), after that file's
-rows. A cell whose value means what the YAML holds (`0.4` with a percent format and `40%`, `1310000.0` and
-`1310000`, an alias and its raw ID) is no change: an export imported unchanged changes no byte. A blank
-cell changes nothing when the YAML has no value there, and is an error where it has one (the API cannot
-delete a value; remove it from the data file by hand). Rows the sheet does not hold are left alone.
+Each row is (semester, reviewee, metric): the semester comes from a `semester` column, else from the sheet's
+name (a csv file without that column: from --semester). A row the data files hold is updated where it is
+written (syncer.edit.values: comments and layout kept); a new row goes to the data file its `file` cell names
+(else `--into`), after that file's rows. A cell whose value means what the YAML holds (`0.4` with a percent
+format and `40%`, `1310000.0` and `1310000`, an alias and its raw ID) is no change: an export imported
+unchanged changes no byte. A blank cell changes nothing when the YAML has no value there, and is an error
+where it has one (the API cannot delete a value; remove it from the data file by hand). Rows the sheet does not hold
+are left alone.
 
 The rules are validate's (syncer.load.data checks the cells, located at their row and column), plus the
 sheet's own: readable cells (syncer.sheet.cells), known columns, one row per key, weight sums with the
@@ -22,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from syncer.errors import SyncerError
 from syncer.load.validate import ValidationResult
 from syncer.rules.load import RuleSet
 from syncer.sheet.change import FileChange
@@ -68,14 +70,18 @@ def plan_import(
     index: RootIndex,
     into: str | None = None,
     rules: RuleSet | None = None,
+    semester: str | None = None,
 ) -> ImportPlan:
-    """The edits a sheet makes to a valid root, or the problems that stop it (nothing is written here)."""
+    """The edits a sheet makes to a valid root, or the problems that stop it (nothing is written here).
+    `semester` (--semester: an alias or ID of catalog.yaml semesters) names the semester of a csv file
+    without a semester column; a workbook or an unknown semester is refused."""
     settings, catalog = result.settings, result.catalog
     assert result.desired is not None
     desired = result.desired
     resolve = Resolver(catalog, settings.target.user_id_type)
+    given = None if semester is None else _given_semester(book, resolve, semester)
     log = ProblemLog(book.display)
-    rows = read_book(book, catalog=catalog, resolve=resolve, log=log)
+    rows = read_book(book, catalog=catalog, resolve=resolve, log=log, semester=given)
     check_exported_keys(rows, book, log)
     values = check_rows(rows, settings=settings, catalog=catalog, index=index, log=log)
     edits = decide_edits(
@@ -117,6 +123,22 @@ def plan_import(
         left_alone(rows, index),
         len(log.refused),
     )
+
+
+def _given_semester(book: Book, resolve: Resolver, text: str) -> str:
+    """The semester ID --semester names: an alias or ID of catalog.yaml semesters, for a csv file."""
+    if book.format != "csv":
+        raise SyncerError(
+            f"--semester {text!r}: a workbook's sheets are named after their semesters; --semester is for a csv "
+            "file saved from one sheet"
+        )
+    sid = resolve.semesters.get(text) or (text if text in resolve.semester_ids else None)
+    if sid is None:
+        raise SyncerError(
+            f"--semester {text!r} is not a semester of catalog.yaml: name one of {', '.join(resolve.semesters)} "
+            "(or its ID)"
+        )
+    return sid
 
 
 def left_alone(rows: list[SheetRow], index: RootIndex) -> int:

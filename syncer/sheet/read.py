@@ -25,6 +25,7 @@ from syncer.sheet.model import (
     column_letter,
     key_headers,
 )
+from syncer.text import plural
 
 IGNORED_PREFIX = "#"  # a column whose header starts with # holds notes of the sheet's own, never read
 
@@ -54,13 +55,30 @@ class SheetRow:
         return None
 
 
-def read_book(book: Book, *, catalog: Catalog, resolve: Resolver, log: ProblemLog) -> list[SheetRow]:
-    """Every row of the book that is not blank, in order, sheet by sheet; problems go to `log`."""
-    reader = _Reader(catalog, resolve, log)
+def read_book(
+    book: Book, *, catalog: Catalog, resolve: Resolver, log: ProblemLog, semester: str | None = None
+) -> list[SheetRow]:
+    """Every row of the book that is not blank, in order, sheet by sheet; problems go to `log`. `semester`
+    (a semester ID, from --semester) is the semester of a csv file's rows when it has no semester column
+    (one sheet of a workbook saved as csv), and the one its semester column must name when it has one."""
+    reader = _Reader(catalog, resolve, log, semester)
     rows: list[SheetRow] = []
     for table in book.tables:
         columns = reader.header(table)
         rows += reader.rows(table, columns)
+    if reader.elsewhere:  # one problem, at the first: the flag or the file is wrong, not each row
+        cell = reader.elsewhere[0].cells[SEMESTER]
+        more = len(reader.elsewhere) - 1
+        also = f" and in {plural(more, 'more row')}" if more else ""
+        log.add(
+            reader.elsewhere[0].sheet,
+            cell.row,
+            cell.col,
+            "sheet-semester",
+            f"the semester column names another semester than --semester {resolve.semester_label(semester or '')!r}"
+            f" here{also}: the column names each row's semester; "
+            "drop --semester, or delete the rows of other semesters",
+        )
     return rows
 
 
@@ -71,8 +89,10 @@ class _Reader:
     catalog: Catalog
     resolve: Resolver
     log: ProblemLog
+    given: str | None  # --semester: the semester ID of a csv file's rows
     fields: set[str] = field(init=False)  # every field alias of the catalog
     sheet_semesters: dict[str, str | None] = field(default_factory=dict)  # a sheet's name -> its semester
+    elsewhere: list[SheetRow] = field(default_factory=list)  # rows whose semester cell is not --semester's
 
     def __post_init__(self) -> None:
         self.fields = {a for m in self.catalog.metrics.values() for a in m.fields}
@@ -133,7 +153,7 @@ class _Reader:
                 "sheet-column",
                 "this column has values but no header: name it (a field alias of catalog.yaml) or delete the column",
             )
-        needed = [REVIEWEE, METRIC] + ([SEMESTER] if table.name is None else [])
+        needed = [REVIEWEE, METRIC] + ([SEMESTER] if table.name is None and self.given is None else [])
         for name in needed:
             if name not in seen:
                 self.log.add(
@@ -142,7 +162,7 @@ class _Reader:
                     max(named, default=0) + 1,
                     "sheet-column",
                     f"no column {name!r}: the header (row 1) needs {', '.join(needed)}, the fields by alias, and "
-                    "file for new rows",
+                    "file for new rows" + (_ONE_SHEET if name == SEMESTER else ""),
                 )
         return columns
 
@@ -210,7 +230,12 @@ class _Reader:
                         sheet, cell.row, cell.col, "unknown-semester", _unknown_semester(text, self.resolve.semesters)
                     )
                     row.ok = False
+                elif self.given is not None and sid != self.given:
+                    self.elsewhere.append(row)
+                    row.ok = False
                 row.semester = sid
+        elif table.name is None:  # a csv file: --semester names it (None: the missing column is logged, no key)
+            row.semester = self.given
         else:
             row.semester = self.sheet_semester(table)
             if row.semester is None:
@@ -322,6 +347,7 @@ class _Reader:
         return sid
 
 
+_ONE_SHEET = "; saved from one sheet of the workbook? name its semester with --semester ALIAS"
 _MERGED = (
     "merged cells {rng}: unmerge them (Home > Merge & Center) and type a value in each cell; only the file, "
     "reviewee and metric columns may be merged, down a column"

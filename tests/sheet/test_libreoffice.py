@@ -1,7 +1,7 @@
 """The exported workbook as people see it, through LibreOffice (headless, a profile of its own): printed to
 PDF and PNG, landscape and one page wide, the header row on every page, every row once and every note
-whole; saved again by LibreOffice (a workbook, and csv with `;` separators, also where the decimal mark is
-a comma), imported as nothing to change.
+whole; saved again by LibreOffice (a workbook, csv with `;` separators, also where the decimal mark is a
+comma, and each sheet of the workbook as csv with `;`), imported as nothing to change.
 
 Skipped where LibreOffice (soffice) or poppler-utils (pdfinfo, pdftotext, pdftoppm) is missing; .ci/run
 installs them and sets SYNCER_REQUIRE_LIBREOFFICE=1, which makes a missing tool a failure instead. The
@@ -199,6 +199,30 @@ def test_a_csv_export_saved_again_with_semicolons_imports_as_nothing_to_change(r
     r = run("sheet", "import", str(saved), "--root", str(root))
     assert r.exit_code == 0 and "nothing to change" in r.output, r.output
     assert "separated by ';'" in r.output
+    assert snapshot(root) == before
+
+
+#: LibreOffice's csv filter writing `;`, every text quoted, in UTF-8, cells as shown, each sheet of a workbook to
+#: FILE-SheetName.csv (the 12th option, -1; by default it writes the first sheet alone).
+EVERY_SHEET_SEMICOLONS = "csv:Text - txt - csv (StarCalc):59,34,76,1,,0,true,true,true,false,false,-1"
+
+
+def test_each_sheet_of_a_workbook_saved_as_csv_with_semicolons_imports_with_its_semester_as_nothing_to_change(
+    root: Path, tmp_path: Path
+) -> None:
+    """A sheet saved as csv has no semester column (the sheet's name was its semester): --semester names it.
+    The open semester's sheet and the closed one's, each as LibreOffice writes it where the list separator is
+    `;`."""
+    need_libreoffice("soffice")
+    with_note(root)
+    before = snapshot(root)
+    soffice(export(root, tmp_path / "book.xlsx"), EVERY_SHEET_SEMICOLONS, tmp_path / "out")
+    assert all(line in (tmp_path / "out" / "book-2026-H2.csv").read_text("utf-8") for line in NOTE.split("\\n"))
+    for semester in ("2026-H2", "2026-H1"):
+        saved = tmp_path / "out" / f"book-{semester}.csv"
+        assert saved.read_text(encoding="utf-8").startswith('"file";"reviewee";"metric";')
+        r = run("sheet", "import", str(saved), "--root", str(root), "--semester", semester)
+        assert r.exit_code == 0 and "nothing to change" in r.output and "separated by ';'" in r.output, r.output
     assert snapshot(root) == before
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from syncer.model import RowKey
 from syncer.sheet.log import ProblemLog
-from syncer.sheet.model import Table
+from syncer.sheet.model import Book, Table
 from syncer.sheet.read import SheetRow, read_book
 from tests.sheet.helpers import Loaded, book, table
 
@@ -101,3 +101,56 @@ def test_an_unknown_metric_leaves_the_row_without_a_key(loaded: Loaded) -> None:
     rows, _ = _read(loaded, table("2026-H2", ["reviewee", "metric"], ["alice", "revenu"]))
     assert rows[0].metric_text == "revenu"
     assert rows[0].key is None
+
+
+H1 = "7250000000000000001"
+
+
+def _read_csv(loaded: Loaded, t: Table, semester: str | None) -> tuple[list[SheetRow], ProblemLog]:
+    log = ProblemLog("h2.csv")
+    csv_book = Book("h2.csv", "csv", (t,))
+    return read_book(csv_book, catalog=loaded.result.catalog, resolve=loaded.resolve, log=log, semester=semester), log
+
+
+def test_a_csv_file_without_a_semester_column_is_refused_once_with_the_advice_of_semester(loaded: Loaded) -> None:
+    """One sheet of a workbook saved as csv: no semester column, and csv has no sheet name to take it from."""
+    rows, log = _read_csv(loaded, table(None, ["reviewee", "metric"], ["alice", "revenue"], ["alice", "nps"]), None)
+    [p] = log.problems
+    assert (p.sheet, p.row, p.col, p.code) == (None, 1, 3, "sheet-column")
+    assert p.message.startswith("no column 'semester'")
+    assert p.message.endswith("; saved from one sheet of the workbook? name its semester with --semester ALIAS")
+    assert [r.key for r in rows] == [None, None]
+
+
+def test_the_semester_given_is_the_semester_of_a_csv_file_without_a_semester_column(loaded: Loaded) -> None:
+    rows, log = _read_csv(loaded, table(None, ["reviewee", "metric"], ["alice", "revenue"], ["alice", "nps"]), H1)
+    assert log.problems == []
+    assert [r.semester for r in rows] == [H1, H1]
+    assert rows[0].key == RowKey(H1, ALICE, REVENUE)
+
+
+def test_a_semester_column_that_agrees_with_the_semester_given_is_read_as_it_is(loaded: Loaded) -> None:
+    t = table(None, ["semester", "reviewee", "metric"], ["2026-H2", "alice", "revenue"], [H2, "alice", "nps"])
+    rows, log = _read_csv(loaded, t, H2)
+    assert log.problems == []
+    assert [r.semester for r in rows] == [H2, H2]
+
+
+def test_a_semester_column_naming_another_semester_than_the_one_given_is_one_problem_at_the_first(
+    loaded: Loaded,
+) -> None:
+    t = table(
+        None,
+        ["semester", "reviewee", "metric"],
+        ["2026-H2", "alice", "revenue"],
+        ["2026-H1", "alice", "revenue"],
+        [H1, "alice", "nps"],
+    )
+    rows, log = _read_csv(loaded, t, H2)
+    [p] = log.problems
+    assert (p.sheet, p.row, p.col, p.code) == (None, 3, 1, "sheet-semester")
+    assert p.message == (
+        "the semester column names another semester than --semester '2026-H2' here and in 1 more row: the column "
+        "names each row's semester; drop --semester, or delete the rows of other semesters"
+    )
+    assert [r.key is not None for r in rows] == [True, False, False]
