@@ -21,7 +21,7 @@ def with_rules(
 ) -> tuple[ValidationResult, RuleSet]:
     """The result with the rules' problems (and, with `judge_values`, their findings) added, and the rules
     (empty when they have problems: a run never goes on with rules it could not compile)."""
-    rules, problems = load_rules(result.root, root_display)
+    rules, problems = load_rules(result.root, root_display, in_settings=result.settings.has_rules)
     if rules and result.desired is not None:  # a catalog with problems of its own is not one to judge scopes by
         problems += [p for rule in rules.rules for p in unmatched_scope(rule, result.desired.catalog)]
         if problems:

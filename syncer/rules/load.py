@@ -12,7 +12,6 @@ from syncer.load.files import RULES_FILE, SETTINGS_FILE, display_path
 from syncer.load.schema import check
 from syncer.load.settings import DEFAULT_MAX_FILE_BYTES
 from syncer.load.yamlnodes import MapNode, Node, Scalar, SeqNode, text_of
-from syncer.load.yamlparse import load_tree
 from syncer.problems import Problem
 from syncer.rules.compile import CompileError, Compiler, MissingLibrary, Program
 from syncer.rules.model import Rule, Scope, Severity, rules_digest
@@ -33,15 +32,20 @@ class RuleSet:
         return bool(self.rules)
 
 
-def load_rules(root: Path, root_display: str) -> tuple[RuleSet, list[Problem]]:
+def load_rules(root: Path, root_display: str, *, in_settings: bool = True) -> tuple[RuleSet, list[Problem]]:
     """The root's rules, compiled; problems (a rule that does not parse or type-check, both places used, the
-    CEL library missing) are errors, and the rule set is then empty: a run with broken rules stops."""
+    CEL library missing) are errors, and the rule set is then empty: a run with broken rules stops.
+
+    `in_settings=False` says syncer.yaml, as read with the settings, has no `rules:` (Settings.has_rules):
+    it is then not parsed again (with the settings cache warm, nothing here imports the YAML parser)."""
     found: list[tuple[str, SeqNode]] = []
     problems: list[Problem] = []
     for name, schema in ((SETTINGS_FILE, "syncer"), (RULES_FILE, "rules")):
         path, display = root / name, display_path(root_display, name)
-        if not path.is_file():
+        if not path.is_file() or (name == SETTINGS_FILE and not in_settings):
             continue
+        from syncer.load.yamlparse import load_tree  # the YAML parser: only when there is a file to read
+
         tree, loaded = load_tree(path, display, max_bytes=DEFAULT_MAX_FILE_BYTES)
         invalid = loaded or check(schema, tree, display)
         if name == RULES_FILE:  # syncer.yaml's own problems are reported with the settings
