@@ -6,14 +6,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from typing import TYPE_CHECKING
 
 from syncer.load.files import glob_matches
 from syncer.load.validate import ValidationResult
 from syncer.model import Catalog
 from syncer.problems import Problem, sort_problems
-from syncer.rules.judge import Item, rule_findings
 from syncer.rules.load import RuleSet, load_rules
-from syncer.rules.model import Rule
+
+if TYPE_CHECKING:
+    from syncer.rules.judge import Item
+    from syncer.rules.model import Rule
 
 
 def with_rules(
@@ -27,6 +30,8 @@ def with_rules(
         if problems:
             rules = RuleSet()
     if judge_values and rules and result.desired is not None:
+        from syncer.rules.judge import rule_findings  # a root without rules never needs it
+
         desired = result.desired
         items: list[Item] = [(k, None, dv.value, dv.source) for k, dv in desired.open_values().items()]
         found = rule_findings(rules, desired.catalog, desired.values, items, root=root_display, today=today)

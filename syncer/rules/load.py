@@ -6,15 +6,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from syncer.load.files import RULES_FILE, SETTINGS_FILE, display_path
 from syncer.load.schema import check
 from syncer.load.settings import DEFAULT_MAX_FILE_BYTES
 from syncer.load.yamlnodes import MapNode, Node, Scalar, SeqNode, text_of
 from syncer.problems import Problem
-from syncer.rules.compile import CompileError, Compiler, MissingLibrary, Program
-from syncer.rules.model import Rule, Scope, Severity, rules_digest
+
+if TYPE_CHECKING:  # the rules' model and compiler: imported where a root has rules
+    from syncer.rules.compile import Program
+    from syncer.rules.model import Rule, Severity
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +28,8 @@ class RuleSet:
 
     @property
     def digest(self) -> str:
+        from syncer.rules.model import rules_digest
+
         return rules_digest(self.rules)
 
     def __bool__(self) -> bool:
@@ -63,6 +67,8 @@ def load_rules(root: Path, root_display: str, *, in_settings: bool = True) -> tu
     rules = _rules(node, display, problems)
     if problems or not rules:
         return RuleSet(), problems
+    from syncer.rules.compile import CompileError, Compiler, MissingLibrary
+
     try:
         compiler = Compiler()
     except MissingLibrary as exc:
@@ -82,6 +88,8 @@ def load_rules(root: Path, root_display: str, *, in_settings: bool = True) -> tu
 
 
 def _rules(node: SeqNode, display: str, problems: list[Problem]) -> list[Rule]:
+    from syncer.rules.model import Rule, Scope
+
     rules: list[Rule] = []
     seen: dict[str, int] = {}
     for item in node.items:
@@ -96,7 +104,7 @@ def _rules(node: SeqNode, display: str, problems: list[Problem]) -> list[Rule]:
             Rule(
                 name=name,
                 condition=text_of(item.get("condition")) or "",
-                severity=cast(Severity, text_of(item.get("severity"))),
+                severity=cast("Severity", text_of(item.get("severity"))),
                 message=text_of(item.get("message")) or "",
                 scope=Scope(**{k: _names(scope, k) for k in ("semesters", "metrics", "fields", "files")}),
                 file=display,
