@@ -45,6 +45,7 @@ class SettingsCache:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._usable: bool | None = None  # the directory is made and checked when first needed
+        self.failure: OSError | None = None  # a refused write: the check cache says it, and stays off for the run
 
     @staticmethod
     def key(data: bytes) -> str:
@@ -80,7 +81,10 @@ class SettingsCache:
             write_sealed(
                 self.path, SETTINGS_MAGIC, marshal.dumps({"key": self.key(data), "settings": astuple(settings)})
             )
-        except (OSError, ValueError):  # the check cache says a refused write; this one only costs a parse
+        except OSError as exc:  # the check cache says so once (CheckCache.refused), and writes nothing more
+            self._usable = False
+            self.failure = exc
+        except ValueError:  # marshal cannot hold it
             self._usable = False
 
 

@@ -146,12 +146,13 @@ def _validate_root(
             "metrics root not found: pass --root DIR, or run `syncer init DIR` to create one",
         )
         return ValidationResult(root, Settings(), Catalog(), None, [problem], ())
-    settings, problems = load_settings(
-        root, shown, cache=SettingsCache(settings_path(cache_dir, root)) if cache_dir is not None else None
-    )
+    read = SettingsCache(settings_path(cache_dir, root)) if cache_dir is not None else None
+    settings, problems = load_settings(root, shown, cache=read)
     uid = settings.target.user_id_type
     lookup = _PeopleLookup(shown, settings, people)
     built = CatalogCache(entries_dir(cache_dir, root, settings), settings) if cache_dir is not None else None
+    if built is not None and read is not None and read.failure is not None:
+        built.refused(read.failure)  # one refused write a run, said once
     catalog, catalog_problems = load_catalog(root, shown, settings, email_check=lookup.email_check(uid), cache=built)
     email_only = any(p.id is None and p.email for p in catalog.people.values())
     cache = lookup.cache() if email_only else None
