@@ -18,7 +18,6 @@ from syncer.load.schema import check
 from syncer.load.settings import Settings
 from syncer.load.templates import load_templates
 from syncer.load.yamlnodes import MapNode, Node, Scalar, text_of
-from syncer.load.yamlparse import parse, parse_tree
 from syncer.load.yamlread import problem_of, read_tree_bytes
 from syncer.model import Catalog, FieldDef, MetricDef, PersonDef, SemesterDef
 from syncer.problems import Problem
@@ -65,6 +64,8 @@ def load_catalog(
     built = cache.get(data) if cache is not None else None
     if built is not None:
         return built.catalog, email_problems(built, display, email_check)
+    from syncer.load.yamlparse import parse_tree  # the YAML parser: not on a run the cache answers for
+
     tree, problems = parse_tree(data, display)
     if problems:
         return Catalog(), problems
@@ -92,6 +93,8 @@ def email_problems(built: BuiltCatalog, display: str, email_check: EmailCheck | 
 
 def catalog_from_text(text: str, display: str, settings: Settings) -> tuple[Catalog, list[Problem]]:
     """The catalog a text would give, with its problems (for checking an edit before it is written)."""
+    from syncer.load.yamlparse import parse
+
     duplicates: list[LoadError] = []
     try:
         tree = parse(text, display, duplicates=duplicates)

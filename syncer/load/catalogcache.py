@@ -54,6 +54,11 @@ class CatalogCache:
         self._usable: bool | None = None  # the directory is made and checked when first needed
         self.failure: OSError | None = None  # a refused write: the check cache says it, and stays off for the run
 
+    def refused(self, exc: OSError) -> None:
+        """Another write of this run was refused (the settings): nothing is written, the check cache says it."""
+        self._usable = False
+        self.failure = exc
+
     def key(self, data: bytes) -> str:
         """What the catalog built from `data` depends on besides syncer's code."""
         tags = f"{CATALOG_FORMAT} {__version__} {sys.implementation.cache_tag} {marshal.version}"

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from syncer.errors import InsecureBaseURLError
 from syncer.load.files import SETTINGS_FILE, display_path
-from syncer.load.schema import check
 from syncer.load.yamlnodes import MapNode, Scalar, SeqNode, text_of
-from syncer.load.yamlparse import load_tree
+from syncer.load.yamlread import read_tree_bytes
 from syncer.model import UserIdType
 from syncer.problems import Problem
 from syncer.urls import check_base_url
+
+if TYPE_CHECKING:
+    from syncer.load.settingscache import SettingsCache
 
 DEFAULT_BASE_URL = "https://open.feishu.cn"
 DEFAULT_MAX_FILE_BYTES = 32 * 1024 * 1024
@@ -72,6 +74,8 @@ class Settings:
     safety: Safety = field(default_factory=Safety)
     notify: NotifySettings = field(default_factory=NotifySettings)
     language: str = "auto"  # the readers' language: auto (the locale) | zh-CN | en (syncer.i18n.language_from)
+    #: syncer.yaml has a `rules:` key (syncer.rules.load reads the file for them only then).
+    has_rules: bool = False
 
 
 def _int(text: str) -> int:
@@ -81,19 +85,38 @@ def _int(text: str) -> int:
     return int(Decimal(text))
 
 
-def load_settings(root: Path, root_display: str) -> tuple[Settings, list[Problem]]:
-    """syncer.yaml (optional). Problems leave the defaults in place for what they concern."""
+def load_settings(
+    root: Path, root_display: str, *, cache: SettingsCache | None = None
+) -> tuple[Settings, list[Problem]]:
+    """syncer.yaml (optional). Problems leave the defaults in place for what they concern. With `cache`
+    (syncer.load.settingscache), settings read from the same bytes before, without problems, are reused."""
     path = root / SETTINGS_FILE
     display = display_path(root_display, SETTINGS_FILE)
     if not path.is_file() and not path.is_symlink():
         return Settings(), []
-    tree, problems = load_tree(path, display, max_bytes=DEFAULT_MAX_FILE_BYTES)
+    data = read_tree_bytes(path, display, max_bytes=DEFAULT_MAX_FILE_BYTES)
+    if isinstance(data, Problem):
+        return Settings(), [data]
+    cached = cache.get(data) if cache is not None else None
+    if cached is not None:
+        return cached, []
+    settings, problems = _read(data, display)
+    if cache is not None and not problems:
+        cache.put(data, settings)
+    return settings, problems
+
+
+def _read(data: bytes, display: str) -> tuple[Settings, list[Problem]]:
+    from syncer.load.schema import check  # with the YAML parser: not on a run the cache answers for
+    from syncer.load.yamlparse import parse_tree
+
+    tree, problems = parse_tree(data, display)
     if problems or tree is None:
         return Settings(), problems
     problems = check("syncer", tree, display)
     if problems or not isinstance(tree, MapNode):
         return Settings(), problems
-    s = Settings()
+    s = Settings(has_rules=tree.get("rules") is not None)
     target = tree.get("target")
     if isinstance(target, MapNode):
         t = s.target

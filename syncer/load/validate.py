@@ -15,8 +15,8 @@ from syncer.load.data import DataChecker, FileResult
 from syncer.load.files import CATALOG_FILE, NOT_DATA, display_path, walk_files
 from syncer.load.people import PeopleCache, PeopleSource, email_check, email_people, read_cache
 from syncer.load.settings import Settings, load_settings
+from syncer.load.settingscache import SettingsCache, settings_path
 from syncer.load.yamlnodes import Node
-from syncer.load.yamlparse import load_tree, parse_tree
 from syncer.load.yamlread import read_tree_bytes, symlink_problem
 from syncer.model import Catalog, DesiredState, PersonDef
 from syncer.perf import paused_gc
@@ -146,10 +146,13 @@ def _validate_root(
             "metrics root not found: pass --root DIR, or run `syncer init DIR` to create one",
         )
         return ValidationResult(root, Settings(), Catalog(), None, [problem], ())
-    settings, problems = load_settings(root, shown)
+    read = SettingsCache(settings_path(cache_dir, root)) if cache_dir is not None else None
+    settings, problems = load_settings(root, shown, cache=read)
     uid = settings.target.user_id_type
     lookup = _PeopleLookup(shown, settings, people)
     built = CatalogCache(entries_dir(cache_dir, root, settings), settings) if cache_dir is not None else None
+    if built is not None and read is not None and read.failure is not None:
+        built.refused(read.failure)  # one refused write a run, said once
     catalog, catalog_problems = load_catalog(root, shown, settings, email_check=lookup.email_check(uid), cache=built)
     email_only = any(p.id is None and p.email for p in catalog.people.values())
     cache = lookup.cache() if email_only else None
@@ -186,6 +189,8 @@ def _validate_root(
         if catalog_ok:
             checker.merge(_checked(checker, checks, path, display, settings.max_file_bytes, parsed))
         else:  # the data cannot be checked without a catalog: only whether each file loads
+            from syncer.load.yamlparse import load_tree
+
             checker.problems += load_tree(path, display, max_bytes=settings.max_file_bytes)[1]
     if catalog_ok:
         checker.finish()
@@ -235,6 +240,8 @@ def _checked(
         hit = cache.get(display, digest)
         if hit is not None:
             return hit
+    from syncer.load.yamlparse import parse_tree  # the YAML parser: not on a run the cache answers for
+
     tree, problems = parse_tree(data, display)
     if problems and tree is None:  # it did not parse (an empty file is no tree and no problem)
         return FileResult(display, problems=problems)

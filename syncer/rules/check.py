@@ -6,14 +6,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from typing import TYPE_CHECKING
 
 from syncer.load.files import glob_matches
 from syncer.load.validate import ValidationResult
 from syncer.model import Catalog
 from syncer.problems import Problem, sort_problems
-from syncer.rules.judge import Item, rule_findings
 from syncer.rules.load import RuleSet, load_rules
-from syncer.rules.model import Rule
+
+if TYPE_CHECKING:
+    from syncer.rules.judge import Item
+    from syncer.rules.model import Rule
 
 
 def with_rules(
@@ -21,12 +24,14 @@ def with_rules(
 ) -> tuple[ValidationResult, RuleSet]:
     """The result with the rules' problems (and, with `judge_values`, their findings) added, and the rules
     (empty when they have problems: a run never goes on with rules it could not compile)."""
-    rules, problems = load_rules(result.root, root_display)
+    rules, problems = load_rules(result.root, root_display, in_settings=result.settings.has_rules)
     if rules and result.desired is not None:  # a catalog with problems of its own is not one to judge scopes by
         problems += [p for rule in rules.rules for p in unmatched_scope(rule, result.desired.catalog)]
         if problems:
             rules = RuleSet()
     if judge_values and rules and result.desired is not None:
+        from syncer.rules.judge import rule_findings  # a root without rules never needs it
+
         desired = result.desired
         items: list[Item] = [(k, None, dv.value, dv.source) for k, dv in desired.open_values().items()]
         found = rule_findings(rules, desired.catalog, desired.values, items, root=root_display, today=today)

@@ -6,16 +6,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from syncer.load.files import RULES_FILE, SETTINGS_FILE, display_path
 from syncer.load.schema import check
 from syncer.load.settings import DEFAULT_MAX_FILE_BYTES
 from syncer.load.yamlnodes import MapNode, Node, Scalar, SeqNode, text_of
-from syncer.load.yamlparse import load_tree
 from syncer.problems import Problem
-from syncer.rules.compile import CompileError, Compiler, MissingLibrary, Program
-from syncer.rules.model import Rule, Scope, Severity, rules_digest
+
+if TYPE_CHECKING:  # the rules' model and compiler: imported where a root has rules
+    from syncer.rules.compile import Program
+    from syncer.rules.model import Rule, Severity
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,21 +28,28 @@ class RuleSet:
 
     @property
     def digest(self) -> str:
+        from syncer.rules.model import rules_digest
+
         return rules_digest(self.rules)
 
     def __bool__(self) -> bool:
         return bool(self.rules)
 
 
-def load_rules(root: Path, root_display: str) -> tuple[RuleSet, list[Problem]]:
+def load_rules(root: Path, root_display: str, *, in_settings: bool = True) -> tuple[RuleSet, list[Problem]]:
     """The root's rules, compiled; problems (a rule that does not parse or type-check, both places used, the
-    CEL library missing) are errors, and the rule set is then empty: a run with broken rules stops."""
+    CEL library missing) are errors, and the rule set is then empty: a run with broken rules stops.
+
+    `in_settings=False` says syncer.yaml, as read with the settings, has no `rules:` (Settings.has_rules):
+    it is then not parsed again (with the settings cache warm, nothing here imports the YAML parser)."""
     found: list[tuple[str, SeqNode]] = []
     problems: list[Problem] = []
     for name, schema in ((SETTINGS_FILE, "syncer"), (RULES_FILE, "rules")):
         path, display = root / name, display_path(root_display, name)
-        if not path.is_file():
+        if not path.is_file() or (name == SETTINGS_FILE and not in_settings):
             continue
+        from syncer.load.yamlparse import load_tree  # the YAML parser: only when there is a file to read
+
         tree, loaded = load_tree(path, display, max_bytes=DEFAULT_MAX_FILE_BYTES)
         invalid = loaded or check(schema, tree, display)
         if name == RULES_FILE:  # syncer.yaml's own problems are reported with the settings
@@ -59,6 +67,8 @@ def load_rules(root: Path, root_display: str) -> tuple[RuleSet, list[Problem]]:
     rules = _rules(node, display, problems)
     if problems or not rules:
         return RuleSet(), problems
+    from syncer.rules.compile import CompileError, Compiler, MissingLibrary
+
     try:
         compiler = Compiler()
     except MissingLibrary as exc:
@@ -78,6 +88,8 @@ def load_rules(root: Path, root_display: str) -> tuple[RuleSet, list[Problem]]:
 
 
 def _rules(node: SeqNode, display: str, problems: list[Problem]) -> list[Rule]:
+    from syncer.rules.model import Rule, Scope
+
     rules: list[Rule] = []
     seen: dict[str, int] = {}
     for item in node.items:
@@ -92,7 +104,7 @@ def _rules(node: SeqNode, display: str, problems: list[Problem]) -> list[Rule]:
             Rule(
                 name=name,
                 condition=text_of(item.get("condition")) or "",
-                severity=cast(Severity, text_of(item.get("severity"))),
+                severity=cast("Severity", text_of(item.get("severity"))),
                 message=text_of(item.get("message")) or "",
                 scope=Scope(**{k: _names(scope, k) for k in ("semesters", "metrics", "fields", "files")}),
                 file=display,
