@@ -15,17 +15,13 @@ cache directory; like CheckCache, this never raises: anything wrong makes the ru
 
 from __future__ import annotations
 
-import hashlib
-import marshal
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from syncer import __version__
 from syncer.fieldtypes import FIELD_TYPES
-from syncer.fsio import private_dir, read_sealed, write_sealed
 from syncer.load.schema import schema_bytes
+from syncer.load.sealedentry import SealedEntry, entry_key
 from syncer.load.settings import Settings
 from syncer.model import Catalog, DimensionDef, FieldDef, MetricDef, PersonDef, SemesterDef, TemplateDef
 
@@ -43,60 +39,32 @@ class BuiltCatalog:
     email_only: tuple[tuple[str, int, int], ...]
 
 
-class CatalogCache:
+class CatalogCache(SealedEntry):
     """The built catalog of one metrics root and target (a `catalog.built` file among its check-cache entries)."""
 
     def __init__(self, directory: Path, settings: Settings) -> None:
-        self.path = directory / "catalog.built"
+        super().__init__(directory / "catalog.built", CATALOG_MAGIC)
         self.settings = settings
         #: The key of the bytes last looked up: what the check cache's context says of the catalog.
         self.last_key: str | None = None
-        self._usable: bool | None = None  # the directory is made and checked when first needed
-        self.failure: OSError | None = None  # a refused write: the check cache says it, and stays off for the run
-
-    def refused(self, exc: OSError) -> None:
-        """Another write of this run was refused (the settings): nothing is written, the check cache says it."""
-        self._usable = False
-        self.failure = exc
 
     def key(self, data: bytes) -> str:
         """What the catalog built from `data` depends on besides syncer's code."""
-        tags = f"{CATALOG_FORMAT} {__version__} {sys.implementation.cache_tag} {marshal.version}"
-        h = hashlib.sha256(f"syncer-catalog {tags}\0".encode())
-        h.update(repr(self.settings).encode("utf-8", "surrogatepass") + b"\0")
-        h.update(schema_bytes("catalog") + b"\0")
-        h.update(data)
-        return h.hexdigest()
-
-    def _ready(self) -> bool:
-        """The directory is this user's own and nobody else may write to it: an entry is trusted from there."""
-        if self._usable is None:
-            self._usable = private_dir(self.path.parent)
-        return self._usable
+        settings = repr(self.settings).encode("utf-8", "surrogatepass")
+        return entry_key("catalog", CATALOG_FORMAT, settings, schema_bytes("catalog"), data)
 
     def get(self, data: bytes) -> BuiltCatalog | None:
         self.last_key = key = self.key(data)
-        payload = read_sealed(self.path, CATALOG_MAGIC) if self._ready() else None
-        if payload is None:
+        doc = self.read(key)
+        if doc is None:
             return None
         try:
-            doc = marshal.loads(payload)
-            if type(doc) is not dict or doc["key"] != key:
-                return None
             return _decode(doc)
-        except (EOFError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError):
             return None  # damaged or foreign: the catalog is parsed again and the entry rewritten
 
     def put(self, data: bytes, built: BuiltCatalog) -> None:
-        if not self._ready():
-            return
-        try:
-            write_sealed(self.path, CATALOG_MAGIC, marshal.dumps({"key": self.key(data), **_encode(built)}))
-        except OSError as exc:  # the check cache says so once (CheckCache.refused), and writes nothing more
-            self._usable = False
-            self.failure = exc
-        except ValueError:  # marshal cannot hold it
-            self._usable = False
+        self.write(self.key(data), _encode(built))
 
 
 def _encode(built: BuiltCatalog) -> dict[str, Any]:

@@ -16,15 +16,12 @@ the run parse syncer.yaml again.
 from __future__ import annotations
 
 import hashlib
-import marshal
-import sys
 from dataclasses import astuple
 from pathlib import Path
 from typing import Any
 
-from syncer import __version__
-from syncer.fsio import private_dir, read_sealed, write_sealed
 from syncer.load.schema import schema_bytes
+from syncer.load.sealedentry import SealedEntry, entry_key
 from syncer.load.settings import NotifySettings, Safety, Settings, StateSettings, Target
 
 #: Bump when Settings, or its encoding here, changes in a way the version would not show.
@@ -39,53 +36,28 @@ def settings_path(base: Path, root: Path) -> Path:
     return base / (hashlib.sha256(where.encode("utf-8", "surrogatepass")).hexdigest()[:24] + ".settings")
 
 
-class SettingsCache:
+class SettingsCache(SealedEntry):
     """The settings read from one metrics root's syncer.yaml (a file in the cache's top directory)."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        self._usable: bool | None = None  # the directory is made and checked when first needed
-        self.failure: OSError | None = None  # a refused write: the check cache says it, and stays off for the run
+        super().__init__(path, SETTINGS_MAGIC)
 
     @staticmethod
     def key(data: bytes) -> str:
         """What the settings read from `data` depend on besides syncer's code."""
-        tags = f"{SETTINGS_FORMAT} {__version__} {sys.implementation.cache_tag} {marshal.version}"
-        h = hashlib.sha256(f"syncer-settings {tags}\0".encode())
-        h.update(schema_bytes("syncer") + b"\0")
-        h.update(data)
-        return h.hexdigest()
-
-    def _ready(self) -> bool:
-        """The directory is this user's own and nobody else may write to it: an entry is trusted from there."""
-        if self._usable is None:
-            self._usable = private_dir(self.path.parent)
-        return self._usable
+        return entry_key("settings", SETTINGS_FORMAT, schema_bytes("syncer"), data)
 
     def get(self, data: bytes) -> Settings | None:
-        payload = read_sealed(self.path, SETTINGS_MAGIC) if self._ready() else None
-        if payload is None:
+        doc = self.read(self.key(data))
+        if doc is None:
             return None
         try:
-            doc = marshal.loads(payload)
-            if type(doc) is not dict or doc["key"] != self.key(data):
-                return None
             return _decode(doc["settings"])
-        except (EOFError, ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError):
             return None  # damaged or foreign: syncer.yaml is parsed again and the entry rewritten
 
     def put(self, data: bytes, settings: Settings) -> None:
-        if not self._ready():
-            return
-        try:
-            write_sealed(
-                self.path, SETTINGS_MAGIC, marshal.dumps({"key": self.key(data), "settings": astuple(settings)})
-            )
-        except OSError as exc:  # the check cache says so once (CheckCache.refused), and writes nothing more
-            self._usable = False
-            self.failure = exc
-        except ValueError:  # marshal cannot hold it
-            self._usable = False
+        self.write(self.key(data), {"settings": astuple(settings)})
 
 
 def _decode(t: Any) -> Settings:

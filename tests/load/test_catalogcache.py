@@ -143,10 +143,10 @@ def test_a_changed_catalog_or_settings_are_built_again_and_an_invalid_catalog_ev
 def test_an_entry_of_another_syncer_version_or_from_a_shared_directory_is_not_used(
     root: Path, people: People, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import syncer.load.catalogcache as catalogcache
+    import syncer.load.sealedentry as sealedentry  # where the key takes the version
 
     cache, done = _filled(root, people, tmp_path, monkeypatch)
-    monkeypatch.setattr(catalogcache, "__version__", "0.0.0-other")
+    monkeypatch.setattr(sealedentry, "__version__", "0.0.0-other")
     run(root, people, cache)
     run(root, people, cache)
     assert done == ["parse", "walk"]  # and it keeps the entry of its own version
