@@ -265,6 +265,43 @@ def test_a_shared_repository_gets_the_permissions_git_gives_its_objects(
         assert (oct(path.stat().st_mode & 0o7777), oct(path.parent.stat().st_mode & 0o7777)) == (file_mode, dir_mode)
 
 
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    """The common umask: git's objects are 0444 and its directories 0755 before core.sharedRepository."""
+    old = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+@pytest.mark.parametrize(
+    ("shared", "file_mode", "dir_mode"),
+    [
+        ("0640", "0o440", "0o2750"),
+        ("0660", "0o440", "0o2770"),
+        ("0600", "0o400", "0o700"),
+        ("group", "0o444", "0o2775"),
+    ],
+)
+def test_an_explicit_shared_mode_takes_away_what_the_umask_gave(
+    repo: Path, umask_022: None, shared: str, file_mode: str, dir_mode: str
+) -> None:
+    """An explicit mode (0640) is the whole mode, not bits added: under umask 022 git takes the others' read
+    bits away from its objects and directories, and so does syncer; `group` only adds bits."""
+    git("config", "core.sharedRepository", shared, cwd=repo)
+    data = _fresh_fan_out(repo, "git's 022")
+    theirs = (
+        subprocess.run(["git", "hash-object", "-w", "--stdin"], cwd=repo, input=data, capture_output=True, check=True)
+        .stdout.decode()
+        .strip()
+    )
+    ours = store(repo).blob(_fresh_fan_out(repo, "syncer's 022"))
+    for sha in (theirs, ours):
+        path = repo / ".git" / "objects" / sha[:2] / sha[2:]
+        assert (oct(path.stat().st_mode & 0o7777), oct(path.parent.stat().st_mode & 0o7777)) == (file_mode, dir_mode)
+
+
 @pytest.mark.parametrize(("value", "said"), [("sometimes", "not a value git takes"), ("0400", "read and write")])
 def test_a_shared_repository_setting_git_does_not_take_is_refused(repo: Path, value: str, said: str) -> None:
     """As git refuses it (`fatal: bad boolean config value`, `the owner of files must always have read and write

@@ -99,6 +99,15 @@ def shared_mode(mode: int, shared: int) -> int:
     return (mode & ~0o777) | tweak if shared < 0 else mode | tweak
 
 
+def shared_dir_mode(mode: int, shared: int) -> int:
+    """The mode git gives a directory it makes in a shared repository (adjust_shared_perm): shared_mode, read
+    bits copied to execute bits, and set-group-ID only when the group gains access by it (a 0600 repository
+    keeps its directories private and without it)."""
+    new = shared_mode(mode, shared)
+    new |= (new & 0o444) >> 2
+    return new | stat.S_ISGID if new & 0o060 else new
+
+
 def _create_temporary(directory: Path) -> tuple[Path, int]:
     """A new temporary object file in `directory`, open for writing, created read-only as git creates its
     objects: mode 0444 less the umask (a private umask keeps the state's values from other users)."""
@@ -158,13 +167,13 @@ class ObjectStore:
 
     def _fan_out(self, directory: Path) -> None:
         """The directory `objects/<2 hex>`, made if missing; in a shared repository, made as git makes it
-        (group bits and set-group-ID, so that the group's members write beside syncer's objects)."""
+        (group bits and, when the group gets any, set-group-ID, so that its members write beside syncer's objects)."""
         try:
             directory.mkdir()
         except FileExistsError:
             return
         if self._shared:
-            os.chmod(directory, shared_mode(directory.stat().st_mode, self._shared) | stat.S_ISGID)
+            os.chmod(directory, shared_dir_mode(directory.stat().st_mode, self._shared))
 
     def blob(self, data: bytes) -> str:
         return self.write("blob", data)
