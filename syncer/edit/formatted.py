@@ -7,7 +7,7 @@ as soon as a line differs or it cannot tell: a value over several lines, a dupli
 order, a mapping whose values are aligned (the catalog's fields), nesting the loader refuses, line breaks
 other than `\\n`, anything libyaml refuses. Comments are allowed only as a header of whole-line comments
 at the top. What the layout never writes needs no check of its own: a comment elsewhere, a flow
-collection (`{...}`, `[...]`), an anchor or a tag (and so an alias), `---` or `...` leave text on a line
+collection (`{...}`, `[...]`), an anchor (and so an alias) or a tag, `---` or `...` leave text on a line
 that no written line equals. False only means "not shown formatted here": the full path
 (syncer.edit.fmt.reformat) then decides, so the verdict is always the full path's (tests/edit/
 test_formatted.py holds the two to agree on many generated and mutated files).
