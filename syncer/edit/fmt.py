@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from syncer.edit.formatted import is_formatted
 from syncer.edit.layout import Path as KeyPath
 from syncer.edit.layout import Rules, render
 from syncer.edit.scalars import digits, key_needs_quotes, misread
@@ -134,7 +135,14 @@ def data_rules(catalog: CatalogOrder) -> Rules:
 
 def format_text(text: str, display: str, rules: Rules) -> str:
     """`text` (a file's content, UTF-8 decoded, no BOM) in the canonical layout. Raises LoadError (located)
-    when it does not load, or uses anchors, aliases or directives (which fmt leaves to the author)."""
+    when it does not load, or uses anchors, aliases or directives (which fmt leaves to the author).
+
+    A file already in the layout is told in one pass (syncer.edit.formatted) and returned as it is."""
+    return text if is_formatted(text, rules) else reformat(text, display, rules)
+
+
+def reformat(text: str, display: str, rules: Rules) -> str:
+    """format_text the long way, always: the tree, the layout's scan, the rendering and its read-back."""
     tree = parse(text, display)
     layout = scan_layout(text)
     if layout.references:
@@ -147,6 +155,8 @@ def format_text(text: str, display: str, rules: Rules) -> str:
             code="fmt-unsupported",
         )
     out = render(text, tree, layout, rules)
+    if out == text:  # reads back as the tree it was read into
+        return out
     try:
         same = to_plain(parse(out, display)) == to_plain(tree)
     except LoadError:

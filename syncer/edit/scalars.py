@@ -8,6 +8,7 @@ Whoever writes a file with these should still load it back and compare (`syncer 
 
 from __future__ import annotations
 
+import functools
 import re
 
 from yaml.nodes import ScalarNode
@@ -33,6 +34,11 @@ _ESCAPES = {
     "\u2029": "\\P",
 }
 _PLAIN_SAFE = re.compile(r"[^\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]*\Z")
+# Text that is plain-safe at a glance (most keys and values): a letter, digit or `_` first and last, none of
+# the indicators `:` or `#`, no blank but spaces inside. Only a shortcut: plain_ok decides the rest.
+_PLAIN_AT_A_GLANCE = re.compile(r"[0-9A-Za-z_](?:[0-9A-Za-z_.%/@+ -]*[0-9A-Za-z_.%/@+-])?")
+# Text that double-quotes as itself: printable ASCII without `"` or `\`.
+_QUOTES_AS_IS = re.compile(r"[ !#-\[\]-~]*")
 
 
 class Unwritable(ValueError):
@@ -49,6 +55,13 @@ def _printable(ch: str) -> bool:
 
 def plain_ok(text: str) -> bool:
     """Whether `text` reads back unchanged as a plain scalar, in a block mapping, as a key or a value."""
+    if _PLAIN_AT_A_GLANCE.fullmatch(text) is not None:
+        return text not in NULL_PLAIN
+    return _plain_ok(text)
+
+
+def _plain_ok(text: str) -> bool:
+    """plain_ok, every rule spelled out (the shortcut aside)."""
     if not text or text in NULL_PLAIN or text != text.strip(" ") or not _PLAIN_SAFE.match(text):
         return False
     if any(ch.isspace() and ch != " " for ch in text):
@@ -68,6 +81,13 @@ def plain_in(text: str, *, flow: bool) -> bool:
 
 
 def double_quoted(text: str) -> str:
+    if _QUOTES_AS_IS.fullmatch(text) is not None:
+        return f'"{text}"'
+    return _double_quoted(text)
+
+
+def _double_quoted(text: str) -> str:
+    """double_quoted, character by character (the shortcut aside)."""
     out = []
     for ch in text:
         esc = _ESCAPES.get(ch)
@@ -126,6 +146,7 @@ _FAITHFUL_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?")
 _RESOLVER = Resolver()
 
 
+@functools.lru_cache(maxsize=4096)  # the same words come back again and again: keys, `20%`, `yes`
 def misread(text: str) -> bool:
     """Whether another YAML reader would take this plain scalar for something other than its text: YAML 1.1
     (PyYAML, most editors' linters) reads `no`/`on` as booleans, `0123` as octal, `12:30` as 750, `1_000`
