@@ -17,13 +17,24 @@ INSTALL_HINT = "pip install 'feishu-syncer[rules]'"
 
 
 class Program(Protocol):
-    """A compiled condition: `holds(variables)` is True, False, or the text of a runtime error."""
+    """A compiled condition: `holds(variables)` is True, False, or the text of a runtime error. The caller
+    hands it exactly the variables in `names` (converting a value for CEL is most of an evaluation's cost)."""
 
     def holds(self, variables: dict[str, object]) -> bool | str: ...
 
     @property
     def names(self) -> tuple[str, ...]:
         """The variables the condition names (a superset of those it reads)."""
+        ...
+
+    @property
+    def row_keys(self) -> frozenset[str] | None:
+        """The keys of `row` the condition reads (`row.target`); None: it may read the whole map."""
+        ...
+
+    @property
+    def without_old(self) -> bool | None:
+        """The verdict on every value whose `old` is null, when nothing else can change it; else None."""
         ...
 
 
@@ -71,25 +82,60 @@ class Compiler:
         kind = expr.return_type()
         if kind not in self._bool:
             raise CompileError(f"the condition must be true or false; this one gives {kind.name()}")
-        # Only the variables a condition names are handed to it: converting a value for CEL is most of an
-        # evaluation's cost. Every name in the text counts (in a string literal too): never one too few.
-        named = tuple(v for v in VARIABLES if v in set(_NAME.findall(condition)))
-        return _Compiled(expr, self._error, named)
+        # Only the variables a condition names are handed to it. Every name in the text counts (in a string
+        # literal too): never one too few.
+        words = set(_NAME.findall(condition))
+        program = _Compiled(expr, self._error, tuple(v for v in VARIABLES if v in words), _row_keys(condition))
+        if not words & _MACROS:
+            program.without_old = _fixed(program.holds({"old": None}))
+        return program
+
+
+#: CEL's macros: the only loops, bounded by an iteration budget (see `_fixed`).
+_MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
+_ROW = re.compile(r"\brow\b(?:\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)\b(\s*\()?)?")  # a key, or a call: row.exists(...)
+
+
+def _row_keys(condition: str) -> frozenset[str] | None:
+    """The keys of `row` a condition reads when every `row` in its text selects one (`row.target`,
+    `has(row.note)`): a map with only those keys gives the same result. Any other use (`size(row)`, `row[k]`,
+    `row.exists(...)`, `row == {...}`, a macro's variable named row, the word in a string literal) may read it
+    all: None."""
+    keys: set[str] = set()
+    for m in _ROW.finditer(condition):
+        if m.group(1) is None or m.group(2) is not None:
+            return None
+        keys.add(m.group(1))
+    return frozenset(keys)
+
+
+def _fixed(verdict: bool | str) -> bool | None:
+    """A condition's verdict with only `old` bound (to null), when that decides it. CEL's `&&`, `||` and `?:`
+    absorb the error of an unbound variable only where the other side decides the result whatever that
+    variable holds (`old != null && ...` is false), and every other operation passes the error on: a true or
+    false here is the verdict on every value without an old one. Not for a condition with a macro: bound, a
+    variable could make a loop run out of CEL's iteration budget (a finding) where unbound it stopped at once."""
+    return verdict if isinstance(verdict, bool) else None
 
 
 class _Compiled:
-    __slots__ = ("_error", "_expr", "_named")
+    __slots__ = ("_error", "_expr", "_named", "_row_keys", "without_old")
 
-    def __init__(self, expr: Any, error: Any, named: tuple[str, ...]) -> None:
-        self._expr, self._error, self._named = expr, error, named
+    def __init__(self, expr: Any, error: Any, named: tuple[str, ...], row_keys: frozenset[str] | None) -> None:
+        self._expr, self._error, self._named, self._row_keys = expr, error, named, row_keys
+        self.without_old: bool | None = None
 
     @property
     def names(self) -> tuple[str, ...]:
         return self._named
 
+    @property
+    def row_keys(self) -> frozenset[str] | None:
+        return self._row_keys
+
     def holds(self, variables: dict[str, object]) -> bool | str:
         try:
-            result = self._expr.eval(data={name: variables[name] for name in self._named})
+            result = self._expr.eval(data=variables)
         except RuntimeError as exc:  # the iteration budget, a value CEL cannot take
             return _one_line(str(exc))
         value = result.value()

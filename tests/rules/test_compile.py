@@ -1,0 +1,47 @@
+"""What a compiled condition tells the judging about itself, read once per run: the keys of `row` it reads,
+and its verdict on a value without an old one when nothing else can change that verdict."""
+
+from __future__ import annotations
+
+import pytest
+
+from syncer.rules.compile import Compiler
+
+
+@pytest.fixture(scope="module")
+def compiler() -> Compiler:
+    return Compiler()
+
+
+@pytest.mark.parametrize(
+    ("condition", "keys"),
+    [
+        ("has(row.target) && row . note == ''", {"target", "note"}),
+        ("new > 1.0", set()),
+        ("size(row) > 2", None),  # the whole map
+        ("row['target'] > 1.0", None),
+        ("row.exists(k, k == 'x')", None),  # a macro over the row, not a key named exists
+        ("row . size () > 1", None),
+        ("[1.0].exists(row, row > new)", None),  # a macro's variable named row
+        ("file == 'row'", None),  # the word in a string literal: never one key too few
+    ],
+)
+def test_the_row_keys_a_condition_reads(compiler: Compiler, condition: str, keys: set[str] | None) -> None:
+    row_keys = compiler.compile(condition).row_keys
+    assert row_keys == (None if keys is None else frozenset(keys))
+
+
+@pytest.mark.parametrize(
+    ("condition", "verdict"),
+    [
+        ("old != null && new < old && today >= semester.start", False),
+        ("has(semester.start) && new < old && old != null", False),  # either side of && decides
+        ("old == null || row.target > 1.0", True),
+        ("old == null && new > 1.0", None),  # new decides
+        ("new < old", None),  # fails on a null old: a finding with CEL's words, not a plain verdict
+        ("new > 1.0", None),
+        ("row.exists(k, k == 'x') && old != null", None),  # a loop: bound, it could run out of budget
+    ],
+)
+def test_the_verdict_without_an_old_value(compiler: Compiler, condition: str, verdict: bool | None) -> None:
+    assert compiler.compile(condition).without_old is verdict
