@@ -85,7 +85,8 @@ class Compiler:
         # Only the variables a condition names are handed to it. Every name in the text counts (in a string
         # literal too): never one too few.
         words = set(_NAME.findall(condition))
-        program = _Compiled(expr, self._error, tuple(v for v in VARIABLES if v in words), _row_keys(condition))
+        named = tuple(v for v in VARIABLES if v in words)
+        program = _Compiled(self._env, condition, expr, self._error, named, _row_keys(condition))
         if not words & _MACROS:
             program.without_old = _fixed(program.holds({"old": None}))
         return program
@@ -119,11 +120,24 @@ def _fixed(verdict: bool | str) -> bool | None:
 
 
 class _Compiled:
-    __slots__ = ("_error", "_expr", "_named", "_row_keys", "without_old")
+    __slots__ = ("_env", "_error", "_expr", "_named", "_row_keys", "condition", "without_old")
 
-    def __init__(self, expr: Any, error: Any, named: tuple[str, ...], row_keys: frozenset[str] | None) -> None:
-        self._expr, self._error, self._named, self._row_keys = expr, error, named, row_keys
+    def __init__(
+        self, env: Any, condition: str, expr: Any, error: Any, named: tuple[str, ...], row_keys: frozenset[str] | None
+    ) -> None:
+        self._env, self.condition, self._expr, self._error = env, condition, expr, error
+        self._named, self._row_keys = named, row_keys
         self.without_old: bool | None = None
+
+    def joined(self, others: tuple[_Compiled, ...]) -> Any | None:
+        """This condition and `others` compiled as one list of their verdicts (None: that does not compile,
+        as when the list's nesting is over CEL's recursion limit). Each stays on lines of its own: a comment
+        (`// ...`) ends with its line."""
+        text = "[(\n" + "\n), (\n".join(p.condition for p in (self, *others)) + "\n)]"
+        try:
+            return self._env.compile(text)
+        except RuntimeError:
+            return None
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -144,6 +158,32 @@ class _Compiled:
         if result.type() == self._error:
             return _one_line(str(value))
         return "the condition gave neither true nor false"
+
+
+class Bundle:
+    """Programs that judge the same values and name the same variables, evaluated in one CEL call on one dict
+    of them (their conditions as one list: each value converted once, not once per program). When that call
+    gives anything but a list of true and false (a condition fails on the value, their loops together run out
+    of the iteration budget), each program is evaluated alone: every verdict is the one it gives alone."""
+
+    __slots__ = ("_joined", "_programs")
+
+    def __init__(self, programs: tuple[Program, ...]) -> None:
+        self._programs = programs
+        compiled = tuple(p for p in programs if isinstance(p, _Compiled))
+        joinable = len(programs) > 1 and len(compiled) == len(programs)
+        self._joined = compiled[0].joined(compiled[1:]) if joinable else None
+
+    def verdicts(self, variables: dict[str, object]) -> tuple[bool | str, ...] | list[bool]:
+        """Each program's verdict on `variables`, in order: True, False or the text of a runtime error."""
+        if self._joined is not None:
+            try:
+                both = self._joined.eval(data=variables).plain_value()
+            except RuntimeError:
+                both = None
+            if type(both) is list and all(v is True or v is False for v in both):
+                return both
+        return tuple(p.holds(variables) for p in self._programs)
 
 
 def _one_line(text: str) -> str:  # CEL's own words: never a value (its errors name types and keys)

@@ -15,6 +15,7 @@ from syncer.fieldtypes import field_type
 from syncer.load.files import relative_path
 from syncer.model import Catalog, DesiredValue, FieldDef, SemesterDef, Source, ValueKey
 from syncer.problems import DETAIL_SLOT, Problem, Severity
+from syncer.rules.compile import Bundle
 from syncer.rules.load import RuleSet
 from syncer.rules.model import FINDING_CODE, Finding, Rule
 
@@ -91,7 +92,7 @@ def rule_findings(
     found: list[Finding] = []
     row_key: tuple[str, str, str] | None = None
     row: dict[str, object] = {}
-    people, programs, all_rules = judge.cat.people, rules.programs, rules.rules
+    people, all_rules = judge.cat.people, rules.rules
     for key, old, new, source in items:
         sem, rev, met, fid = key
         group = (sem, met, fid, source.file)
@@ -114,8 +115,7 @@ def rule_findings(
                 variables["row"] = row
             if b.reviewee:
                 variables["reviewee"] = people.get(rev, rev)
-            for i in b.rules:
-                verdict = programs[i].holds(variables)
+            for i, verdict in zip(b.rules, b.bundle.verdicts(variables), strict=True):
                 if verdict is not False:
                     found.append(_finding(all_rules[i], source, None if verdict is True else verdict))
     return found
@@ -131,6 +131,7 @@ class _Batch(NamedTuple):
     row: bool
     reviewee: bool
     convert: Convert  # how the field's values convert
+    bundle: Bundle  # the rules' programs
     without_old: tuple[int, ...] | None  # the rules a value without an old one breaks, when that is fixed
 
 
@@ -143,6 +144,7 @@ class _Judge:
         self.rules, self.root, self.day = rules, root, day
         self.scopes = [_in_scope(rule, catalog) for rule in rules.rules]
         self.files: dict[str, tuple[bool, ...]] = {}
+        self.bundles: dict[tuple[int, ...], Bundle] = {}
         keys: frozenset[str] | None = frozenset()  # None: some rule may read the whole row
         for p in rules.programs:
             keys = None if keys is None or p.row_keys is None else keys | p.row_keys
@@ -183,10 +185,18 @@ class _Judge:
                 "row" in names,
                 "reviewee" in names,
                 convert,
+                self.bundle(tuple(batch)),
                 tuple(i for i in batch if programs[i].without_old) if fixed else None,
             )
             for (names, fixed), batch in by_names.items()
         )
+
+    def bundle(self, rules: tuple[int, ...]) -> Bundle:
+        """The programs of `rules` as one bundle, made once a run (joining them compiles them again)."""
+        made = self.bundles.get(rules)
+        if made is None:
+            made = self.bundles[rules] = Bundle(tuple(self.rules.programs[i] for i in rules))
+        return made
 
     def row(self, values: Mapping[ValueKey, DesiredValue], key: ValueKey) -> dict[str, object]:
         """The row's values the rules read, as the YAML holds them, by field alias (`row.target`)."""
