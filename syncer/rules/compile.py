@@ -37,6 +37,15 @@ class Program(Protocol):
         """The verdict on every value whose `old` is null, when nothing else can change it; else None."""
         ...
 
+    @property
+    def condition(self) -> str:
+        """The condition's CEL source."""
+        ...
+
+    def joined(self, others: tuple[Program, ...]) -> Any | None:
+        """This condition and `others` compiled as one list of their verdicts (None: that does not compile)."""
+        ...
+
 
 class CompileError(Exception):
     """A condition that does not parse or type-check; the message is CEL's, on one line."""
@@ -129,7 +138,7 @@ class _Compiled:
         self._named, self._row_keys = named, row_keys
         self.without_old: bool | None = None
 
-    def joined(self, others: tuple[_Compiled, ...]) -> Any | None:
+    def joined(self, others: tuple[Program, ...]) -> Any | None:
         """This condition and `others` compiled as one list of their verdicts (None: that does not compile,
         as when the list's nesting is over CEL's recursion limit). Each stays on lines of its own: a comment
         (`// ...`) ends with its line."""
@@ -170,19 +179,17 @@ class Bundle:
 
     def __init__(self, programs: tuple[Program, ...]) -> None:
         self._programs = programs
-        compiled = tuple(p for p in programs if isinstance(p, _Compiled))
-        joinable = len(programs) > 1 and len(compiled) == len(programs)
-        self._joined = compiled[0].joined(compiled[1:]) if joinable else None
+        self._joined = programs[0].joined(programs[1:]) if len(programs) > 1 else None
 
     def verdicts(self, variables: dict[str, object]) -> tuple[bool | str, ...] | list[bool]:
         """Each program's verdict on `variables`, in order: True, False or the text of a runtime error."""
         if self._joined is not None:
             try:
-                both = self._joined.eval(data=variables).plain_value()
+                together = self._joined.eval(data=variables).plain_value()
             except RuntimeError:
-                both = None
-            if type(both) is list and all(v is True or v is False for v in both):
-                return both
+                together = None
+            if type(together) is list and all(v is True or v is False for v in together):
+                return together
         return tuple(p.holds(variables) for p in self._programs)
 
 
