@@ -1,7 +1,9 @@
 """Rules judged on values: the desired values (validate), a plan's changes (with their old values) or a
 sheet's cells. Only the values in a rule's scope are evaluated (semesters, metrics and fields are matched once,
-as sets of IDs; files once per file), each condition once per value; a value a condition fails on (a division
-by zero, a missing field) is a finding of that rule for that value, never a crash and never a pass.
+as sets of IDs; files once per file), each condition at most once per value (never on a value without an old
+one when it is decided without, several in one CEL call: docs/rules.md, "The implementation"); a value a
+condition fails on (a division by zero, a missing field) is a finding of that rule for that value, never a
+crash and never a pass.
 
 What a condition sees: docs/rules.md. Numbers are CEL doubles (`3.0 * row.target`)."""
 
@@ -9,15 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from syncer.fieldtypes import field_type
 from syncer.load.files import relative_path
 from syncer.model import Catalog, DesiredValue, FieldDef, SemesterDef, Source, ValueKey
 from syncer.problems import DETAIL_SLOT, Problem, Severity
-from syncer.rules.compile import Bundle
 from syncer.rules.load import RuleSet
 from syncer.rules.model import FINDING_CODE, Finding, Rule
+
+if TYPE_CHECKING:
+    from syncer.rules.compile import Bundle
 
 #: One value to judge: its key, the value last applied (None: none), the new value and where it is written.
 Item = tuple[ValueKey, str | None, str, Source]
@@ -195,6 +199,8 @@ class _Judge:
         """The programs of `rules` as one bundle, made once a run (joining them compiles them again)."""
         made = self.bundles.get(rules)
         if made is None:
+            from syncer.rules.compile import Bundle  # the compiler's module: only where a root has rules
+
             made = self.bundles[rules] = Bundle(tuple(self.rules.programs[i] for i in rules))
         return made
 
