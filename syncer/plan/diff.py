@@ -13,7 +13,7 @@ returns a `Plan`; renderers (syncer.report.plan) turn it into text, and `plan_do
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from operator import itemgetter
 
 from syncer.fieldtypes import field_type
@@ -210,11 +210,11 @@ def _judged(changes: list[Change], desired: DesiredState, options: PlanOptions) 
     order of their places. A repair puts back a value the rules judged when it was planned: not judged again."""
     if not options.rules:
         return ()
-    items: list[Item] = [
+    items: Iterator[Item] = (  # one at a time: a first plan's million are never all in a list
         (c.key, c.old if c.action == "update" else None, c.new, c.source)
         for c in changes
         if c.action in ("create", "update") and c.new is not None and c.source is not None
-    ]
+    )
     found = rule_findings(options.rules, desired.catalog, desired.values, items, root=options.root, today=options.today)
     return tuple(sorted(found, key=lambda f: (f.problem.file, f.problem.line, f.problem.col, f.rule)))
 

@@ -17,13 +17,33 @@ INSTALL_HINT = "pip install 'feishu-syncer[rules]'"
 
 
 class Program(Protocol):
-    """A compiled condition: `holds(variables)` is True, False, or the text of a runtime error."""
+    """A compiled condition: `holds(variables)` is True, False, or the text of a runtime error. The caller
+    hands it exactly the variables in `names` (converting a value for CEL is most of an evaluation's cost)."""
 
     def holds(self, variables: dict[str, object]) -> bool | str: ...
 
     @property
     def names(self) -> tuple[str, ...]:
         """The variables the condition names (a superset of those it reads)."""
+        ...
+
+    @property
+    def row_keys(self) -> frozenset[str] | None:
+        """The keys of `row` the condition reads (`row.target`); None: it may read the whole map."""
+        ...
+
+    @property
+    def without_old(self) -> bool | None:
+        """The verdict on every value whose `old` is null, when nothing else can change it; else None."""
+        ...
+
+    @property
+    def condition(self) -> str:
+        """The condition's CEL source."""
+        ...
+
+    def joined(self, others: tuple[Program, ...]) -> Any | None:
+        """This condition and `others` compiled as one list of their verdicts (None: that does not compile)."""
         ...
 
 
@@ -71,25 +91,74 @@ class Compiler:
         kind = expr.return_type()
         if kind not in self._bool:
             raise CompileError(f"the condition must be true or false; this one gives {kind.name()}")
-        # Only the variables a condition names are handed to it: converting a value for CEL is most of an
-        # evaluation's cost. Every name in the text counts (in a string literal too): never one too few.
-        named = tuple(v for v in VARIABLES if v in set(_NAME.findall(condition)))
-        return _Compiled(expr, self._error, named)
+        # Only the variables a condition names are handed to it. Every name in the text counts (in a string
+        # literal too): never one too few.
+        words = set(_NAME.findall(condition))
+        named = tuple(v for v in VARIABLES if v in words)
+        program = _Compiled(self._env, condition, expr, self._error, named, _row_keys(condition))
+        if not words & _MACROS:
+            program.without_old = _fixed(program.holds({"old": None}))
+        return program
+
+
+#: CEL's macros: the only loops, bounded by an iteration budget (see `_fixed`).
+_MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
+_ROW = re.compile(r"\brow\b(?:\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)\b(\s*\()?)?")  # a key, or a call: row.exists(...)
+
+
+def _row_keys(condition: str) -> frozenset[str] | None:
+    """The keys of `row` a condition reads when every `row` in its text selects one (`row.target`,
+    `has(row.note)`): a map with only those keys gives the same result. Any other use (`size(row)`, `row[k]`,
+    `row.exists(...)`, `row == {...}`, a macro's variable named row, the word in a string literal) may read it
+    all: None."""
+    keys: set[str] = set()
+    for m in _ROW.finditer(condition):
+        if m.group(1) is None or m.group(2) is not None:
+            return None
+        keys.add(m.group(1))
+    return frozenset(keys)
+
+
+def _fixed(verdict: bool | str) -> bool | None:
+    """A condition's verdict with only `old` bound (to null), when that decides it. CEL's `&&`, `||` and `?:`
+    absorb the error of an unbound variable only where the other side decides the result whatever that
+    variable holds (`old != null && ...` is false), and every other operation passes the error on: a true or
+    false here is the verdict on every value without an old one. Not for a condition with a macro: bound, a
+    variable could make a loop run out of CEL's iteration budget (a finding) where unbound it stopped at once."""
+    return verdict if isinstance(verdict, bool) else None
 
 
 class _Compiled:
-    __slots__ = ("_error", "_expr", "_named")
+    __slots__ = ("_env", "_error", "_expr", "_named", "_row_keys", "condition", "without_old")
 
-    def __init__(self, expr: Any, error: Any, named: tuple[str, ...]) -> None:
-        self._expr, self._error, self._named = expr, error, named
+    def __init__(
+        self, env: Any, condition: str, expr: Any, error: Any, named: tuple[str, ...], row_keys: frozenset[str] | None
+    ) -> None:
+        self._env, self.condition, self._expr, self._error = env, condition, expr, error
+        self._named, self._row_keys = named, row_keys
+        self.without_old: bool | None = None
+
+    def joined(self, others: tuple[Program, ...]) -> Any | None:
+        """This condition and `others` compiled as one list of their verdicts (None: that does not compile,
+        as when the list's nesting is over CEL's recursion limit). Each stays on lines of its own: a comment
+        (`// ...`) ends with its line."""
+        text = "[(\n" + "\n), (\n".join(p.condition for p in (self, *others)) + "\n)]"
+        try:
+            return self._env.compile(text)
+        except RuntimeError:
+            return None
 
     @property
     def names(self) -> tuple[str, ...]:
         return self._named
 
+    @property
+    def row_keys(self) -> frozenset[str] | None:
+        return self._row_keys
+
     def holds(self, variables: dict[str, object]) -> bool | str:
         try:
-            result = self._expr.eval(data={name: variables[name] for name in self._named})
+            result = self._expr.eval(data=variables)
         except RuntimeError as exc:  # the iteration budget, a value CEL cannot take
             return _one_line(str(exc))
         value = result.value()
@@ -98,6 +167,30 @@ class _Compiled:
         if result.type() == self._error:
             return _one_line(str(value))
         return "the condition gave neither true nor false"
+
+
+class Bundle:
+    """Programs that judge the same values and name the same variables, evaluated in one CEL call on one dict
+    of them (their conditions as one list: each value converted once, not once per program). When that call
+    gives anything but a list of true and false (a condition fails on the value, their loops together run out
+    of the iteration budget), each program is evaluated alone: every verdict is the one it gives alone."""
+
+    __slots__ = ("_joined", "_programs")
+
+    def __init__(self, programs: tuple[Program, ...]) -> None:
+        self._programs = programs
+        self._joined = programs[0].joined(programs[1:]) if len(programs) > 1 else None
+
+    def verdicts(self, variables: dict[str, object]) -> tuple[bool | str, ...] | list[bool]:
+        """Each program's verdict on `variables`, in order: True, False or the text of a runtime error."""
+        if self._joined is not None:
+            try:
+                together = self._joined.eval(data=variables).plain_value()
+            except RuntimeError:
+                together = None
+            if type(together) is list and all(v is True or v is False for v in together):
+                return together
+        return tuple(p.holds(variables) for p in self._programs)
 
 
 def _one_line(text: str) -> str:  # CEL's own words: never a value (its errors name types and keys)

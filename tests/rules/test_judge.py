@@ -177,3 +177,33 @@ def test_an_old_value_that_is_not_a_number_is_a_finding_never_a_crash(rules: Rul
     # the state holds text applied while the catalog typed the field otherwise: the condition fails on it
     values = row(example, target="900", actual="900", note="n")
     assert judged(rules, example, values, TARGET, old="n/a") == [("target-not-lowered-after-start", "error", 10)]
+
+
+def findings_on_actual(rules: RuleSet, desired: DesiredState, old: str | None) -> list[str]:
+    values = row(desired, target="100", actual="50", note="n")
+    key = ValueKey(H2, ALICE, REVENUE, ACTUAL)
+    items: list[Item] = [(key, old, "50", values[key].source)]
+    found = rule_findings(rules, desired.catalog, values, items, root="m", today=IN_H2)
+    return [f.problem.text(redact=False) for f in found]
+
+
+def test_a_condition_decided_without_an_old_value_is_judged_as_evaluated(tmp_path: Path) -> None:
+    rules, desired = rules_of(tmp_path, "old == null || new > 1000.0", "old == null && new > 1000.0", "new < old")
+    assert findings_on_actual(rules, desired, None) == [
+        "rule 'r0': m0",
+        "rule 'r2' could not be evaluated on this value (No matching overloads found : _<_(double, null_type)); "
+        "fix the rule or the value",
+    ]
+    assert findings_on_actual(rules, desired, "60") == ["rule 'r2': m2"]  # lowered: only r2
+
+
+def test_a_loop_that_runs_out_of_budget_is_a_finding_even_where_old_would_decide(tmp_path: Path) -> None:
+    rules, desired = rules_of(tmp_path, f"row.exists(k, {BIG}.all(a, {BIG}.all(b, a + b > 0))) && old != null")
+    found = findings_on_actual(rules, desired, None)
+    assert len(found) == 1 and "Iteration budget exceeded" in found[0]
+
+
+def test_a_condition_that_reads_the_whole_row_sees_every_field(tmp_path: Path) -> None:
+    # the other rule reads only row.target: the row handed to both still holds all three fields
+    rules, desired = rules_of(tmp_path, "size(row) != 3", "row.target != 100.0")
+    assert findings_on_actual(rules, desired, None) == []
