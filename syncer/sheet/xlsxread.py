@@ -304,7 +304,7 @@ def _values_table(name: str, grid: list[list[Any]], scan: _Scan) -> Table | None
                 continue
             if isinstance(value, _DATES):
                 return None
-            cells.append(Cell(r, c, value, styled.get((r, c), "General"), merged=merged.get((r, c))))
+            cells.append(Cell(r, c, value, styled.get((r, c), "General"), False, False, merged.get((r, c))))
         if cells:
             rows[r] = cells
     for (row, col), rng in merged.items():  # covered cells without a value
