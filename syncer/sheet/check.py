@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import cast
 
 from syncer.errors import SyncerError
-from syncer.load.data import DataChecker
+from syncer.load.data import DataChecker, FileResult
 from syncer.load.files import display_path
 from syncer.load.settings import Settings
 from syncer.load.yamlnodes import MapNode, Scalar
@@ -115,16 +115,13 @@ def as_tree(semester: str, rows: list[SheetRow]) -> MapNode:
     return root
 
 
-def verify_file(
-    text: str, display: str, expected: dict[RowKey, dict[str, str]], *, settings: Settings, catalog: Catalog
-) -> None:
-    """The edited file, read back with validate's own checks, must hold exactly the values expected (by
-    row, field ID -> canonical value); anything else is a bug of the editor, and stops the import."""
-    checker = DataChecker(settings=settings, catalog=catalog)
-    checker.check_file(parse(text, display), display)
-    errors = [p for p in checker.problems if p.severity == "error"]
+def verify_file(result: FileResult, display: str, expected: dict[RowKey, dict[str, str]]) -> None:
+    """An edited file, read back with validate's own checks (`result`: DataChecker.check_one's), must hold
+    exactly the values expected (by row, field ID -> canonical value); anything else is a bug of the editor,
+    and stops the import."""
+    errors = [p for p in result.problems if p.severity == "error"]
     got: dict[RowKey, dict[str, str]] = {}
-    for k, dv in checker.values.items():
+    for k, dv in zip(result.keys, result.values, strict=True):
         got.setdefault(k.row, {})[k.field] = dv.value
     if errors or got != expected:
         first = errors[0].text(redact=True) if errors else "the values read back differ"
@@ -135,17 +132,30 @@ def verify_file(
 
 
 def check_root(
-    texts: dict[str, str], *, settings: Settings, catalog: Catalog, index: RootIndex, root_display: str
+    texts: dict[str, str],
+    *,
+    expected: Mapping[str, dict[RowKey, dict[str, str]]],
+    settings: Settings,
+    catalog: Catalog,
+    index: RootIndex,
+    root_display: str,
 ) -> list[SheetProblem]:
     """The errors of the root with every edit (`texts`: rel -> the new text), checked as validate checks
-    it (rules across files too), each at its file and line."""
+    it (rules across files too), each at its file and line. Each edited file is parsed once, and first
+    checked on its own against `expected` (rel -> its values: verify_file); a file the edits leave is checked
+    from the tree validation parsed (index), not parsed again."""
     checker = DataChecker(settings=settings, catalog=catalog)
-    rels = sorted(set(index.files) | set(texts))
-    for rel in rels:
+    for rel in sorted(set(index.files) | set(texts)):
         info = index.files.get(rel)
-        text = texts.get(rel, info.text if info is not None else "")
         display = info.display if info is not None else display_path(root_display, rel)
-        checker.check_file(parse(text, display), display)
+        if rel not in texts:
+            assert info is not None
+            checker.check_file(info.tree, display)
+            continue
+        result = checker.check_one(parse(texts[rel], display), display)
+        if rel in expected:
+            verify_file(result, display, expected[rel])
+        checker.merge(result)
     checker.finish()
     return [
         SheetProblem(p.file, None, p.line, p.col, p.severity, p.code, p.message, p.value, p.detail)

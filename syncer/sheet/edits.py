@@ -118,7 +118,8 @@ class _Decider:
     ) -> None:
         """A row the data files hold: the values the sheet changes, replaced or added in place; a blank
         cell where the file has a value is logged (the API cannot delete one)."""
-        assert row.metric is not None and row.key is not None
+        key = row.key  # once: a property, computed at each use
+        assert row.metric is not None and key is not None
         if row.file is not None and normal_path(row.file) != info.file.rel:
             cell = row.cells[FILE]
             self.log.add(
@@ -147,10 +148,10 @@ class _Decider:
                     )
                 continue
             read, cell = got
-            new = values.get(ValueKey(*row.key, fdef.id))
+            new = values.get(ValueKey(*key, fdef.id))
             if new is None:
                 continue  # its problem is reported
-            old = self.desired.values.get(ValueKey(*row.key, fdef.id))
+            old = self.desired.values.get(ValueKey(*key, fdef.id))
             if node is not None and old is not None and same_value(old.value, new.value, fdef.type):
                 continue
             why = self.protected(row, alias)
@@ -159,7 +160,7 @@ class _Decider:
                 continue
             text = styled(read, node.text if node is not None else None, fdef, percentage_format=self.percentage_format)
             w = self._work(info.file.rel, info.file, info.file.semester_id, work)
-            w.expected[row.key][fdef.id] = new.value
+            w.expected[key][fdef.id] = new.value
             self.changed_rows.add((row.sheet, row.number))
             (w.updates if node is not None else w.fields).append((info, alias, text, cell))
 

@@ -8,6 +8,7 @@ import gettext
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
 from syncer.i18n import LANGUAGES, translations
 from syncer.problems import Problem, Severity
@@ -51,10 +52,11 @@ LEGEND_SHEET = "_syncer_legend"
 CellValue = str | int | float | bool | datetime | date | time | timedelta | None
 
 
-@dataclass(frozen=True, slots=True)
-class Cell:
+class Cell(NamedTuple):
     """One cell as the file holds it: `value` is what a reader gives (a workbook's numbers, dates and
-    booleans as such; csv cells are text), `number_format` the workbook's format code (csv: General)."""
+    booleans as such; csv cells are text), `number_format` the workbook's format code (csv: General). A
+    NamedTuple: immutable like a frozen dataclass, made several times faster (a workbook of a million values
+    is nearly two million cells)."""
 
     row: int  # 1-based
     col: int  # 1-based

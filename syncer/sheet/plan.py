@@ -144,6 +144,6 @@ def _given_semester(book: Book, resolve: Resolver, text: str) -> str:
 def left_alone(rows: list[SheetRow], index: RootIndex) -> int:
     """The rows of the data files that the sheet's rows come from which the sheet does not hold (deleted
     from the sheet, or never exported: import leaves them as they are)."""
-    held = {r.key for r in rows if r.key is not None}
+    held = {k for r in rows if (k := r.key) is not None}
     files = {index.rows[k].file.rel for k in held if k in index.rows}
     return sum(1 for rel in files for r in index.files[rel].rows if r.key not in held)

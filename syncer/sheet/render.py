@@ -1,6 +1,7 @@
 """The edits of a sheet import as text: each data file rendered with its edits (syncer.edit: comments and
 layout kept; a new file in fmt's layout), read back to check it holds what the sheet says, and the root
-with every edit checked as validate checks it. A file the editor cannot edit in place is logged."""
+with every edit checked as validate checks it (both in one pass: syncer.sheet.check.check_root). A file the
+editor cannot edit in place is logged."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from syncer.load.files import display_path
 from syncer.load.settings import Settings
 from syncer.model import Catalog
 from syncer.sheet.change import FileChange
-from syncer.sheet.check import check_root, verify_file
+from syncer.sheet.check import check_root
 from syncer.sheet.edits import FileWork
 from syncer.sheet.index import Resolver, RootIndex
 from syncer.sheet.log import ProblemLog
@@ -46,7 +47,6 @@ def render_changes(
         if new == old:
             continue
         display = index.files[rel].display if rel in index.files else display_path(root_display, rel)
-        verify_file(new, display, w.expected, settings=settings, catalog=catalog)
         changes.append(
             FileChange(
                 path=root / rel,
@@ -60,9 +60,12 @@ def render_changes(
                 rows_added=len(w.rows),
             )
         )
-    if changes:
+    if changes:  # each changed file read back as the sheet says (else a bug: raised), and the root checked
         texts = {c.rel: c.new for c in changes}
-        log.problems += check_root(texts, settings=settings, catalog=catalog, index=index, root_display=root_display)
+        expected = {c.rel: files[c.rel].expected for c in changes}
+        log.problems += check_root(
+            texts, expected=expected, settings=settings, catalog=catalog, index=index, root_display=root_display
+        )
     return changes
 
 

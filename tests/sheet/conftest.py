@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from syncer.sheet import xlsxread
 from tests.example import copy_example
 from tests.sheet.helpers import Loaded, load
 
@@ -19,3 +20,15 @@ def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def loaded(root: Path) -> Loaded:
     """The example root as an import sees it."""
     return load(root)
+
+
+@pytest.fixture(autouse=True, params=["calamine", "openpyxl"])
+def xlsx_reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test here runs with both workbook readers: python-calamine where it reads the workbook (the
+    sheet extra), and openpyxl alone (as where python-calamine is not installed)."""
+    reader = str(request.param)
+    if reader == "openpyxl":
+        monkeypatch.setattr(xlsxread, "load_calamine", lambda: None)
+    else:
+        assert xlsxread.load_calamine() is not None, "python-calamine is not installed (the test extra has it)"
+    return reader

@@ -6,8 +6,11 @@ from __future__ import annotations
 import pytest
 
 from syncer.errors import SyncerError
-from syncer.load.yamlnodes import MapNode, Scalar
+from syncer.load.data import DataChecker, FileResult
+from syncer.load.yamlnodes import MapNode, Node, Scalar
+from syncer.load.yamlparse import parse
 from syncer.model import RowKey, ValueKey
+from syncer.sheet import check
 from syncer.sheet.check import as_tree, check_root, check_rows, verify_file
 from syncer.sheet.log import ProblemLog
 from syncer.sheet.model import Table
@@ -88,10 +91,14 @@ def _expected(loaded: Loaded, rel: str) -> dict[RowKey, dict[str, str]]:
     return out
 
 
+def _read_back(loaded: Loaded, rel: str, text: str) -> FileResult:
+    checker = DataChecker(settings=loaded.result.settings, catalog=loaded.result.catalog)
+    return checker.check_one(parse(text, rel), rel)
+
+
 def test_a_file_that_reads_back_as_expected_passes(loaded: Loaded) -> None:
     info = loaded.index.files["teams/sales.yaml"]
-    settings, catalog = loaded.result.settings, loaded.result.catalog
-    verify_file(info.text, info.display, _expected(loaded, "teams/sales.yaml"), settings=settings, catalog=catalog)
+    verify_file(_read_back(loaded, info.rel, info.text), info.display, _expected(loaded, "teams/sales.yaml"))
 
 
 def test_a_file_that_reads_back_otherwise_stops_the_import_as_a_bug(loaded: Loaded) -> None:
@@ -99,17 +106,63 @@ def test_a_file_that_reads_back_otherwise_stops_the_import_as_a_bug(loaded: Load
     expected = _expected(loaded, "teams/sales.yaml")
     expected[RowKey(H2, ALICE, REVENUE)]["5"] = "1"
     with pytest.raises(SyncerError, match="would not read back as the sheet says"):
-        verify_file(info.text, info.display, expected, settings=loaded.result.settings, catalog=loaded.result.catalog)
+        verify_file(_read_back(loaded, info.rel, info.text), info.display, expected)
+
+
+def test_a_file_with_an_error_stops_the_import_as_a_bug(loaded: Loaded) -> None:
+    info = loaded.index.files["teams/sales.yaml"]
+    text = info.text.replace("actual: 1055000", "actual: lots", 1)
+    with pytest.raises(SyncerError, match="would not read back as the sheet says"):
+        verify_file(_read_back(loaded, info.rel, text), info.display, _expected(loaded, "teams/sales.yaml"))
 
 
 def test_the_root_with_the_edits_is_checked_whole_and_its_errors_named_at_their_file(loaded: Loaded) -> None:
     settings, catalog = loaded.result.settings, loaded.result.catalog
-    assert check_root({}, settings=settings, catalog=catalog, index=loaded.index, root_display="metrics") == []
+    no_edit = check_root(
+        {}, expected={}, settings=settings, catalog=catalog, index=loaded.index, root_display="metrics"
+    )
+    assert no_edit == []
     text = loaded.index.files["teams/sales.yaml"].text.replace("actual: 1055000", "actual: lots", 1)
     texts = {"teams/sales.yaml": text}
-    [p] = check_root(texts, settings=settings, catalog=catalog, index=loaded.index, root_display="metrics")
+    [p] = check_root(texts, expected={}, settings=settings, catalog=catalog, index=loaded.index, root_display="metrics")
     assert (p.book, p.sheet, p.severity) == ("metrics/teams/sales.yaml", None, "error")
     assert p.row == text.splitlines().index("      actual: lots") + 1
+
+
+def test_each_edited_file_is_read_back_before_the_root_is_checked(loaded: Loaded) -> None:
+    settings, catalog = loaded.result.settings, loaded.result.catalog
+    info = loaded.index.files["teams/sales.yaml"]
+    expected = _expected(loaded, "teams/sales.yaml")
+    expected[RowKey(H2, ALICE, REVENUE)]["5"] = "1"
+    with pytest.raises(SyncerError, match="would not read back as the sheet says"):
+        check_root(
+            {info.rel: info.text},
+            expected={info.rel: expected},
+            settings=settings,
+            catalog=catalog,
+            index=loaded.index,
+            root_display="metrics",
+        )
+
+
+def test_the_files_the_edits_leave_are_checked_without_parsing_them_again(
+    loaded: Loaded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Validation kept their trees (index): only the edited file is parsed again."""
+    settings, catalog = loaded.result.settings, loaded.result.catalog
+    parsed: list[str] = []
+
+    def counted(text: str, display: str) -> Node | None:
+        parsed.append(display)
+        return parse(text, display)
+
+    monkeypatch.setattr(check, "parse", counted)
+    sales = loaded.index.files["teams/sales.yaml"]
+    assert len(loaded.index.files) > 1
+    problems = check_root(
+        {sales.rel: sales.text}, expected={}, settings=settings, catalog=catalog, index=loaded.index, root_display="m"
+    )
+    assert parsed == [sales.display] and problems == []
 
 
 @pytest.mark.parametrize(("column", "cell"), [("unit", "kg\x00"), ("note", "\x1b[31m"), ("actual", "7\x00")])

@@ -3,12 +3,19 @@ mode would get wrong."""
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
+from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import python_calamine
 
+from syncer.sheet import xlsxread
+from syncer.sheet.cells import format_kind
+from syncer.sheet.model import Book
 from syncer.sheet.xlsx import UNPACKED_RATIO
 from syncer.sheet.xlsxread import read_xlsx
 from tests.example import copy_example
@@ -48,3 +55,211 @@ def test_a_workbook_whose_dimension_is_wrong_is_read_whole(tmp_path: Path, monke
     )
     assert wrong in zipfile.ZipFile(book).read("xl/worksheets/sheet1.xml").decode()
     assert read_xlsx(book.read_bytes(), "book.xlsx").tables == before.tables
+
+
+# The two readers (python-calamine where it gives what openpyxl would, else openpyxl): the same cells.
+
+
+def _patch(path: Path, member: str, edit: Callable[[str], str]) -> None:
+    """Edit one member of a workbook (a sheet's XML, styles.xml) as another program would write it."""
+    src = zipfile.ZipFile(io.BytesIO(path.read_bytes()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == member:
+                new = edit(data.decode("utf-8"))
+                assert new != data.decode("utf-8"), "the patch changed nothing"
+                data = new.encode("utf-8")
+            dst.writestr(item, data)
+    path.write_bytes(out.getvalue())
+
+
+def _with_style(path: Path, number_format: str) -> str:
+    """A cell style with `number_format` added to the workbook: its index, for s="..."."""
+    styles = zipfile.ZipFile(path).read("xl/styles.xml").decode()
+    index = len(re.findall(r"<xf ", styles.split("<cellXfs", 1)[1].split("</cellXfs>", 1)[0]))
+    fmt = f'<numFmt numFmtId="200" formatCode="{number_format}"/>'
+    _patch(
+        path,
+        "xl/styles.xml",
+        lambda xml: re.sub(r'<numFmts count="0"\s*/>', f'<numFmts count="1">{fmt}</numFmts>', xml).replace(
+            "</cellXfs>", '<xf numFmtId="200" fontId="0" fillId="0" borderId="0" applyNumberFormat="1"/></cellXfs>'
+        ),
+    )
+    return str(index)
+
+
+def _cells(book: Book) -> list[tuple[object, ...]]:
+    """What a reading gives that the import looks at: a number's exact value (an int or a float alike), a
+    number format by what it does to a number (General and Text alike), formula, error, merged range."""
+
+    def value(v: object) -> object:
+        return Decimal(v) if isinstance(v, int | float) and not isinstance(v, bool) else v  # exact: 1 and 1.0 alike
+
+    def fmt(f: str) -> str:
+        return "General" if format_kind(f) in ("general", "text") else f
+
+    return [
+        (t.name, c.row, c.col, value(c.value), fmt(c.number_format), c.formula, c.error, c.merged)
+        for t in book.tables
+        for row in (t.header, *t.rows)
+        for c in row
+    ] + [("keys", book.exported)]
+
+
+def _by_openpyxl(data: bytes, monkeypatch: pytest.MonkeyPatch) -> Book:
+    with monkeypatch.context() as m:
+        m.setattr(xlsxread, "load_calamine", lambda: None)
+        return read_xlsx(data, "book.xlsx")
+
+
+@pytest.fixture
+def exported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The example's workbook: every semester, merged key cells down a column, and a merged range over
+    cells the file does not hold."""
+    monkeypatch.chdir(tmp_path)
+    book = export(copy_example(tmp_path / "metrics"), tmp_path / "book.xlsx")
+    patch_sheet_xml(
+        book,
+        lambda xml: xml.replace(
+            "</sheetData>",
+            '</sheetData><mergeCells count="2"><mergeCell ref="A2:A3"/><mergeCell ref="K2:K3"/></mergeCells>',
+            1,
+        ),
+    )
+    return book
+
+
+def test_calamine_reads_an_export_to_the_cells_openpyxl_gives(exported: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An export needs nothing but values: python-calamine reads it (many times faster), to the cells,
+    merged ranges and keys openpyxl gives."""
+    data = exported.read_bytes()
+    fast = xlsxread._read_values(python_calamine, data, "book.xlsx")
+    assert fast is not None
+    assert fast.exported and any(c.merged for t in fast.tables for row in t.rows for c in row)
+    assert _cells(fast) == _cells(_by_openpyxl(data, monkeypatch))
+
+
+def test_calamine_reads_a_number_under_a_format_with_that_format(
+    exported: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """calamine gives no number formats: the cells under a format other than General or Text are found in
+    the sheet's XML, and carry it (45% here, not 0.45)."""
+    style = _with_style(exported, "0%")
+    patch_sheet_xml(
+        exported,
+        lambda xml: re.sub(r'<c r="F2"[^>]*?(/>|>.*?</c>)', f'<c r="F2" s="{style}"><v>0.45</v></c>', xml, count=1),
+    )
+    data = exported.read_bytes()
+    fast = xlsxread._read_values(python_calamine, data, "book.xlsx")
+    assert fast is not None
+    assert next(c for c in fast.tables[0].rows[0] if c.col == 6).number_format == "0%"
+    assert _cells(fast) == _cells(_by_openpyxl(data, monkeypatch))
+
+
+#: Cells calamine could give otherwise than openpyxl (coordinate, the cell's attributes, its XML; STYLE: a
+#: style of its own, of the format FORMATS gives): each is read as openpyxl reads it.
+TRICKY = {
+    "a formula": ("F2", "", "<f>50+5</f><v>55</v>"),
+    "an error value": ("F2", ' t="e"', "<v>#N/A</v>"),
+    "an ISO date": ("F2", ' t="d"', "<v>2026-01-02T00:00:00</v>"),
+    "a whole number of 17 digits": ("F2", "", "<v>12345678901234567</v>"),
+    "an _xHHHH_ escape in text": ("C2", ' t="inlineStr"', "<is><t>_x0041_</t></is>"),
+    "an empty text": ("J2", ' t="inlineStr"', '<is><t xml:space="preserve"></t></is>'),
+    "an empty text, written short": ("J2", ' t="inlineStr"', "<is><t/></is>"),
+    "spaces before a text not marked to keep them": ("C2", ' t="inlineStr"', "<is><t>  x</t></is>"),
+    "spaces after a text not marked to keep them": ("C2", ' t="inlineStr"', "<is><r><t>x</t></r><r><t>y </t></r></is>"),
+    "a date format only openpyxl knows": ("F2", "STYLE", "<v>45000.5</v>"),
+    "a format only calamine reads as a date": ("F2", "STYLE", "<v>45000.5</v>"),
+    "a formatted cell without its place": ("F2", "STYLE", "<v>0.45</v>"),
+}
+FORMATS = {"a date format only openpyxl knows": "0.0*d", "a format only calamine reads as a date": "A/P"}
+
+
+@pytest.mark.parametrize("case", sorted(TRICKY))
+def test_a_cell_calamine_could_give_otherwise_is_read_as_openpyxl_reads_it(
+    case: str, exported: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    coord, attrs, inner = TRICKY[case]
+    if attrs == "STYLE":
+        attrs = f' s="{_with_style(exported, FORMATS.get(case, "0%"))}"'
+    place = "" if "without its place" in case else f' r="{coord}"'
+    if not place:  # the cell before it goes too, so that its place is still its order
+        patch_sheet_xml(exported, lambda xml: re.sub(r'<c r="E2"[^>]*?(/>|>.*?</c>)', "", xml, count=1))
+    patch_sheet_xml(
+        exported,
+        lambda xml: re.sub(rf'<c r="{coord}"[^>]*?(/>|>.*?</c>)', f"<c{place}{attrs}>{inner}</c>", xml, count=1),
+    )
+    data = exported.read_bytes()
+    assert _cells(read_xlsx(data, "book.xlsx")) == _cells(_by_openpyxl(data, monkeypatch))
+
+
+def _shared_strings(path: Path, text: str) -> None:
+    """A shared strings table holding `text` (index 0), as Excel keeps text, added to the workbook."""
+    ns = "http://schemas.openxmlformats.org"
+    table = f'<sst xmlns="{ns}/spreadsheetml/2006/main" count="1" uniqueCount="1"><si><t>{text}</t></si></sst>'
+    _patch(
+        path,
+        "xl/_rels/workbook.xml.rels",
+        lambda xml: xml.replace(
+            "</Relationships>",
+            f'<Relationship Id="rIdStrings" Type="{ns}/officeDocument/2006/relationships/sharedStrings" '
+            'Target="sharedStrings.xml"/></Relationships>',
+        ),
+    )
+    _patch(
+        path,
+        "[Content_Types].xml",
+        lambda xml: xml.replace(
+            "</Types>",
+            '<Override PartName="/xl/sharedStrings.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+        ),
+    )
+    with zipfile.ZipFile(path, "a") as z:
+        z.writestr("xl/sharedStrings.xml", table)
+
+
+def test_an_escape_in_the_shared_strings_is_read_by_openpyxl(exported: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Excel keeps text in a shared table: an _xHHHH_ escape there (calamine decodes it, openpyxl does not) is
+    openpyxl's to read too."""
+    _shared_strings(exported, "_x0041_")
+    patch_sheet_xml(
+        exported, lambda xml: re.sub(r'<c r="C2"[^>]*?(/>|>.*?</c>)', '<c r="C2" t="s"><v>0</v></c>', xml, count=1)
+    )
+    data = exported.read_bytes()
+    assert next(c for c in _by_openpyxl(data, monkeypatch).tables[0].rows[0] if c.col == 3).value == "_x0041_"
+    assert _cells(read_xlsx(data, "book.xlsx")) == _cells(_by_openpyxl(data, monkeypatch))
+
+
+def test_a_chart_sheet_is_no_table(tmp_path: Path) -> None:
+    """A workbook's chart sheets hold no cells: calamine lists them among the sheets, and they are left out
+    (as openpyxl's worksheets leave them out)."""
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    wb.active.title = "2026-H2"
+    wb.active.append(["reviewee", "metric", "target"])
+    wb.active.append(["alice", "nps", 3])
+    wb.create_chartsheet("chart")
+    path = tmp_path / "chart.xlsx"
+    wb.save(path)
+    fast = xlsxread._read_values(python_calamine, path.read_bytes(), "chart.xlsx")
+    assert fast is not None
+    assert [t.name for t in fast.tables] == ["2026-H2"]
+
+
+@pytest.mark.parametrize("part", ["sheet", "shared strings"])
+def test_a_text_cut_at_a_chunks_end_is_seen_whole(part: str, exported: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The XML is searched a chunk at a time: a text element cut between two chunks, however long, is
+    searched whole (its trailing space, not marked to be kept, makes it openpyxl's to read)."""
+    text = "a note long enough to span several chunks "
+    if part == "sheet":
+        cell = f'<c r="C2" t="inlineStr"><is><t>{text}</t></is></c>'
+    else:
+        _shared_strings(exported, text)
+        cell = '<c r="C2" t="s"><v>0</v></c>'
+    patch_sheet_xml(exported, lambda xml: re.sub(r'<c r="C2"[^>]*?(/>|>.*?</c>)', cell, xml, count=1))
+    monkeypatch.setattr(xlsxread, "_CHUNK", 7)
+    data = exported.read_bytes()
+    assert _cells(read_xlsx(data, "book.xlsx")) == _cells(_by_openpyxl(data, monkeypatch))
