@@ -65,7 +65,7 @@ _MERGED = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?ref="([A-Z]+[0-9]+(?::[A-Z]+[
 
 
 def _read(openpyxl: Any, data: bytes, display: str) -> Book:
-    values = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    values = _load(openpyxl, data, display, data_only=True)
     formulas = None
     tables = []
     exported: dict[str, tuple[tuple[str, str], ...]] = {}
@@ -82,7 +82,7 @@ def _read(openpyxl: Any, data: bytes, display: str) -> Book:
             formula_cells: set[tuple[int, int]] = set()
             if scan.formula:
                 if formulas is None:
-                    formulas = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+                    formulas = _load(openpyxl, data, display, data_only=False)
                 for row in formulas[ws.title].iter_rows():
                     formula_cells.update((c.row, c.column) for c in row if c.data_type == "f")
             tables.append(_table(ws, formula_cells, merged))
@@ -90,6 +90,18 @@ def _read(openpyxl: Any, data: bytes, display: str) -> Book:
     if formulas is not None:
         formulas.close()
     return Book(display, "xlsx", tuple(tables), exported=exported)
+
+
+def _load(openpyxl: Any, data: bytes, display: str, *, data_only: bool) -> Any:
+    """The workbook opened by openpyxl in read-only mode. Whatever goes wrong inside openpyxl while it opens
+    the file is the file's doing (a chart sheet without a chart gives an AttributeError from its reader),
+    never a bug of syncer's: one line that names the file, not a traceback."""
+    try:
+        return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=data_only)
+    except Exception as exc:
+        raise SyncerError(
+            f"{display} is not a workbook openpyxl can read ({type(exc).__name__}: {exc}); save it as .xlsx"
+        ) from None
 
 
 @dataclass(slots=True)

@@ -249,6 +249,28 @@ def test_a_chart_sheet_is_no_table(tmp_path: Path) -> None:
     assert [t.name for t in fast.tables] == ["2026-H2"]
 
 
+def test_a_workbook_openpyxl_trips_over_is_one_line_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, xlsx_reader: str
+) -> None:
+    """openpyxl's read-only mode fails inside itself (an AttributeError) on a chart sheet that holds no chart:
+    where openpyxl reads the workbook, that is one line naming the file and exit 1, never a traceback;
+    where calamine reads it, the import goes on."""
+    monkeypatch.chdir(tmp_path)
+    root = copy_example(tmp_path / "metrics")
+    openpyxl = pytest.importorskip("openpyxl")
+    book = export(root, tmp_path / "book.xlsx", "--semester", "2026-H2")
+    wb = openpyxl.load_workbook(book)
+    wb.create_chartsheet("chart")
+    wb.save(book)
+    r = run("sheet", "import", str(book), "--root", str(root))
+    if xlsx_reader == "openpyxl":
+        assert r.exit_code == 1, r.output
+        assert "book.xlsx is not a workbook openpyxl can read (AttributeError:" in r.output
+        assert "Traceback" not in r.output and "internal error" not in r.output
+    else:
+        assert r.exit_code == 0, r.output
+
+
 @pytest.mark.parametrize("part", ["sheet", "shared strings"])
 def test_a_text_cut_at_a_chunks_end_is_seen_whole(part: str, exported: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The XML is searched a chunk at a time: a text element cut between two chunks, however long, is
