@@ -103,7 +103,9 @@ class Compiler:
 
 #: CEL's macros: the only loops, bounded by an iteration budget (see `_fixed`).
 _MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
-_ROW = re.compile(r"\brow\b(?:\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)\b(\s*\()?)?")  # a key, or a call: row.exists(...)
+#: `row`, the name it selects, and the call's parenthesis when it is a method (`row.exists(...)`): CEL skips
+#: spaces and comments between a name and its `(` (`row.size // fields\n()` is `size(row)`).
+_ROW = re.compile(r"\brow\b(?:\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)\b((?:\s|//[^\n]*)*+\()?)?")
 
 
 def _row_keys(condition: str) -> frozenset[str] | None:

@@ -23,6 +23,9 @@ def compiler() -> Compiler:
         ("row['target'] > 1.0", None),
         ("row.exists(k, k == 'x')", None),  # a macro over the row, not a key named exists
         ("row . size () > 1", None),
+        ("row.size // its fields\n() > 1", None),  # a call: CEL skips a comment between a name and its (
+        ("row.exists // any key\n  (k, k == 'x')", None),
+        ("row.target // a comment, no call: (\n > 1.0", {"target"}),
         ("[1.0].exists(row, row > new)", None),  # a macro's variable named row
         ("file == 'row'", None),  # the word in a string literal: never one key too few
     ],
