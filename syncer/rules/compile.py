@@ -81,7 +81,7 @@ class Compiler:
         assert tuple(types) == VARIABLES
         self._env: Any = cel.NewEnv(variables=types)
         self._bool = (t.BOOL, t.DYN)
-        self._error = t.ERROR
+        self._kinds = (t.ERROR, t.NULL)  # what a result that is neither true nor false may be (_Compiled.holds)
 
     def compile(self, condition: str) -> Program:
         try:
@@ -95,7 +95,7 @@ class Compiler:
         # literal too): never one too few.
         words = set(_NAME.findall(condition))
         named = tuple(v for v in VARIABLES if v in words)
-        program = _Compiled(self._env, condition, expr, self._error, named, _row_keys(condition))
+        program = _Compiled(self._env, condition, expr, self._kinds, named, _row_keys(condition))
         if not words & _MACROS:
             program.without_old = _fixed(program.holds({"old": None}))
         return program
@@ -103,7 +103,9 @@ class Compiler:
 
 #: CEL's macros: the only loops, bounded by an iteration budget (see `_fixed`).
 _MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
-_ROW = re.compile(r"\brow\b(?:\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)\b(\s*\()?)?")  # a key, or a call: row.exists(...)
+#: `row`, the name it selects, and the call's parenthesis when it is a method (`row.exists(...)`): CEL skips
+#: spaces and comments between a name and its `(` (`row.size // fields\n()` is `size(row)`).
+_ROW = re.compile(r"\brow\b(?:\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)\b((?:\s|//[^\n]*)*+\()?)?")
 
 
 def _row_keys(condition: str) -> frozenset[str] | None:
@@ -129,20 +131,27 @@ def _fixed(verdict: bool | str) -> bool | None:
 
 
 class _Compiled:
-    __slots__ = ("_env", "_error", "_expr", "_named", "_row_keys", "condition", "without_old")
+    __slots__ = ("_env", "_error", "_expr", "_named", "_null", "_row_keys", "condition", "without_old")
 
     def __init__(
-        self, env: Any, condition: str, expr: Any, error: Any, named: tuple[str, ...], row_keys: frozenset[str] | None
+        self,
+        env: Any,
+        condition: str,
+        expr: Any,
+        kinds: tuple[Any, Any],
+        named: tuple[str, ...],
+        row_keys: frozenset[str] | None,
     ) -> None:
-        self._env, self.condition, self._expr, self._error = env, condition, expr, error
+        self._env, self.condition, self._expr, (self._error, self._null) = env, condition, expr, kinds
         self._named, self._row_keys = named, row_keys
         self.without_old: bool | None = None
 
     def joined(self, others: tuple[Program, ...]) -> Any | None:
         """This condition and `others` compiled as one list of their verdicts (None: that does not compile,
         as when the list's nesting is over CEL's recursion limit). Each stays on lines of its own: a comment
-        (`// ...`) ends with its line."""
-        text = "[(\n" + "\n), (\n".join(p.condition for p in (self, *others)) + "\n)]"
+        (`// ...`) ends with its line. Each is `(...) ? true : false`: a verdict that is neither true nor false
+        (a null `old`) fails the list rather than landing in it (see `holds`: a null never reaches Python)."""
+        text = "[(\n" + "\n) ? true : false, (\n".join(p.condition for p in (self, *others)) + "\n) ? true : false]"
         try:
             return self._env.compile(text)
         except RuntimeError:
@@ -161,12 +170,18 @@ class _Compiled:
             result = self._expr.eval(data=variables)
         except RuntimeError as exc:  # the iteration budget, a value CEL cannot take
             return _one_line(str(exc))
+        kind = result.type()
+        if kind == self._null:  # never value(): cel-expr-python 0.1.3 returns None without its own reference
+            return _NEITHER  # to it, and enough nulls free None: Python 3.11 aborts (a fatal error, exit 134)
         value = result.value()
         if value is True or value is False:
             return bool(value)
-        if result.type() == self._error:
+        if kind == self._error:
             return _one_line(str(value))
-        return "the condition gave neither true nor false"
+        return _NEITHER
+
+
+_NEITHER = "the condition gave neither true nor false"
 
 
 class Bundle:

@@ -4,6 +4,8 @@ and its verdict on a value without an old one when nothing else can change that 
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from syncer.rules.compile import Bundle, Compiler
@@ -23,6 +25,9 @@ def compiler() -> Compiler:
         ("row['target'] > 1.0", None),
         ("row.exists(k, k == 'x')", None),  # a macro over the row, not a key named exists
         ("row . size () > 1", None),
+        ("row.size // its fields\n() > 1", None),  # a call: CEL skips a comment between a name and its (
+        ("row.exists // any key\n  (k, k == 'x')", None),
+        ("row.target // a comment, no call: (\n > 1.0", {"target"}),
         ("[1.0].exists(row, row > new)", None),  # a macro's variable named row
         ("file == 'row'", None),  # the word in a string literal: never one key too few
     ],
@@ -69,3 +74,18 @@ def test_bundled_conditions_give_each_its_own_verdict(
 ) -> None:
     programs = tuple(compiler.compile(c) for c in conditions)
     assert list(Bundle(programs).verdicts(VARIABLES)) == verdicts == [p.holds(VARIABLES) for p in programs]
+
+
+def test_a_null_verdict_is_neither_true_nor_false_and_leaves_none_alone(compiler: Compiler) -> None:
+    # cel-expr-python 0.1.3 hands Python each null without the reference to None it gives back: a plan of a
+    # million values without an old one under `old` freed None, and Python 3.11 aborts (no line, exit 134)
+    programs = (compiler.compile("new == new ? old : false"), compiler.compile("new > 1.0"))
+    variables: dict[str, object]
+    bundle, variables = Bundle(programs), {"new": 2.0, "old": None}
+    assert list(bundle.verdicts(variables)) == ["the condition gave neither true nor false", True]
+    assert programs[0].holds(variables) == "the condition gave neither true nor false"
+    before = sys.getrefcount(None)
+    for _ in range(2000):
+        programs[0].holds(variables)
+        bundle.verdicts(variables)
+    assert sys.getrefcount(None) > before - 1000  # each null given up would take one: 2,000 to 4,000

@@ -1,5 +1,6 @@
 """The rules judged on values: each example rule on a value that passes and one that fails, what a condition
-sees, scopes, and conditions that fail on a value (a finding for that value, never a crash, never a pass)."""
+sees, scopes, conditions that fail on a value (a finding for that value, never a crash, never a pass), and the
+findings of the faster judging against those of each rule evaluated plainly on every value."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from syncer.fieldtypes import field_type
 from syncer.load.validate import validate_root
-from syncer.model import DesiredState, DesiredValue, Source, ValueKey
+from syncer.model import DesiredState, DesiredValue, FieldDef, Source, ValueKey
+from syncer.rules.compile import Compiler
 from syncer.rules.judge import Item, rule_findings
 from syncer.rules.load import RuleSet, load_rules
+from syncer.rules.model import Rule, Scope
 from tests.example import copy_example
 from tests.paths import REPO
 
@@ -207,3 +211,120 @@ def test_a_condition_that_reads_the_whole_row_sees_every_field(tmp_path: Path) -
     # the other rule reads only row.target: the row handed to both still holds all three fields
     rules, desired = rules_of(tmp_path, "size(row) != 3", "row.target != 100.0")
     assert findings_on_actual(rules, desired, None) == []
+
+
+LOOP = "[" + ",".join(["1"] * 75) + "]"
+LOOPS = f"{LOOP}.all(a, {LOOP}.all(b, a + b > 0))"  # 5,700 steps: within CEL's budget alone, not twice
+#: Conditions that each of the faster judging's shortcuts could get wrong, one rule each (and again scoped to
+#: target): decided without an old value or not, `row` read key by key or whole, bundled with others naming the
+#: same variables, failing on a value, giving null.
+CONDITIONS = (
+    "old != null && new < old",
+    "new < old && old != null",
+    "old == null || new > 1000.0",
+    "old == null ? false : new < old",
+    "old == null && new > 60.0",
+    "new < old",
+    "old",
+    "new == new ? old : false",
+    "type(old) == null_type",
+    "has(row.note) && row.note == ''",
+    "row.target > new",
+    "row['target'] == new",
+    "size(row) > 2",
+    "'note' in row",
+    "row.size // the fields\n() > 2",
+    "row.exists // any key\n(k, k == 'note')",
+    "[1.0, 2.0].exists(row, row > new)",
+    "file == 'row' || row.target > 0.0",
+    "row.target.size() > 1",
+    "3 * row.target > new",
+    "3.0 * row.target > new",
+    "new / 0.0 > 1.0 && 1 / 0 == 1",
+    "has(semester.start) && today >= semester.start && old != null",
+    "reviewee == 'alice' && metric == 'revenue' && old != null",
+    f"{LOOPS} && row.target > new",
+    f"{LOOPS} && row.target < new",
+    f"row.exists(k, !({LOOPS})) && old != null",  # over the budget on a row of two fields or more
+)
+BOB, CAROL, NPS = "ou_bob", "ou_carol", "7272580325522276401"
+ROWS = {  # (semester, reviewee, metric) -> file, {field ID: text}
+    (H2, ALICE, REVENUE): ("m/teams/sales.yaml", {TARGET: "100", ACTUAL: "50", NOTE: ""}),
+    (H2, BOB, REVENUE): ("m/teams/sales.yaml", {TARGET: "x", ACTUAL: "79.5"}),  # text where a number belongs
+    (H2, CAROL, REVENUE): ("m/teams/support.yaml", {ACTUAL: "1"}),
+    ("42", ALICE, NPS): ("m/teams/sales.yaml", {TARGET: "0", ACTUAL: "-1", NOTE: "n"}),
+}
+
+
+def plainly(
+    rules: RuleSet, desired: DesiredState, values: dict[ValueKey, DesiredValue], items: list[Item]
+) -> list[str]:
+    """Each rule in scope evaluated alone on each value with every variable and the whole row: the judging
+    without its shortcuts (docs/rules.md, "The implementation"), as it was before they were added."""
+    cat = desired.catalog
+    people = {p.id: a for a, p in cat.people.items() if p.id}
+    semesters = {s.id: {"name": s.alias, "id": s.id, "start": s.start, "end": s.end} for s in cat.semesters.values()}
+
+    def seen(f: FieldDef, text: str) -> object:
+        kind = field_type(f.type)
+        if kind.numeric:
+            try:
+                return float(text)
+            except ValueError:
+                return text
+        return people.get(text, text) if kind.person else text
+
+    out = []
+    for key, old, new, source in items:
+        metric, m = next((a, m) for a, m in cat.metrics.items() if m.id == key.metric)
+        name, f = next((a, f) for a, f in m.fields.items() if f.id == key.field)
+        row = {
+            a: seen(g, values[key._replace(field=g.id)].value)
+            for a, g in m.fields.items()
+            if key._replace(field=g.id) in values
+        }
+        variables: dict[str, object] = {
+            "new": seen(f, new),
+            "old": None if old is None else seen(f, old),
+            "field": {"name": name, "type": f.type, "role": f.role or ""},
+            "row": row,
+            "metric": metric,
+            "reviewee": people.get(key.reviewee, key.reviewee),
+            "today": IN_H2.isoformat(),
+            "file": source.file,
+            "semester": {
+                k: v for k, v in semesters.get(key.semester, {"name": key.semester, "id": key.semester}).items() if v
+            },
+        }
+        for rule, program in zip(rules.rules, rules.programs, strict=True):
+            verdict = program.holds(variables) if rule.scope.names("fields", name) else False
+            if verdict is not False:
+                out.append(f"{rule.name} {source.file}:{source.line}{'' if verdict is True else f' ({verdict})'}")
+    return sorted(out)
+
+
+def test_the_findings_are_those_of_each_rule_evaluated_alone_on_every_value(example: DesiredState) -> None:
+    compiler = Compiler()
+    values: dict[ValueKey, DesiredValue] = {}
+    items: list[Item] = []
+    for line, ((sem, rev, met), (file, fields)) in enumerate(ROWS.items()):
+        for fid, text in fields.items():
+            values[ValueKey(sem, rev, met, fid)] = DesiredValue(text, "number", file, line, 15)
+    for old in (None, "60", "n/a"):  # the rows' values in turn: a row's fields are not next to each other
+        for fid in (TARGET, ACTUAL, NOTE):
+            for (sem, rev, met), (file, fields) in ROWS.items():
+                if fid in fields:
+                    items.append((ValueKey(sem, rev, met, fid), old, fields[fid], Source(file, len(items), 15)))
+    keyed = tuple(c for c in CONDITIONS if compiler.compile(c).row_keys is not None)  # no rule reads the whole row
+    total = 0
+    for conditions in (CONDITIONS, keyed, *((c,) for c in CONDITIONS)):
+        scopes = [Scope(), Scope(fields=("target",))]
+        rules = RuleSet(
+            tuple(Rule(f"r{i}-{j}", c, "deny", "m", s) for j, s in enumerate(scopes) for i, c in enumerate(conditions)),
+            tuple(compiler.compile(c) for _ in scopes for c in conditions),
+        )
+        found = rule_findings(rules, example.catalog, values, items, root="m", today=IN_H2)
+        judged = sorted(f"{f.rule} {f.problem.file}:{f.problem.line}{f.problem.detail}" for f in found)
+        assert judged == plainly(rules, example, values, items), conditions
+        total += len(judged)
+    assert total > 1000  # most rules find something: the comparison is not of nothing
