@@ -5,6 +5,7 @@ random edits."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Sequence
 
@@ -16,8 +17,10 @@ from syncer.edit.fmt import CatalogOrder, catalog_rules, data_rules, format_text
 from syncer.edit.formatted import is_formatted
 from syncer.edit.layout import Path as KeyPath
 from syncer.edit.layout import Rules
+from syncer.edit.scalars import double_quoted
 from syncer.errors import LoadError
 from syncer.load.files import NOT_DATA
+from syncer.load.yamlnodes import to_plain
 from syncer.load.yamlparse import MAX_DEPTH, parse
 from tests.example import EXAMPLE
 
@@ -142,6 +145,56 @@ def test_what_only_the_full_path_sees_is_not_told_formatted(text: str, rules: Ru
 )
 def test_what_the_pass_leaves_to_the_full_path_is_not_told_formatted(text: str) -> None:
     assert not is_formatted(text, Rules())
+
+
+# -- deterministic: every short text of YAML's signs, and the values other readers take for something else --
+
+
+def test_every_short_text_of_yamls_signs_is_told_formatted_only_where_the_full_path_keeps_it() -> None:
+    told = 0
+    for size in range(5):
+        for chars in itertools.product('ab: -\n"#~', repeat=size):
+            text = "".join(chars) + "\n"
+            for rules in (Rules(), B_FIRST, DATA):
+                if is_formatted(text, rules):
+                    assert full_keeps(text, rules), (text, rules)
+                    told += 1
+    assert told > 400  # ("a: b\n", "- ~\n"...): the pass is not simply refusing
+
+
+# What a value means can change with how it is written: each goes in a data file in turn as the semester, a
+# reviewee's name, a field of people, another field, a field's name and a list item. Written out, it reads
+# back as the same text, is told formatted (unless it has a line break: a literal block), and how its author
+# might have written it instead (plain, single-quoted, in a flow, with a blank after) is never told
+# formatted unless the full path keeps it.
+_TRICKY = ["no", "NO", "on", "y", "0x10", "0o17", "1e3", "1_000", ".5", "+.5", "~", "null", "Null", "2026-01-01"]
+_TRICKY += ["12:30", "1:02:03", "007", "+1", "-1", "-0", "1.", "50%", "1234", "12345678901234567", "a: b", "a #b"]
+_TRICKY += ["a#b", "a:b", "a:", "a\tb", "a ", " a", "\u3000", "a\u00a0", "\ufeffa", "a\u200bb", "x" * 1000, ""]
+_TRICKY += ["it's", 'say "hi"', "a\\b", "---", "...", "- a", "-", "? a", "&a", "*a", "!a", "%a", "@a", "`a", "[a"]
+_TRICKY += ["{a", "|", ">", "<<", "=", "a\x85b", "a\u2028b", "a\rb", "two\nlines", "\x7f", "\U0001f600", "张三"]
+_PLACES = ("semester", "name", "owner", "unit", "field", "item")
+
+
+def _data_file(**shown: str) -> str:
+    s = {"semester": "2026-H2", "name": "alice", "owner": "grace", "unit": "CNY", "field": "extra", "item": "x"}
+    s.update(shown)
+    return (
+        f"semester: {s['semester']}\nreviewees:\n  {s['name']}:\n    revenue:\n      unit: {s['unit']}\n"
+        f"      owner: {s['owner']}\n      {s['field']}:\n        - {s['item']}\n"
+    )
+
+
+@pytest.mark.parametrize("word", _TRICKY)
+def test_a_tricky_value_keeps_its_meaning_and_is_told_formatted_once_written(word: str) -> None:
+    for place in _PLACES:
+        text = _data_file(**{place: double_quoted(word)})
+        once = format_text(text, "t.yaml", DATA)
+        assert to_plain(parse(once, "t.yaml")) == to_plain(parse(text, "t.yaml"))
+        assert format_text(once, "t.yaml", DATA) == once
+        assert is_formatted(once, DATA) or "\n" in word or "\r" in word  # (the loader reads `\r` as `\n`)
+        assert agree(text, DATA)  # (with a line break, written as a literal block)
+        for shown in (word, "'" + word.replace("'", "''") + "'", f"[{double_quoted(word)}]", f"{double_quoted(word)} "):
+            assert agree(_data_file(**{place: shown}), DATA), (place, shown)
 
 
 # -- properties --
