@@ -55,9 +55,10 @@ LOG = "log.jsonl"
 PEOPLE = "people.json"
 SEMESTERS = "semesters"
 SHARD_SUFFIX = ".jsonl"
-#: The log as segments, one small file per write (the git backend: each commit then adds only what it
-#: wrote, never a new copy of the whole log), a hundred to a directory so that a commit's new trees stay
-#: small however long the run: log.d/<serial // 10000>/<serial // 100 % 100>/<serial>.jsonl.
+#: The log as segments, one small file per write (the git backend's working directory: each commit then adds
+#: only what it wrote, never a new copy of the whole log), a hundred to a directory:
+#: log.d/<serial // 10000>/<serial // 100 % 100>/<serial>.jsonl. (A branch lays them out its own way since
+#: format 3: syncer.state.git.logtree.)
 LOG_SEGMENTS = "log.d"
 _SEGMENT = re.compile(r"\A\d{5}/\d{2}/\d{10}\.jsonl\Z")
 
@@ -75,7 +76,9 @@ def is_segment(path: str) -> bool:
 #: Migrations of older formats, by the format they upgrade *from*: each takes the parsed meta.json of
 #: format N and returns it in format N+1 (the files they read are then written anew by the next
 #: compaction). Format 2 added checksums to the files (syncer.state.seal), not to what meta.json holds.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: lambda obj: obj}
+#: Format 3 moved the git backend's log segments in its branch (syncer.state.git.logtree), not a file's
+#: content: a format-2 branch's segments are read where they are, and its next commit lays them out anew.
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: lambda obj: obj, 2: lambda obj: obj}
 
 JSONObj = dict[str, Any]
 

@@ -17,7 +17,7 @@ from syncer.errors import StateError
 from syncer.model import Identity, RowKey, ValueKey
 
 #: The on-disk format this syncer writes. A newer one is refused; an older one is migrated on load.
-STATE_FORMAT = 2
+STATE_FORMAT = 3
 
 #: (semester, reviewee, metric, field): `ValueKey` is one, and so is a plain tuple of four strings.
 VKey = tuple[str, str, str, str]

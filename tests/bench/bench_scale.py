@@ -45,6 +45,7 @@ sys.path.insert(0, str(HERE.parent.parent))
 
 from tests.bench.bench_plan import FILL, LOAD, best, measure  # noqa: E402
 from tests.bench.bench_validate import FLOOR  # noqa: E402
+from tests.bench.gitgrowth import print_growth  # noqa: E402
 from tests.bench.startup import print_startup  # noqa: E402
 
 #: The floor with the cyclic GC off around the whole load (gc.disable(); nothing frozen).
@@ -177,36 +178,6 @@ def one_size(work: Path, reviewees: int, *, rounds: int = 3) -> dict[str, dict[s
     return r
 
 
-def git_growth(batches: int) -> None:
-    """The git backend's cost per batch of a first apply: objects added (clone and remote, per 100 batches at
-    the start and at the end: flat is linear), and CPU per batch, with the remote a local path (its work, done
-    by git processes of ours, counted too) and behind `git daemon` on loopback (the client's CPU alone, as
-    against a server)."""
-    from tests.bench.gitgrowth import first_apply
-
-    mib, hundred = 1 << 20, min(100, batches // 2)
-    print(f"\ngit backend, a first apply of {batches} batches of 50 rows (4 values a row):")
-    for served in (False, True):
-        with tempfile.TemporaryDirectory() as tmp:
-            g = first_apply(Path(tmp), batches, served=served)
-        if not served:
-            for label, series in (("clone", g.clone_bytes), ("remote", g.remote_bytes)):
-                first = series[hundred - 1]
-                last = series[-1] - series[-hundred - 1]
-                print(
-                    f"  {label:6} objects added: {series[-1] / mib:6.2f} MiB in all; per {hundred} batches "
-                    f"{first / mib:.3f} MiB first, {last / mib:.3f} MiB last (ratio {last / first:.2f}; flat: 1)"
-                )
-        tenth = max(1, batches // 10)
-        cpu_first, cpu_last = sum(g.cpu[:tenth]) / tenth, sum(g.cpu[-tenth:]) / tenth
-        wall = sum(g.seconds) / batches
-        where = "remote behind git daemon (client CPU)" if served else "remote a local path (both sides' CPU)"
-        print(
-            f"  {where}: CPU per batch {sum(g.cpu) / batches * 1000:.1f} ms (first tenth {cpu_first * 1000:.1f}, "
-            f"last tenth {cpu_last * 1000:.1f}), wall {wall * 1000:.0f} ms"
-        )
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="10000,50000", help="reviewees, comma-separated (x 20 values each)")
@@ -250,7 +221,7 @@ def main() -> None:
         )
     print()
     print_startup(a.startup_runs)
-    git_growth(a.batches)
+    print_growth(a.batches)
 
 
 if __name__ == "__main__":

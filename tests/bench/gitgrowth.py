@@ -1,7 +1,11 @@
 """The git backend's cost per write during a first apply: the objects a run adds to its clone and to the
 remote (loose objects counted, before any gc) and the time per batch, over N batches of 50 rows written
-as apply writes them (journal entry, pacing mark, batch), without Feishu. Used by bench_scale.py and, at a
-small N, by the test suite.
+as apply writes them (journal entry, pacing mark, batch), without Feishu. Printed by bench_scale.py and by
+
+    python3 -m tests.bench.gitgrowth [--batches 1000]
+
+and used, at a small N, by the test suite. Targets (issue 30): <= 30 ms of CPU a batch (the client's, the
+remote behind `git daemon`), and the bytes added per 100 batches flat: the last 100 <= 1.05 x the first.
 
 The clock moves on 6 s a batch, the pace of the import quota (10 requests a minute) that a real apply
 keeps. It has to move: git's revision walks (the client's pack-objects and the remote's connectivity check
@@ -11,12 +15,14 @@ batch grows with the chain."""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
 import resource
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -147,3 +153,46 @@ def _first_apply(tmp: Path, batches: int, *, rows: int, fields: int, url: str | 
             remote_bytes.append(objects_bytes(bare) - remote_0)
         store.compact()
     return Growth(batches, clone_bytes, remote_bytes, seconds, cpu)
+
+
+def print_growth(batches: int) -> None:
+    """The git backend's cost per batch of a first apply: objects added (clone and remote, per 100 batches at
+    the start and at the end, and the most and least of any 100: flat is linear), and CPU per batch, with the
+    remote a local path (its work, done by git processes of ours, counted too) and behind `git daemon` on
+    loopback (the client's CPU alone, as against a server)."""
+    mib, hundred = 1 << 20, min(100, batches // 2)
+    print(f"\ngit backend, a first apply of {batches} batches of 50 rows (4 values a row):")
+    for served in (False, True):
+        with tempfile.TemporaryDirectory() as tmp:
+            g = first_apply(Path(tmp), batches, served=served)
+        if not served:
+            for label, series in (("clone", g.clone_bytes), ("remote", g.remote_bytes)):
+                first = series[hundred - 1]
+                last = series[-1] - series[-hundred - 1]
+                each = [
+                    series[i + hundred - 1] - (series[i - 1] if i else 0)
+                    for i in range(0, batches - hundred + 1, hundred)
+                ]
+                print(
+                    f"  {label:6} objects added: {series[-1] / mib:6.2f} MiB in all; per {hundred} batches "
+                    f"{first / mib:.3f} MiB first, {last / mib:.3f} MiB last (ratio {last / first:.2f}; flat: 1), "
+                    f"{min(each) / mib:.3f} to {max(each) / mib:.3f} MiB"
+                )
+        tenth = max(1, batches // 10)
+        cpu_first, cpu_last = sum(g.cpu[:tenth]) / tenth, sum(g.cpu[-tenth:]) / tenth
+        wall = sum(g.seconds) / batches
+        where = "remote behind git daemon (client CPU)" if served else "remote a local path (both sides' CPU)"
+        print(
+            f"  {where}: CPU per batch {sum(g.cpu) / batches * 1000:.1f} ms (first tenth {cpu_first * 1000:.1f}, "
+            f"last tenth {cpu_last * 1000:.1f}), wall {wall * 1000:.0f} ms"
+        )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--batches", type=int, default=1000, help="batches of 50 rows")
+    print_growth(ap.parse_args().batches)
+
+
+if __name__ == "__main__":
+    main()

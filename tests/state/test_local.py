@@ -4,6 +4,7 @@ identity, locks."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import socket
@@ -546,25 +547,43 @@ def test_an_older_format_is_migrated(tmp_path: Path, monkeypatch: pytest.MonkeyP
     store.record_batch(batch({(SEM, ALICE, REV): {"2": "40"}}))
     store.compact()
     store.unlock()
-    # Pretend this syncer writes format 3 and knows how to read format 2: identity's key was renamed.
+    # Pretend this syncer writes the next format and reads the current one: identity's key was renamed.
     meta = json.loads((path / "meta.json").read_text())
     del meta["crc32"]
     meta["identity"]["base_host"] = meta["identity"].pop("host")
     (path / "meta.json").write_text(seal_meta(json.dumps(meta, indent=2) + "\n"))
 
-    def two_to_three(obj: dict[str, object]) -> dict[str, object]:
+    def upgrade(obj: dict[str, object]) -> dict[str, object]:
         ident = dict(obj["identity"])  # type: ignore[call-overload]
         ident["host"] = ident.pop("base_host")
         return {**obj, "identity": ident}
 
-    monkeypatch.setattr(files, "STATE_FORMAT", 3)
-    monkeypatch.setattr(local_log, "STATE_FORMAT", 3)  # what compaction writes
-    monkeypatch.setattr(files, "MIGRATIONS", {2: two_to_three})
+    monkeypatch.setattr(files, "STATE_FORMAT", STATE_FORMAT + 1)
+    monkeypatch.setattr(local_log, "STATE_FORMAT", STATE_FORMAT + 1)  # what compaction writes
+    monkeypatch.setattr(files, "MIGRATIONS", {STATE_FORMAT: upgrade})
     store = LocalStateStore(path, clock=clock)
     state = store.load()
-    assert state is not None and state.meta.format == 2 and state.identity == IDENT  # the format found
+    assert state is not None and state.meta.format == STATE_FORMAT and state.identity == IDENT  # the format found
     store.lock()
     store.compact()  # the next write stores the new format
+    assert json.loads((path / "meta.json").read_text())["format"] == STATE_FORMAT + 1
+
+
+def test_a_format_2_state_is_read_and_its_next_compaction_writes_format_3(tmp_path: Path) -> None:
+    """Format 3 changed only where the git backend's branch keeps log segments: a local state of format 2 is
+    read as it is."""
+    path = tmp_path / "s"
+    store = new_store(path)
+    store.record_batch(batch({(SEM, ALICE, REV): {"2": "40"}}))
+    store.compact()
+    store.unlock()
+    meta = files.meta_from_json((path / "meta.json").read_text(), where="meta.json")
+    (path / "meta.json").write_text(files.meta_to_json(dataclasses.replace(meta, format=2)))
+    store = LocalStateStore(path, clock=clock)
+    state = store.load()
+    assert state is not None and state.meta.format == 2 and state.get((SEM, ALICE, REV, "2")) == ("40", 1)
+    store.lock()
+    store.compact()
     assert json.loads((path / "meta.json").read_text())["format"] == 3
 
 

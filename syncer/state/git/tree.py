@@ -11,12 +11,12 @@ from pathlib import Path
 from syncer.errors import StateError
 from syncer.state import format as files
 from syncer.state.git.cmd import Git, GitError
+from syncer.state.git.logtree import Entry, LogTrees, branch_serial
 from syncer.state.git.objects import ObjectStore, tree_bytes
 
 #: The state files a branch may hold (and a migration copies), besides semesters/<semester>.jsonl. The people
 #: cache is optional: states written before it existed, or never resolved, have none.
 STATE_FILES = (files.META, files.BATCHES, files.REJECTIONS, files.JOURNAL, files.LOG, files.PEOPLE)
-Entry = tuple[str, str, str, str]  # (mode, type, sha, name)
 
 
 def parse_ls_tree(out: bytes) -> list[tuple[str, str, str, str]]:
@@ -48,15 +48,19 @@ def parse_cat_file_batch(out: bytes, shas: Sequence[str]) -> dict[str, bytes]:
 
 
 def state_entries(git: Git, commit: str, *, location: str) -> list[tuple[str, str]]:
-    """(path, blob) of the state files of a commit; refuses entries syncer never writes."""
+    """(path, blob) of the state files of a commit, a log segment under the path the working directory gives
+    it (files.segment_name, whatever its path in the branch: syncer.state.git.logtree); refuses entries
+    syncer never writes, and a serial found twice."""
     entries = parse_ls_tree(git.run("ls-tree", "-r", "-z", "--full-tree", commit).stdout)
     wanted: list[tuple[str, str]] = []
+    serials: set[int] = set()
     for mode, kind, sha, path in entries:
         parts = path.split("/")
+        serial = branch_serial(path) if parts[0] == files.LOG_SEGMENTS else None
         safe = all(p and not p.startswith(".") for p in parts) and (
             (len(parts) == 1 and path in STATE_FILES)
             or (len(parts) == 2 and parts[0] == files.SEMESTERS and parts[1].endswith(files.SHARD_SUFFIX))
-            or files.is_segment(path)
+            or serial is not None
         )
         if kind != "blob" or mode not in ("100644", "100755") or not safe:
             raise StateError(
@@ -64,6 +68,14 @@ def state_entries(git: Git, commit: str, *, location: str) -> list[tuple[str, st
                 "branch was edited by hand (or by a newer syncer: upgrade syncer). Restore a commit written "
                 "by syncer (git log of the branch)"
             )
+        if serial is not None:
+            if serial in serials:
+                raise StateError(
+                    f"{location} ({commit[:12]}) holds the log segment {serial} twice (again at {path!r}): the "
+                    "branch was edited by hand. Restore a commit written by syncer (git log of the branch)"
+                )
+            serials.add(serial)
+            path = files.segment_name(serial)
         wanted.append((path, sha))
     return wanted
 
@@ -93,29 +105,28 @@ class TreeWriter:
         self.objects = objects
         self._hashes: dict[str, tuple[tuple[int, int, int, int], str]] = {}
         self._trees: dict[bytes, str] = {}
-        self._leaves: dict[str, tuple[tuple[str, ...], str]] = {}
+        self._leaves: dict[str, tuple[tuple[str, ...], dict[int, str]]] = {}
+        self._logs = LogTrees(self._tree)
 
     def _segments(self, top: Path) -> str | None:
-        """The tree of log.d: a write adds one blob and a leaf, a middle and a top tree of at most a hundred
-        entries each. A leaf whose file names did not change keeps its tree without a look at its files
-        (segments are never rewritten: each has its own serial)."""
-        middles: list[Entry] = []
+        """The tree of log.d, laid out as in a branch (syncer.state.git.logtree) from the working directory's
+        segments (files.segment_name: a hundred to a directory). A directory whose file names did not change
+        keeps the trees of its tens without a look at its files (segments are never rewritten: each has its
+        own serial)."""
+        tens: dict[int, str] = {}
         for mid in sorted(os.listdir(top)):
-            leaves: list[Entry] = []
             for leaf in sorted(os.listdir(top / mid)):
                 path = top / mid / leaf
                 prefix = f"{files.LOG_SEGMENTS}/{mid}/{leaf}/"
                 names = tuple(sorted(n for n in os.listdir(path) if files.is_segment(prefix + n)))
                 cached = self._leaves.get(str(path))
                 if cached is None or cached[0] != names:
-                    blobs = self._blobs([path / n for n in names])
-                    tree = self._tree([("100644", "blob", sha, n) for sha, n in zip(blobs, names, strict=True)])
-                    cached = self._leaves[str(path)] = (names, tree)
-                if names:
-                    leaves.append(("040000", "tree", cached[1], leaf))
-            if leaves:
-                middles.append(("040000", "tree", self._tree(leaves), mid))
-        return self._tree(middles) if middles else None
+                    grouped: dict[int, list[Entry]] = {}
+                    for sha, n in zip(self._blobs([path / n for n in names]), names, strict=True):
+                        grouped.setdefault(int(n.split(".", 1)[0]) // 10, []).append(("100644", "blob", sha, n))
+                    cached = self._leaves[str(path)] = (names, {ten: self._tree(e) for ten, e in grouped.items()})
+                tens.update(cached[1])
+        return self._logs.log_tree(tens) if tens else None
 
     def _blobs(self, paths: list[Path]) -> list[str]:
         """The blob of each file (hashed into the object store when new or changed)."""
