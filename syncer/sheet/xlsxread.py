@@ -49,7 +49,7 @@ def read_xlsx(data: bytes, display: str, *, max_bytes: int | None = None) -> Boo
     openpyxl = load_openpyxl()
     try:
         return _read(openpyxl, data, display)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
+    except (zipfile.BadZipFile, KeyError, IndexError, ValueError, OSError, TypeError) as exc:
         raise SyncerError(
             f"{display} is not a workbook openpyxl can read ({type(exc).__name__}: {exc}); save it as .xlsx"
         ) from None
@@ -156,17 +156,19 @@ def _scan(z: zipfile.ZipFile, part: str, styles: dict[bytes, str] | None = None)
     return found
 
 
-#: An error cell (calamine gives it as no value), or a whole number of more than 15 digits (openpyxl reads
-#: it exactly, calamine as a float). An ISO-date cell (t="d") calamine gives as a date: _values_table.
-_ODD_CELL = re.compile(rb'<(?:\w+:)?c\s[^>]*?\bt="e"|<(?:\w+:)?v>\s*-?[0-9]{16}')
-_CELL_REF = re.compile(rb'\sr="([A-Z]+[0-9]+)"')
-_CELL_STYLE = re.compile(rb'\ss="([0-9]+)"')
+#: An error cell (calamine gives it as no value), a whole number of more than 15 digits (openpyxl reads
+#: it exactly, calamine as a float), or a value with white space in it (openpyxl reads ` 5` as the number,
+#: calamine as text). An ISO-date cell (t="d") calamine gives as a date: _values_table. An attribute's
+#: value may be in single quotes, and spaces may stand around its `=` (XML allows both).
+_ODD_CELL = re.compile(rb"<(?:\w+:)?(?:c\s[^>]*?\bt\s*=\s*[\"']e[\"']|v>(?:[-+]?[0-9]{16}|\s|[^<]*\s<))")
+_CELL_REF = re.compile(rb"\sr\s*=\s*[\"']([A-Z]+[0-9]+)[\"']")
+_CELL_STYLE = re.compile(rb"\ss\s*=\s*[\"']([0-9]+)[\"']")
 
 
 def _styled_cells(styles: dict[bytes, str]) -> re.Pattern[bytes]:
     """The start tag of a cell whose style is one of `styles`."""
     ids = b"|".join(re.escape(i) for i in sorted(styles))
-    return re.compile(rb'<(?:\w+:)?c(?=\s)[^>]*?\ss="(?:' + ids + rb')"[^>]*>')
+    return re.compile(rb"<(?:\w+:)?c(?=\s)[^>]*?\ss\s*=\s*[\"'](?:" + ids + rb")[\"'][^>]*>")
 
 
 def _coordinate(ref: str) -> tuple[int, int]:
@@ -247,10 +249,17 @@ def load_calamine() -> Any:
 
 _DATES = (datetime, date, time, timedelta)
 #: Text the readers give otherwise: the _xHHHH_ escapes of OOXML (calamine decodes them, openpyxl does not)
-#: and openpyxl's own dropping of "x005F_" from shared strings; spaces around a text not marked
-#: xml:space="preserve" (a bare <t>: calamine drops them, openpyxl keeps them); an empty text (calamine:
-#: no cell; openpyxl: a cell, which says its column is used).
-_TEXT = re.compile(rb"_x[0-9A-Fa-f]{4}_|x005F_|<(?:\w+:)?t>(?:\s|[^<]*\s<)|<(?:\w+:)?t(?:\s[^>]*)?(?:/>|></)")
+#: and openpyxl's own dropping of "x005F_" from shared strings; white space around a text not marked
+#: xml:space="preserve" (calamine drops it, openpyxl keeps it), typed as is, as a character reference
+#: (`&#32;`, `&#10;`: calamine drops what it stands for too) or in a CDATA section; an empty text, an empty
+#: <is> or <si>, or one without a <t>, included (calamine: no cell; openpyxl: a cell, which says its column
+#: is used).
+_TEXT = re.compile(
+    rb"_x[0-9A-Fa-f]{4}_|x005F_|<!\[CDATA\["
+    rb"|<(?:\w+:)?(?:t(?:\s(?![^>]*\bxml:space\s*=\s*[\"']preserve[\"'])[^>]*)?>(?:\s|&#|[^<]*(?:\s|&#x?[0-9A-Fa-f]+;)<)"
+    rb"|t(?:\s[^>]*)?(?:/>|></)|(?:is|si)(?:\s[^>]*)?/>"
+    rb"|(?:is|si)(?:\s[^>]*)?>(?:(?!<(?:\w+:)?t[\s>/])[\s\S])*?</(?:\w+:)?(?:is|si)>)"
+)
 
 
 def _text_tail(text: bytes) -> bytes:

@@ -173,6 +173,16 @@ TRICKY = {
     "a date format only openpyxl knows": ("F2", "STYLE", "<v>45000.5</v>"),
     "a format only calamine reads as a date": ("F2", "STYLE", "<v>45000.5</v>"),
     "a formatted cell without its place": ("F2", "STYLE", "<v>0.45</v>"),
+    "a formatted cell, its style in single quotes": ("F2", "STYLE'", "<v>0.45</v>"),
+    "a formatted cell, spaces around its style's =": ("F2", "STYLE =", "<v>0.45</v>"),
+    "an error value, its type in single quotes": ("F2", " t='e'", "<v>#N/A</v>"),
+    "a number with white space around it": ("H2", "", "<v>\n5\n</v>"),
+    "a space before a text, as a character reference": ("H2", ' t="inlineStr"', "<is><t>&#32;note</t></is>"),
+    "a line break after a text, as a character reference": ("H2", ' t="inlineStr"', "<is><t>note&#10;</t></is>"),
+    "spaces around a text in a CDATA section": ("H2", ' t="inlineStr"', "<is><t><![CDATA[ note ]]></t></is>"),
+    "spaces around a text marked to drop them": ("H2", ' t="inlineStr"', '<is><t xml:space="default"> a </t></is>'),
+    "an empty inline string": ("J2", ' t="inlineStr"', "<is/>"),
+    "an inline string without a text": ("J2", ' t="inlineStr"', "<is><r><rPr/></r></is>"),
 }
 FORMATS = {"a date format only openpyxl knows": "0.0*d", "a format only calamine reads as a date": "A/P"}
 
@@ -182,8 +192,9 @@ def test_a_cell_calamine_could_give_otherwise_is_read_as_openpyxl_reads_it(
     case: str, exported: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     coord, attrs, inner = TRICKY[case]
-    if attrs == "STYLE":
-        attrs = f' s="{_with_style(exported, FORMATS.get(case, "0%"))}"'
+    if attrs.startswith("STYLE"):
+        style = _with_style(exported, FORMATS.get(case, "0%"))
+        attrs = {"STYLE": f' s="{style}"', "STYLE'": f" s='{style}'", "STYLE =": f' s = "{style}"'}[attrs]
     place = "" if "without its place" in case else f' r="{coord}"'
     if not place:  # the cell before it goes too, so that its place is still its order
         patch_sheet_xml(exported, lambda xml: re.sub(r'<c r="E2"[^>]*?(/>|>.*?</c>)', "", xml, count=1))
@@ -193,6 +204,38 @@ def test_a_cell_calamine_could_give_otherwise_is_read_as_openpyxl_reads_it(
     )
     data = exported.read_bytes()
     assert _cells(read_xlsx(data, "book.xlsx")) == _cells(_by_openpyxl(data, monkeypatch))
+
+
+def test_a_whole_number_past_15_digits_is_read_exactly_whatever_its_sign(exported: Path) -> None:
+    """calamine reads every number as a float: a whole number of 16 digits, even written with a plus sign,
+    is openpyxl's to read, exactly (as a float its 16 digits would be refused as noise)."""
+    patch_sheet_xml(
+        exported,
+        lambda xml: re.sub(r'<c r="F2"[^>]*?(/>|>.*?</c>)', '<c r="F2"><v>+1234567890123456</v></c>', xml, count=1),
+    )
+    value = next(c for c in read_xlsx(exported.read_bytes(), "book.xlsx").tables[0].rows[0] if c.col == 6).value
+    assert value == 1234567890123456 and isinstance(value, int)
+
+
+def test_a_cell_style_the_workbook_lacks_is_one_line_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, xlsx_reader: str
+) -> None:
+    """A cell whose style (s="99") is not among the workbook's: openpyxl fails on it inside itself (an
+    IndexError), which is one line naming the file and exit 1, never a traceback; calamine reads the cell
+    under General."""
+    monkeypatch.chdir(tmp_path)
+    root = copy_example(tmp_path / "metrics")
+    book = export(root, tmp_path / "book.xlsx")
+    patch_sheet_xml(
+        book, lambda xml: re.sub(r'<c r="F2"[^>]*?(/>|>.*?</c>)', '<c r="F2" s="99"><v>90</v></c>', xml, count=1)
+    )
+    r = run("sheet", "import", str(book), "--root", str(root))
+    if xlsx_reader == "openpyxl":
+        assert r.exit_code == 1, r.output
+        assert "book.xlsx is not a workbook openpyxl can read (IndexError:" in r.output
+        assert "Traceback" not in r.output and "internal error" not in r.output
+    else:
+        assert r.exit_code == 0, r.output
 
 
 def _shared_strings(path: Path, text: str) -> None:
