@@ -17,7 +17,7 @@ import io
 import posixpath
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -72,8 +72,11 @@ def _read(openpyxl: Any, data: bytes, display: str) -> Book:
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         for ws in values.worksheets:
             if ws.title == KEYS_SHEET:
-                ws.reset_dimensions()
-                exported = _keys(ws.iter_rows(max_col=4, values_only=True))
+                grid: dict[int, list[object]] = {}
+                for c in _cells(ws):
+                    if c.column <= 4:
+                        grid.setdefault(c.row, [None] * 4)[c.column - 1] = c.value
+                exported = _keys(grid.values())
                 continue
             if ws.title in (LISTS_SHEET, LEGEND_SHEET):
                 continue
@@ -83,8 +86,7 @@ def _read(openpyxl: Any, data: bytes, display: str) -> Book:
             if scan.formula:
                 if formulas is None:
                     formulas = _load(openpyxl, data, display, data_only=False)
-                for row in formulas[ws.title].iter_rows():
-                    formula_cells.update((c.row, c.column) for c in row if c.data_type == "f")
+                formula_cells.update((c.row, c.column) for c in _cells(formulas[ws.title]) if c.data_type == "f")
             tables.append(_table(ws, formula_cells, merged))
     values.close()
     if formulas is not None:
@@ -156,10 +158,9 @@ def _scan(z: zipfile.ZipFile, part: str, styles: dict[bytes, str] | None = None)
     return found
 
 
-#: An error cell (calamine gives it as no value), a whole number of more than 15 digits (openpyxl reads
-#: it exactly, calamine as a float), or a value with white space in it (openpyxl reads ` 5` as the number,
-#: calamine as text). An ISO-date cell (t="d") calamine gives as a date: _values_table. An attribute's
-#: value may be in single quotes, and spaces may stand around its `=` (XML allows both).
+#: An error cell (calamine: no value), a whole number past 15 digits (openpyxl reads it exactly, calamine as a
+#: float), a value with white space in it (` 5`: openpyxl a number, calamine text). An ISO date (t="d"):
+#: _values_table. An attribute's value may be in single quotes, with spaces around its `=` (XML allows both).
 _ODD_CELL = re.compile(rb"<(?:\w+:)?(?:c\s[^>]*?\bt\s*=\s*[\"']e[\"']|v>(?:[-+]?[0-9]{16}|\s|[^<]*\s<))")
 _CELL_REF = re.compile(rb"\sr\s*=\s*[\"']([A-Z]+[0-9]+)[\"']")
 _CELL_STYLE = re.compile(rb"\ss\s*=\s*[\"']([0-9]+)[\"']")
@@ -196,35 +197,44 @@ def _check_unpacked(data: bytes, display: str, limit: int) -> None:
 
 
 def _table(ws: Any, formula_cells: set[tuple[int, int]], merged: dict[tuple[int, int], str]) -> Table:
-    rows: dict[int, list[Cell]] = {}
-    ws.reset_dimensions()  # the rows as the file holds them, whatever its dimension says
-    for cells in ws.iter_rows():
-        for cell in cells:
-            row = getattr(cell, "row", None)  # None: a gap in the row, no cell in the file
-            if row is None:
-                continue
-            col = cell.column
-            value = cell.value
-            is_formula = (row, col) in formula_cells
-            if value is None and not is_formula and (row, col) not in merged:
-                continue
-            rows.setdefault(row, []).append(
-                Cell(
-                    row=row,
-                    col=col,
-                    value=value,
-                    number_format=cell.number_format or "General",
-                    formula=is_formula,
-                    error=cell.data_type == "e",
-                    merged=merged.get((row, col)),
-                )
-            )
+    rows: dict[int, dict[int, Cell]] = {}  # a cell the file holds twice: its last (as both readers give it)
+    for cell in _cells(ws):
+        row, col = cell.row, cell.column
+        value = cell.value
+        is_formula = (row, col) in formula_cells
+        if value is None and not is_formula and (row, col) not in merged:
+            continue
+        rows.setdefault(row, {})[col] = Cell(
+            row=row,
+            col=col,
+            value=value,
+            number_format=cell.number_format or "General",
+            formula=is_formula,
+            error=cell.data_type == "e",
+            merged=merged.get((row, col)),
+        )
     for (row, col), name in merged.items():  # covered cells the file does not list
-        if row not in rows or all(c.col != col for c in rows[row]):
-            rows.setdefault(row, []).append(Cell(row=row, col=col, value=None, merged=name))
-    header = tuple(sorted(rows.pop(1, []), key=lambda c: c.col))
-    body = tuple(tuple(sorted(rows[r], key=lambda c: c.col)) for r in sorted(rows))
+        if col not in rows.get(row, {}):
+            rows.setdefault(row, {})[col] = Cell(row=row, col=col, value=None, merged=name)
+    header = tuple(sorted(rows.pop(1, {}).values(), key=lambda c: c.col))
+    body = tuple(tuple(sorted(rows[r].values(), key=lambda c: c.col)) for r in sorted(rows))
     return Table(ws.title, header, body)
+
+
+def _cells(ws: Any) -> Iterator[Any]:
+    """Every cell a sheet's XML holds (whatever its dimension says), as openpyxl's read-only mode makes them:
+    from the mode's own parser, not iter_rows, which drops a row after a later one and a row's cells past
+    its last one's column (cells out of order, which calamine reads: an edit read by one, lost by the other)."""
+    from openpyxl.cell.read_only import ReadOnlyCell
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    wb = ws.parent
+    with ws._get_source() as src:
+        dates = {"date_formats": wb._date_formats, "timedelta_formats": wb._timedelta_formats}
+        parser = WorkSheetParser(src, ws._shared_strings, data_only=wb.data_only, epoch=wb.epoch, **dates)
+        for _, row in parser.parse():
+            for cell in row:
+                yield ReadOnlyCell(ws, **cell)
 
 
 def _keys(rows: Iterable[Sequence[object]]) -> dict[str, tuple[tuple[str, str], ...]]:
@@ -250,10 +260,9 @@ def load_calamine() -> Any:
 _DATES = (datetime, date, time, timedelta)
 #: Text the readers give otherwise: the _xHHHH_ escapes of OOXML (calamine decodes them, openpyxl does not)
 #: and openpyxl's own dropping of "x005F_" from shared strings; white space around a text not marked
-#: xml:space="preserve" (calamine drops it, openpyxl keeps it), typed as is, as a character reference
-#: (`&#32;`, `&#10;`: calamine drops what it stands for too) or in a CDATA section; an empty text, an empty
-#: <is> or <si>, or one without a <t>, included (calamine: no cell; openpyxl: a cell, which says its column
-#: is used).
+#: xml:space="preserve" (calamine drops it, openpyxl keeps it), as is, as a character reference (`&#32;`) or
+#: in a CDATA section; an empty text, <is> or <si>, or one without a <t> (calamine: no cell; openpyxl: a
+#: cell, which says its column is used).
 _TEXT = re.compile(
     rb"_x[0-9A-Fa-f]{4}_|x005F_|<!\[CDATA\["
     rb"|<(?:\w+:)?(?:t(?:\s(?![^>]*\bxml:space\s*=\s*[\"']preserve[\"'])[^>]*)?>(?:\s|&#|[^<]*(?:\s|&#x?[0-9A-Fa-f]+;)<)"

@@ -206,6 +206,28 @@ def test_a_cell_calamine_could_give_otherwise_is_read_as_openpyxl_reads_it(
     assert _cells(read_xlsx(data, "book.xlsx")) == _cells(_by_openpyxl(data, monkeypatch))
 
 
+def test_cells_and_rows_out_of_order_are_all_read(exported: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A program may write a row's cells, or the rows, out of order: every cell the file holds is read, by
+    either reader (openpyxl's iter_rows would drop the cells of a row past its last one's column, and a row
+    after a later one: an edit there silently left out where calamine reads it)."""
+
+    def shuffle(xml: str) -> str:
+        rows = {m.group(1): m.group(0) for m in re.finditer(r'<row r="(\d+)"[^>]*>.*?</row>', xml)}
+        cells = re.findall(r'<c r="[A-Z]+2".*?(?:/>|</c>)', rows["2"])
+        two = rows["2"][: rows["2"].index("<c ")] + "".join(reversed(cells)) + "</row>"
+        return xml.replace(rows["2"] + rows["3"], rows["3"] + two, 1)
+
+    keys = xlsxread.read_xlsx(exported.read_bytes(), "book.xlsx").exported
+    patch_sheet_xml(exported, shuffle)
+    patch_sheet_xml(exported, shuffle, sheet=3)  # the keys sheet
+    data = exported.read_bytes()
+    slow = _by_openpyxl(data, monkeypatch)
+    assert [(c.col, c.value) for c in slow.tables[0].rows[0] if c.col in (2, 6)] == [(2, "dev.patel"), (6, 90)]
+    assert [r[0].row for r in slow.tables[0].rows[:2]] == [2, 3]
+    assert slow.exported == keys
+    assert _cells(read_xlsx(data, "book.xlsx")) == _cells(slow)
+
+
 def test_a_whole_number_past_15_digits_is_read_exactly_whatever_its_sign(exported: Path) -> None:
     """calamine reads every number as a float: a whole number of 16 digits, even written with a plus sign,
     is openpyxl's to read, exactly (as a float its 16 digits would be refused as noise)."""
