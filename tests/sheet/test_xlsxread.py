@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import python_calamine
 
-from syncer.sheet import xlsxread
+from syncer.sheet import xlsxread, xlsxscan
 from syncer.sheet.cells import format_kind
 from syncer.sheet.model import Book
 from syncer.sheet.xlsx import UNPACKED_RATIO
@@ -228,6 +228,26 @@ def test_cells_and_rows_out_of_order_are_all_read(exported: Path, monkeypatch: p
     assert _cells(read_xlsx(data, "book.xlsx")) == _cells(slow)
 
 
+@pytest.mark.parametrize("member", ["xl/worksheets/sheet1.xml", "xl/worksheets/sheet3.xml", "xl/sharedStrings.xml"])
+def test_a_sheet_in_utf16_is_read_whole(member: str, exported: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """XML may be in UTF-16 (openpyxl reads it; calamine reads such a sheet as empty, and the XML's search
+    for what calamine gives otherwise would find nothing): a data sheet, the keys sheet or the shared
+    strings (which calamine refuses to read) so written are read whole, by either reader."""
+    if member == "xl/sharedStrings.xml":
+        _shared_strings(exported, "_x0041_ ")
+        cell = '<c r="H2" t="s"><v>0</v></c>'
+        patch_sheet_xml(exported, lambda xml: re.sub(r'<c r="H2"[^>]*?(/>|>.*?</c>)', cell, xml, count=1))
+    _patch(exported, member, lambda xml: '<?xml version="1.0" encoding="UTF-16"?>' + xml)
+    with zipfile.ZipFile(exported) as z, zipfile.ZipFile(exported.with_suffix(".new"), "w") as out:
+        for item in z.infolist():
+            data = z.read(item.filename)
+            out.writestr(item, data.decode().encode("utf-16") if item.filename == member else data)
+    data = exported.with_suffix(".new").read_bytes()
+    slow = _by_openpyxl(data, monkeypatch)
+    assert slow.tables[0].header and slow.exported
+    assert _cells(read_xlsx(data, "book.xlsx")) == _cells(slow)
+
+
 def test_a_whole_number_past_15_digits_is_read_exactly_whatever_its_sign(exported: Path) -> None:
     """calamine reads every number as a float: a whole number of 16 digits, even written with a plus sign,
     is openpyxl's to read, exactly (as a float its 16 digits would be refused as noise)."""
@@ -347,6 +367,6 @@ def test_a_text_cut_at_a_chunks_end_is_seen_whole(part: str, exported: Path, mon
         _shared_strings(exported, text)
         cell = '<c r="C2" t="s"><v>0</v></c>'
     patch_sheet_xml(exported, lambda xml: re.sub(r'<c r="C2"[^>]*?(/>|>.*?</c>)', cell, xml, count=1))
-    monkeypatch.setattr(xlsxread, "_CHUNK", 7)
+    monkeypatch.setattr(xlsxscan, "CHUNK", 7)
     data = exported.read_bytes()
     assert _cells(read_xlsx(data, "book.xlsx")) == _cells(_by_openpyxl(data, monkeypatch))
