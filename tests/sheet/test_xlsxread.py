@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import python_calamine
 
-from syncer.sheet import xlsxread
+from syncer.sheet import xlsxread, xlsxscan
 from syncer.sheet.cells import format_kind
 from syncer.sheet.model import Book
 from syncer.sheet.xlsx import UNPACKED_RATIO
@@ -173,6 +173,16 @@ TRICKY = {
     "a date format only openpyxl knows": ("F2", "STYLE", "<v>45000.5</v>"),
     "a format only calamine reads as a date": ("F2", "STYLE", "<v>45000.5</v>"),
     "a formatted cell without its place": ("F2", "STYLE", "<v>0.45</v>"),
+    "a formatted cell, its style in single quotes": ("F2", "STYLE'", "<v>0.45</v>"),
+    "a formatted cell, spaces around its style's =": ("F2", "STYLE =", "<v>0.45</v>"),
+    "an error value, its type in single quotes": ("F2", " t='e'", "<v>#N/A</v>"),
+    "a number with white space around it": ("H2", "", "<v>\n5\n</v>"),
+    "a space before a text, as a character reference": ("H2", ' t="inlineStr"', "<is><t>&#32;note</t></is>"),
+    "a line break after a text, as a character reference": ("H2", ' t="inlineStr"', "<is><t>note&#10;</t></is>"),
+    "spaces around a text in a CDATA section": ("H2", ' t="inlineStr"', "<is><t><![CDATA[ note ]]></t></is>"),
+    "spaces around a text marked to drop them": ("H2", ' t="inlineStr"', '<is><t xml:space="default"> a </t></is>'),
+    "an empty inline string": ("J2", ' t="inlineStr"', "<is/>"),
+    "an inline string without a text": ("J2", ' t="inlineStr"', "<is><r><rPr/></r></is>"),
 }
 FORMATS = {"a date format only openpyxl knows": "0.0*d", "a format only calamine reads as a date": "A/P"}
 
@@ -182,8 +192,9 @@ def test_a_cell_calamine_could_give_otherwise_is_read_as_openpyxl_reads_it(
     case: str, exported: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     coord, attrs, inner = TRICKY[case]
-    if attrs == "STYLE":
-        attrs = f' s="{_with_style(exported, FORMATS.get(case, "0%"))}"'
+    if attrs.startswith("STYLE"):
+        style = _with_style(exported, FORMATS.get(case, "0%"))
+        attrs = {"STYLE": f' s="{style}"', "STYLE'": f" s='{style}'", "STYLE =": f' s = "{style}"'}[attrs]
     place = "" if "without its place" in case else f' r="{coord}"'
     if not place:  # the cell before it goes too, so that its place is still its order
         patch_sheet_xml(exported, lambda xml: re.sub(r'<c r="E2"[^>]*?(/>|>.*?</c>)', "", xml, count=1))
@@ -193,6 +204,80 @@ def test_a_cell_calamine_could_give_otherwise_is_read_as_openpyxl_reads_it(
     )
     data = exported.read_bytes()
     assert _cells(read_xlsx(data, "book.xlsx")) == _cells(_by_openpyxl(data, monkeypatch))
+
+
+def test_cells_and_rows_out_of_order_are_all_read(exported: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A program may write a row's cells, or the rows, out of order: every cell the file holds is read, by
+    either reader (openpyxl's iter_rows would drop the cells of a row past its last one's column, and a row
+    after a later one: an edit there silently left out where calamine reads it)."""
+
+    def shuffle(xml: str) -> str:
+        rows = {m.group(1): m.group(0) for m in re.finditer(r'<row r="(\d+)"[^>]*>.*?</row>', xml)}
+        cells = re.findall(r'<c r="[A-Z]+2".*?(?:/>|</c>)', rows["2"])
+        two = rows["2"][: rows["2"].index("<c ")] + "".join(reversed(cells)) + "</row>"
+        return xml.replace(rows["2"] + rows["3"], rows["3"] + two, 1)
+
+    keys = xlsxread.read_xlsx(exported.read_bytes(), "book.xlsx").exported
+    patch_sheet_xml(exported, shuffle)
+    patch_sheet_xml(exported, shuffle, sheet=3)  # the keys sheet
+    data = exported.read_bytes()
+    slow = _by_openpyxl(data, monkeypatch)
+    assert [(c.col, c.value) for c in slow.tables[0].rows[0] if c.col in (2, 6)] == [(2, "dev.patel"), (6, 90)]
+    assert [r[0].row for r in slow.tables[0].rows[:2]] == [2, 3]
+    assert slow.exported == keys
+    assert _cells(read_xlsx(data, "book.xlsx")) == _cells(slow)
+
+
+@pytest.mark.parametrize("member", ["xl/worksheets/sheet1.xml", "xl/worksheets/sheet3.xml", "xl/sharedStrings.xml"])
+def test_a_sheet_in_utf16_is_read_whole(member: str, exported: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """XML may be in UTF-16 (openpyxl reads it; calamine reads such a sheet as empty, and the XML's search
+    for what calamine gives otherwise would find nothing): a data sheet, the keys sheet or the shared
+    strings (which calamine refuses to read) so written are read whole, by either reader."""
+    if member == "xl/sharedStrings.xml":
+        _shared_strings(exported, "_x0041_ ")
+        cell = '<c r="H2" t="s"><v>0</v></c>'
+        patch_sheet_xml(exported, lambda xml: re.sub(r'<c r="H2"[^>]*?(/>|>.*?</c>)', cell, xml, count=1))
+    _patch(exported, member, lambda xml: '<?xml version="1.0" encoding="UTF-16"?>' + xml)
+    with zipfile.ZipFile(exported) as z, zipfile.ZipFile(exported.with_suffix(".new"), "w") as out:
+        for item in z.infolist():
+            data = z.read(item.filename)
+            out.writestr(item, data.decode().encode("utf-16") if item.filename == member else data)
+    data = exported.with_suffix(".new").read_bytes()
+    slow = _by_openpyxl(data, monkeypatch)
+    assert slow.tables[0].header and slow.exported
+    assert _cells(read_xlsx(data, "book.xlsx")) == _cells(slow)
+
+
+def test_a_whole_number_past_15_digits_is_read_exactly_whatever_its_sign(exported: Path) -> None:
+    """calamine reads every number as a float: a whole number of 16 digits, even written with a plus sign,
+    is openpyxl's to read, exactly (as a float its 16 digits would be refused as noise)."""
+    patch_sheet_xml(
+        exported,
+        lambda xml: re.sub(r'<c r="F2"[^>]*?(/>|>.*?</c>)', '<c r="F2"><v>+1234567890123456</v></c>', xml, count=1),
+    )
+    value = next(c for c in read_xlsx(exported.read_bytes(), "book.xlsx").tables[0].rows[0] if c.col == 6).value
+    assert value == 1234567890123456 and isinstance(value, int)
+
+
+def test_a_cell_style_the_workbook_lacks_is_one_line_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, xlsx_reader: str
+) -> None:
+    """A cell whose style (s="99") is not among the workbook's: openpyxl fails on it inside itself (an
+    IndexError), which is one line naming the file and exit 1, never a traceback; calamine reads the cell
+    under General."""
+    monkeypatch.chdir(tmp_path)
+    root = copy_example(tmp_path / "metrics")
+    book = export(root, tmp_path / "book.xlsx")
+    patch_sheet_xml(
+        book, lambda xml: re.sub(r'<c r="F2"[^>]*?(/>|>.*?</c>)', '<c r="F2" s="99"><v>90</v></c>', xml, count=1)
+    )
+    r = run("sheet", "import", str(book), "--root", str(root))
+    if xlsx_reader == "openpyxl":
+        assert r.exit_code == 1, r.output
+        assert "book.xlsx is not a workbook openpyxl can read (IndexError:" in r.output
+        assert "Traceback" not in r.output and "internal error" not in r.output
+    else:
+        assert r.exit_code == 0, r.output
 
 
 def _shared_strings(path: Path, text: str) -> None:
@@ -282,6 +367,6 @@ def test_a_text_cut_at_a_chunks_end_is_seen_whole(part: str, exported: Path, mon
         _shared_strings(exported, text)
         cell = '<c r="C2" t="s"><v>0</v></c>'
     patch_sheet_xml(exported, lambda xml: re.sub(r'<c r="C2"[^>]*?(/>|>.*?</c>)', cell, xml, count=1))
-    monkeypatch.setattr(xlsxread, "_CHUNK", 7)
+    monkeypatch.setattr(xlsxscan, "CHUNK", 7)
     data = exported.read_bytes()
     assert _cells(read_xlsx(data, "book.xlsx")) == _cells(_by_openpyxl(data, monkeypatch))
