@@ -92,8 +92,12 @@ def test_a_value_the_state_cannot_hold_is_set_aside_and_later_runs_go_on(
     unstorable = unstorable_on(backend, fault)
     set_note(root, unstorable("billing"))
 
-    code, out = run("apply", "--root", str(root), "--auto-approve")
+    first = root.parent / "first.json"
+    code, out = run("apply", "--root", str(root), "--auto-approve", "--report", str(first))
     assert code == 1, out
+    [aside] = json.loads(first.read_text())["rejected"]
+    assert (aside["reviewee"], aside["code"], aside["new"]) == (LUCAS, 0, True)
+    assert aside["source"]["file"].endswith("teams/engineering.yaml")
     [line] = error_lines(out)
     assert "1 row set aside, the rest applied: 2026-H2 / lucas.martin / incidents: " in line, line
     assert f"landed in Feishu, could not be recorded in the {backend} state (field note (7))" in line, line
@@ -104,6 +108,9 @@ def test_a_value_the_state_cannot_hold_is_set_aside_and_later_runs_go_on(
     code, show = run("state", "show", "--root", str(root))
     assert code == 0 and "set aside on" in show and f"in the {backend} state" in show, show
     assert "215 values" not in show  # lucas's note row is not recorded as applied
+    code, shown = run("state", "show", "--root", str(root), "--format", "json")
+    [kept] = json.loads(shown)["rejected_rows"]
+    assert (kept["reviewee"], kept["code"]) == (LUCAS, 0)  # code 0: set aside, not a rejection Feishu made
 
     code, out = run("plan", "--root", str(root), "--detailed-exitcode")
     assert code == 0 and "landed in Feishu but could not be recorded in the state: set aside" in out, out
