@@ -11,8 +11,8 @@ import pytest
 
 from syncer.errors import SyncerError
 from syncer.load.settings import Safety
-from syncer.model import DesiredState, DesiredValue, ValueKey
-from syncer.plan.model import Plan, Targeting
+from syncer.model import DesiredState, DesiredValue, RowKey, ValueKey
+from syncer.plan.model import LiveView, Plan, Targeting
 from syncer.plan.targeting import flags, resolve
 from syncer.report.plan_json import plan_document
 from tests.plan.test_diff import CLOSED, NPS, PEOPLE, REV, SCHEMA, SEM, SEM2, catalog, k, plan_of, state_of
@@ -206,6 +206,24 @@ def test_every_semester_of_a_targeted_plan_is_judged_against_its_whole_semester(
     assert [s.semester for s in p.semesters] == [SEM, SEM2]
     assert [(b.semester, b.values, b.values_managed) for b in p.breaches] == [(SEM2, 9, 20)]
     assert ("create", k(SEM, 0, REV, "4")) in changes(p)
+
+
+def test_repairs_count_as_updates_when_a_targeted_part_is_judged_against_its_whole_semester() -> None:
+    """4 updates and 5 repairs (Feishu holds another value) in a.yaml: 9 of the 20 values its semester
+    manages (45%) pass the update threshold, in the targeted plan as in the untargeted one."""
+    d, applied = _twenty_managed(4)
+    live = LiveView(
+        "plan",
+        {RowKey(SEM, PEOPLE[i], REV): {"4": "drift" if 4 <= i < 9 else "old"} for i in range(10)},
+        {SEM: frozenset(PEOPLE[:10])},
+        True,
+    )
+    safety = Safety(max_update_ratio=0.3, max_forget_ratio=0.3, min_existing=11)
+    assert plan_of(d, state_of(applied), safety=safety, live=live).refused
+    targeted = plan_of(d, state_of(applied), safety=safety, live=live, targeting=Targeting.of(paths=["a.yaml"]))
+    assert len([c for c in targeted.changes if c.action == "repair"]) == 5
+    (breach,) = targeted.breaches
+    assert (breach.kind, breach.values_managed) == ("update", 20)
 
 
 def test_a_targeted_part_under_min_existing_is_judged_on_the_forgets_of_its_whole_semester() -> None:
