@@ -171,3 +171,27 @@ def test_a_row_set_aside_while_settling_an_earlier_run_is_sent_when_the_yaml_cha
     assert code == 1 and "1 landed-earlier" in out and "set aside" in error_lines(out)[0], out
     records = emu.import_records()
     assert len(records) == 3 and [r.reviewee_user_id for r in records[2].rows] == [LUCAS]
+
+
+def test_a_row_set_aside_while_settling_an_earlier_run_is_held_when_the_yaml_no_longer_writes_it(
+    served: tuple[Path, Emulator], request: pytest.FixtureRequest
+) -> None:
+    """As above, but lucas's incidents row is gone from the YAML since: the settle sets it aside all the same
+    (what landed is not recorded as applied), and nothing is sent for it."""
+    root, emu = served
+    fault = pytest.MonkeyPatch()
+    request.addfinalizer(fault.undo)
+    unstorable = unstorable_on("local", fault)
+    set_note(root, unstorable("billing"))
+    with pytest.MonkeyPatch.context() as disk:
+        Refuse(disk, errno.ENOSPC, "write", lambda p: p.name == "log.jsonl", 5)  # batch 2 sent: its entry stays open
+        code, out = run("apply", "--root", str(root), "--auto-approve")
+    assert code == 1 and "No space left on device" in error_lines(out)[0], out
+    data = root / "teams" / "engineering.yaml"
+    text = data.read_text(encoding="utf-8")
+    gone = re.sub(r"(  lucas\.martin:\n(?:    .*\n|      .*\n)*?)    incidents:\n(?:      .*\n)+", r"\1", text, count=1)
+    assert "Sev-2 cannot be kept" in text and "Sev-2 cannot be kept" not in gone
+    data.write_text(gone, encoding="utf-8")
+    code, out = run("apply", "--root", str(root), "--auto-approve")
+    assert code == 1 and "1 landed-earlier" in out and "set aside" in error_lines(out)[0], out
+    assert len(emu.import_records()) == 2
