@@ -105,6 +105,7 @@ def test_a_value_the_state_cannot_hold_is_set_aside_and_later_runs_go_on(
     assert "change the value to one the state can hold" in line
     assert len(emu.import_records()) == 2  # both batches landed, lucas's row with them
     assert "1 row landed in Feishu but could not be recorded in the state" in out
+    assert "1 row set aside: landed in Feishu, but the state could not record it\n" in out  # its progress line
     code, show = run("state", "show", "--root", str(root))
     assert code == 0 and "set aside on" in show and f"in the {backend} state" in show, show
     assert "215 values" not in show  # lucas's note row is not recorded as applied
