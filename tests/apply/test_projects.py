@@ -37,6 +37,17 @@ def test_the_message_names_the_project_says_what_to_do_and_is_one_inert_line() -
     )
 
 
+def test_a_project_is_named_in_english_then_chinese_then_any_language_then_by_its_id() -> None:
+    names = [
+        {"ja_jp": "日本語", "zh_cn": "下半年", "en_us": "H2 review"},
+        {"ja_jp": "日本語", "zh_cn": "下半年"},
+        {"ja_jp": "日本語", "en_us": ""},
+        {"zh_cn": "", "en_us": ""},
+    ]
+    acts = [Activity(str(i), n, H2, "initiating") for i, n in enumerate(names)]
+    assert [p.name for p in activity_problems(acts, semester_id=H2)] == ["H2 review", "下半年", "日本語", "3"]
+
+
 def test_a_reviewee_is_blocked_only_when_every_one_of_their_projects_is_not_started() -> None:
     problems = activity_problems([_act("1", "initiating"), _act("2", "enabled"), _act("3", "unable")], semester_id=H2)
     assert blocking_project(("1", "3"), problems) == problems[0]

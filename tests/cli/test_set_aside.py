@@ -92,8 +92,12 @@ def test_a_value_the_state_cannot_hold_is_set_aside_and_later_runs_go_on(
     unstorable = unstorable_on(backend, fault)
     set_note(root, unstorable("billing"))
 
-    code, out = run("apply", "--root", str(root), "--auto-approve")
+    first = root.parent / "first.json"
+    code, out = run("apply", "--root", str(root), "--auto-approve", "--report", str(first))
     assert code == 1, out
+    [aside] = json.loads(first.read_text())["rejected"]
+    assert (aside["reviewee"], aside["code"], aside["new"]) == (LUCAS, 0, True)
+    assert aside["source"]["file"].endswith("teams/engineering.yaml")
     [line] = error_lines(out)
     assert "1 row set aside, the rest applied: 2026-H2 / lucas.martin / incidents: " in line, line
     assert f"landed in Feishu, could not be recorded in the {backend} state (field note (7))" in line, line
@@ -101,9 +105,13 @@ def test_a_value_the_state_cannot_hold_is_set_aside_and_later_runs_go_on(
     assert "change the value to one the state can hold" in line
     assert len(emu.import_records()) == 2  # both batches landed, lucas's row with them
     assert "1 row landed in Feishu but could not be recorded in the state" in out
+    assert "1 row set aside: landed in Feishu, but the state could not record it\n" in out  # its progress line
     code, show = run("state", "show", "--root", str(root))
     assert code == 0 and "set aside on" in show and f"in the {backend} state" in show, show
     assert "215 values" not in show  # lucas's note row is not recorded as applied
+    code, shown = run("state", "show", "--root", str(root), "--format", "json")
+    [kept] = json.loads(shown)["rejected_rows"]
+    assert (kept["reviewee"], kept["code"]) == (LUCAS, 0)  # code 0: set aside, not a rejection Feishu made
 
     code, out = run("plan", "--root", str(root), "--detailed-exitcode")
     assert code == 0 and "landed in Feishu but could not be recorded in the state: set aside" in out, out
@@ -164,3 +172,27 @@ def test_a_row_set_aside_while_settling_an_earlier_run_is_sent_when_the_yaml_cha
     assert code == 1 and "1 landed-earlier" in out and "set aside" in error_lines(out)[0], out
     records = emu.import_records()
     assert len(records) == 3 and [r.reviewee_user_id for r in records[2].rows] == [LUCAS]
+
+
+def test_a_row_set_aside_while_settling_an_earlier_run_is_held_when_the_yaml_no_longer_writes_it(
+    served: tuple[Path, Emulator], request: pytest.FixtureRequest
+) -> None:
+    """As above, but lucas's incidents row is gone from the YAML since: the settle sets it aside all the same
+    (what landed is not recorded as applied), and nothing is sent for it."""
+    root, emu = served
+    fault = pytest.MonkeyPatch()
+    request.addfinalizer(fault.undo)
+    unstorable = unstorable_on("local", fault)
+    set_note(root, unstorable("billing"))
+    with pytest.MonkeyPatch.context() as disk:
+        Refuse(disk, errno.ENOSPC, "write", lambda p: p.name == "log.jsonl", 5)  # batch 2 sent: its entry stays open
+        code, out = run("apply", "--root", str(root), "--auto-approve")
+    assert code == 1 and "No space left on device" in error_lines(out)[0], out
+    data = root / "teams" / "engineering.yaml"
+    text = data.read_text(encoding="utf-8")
+    gone = re.sub(r"(  lucas\.martin:\n(?:    .*\n|      .*\n)*?)    incidents:\n(?:      .*\n)+", r"\1", text, count=1)
+    assert "Sev-2 cannot be kept" in text and "Sev-2 cannot be kept" not in gone
+    data.write_text(gone, encoding="utf-8")
+    code, out = run("apply", "--root", str(root), "--auto-approve")
+    assert code == 1 and "1 landed-earlier" in out and "set aside" in error_lines(out)[0], out
+    assert len(emu.import_records()) == 2

@@ -11,8 +11,8 @@ import pytest
 
 from syncer.errors import SyncerError
 from syncer.load.settings import Safety
-from syncer.model import DesiredState, DesiredValue, ValueKey
-from syncer.plan.model import Plan, Targeting
+from syncer.model import DesiredState, DesiredValue, RowKey, ValueKey
+from syncer.plan.model import LiveView, Plan, Targeting
 from syncer.plan.targeting import flags, resolve
 from syncer.report.plan_json import plan_document
 from tests.plan.test_diff import CLOSED, NPS, PEOPLE, REV, SCHEMA, SEM, SEM2, catalog, k, plan_of, state_of
@@ -119,6 +119,21 @@ def test_semester_and_path_combine_as_and() -> None:
     assert changes(p) == {("create", k(SEM2, 0, REV, "4"))}
 
 
+def test_a_closed_semesters_rows_in_the_state_leave_the_rest_of_the_state_in_the_target() -> None:
+    """Closed semesters are in no plan; the state's rows after theirs are still compared as usual."""
+    d = desired_in({k(SEM, 0, REV, "4"): ("1", "a.yaml")})
+    s = state_of({k(CLOSED, 0, REV, "4"): "1", k(SEM, 0, REV, "4"): "1"})
+    assert plan_of(d, s, targeting=Targeting.of([SEM])).empty
+
+
+def test_every_value_left_out_that_the_yaml_no_longer_has_is_counted_as_a_forget_left_out() -> None:
+    d = desired_in({k(SEM, 0, REV, "4"): ("1", "a.yaml")})
+    s = state_of({k(SEM, 0, REV, "4"): "1", k(SEM2, 1, REV, "4"): "1", k(SEM2, 2, REV, "4"): "1"})
+    p = plan_of(d, s, targeting=Targeting.of([SEM]))
+    assert p.targeting is not None
+    assert (p.targeting.values_managed_left_out, p.targeting.forgets_left_out) == (2, 2)
+
+
 # --- safety judges the targeted part ------------------------------------------------------------------------
 
 
@@ -158,6 +173,70 @@ def test_a_targeted_part_under_min_existing_is_judged_against_its_whole_semester
     assert targeted.refused
     (breach,) = targeted.breaches
     assert (breach.kind, breach.values, breach.values_managed) == ("update", 9, 20)
+
+
+def test_a_guarded_targeted_part_is_judged_once_as_the_part() -> None:
+    """9 updates of the 10 values in a.yaml (min_existing 10: guarded) pass the threshold as the part; the
+    part is not judged again against its whole semester (9 of 20 would pass it too)."""
+    d, applied = _twenty_managed(9)
+    safety = Safety(max_update_ratio=0.3, max_forget_ratio=0.3, min_existing=10)
+    targeted = plan_of(d, state_of(applied), safety=safety, targeting=Targeting.of(paths=["a.yaml"]))
+    (breach,) = targeted.breaches
+    assert (breach.kind, breach.values, breach.values_managed) == ("update", 9, 10)
+
+
+def test_every_semester_of_a_targeted_plan_is_judged_against_its_whole_semester() -> None:
+    """Two semesters, each with 9 updates of 20 managed values in the targeted file: both are refused; and
+    a semester the state manages nothing of yet (its first values) is planned beside them."""
+    written = {
+        k(sem, i, REV, "4"): ("new" if i < 9 else "old", "a.yaml" if i < 10 else "b.yaml")
+        for sem in (SEM, SEM2)
+        for i in range(20)
+    }
+    applied = {key: "old" for key in written}
+    safety = Safety(max_update_ratio=0.3, max_forget_ratio=0.3, min_existing=11)
+    targeted = plan_of(desired_in(written), state_of(applied), safety=safety, targeting=Targeting.of(paths=["a.yaml"]))
+    assert sorted((b.semester, b.kind, b.values, b.values_managed) for b in targeted.breaches) == [
+        (SEM, "update", 9, 20),
+        (SEM2, "update", 9, 20),
+    ]
+    only_sem2 = {key: v for key, v in applied.items() if key[0] == SEM2}
+    new_sem = {k(SEM, 0, REV, "4"): ("1", "a.yaml"), **{key: v for key, v in written.items() if key[0] == SEM2}}
+    p = plan_of(desired_in(new_sem), state_of(only_sem2), safety=safety, targeting=Targeting.of(paths=["a.yaml"]))
+    assert [s.semester for s in p.semesters] == [SEM, SEM2]
+    assert [(b.semester, b.values, b.values_managed) for b in p.breaches] == [(SEM2, 9, 20)]
+    assert ("create", k(SEM, 0, REV, "4")) in changes(p)
+
+
+def test_repairs_count_as_updates_when_a_targeted_part_is_judged_against_its_whole_semester() -> None:
+    """4 updates and 5 repairs (Feishu holds another value) in a.yaml: 9 of the 20 values its semester
+    manages (45%) pass the update threshold, in the targeted plan as in the untargeted one."""
+    d, applied = _twenty_managed(4)
+    live = LiveView(
+        "plan",
+        {RowKey(SEM, PEOPLE[i], REV): {"4": "drift" if 4 <= i < 9 else "old"} for i in range(10)},
+        {SEM: frozenset(PEOPLE[:10])},
+        True,
+    )
+    safety = Safety(max_update_ratio=0.3, max_forget_ratio=0.3, min_existing=11)
+    assert plan_of(d, state_of(applied), safety=safety, live=live).refused
+    targeted = plan_of(d, state_of(applied), safety=safety, live=live, targeting=Targeting.of(paths=["a.yaml"]))
+    assert len([c for c in targeted.changes if c.action == "repair"]) == 5
+    (breach,) = targeted.breaches
+    assert (breach.kind, breach.values_managed) == ("update", 20)
+
+
+def test_a_targeted_part_under_min_existing_is_judged_on_the_forgets_of_its_whole_semester() -> None:
+    """3 fields removed from rows of a.yaml: 3 forgets of the 13 values the part manages (23%, over 20%),
+    but of the 23 its semester manages (13%): as the untargeted plan, the targeted one is not refused."""
+    written = {k(SEM, i, REV, "4"): ("old", "a.yaml" if i < 10 else "b.yaml") for i in range(20)}
+    applied = {key: "old" for key in written} | {k(SEM, i, REV, "5"): "x" for i in range(3)}
+    safety = Safety(max_update_ratio=0.3, max_forget_ratio=0.2, min_existing=14)
+    d, s = desired_in(written), state_of(applied)
+    assert not plan_of(d, s, safety=safety).refused
+    targeted = plan_of(d, s, safety=safety, targeting=Targeting.of(paths=["a.yaml"]))
+    assert len([c for c in targeted.changes if c.action == "forget"]) == 3
+    assert not targeted.refused and not targeted.breaches
 
 
 # --- the checksum and the document ---------------------------------------------------------------------------
@@ -203,6 +282,7 @@ def test_resolve_takes_aliases_and_ids_and_normalises_globs() -> None:
     t = resolve(d, semesters=["2026-H2", SEM2, "7000000000000000001"], paths=["./teams/*.yaml"], root="metrics")
     assert t == Targeting.of([SEM, SEM2, "7000000000000000001"], ["teams/*.yaml"])
     assert resolve(d, root="metrics") is None
+    assert resolve(d, paths=[".\\teams\\*.yaml"], root="metrics") == Targeting.of(paths=["teams/*.yaml"])
     assert flags(t, {SEM: "2026-H2"}) == (
         "--semester 2026-H2 --semester 7000000000000000001 --semester 7293040702907514900 --path 'teams/*.yaml'"
     )
@@ -216,7 +296,8 @@ def test_resolve_takes_aliases_and_ids_and_normalises_globs() -> None:
         ([CLOSED], [], "the semester is closed"),
         ([], ["metrics/teams/a.yaml"], "matches no data file under metrics/: globs are relative to the root"),
         ([], ["../teams/a.yaml"], "relative to the root, without '..'"),
-        ([], ["/etc/*.yaml"], "relative to the root"),
+        ([], ["/etc/*.yaml"], "give a glob relative to the root, without '..'"),
+        ([], [""], "give a glob relative to the root, without '..'"),
     ],
 )
 def test_resolve_refuses_mistakes(semesters: list[str], paths: list[str], message: str) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from syncer.errors import StateError
 from syncer.load.settings import Settings, StateSettings
 from syncer.model import Identity, RowKey
 from syncer.state.git import GitStateStore, open_git_store
@@ -29,6 +30,7 @@ import os, signal, sys
 from pathlib import Path
 from syncer import interrupt
 interrupt.install()
+from syncer.errors import StateError
 from syncer.load.settings import Settings, StateSettings
 from syncer.state.git import open_git_store
 from syncer.state.git.cmd import Git
@@ -157,3 +159,59 @@ def test_abandon_never_deletes_another_runners_lock(tmp_path: Path) -> None:
     store._lock.abandon()
     assert repo.ref("refs/syncer/lock/syncer-state") is not None
     other.unlock()
+
+
+def test_a_renewed_lease_is_the_same_lock_of_the_same_command(tmp_path: Path) -> None:
+    repo = Repo(tmp_path)
+    lock = open_git_store(repo.clone("runner"), SETTINGS)._lock
+    sha, info = lock.take("apply")
+    new, fresh = lock.renew(sha, info)
+    assert lock.read() == (new, fresh) and new != sha
+    assert (fresh.command, fresh.id) == (info.command, info.id)
+    lock.delete(new, quiet=False)
+
+
+def test_a_lease_that_is_no_longer_ours_stops_the_writer_naming_who_holds_it(tmp_path: Path) -> None:
+    repo = Repo(tmp_path)
+    lock = open_git_store(repo.clone("runner"), SETTINGS)._lock
+    sha, info = lock.take("apply")
+    other = elsewhere(repo.clone("other"))
+    assert other._lock.clear(force=True) == info  # taken on another host: only with --force
+    with pytest.raises(StateError) as cleared:
+        lock.renew(sha, info)
+    assert str(cleared.value) == (
+        "the lock of git:origin/syncer-state is no longer this run's: it is held by nobody (it was cleared). Stopping "
+        "before the next write; run apply again (it settles the journal)"
+    )
+    other.lock(command="apply")
+    with pytest.raises(StateError, match=r"held by apply \S* ?\(pid \d+ on another-runner, other host\)"):
+        lock.renew(sha, info)
+    other.unlock()
+
+
+def test_unlock_clears_a_dead_holders_lock_and_a_live_one_only_with_force(tmp_path: Path) -> None:
+    repo = Repo(tmp_path)
+    holder = open_git_store(repo.clone("runner"), SETTINGS)._lock
+    _, info = holder.take("apply")
+    here = open_git_store(repo.clone("other"), SETTINGS)._lock  # the same host: it can tell
+    with pytest.raises(StateError, match=r"it is still running on this host\. Use --force only if you are sure"):
+        here.clear(force=False)
+    far = elsewhere(repo.clone("far"))._lock
+    with pytest.raises(StateError, match=r"taken on another host \(a CI job\?\), so syncer cannot tell whether it st"):
+        far.clear(force=False)
+    here._alive = lambda pid: False  # its process is gone from this host
+    assert here.clear(force=False) == info
+    assert repo.ref("refs/syncer/lock/syncer-state") is None
+
+
+def test_unlock_does_not_clear_a_lock_that_changed_since_it_was_read(tmp_path: Path) -> None:
+    repo = Repo(tmp_path)
+    holder = open_git_store(repo.clone("runner"), SETTINGS)._lock
+    sha, info = holder.take("apply")
+    other = open_git_store(repo.clone("other"), SETTINGS)._lock
+    seen = other.read()
+    new, _ = holder.renew(sha, info)
+    other.read = lambda: seen  # type: ignore[method-assign]
+    with pytest.raises(StateError, match="changed while it was being cleared"):
+        other.clear(force=True)
+    assert repo.ref("refs/syncer/lock/syncer-state") == new
