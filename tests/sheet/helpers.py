@@ -120,13 +120,17 @@ def set_number(c: Any, value: float, fmt: str = "General") -> None:
 def patch_sheet_xml(path: Path, edit: Callable[[str], str], sheet: int = 1) -> None:
     """Edit a sheet's XML as another program would write it (e.g. a float as `1310000.0`, a formula with
     its saved result)."""
-    name = f"xl/worksheets/sheet{sheet}.xml"
+    patch_member(path, f"xl/worksheets/sheet{sheet}.xml", edit)
+
+
+def patch_member(path: Path, member: str, edit: Callable[[str], str]) -> None:
+    """Edit one member of a workbook (a sheet's XML, styles.xml) as another program would write it."""
     src = zipfile.ZipFile(io.BytesIO(path.read_bytes()))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for item in src.infolist():
             data = src.read(item.filename)
-            if item.filename == name:
+            if item.filename == member:
                 new = edit(data.decode("utf-8"))
                 assert new != data.decode("utf-8"), "the patch changed nothing"
                 data = new.encode("utf-8")

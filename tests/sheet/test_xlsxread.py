@@ -3,7 +3,6 @@ mode would get wrong."""
 
 from __future__ import annotations
 
-import io
 import re
 import zipfile
 from collections.abc import Callable
@@ -19,7 +18,7 @@ from syncer.sheet.model import Book
 from syncer.sheet.xlsx import UNPACKED_RATIO
 from syncer.sheet.xlsxread import read_xlsx
 from tests.example import copy_example
-from tests.sheet.helpers import export, patch_sheet_xml, run
+from tests.sheet.helpers import export, patch_member, patch_sheet_xml, run
 
 
 def test_a_workbook_that_unpacks_past_the_limit_is_refused_before_it_is_read(
@@ -60,27 +59,12 @@ def test_a_workbook_whose_dimension_is_wrong_is_read_whole(tmp_path: Path, monke
 # The two readers (python-calamine where it gives what openpyxl would, else openpyxl): the same cells.
 
 
-def _patch(path: Path, member: str, edit: Callable[[str], str]) -> None:
-    """Edit one member of a workbook (a sheet's XML, styles.xml) as another program would write it."""
-    src = zipfile.ZipFile(io.BytesIO(path.read_bytes()))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for item in src.infolist():
-            data = src.read(item.filename)
-            if item.filename == member:
-                new = edit(data.decode("utf-8"))
-                assert new != data.decode("utf-8"), "the patch changed nothing"
-                data = new.encode("utf-8")
-            dst.writestr(item, data)
-    path.write_bytes(out.getvalue())
-
-
 def _with_style(path: Path, number_format: str) -> str:
     """A cell style with `number_format` added to the workbook: its index, for s="..."."""
     styles = zipfile.ZipFile(path).read("xl/styles.xml").decode()
     index = len(re.findall(r"<xf ", styles.split("<cellXfs", 1)[1].split("</cellXfs>", 1)[0]))
     fmt = f'<numFmt numFmtId="200" formatCode="{number_format}"/>'
-    _patch(
+    patch_member(
         path,
         "xl/styles.xml",
         lambda xml: re.sub(r'<numFmts count="0"\s*/>', f'<numFmts count="1">{fmt}</numFmts>', xml).replace(
@@ -237,7 +221,7 @@ def test_a_sheet_in_utf16_is_read_whole(member: str, exported: Path, monkeypatch
         _shared_strings(exported, "_x0041_ ")
         cell = '<c r="H2" t="s"><v>0</v></c>'
         patch_sheet_xml(exported, lambda xml: re.sub(r'<c r="H2"[^>]*?(/>|>.*?</c>)', cell, xml, count=1))
-    _patch(exported, member, lambda xml: '<?xml version="1.0" encoding="UTF-16"?>' + xml)
+    patch_member(exported, member, lambda xml: '<?xml version="1.0" encoding="UTF-16"?>' + xml)
     with zipfile.ZipFile(exported) as z, zipfile.ZipFile(exported.with_suffix(".new"), "w") as out:
         for item in z.infolist():
             data = z.read(item.filename)
@@ -259,32 +243,11 @@ def test_a_whole_number_past_15_digits_is_read_exactly_whatever_its_sign(exporte
     assert value == 1234567890123456 and isinstance(value, int)
 
 
-def test_a_cell_style_the_workbook_lacks_is_one_line_naming_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, xlsx_reader: str
-) -> None:
-    """A cell whose style (s="99") is not among the workbook's: openpyxl fails on it inside itself (an
-    IndexError), which is one line naming the file and exit 1, never a traceback; calamine reads the cell
-    under General."""
-    monkeypatch.chdir(tmp_path)
-    root = copy_example(tmp_path / "metrics")
-    book = export(root, tmp_path / "book.xlsx")
-    patch_sheet_xml(
-        book, lambda xml: re.sub(r'<c r="F2"[^>]*?(/>|>.*?</c>)', '<c r="F2" s="99"><v>90</v></c>', xml, count=1)
-    )
-    r = run("sheet", "import", str(book), "--root", str(root))
-    if xlsx_reader == "openpyxl":
-        assert r.exit_code == 1, r.output
-        assert "book.xlsx is not a workbook openpyxl can read (IndexError:" in r.output
-        assert "Traceback" not in r.output and "internal error" not in r.output
-    else:
-        assert r.exit_code == 0, r.output
-
-
 def _shared_strings(path: Path, text: str) -> None:
     """A shared strings table holding `text` (index 0), as Excel keeps text, added to the workbook."""
     ns = "http://schemas.openxmlformats.org"
     table = f'<sst xmlns="{ns}/spreadsheetml/2006/main" count="1" uniqueCount="1"><si><t>{text}</t></si></sst>'
-    _patch(
+    patch_member(
         path,
         "xl/_rels/workbook.xml.rels",
         lambda xml: xml.replace(
@@ -293,7 +256,7 @@ def _shared_strings(path: Path, text: str) -> None:
             'Target="sharedStrings.xml"/></Relationships>',
         ),
     )
-    _patch(
+    patch_member(
         path,
         "[Content_Types].xml",
         lambda xml: xml.replace(
@@ -334,23 +297,38 @@ def test_a_chart_sheet_is_no_table(tmp_path: Path) -> None:
     assert [t.name for t in fast.tables] == ["2026-H2"]
 
 
-def test_a_workbook_openpyxl_trips_over_is_one_line_naming_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, xlsx_reader: str
-) -> None:
-    """openpyxl's read-only mode fails inside itself (an AttributeError) on a chart sheet that holds no chart:
-    where openpyxl reads the workbook, that is one line naming the file and exit 1, never a traceback;
-    where calamine reads it, the import goes on."""
-    monkeypatch.chdir(tmp_path)
-    root = copy_example(tmp_path / "metrics")
+def _missing_style(book: Path) -> None:
+    """A cell whose style (s="99") is not among the workbook's: openpyxl fails on it with an IndexError."""
+    patch_sheet_xml(
+        book, lambda xml: re.sub(r'<c r="F2"[^>]*?(/>|>.*?</c>)', '<c r="F2" s="99"><v>90</v></c>', xml, count=1)
+    )
+
+
+def _empty_chart_sheet(book: Path) -> None:
+    """A chart sheet that holds no chart: openpyxl's read-only mode fails on it with an AttributeError."""
     openpyxl = pytest.importorskip("openpyxl")
-    book = export(root, tmp_path / "book.xlsx", "--semester", "2026-H2")
     wb = openpyxl.load_workbook(book)
     wb.create_chartsheet("chart")
     wb.save(book)
+
+
+@pytest.mark.parametrize(
+    ("spoil", "error"), [(_missing_style, "IndexError"), (_empty_chart_sheet, "AttributeError")], ids=["style", "chart"]
+)
+def test_a_workbook_openpyxl_trips_over_is_one_line_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, xlsx_reader: str, spoil: Callable[[Path], None], error: str
+) -> None:
+    """Where openpyxl fails inside itself on a workbook (a style it lacks, a chart sheet without a chart),
+    that is one line naming the file and exit 1, never a traceback; calamine reads such a workbook (the
+    cell under General, the chart sheet left out) and the import goes on."""
+    monkeypatch.chdir(tmp_path)
+    root = copy_example(tmp_path / "metrics")
+    book = export(root, tmp_path / "book.xlsx", "--semester", "2026-H2")
+    spoil(book)
     r = run("sheet", "import", str(book), "--root", str(root))
     if xlsx_reader == "openpyxl":
         assert r.exit_code == 1, r.output
-        assert "book.xlsx is not a workbook openpyxl can read (AttributeError:" in r.output
+        assert f"book.xlsx is not a workbook openpyxl can read ({error}:" in r.output
         assert "Traceback" not in r.output and "internal error" not in r.output
     else:
         assert r.exit_code == 0, r.output

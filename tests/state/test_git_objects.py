@@ -239,64 +239,40 @@ def _fresh_fan_out(repo: Path, prefix: str) -> bytes:
 
 
 @pytest.mark.parametrize(
-    ("shared", "file_mode", "dir_mode"),
+    ("umask", "shared", "file_mode", "dir_mode"),
     [
-        ("group", "0o440", "0o2770"),
-        ("all", "0o444", "0o2775"),
-        ("0640", "0o440", "0o2750"),
-        ("false", "0o400", "0o700"),
+        (0o077, "group", "0o440", "0o2770"),
+        (0o077, "all", "0o444", "0o2775"),
+        (0o077, "0640", "0o440", "0o2750"),
+        (0o077, "false", "0o400", "0o700"),
+        # An explicit mode is the whole mode, not bits added: the others' read bits the umask gave go.
+        (0o022, "0640", "0o440", "0o2750"),
+        (0o022, "0660", "0o440", "0o2770"),
+        # Set-group-ID only where the group gains access by it.
+        (0o022, "0600", "0o400", "0o700"),
+        (0o022, "group", "0o444", "0o2775"),
     ],
 )
 def test_a_shared_repository_gets_the_permissions_git_gives_its_objects(
-    repo: Path, umask_077: None, shared: str, file_mode: str, dir_mode: str
+    repo: Path, umask: int, shared: str, file_mode: str, dir_mode: str
 ) -> None:
     """core.sharedRepository: the other members of the group (or everybody) read syncer's objects and write
-    beside them, as they do git's own; else their next git command in the clone is refused."""
+    beside them, as they do git's own; else their next git command in the clone is refused. Git itself is
+    the witness: its object and syncer's, each in a new fan-out directory, get the same modes."""
     git("config", "core.sharedRepository", shared, cwd=repo)
-    data = _fresh_fan_out(repo, "git's")
-    theirs = (
-        subprocess.run(["git", "hash-object", "-w", "--stdin"], cwd=repo, input=data, capture_output=True, check=True)
-        .stdout.decode()
-        .strip()
-    )
-    ours = store(repo).blob(_fresh_fan_out(repo, "syncer's"))
-    for sha in (theirs, ours):
-        path = repo / ".git" / "objects" / sha[:2] / sha[2:]
-        assert (oct(path.stat().st_mode & 0o7777), oct(path.parent.stat().st_mode & 0o7777)) == (file_mode, dir_mode)
-
-
-@pytest.fixture
-def umask_022() -> Iterator[None]:
-    """The common umask: git's objects are 0444 and its directories 0755 before core.sharedRepository."""
-    old = os.umask(0o022)
+    old = os.umask(umask)
     try:
-        yield
+        data = _fresh_fan_out(repo, "git's")
+        theirs = (
+            subprocess.run(
+                ["git", "hash-object", "-w", "--stdin"], cwd=repo, input=data, capture_output=True, check=True
+            )
+            .stdout.decode()
+            .strip()
+        )
+        ours = store(repo).blob(_fresh_fan_out(repo, "syncer's"))
     finally:
         os.umask(old)
-
-
-@pytest.mark.parametrize(
-    ("shared", "file_mode", "dir_mode"),
-    [
-        ("0640", "0o440", "0o2750"),
-        ("0660", "0o440", "0o2770"),
-        ("0600", "0o400", "0o700"),
-        ("group", "0o444", "0o2775"),
-    ],
-)
-def test_an_explicit_shared_mode_takes_away_what_the_umask_gave(
-    repo: Path, umask_022: None, shared: str, file_mode: str, dir_mode: str
-) -> None:
-    """An explicit mode (0640) is the whole mode, not bits added: under umask 022 git takes the others' read
-    bits away from its objects and directories, and so does syncer; `group` only adds bits."""
-    git("config", "core.sharedRepository", shared, cwd=repo)
-    data = _fresh_fan_out(repo, "git's 022")
-    theirs = (
-        subprocess.run(["git", "hash-object", "-w", "--stdin"], cwd=repo, input=data, capture_output=True, check=True)
-        .stdout.decode()
-        .strip()
-    )
-    ours = store(repo).blob(_fresh_fan_out(repo, "syncer's 022"))
     for sha in (theirs, ours):
         path = repo / ".git" / "objects" / sha[:2] / sha[2:]
         assert (oct(path.stat().st_mode & 0o7777), oct(path.parent.stat().st_mode & 0o7777)) == (file_mode, dir_mode)
