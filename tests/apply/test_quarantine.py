@@ -6,11 +6,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from syncer.apply.outcome import Progress
 from syncer.emulator import Emulator, ManualClock
+from syncer.errors import UnstorableValue
 from syncer.feishu.codes import describe
 from syncer.load.validate import validate_root
+from syncer.model import ValueKey
 from syncer.state import open_store
+from syncer.state.local.store import LocalStateStore
+from syncer.state.model import BatchInfo, BatchRecord
 from tests.apply.test_run import H2, World
 from tests.example import copy_example
 
@@ -61,3 +67,28 @@ def test_a_shared_refusal_counts_its_batch_done_and_asks_nothing_it_does_not_nee
     (stopped,) = [e for e in events if e.kind == "stop"]
     assert (stopped.rows_done, stopped.rows_total) == (50, 60)
     assert world.emu.requests("activity.query") == []
+
+
+def test_rows_set_aside_count_as_done_in_the_progress_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A row of the plan that landed but that the state cannot hold is set aside: done with, and counted once,
+    as the rows recorded with it are. One row of each batch set aside: the progress says 50, then 60 of 60."""
+    root = tmp_path / "metrics"
+    copy_example(root)
+    real = LocalStateStore.record_batch
+    aside: dict[str, ValueKey] = {}
+
+    def record_batch(store: LocalStateStore, batch: BatchRecord) -> BatchInfo:
+        if batch.client_token not in aside:
+            row, fields = next(iter(batch.rows.items()))
+            aside[batch.client_token] = ValueKey(*row, next(iter(fields)))
+            raise UnstorableValue("cannot store it (injected)", key=aside[batch.client_token], backend="local")
+        return real(store, batch)
+
+    monkeypatch.setattr(LocalStateStore, "record_batch", record_batch)
+    clock = ManualClock()
+    world = World(root, clock, Emulator(clock=clock, sleep=clock.sleep))
+    events: list[Progress] = []
+    run = world.apply(progress=events.append)
+    assert [(r.row, r.code) for r in run.report.rejected] == [(k.row, 0) for k in aside.values()]
+    assert len(aside) == 2
+    assert [(e.rows_done, e.rows_total) for e in events if e.kind == "batch"] == [(50, 60), (60, 60)]
