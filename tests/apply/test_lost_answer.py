@@ -209,6 +209,7 @@ def test_an_open_entry_that_landed_and_is_then_rejected_on_settling_is_recorded(
     run = world.apply()
     assert run.report.settled == [(token, "landed-earlier")] and run.report.exit_code == 0
     assert run.report.rejected == []
+    assert [b.import_record_id for b in run.report.batches if b.settled] == [""]  # no answer named its record
     assert accepted(world, token) == 1 and len(world.emu.import_records()) == 2
     assert world.held_values() == world.expected_values()
 

@@ -4,6 +4,7 @@ and the next compaction writes it with them."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
@@ -297,6 +298,24 @@ def test_a_state_adopted_from_before_checksums_is_written_in_the_current_format(
     with store.locked(command="migrate"):
         store.adopt(state, people=None)
     assert json.loads((tmp_path / "adopted" / files.META).read_text())["format"] == STATE_FORMAT
+
+
+def test_an_adopted_state_counts_its_values_so_a_semester_file_lost_later_is_damage(
+    original: Path, tmp_path: Path
+) -> None:
+    """A state adopted (`state migrate`) from a backend whose metadata keeps no count of values per semester (the
+    postgres backend's) gets one in meta.json all the same: a semester file deleted afterwards is damage named
+    by that file, not a semester with no values."""
+    loaded = LocalStateStore(original).load()
+    assert loaded is not None and loaded.per_semester
+    state = dataclasses.replace(loaded, meta=dataclasses.replace(loaded.meta, values=None))
+    store = LocalStateStore(tmp_path / "adopted", clock=clock)
+    with store.locked(command="migrate"):
+        store.adopt(state, people=None)
+    sem = min(state.per_semester)
+    (tmp_path / "adopted" / files.shard_name(sem)).unlink()
+    with pytest.raises(StateDamaged, match=r"it holds 0 values, where meta\.json says the last compaction wrote"):
+        LocalStateStore(tmp_path / "adopted").load()
 
 
 @pytest.mark.parametrize("name", [files.BATCHES, files.REJECTIONS, files.JOURNAL])
