@@ -89,14 +89,6 @@ def accepted(world: World, token: str) -> int:
 KINDS = ["rate-limited", "unknown-code", "auth", "5xx"]
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> World:
-    root = tmp_path / "metrics"
-    copy_example(root)
-    clock = ManualClock()
-    return World(root, clock, Emulator(clock=clock, sleep=clock.sleep))
-
-
 def first_run_loses_the_answer(world: World, kind: str) -> str:
     """Run 1: the first batch lands, its answer is lost, the retry meets `kind`. Returns the batch's token."""
     world.emu.faults.inject("lost_response")

@@ -17,29 +17,20 @@ from syncer.model import ValueKey
 from syncer.state import open_store
 from syncer.state.local.store import LocalStateStore
 from syncer.state.model import BatchInfo, BatchRecord
+from tests.apply.test_lost_answer import FORMER, former_world
 from tests.apply.test_run import H2, World
 from tests.example import copy_example
 
-FORMER = "ou_3075461c0c8eacfece00a926b0ea15f1"  # not a reviewee of the semester: 1580306
-
 
 def test_rows_rejected_on_their_own_count_as_done_in_the_progress(tmp_path: Path) -> None:
-    root = tmp_path / "metrics"
-    copy_example(root)
-    cat = root / "catalog.yaml"
-    cat.write_text(cat.read_text() + f"  former.employee: {FORMER}\n")
-    (root / "teams" / "former.yaml").write_text(
-        "semester: 2026-H2\nreviewees:\n  former.employee:\n    revenue: {weight: 10%, target: 100}\n"
-    )
-    clock = ManualClock()
-    world = World(root, clock, Emulator(clock=clock, sleep=clock.sleep))
+    world = former_world(tmp_path)
     events: list[Progress] = []
     run = world.apply(progress=events.append)
     meaning = describe(1580306).meaning
     assert [(r.row.reviewee, r.code, r.meaning) for r in run.report.rejected] == [(FORMER, 1580306, meaning)]
     (rejected,) = [e for e in events if e.kind == "rejected"]
     assert (rejected.semester, rejected.message) == (H2, f"1 row rejected with 1580306: {meaning}")
-    state = open_store(root, validate_root(root).settings).load()
+    state = open_store(world.root, validate_root(world.root).settings).load()
     assert state is not None
     assert [(r.row.reviewee, r.message) for r in state.rejections.values()] == [(FORMER, meaning)]
     last = [e for e in events if e.kind == "batch"][-1]

@@ -117,14 +117,6 @@ class World:
         return out
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> World:
-    root = tmp_path / "metrics"
-    copy_example(root)
-    clock = ManualClock()
-    return World(root, clock, Emulator(clock=clock, sleep=clock.sleep))
-
-
 def use_postgres(root: Path, *, name: str = "example") -> None:
     """Keep the root's state in the postgres database of SYNCER_PG_DSN (the `pg_dsn` fixture sets it)."""
     settings = root / "syncer.yaml"

@@ -6,26 +6,15 @@ decides what becomes of it.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
-from syncer.emulator import Emulator, ManualClock
 from syncer.load.validate import validate_root
 from syncer.state import open_store
 from syncer.state.model import JournalEntry
 from syncer.state.protocols import StateStore
 from tests.apply.test_lost_answer import Scripted
 from tests.apply.test_run import Crash, World
-from tests.example import copy_example
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> World:
-    root = tmp_path / "metrics"
-    copy_example(root)
-    clock = ManualClock()
-    return World(root, clock, Emulator(clock=clock, sleep=clock.sleep))
 
 
 def store_of(world: World) -> StateStore:

@@ -148,14 +148,9 @@ def test_a_value_the_state_cannot_hold_is_set_aside_and_later_runs_go_on(
     assert "set aside" not in show and "rejected rows" not in show, show
 
 
-def test_a_row_set_aside_while_settling_an_earlier_run_is_sent_when_the_yaml_changed_since(
-    served: tuple[Path, Emulator], request: pytest.FixtureRequest
-) -> None:
-    """An apply stopped (a full disk) after Feishu accepted the batch holding lucas's row; the next run settles
-    that batch, and his row, which the state cannot hold, is set aside. The YAML changed his row since: what
-    it wants now is not what landed, so it is not held back but sent (and set aside again, its note being
-    what it is)."""
-    root, emu = served
+def _stopped_with_batch_2_open(root: Path, request: pytest.FixtureRequest) -> None:
+    """lucas's note made one the state cannot hold (for the rest of the test); an apply stopped by a full disk
+    after Feishu accepted the batch holding his row, its journal entry left open."""
     fault = pytest.MonkeyPatch()
     request.addfinalizer(fault.undo)
     unstorable = unstorable_on("local", fault)
@@ -164,6 +159,17 @@ def test_a_row_set_aside_while_settling_an_earlier_run_is_sent_when_the_yaml_cha
         Refuse(disk, errno.ENOSPC, "write", lambda p: p.name == "log.jsonl", 5)  # batch 2 sent: its entry stays open
         code, out = run("apply", "--root", str(root), "--auto-approve")
     assert code == 1 and "No space left on device" in error_lines(out)[0], out
+
+
+def test_a_row_set_aside_while_settling_an_earlier_run_is_sent_when_the_yaml_changed_since(
+    served: tuple[Path, Emulator], request: pytest.FixtureRequest
+) -> None:
+    """An apply stopped (a full disk) after Feishu accepted the batch holding lucas's row; the next run settles
+    that batch, and his row, which the state cannot hold, is set aside. The YAML changed his row since: what
+    it wants now is not what landed, so it is not held back but sent (and set aside again, its note being
+    what it is)."""
+    root, emu = served
+    _stopped_with_batch_2_open(root, request)
     assert len(emu.import_records()) == 2
     data = root / "teams" / "engineering.yaml"
     text = data.read_text(encoding="utf-8")
@@ -180,14 +186,7 @@ def test_a_row_set_aside_while_settling_an_earlier_run_is_held_when_the_yaml_no_
     """As above, but lucas's incidents row is gone from the YAML since: the settle sets it aside all the same
     (what landed is not recorded as applied), and nothing is sent for it."""
     root, emu = served
-    fault = pytest.MonkeyPatch()
-    request.addfinalizer(fault.undo)
-    unstorable = unstorable_on("local", fault)
-    set_note(root, unstorable("billing"))
-    with pytest.MonkeyPatch.context() as disk:
-        Refuse(disk, errno.ENOSPC, "write", lambda p: p.name == "log.jsonl", 5)  # batch 2 sent: its entry stays open
-        code, out = run("apply", "--root", str(root), "--auto-approve")
-    assert code == 1 and "No space left on device" in error_lines(out)[0], out
+    _stopped_with_batch_2_open(root, request)
     data = root / "teams" / "engineering.yaml"
     text = data.read_text(encoding="utf-8")
     gone = re.sub(r"(  lucas\.martin:\n(?:    .*\n|      .*\n)*?)    incidents:\n(?:      .*\n)+", r"\1", text, count=1)
