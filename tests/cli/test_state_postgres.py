@@ -21,7 +21,8 @@ from syncer.gitinfo import GitInfo
 from syncer.load.settings import Settings, StateSettings
 from syncer.state.git import open_git_store
 from syncer.state.local.store import LocalStateStore
-from tests.apply.test_run import World, use_postgres, world
+from tests.apply.conftest import world
+from tests.apply.test_run import World, use_postgres
 
 __all__ = ["world"]  # the fixture: the example root and an emulator on a ManualClock
 from tests.apply.test_shared_quota import IMPORT, make_roots, scaled_emulator
