@@ -40,29 +40,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
 from tests.bench.bench_plan import measure  # noqa: E402
-from tests.bench.bench_scale import num  # noqa: E402
+from tests.bench.bench_scale import cli, num  # noqa: E402
 from tests.bench.bench_validate import FLOOR  # noqa: E402
-
-#: A syncer command in a fresh process: its wall time, its CPU time (user and system, start-up included) and
-#: its peak memory, from the rusage of the process that ran it.
-RUN = """
-import json, resource, subprocess, sys, time
-out, args = sys.argv[1], sys.argv[2:]
-t = time.perf_counter()
-with open(out, "wb") as fh:
-    p = subprocess.run([sys.executable, "-m", "syncer", *args], stdout=fh, stderr=subprocess.PIPE)
-use = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(json.dumps({"seconds": time.perf_counter() - t, "cpu": use.ru_utime + use.ru_stime, "exit": p.returncode,
-                  "max_rss_mib": use.ru_maxrss / 1024, "stderr": p.stderr.decode("utf-8", "replace")[-800:]}))
-"""
-
-
-def cli(out: Path, *args: object, expect: int) -> dict[str, object]:
-    r = measure(RUN, out, *args)
-    if r["exit"] != expect:
-        raise SystemExit(f"`syncer {' '.join(map(str, args))}` exited {r['exit']}, not {expect}:\n{r['stderr']}")
-    return r
-
 
 WRITE_FLOOR = """
 import json, resource, sys, time
